@@ -1,0 +1,53 @@
+"""Login, logout and the admin shell."""
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from accounts import services
+from accounts.forms import LoginForm
+from accounts.guards import ANY_STAFF, roles_required
+from core.extensions import limiter
+from core.views import safe_next
+
+bp = Blueprint("accounts", __name__, template_folder="templates")
+admin_bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+
+
+def _login_limit():
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _login_email_key():
+    return "login:" + services.normalise_email(request.form.get("email", ""))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_login_email_key)
+def login():
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user:
+            login_user(user, remember=form.remember.data)
+            return redirect(safe_next(form.next.data, url_for("admin.dashboard")))
+        flash(_("Wrong email or password."), "error")
+        return render_template("accounts/login.html", form=form), 401
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@admin_bp.get("/")
+@roles_required(*ANY_STAFF)
+def dashboard():
+    return render_template("accounts/dashboard.html", user=current_user)

@@ -1,0 +1,108 @@
+"""The application factory: settings, extensions, then each feature package in the order
+of their dependencies (core <- accounts <- content <- gated <- nurture).
+
+This is the only module that knows every package.
+"""
+
+from pathlib import Path
+
+from flask import Flask, g, request
+from flask_babel import get_locale
+
+import accounts
+import content
+import gated
+import nurture
+from core import config, errors, i18n, security
+from core.cli import demo_cli, serve
+from core.extensions import babel, csrf, db, limiter, login_manager, mail, migrate, select_locale
+from core.hooks import add_dev_service, hooks
+from core.mailsink import start_sink
+from core.views import bp as core_bp
+
+ROOT = Path(__file__).resolve().parent
+PACKAGES = (accounts, content, gated, nurture)
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Create the Lodestar application. `overrides` win over every other setting (tests)."""
+    app = Flask(__name__, instance_path=str(ROOT / "instance"), instance_relative_config=True)
+    if overrides and overrides.get("TESTING"):
+        app.testing = True
+    config.apply_settings(app, overrides)
+
+    translation_dirs = i18n.translation_directories(ROOT, [p.__name__ for p in PACKAGES])
+    i18n.compile_catalogs(translation_dirs)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_dirs)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    mail.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            _tune_sqlite(db.engine)
+
+    security.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(core_bp)
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(serve)
+    if app.config["DEV_SMTP_SINK"]:
+        add_dev_service(app, "SMTP sink", start_sink)
+    _template_globals(app)
+
+    for package in PACKAGES:
+        package.init_app(app)
+    return app
+
+
+def _tune_sqlite(engine) -> None:
+    """WAL so readers never wait for the writer; foreign keys on; a busy timeout so two
+    processes (web and worker) wait for each other instead of failing."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def _template_globals(app: Flask) -> None:
+    @app.context_processor
+    def lodestar_globals():
+        return {
+            "site_name": app.config["SITE_NAME"],
+            "current_locale": _current_locale(),
+            "admin_nav": _admin_nav_for_current_user,
+        }
+
+    @app.after_request
+    def remember_language(response):
+        lang = request.args.get("lang", "").replace("-", "_")
+        if lang in app.config["LOCALES"] and request.cookies.get("lang") != lang:
+            response.set_cookie("lang", lang, max_age=365 * 86400, samesite="Lax", httponly=True)
+        return response
+
+    def _current_locale():
+        get_locale()  # runs the selector once per request, which records g.locale_code
+        return g.get("locale_code", app.config["DEFAULT_LOCALE"])
+
+    def _admin_nav_for_current_user():
+        from flask_login import current_user
+
+        if "admin_nav" not in g:
+            role = getattr(current_user, "role", None)
+            g.admin_nav = [
+                item
+                for item in hooks(app).nav
+                if role == "admin" or not item.roles or role in item.roles
+            ]
+        return g.admin_nav

@@ -1,0 +1,57 @@
+"""The Flask extensions, created unbound here and bound in create_app (nothing at import)."""
+
+from flask import request
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_mail import Mail
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+# Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+mail = Mail()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address)
+babel = Babel()
+
+
+def select_locale():
+    """?lang= (remembered in a cookie by the after_request hook), then the cookie, then
+    the browser's Accept-Language, then the default (zh_CN)."""
+    from flask import current_app, g
+
+    g.locale_code = _choose_locale(current_app)
+    return g.locale_code
+
+
+def _choose_locale(current_app):
+    locales = current_app.config["LOCALES"]
+    for candidate in (request.args.get("lang"), request.cookies.get("lang")):
+        if candidate:
+            candidate = candidate.replace("-", "_")
+            if candidate in locales:
+                return candidate
+    best = request.accept_languages.best_match([loc.replace("_", "-") for loc in locales])
+    if best:
+        return best.replace("-", "_")
+    return current_app.config["DEFAULT_LOCALE"]

@@ -1,0 +1,55 @@
+"""The places feature packages hang into, kept on app.extensions so that nothing is
+global: admin navigation, demo loaders, health checks and development services.
+
+A package calls these from its init_app; core and app.py never import the packages here.
+"""
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+KEY = "lodestar"
+
+
+@dataclass(order=True)
+class NavItem:
+    order: int
+    label: str = field(compare=False)
+    endpoint: str = field(compare=False)
+    roles: tuple[str, ...] = field(compare=False, default=())
+    group: str = field(compare=False, default="")
+
+
+@dataclass
+class Hooks:
+    nav: list[NavItem] = field(default_factory=list)
+    demo_loaders: list[tuple[int, str, Callable]] = field(default_factory=list)
+    health_checks: dict[str, Callable[[], dict]] = field(default_factory=dict)
+    dev_services: list[tuple[str, Callable]] = field(default_factory=list)
+
+
+def hooks(app) -> Hooks:
+    return app.extensions.setdefault(KEY, Hooks())
+
+
+def add_admin_nav(app, label, endpoint, *, roles=(), order=100, group=""):
+    """Show a link in the admin sidebar to users with one of `roles` (empty: every staff
+    role). `label` is a lazy-translatable string."""
+    hooks(app).nav.append(NavItem(order, label, endpoint, tuple(roles), group))
+    hooks(app).nav.sort()
+
+
+def add_demo_loader(app, name, loader, *, order=100):
+    """`loader(echo)` adds a package's demo data; it must be idempotent."""
+    hooks(app).demo_loaders.append((order, name, loader))
+    hooks(app).demo_loaders.sort(key=lambda item: item[0])
+
+
+def add_health_check(app, name, check):
+    """`check()` returns a dict with at least {"ok": bool}; it runs in an app context."""
+    hooks(app).health_checks[name] = check
+
+
+def add_dev_service(app, name, start):
+    """`start(app)` starts a background thread for the development server (`flask dev`):
+    the SMTP sink, the nurture worker. Returns a callable that stops it, or None."""
+    hooks(app).dev_services.append((name, start))

@@ -1,0 +1,15 @@
+"""Time helpers. Timestamps are stored as naive UTC, the same on SQLite and PostgreSQL."""
+
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    """The current time as naive UTC, as every DateTime column stores it."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def to_naive_utc(value: datetime) -> datetime:
+    """An aware datetime converted to naive UTC; a naive one is taken as UTC already."""
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)

@@ -1,0 +1,68 @@
+"""Core routes: /healthz and the language switch."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, jsonify, redirect, request
+from sqlalchemy import text
+
+from core.extensions import db, limiter
+from core.hooks import hooks
+
+bp = Blueprint("core", __name__)
+
+
+def safe_next(target: str | None, fallback: str = "/") -> str:
+    """A same-site path to go back to, never another host (no open redirect)."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    return target
+
+
+def migration_status() -> dict:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    directory = current_app.extensions["migrate"].directory
+    script = ScriptDirectory(directory)
+    heads = set(script.get_heads())
+    with db.engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return {"ok": current == heads, "current": sorted(current), "head": sorted(heads)}
+
+
+@bp.get("/healthz")
+@limiter.exempt
+def healthz():
+    checks = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = {"ok": True, "dialect": db.engine.dialect.name}
+    except Exception as exc:  # noqa: BLE001 - the point is to report it, not to fail
+        db.session.rollback()
+        checks["database"] = {"ok": False, "error": str(exc).splitlines()[0]}
+    if checks["database"]["ok"]:
+        try:
+            checks["migrations"] = migration_status()
+        except Exception as exc:  # noqa: BLE001
+            checks["migrations"] = {"ok": False, "error": str(exc).splitlines()[0]}
+    for name, check in hooks(current_app).health_checks.items():
+        try:
+            checks[name] = check()
+        except Exception as exc:  # noqa: BLE001
+            db.session.rollback()
+            checks[name] = {"ok": False, "error": str(exc).splitlines()[0]}
+    healthy = all(check.get("ok") for check in checks.values())
+    body = {"status": "ok" if healthy else "fail", "checks": checks}
+    return jsonify(body), 200 if healthy else 503
+
+
+@bp.get("/lang/<code>")
+def set_language(code):
+    response = redirect(safe_next(request.args.get("next")))
+    code = code.replace("-", "_")
+    if code in current_app.config["LOCALES"]:
+        response.set_cookie("lang", code, max_age=365 * 86400, samesite="Lax", httponly=True)
+    return response

@@ -1,0 +1,238 @@
+"""Shared fixtures: the app on a real database (SQLite, and PostgreSQL where reachable),
+a client per request context, a real SMTP sink, logged-in clients per role.
+
+Every test that uses `app` runs once per database backend; PostgreSQL runs are skipped
+with the reason when no server answers (CI always has one).
+"""
+
+import contextvars
+import os
+import socket
+import threading
+import time
+from email import message_from_bytes, policy
+from urllib.parse import urlsplit
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from app import create_app
+from core.extensions import db
+
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/lodestar_test"
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+def postgres_url() -> str:
+    return os.environ.get("LODESTAR_TEST_DATABASE_URL") or DEFAULT_PG_URL
+
+
+def ensure_postgres_database(url: str) -> str | None:
+    """Create the test database if the server is there. Returns why not, or None."""
+    import psycopg
+
+    parts = urlsplit(url.replace("+psycopg", ""))
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl()
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as exc:
+        return f"PostgreSQL not reachable at {admin} ({str(exc).strip().splitlines()[0]}); set LODESTAR_TEST_DATABASE_URL"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class SMTPSink:
+    """A real aiosmtpd server on a loopback port that keeps what it receives in memory."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.messages = []
+        self.envelopes = []
+        self._lock = threading.Lock()
+        self.controller = None
+        self.start()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self._lock:
+            self.envelopes.append(envelope)
+            self.messages.append(message_from_bytes(envelope.original_content or envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def start(self):
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller:
+            self.controller.stop()
+            self.controller = None
+
+    def clear(self):
+        with self._lock:
+            self.messages.clear()
+            self.envelopes.clear()
+
+    def wait_for(self, count: int, timeout: float = 5.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.messages) >= count:
+                return self.messages
+            time.sleep(0.02)
+        return self.messages
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    sink = SMTPSink()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def smtp_sink(smtp_server):
+    """The session's SMTP sink, emptied, and running again if a test stopped it."""
+    if smtp_server.controller is None:
+        smtp_server.start()
+    smtp_server.clear()
+    yield smtp_server
+    if smtp_server.controller is None:
+        smtp_server.start()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    url = postgres_url()
+    reason = ensure_postgres_database(url)
+    if reason:
+        if os.environ.get("LODESTAR_REQUIRE_POSTGRES"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return url
+
+
+def settings_for_tests(database_url, tmp_path, smtp_port) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": TEST_SECRET,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_port,
+        "MAIL_SUPPRESS_SEND": False,
+        "SITE_URL": "http://localhost",
+        "SERVER_NAME": None,
+        "INDEX_DIR": str(tmp_path / "index"),
+        "ASSET_DIR": str(tmp_path / "assets"),
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "OUTBOX_DIR": str(tmp_path / "outbox"),
+    }
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose requests each get their own app context and database session,
+    as in production, even while the test holds an app context of its own; afterwards the
+    test's session is expired so it reads what the request committed."""
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        from flask import has_app_context
+
+        if has_app_context() and db.session.registry.has():
+            db.session.expire_all()
+        return response
+
+
+def empty_tables() -> None:
+    tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+    if not tables:
+        return
+    if db.engine.dialect.name == "postgresql":
+        quoted = ", ".join(f'"{name}"' for name in tables)
+        db.session.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    else:
+        for name in tables:
+            db.session.execute(text(f'DELETE FROM "{name}"'))
+    db.session.commit()
+
+
+@pytest.fixture(scope="session")
+def make_app(database_url, tmp_path_factory, smtp_server):
+    """Build another app on the test database with some settings changed."""
+    built = []
+
+    def build(**overrides):
+        settings = settings_for_tests(database_url, tmp_path_factory.mktemp("app"), smtp_server.port)
+        settings.update(overrides)
+        application = create_app(settings)
+        application.test_client_class = IsolatedClient
+        built.append(application)
+        return application
+
+    yield build
+    # Kept alive until here so no pool is garbage-collected with open connections.
+    for application in built:
+        with application.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(make_app):
+    application = make_app()
+    with application.app_context():
+        db.drop_all()
+        db.create_all()
+    return application
+
+
+@pytest.fixture(autouse=True)
+def _app_context_and_clean_tables(request):
+    """For tests that use the app: an app context during the test, empty tables after."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    application = request.getfixturevalue("app")
+    with application.app_context():
+        yield
+        db.session.rollback()
+        empty_tables()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def login_as(app):
+    """login_as("editor") -> a client signed in as a new user with that role."""
+    from tests.factories import UserFactory
+
+    def sign_in(role: str, client=None, **user_fields):
+        user = UserFactory(role=role, **user_fields)
+        signed_in = client or app.test_client()
+        with signed_in.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+        signed_in.user = user
+        return signed_in
+
+    return sign_in

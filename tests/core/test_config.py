@@ -1,0 +1,82 @@
+"""Settings precedence, database URLs and the SECRET_KEY refusal."""
+
+import pytest
+
+from app import create_app
+from core.config import SettingsError, normalise_database_url
+
+STRONG = "x" * 48
+
+
+def test_environment_overrides_defaults_and_overrides_win(monkeypatch, tmp_path):
+    monkeypatch.setenv("LODESTAR_SECRET_KEY", STRONG)
+    monkeypatch.setenv("LODESTAR_SITE_NAME", "From env")
+    monkeypatch.setenv("LODESTAR_MAIL_PORT", "2525")
+    monkeypatch.setenv("LODESTAR_RATELIMIT_ENABLED", "false")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db", "MAIL_PORT": 2626})
+    assert app.config["SITE_NAME"] == "From env"
+    assert app.config["RATELIMIT_ENABLED"] is False  # JSON-decoded, as Flask does
+    assert app.config["MAIL_PORT"] == 2626
+
+
+def test_database_url_is_honoured_and_mapped_to_psycopg(monkeypatch):
+    monkeypatch.setenv("LODESTAR_SECRET_KEY", STRONG)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db.internal/lodestar")
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db.internal/lodestar"
+
+
+def test_default_database_is_sqlite_in_instance(monkeypatch):
+    monkeypatch.setenv("LODESTAR_SECRET_KEY", STRONG)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("instance/lodestar.db")
+    assert app.config["INDEX_DIR"].endswith("instance/index")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://a@h/d", "postgresql+psycopg://a@h/d"),
+        ("postgresql://a@h/d", "postgresql+psycopg://a@h/d"),
+        ("postgresql+psycopg://a@h/d", "postgresql+psycopg://a@h/d"),
+        ("sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
+    ],
+)
+def test_normalise_database_url(given, expected):
+    assert normalise_database_url(given) == expected
+
+
+def test_missing_secret_key_is_refused_outside_development(monkeypatch):
+    monkeypatch.delenv("LODESTAR_SECRET_KEY", raising=False)
+    monkeypatch.delenv("LODESTAR_DEVELOPMENT", raising=False)
+    with pytest.raises(SettingsError, match="LODESTAR_SECRET_KEY is not set"):
+        create_app()
+
+
+@pytest.mark.parametrize("weak", ["dev", "changeme", "short-key"])
+def test_weak_secret_key_is_refused(monkeypatch, weak):
+    monkeypatch.setenv("LODESTAR_SECRET_KEY", weak)
+    with pytest.raises(SettingsError, match="too weak"):
+        create_app()
+
+
+def test_development_keeps_a_generated_key(monkeypatch, tmp_path):
+    import app as app_module
+
+    monkeypatch.setattr(app_module, "ROOT", tmp_path)
+    monkeypatch.delenv("LODESTAR_SECRET_KEY", raising=False)
+    monkeypatch.setenv("LODESTAR_DEVELOPMENT", "1")
+    first = create_app().config["SECRET_KEY"]
+    second = create_app().config["SECRET_KEY"]
+    assert first == second
+    assert len(first) >= 32
+    assert (tmp_path / "instance" / "secret_key").read_text() == first
+
+
+def test_https_site_url_makes_cookies_secure(monkeypatch):
+    monkeypatch.setenv("LODESTAR_SECRET_KEY", STRONG)
+    app = create_app({"SITE_URL": "https://example.com"})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["REMEMBER_COOKIE_SECURE"] is True
