@@ -1,0 +1,31 @@
+"""Signals the gated package sends; nurture (and later insights) subscribe in init_app.
+gated never imports nurture.
+
+Signals marked "inside the transaction" are sent before the sender commits: receivers add
+rows to db.session and never commit or roll back, so the submission and what the
+receivers add (queued mail, enrollments) are stored together or not at all.
+"""
+
+from blinker import Namespace
+
+signals = Namespace()
+
+lead_captured = signals.signal("lead-captured")
+"""Inside the transaction, after a form submission is stored.
+Payload: lead_id, submission_id, asset_id (or None), form (str: "whitepaper", "demo",
+"newsletter"), marketing_consent (bool: may the lead get nurture mail)."""
+
+mail_requested = signals.signal("mail-requested")
+"""Inside the transaction: a transactional mail to a lead (download link, double opt-in
+confirmation, fresh link). Payload: lead_id, template (str, e.g. "gated/email/download_link",
+a folder holding subject.txt, body.txt, body.html), context (dict of JSON values)."""
+
+lead_stage_changed = signals.signal("lead-stage-changed")
+"""Inside the transaction. Payload: lead_id, old (str), new (str)."""
+
+lead_erased = signals.signal("lead-erased")
+"""Inside the transaction, before the lead's rows are deleted. Payload: lead_id, email
+(normalised): receivers delete their rows of the person and keep a suppression hash."""
+
+download_recorded = signals.signal("download-recorded")
+"""After commit: a file was downloaded. Payload: lead_id, asset_id, download_id."""
