@@ -48,7 +48,10 @@ def test_normalise_database_url(given, expected):
     assert normalise_database_url(given) == expected
 
 
-def test_missing_secret_key_is_refused_outside_development(monkeypatch):
+def test_missing_secret_key_is_refused_outside_development(monkeypatch, tmp_path):
+    import app as app_module
+
+    monkeypatch.setattr(app_module, "ROOT", tmp_path)
     monkeypatch.delenv("LODESTAR_SECRET_KEY", raising=False)
     monkeypatch.delenv("LODESTAR_DEVELOPMENT", raising=False)
     with pytest.raises(SettingsError, match="LODESTAR_SECRET_KEY is not set"):
