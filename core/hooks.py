@@ -25,6 +25,7 @@ class Hooks:
     demo_loaders: list[tuple[int, str, Callable]] = field(default_factory=list)
     health_checks: dict[str, Callable[[], dict]] = field(default_factory=dict)
     dev_services: list[tuple[str, Callable]] = field(default_factory=list)
+    timeline_providers: list[Callable[[int], list[dict]]] = field(default_factory=list)
 
 
 def hooks(app) -> Hooks:
@@ -53,3 +54,16 @@ def add_dev_service(app, name, start):
     """`start(app)` starts a background thread for the development server (`flask dev`):
     the SMTP sink, the nurture worker. Returns a callable that stops it, or None."""
     hooks(app).dev_services.append((name, start))
+
+
+def add_timeline_provider(app, provider):
+    """`provider(lead_id)` returns the lead's events a package knows of, as dicts
+    {"at": datetime, "kind": str, "text": str, "url": str | None}; the lead page merges
+    them, so gated shows mails and clicks without importing nurture."""
+    hooks(app).timeline_providers.append(provider)
+
+
+def lead_timeline(app, lead_id: int) -> list[dict]:
+    """Every provider's events of a lead, newest first."""
+    events = [event for provider in hooks(app).timeline_providers for event in provider(lead_id)]
+    return sorted(events, key=lambda event: event["at"], reverse=True)
