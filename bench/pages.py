@@ -1,0 +1,87 @@
+"""Pages: the home page, a help article and a white-paper landing page served by gunicorn
+(the README's production settings), against a bare Flask route returning a page of the
+same size from the same gunicorn settings. Load from wrk on 127.0.0.1.
+
+    .venv/bin/python bench/pages.py [--seconds 8] [--connections 32]
+
+Aim (issue: benchmarks): every page at least 0.7 of the bare route's requests/s, p99 under
+50 ms at 32 connections.
+"""
+
+import argparse
+import re
+import sys
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import flask, gunicorn, have_wrk, instance_env, print_table, temp_instance, wrk  # noqa: E402
+
+
+def fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read()
+
+
+def first_link(html: str, prefix: str) -> str | None:
+    match = re.search(rf'href="({re.escape(prefix)}[^"/?#]+)"', html)
+    return match.group(1) if match else None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    if not have_wrk():
+        print("wrk is not installed: apt-get install wrk", file=sys.stderr)
+        return 2
+    rows = []
+    with temp_instance() as folder:
+        env = instance_env(folder)
+        flask(env, "db", "upgrade")
+        flask(env, "demo", "load")
+        with gunicorn("wsgi:app", env, probe="/healthz") as base:
+            home = fetch(base + "/").decode()
+            help_index = fetch(base + "/help/").decode()
+            targets = {"home": "/"}
+            help_article = first_link(help_index, "/help/")
+            whitepaper = first_link(home, "/library/") or first_link(fetch(base + "/library/").decode(), "/library/")
+            if help_article:
+                targets["help article"] = help_article
+            if whitepaper:
+                targets["white-paper landing"] = whitepaper
+            for name, path in targets.items():
+                size = len(fetch(base + path))
+                figures = wrk(base + path, connections=args.connections, seconds=args.seconds)
+                rows.append({"page": name, "path": path, "bytes": size, **figures})
+        for row in rows:
+            bare_env = instance_env(folder, BARE_PAGE_BYTES=row["bytes"])
+            with gunicorn("bench.bare_app:app", bare_env) as bare:
+                ceiling = wrk(bare + "/", connections=args.connections, seconds=args.seconds)
+            row["bare_rps"] = ceiling["rps"]
+            row["bare_p99"] = ceiling["p99"]
+            row["ratio"] = row["rps"] / ceiling["rps"]
+            row["aim"] = "ok" if row["ratio"] >= 0.7 and row["p99"] < 50 else "below aim"
+    print_table(
+        f"Pages, gunicorn 4×2 gthread, wrk {args.connections} connections, {args.seconds} s",
+        rows,
+        [
+            ("page", "page"),
+            ("bytes", "bytes"),
+            ("rps", "req/s"),
+            ("p50", "p50 ms"),
+            ("p99", "p99 ms"),
+            ("bare_rps", "bare req/s"),
+            ("bare_p99", "bare p99 ms"),
+            ("ratio", "ratio to bare"),
+            ("non_2xx", "non-2xx"),
+            ("aim", "aim (≥0.7, p99<50ms)"),
+        ],
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
