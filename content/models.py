@@ -7,7 +7,7 @@ request.
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -28,9 +28,7 @@ KIND_PREFIX = {
 
 class Article(db.Model):
     __tablename__ = "articles"
-    __table_args__ = (
-        Index("ix_articles_kind_status_published_at", "kind", "status", "published_at"),
-    )
+    __table_args__ = (Index("ix_articles_kind_status_published_at", "kind", "status", "published_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
@@ -47,6 +45,10 @@ class Article(db.Model):
     toc_html: Mapped[str] = mapped_column(Text, default="")
     body_text: Mapped[str] = mapped_column(Text, default="")
     reading_minutes: Mapped[int] = mapped_column(default=1)
+    # Derived on save with the HTML: [{"level", "id", "title"}] and, for Q&A pages,
+    # [{"question", "answer"}] (FAQPage JSON-LD).
+    headings: Mapped[list] = mapped_column(JSON, default=list)
+    faq: Mapped[list] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(20), default="draft")
     featured: Mapped[bool] = mapped_column(default=False)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -88,3 +90,15 @@ class Revision(db.Model):
     fields: Mapped[dict] = mapped_column(JSON, default=dict)
 
     author = relationship("User")
+
+
+class Feedback(db.Model):
+    """A reader's answer to "was this helpful?", with an optional comment."""
+
+    __tablename__ = "article_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,255 @@
+"""The editor: /admin/content/ — the list, the edit form with preview, the workflow
+buttons, revisions (diff and restore) and uploads. Editors and admins only.
+
+Views parse the form, call one service and render; the role rules live in
+content.services (allowed_actions), so the buttons shown and the actions accepted agree.
+"""
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from accounts.guards import roles_required
+from accounts.models import User
+from content import services, uploads
+from content.documents import DocumentError, from_utc, normalise_body, validate_fields
+from content.forms import KIND_LABELS, STATUS_LABELS, ArticleForm, UploadForm
+from content.models import KINDS, STATUSES, Article, Revision
+from content.rendering import render_markdown
+from core.extensions import db
+from core.timeutil import utcnow
+from core.views import safe_next
+
+admin_bp = Blueprint("content_admin", __name__, url_prefix="/admin/content", template_folder="templates")
+EDITORS = ("editor",)
+PAGE_SIZE = 50
+
+
+def _timezone() -> str:
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def _local_input(value, with_time: bool) -> str:
+    local = from_utc(value, _timezone())
+    if local is None:
+        return ""
+    if not with_time:
+        return local.strftime("%Y-%m-%d") if hasattr(local, "strftime") else str(local)
+    return local.strftime("%Y-%m-%dT%H:%M") if hasattr(local, "hour") else f"{local.isoformat()}T00:00"
+
+
+@admin_bp.get("/")
+@roles_required(*EDITORS)
+def index():
+    now = utcnow()
+    kind = request.args.get("kind", "") if request.args.get("kind") in KINDS else ""
+    status = request.args.get("status", "") if request.args.get("status") in STATUSES else ""
+    owner_id = request.args.get("owner", type=int)
+    stale = request.args.get("stale") == "1"
+    query = services.editor_articles(kind=kind, status=status, owner_id=owner_id, stale=stale, now=now)
+    pagination = db.paginate(
+        query, page=request.args.get("page", 1, type=int), per_page=PAGE_SIZE, error_out=False
+    )
+    owners = db.session.scalars(
+        select(User).where(User.role.in_(("admin", "editor"))).order_by(User.email)
+    ).all()
+    return render_template(
+        "content/admin/index.html",
+        pagination=pagination,
+        articles=pagination.items,
+        owners=owners,
+        owner_names={user.id: user.display_name for user in owners},
+        filters={"kind": kind, "status": status, "owner": owner_id, "stale": stale},
+        filter_args={key: value for key, value in request.args.items() if key != "page"},
+        kinds=KIND_LABELS,
+        statuses=STATUS_LABELS,
+        now=now,
+        is_stale=services.is_stale,
+    )
+
+
+def _form_for(article: Article | None) -> ArticleForm:
+    form = ArticleForm()
+    if request.method == "GET":
+        if article is not None:
+            for name in ArticleForm.FRONT_MATTER:
+                attribute = {"sequence": "sequence_slug"}.get(name, name)
+                getattr(form, name).data = getattr(article, attribute)
+            form.tags.data = ", ".join(article.tags or [])
+            form.body.data = article.body_md
+            form.published_at.data = _local_input(article.published_at, True)
+            form.review_by.data = _local_input(article.review_by, False)
+        else:
+            form.kind.data = request.args.get("kind") if request.args.get("kind") in KINDS else "help"
+            form.locale.data = current_app.config["DEFAULT_LOCALE"].replace("_", "-")
+    return form
+
+
+def _render_editor(form, article, *, preview=None, status=200):
+    user = current_user._get_current_object()
+    return (
+        render_template(
+            "content/admin/edit.html",
+            form=form,
+            article=article,
+            actions=services.allowed_actions(user, article),
+            can_edit=services.can_edit(user, article),
+            preview=preview,
+            feedback=services.feedback_counts(article.id) if article else None,
+            statuses=STATUS_LABELS,
+            upload_form=UploadForm(),
+            max_upload=current_app.config["CONTENT_UPLOAD_MAX_BYTES"],
+        ),
+        status,
+    )
+
+
+def _preview_html(body: str) -> str:
+    return render_markdown(normalise_body(body), frame_hosts=current_app.config["CSP_FRAME_HOSTS"]).html
+
+
+@admin_bp.route("/new", methods=["GET", "POST"])
+@admin_bp.route("/<int:article_id>", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit(article_id: int | None = None):
+    article = db.get_or_404(Article, article_id) if article_id else None
+    form = _form_for(article)
+    if request.method == "GET":
+        return _render_editor(form, article)
+    action = request.form.get("action", "save")
+    if action == "preview":
+        return _render_editor(form, article, preview=_preview_html(form.body.data or ""))
+    if not form.validate():
+        return _render_editor(form, article, status=422)
+    fields, problems = validate_fields(
+        form.front_matter(), default_locale=current_app.config["DEFAULT_LOCALE"], timezone=_timezone()
+    )
+    if article is not None:
+        fields.pop("slug", None)  # an existing slug never changes
+        fields["asset_source"] = article.asset_source
+    if problems:
+        return _show_problems(form, article, problems)
+    if form.gated_file.data and form.gated_file.data.filename:
+        try:
+            stored = uploads.save(
+                form.gated_file.data, _asset_sources(), max_bytes=current_app.config["MAX_CONTENT_LENGTH"]
+            )
+        except uploads.UploadError as exc:
+            if exc.status == 413:
+                abort(413)
+            form.gated_file.errors = [_("The file is empty.")]
+            return _render_editor(form, article, status=422)
+        fields["asset_source"] = str(stored)
+    try:
+        saved = services.save_article(
+            fields,
+            normalise_body(form.body.data or ""),
+            article=article,
+            user=current_user._get_current_object(),
+            action=action if action in services.ACTIONS else "save",
+            now=utcnow(),
+        )
+    except DocumentError as exc:
+        return _show_problems(form, article, exc.problems)
+    except services.ContentError as exc:
+        flash(str(exc), "error")
+        return _render_editor(form, article, status=403 if isinstance(exc, services.NotAllowed) else 409)
+    flash(
+        _("Saved: %(title)s (%(status)s).", title=saved.title, status=STATUS_LABELS[saved.status]), "success"
+    )
+    return redirect(url_for("content_admin.edit", article_id=saved.id), code=303)
+
+
+def _show_problems(form, article, problems):
+    for problem in problems:
+        target = getattr(form, problem.field or "", None) or form.title
+        target.errors = [*target.errors, str(problem.message)]
+    flash(_("Please correct the marked fields."), "error")
+    return _render_editor(form, article, status=422)
+
+
+def _asset_sources() -> Path:
+    """Gated files as uploaded, outside every public folder; the gated package copies
+    them into its store when it sees article_changed."""
+    return Path(current_app.instance_path) / "asset-sources"
+
+
+@admin_bp.post("/preview")
+@roles_required(*EDITORS)
+def preview():
+    """The live preview: the same pipeline as a save, nothing stored."""
+    return jsonify({"html": _preview_html(request.form.get("body", ""))})
+
+
+@admin_bp.get("/<int:article_id>/revisions")
+@roles_required(*EDITORS)
+def revisions(article_id: int):
+    article = db.get_or_404(Article, article_id)
+    rows = db.session.scalars(
+        select(Revision)
+        .where(Revision.article_id == article.id)
+        .order_by(Revision.created_at.desc(), Revision.id.desc())
+    ).all()
+    selected = request.args.get("rev", type=int)
+    current = next((row for row in rows if row.id == selected), rows[0] if rows else None)
+    diff = []
+    if current is not None:
+        older = rows[rows.index(current) + 1] if rows.index(current) + 1 < len(rows) else None
+        diff = services.revision_diff(older, current, _timezone())
+    return render_template(
+        "content/admin/revisions.html",
+        article=article,
+        revisions=rows,
+        current=current,
+        diff=diff,
+        can_edit=services.can_edit(current_user, article),
+    )
+
+
+@admin_bp.post("/<int:article_id>/revisions/<int:revision_id>/restore")
+@roles_required(*EDITORS)
+def restore(article_id: int, revision_id: int):
+    revision = db.session.get(Revision, revision_id)
+    if revision is None or revision.article_id != article_id:
+        abort(404)
+    try:
+        services.restore_revision(revision, user=current_user._get_current_object(), now=utcnow())
+    except services.NotAllowed as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("content_admin.revisions", article_id=article_id), code=303)
+    flash(_("Revision restored."), "success")
+    return redirect(url_for("content_admin.edit", article_id=article_id), code=303)
+
+
+@admin_bp.post("/uploads")
+@roles_required(*EDITORS)
+def upload():
+    """Store an image or file for articles; answer with its URL (JSON) or a page that
+    shows the Markdown to paste (without JavaScript)."""
+    limit = current_app.config["CONTENT_UPLOAD_MAX_BYTES"]
+    if request.content_length and request.content_length > limit + 64 * 1024:
+        abort(413)
+    form = UploadForm()
+    if not form.validate():
+        abort(400)
+    try:
+        stored = uploads.save(form.file.data, current_app.config["UPLOAD_DIR"], max_bytes=limit)
+    except uploads.UploadError as exc:
+        if exc.status == 413:
+            abort(413)
+        flash(_("Choose a file to upload."), "error")
+        return redirect(url_for("content_admin.index"), code=303)
+    url = url_for("content.uploaded", name=stored.name)
+    alt = Path(form.file.data.filename).stem
+    markdown = f"![{alt}]({url})" if uploads.is_inline(stored.name) else f"[{form.file.data.filename}]({url})"
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify({"url": url, "markdown": markdown}), 201
+    back = safe_next(
+        request.referrer and urlsplit(request.referrer)._replace(scheme="", netloc="").geturl(),
+        url_for("content_admin.index"),
+    )
+    return render_template("content/admin/uploaded.html", url=url, markdown=markdown, back=back), 201

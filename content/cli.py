@@ -1,0 +1,43 @@
+"""`flask content import PATH… [--dry-run]` and `flask content export DIR`."""
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from flask_babel import force_locale
+
+from content import transfer
+from core.timeutil import utcnow
+
+content_cli = AppGroup("content", help="Import and export articles as Markdown files.")
+
+
+@content_cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the files and say what would happen; write nothing.")
+def import_command(paths, dry_run):
+    """Upsert Markdown files (or folders of them) by slug. Exit status 1 if any file failed."""
+    # Command output is English whatever the site's default language.
+    with force_locale("en"):
+        report = transfer.import_paths(list(paths), now=utcnow(), dry_run=dry_run)
+        for result in report.results:
+            for line in result.lines():
+                click.secho(
+                    line, fg="red" if result.outcome == "error" else None, err=result.outcome == "error"
+                )
+        prefix = "dry run: " if dry_run else ""
+        click.secho(prefix + report.summary(), bold=True, fg="green" if report.ok else "red")
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@content_cli.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def export_command(directory):
+    """Write every article as Markdown with front matter (gated files under files/)."""
+    with force_locale("en"):
+        written = transfer.export_all(directory)
+        for path, warning in written:
+            if warning:
+                click.secho(f"warning   {path}: {warning}", fg="yellow", err=True)
+        click.secho(f"{len(written)} articles written to {directory}", bold=True, fg="green")

@@ -1,0 +1,70 @@
+"""The editor's form. Field names are the front-matter keys, so the form's values go
+through the same validator as an imported file (content.documents.validate_fields)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from content.models import KINDS, LOCALES
+
+KIND_LABELS = {
+    "help": _l("Help article"),
+    "whitepaper": _l("White paper"),
+    "case-study": _l("Case study"),
+    "solution": _l("Solution"),
+    "blog": _l("Blog post"),
+}
+STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "in_review": _l("In review"),
+    "published": _l("Published"),
+    "archived": _l("Archived"),
+}
+
+
+class ArticleForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    slug = StringField(_l("Slug"), validators=[Optional(), Length(max=120)])
+    kind = SelectField(_l("Kind"), choices=[(kind, KIND_LABELS[kind]) for kind in KINDS])
+    locale = SelectField(
+        _l("Language"), choices=[(locale, "中文" if locale == "zh-CN" else "English") for locale in LOCALES]
+    )
+    translation_key = StringField(_l("Translation key"), validators=[Optional(), Length(max=120)])
+    category = StringField(_l("Category"), validators=[Optional(), Length(max=120)])
+    tags = StringField(_l("Tags"), validators=[Optional(), Length(max=500)])
+    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=1000)])
+    body = TextAreaField(_l("Body (Markdown)"))
+    featured = BooleanField(_l("Featured on the home page"))
+    published_at = StringField(_l("Publish at"), validators=[Optional()])
+    review_by = StringField(_l("Review by"), validators=[Optional()])
+    seo_title = StringField(_l("SEO title"), validators=[Optional(), Length(max=300)])
+    seo_description = TextAreaField(_l("SEO description"), validators=[Optional(), Length(max=500)])
+    sequence = StringField(_l("Nurture sequence (slug)"), validators=[Optional(), Length(max=120)])
+    gated_file = FileField(_l("Gated file (white papers)"))
+
+    FRONT_MATTER = (
+        "title",
+        "slug",
+        "kind",
+        "locale",
+        "translation_key",
+        "category",
+        "tags",
+        "summary",
+        "featured",
+        "published_at",
+        "review_by",
+        "seo_title",
+        "seo_description",
+        "sequence",
+    )
+
+    def front_matter(self) -> dict:
+        """The form's values as raw front matter for validate_fields."""
+        return {name: getattr(self, name).data for name in self.FRONT_MATTER}
+
+
+class UploadForm(FlaskForm):
+    file = FileField(_l("Image or file"))

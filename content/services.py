@@ -1,0 +1,427 @@
+"""What the content package does: save articles (with a revision every time), move them
+through the editorial workflow, restore revisions, record reader feedback, and find what
+the public may see.
+
+Role rules (the editor and these functions agree): editors and admins write; an editor
+saves drafts and articles in review and sends drafts to review; only an admin publishes,
+unpublishes, archives, or changes an article that is already published or archived, so
+nothing reaches readers without a second pair of eyes. Callers without a user (the
+importer, the demo loader) act for the operator and are not checked.
+
+Every service commits its own transaction and then sends `article_changed`; the search
+index and the gated package listen.
+"""
+
+import difflib
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import lazyload, load_only
+
+from content import signals
+from content.documents import FIELD_NAMES, DocumentError, Problem, from_utc, slugify, to_markdown
+from content.models import Article, Feedback, Revision
+from content.rendering import render_markdown
+from core.extensions import db
+
+# Article attributes that front matter and the editor set (everything but the body).
+EDITABLE = tuple(FIELD_NAMES.values())
+# What list pages need: the stored HTML stays in the database.
+LISTING_COLUMNS = (
+    Article.id,
+    Article.kind,
+    Article.slug,
+    Article.locale,
+    Article.title,
+    Article.summary,
+    Article.category,
+    Article.tags,
+    Article.status,
+    Article.featured,
+    Article.published_at,
+    Article.updated_at,
+    Article.reading_minutes,
+)
+
+
+class ContentError(Exception):
+    """Something a user asked for that cannot be done; the message says why."""
+
+
+class NotAllowed(ContentError):
+    pass
+
+
+class InvalidTransition(ContentError):
+    pass
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    sources: frozenset
+    target: str
+    roles: tuple[str, ...]
+
+
+ACTIONS = {
+    action.name: action
+    for action in (
+        Action(
+            "save", _l("Save"), frozenset({"draft", "in_review", "published", "archived"}), "", ("editor",)
+        ),
+        Action("submit", _l("Send to review"), frozenset({"draft"}), "in_review", ("editor",)),
+        Action("publish", _l("Publish"), frozenset({"draft", "in_review"}), "published", ("admin",)),
+        Action("unpublish", _l("Unpublish"), frozenset({"published", "archived"}), "draft", ("admin",)),
+        Action(
+            "archive", _l("Archive"), frozenset({"draft", "in_review", "published"}), "archived", ("admin",)
+        ),
+    )
+}
+# Only admins change what readers may already see.
+ADMIN_ONLY_STATUSES = {"published", "archived"}
+
+
+def can_edit(user, article: Article | None) -> bool:
+    if user is None:
+        return True
+    if not user.has_role("editor"):
+        return False
+    return article is None or article.status not in ADMIN_ONLY_STATUSES or user.has_role("admin")
+
+
+def allowed_actions(user, article: Article | None) -> list[Action]:
+    """The buttons a user sees for an article (None: a new one)."""
+    status = article.status if article else "draft"
+    return [
+        action
+        for action in ACTIONS.values()
+        if status in action.sources
+        and can_edit(user, article)
+        and (user is None or user.has_role(*action.roles))
+    ]
+
+
+def _check(user, article: Article | None, action: Action) -> None:
+    status = article.status if article else "draft"
+    if status not in action.sources:
+        raise InvalidTransition(
+            _l("An article that is %(status)s cannot be %(action)s.", status=status, action=action.name)
+        )
+    if action not in allowed_actions(user, article):
+        raise NotAllowed(_l("Your role may not do this: ask an admin to publish, unpublish or archive."))
+
+
+def unique_slug(base: str, *, exclude_id: int | None = None) -> str:
+    """`base`, or `base-2`, `base-3`… whichever no other article uses."""
+    base = base or "article"
+    query = select(Article.slug).where(or_(Article.slug == base, Article.slug.like(f"{base}-%")))
+    if exclude_id:
+        query = query.where(Article.id != exclude_id)
+    taken = set(db.session.scalars(query))
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
+
+
+def snapshot(article: Article) -> dict:
+    """Every editable field as JSON-friendly values (what a revision keeps)."""
+    values = {}
+    for name in EDITABLE:
+        value = getattr(article, name)
+        values[name] = value.isoformat() if isinstance(value, datetime) else value
+    return values
+
+
+def changed_fields(article: Article, fields: dict, body_md: str) -> list[str]:
+    """The attributes a save would change (an empty list: nothing to do)."""
+    changed = [
+        name for name in EDITABLE if name in fields and getattr(article, name) != _normal(name, fields[name])
+    ]
+    if article.body_md != body_md:
+        changed.append("body_md")
+    return changed
+
+
+def _normal(name: str, value):
+    if name in ("tags",):
+        return list(value or [])
+    if name in ("translation_key",):
+        return value or None
+    return value
+
+
+def save_article(
+    fields: dict,
+    body_md: str,
+    *,
+    article: Article | None = None,
+    user=None,
+    action: str = "save",
+    now: datetime,
+    note: str = "",
+) -> Article:
+    """Create or update an article and apply a workflow action, in one transaction with
+    one revision row (who, when, what changed).
+
+    `fields` are Article attributes as validate_fields returns them. A new article gets
+    a unique slug from its slug field or title; an existing slug never changes. `status`
+    in `fields` is honoured only for callers without a user (the importer). Raises
+    NotAllowed, InvalidTransition or DocumentError (a slug another article has).
+    """
+    step = ACTIONS[action]
+    _check(user, article, step)
+    fields = dict(fields)
+    new = article is None
+    if new:
+        requested = fields.get("slug") or ""
+        if (
+            requested
+            and user is not None
+            and db.session.scalar(select(Article.id).where(Article.slug == requested))
+        ):
+            raise DocumentError(
+                [
+                    Problem(
+                        _l("slug '%(slug)s' is already used by another article", slug=requested), None, "slug"
+                    )
+                ]
+            )
+        slug = unique_slug(requested or slugify(fields.get("title", "")) or fields.get("kind", "article"))
+        article = Article(
+            slug=slug, created_at=now, owner_id=user.id if user is not None else None, status="draft"
+        )
+        db.session.add(article)
+    fields.pop("slug", None)
+    if user is not None:
+        fields.pop("status", None)
+    changed = ["created"] if new else changed_fields(article, fields, body_md)
+    for name, value in fields.items():
+        if name in EDITABLE:
+            setattr(article, name, _normal(name, value))
+    if new or article.body_md != body_md or not article.body_html:
+        rendered = render_markdown(body_md, frame_hosts=current_app.config["CSP_FRAME_HOSTS"])
+        article.body_md = body_md
+        article.body_html = rendered.html
+        article.toc_html = rendered.toc_html
+        article.body_text = rendered.text
+        article.reading_minutes = rendered.reading_minutes
+        article.headings = rendered.headings
+        article.faq = rendered.faq
+    if step.target:
+        article.status = step.target
+        changed.append(step.name)
+    if article.status == "published" and article.published_at is None:
+        article.published_at = now
+    article.updated_at = now
+    db.session.flush()
+    db.session.add(
+        Revision(
+            article_id=article.id,
+            author_id=user.id if user is not None else None,
+            created_at=now,
+            note=(note or ", ".join(str(change) for change in changed) or "saved")[:200],
+            title=article.title,
+            body_md=article.body_md,
+            fields=snapshot(article),
+        )
+    )
+    db.session.commit()
+    signals.article_changed.send(current_app._get_current_object(), article_id=article.id)
+    return article
+
+
+def transition(article: Article, action: str, *, user, now: datetime) -> Article:
+    """Apply a workflow action (submit, publish, unpublish, archive) without other changes."""
+    return save_article({}, article.body_md, article=article, user=user, action=action, now=now)
+
+
+def restore_revision(revision: Revision, *, user, now: datetime) -> Article:
+    """Bring back a revision's title, body and fields as a new revision (status stays)."""
+    article = db.session.get(Article, revision.article_id)
+    fields = {
+        name: revision.fields[name] for name in EDITABLE if name in revision.fields and name != "status"
+    }
+    for name in ("published_at", "review_by"):
+        if fields.get(name):
+            fields[name] = datetime.fromisoformat(fields[name])
+    return save_article(
+        fields,
+        revision.body_md,
+        article=article,
+        user=user,
+        now=now,
+        note=str(
+            _l("restored the revision of %(when)s", when=revision.created_at.strftime("%Y-%m-%d %H:%M"))
+        ),
+    )
+
+
+def revision_text(revision: Revision, timezone: str) -> str:
+    """A revision as its Markdown file, which is what the diff compares."""
+    values = dict(revision.fields)
+    for name in ("published_at", "review_by"):
+        if values.get(name):
+            values[name] = datetime.fromisoformat(values[name])
+    return to_markdown(front_matter(values, timezone), revision.body_md)
+
+
+def revision_diff(older: Revision | None, newer: Revision, timezone: str) -> list[tuple[str, str]]:
+    """A unified diff from `older` (None: empty) to `newer`, as (kind, line) pairs where
+    kind is "add", "del", "hunk" or "same"."""
+    before = revision_text(older, timezone).splitlines() if older else []
+    after = revision_text(newer, timezone).splitlines()
+    lines = []
+    for line in difflib.unified_diff(before, after, lineterm="", n=3):
+        if line.startswith(("---", "+++")):
+            continue
+        kind = {"+": "add", "-": "del", "@": "hunk"}.get(line[:1], "same")
+        lines.append((kind, line))
+    return lines
+
+
+def front_matter(values: dict, timezone: str) -> dict:
+    """Article attributes -> front-matter keys and YAML-friendly values."""
+    front = {}
+    for key, name in FIELD_NAMES.items():
+        value = values.get(name)
+        if name in ("published_at", "review_by"):
+            value = from_utc(value, timezone)
+        front[key] = value
+    return front
+
+
+def record_feedback(article_id: int, helpful: bool, comment: str = "", *, now: datetime) -> Feedback:
+    """Record a reader's yes/no (and comment, trimmed to 2,000 characters)."""
+    feedback = Feedback(
+        article_id=article_id, helpful=helpful, comment=(comment or "").strip()[:2000], created_at=now
+    )
+    db.session.add(feedback)
+    db.session.commit()
+    return feedback
+
+
+def feedback_counts(article_id: int) -> dict:
+    rows = db.session.execute(
+        select(Feedback.helpful, func.count())
+        .where(Feedback.article_id == article_id)
+        .group_by(Feedback.helpful)
+    )
+    counts = {"yes": 0, "no": 0}
+    for helpful, count in rows:
+        counts["yes" if helpful else "no"] = count
+    return counts
+
+
+def delete_article(article: Article) -> None:
+    """Delete an article and its revisions (admins only, checked by the caller)."""
+    article_id, slug = article.id, article.slug
+    db.session.delete(article)
+    db.session.commit()
+    signals.article_deleted.send(current_app._get_current_object(), article_id=article_id, slug=slug)
+
+
+# The public side -------------------------------------------------------------------------
+
+
+def _is_public(now: datetime):
+    return (Article.status == "published") & Article.published_at.is_not(None) & (Article.published_at <= now)
+
+
+def public_articles(
+    *, kind: str | None = None, locale: str | None = None, category: str | None = None, now: datetime
+) -> Select:
+    """A select of what the public may see, newest first, without the stored HTML."""
+    query = (
+        select(Article)
+        .where(_is_public(now))
+        .options(load_only(*LISTING_COLUMNS), lazyload(Article.owner))
+        .order_by(Article.published_at.desc(), Article.id.desc())
+    )
+    if kind:
+        query = query.where(Article.kind == kind)
+    if locale:
+        query = query.where(Article.locale == locale)
+    if category is not None:
+        query = query.where(Article.category == category)
+    return query
+
+
+def get_public_article(kind: str, slug: str, *, now: datetime) -> Article | None:
+    """The published article of that kind and slug, or None (draft, scheduled, absent…)."""
+    return db.session.scalar(
+        select(Article).where(Article.kind == kind, Article.slug == slug, _is_public(now))
+    )
+
+
+def related_articles(article: Article, *, now: datetime, limit: int = 4) -> list[Article]:
+    """Public articles that share the category or tags, best match first (one query)."""
+    candidates = db.session.scalars(
+        public_articles(locale=article.locale, now=now)
+        .where(
+            Article.id != article.id, or_(Article.category == article.category, Article.kind == article.kind)
+        )
+        .limit(60)
+    ).all()
+    tags = set(article.tags or [])
+
+    def score(other):
+        return (other.category == article.category and bool(article.category)) * 2 + len(
+            tags & set(other.tags or [])
+        )
+
+    ranked = sorted((c for c in candidates if score(c) > 0), key=score, reverse=True)
+    return ranked[:limit]
+
+
+def translations_of(article: Article, *, now: datetime) -> list[Article]:
+    """The same article in other locales (same translation_key), public ones only."""
+    if not article.translation_key:
+        return []
+    return db.session.scalars(
+        public_articles(now=now).where(
+            Article.translation_key == article.translation_key, Article.id != article.id
+        )
+    ).all()
+
+
+def help_categories(*, locale: str | None, now: datetime) -> list[tuple[str, list[Article]]]:
+    """Public help articles grouped by category, categories A→Z (uncategorised last)."""
+    groups: dict[str, list[Article]] = {}
+    query = public_articles(kind="help", locale=locale, now=now).order_by(None).order_by(Article.title)
+    for article in db.session.scalars(query):
+        groups.setdefault(article.category, []).append(article)
+    return sorted(groups.items(), key=lambda item: (item[0] == "", item[0]))
+
+
+def editor_articles(
+    *, kind: str = "", status: str = "", owner_id: int | None = None, stale: bool = False, now: datetime
+) -> Select:
+    """The editor's list: every article, filtered, recently changed first."""
+    query = select(Article).options(load_only(*LISTING_COLUMNS, Article.review_by, Article.owner_id))
+    if kind:
+        query = query.where(Article.kind == kind)
+    if status:
+        query = query.where(Article.status == status)
+    if owner_id:
+        query = query.where(Article.owner_id == owner_id)
+    if stale:
+        query = query.where(Article.review_by.is_not(None), Article.review_by <= now)
+    return query.order_by(Article.updated_at.desc(), Article.id.desc())
+
+
+def is_stale(article: Article, now: datetime) -> bool:
+    return article.review_by is not None and article.review_by <= now
+
+
+def local_date(value: datetime | None, timezone: str) -> date | None:
+    """A stored UTC time as the site's calendar date (for display)."""
+    local = from_utc(value, timezone)
+    return local.date() if isinstance(local, datetime) else local

@@ -1,0 +1,112 @@
+/* The article editor: live preview (debounced POST of the Markdown to the server, which
+   renders it with the same pipeline as a save), autosave of unsaved work in localStorage
+   (offered back after a reload, cleared once the server has the article), and uploads
+   that insert their Markdown at the cursor. The page works without this file. */
+(function () {
+  "use strict";
+  var form = document.getElementById("editor-form");
+  if (!form) { return; }
+  var body = form.querySelector("textarea[name=body]");
+  var preview = document.getElementById("preview-body");
+  var key = form.dataset.autosaveKey;
+  var token = form.querySelector("input[name=csrf_token]");
+  var timer = null;
+  var saveTimer = null;
+
+  document.querySelectorAll(".js-hide").forEach(function (el) { el.hidden = true; });
+
+  function refreshPreview() {
+    var data = new FormData();
+    data.append("body", body.value);
+    if (token) { data.append("csrf_token", token.value); }
+    fetch(form.dataset.previewUrl, {
+      method: "POST", body: data, credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRFToken": token ? token.value : "" }
+    }).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (json) {
+      if (json) { preview.innerHTML = json.html; }
+    }).catch(function () { /* keep the last preview when offline */ });
+  }
+
+  function fields() {
+    var values = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.type === "file" || el.type === "hidden" || el.type === "submit") { return; }
+      values[el.name] = el.type === "checkbox" ? el.checked : el.value;
+    });
+    return values;
+  }
+
+  function autosave() {
+    try {
+      localStorage.setItem(key, JSON.stringify({ at: new Date().toISOString(), fields: fields() }));
+    } catch (e) { /* storage full or disabled: nothing to do */ }
+  }
+
+  function restore(saved) {
+    Object.keys(saved.fields).forEach(function (name) {
+      var el = form.elements.namedItem(name);
+      if (!el || el.type === "file") { return; }
+      if (el.type === "checkbox") { el.checked = saved.fields[name]; } else { el.value = saved.fields[name]; }
+    });
+    refreshPreview();
+  }
+
+  var stored = null;
+  try { stored = JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { stored = null; }
+  var savedAt = form.dataset.savedAt ? new Date(form.dataset.savedAt + "Z") : null;
+  if (stored && savedAt && new Date(stored.at) <= savedAt) {
+    // The server has a newer save than the local copy: it was saved, forget the copy.
+    localStorage.removeItem(key);
+    stored = null;
+  }
+  var offer = document.getElementById("autosave-offer");
+  if (stored && offer && JSON.stringify(stored.fields) !== JSON.stringify(fields())) {
+    offer.hidden = false;
+    document.getElementById("autosave-restore").addEventListener("click", function () {
+      restore(stored); offer.hidden = true;
+    });
+    document.getElementById("autosave-discard").addEventListener("click", function () {
+      localStorage.removeItem(key); offer.hidden = true;
+    });
+  }
+
+  form.addEventListener("input", function (event) {
+    clearTimeout(saveTimer);
+    saveTimer = setTimeout(autosave, 500);
+    if (event.target === body) {
+      clearTimeout(timer);
+      timer = setTimeout(refreshPreview, 400);
+    }
+  });
+  form.addEventListener("submit", function (event) {
+    var action = event.submitter ? event.submitter.value : "save";
+    if (action !== "preview") {
+      // A new article's copy moves to its own key after the redirect; drop it now.
+      if (key.slice(-4) === "-new") { localStorage.removeItem(key); }
+    }
+  });
+
+  var upload = document.getElementById("upload-form");
+  if (upload) {
+    upload.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var result = document.getElementById("upload-result");
+      fetch(upload.action, {
+        method: "POST", body: new FormData(upload), credentials: "same-origin",
+        headers: { "Accept": "application/json" }
+      }).then(function (response) {
+        if (response.status === 413) { throw new Error(result.dataset.tooLarge || "413"); }
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.json();
+      }).then(function (json) {
+        var at = body.selectionStart || body.value.length;
+        body.value = body.value.slice(0, at) + json.markdown + body.value.slice(at);
+        result.textContent = json.markdown;
+        refreshPreview();
+        autosave();
+      }).catch(function (error) { result.textContent = error.message; });
+    });
+  }
+}());
