@@ -1,5 +1,57 @@
-"""The nurture package: see ../shared/DESIGN.md for what it owns."""
+"""The nurture package: every outgoing mail (sequences and transactional), the worker
+that delivers it exactly once, tracking, unsubscribe and suppression, the dev Outbox.
+See ../shared/DESIGN.md and docs/NURTURE.md."""
+
+from flask_babel import lazy_gettext as _l
+
+from core.hooks import (
+    add_admin_nav,
+    add_demo_loader,
+    add_dev_service,
+    add_health_check,
+    add_timeline_provider,
+)
+
+SETTINGS = {
+    # Where the footer of every mail says we are (anti-spam laws ask for it).
+    "COMPANY_POSTAL_ADDRESS": "上海市浦东新区世纪大道 100 号",
+    "MAIL_RATE_PER_SECOND": 20,
+    "MAIL_RATE_PER_HOUR": 0,
+    "MAIL_MAX_ATTEMPTS": 8,
+    "MAIL_RETRY_SECONDS": 60,
+    "MAIL_LIST_ID": "",
+    "MAIL_UNSUBSCRIBE_MAILTO": "",
+    "MAIL_EVENTS_TOKEN": "",
+    "DKIM_PRIVATE_KEY": "",
+    "DKIM_SELECTOR": "lodestar",
+    "DKIM_DOMAIN": "",
+    "NURTURE_BATCH_SIZE": 100,
+    "NURTURE_LEASE_SECONDS": 300,
+    "NURTURE_WORKER_INTERVAL": 5,
+    "NURTURE_WORKER_STALE_SECONDS": 600,
+    "UNSUBSCRIBE_RATE_LIMIT": "30 per minute",
+}
+INT_SETTINGS = {key for key, value in SETTINGS.items() if isinstance(value, int)}
 
 
 def init_app(app):
     """Register the package's blueprints, commands, signal receivers and demo data."""
+    from nurture import admin, demo, receivers, services, views, worker
+    from nurture.cli import nurture_cli
+
+    for key, value in SETTINGS.items():
+        app.config.setdefault(key, value)
+        if key in INT_SETTINGS:
+            # LODESTAR_MAIL_RATE_PER_SECOND=5 arrives as a number; "5" from a file is fine too.
+            app.config[key] = int(app.config[key] or 0)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(admin.bp)
+    app.cli.add_command(nurture_cli)
+    receivers.connect(app)
+    add_admin_nav(app, _l("Sequences"), "nurture_admin.sequences", roles=("marketer",), order=40)
+    add_admin_nav(app, _l("Mail queue"), "nurture_admin.queue", roles=("marketer",), order=41)
+    add_admin_nav(app, _l("Outbox"), "nurture_admin.outbox", roles=("marketer",), order=42)
+    add_demo_loader(app, "nurture", demo.load, order=30)
+    add_health_check(app, "mail_queue", worker.health_check)
+    add_dev_service(app, "nurture worker", worker.start_dev_worker)
+    add_timeline_provider(app, services.lead_timeline)

@@ -1,0 +1,91 @@
+"""`flask nurture …`: import and export sequences, one delivery pass, the worker."""
+
+import sys
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from core.timeutil import to_naive_utc, utcnow
+from nurture import services, worker
+
+nurture_cli = AppGroup("nurture", help="Nurture sequences and mail delivery.")
+
+
+@nurture_cli.command("import")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+def import_command(files):
+    """Upsert sequences from YAML files (see docs/NURTURE.md). Exit 1 on any error."""
+    failed = False
+    for path in files:
+        try:
+            sequence, outcome = services.import_sequence(path.read_text(encoding="utf-8"), now=utcnow())
+        except services.SequenceError as exc:
+            failed = True
+            for error in exc.errors:
+                click.secho(f"{path}: {error}", fg="red", err=True)
+            continue
+        click.echo(f"{path}: {sequence.slug} {outcome} ({len(sequence.steps)} steps, {sequence.status})")
+    sys.exit(1 if failed else 0)
+
+
+@nurture_cli.command("export")
+@click.argument("slug")
+def export_command(slug):
+    """Print a sequence as YAML (import takes it back unchanged)."""
+    try:
+        click.echo(services.export_sequence(slug), nl=False)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _parse_now(value: str | None) -> datetime:
+    if not value:
+        return utcnow()
+    try:
+        return to_naive_utc(datetime.fromisoformat(value))
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO-8601 time, e.g. 2026-12-01T09:30:00+08:00"
+        ) from exc
+
+
+def _print_counts(counts) -> None:
+    shown = ", ".join(f"{key} {value}" for key, value in sorted(counts.items()) if value) or "nothing due"
+    click.echo(shown)
+
+
+@nurture_cli.command("tick")
+@click.option("--now", "now_text", help="Deliver what is due at this ISO-8601 time (default: now).")
+@click.option("--batch-size", type=int, default=None)
+@click.option("--name", default=None, help="The worker name in heartbeats.")
+def tick_command(now_text, batch_size, name):
+    """One pass: queue due steps and deliver everything due; prints counts."""
+    now = _parse_now(now_text)
+    stop = threading.Event()
+    worker.stop_on_signals(stop)
+    _print_counts(worker.tick(now, batch_size=batch_size, worker_name=name, stop=stop))
+
+
+@nurture_cli.command("worker")
+@click.option("--interval", type=float, default=None, help="Seconds between passes.")
+@click.option("--name", default=None, help="The worker name in heartbeats.")
+def worker_command(interval, name):
+    """Deliver forever; SIGTERM finishes the message in flight and stops."""
+    from flask import current_app
+
+    stop = threading.Event()
+    worker.stop_on_signals(stop)
+    interval = interval if interval is not None else current_app.config["NURTURE_WORKER_INTERVAL"]
+    click.echo(f"nurture worker {name or worker.default_name()}: every {interval}s (SIGTERM stops)")
+
+    def report(counts):
+        if any(counts.values()):
+            _print_counts(counts)
+
+    worker.run(interval=interval, stop=stop, worker_name=name, on_tick=report)
+    click.echo("worker stopped")

@@ -1,0 +1,145 @@
+"""What a queued message says: a nurture step personalised for its lead, or one of
+gated's transactional templates, wrapped in the mail layout with the footer every mail
+carries (sender, postal address, why you get this, unsubscribe)."""
+
+import re
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from core import tokens
+from nurture import personalise
+from nurture.email import Rendered, sender_parts, track_links
+
+# Mail clients drop <style>, so the body's tags get their styles inline.
+INLINE_STYLES = {
+    "p": "margin:0 0 14px;",
+    "h1": "margin:0 0 14px;font-size:22px;line-height:1.35;color:#111827;",
+    "h2": "margin:18px 0 10px;font-size:19px;line-height:1.4;color:#111827;",
+    "h3": "margin:16px 0 8px;font-size:17px;color:#111827;",
+    "a": "color:#1d4ed8;text-decoration:underline;",
+    "ul": "margin:0 0 14px;padding-left:22px;",
+    "ol": "margin:0 0 14px;padding-left:22px;",
+    "li": "margin:0 0 6px;",
+    "blockquote": "margin:0 0 14px;padding:4px 14px;border-left:3px solid #c7d2fe;color:#374151;",
+    "table": "border-collapse:collapse;margin:0 0 14px;",
+    "th": "border:1px solid #e2e7ef;padding:6px 10px;text-align:left;",
+    "td": "border:1px solid #e2e7ef;padding:6px 10px;",
+    "code": "font-family:Menlo,Consolas,monospace;font-size:14px;background:#f3f5f9;padding:1px 4px;",
+}
+_TAG = re.compile(r"<({})(?=[\s>])".format("|".join(INLINE_STYLES)))
+
+
+def inline_styles(html: str) -> str:
+    return _TAG.sub(lambda match: f'<{match.group(1)} style="{INLINE_STYLES[match.group(1)]}"', html)
+
+
+def site_url(path: str = "") -> str:
+    return current_app.config["SITE_URL"].rstrip("/") + path
+
+
+def unsubscribe_url(message_id: int) -> str:
+    return site_url(f"/u/{tokens.sign('unsubscribe', message_id)}")
+
+
+def click_url(message_id: int, target: str) -> str:
+    return site_url(f"/t/c/{tokens.sign('click', [message_id, target])}")
+
+
+def open_url(message_id: int) -> str:
+    return site_url(f"/t/o/{tokens.sign('open', message_id)}")
+
+
+def download_url(lead_id: int, asset_id: int | None) -> str:
+    """The signed download link of the asset that enrolled the lead; the library when
+    the enrollment came from elsewhere."""
+    if asset_id:
+        try:
+            from gated.services import make_download_url
+        except ImportError:
+            make_download_url = None
+        if make_download_url:
+            return make_download_url(lead_id, asset_id, external=True)
+    return site_url("/library/")
+
+
+def step_context(lead, *, message_id: int, asset_id: int | None) -> dict:
+    return {
+        "lead": personalise.lead_context(lead),
+        "download_url": download_url(lead.id, asset_id),
+        "unsubscribe_url": unsubscribe_url(message_id),
+        "site_url": site_url(),
+        "site_name": current_app.config["SITE_NAME"],
+    }
+
+
+def compose_step(
+    step, lead, *, message_id: int, asset_id: int | None, locale: str, track: bool = True
+) -> Rendered:
+    """A nurture step for one lead, with tracked links and an open pixel."""
+    context = step_context(lead, message_id=message_id, asset_id=asset_id)
+    subject, text, html = personalise.render_step(step.subject, step.body, context)
+    if track:
+        html = track_links(html, lambda target: click_url(message_id, target))
+    return wrap(
+        Rendered(subject, text, inline_styles(html)),
+        message_id=message_id,
+        locale=locale,
+        transactional=False,
+        pixel=track,
+    )
+
+
+def compose_transactional(template: str, lead, context: dict, *, message_id: int, locale: str) -> Rendered:
+    """One of gated's templates (a folder with subject.txt, body.txt, body.html)."""
+    env = current_app.jinja_env
+    values = dict(context or {})
+    values["lead"] = lead
+    values.setdefault("site_url", site_url())
+    values.setdefault("site_name", current_app.config["SITE_NAME"])
+    values["unsubscribe_url"] = unsubscribe_url(message_id)
+    with force_locale(locale.replace("-", "_")):
+        subject = " ".join(env.get_template(f"{template}/subject.txt").render(values).split())
+        text = env.get_template(f"{template}/body.txt").render(values)
+        html = env.get_template(f"{template}/body.html").render(values)
+    return wrap(
+        Rendered(subject, text, inline_styles(html)),
+        message_id=message_id,
+        locale=locale,
+        transactional=True,
+        pixel=False,
+    )
+
+
+def wrap(inner: Rendered, *, message_id: int, locale: str, transactional: bool, pixel: bool) -> Rendered:
+    """The layout around a body: a full HTML document and the plain-text twin."""
+    config = current_app.config
+    name, address, _domain = sender_parts(config["MAIL_DEFAULT_SENDER"])
+    env = current_app.jinja_env
+    with force_locale(locale.replace("-", "_")):
+        reason = (
+            _("You receive this because you asked for it on our site.")
+            if transactional
+            else _("You receive this because you downloaded our content and agreed to hear from us.")
+        )
+        values = {
+            "subject": inner.subject,
+            "preheader": inner.subject,
+            "site_name": config["SITE_NAME"],
+            "sender_name": name or address,
+            "postal_address": config["COMPANY_POSTAL_ADDRESS"],
+            "unsubscribe_url": unsubscribe_url(message_id),
+            "unsubscribe_label": _("Unsubscribe"),
+            "reason": reason,
+            "open_pixel_url": open_url(message_id) if pixel else "",
+            "html_lang": "en" if locale.startswith("en") else "zh-CN",
+        }
+        html = env.get_template("nurture/email/layout.html").render(body=_markup(inner.html), **values)
+        text = env.get_template("nurture/email/layout.txt").render(body=inner.text.strip(), **values)
+    return Rendered(inner.subject, text, html)
+
+
+def _markup(html: str) -> Markup:
+    return Markup(html)

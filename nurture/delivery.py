@@ -1,0 +1,445 @@
+"""The queue: due enrollment steps become message rows, due messages are claimed with a
+lease, checked against suppression, rendered, and delivered over one SMTP connection.
+
+Exactly once is kept by the database, not by the worker's memory:
+- a step becomes a message by an INSERT that does nothing on the unique (enrollment,
+  step, round) key, together with an UPDATE of the enrollment guarded by its position,
+  so two workers advancing the same enrollment cannot both win;
+- a claim is an UPDATE guarded by the row's state, behind FOR UPDATE SKIP LOCKED on
+  PostgreSQL (SQLite has one writer at a time), marking the rows with this claim's token;
+- each message is marked sent in its own commit the moment the server accepts it, so a
+  crash can repeat at most the one mail in flight, and a crashed worker's claimed rows
+  come back when their lease runs out.
+"""
+
+import contextlib
+import smtplib
+import time
+import uuid
+from collections import Counter
+from datetime import datetime, timedelta
+
+from flask import current_app
+from jinja2 import TemplateError
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import selectinload
+
+from core.extensions import db, mail
+from nurture import compose, email, personalise, scheduling
+from nurture.models import Enrollment, Message, Sequence, Suppression, email_hash
+from nurture.services import TEST_TEMPLATE
+
+MAX_BACKOFF = timedelta(hours=6)
+
+
+def _insert(table):
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+def _skip_locked(query):
+    if db.engine.dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
+# -- materialise --------------------------------------------------------------------
+
+
+def materialise(now: datetime, *, limit: int) -> Counter:
+    """Queue the step of every active enrollment that is due at `now` (at most `limit`
+    enrollments), moving each on to its next step; commits."""
+    counts = Counter()
+    query = (
+        select(Enrollment)
+        .join(Sequence, Sequence.id == Enrollment.sequence_id)
+        .where(Enrollment.status == "active", Enrollment.next_send_at <= now, Sequence.status == "active")
+        .order_by(Enrollment.next_send_at, Enrollment.id)
+        .limit(limit)
+    )
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Enrollment)
+    enrollments = db.session.scalars(query).all()
+    caps = {}
+    for enrollment in enrollments:
+        counts[_advance(enrollment, now, caps)] += 1
+    db.session.commit()
+    return counts
+
+
+def _advance(enrollment: Enrollment, now: datetime, caps: dict) -> str:
+    sequence = enrollment.sequence
+    steps = sequence.steps
+    guard = and_(
+        Enrollment.id == enrollment.id,
+        Enrollment.position == enrollment.position,
+        Enrollment.round == enrollment.round,
+        Enrollment.status == "active",
+    )
+    if enrollment.position >= len(steps):
+        db.session.execute(
+            update(Enrollment).where(guard).values(status="completed", next_send_at=None, ended_at=now)
+        )
+        return "completed"
+    window = scheduling.sequence_window(sequence)
+    opens = scheduling.next_in_window(now, **window)
+    if opens > now:
+        # Late (the worker was down, or the clock jumped): wait for the window again.
+        db.session.execute(update(Enrollment).where(guard).values(next_send_at=opens))
+        return "waiting"
+    if sequence.hourly_cap:
+        room_at = _cap_room_at(sequence, now, caps)
+        if room_at is not None:
+            later = scheduling.next_in_window(room_at, **window)
+            db.session.execute(update(Enrollment).where(guard).values(next_send_at=later))
+            return "capped"
+    step = steps[enrollment.position]
+    skipped = _condition_holds(step, enrollment)
+    next_position = enrollment.position + 1
+    if next_position < len(steps):
+        following = scheduling.due_at(
+            sequence, steps[next_position], enrolled_at=enrollment.enrolled_at, previous_at=now
+        )
+        values = {"position": next_position, "next_send_at": following, "last_sent_at": now}
+    else:
+        values = {"position": next_position, "status": "completed", "next_send_at": None, "ended_at": now}
+    if db.session.execute(update(Enrollment).where(guard).values(**values)).rowcount != 1:
+        return "raced"
+    db.session.execute(
+        _insert(Message.__table__)
+        .values(
+            kind="nurture",
+            priority=1,
+            lead_id=enrollment.lead_id,
+            to_address=enrollment.lead.email,
+            sequence_id=sequence.id,
+            enrollment_id=enrollment.id,
+            step_id=step.id,
+            round=enrollment.round,
+            template="",
+            context={},
+            subject="",
+            body_text="",
+            body_html="",
+            status="skipped" if skipped else "queued",
+            error="condition: " + step.condition["skip_if"] if skipped else "",
+            attempts=0,
+            claimed_by="",
+            message_id="",
+            open_count=0,
+            click_count=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["enrollment_id", "step_id", "round"])
+    )
+    if sequence.hourly_cap and not skipped:
+        caps[sequence.id][0] += 1
+    return "skipped" if skipped else "queued"
+
+
+def _cap_room_at(sequence: Sequence, now: datetime, caps: dict) -> datetime | None:
+    """None when the sequence may queue another mail this hour; else when it may."""
+    if sequence.id not in caps:
+        hour_ago = now - timedelta(hours=1)
+        recent = select(func.count(), func.min(Message.created_at)).where(
+            Message.sequence_id == sequence.id,
+            Message.kind == "nurture",
+            Message.status != "skipped",
+            Message.created_at > hour_ago,
+        )
+        count, oldest = db.session.execute(recent).one()
+        caps[sequence.id] = [count, oldest or now]
+    count, oldest = caps[sequence.id]
+    if count < sequence.hourly_cap:
+        return None
+    return oldest + timedelta(hours=1)
+
+
+def _condition_holds(step, enrollment: Enrollment) -> bool:
+    """Whether the step's skip condition is met for this lead now."""
+    condition = step.condition or {}
+    kind = condition.get("skip_if")
+    if kind == "downloaded":
+        from gated.models import Asset, Download
+
+        return (
+            db.session.scalar(
+                select(Download.id)
+                .join(Asset, Asset.id == Download.asset_id)
+                .where(Download.lead_id == enrollment.lead_id, Asset.slug == condition.get("asset"))
+                .limit(1)
+            )
+            is not None
+        )
+    if kind in ("clicked_previous", "opened_previous") and step.position > 0:
+        column = Message.clicked_at if kind == "clicked_previous" else Message.opened_at
+        previous = [s.id for s in enrollment.sequence.steps if s.position == step.position - 1]
+        return (
+            db.session.scalar(
+                select(Message.id).where(
+                    Message.enrollment_id == enrollment.id,
+                    Message.round == enrollment.round,
+                    Message.step_id.in_(previous),
+                    column.is_not(None),
+                )
+            )
+            is not None
+        )
+    return False
+
+
+# -- claim --------------------------------------------------------------------------
+
+
+def _claimable(now: datetime):
+    return or_(
+        and_(Message.status == "queued", Message.next_attempt_at <= now),
+        and_(Message.status == "sending", Message.lease_until < now),
+    )
+
+
+def claim(now: datetime, *, limit: int, worker: str, lease_seconds: int) -> list[Message]:
+    """Claim up to `limit` due messages (transactional first) with a lease; commits."""
+    if limit <= 0:
+        return []
+    query = (
+        select(Message.id)
+        .where(_claimable(now))
+        .order_by(Message.priority, Message.next_attempt_at, Message.id)
+        .limit(limit)
+    )
+    ids = db.session.scalars(_skip_locked(query)).all()
+    if not ids:
+        db.session.commit()
+        return []
+    token = f"{worker}:{uuid.uuid4().hex[:12]}"[:120]
+    db.session.execute(
+        update(Message)
+        .where(Message.id.in_(ids), _claimable(now))
+        .values(
+            status="sending",
+            claimed_by=token,
+            lease_until=now + timedelta(seconds=lease_seconds),
+            attempts=Message.attempts + 1,
+        )
+    )
+    db.session.commit()
+    return list(
+        db.session.scalars(
+            select(Message)
+            .where(Message.claimed_by == token, Message.status == "sending")
+            .options(
+                selectinload(Message.lead),
+                selectinload(Message.step),
+                selectinload(Message.sequence),
+                selectinload(Message.enrollment),
+            )
+            .order_by(Message.priority, Message.id)
+        )
+    )
+
+
+def sent_in_last_hour(now: datetime) -> int:
+    return db.session.scalar(
+        select(func.count()).where(Message.sent_at > now - timedelta(hours=1), Message.sent_at <= now)
+    )
+
+
+# -- deliver ------------------------------------------------------------------------
+
+
+class Pacer:
+    """At most `per_second` sends a second from this process (0: no limit)."""
+
+    def __init__(self, per_second: float):
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self.next_at = 0.0
+
+    def wait(self):
+        if not self.interval:
+            return
+        delay = self.next_at - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        self.next_at = max(self.next_at, time.monotonic()) + self.interval
+
+
+def render(message: Message) -> email.Rendered:
+    """What a claimed message says. Raises PersonalisationError/TemplateError."""
+    if message.kind == "nurture":
+        enrollment = message.enrollment
+        return compose.compose_step(
+            message.step,
+            message.lead,
+            message_id=message.id,
+            asset_id=enrollment.asset_id if enrollment else None,
+            locale=message.sequence.locale,
+        )
+    if message.template == TEST_TEMPLATE:
+        config = current_app.config
+        context = personalise.sample_context(config["SITE_URL"], config["SITE_NAME"])
+        context["unsubscribe_url"] = compose.unsubscribe_url(message.id)
+        subject, text, html = personalise.render_step(
+            message.context["subject"], message.context["body"], context
+        )
+        return compose.wrap(
+            email.Rendered("[TEST] " + subject, text, compose.inline_styles(html)),
+            message_id=message.id,
+            locale=message.context.get("locale", "zh-CN"),
+            transactional=False,
+            pixel=False,
+        )
+    return compose.compose_transactional(
+        message.template,
+        message.lead,
+        message.context,
+        message_id=message.id,
+        locale=message.context.get("locale", "zh-CN"),
+    )
+
+
+def _why_not(message: Message) -> tuple[str, str] | None:
+    """(status, reason) when a nurture message must not go out any more."""
+    if message.kind != "nurture":
+        return None
+    if message.step is None or message.lead is None:
+        return "skipped", "the step or the lead was deleted"
+    enrollment = message.enrollment
+    if enrollment is not None and enrollment.status == "exited":
+        return "skipped", f"left the sequence: {enrollment.exit_reason}"
+    return None
+
+
+def _finish(message: Message, **values) -> None:
+    """Record the outcome, only if the claim is still ours; commits."""
+    db.session.execute(
+        update(Message)
+        .where(
+            Message.id == message.id, Message.claimed_by == message.claimed_by, Message.status == "sending"
+        )
+        .values(lease_until=None, **values)
+    )
+    db.session.commit()
+
+
+def _retry(message: Message, now: datetime, error: str) -> str:
+    """Transient trouble: try again later with exponential backoff, or give up."""
+    if message.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        _finish(message, status="failed", error=f"gave up after {message.attempts} attempts: {error}")
+        return "failed"
+    backoff = min(
+        timedelta(seconds=current_app.config["MAIL_RETRY_SECONDS"] * 2 ** (message.attempts - 1)), MAX_BACKOFF
+    )
+    _finish(message, status="queued", next_attempt_at=now + backoff, error=error)
+    return "retry"
+
+
+def _release(messages: list[Message]) -> None:
+    """Give back claimed messages we did not try (stopping): due again at once."""
+    for message in messages:
+        _finish(message, status="queued", attempts=message.attempts - 1, claimed_by="")
+
+
+def deliver(messages: list[Message], now: datetime, *, pacer: Pacer, stop=None) -> Counter:
+    """Send the claimed messages over one SMTP connection; each outcome is committed
+    as soon as it is known."""
+    counts = Counter()
+    hashes = {email_hash(m.to_address) for m in messages}
+    suppressed = set(
+        db.session.scalars(select(Suppression.email_hash).where(Suppression.email_hash.in_(hashes)))
+    )
+    config = current_app.config
+    sender = config["MAIL_DEFAULT_SENDER"]
+    _name, _address, domain = email.sender_parts(sender)
+    list_id = f"{config['SITE_NAME']} <{config['MAIL_LIST_ID'] or 'nurture.' + domain}>"
+    mailto = config["MAIL_UNSUBSCRIBE_MAILTO"] or f"unsubscribe@{domain}"
+    pending = list(messages)
+    try:
+        connection = mail.connect().__enter__()
+    except (OSError, smtplib.SMTPException) as exc:
+        for message in pending:
+            counts[_retry(message, now, f"SMTP unreachable: {exc}")] += 1
+        return counts
+    try:
+        while pending:
+            if stop is not None and stop.is_set():
+                _release(pending)
+                counts["released"] += len(pending)
+                break
+            message = pending.pop(0)
+            if email_hash(message.to_address) in suppressed:
+                _finish(message, status="suppressed", error="the address is suppressed")
+                counts["suppressed"] += 1
+                continue
+            refusal = _why_not(message)
+            if refusal:
+                _finish(message, status=refusal[0], error=refusal[1])
+                counts[refusal[0]] += 1
+                continue
+            try:
+                rendered = render(message)
+                message_id = email.new_message_id(domain)
+                raw = email.build(
+                    rendered,
+                    sender=sender,
+                    to=message.to_address,
+                    message_id=message_id,
+                    list_id=list_id,
+                    unsubscribe_url=compose.unsubscribe_url(message.id),
+                    unsubscribe_mailto=f"mailto:{mailto}?subject=unsubscribe%20{message.id}",
+                )
+            except (personalise.PersonalisationError, TemplateError, email.AddressError) as exc:
+                _finish(message, status="failed", error=f"could not render: {exc}")
+                counts["failed"] += 1
+                continue
+            pacer.wait()
+            try:
+                connection.send(email.PreparedMessage(raw, sender=sender, recipient=message.to_address))
+            except smtplib.SMTPRecipientsRefused as exc:
+                code, reply = next(iter(exc.recipients.values()))
+                counts[_refused(message, now, code, reply, bad_address=True)] += 1
+                continue
+            except smtplib.SMTPResponseException as exc:
+                counts[_refused(message, now, exc.smtp_code, exc.smtp_error, bad_address=False)] += 1
+                if exc.smtp_code == 421:
+                    raise
+                continue
+            except (OSError, smtplib.SMTPException) as exc:
+                counts[_retry(message, now, f"SMTP: {exc}")] += 1
+                raise
+            _finish(
+                message,
+                status="sent",
+                sent_at=now,
+                message_id=message_id,
+                subject=rendered.subject[:998],
+                body_text=rendered.text,
+                body_html=rendered.html,
+                error="",
+            )
+            counts["sent"] += 1
+    except (OSError, smtplib.SMTPException) as exc:
+        # The connection is gone: the rest waits for the next try.
+        for message in pending:
+            counts[_retry(message, now, f"SMTP connection lost: {exc}")] += 1
+    finally:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            connection.__exit__(None, None, None)
+    return counts
+
+
+def _refused(message: Message, now: datetime, code: int, reply, *, bad_address: bool) -> str:
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    error = f"{code} {text}".strip()
+    if 400 <= code < 500:
+        return _retry(message, now, error)
+    _finish(message, status="failed", error=error)
+    if bad_address and code in (550, 551, 553):
+        from nurture.services import suppress
+
+        suppress(message.to_address, "bounced", now=now, detail=error)
+    return "failed"

@@ -1,0 +1,188 @@
+"""Sequences, their steps, enrollments, every outgoing message, suppressions and the
+worker's heartbeat.
+
+The message table is the queue: a mail exists as a row before it is sent, and a unique
+key on (enrollment, step, round) makes a second copy of a nurture step impossible.
+"""
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.extensions import db
+from core.timeutil import utcnow
+
+SEQUENCE_STATUSES = ("draft", "active", "paused", "archived")
+TRIGGERS = ("asset", "form", "manual")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ENROLLMENT_STATUSES = ("active", "completed", "exited")
+EXIT_REASONS = ("unsubscribed", "bounced", "complained", "stage", "removed", "erased", "suppressed")
+MESSAGE_KINDS = ("transactional", "nurture")
+MESSAGE_STATUSES = ("queued", "sending", "sent", "failed", "suppressed", "skipped")
+SUPPRESSION_REASONS = ("unsubscribed", "bounced", "complained", "erased", "manual")
+# Lower sorts first when claiming: a download link never waits behind a campaign.
+PRIORITY = {"transactional": 0, "nurture": 1}
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def email_hash(email: str) -> str:
+    """The suppression key: sha256 of the normalised address, so an erased person's
+    address is not kept while their "never mail me again" is."""
+    return hashlib.sha256(normalise_email(email).encode("utf-8")).hexdigest()
+
+
+class Sequence(db.Model):
+    """An ordered series of nurture mails with a trigger and a send window."""
+
+    __tablename__ = "sequences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    trigger_kind: Mapped[str] = mapped_column(String(20), default="manual")
+    trigger_value: Mapped[str] = mapped_column(String(120), default="", index=True)
+    window_days: Mapped[list] = mapped_column(JSON, default=lambda: list(DAYS))
+    window_start: Mapped[str] = mapped_column(String(5), default="00:00")
+    window_end: Mapped[str] = mapped_column(String(5), default="24:00")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    hourly_cap: Mapped[int | None]
+    locale: Mapped[str] = mapped_column(String(10), default="zh-CN")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    steps = relationship(
+        "Step", back_populates="sequence", order_by="Step.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def trigger_label(self) -> str:
+        return (
+            self.trigger_kind
+            if self.trigger_kind == "manual"
+            else f"{self.trigger_kind}: {self.trigger_value}"
+        )
+
+
+class Step(db.Model):
+    """One mail of a sequence. `delay_minutes` counts from the enrollment or from the
+    previous step's send; `condition` may skip it (see services.CONDITIONS)."""
+
+    __tablename__ = "steps"
+    __table_args__ = (UniqueConstraint("sequence_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sequence_id: Mapped[int] = mapped_column(ForeignKey("sequences.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    delay_minutes: Mapped[int] = mapped_column(default=0)
+    delay_from: Mapped[str] = mapped_column(String(20), default="previous")
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    condition: Mapped[dict | None] = mapped_column(JSON)
+
+    sequence = relationship("Sequence", back_populates="steps")
+
+
+class Enrollment(db.Model):
+    """A lead's way through one sequence. `position` is the next step to send;
+    `round` grows on a deliberate re-enrollment so its mails are new rows."""
+
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        UniqueConstraint("lead_id", "sequence_id"),
+        Index("ix_enrollments_due", "status", "next_send_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    sequence_id: Mapped[int] = mapped_column(ForeignKey("sequences.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    exit_reason: Mapped[str] = mapped_column(String(40), default="")
+    position: Mapped[int] = mapped_column(default=0)
+    round: Mapped[int] = mapped_column(default=1)
+    next_send_at: Mapped[datetime | None] = mapped_column(index=True)
+    enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_sent_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    source: Mapped[str] = mapped_column(String(40), default="")
+    # The asset whose download enrolled the lead: {{ download_url }} links to it.
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"))
+
+    lead = relationship("Lead")
+    sequence = relationship("Sequence")
+
+
+class Message(db.Model):
+    """Every outgoing mail, from queued to sent (or failed, suppressed, skipped)."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("enrollment_id", "step_id", "round"),
+        Index("ix_messages_claim", "status", "priority", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[int] = mapped_column(default=1)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    sequence_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sequences.id", ondelete="SET NULL"), index=True
+    )
+    enrollment_id: Mapped[int | None] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"))
+    step_id: Mapped[int | None] = mapped_column(ForeignKey("steps.id", ondelete="SET NULL"), index=True)
+    round: Mapped[int | None]
+    template: Mapped[str] = mapped_column(String(200), default="")
+    context: Mapped[dict] = mapped_column(JSON, default=dict)
+    subject: Mapped[str] = mapped_column(String(998), default="")
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None]
+    claimed_by: Mapped[str] = mapped_column(String(120), default="")
+    message_id: Mapped[str] = mapped_column(String(250), default="", index=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    opened_at: Mapped[datetime | None]
+    clicked_at: Mapped[datetime | None]
+    open_count: Mapped[int] = mapped_column(default=0)
+    click_count: Mapped[int] = mapped_column(default=0)
+    unsubscribed_at: Mapped[datetime | None]
+
+    lead = relationship("Lead")
+    step = relationship("Step")
+    sequence = relationship("Sequence")
+    enrollment = relationship("Enrollment")
+
+
+class Suppression(db.Model):
+    """An address never to be mailed again, kept only as its hash."""
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WorkerHeartbeat(db.Model):
+    """One row per worker name: when it last ran and what it did in total."""
+
+    __tablename__ = "worker_heartbeats"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    last_tick_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ticks: Mapped[int] = mapped_column(default=0)
+    sent: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,117 @@
+"""Jinja personalisation of step subjects and bodies, sandboxed and strict.
+
+Marketers write templates in the browser, so they run in a SandboxedEnvironment; an
+undefined variable is an error (StrictUndefined), found when the step is saved or
+imported against a sample lead rather than in a mail that already went out.
+Compiled templates are cached by their source: the worker renders the same step for
+thousands of leads.
+"""
+
+import threading
+from functools import lru_cache
+
+import markdown
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+_text_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+# The HTML path escapes what the lead typed (a name like "<b>"), then Markdown runs.
+_html_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True, keep_trailing_newline=True)
+
+MARKDOWN_EXTENSIONS = ["tables", "sane_lists", "nl2br"]
+
+
+class PersonalisationError(ValueError):
+    """A subject or body that does not render; `field` says which."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@lru_cache(maxsize=512)
+def _compiled(source: str, html: bool):
+    return (_html_env if html else _text_env).from_string(source)
+
+
+def lead_context(lead) -> dict:
+    """What `lead.*` offers a template, with the fields always present (maybe empty)."""
+    return {
+        "name": lead.name or "",
+        "first_name": lead.first_name or "",
+        "company": lead.company or "",
+        "email": lead.email or "",
+        "job_title": lead.job_title or "",
+        "role": lead.role or "",
+    }
+
+
+def sample_context(site_url: str, site_name: str) -> dict:
+    """A made-up lead and links for previews and save-time validation."""
+    return {
+        "lead": {
+            "name": "王小明",
+            "first_name": "王小明",
+            "company": "示例科技有限公司",
+            "email": "lead@example.com",
+            "job_title": "市场总监",
+            "role": "decision_maker",
+        },
+        "download_url": f"{site_url}/download/sample",
+        "unsubscribe_url": f"{site_url}/u/sample",
+        "site_url": site_url,
+        "site_name": site_name,
+    }
+
+
+def render_text(source: str, context: dict, *, field: str = "body") -> str:
+    try:
+        return _compiled(source, False).render(context)
+    except TemplateError as exc:
+        raise PersonalisationError(field, _describe(exc)) from exc
+
+
+_local = threading.local()
+
+
+def _markdown() -> markdown.Markdown:
+    """One reusable converter per thread (building one costs more than converting)."""
+    converter = getattr(_local, "markdown", None)
+    if converter is None:
+        converter = _local.markdown = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS)
+    return converter.reset()
+
+
+def render_body_html(source: str, context: dict) -> str:
+    """Jinja (escaping the lead's values), then Markdown."""
+    try:
+        personalised = _compiled(source, True).render(context)
+    except TemplateError as exc:
+        raise PersonalisationError("body", _describe(exc)) from exc
+    return _markdown().convert(personalised)
+
+
+def render_step(subject: str, body: str, context: dict) -> tuple[str, str, str]:
+    """(subject, text, html body fragment) of a step for one lead."""
+    rendered_subject = " ".join(render_text(subject, context, field="subject").split())
+    return rendered_subject, render_text(body, context), render_body_html(body, context)
+
+
+def validate_step(subject: str, body: str, context: dict) -> list[PersonalisationError]:
+    """Every problem of a step rendered for the sample lead (empty when it is fine)."""
+    problems = []
+    for field, source in (("subject", subject), ("body", body)):
+        try:
+            render_text(source, context, field=field)
+        except PersonalisationError as exc:
+            problems.append(exc)
+    if not problems and not " ".join(subject.split()):
+        problems.append(PersonalisationError("subject", "the subject is empty"))
+    return problems
+
+
+def _describe(exc: TemplateError) -> str:
+    line = getattr(exc, "lineno", None)
+    where = f" (line {line})" if line else ""
+    return f"{exc.message or exc.__class__.__name__}{where}"

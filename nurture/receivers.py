@@ -1,0 +1,67 @@
+"""What nurture does when gated says something happened. Each receiver runs inside
+gated's transaction: it only adds to db.session, and gated commits (or rolls back) the
+submission and what is added here together."""
+
+from flask import current_app
+from sqlalchemy import delete, select
+
+from core.extensions import db
+from core.timeutil import utcnow
+from gated.models import Lead
+from nurture import services
+from nurture.models import Enrollment, Message, Sequence
+
+EXIT_STAGES = ("sql", "customer")
+
+
+def on_mail_requested(sender, *, lead_id, template, context, **extra):
+    """A transactional mail becomes a queued message (sent by the worker, first)."""
+    lead = db.session.get(Lead, lead_id)
+    if lead is None or not lead.email:
+        current_app.logger.warning("mail %s requested for lead %s without an address", template, lead_id)
+        return
+    services.add_mail(
+        to=lead.email, template=template, context=dict(context or {}), lead_id=lead.id, now=utcnow()
+    )
+
+
+def on_lead_captured(
+    sender, *, lead_id, asset_id=None, form=None, marketing_consent=False, sequence=None, **extra
+):
+    """Enroll the lead into the sequences its download or form triggers, and into the
+    one an import names; only with consent to marketing mail."""
+    if not marketing_consent:
+        return
+    lead = db.session.get(Lead, lead_id)
+    if lead is None:
+        return
+    now = utcnow()
+    sequences = services.sequences_triggered(asset_id=asset_id, form=form)
+    if sequence:
+        named = db.session.scalar(select(Sequence).where(Sequence.slug == sequence))
+        if named is not None and named not in sequences:
+            sequences.append(named)
+    for found in sequences:
+        services.add_enrollment(lead, found, now=now, source=(form or "form"), asset_id=asset_id)
+
+
+def on_lead_stage_changed(sender, *, lead_id, old=None, new=None, **extra):
+    """A lead handed to sales (SQL) or won leaves marketing sequences."""
+    if new in EXIT_STAGES:
+        services.exit_lead(lead_id, "stage", now=utcnow(), commit=False)
+
+
+def on_lead_erased(sender, *, lead_id, email, **extra):
+    """Forget the person's mail and enrollments; keep only the suppression hash."""
+    db.session.execute(delete(Message).where(Message.lead_id == lead_id))
+    db.session.execute(delete(Enrollment).where(Enrollment.lead_id == lead_id))
+    services.add_suppression(email, "erased", now=utcnow())
+
+
+def connect(app):
+    from gated import signals
+
+    signals.mail_requested.connect(on_mail_requested, sender=app, weak=False)
+    signals.lead_captured.connect(on_lead_captured, sender=app, weak=False)
+    signals.lead_stage_changed.connect(on_lead_stage_changed, sender=app, weak=False)
+    signals.lead_erased.connect(on_lead_erased, sender=app, weak=False)

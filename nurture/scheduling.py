@@ -1,0 +1,102 @@
+"""When a step is due: delays, the sequence's send window in its own time zone.
+
+Pure functions over naive-UTC datetimes (as stored), so they are tested without a
+database and used the same by the worker and the admin's previews.
+"""
+
+import re
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from nurture.models import DAYS
+
+DELAY_UNITS = {"m": 1, "min": 1, "h": 60, "d": 1440, "w": 10080}
+DELAY_RE = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$")
+CLOCK_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
+
+
+class ScheduleError(ValueError):
+    """A delay, a window or a time zone that cannot be understood."""
+
+
+def parse_delay(value) -> int:
+    """'0h', '3d', '90m', '2w' (or a number of minutes) -> minutes."""
+    if isinstance(value, int) and value >= 0:
+        return value
+    match = DELAY_RE.match(str(value or ""))
+    if not match:
+        raise ScheduleError(f"delay {value!r}: write it as a number and a unit, e.g. 0h, 90m, 3d, 1w")
+    return int(match.group(1)) * DELAY_UNITS[match.group(2)]
+
+
+def format_delay(minutes: int) -> str:
+    for unit, size in (("w", 10080), ("d", 1440), ("h", 60)):
+        if minutes and minutes % size == 0:
+            return f"{minutes // size}{unit}"
+    return f"{minutes}m" if minutes else "0h"
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ScheduleError(f"time zone {name!r} is unknown (use a name like Asia/Shanghai)") from exc
+
+
+def parse_clock(value: str) -> time | None:
+    """'09:00' -> time(9); '24:00' -> None (the end of the day)."""
+    if not CLOCK_RE.match(str(value or "")):
+        raise ScheduleError(f"time {value!r}: write it as HH:MM, e.g. 09:00")
+    if value == "24:00":
+        return None
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def check_window(days, start: str, end: str, timezone: str) -> None:
+    """Raise ScheduleError for a window that could never open."""
+    zone(timezone)
+    if not days or any(day not in DAYS for day in days):
+        raise ScheduleError(f"send window days must be some of {', '.join(DAYS)}")
+    opens, closes = parse_clock(start), parse_clock(end)
+    if closes is not None and (opens is None or opens >= closes):
+        raise ScheduleError("the send window must start before it ends")
+
+
+def next_in_window(when: datetime, *, days, start: str, end: str, timezone: str) -> datetime:
+    """The first moment at or after `when` (naive UTC) inside the window, as naive UTC."""
+    tz = zone(timezone)
+    local = when.replace(tzinfo=UTC).astimezone(tz)
+    opens, closes = parse_clock(start), parse_clock(end)
+    allowed = {DAYS.index(day) for day in days}
+    for offset in range(8):
+        day = local.date() + timedelta(days=offset)
+        if day.weekday() not in allowed:
+            continue
+        window_open = datetime.combine(day, opens, tzinfo=tz)
+        window_close = (
+            datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+            if closes is None
+            else datetime.combine(day, closes, tzinfo=tz)
+        )
+        if local < window_open:
+            return window_open.astimezone(UTC).replace(tzinfo=None)
+        if local < window_close:
+            return when
+    return when
+
+
+def sequence_window(sequence) -> dict:
+    return {
+        "days": sequence.window_days or list(DAYS),
+        "start": sequence.window_start,
+        "end": sequence.window_end,
+        "timezone": sequence.timezone,
+    }
+
+
+def due_at(sequence, step, *, enrolled_at: datetime, previous_at: datetime) -> datetime:
+    """When `step` is due: its delay from the enrollment or from the previous send,
+    moved into the sequence's window."""
+    base = enrolled_at if step.delay_from == "enrollment" else previous_at
+    return next_in_window(base + timedelta(minutes=step.delay_minutes), **sequence_window(sequence))

@@ -1,0 +1,531 @@
+"""What the nurture package does: sequences (from the admin or YAML), enrollments and
+exits, suppression, queuing transactional mail, tracking and mail events.
+
+Each public function owns its transaction (commits) unless its docstring says it only
+adds to the session, which is the case for the receivers of gated's "inside the
+transaction" signals.
+"""
+
+from datetime import datetime
+
+import yaml
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from core.extensions import db
+from gated.models import Lead
+from nurture import personalise, scheduling
+from nurture.models import (
+    DAYS,
+    PRIORITY,
+    SEQUENCE_STATUSES,
+    Enrollment,
+    Message,
+    Sequence,
+    Step,
+    Suppression,
+    email_hash,
+    normalise_email,
+)
+
+CONDITIONS = ("downloaded", "clicked_previous", "opened_previous")
+TEST_TEMPLATE = "nurture/test"
+
+
+class SequenceError(ValueError):
+    """A sequence that cannot be saved; `errors` lists every problem, worded for a user."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+class UnknownMessage(LookupError):
+    """A token that names a message we no longer have (erased, or never existed)."""
+
+
+# -- sequences ---------------------------------------------------------------------
+
+
+def parse_sequence_yaml(text: str) -> dict:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        raise SequenceError([f"not valid YAML{where}: {getattr(exc, 'problem', exc)}"]) from exc
+    if not isinstance(data, dict):
+        raise SequenceError(["the file must be a mapping with slug, name, trigger and steps"])
+    return data
+
+
+def clean_sequence(data: dict) -> dict:
+    """Check a sequence as YAML or the admin form gives it; the normalised fields.
+
+    Every step is rendered for a sample lead here, so a typo in a variable is found now.
+    """
+    errors = []
+    slug = str(data.get("slug") or "").strip()
+    if not slug or len(slug) > 120 or not all(ch.isalnum() or ch in "-_" for ch in slug):
+        errors.append("slug: use letters, digits, - and _ (at most 120)")
+    name = str(data.get("name") or "").strip() or slug
+    status = data.get("status")
+    if status is not None and status not in SEQUENCE_STATUSES:
+        errors.append(f"status: one of {', '.join(SEQUENCE_STATUSES)}")
+    trigger_kind, trigger_value = _clean_trigger(data.get("trigger", "manual"), errors)
+    window = data.get("send_window") or {}
+    if not isinstance(window, dict):
+        errors.append("send_window: a mapping of days, start, end and timezone")
+        window = {}
+    days = [str(day).lower()[:3] for day in (window.get("days") or DAYS)]
+    start, end = str(window.get("start", "00:00")), str(window.get("end", "24:00"))
+    timezone = str(window.get("timezone") or current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    try:
+        scheduling.check_window(days, start, end, timezone)
+    except scheduling.ScheduleError as exc:
+        errors.append(f"send_window: {exc}")
+    cap = data.get("hourly_cap")
+    if cap in ("", None):
+        cap = None
+    elif not str(cap).isdigit() or int(cap) < 1:
+        errors.append("hourly_cap: a whole number of mails per hour, or nothing")
+    else:
+        cap = int(cap)
+    steps = _clean_steps(data.get("steps"), errors)
+    locale = str(data.get("locale") or "zh-CN")
+    if errors:
+        raise SequenceError(errors)
+    return {
+        "slug": slug,
+        "name": name[:200],
+        "status": status,
+        "trigger_kind": trigger_kind,
+        "trigger_value": trigger_value,
+        "window_days": days,
+        "window_start": start,
+        "window_end": end,
+        "timezone": timezone,
+        "hourly_cap": cap,
+        "locale": locale,
+        "steps": steps,
+    }
+
+
+def _clean_trigger(trigger, errors) -> tuple[str, str]:
+    if trigger in (None, "", "manual"):
+        return "manual", ""
+    if isinstance(trigger, dict) and len(trigger) == 1:
+        kind, value = next(iter(trigger.items()))
+        if kind in ("asset", "form") and value:
+            return kind, str(value)
+    errors.append("trigger: {asset: SLUG}, {form: NAME} or manual")
+    return "manual", ""
+
+
+def _clean_steps(steps, errors) -> list[dict]:
+    if not isinstance(steps, list) or not steps:
+        errors.append("steps: at least one step")
+        return []
+    sample = personalise.sample_context(current_app.config["SITE_URL"], current_app.config["SITE_NAME"])
+    cleaned = []
+    for number, step in enumerate(steps, start=1):
+        if not isinstance(step, dict):
+            errors.append(f"step {number}: a mapping with delay, subject and body")
+            continue
+        try:
+            delay = scheduling.parse_delay(step.get("delay", "0h"))
+        except scheduling.ScheduleError as exc:
+            errors.append(f"step {number}: {exc}")
+            delay = 0
+        delay_from = step.get("from", "previous")
+        if delay_from not in ("previous", "enrollment"):
+            errors.append(f"step {number}: from is previous or enrollment")
+        subject, body = str(step.get("subject") or ""), str(step.get("body") or "")
+        for problem in personalise.validate_step(subject, body, sample):
+            errors.append(f"step {number} {problem.field}: {problem.message}")
+        condition = step.get("condition") or None
+        if condition is not None and (
+            not isinstance(condition, dict)
+            or condition.get("skip_if") not in CONDITIONS
+            or (condition.get("skip_if") == "downloaded" and not condition.get("asset"))
+        ):
+            errors.append(
+                f"step {number}: condition is {{skip_if: downloaded, asset: SLUG}}, "
+                "{skip_if: clicked_previous} or {skip_if: opened_previous}"
+            )
+        cleaned.append(
+            {
+                "delay_minutes": delay,
+                "delay_from": delay_from,
+                "subject": subject,
+                "body": body,
+                "condition": condition,
+            }
+        )
+    return cleaned
+
+
+def save_sequence(data: dict, *, now: datetime, default_status: str = "draft") -> tuple[Sequence, str]:
+    """Create or update a sequence and its steps by slug. Returns (sequence, "created" |
+    "updated" | "unchanged"). Raises SequenceError and stores nothing on bad input."""
+    fields = clean_sequence(data)
+    steps = fields.pop("steps")
+    status = fields.pop("status")
+    sequence = db.session.scalar(select(Sequence).where(Sequence.slug == fields["slug"]))
+    outcome = "updated"
+    if sequence is None:
+        sequence = Sequence(slug=fields["slug"], created_at=now, status=status or default_status)
+        db.session.add(sequence)
+        outcome = "created"
+    elif status:
+        sequence.status = status
+    before = export_dict(sequence) if outcome == "updated" else None
+    for key, value in fields.items():
+        setattr(sequence, key, value)
+    existing = {step.position: step for step in sequence.steps}
+    for position, values in enumerate(steps):
+        step = existing.pop(position, None)
+        if step is None:
+            step = Step(position=position)
+            sequence.steps.append(step)
+        for key, value in values.items():
+            setattr(step, key, value)
+    for step in existing.values():
+        sequence.steps.remove(step)
+    if before is not None and before == export_dict(sequence):
+        db.session.rollback()
+        return db.session.scalar(select(Sequence).where(Sequence.slug == fields["slug"])), "unchanged"
+    sequence.updated_at = now
+    db.session.commit()
+    return sequence, outcome
+
+
+def import_sequence(text: str, *, now: datetime) -> tuple[Sequence, str]:
+    """Upsert a sequence from the YAML of DESIGN.md. A new one starts active (an
+    operator importing a file means it); an existing one keeps its status unless the
+    file names one."""
+    return save_sequence(parse_sequence_yaml(text), now=now, default_status="active")
+
+
+def export_dict(sequence: Sequence) -> dict:
+    trigger = (
+        "manual" if sequence.trigger_kind == "manual" else {sequence.trigger_kind: sequence.trigger_value}
+    )
+    data = {
+        "slug": sequence.slug,
+        "name": sequence.name,
+        "locale": sequence.locale,
+        "status": sequence.status,
+        "trigger": trigger,
+        "send_window": {
+            "days": list(sequence.window_days or DAYS),
+            "start": sequence.window_start,
+            "end": sequence.window_end,
+            "timezone": sequence.timezone,
+        },
+    }
+    if sequence.hourly_cap:
+        data["hourly_cap"] = sequence.hourly_cap
+    data["steps"] = []
+    for step in sorted(sequence.steps, key=lambda s: s.position):
+        item = {"delay": scheduling.format_delay(step.delay_minutes)}
+        if step.delay_from != "previous":
+            item["from"] = step.delay_from
+        item.update(subject=step.subject, body=step.body)
+        if step.condition:
+            item["condition"] = step.condition
+        data["steps"].append(item)
+    return data
+
+
+def export_sequence(slug: str) -> str:
+    sequence = db.session.scalar(select(Sequence).where(Sequence.slug == slug))
+    if sequence is None:
+        raise LookupError(f"no sequence {slug!r}")
+    return yaml.safe_dump(export_dict(sequence), allow_unicode=True, sort_keys=False, width=100)
+
+
+def set_status(sequence_id: int, status: str, *, now: datetime) -> Sequence:
+    """Activate, pause, resume (activate again) or archive. Archiving ends every
+    active enrollment; pausing only holds them."""
+    if status not in SEQUENCE_STATUSES:
+        raise SequenceError([f"status: one of {', '.join(SEQUENCE_STATUSES)}"])
+    sequence = db.get_or_404(Sequence, sequence_id)
+    sequence.status = status
+    sequence.updated_at = now
+    if status == "archived":
+        _exit_where(Enrollment.sequence_id == sequence_id, "removed", now)
+    db.session.commit()
+    return sequence
+
+
+# -- enrollments and exits ----------------------------------------------------------
+
+
+def is_suppressed(email: str) -> bool:
+    return (
+        db.session.scalar(select(Suppression.id).where(Suppression.email_hash == email_hash(email)))
+        is not None
+    )
+
+
+def add_enrollment(
+    lead: Lead, sequence: Sequence, *, now: datetime, source: str, asset_id: int | None = None, reenroll=False
+) -> Enrollment | None:
+    """Add (not commit) the lead's enrollment. A lead is in a sequence once: an existing
+    enrollment is left alone unless `reenroll`, which starts it again from step one in a
+    new round (so the unique key lets the mails be sent again)."""
+    if not sequence.steps or sequence.status not in ("active", "paused") or is_suppressed(lead.email):
+        return None
+    enrollment = db.session.scalar(
+        select(Enrollment).where(Enrollment.lead_id == lead.id, Enrollment.sequence_id == sequence.id)
+    )
+    if enrollment is not None and not reenroll:
+        return None
+    if enrollment is None:
+        enrollment = Enrollment(lead_id=lead.id, sequence_id=sequence.id, round=1)
+        db.session.add(enrollment)
+    else:
+        enrollment.round += 1
+    first = sequence.steps[0]
+    enrollment.status = "active"
+    enrollment.exit_reason = ""
+    enrollment.position = 0
+    enrollment.enrolled_at = now
+    enrollment.ended_at = None
+    enrollment.source = source[:40]
+    enrollment.asset_id = asset_id
+    enrollment.next_send_at = scheduling.due_at(sequence, first, enrolled_at=now, previous_at=now)
+    return enrollment
+
+
+def enroll(lead_ids, sequence_id: int, *, now: datetime, source: str = "manual", reenroll=False) -> int:
+    """Enroll one lead or many by id (the lead admin's selection). Returns how many
+    were enrolled; leads already in, suppressed, or unknown are skipped."""
+    sequence = db.get_or_404(Sequence, sequence_id)
+    count = 0
+    for lead in db.session.scalars(select(Lead).where(Lead.id.in_(list(lead_ids)))):
+        if add_enrollment(lead, sequence, now=now, source=source, reenroll=reenroll):
+            count += 1
+    db.session.commit()
+    return count
+
+
+def sequences_triggered(*, asset_id: int | None, form: str | None) -> list[Sequence]:
+    """Active (or paused) sequences a submission enrolls into: those triggered by the
+    asset's slug or by the form, and the one the white paper names in front matter."""
+    from content.models import Article
+    from gated.models import Asset
+
+    clauses = []
+    if form:
+        clauses.append((Sequence.trigger_kind == "form") & (Sequence.trigger_value == form))
+    if asset_id:
+        asset = db.session.get(Asset, asset_id)
+        if asset is not None:
+            clauses.append((Sequence.trigger_kind == "asset") & (Sequence.trigger_value == asset.slug))
+            if asset.article_id:
+                named = db.session.scalar(select(Article.sequence_slug).where(Article.id == asset.article_id))
+                if named:
+                    clauses.append(Sequence.slug == named)
+    if not clauses:
+        return []
+    condition = clauses[0]
+    for clause in clauses[1:]:
+        condition = condition | clause
+    return list(
+        db.session.scalars(select(Sequence).where(condition, Sequence.status.in_(("active", "paused"))))
+    )
+
+
+def _exit_where(condition, reason: str, now: datetime) -> int:
+    result = db.session.execute(
+        update(Enrollment)
+        .where(condition, Enrollment.status == "active")
+        .values(status="exited", exit_reason=reason, ended_at=now, next_send_at=None)
+    )
+    return result.rowcount
+
+
+def exit_lead(
+    lead_id: int, reason: str, *, now: datetime, sequence_id: int | None = None, commit=True
+) -> int:
+    """End the lead's active enrollments (all, or one sequence's: manual removal)."""
+    condition = Enrollment.lead_id == lead_id
+    if sequence_id is not None:
+        condition = condition & (Enrollment.sequence_id == sequence_id)
+    count = _exit_where(condition, reason, now)
+    if commit:
+        db.session.commit()
+    return count
+
+
+def add_suppression(email: str, reason: str, *, now: datetime, detail: str = "") -> None:
+    """Add (not commit) a suppression, and end the person's enrollments."""
+    digest = email_hash(email)
+    if db.session.scalar(select(Suppression.id).where(Suppression.email_hash == digest)) is None:
+        db.session.add(Suppression(email_hash=digest, reason=reason, detail=detail[:500], created_at=now))
+    lead_id = db.session.scalar(select(Lead.id).where(func.lower(Lead.email) == normalise_email(email)))
+    if lead_id is not None:
+        exit_reason = {"unsubscribed": "unsubscribed", "bounced": "bounced", "complained": "complained"}
+        _exit_where(Enrollment.lead_id == lead_id, exit_reason.get(reason, "suppressed"), now)
+
+
+def suppress(email: str, reason: str, *, now: datetime, detail: str = "") -> None:
+    add_suppression(email, reason, now=now, detail=detail)
+    db.session.commit()
+
+
+def unsuppress(suppression_id: int) -> None:
+    """Remove a manual or mistaken suppression (an admin decision)."""
+    suppression = db.get_or_404(Suppression, suppression_id)
+    db.session.delete(suppression)
+    db.session.commit()
+
+
+def message_for_token(message_id: int) -> Message:
+    message = db.session.get(Message, message_id)
+    if message is None:
+        raise UnknownMessage(message_id)
+    return message
+
+
+def unsubscribe(message_id: int, *, now: datetime) -> str:
+    """Unsubscribe the recipient of a message at once: suppression, exits, consent
+    withdrawn. Returns the address. Doing it twice is harmless."""
+    message = message_for_token(message_id)
+    add_suppression(message.to_address, "unsubscribed", now=now, detail=f"message {message.id}")
+    if message.unsubscribed_at is None:
+        message.unsubscribed_at = now
+    if message.lead_id is not None:
+        db.session.execute(update(Lead).where(Lead.id == message.lead_id).values(marketing_consent=False))
+    db.session.commit()
+    return message.to_address
+
+
+# -- transactional mail -------------------------------------------------------------
+
+
+def add_mail(
+    *, to: str, template: str, context: dict, now: datetime, lead_id: int | None = None, kind="transactional"
+) -> Message:
+    """Add (not commit) a queued mail; the worker renders and delivers it."""
+    message = Message(
+        kind=kind,
+        priority=PRIORITY[kind],
+        lead_id=lead_id,
+        to_address=normalise_email(to),
+        template=template,
+        context=context or {},
+        status="queued",
+        next_attempt_at=now,
+        created_at=now,
+    )
+    db.session.add(message)
+    return message
+
+
+def queue_test(subject: str, body: str, *, to: str, locale: str, now: datetime) -> Message:
+    """A test of a step, rendered for the sample lead and sent to a staff address."""
+    message = add_mail(
+        to=to,
+        template=TEST_TEMPLATE,
+        context={"subject": subject, "body": body, "locale": locale},
+        now=now,
+    )
+    db.session.commit()
+    return message
+
+
+# -- tracking and events ------------------------------------------------------------
+
+
+def record_open(message_id: int, *, now: datetime) -> None:
+    db.session.execute(
+        update(Message)
+        .where(Message.id == message_id)
+        .values(open_count=Message.open_count + 1, opened_at=func.coalesce(Message.opened_at, now))
+    )
+    db.session.commit()
+
+
+def record_click(message_id: int, *, now: datetime) -> None:
+    """A click is an open too (images are often blocked)."""
+    db.session.execute(
+        update(Message)
+        .where(Message.id == message_id)
+        .values(
+            click_count=Message.click_count + 1,
+            clicked_at=func.coalesce(Message.clicked_at, now),
+            opened_at=func.coalesce(Message.opened_at, now),
+        )
+    )
+    db.session.commit()
+
+
+EVENT_REASONS = {"bounce": "bounced", "complaint": "complained", "unsubscribe": "unsubscribed"}
+
+
+def record_mail_events(payload, *, now: datetime) -> int:
+    """Bounces and complaints from the mail provider: {"events": [{"type": "bounce" |
+    "complaint" | "unsubscribe", "email": ..., "detail": ...}]} or one such event.
+    Raises ValueError on a malformed payload (nothing stored)."""
+    events = payload.get("events", [payload]) if isinstance(payload, dict) else None
+    if not isinstance(events, list) or not events:
+        raise ValueError("expected {'events': [{'type', 'email'}]}")
+    for event in events:
+        if (
+            not isinstance(event, dict)
+            or event.get("type") not in EVENT_REASONS
+            or "@" not in str(event.get("email", ""))
+        ):
+            raise ValueError("each event needs type (bounce, complaint, unsubscribe) and email")
+    for event in events:
+        add_suppression(
+            str(event["email"]), EVENT_REASONS[event["type"]], now=now, detail=str(event.get("detail", ""))
+        )
+    db.session.commit()
+    return len(events)
+
+
+def lead_timeline(lead_id: int) -> list[dict]:
+    """The lead's mails for the lead page: sent, opened, clicked, unsubscribed."""
+    from flask_babel import gettext as _
+
+    events = []
+    rows = db.session.scalars(
+        select(Message).where(Message.lead_id == lead_id, Message.sent_at.is_not(None)).order_by(Message.id)
+    )
+    for message in rows:
+        url = f"/admin/nurture/messages/{message.id}"
+        events.append(
+            {
+                "at": message.sent_at,
+                "kind": "mail_sent",
+                "text": _("Mail sent: %(s)s", s=message.subject),
+                "url": url,
+            }
+        )
+        if message.opened_at:
+            events.append(
+                {
+                    "at": message.opened_at,
+                    "kind": "mail_opened",
+                    "text": _("Mail opened: %(s)s", s=message.subject),
+                    "url": url,
+                }
+            )
+        if message.clicked_at:
+            events.append(
+                {
+                    "at": message.clicked_at,
+                    "kind": "mail_clicked",
+                    "text": _("Link clicked in: %(s)s", s=message.subject),
+                    "url": url,
+                }
+            )
+        if message.unsubscribed_at:
+            events.append(
+                {"at": message.unsubscribed_at, "kind": "unsubscribed", "text": _("Unsubscribed"), "url": url}
+            )
+    return events

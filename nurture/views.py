@@ -1,0 +1,125 @@
+"""Public endpoints reached from mail: the open pixel, click redirects, unsubscribe
+(the page and RFC 8058 one-click), and the provider's bounce/complaint webhook.
+
+Every token is signed (core.tokens); a tampered one gets a 400 page, never a redirect.
+"""
+
+import base64
+import hmac
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError, validate_csrf
+
+from core import tokens
+from core.errors import render_error
+from core.extensions import csrf, limiter
+from core.timeutil import utcnow
+from nurture import services
+
+bp = Blueprint("nurture", __name__, template_folder="templates")
+
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+
+
+def _post_limit():
+    return current_app.config["UNSUBSCRIBE_RATE_LIMIT"]
+
+
+def _events_limit():
+    return current_app.config["PUBLIC_POST_RATE_LIMIT"]
+
+
+def _message_id(purpose: str, token: str) -> int | None:
+    try:
+        payload = tokens.unsign(purpose, token)
+    except tokens.InvalidToken:
+        return None
+    return payload if isinstance(payload, int) else None
+
+
+@bp.get("/t/o/<token>")
+@limiter.exempt
+def open_pixel(token):
+    message_id = _message_id("open", token)
+    if message_id is None:
+        return render_error(400)
+    services.record_open(message_id, now=utcnow())
+    response = current_app.response_class(PIXEL, mimetype="image/gif")
+    response.headers["Cache-Control"] = "no-store, private"
+    return response
+
+
+@bp.get("/t/c/<token>")
+@limiter.exempt
+def click(token):
+    try:
+        payload = tokens.unsign("click", token)
+    except tokens.InvalidToken:
+        return render_error(400, _("This link is damaged. Copy the whole link from the mail and try again."))
+    valid = (
+        isinstance(payload, list)
+        and len(payload) == 2
+        and isinstance(payload[0], int)
+        and isinstance(payload[1], str)
+        and payload[1].lower().startswith(("http://", "https://"))
+    )
+    if not valid:
+        return render_error(400)
+    services.record_click(payload[0], now=utcnow())
+    return redirect(payload[1], 302)
+
+
+@bp.route("/u/<token>", methods=["GET", "POST"])
+@csrf.exempt
+@limiter.limit(_post_limit, methods=["POST"])
+def unsubscribe(token):
+    """GET: confirm page. POST: unsubscribe now; a mail provider's one-click POST
+    (body List-Unsubscribe=One-Click, no cookies, no CSRF token) too, so this route is
+    exempt from CSRF and the signed token is the proof; the page's own form still
+    carries and checks a CSRF token."""
+    message_id = _message_id("unsubscribe", token)
+    if message_id is None:
+        return render_error(400, _("This unsubscribe link is damaged. Copy the whole link from the mail."))
+    if request.method == "GET":
+        try:
+            message = services.message_for_token(message_id)
+        except services.UnknownMessage:
+            return render_template("nurture/unsubscribed.html", address=None)
+        return render_template("nurture/unsubscribe.html", address=mask(message.to_address), token=token)
+    one_click = request.form.get("List-Unsubscribe") == "One-Click"
+    if not one_click and current_app.config.get("WTF_CSRF_ENABLED", True):
+        try:
+            validate_csrf(request.form.get("csrf_token"))
+        except Exception as exc:  # noqa: BLE001 - flask_wtf raises ValidationError
+            raise CSRFError(str(exc)) from exc
+    try:
+        address = services.unsubscribe(message_id, now=utcnow())
+    except services.UnknownMessage:
+        address = None
+    if one_click:
+        return "", 204
+    return render_template("nurture/unsubscribed.html", address=mask(address) if address else None)
+
+
+def mask(address: str) -> str:
+    """l***@example.com: enough to recognise, not enough to harvest."""
+    local, _sep, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+@bp.post("/api/mail/events")
+@csrf.exempt
+@limiter.limit(_events_limit)
+def mail_events():
+    """Bounces and complaints from the provider. Bearer MAIL_EVENTS_TOKEN required."""
+    expected = current_app.config["MAIL_EVENTS_TOKEN"]
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        return jsonify({"error": "unauthorized"}), 401
+    payload = request.get_json(silent=True)
+    try:
+        count = services.record_mail_events(payload, now=utcnow())
+    except ValueError as exc:
+        return jsonify({"error": str(exc)}), 400
+    return jsonify({"recorded": count})

@@ -1,0 +1,161 @@
+"""The delivery loop: `tick` is one pass (materialise what is due, then claim and send
+in batches until nothing due is left); `run` ticks forever until asked to stop.
+
+A worker records a heartbeat per pass, so the admin and /healthz can tell a silent
+scheduler (the most common reason mail "doesn't go out") from an empty queue.
+"""
+
+import os
+import signal
+import socket
+import threading
+from collections import Counter
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from core.extensions import db
+from core.timeutil import utcnow
+from nurture import delivery
+from nurture.models import Message, WorkerHeartbeat
+
+
+def default_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def tick(
+    now: datetime, *, batch_size: int | None = None, worker_name: str | None = None, stop=None
+) -> Counter:
+    """Deliver everything due at `now`. Returns counts by outcome (queued, sent,
+    retry, failed, suppressed, skipped, waiting, capped, ...)."""
+    config = current_app.config
+    batch_size = batch_size or config["NURTURE_BATCH_SIZE"]
+    worker_name = worker_name or default_name()
+    counts = Counter()
+    # url_for(_external=True) in gated's download links needs a request: the site's.
+    with current_app.test_request_context(base_url=config["SITE_URL"]):
+        while not (stop is not None and stop.is_set()):
+            made = delivery.materialise(now, limit=batch_size)
+            counts.update(made)
+            if sum(made.values()) < batch_size:
+                break
+        pacer = delivery.Pacer(config["MAIL_RATE_PER_SECOND"])
+        while not (stop is not None and stop.is_set()):
+            limit = batch_size
+            if config["MAIL_RATE_PER_HOUR"]:
+                limit = min(limit, config["MAIL_RATE_PER_HOUR"] - delivery.sent_in_last_hour(now))
+            batch = delivery.claim(
+                now, limit=limit, worker=worker_name, lease_seconds=config["NURTURE_LEASE_SECONDS"]
+            )
+            if not batch:
+                break
+            counts.update(delivery.deliver(batch, now, pacer=pacer, stop=stop))
+            if counts["retry"] and not counts["sent"]:
+                break  # the server is down: no point claiming the next batch now
+    beat(worker_name, counts)
+    return counts
+
+
+def beat(name: str, counts: Counter) -> None:
+    """Upsert this worker's heartbeat (the real clock: it says whether a worker runs)."""
+    values = {
+        "name": name[:120],
+        "last_tick_at": utcnow(),
+        "ticks": 1,
+        "sent": counts["sent"],
+        "failed": counts["failed"],
+    }
+    statement = delivery._insert(WorkerHeartbeat.__table__).values(**values)
+    excluded = statement.excluded
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["name"],
+            set_={
+                "last_tick_at": excluded.last_tick_at,
+                "ticks": WorkerHeartbeat.__table__.c.ticks + 1,
+                "sent": WorkerHeartbeat.__table__.c.sent + excluded.sent,
+                "failed": WorkerHeartbeat.__table__.c.failed + excluded.failed,
+            },
+        )
+    )
+    db.session.commit()
+
+
+def run(*, interval: float, stop: threading.Event, worker_name: str | None = None, on_tick=None) -> None:
+    """Tick every `interval` seconds until `stop` is set; the message in flight is
+    finished first, and claimed messages not yet tried are given back at once."""
+    name = worker_name or default_name()
+    while not stop.is_set():
+        try:
+            counts = tick(utcnow(), worker_name=name, stop=stop)
+            if on_tick:
+                on_tick(counts)
+        except Exception:  # noqa: BLE001 - a bad pass must not end the worker; it is logged
+            db.session.rollback()
+            current_app.logger.exception("nurture worker pass failed")
+        finally:
+            db.session.remove()
+        stop.wait(interval)
+
+
+def stop_on_signals(stop: threading.Event) -> None:
+    """SIGTERM and SIGINT set `stop`: the loop ends after the current message."""
+
+    def handle(signum, frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+
+
+def start_dev_worker(app):
+    """The worker in a daemon thread for `flask serve`; returns its stop()."""
+    stop = threading.Event()
+
+    def loop():
+        with app.app_context():
+            run(
+                interval=app.config["NURTURE_WORKER_INTERVAL"], stop=stop, worker_name=f"dev:{default_name()}"
+            )
+
+    thread = threading.Thread(target=loop, name="nurture-worker", daemon=True)
+    thread.start()
+
+    def halt():
+        stop.set()
+        thread.join(timeout=10)
+
+    return halt
+
+
+def status(now: datetime) -> dict:
+    """The queue's health: due, sending, failed, the oldest due message's age and the
+    last heartbeat; `stale` when no worker ticked for NURTURE_WORKER_STALE_SECONDS
+    while mail is due."""
+    due_filter = (Message.status == "queued") & (Message.next_attempt_at <= now)
+    due, oldest = db.session.execute(
+        select(func.count(), func.min(Message.next_attempt_at)).where(due_filter)
+    ).one()
+    failed = db.session.scalar(select(func.count()).where(Message.status == "failed"))
+    sending = db.session.scalar(select(func.count()).where(Message.status == "sending"))
+    last = db.session.scalar(select(func.max(WorkerHeartbeat.last_tick_at)))
+    stale_after = timedelta(seconds=current_app.config["NURTURE_WORKER_STALE_SECONDS"])
+    real_now = utcnow()
+    stale = last is None or real_now - last > stale_after
+    return {
+        "due": due,
+        "sending": sending,
+        "failed": failed,
+        "oldest_due_seconds": int((now - oldest).total_seconds()) if oldest else 0,
+        "last_heartbeat": last.isoformat() + "Z" if last else None,
+        "worker_stale": bool(stale and due),
+        "no_worker_seen": last is None,
+    }
+
+
+def health_check() -> dict:
+    result = status(utcnow())
+    result["ok"] = not result["worker_stale"]
+    return result
