@@ -45,6 +45,10 @@ def select_locale():
 
 
 def _choose_locale(current_app):
+    from flask import has_request_context
+
+    if not has_request_context():  # commands and service calls outside a request
+        return current_app.config["DEFAULT_LOCALE"]
     locales = current_app.config["LOCALES"]
     for candidate in (request.args.get("lang"), request.cookies.get("lang")):
         if candidate:
