@@ -1,0 +1,62 @@
+"""Full-text search of the public articles (Whoosh), in Chinese and English.
+
+analysis.py  folding, jieba + bigrams, pinyin, question words
+index.py     the index on this node's disk, kept in step with the database
+queries.py   from typed text to ranked, highlighted results
+services.py  what views, commands and other packages call
+views.py     /search, /api/search, /api/search/click; admin.py: /admin/search/
+"""
+
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+
+from core.hooks import add_admin_nav, add_demo_loader, add_health_check
+from core.i18n import compile_catalogs
+
+TRANSLATIONS = Path(__file__).with_name("translations")
+
+
+def init_app(app):
+    """Blueprints, the `search` commands, index updates on article signals, the health
+    check, the synonym dictionary as demo data, and this module's translations."""
+    from content.search import services
+    from content.search.admin import REPORT_ROLES, admin_bp
+    from content.search.cli import search_cli
+    from content.search.views import bp
+    from content.signals import article_changed, article_deleted
+    from core.timeutil import utcnow
+
+    app.register_blueprint(bp)
+    app.register_blueprint(admin_bp)
+    app.cli.add_command(search_cli)
+    _add_translations(app)
+
+    def changed(sender, article_id, **_extra):
+        services.on_article_changed(sender, article_id, now=utcnow())
+
+    def deleted(sender, article_id, **_extra):
+        services.on_article_deleted(sender, article_id)
+
+    article_changed.connect(changed, sender=app, weak=False)
+    article_deleted.connect(deleted, sender=app, weak=False)
+
+    add_admin_nav(app, _l("Searches"), "search_admin.report", roles=REPORT_ROLES, order=60)
+    add_admin_nav(app, _l("Synonyms"), "search_admin.synonyms", roles=("admin",), order=61)
+    add_health_check(app, "index", lambda: services.index_status(now=utcnow()))
+
+    def load_demo(echo):
+        added = services.ensure_synonyms(now=utcnow())
+        echo(f"  {added} synonym groups" if added else "  synonyms already loaded")
+        echo(f"  indexed {services.reindex(now=utcnow())} public articles")
+
+    # After the content's own demo loader, so the demo articles are indexed.
+    add_demo_loader(app, "search synonyms and index", load_demo, order=900)
+
+
+def _add_translations(app):
+    """Search keeps its own catalog; appended last, so its strings win the merge."""
+    if TRANSLATIONS.is_dir():
+        compile_catalogs([str(TRANSLATIONS)])
+        directories = app.config.get("BABEL_TRANSLATION_DIRECTORIES", "translations")
+        app.config["BABEL_TRANSLATION_DIRECTORIES"] = f"{directories};{TRANSLATIONS}"

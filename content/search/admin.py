@@ -1,0 +1,91 @@
+"""Search admin: what visitors searched for (and did not find), and the synonym groups."""
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from accounts.guards import roles_required
+from content.search import services
+from content.search.forms import SynonymForm
+from core.timeutil import utcnow
+
+admin_bp = Blueprint("search_admin", __name__, url_prefix="/admin/search", template_folder="templates")
+
+PERIODS = (1, 7, 30, 90, 365)
+REPORT_ROLES = ("editor", "marketer")
+
+
+@admin_bp.get("/")
+@roles_required(*REPORT_ROLES)
+def report():
+    try:
+        days = int(request.args.get("days", 30))
+    except ValueError:
+        days = 30
+    days = days if days in PERIODS else 30
+    until = utcnow()
+    since = until - timedelta(days=days)
+    return render_template(
+        "content/search/admin_report.html",
+        days=days,
+        periods=PERIODS,
+        totals=services.search_totals(since, until),
+        top=services.top_searches(since, until, limit=50),
+        empty=services.zero_result_searches(since, until, limit=50),
+    )
+
+
+@admin_bp.route("/synonyms", methods=["GET", "POST"])
+@roles_required("admin")
+def synonyms():
+    services.ensure_synonyms(now=utcnow())
+    form = SynonymForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                services.save_synonym(None, form.terms.data, now=utcnow())
+            except services.InvalidSynonym as exc:
+                form.terms.errors.append(_(str(exc)))
+                status = 422
+            else:
+                flash(_("Synonym group added."), "success")
+                return redirect(url_for(".synonyms"))
+        else:
+            status = 422
+    needle = request.args.get("filter", "")
+    return (
+        render_template(
+            "content/search/admin_synonyms.html",
+            form=form,
+            rows=services.list_synonyms(needle),
+            needle=needle,
+        ),
+        status,
+    )
+
+
+@admin_bp.post("/synonyms/<int:synonym_id>")
+@roles_required("admin")
+def synonym_update(synonym_id):
+    form = SynonymForm()
+    if not form.validate_on_submit():
+        flash(_("Type at least two terms."), "error")
+        return redirect(url_for(".synonyms"))
+    try:
+        services.save_synonym(synonym_id, form.terms.data, now=utcnow())
+    except services.InvalidSynonym as exc:
+        flash(_(str(exc)), "error")
+    else:
+        flash(_("Synonym group saved."), "success")
+    return redirect(url_for(".synonyms", filter=request.args.get("filter", "")))
+
+
+@admin_bp.post("/synonyms/<int:synonym_id>/delete")
+@roles_required("admin")
+def synonym_delete(synonym_id):
+    if not services.delete_synonym(synonym_id):
+        abort(404)
+    flash(_("Synonym group deleted."), "success")
+    return redirect(url_for(".synonyms"))

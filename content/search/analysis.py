@@ -1,0 +1,467 @@
+"""Text analysis for Chinese and English search.
+
+The same folding runs at index and at query time, so that what a visitor types meets
+what an editor wrote whatever the keyboard: full-width and half-width (NFKC), traditional
+and simplified (zhconv), upper and lower case, and the spelling variants of the B2B field
+(ToB = To B = 2B). Then three token streams feed three kinds of field:
+
+- words: jieba segmentation for Chinese (with the domain words of the synonym dictionary,
+  so 客户成功 or 落地页 stay whole) and stemmed English words;
+- bigrams: every pair of neighbouring Chinese characters, so that a word jieba splits
+  oddly, or does not know, is still found, and phrases can be matched by position;
+- pinyin: pairs of toneless syllables, so that a homophone typed by mistake with a pinyin
+  keyboard (落第页 for 落地页) still finds the page.
+
+The analyzers are pickled into the index schema, so they hold no state: jieba's
+tokenizer lives at module level and is loaded once per process, quietly.
+"""
+
+import logging
+import re
+import tempfile
+import threading
+import unicodedata
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+import zhconv
+from pypinyin import Style, lazy_pinyin
+from whoosh.analysis import Token, Tokenizer
+from whoosh.analysis.filters import STOP_WORDS
+from whoosh.lang.porter import stem
+
+DICTIONARY_FILE = Path(__file__).with_name("synonyms.yml")
+
+CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# A run of Chinese characters, or an English/number word ("q3", "v2.1", "o'reilly").
+TOKEN_RE = re.compile(rf"[{CJK_CLASS}]+|[a-z0-9]+(?:['.&][a-z0-9]+)*")
+CJK_RE = re.compile(rf"[{CJK_CLASS}]")
+
+# Words that ask rather than say what is sought: dropped from queries (never from the
+# index, where they belong to the text and to phrases).
+QUESTION_WORDS_ZH = frozenset(
+    [
+        "如何",
+        "怎么",
+        "怎么样",
+        "怎样",
+        "怎么办",
+        "什么",
+        "什么样",
+        "为什么",
+        "为何",
+        "吗",
+        "呢",
+        "吧",
+        "啊",
+        "哪里",
+        "哪儿",
+        "哪个",
+        "哪些",
+        "哪",
+        "是否",
+        "能否",
+        "可以",
+        "能",
+        "能不能",
+        "可不可以",
+        "请问",
+        "请",
+        "想",
+        "想要",
+        "要",
+        "我",
+        "我们",
+        "你",
+        "你们",
+        "该",
+        "应该",
+        "如果",
+        "有没有",
+        "有",
+        "没有",
+        "一下",
+        "多少",
+        "几",
+        "谁",
+        "呀",
+        "么",
+        "的",
+        "了",
+        "和",
+        "与",
+        "及",
+        "或",
+        "是",
+        "在",
+        "让",
+        "把",
+        "被",
+        "将",
+        "对",
+        "给",
+        "从",
+        "后",
+        "前",
+        "时",
+        "中",
+        "里",
+        "上",
+        "下",
+        "也",
+        "就",
+        "都",
+        "还",
+        "又",
+        "这",
+        "那",
+        "这个",
+        "那个",
+        "个",
+        "之",
+        "等",
+        "着",
+        "过",
+        "得",
+        "地",
+    ]
+)
+QUESTION_WORDS_EN = frozenset(
+    [
+        "how",
+        "what",
+        "why",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "do",
+        "does",
+        "did",
+        "doing",
+        "done",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "can",
+        "could",
+        "should",
+        "would",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "i",
+        "me",
+        "my",
+        "we",
+        "our",
+        "us",
+        "you",
+        "your",
+        "it",
+        "its",
+        "a",
+        "an",
+        "the",
+        "to",
+        "of",
+        "for",
+        "in",
+        "on",
+        "at",
+        "by",
+        "with",
+        "from",
+        "into",
+        "about",
+        "please",
+        "help",
+        "there",
+        "this",
+        "that",
+        "these",
+        "those",
+        "get",
+        "way",
+        "ways",
+        "best",
+    ]
+)
+# Chinese function words that carry no meaning on their own in the words field.
+STOP_ZH = frozenset(
+    [
+        "的",
+        "了",
+        "和",
+        "与",
+        "及",
+        "或",
+        "是",
+        "在",
+        "把",
+        "被",
+        "之",
+        "等",
+        "着",
+        "过",
+        "得",
+        "地",
+        "也",
+        "就",
+        "都",
+        "又",
+        "吗",
+        "呢",
+        "吧",
+        "啊",
+        "呀",
+        "么",
+    ]
+)
+STOP_EN = STOP_WORDS | frozenset({"s", "t"})
+
+log = logging.getLogger(__name__)
+_jieba_lock = threading.Lock()
+_jieba = None
+
+
+def load_dictionary(path: Path = DICTIONARY_FILE) -> dict:
+    """The shipped dictionary: {"variants": {canonical: [spellings]}, "synonyms": [[terms]]}."""
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+@lru_cache(maxsize=1)
+def _variant_rules() -> tuple[tuple[re.Pattern, str], ...]:
+    """Regexes turning the spellings of a term into its one canonical form."""
+    rules = []
+    for canonical, spellings in load_dictionary().get("variants", {}).items():
+        for spelling in sorted(spellings, key=len, reverse=True):
+            # Spaces and hyphens inside a spelling match any run of spaces or hyphens.
+            parts = [re.escape(part) for part in re.split(r"[\s\-]+", spelling.lower()) if part]
+            body = r"[\s\-]*".join(parts)
+            rules.append((re.compile(rf"(?<![a-z0-9]){body}(?![a-z0-9])"), canonical.lower()))
+    return tuple(rules)
+
+
+@lru_cache(maxsize=1)
+def _zhconv_ready() -> bool:
+    """Load zhconv's table from its file ourselves: its own loader leaves the file open."""
+    zhconv.zhconv.loaddict(str(Path(zhconv.zhconv.__file__).with_name("zhcdict.json")))
+    return True
+
+
+def to_simplified(text: str) -> str:
+    _zhconv_ready()
+    return zhconv.convert(text, "zh-cn")
+
+
+def fold(text: str) -> str:
+    """Full-width to half-width, traditional to simplified, lower case, variants folded."""
+    text = unicodedata.normalize("NFKC", text or "")
+    if CJK_RE.search(text):
+        text = to_simplified(text)
+    text = text.lower()
+    for pattern, canonical in _variant_rules():
+        if pattern.search(text):
+            text = pattern.sub(canonical, text)
+    return text
+
+
+def fold_chars(text: str) -> str:
+    """`fold` without the variants and with one output character per input character, so
+    that positions found in the folded text are positions in the original (snippets)."""
+    folded = to_simplified(unicodedata.normalize("NFKC", text)).lower() if text else ""
+    if len(folded) == len(text):
+        return folded
+    out = []
+    for char in text:
+        one = to_simplified(unicodedata.normalize("NFKC", char)).lower()
+        out.append(one if len(one) == 1 else char.lower())
+    return "".join(out)
+
+
+def jieba_tokenizer():
+    """jieba's tokenizer, loaded once per process with the domain words, without its log
+    lines; its dictionary cache goes to the temp folder."""
+    global _jieba
+    if _jieba is None:
+        with _jieba_lock:
+            if _jieba is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                tokenizer = jieba.Tokenizer()
+                tokenizer.tmp_dir = tempfile.gettempdir()
+                tokenizer.initialize()
+                for word in domain_words(load_dictionary()):
+                    tokenizer.add_word(word, freq=20000)
+                _jieba = tokenizer
+    return _jieba
+
+
+def domain_words(dictionary: dict) -> set[str]:
+    """The Chinese terms of the synonym groups, for jieba to keep whole."""
+    return {
+        fold(term).replace(" ", "")
+        for group in dictionary.get("synonyms", [])
+        for term in group
+        if CJK_RE.search(term) and len(term) <= 12
+    }
+
+
+def add_domain_words(terms: Iterable[str]) -> None:
+    """Teach jieba words added by editors (synonyms made in the admin)."""
+    tokenizer = jieba_tokenizer()
+    for term in terms:
+        term = fold(term).replace(" ", "")
+        if CJK_RE.search(term) and len(term) <= 12 and term not in tokenizer.FREQ:
+            tokenizer.add_word(term, freq=20000)
+
+
+def segment(run: str) -> list[str]:
+    """jieba's words of a run of Chinese characters."""
+    return [word for word in jieba_tokenizer().cut(run, HMM=True) if word.strip()]
+
+
+def english_word(word: str) -> str | None:
+    """The indexed form of an English word or number, or None for a stop word."""
+    if word in STOP_EN:
+        return None
+    return stem(word) if word.isalpha() else word
+
+
+def bigrams(run: str) -> list[str]:
+    if len(run) < 2:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def syllable_pairs(run: str) -> list[str]:
+    """Toneless pinyin of neighbouring characters, joined: 落地页 -> luodi, diye."""
+    syllables = lazy_pinyin(run, style=Style.NORMAL, errors="ignore")
+    if len(syllables) < 2:
+        return syllables
+    return [a + b for a, b in zip(syllables, syllables[1:], strict=False)]
+
+
+def word_tokens(text: str) -> Iterator[str]:
+    """The words field's terms of already folded text."""
+    for match in TOKEN_RE.finditer(text):
+        piece = match.group()
+        if CJK_RE.match(piece):
+            for word in segment(piece):
+                if word not in STOP_ZH:
+                    yield word
+        else:
+            word = english_word(piece)
+            if word:
+                yield word
+
+
+def bigram_tokens(text: str) -> Iterator[str]:
+    """The bigram field's terms of already folded text: Chinese pairs and English words,
+    in order, so phrases match by position."""
+    for match in TOKEN_RE.finditer(text):
+        piece = match.group()
+        if CJK_RE.match(piece):
+            yield from bigrams(piece)
+        else:
+            yield english_word(piece) or piece
+
+
+def pinyin_tokens(text: str) -> Iterator[str]:
+    for match in TOKEN_RE.finditer(text):
+        piece = match.group()
+        if CJK_RE.match(piece):
+            yield from syllable_pairs(piece)
+
+
+class _StreamTokenizer(Tokenizer):
+    """A Whoosh tokenizer over one of the token functions above (by name, so the schema
+    pickles without state)."""
+
+    stream = "words"
+
+    def __eq__(self, other):
+        return other is not None and self.__class__ is other.__class__
+
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        mode="",
+        **kwargs,
+    ):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        produce = STREAMS[self.stream]
+        for pos, text in enumerate(produce(fold(value)), start_pos):
+            token.text = text
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = text
+            if positions:
+                token.pos = pos
+            if chars:
+                # Offsets are not kept (snippets are made from the stored text instead).
+                token.startchar = start_char
+                token.endchar = start_char
+            yield token
+
+
+class WordTokenizer(_StreamTokenizer):
+    stream = "words"
+
+
+class BigramTokenizer(_StreamTokenizer):
+    stream = "bigrams"
+
+
+class PinyinTokenizer(_StreamTokenizer):
+    stream = "pinyin"
+
+
+STREAMS = {"words": word_tokens, "bigrams": bigram_tokens, "pinyin": pinyin_tokens}
+
+
+def is_question_word(word: str) -> bool:
+    return word in QUESTION_WORDS_ZH or word in QUESTION_WORDS_EN
+
+
+def query_pieces(folded: str) -> list[tuple[str, str]]:
+    """Split a folded query into ("zh", run) and ("en", word) pieces without the words
+    that only ask: 试用期结束后怎么让客户付费 -> 试用期结束, 客户付费."""
+    pieces: list[tuple[str, str]] = []
+    for match in TOKEN_RE.finditer(folded):
+        piece = match.group()
+        if not CJK_RE.match(piece):
+            if piece not in QUESTION_WORDS_EN:
+                pieces.append(("en", piece))
+            continue
+        words = segment(piece)
+        run = ""
+        for word in words:
+            if word in QUESTION_WORDS_ZH:
+                if run:
+                    pieces.append(("zh", run))
+                run = ""
+            else:
+                run += word
+        if run:
+            pieces.append(("zh", run))
+    return pieces

@@ -1,0 +1,429 @@
+"""From what a visitor typed to ranked, highlighted results.
+
+No query parser: the text is analysed like the documents and the query is built from its
+terms, so `AND ( * ~ :` and friends are searched as text and nothing a visitor types can
+raise. A whole question works: every meaningful term is OR-grouped and BM25F ranks the
+documents that match most of them, in the most important fields, first. Quoted phrases
+must match (by position, in the bigram fields). Synonyms of the typed terms and
+corrections of unknown English words join with lower weights.
+"""
+
+import re
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from html import escape
+
+from markupsafe import Markup
+from pypinyin import Style, lazy_pinyin
+from whoosh import query as Q
+from whoosh.scoring import BM25F
+
+from content.search.analysis import (
+    CJK_RE,
+    TOKEN_RE,
+    bigram_tokens,
+    bigrams,
+    fold,
+    fold_chars,
+    query_pieces,
+    segment,
+    syllable_pairs,
+    word_tokens,
+)
+
+MAX_QUERY_CHARS = 200
+MAX_PIECES = 24
+# Weights: a term in the title counts most; bigrams back jieba up; pinyin catches
+# homophone typos; synonyms and spelling corrections count less than the words typed.
+WORD_FIELDS = (("title", 4.0), ("tags", 2.5), ("headings", 2.0), ("summary", 1.5), ("body", 1.0))
+BIGRAM_FIELDS = (("title_bi", 1.5), ("body_bi", 0.4))
+PINYIN_WEIGHT = 0.5
+SYNONYM_WEIGHT = 0.5
+CORRECTION_WEIGHT = 0.7
+PHRASE_WEIGHT = 2.0
+SUGGEST_BELOW = 3
+SNIPPET_CHARS = 160
+WEIGHTING = BM25F(B=0.75, K1=1.2, title_B=0.5, tags_B=0.3)
+_QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”|「([^」]+)」|『([^』]+)』')
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+
+
+def clean(text: str | None) -> str:
+    """The query as it will be searched and recorded: no control characters, one line,
+    at most MAX_QUERY_CHARS characters."""
+    text = _CONTROL.sub(" ", str(text or ""))
+    return " ".join(text.split())[:MAX_QUERY_CHARS]
+
+
+def normalise(text: str) -> str:
+    """The form under which analytics group "the same search"."""
+    return " ".join(fold(clean(text)).split())
+
+
+@dataclass
+class SynonymMap:
+    """Folded term -> the other terms of its groups."""
+
+    groups: list[list[str]] = field(default_factory=list)
+    _latin: dict[str, list[int]] = field(default_factory=dict)
+    _cjk: dict[str, list[int]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, groups: list[list[str]]) -> "SynonymMap":
+        folded = [
+            [" ".join(fold(term).split()) for term in group if term and term.strip()] for group in groups
+        ]
+        mapping = cls(groups=[g for g in folded if len(g) > 1])
+        for number, group in enumerate(mapping.groups):
+            for term in group:
+                target = mapping._cjk if CJK_RE.search(term) else mapping._latin
+                target.setdefault(term, []).append(number)
+        return mapping
+
+    def expand(self, folded_query: str) -> list[str]:
+        """The terms of every group one of whose terms the query contains, minus those
+        already in the query."""
+        found: set[int] = set()
+        compact = folded_query.replace(" ", "")
+        for term, numbers in self._cjk.items():
+            if term.replace(" ", "") in compact:
+                found.update(numbers)
+        padded = f" {' '.join(TOKEN_RE.findall(folded_query))} "
+        for term, numbers in self._latin.items():
+            if f" {term} " in padded:
+                found.update(numbers)
+        extra = []
+        for number in sorted(found):
+            for term in self.groups[number]:
+                if term.replace(" ", "") not in compact and f" {term} " not in padded and term not in extra:
+                    extra.append(term)
+        return extra
+
+
+@dataclass
+class Hit:
+    id: int
+    slug: str
+    kind: str
+    title: str
+    url: str
+    snippet: Markup
+    title_html: Markup
+    score: float
+    locale: str = ""
+    category: str = ""
+    published: object = None
+
+
+@dataclass
+class Results:
+    query: str
+    total: int = 0
+    hits: list[Hit] = field(default_factory=list)
+    page: int = 1
+    per_page: int = 10
+    facets: dict[str, int] = field(default_factory=dict)
+    suggestion: str | None = None
+    took_ms: float = 0.0
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass
+class Plan:
+    """A query built from text, and what to highlight in the results."""
+
+    query: Q.Query | None
+    highlight: list[str]
+    english: list[str]
+    chinese: list[str]
+
+
+def _word_clause(tokens: list[str], boost: float) -> list[Q.Query]:
+    return [
+        Q.Or([Q.Term(name, token, boost=weight * boost) for name, weight in WORD_FIELDS]) for token in tokens
+    ]
+
+
+def _phrase_clause(text: str, boost: float) -> Q.Query | None:
+    tokens = list(bigram_tokens(text))
+    if not tokens:
+        return None
+    if len(tokens) == 1:
+        return Q.Or([Q.Term(name, tokens[0], boost=weight * boost) for name, weight in BIGRAM_FIELDS])
+    return Q.Or([Q.Phrase(name, tokens, boost=weight * boost) for name, weight in BIGRAM_FIELDS])
+
+
+def plan(text: str, synonyms: SynonymMap | None = None, corrections: dict[str, str] | None = None) -> Plan:
+    """Build the Whoosh query of a visitor's text."""
+    text = clean(text)
+    phrases = [next(g for g in m.groups() if g) for m in _QUOTED.finditer(text)]
+    rest = _QUOTED.sub(" ", text)
+    folded = fold(rest)
+    pieces = query_pieces(folded)[:MAX_PIECES]
+    clauses: list[Q.Query] = []
+    highlight: list[str] = []
+    english: list[str] = []
+    chinese: list[str] = []
+    for kind, piece in pieces:
+        if kind == "en":
+            english.append(piece)
+            highlight.append(piece)
+            clauses.extend(_word_clause(list(word_tokens(piece)), 1.0))
+            if corrections and piece in corrections:
+                clauses.extend(_word_clause(list(word_tokens(corrections[piece])), CORRECTION_WEIGHT))
+                highlight.append(corrections[piece])
+            continue
+        words = segment(piece)
+        chinese.extend(words)
+        highlight.extend(words)
+        clauses.extend(_word_clause([w for w in words if len(w) > 1 or len(piece) == 1], 1.0))
+        pairs = bigrams(piece)
+        for name, weight in BIGRAM_FIELDS:
+            clauses.extend(Q.Term(name, pair, boost=weight) for pair in pairs)
+        clauses.extend(Q.Term("pinyin", pair, boost=PINYIN_WEIGHT) for pair in syllable_pairs(piece))
+        if corrections and piece in corrections:
+            clauses.extend(_word_clause(list(word_tokens(corrections[piece])), CORRECTION_WEIGHT))
+            highlight.append(corrections[piece])
+    if synonyms and pieces:
+        for term in synonyms.expand(" ".join(piece for _kind, piece in pieces)):
+            clause = _phrase_clause(term, SYNONYM_WEIGHT)
+            if clause is not None:
+                clauses.append(clause)
+                highlight.append(term)
+    required = []
+    for phrase in phrases:
+        folded_phrase = fold(phrase)
+        clause = _phrase_clause(folded_phrase, PHRASE_WEIGHT)
+        if clause is not None:
+            required.append(clause)
+            highlight.append(" ".join(folded_phrase.split()))
+    optional = Q.Or(clauses) if clauses else None
+    if required:
+        must = Q.And(required) if len(required) > 1 else required[0]
+        built = Q.AndMaybe(must, optional) if optional is not None else must
+    else:
+        built = optional
+    return Plan(built, highlight, english, chinese)
+
+
+def filters(
+    kind: str | None = None, category: str | None = None, locale: str | None = None
+) -> Q.Query | None:
+    terms = [
+        Q.Term(name, value)
+        for name, value in (("kind", kind), ("category", category), ("locale", locale))
+        if value
+    ]
+    if not terms:
+        return None
+    return terms[0] if len(terms) == 1 else Q.And(terms)
+
+
+def corrections_for(searcher, plan_: Plan, chinese_words: dict[str, str]) -> dict[str, str]:
+    """Spelling corrections from the index's own vocabulary: English words the index does
+    not know (edit distance), Chinese words typed with the wrong homophone (pinyin)."""
+    fixes: dict[str, str] = {}
+    reader = searcher.reader()
+    for word in plan_.english:
+        if not word.isalpha() or len(word) < 4:
+            continue
+        token = next(iter(word_tokens(word)), None)
+        if token is None or any(reader.doc_frequency(name, token) for name, _ in WORD_FIELDS):
+            continue
+        for name in ("title", "body"):
+            suggestions = searcher.suggest(name, token, limit=1, maxdist=2 if len(word) > 5 else 1)
+            if suggestions:
+                fixes[word] = suggestions[0]
+                break
+    for word in plan_.chinese:
+        if len(word) < 2 or any(reader.doc_frequency(name, word) for name, _ in WORD_FIELDS):
+            continue
+        same_sound = chinese_words.get(sound_of(word))
+        if same_sound and same_sound != word:
+            fixes[word] = same_sound
+    return fixes
+
+
+def sound_of(word: str) -> str:
+    return "".join(lazy_pinyin(word, style=Style.NORMAL, errors="ignore"))
+
+
+def homophone_table(reader) -> dict[str, str]:
+    """pinyin key -> the most frequent Chinese word with that sound, over titles, tags and
+    headings (the words editors chose)."""
+    best: dict[str, tuple[int, str]] = {}
+    for name in ("title", "tags", "headings"):
+        for term_bytes, info in reader.iter_field(name):
+            word = term_bytes.decode("utf-8") if isinstance(term_bytes, bytes) else term_bytes
+            if len(word) < 2 or not CJK_RE.fullmatch(word[0]):
+                continue
+            key = sound_of(word)
+            freq = info.doc_frequency()
+            if key not in best or best[key][0] < freq:
+                best[key] = (freq, word)
+    return {key: word for key, (_freq, word) in best.items()}
+
+
+def suggestion_text(text: str, fixes: dict[str, str]) -> str | None:
+    if not fixes:
+        return None
+    out = fold(clean(text))
+    for wrong, right in fixes.items():
+        out = re.sub(
+            rf"(?<![a-z0-9]){re.escape(wrong)}(?![a-z0-9])" if wrong.isascii() else re.escape(wrong),
+            right,
+            out,
+        )
+    return out
+
+
+def search(
+    searcher,
+    text: str,
+    *,
+    kind: str | None = None,
+    category: str | None = None,
+    locale: str | None = None,
+    page: int = 1,
+    per_page: int = 10,
+    synonyms: SynonymMap | None = None,
+    with_facets: bool = False,
+    homophones=None,
+) -> Results:
+    """Run a visitor's search on an open searcher. Never raises on odd input."""
+    started = time.perf_counter()
+    text = clean(text)
+    page = max(1, min(int(page or 1), 1000))
+    per_page = max(1, min(int(per_page or 10), 50))
+    results = Results(query=text, page=page, per_page=per_page)
+    built = plan(text, synonyms)
+    if built.query is None:
+        return results
+    wanted = filters(kind, category, locale)
+    page_results = searcher.search_page(built.query, page, pagelen=per_page, filter=wanted)
+    results.total = len(page_results)
+    if results.total < SUGGEST_BELOW and page == 1:
+        table = homophones(searcher.reader()) if homophones and built.chinese else {}
+        fixes = corrections_for(searcher, built, table)
+        results.suggestion = suggestion_text(text, fixes)
+        if fixes:
+            built = plan(text, synonyms, fixes)
+            page_results = searcher.search_page(built.query, page, pagelen=per_page, filter=wanted)
+            results.total = len(page_results)
+    for hit in page_results:
+        stored = hit.fields()
+        results.hits.append(
+            Hit(
+                id=int(stored["id"]),
+                slug=stored["slug"],
+                kind=stored["kind"],
+                title=stored["title"],
+                url=stored["url"],
+                snippet=snippet(stored.get("body", ""), built.highlight, fallback=stored.get("summary", "")),
+                title_html=mark(stored["title"], built.highlight),
+                score=hit.score or 0.0,
+                locale=stored.get("locale", ""),
+                category=stored.get("category", ""),
+                published=stored.get("published"),
+            )
+        )
+    if with_facets:
+        results.facets = kind_facets(searcher, built.query, category=category, locale=locale)
+    results.took_ms = (time.perf_counter() - started) * 1000
+    return results
+
+
+def kind_facets(searcher, built: Q.Query, *, category=None, locale=None) -> dict[str, int]:
+    """How many results each kind has, ignoring the kind filter (to switch between them)."""
+    found = searcher.search(built, limit=1, filter=filters(None, category, locale), groupedby="kind")
+    return {key: len(docs) for key, docs in found.groups("kind").items() if key}
+
+
+# Snippets ----------------------------------------------------------------------------------
+
+
+def _spans(folded: str, terms: list[str]) -> list[tuple[int, int, str]]:
+    spans = []
+    for term in terms:
+        term = " ".join(term.split())
+        if not term:
+            continue
+        if CJK_RE.search(term):
+            pattern = r"\s*".join(re.escape(part) for part in term.split())
+        else:
+            # English: the word and its inflections ("renewal" finds "renewals").
+            stem = term if len(term) < 5 else term[: max(4, len(term) - 2)]
+            body = r"[\s-]+".join(re.escape(part) for part in stem.split())
+            pattern = rf"(?<![a-z0-9]){body}[a-z0-9]*"
+        for match in re.finditer(pattern, folded):
+            spans.append((match.start(), match.end(), term))
+            if len(spans) > 400:
+                return spans
+    return spans
+
+
+def _merge(spans):
+    merged = []
+    for start, end, term in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]), merged[-1][2])
+        else:
+            merged.append((start, end, term))
+    return merged
+
+
+def _render(text: str, spans, start: int, end: int) -> Markup:
+    out, cursor = [], start
+    for s, e, _term in spans:
+        if e <= start or s >= end:
+            continue
+        s, e = max(s, start), min(e, end)
+        out.append(escape(text[cursor:s]))
+        out.append(f"<mark>{escape(text[s:e])}</mark>")
+        cursor = e
+    out.append(escape(text[cursor:end]))
+    return Markup("".join(out))
+
+
+def mark(text: str, terms: list[str]) -> Markup:
+    """The whole text, escaped, with the matched terms in <mark>."""
+    text = unicodedata.normalize("NFC", text or "")
+    return _render(text, _merge(_spans(fold_chars(text), _terms(terms))), 0, len(text))
+
+
+def _terms(terms: list[str]) -> list[str]:
+    # Longest first, so 客户成功经理 is marked whole rather than as 客户成功 + 经理.
+    return sorted({t for t in terms if t and t.strip()}, key=len, reverse=True)
+
+
+def snippet(text: str, terms: list[str], *, fallback: str = "", width: int = SNIPPET_CHARS) -> Markup:
+    """About `width` characters of `text` around the densest group of matched terms,
+    escaped, with the terms in <mark>. Without a match: the start of `fallback` or text."""
+    text = text or ""
+    spans = _merge(_spans(fold_chars(text), _terms(terms)))
+    if not spans:
+        source = fallback or text
+        cut = source[:width]
+        return Markup(escape(cut) + ("…" if len(source) > width else ""))
+    best_start, best_score = spans[0][0], -1
+    for i, (start, _end, _term) in enumerate(spans):
+        covered = {term for s, e, term in spans[i:] if e <= start + width}
+        score = len(covered) * 10 + sum(1 for s, e, _t in spans[i:] if e <= start + width)
+        if score > best_score:
+            best_start, best_score = start, score
+    start = max(0, best_start - width // 4)
+    # Start on a sentence or word boundary near there when one is close.
+    for boundary in ("。", "！", "？", ". ", "\n", "，", ", ", " "):
+        found = text.rfind(boundary, max(0, start - 20), best_start)
+        if found != -1:
+            start = found + len(boundary)
+            break
+    end = min(len(text), start + width)
+    body = _render(text, spans, start, end)
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    return Markup(prefix) + body + Markup(suffix)

@@ -1,0 +1,375 @@
+"""What search does, for views, commands and other packages.
+
+    search_articles(text, kind=, page=, now=, record=)  -> (Results, query id or None)
+    record_click(token, now=)                           -> True when a valid click was stored
+    reindex(now=, progress=)                            -> number of articles indexed
+    index_status(now=)                                  -> the health check's dict
+    synonym groups: ensure_synonyms, list_synonyms, save_synonym, delete_synonym
+    analytics: top_searches, zero_result_searches, search_totals
+
+Each app keeps its index and caches on app.extensions["lodestar_search"].
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import case, delete, func, select
+
+from content.models import Article
+from content.search import queries
+from content.search.analysis import add_domain_words, load_dictionary
+from content.search.index import SearchIndex
+from content.search.models import SearchQuery, Synonym
+from core.extensions import db
+from core.tokens import InvalidToken, sign, unsign
+
+log = logging.getLogger(__name__)
+KEY = "lodestar_search"
+CLICK_PURPOSE = "search-click"
+CLICK_MAX_AGE = 7 * 86400
+HOMOPHONES_EVERY = 60.0
+
+
+class InvalidSynonym(ValueError):
+    """A synonym group that cannot be saved (fewer than two terms, too long)."""
+
+
+@dataclass
+class SearchState:
+    index: SearchIndex
+    synonyms: queries.SynonymMap | None = None
+    synonyms_signature: tuple | None = None
+    synonyms_checked: float = float("-inf")
+    homophones: dict = field(default_factory=dict)
+    homophones_key: tuple | None = None
+    homophones_built: float = float("-inf")
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def state(app=None) -> SearchState:
+    app = app or current_app
+    found = app.extensions.get(KEY)
+    if found is None:
+        found = app.extensions[KEY] = SearchState(
+            index=SearchIndex(
+                app.config["INDEX_DIR"], sync_interval=app.config.get("SEARCH_SYNC_INTERVAL", 1.0)
+            )
+        )
+    return found
+
+
+def get_index(app=None) -> SearchIndex:
+    return state(app).index
+
+
+# Searching ----------------------------------------------------------------------------------
+
+
+def search_articles(
+    text: str,
+    *,
+    now: datetime,
+    kind: str | None = None,
+    category: str | None = None,
+    locale: str | None = None,
+    page: int = 1,
+    per_page: int = 10,
+    with_facets: bool = False,
+    record: str | None = None,
+    ui_locale: str = "",
+) -> tuple[queries.Results, int | None]:
+    """Search the public articles. `record` ("page", "api") stores the search for the
+    analytics and returns its id (for click tokens). Never raises on odd input."""
+    current = state()
+    index = current.index
+    try:
+        index.sync(now)
+    except Exception:  # noqa: BLE001 - a stale index still answers; the next sync retries
+        db.session.rollback()
+        log.exception("search index sync failed")
+    synonyms = synonym_map(now=now)
+    with index.searcher() as searcher:
+        searcher.weighting = queries.WEIGHTING
+        results = queries.search(
+            searcher,
+            text,
+            kind=kind or None,
+            category=category or None,
+            locale=locale or None,
+            page=page,
+            per_page=per_page,
+            synonyms=synonyms,
+            with_facets=with_facets,
+            homophones=lambda reader: homophones(current, reader),
+        )
+    query_id = None
+    if record and results.query:
+        query_id = record_search(
+            results.query, results=results.total, kind=kind or "", locale=ui_locale, source=record, now=now
+        )
+    return results, query_id
+
+
+def homophones(current: SearchState, reader) -> dict:
+    """The homophone table of the index's vocabulary, rebuilt at most once a minute."""
+    key = (current.index.current_name(), reader.doc_count())
+    if key != current.homophones_key and time.monotonic() - current.homophones_built > HOMOPHONES_EVERY:
+        current.homophones = queries.homophone_table(reader)
+        current.homophones_key = key
+        current.homophones_built = time.monotonic()
+    return current.homophones
+
+
+def reindex(*, now: datetime, progress: Callable[[int], None] | None = None) -> int:
+    """Rebuild the index of the public articles from the database and swap it in."""
+    return get_index().rebuild(now, progress=progress)
+
+
+def public_count(now: datetime) -> int:
+    from content.search.index import public_clause
+
+    return db.session.scalar(select(func.count(Article.id)).where(public_clause(now)))
+
+
+def index_status(*, now: datetime) -> dict:
+    return get_index().status(now)
+
+
+def on_article_changed(app, article_id: int, *, now: datetime) -> None:
+    """Receiver of content.signals.article_changed: never lets the editor's save fail."""
+    try:
+        get_index(app).article_changed(article_id, now=now)
+    except Exception:  # noqa: BLE001 - the watermark sync repairs what this missed
+        log.exception("indexing article %s failed; the next sync will retry", article_id)
+
+
+def on_article_deleted(app, article_id: int) -> None:
+    try:
+        get_index(app).article_deleted(article_id)
+    except Exception:  # noqa: BLE001
+        log.exception("removing article %s from the index failed; the next sync will retry", article_id)
+
+
+# Analytics ----------------------------------------------------------------------------------
+
+
+def record_search(text: str, *, results: int, kind: str, locale: str, source: str, now: datetime) -> int:
+    row = SearchQuery(
+        query=queries.clean(text),
+        normalised=queries.normalise(text)[:200],
+        results=results,
+        kind=(kind or "")[:20],
+        locale=(locale or "")[:10],
+        source=source,
+        created_at=now,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row.id
+
+
+def click_token(*, query_id: int | None, text: str, results: int, article_id: int, rank: int) -> str:
+    """A signed token naming one result of one search; searches from the typeahead are
+    not stored until a result is opened, so their token carries the query itself."""
+    payload = {"a": article_id, "r": rank}
+    if query_id:
+        payload["q"] = query_id
+    else:
+        payload.update(t=queries.clean(text), n=results)
+    return sign(CLICK_PURPOSE, payload)
+
+
+def record_click(token: str, *, now: datetime, locale: str = "") -> bool:
+    """Store which result a visitor opened. False for a forged, expired or stale token."""
+    try:
+        payload = unsign(CLICK_PURPOSE, str(token or ""), max_age=CLICK_MAX_AGE)
+        article_id, rank = int(payload["a"]), int(payload["r"])
+    except (InvalidToken, KeyError, TypeError, ValueError):
+        return False
+    if db.session.get(Article, article_id) is None:
+        return False
+    if payload.get("q"):
+        row = db.session.get(SearchQuery, int(payload["q"]))
+        if row is None:
+            return False
+        if row.clicked_article_id is not None:
+            # A second click on the same search is a new row, so every open counts.
+            row = SearchQuery(
+                query=row.query,
+                normalised=row.normalised,
+                results=row.results,
+                kind=row.kind,
+                locale=row.locale,
+                source=row.source,
+                created_at=now,
+            )
+            db.session.add(row)
+    else:
+        text = queries.clean(payload.get("t", ""))
+        if not text:
+            return False
+        row = SearchQuery(
+            query=text,
+            normalised=queries.normalise(text)[:200],
+            results=int(payload.get("n", 0)),
+            locale=locale[:10],
+            source="typeahead",
+            created_at=now,
+        )
+        db.session.add(row)
+    row.clicked_article_id, row.clicked_rank, row.clicked_at = article_id, rank, now
+    db.session.commit()
+    return True
+
+
+@dataclass
+class SearchStat:
+    normalised: str
+    example: str
+    searches: int
+    clicks: int
+    results: int
+
+
+def _stats(since: datetime, until: datetime, *, only_empty: bool, limit: int) -> list[SearchStat]:
+    searches = func.count(SearchQuery.id)
+    stmt = (
+        select(
+            SearchQuery.normalised,
+            func.max(SearchQuery.query),
+            searches,
+            func.sum(case((SearchQuery.clicked_article_id.is_not(None), 1), else_=0)),
+            func.max(SearchQuery.results),
+        )
+        .where(SearchQuery.created_at >= since, SearchQuery.created_at < until)
+        .group_by(SearchQuery.normalised)
+        .order_by(searches.desc(), SearchQuery.normalised)
+        .limit(limit)
+    )
+    if only_empty:
+        stmt = stmt.having(func.max(SearchQuery.results) == 0)
+    return [SearchStat(n, q, int(s), int(c or 0), int(r or 0)) for n, q, s, c, r in db.session.execute(stmt)]
+
+
+def top_searches(since: datetime, until: datetime, *, limit: int = 50) -> list[SearchStat]:
+    """The most frequent searches of a period, with their clicks."""
+    return _stats(since, until, only_empty=False, limit=limit)
+
+
+def zero_result_searches(since: datetime, until: datetime, *, limit: int = 50) -> list[SearchStat]:
+    """Searches that found nothing in a period: the articles to write next."""
+    return _stats(since, until, only_empty=True, limit=limit)
+
+
+def search_totals(since: datetime, until: datetime) -> dict:
+    row = db.session.execute(
+        select(
+            func.count(SearchQuery.id),
+            func.sum(case((SearchQuery.results == 0, 1), else_=0)),
+            func.sum(case((SearchQuery.clicked_article_id.is_not(None), 1), else_=0)),
+        ).where(SearchQuery.created_at >= since, SearchQuery.created_at < until)
+    ).one()
+    total, empty, clicked = (int(value or 0) for value in row)
+    return {"searches": total, "empty": empty, "clicked": clicked}
+
+
+# Synonyms -----------------------------------------------------------------------------------
+
+
+def ensure_synonyms(*, now: datetime) -> int:
+    """Load the shipped dictionary into the Synonym table when it is empty. Returns the
+    number of groups added."""
+    if db.session.scalar(select(func.count(Synonym.id))):
+        return 0
+    groups = load_dictionary().get("synonyms", [])
+    for group in groups:
+        db.session.add(
+            Synonym(terms=[str(term) for term in group], origin="shipped", created_at=now, updated_at=now)
+        )
+    db.session.commit()
+    return len(groups)
+
+
+def synonym_map(*, now: datetime) -> queries.SynonymMap:
+    """The synonym groups as a query-time map, re-read at most once a second and only
+    when the table changed."""
+    current = state()
+    if current.synonyms is not None and time.monotonic() - current.synonyms_checked < 1.0:
+        return current.synonyms
+    with current.lock:
+        try:
+            signature = tuple(
+                db.session.execute(select(func.count(Synonym.id), func.max(Synonym.updated_at))).one()
+            )
+            if not signature[0]:
+                ensure_synonyms(now=now)
+                signature = tuple(
+                    db.session.execute(select(func.count(Synonym.id), func.max(Synonym.updated_at))).one()
+                )
+        except Exception:  # noqa: BLE001 - search works without synonyms (e.g. table missing)
+            db.session.rollback()
+            log.exception("synonyms unavailable")
+            return current.synonyms or queries.SynonymMap()
+        current.synonyms_checked = time.monotonic()
+        if signature != current.synonyms_signature or current.synonyms is None:
+            groups = db.session.scalars(select(Synonym.terms)).all()
+            current.synonyms = queries.SynonymMap.build([list(g or []) for g in groups])
+            current.synonyms_signature = signature
+            add_domain_words(term for group in groups for term in (group or []))
+    return current.synonyms
+
+
+def parse_terms(text: str) -> list[str]:
+    """Terms typed in the admin: separated by "=", commas (also full-width) or new lines."""
+    cleaned = queries.clean(str(text or "").replace("\n", ","))
+    for separator in ("=", "，", "、", ";", "；"):
+        cleaned = cleaned.replace(separator, ",")
+    terms = []
+    for term in cleaned.split(","):
+        term = " ".join(term.split())
+        if term and term.lower() not in (t.lower() for t in terms):
+            terms.append(term)
+    return terms
+
+
+def list_synonyms(filter_text: str = "") -> list[Synonym]:
+    rows = db.session.scalars(select(Synonym).order_by(Synonym.id)).all()
+    needle = queries.normalise(filter_text)
+    if needle:
+        rows = [row for row in rows if any(needle in queries.normalise(term) for term in row.terms or [])]
+    return rows
+
+
+def save_synonym(synonym_id: int | None, text: str, *, now: datetime) -> Synonym:
+    """Create or change a group. Raises InvalidSynonym and stores nothing on bad input."""
+    terms = parse_terms(text)
+    if len(terms) < 2:
+        raise InvalidSynonym("A group needs at least two terms.")
+    if any(len(term) > 60 for term in terms) or len(terms) > 20:
+        raise InvalidSynonym("Keep to 20 terms of at most 60 characters.")
+    row = db.session.get(Synonym, synonym_id) if synonym_id else None
+    if synonym_id and row is None:
+        raise InvalidSynonym("This group no longer exists.")
+    if row is None:
+        row = Synonym(origin="admin", created_at=now)
+        db.session.add(row)
+    row.terms, row.updated_at = terms, now
+    db.session.commit()
+    state().synonyms_checked = float("-inf")
+    return row
+
+
+def delete_synonym(synonym_id: int) -> bool:
+    deleted = db.session.execute(delete(Synonym).where(Synonym.id == synonym_id)).rowcount
+    db.session.commit()
+    current = state()
+    current.synonyms_checked = float("-inf")
+    # A deletion does not move max(updated_at) but does change the count, which the
+    # signature includes; forget the map anyway so this process sees it at once.
+    current.synonyms_signature = None
+    return bool(deleted)
