@@ -1,5 +1,59 @@
-"""The gated package: see ../shared/DESIGN.md for what it owns."""
+"""The gated package: gated files, lead forms, leads and their attribution, signed
+downloads, consent, the lead admin and the `flask leads` commands. See docs/LEADS.md.
+"""
+
+from flask_babel import lazy_gettext as _l
+
+# Settings of this package with their defaults; each can be set as LODESTAR_<NAME>.
+DEFAULTS = {
+    "DOWNLOAD_LINK_MAX_AGE": 7 * 86400,
+    "CONFIRM_LINK_MAX_AGE": 30 * 86400,
+    "LEAD_COOKIE_MAX_AGE": 365 * 86400,
+    "PARTNER_DOMAINS": [],
+    "SITE_HOSTS": [],
+    "CONSENT_REQUIRED": False,
+    "CONSENT_VERSION": "2026-11-01",
+    "CONSENT_TEXT": "",
+    "DOUBLE_OPT_IN": False,
+    "FORM_MIN_FILL_SECONDS": 3,
+    "FORM_MAX_BYTES": 64 * 1024,
+    "SUBMISSION_RETENTION_DAYS": 365,
+    "LEAD_WEBHOOK_URL": "",
+    "LEAD_WEBHOOK_SECRET": "",
+    "LEAD_WEBHOOK_TIMEOUT": 5.0,
+    "LEAD_WEBHOOK_MAX_ATTEMPTS": 8,
+    "LEADS_PER_PAGE": 50,
+}
+
+
+def _as_list(value):
+    """PARTNER_DOMAINS from the environment arrives as "a.com,b.cn" (or JSON, a list)."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return list(value or [])
 
 
 def init_app(app):
     """Register the package's blueprints, commands, signal receivers and demo data."""
+    from content.signals import article_changed
+    from core.hooks import add_admin_nav, add_demo_loader, add_timeline_provider
+    from gated import admin, assets, demo, timeline
+    from gated.cli import leads_cli
+    from gated.views import bp
+
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    for key in ("PARTNER_DOMAINS", "SITE_HOSTS"):
+        app.config[key] = _as_list(app.config[key])
+
+    app.register_blueprint(bp)
+    app.register_blueprint(admin.bp)
+    app.cli.add_command(leads_cli)
+    add_admin_nav(app, _l("Leads"), "gated_admin.leads", roles=admin.ROLES, order=40)
+    add_demo_loader(app, "leads", demo.load, order=20)
+    add_timeline_provider(app, timeline.events)
+    app.extensions["lodestar.asset_path"] = assets.article_asset_path
+
+    @article_changed.connect_via(app, weak=False)
+    def sync_asset(sender, article_id, **extra):
+        timeline.sync_article(article_id)

@@ -1,16 +1,26 @@
-"""Gated assets and leads. (The gated package extends this module: submissions,
-consents, downloads.)"""
+"""Gated assets and leads, and the records of each moment a lead touched us: submissions,
+consents, downloads; plus the outgoing hand-off webhooks and the count of blocked spam.
+
+A lead is one person keyed by the normalised email; everything else points at it and goes
+with it when the person is erased.
+"""
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
 from core.timeutil import utcnow
 
 STAGES = ("new", "engaged", "mql", "sql", "customer", "lost")
 ROLES = ("decision_maker", "user", "requester", "other")
+FORMS = ("whitepaper", "demo", "newsletter", "import", "one_click")
+CHANNELS = ("paid_search", "organic_search", "partner", "social", "email", "referral", "direct")
+UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+# The fields a person tells us about themselves, in form order (progressive profiling asks
+# for the ones still unknown).
+PROFILE_FIELDS = ("name", "company", "job_title", "phone", "role")
 
 
 class Asset(db.Model):
@@ -28,10 +38,15 @@ class Asset(db.Model):
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime | None]
 
 
 class Lead(db.Model):
-    """One person, one row: keyed by the normalised email address."""
+    """One person, one row: keyed by the normalised email address.
+
+    First touch is set once, when the lead is created; last touch moves with every
+    submission, so a marketer sees both what found the person and what brought them back.
+    """
 
     __tablename__ = "leads"
 
@@ -44,11 +59,41 @@ class Lead(db.Model):
     role: Mapped[str] = mapped_column(String(20), default="")
     stage: Mapped[str] = mapped_column(String(20), default="new", index=True)
     score: Mapped[int] = mapped_column(default=0)
-    source: Mapped[str] = mapped_column(String(120), default="")
+    source: Mapped[str] = mapped_column(String(120), default="", index=True)
     marketing_consent: Mapped[bool] = mapped_column(default=False)
+    consent_version: Mapped[str] = mapped_column(String(40), default="")
+    consent_at: Mapped[datetime | None]
     confirmed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    first_landing_page: Mapped[str] = mapped_column(String(500), default="")
+    first_referrer: Mapped[str] = mapped_column(String(500), default="")
+    first_utm_source: Mapped[str] = mapped_column(String(200), default="")
+    first_utm_medium: Mapped[str] = mapped_column(String(200), default="")
+    first_utm_campaign: Mapped[str] = mapped_column(String(200), default="")
+    first_utm_term: Mapped[str] = mapped_column(String(200), default="")
+    first_utm_content: Mapped[str] = mapped_column(String(200), default="")
+    first_channel: Mapped[str] = mapped_column(String(20), default="direct", index=True)
+    first_touch_at: Mapped[datetime | None]
+
+    last_landing_page: Mapped[str] = mapped_column(String(500), default="")
+    last_referrer: Mapped[str] = mapped_column(String(500), default="")
+    last_utm_source: Mapped[str] = mapped_column(String(200), default="")
+    last_utm_medium: Mapped[str] = mapped_column(String(200), default="")
+    last_utm_campaign: Mapped[str] = mapped_column(String(200), default="")
+    last_utm_term: Mapped[str] = mapped_column(String(200), default="")
+    last_utm_content: Mapped[str] = mapped_column(String(200), default="")
+    last_channel: Mapped[str] = mapped_column(String(20), default="direct")
+    last_touch_at: Mapped[datetime | None]
+
+    submissions = relationship(
+        "Submission",
+        back_populates="lead",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Submission.created_at",
+    )
 
     @property
     def first_name(self) -> str:
@@ -59,3 +104,91 @@ class Lead(db.Model):
         if " " in name:
             return name.split()[0]
         return name
+
+    def missing_fields(self) -> list[str]:
+        """The profile fields this lead has not told us yet, in form order."""
+        return [name for name in PROFILE_FIELDS if not getattr(self, name)]
+
+
+class Submission(db.Model):
+    """One form sent by one lead, with everything as it arrived (for audits and access
+    requests). ip and user_agent are purged after SUBMISSION_RETENTION_DAYS."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    form: Mapped[str] = mapped_column(String(20), index=True)
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"), index=True)
+    fields: Mapped[dict] = mapped_column(JSON, default=dict)
+    utm: Mapped[dict] = mapped_column(JSON, default=dict)
+    referrer: Mapped[str] = mapped_column(String(500), default="")
+    landing_page: Mapped[str] = mapped_column(String(500), default="")
+    channel: Mapped[str] = mapped_column(String(20), default="direct")
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    lead = relationship("Lead", back_populates="submissions")
+    asset = relationship("Asset")
+
+
+class Consent(db.Model):
+    """A consent decision as the person saw it: the version and the very text shown, with
+    time, IP and user agent (GDPR art. 7, PIPL art. 14)."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", ondelete="SET NULL"))
+    version: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    granted: Mapped[bool]
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Download(db.Model):
+    """A gated file sent to a lead."""
+
+    __tablename__ = "downloads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"), index=True)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", ondelete="SET NULL"))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    asset = relationship("Asset")
+
+
+class WebhookDelivery(db.Model):
+    """One event for the hand-off webhook, written in the lead's transaction and delivered
+    later with backoff, so the form never waits on a CRM."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int | None] = mapped_column(index=True)
+    event: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(index=True)
+    delivered_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BlockedSubmission(db.Model):
+    """A submission dropped as spam (honeypot filled, sent too fast): counted, not kept.
+    No address or content is stored, only why and when."""
+
+    __tablename__ = "blocked_submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -13,7 +13,14 @@ signals = Namespace()
 lead_captured = signals.signal("lead-captured")
 """Inside the transaction, after a form submission is stored.
 Payload: lead_id, submission_id, asset_id (or None), form (str: "whitepaper", "demo",
-"newsletter"), marketing_consent (bool: may the lead get nurture mail)."""
+"newsletter", "import"), marketing_consent (bool: may the lead get nurture mail),
+sequence (str slug or None: a sequence to enrol into, given by `flask leads import
+--sequence SLUG`; None for web forms, whose sequence nurture finds from the asset or form).
+
+With DOUBLE_OPT_IN, a submission with the consent box ticked first sends
+marketing_consent=False (and a confirmation mail); when the lead confirms, lead_captured
+is sent again for that submission with marketing_consent=True. A lead confirmed once is
+never asked again. Receivers should accept **extra keys."""
 
 mail_requested = signals.signal("mail-requested")
 """Inside the transaction: a transactional mail to a lead (download link, double opt-in
@@ -24,8 +31,9 @@ lead_stage_changed = signals.signal("lead-stage-changed")
 """Inside the transaction. Payload: lead_id, old (str), new (str)."""
 
 lead_erased = signals.signal("lead-erased")
-"""Inside the transaction, before the lead's rows are deleted. Payload: lead_id, email
-(normalised): receivers delete their rows of the person and keep a suppression hash."""
+"""Inside the transaction, before the lead's rows are deleted (erase) or its identity is
+dropped (anonymise: the lead row stays with a placeholder address). Payload: lead_id,
+email (normalised): receivers delete their rows of the person and keep a suppression hash."""
 
 download_recorded = signals.signal("download-recorded")
 """After commit: a file was downloaded. Payload: lead_id, asset_id, download_id."""

@@ -1,0 +1,138 @@
+"""The lead admin (/admin/leads): list with search and filters, CSV export, a lead's page
+with its whole timeline, stage change, JSON export of one person, erase and anonymise.
+Marketers, sales and admins only."""
+
+import json
+from datetime import datetime
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from accounts.guards import roles_required
+from core.extensions import db
+from core.hooks import lead_timeline
+from core.timeutil import utcnow
+from gated import privacy, services
+from gated.listing import LeadFilters, export_rows, lead_query, to_csv
+from gated.models import CHANNELS, STAGES, Asset, Lead
+
+ROLES = ("marketer", "sales", "admin")
+bp = Blueprint("gated_admin", __name__, url_prefix="/admin/leads", template_folder="templates")
+
+
+def _lead_or_404(lead_id: int) -> Lead:
+    lead = db.session.get(Lead, lead_id)
+    if lead is None:
+        abort(404)
+    return lead
+
+
+@bp.get("/")
+@roles_required(*ROLES)
+def leads():
+    filters = LeadFilters.from_args(request.args)
+    page = db.paginate(lead_query(filters), per_page=current_app.config["LEADS_PER_PAGE"], error_out=False)
+    sources = db.session.scalars(
+        select(Lead.source)
+        .where(Lead.source != "")
+        .group_by(Lead.source)
+        .order_by(func.count().desc())
+        .limit(30)
+    ).all()
+    return render_template(
+        "gated/admin/leads.html",
+        page=page,
+        filters=filters,
+        args=filters.as_args(),
+        stages=STAGES,
+        channels=CHANNELS,
+        sources=sources,
+        assets=db.session.scalars(select(Asset).order_by(Asset.title)).all(),
+    )
+
+
+@bp.get("/export.csv")
+@roles_required(*ROLES)
+def export_csv():
+    filters = LeadFilters.from_args(request.args)
+    body = "\ufeff" + to_csv(export_rows(filters))  # the BOM makes Excel read UTF-8 Chinese
+    name = f"leads-{utcnow():%Y%m%d-%H%M}.csv"
+    return Response(
+        body, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={name}"}
+    )
+
+
+@bp.route("/erase", methods=["GET", "POST"])
+@roles_required("marketer", "admin")
+def erase_filtered():
+    """Bulk erase of the filtered list, after a confirmation page that shows the count."""
+    filters = LeadFilters.from_args(request.values)
+    ids = db.session.scalars(lead_query(filters).with_only_columns(Lead.id)).all()
+    if request.method == "POST" and request.form.get("confirm") == "yes":
+        count = privacy.erase_leads(ids)
+        flash(_("%(n)d leads erased.", n=count), "success")
+        return redirect(url_for("gated_admin.leads"))
+    return render_template("gated/admin/erase.html", lead=None, count=len(ids), args=filters.as_args())
+
+
+@bp.get("/<int:lead_id>")
+@roles_required(*ROLES)
+def lead(lead_id):
+    lead = _lead_or_404(lead_id)
+    return render_template(
+        "gated/admin/lead.html",
+        lead=lead,
+        stages=STAGES,
+        timeline=lead_timeline(current_app, lead.id),
+    )
+
+
+@bp.post("/<int:lead_id>/stage")
+@roles_required(*ROLES)
+def stage(lead_id):
+    _lead_or_404(lead_id)
+    new = request.form.get("stage", "")
+    if new not in STAGES:
+        flash(_("Choose a stage from the list."), "error")
+    else:
+        services.change_stage(lead_id, new, now=utcnow())
+        flash(_("Stage changed."), "success")
+    return redirect(url_for("gated_admin.lead", lead_id=lead_id))
+
+
+@bp.get("/<int:lead_id>/export.json")
+@roles_required(*ROLES)
+def export_person(lead_id):
+    _lead_or_404(lead_id)
+    body = json.dumps(privacy.export_person(lead_id), ensure_ascii=False, indent=2)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": f"attachment; filename=lead-{lead_id}.json"},
+    )
+
+
+@bp.route("/<int:lead_id>/erase", methods=["GET", "POST"])
+@roles_required(*ROLES)
+def erase(lead_id):
+    lead = _lead_or_404(lead_id)
+    if request.method == "POST" and request.form.get("confirm") == "yes":
+        privacy.erase_lead(lead.email)
+        flash(_("The person's data was erased."), "success")
+        return redirect(url_for("gated_admin.leads"))
+    return render_template("gated/admin/erase.html", lead=lead, count=1, args={})
+
+
+@bp.post("/<int:lead_id>/anonymise")
+@roles_required(*ROLES)
+def anonymise(lead_id):
+    _lead_or_404(lead_id)
+    privacy.anonymise_lead(lead_id, now=utcnow())
+    flash(_("The lead was anonymised: counts are kept, the person is gone."), "success")
+    return redirect(url_for("gated_admin.lead", lead_id=lead_id))
+
+
+@bp.app_template_filter("lead_time")
+def lead_time(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") + " UTC" if value else "—"

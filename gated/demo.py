@@ -1,0 +1,85 @@
+"""Demo leads: a handful of people from different channels, each with a submission.
+Idempotent: leads are upserted by email and get their submission only once."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from core.extensions import db
+from core.timeutil import utcnow
+from gated.models import Submission
+from gated.services import RequestMeta, capture_lead
+
+DEMO_LEADS = [
+    (
+        "wang.fang@example.cn",
+        "王芳",
+        "星河软件",
+        "CTO",
+        "13800138000",
+        "decision_maker",
+        {"utm_source": "baidu", "utm_medium": "cpc", "utm_campaign": "renewal"},
+        "",
+    ),
+    ("li.lei@example.cn", "李雷", "远景制造", "IT 经理", "", "user", {}, "https://www.baidu.com/s?wd=saas"),
+    (
+        "zhang.min@example.cn",
+        "张敏",
+        "云帆科技",
+        "市场总监",
+        "+86 139 1234 5678",
+        "requester",
+        {"utm_source": "wechat", "utm_medium": "social"},
+        "",
+    ),
+    (
+        "anna.schmidt@example.de",
+        "Anna Schmidt",
+        "Nordwerk GmbH",
+        "Head of Ops",
+        "+49 30 1234567",
+        "decision_maker",
+        {"utm_source": "newsletter", "utm_medium": "email"},
+        "",
+    ),
+    (
+        "chen.jie@example.cn",
+        "陈杰",
+        "海川物流",
+        "采购",
+        "",
+        "requester",
+        {},
+        "https://www.zhihu.com/question/1",
+    ),
+    ("sam.lee@example.com", "Sam Lee", "Brightline", "Analyst", "", "user", {}, ""),
+]
+
+
+def load(echo) -> None:
+    now = utcnow()
+    added = 0
+    for index, (email, name, company, title, phone, role, utm, referrer) in enumerate(DEMO_LEADS):
+        exists = db.session.scalar(
+            select(Submission.id).join(Submission.lead).where(Submission.lead.has(email=email)).limit(1)
+        )
+        if exists:
+            continue
+        data = {
+            "email": email,
+            "name": name,
+            "company": company,
+            "job_title": title,
+            "phone": phone,
+            "role": role,
+            "consent": "y" if index % 2 == 0 else "",
+            **utm,
+        }
+        capture_lead(
+            "demo" if index == 5 else "whitepaper",
+            data,
+            request_meta=RequestMeta(referrer=referrer, landing_page="/library/demo"),
+            now=now - timedelta(days=index * 3),
+        )
+        added += 1
+    echo(f"  leads: {added} added ({len(DEMO_LEADS) - added} already there)")

@@ -1,0 +1,219 @@
+"""Finding leads (the admin list, exports) and writing them out as CSV or JSON, and
+importing them from CSV.
+
+The filters are one dataclass read from a query string or CLI options, so the list a
+marketer sees and the CSV they export are the same rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import Select, func, or_, select
+
+from core.extensions import db
+from gated import signals, webhooks
+from gated.models import STAGES, Lead, Submission
+from gated.validation import InvalidSubmission, clean_fields
+
+EXPORT_FIELDS = webhooks.LEAD_FIELDS + (
+    "consent_version",
+    "consent_at",
+    "confirmed_at",
+    "first_touch_at",
+    "last_touch_at",
+    "updated_at",
+)
+IMPORT_FIELDS = ("email", "name", "company", "job_title", "phone", "role", "stage", "source", "consent")
+TRUE = {"1", "y", "yes", "true", "on", "是"}
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@dataclass
+class LeadFilters:
+    q: str = ""
+    stage: str = ""
+    channel: str = ""
+    source: str = ""
+    asset: int | None = None
+    since: date | None = None
+    until: date | None = None
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> LeadFilters:
+        asset = args.get("asset", "")
+        return cls(
+            q=(args.get("q") or "").strip()[:200],
+            stage=args.get("stage", "") if args.get("stage", "") in STAGES else "",
+            channel=(args.get("channel") or "").strip()[:20],
+            source=(args.get("source") or "").strip()[:120],
+            asset=int(asset) if asset.isdigit() else None,
+            since=_date(args.get("since")),
+            until=_date(args.get("until")),
+        )
+
+    def as_args(self) -> dict:
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) not in ("", None)
+        }
+
+
+def lead_query(filters: LeadFilters) -> Select:
+    """Leads matching the filters, newest first."""
+    query = select(Lead)
+    if filters.q:
+        like = f"%{filters.q.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Lead.email).like(like),
+                func.lower(Lead.name).like(like),
+                func.lower(Lead.company).like(like),
+            )
+        )
+    if filters.stage:
+        query = query.where(Lead.stage == filters.stage)
+    if filters.channel:
+        query = query.where(or_(Lead.first_channel == filters.channel, Lead.last_channel == filters.channel))
+    if filters.source:
+        query = query.where(Lead.source == filters.source)
+    if filters.asset:
+        query = query.where(
+            Lead.id.in_(select(Submission.lead_id).where(Submission.asset_id == filters.asset))
+        )
+    if filters.since:
+        query = query.where(Lead.created_at >= datetime.combine(filters.since, datetime.min.time()))
+    if filters.until:
+        query = query.where(
+            Lead.created_at < datetime.combine(filters.until + timedelta(days=1), datetime.min.time())
+        )
+    return query.order_by(Lead.created_at.desc(), Lead.id.desc())
+
+
+def export_rows(filters: LeadFilters | None = None) -> list[dict]:
+    leads = db.session.scalars(lead_query(filters or LeadFilters())).all()
+    rows = []
+    for lead in leads:
+        row = webhooks.lead_payload(lead)
+        for name in EXPORT_FIELDS:
+            value = getattr(lead, name)
+            row[name] = value.isoformat() + "Z" if isinstance(value, datetime) else value
+        rows.append(row)
+    return rows
+
+
+def to_csv(rows: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(EXPORT_FIELDS))
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({name: _csv_safe(row.get(name)) for name in EXPORT_FIELDS})
+    return out.getvalue()
+
+
+def _csv_safe(value):
+    """Spreadsheets run cells that start with = + - @ as formulas: quote them out."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and not value[1:2].isdigit():
+        return "'" + value
+    return value
+
+
+def to_json(rows: list[dict]) -> str:
+    return json.dumps(rows, ensure_ascii=False, indent=2)
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    errors: list[tuple[int, str]] | None = None
+    without_consent: int = 0
+
+
+def import_leads(text: str, *, source: str = "", sequence: str | None = None, now: datetime) -> ImportResult:
+    """Upsert leads from CSV text (a header row naming IMPORT_FIELDS; email required).
+
+    Every row is checked first; any error and nothing is written (errors carry the file's
+    line numbers). Then all rows go in one transaction. Each row is a submission of form
+    "import" and sends lead_captured with `sequence`, so nurture can enrol them.
+    """
+    from gated.services import upsert_lead
+
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [name.strip().lower() for name in (reader.fieldnames or [])]
+    if "email" not in header:
+        return ImportResult(errors=[(1, "the header row must name an email column")])
+    reader.fieldnames = header
+    rows, errors = [], []
+    for row in reader:
+        line = reader.line_num
+        raw = {k: (v or "").strip() for k, v in row.items() if k in IMPORT_FIELDS}
+        try:
+            clean = clean_fields(
+                {
+                    k: v
+                    for k, v in raw.items()
+                    if k in ("email", "name", "company", "job_title", "phone", "role")
+                }
+            )
+        except InvalidSubmission as exc:
+            errors.extend((line, f"{name}: {message}") for name, message in exc.errors.items())
+            continue
+        stage = raw.get("stage", "").lower()
+        if stage and stage not in STAGES:
+            errors.append((line, f"stage: must be one of {', '.join(STAGES)}"))
+            continue
+        rows.append((clean, stage, raw.get("source", ""), raw.get("consent", "").lower() in TRUE, raw))
+    if errors:
+        return ImportResult(errors=errors)
+
+    result = ImportResult(errors=[])
+    app = current_app._get_current_object()
+    try:
+        for clean, stage, row_source, consent, raw in rows:
+            lead, created = upsert_lead(clean["email"], now=now, source=row_source or source or "import")
+            for name, value in clean.items():
+                if name != "email" and value:
+                    setattr(lead, name, value)
+            if stage:
+                lead.stage = stage
+            if consent and not lead.marketing_consent:
+                lead.marketing_consent, lead.consent_version, lead.consent_at = True, "import", now
+            lead.updated_at = now
+            submission = Submission(
+                lead=lead, form="import", fields=raw, channel=lead.last_channel or "direct", created_at=now
+            )
+            db.session.add(submission)
+            db.session.flush()
+            signals.lead_captured.send(
+                app,
+                lead_id=lead.id,
+                submission_id=submission.id,
+                asset_id=None,
+                form="import",
+                marketing_consent=lead.marketing_consent,
+                sequence=sequence,
+            )
+            if created:
+                webhooks.enqueue("lead.created", lead, now=now)
+            result.created += created
+            result.updated += not created
+            result.without_consent += not lead.marketing_consent
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return result

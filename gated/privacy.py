@@ -1,0 +1,142 @@
+"""A person's rights over their data (GDPR / PIPL): access (export as JSON), erasure,
+anonymisation, and the retention purge of raw submission details.
+
+Erasure tells the other packages first (lead_erased, inside the transaction) so nurture
+deletes its rows and keeps a suppression hash; then every gated row of the person goes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select, update
+
+from core.extensions import db
+from gated import signals
+from gated.models import BlockedSubmission, Consent, Download, Lead, Submission, WebhookDelivery
+from gated.validation import normalise_email
+
+
+def _iso(value):
+    return value.isoformat() + "Z" if isinstance(value, datetime) else value
+
+
+def _row(obj, skip=()) -> dict:
+    return {c.key: _iso(getattr(obj, c.key)) for c in obj.__table__.columns if c.key not in skip}
+
+
+def find_lead(email: str) -> Lead | None:
+    """The lead of an address as typed (normalised first); None if unknown or invalid."""
+    try:
+        email = normalise_email(email)
+    except ValueError:
+        return None
+    return db.session.scalar(select(Lead).where(Lead.email == email))
+
+
+def export_person(lead_id: int) -> dict:
+    """Everything gated holds about one person, for an access request."""
+    lead = db.session.get(Lead, lead_id)
+    if lead is None:
+        return {}
+    by_lead = lambda model: db.session.scalars(  # noqa: E731
+        select(model).where(model.lead_id == lead_id).order_by(model.id)
+    ).all()
+    return {
+        "lead": _row(lead),
+        "submissions": [_row(s) for s in by_lead(Submission)],
+        "consents": [_row(c) for c in by_lead(Consent)],
+        "downloads": [_row(d) for d in by_lead(Download)],
+    }
+
+
+def _erase(lead: Lead) -> None:
+    signals.lead_erased.send(current_app._get_current_object(), lead_id=lead.id, email=lead.email)
+    for model in (Consent, Download, Submission, WebhookDelivery):
+        db.session.execute(delete(model).where(model.lead_id == lead.id))
+    db.session.delete(lead)
+
+
+def erase_lead(email: str) -> bool:
+    """Erase a person everywhere (other packages through lead_erased). False if unknown."""
+    lead = find_lead(email)
+    if lead is None:
+        return False
+    try:
+        _erase(lead)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return True
+
+
+def erase_leads(lead_ids: Iterable[int]) -> int:
+    """Bulk erase (e.g. a filtered list in the admin), in one transaction."""
+    count = 0
+    try:
+        for lead in db.session.scalars(select(Lead).where(Lead.id.in_(list(lead_ids)))).all():
+            _erase(lead)
+            count += 1
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return count
+
+
+def anonymise_lead(lead_id: int, *, now: datetime) -> Lead | None:
+    """Keep the counts (submissions, downloads, channel, stage) and drop the person: the
+    identity fields, raw form contents, addresses and consent proofs' IP go. Nurture is
+    told through lead_erased, as for an erase."""
+    lead = db.session.get(Lead, lead_id)
+    if lead is None:
+        return None
+    try:
+        signals.lead_erased.send(current_app._get_current_object(), lead_id=lead.id, email=lead.email)
+        lead.email = f"anonymised-{lead.id}@anonymised.invalid"
+        for name in ("name", "company", "job_title", "phone", "first_referrer", "last_referrer"):
+            setattr(lead, name, "")
+        lead.marketing_consent = False
+        lead.updated_at = now
+        db.session.execute(
+            update(Submission)
+            .where(Submission.lead_id == lead.id)
+            .values(fields={}, ip=None, user_agent=None, referrer="")
+        )
+        db.session.execute(update(Consent).where(Consent.lead_id == lead.id).values(ip=None, user_agent=None))
+        db.session.execute(update(Download).where(Download.lead_id == lead.id).values(ip=None))
+        db.session.execute(
+            delete(WebhookDelivery).where(
+                WebhookDelivery.lead_id == lead.id, WebhookDelivery.delivered_at.is_(None)
+            )
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return lead
+
+
+def purge_submission_details(*, now: datetime) -> dict:
+    """Drop IP and user agent of submissions and downloads older than
+    SUBMISSION_RETENTION_DAYS, and spam counts older than that too."""
+    cutoff = now - timedelta(days=current_app.config["SUBMISSION_RETENTION_DAYS"])
+    submissions = db.session.execute(
+        update(Submission)
+        .where(
+            Submission.created_at < cutoff,
+            (Submission.ip.is_not(None)) | (Submission.user_agent.is_not(None)),
+        )
+        .values(ip=None, user_agent=None)
+    ).rowcount
+    downloads = db.session.execute(
+        update(Download).where(Download.created_at < cutoff, Download.ip.is_not(None)).values(ip=None)
+    ).rowcount
+    blocked = db.session.execute(
+        delete(BlockedSubmission).where(BlockedSubmission.created_at < cutoff)
+    ).rowcount
+    db.session.commit()
+    return {"submissions": submissions, "downloads": downloads, "blocked": blocked}

@@ -1,0 +1,473 @@
+"""What the gated package does: capture a lead from a form, hand out signed download links,
+record downloads, confirm double opt-in, change stages.
+
+Each service owns its transaction. Signals documented as "inside the transaction" are sent
+before the commit, so the lead, its submission and what other packages add (queued mail,
+enrollments, webhook rows) are stored together or not at all; SMTP is never touched here.
+Erase, export and retention live in gated.privacy; assets in gated.assets; the hand-off
+webhook in gated.webhooks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from core.extensions import db
+from core.tokens import InvalidToken, sign, unsign
+from gated import signals, webhooks
+from gated.attribution import classify_channel, host_of, source_label
+from gated.models import (
+    STAGES,
+    UTM_FIELDS,
+    Asset,
+    BlockedSubmission,
+    Consent,
+    Download,
+    Lead,
+    Submission,
+)
+from gated.validation import InvalidSubmission, clean_fields
+
+DOWNLOAD_PURPOSE = "download"
+CONFIRM_PURPOSE = "confirm"
+FORM_START_PURPOSE = "form-start"
+COOKIE_PURPOSE = "lead-cookie"
+THANKS_PURPOSE = "thanks"
+MESSAGE_LIMIT = 2000
+# Fields each form insists on besides email (demo requests go to sales, who need a name).
+REQUIRED = {"whitepaper": (), "demo": ("name", "company"), "newsletter": (), "import": ()}
+
+__all__ = ["InvalidSubmission", "InvalidToken"]
+
+
+class NotFound(Exception):
+    """The lead or asset a link points at no longer exists (erased, or deleted)."""
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    """What the request tells about the visit, apart from the form fields."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+    referrer: str = ""
+    landing_page: str = ""
+
+
+@dataclass
+class Capture:
+    lead: Lead
+    submission: Submission
+    created: bool
+    download_url: str | None = None
+    mails: list[str] = field(default_factory=list)
+
+
+def _app():
+    return current_app._get_current_object()
+
+
+def site_url(endpoint: str, *, external: bool = True, **values) -> str:
+    """A URL of ours built on SITE_URL, in or out of a request: links in mails never
+    take their host from a request's Host header."""
+    base = urlsplit(current_app.config["SITE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http"
+    )
+    return adapter.build(endpoint, values, force_external=external)
+
+
+def site_hosts() -> list[str]:
+    """Our own hosts: a referrer from one of them is internal navigation, not a source."""
+    hosts = [host_of(current_app.config["SITE_URL"])]
+    hosts += list(current_app.config.get("SITE_HOSTS") or [])
+    return [host for host in hosts if host]
+
+
+def consent_text() -> tuple[str, str]:
+    """The marketing-consent wording shown now, and its version (stored with each consent)."""
+    text = current_app.config.get("CONSENT_TEXT") or str(
+        _l(
+            "Yes, send me occasional emails about related content and events. "
+            "I can unsubscribe at any time with one click."
+        )
+    )
+    return current_app.config["CONSENT_VERSION"], text
+
+
+def attribution(data, meta: RequestMeta) -> dict:
+    """utm_*, referrer, landing page and channel of a submission. Hidden fields written on
+    the landing page win over the POST's own headers (which only point back at us)."""
+    utm = {name: str(data.get(name) or "").strip()[:200] for name in UTM_FIELDS}
+    referrer = str(data.get("referrer") or meta.referrer or "")[:500]
+    landing = str(data.get("landing_page") or meta.landing_page or "")[:500]
+    hosts = site_hosts()
+    channel = classify_channel(
+        utm, referrer, landing, partner_domains=current_app.config["PARTNER_DOMAINS"], site_hosts=hosts
+    )
+    return {
+        "utm": utm,
+        "referrer": referrer,
+        "landing_page": landing,
+        "channel": channel,
+        "source": source_label(utm, referrer, site_hosts=hosts),
+    }
+
+
+def upsert_lead(
+    email: str, *, now: datetime, touch: dict | None = None, source: str = ""
+) -> tuple[Lead, bool]:
+    """The lead of `email`, created if new, inside the caller's transaction.
+
+    INSERT … ON CONFLICT DO NOTHING then SELECT holds under concurrency on both
+    databases: PostgreSQL makes the second insert wait for the first to commit and then
+    skip; SQLite has one writer at a time. No savepoint is needed (a savepoint under
+    pysqlite would commit early when it is the outermost).
+    """
+    touch = touch or {}
+    values = {
+        "email": email,
+        "created_at": now,
+        "updated_at": now,
+        "source": (source or touch.get("source") or "")[:120],
+        "stage": "new",
+        "first_touch_at": now,
+    }
+    if touch:
+        values.update(
+            first_landing_page=touch["landing_page"],
+            first_referrer=touch["referrer"],
+            first_channel=touch["channel"],
+            **{f"first_{name}": value for name, value in touch["utm"].items()},
+        )
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(Lead).values(**values).on_conflict_do_nothing(index_elements=["email"]).returning(Lead.id)
+    )
+    inserted = db.session.execute(statement).scalar_one_or_none()
+    lead = db.session.scalars(
+        select(Lead).where(Lead.email == email).execution_options(populate_existing=True)
+    ).one()
+    return lead, inserted is not None
+
+
+def _apply_touch(lead: Lead, touch: dict, now: datetime) -> None:
+    lead.last_landing_page = touch["landing_page"]
+    lead.last_referrer = touch["referrer"]
+    lead.last_channel = touch["channel"]
+    for name, value in touch["utm"].items():
+        setattr(lead, f"last_{name}", value)
+    lead.last_touch_at = now
+
+
+def form_start_token(now: datetime) -> str:
+    """The signed time a form was shown, for the minimum fill time."""
+    return sign(FORM_START_PURPOSE, {"t": now.timestamp()})
+
+
+def spam_reason(data, *, now: datetime) -> str | None:
+    """Why a submission looks automated ("honeypot", "too_fast", "no_start"), or None."""
+    if str(data.get("website") or "").strip():
+        return "honeypot"
+    try:
+        started = unsign(FORM_START_PURPOSE, str(data.get("started") or ""))
+    except InvalidToken:
+        return "no_start"
+    if not isinstance(started, dict) or not isinstance(started.get("t"), int | float):
+        return "no_start"
+    if now.timestamp() - started["t"] < current_app.config["FORM_MIN_FILL_SECONDS"]:
+        return "too_fast"
+    return None
+
+
+def record_blocked(form_kind: str, reason: str, *, now: datetime) -> None:
+    """Count a dropped submission (nothing of its content is kept)."""
+    db.session.add(BlockedSubmission(form=form_kind, reason=reason, created_at=now))
+    db.session.commit()
+    current_app.logger.info("Blocked a %s submission: %s", form_kind, reason)
+
+
+def capture_lead(
+    form_kind: str,
+    data,
+    *,
+    asset: Asset | None = None,
+    request_meta: RequestMeta,
+    now: datetime,
+    known_lead_id: int | None = None,
+    sequence: str | None = None,
+) -> Capture:
+    """Upsert the lead behind a form submission and record the submission, its consent
+    and the mails it asks for.
+
+    `data` holds the form fields (email, name, company, job_title, phone, role, consent,
+    message, utm_*, referrer, landing_page). `known_lead_id` is the lead of the visitor's
+    signed cookie: when the form did not ask for the email again, it is theirs.
+    Raises InvalidSubmission with per-field messages; stores nothing in that case.
+    """
+    data = dict(data)
+    config = current_app.config
+    if not str(data.get("email") or "").strip() and known_lead_id:
+        known = db.session.get(Lead, known_lead_id)
+        if known is not None:
+            data["email"] = known.email
+    person_fields = {
+        name: data[name]
+        for name in ("email", "name", "company", "job_title", "phone", "role")
+        if name in data
+    }
+    errors = {}
+    try:
+        clean = clean_fields(person_fields, required=("email", *REQUIRED.get(form_kind, ())))
+    except InvalidSubmission as exc:
+        errors.update(exc.errors)
+        clean = {}
+    consent = str(data.get("consent") or "").lower() in ("1", "y", "yes", "on", "true")
+    if not consent and (config["CONSENT_REQUIRED"] or form_kind == "newsletter"):
+        errors["consent"] = str(_l("Please tick the box to agree."))
+    message = str(data.get("message") or "").strip()
+    if len(message) > MESSAGE_LIMIT:
+        errors["message"] = str(_l("At most %(limit)d characters.", limit=MESSAGE_LIMIT))
+    if errors:
+        raise InvalidSubmission(errors)
+
+    touch = attribution(data, request_meta)
+    try:
+        lead, created = upsert_lead(clean["email"], now=now, touch=touch)
+        for name, value in clean.items():
+            if name != "email" and value:
+                setattr(lead, name, value)
+        _apply_touch(lead, touch, now)
+        lead.updated_at = now
+        if lead.stage == "new" and not created:
+            lead.stage = "engaged"
+        version, text = consent_text()
+        if consent and not lead.marketing_consent:
+            lead.marketing_consent = True
+            lead.consent_version = version
+            lead.consent_at = now
+        submitted = {
+            name: str(data.get(name) or "")[:500]
+            for name in ("email", "name", "company", "job_title", "phone", "role")
+            if name in data
+        }
+        if message:
+            submitted["message"] = message
+        submitted["consent"] = consent
+        submission = Submission(
+            lead=lead,
+            form=form_kind,
+            asset_id=asset.id if asset else None,
+            fields=submitted,
+            utm={k: v for k, v in touch["utm"].items() if v},
+            referrer=touch["referrer"],
+            landing_page=touch["landing_page"],
+            channel=touch["channel"],
+            ip=request_meta.ip,
+            user_agent=(request_meta.user_agent or "")[:500] or None,
+            created_at=now,
+        )
+        db.session.add(submission)
+        db.session.flush()
+        if "consent" in data or consent:
+            db.session.add(
+                Consent(
+                    lead_id=lead.id,
+                    submission_id=submission.id,
+                    version=version,
+                    text=text,
+                    granted=consent,
+                    ip=request_meta.ip,
+                    user_agent=submission.user_agent,
+                    created_at=now,
+                )
+            )
+        capture = Capture(lead=lead, submission=submission, created=created)
+        _request_mails(capture, form_kind, asset, consent, now=now)
+        may_nurture = lead.marketing_consent and (
+            not config["DOUBLE_OPT_IN"] or lead.confirmed_at is not None
+        )
+        signals.lead_captured.send(
+            _app(),
+            lead_id=lead.id,
+            submission_id=submission.id,
+            asset_id=asset.id if asset else None,
+            form=form_kind,
+            marketing_consent=bool(may_nurture),
+            sequence=sequence,
+        )
+        if created:
+            webhooks.enqueue("lead.created", lead, now=now)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return capture
+
+
+def _request_mails(
+    capture: Capture, form_kind: str, asset: Asset | None, consent: bool, *, now: datetime
+) -> None:
+    """Queue the transactional mails of a submission through mail_requested."""
+    lead = capture.lead
+    if asset is not None:
+        capture.download_url = make_download_url(lead.id, asset.id)
+        request_mail(
+            lead,
+            "gated/email/download_link",
+            {"download_url": capture.download_url, "asset_title": asset.title},
+        )
+        capture.mails.append("download_link")
+    if form_kind == "demo":
+        request_mail(lead, "gated/email/demo_received", {})
+        capture.mails.append("demo_received")
+    if consent and current_app.config["DOUBLE_OPT_IN"] and lead.confirmed_at is None:
+        token = sign(CONFIRM_PURPOSE, {"l": lead.id, "s": capture.submission.id})
+        confirm_url = site_url("gated.confirm", token=token)
+        request_mail(lead, "gated/email/confirm", {"confirm_url": confirm_url})
+        capture.mails.append("confirm")
+
+
+def request_mail(lead: Lead, template: str, context: dict) -> None:
+    """Ask for a transactional mail, inside the caller's transaction."""
+    signals.mail_requested.send(_app(), lead_id=lead.id, template=template, context=context)
+
+
+def make_download_url(lead_id: int, asset_id: int, *, external: bool = True) -> str:
+    """A signed link to the asset for this lead, valid DOWNLOAD_LINK_MAX_AGE seconds."""
+    token = sign(DOWNLOAD_PURPOSE, {"l": lead_id, "a": asset_id})
+    return site_url("gated.download", token=token, external=external)
+
+
+def resolve_download(token: str) -> tuple[Lead, Asset]:
+    """The lead and asset of a download token. Raises InvalidToken (tampered or expired:
+    `expired` is set on the exception) or NotFound."""
+    payload = unsign(DOWNLOAD_PURPOSE, token, max_age=current_app.config["DOWNLOAD_LINK_MAX_AGE"])
+    return _lead_and_asset(payload)
+
+
+def _lead_and_asset(payload) -> tuple[Lead, Asset]:
+    if not isinstance(payload, dict):
+        raise NotFound("bad payload")
+    lead = db.session.get(Lead, payload.get("l")) if isinstance(payload.get("l"), int) else None
+    asset = db.session.get(Asset, payload.get("a")) if isinstance(payload.get("a"), int) else None
+    if lead is None or asset is None:
+        raise NotFound("lead or asset gone")
+    return lead, asset
+
+
+def record_download(lead: Lead, asset: Asset, *, ip: str | None, now: datetime) -> Download:
+    """Record that the file went to the lead; sends download_recorded after commit."""
+    latest = db.session.scalar(
+        select(Submission.id)
+        .where(Submission.lead_id == lead.id, Submission.asset_id == asset.id)
+        .order_by(Submission.created_at.desc(), Submission.id.desc())
+        .limit(1)
+    )
+    download = Download(lead_id=lead.id, asset_id=asset.id, submission_id=latest, ip=ip, created_at=now)
+    db.session.add(download)
+    db.session.commit()
+    signals.download_recorded.send(_app(), lead_id=lead.id, asset_id=asset.id, download_id=download.id)
+    return download
+
+
+def send_fresh_link(token: str, *, now: datetime) -> Lead:
+    """Mail a new download link for an expired one. Refuses tampered tokens (InvalidToken)
+    and links whose lead or asset is gone (NotFound)."""
+    try:
+        payload = unsign(DOWNLOAD_PURPOSE, token)
+    except InvalidToken:
+        raise
+    lead, asset = _lead_and_asset(payload)
+    request_mail(
+        lead,
+        "gated/email/download_link",
+        {"download_url": make_download_url(lead.id, asset.id), "asset_title": asset.title, "fresh": True},
+    )
+    lead.updated_at = now
+    db.session.commit()
+    return lead
+
+
+def confirm_lead(token: str, *, now: datetime) -> Lead:
+    """Double opt-in: mark the lead confirmed (once) and let nurture enrol it now, by
+    sending lead_captured again for the submission that asked, with consent."""
+    payload = unsign(CONFIRM_PURPOSE, token, max_age=current_app.config["CONFIRM_LINK_MAX_AGE"])
+    lead = db.session.get(Lead, payload.get("l")) if isinstance(payload, dict) else None
+    if lead is None:
+        raise NotFound("lead gone")
+    if lead.confirmed_at is None:
+        lead.confirmed_at = now
+        submission = (
+            db.session.get(Submission, payload.get("s")) if isinstance(payload.get("s"), int) else None
+        )
+        signals.lead_captured.send(
+            _app(),
+            lead_id=lead.id,
+            submission_id=submission.id if submission else None,
+            asset_id=submission.asset_id if submission else None,
+            form=submission.form if submission else "confirm",
+            marketing_consent=lead.marketing_consent,
+            sequence=None,
+        )
+        db.session.commit()
+    return lead
+
+
+def change_stage(lead_id: int, new: str, *, now: datetime) -> Lead:
+    """Move a lead to another stage; sends lead_stage_changed and queues the webhook."""
+    if new not in STAGES:
+        raise ValueError(new)
+    lead = db.session.get(Lead, lead_id)
+    if lead is None:
+        raise NotFound("lead")
+    old = lead.stage
+    if old != new:
+        lead.stage = new
+        lead.updated_at = now
+        signals.lead_stage_changed.send(_app(), lead_id=lead.id, old=old, new=new)
+        webhooks.enqueue("lead.stage_changed", lead, now=now, extra={"old_stage": old, "new_stage": new})
+        db.session.commit()
+    return lead
+
+
+def lead_cookie_value(lead_id: int) -> str:
+    return sign(COOKIE_PURPOSE, lead_id)
+
+
+def lead_from_cookie(value: str | None) -> Lead | None:
+    """The lead of a signed progressive-profiling cookie, or None."""
+    if not value:
+        return None
+    try:
+        lead_id = unsign(COOKIE_PURPOSE, value, max_age=current_app.config["LEAD_COOKIE_MAX_AGE"])
+    except InvalidToken:
+        return None
+    return db.session.get(Lead, lead_id) if isinstance(lead_id, int) else None
+
+
+def thanks_token(capture: Capture) -> str:
+    return sign(THANKS_PURPOSE, {"l": capture.lead.id, "s": capture.submission.id})
+
+
+def thanks_submission(token: str | None) -> Submission | None:
+    """The submission a thank-you page is about (its token lasts a day), or None."""
+    if not token:
+        return None
+    try:
+        payload = unsign(THANKS_PURPOSE, token, max_age=86400)
+    except InvalidToken:
+        return None
+    if not isinstance(payload, dict) or not isinstance(payload.get("s"), int):
+        return None
+    submission = db.session.get(Submission, payload["s"])
+    return submission if submission is not None and submission.lead_id == payload.get("l") else None

@@ -1,0 +1,291 @@
+"""Public pages: white paper landing pages with the lead form, the demo request and
+newsletter forms, thank-you pages, signed downloads, fresh links and double opt-in.
+
+Views parse the request, call one service and render. Every public POST is rate limited
+per IP, CSRF-checked (CSRFProtect), size-capped, and screened by a honeypot and a minimum
+fill time; spam is shown the thank-you page and counted, never stored.
+"""
+
+from urllib.parse import quote
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+
+from core.extensions import limiter
+from core.timeutil import utcnow
+from core.tokens import InvalidToken
+from gated import assets, services
+from gated.forms import AUTOCOMPLETE, FIELDS, HIDDEN, LeadForm
+from gated.validation import InvalidSubmission
+
+bp = Blueprint("gated", __name__, template_folder="templates")
+COOKIE = "lodestar_lead"
+
+
+def _public_post_limit():
+    return current_app.config["PUBLIC_POST_RATE_LIMIT"]
+
+
+public_post = limiter.limit(_public_post_limit, methods=["POST"])
+
+
+def public_whitepaper(slug: str, now):
+    """A published white paper, through content's service when it is there."""
+    try:
+        from content.services import get_public_article
+    except ImportError:
+        get_public_article = None
+    if get_public_article is not None:
+        return get_public_article("whitepaper", slug, now=now)
+    from sqlalchemy import select
+
+    from content.models import Article
+    from core.extensions import db
+
+    article = db.session.scalar(select(Article).where(Article.kind == "whitepaper", Article.slug == slug))
+    return article if article is not None and article.is_public(now) else None
+
+
+def _request_meta() -> services.RequestMeta:
+    return services.RequestMeta(
+        ip=request.remote_addr,
+        user_agent=request.user_agent.string,
+        referrer=request.referrer or "",
+        landing_page=request.full_path.rstrip("?"),
+    )
+
+
+def _known_lead():
+    if request.args.get("forget"):
+        return None
+    return services.lead_from_cookie(request.cookies.get(COOKIE))
+
+
+def _new_form(now) -> LeadForm:
+    """A form as first shown: the start time signed, attribution from this landing."""
+    form = LeadForm(formdata=None)
+    form.started.data = services.form_start_token(now)
+    form.referrer.data = request.referrer or ""
+    form.landing_page.data = request.full_path.rstrip("?")
+    for name in HIDDEN:
+        if name.startswith("utm_"):
+            getattr(form, name).data = request.args.get(name, "")[:200]
+    return form
+
+
+def _visible(kind: str, lead) -> list[str]:
+    """The fields to ask for: all of the form's, or only those still unknown."""
+    names = list(FIELDS[kind])
+    if lead is None:
+        return names
+    return [name for name in names if name != "email" and (name == "message" or not getattr(lead, name))]
+
+
+def _render(kind, template, form, lead, status=200, **context):
+    _version, consent_text = services.consent_text()
+    required = ("email", *services.REQUIRED.get(kind, ()))
+    for name in required:
+        form[name].flags.required = True
+    response = make_response(
+        render_template(
+            template,
+            form=form,
+            kind=kind,
+            lead=lead,
+            visible=_visible(kind, lead),
+            required=required,
+            hidden=HIDDEN,
+            autocomplete=AUTOCOMPLETE,
+            consent_text=consent_text,
+            consent_required=current_app.config["CONSENT_REQUIRED"] or kind == "newsletter",
+            show_consent=not (lead is not None and lead.marketing_consent),
+            **context,
+        ),
+        status,
+    )
+    if request.args.get("forget"):
+        response.delete_cookie(COOKIE)
+    return response
+
+
+def _submit(kind, template, thanks_endpoint, *, asset=None, sequence=None, endpoint_args=None, **context):
+    """The POST of every lead form: screen, capture, then 303 to the thank-you page."""
+    now = utcnow()
+    endpoint_args = endpoint_args or {}
+    request.max_content_length = current_app.config["FORM_MAX_BYTES"]
+    data = request.form
+    reason = services.spam_reason(data, now=now)
+    if reason:
+        services.record_blocked(kind, reason, now=now)
+        return redirect(url_for(thanks_endpoint, **endpoint_args), 303)
+    lead = services.lead_from_cookie(request.cookies.get(COOKIE))
+    try:
+        capture = services.capture_lead(
+            kind,
+            data,
+            asset=asset,
+            request_meta=_request_meta(),
+            now=now,
+            known_lead_id=lead.id if lead is not None else None,
+            sequence=sequence,
+        )
+    except InvalidSubmission as exc:
+        form = LeadForm()
+        form.started.data = services.form_start_token(now)
+        for name, message in exc.errors.items():
+            if name in form:
+                form[name].errors = [message]
+        if "email" in exc.errors:
+            lead = None  # ask for the address again
+        return _render(kind, template, form, lead, 422, asset=asset, **context)
+    response = redirect(url_for(thanks_endpoint, t=services.thanks_token(capture), **endpoint_args), 303)
+    response.set_cookie(
+        COOKIE,
+        services.lead_cookie_value(capture.lead.id),
+        max_age=current_app.config["LEAD_COOKIE_MAX_AGE"],
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+    )
+    return response
+
+
+def _whitepaper_or_404(slug):
+    article = public_whitepaper(slug, utcnow())
+    if article is None:
+        abort(404)
+    return article, assets.asset_for_article(article.id)
+
+
+@bp.route("/library/<slug>", methods=["GET", "POST"])
+@public_post
+def whitepaper(slug):
+    article, asset = _whitepaper_or_404(slug)
+    template = "gated/whitepaper.html"
+    if request.method == "POST":
+        return _submit(
+            "whitepaper",
+            template,
+            "gated.whitepaper_thanks",
+            asset=asset,
+            sequence=article.sequence_slug or None,
+            endpoint_args={"slug": slug},
+            article=article,
+        )
+    return _render("whitepaper", template, _new_form(utcnow()), _known_lead(), article=article, asset=asset)
+
+
+@bp.get("/library/<slug>/thanks")
+def whitepaper_thanks(slug):
+    article, asset = _whitepaper_or_404(slug)
+    submission = services.thanks_submission(request.args.get("t"))
+    download_url = None
+    if submission is not None and submission.asset_id:
+        download_url = services.make_download_url(submission.lead_id, submission.asset_id, external=False)
+    return render_template(
+        "gated/thanks.html",
+        kind="whitepaper",
+        article=article,
+        asset=asset,
+        submission=submission,
+        download_url=download_url,
+    )
+
+
+@bp.route("/demo-request", methods=["GET", "POST"])
+@public_post
+def demo_request():
+    if request.method == "POST":
+        return _submit("demo", "gated/demo.html", "gated.demo_thanks")
+    return _render("demo", "gated/demo.html", _new_form(utcnow()), _known_lead())
+
+
+@bp.get("/demo-request/thanks")
+def demo_thanks():
+    submission = services.thanks_submission(request.args.get("t"))
+    return render_template("gated/thanks.html", kind="demo", submission=submission)
+
+
+@bp.route("/newsletter", methods=["GET", "POST"])
+@public_post
+def newsletter():
+    if request.method == "POST":
+        return _submit("newsletter", "gated/newsletter.html", "gated.newsletter_thanks")
+    return _render("newsletter", "gated/newsletter.html", _new_form(utcnow()), _known_lead())
+
+
+@bp.get("/newsletter/thanks")
+def newsletter_thanks():
+    submission = services.thanks_submission(request.args.get("t"))
+    return render_template(
+        "gated/thanks.html",
+        kind="newsletter",
+        submission=submission,
+        double_opt_in=current_app.config["DOUBLE_OPT_IN"],
+    )
+
+
+def content_disposition(filename: str) -> str:
+    """attachment with an ASCII fallback and the UTF-8 name (RFC 6266 / 5987)."""
+    fallback = filename.encode("ascii", "ignore").decode().replace('"', "").replace("\\", "") or "download"
+    if fallback.startswith("."):
+        fallback = "download" + fallback
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+@bp.get("/download/<token>")
+def download(token):
+    try:
+        lead, asset = services.resolve_download(token)
+    except InvalidToken as exc:
+        if exc.expired:
+            return render_template("gated/link_expired.html", token=token), 410
+        return render_template("gated/link_invalid.html"), 400
+    except services.NotFound:
+        return render_template("gated/link_invalid.html", gone=True), 404
+    path = assets.asset_path(asset)
+    if not path.is_file():
+        current_app.logger.error("Asset file missing: %s (%s)", asset.slug, path)
+        abort(404)
+    services.record_download(lead, asset, ip=request.remote_addr, now=utcnow())
+    response = send_file(path, mimetype=asset.content_type, conditional=False, etag=False, max_age=0)
+    response.headers["Content-Disposition"] = content_disposition(asset.filename)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.post("/download/fresh")
+@public_post
+def fresh_link():
+    try:
+        services.send_fresh_link(request.form.get("token", ""), now=utcnow())
+    except InvalidToken:
+        return render_template("gated/link_invalid.html"), 400
+    except services.NotFound:
+        return render_template("gated/link_invalid.html", gone=True), 404
+    return render_template("gated/link_sent.html")
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+@public_post
+def confirm(token):
+    """GET shows a button, POST confirms: mail scanners that open links do not confirm."""
+    if request.method == "GET":
+        return render_template("gated/confirm.html", token=token, done=False)
+    try:
+        services.confirm_lead(token, now=utcnow())
+    except InvalidToken:
+        return render_template("gated/link_invalid.html"), 400
+    except services.NotFound:
+        return render_template("gated/link_invalid.html", gone=True), 404
+    return render_template("gated/confirm.html", token=token, done=True)

@@ -1,0 +1,99 @@
+"""Fixtures of the gated tests: a published white paper with its file, valid form data
+(with a start time old enough to pass the minimum fill time), a signal recorder."""
+
+import io
+import time
+from datetime import timedelta
+
+import pytest
+
+from content.models import Article
+from core.extensions import db
+from core.timeutil import utcnow
+from core.tokens import sign
+from gated import signals
+from gated.assets import store_asset
+
+PDF_BYTES = b"%PDF-1.4\n% Lodestar test file \xe2\x9c\xa6\n" + bytes(range(256)) * 8 + b"\n%%EOF\n"
+
+
+def make_whitepaper(
+    slug="saas-renewal", title="如何提高 SaaS 续费率", *, with_asset=True, filename="续费指南.pdf"
+):
+    now = utcnow()
+    article = Article(
+        kind="whitepaper",
+        slug=slug,
+        title=title,
+        summary="一句话摘要",
+        status="published",
+        published_at=now - timedelta(days=1),
+        body_md="# 一\n",
+        body_html="<h1 id='a'>一</h1>",
+        toc_html='<div class="toc"><ul><li><a href="#a">第一章 续费的真相</a></li></ul></div>',
+        sequence_slug="whitepaper-followup",
+    )
+    db.session.add(article)
+    db.session.commit()
+    asset = None
+    if with_asset:
+        asset = store_asset(
+            io.BytesIO(PDF_BYTES), filename=filename, slug=slug, title=title, article_id=article.id, now=now
+        )
+    return article, asset
+
+
+@pytest.fixture
+def whitepaper(app):
+    return make_whitepaper()
+
+
+def started(seconds_ago=60):
+    return sign("form-start", {"t": time.time() - seconds_ago})
+
+
+def form_data(**overrides):
+    data = {
+        "email": "  Wang.Fang@Example.COM ",
+        "name": "王芳",
+        "company": "星河软件",
+        "job_title": "CTO",
+        "phone": "138 0013 8000",
+        "role": "decision_maker",
+        "started": started(),
+        "utm_source": "baidu",
+        "utm_medium": "cpc",
+        "utm_campaign": "renewal",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+class Recorder:
+    """Collects the signals gated sends, with what the receiver could see at that time."""
+
+    def __init__(self, app):
+        self.app = app
+        self.calls = []
+
+    def __call__(self, name):
+        def receive(sender, **payload):
+            self.calls.append((name, payload, db.session().in_transaction()))
+
+        return receive
+
+    def of(self, name):
+        return [payload for signal_name, payload, _ in self.calls if signal_name == name]
+
+
+@pytest.fixture
+def recorder(app):
+    recording = Recorder(app)
+    receivers = []
+    for name in ("lead_captured", "mail_requested", "lead_stage_changed", "lead_erased", "download_recorded"):
+        receiver = recording(name)
+        getattr(signals, name).connect(receiver, sender=app, weak=False)
+        receivers.append((name, receiver))
+    yield recording
+    for name, receiver in receivers:
+        getattr(signals, name).disconnect(receiver, sender=app)
