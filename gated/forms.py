@@ -5,6 +5,7 @@ rules hold for web forms and CSV imports; these classes render the fields and ca
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TelField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 
 from gated.models import UTM_FIELDS
 
@@ -19,11 +20,11 @@ class Marked:
 
 
 ROLE_CHOICES = [
-    ("", _l("Choose…")),
-    ("decision_maker", _l("I decide on the purchase")),
-    ("user", _l("I will use it")),
-    ("requester", _l("I am looking on behalf of my team")),
-    ("other", _l("Other")),
+    SelectChoice("", _l("Choose…")),
+    SelectChoice("decision_maker", _l("I decide on the purchase")),
+    SelectChoice("user", _l("I will use it")),
+    SelectChoice("requester", _l("I am looking on behalf of my team")),
+    SelectChoice("other", _l("Other")),
 ]
 
 

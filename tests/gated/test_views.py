@@ -1,0 +1,234 @@
+"""The public pages: the white paper form (303, 422, spam, progressive profiling), the
+demo and newsletter forms, downloads and their tokens, and bad input of every kind."""
+
+import re
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from core.extensions import db
+from core.timeutil import utcnow
+from core.tokens import sign
+from gated import services
+from gated.models import BlockedSubmission, Download, Lead, Submission
+from tests.gated.conftest import PDF_BYTES, form_data
+
+pytestmark = pytest.mark.usefixtures("app")
+
+
+def count(model):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_the_landing_page_shows_preview_and_form(client, whitepaper):
+    response = client.get(
+        "/library/saas-renewal?utm_source=zhihu&utm_medium=social",
+        headers={"Referer": "https://www.zhihu.com/question/1"},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "如何提高 SaaS 续费率" in page and "一句话摘要" in page and "第一章 续费的真相" in page
+    for name in ("email", "name", "company", "job_title", "phone", "role", "consent", "website", "started"):
+        assert f'name="{name}"' in page
+    assert 'value="zhihu"' in page and "https://www.zhihu.com/question/1" in page
+    assert 'id="consent" name="consent" value="y">' in page.replace("\n      ", "")  # unticked
+
+
+def test_unknown_or_unpublished_white_papers_are_404(client, whitepaper):
+    assert client.get("/library/nope").status_code == 404
+    assert client.post("/library/nope", data=form_data()).status_code == 404
+    article, _ = whitepaper
+    article.status = "draft"
+    db.session.commit()
+    assert client.get("/library/saas-renewal").status_code == 404
+
+
+def test_a_submission_redirects_to_thanks_with_the_link_and_the_file_downloads(client, whitepaper, recorder):
+    response = client.post("/library/saas-renewal", data=form_data())
+    assert response.status_code == 303
+    assert "lodestar_lead=" in response.headers["Set-Cookie"]
+    thanks = client.get(response.headers["Location"])
+    link = re.search(r'href="(/download/[^"]+)"', thanks.get_data(as_text=True)).group(1)
+    with client.get(link) as download:
+        body = download.data
+    assert download.status_code == 200
+    assert body == PDF_BYTES
+    assert download.mimetype == "application/pdf"
+    assert download.headers["Content-Disposition"] == (
+        "attachment; filename=\"download.pdf\"; filename*=UTF-8''%E7%BB%AD%E8%B4%B9%E6%8C%87%E5%8D%97.pdf"
+    )
+    assert count(Download) == 1
+    (recorded,) = recorder.of("download_recorded")
+    assert recorded["lead_id"] == db.session.scalar(select(Lead.id))
+    assert [m["template"] for m in recorder.of("mail_requested")] == ["gated/email/download_link"]
+
+
+def test_invalid_input_shows_the_form_again_with_messages_and_stores_nothing(client, whitepaper):
+    response = client.post("/library/saas-renewal", data=form_data(email="nope", phone="123", role="boss"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert page.count('class="error"') == 3 and 'id="email-error"' in page and 'id="phone-error"' in page
+    assert 'value="nope"' in page  # what was typed is kept
+    assert count(Lead) == count(Submission) == 0
+
+
+def test_same_person_twice_is_one_lead_two_submissions(client, whitepaper):
+    for _ in range(2):
+        assert client.post("/library/saas-renewal", data=form_data()).status_code == 303
+    assert count(Lead) == 1 and count(Submission) == 2
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [({"website": "http://spam.example"}, "honeypot"), ({"started": None}, "no_start"), ("fast", "too_fast")],
+)
+def test_spam_sees_the_thank_you_page_and_nothing_is_stored(client, whitepaper, overrides, reason):
+    if overrides == "fast":
+        overrides = {"started": sign("form-start", {"t": time.time()})}
+    response = client.post("/library/saas-renewal", data=form_data(**overrides))
+    assert response.status_code == 303 and "t=" not in response.headers["Location"]
+    assert client.get(response.headers["Location"]).status_code == 200
+    assert count(Lead) == 0
+    assert db.session.scalar(select(BlockedSubmission.reason)) == reason
+
+
+def test_progressive_profiling_asks_only_what_is_unknown_then_one_click(client, whitepaper):
+    client.post("/library/saas-renewal", data={"email": "a@b.com", "started": form_data()["started"]})
+    page = client.get("/library/saas-renewal").get_data(as_text=True)
+    assert 'name="email"' not in page
+    for name in ("name", "company", "job_title", "phone", "role"):
+        assert f'name="{name}"' in page
+    client.post(
+        "/library/saas-renewal",
+        data=form_data(email="", name="A", company="B", job_title="C", phone="13800138000", role="user"),
+    )
+    lead = db.session.scalar(select(Lead))
+    assert lead.email == "a@b.com" and lead.missing_fields() == []
+    page = client.get("/library/saas-renewal").get_data(as_text=True)
+    assert not re.search(r'name="(email|name|company|job_title|phone|role)"', page)
+    response = client.post("/library/saas-renewal", data={"started": form_data()["started"]})
+    assert response.status_code == 303
+    assert count(Lead) == 1 and count(Submission) == 3
+    # "Not you?" brings the whole form back and forgets the cookie.
+    forget = client.get("/library/saas-renewal?forget=1")
+    assert 'name="email"' in forget.get_data(as_text=True)
+    assert "lodestar_lead=;" in forget.headers["Set-Cookie"]
+
+
+def test_a_forged_lead_cookie_is_ignored(client, whitepaper):
+    client.set_cookie("lodestar_lead", "1.forged")
+    assert 'name="email"' in client.get("/library/saas-renewal").get_data(as_text=True)
+
+
+def test_demo_and_newsletter_forms(client, recorder):
+    assert client.get("/demo-request").status_code == 200
+    response = client.post("/demo-request", data=form_data(message="想看看续费模块"))
+    assert response.status_code == 303 and client.get(response.headers["Location"]).status_code == 200
+    assert client.post("/demo-request", data=form_data(email="x@y.com", company="")).status_code == 422
+    assert client.get("/newsletter").status_code == 200
+    assert (
+        client.post("/newsletter", data={"email": "n@b.com", "started": form_data()["started"]}).status_code
+        == 422
+    )
+    response = client.post(
+        "/newsletter", data={"email": "n@b.com", "consent": "y", "started": form_data()["started"]}
+    )
+    assert response.status_code == 303
+    forms = db.session.scalars(select(Submission.form).order_by(Submission.id)).all()
+    assert forms == ["demo", "newsletter"]
+
+
+def test_a_tampered_token_never_gives_the_file(client, whitepaper):
+    _, asset = whitepaper
+    lead, _ = services.upsert_lead("a@b.com", now=utcnow())
+    db.session.commit()
+    url = services.make_download_url(lead.id, asset.id, external=False)
+    tampered = url[:-3] + ("abc" if not url.endswith("abc") else "xyz")
+    response = client.get(tampered)
+    assert response.status_code == 400 and response.data != PDF_BYTES and b"%PDF" not in response.data
+    other_purpose = sign("confirm", {"l": lead.id, "a": asset.id})
+    assert client.get(f"/download/{other_purpose}").status_code == 400
+    assert count(Download) == 0
+
+
+def test_an_expired_link_offers_a_fresh_one_by_mail(client, whitepaper, app, recorder):
+    _, asset = whitepaper
+    lead, _ = services.upsert_lead("a@b.com", now=utcnow())
+    db.session.commit()
+    url = services.make_download_url(lead.id, asset.id, external=False)
+    app.config["DOWNLOAD_LINK_MAX_AGE"] = -1
+    try:
+        response = client.get(url)
+        assert response.status_code == 410 and b"%PDF" not in response.data
+        token = re.search(r'name="token" value="([^"]+)"', response.get_data(as_text=True)).group(1)
+        sent = client.post("/download/fresh", data={"token": token})
+        assert sent.status_code == 200
+    finally:
+        app.config["DOWNLOAD_LINK_MAX_AGE"] = 7 * 86400
+    (mail,) = recorder.of("mail_requested")
+    assert mail["template"] == "gated/email/download_link" and mail["context"]["fresh"] is True
+    with client.get(mail["context"]["download_url"].replace("http://localhost", "")) as fresh:
+        assert fresh.data == PDF_BYTES
+    assert client.post("/download/fresh", data={"token": "forged"}).status_code == 400
+
+
+def test_a_link_of_an_erased_lead_is_gone(client, whitepaper):
+    _, asset = whitepaper
+    url = services.make_download_url(999, asset.id, external=False)
+    assert client.get(url).status_code == 404
+
+
+def test_the_double_opt_in_link_confirms_on_post_only(client, app, recorder):
+    app.config["DOUBLE_OPT_IN"] = True
+    try:
+        client.post(
+            "/newsletter", data={"email": "n@b.com", "consent": "y", "started": form_data()["started"]}
+        )
+    finally:
+        app.config["DOUBLE_OPT_IN"] = False
+    confirm_url = recorder.of("mail_requested")[-1]["context"]["confirm_url"].replace("http://localhost", "")
+    assert client.get(confirm_url).status_code == 200
+    assert db.session.scalar(select(Lead.confirmed_at)) is None
+    assert client.post(confirm_url).status_code == 200
+    assert db.session.scalar(select(Lead.confirmed_at)) is not None
+    assert client.post("/confirm/forged").status_code == 400
+
+
+def test_missing_csrf_is_a_400_page(make_app, whitepaper):
+    strict = make_app(WTF_CSRF_ENABLED=True)
+    response = strict.test_client().post("/library/saas-renewal", data=form_data())
+    assert response.status_code == 400
+    assert count(Lead) == 0
+
+
+def test_an_oversized_body_is_413(client, whitepaper):
+    response = client.post("/library/saas-renewal", data=form_data(name="x" * 100_000))
+    assert response.status_code == 413
+    assert count(Lead) == 0
+
+
+def test_public_posts_are_rate_limited_per_ip(make_app, whitepaper):
+    limited = make_app(RATELIMIT_ENABLED=True, PUBLIC_POST_RATE_LIMIT="2 per minute")
+    client = limited.test_client()
+    codes = [client.post("/library/saas-renewal", data=form_data()).status_code for _ in range(3)]
+    assert codes == [303, 303, 429]
+    other = client.post("/library/saas-renewal", data=form_data(), environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert other.status_code == 303
+    assert client.get("/library/saas-renewal").status_code == 200  # reading is never limited
+
+
+def test_thanks_page_tokens_are_signed(client, whitepaper):
+    page = client.get("/library/saas-renewal/thanks?t=forged").get_data(as_text=True)
+    assert "/download/" not in page
+
+
+def test_a_missing_asset_file_is_a_404_not_a_500(client, whitepaper, app):
+    _, asset = whitepaper
+    lead, _ = services.upsert_lead("a@b.com", now=utcnow() - timedelta(days=1))
+    db.session.commit()
+    from gated.assets import asset_path
+
+    asset_path(asset).unlink()
+    assert client.get(services.make_download_url(lead.id, asset.id, external=False)).status_code == 404
