@@ -311,8 +311,14 @@ def to_markdown(front: dict, body_md: str) -> str:
     ordered = {
         key: front[key] for key in FIELD_NAMES if key in front and front[key] not in (None, "", [], False)
     }
-    yaml_text = yaml.safe_dump(
-        ordered, allow_unicode=True, sort_keys=False, default_flow_style=None, width=10_000
-    )
+    yaml_text = "".join(_yaml_line(key, value) for key, value in ordered.items())
     body = normalise_body(body_md)
     return f"{FENCE}\n{yaml_text}{FENCE}\n\n{body}\n" if body else f"{FENCE}\n{yaml_text}{FENCE}\n"
+
+
+def _yaml_line(key: str, value) -> str:
+    """One `key: value` line; lists in the short flow form (`tags: [a, b]`)."""
+    options = {"allow_unicode": True, "width": 10_000}
+    if isinstance(value, list):
+        return f"{key}: {yaml.safe_dump(value, default_flow_style=True, **options).strip()}\n"
+    return yaml.safe_dump({key: value}, default_flow_style=False, **options)

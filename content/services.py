@@ -35,6 +35,7 @@ LISTING_COLUMNS = (
     Article.kind,
     Article.slug,
     Article.locale,
+    Article.translation_key,
     Article.title,
     Article.summary,
     Article.category,

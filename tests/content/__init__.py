@@ -1,0 +1,1 @@
+"""Tests of the content package (search has its own folder)."""
