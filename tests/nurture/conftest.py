@@ -40,7 +40,8 @@ def sequence_data(slug="follow", steps=None, **fields) -> dict:
             "timezone": "Asia/Shanghai",
         },
         "steps": steps
-        or [
+        if steps is not None
+        else [
             {
                 "delay": "0h",
                 "subject": "{{ lead.first_name or '您好' }},第一封",
@@ -60,3 +61,61 @@ def make_sequence(**kwargs):
 
 def tick(now, **kwargs):
     return worker.tick(now, worker_name="test", **kwargs)
+
+
+class PickySink:
+    """A real SMTP server that refuses some recipients: *bounce* with 550, *later* with
+    451; `delay` seconds before each MAIL FROM makes it slow (a crash lands mid-batch)."""
+
+    def __init__(self, delay=0.0):
+        from aiosmtpd.controller import Controller
+
+        from tests.conftest import free_port
+
+        self.delay = delay
+        self.messages = []
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.delay:
+            import asyncio
+
+            await asyncio.sleep(self.delay)
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if "bounce" in address:
+            return "550 5.1.1 no such user"
+        if "later" in address:
+            return "451 4.3.0 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes, policy
+
+        self.messages.append(
+            message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        )
+        return "250 OK"
+
+    def stop(self):
+        self.controller.stop()
+
+
+@pytest.fixture(scope="session")
+def picky_server():
+    sink = PickySink()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def picky_sink(app, picky_server, monkeypatch):
+    """Point the app's mail at the picky sink for one test."""
+    picky_server.messages.clear()
+    monkeypatch.setattr(app.extensions["mail"], "port", picky_server.port)
+    return picky_server

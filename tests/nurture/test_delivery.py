@@ -1,0 +1,337 @@
+"""Delivery through a real SMTP sink: the mail itself, suppression at send time,
+unsubscribe, retries, bounces, leases, windows, caps, conditions, the clock jumping."""
+
+from datetime import timedelta
+from email import message_from_bytes, policy
+
+import pytest
+from sqlalchemy import select
+
+from core.extensions import db
+from nurture import delivery, services, worker
+from nurture.models import Enrollment, Message, Step, Suppression, WorkerHeartbeat, email_hash
+from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence, tick
+
+pytestmark = pytest.mark.usefixtures("app")
+NOW = MONDAY_10_SHANGHAI
+
+
+def enrolled(email="lead@example.com", **sequence_fields):
+    sequence = make_sequence(**sequence_fields)
+    lead = make_lead(email)
+    services.enroll([lead.id], sequence.id, now=NOW)
+    return sequence, lead
+
+
+def statuses():
+    return sorted(db.session.scalars(select(Message.status)))
+
+
+def test_a_delivered_mail_has_the_headers_and_parts_it_must(smtp_sink):
+    long_paragraph = "长" * 5000
+    enrolled(
+        steps=[
+            {
+                "delay": "0h",
+                "subject": "{{ lead.first_name or '您好' }},你好",
+                "body": long_paragraph + "\n\n" + "x" * 3000,
+            }
+        ]
+    )
+    assert tick(NOW)["sent"] == 1
+    [mail] = smtp_sink.wait_for(1)
+    raw = smtp_sink.envelopes[0].original_content
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    assert mail["To"] == "lead@example.com"
+    assert mail["Subject"] == "李雷,你好"
+    assert (
+        mail["Date"]
+        and mail["Message-ID"].startswith("<")
+        and mail["Message-ID"].endswith("@lodestar.example>")
+    )
+    assert mail["List-Id"]
+    https_url, mailto = [part.strip().strip("<>") for part in str(mail["List-Unsubscribe"]).split(",")]
+    assert https_url.startswith("http://localhost/u/") and mailto.startswith("mailto:")
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert mail.get_content_type() == "multipart/alternative"
+    text = mail.get_body(("plain",))
+    html = mail.get_body(("html",))
+    assert text["Content-Transfer-Encoding"] == "quoted-printable"
+    assert long_paragraph in text.get_content()
+    html_content = html.get_content()
+    assert html_content.lstrip().startswith("<!DOCTYPE html>") and "</html>" in html_content
+    assert "上海市" in html_content and "Lodestar" in html_content  # postal address and sender in the footer
+    [message] = Message.query.all()
+    assert (message.status, message.message_id) == ("sent", mail["Message-ID"])
+    assert message.subject == "李雷,你好" and long_paragraph in message.body_text
+
+
+def test_transactional_mail_goes_first_and_carries_unsubscribe_too(smtp_sink):
+    sequence, lead = enrolled()
+    services.add_mail(
+        to=lead.email, template="gated/email/download_link", lead_id=lead.id, now=NOW,
+        context={"download_url": "http://localhost/download/abc", "asset_title": "续费白皮书"},
+    )  # fmt: skip
+    db.session.commit()
+    assert tick(NOW, batch_size=1)["sent"] == 2
+    first, second = smtp_sink.wait_for(2)
+    assert "http://localhost/download/abc" in first.get_body(("plain",)).get_content()
+    assert first["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "第一封" in second["Subject"]
+
+
+def test_each_step_is_sent_once_at_its_time(smtp_sink):
+    sequence, lead = enrolled()
+    assert tick(NOW)["sent"] == 1
+    assert tick(NOW)["sent"] == 0
+    assert tick(NOW + timedelta(days=1))["sent"] == 0
+    assert tick(NOW + timedelta(days=2))["sent"] == 1
+    assert tick(NOW + timedelta(days=9))["sent"] == 0
+    assert len(smtp_sink.wait_for(2)) == 2
+    enrollment = Enrollment.query.one()
+    assert enrollment.status == "completed"
+
+
+def test_the_clock_jumping_far_ahead_sends_what_is_due_once_in_the_window(runner, smtp_sink):
+    enrolled(
+        steps=[
+            {"delay": "0h", "subject": "一", "body": "1"},
+            {"delay": "1d", "subject": "二", "body": "2"},
+            {"delay": "1d", "subject": "三", "body": "3"},
+        ]
+    )
+    # A Saturday a month later: outside the weekday window, nothing goes.
+    result = runner.invoke(args=["nurture", "tick", "--now", "2026-12-26T10:00:00+08:00"])
+    assert result.exit_code == 0, result.output
+    assert statuses() == []
+    assert Enrollment.query.one().next_send_at == NOW.replace(
+        day=28, hour=1, month=12
+    )  # Monday 09:00 Shanghai
+    # The Monday after, in the window: the first step only, once.
+    for _ in range(2):
+        result = runner.invoke(args=["nurture", "tick", "--now", "2026-12-28T10:00:00+08:00"])
+    assert statuses() == ["sent"]
+    assert len(smtp_sink.wait_for(1)) == 1
+    assert runner.invoke(args=["nurture", "tick", "--now", "tomorrow"]).exit_code == 2
+
+
+def test_suppression_beats_queued_mail(smtp_sink):
+    sequence, lead = enrolled()
+    delivery.materialise(NOW, limit=10)
+    assert statuses() == ["queued"]
+    services.suppress(lead.email, "manual", now=NOW)
+    counts = tick(NOW)
+    assert counts["suppressed"] == 1 and counts["sent"] == 0
+    assert statuses() == ["suppressed"]
+    assert smtp_sink.wait_for(1, timeout=0.3) == []
+
+
+def test_one_click_unsubscribe_then_no_more_mail(client, smtp_sink):
+    enrolled()
+    tick(NOW)
+    [mail] = smtp_sink.wait_for(1)
+    url = str(mail["List-Unsubscribe"]).split(",")[0].strip().strip("<>")
+    # What a mail provider sends: no cookies, no CSRF token.
+    response = client.post(url.removeprefix("http://localhost"), data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 204
+    assert Suppression.query.one().reason == "unsubscribed"
+    enrollment = Enrollment.query.one()
+    assert (enrollment.status, enrollment.exit_reason) == ("exited", "unsubscribed")
+    assert tick(NOW + timedelta(days=3))["sent"] == 0
+    assert len(smtp_sink.wait_for(2, timeout=0.3)) == 1
+
+
+def test_unsubscribe_stops_transactional_mail_too(client, smtp_sink):
+    lead = make_lead()
+    services.add_mail(
+        to=lead.email,
+        template="gated/email/confirm",
+        lead_id=lead.id,
+        now=NOW,
+        context={"confirm_url": "http://localhost/c"},
+    )
+    db.session.commit()
+    tick(NOW)
+    [mail] = smtp_sink.wait_for(1)
+    path = str(mail["List-Unsubscribe"]).split(",")[0].strip().strip("<>").removeprefix("http://localhost")
+    assert client.post(path, data={"List-Unsubscribe": "One-Click"}).status_code == 204
+    services.add_mail(
+        to=lead.email,
+        template="gated/email/confirm",
+        lead_id=lead.id,
+        now=NOW,
+        context={"confirm_url": "http://localhost/c"},
+    )
+    db.session.commit()
+    assert tick(NOW)["suppressed"] == 1
+
+
+def test_smtp_down_then_back_delivers_once(smtp_sink):
+    enrolled()
+    smtp_sink.stop()
+    counts = tick(NOW)
+    assert counts["retry"] == 1 and counts["sent"] == 0
+    [message] = Message.query.all()
+    assert message.status == "queued" and "SMTP unreachable" in message.error
+    assert message.next_attempt_at > NOW
+    smtp_sink.start()
+    assert tick(NOW)["sent"] == 0  # not before its backoff
+    assert tick(NOW + timedelta(minutes=2))["sent"] == 1
+    assert tick(NOW + timedelta(minutes=30))["sent"] == 0
+    assert len(smtp_sink.wait_for(1)) == 1
+    db.session.refresh(message)
+    assert (message.status, message.attempts) == ("sent", 2)
+
+
+def test_a_permanently_refused_address_fails_and_is_suppressed(picky_sink):
+    enrolled("bounce@example.com")
+    counts = tick(NOW)
+    assert counts["failed"] == 1
+    [message] = Message.query.all()
+    assert message.status == "failed" and message.error.startswith("550")
+    assert Suppression.query.one().reason == "bounced"
+    assert Enrollment.query.one().exit_reason == "bounced"
+
+
+def test_a_temporary_refusal_retries_with_backoff_then_gives_up(app, picky_sink, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_MAX_ATTEMPTS", 3)
+    enrolled("later@example.com")
+    when = NOW
+    for _ in range(3):
+        tick(when)
+        [message] = Message.query.all()
+        when = message.next_attempt_at
+    assert message.status == "failed" and "gave up after 3 attempts" in message.error
+    assert Suppression.query.count() == 0
+
+
+def test_backoff_doubles(picky_sink):
+    enrolled("later@example.com")
+    tick(NOW)
+    first = Message.query.one().next_attempt_at
+    tick(first)
+    second = Message.query.one().next_attempt_at
+    assert (first - NOW) == timedelta(minutes=1)
+    assert (second - first) == timedelta(minutes=2)
+
+
+def test_a_step_that_no_longer_renders_fails_with_its_reason(smtp_sink):
+    sequence, lead = enrolled()
+    step = Step.query.filter_by(position=0).one()
+    step.body = "{{ lead.missing }}"  # edited behind the validation's back
+    db.session.commit()
+    assert tick(NOW)["failed"] == 1
+    assert "could not render" in Message.query.one().error and "missing" in Message.query.one().error
+
+
+def test_a_crashed_workers_claim_comes_back_after_the_lease(app, smtp_sink):
+    enrolled()
+    delivery.materialise(NOW, limit=10)
+    [claimed] = delivery.claim(NOW, limit=10, worker="crashed", lease_seconds=300)
+    db.session.expire_all()
+    assert tick(NOW + timedelta(minutes=1))["sent"] == 0  # still leased
+    assert tick(NOW + timedelta(minutes=6))["sent"] == 1
+    assert len(smtp_sink.wait_for(1)) == 1
+    assert Message.query.one().attempts == 2
+
+
+def test_hourly_cap(smtp_sink):
+    sequence = make_sequence(hourly_cap=2)
+    leads = [make_lead(f"c{i}@example.com") for i in range(5)]
+    services.enroll([lead.id for lead in leads], sequence.id, now=NOW)
+    assert tick(NOW)["sent"] == 2
+    assert tick(NOW + timedelta(minutes=30))["sent"] == 0
+    assert tick(NOW + timedelta(minutes=61))["sent"] == 2
+    assert tick(NOW + timedelta(minutes=122))["sent"] == 1
+
+
+def test_rate_per_hour_setting(app, smtp_sink, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_RATE_PER_HOUR", 3)
+    sequence = make_sequence()
+    services.enroll([make_lead(f"r{i}@example.com").id for i in range(5)], sequence.id, now=NOW)
+    assert tick(NOW)["sent"] == 3
+    assert tick(NOW + timedelta(minutes=61))["sent"] == 2
+
+
+def test_skip_if_clicked_previous(client, smtp_sink):
+    steps = [
+        {"delay": "0h", "subject": "一", "body": "[看看](https://example.com/a)"},
+        {"delay": "1d", "subject": "二", "body": "2", "condition": {"skip_if": "clicked_previous"}},
+        {"delay": "1d", "subject": "三", "body": "3"},
+    ]
+    enrolled(steps=steps)
+    tick(NOW)
+    [mail] = smtp_sink.wait_for(1)
+    html = mail.get_body(("html",)).get_content()
+    click_path = html.split('href="http://localhost/t/c/')[1].split('"')[0]
+    response = client.get(f"/t/c/{click_path}")
+    assert response.status_code == 302 and response.headers["Location"] == "https://example.com/a"
+    tick(NOW + timedelta(days=1))
+    tick(NOW + timedelta(days=2))
+    assert [m.status for m in Message.query.order_by(Message.id)] == ["sent", "skipped", "sent"]
+    assert [m["Subject"] for m in smtp_sink.wait_for(2)] == ["一", "三"]
+
+
+def test_an_exited_enrollments_queued_mail_is_not_sent(smtp_sink):
+    sequence, lead = enrolled()
+    delivery.materialise(NOW, limit=10)
+    services.exit_lead(lead.id, "removed", now=NOW)
+    assert tick(NOW)["skipped"] == 1
+    assert smtp_sink.wait_for(1, timeout=0.3) == []
+
+
+def test_paused_sequences_hold_and_resume(smtp_sink):
+    sequence, lead = enrolled()
+    services.set_status(sequence.id, "paused", now=NOW)
+    assert tick(NOW)["sent"] == 0
+    services.set_status(sequence.id, "active", now=NOW)
+    assert tick(NOW)["sent"] == 1
+
+
+def test_heartbeat_and_health(client, smtp_sink):
+    enrolled()
+    health = client.get("/healthz").get_json()["checks"]["mail_queue"]
+    assert health["no_worker_seen"] is True
+    tick(NOW)
+    tick(NOW)
+    beat = WorkerHeartbeat.query.one()
+    assert (beat.name, beat.ticks, beat.sent) == ("test", 2, 1)
+    health = client.get("/healthz").get_json()["checks"]["mail_queue"]
+    assert health["ok"] is True and health["last_heartbeat"]
+    status = worker.status(NOW)
+    assert status["failed"] == 0 and status["worker_stale"] is False
+
+
+def test_stale_worker_is_reported(app, monkeypatch):
+    lead = make_lead()
+    services.add_mail(to=lead.email, template="gated/email/confirm", context={}, lead_id=lead.id, now=NOW)
+    db.session.commit()
+    from core.timeutil import utcnow
+
+    status = worker.status(utcnow())
+    assert status["worker_stale"] is True and status["due"] == 1
+    assert worker.health_check()["ok"] is False
+
+
+def test_a_stop_request_gives_claimed_mail_back_at_once(smtp_sink):
+    import threading
+
+    sequence = make_sequence()
+    services.enroll([make_lead(f"s{i}@example.com").id for i in range(3)], sequence.id, now=NOW)
+    delivery.materialise(NOW, limit=10)
+    batch = delivery.claim(NOW, limit=10, worker="w", lease_seconds=300)
+    stop = threading.Event()
+    stop.set()
+    counts = delivery.deliver(batch, NOW, pacer=delivery.Pacer(0), stop=stop)
+    assert counts["released"] == 3
+    assert statuses() == ["queued"] * 3
+    assert tick(NOW)["sent"] == 3
+
+
+def test_raw_bytes_parse_back(smtp_sink):
+    enrolled(steps=[{"delay": "0h", "subject": "A very long English subject line " * 4, "body": "b"}])
+    tick(NOW)
+    raw = smtp_sink.envelopes[0].original_content
+    parsed = message_from_bytes(raw, policy=policy.default)
+    assert parsed["Subject"] == " ".join(("A very long English subject line " * 4).split())
+    assert email_hash(" LEAD@example.com ") == email_hash("lead@example.com")

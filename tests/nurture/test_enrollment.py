@@ -1,0 +1,188 @@
+"""Triggers (download, form, import, manual) and exits (stage, erase, unsubscribe,
+manual removal), through gated's signals as gated sends them."""
+
+import pytest
+from flask import current_app
+from sqlalchemy import select
+
+from content.models import Article
+from core.extensions import db
+from gated import signals
+from gated.models import Asset
+from nurture import services
+from nurture.models import Enrollment, Message, Suppression, email_hash
+from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence
+
+pytestmark = pytest.mark.usefixtures("app")
+
+
+def make_whitepaper(slug="saas-renewal", sequence_slug=""):
+    article = Article(kind="whitepaper", slug=slug, title="白皮书", sequence_slug=sequence_slug)
+    db.session.add(article)
+    db.session.flush()
+    asset = Asset(
+        article_id=article.id, slug=slug, title="白皮书", filename=f"{slug}.pdf", stored_name=f"{slug}.pdf",
+        content_type="application/pdf", size=10, sha256="0" * 64,
+    )  # fmt: skip
+    db.session.add(asset)
+    db.session.commit()
+    return asset
+
+
+def capture(lead, *, asset=None, form="whitepaper", consent=True, sequence=None):
+    """What gated sends inside its transaction, then gated's commit."""
+    signals.lead_captured.send(
+        current_app._get_current_object(), lead_id=lead.id, submission_id=None,
+        asset_id=asset.id if asset else None, form=form, marketing_consent=consent, sequence=sequence,
+    )  # fmt: skip
+    db.session.commit()
+
+
+def enrollments(lead):
+    return db.session.scalars(select(Enrollment).where(Enrollment.lead_id == lead.id)).all()
+
+
+def test_a_download_enrolls_by_asset_trigger():
+    sequence = make_sequence(trigger={"asset": "saas-renewal"})
+    asset = make_whitepaper()
+    lead = make_lead()
+    capture(lead, asset=asset)
+    [enrollment] = enrollments(lead)
+    assert enrollment.sequence_id == sequence.id
+    assert enrollment.asset_id == asset.id
+    assert enrollment.next_send_at is not None
+
+
+def test_a_download_enrolls_into_the_sequence_the_white_paper_names():
+    sequence = make_sequence(slug="whitepaper-followup")
+    asset = make_whitepaper(sequence_slug="whitepaper-followup")
+    lead = make_lead()
+    capture(lead, asset=asset)
+    assert [e.sequence_id for e in enrollments(lead)] == [sequence.id]
+
+
+def test_a_form_enrolls_by_form_trigger():
+    make_sequence(trigger={"form": "newsletter"})
+    lead = make_lead()
+    capture(lead, form="demo")
+    assert enrollments(lead) == []
+    capture(lead, form="newsletter")
+    assert len(enrollments(lead)) == 1
+
+
+def test_an_import_with_a_sequence_enrolls():
+    sequence = make_sequence(slug="imported")
+    lead = make_lead()
+    capture(lead, form="import", sequence="imported")
+    assert [e.sequence_id for e in enrollments(lead)] == [sequence.id]
+
+
+def test_no_consent_no_enrollment():
+    make_sequence(trigger={"form": "whitepaper"})
+    lead = make_lead(consent=False)
+    capture(lead, consent=False)
+    assert enrollments(lead) == []
+
+
+def test_draft_and_archived_sequences_enroll_nobody():
+    make_sequence(trigger={"form": "whitepaper"}, status="draft")
+    make_sequence(slug="old", trigger={"form": "whitepaper"}, status="archived")
+    lead = make_lead()
+    capture(lead)
+    assert enrollments(lead) == []
+
+
+def test_a_lead_is_enrolled_once_unless_reenrolled_deliberately():
+    sequence = make_sequence(trigger={"form": "whitepaper"})
+    lead = make_lead()
+    capture(lead)
+    capture(lead)
+    [enrollment] = enrollments(lead)
+    assert enrollment.round == 1
+    assert services.enroll([lead.id], sequence.id, now=MONDAY_10_SHANGHAI) == 0
+    assert services.enroll([lead.id], sequence.id, now=MONDAY_10_SHANGHAI, reenroll=True) == 1
+    db.session.refresh(enrollment)
+    assert (enrollment.round, enrollment.position, enrollment.status) == (2, 0, "active")
+
+
+def test_manual_enrollment_of_a_list_skips_the_suppressed():
+    sequence = make_sequence()
+    leads = [make_lead(f"p{i}@example.com") for i in range(3)]
+    services.suppress("P1@example.com ", "manual", now=MONDAY_10_SHANGHAI)
+    assert services.enroll([lead.id for lead in leads], sequence.id, now=MONDAY_10_SHANGHAI) == 2
+
+
+def test_stage_sql_or_customer_exits():
+    sequence = make_sequence()
+    lead = make_lead()
+    services.enroll([lead.id], sequence.id, now=MONDAY_10_SHANGHAI)
+    signals.lead_stage_changed.send(current_app._get_current_object(), lead_id=lead.id, old="new", new="mql")
+    db.session.commit()
+    assert enrollments(lead)[0].status == "active"
+    signals.lead_stage_changed.send(current_app._get_current_object(), lead_id=lead.id, old="mql", new="sql")
+    db.session.commit()
+    [enrollment] = enrollments(lead)
+    assert (enrollment.status, enrollment.exit_reason, enrollment.next_send_at) == ("exited", "stage", None)
+
+
+def test_manual_removal_exits_one_sequence():
+    first, second = make_sequence(slug="a"), make_sequence(slug="b")
+    lead = make_lead()
+    services.enroll([lead.id], first.id, now=MONDAY_10_SHANGHAI)
+    services.enroll([lead.id], second.id, now=MONDAY_10_SHANGHAI)
+    services.exit_lead(lead.id, "removed", now=MONDAY_10_SHANGHAI, sequence_id=first.id)
+    statuses = {e.sequence_id: e.status for e in enrollments(lead)}
+    assert statuses == {first.id: "exited", second.id: "active"}
+
+
+def test_erasure_forgets_the_person_but_keeps_a_suppression_hash():
+    sequence = make_sequence()
+    lead = make_lead("Erase.Me@example.com")
+    services.enroll([lead.id], sequence.id, now=MONDAY_10_SHANGHAI)
+    services.add_mail(
+        to=lead.email, template="gated/email/confirm", context={}, lead_id=lead.id, now=MONDAY_10_SHANGHAI
+    )
+    db.session.commit()
+    signals.lead_erased.send(current_app._get_current_object(), lead_id=lead.id, email="erase.me@example.com")
+    db.session.delete(lead)
+    db.session.commit()
+    assert Enrollment.query.count() == 0
+    assert Message.query.count() == 0
+    [suppression] = Suppression.query.all()
+    assert suppression.email_hash == email_hash("erase.me@example.com")
+    assert suppression.reason == "erased"
+    assert "erase" not in (suppression.detail or "")
+    # Coming back with the same address: never mailed again.
+    again = make_lead("erase.me@example.com")
+    assert services.enroll([again.id], sequence.id, now=MONDAY_10_SHANGHAI) == 0
+
+
+def test_mail_requested_queues_a_transactional_message():
+    lead = make_lead()
+    signals.mail_requested.send(
+        current_app._get_current_object(), lead_id=lead.id, template="gated/email/download_link",
+        context={"download_url": "http://localhost/download/x", "asset_title": "白皮书"},
+    )  # fmt: skip
+    db.session.commit()
+    [message] = Message.query.all()
+    assert (message.kind, message.status, message.priority, message.to_address) == (
+        "transactional",
+        "queued",
+        0,
+        lead.email,
+    )
+
+
+def test_a_rolled_back_submission_leaves_no_mail_and_no_enrollment():
+    make_sequence(trigger={"form": "whitepaper"})
+    lead = make_lead()
+    signals.lead_captured.send(
+        current_app._get_current_object(), lead_id=lead.id, submission_id=None, asset_id=None,
+        form="whitepaper", marketing_consent=True,
+    )  # fmt: skip
+    signals.mail_requested.send(
+        current_app._get_current_object(), lead_id=lead.id, template="gated/email/confirm", context={}
+    )
+    db.session.rollback()
+    assert Enrollment.query.count() == 0
+    assert Message.query.count() == 0

@@ -1,0 +1,146 @@
+"""Sequences from YAML and the admin: validation at save time, upsert, export."""
+
+import pytest
+import yaml
+
+from nurture import services
+from nurture.models import Sequence, Step
+from tests.nurture.conftest import MONDAY_10_SHANGHAI, sequence_data
+
+pytestmark = pytest.mark.usefixtures("app")
+
+DEMO_YAML = """
+slug: whitepaper-followup
+name: 白皮书下载后培育
+trigger: {asset: saas-renewal}
+send_window: {days: [mon, tue, wed, thu, fri], start: "09:00", end: "18:00", timezone: Asia/Shanghai}
+steps:
+  - delay: 0h
+    subject: "{{ lead.first_name or '您好' }},这是您要的白皮书"
+    body: |
+      {{ lead.name }},{{ lead.company }}:[下载]({{ download_url }})
+  - delay: 3d
+    subject: "第二封"
+    body: "正文"
+"""
+
+
+def test_import_creates_then_is_unchanged_then_updates():
+    sequence, outcome = services.import_sequence(DEMO_YAML, now=MONDAY_10_SHANGHAI)
+    assert outcome == "created"
+    assert sequence.status == "active"
+    assert (sequence.trigger_kind, sequence.trigger_value) == ("asset", "saas-renewal")
+    assert [step.delay_minutes for step in sequence.steps] == [0, 3 * 1440]
+
+    assert services.import_sequence(DEMO_YAML, now=MONDAY_10_SHANGHAI)[1] == "unchanged"
+
+    changed = DEMO_YAML.replace("delay: 3d", "delay: 2d").replace('body: "正文"', 'body: "新正文"')
+    sequence, outcome = services.import_sequence(changed, now=MONDAY_10_SHANGHAI)
+    assert outcome == "updated"
+    assert [step.body for step in sequence.steps][1] == "新正文"
+    assert Step.query.count() == 2
+
+
+def test_export_round_trips():
+    services.import_sequence(DEMO_YAML, now=MONDAY_10_SHANGHAI)
+    exported = services.export_sequence("whitepaper-followup")
+    assert yaml.safe_load(exported)["steps"][1]["delay"] == "3d"
+    assert services.import_sequence(exported, now=MONDAY_10_SHANGHAI)[1] == "unchanged"
+
+
+def test_an_undefined_variable_is_an_error_at_save_time():
+    data = sequence_data(
+        steps=[{"delay": "0h", "subject": "Hi {{ lead.frist_name }}", "body": "{{ downlod_url }}"}]
+    )
+    with pytest.raises(services.SequenceError) as caught:
+        services.save_sequence(data, now=MONDAY_10_SHANGHAI)
+    text = " ".join(caught.value.errors)
+    assert "step 1 subject" in text and "frist_name" in text
+    assert "step 1 body" in text and "downlod_url" in text
+    assert Sequence.query.count() == 0
+
+
+def test_a_template_syntax_error_names_the_line():
+    data = sequence_data(steps=[{"delay": "0h", "subject": "ok", "body": "line one\n{% if %}"}])
+    with pytest.raises(services.SequenceError) as caught:
+        services.save_sequence(data, now=MONDAY_10_SHANGHAI)
+    assert "line 2" in caught.value.errors[0]
+
+
+def test_the_sandbox_refuses_unsafe_templates():
+    data = sequence_data(steps=[{"delay": "0h", "subject": "x", "body": "{{ lead.__class__.__mro__ }}"}])
+    with pytest.raises(services.SequenceError):
+        services.save_sequence(data, now=MONDAY_10_SHANGHAI)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"slug": "has space"}, "slug"),
+        ({"trigger": {"asset": ""}}, "trigger"),
+        (
+            {"send_window": {"days": ["mon"], "start": "19:00", "end": "09:00", "timezone": "Asia/Shanghai"}},
+            "send_window",
+        ),
+        ({"send_window": {"timezone": "Nowhere/City"}}, "send_window"),
+        ({"hourly_cap": "lots"}, "hourly_cap"),
+        ({"steps": []}, "steps"),
+        ({"steps": [{"delay": "soon", "subject": "x", "body": "y"}]}, "step 1"),
+        ({"steps": [{"delay": "0h", "subject": " ", "body": "y"}]}, "subject is empty"),
+        (
+            {"steps": [{"delay": "0h", "subject": "x", "body": "y", "condition": {"skip_if": "rain"}}]},
+            "condition",
+        ),
+    ],
+)
+def test_bad_sequences_are_refused_with_a_reason(change, message):
+    with pytest.raises(services.SequenceError) as caught:
+        services.save_sequence(sequence_data(**change), now=MONDAY_10_SHANGHAI)
+    assert message in " ".join(caught.value.errors)
+    assert Sequence.query.count() == 0
+
+
+def test_bad_yaml_names_the_line():
+    with pytest.raises(services.SequenceError) as caught:
+        services.import_sequence("slug: x\nsteps: [\n  - : :\n", now=MONDAY_10_SHANGHAI)
+    assert "line" in caught.value.errors[0]
+
+
+def test_removing_a_step_keeps_the_others():
+    services.save_sequence(sequence_data(), now=MONDAY_10_SHANGHAI)
+    data = sequence_data()
+    data["steps"] = data["steps"][:1]
+    sequence, outcome = services.save_sequence(data, now=MONDAY_10_SHANGHAI)
+    assert outcome == "updated"
+    assert len(sequence.steps) == 1
+
+
+def test_cli_import_and_export(runner, tmp_path):
+    good = tmp_path / "good.yml"
+    good.write_text(DEMO_YAML, encoding="utf-8")
+    bad = tmp_path / "bad.yml"
+    bad.write_text(DEMO_YAML.replace("{{ lead.name }}", "{{ lead.nmae }}"), encoding="utf-8")
+
+    result = runner.invoke(args=["nurture", "import", str(good)])
+    assert result.exit_code == 0, result.output
+    assert "whitepaper-followup created" in result.output
+
+    result = runner.invoke(args=["nurture", "import", str(bad)])
+    assert result.exit_code == 1
+    assert "nmae" in result.output
+
+    result = runner.invoke(args=["nurture", "export", "whitepaper-followup"])
+    assert result.exit_code == 0
+    assert yaml.safe_load(result.output)["slug"] == "whitepaper-followup"
+    assert runner.invoke(args=["nurture", "export", "nope"]).exit_code == 1
+
+
+def test_demo_sequences_load_and_are_idempotent(app):
+    from nurture import demo
+
+    lines = []
+    demo.load(lines.append)
+    demo.load(lines.append)
+    assert Sequence.query.filter_by(slug="whitepaper-followup").one().status == "active"
+    assert any("unchanged" in line for line in lines)
+    assert Sequence.query.count() == 2
