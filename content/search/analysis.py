@@ -329,8 +329,14 @@ def add_domain_words(terms: Iterable[str]) -> None:
 
 
 def segment(run: str) -> list[str]:
-    """jieba's words of a run of Chinese characters."""
+    """jieba's words of a run of Chinese characters (precise mode: for queries)."""
     return [word for word in jieba_tokenizer().cut(run, HMM=True) if word.strip()]
+
+
+def segment_for_index(run: str) -> list[str]:
+    """jieba's search mode: each word and the known words inside it (流失率 -> 流失, 流失率),
+    so a query for the shorter word finds the longer one."""
+    return [word for word in jieba_tokenizer().cut_for_search(run, HMM=True) if word.strip()]
 
 
 def english_word(word: str) -> str | None:
@@ -359,7 +365,7 @@ def word_tokens(text: str) -> Iterator[str]:
     for match in TOKEN_RE.finditer(text):
         piece = match.group()
         if CJK_RE.match(piece):
-            for word in segment(piece):
+            for word in segment_for_index(piece):
                 if word not in STOP_ZH:
                     yield word
         else:

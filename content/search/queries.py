@@ -42,6 +42,7 @@ PINYIN_WEIGHT = 0.5
 SYNONYM_WEIGHT = 0.5
 CORRECTION_WEIGHT = 0.7
 PHRASE_WEIGHT = 2.0
+RUN_WEIGHT = 3.0
 SUGGEST_BELOW = 3
 SNIPPET_CHARS = 160
 WEIGHTING = BM25F(B=0.75, K1=1.2, title_B=0.5, tags_B=0.3)
@@ -184,6 +185,9 @@ def plan(text: str, synonyms: SynonymMap | None = None, corrections: dict[str, s
         pairs = bigrams(piece)
         for name, weight in BIGRAM_FIELDS:
             clauses.extend(Q.Term(name, pair, boost=weight) for pair in pairs)
+            if len(pairs) > 1:
+                # The run as typed, in order: a question copied from a heading wins.
+                clauses.append(Q.Phrase(name, pairs, boost=weight * RUN_WEIGHT))
         clauses.extend(Q.Term("pinyin", pair, boost=PINYIN_WEIGHT) for pair in syllable_pairs(piece))
         if corrections and piece in corrections:
             clauses.extend(_word_clause(list(word_tokens(corrections[piece])), CORRECTION_WEIGHT))
