@@ -1,0 +1,109 @@
+"""The lead admin: roles, list and filters, a lead's page and timeline, stage change,
+CSV and JSON export, erase with confirmation, bulk erase, anonymise."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from flask import current_app
+from sqlalchemy import func, select
+
+from core.extensions import db
+from core.hooks import add_timeline_provider, hooks
+from core.timeutil import utcnow
+from gated.models import Lead
+from gated.services import RequestMeta, capture_lead
+from tests.gated.conftest import form_data
+
+pytestmark = pytest.mark.usefixtures("app")
+
+
+@pytest.fixture
+def leads(whitepaper):
+    _, asset = whitepaper
+    now = utcnow()
+    made = [
+        capture_lead(
+            "whitepaper", form_data(), asset=asset, request_meta=RequestMeta(ip="1.2.3.4"), now=now
+        ).lead.id,
+        capture_lead(
+            "newsletter",
+            {"email": "li@example.cn", "name": "李雷", "consent": "y"},
+            request_meta=RequestMeta(referrer="https://www.zhihu.com/q"),
+            now=now - timedelta(days=10),
+        ).lead.id,
+    ]
+    return made
+
+
+def test_only_marketing_sales_and_admin_see_leads(login_as):
+    assert login_as("editor").get("/admin/leads/").status_code == 403
+    for role in ("marketer", "sales", "admin"):
+        assert login_as(role).get("/admin/leads/").status_code == 200
+    assert current_app.test_client().get("/admin/leads/").status_code == 302
+
+
+def test_list_search_and_filters(login_as, leads, whitepaper):
+    client = login_as("marketer")
+    page = client.get("/admin/leads/").get_data(as_text=True)
+    assert "Wang.Fang@example.com" in page and "li@example.cn" in page
+    only = lambda query: client.get("/admin/leads/?" + query).get_data(as_text=True)  # noqa: E731
+    assert "li@example.cn" not in only("q=wang")
+    assert "Wang.Fang" not in only("channel=social")
+    assert "li@example.cn" not in only("source=baidu")
+    assert "li@example.cn" not in only(f"asset={whitepaper[1].id}")
+    assert "li@example.cn" not in only(f"since={(utcnow() - timedelta(days=1)).date()}")
+    assert "Wang.Fang" not in only(f"until={(utcnow() - timedelta(days=5)).date()}")
+    assert "li@example.cn" in only("stage=new&since=bad-date&asset=x")
+
+
+def test_csv_export_of_the_filtered_list(login_as, leads):
+    response = login_as("sales").get("/admin/leads/export.csv?channel=paid_search")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [row["email"] for row in rows] == ["Wang.Fang@example.com"]
+    assert rows[0]["first_utm_campaign"] == "renewal"
+
+
+def test_lead_page_shows_the_timeline_of_every_package(login_as, leads, app):
+    def provider(lead_id):
+        return [{"at": utcnow(), "kind": "mail", "text": "Opened 白皮书邮件", "url": None}]
+
+    add_timeline_provider(app, provider)
+    try:
+        page = login_as("sales").get(f"/admin/leads/{leads[0]}").get_data(as_text=True)
+    finally:
+        hooks(app).timeline_providers.remove(provider)
+    assert "Opened 白皮书邮件" in page and "paid_search" in page and "renewal" in page
+    assert page.count('class="event-') == 2  # the submission and the other package's mail
+    assert login_as("sales").get("/admin/leads/99999").status_code == 404
+
+
+def test_stage_change_json_export_and_anonymise(login_as, leads):
+    client = login_as("sales")
+    assert client.post(f"/admin/leads/{leads[0]}/stage", data={"stage": "sql"}).status_code == 302
+    assert db.session.get(Lead, leads[0]).stage == "sql"
+    client.post(f"/admin/leads/{leads[0]}/stage", data={"stage": "bogus"})
+    assert db.session.get(Lead, leads[0]).stage == "sql"
+    exported = client.get(f"/admin/leads/{leads[0]}/export.json").get_json()
+    assert exported["lead"]["email"] == "Wang.Fang@example.com" and len(exported["submissions"]) == 1
+    client.post(f"/admin/leads/{leads[0]}/anonymise")
+    assert db.session.get(Lead, leads[0]).email.endswith("@anonymised.invalid")
+
+
+def test_erase_asks_first(login_as, leads):
+    client = login_as("marketer")
+    assert "Wang.Fang@example.com" in client.get(f"/admin/leads/{leads[0]}/erase").get_data(as_text=True)
+    client.post(f"/admin/leads/{leads[0]}/erase")  # no confirmation: nothing happens
+    assert db.session.get(Lead, leads[0]) is not None
+    assert client.post(f"/admin/leads/{leads[0]}/erase", data={"confirm": "yes"}).status_code == 302
+    assert db.session.get(Lead, leads[0]) is None
+
+
+def test_bulk_erase_of_a_filtered_list(login_as, leads):
+    client = login_as("marketer")
+    assert client.get("/admin/leads/erase?channel=social").status_code == 200
+    client.post("/admin/leads/erase?channel=social", data={"confirm": "yes"})
+    assert db.session.scalar(select(func.count()).select_from(Lead)) == 1
+    assert login_as("sales").post("/admin/leads/erase", data={"confirm": "yes"}).status_code == 403

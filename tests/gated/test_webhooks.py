@@ -1,0 +1,128 @@
+"""The hand-off webhook against a real local HTTP receiver: signed JSON, retries with
+backoff while the receiver fails, never blocking the form."""
+
+import hashlib
+import hmac
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from sqlalchemy import select
+
+from core.extensions import db
+from core.timeutil import utcnow
+from gated import services
+from gated.models import WebhookDelivery
+from gated.services import RequestMeta, capture_lead
+from gated.webhooks import backoff, deliver_due_webhooks
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.usefixtures("app")
+SECRET = "hook-secret"
+
+
+class Receiver:
+    def __init__(self):
+        self.requests = []
+        self.fail_next = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append((dict(self.headers), body))
+                status = 503 if receiver.fail_next > 0 else 200
+                receiver.fail_next -= 1
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+@pytest.fixture(scope="module")
+def running_receiver():
+    running = Receiver()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def receiver(app, running_receiver):
+    running_receiver.requests.clear()
+    running_receiver.fail_next = 0
+    app.config.update(LEAD_WEBHOOK_URL=running_receiver.url, LEAD_WEBHOOK_SECRET=SECRET)
+    yield running_receiver
+    app.config.update(LEAD_WEBHOOK_URL="", LEAD_WEBHOOK_SECRET="")
+
+
+def test_new_leads_and_stage_changes_are_delivered_signed(receiver):
+    now = utcnow()
+    capture = capture_lead(
+        "newsletter",
+        {"email": "a@b.com", "consent": "y", "utm_source": "weibo"},
+        request_meta=RequestMeta(),
+        now=now,
+    )
+    assert receiver.requests == []  # the form never waits on the receiver
+    services.change_stage(capture.lead.id, "sql", now=now)
+    assert deliver_due_webhooks(now) == {"delivered": 2, "failed": 0, "gave_up": 0}
+    events = []
+    for headers, body in receiver.requests:
+        expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        assert headers["X-Lodestar-Signature"] == expected
+        payload = json.loads(body)
+        assert headers["X-Lodestar-Event"] == payload["event"]
+        events.append(payload)
+    assert [e["event"] for e in events] == ["lead.created", "lead.stage_changed"]
+    assert events[0]["lead"]["email"] == "a@b.com" and events[0]["lead"]["first_channel"] == "social"
+    assert (events[1]["old_stage"], events[1]["new_stage"]) == ("new", "sql")
+    assert deliver_due_webhooks(now) == {"delivered": 0, "failed": 0, "gave_up": 0}
+
+
+def test_failures_are_retried_with_backoff_then_given_up(receiver, app):
+    now = utcnow()
+    capture_lead("newsletter", {"email": "a@b.com", "consent": "y"}, request_meta=RequestMeta(), now=now)
+    receiver.fail_next = 2
+    assert deliver_due_webhooks(now)["failed"] == 1
+    delivery = db.session.scalar(select(WebhookDelivery))
+    assert (
+        delivery.attempts == 1
+        and delivery.next_attempt_at == now + backoff(1)
+        and "503" in delivery.last_error
+    )
+    assert deliver_due_webhooks(now)["failed"] == 0  # not due yet
+    later = now + backoff(1)
+    assert deliver_due_webhooks(later)["failed"] == 1
+    assert deliver_due_webhooks(later + backoff(2)) == {"delivered": 1, "failed": 0, "gave_up": 0}
+    assert len(receiver.requests) == 3
+    assert backoff(1) < backoff(2) < backoff(3) and backoff(30) == timedelta(hours=6)
+
+    app.config["LEAD_WEBHOOK_MAX_ATTEMPTS"] = 1
+    try:
+        capture_lead("newsletter", {"email": "c@d.com", "consent": "y"}, request_meta=RequestMeta(), now=now)
+        receiver.fail_next = 1
+        assert deliver_due_webhooks(now)["gave_up"] == 1
+    finally:
+        app.config["LEAD_WEBHOOK_MAX_ATTEMPTS"] = 8
+
+
+def test_an_unreachable_receiver_never_fails_the_form(receiver, app):
+    app.config["LEAD_WEBHOOK_URL"] = f"http://127.0.0.1:{free_port()}/hook"  # nothing listens
+    now = utcnow()
+    capture_lead("newsletter", {"email": "a@b.com", "consent": "y"}, request_meta=RequestMeta(), now=now)
+    assert deliver_due_webhooks(now)["failed"] == 1
+    assert "refused" in db.session.scalar(select(WebhookDelivery.last_error)).lower()
