@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.timeutil import utcnow
-from gated.models import Submission
+from gated.models import Lead, Submission
 from gated.services import RequestMeta, capture_lead
 
 DEMO_LEADS = [
@@ -60,9 +60,7 @@ def load(echo) -> None:
     now = utcnow()
     added = 0
     for index, (email, name, company, title, phone, role, utm, referrer) in enumerate(DEMO_LEADS):
-        exists = db.session.scalar(
-            select(Submission.id).join(Submission.lead).where(Submission.lead.has(email=email)).limit(1)
-        )
+        exists = db.session.scalar(select(Submission.id).join(Lead).where(Lead.email == email).limit(1))
         if exists:
             continue
         data = {

@@ -324,7 +324,7 @@ def _request_mails(
         request_mail(
             lead,
             "gated/email/download_link",
-            {"download_url": capture.download_url, "asset_title": asset.title},
+            {"download_url": capture.download_url, "asset_title": asset.title, "valid_days": link_days()},
         )
         capture.mails.append("download_link")
     if form_kind == "demo":
@@ -340,6 +340,11 @@ def _request_mails(
 def request_mail(lead: Lead, template: str, context: dict) -> None:
     """Ask for a transactional mail, inside the caller's transaction."""
     signals.mail_requested.send(_app(), lead_id=lead.id, template=template, context=context)
+
+
+def link_days() -> int:
+    """How long download links work, in whole days (for the pages and mails that say so)."""
+    return max(1, current_app.config["DOWNLOAD_LINK_MAX_AGE"] // 86400)
 
 
 def make_download_url(lead_id: int, asset_id: int, *, external: bool = True) -> str:
@@ -391,7 +396,12 @@ def send_fresh_link(token: str, *, now: datetime) -> Lead:
     request_mail(
         lead,
         "gated/email/download_link",
-        {"download_url": make_download_url(lead.id, asset.id), "asset_title": asset.title, "fresh": True},
+        {
+            "download_url": make_download_url(lead.id, asset.id),
+            "asset_title": asset.title,
+            "valid_days": link_days(),
+            "fresh": True,
+        },
     )
     lead.updated_at = now
     db.session.commit()

@@ -198,6 +198,7 @@ def whitepaper_thanks(slug):
         asset=asset,
         submission=submission,
         download_url=download_url,
+        link_days=services.link_days(),
     )
 
 

@@ -30,6 +30,7 @@ def test_the_landing_page_shows_preview_and_form(client, whitepaper):
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "如何提高 SaaS 续费率" in page and "一句话摘要" in page and "第一章 续费的真相" in page
+    assert "工作邮箱" in page and "获取白皮书" in page  # Chinese is the default UI language
     for name in ("email", "name", "company", "job_title", "phone", "role", "consent", "website", "started"):
         assert f'name="{name}"' in page
     assert 'value="zhihu"' in page and "https://www.zhihu.com/question/1" in page
@@ -232,3 +233,22 @@ def test_a_missing_asset_file_is_a_404_not_a_500(client, whitepaper, app):
 
     asset_path(asset).unlink()
     assert client.get(services.make_download_url(lead.id, asset.id, external=False)).status_code == 404
+
+
+def test_a_dead_mail_server_does_not_matter_to_the_form(client, whitepaper, smtp_sink, recorder):
+    """Gated never talks SMTP: with the server down the form still succeeds, and the mail
+    was asked for inside the submission's transaction (queued by nurture)."""
+    smtp_sink.stop()
+    response = client.post("/library/saas-renewal", data=form_data())
+    assert response.status_code == 303
+    assert count(Lead) == 1
+    assert [(m["template"], in_tx) for name, m, in_tx in recorder.calls if name == "mail_requested"] == [
+        ("gated/email/download_link", True)
+    ]
+    thanks = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "/download/" in thanks and "7" in thanks
+
+
+def test_the_landing_page_is_english_too(client, whitepaper):
+    page = client.get("/library/saas-renewal?lang=en").get_data(as_text=True)
+    assert "Work email" in page and "Get the white paper" in page
