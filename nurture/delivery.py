@@ -18,6 +18,7 @@ import time
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from flask import current_app
 from jinja2 import TemplateError
@@ -30,6 +31,9 @@ from nurture.models import Enrollment, Message, Sequence, Suppression, email_has
 from nurture.services import TEST_TEMPLATE
 
 MAX_BACKOFF = timedelta(hours=6)
+# Core tables for the hot UPDATEs: the ORM's bulk path would synchronise the session.
+ENROLLMENTS = Enrollment.__table__
+MESSAGES = Message.__table__
 
 
 def _insert(table):
@@ -59,6 +63,10 @@ def materialise(now: datetime, *, limit: int) -> Counter:
         .where(Enrollment.status == "active", Enrollment.next_send_at <= now, Sequence.status == "active")
         .order_by(Enrollment.next_send_at, Enrollment.id)
         .limit(limit)
+        .options(
+            selectinload(Enrollment.sequence).selectinload(Sequence.steps),
+            selectinload(Enrollment.lead),
+        )
     )
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=Enrollment)
@@ -74,27 +82,27 @@ def _advance(enrollment: Enrollment, now: datetime, caps: dict) -> str:
     sequence = enrollment.sequence
     steps = sequence.steps
     guard = and_(
-        Enrollment.id == enrollment.id,
-        Enrollment.position == enrollment.position,
-        Enrollment.round == enrollment.round,
-        Enrollment.status == "active",
+        ENROLLMENTS.c.id == enrollment.id,
+        ENROLLMENTS.c.position == enrollment.position,
+        ENROLLMENTS.c.round == enrollment.round,
+        ENROLLMENTS.c.status == "active",
     )
     if enrollment.position >= len(steps):
         db.session.execute(
-            update(Enrollment).where(guard).values(status="completed", next_send_at=None, ended_at=now)
+            update(ENROLLMENTS).where(guard).values(status="completed", next_send_at=None, ended_at=now)
         )
         return "completed"
     window = scheduling.sequence_window(sequence)
     opens = scheduling.next_in_window(now, **window)
     if opens > now:
         # Late (the worker was down, or the clock jumped): wait for the window again.
-        db.session.execute(update(Enrollment).where(guard).values(next_send_at=opens))
+        db.session.execute(update(ENROLLMENTS).where(guard).values(next_send_at=opens))
         return "waiting"
     if sequence.hourly_cap:
         room_at = _cap_room_at(sequence, now, caps)
         if room_at is not None:
             later = scheduling.next_in_window(room_at, **window)
-            db.session.execute(update(Enrollment).where(guard).values(next_send_at=later))
+            db.session.execute(update(ENROLLMENTS).where(guard).values(next_send_at=later))
             return "capped"
     step = steps[enrollment.position]
     skipped = _condition_holds(step, enrollment)
@@ -106,7 +114,7 @@ def _advance(enrollment: Enrollment, now: datetime, caps: dict) -> str:
         values = {"position": next_position, "next_send_at": following, "last_sent_at": now}
     else:
         values = {"position": next_position, "status": "completed", "next_send_at": None, "ended_at": now}
-    if db.session.execute(update(Enrollment).where(guard).values(**values)).rowcount != 1:
+    if db.session.execute(update(ENROLLMENTS).where(guard).values(**values)).rowcount != 1:
         return "raced"
     db.session.execute(
         _insert(Message.__table__)
@@ -202,7 +210,7 @@ def _claimable(now: datetime):
     )
 
 
-def claim(now: datetime, *, limit: int, worker: str, lease_seconds: int) -> list[Message]:
+def claim(now: datetime, *, limit: int, worker: str, lease_seconds: int) -> list[SimpleNamespace]:
     """Claim up to `limit` due messages (transactional first) with a lease; commits."""
     if limit <= 0:
         return []
@@ -218,29 +226,43 @@ def claim(now: datetime, *, limit: int, worker: str, lease_seconds: int) -> list
         return []
     token = f"{worker}:{uuid.uuid4().hex[:12]}"[:120]
     db.session.execute(
-        update(Message)
-        .where(Message.id.in_(ids), _claimable(now))
+        update(MESSAGES)
+        .where(MESSAGES.c.id.in_(ids), _claimable(now))
         .values(
             status="sending",
             claimed_by=token,
             lease_until=now + timedelta(seconds=lease_seconds),
-            attempts=Message.attempts + 1,
+            attempts=MESSAGES.c.attempts + 1,
         )
     )
     db.session.commit()
-    return list(
-        db.session.scalars(
-            select(Message)
-            .where(Message.claimed_by == token, Message.status == "sending")
-            .options(
-                selectinload(Message.lead),
-                selectinload(Message.step),
-                selectinload(Message.sequence),
-                selectinload(Message.enrollment),
-            )
-            .order_by(Message.priority, Message.id)
+    claimed = db.session.scalars(
+        select(Message)
+        .where(Message.claimed_by == token, Message.status == "sending")
+        .options(
+            selectinload(Message.lead),
+            selectinload(Message.step),
+            selectinload(Message.sequence),
+            selectinload(Message.enrollment),
         )
+        .order_by(Message.priority, Message.id)
     )
+    return [_job(message) for message in claimed]
+
+
+def _snapshot(obj, *names):
+    return None if obj is None else SimpleNamespace(**{name: getattr(obj, name) for name in names})
+
+
+def _job(message: Message) -> SimpleNamespace:
+    """A plain copy of a claimed message and what rendering it needs: the worker
+    commits after every mail, and ORM objects would reload themselves each time."""
+    job = _snapshot(message, "id", "kind", "claimed_by", "attempts", "to_address", "template", "context")
+    job.lead = _snapshot(message.lead, "id", "email", "name", "first_name", "company", "job_title", "role")
+    job.step = _snapshot(message.step, "id", "position", "subject", "body")
+    job.sequence = _snapshot(message.sequence, "id", "locale")
+    job.enrollment = _snapshot(message.enrollment, "id", "status", "exit_reason", "asset_id")
+    return job
 
 
 def sent_in_last_hour(now: datetime) -> int:

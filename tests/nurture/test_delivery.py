@@ -10,7 +10,7 @@ from sqlalchemy import select
 from core.extensions import db
 from nurture import delivery, services, worker
 from nurture.models import Enrollment, Message, Step, Suppression, WorkerHeartbeat, email_hash
-from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence, tick
+from tests.nurture.conftest import MONDAY_10_SHANGHAI, TEST_MAIL, make_lead, make_sequence, tick
 
 pytestmark = pytest.mark.usefixtures("app")
 NOW = MONDAY_10_SHANGHAI
@@ -69,8 +69,8 @@ def test_a_delivered_mail_has_the_headers_and_parts_it_must(smtp_sink):
 def test_transactional_mail_goes_first_and_carries_unsubscribe_too(smtp_sink):
     sequence, lead = enrolled()
     services.add_mail(
-        to=lead.email, template="gated/email/download_link", lead_id=lead.id, now=NOW,
-        context={"download_url": "http://localhost/download/abc", "asset_title": "续费白皮书"},
+        to=lead.email, template=TEST_MAIL, lead_id=lead.id, now=NOW,
+        context={"link": "http://localhost/download/abc", "title": "续费白皮书"},
     )  # fmt: skip
     db.session.commit()
     assert tick(NOW, batch_size=1)["sent"] == 2
@@ -145,10 +145,10 @@ def test_unsubscribe_stops_transactional_mail_too(client, smtp_sink):
     lead = make_lead()
     services.add_mail(
         to=lead.email,
-        template="gated/email/confirm",
+        template=TEST_MAIL,
         lead_id=lead.id,
         now=NOW,
-        context={"confirm_url": "http://localhost/c"},
+        context={"link": "http://localhost/c", "title": "t"},
     )
     db.session.commit()
     tick(NOW)
@@ -157,10 +157,10 @@ def test_unsubscribe_stops_transactional_mail_too(client, smtp_sink):
     assert client.post(path, data={"List-Unsubscribe": "One-Click"}).status_code == 204
     services.add_mail(
         to=lead.email,
-        template="gated/email/confirm",
+        template=TEST_MAIL,
         lead_id=lead.id,
         now=NOW,
-        context={"confirm_url": "http://localhost/c"},
+        context={"link": "http://localhost/c", "title": "t"},
     )
     db.session.commit()
     assert tick(NOW)["suppressed"] == 1
@@ -304,7 +304,7 @@ def test_heartbeat_and_health(client, smtp_sink):
 
 def test_stale_worker_is_reported(app, monkeypatch):
     lead = make_lead()
-    services.add_mail(to=lead.email, template="gated/email/confirm", context={}, lead_id=lead.id, now=NOW)
+    services.add_mail(to=lead.email, template=TEST_MAIL, context={}, lead_id=lead.id, now=NOW)
     db.session.commit()
     from core.timeutil import utcnow
 

@@ -11,7 +11,7 @@ from gated import signals
 from gated.models import Asset
 from nurture import services
 from nurture.models import Enrollment, Message, Suppression, email_hash
-from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence
+from tests.nurture.conftest import MONDAY_10_SHANGHAI, TEST_MAIL, make_lead, make_sequence
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -139,9 +139,7 @@ def test_erasure_forgets_the_person_but_keeps_a_suppression_hash():
     sequence = make_sequence()
     lead = make_lead("Erase.Me@example.com")
     services.enroll([lead.id], sequence.id, now=MONDAY_10_SHANGHAI)
-    services.add_mail(
-        to=lead.email, template="gated/email/confirm", context={}, lead_id=lead.id, now=MONDAY_10_SHANGHAI
-    )
+    services.add_mail(to=lead.email, template=TEST_MAIL, context={}, lead_id=lead.id, now=MONDAY_10_SHANGHAI)
     db.session.commit()
     signals.lead_erased.send(current_app._get_current_object(), lead_id=lead.id, email="erase.me@example.com")
     db.session.delete(lead)
@@ -181,7 +179,7 @@ def test_a_rolled_back_submission_leaves_no_mail_and_no_enrollment():
         form="whitepaper", marketing_consent=True,
     )  # fmt: skip
     signals.mail_requested.send(
-        current_app._get_current_object(), lead_id=lead.id, template="gated/email/confirm", context={}
+        current_app._get_current_object(), lead_id=lead.id, template=TEST_MAIL, context={}
     )
     db.session.rollback()
     assert Enrollment.query.count() == 0

@@ -6,7 +6,7 @@ from core import tokens
 from core.extensions import db
 from nurture import services
 from nurture.models import Message, Suppression
-from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead
+from tests.nurture.conftest import MONDAY_10_SHANGHAI, TEST_MAIL, make_lead
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.usefixtures("app")
 def sent_message(email="lead@example.com"):
     lead = make_lead(email)
     message = services.add_mail(
-        to=lead.email, template="gated/email/confirm", context={}, lead_id=lead.id, now=MONDAY_10_SHANGHAI
+        to=lead.email, template=TEST_MAIL, context={}, lead_id=lead.id, now=MONDAY_10_SHANGHAI
     )
     message.status = "sent"
     db.session.commit()
