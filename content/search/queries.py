@@ -179,7 +179,7 @@ def plan(text: str, synonyms: SynonymMap | None = None, corrections: dict[str, s
                 highlight.append(corrections[piece])
             continue
         words = segment(piece)
-        chinese.extend(words)
+        chinese.append(piece)
         highlight.extend(words)
         clauses.extend(_word_clause([w for w in words if len(w) > 1 or len(piece) == 1], 1.0))
         pairs = bigrams(piece)
@@ -243,12 +243,21 @@ def corrections_for(searcher, plan_: Plan, chinese_words: dict[str, str]) -> dic
             if suggestions:
                 fixes[word] = suggestions[0]
                 break
-    for word in plan_.chinese:
-        if len(word) < 2 or any(reader.doc_frequency(name, word) for name, _ in WORD_FIELDS):
-            continue
-        same_sound = chinese_words.get(sound_of(word))
-        if same_sound and same_sound != word:
-            fixes[word] = same_sound
+    for run in plan_.chinese:
+        # Greedy, longest first: a stretch the index does not know whose sound is a word
+        # it does know (续废率 -> 续费率).
+        start = 0
+        while start < len(run) - 1:
+            for length in range(min(6, len(run) - start), 1, -1):
+                part = run[start : start + length]
+                if any(reader.doc_frequency(name, part) for name, _ in WORD_FIELDS):
+                    continue
+                same_sound = chinese_words.get(sound_of(part))
+                if same_sound and same_sound != part:
+                    fixes[part] = same_sound
+                    start += length - 1
+                    break
+            start += 1
     return fixes
 
 
@@ -310,6 +319,9 @@ def search(
     wanted = filters(kind, category, locale)
     page_results = searcher.search_page(built.query, page, pagelen=per_page, filter=wanted)
     results.total = len(page_results)
+    if page > results.pages:
+        # Whoosh answers the last page instead; a page past the end is empty.
+        return results
     if results.total < SUGGEST_BELOW and page == 1:
         table = homophones(searcher.reader()) if homophones and built.chinese else {}
         fixes = corrections_for(searcher, built, table)
@@ -386,11 +398,16 @@ def _render(text: str, spans, start: int, end: int) -> Markup:
         if e <= start or s >= end:
             continue
         s, e = max(s, start), min(e, end)
-        out.append(escape(text[cursor:s]))
-        out.append(f"<mark>{escape(text[s:e])}</mark>")
+        out.append(_plain(text[cursor:s]))
+        out.append(f"<mark>{_plain(text[s:e])}</mark>")
         cursor = e
-    out.append(escape(text[cursor:end]))
+    out.append(_plain(text[cursor:end]))
     return Markup("".join(out))
+
+
+def _plain(text: str) -> str:
+    """Escaped, on one line (the body text keeps the paragraphs' line breaks)."""
+    return escape(text.replace("\r", " ").replace("\n", " "))
 
 
 def mark(text: str, terms: list[str]) -> Markup:
@@ -420,12 +437,13 @@ def snippet(text: str, terms: list[str], *, fallback: str = "", width: int = SNI
         if score > best_score:
             best_start, best_score = start, score
     start = max(0, best_start - width // 4)
-    # Start on a sentence or word boundary near there when one is close.
-    for boundary in ("。", "！", "？", ". ", "\n", "，", ", ", " "):
-        found = text.rfind(boundary, max(0, start - 20), best_start)
-        if found != -1:
-            start = found + len(boundary)
-            break
+    if start > 0:
+        # Start on a sentence or word boundary between there and the first match.
+        for boundary in ("。", "！", "？", ". ", "\n", "，", ", ", " "):
+            found = text.find(boundary, start, best_start)
+            if found != -1:
+                start = found + len(boundary)
+                break
     end = min(len(text), start + width)
     body = _render(text, spans, start, end)
     prefix = "…" if start > 0 else ""

@@ -116,9 +116,12 @@ def search_articles(
 
 
 def homophones(current: SearchState, reader) -> dict:
-    """The homophone table of the index's vocabulary, rebuilt at most once a minute."""
-    key = (current.index.current_name(), reader.doc_count())
-    if key != current.homophones_key and time.monotonic() - current.homophones_built > HOMOPHONES_EVERY:
+    """The homophone table of the index's vocabulary, rebuilt after changes, at most once
+    a minute on a large index."""
+    key = (current.index.current_name(), current.index.open().latest_generation())
+    # Building costs in proportion to the vocabulary: small indexes rebuild at once.
+    wait = HOMOPHONES_EVERY * min(1.0, reader.doc_count() / 5000)
+    if key != current.homophones_key and time.monotonic() - current.homophones_built >= wait:
         current.homophones = queries.homophone_table(reader)
         current.homophones_key = key
         current.homophones_built = time.monotonic()

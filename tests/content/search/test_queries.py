@@ -1,0 +1,177 @@
+"""Queries: questions, phrases, filters, pages, snippets, suggestions, synonyms, typos and
+hostile input."""
+
+import pytest
+
+from content.search import queries, services
+from core.timeutil import utcnow
+
+
+def search(text, **kwargs):
+    results, _ = services.search_articles(text, now=utcnow(), **kwargs)
+    return results
+
+
+def slugs(text, **kwargs):
+    return [hit.slug for hit in search(text, **kwargs).hits]
+
+
+@pytest.fixture
+def library(publish):
+    return {
+        "trial": publish(
+            "试用到期后的付费转化",
+            "试用期结束前 7 天提醒客户。试用期结束后，客户在账单页选择套餐并付费。",
+            slug="trial",
+            category="常见问题",
+            tags=["试用", "付费"],
+        ),
+        "landing": publish(
+            "白皮书落地页的转化率",
+            "落地页的表单越短越好。",
+            slug="landing",
+            kind="blog",
+            category="增长与营销",
+        ),
+        "sso": publish(
+            "Set up single sign-on (SAML 2.0)",
+            "Connect Okta or Azure AD. Customer success teams sign in once.",
+            slug="sso",
+            locale="en",
+            category="Integrations",
+        ),
+        "success": publish(
+            "客户成功团队的分工",
+            "客户与成功的故事。客户成功经理负责续费。",
+            slug="success",
+            kind="whitepaper",
+            category="客户成功",
+        ),
+    }
+
+
+def test_a_whole_question_finds_the_answer_first(library):
+    assert slugs("试用期结束后怎么让客户付费")[0] == "trial"
+
+
+def test_terms_are_or_grouped_not_and(library):
+    # One word matches nothing: the others still find the page.
+    assert slugs("落地页 转化率 量子纠缠")[0] == "landing"
+
+
+def test_quoted_phrases_must_match_in_order(library):
+    assert set(slugs("客户 成功")) >= {"success", "trial"}
+    assert slugs('"客户成功经理"') == ["success"]
+    assert slugs("“单点登录” okta") == []  # the phrase is required; okta alone does not do
+
+
+def test_filters_by_kind_category_and_locale(library):
+    assert slugs("转化率", kind="blog") == ["landing"]
+    assert slugs("落地页", kind="help") == []
+    assert slugs("客户", category="客户成功") == ["success"]
+    assert slugs("customer success", locale="en") == ["sso"]
+
+
+def test_facets_count_kinds_whatever_the_filter(library):
+    results = search("客户", kind="whitepaper", with_facets=True)
+    assert results.facets["whitepaper"] == 1
+    assert results.facets["help"] >= 1
+
+
+def test_pagination(publish):
+    for n in range(23):
+        publish(f"续费提醒模板 {n}", "续费提醒", slug=f"renewal-{n}")
+    first, third = search("续费提醒", per_page=10), search("续费提醒", per_page=10, page=3)
+    assert first.total == third.total == 23
+    assert (len(first.hits), len(third.hits), first.pages) == (10, 3, 3)
+    assert not {h.slug for h in first.hits} & {h.slug for h in third.hits}
+    assert search("续费提醒", page=99).hits == []
+
+
+def test_snippets_show_the_matched_terms_in_context(publish):
+    body = "很长的开头。" * 40 + "\n\n把留资表单放在落地页首屏，转化率更高。\n\n" + "结尾。" * 80
+    publish("表单设计", body, slug="form")
+    snippet = str(search("落地页 转化率").hits[0].snippet)
+    assert "<mark>落地页</mark>首屏，<mark>转化率</mark>更高" in snippet
+    assert snippet.startswith("…") and snippet.endswith("…") and len(snippet) < 300
+
+
+def test_snippets_escape_the_text_around_the_marks():
+    text = 'Use <b>bold</b> & "quotes" in the renewal email'
+    snippet = str(queries.snippet(text, ["renewal"]))
+    assert snippet == "Use &lt;b&gt;bold&lt;/b&gt; &amp; &quot;quotes&quot; in the <mark>renewal</mark> email"
+    assert str(queries.snippet("<i>x</i>", [], fallback="")) == "&lt;i&gt;x&lt;/i&gt;"
+
+
+def test_snippet_marks_traditional_and_full_width_matches_in_the_original_text(publish):
+    publish("單點登錄設定", "在ＳＳＯ頁面設定單點登錄。", slug="trad")
+    hit = search("单点登录").hits[0]
+    assert "<mark>單點登錄</mark>" in str(hit.snippet)
+    assert "<mark>單點登錄</mark>" in str(hit.title_html)
+
+
+def test_synonyms_find_pages_with_other_words_and_rank_below_typed_words(publish):
+    typed = publish("着陆页设计清单", "着陆页", slug="typed")
+    other = publish("落地页设计清单", "落地页", slug="other")
+    assert slugs("着陆页") == [typed.slug, other.slug]
+    assert set(slugs("landing page")) == {typed.slug, other.slug}
+
+
+def test_acronyms_expand_both_ways(publish):
+    nps = publish("NPS 调研的创建", "发送 NPS 问卷", slug="nps")
+    ltv = publish("提高客户生命周期价值", "生命周期价值", slug="ltv")
+    assert slugs("净推荐值") == [nps.slug]
+    assert slugs("LTV") == [ltv.slug]
+
+
+def test_synonyms_added_by_an_admin_apply_at_once(publish):
+    article = publish("星图云入门", "星图云", slug="product-intro")
+    assert slugs("xingtu cloud") == []
+    services.save_synonym(None, "星图云 = Xingtu Cloud", now=utcnow())
+    assert slugs("xingtu cloud") == [article.slug]
+
+
+def test_pinyin_keyboard_typos_still_find_the_page(publish):
+    article = publish("配置流失预警规则", "流失预警", slug="alerts")
+    publish("邮件模板", "变量", slug="mail")
+    assert slugs("流失预净")[0] == article.slug
+
+
+def test_did_you_mean_from_the_index_vocabulary(publish):
+    publish("The renewal playbook", "Renewal conversations start 120 days out.", slug="renewal", locale="en")
+    publish("续费率提升白皮书", "续费率", slug="xufei")
+    english = search("renewl")
+    assert english.suggestion == "renew"
+    assert [hit.slug for hit in english.hits] == ["renewal"]
+    chinese = search("续废率是什么")
+    assert chinese.suggestion is not None and "续费率" in chinese.suggestion
+    assert chinese.hits[0].slug == "xufei"
+    assert search("renewal").suggestion is None
+
+
+HOSTILE = [
+    "",
+    "   ",
+    "AND",
+    "OR NOT",
+    '( ) * ? ~ ^ : " [ ] { }',
+    '"unclosed phrase',
+    "title:secret AND body:*",
+    "a*b?c~2 ^3",
+    "\x00\x01\x1b[31m控制字符\x7f",
+    "\u202e\u200b零宽",
+    "客户" * 5000,
+    "x" * 100000,
+    "%s %d {0} {{ 7*7 }} <script>alert(1)</script>",
+    "' OR 1=1 --",
+    "🙂🚀 emoji",
+    "\\",
+    "\ud800",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
+def test_no_query_can_raise(library, text):
+    results = search(text, page=3, per_page=7, with_facets=True)
+    assert results.total >= 0
+    assert len(results.query) <= 200
