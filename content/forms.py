@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from content.models import KINDS, LOCALES
@@ -27,9 +28,10 @@ STATUS_LABELS = {
 class ArticleForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     slug = StringField(_l("Slug"), validators=[Optional(), Length(max=120)])
-    kind = SelectField(_l("Kind"), choices=[(kind, KIND_LABELS[kind]) for kind in KINDS])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(kind, KIND_LABELS[kind]) for kind in KINDS])
     locale = SelectField(
-        _l("Language"), choices=[(locale, "中文" if locale == "zh-CN" else "English") for locale in LOCALES]
+        _l("Language"),
+        choices=[SelectChoice(locale, "中文" if locale == "zh-CN" else "English") for locale in LOCALES],
     )
     translation_key = StringField(_l("Translation key"), validators=[Optional(), Length(max=120)])
     category = StringField(_l("Category"), validators=[Optional(), Length(max=120)])

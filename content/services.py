@@ -259,9 +259,7 @@ def restore_revision(revision: Revision, *, user, now: datetime) -> Article:
         article=article,
         user=user,
         now=now,
-        note=str(
-            _l("restored the revision of %(when)s", when=revision.created_at.strftime("%Y-%m-%d %H:%M"))
-        ),
+        note=f"restored revision #{revision.id} of {revision.created_at:%Y-%m-%d %H:%M} UTC",
     )
 
 

@@ -169,7 +169,7 @@ def test_restore_brings_back_title_body_and_fields():
     assert (article.title, article.body_md, article.tags) == ("原版", "原文", ["a"])
     assert "原文" in article.body_html
     latest = db.session.scalars(select(Revision).order_by(Revision.id.desc())).first()
-    assert latest.note.startswith("restored the revision of")
+    assert latest.note.startswith(f"restored revision #{first.id} of ")
     assert db.session.scalar(select(db.func.count()).select_from(Revision)) == 3
 
 
