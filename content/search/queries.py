@@ -426,10 +426,12 @@ def snippet(text: str, terms: list[str], *, fallback: str = "", width: int = SNI
     escaped, with the terms in <mark>. Without a match: the start of `fallback` or text."""
     text = text or ""
     spans = _merge(_spans(fold_chars(text), _terms(terms)))
+    if not spans and fallback:
+        # The body does not say it (the title or tags did): show the summary instead.
+        text, spans = fallback, _merge(_spans(fold_chars(fallback), _terms(terms)))
     if not spans:
-        source = fallback or text
-        cut = source[:width]
-        return Markup(escape(cut) + ("…" if len(source) > width else ""))
+        end = min(len(text), width)
+        return _render(text, [], 0, end) + Markup("…" if len(text) > width else "")
     best_start, best_score = spans[0][0], -1
     for i, (start, _end, _term) in enumerate(spans):
         covered = {term for s, e, term in spans[i:] if e <= start + width}

@@ -1,0 +1,168 @@
+"""/search, /api/search, the click beacon, the analytics report and the synonym admin."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from content.search import services
+from content.search.models import SearchQuery, Synonym
+from core.extensions import db
+from core.timeutil import utcnow
+
+
+@pytest.fixture
+def articles(publish):
+    return [
+        publish("配置 SSO 单点登录", "用 SAML 2.0 接入 Okta。", slug="sso", tags=["SSO"]),
+        publish("SSO 白皮书", "单点登录的安全价值。", slug="sso-paper", kind="whitepaper"),
+        publish("Set up single sign-on", "Okta and Azure AD.", slug="sso-en", locale="en"),
+    ]
+
+
+def queries_recorded():
+    return db.session.scalars(select(SearchQuery).order_by(SearchQuery.id)).all()
+
+
+def test_api_follows_the_contract(client, articles):
+    body = client.get("/api/search?q=单点登录").get_json()
+    assert body["query"] == "单点登录"
+    assert body["total"] == 3
+    first = body["results"][0]
+    assert {"slug", "kind", "title", "url", "snippet"} <= set(first)
+    assert first["slug"] == "sso" and first["url"] == "/help/sso" and first["kind"] == "help"
+    assert "<mark>单点登录</mark>" in body["results"][1]["snippet"]
+
+
+def test_api_kind_limit_and_page(client, articles):
+    assert [r["slug"] for r in client.get("/api/search?q=SSO&kind=whitepaper").get_json()["results"]] == [
+        "sso-paper"
+    ]
+    first = client.get("/api/search?q=SSO&limit=2").get_json()
+    second = client.get("/api/search?q=SSO&limit=2&page=2").get_json()
+    assert len(first["results"]) == 2 and len(second["results"]) == 1
+    assert first["total"] == second["total"] == 3
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "q=&kind=nope",
+        "q=a&limit=abc&page=-4",
+        "q=(((&limit=100000",
+        "q=%00%01&page=99999999999999",
+        "kind=help",
+    ],
+)
+def test_api_never_fails_on_odd_parameters(client, articles, query):
+    response = client.get(f"/api/search?{query}")
+    assert response.status_code == 200
+    assert response.get_json()["total"] >= 0
+
+
+def test_search_page_shows_facets_snippets_and_records_the_search(client, articles):
+    response = client.get("/search?q=單點登錄")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<mark>单点登录</mark>" in html
+    assert 'href="/search?q=%E5%96%AE%E9%BB%9E%E7%99%BB%E9%8C%84&amp;kind=whitepaper"' in html
+    assert "<script>" not in html  # scripts come from files only (CSP)
+    [row] = queries_recorded()
+    assert (row.query, row.normalised, row.results, row.source) == ("單點登錄", "单点登录", 3, "page")
+
+
+def test_search_page_filters_by_kind(client, articles):
+    html = client.get("/search?q=SSO&kind=whitepaper").get_data(as_text=True)
+    assert "/library/sso-paper" in html and "/help/sso" not in html
+
+
+def test_search_page_without_results_and_without_query(client, articles):
+    assert "量子纠缠" in client.get("/search?q=量子纠缠").get_data(as_text=True)
+    response = client.get("/search")
+    assert response.status_code == 200
+    assert queries_recorded()[-1].results == 0  # the empty search was recorded, the blank one not
+    assert len(queries_recorded()) == 1
+
+
+def test_a_click_is_recorded_through_the_signed_token(client, articles):
+    body = client.get("/api/search?q=SSO").get_json()
+    token = body["results"][1]["click"]
+    response = client.post("/api/search/click", json={"token": token})
+    assert response.status_code == 200 and response.get_json() == {"ok": True}
+    [row] = queries_recorded()
+    second = next(a for a in articles if a.slug == body["results"][1]["slug"])
+    assert (row.clicked_article_id, row.clicked_rank) == (second.id, 2)
+    assert row.clicked_at is not None
+
+
+def test_forged_or_stale_click_tokens_are_refused(client, articles):
+    body = client.get("/api/search?q=SSO").get_json()
+    token = body["results"][0]["click"]
+    for bad in ({"token": token[:-2] + "xx"}, {"token": ""}, {}, {"token": ["list"]}):
+        assert client.post("/api/search/click", json=bad).status_code == 400
+    assert (
+        client.post("/api/search/click", data="not json", content_type="application/json").status_code == 400
+    )
+    assert queries_recorded()[0].clicked_article_id is None
+
+
+def test_typeahead_searches_are_recorded_only_when_a_result_is_opened(client, articles):
+    body = client.get("/api/search?q=单点&typeahead=1&kind=help").get_json()
+    assert queries_recorded() == []
+    assert client.post("/api/search/click", data={"token": body["results"][0]["click"]}).status_code == 200
+    [row] = queries_recorded()
+    assert (row.query, row.source, row.clicked_article_id) == ("单点", "typeahead", articles[0].id)
+
+
+def test_click_beacon_needs_no_csrf_token(make_app, app):
+    strict = make_app(WTF_CSRF_ENABLED=True)
+    with strict.app_context():
+        response = strict.test_client().post("/api/search/click", json={"token": "x"})
+    assert response.status_code == 400  # refused as a bad token, not as a CSRF failure
+
+
+def test_report_lists_top_searches_and_those_that_found_nothing(articles, login_as):
+    now = utcnow()
+    for text, count in (("SSO", 3), ("量子纠缠", 2)):
+        for _ in range(count):
+            services.search_articles(text, now=now, record="page")
+    services.record_search("old", results=0, kind="", locale="", source="page", now=now - timedelta(days=40))
+    top = services.top_searches(now - timedelta(days=1), now + timedelta(seconds=1))
+    assert [(s.example, s.searches) for s in top] == [("SSO", 3), ("量子纠缠", 2)]
+    empty = services.zero_result_searches(now - timedelta(days=30), now + timedelta(seconds=1))
+    assert [s.example for s in empty] == ["量子纠缠"]
+    html = login_as("editor").get("/admin/search/?days=7").get_data(as_text=True)
+    assert "量子纠缠" in html and "SSO" in html and "old" not in html
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [("editor", 200), ("marketer", 200), ("admin", 200), ("sales", 403)]
+)
+def test_report_roles(login_as, app, role, status):
+    assert login_as(role).get("/admin/search/").status_code == status
+
+
+@pytest.mark.parametrize(("role", "status"), [("admin", 200), ("editor", 403), ("marketer", 403)])
+def test_synonym_admin_is_for_admins(login_as, app, role, status):
+    assert login_as(role).get("/admin/search/synonyms").status_code == status
+
+
+def test_synonym_admin_loads_the_dictionary_and_edits_groups(login_as, app):
+    admin = login_as("admin")
+    html = admin.get("/admin/search/synonyms?filter=落地页").get_data(as_text=True)
+    assert "落地页 = 着陆页 = landing page" in html
+    assert db.session.scalar(select(db.func.count(Synonym.id))) > 200
+    assert (
+        admin.post("/admin/search/synonyms", data={"terms": "星图云, Xingtu Cloud，星图"}).status_code == 302
+    )
+    row = db.session.scalars(select(Synonym).where(Synonym.origin == "admin")).one()
+    assert row.terms == ["星图云", "Xingtu Cloud", "星图"]
+    assert admin.post("/admin/search/synonyms", data={"terms": "只有一个"}).status_code == 422
+    admin.post(f"/admin/search/synonyms/{row.id}", data={"terms": "星图云 = Lodestar"})
+    db.session.refresh(row)
+    assert row.terms == ["星图云", "Lodestar"]
+    row_id = row.id
+    assert admin.post(f"/admin/search/synonyms/{row_id}/delete").status_code == 302
+    db.session.expunge_all()
+    assert db.session.get(Synonym, row_id) is None
+    assert admin.post(f"/admin/search/synonyms/{row_id}/delete").status_code == 404
