@@ -83,11 +83,14 @@ def _new_form(now) -> LeadForm:
 
 
 def _visible(kind: str, lead) -> list[str]:
-    """The fields to ask for: all of the form's, or only those still unknown."""
+    """The fields to ask for: all of the form's, or for a known visitor the next few
+    still unknown (PROGRESSIVE_FIELDS at a time, so the form stays short)."""
     names = list(FIELDS[kind])
     if lead is None:
         return names
-    return [name for name in names if name != "email" and (name == "message" or not getattr(lead, name))]
+    unknown = [name for name in names if name not in ("email", "message") and not getattr(lead, name)]
+    asked = unknown[: current_app.config["PROGRESSIVE_FIELDS"]]
+    return asked + (["message"] if "message" in names else [])
 
 
 def _render(kind, template, form, lead, status=200, **context):
@@ -139,8 +142,9 @@ def _submit(kind, template, thanks_endpoint, *, asset=None, sequence=None, endpo
             sequence=sequence,
         )
     except InvalidSubmission as exc:
+        # Bound to what was sent, the start time included: it passed the minimum fill
+        # time already, so a quick correction is not taken for a bot.
         form = LeadForm()
-        form.started.data = services.form_start_token(now)
         for name, message in exc.errors.items():
             if name in form:
                 form[name].errors = [message]
@@ -202,37 +206,44 @@ def whitepaper_thanks(slug):
     )
 
 
+def _form_page(kind: str):
+    """The demo request and newsletter pages: one template, one flow."""
+    template = "gated/form_page.html"
+    if request.method == "POST":
+        return _submit(kind, template, f"gated.{kind}_thanks")
+    return _render(kind, template, _new_form(utcnow()), _known_lead())
+
+
+def _thanks_page(kind: str):
+    submission = services.thanks_submission(request.args.get("t"))
+    return render_template(
+        "gated/thanks.html",
+        kind=kind,
+        submission=submission,
+        double_opt_in=current_app.config["DOUBLE_OPT_IN"],
+    )
+
+
 @bp.route("/demo-request", methods=["GET", "POST"])
 @public_post
 def demo_request():
-    if request.method == "POST":
-        return _submit("demo", "gated/demo.html", "gated.demo_thanks")
-    return _render("demo", "gated/demo.html", _new_form(utcnow()), _known_lead())
+    return _form_page("demo")
 
 
 @bp.get("/demo-request/thanks")
 def demo_thanks():
-    submission = services.thanks_submission(request.args.get("t"))
-    return render_template("gated/thanks.html", kind="demo", submission=submission)
+    return _thanks_page("demo")
 
 
 @bp.route("/newsletter", methods=["GET", "POST"])
 @public_post
 def newsletter():
-    if request.method == "POST":
-        return _submit("newsletter", "gated/newsletter.html", "gated.newsletter_thanks")
-    return _render("newsletter", "gated/newsletter.html", _new_form(utcnow()), _known_lead())
+    return _form_page("newsletter")
 
 
 @bp.get("/newsletter/thanks")
 def newsletter_thanks():
-    submission = services.thanks_submission(request.args.get("t"))
-    return render_template(
-        "gated/thanks.html",
-        kind="newsletter",
-        submission=submission,
-        double_opt_in=current_app.config["DOUBLE_OPT_IN"],
-    )
+    return _thanks_page("newsletter")
 
 
 def content_disposition(filename: str) -> str:
