@@ -32,7 +32,7 @@ _WORD = re.compile(r"[A-Za-z0-9]+(?:['’.-][A-Za-z0-9]+)*")
 _EMPTY_IFRAME = re.compile(r"<iframe(?![^>]*\ssrc=)[^>]*>.*?</iframe>", re.S)
 _QUESTION_END = ("?", "？")
 
-ALLOWED_TAGS = (nh3.ALLOWED_TAGS - {"area", "map"}) | {"iframe", "figure", "figcaption", "input"}
+ALLOWED_TAGS = (nh3.ALLOWED_TAGS - {"area", "map"}) | {"iframe", "figure", "figcaption"}
 ALLOWED_ATTRIBUTES = {
     **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
     "*": {"id", "class", "lang", "dir", "title"},
@@ -41,8 +41,6 @@ ALLOWED_ATTRIBUTES = {
     "iframe": {"src", "width", "height", "title", "allowfullscreen", "loading"},
     "td": {"colspan", "rowspan", "align"},
     "th": {"colspan", "rowspan", "align", "scope"},
-    # Task lists ("- [x] done") only.
-    "input": {"type", "checked", "disabled"},
 }
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
@@ -92,8 +90,6 @@ def sanitise(
         if tag == "iframe" and attribute == "src":
             parts = urlsplit(value.strip())
             return value if parts.scheme == "https" and (parts.hostname or "") in hosts else None
-        if tag == "input" and attribute == "type":
-            return value if value == "checkbox" else None
         return value
 
     cleaned = nh3.clean(
