@@ -60,3 +60,7 @@ def _add_translations(app):
         compile_catalogs([str(TRANSLATIONS)])
         directories = app.config.get("BABEL_TRANSLATION_DIRECTORIES", "translations")
         app.config["BABEL_TRANSLATION_DIRECTORIES"] = f"{directories};{TRANSLATIONS}"
+        # Flask-Babel resolved the directories when it was bound, before the packages.
+        babel_config = app.extensions.get("babel")
+        if babel_config is not None and str(TRANSLATIONS) not in babel_config.translation_directories:
+            babel_config.translation_directories.append(str(TRANSLATIONS))

@@ -47,7 +47,7 @@ def synonyms():
             try:
                 services.save_synonym(None, form.terms.data, now=utcnow())
             except services.InvalidSynonym as exc:
-                form.terms.errors.append(_(str(exc)))
+                form.terms.errors.append(str(exc))
                 status = 422
             else:
                 flash(_("Synonym group added."), "success")
@@ -76,7 +76,7 @@ def synonym_update(synonym_id):
     try:
         services.save_synonym(synonym_id, form.terms.data, now=utcnow())
     except services.InvalidSynonym as exc:
-        flash(_(str(exc)), "error")
+        flash(str(exc), "error")
     else:
         flash(_("Synonym group saved."), "success")
     return redirect(url_for(".synonyms", filter=request.args.get("filter", "")))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, delete, func, select
 
 from content.models import Article
@@ -352,12 +353,12 @@ def save_synonym(synonym_id: int | None, text: str, *, now: datetime) -> Synonym
     """Create or change a group. Raises InvalidSynonym and stores nothing on bad input."""
     terms = parse_terms(text)
     if len(terms) < 2:
-        raise InvalidSynonym("A group needs at least two terms.")
+        raise InvalidSynonym(_l("A group needs at least two terms."))
     if any(len(term) > 60 for term in terms) or len(terms) > 20:
-        raise InvalidSynonym("Keep to 20 terms of at most 60 characters.")
+        raise InvalidSynonym(_l("Keep to 20 terms of at most 60 characters."))
     row = db.session.get(Synonym, synonym_id) if synonym_id else None
     if synonym_id and row is None:
-        raise InvalidSynonym("This group no longer exists.")
+        raise InvalidSynonym(_l("This group no longer exists."))
     if row is None:
         row = Synonym(origin="admin", created_at=now)
         db.session.add(row)

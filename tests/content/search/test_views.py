@@ -166,3 +166,8 @@ def test_synonym_admin_loads_the_dictionary_and_edits_groups(login_as, app):
     db.session.expunge_all()
     assert db.session.get(Synonym, row_id) is None
     assert admin.post(f"/admin/search/synonyms/{row_id}/delete").status_code == 404
+
+
+def test_pages_speak_chinese_by_default_and_english_on_request(client, articles):
+    assert "没有找到与“量子纠缠”相关的内容。" in client.get("/search?q=量子纠缠").get_data(as_text=True)
+    assert "Nothing found for “量子纠缠”." in client.get("/search?q=量子纠缠&lang=en").get_data(as_text=True)
