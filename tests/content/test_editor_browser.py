@@ -1,0 +1,49 @@
+"""The editor's JavaScript in a real browser: the live preview and the autosave that
+survives a reload."""
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts import services as accounts
+from core.extensions import db
+
+pytestmark = pytest.mark.e2e
+
+
+def sign_in(page, email):
+    page.goto("/login")
+    page.get_by_label("邮箱").fill(email)
+    page.get_by_label("密码").fill("long enough pw")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/admin/")
+
+
+def test_live_preview_and_autosave_survive_a_reload(live_app, page):
+    with live_app.app_context():
+        accounts.create_user("writer@example.com", role="editor", password="long enough pw")
+        db.session.remove()
+    sign_in(page, "writer@example.com")
+    page.goto("/admin/content/new")
+    # The no-JavaScript preview button is hidden when the live preview runs.
+    expect(page.get_by_role("button", name="预览")).to_be_hidden()
+    page.get_by_label("标题", exact=True).fill("浏览器里写的文章")
+    page.locator("textarea[name=body]").fill("## 第一节\n\n<img src=x onerror=alert(1)>正文")
+    preview = page.locator("#preview-body")
+    preview.locator("h2#第一节").wait_for()
+    assert "onerror" not in preview.inner_html()
+
+    page.reload()
+    offer = page.locator("#autosave-offer")
+    offer.wait_for(state="visible")
+    page.get_by_role("button", name="恢复").click()
+    assert page.get_by_label("标题", exact=True).input_value() == "浏览器里写的文章"
+    assert "## 第一节" in page.locator("textarea[name=body]").input_value()
+    preview.locator("h2#第一节").wait_for()
+
+    page.get_by_role("button", name="保存草稿").click()
+    page.wait_for_url("**/admin/content/*")
+    assert page.get_by_text("已保存").first.is_visible()
+    # Saved: the local copy is gone, no offer after a reload.
+    page.goto("/admin/content/new")
+    expect(page.get_by_role("button", name="预览")).to_be_hidden()  # the script has run
+    expect(page.locator("#autosave-offer")).to_be_hidden()
