@@ -68,6 +68,9 @@ def export_csv():
 def erase_filtered():
     """Bulk erase of the filtered list, after a confirmation page that shows the count."""
     filters = LeadFilters.from_args(request.values)
+    if not filters.as_args():
+        flash(_("Filter the list first: bulk erase never takes every lead at once."), "error")
+        return redirect(url_for("gated_admin.leads"))
     ids = db.session.scalars(lead_query(filters).with_only_columns(Lead.id)).all()
     if request.method == "POST" and request.form.get("confirm") == "yes":
         count = privacy.erase_leads(ids)

@@ -10,7 +10,7 @@ webhook in gated.webhooks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -45,8 +45,6 @@ MESSAGE_LIMIT = 2000
 # Fields each form insists on besides email (demo requests go to sales, who need a name).
 REQUIRED = {"whitepaper": (), "demo": ("name", "company"), "newsletter": (), "import": ()}
 
-__all__ = ["InvalidSubmission", "InvalidToken"]
-
 
 class NotFound(Exception):
     """The lead or asset a link points at no longer exists (erased, or deleted)."""
@@ -68,7 +66,6 @@ class Capture:
     submission: Submission
     created: bool
     download_url: str | None = None
-    mails: list[str] = field(default_factory=list)
 
 
 def _app():
@@ -205,6 +202,7 @@ def capture_lead(
     now: datetime,
     known_lead_id: int | None = None,
     sequence: str | None = None,
+    consent_shown: bool = True,
 ) -> Capture:
     """Upsert the lead behind a form submission and record the submission, its consent
     and the mails it asks for.
@@ -212,6 +210,8 @@ def capture_lead(
     `data` holds the form fields (email, name, company, job_title, phone, role, consent,
     message, utm_*, referrer, landing_page). `known_lead_id` is the lead of the visitor's
     signed cookie: when the form did not ask for the email again, it is theirs.
+    `consent_shown`: the consent box was on the form, so an unticked box is a decision
+    worth recording too (browsers send nothing for it).
     Raises InvalidSubmission with per-field messages; stores nothing in that case.
     """
     data = dict(data)
@@ -278,7 +278,7 @@ def capture_lead(
         )
         db.session.add(submission)
         db.session.flush()
-        if "consent" in data or consent:
+        if consent_shown or consent:
             db.session.add(
                 Consent(
                     lead_id=lead.id,
@@ -326,15 +326,12 @@ def _request_mails(
             "gated/email/download_link",
             {"download_url": capture.download_url, "asset_title": asset.title, "valid_days": link_days()},
         )
-        capture.mails.append("download_link")
     if form_kind == "demo":
         request_mail(lead, "gated/email/demo_received", {})
-        capture.mails.append("demo_received")
     if consent and current_app.config["DOUBLE_OPT_IN"] and lead.confirmed_at is None:
         token = sign(CONFIRM_PURPOSE, {"l": lead.id, "s": capture.submission.id})
         confirm_url = site_url("gated.confirm", token=token)
         request_mail(lead, "gated/email/confirm", {"confirm_url": confirm_url})
-        capture.mails.append("confirm")
 
 
 def request_mail(lead: Lead, template: str, context: dict) -> None:
@@ -388,11 +385,7 @@ def record_download(lead: Lead, asset: Asset, *, ip: str | None, now: datetime) 
 def send_fresh_link(token: str, *, now: datetime) -> Lead:
     """Mail a new download link for an expired one. Refuses tampered tokens (InvalidToken)
     and links whose lead or asset is gone (NotFound)."""
-    try:
-        payload = unsign(DOWNLOAD_PURPOSE, token)
-    except InvalidToken:
-        raise
-    lead, asset = _lead_and_asset(payload)
+    lead, asset = _lead_and_asset(unsign(DOWNLOAD_PURPOSE, token))
     request_mail(
         lead,
         "gated/email/download_link",

@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 
+from content.services import get_public_article
 from core.extensions import limiter
 from core.timeutil import utcnow
 from core.tokens import InvalidToken
@@ -36,23 +37,6 @@ def _public_post_limit():
 
 
 public_post = limiter.limit(_public_post_limit, methods=["POST"])
-
-
-def public_whitepaper(slug: str, now):
-    """A published white paper, through content's service when it is there."""
-    try:
-        from content.services import get_public_article
-    except ImportError:
-        get_public_article = None
-    if get_public_article is not None:
-        return get_public_article("whitepaper", slug, now=now)
-    from sqlalchemy import select
-
-    from content.models import Article
-    from core.extensions import db
-
-    article = db.session.scalar(select(Article).where(Article.kind == "whitepaper", Article.slug == slug))
-    return article if article is not None and article.is_public(now) else None
 
 
 def _request_meta() -> services.RequestMeta:
@@ -139,6 +123,7 @@ def _submit(kind, template, thanks_endpoint, *, asset=None, sequence=None, endpo
             request_meta=_request_meta(),
             now=now,
             known_lead_id=lead.id if lead is not None else None,
+            consent_shown=lead is None or not lead.marketing_consent,
             sequence=sequence,
         )
     except InvalidSubmission as exc:
@@ -164,7 +149,7 @@ def _submit(kind, template, thanks_endpoint, *, asset=None, sequence=None, endpo
 
 
 def _whitepaper_or_404(slug):
-    article = public_whitepaper(slug, utcnow())
+    article = get_public_article("whitepaper", slug, now=utcnow())
     if article is None:
         abort(404)
     return article, assets.asset_for_article(article.id)

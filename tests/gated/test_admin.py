@@ -76,7 +76,7 @@ def test_lead_page_shows_the_timeline_of_every_package(login_as, leads, app):
     finally:
         hooks(app).timeline_providers.remove(provider)
     assert "Opened 白皮书邮件" in page and "paid_search" in page and "renewal" in page
-    assert page.count('class="event-') == 2  # the submission and the other package's mail
+    assert page.count('class="event-') == 3  # submission, consent not given, the other package's mail
     assert login_as("sales").get("/admin/leads/99999").status_code == 404
 
 
@@ -103,6 +103,8 @@ def test_erase_asks_first(login_as, leads):
 
 def test_bulk_erase_of_a_filtered_list(login_as, leads):
     client = login_as("marketer")
+    client.post("/admin/leads/erase", data={"confirm": "yes"})  # no filter: refused
+    assert db.session.scalar(select(func.count()).select_from(Lead)) == 2
     assert client.get("/admin/leads/erase?channel=social").status_code == 200
     client.post("/admin/leads/erase?channel=social", data={"confirm": "yes"})
     assert db.session.scalar(select(func.count()).select_from(Lead)) == 1

@@ -12,7 +12,7 @@ from core.extensions import db
 from core.timeutil import utcnow
 from core.tokens import sign
 from gated import services
-from gated.models import BlockedSubmission, Download, Lead, Submission
+from gated.models import BlockedSubmission, Consent, Download, Lead, Submission
 from tests.gated.conftest import PDF_BYTES, form_data
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -79,6 +79,11 @@ def test_same_person_twice_is_one_lead_two_submissions(client, whitepaper):
     for _ in range(2):
         assert client.post("/library/saas-renewal", data=form_data()).status_code == 303
     assert count(Lead) == 1 and count(Submission) == 2
+    # The box was shown and left unticked both times (browsers send nothing for it).
+    assert db.session.scalars(select(Consent.granted)).all() == [False, False]
+    client.post("/library/saas-renewal", data=form_data(consent="y"))
+    client.post("/library/saas-renewal", data=form_data())  # box no longer shown: no record
+    assert db.session.scalars(select(Consent.granted).order_by(Consent.id)).all() == [False, False, True]
 
 
 @pytest.mark.parametrize(
