@@ -37,8 +37,8 @@ def _as_list(value):
 def init_app(app):
     """Register the package's blueprints, commands, signal receivers and demo data."""
     from content.signals import article_changed
-    from core.hooks import add_admin_nav, add_demo_loader, add_timeline_provider
-    from gated import admin, assets, demo, timeline
+    from core.hooks import add_admin_nav, add_demo_loader, add_health_check, add_timeline_provider
+    from gated import admin, assets, demo, timeline, webhooks
     from gated.cli import leads_cli
     from gated.views import bp
 
@@ -54,6 +54,8 @@ def init_app(app):
     add_demo_loader(app, "leads", demo.load, order=20)
     add_timeline_provider(app, timeline.events)
     app.extensions["lodestar.asset_path"] = assets.article_asset_path
+    if app.config["LEAD_WEBHOOK_URL"]:
+        add_health_check(app, "lead_webhook", webhooks.health)
 
     @article_changed.connect_via(app, weak=False)
     def sync_asset(sender, article_id, **extra):

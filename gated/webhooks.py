@@ -17,7 +17,7 @@ import urllib.request
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from core.extensions import db
 from gated.models import Lead, WebhookDelivery
@@ -161,3 +161,12 @@ def deliver_due_webhooks(now: datetime, *, limit: int = 50) -> dict:
             counts["delivered"] += 1
         db.session.commit()
     return counts
+
+
+def health() -> dict:
+    """For /healthz: the backlog and the events given up. A slow or dead receiver is
+    reported, not fatal (the site and the forms work without it)."""
+    count = lambda *where: db.session.scalar(select(func.count()).select_from(WebhookDelivery).where(*where))  # noqa: E731
+    pending = count(WebhookDelivery.delivered_at.is_(None), WebhookDelivery.next_attempt_at.is_not(None))
+    gave_up = count(WebhookDelivery.delivered_at.is_(None), WebhookDelivery.next_attempt_at.is_(None))
+    return {"ok": True, "pending": pending, "gave_up": gave_up}

@@ -126,3 +126,13 @@ def test_an_unreachable_receiver_never_fails_the_form(receiver, app):
     capture_lead("newsletter", {"email": "a@b.com", "consent": "y"}, request_meta=RequestMeta(), now=now)
     assert deliver_due_webhooks(now)["failed"] == 1
     assert "refused" in db.session.scalar(select(WebhookDelivery.last_error)).lower()
+
+
+def test_healthz_reports_the_backlog(make_app):
+    configured = make_app(LEAD_WEBHOOK_URL="http://127.0.0.1:9/hook")
+    with configured.app_context():
+        capture_lead(
+            "newsletter", {"email": "h@b.com", "consent": "y"}, request_meta=RequestMeta(), now=utcnow()
+        )
+    body = configured.test_client().get("/healthz").get_json()
+    assert body["checks"]["lead_webhook"] == {"ok": True, "pending": 1, "gave_up": 0}
