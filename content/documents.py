@@ -191,37 +191,24 @@ def validate_fields(
     if not fields["title"]:
         problem("title", _l("title is required"))
 
-    kind = text("kind", "help")
-    if kind not in KINDS:
-        problem(
-            "kind",
-            _l("unknown kind '%(value)s' (use one of %(allowed)s)", value=kind, allowed=", ".join(KINDS)),
-        )
-    fields["kind"] = kind
+    def choice(key, default, allowed):
+        value = text(key, default)
+        if key == "locale":
+            value = value.replace("_", "-")
+        if value not in allowed:
+            message = _l(
+                "unknown %(key)s '%(value)s' (use one of %(allowed)s)",
+                key=key,
+                value=value,
+                allowed=", ".join(allowed),
+            )
+            problem(key, message)
+        fields[key] = value
+        return value
 
-    status = text("status", "draft")
-    if status not in STATUSES:
-        problem(
-            "status",
-            _l(
-                "unknown status '%(value)s' (use one of %(allowed)s)",
-                value=status,
-                allowed=", ".join(STATUSES),
-            ),
-        )
-    fields["status"] = status
-
-    locale = text("locale", default_locale.replace("_", "-")).replace("_", "-")
-    if locale not in LOCALES:
-        problem(
-            "locale",
-            _l(
-                "unknown locale '%(value)s' (use one of %(allowed)s)",
-                value=locale,
-                allowed=", ".join(LOCALES),
-            ),
-        )
-    fields["locale"] = locale
+    kind = choice("kind", "help", KINDS)
+    choice("status", "draft", STATUSES)
+    choice("locale", default_locale, LOCALES)
 
     slug = text("slug")
     if slug and not SLUG_RE.match(slug):
