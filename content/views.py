@@ -61,6 +61,26 @@ def prefer_locale(articles: list[Article], locale: str) -> list[Article]:
     ]
 
 
+def reader_first(articles: list[Article], locale: str, *, featured_first: bool = False) -> list[Article]:
+    """prefer_locale, then the reader's language first (featured first if asked), newest
+    first within each group."""
+    return sorted(
+        prefer_locale(articles, locale),
+        key=lambda a: (featured_first and not a.featured, a.locale != locale),
+    )
+
+
+def categories_for(locale: str, *, now) -> list[tuple[str, list[Article]]]:
+    """Help categories for a reader: each article once (prefer_locale), the categories
+    with articles in the reader's language first."""
+    categories = []
+    for name, items in services.help_categories(locale=None, now=now):
+        items = prefer_locale(items, locale)
+        if items:
+            categories.append((name, items))
+    return sorted(categories, key=lambda item: not any(a.locale == locale for a in item[1]))
+
+
 def _site_url() -> str:
     return current_app.config["SITE_URL"]
 
@@ -81,25 +101,15 @@ def content_helpers():
 @bp.get("/")
 def home():
     now, locale = utcnow(), _locale()
-    featured = prefer_locale(
-        db.session.scalars(
-            services.public_articles(kind="whitepaper", now=now)
-            .order_by(None)
-            .order_by(Article.featured.desc(), Article.published_at.desc())
-            .limit(12)
-        ).all(),
-        locale,
-    )[:3]
-    categories = services.help_categories(locale=None, now=now)
-    latest = prefer_locale(
-        db.session.scalars(services.public_articles(now=now).where(Article.kind != "help").limit(12)).all(),
-        locale,
-    )[:6]
+    papers = db.session.scalars(services.public_articles(kind="whitepaper", now=now).limit(24)).all()
+    latest = db.session.scalars(
+        services.public_articles(now=now).where(Article.kind != "help").limit(24)
+    ).all()
     return render_template(
         "content/home.html",
-        featured=featured,
-        categories=[(name, prefer_locale(items, locale)) for name, items in categories],
-        latest=latest,
+        featured=reader_first(papers, locale, featured_first=True)[:3],
+        categories=categories_for(locale, now=now),
+        latest=reader_first(latest, locale)[:6],
         canonical=seo.absolute(_site_url(), "/"),
     )
 
@@ -107,14 +117,7 @@ def home():
 @bp.get("/help/")
 def help_index():
     locale = _locale()
-    categories = [
-        (name, items)
-        for name, items in (
-            (name, prefer_locale(items, locale))
-            for name, items in services.help_categories(locale=None, now=utcnow())
-        )
-        if items
-    ]
+    categories = categories_for(locale, now=utcnow())
     crumbs = [(_("Home"), "/"), (SECTIONS["help"], "/help/")]
     return render_template(
         "content/help_index.html",
