@@ -3,11 +3,12 @@ gated's transactional templates, wrapped in the mail layout with the footer ever
 carries (sender, postal address, why you get this, unsubscribe)."""
 
 import re
+from functools import lru_cache
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from markupsafe import Markup
+from markupsafe import escape
 
 from core import tokens
 from nurture import personalise
@@ -41,7 +42,13 @@ def site_url(path: str = "") -> str:
 
 
 def unsubscribe_url(message_id: int) -> str:
-    return site_url(f"/u/{tokens.sign('unsubscribe', message_id)}")
+    return site_url(f"/u/{_unsubscribe_token(message_id, current_app.config['SECRET_KEY'])}")
+
+
+@lru_cache(maxsize=1024)
+def _unsubscribe_token(message_id: int, _secret: str) -> str:
+    """Each mail uses its unsubscribe link three times (body, footer, header): sign once."""
+    return tokens.sign("unsubscribe", message_id)
 
 
 def click_url(message_id: int, target: str) -> str:
@@ -113,10 +120,21 @@ def compose_transactional(template: str, lead, context: dict, *, message_id: int
     )
 
 
-def wrap(inner: Rendered, *, message_id: int, locale: str, transactional: bool, pixel: bool) -> Rendered:
-    """The layout around a body: a full HTML document and the plain-text twin."""
-    config = current_app.config
-    name, address, _domain = sender_parts(config["MAIL_DEFAULT_SENDER"])
+# Per-message values are written into the cached layout at these marks.
+MARKS = {
+    "subject": "@@subject@@",
+    "body": "@@body@@",
+    "unsubscribe_url": "@@unsubscribe@@",
+    "pixel": "@@pixel@@",
+}
+
+
+@lru_cache(maxsize=32)
+def _layout(locale: str, transactional: bool, pixel: bool, settings: tuple) -> tuple[str, str]:
+    """The HTML and text layouts rendered once per language and kind, with marks where
+    each message's subject, body and links go (the layout is most of a mail's bytes)."""
+    site_name, sender, postal_address = settings
+    name, address, _domain = sender_parts(sender)
     env = current_app.jinja_env
     with force_locale(locale.replace("-", "_")):
         reason = (
@@ -125,21 +143,33 @@ def wrap(inner: Rendered, *, message_id: int, locale: str, transactional: bool, 
             else _("You receive this because you downloaded our content and agreed to hear from us.")
         )
         values = {
-            "subject": inner.subject,
-            "preheader": inner.subject,
-            "site_name": config["SITE_NAME"],
+            "subject": MARKS["subject"],
+            "preheader": MARKS["subject"],
+            "site_name": site_name,
             "sender_name": name or address,
-            "postal_address": config["COMPANY_POSTAL_ADDRESS"],
-            "unsubscribe_url": unsubscribe_url(message_id),
+            "postal_address": postal_address,
+            "unsubscribe_url": MARKS["unsubscribe_url"],
             "unsubscribe_label": _("Unsubscribe"),
             "reason": reason,
-            "open_pixel_url": open_url(message_id) if pixel else "",
+            "open_pixel_url": MARKS["pixel"] if pixel else "",
             "html_lang": "en" if locale.startswith("en") else "zh-CN",
         }
-        html = env.get_template("nurture/email/layout.html").render(body=_markup(inner.html), **values)
-        text = env.get_template("nurture/email/layout.txt").render(body=inner.text.strip(), **values)
+        html = env.get_template("nurture/email/layout.html").render(body=MARKS["body"], **values)
+        text = env.get_template("nurture/email/layout.txt").render(body=MARKS["body"], **values)
+    return html, text
+
+
+def wrap(inner: Rendered, *, message_id: int, locale: str, transactional: bool, pixel: bool) -> Rendered:
+    """The layout around a body: a full HTML document and the plain-text twin."""
+    config = current_app.config
+    settings = (config["SITE_NAME"], config["MAIL_DEFAULT_SENDER"], config["COMPANY_POSTAL_ADDRESS"])
+    html, text = _layout(locale, transactional, pixel, settings)
+    unsubscribe = unsubscribe_url(message_id)
+    html = (
+        html.replace(MARKS["subject"], str(escape(inner.subject)))
+        .replace(MARKS["unsubscribe_url"], unsubscribe)
+        .replace(MARKS["pixel"], open_url(message_id) if pixel else "")
+        .replace(MARKS["body"], inner.html)
+    )
+    text = text.replace(MARKS["unsubscribe_url"], unsubscribe).replace(MARKS["body"], inner.text.strip())
     return Rendered(inner.subject, text, html)
-
-
-def _markup(html: str) -> Markup:
-    return Markup(html)

@@ -18,11 +18,12 @@ import time
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta
+from functools import lru_cache
 from types import SimpleNamespace
 
 from flask import current_app
 from jinja2 import TemplateError
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from core.extensions import db, mail
@@ -53,9 +54,31 @@ def _skip_locked(query):
 # -- materialise --------------------------------------------------------------------
 
 
+_ADVANCE = (
+    update(ENROLLMENTS)
+    .where(
+        ENROLLMENTS.c.id == bindparam("b_id"),
+        ENROLLMENTS.c.position == bindparam("b_was"),
+        ENROLLMENTS.c.round == bindparam("b_round"),
+        ENROLLMENTS.c.status == "active",
+    )
+    .values(
+        position=bindparam("b_position"),
+        status=bindparam("b_status"),
+        next_send_at=bindparam("b_next"),
+        last_sent_at=bindparam("b_last"),
+        ended_at=bindparam("b_ended"),
+    )
+)
+
+
 def materialise(now: datetime, *, limit: int) -> Counter:
     """Queue the step of every active enrollment that is due at `now` (at most `limit`
-    enrollments), moving each on to its next step; commits."""
+    enrollments), moving each on to its next step; commits.
+
+    The enrollments move in one executemany UPDATE (guarded by their position) and the
+    messages go in one INSERT that does nothing on the unique (enrollment, step, round)
+    key: a worker that raced us, or a stale read, can never add a second copy."""
     counts = Counter()
     query = (
         select(Enrollment)
@@ -71,82 +94,90 @@ def materialise(now: datetime, *, limit: int) -> Counter:
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=Enrollment)
     enrollments = db.session.scalars(query).all()
-    caps = {}
+    caps, moves, messages = {}, [], []
     for enrollment in enrollments:
-        counts[_advance(enrollment, now, caps)] += 1
+        outcome, move, message = _advance(enrollment, now, caps)
+        counts[outcome] += 1
+        moves.append(move)
+        if message:
+            messages.append(message)
+    connection = db.session.connection()
+    if moves:
+        connection.execute(_ADVANCE, moves)
+    if messages:
+        connection.execute(
+            _insert(MESSAGES).on_conflict_do_nothing(index_elements=["enrollment_id", "step_id", "round"]),
+            messages,
+        )
     db.session.commit()
     return counts
 
 
-def _advance(enrollment: Enrollment, now: datetime, caps: dict) -> str:
+def _advance(enrollment: Enrollment, now: datetime, caps: dict) -> tuple[str, dict, dict | None]:
+    """(outcome, the enrollment's new state, the message to queue or None)."""
     sequence = enrollment.sequence
     steps = sequence.steps
-    guard = and_(
-        ENROLLMENTS.c.id == enrollment.id,
-        ENROLLMENTS.c.position == enrollment.position,
-        ENROLLMENTS.c.round == enrollment.round,
-        ENROLLMENTS.c.status == "active",
-    )
+    move = {
+        "b_id": enrollment.id,
+        "b_was": enrollment.position,
+        "b_round": enrollment.round,
+        "b_position": enrollment.position,
+        "b_status": "active",
+        "b_next": enrollment.next_send_at,
+        "b_last": enrollment.last_sent_at,
+        "b_ended": None,
+    }
     if enrollment.position >= len(steps):
-        db.session.execute(
-            update(ENROLLMENTS).where(guard).values(status="completed", next_send_at=None, ended_at=now)
-        )
-        return "completed"
+        move.update(b_status="completed", b_next=None, b_ended=now)
+        return "completed", move, None
     window = scheduling.sequence_window(sequence)
     opens = scheduling.next_in_window(now, **window)
     if opens > now:
         # Late (the worker was down, or the clock jumped): wait for the window again.
-        db.session.execute(update(ENROLLMENTS).where(guard).values(next_send_at=opens))
-        return "waiting"
+        move["b_next"] = opens
+        return "waiting", move, None
     if sequence.hourly_cap:
         room_at = _cap_room_at(sequence, now, caps)
         if room_at is not None:
-            later = scheduling.next_in_window(room_at, **window)
-            db.session.execute(update(ENROLLMENTS).where(guard).values(next_send_at=later))
-            return "capped"
+            move["b_next"] = scheduling.next_in_window(room_at, **window)
+            return "capped", move, None
     step = steps[enrollment.position]
     skipped = _condition_holds(step, enrollment)
     next_position = enrollment.position + 1
+    move.update(b_position=next_position, b_last=now)
     if next_position < len(steps):
-        following = scheduling.due_at(
+        move["b_next"] = scheduling.due_at(
             sequence, steps[next_position], enrolled_at=enrollment.enrolled_at, previous_at=now
         )
-        values = {"position": next_position, "next_send_at": following, "last_sent_at": now}
     else:
-        values = {"position": next_position, "status": "completed", "next_send_at": None, "ended_at": now}
-    if db.session.execute(update(ENROLLMENTS).where(guard).values(**values)).rowcount != 1:
-        return "raced"
-    db.session.execute(
-        _insert(Message.__table__)
-        .values(
-            kind="nurture",
-            priority=1,
-            lead_id=enrollment.lead_id,
-            to_address=enrollment.lead.email,
-            sequence_id=sequence.id,
-            enrollment_id=enrollment.id,
-            step_id=step.id,
-            round=enrollment.round,
-            template="",
-            context={},
-            subject="",
-            body_text="",
-            body_html="",
-            status="skipped" if skipped else "queued",
-            error="condition: " + step.condition["skip_if"] if skipped else "",
-            attempts=0,
-            claimed_by="",
-            message_id="",
-            open_count=0,
-            click_count=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["enrollment_id", "step_id", "round"])
-    )
+        move.update(b_status="completed", b_next=None, b_ended=now)
     if sequence.hourly_cap and not skipped:
         caps[sequence.id][0] += 1
-    return "skipped" if skipped else "queued"
+    message = {
+        "kind": "nurture",
+        "priority": 1,
+        "lead_id": enrollment.lead_id,
+        "to_address": enrollment.lead.email,
+        "sequence_id": sequence.id,
+        "enrollment_id": enrollment.id,
+        "step_id": step.id,
+        "round": enrollment.round,
+        "template": "",
+        "context": {},
+        "subject": "",
+        "body_text": "",
+        "body_html": "",
+        "status": "skipped" if skipped else "queued",
+        "error": "condition: " + step.condition["skip_if"] if skipped else "",
+        "attempts": 0,
+        "claimed_by": "",
+        "message_id": "",
+        "open_count": 0,
+        "click_count": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    return ("skipped" if skipped else "queued"), move, message
 
 
 def _cap_room_at(sequence: Sequence, now: datetime, caps: dict) -> datetime | None:
@@ -336,44 +367,61 @@ def _why_not(message: Message) -> tuple[str, str] | None:
     return None
 
 
-def _finish(message: Message, **values) -> None:
-    """Record the outcome, only if the claim is still ours; commits."""
-    db.session.execute(
-        update(Message)
+@lru_cache(maxsize=32)
+def _finish_statement(columns: tuple[str, ...]):
+    return (
+        update(MESSAGES)
         .where(
-            Message.id == message.id, Message.claimed_by == message.claimed_by, Message.status == "sending"
+            MESSAGES.c.id == bindparam("b_id"),
+            MESSAGES.c.claimed_by == bindparam("b_claim"),
+            MESSAGES.c.status == "sending",
         )
-        .values(lease_until=None, **values)
+        .values(lease_until=None, **{column: bindparam(f"v_{column}") for column in columns})
     )
-    db.session.commit()
 
 
-def _retry(message: Message, now: datetime, error: str) -> str:
+def _finish(conn, message, **values) -> None:
+    """Record the outcome, only if the claim is still ours; commits (one mail, one
+    commit: a crash can repeat at most the mail in flight)."""
+    params = {f"v_{column}": value for column, value in values.items()}
+    params.update(b_id=message.id, b_claim=message.claimed_by)
+    conn.execute(_finish_statement(tuple(sorted(values))), params)
+    conn.commit()
+
+
+def _retry(conn, message, now: datetime, error: str) -> str:
     """Transient trouble: try again later with exponential backoff, or give up."""
     if message.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
-        _finish(message, status="failed", error=f"gave up after {message.attempts} attempts: {error}")
+        _finish(conn, message, status="failed", error=f"gave up after {message.attempts} attempts: {error}")
         return "failed"
     backoff = min(
         timedelta(seconds=current_app.config["MAIL_RETRY_SECONDS"] * 2 ** (message.attempts - 1)), MAX_BACKOFF
     )
-    _finish(message, status="queued", next_attempt_at=now + backoff, error=error)
+    _finish(conn, message, status="queued", next_attempt_at=now + backoff, error=error)
     return "retry"
 
 
-def _release(messages: list[Message]) -> None:
+def _release(conn, messages: list) -> None:
     """Give back claimed messages we did not try (stopping): due again at once."""
     for message in messages:
-        _finish(message, status="queued", attempts=message.attempts - 1, claimed_by="")
+        _finish(conn, message, status="queued", attempts=message.attempts - 1, claimed_by="")
 
 
-def deliver(messages: list[Message], now: datetime, *, pacer: Pacer, stop=None) -> Counter:
+def deliver(messages: list, now: datetime, *, pacer: Pacer, stop=None) -> Counter:
     """Send the claimed messages over one SMTP connection; each outcome is committed
-    as soon as it is known."""
-    counts = Counter()
+    as soon as it is known, on one database connection held for the batch (no pool
+    checkout and ping per mail)."""
     hashes = {email_hash(m.to_address) for m in messages}
     suppressed = set(
         db.session.scalars(select(Suppression.email_hash).where(Suppression.email_hash.in_(hashes)))
     )
+    db.session.commit()
+    with db.engine.connect() as conn:
+        return _deliver(conn, messages, now, suppressed, pacer=pacer, stop=stop)
+
+
+def _deliver(conn, messages: list, now: datetime, suppressed: set, *, pacer: Pacer, stop) -> Counter:
+    counts = Counter()
     config = current_app.config
     sender = config["MAIL_DEFAULT_SENDER"]
     _name, _address, domain = email.sender_parts(sender)
@@ -384,22 +432,22 @@ def deliver(messages: list[Message], now: datetime, *, pacer: Pacer, stop=None) 
         connection = mail.connect().__enter__()
     except (OSError, smtplib.SMTPException) as exc:
         for message in pending:
-            counts[_retry(message, now, f"SMTP unreachable: {exc}")] += 1
+            counts[_retry(conn, message, now, f"SMTP unreachable: {exc}")] += 1
         return counts
     try:
         while pending:
             if stop is not None and stop.is_set():
-                _release(pending)
+                _release(conn, pending)
                 counts["released"] += len(pending)
                 break
             message = pending.pop(0)
             if email_hash(message.to_address) in suppressed:
-                _finish(message, status="suppressed", error="the address is suppressed")
+                _finish(conn, message, status="suppressed", error="the address is suppressed")
                 counts["suppressed"] += 1
                 continue
             refusal = _why_not(message)
             if refusal:
-                _finish(message, status=refusal[0], error=refusal[1])
+                _finish(conn, message, status=refusal[0], error=refusal[1])
                 counts[refusal[0]] += 1
                 continue
             try:
@@ -415,7 +463,7 @@ def deliver(messages: list[Message], now: datetime, *, pacer: Pacer, stop=None) 
                     unsubscribe_mailto=f"mailto:{mailto}?subject=unsubscribe%20{message.id}",
                 )
             except (personalise.PersonalisationError, TemplateError, email.AddressError) as exc:
-                _finish(message, status="failed", error=f"could not render: {exc}")
+                _finish(conn, message, status="failed", error=f"could not render: {exc}")
                 counts["failed"] += 1
                 continue
             pacer.wait()
@@ -423,17 +471,18 @@ def deliver(messages: list[Message], now: datetime, *, pacer: Pacer, stop=None) 
                 connection.send(email.PreparedMessage(raw, sender=sender, recipient=message.to_address))
             except smtplib.SMTPRecipientsRefused as exc:
                 code, reply = next(iter(exc.recipients.values()))
-                counts[_refused(message, now, code, reply, bad_address=True)] += 1
+                counts[_refused(conn, message, now, code, reply, bad_address=True)] += 1
                 continue
             except smtplib.SMTPResponseException as exc:
-                counts[_refused(message, now, exc.smtp_code, exc.smtp_error, bad_address=False)] += 1
+                counts[_refused(conn, message, now, exc.smtp_code, exc.smtp_error, bad_address=False)] += 1
                 if exc.smtp_code == 421:
                     raise
                 continue
             except (OSError, smtplib.SMTPException) as exc:
-                counts[_retry(message, now, f"SMTP: {exc}")] += 1
+                counts[_retry(conn, message, now, f"SMTP: {exc}")] += 1
                 raise
             _finish(
+                conn,
                 message,
                 status="sent",
                 sent_at=now,
@@ -447,19 +496,19 @@ def deliver(messages: list[Message], now: datetime, *, pacer: Pacer, stop=None) 
     except (OSError, smtplib.SMTPException) as exc:
         # The connection is gone: the rest waits for the next try.
         for message in pending:
-            counts[_retry(message, now, f"SMTP connection lost: {exc}")] += 1
+            counts[_retry(conn, message, now, f"SMTP connection lost: {exc}")] += 1
     finally:
         with contextlib.suppress(OSError, smtplib.SMTPException):
             connection.__exit__(None, None, None)
     return counts
 
 
-def _refused(message: Message, now: datetime, code: int, reply, *, bad_address: bool) -> str:
+def _refused(conn, message, now: datetime, code: int, reply, *, bad_address: bool) -> str:
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
     error = f"{code} {text}".strip()
     if 400 <= code < 500:
-        return _retry(message, now, error)
-    _finish(message, status="failed", error=error)
+        return _retry(conn, message, now, error)
+    _finish(conn, message, status="failed", error=error)
     if bad_address and code in (550, 551, 553):
         from nurture.services import suppress
 

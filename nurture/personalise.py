@@ -7,6 +7,7 @@ Compiled templates are cached by their source: the worker renders the same step 
 thousands of leads.
 """
 
+import re
 import threading
 from functools import lru_cache
 
@@ -83,13 +84,37 @@ def _markdown() -> markdown.Markdown:
     return converter.reset()
 
 
+_JINJA_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+_HOLDER = re.compile(r"jinjaholder(\d+)x")
+_HELD_STATEMENT = re.compile(r"<p>(jinjaholder\d+x)</p>")
+
+
+@lru_cache(maxsize=256)
+def _html_template(source: str):
+    """The body's Markdown converted once, its Jinja tags kept, compiled with
+    autoescape: per lead only the (cheap) Jinja render runs, and what the lead typed
+    is escaped text, never markup."""
+    held = []
+
+    def hold(match):
+        held.append(match.group(0))
+        return f"jinjaholder{len(held) - 1}x"
+
+    html = _markdown().convert(_JINJA_TAG.sub(hold, source))
+    # A {% if %} alone in its paragraph must not leave an empty <p></p> behind.
+    html = _HELD_STATEMENT.sub(
+        lambda match: match.group(1) if held[int(match.group(1)[11:-1])].startswith("{%") else match.group(0),
+        html,
+    )
+    return _html_env.from_string(_HOLDER.sub(lambda match: held[int(match.group(1))], html))
+
+
 def render_body_html(source: str, context: dict) -> str:
-    """Jinja (escaping the lead's values), then Markdown."""
+    """Markdown (cached per body), then Jinja with the lead's values escaped."""
     try:
-        personalised = _compiled(source, True).render(context)
+        return _html_template(source).render(context)
     except TemplateError as exc:
         raise PersonalisationError("body", _describe(exc)) from exc
-    return _markdown().convert(personalised)
 
 
 def render_step(subject: str, body: str, context: dict) -> tuple[str, str, str]:

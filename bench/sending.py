@@ -1,0 +1,308 @@
+"""How fast the nurture worker delivers, against what SMTP itself allows.
+
+    python bench/sending.py [--small] [--database URL] [--pg URL]
+
+Measures, in one run and against one local aiosmtpd sink running in its own process:
+1. the ceiling: raw smtplib sending the same finished message over one connection;
+2. the render path alone: personalise + layout + MIME (+ DKIM when configured), per mail;
+3. one worker (`tick`) delivering N due enrollments from the database (SQLite file by
+   default, or --database), as a rate and as a share of the ceiling;
+4. 1, 2 and 4 worker processes on PostgreSQL (--pg) over M due enrollments, counting
+   duplicates by recipient and Message-ID (must be 0).
+Prints figures and ratios; every phase is bounded in size, so the run is bounded in time.
+"""
+
+import argparse
+import multiprocessing
+import os
+import re
+import smtplib
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SECRET = "bench-secret-key-that-is-long-enough-0123456789"
+MESSAGE_ID = re.compile(rb"^Message-ID: (<[^>]+>)", re.M)
+STEP = {
+    "delay": "0h",
+    "subject": "{{ lead.first_name or '您好' }},这是您要的白皮书",
+    "body": (
+        "{{ lead.first_name or '您好' }}:\n\n感谢下载《如何提高 SaaS 续费率》。[重新下载]({{ download_url }})\n\n"
+        "- **从一个指标开始**:先选一个最影响续费的指标。\n- **把健康度放进日常**。\n\n"
+        "更多案例见我们的[客户案例]({{ site_url }}/cases/)。\n"
+    ),
+}
+
+
+# -- the sink, in its own process so it does not share our GIL -------------------------
+
+
+class CountingSink:
+    def __init__(self, path):
+        self.out = open(path, "ab", buffering=0)  # noqa: SIM115 - open for the process's life
+
+    async def handle_DATA(self, server, session, envelope):
+        found = MESSAGE_ID.search(envelope.content)
+        line = b"%s\t%s\n" % (",".join(envelope.rcpt_tos).encode(), found.group(1) if found else b"-")
+        self.out.write(line)
+        return "250 OK"
+
+
+def run_sink(port, path, ready, stop):
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(CountingSink(path), hostname="127.0.0.1", port=port)
+    controller.start()
+    ready.set()
+    stop.wait()
+    controller.stop()
+
+
+def received(path) -> list[tuple[str, str]]:
+    if not Path(path).exists():
+        return []
+    return [tuple(line.split("\t")) for line in Path(path).read_text().splitlines()]
+
+
+def wait_received(path, count, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and len(received(path)) < count:
+        time.sleep(0.02)
+    return received(path)
+
+
+# -- app and data -----------------------------------------------------------------------
+
+
+def make_app(database_url, port, tmp):
+    from app import create_app
+
+    return create_app(
+        {
+            "SECRET_KEY": SECRET,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": port,
+            "MAIL_RATE_PER_SECOND": 0,
+            "NURTURE_BATCH_SIZE": 200,
+            "SITE_URL": "http://localhost",
+            "DEV_SMTP_SINK": False,
+            "INDEX_DIR": os.path.join(tmp, "index"),
+            "OUTBOX_DIR": os.path.join(tmp, "outbox"),
+        }
+    )
+
+
+def seed(count):
+    """A fresh schema, one always-open sequence and `count` due enrollments."""
+    from sqlalchemy import insert, select
+
+    from core.extensions import db
+    from core.timeutil import utcnow
+    from gated.models import Lead
+    from nurture import services
+    from nurture.models import DAYS, Enrollment
+
+    db.drop_all()
+    db.create_all()
+    now = utcnow()
+    window = {"days": list(DAYS), "start": "00:00", "end": "24:00", "timezone": "UTC"}
+    sequence, _ = services.save_sequence(
+        {"slug": "bench", "status": "active", "send_window": window, "steps": [STEP]}, now=now
+    )
+    db.session.execute(
+        insert(Lead),
+        [{"email": f"p{i}@example.com", "name": f"读者{i}", "marketing_consent": True} for i in range(count)],
+    )
+    ids = db.session.scalars(select(Lead.id)).all()
+    db.session.execute(
+        insert(Enrollment),
+        [
+            {
+                "lead_id": lead_id,
+                "sequence_id": sequence.id,
+                "status": "active",
+                "next_send_at": now,
+                "enrolled_at": now,
+            }
+            for lead_id in ids
+        ],
+    )
+    db.session.commit()
+    return now
+
+
+# -- phases -----------------------------------------------------------------------------
+
+
+def sample_message(app):
+    """One finished message, as the worker builds it, and the per-mail build cost."""
+    from types import SimpleNamespace
+
+    from nurture import compose, email
+
+    lead = SimpleNamespace(
+        id=1, email="p1@example.com", name="读者1", first_name="读者1", company="", job_title="", role=""
+    )
+    step = SimpleNamespace(subject=STEP["subject"], body=STEP["body"])
+    with app.test_request_context(base_url="http://localhost"):
+
+        def build(message_id):
+            rendered = compose.compose_step(step, lead, message_id=message_id, asset_id=None, locale="zh-CN")
+            return email.build(
+                rendered,
+                sender=app.config["MAIL_DEFAULT_SENDER"],
+                to=lead.email,
+                message_id=email.new_message_id("lodestar.example"),
+                list_id="Lodestar <nurture.lodestar.example>",
+                unsubscribe_url=compose.unsubscribe_url(message_id),
+                unsubscribe_mailto="mailto:unsubscribe@lodestar.example",
+            )
+
+        raw = build(1)
+        runs = 2000
+        started = time.perf_counter()
+        for i in range(runs):
+            build(i)
+        per_mail = (time.perf_counter() - started) / runs
+    return raw, per_mail
+
+
+def raw_ceiling(port, raw, count):
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        started = time.perf_counter()
+        for _ in range(count):
+            smtp.sendmail("hello@lodestar.example", ["p1@example.com"], raw)
+        elapsed = time.perf_counter() - started
+    return count / elapsed
+
+
+def one_worker(app, count, sink_path):
+    from core.extensions import db
+    from nurture import worker
+
+    with app.app_context():
+        now = seed(count)
+        before = len(received(sink_path))
+        started = time.perf_counter()
+        counts = worker.tick(now, worker_name="bench")
+        elapsed = time.perf_counter() - started
+        db.session.remove()
+    wait_received(sink_path, before + count)
+    return counts["sent"], count / elapsed
+
+
+def child(database_url, port, tmp, index, go, results):
+    app = make_app(database_url, port, tmp)
+    from nurture import worker
+
+    with app.app_context():
+        from core.timeutil import utcnow
+
+        results.put(("ready", index))
+        go.wait()
+        counts = worker.tick(utcnow(), worker_name=f"bench-{index}")
+        results.put(("done", dict(counts)))
+
+
+def many_workers(pg_url, port, tmp, processes, count, sink_path):
+    app = make_app(pg_url, port, tmp)
+    with app.app_context():
+        seed(count)
+        from core.extensions import db
+
+        db.engine.dispose()
+    before = len(received(sink_path))
+    spawn = multiprocessing.get_context("spawn")
+    go, results = spawn.Event(), spawn.Queue()
+    workers = [
+        spawn.Process(target=child, args=(pg_url, port, tmp, i, go, results)) for i in range(processes)
+    ]
+    for process in workers:
+        process.start()
+    for _ in workers:
+        results.get(timeout=120)
+    started = time.perf_counter()
+    go.set()
+    sent = sum(results.get(timeout=600)[1].get("sent", 0) for _ in workers)
+    elapsed = time.perf_counter() - started
+    for process in workers:
+        process.join(timeout=30)
+    mails = wait_received(sink_path, before + count)[before:]
+    duplicates = sum(n - 1 for n in Counter(rcpt for rcpt, _ in mails).values() if n > 1)
+    duplicates += sum(n - 1 for n in Counter(mid for _, mid in mails).values() if n > 1)
+    return sent, count / elapsed, duplicates, len(mails)
+
+
+def postgres_ready(url) -> bool:
+    sys.path.insert(0, str(ROOT))
+    from tests.conftest import ensure_postgres_database
+
+    return ensure_postgres_database(url.replace("postgresql://", "postgresql+psycopg://")) is None
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--small", action="store_true", help="a quick run (fewer messages)")
+    parser.add_argument(
+        "--database", help="database of the one-worker run (default: a temporary SQLite file)"
+    )
+    parser.add_argument(
+        "--pg",
+        default="postgresql://postgres@127.0.0.1:5432/lodestar_bench",
+        help="PostgreSQL for the multi-worker runs",
+    )
+    args = parser.parse_args()
+    one_count = 300 if args.small else 2000
+    many_count = 500 if args.small else 5000
+
+    from tests.conftest import free_port
+
+    tmp = tempfile.mkdtemp(prefix="lodestar-bench-")
+    sink_path = os.path.join(tmp, "received.tsv")
+    port = free_port()
+    spawn = multiprocessing.get_context("spawn")
+    ready, stop = spawn.Event(), spawn.Event()
+    sink = spawn.Process(target=run_sink, args=(port, sink_path, ready, stop), daemon=True)
+    sink.start()
+    ready.wait(30)
+    try:
+        database = args.database or f"sqlite:///{tmp}/bench.db"
+        app = make_app(database, port, tmp)
+        raw, per_mail = sample_message(app)
+        print(
+            f"message: {len(raw)} bytes; build (personalise + layout + MIME): {per_mail * 1000:.2f} ms/mail"
+        )
+        ceiling = raw_ceiling(port, raw, one_count)
+        print(f"raw smtplib, one connection, same message: {ceiling:,.0f} mails/s (the ceiling)")
+        sent, rate = one_worker(app, one_count, sink_path)
+        engine = database.split(":", 1)[0]
+        print(
+            f"one worker ({engine}, {sent} due enrollments -> sent): {rate:,.0f} mails/s = {rate / ceiling:.0%} of the ceiling"
+        )
+        if postgres_ready(args.pg):
+            pg = args.pg.replace("postgresql://", "postgresql+psycopg://")
+            base = None
+            for processes in (1, 2, 4):
+                sent, rate, duplicates, got = many_workers(pg, port, tmp, processes, many_count, sink_path)
+                base = base or rate
+                print(
+                    f"{processes} worker process(es) on PostgreSQL, {many_count} due: {rate:,.0f} mails/s "
+                    f"(x{rate / base:.2f}), received {got}, duplicates {duplicates}"
+                )
+        else:
+            print(f"PostgreSQL not reachable at {args.pg}: multi-worker runs skipped")
+    finally:
+        stop.set()
+        sink.join(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
