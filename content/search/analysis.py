@@ -21,7 +21,7 @@ import re
 import tempfile
 import threading
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -241,28 +241,37 @@ def load_dictionary(path: Path = DICTIONARY_FILE) -> dict:
 
 
 @lru_cache(maxsize=1)
-def _variant_rules() -> tuple[tuple[re.Pattern, str], ...]:
-    """Regexes turning the spellings of a term into its one canonical form."""
-    rules = []
+def _variants() -> tuple[re.Pattern, dict[str, str]]:
+    """One pattern matching every listed spelling, and {spelling without spaces or
+    hyphens: canonical form}."""
+    canonical_of, alternatives = {}, []
     for canonical, spellings in load_dictionary().get("variants", {}).items():
-        for spelling in sorted(spellings, key=len, reverse=True):
-            # Spaces and hyphens inside a spelling match any run of spaces or hyphens.
-            parts = [re.escape(part) for part in re.split(r"[\s\-]+", spelling.lower()) if part]
-            body = r"[\s\-]*".join(parts)
-            rules.append((re.compile(rf"(?<![a-z0-9]){body}(?![a-z0-9])"), canonical.lower()))
-    return tuple(rules)
+        for spelling in spellings:
+            parts = [part for part in re.split(r"[\s\-]+", spelling.lower()) if part]
+            canonical_of["".join(parts)] = canonical.lower()
+            alternatives.append(r"[\s\-]*".join(re.escape(part) for part in parts))
+    alternatives.sort(key=len, reverse=True)
+    pattern = re.compile(rf"(?<![a-z0-9])(?:{'|'.join(alternatives)})(?![a-z0-9])")
+    return pattern, canonical_of
+
+
+def _canonical(match: re.Match) -> str:
+    return _variants()[1].get(re.sub(r"[\s\-]+", "", match.group()), match.group())
 
 
 @lru_cache(maxsize=1)
-def _zhconv_ready() -> bool:
-    """Load zhconv's table from its file ourselves: its own loader leaves the file open."""
+def _traditional_chars() -> frozenset[str]:
+    """Load zhconv's table from its file ourselves (its own loader leaves the file open)
+    and keep the characters only traditional text uses: most text is
+    simplified already and skips the (slow, pure Python) conversion."""
     zhconv.zhconv.loaddict(str(Path(zhconv.zhconv.__file__).with_name("zhcdict.json")))
-    return True
+    return frozenset(c for c in zhconv.zhconv.zhcdicts["TRADONLY"] if len(c) == 1)
 
 
 def to_simplified(text: str) -> str:
-    _zhconv_ready()
-    return zhconv.convert(text, "zh-cn")
+    if not _traditional_chars().isdisjoint(text):
+        return zhconv.convert(text, "zh-cn")
+    return text
 
 
 def fold(text: str) -> str:
@@ -270,11 +279,7 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFKC", text or "")
     if CJK_RE.search(text):
         text = to_simplified(text)
-    text = text.lower()
-    for pattern, canonical in _variant_rules():
-        if pattern.search(text):
-            text = pattern.sub(canonical, text)
-    return text
+    return _variants()[0].sub(_canonical, text.lower())
 
 
 def fold_chars(text: str) -> str:
@@ -317,15 +322,6 @@ def domain_words(dictionary: dict) -> set[str]:
         for term in group
         if CJK_RE.search(term) and len(term) <= 12
     }
-
-
-def add_domain_words(terms: Iterable[str]) -> None:
-    """Teach jieba words added by editors (synonyms made in the admin)."""
-    tokenizer = jieba_tokenizer()
-    for term in terms:
-        term = fold(term).replace(" ", "")
-        if CJK_RE.search(term) and len(term) <= 12 and term not in tokenizer.FREQ:
-            tokenizer.add_word(term, freq=20000)
 
 
 def segment(run: str) -> list[str]:

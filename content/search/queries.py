@@ -143,19 +143,42 @@ class Plan:
     chinese: list[str]
 
 
-def _word_clause(tokens: list[str], boost: float) -> list[Q.Query]:
-    return [
-        Q.Or([Q.Term(name, token, boost=weight * boost) for name, weight in WORD_FIELDS]) for token in tokens
-    ]
+class _Clauses:
+    """The query's terms, each (field, term) once with its weights summed, and its
+    phrases: one flat OR is much cheaper for Whoosh than nested ones."""
+
+    def __init__(self):
+        self.terms: dict[tuple[str, str], float] = {}
+        self.phrases: list[Q.Query] = []
+
+    def term(self, name: str, text: str, boost: float) -> None:
+        self.terms[(name, text)] = self.terms.get((name, text), 0.0) + boost
+
+    def words(self, tokens, boost: float) -> None:
+        for token in tokens:
+            for name, weight in WORD_FIELDS:
+                self.term(name, token, weight * boost)
+
+    def phrase(self, tokens: list[str], boost: float) -> None:
+        for name, weight in BIGRAM_FIELDS:
+            if len(tokens) == 1:
+                self.term(name, tokens[0], weight * boost)
+            else:
+                self.phrases.append(Q.Phrase(name, tokens, boost=weight * boost))
+
+    def query(self) -> Q.Query | None:
+        queries = [Q.Term(name, text, boost=boost) for (name, text), boost in self.terms.items()]
+        queries += self.phrases
+        return Q.Or(queries) if queries else None
 
 
-def _phrase_clause(text: str, boost: float) -> Q.Query | None:
+def _phrase_query(text: str, boost: float) -> Q.Query | None:
     tokens = list(bigram_tokens(text))
     if not tokens:
         return None
-    if len(tokens) == 1:
-        return Q.Or([Q.Term(name, tokens[0], boost=weight * boost) for name, weight in BIGRAM_FIELDS])
-    return Q.Or([Q.Phrase(name, tokens, boost=weight * boost) for name, weight in BIGRAM_FIELDS])
+    clauses = _Clauses()
+    clauses.phrase(tokens, boost)
+    return clauses.query()
 
 
 def plan(text: str, synonyms: SynonymMap | None = None, corrections: dict[str, str] | None = None) -> Plan:
@@ -165,7 +188,8 @@ def plan(text: str, synonyms: SynonymMap | None = None, corrections: dict[str, s
     rest = _QUOTED.sub(" ", text)
     folded = fold(rest)
     pieces = query_pieces(folded)[:MAX_PIECES]
-    clauses: list[Q.Query] = []
+    corrections = corrections or {}
+    clauses = _Clauses()
     highlight: list[str] = []
     english: list[str] = []
     chinese: list[str] = []
@@ -173,39 +197,51 @@ def plan(text: str, synonyms: SynonymMap | None = None, corrections: dict[str, s
         if kind == "en":
             english.append(piece)
             highlight.append(piece)
-            clauses.extend(_word_clause(list(word_tokens(piece)), 1.0))
-            if corrections and piece in corrections:
-                clauses.extend(_word_clause(list(word_tokens(corrections[piece])), CORRECTION_WEIGHT))
+            clauses.words(word_tokens(piece), 1.0)
+            if piece in corrections:
+                clauses.words(word_tokens(corrections[piece]), CORRECTION_WEIGHT)
                 highlight.append(corrections[piece])
             continue
         words = segment(piece)
         chinese.append(piece)
         highlight.extend(words)
-        clauses.extend(_word_clause([w for w in words if len(w) > 1 or len(piece) == 1], 1.0))
+        clauses.words([w for w in words if len(w) > 1 or len(piece) == 1], 1.0)
         pairs = bigrams(piece)
         for name, weight in BIGRAM_FIELDS:
-            clauses.extend(Q.Term(name, pair, boost=weight) for pair in pairs)
-            if len(pairs) > 1:
-                # The run as typed, in order: a question copied from a heading wins.
-                clauses.append(Q.Phrase(name, pairs, boost=weight * RUN_WEIGHT))
-        clauses.extend(Q.Term("pinyin", pair, boost=PINYIN_WEIGHT) for pair in syllable_pairs(piece))
-        if corrections and piece in corrections:
-            clauses.extend(_word_clause(list(word_tokens(corrections[piece])), CORRECTION_WEIGHT))
-            highlight.append(corrections[piece])
+            for pair in pairs:
+                clauses.term(name, pair, weight)
+        if len(words) > 1:
+            # The run as typed, in order: a question copied from a heading wins.
+            clauses.phrase(pairs, RUN_WEIGHT)
+        for pair in syllable_pairs(piece):
+            clauses.term("pinyin", pair, PINYIN_WEIGHT)
+        for wrong, right in corrections.items():
+            if wrong in piece:
+                clauses.words(word_tokens(right), CORRECTION_WEIGHT)
+                highlight.append(right)
     if synonyms and pieces:
         for term in synonyms.expand(" ".join(piece for _kind, piece in pieces)):
-            clause = _phrase_clause(term, SYNONYM_WEIGHT)
-            if clause is not None:
-                clauses.append(clause)
-                highlight.append(term)
+            tokens = list(bigram_tokens(term))
+            if not tokens:
+                continue
+            highlight.append(term)
+            if CJK_RE.search(term) and " " not in term and len(segment(term)) == 1:
+                # A word of the shipped dictionary, which jieba keeps whole at index time
+                # too: one term per field, no phrase. (Terms added in the admin are not
+                # taught to jieba, so indexing never depends on the table's state.)
+                clauses.words([term], SYNONYM_WEIGHT)
+            elif len(tokens) == 1:
+                clauses.words(word_tokens(term), SYNONYM_WEIGHT)
+            else:
+                clauses.phrase(tokens, SYNONYM_WEIGHT)
     required = []
     for phrase in phrases:
         folded_phrase = fold(phrase)
-        clause = _phrase_clause(folded_phrase, PHRASE_WEIGHT)
-        if clause is not None:
-            required.append(clause)
+        query = _phrase_query(folded_phrase, PHRASE_WEIGHT)
+        if query is not None:
+            required.append(query)
             highlight.append(" ".join(folded_phrase.split()))
-    optional = Q.Or(clauses) if clauses else None
+    optional = clauses.query()
     if required:
         must = Q.And(required) if len(required) > 1 else required[0]
         built = Q.AndMaybe(must, optional) if optional is not None else must
@@ -317,7 +353,7 @@ def search(
     if built.query is None:
         return results
     wanted = filters(kind, category, locale)
-    page_results = searcher.search_page(built.query, page, pagelen=per_page, filter=wanted)
+    page_results = searcher.search_page(built.query, page, pagelen=per_page, filter=wanted, optimize=False)
     results.total = len(page_results)
     if page > results.pages:
         # Whoosh answers the last page instead; a page past the end is empty.
@@ -328,7 +364,9 @@ def search(
         results.suggestion = suggestion_text(text, fixes)
         if fixes:
             built = plan(text, synonyms, fixes)
-            page_results = searcher.search_page(built.query, page, pagelen=per_page, filter=wanted)
+            page_results = searcher.search_page(
+                built.query, page, pagelen=per_page, filter=wanted, optimize=False
+            )
             results.total = len(page_results)
     for hit in page_results:
         stored = hit.fields()

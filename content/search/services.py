@@ -23,7 +23,7 @@ from sqlalchemy import case, delete, func, select
 
 from content.models import Article
 from content.search import queries
-from content.search.analysis import add_domain_words, load_dictionary
+from content.search.analysis import load_dictionary
 from content.search.index import SearchIndex
 from content.search.models import SearchQuery, Synonym
 from core.extensions import db
@@ -324,7 +324,6 @@ def synonym_map(*, now: datetime) -> queries.SynonymMap:
             groups = db.session.scalars(select(Synonym.terms)).all()
             current.synonyms = queries.SynonymMap.build([list(g or []) for g in groups])
             current.synonyms_signature = signature
-            add_domain_words(term for group in groups for term in (group or []))
     return current.synonyms
 
 

@@ -1,0 +1,477 @@
+"""Search benchmark: relevance per query kind against Whoosh's default analyzer, and speed
+on a generated 10,000-article corpus against a raw Whoosh searcher and SQLite FTS5.
+
+    .venv/bin/python bench/search.py            # full run (a few minutes)
+    .venv/bin/python bench/search.py --small    # 1,000 articles, 150 queries (under a minute)
+
+Relevance: the demo articles, the judgements of tests/content/search/relevance.yml,
+nDCG@10 and recall@5 for Lodestar's search and for the same articles indexed with
+Whoosh's StandardAnalyzer (title, summary, tags, body) and parsed with its MultifieldParser
+in OR mode (its default AND mode finds even less), as ratios.
+
+Speed: a generated corpus of Chinese (70%) and English articles made of sentences of the
+demo articles and terms of the synonym dictionary, inserted into SQLite; then `reindex`
+time; `/api/search` latency p50/p95 over a few hundred mixed queries through the Flask
+test client (sync check, synonyms, snippets and the analytics row included); a raw
+Whoosh searcher on the same index (OR query over title and body, ten stored hits, no
+snippets); SQLite FTS5 (jieba-segmented text, bm25, ten hits). Each serving phase runs in
+a process of its own, so its peak RSS is its own.
+"""
+
+import argparse
+import json
+import random
+import re
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SECRET = "bench-secret-key-0123456789-0123456789-abcdef"
+SEED = 20261123
+
+
+def make_app(folder: Path):
+    from app import create_app
+
+    return create_app(
+        {
+            "TESTING": False,
+            "SECRET_KEY": SECRET,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.db'}",
+            "INDEX_DIR": str(folder / "index"),
+            "RATELIMIT_ENABLED": False,
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+# Relevance -----------------------------------------------------------------------------------
+
+
+def relevance() -> dict:
+    from whoosh import index as whoosh_index
+    from whoosh.analysis import StandardAnalyzer
+    from whoosh.fields import ID, TEXT, Schema
+    from whoosh.qparser import MultifieldParser, OrGroup
+
+    from content.models import Article
+    from content.search import services
+    from content.search.evaluation import evaluate, import_demo_articles, load_judgements
+    from core.extensions import db
+    from core.timeutil import utcnow
+
+    judgements = load_judgements()
+    with tempfile.TemporaryDirectory(prefix="lodestar-relevance-") as tmp:
+        folder = Path(tmp)
+        app = make_app(folder)
+        with app.app_context():
+            db.create_all()
+            now = utcnow()
+            import_demo_articles(now)
+            services.reindex(now=now)
+
+            def ours(text):
+                results, _ = services.search_articles(text, now=now)
+                return [hit.slug for hit in results.hits]
+
+            mine = evaluate(ours, judgements)
+
+            analyzer = StandardAnalyzer()
+            schema = Schema(
+                slug=ID(stored=True),
+                title=TEXT(analyzer=analyzer),
+                summary=TEXT(analyzer=analyzer),
+                tags=TEXT(analyzer=analyzer),
+                body=TEXT(analyzer=analyzer),
+            )
+            (folder / "plain").mkdir()
+            plain = whoosh_index.create_in(str(folder / "plain"), schema)
+            with plain.writer() as writer:
+                for article in db.session.scalars(db.select(Article)):
+                    if article.is_public(now):
+                        writer.add_document(
+                            slug=article.slug,
+                            title=article.title,
+                            summary=article.summary or "",
+                            tags=" ".join(article.tags or []),
+                            body=article.body_text or "",
+                        )
+            parser = MultifieldParser(["title", "summary", "tags", "body"], schema, group=OrGroup)
+
+            def default(text):
+                with plain.searcher() as searcher:
+                    return [hit["slug"] for hit in searcher.search(parser.parse(text), limit=10)]
+
+            baseline = evaluate(default, judgements)
+    return {"lodestar": mine, "whoosh_default": baseline}
+
+
+def print_relevance(report: dict) -> None:
+    mine, base = report["lodestar"], report["whoosh_default"]
+    print("\n## Relevance (demo articles, tests/content/search/relevance.yml)\n")
+    print("| kind | queries | nDCG@10 | default analyzer | ratio | recall@5 | default analyzer | ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    rows = list(mine["kinds"].items()) + [("all", mine["all"])]
+    for kind, figures in rows:
+        other = base["all"] if kind == "all" else base["kinds"][kind]
+        print(
+            f"| {kind} | {figures['queries']} | {figures['ndcg']:.3f} | {other['ndcg']:.3f} | "
+            f"{_ratio(figures['ndcg'], other['ndcg'])} | {figures['recall']:.3f} | {other['recall']:.3f} | "
+            f"{_ratio(figures['recall'], other['recall'])} |"
+        )
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.1f}x" if b else "∞ (default finds none)"
+
+
+# Corpus ----------------------------------------------------------------------------------------
+
+
+def sentence_pools() -> tuple[list[str], list[str]]:
+    import frontmatter
+
+    from content.search.evaluation import DEMO_ARTICLES
+
+    chinese, english = [], []
+    for path in sorted(DEMO_ARTICLES.glob("*.md")):
+        post = frontmatter.load(path)
+        text = re.sub(r"[#>*`|\[\]()_-]+", " ", post.content)
+        target = english if post.get("locale") == "en" else chinese
+        for piece in re.split(r"(?<=[。！？!?])|(?<=\. )|\n+", text):
+            piece = " ".join(piece.split())
+            if 12 <= len(piece) <= 200:
+                target.append(piece)
+    return chinese, english
+
+
+def domain_terms() -> tuple[list[str], list[str]]:
+    from content.search.analysis import CJK_RE, load_dictionary
+
+    terms = [term for group in load_dictionary()["synonyms"] for term in group]
+    return [t for t in terms if CJK_RE.search(t)], [t for t in terms if not CJK_RE.search(t)]
+
+
+def generate_corpus(count: int) -> list[dict]:
+    rng = random.Random(SEED)
+    zh_sentences, en_sentences = sentence_pools()
+    zh_terms, en_terms = domain_terms()
+    kinds = ["help"] * 5 + ["blog"] * 2 + ["whitepaper", "case-study", "solution"]
+    start = datetime(2025, 1, 1)
+    rows = []
+    for n in range(count):
+        chinese = rng.random() < 0.7
+        sentences, terms = (zh_sentences, zh_terms) if chinese else (en_sentences, en_terms)
+        picked = rng.sample(terms, 3)
+        if chinese:
+            title = f"{picked[0]}与{picked[1]}：{rng.choice(['指南', '最佳实践', '常见问题', '案例', '入门', '清单'])}"
+        else:
+            title = f"{picked[0].title()} and {picked[1]}: {rng.choice(['a guide', 'best practices', 'FAQ', 'a case study'])}"
+        body = []
+        for _ in range(rng.randint(5, 12)):
+            body.append(rng.choice(sentences))
+            if rng.random() < 0.3:
+                body.append(rng.choice(terms) + ("。" if chinese else "."))
+        joiner = "" if chinese else " "
+        rows.append(
+            {
+                "kind": rng.choice(kinds),
+                "slug": f"bench-{n}",
+                "locale": "zh-CN" if chinese else "en",
+                "title": title[:300],
+                "summary": rng.choice(sentences)[:200],
+                "category": rng.choice(terms)[:100],
+                "tags": picked,
+                "body_md": joiner.join(body),
+                "body_html": "",
+                "body_text": joiner.join(body),
+                "status": "published" if rng.random() < 0.95 else "draft",
+                "published_at": start + timedelta(minutes=n),
+                "updated_at": start + timedelta(minutes=n),
+                "created_at": start + timedelta(minutes=n),
+            }
+        )
+    return rows
+
+
+def query_mix(count: int) -> list[str]:
+    from content.search.evaluation import load_judgements
+
+    rng = random.Random(SEED + 1)
+    zh_terms, en_terms = domain_terms()
+    queries = [str(item["q"]) for item in load_judgements()]
+    while len(queries) < count:
+        roll = rng.random()
+        if roll < 0.35:
+            queries.append(rng.choice(zh_terms))
+        elif roll < 0.55:
+            queries.append(f"如何提高{rng.choice(zh_terms)}的{rng.choice(zh_terms)}")
+        elif roll < 0.75:
+            queries.append(rng.choice(en_terms))
+        elif roll < 0.9:
+            queries.append(f"how do I set up {rng.choice(en_terms)} with {rng.choice(en_terms)}")
+        else:
+            queries.append(f"{rng.choice(zh_terms)} {rng.choice(en_terms)}")
+    rng.shuffle(queries)
+    return queries[:count]
+
+
+# Phases (each in its own process) --------------------------------------------------------------
+
+
+def phase_build(folder: Path, count: int) -> dict:
+    from sqlalchemy import insert
+
+    from content.models import Article
+    from content.search import services
+    from core.extensions import db
+    from core.timeutil import utcnow
+
+    app = make_app(folder)
+    with app.app_context():
+        db.create_all()
+        rows = generate_corpus(count)
+        for start in range(0, len(rows), 1000):
+            db.session.execute(insert(Article), rows[start : start + 1000])
+        db.session.commit()
+        chars = sum(len(r["body_text"]) + len(r["title"]) for r in rows)
+        started = time.perf_counter()
+        indexed = services.reindex(now=utcnow())
+        seconds = time.perf_counter() - started
+        # The same text into SQLite FTS5, segmented by jieba (FTS5 cannot split Chinese).
+        from content.search.analysis import fold, jieba_tokenizer
+
+        tokenizer = jieba_tokenizer()
+        started = time.perf_counter()
+        fts = sqlite3.connect(folder / "fts.db")
+        fts.execute("CREATE VIRTUAL TABLE docs USING fts5(slug UNINDEXED, title, body)")
+        fts.executemany(
+            "INSERT INTO docs VALUES (?, ?, ?)",
+            (
+                (
+                    r["slug"],
+                    " ".join(tokenizer.cut_for_search(fold(r["title"]))),
+                    " ".join(tokenizer.cut_for_search(fold(r["body_text"]))),
+                )
+                for r in rows
+                if r["status"] == "published"
+            ),
+        )
+        fts.commit()
+        fts.close()
+        fts_seconds = time.perf_counter() - started
+    return {
+        "articles": count,
+        "indexed": indexed,
+        "text_chars": chars,
+        "reindex_s": seconds,
+        "fts_build_s": fts_seconds,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def phase_api(folder: Path, queries: list[str]) -> dict:
+    app = make_app(folder)
+    client = app.test_client()
+    for text in queries[:10]:
+        client.get("/api/search", query_string={"q": text})
+    rss_before = peak_rss_mb()
+    timings, totals = [], []
+    for text in queries:
+        started = time.perf_counter()
+        response = client.get("/api/search", query_string={"q": text})
+        timings.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"/api/search?q={text} answered {response.status_code}")
+        totals.append(response.get_json()["total"])
+    return _latency(timings, rss_before, found=sum(1 for t in totals if t))
+
+
+def phase_raw(folder: Path, queries: list[str]) -> dict:
+    from whoosh import index as whoosh_index
+    from whoosh.qparser import MultifieldParser, OrGroup
+
+    from content.search.analysis import jieba_tokenizer
+
+    jieba_tokenizer()
+    name = (folder / "index" / "CURRENT").read_text().strip()
+    ix = whoosh_index.open_dir(str(folder / "index" / name))
+    parser = MultifieldParser(["title", "body"], ix.schema, group=OrGroup)
+    timings, found = [], 0
+    with ix.searcher() as searcher:
+        for text in queries[:10]:
+            searcher.search(parser.parse(text), limit=10)
+        rss_before = peak_rss_mb()
+        for text in queries:
+            started = time.perf_counter()
+            hits = [hit.fields() for hit in searcher.search(parser.parse(text), limit=10)]
+            timings.append((time.perf_counter() - started) * 1000)
+            found += bool(hits)
+    return _latency(timings, rss_before, found=found)
+
+
+def phase_fts(folder: Path, queries: list[str]) -> dict:
+    from content.search.analysis import fold, jieba_tokenizer, word_tokens
+
+    tokenizer = jieba_tokenizer()
+    connection = sqlite3.connect(folder / "fts.db")
+    rss_before = peak_rss_mb()
+    timings, found = [], 0
+    for text in queries:
+        started = time.perf_counter()
+        words = [w for w in tokenizer.cut(fold(text)) if w.strip() and re.match(r"\w", w)]
+        if not words:
+            words = list(word_tokens(fold(text)))
+        match = " OR ".join('"' + w.replace('"', "") + '"' for w in words) or '""'
+        rows = connection.execute(
+            "SELECT slug, title FROM docs WHERE docs MATCH ? ORDER BY bm25(docs, 4.0, 1.0) LIMIT 10", (match,)
+        ).fetchall()
+        timings.append((time.perf_counter() - started) * 1000)
+        found += bool(rows)
+    return _latency(timings, rss_before, found=found)
+
+
+def _latency(timings: list[float], rss_before: float, *, found: int) -> dict:
+    return {
+        "queries": len(timings),
+        "found": found,
+        "p50_ms": statistics.median(timings),
+        "p95_ms": percentile(timings, 0.95),
+        "max_ms": max(timings),
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_growth_mb": peak_rss_mb() - rss_before,
+    }
+
+
+def run_phase(name: str, folder: Path, count: int, queries: int) -> dict:
+    """Run one phase in a fresh interpreter and return its JSON."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--phase",
+            name,
+            "--folder",
+            str(folder),
+            "--articles",
+            str(count),
+            "--queries",
+            str(queries),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"phase {name} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def visibility(folder: Path) -> dict:
+    """A single edit (through the content service): time until search finds it."""
+    from content.models import Article
+    from content.search import services
+    from content.services import save_article
+    from core.extensions import db
+    from core.timeutil import utcnow
+
+    app = make_app(folder)
+    with app.app_context():
+        services.search_articles("warmup", now=utcnow())
+        article = db.session.scalars(db.select(Article).where(Article.status == "published").limit(1)).one()
+        started = time.perf_counter()
+        save_article({"title": "独一无二的标题词 zyxwv"}, article.body_md, article=article, now=utcnow())
+        while True:
+            results, _ = services.search_articles("zyxwv", now=utcnow())
+            if results.total:
+                break
+        return {"update_visible_ms": (time.perf_counter() - started) * 1000}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="1,000 articles and 150 queries")
+    parser.add_argument("--articles", type=int)
+    parser.add_argument("--queries", type=int)
+    parser.add_argument("--phase", choices=["build", "api", "raw", "fts"], help=argparse.SUPPRESS)
+    parser.add_argument("--folder", help=argparse.SUPPRESS)
+    parser.add_argument("--skip-relevance", action="store_true")
+    args = parser.parse_args()
+    count = args.articles or (1000 if args.small else 10000)
+    queries = args.queries or (150 if args.small else 300)
+
+    if args.phase:
+        folder = Path(args.folder)
+        if args.phase == "build":
+            out = phase_build(folder, count)
+        else:
+            mix = query_mix(queries)
+            out = {"api": phase_api, "raw": phase_raw, "fts": phase_fts}[args.phase](folder, mix)
+        print(json.dumps(out))
+        return
+
+    import logging
+
+    logging.disable(logging.WARNING)
+    if not args.skip_relevance:
+        print_relevance(relevance())
+
+    with tempfile.TemporaryDirectory(prefix="lodestar-search-bench-") as tmp:
+        folder = Path(tmp)
+        build = run_phase("build", folder, count, queries)
+        api = run_phase("api", folder, count, queries)
+        raw = run_phase("raw", folder, count, queries)
+        fts = run_phase("fts", folder, count, queries)
+        seen = visibility(folder)
+    print(
+        f"\n## Speed ({build['articles']:,} generated articles, {build['indexed']:,} public, "
+        f"{build['text_chars'] / 1e6:.1f} M characters; {api['queries']} mixed queries)\n"
+    )
+    print(
+        f"- full reindex (`flask search reindex`): {build['reindex_s']:.1f} s "
+        f"({build['indexed'] / build['reindex_s']:.0f} articles/s); SQLite FTS5 build on jieba-segmented "
+        f"text: {build['fts_build_s']:.1f} s (ratio {build['reindex_s'] / build['fts_build_s']:.1f}x)"
+    )
+    print(f"- a single edit visible in search after {seen['update_visible_ms']:.0f} ms")
+    print()
+    print("| | p50 ms | p95 ms | max ms | queries with hits | peak RSS MB | RSS growth while querying MB |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, row in (
+        ("`/api/search` (Flask test client)", api),
+        ("raw Whoosh searcher, same index", raw),
+        ("SQLite FTS5, same text", fts),
+    ):
+        print(
+            f"| {name} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} | {row['max_ms']:.1f} | "
+            f"{row['found']}/{row['queries']} | {row['peak_rss_mb']:.0f} | {row['rss_growth_mb']:.0f} |"
+        )
+    print()
+    print(
+        f"- ratios, `/api/search` p95 to raw Whoosh: {api['p95_ms'] / raw['p95_ms']:.1f}x; "
+        f"to SQLite FTS5: {api['p95_ms'] / fts['p95_ms']:.1f}x; p50: {api['p50_ms'] / raw['p50_ms']:.1f}x and "
+        f"{api['p50_ms'] / fts['p50_ms']:.1f}x"
+    )
+    print(f"- build phase peak RSS: {build['peak_rss_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
