@@ -55,6 +55,17 @@ LIMITS = {
 }
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML without implicit timestamps: dates stay text and are checked by to_utc, so a
+    date like 2026-02-30 is reported at its line instead of failing the whole parse."""
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 @dataclass
 class Problem:
     message: str
@@ -114,8 +125,8 @@ def parse_markdown_file(data: bytes, *, path: Path, default_locale: str, timezon
         raise DocumentError([Problem(_l("the front matter is not closed by a line '---'"), 1)]) from None
     front = "\n".join(lines[1:end])
     try:
-        raw = yaml.safe_load(front) if front.strip() else {}
-    except yaml.YAMLError as exc:
+        raw = yaml.load(front, Loader=_FrontMatterLoader) if front.strip() else {}
+    except (yaml.YAMLError, ValueError, TypeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         reason = getattr(exc, "problem", None) or str(exc)

@@ -90,6 +90,12 @@ BAD_FILES = {
         "bad-date.md:3:",
         "published_at must be a date",
     ),
+    "impossible-date.md": (
+        "---\ntitle: ok\npublished_at: 2026-02-30\n---\n",
+        "impossible-date.md:3:",
+        "published_at must be a date",
+    ),
+    "python-tag.md": ("---\ntitle: !!python/object:os.system x\n---\n", "python-tag.md:2:", "not valid YAML"),
     "bad-slug.md": (
         "---\ntitle: ok\nslug: Hello World!\n---\n",
         "bad-slug.md:3:",
