@@ -36,7 +36,7 @@ INT_SETTINGS = {key for key, value in SETTINGS.items() if isinstance(value, int)
 
 def init_app(app):
     """Register the package's blueprints, commands, signal receivers and demo data."""
-    from nurture import admin, demo, receivers, services, views, worker
+    from nurture import admin, demo, receivers, scheduling, services, stats, views, worker
     from nurture.cli import nurture_cli
 
     for key, value in SETTINGS.items():
@@ -55,3 +55,6 @@ def init_app(app):
     add_health_check(app, "mail_queue", worker.health_check)
     add_dev_service(app, "nurture worker", worker.start_dev_worker)
     add_timeline_provider(app, services.lead_timeline)
+    app.add_template_filter(scheduling.format_delay, "nurture_delay")
+    # For the admin dashboard: a sentence when mail is due and no worker runs, else None.
+    app.jinja_env.globals["nurture_worker_warning"] = stats.worker_warning

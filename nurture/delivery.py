@@ -508,8 +508,9 @@ def _refused(conn, message, now: datetime, code: int, reply, *, bad_address: boo
     error = f"{code} {text}".strip()
     if 400 <= code < 500:
         return _retry(conn, message, now, error)
-    _finish(conn, message, status="failed", error=error)
-    if bad_address and code in (550, 551, 553):
+    bounced = bad_address and code in (550, 551, 553)
+    _finish(conn, message, status="failed", error=error, **({"bounced_at": now} if bounced else {}))
+    if bounced:
         from nurture.services import suppress
 
         suppress(message.to_address, "bounced", now=now, detail=error)

@@ -156,6 +156,7 @@ class Message(db.Model):
     open_count: Mapped[int] = mapped_column(default=0)
     click_count: Mapped[int] = mapped_column(default=0)
     unsubscribed_at: Mapped[datetime | None]
+    bounced_at: Mapped[datetime | None]
 
     lead = relationship("Lead")
     step = relationship("Step")

@@ -463,12 +463,28 @@ def record_click(message_id: int, *, now: datetime) -> None:
     db.session.commit()
 
 
+def _mark_message(address: str, event: dict, now: datetime) -> None:
+    """Put a bounce or complaint on the mail it answers (by Message-ID when the provider
+    gives one, else the address's latest sent mail), for the per-step figures."""
+    query = select(Message).where(Message.to_address == address, Message.sent_at.is_not(None))
+    if event.get("message_id"):
+        query = query.where(Message.message_id == str(event["message_id"]))
+    message = db.session.scalar(query.order_by(Message.sent_at.desc()).limit(1))
+    if message is None:
+        return
+    if event["type"] == "unsubscribe":
+        message.unsubscribed_at = message.unsubscribed_at or now
+    else:
+        message.bounced_at = message.bounced_at or now
+
+
 EVENT_REASONS = {"bounce": "bounced", "complaint": "complained", "unsubscribe": "unsubscribed"}
 
 
 def record_mail_events(payload, *, now: datetime) -> int:
     """Bounces and complaints from the mail provider: {"events": [{"type": "bounce" |
-    "complaint" | "unsubscribe", "email": ..., "detail": ...}]} or one such event.
+    "complaint" | "unsubscribe", "email": ..., "message_id": optional, "detail": ...}]}
+    or one such event.
     Raises ValueError on a malformed payload (nothing stored)."""
     events = payload.get("events", [payload]) if isinstance(payload, dict) else None
     if not isinstance(events, list) or not events:
@@ -481,9 +497,9 @@ def record_mail_events(payload, *, now: datetime) -> int:
         ):
             raise ValueError("each event needs type (bounce, complaint, unsubscribe) and email")
     for event in events:
-        add_suppression(
-            str(event["email"]), EVENT_REASONS[event["type"]], now=now, detail=str(event.get("detail", ""))
-        )
+        address = normalise_email(str(event["email"]))
+        add_suppression(address, EVENT_REASONS[event["type"]], now=now, detail=str(event.get("detail", "")))
+        _mark_message(address, event, now)
     db.session.commit()
     return len(events)
 
@@ -529,3 +545,31 @@ def lead_timeline(lead_id: int) -> list[dict]:
                 {"at": message.unsubscribed_at, "kind": "unsubscribed", "text": _("Unsubscribed"), "url": url}
             )
     return events
+
+
+def enroll_listed(text: str, sequence_id: int, *, now: datetime) -> tuple[int, list[str]]:
+    """Enroll the leads a marketer pasted (emails or lead numbers). Returns (enrolled,
+    entries that match no lead)."""
+    import re
+
+    entries = [entry for entry in re.split(r"[\s,;]+", text or "") if entry]
+    ids = {int(entry) for entry in entries if entry.isdigit()}
+    emails = {normalise_email(entry) for entry in entries if not entry.isdigit()}
+    found = (
+        dict(
+            db.session.execute(
+                select(func.lower(Lead.email), Lead.id).where(func.lower(Lead.email).in_(emails))
+            ).all()
+        )
+        if emails
+        else {}
+    )
+    known_ids = set(db.session.scalars(select(Lead.id).where(Lead.id.in_(ids)))) if ids else set()
+    unknown = [
+        entry
+        for entry in entries
+        if (entry.isdigit() and int(entry) not in known_ids)
+        or (not entry.isdigit() and normalise_email(entry) not in found)
+    ]
+    count = enroll(known_ids | set(found.values()), sequence_id, now=now, source="manual")
+    return count, unknown

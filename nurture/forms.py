@@ -1,0 +1,187 @@
+"""Admin forms: a sequence with its steps, manual enrollment, a manual suppression.
+
+The form only shapes the input; services.clean_sequence validates it (the same rules
+as a YAML import), so the browser and the command line can never disagree.
+"""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from nurture.models import DAYS
+
+DAY_LABELS = {
+    "mon": _l("Mon"),
+    "tue": _l("Tue"),
+    "wed": _l("Wed"),
+    "thu": _l("Thu"),
+    "fri": _l("Fri"),
+    "sat": _l("Sat"),
+    "sun": _l("Sun"),
+}
+TIMEZONES = (
+    "Asia/Shanghai",
+    "Asia/Hong_Kong",
+    "Asia/Taipei",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Europe/London",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Los_Angeles",
+    "UTC",
+)
+MAX_STEPS = 20
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class StepForm(Form):
+    delay = StringField(_l("Delay"), default="1d", validators=[Length(max=20)])
+    delay_from = SelectField(
+        _l("Counted from"),
+        choices=[
+            SelectChoice("previous", _l("the previous mail")),
+            SelectChoice("enrollment", _l("the enrollment")),
+        ],
+        default="previous",
+    )
+    subject = StringField(_l("Subject"), validators=[Length(max=300)])
+    body = TextAreaField(_l("Body (Markdown)"), validators=[Length(max=50000)])
+    condition = SelectField(
+        _l("Skip this mail if"),
+        choices=[
+            SelectChoice("", _l("never skip")),
+            SelectChoice("downloaded", _l("the lead downloaded the asset below")),
+            SelectChoice("clicked_previous", _l("the lead clicked the previous mail")),
+            SelectChoice("opened_previous", _l("the lead opened the previous mail")),
+        ],
+        default="",
+    )
+    condition_asset = StringField(_l("Asset slug"), validators=[Length(max=120)])
+
+
+class SequenceForm(FlaskForm):
+    slug = StringField(_l("Slug"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    locale = SelectField(
+        _l("Language of the mails"), choices=[SelectChoice("zh-CN", "中文"), SelectChoice("en", "English")]
+    )
+    trigger_kind = SelectField(
+        _l("Trigger"),
+        choices=[
+            SelectChoice("asset", _l("download of an asset")),
+            SelectChoice("form", _l("submission of a form")),
+            SelectChoice("manual", _l("manual or import only")),
+        ],
+    )
+    trigger_value = StringField(_l("Asset slug or form name"), validators=[Length(max=120)])
+    days = CheckboxesField(
+        _l("Send on"), choices=[SelectChoice(day, DAY_LABELS[day]) for day in DAYS], default=list(DAYS[:5])
+    )
+    window_start = StringField(_l("From"), default="09:00", validators=[Length(max=5)])
+    window_end = StringField(_l("Until"), default="18:00", validators=[Length(max=5)])
+    timezone = SelectField(_l("Time zone"), choices=[SelectChoice(zone, zone) for zone in TIMEZONES])
+    hourly_cap = IntegerField(_l("At most this many mails per hour"), validators=[Optional()])
+    steps = FieldList(FormField(StepForm), min_entries=1, max_entries=MAX_STEPS + 1)
+
+    def to_data(self) -> dict:
+        """The sequence as services.save_sequence takes it; an empty step row is the
+        blank one offered for adding a step, not a step."""
+        steps = []
+        for entry in self.steps.entries:
+            step = entry.form
+            if not (step.subject.data or "").strip() and not (step.body.data or "").strip():
+                continue
+            condition = None
+            if step.condition.data:
+                condition = {"skip_if": step.condition.data}
+                if step.condition.data == "downloaded":
+                    condition["asset"] = (step.condition_asset.data or "").strip()
+            steps.append(
+                {
+                    "delay": (step.delay.data or "0h").strip(),
+                    "from": step.delay_from.data,
+                    "subject": step.subject.data or "",
+                    "body": step.body.data or "",
+                    "condition": condition,
+                }
+            )
+        kind = self.trigger_kind.data
+        return {
+            "slug": (self.slug.data or "").strip(),
+            "name": (self.name.data or "").strip(),
+            "locale": self.locale.data,
+            "trigger": "manual" if kind == "manual" else {kind: (self.trigger_value.data or "").strip()},
+            "send_window": {
+                "days": self.days.data or [],
+                "start": (self.window_start.data or "").strip(),
+                "end": (self.window_end.data or "").strip(),
+                "timezone": self.timezone.data,
+            },
+            "hourly_cap": self.hourly_cap.data,
+            "steps": steps,
+        }
+
+    def fill(self, sequence) -> None:
+        """Load a saved sequence (GET of the edit page), plus one blank step row."""
+        self.slug.data = sequence.slug
+        self.name.data = sequence.name
+        self.locale.data = sequence.locale
+        self.trigger_kind.data = sequence.trigger_kind
+        self.trigger_value.data = sequence.trigger_value
+        self.days.data = list(sequence.window_days or DAYS)
+        self.window_start.data = sequence.window_start
+        self.window_end.data = sequence.window_end
+        self.timezone.data = sequence.timezone
+        self.hourly_cap.data = sequence.hourly_cap
+        from nurture.scheduling import format_delay
+
+        while self.steps.entries:
+            self.steps.pop_entry()
+        for step in sequence.steps:
+            condition = step.condition or {}
+            self.steps.append_entry(
+                {
+                    "delay": format_delay(step.delay_minutes),
+                    "delay_from": step.delay_from,
+                    "subject": step.subject,
+                    "body": step.body,
+                    "condition": condition.get("skip_if", ""),
+                    "condition_asset": condition.get("asset", ""),
+                }
+            )
+        self.add_blank_step()
+
+    def add_blank_step(self) -> None:
+        last = self.steps.entries[-1].form if self.steps.entries else None
+        if last is None or (last.subject.data or last.body.data):
+            if len(self.steps.entries) <= MAX_STEPS:
+                self.steps.append_entry({"delay": "1d", "delay_from": "previous"})
+
+
+class EnrollForm(FlaskForm):
+    leads = TextAreaField(
+        _l("Leads"),
+        validators=[DataRequired(), Length(max=100000)],
+        description=_l("Email addresses or lead numbers, separated by spaces, commas or lines."),
+    )
+
+
+class SuppressForm(FlaskForm):
+    email = StringField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])

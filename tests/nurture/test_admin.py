@@ -1,0 +1,215 @@
+"""The marketer admin: build a sequence in the browser, preview, test-send, activate,
+figures, enroll, the message log, the queue, suppressions and the Outbox."""
+
+from datetime import timedelta
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from core.extensions import db
+from core.timeutil import utcnow
+from nurture import services
+from nurture.models import Enrollment, Message, Sequence, Suppression
+from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence, tick
+
+pytestmark = pytest.mark.usefixtures("app")
+
+
+def sequence_form(**changes):
+    data = MultiDict(
+        {
+            "slug": "browser-built",
+            "name": "浏览器里搭的序列",
+            "locale": "zh-CN",
+            "trigger_kind": "asset",
+            "trigger_value": "saas-renewal",
+            "window_start": "09:00",
+            "window_end": "18:00",
+            "timezone": "Asia/Shanghai",
+            "hourly_cap": "",
+            "steps-0-delay": "0h",
+            "steps-0-delay_from": "previous",
+            "steps-0-subject": "{{ lead.first_name or '您好' }},第一封",
+            "steps-0-body": "正文 [下载]({{ download_url }})",
+            "steps-0-condition": "",
+            "steps-1-delay": "3d",
+            "steps-1-delay_from": "previous",
+            "steps-1-subject": "第二封",
+            "steps-1-body": "第二封正文",
+            "steps-1-condition": "clicked_previous",
+            "steps-2-delay": "1d",
+            "steps-2-delay_from": "previous",
+            "steps-2-subject": "第三封",
+            "steps-2-body": "第三封正文",
+            "steps-2-condition": "",
+            "steps-3-delay": "1d",
+            "steps-3-subject": "",
+            "steps-3-body": "",
+        }
+    )
+    for day in ("mon", "tue", "wed", "thu", "fri"):
+        data.add("days", day)
+    for key, value in changes.items():
+        data[key] = value
+    return data
+
+
+def test_only_marketers_and_admins(login_as, client):
+    assert client.get("/admin/nurture/").status_code == 302
+    assert login_as("editor").get("/admin/nurture/").status_code == 403
+    assert login_as("sales").get("/admin/nurture/queue").status_code == 403
+    assert login_as("marketer").get("/admin/nurture/").status_code == 200
+    assert login_as("admin").get("/admin/nurture/").status_code == 200
+
+
+def test_build_preview_test_send_and_activate_in_the_browser(login_as, smtp_sink):
+    marketer = login_as("marketer", email="marketer@example.com")
+    page = marketer.get("/admin/nurture/new")
+    assert page.status_code == 200 and 'name="steps-0-subject"' in page.get_data(as_text=True)
+
+    preview = marketer.post("/admin/nurture/preview", data=sequence_form(step="0"))
+    assert preview.status_code == 200
+    assert "王小明,第一封" in preview.get_data(as_text=True)
+    assert "<!DOCTYPE html>" in preview.get_data(as_text=True)
+    assert "unsafe-inline" in preview.headers["Content-Security-Policy"]
+    assert "script" not in preview.headers["Content-Security-Policy"]
+
+    sent = marketer.post("/admin/nurture/test-send", data=sequence_form(step="0"))
+    assert sent.status_code == 200 and "marketer@example.com" in sent.get_data(as_text=True)
+    assert tick(utcnow())["sent"] == 1
+    [mail] = smtp_sink.wait_for(1)
+    assert mail["To"] == "marketer@example.com" and mail["Subject"].startswith("[TEST]")
+
+    saved = marketer.post("/admin/nurture/new", data=sequence_form())
+    assert saved.status_code == 302
+    sequence = Sequence.query.filter_by(slug="browser-built").one()
+    assert sequence.status == "draft"
+    assert [s.subject for s in sequence.steps] == [
+        "{{ lead.first_name or '您好' }},第一封",
+        "第二封",
+        "第三封",
+    ]
+    assert sequence.steps[1].condition == {"skip_if": "clicked_previous"}
+
+    detail = marketer.get(saved.headers["Location"])
+    assert detail.status_code == 200 and "第三封" in detail.get_data(as_text=True)
+    assert marketer.post(f"/admin/nurture/{sequence.id}/status", data={"status": "active"}).status_code == 302
+    db.session.refresh(sequence)
+    assert sequence.status == "active"
+
+    edit = marketer.get(f"/admin/nurture/{sequence.id}/edit")
+    assert edit.status_code == 200 and "第三封正文" in edit.get_data(as_text=True)
+
+
+def test_a_broken_step_is_refused_with_its_reason(login_as):
+    marketer = login_as("marketer")
+    response = marketer.post(
+        "/admin/nurture/new", data=sequence_form(**{"steps-1-body": "{{ lead.compnay }}"})
+    )
+    assert response.status_code == 422
+    assert "compnay" in response.get_data(as_text=True)
+    assert Sequence.query.count() == 0
+    preview = marketer.post(
+        "/admin/nurture/preview", data=sequence_form(step="1", **{"steps-1-body": "{{ lead.compnay }}"})
+    )
+    assert preview.status_code == 200 and "compnay" in preview.get_data(as_text=True)
+
+
+def test_csrf_is_required_on_admin_posts(make_app):
+    from tests.factories import UserFactory
+
+    strict = make_app(WTF_CSRF_ENABLED=True)
+    with strict.app_context():
+        user = UserFactory(role="marketer")
+        client = strict.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+        assert client.post("/admin/nurture/new", data=sequence_form()).status_code in (400, 422)
+        assert Sequence.query.count() == 0
+
+
+def test_figures_enroll_remove_and_export(login_as, smtp_sink):
+    marketer = login_as("marketer")
+    sequence = make_sequence()
+    first = make_lead("one@example.com")
+    make_lead("two@example.com")
+    response = marketer.post(
+        f"/admin/nurture/{sequence.id}/enroll",
+        data={"leads": f"{first.id}\ntwo@example.com, nobody@example.com"},
+    )
+    assert response.status_code == 302
+    assert Enrollment.query.count() == 2
+    tick(max(enrollment.next_send_at for enrollment in Enrollment.query))
+    page = marketer.get(f"/admin/nurture/{sequence.id}?lang=en").get_data(as_text=True)
+    assert "one@example.com" in page and page.count("1 of 2 sent") == 2
+    assert marketer.post(f"/admin/nurture/{sequence.id}/leads/{first.id}/remove").status_code == 302
+    assert Enrollment.query.filter_by(lead_id=first.id).one().exit_reason == "removed"
+    exported = marketer.get(f"/admin/nurture/{sequence.id}/export")
+    assert exported.status_code == 200 and b"slug: follow" in exported.data
+
+
+def test_message_log_and_a_mail_as_sent(login_as, smtp_sink):
+    marketer = login_as("marketer")
+    sequence = make_sequence()
+    services.enroll([make_lead().id], sequence.id, now=MONDAY_10_SHANGHAI)
+    tick(MONDAY_10_SHANGHAI)
+    message = Message.query.one()
+    log = marketer.get("/admin/nurture/messages?status=sent").get_data(as_text=True)
+    assert "lead@example.com" in log
+    page = marketer.get(f"/admin/nurture/messages/{message.id}")
+    assert page.status_code == 200 and message.message_id.strip("<>") in page.get_data(as_text=True)
+    frame = marketer.get(f"/admin/nurture/messages/{message.id}/html")
+    assert "<!DOCTYPE html>" in frame.get_data(as_text=True)
+    assert frame.headers["X-Frame-Options"] == "SAMEORIGIN"
+
+
+def test_queue_page_and_worker_warning(login_as):
+    marketer = login_as("marketer")
+    lead = make_lead()
+    services.add_mail(
+        to=lead.email, template="x", context={}, lead_id=lead.id, now=utcnow() - timedelta(minutes=5)
+    )
+    db.session.commit()
+    page = marketer.get("/admin/nurture/queue").get_data(as_text=True)
+    assert 'class="nurture-banner"' in page
+    tick(utcnow() + timedelta(days=365))  # a worker ran (the mail fails: no such template)
+    page = marketer.get("/admin/nurture/queue").get_data(as_text=True)
+    assert 'class="nurture-banner"' not in page
+    assert "could not render" in page
+
+
+def test_suppressions_page(login_as):
+    marketer = login_as("marketer")
+    assert marketer.post("/admin/nurture/suppressions", data={"email": "no@example.com"}).status_code == 302
+    assert Suppression.query.one().reason == "manual"
+    assert (
+        marketer.post(f"/admin/nurture/suppressions/{Suppression.query.one().id}/remove").status_code == 403
+    )
+    admin = login_as("admin")
+    assert admin.post(f"/admin/nurture/suppressions/{Suppression.query.one().id}/remove").status_code == 302
+    assert Suppression.query.count() == 0
+
+
+def test_outbox_lists_and_shows_caught_mail(app, login_as, smtp_sink):
+    from pathlib import Path
+
+    marketer = login_as("marketer")
+    sequence = make_sequence()
+    services.enroll([make_lead().id], sequence.id, now=MONDAY_10_SHANGHAI)
+    tick(MONDAY_10_SHANGHAI)
+    outbox = Path(app.config["OUTBOX_DIR"])
+    outbox.mkdir(parents=True, exist_ok=True)
+    name = "1700000000.123456-abcdef01.eml"
+    (outbox / name).write_bytes(smtp_sink.envelopes[0].original_content)
+    try:
+        listing = marketer.get("/admin/nurture/outbox").get_data(as_text=True)
+        assert name in listing and "lead@example.com" in listing
+        page = marketer.get(f"/admin/nurture/outbox/{name}")
+        assert page.status_code == 200 and "List-Unsubscribe" in page.get_data(as_text=True)
+        frame = marketer.get(f"/admin/nurture/outbox/{name}/html")
+        assert "<!DOCTYPE html>" in frame.get_data(as_text=True)
+        assert "default-src 'none'" in frame.headers["Content-Security-Policy"]
+        assert marketer.get("/admin/nurture/outbox/..%2Fsecret_key").status_code == 404
+        assert marketer.get("/admin/nurture/outbox/nope.eml").status_code == 404
+    finally:
+        (outbox / name).unlink()
