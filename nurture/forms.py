@@ -170,9 +170,9 @@ class SequenceForm(FlaskForm):
 
     def add_blank_step(self) -> None:
         last = self.steps.entries[-1].form if self.steps.entries else None
-        if last is None or (last.subject.data or last.body.data):
-            if len(self.steps.entries) <= MAX_STEPS:
-                self.steps.append_entry({"delay": "1d", "delay_from": "previous"})
+        has_room = len(self.steps.entries) <= MAX_STEPS
+        if has_room and (last is None or last.subject.data or last.body.data):
+            self.steps.append_entry({"delay": "1d", "delay_from": "previous"})
 
 
 class EnrollForm(FlaskForm):
