@@ -4,13 +4,12 @@ front matter on article_changed, and found by content's export."""
 import io
 
 import pytest
-from flask import current_app
 from sqlalchemy import func, select
 
 from content.signals import article_changed
 from core.extensions import db
 from core.timeutil import utcnow
-from gated.assets import asset_path, file_sha256, store_asset
+from gated.assets import article_asset_path, asset_path, file_sha256, store_asset
 from gated.models import Asset
 from tests.gated.conftest import make_whitepaper
 
@@ -42,7 +41,7 @@ def test_article_changed_copies_the_front_matter_file_in_and_refreshes_it(app, t
     db.session.expire_all()
     asset = db.session.scalar(select(Asset))
     assert asset_path(asset).read_bytes() == b"%PDF version two" and not first_file.exists()
-    assert current_app.extensions["lodestar.asset_path"](article) == asset_path(asset)
+    assert article_asset_path(article) == asset_path(asset)
 
 
 def test_articles_without_an_existing_file_are_left_alone(app):
@@ -51,4 +50,8 @@ def test_articles_without_an_existing_file_are_left_alone(app):
     db.session.commit()
     article_changed.send(app, article_id=article.id)
     assert db.session.scalar(select(func.count()).select_from(Asset)) == 0
-    assert current_app.extensions["lodestar.asset_path"](article) is None
+    assert article_asset_path(article) is None
+
+
+def test_content_export_finds_the_stored_file_through_the_app(make_app):
+    assert make_app().extensions["lodestar.asset_path"] is article_asset_path
