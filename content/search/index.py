@@ -13,9 +13,12 @@ Staying current, per process:
   (count, newest updated_at, count of public articles at `now`) is compared with the last
   one seen. When it moved, the (id, stamp) pairs of public articles are compared with the
   index's and only the differences are written. This also picks up articles published
-  by time (a future published_at reached), other nodes' edits and deletions.
+  by time (a future published_at reached), other nodes' edits and deletions. A node far
+  behind (a new one, more than BULK differences) rebuilds on a background thread instead
+  and serves the index it has meanwhile.
 """
 
+import fcntl
 import logging
 import os
 import re
@@ -28,6 +31,7 @@ from datetime import datetime
 from html import unescape
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import and_, case, func, select
 from whoosh import index as whoosh_index
 from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
@@ -36,14 +40,21 @@ from whoosh.index import LockError
 from content.models import Article
 from content.search.analysis import BigramTokenizer, PinyinTokenizer, WordTokenizer
 from core.extensions import db
+from core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
 CURRENT = "CURRENT"
+REBUILD_LOCK = "REBUILD.lock"
+BULK = 500  # more differences than this: rebuild rather than update one by one
 LOCK_WAIT = 0.5  # seconds an editor's save may wait for the index lock, at most
 BATCH = 200
 _HEADING_RE = re.compile(r"<h[1-6][^>]*>(.*?)</h[1-6]>", re.S | re.I)
 _TAG_RE = re.compile(r"<[^>]+>")
+
+
+class RebuildRunning(RuntimeError):
+    """Another process is rebuilding this index folder."""
 
 
 def make_schema() -> Schema:
@@ -128,6 +139,7 @@ class SearchIndex:
         self._ix_name = None
         self._checked_at = float("-inf")
         self._signature = None
+        self._rebuilding: threading.Thread | None = None
 
     # Opening -----------------------------------------------------------------------
 
@@ -249,6 +261,11 @@ class SearchIndex:
             if signature == self._signature and not force:
                 return 0
             put_ids, remove = self.differences(now)
+            if not force and len(put_ids) + len(remove) > BULK:
+                # A new node, or one far behind: rebuilding is much faster than updating
+                # one by one, and a visitor must not wait for it.
+                self.rebuild_in_background()
+                return None
             written = 0
             for start in range(0, max(len(put_ids), 1), BATCH):
                 chunk = put_ids[start : start + BATCH]
@@ -288,9 +305,43 @@ class SearchIndex:
 
     # Rebuilding --------------------------------------------------------------------------
 
-    def rebuild(self, now: datetime, *, progress: Callable[[int], None] | None = None) -> int:
-        """Build a new index of every public article and swap it in. Returns the count."""
+    def rebuild_in_background(self) -> None:
+        """Start a rebuild on a thread, unless one is running in this process or another."""
+        if self._rebuilding is not None and self._rebuilding.is_alive():
+            return
+        app = current_app._get_current_object()
+
+        def run():
+            with app.app_context():
+                try:
+                    self.rebuild(utcnow(), wait=False)
+                except RebuildRunning:
+                    pass
+                except Exception:  # noqa: BLE001 - searches go on with the old index
+                    log.exception("background rebuild of the search index failed")
+
+        self._rebuilding = threading.Thread(target=run, name="search-rebuild", daemon=True)
+        self._rebuilding.start()
+
+    def rebuild(
+        self, now: datetime, *, progress: Callable[[int], None] | None = None, wait: bool = True
+    ) -> int:
+        """Build a new index of every public article and swap it in. Returns the count.
+
+        One rebuild at a time per index folder, across processes (a lock file): with
+        wait=False, raises RebuildRunning when another is under way."""
         self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / REBUILD_LOCK, "a+") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError as exc:
+                raise RebuildRunning() from exc
+            try:
+                return self._rebuild(now, progress)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _rebuild(self, now: datetime, progress: Callable[[int], None] | None) -> int:
         previous = self.current_name()
         name = self._new_generation()
         ix = whoosh_index.open_dir(str(self.root / name))

@@ -1,6 +1,6 @@
 """Public search: the results page, the JSON API and the click beacon."""
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_babel import get_locale
 
 from content.models import KINDS
@@ -100,8 +100,13 @@ def search_api():
     return jsonify(body)
 
 
+def _post_limit():
+    return current_app.config["PUBLIC_POST_RATE_LIMIT"]
+
+
 @bp.post("/api/search/click")
 @csrf.exempt
+@limiter.limit(_post_limit)
 def search_click():
     """The beacon sent when a result is opened: {"token": …} (JSON or form). The signed
     token names the search and the article, so a click cannot be forged."""

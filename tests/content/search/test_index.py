@@ -3,6 +3,7 @@ publication, other nodes' changes, a busy index, rebuilds, the command and the h
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from content.models import Article
@@ -104,3 +105,45 @@ def test_health_check_reports_documents_and_staleness(publish, client, search_in
     body = client.get("/healthz").get_json()
     assert body["checks"]["index"]["documents"] == 1
     assert body["checks"]["index"]["stale"] is False
+
+
+def test_a_node_far_behind_rebuilds_in_the_background(app, search_index, monkeypatch):
+    from sqlalchemy import insert
+
+    from content.search import index as index_module
+
+    monkeypatch.setattr(index_module, "BULK", 3)
+    now = utcnow()
+    rows = [
+        {
+            "kind": "help",
+            "slug": f"bulk-{n}",
+            "title": f"批量导入的文章 {n}",
+            "body_text": "客户数据迁移",
+            "status": "published",
+            "published_at": now - timedelta(days=1),
+            "updated_at": now,
+        }
+        for n in range(5)
+    ]
+    db.session.execute(insert(Article), rows)  # as another node's import would: no signals
+    db.session.commit()
+    first, _ = services.search_articles("数据迁移", now=now)
+    assert first.total == 0  # served at once from the index it has
+    search_index._rebuilding.join(timeout=60)
+    again, _ = services.search_articles("数据迁移", now=now)
+    assert again.total == 5
+
+
+def test_one_rebuild_at_a_time_per_folder(search_index):
+    import fcntl
+
+    from content.search.index import REBUILD_LOCK, RebuildRunning
+
+    with open(search_index.root / REBUILD_LOCK, "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        try:
+            with pytest.raises(RebuildRunning):
+                search_index.rebuild(utcnow(), wait=False)
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
