@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.timeutil import utcnow
-from gated.models import Lead, Submission
-from gated.services import RequestMeta, capture_lead
+from gated.models import Asset, Lead, Submission
+from gated.services import RequestMeta, capture_lead, record_download
 
 DEMO_LEADS = [
     (
@@ -59,6 +59,8 @@ DEMO_LEADS = [
 def load(echo) -> None:
     now = utcnow()
     added = 0
+    # Content's demo white papers load first (order 10): the leads download them.
+    assets = db.session.scalars(select(Asset).order_by(Asset.id)).all()
     for index, (email, name, company, title, phone, role, utm, referrer) in enumerate(DEMO_LEADS):
         exists = db.session.scalar(select(Submission.id).join(Lead).where(Lead.email == email).limit(1))
         if exists:
@@ -73,11 +75,19 @@ def load(echo) -> None:
             "consent": "y" if index % 2 == 0 else "",
             **utm,
         }
-        capture_lead(
-            "demo" if index == 5 else "whitepaper",
+        when = now - timedelta(days=index * 3)
+        form = "demo" if index == 5 else "whitepaper"
+        asset = assets[index % len(assets)] if assets and form == "whitepaper" else None
+        capture = capture_lead(
+            form,
             data,
-            request_meta=RequestMeta(referrer=referrer, landing_page="/library/demo"),
-            now=now - timedelta(days=index * 3),
+            asset=asset,
+            request_meta=RequestMeta(
+                referrer=referrer, landing_page=f"/library/{asset.slug}" if asset else "/demo-request"
+            ),
+            now=when,
         )
+        if asset is not None and index % 3 != 2:
+            record_download(capture.lead, asset, ip=None, now=when + timedelta(minutes=1))
         added += 1
     echo(f"  leads: {added} added ({len(DEMO_LEADS) - added} already there)")

@@ -5,12 +5,12 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from gated import demo
-from gated.models import Lead, Submission
+from gated.models import Download, Lead, Submission
 
 pytestmark = pytest.mark.usefixtures("app")
 
 
-def test_demo_leads_are_idempotent_and_varied():
+def test_demo_leads_are_idempotent_and_varied(whitepaper):
     lines = []
     demo.load(lines.append)
     demo.load(lines.append)
@@ -19,3 +19,4 @@ def test_demo_leads_are_idempotent_and_varied():
     channels = set(db.session.scalars(select(Lead.first_channel)))
     assert {"paid_search", "organic_search", "social", "email", "direct"} <= channels
     assert "already there" in lines[-1]
+    assert db.session.scalar(select(func.count()).select_from(Download)) == 4  # four of the five white paper leads
