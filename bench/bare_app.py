@@ -6,7 +6,11 @@ import os
 from flask import Flask
 
 app = Flask(__name__)
-PAGE = "<!doctype html><html><body>" + "x" * max(0, int(os.environ.get("BARE_PAGE_BYTES", "20000")) - 40) + "</body></html>"
+PAGE = (
+    "<!doctype html><html><body>"
+    + "x" * max(0, int(os.environ.get("BARE_PAGE_BYTES", "20000")) - 40)
+    + "</body></html>"
+)
 
 
 @app.get("/")

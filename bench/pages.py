@@ -47,7 +47,9 @@ def main() -> int:
             help_index = fetch(base + "/help/").decode()
             targets = {"home": "/"}
             help_article = first_link(help_index, "/help/")
-            whitepaper = first_link(home, "/library/") or first_link(fetch(base + "/library/").decode(), "/library/")
+            whitepaper = first_link(home, "/library/") or first_link(
+                fetch(base + "/library/").decode(), "/library/"
+            )
             if help_article:
                 targets["help article"] = help_article
             if whitepaper:

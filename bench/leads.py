@@ -1,0 +1,206 @@
+"""Lead capture: white-paper form POSTs per second through gunicorn (CSRF token,
+validation, upsert, submission, attribution, queued mail) on SQLite and on PostgreSQL,
+against a bare insert of the same row through the same stack; afterwards the rows are
+counted to show none was lost or duplicated.
+
+    .venv/bin/python bench/leads.py [--seconds 8] [--connections 16] [--no-postgres]
+
+Aim: at least 0.5 of the bare insert, zero lost.
+"""
+
+import argparse
+import http.cookiejar
+import re
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import flask, gunicorn, have_wrk, instance_env, print_table, temp_instance, wrk  # noqa: E402
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_BENCH = "postgresql://postgres@127.0.0.1:5432/lodestar_bench_leads"
+
+LUA = r"""
+local counter = 0
+local threads = {}
+function setup(thread)
+  thread:set("tid", #threads + 1)
+  table.insert(threads, thread)
+end
+function init(args)
+  counter = 0
+end
+request = function()
+  counter = counter + 1
+  local email = "bench-" .. RUN .. "-" .. tid .. "-" .. counter .. "%40example.com"
+  local body = "csrf_token=" .. CSRF .. "&started=" .. STARTED .. "&email=" .. email ..
+    "&name=Bench&company=Acme&job_title=CTO&role=decision_maker&website=" ..
+    "&utm_source=baidu&utm_medium=cpc&utm_campaign=bench"
+  return wrk.format("POST", PATH, {["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Cookie"] = COOKIE}, body)
+end
+"""
+
+
+def form_tokens(base: str, path: str) -> tuple[str, str, str]:
+    """csrf_token, started and the session cookie of one visitor who opened the form."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    html = opener.open(base + path, timeout=10).read().decode()
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    started = re.search(r'name="started" type="hidden" value="([^"]*)"', html) or re.search(
+        r'name="started" value="([^"]*)"', html
+    )
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    return csrf.group(1), started.group(1) if started else "", cookie
+
+
+def lua_script(folder: Path, run: str, path: str, csrf: str, started: str, cookie: str) -> str:
+    script = folder / f"post-{run}.lua"
+    header = "\n".join(
+        f'{name} = "{value}"'
+        for name, value in (
+            ("RUN", run),
+            ("PATH", path),
+            ("CSRF", csrf),
+            ("STARTED", started),
+            ("COOKIE", cookie),
+        )
+    )
+    script.write_text(header + "\n" + LUA)
+    return str(script)
+
+
+def count(env: dict, table: str, where: str = "") -> int:
+    code = (
+        "from core.extensions import db; from sqlalchemy import text; "
+        f'print(db.session.execute(text("SELECT count(*) FROM {table} {where}")).scalar())'
+    )
+    return int(_shell(env, code).strip().splitlines()[-1])
+
+
+def _shell(env: dict, code: str) -> str:
+    import subprocess
+
+    from bench.harness import BIN, ROOT
+
+    result = subprocess.run(
+        [
+            str(BIN / "python"),
+            "-c",
+            f"from app import create_app\napp = create_app()\nwith app.app_context():\n    {code}",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if result.returncode:
+        raise RuntimeError(result.stderr)
+    return result.stdout
+
+
+def fresh_postgres() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
+            conn.execute('DROP DATABASE IF EXISTS "lodestar_bench_leads" WITH (FORCE)')
+            conn.execute('CREATE DATABASE "lodestar_bench_leads"')
+    except Exception as exc:  # noqa: BLE001 - reported and skipped
+        print(f"PostgreSQL skipped: {exc}", file=sys.stderr)
+        return None
+    return PG_BENCH
+
+
+def run_backend(label: str, folder: Path, database_url: str | None, args) -> dict:
+    env = instance_env(folder, database_url)
+    flask(env, "db", "upgrade")
+    flask(env, "demo", "load")
+    row = {"database": label}
+    with gunicorn("bench.lead_app:app", env, probe="/healthz") as base:
+        path = "/library/saas-renewal"
+        csrf, started, cookie = form_tokens(base, path)
+        time.sleep(3.2)  # the form's minimum fill time
+        before = count(env, "leads")
+        form = wrk(
+            base + path,
+            connections=args.connections,
+            seconds=args.seconds,
+            script=lua_script(folder, "form", path, csrf, started, cookie),
+        )
+        time.sleep(1)
+        leads_after_form = count(env, "leads")
+        submissions = count(env, "submissions")
+        bare = wrk(
+            base + "/bench/bare-lead",
+            connections=args.connections,
+            seconds=args.seconds,
+            script=lua_script(folder, "bare", "/bench/bare-lead", csrf, started, cookie),
+        )
+        time.sleep(1)
+        bare_rows = count(env, "leads") - leads_after_form
+    completed = form["requests"]
+    row.update(
+        {
+            "form_rps": form["rps"],
+            "form_p99": form["p99"],
+            "bare_rps": bare["rps"],
+            "ratio": form["rps"] / bare["rps"],
+            "errors": form["non_2xx"],
+            "leads": leads_after_form - before,
+            "submissions": submissions,
+            "bare_rows": bare_rows,
+            "answered": completed,
+        }
+    )
+    # Every answered POST must have its lead; a few more rows are requests still in
+    # flight when wrk stopped (at most one per connection).
+    row["lost"] = max(0, completed - row["leads"]) if form["non_2xx"] == 0 else "see errors"
+    row["aim"] = "ok" if row["ratio"] >= 0.5 and row["lost"] == 0 else "below aim"
+    return row
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    if not have_wrk():
+        print("wrk is not installed: apt-get install wrk", file=sys.stderr)
+        return 2
+    rows = []
+    with temp_instance() as folder:
+        rows.append(run_backend("SQLite", folder, None, args))
+    if not args.no_postgres and (url := fresh_postgres()):
+        with temp_instance() as folder:
+            rows.append(run_backend("PostgreSQL", folder, url, args))
+    print_table(
+        f"Lead capture, gunicorn 4×2 gthread, wrk {args.connections} connections, {args.seconds} s",
+        rows,
+        [
+            ("database", "database"),
+            ("form_rps", "form POST/s"),
+            ("form_p99", "p99 ms"),
+            ("bare_rps", "bare insert/s"),
+            ("ratio", "ratio"),
+            ("errors", "non-2xx/3xx"),
+            ("answered", "answered"),
+            ("leads", "leads stored"),
+            ("submissions", "submissions"),
+            ("lost", "lost"),
+            ("aim", "aim (≥0.5, 0 lost)"),
+        ],
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
