@@ -61,6 +61,7 @@ def test_a_delivered_mail_has_the_headers_and_parts_it_must(smtp_sink):
     html_content = html.get_content()
     assert html_content.lstrip().startswith("<!DOCTYPE html>") and "</html>" in html_content
     assert "上海市" in html_content and "Lodestar" in html_content  # postal address and sender in the footer
+    assert "http://localhost/t/o/" in html_content  # the open pixel
     [message] = Message.query.all()
     assert (message.status, message.message_id) == ("sent", mail["Message-ID"])
     assert message.subject == "李雷,你好" and long_paragraph in message.body_text
