@@ -513,37 +513,14 @@ def lead_timeline(lead_id: int) -> list[dict]:
         select(Message).where(Message.lead_id == lead_id, Message.sent_at.is_not(None)).order_by(Message.id)
     )
     for message in rows:
-        url = f"/admin/nurture/messages/{message.id}"
-        events.append(
-            {
-                "at": message.sent_at,
-                "kind": "mail_sent",
-                "text": _("Mail sent: %(s)s", s=message.subject),
-                "url": url,
-            }
+        moments = (
+            ("mail_sent", message.sent_at, _("Mail sent: %(s)s", s=message.subject)),
+            ("mail_opened", message.opened_at, _("Mail opened: %(s)s", s=message.subject)),
+            ("mail_clicked", message.clicked_at, _("Link clicked in: %(s)s", s=message.subject)),
+            ("unsubscribed", message.unsubscribed_at, _("Unsubscribed")),
         )
-        if message.opened_at:
-            events.append(
-                {
-                    "at": message.opened_at,
-                    "kind": "mail_opened",
-                    "text": _("Mail opened: %(s)s", s=message.subject),
-                    "url": url,
-                }
-            )
-        if message.clicked_at:
-            events.append(
-                {
-                    "at": message.clicked_at,
-                    "kind": "mail_clicked",
-                    "text": _("Link clicked in: %(s)s", s=message.subject),
-                    "url": url,
-                }
-            )
-        if message.unsubscribed_at:
-            events.append(
-                {"at": message.unsubscribed_at, "kind": "unsubscribed", "text": _("Unsubscribed"), "url": url}
-            )
+        url = f"/admin/nurture/messages/{message.id}"
+        events.extend({"at": at, "kind": kind, "text": text, "url": url} for kind, at, text in moments if at)
     return events
 
 

@@ -115,15 +115,10 @@ def test_a_broken_step_is_refused_with_its_reason(login_as):
     assert preview.status_code == 200 and "compnay" in preview.get_data(as_text=True)
 
 
-def test_csrf_is_required_on_admin_posts(make_app):
-    from tests.factories import UserFactory
-
+def test_csrf_is_required_on_admin_posts(make_app, login_as):
     strict = make_app(WTF_CSRF_ENABLED=True)
     with strict.app_context():
-        user = UserFactory(role="marketer")
-        client = strict.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+        client = login_as("marketer", client=strict.test_client())
         assert client.post("/admin/nurture/new", data=sequence_form()).status_code in (400, 422)
         assert Sequence.query.count() == 0
 
