@@ -14,6 +14,7 @@ from core.extensions import db
 from core.hooks import lead_timeline
 from core.timeutil import utcnow
 from gated import privacy, services
+from gated.labels import label
 from gated.listing import LeadFilters, export_rows, lead_query, to_csv
 from gated.models import CHANNELS, STAGES, Asset, Lead
 
@@ -134,6 +135,11 @@ def anonymise(lead_id):
     privacy.anonymise_lead(lead_id, now=utcnow())
     flash(_("The lead was anonymised: counts are kept, the person is gone."), "success")
     return redirect(url_for("gated_admin.lead", lead_id=lead_id))
+
+
+@bp.app_template_global("lead_label")
+def lead_label(kind: str, value: str | None) -> str:
+    return label(kind, value)
 
 
 @bp.app_template_filter("lead_time")

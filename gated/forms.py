@@ -33,7 +33,7 @@ class LeadForm(FlaskForm):
     profiling drops what is already known."""
 
     email = EmailField(_l("Work email"), validators=[Marked()])
-    name = StringField(_l("Name"))
+    name = StringField(_l("Full name"))
     company = StringField(_l("Company"))
     job_title = StringField(_l("Job title"))
     phone = TelField(_l("Phone"))

@@ -3,33 +3,25 @@ and the receiver that keeps white papers' files in step with their front matter.
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core.extensions import db
 from core.timeutil import utcnow
 from gated.assets import sync_article_asset
+from gated.labels import label
 from gated.models import Consent, Download, Submission
-
-FORM_LABELS = {
-    "whitepaper": _l("White paper form"),
-    "demo": _l("Demo request"),
-    "newsletter": _l("Newsletter signup"),
-    "import": _l("Imported"),
-}
 
 
 def events(lead_id: int) -> list[dict]:
     """Submissions, consents and downloads of a lead as timeline events."""
     out = []
     for submission in db.session.scalars(select(Submission).where(Submission.lead_id == lead_id)):
-        label = str(FORM_LABELS.get(submission.form, submission.form))
         asset = f" · {submission.asset.title}" if submission.asset else ""
         out.append(
             {
                 "at": submission.created_at,
                 "kind": "submission",
-                "text": f"{label}{asset} · {submission.channel}",
+                "text": f"{label('form', submission.form)}{asset} · {label('channel', submission.channel)}",
                 "url": None,
             }
         )

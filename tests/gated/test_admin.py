@@ -75,7 +75,7 @@ def test_lead_page_shows_the_timeline_of_every_package(login_as, leads, app):
         page = login_as("sales").get(f"/admin/leads/{leads[0]}").get_data(as_text=True)
     finally:
         hooks(app).timeline_providers.remove(provider)
-    assert "Opened 白皮书邮件" in page and "paid_search" in page and "renewal" in page
+    assert "Opened 白皮书邮件" in page and "付费搜索" in page and "renewal" in page
     assert page.count('class="event-') == 3  # submission, consent not given, the other package's mail
     assert login_as("sales").get("/admin/leads/99999").status_code == 404
 

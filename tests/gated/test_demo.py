@@ -19,4 +19,6 @@ def test_demo_leads_are_idempotent_and_varied(whitepaper):
     channels = set(db.session.scalars(select(Lead.first_channel)))
     assert {"paid_search", "organic_search", "social", "email", "direct"} <= channels
     assert "already there" in lines[-1]
-    assert db.session.scalar(select(func.count()).select_from(Download)) == 4  # four of the five white paper leads
+    assert (
+        db.session.scalar(select(func.count()).select_from(Download)) == 4
+    )  # four of the five white paper leads

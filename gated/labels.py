@@ -1,0 +1,49 @@
+"""Words for the codes stored on leads (stage, channel, role, event kind), for pages; the
+exports keep the codes, which scripts and CRMs match on."""
+
+from flask_babel import lazy_gettext as _l
+
+LABELS = {
+    "stage": {
+        "new": _l("New"),
+        "engaged": _l("Engaged"),
+        "mql": _l("Marketing qualified (MQL)"),
+        "sql": _l("Sales qualified (SQL)"),
+        "customer": _l("Customer"),
+        "lost": _l("Lost"),
+    },
+    "channel": {
+        "paid_search": _l("Paid search"),
+        "organic_search": _l("Organic search"),
+        "partner": _l("Partners and platforms"),
+        "social": _l("Social and media"),
+        "email": _l("Email marketing"),
+        "referral": _l("Referral"),
+        "direct": _l("Direct"),
+    },
+    "role": {
+        "decision_maker": _l("Decision maker"),
+        "user": _l("User"),
+        "requester": _l("Requester"),
+        "other": _l("Other"),
+    },
+    "form": {
+        "whitepaper": _l("White paper form"),
+        "demo": _l("Demo request"),
+        "newsletter": _l("Newsletter signup"),
+        "import": _l("Imported"),
+    },
+    "event": {
+        "submission": _l("Form"),
+        "consent": _l("Consent"),
+        "download": _l("Download"),
+    },
+}
+
+
+def label(kind: str, value: str | None) -> str:
+    """The words for a code, or the code itself when it has none (e.g. another
+    package's timeline event kind)."""
+    if not value:
+        return "—"
+    return str(LABELS.get(kind, {}).get(value, value))
