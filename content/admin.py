@@ -63,6 +63,7 @@ def index():
         articles=pagination.items,
         owners=owners,
         owner_names={user.id: user.display_name for user in owners},
+        owner_choices=[(user.id, user.display_name) for user in owners],
         filters={"kind": kind, "status": status, "owner": owner_id, "stale": stale},
         filter_args={key: value for key, value in request.args.items() if key != "page"},
         kinds=KIND_LABELS,
