@@ -39,6 +39,15 @@ def _public_post_limit():
 public_post = limiter.limit(_public_post_limit, methods=["POST"])
 
 
+@bp.url_value_preprocessor
+def cap_form_size(endpoint, values):
+    """Public forms are small: cap their bodies at FORM_MAX_BYTES (413 beyond). This
+    runs before every before_request hook, CSRFProtect's included, which reads the form
+    first and would otherwise parse it under the site-wide limit."""
+    if request.method == "POST":
+        request.max_content_length = current_app.config["FORM_MAX_BYTES"]
+
+
 def _request_meta() -> services.RequestMeta:
     return services.RequestMeta(
         ip=request.remote_addr,
@@ -108,7 +117,6 @@ def _submit(kind, template, thanks_endpoint, *, asset=None, sequence=None, endpo
     """The POST of every lead form: screen, capture, then 303 to the thank-you page."""
     now = utcnow()
     endpoint_args = endpoint_args or {}
-    request.max_content_length = current_app.config["FORM_MAX_BYTES"]
     data = request.form
     reason = services.spam_reason(data, now=now)
     if reason:

@@ -104,3 +104,19 @@ def test_erase_anonymise_purge_and_webhooks(runner, tmp_path):
     assert db.session.scalar(select(Lead.email)).endswith("@anonymised.invalid")
     assert "purged:" in runner.invoke(args=["leads", "purge"]).output
     assert "delivered: 0" in runner.invoke(args=["leads", "deliver-webhooks"]).output
+
+
+def test_a_file_that_is_not_utf8_is_refused(runner, tmp_path):
+    path = tmp_path / "gbk.csv"
+    path.write_bytes("email,name\nli@example.cn,李雷\n".encode("gbk"))
+    result = runner.invoke(args=["leads", "import", str(path)])
+    assert result.exit_code == 1 and "not UTF-8" in result.output
+    assert count(Lead) == 0
+
+
+def test_exported_cells_never_run_as_spreadsheet_formulas(runner, tmp_path):
+    path = tmp_path / "evil.csv"
+    path.write_text('email,company\nx@example.com,"=HYPERLINK(""http://evil"")"\n', encoding="utf-8")
+    assert runner.invoke(args=["leads", "import", str(path)]).exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(args=["leads", "export"]).output)))
+    assert rows[0]["company"].startswith("'=")
