@@ -14,7 +14,8 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 
 from core.extensions import db
-from gated import signals
+from core.timeutil import utcnow
+from gated import signals, webhooks
 from gated.models import BlockedSubmission, Consent, Download, Lead, Submission, WebhookDelivery
 from gated.validation import normalise_email
 
@@ -56,6 +57,7 @@ def _erase(lead: Lead) -> None:
     signals.lead_erased.send(current_app._get_current_object(), lead_id=lead.id, email=lead.email)
     for model in (Consent, Download, Submission, WebhookDelivery):
         db.session.execute(delete(model).where(model.lead_id == lead.id))
+    webhooks.enqueue_erased(lead.id, now=utcnow())
     db.session.delete(lead)
 
 
@@ -108,11 +110,9 @@ def anonymise_lead(lead_id: int, *, now: datetime) -> Lead | None:
         )
         db.session.execute(update(Consent).where(Consent.lead_id == lead.id).values(ip=None, user_agent=None))
         db.session.execute(update(Download).where(Download.lead_id == lead.id).values(ip=None))
-        db.session.execute(
-            delete(WebhookDelivery).where(
-                WebhookDelivery.lead_id == lead.id, WebhookDelivery.delivered_at.is_(None)
-            )
-        )
+        # Delivered rows too: their payloads hold the person.
+        db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.lead_id == lead.id))
+        webhooks.enqueue_erased(lead.id, now=now)
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -82,6 +82,19 @@ def enqueue(event: str, lead: Lead, *, now: datetime, extra: dict | None = None)
     return delivery
 
 
+def enqueue_erased(lead_id: int, *, now: datetime) -> WebhookDelivery | None:
+    """Tell the receiver a person was erased (GDPR art. 19): the lead id only, which the
+    receiver knows from lead.created; no personal data is kept to say it."""
+    if not current_app.config.get("LEAD_WEBHOOK_URL"):
+        return None
+    payload = {"event": "lead.erased", "occurred_at": now.isoformat() + "Z", "lead": {"id": lead_id}}
+    delivery = WebhookDelivery(
+        lead_id=None, event="lead.erased", payload=payload, next_attempt_at=now, created_at=now
+    )
+    db.session.add(delivery)
+    return delivery
+
+
 def signature(secret: str, body: bytes) -> str:
     """The header value receivers check: "sha256=" + hex HMAC of the raw body."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()

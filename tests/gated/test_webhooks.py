@@ -136,3 +136,18 @@ def test_healthz_reports_the_backlog(make_app):
         )
     body = configured.test_client().get("/healthz").get_json()
     assert body["checks"]["lead_webhook"] == {"ok": True, "pending": 1, "gave_up": 0}
+
+
+def test_erasure_is_passed_on_without_personal_data(receiver):
+    from gated import privacy
+
+    now = utcnow()
+    capture = capture_lead(
+        "newsletter", {"email": "a@b.com", "consent": "y"}, request_meta=RequestMeta(), now=now
+    )
+    privacy.erase_lead("a@b.com")
+    rows = db.session.scalars(select(WebhookDelivery)).all()
+    assert [row.event for row in rows] == ["lead.erased"]  # the queued lead.created went with the person
+    assert "a@b.com" not in json.dumps(rows[0].payload)
+    assert deliver_due_webhooks(utcnow())["delivered"] == 1
+    assert json.loads(receiver.requests[0][1])["lead"] == {"id": capture.lead.id}
