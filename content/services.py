@@ -19,6 +19,7 @@ from datetime import date, datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload, load_only
 
 from content import signals
@@ -222,19 +223,27 @@ def save_article(
     if article.status == "published" and article.published_at is None:
         article.published_at = now
     article.updated_at = now
-    db.session.flush()
-    db.session.add(
-        Revision(
-            article_id=article.id,
-            author_id=user.id if user is not None else None,
-            created_at=now,
-            note=(note or ", ".join(str(change) for change in changed) or "saved")[:200],
-            title=article.title,
-            body_md=article.body_md,
-            fields=snapshot(article),
+    try:
+        db.session.flush()
+        db.session.add(
+            Revision(
+                article_id=article.id,
+                author_id=user.id if user is not None else None,
+                created_at=now,
+                note=(note or ", ".join(str(change) for change in changed) or "saved")[:200],
+                title=article.title,
+                body_md=article.body_md,
+                fields=snapshot(article),
+            )
         )
-    )
-    db.session.commit()
+        db.session.commit()
+    except IntegrityError:
+        # Two people created the same slug at the same moment: the second one is told.
+        db.session.rollback()
+        if not new:
+            raise
+        message = _l("slug '%(slug)s' is already used by another article", slug=article.slug)
+        raise DocumentError([Problem(message, None, "slug")]) from None
     signals.article_changed.send(current_app._get_current_object(), article_id=article.id)
     return article
 

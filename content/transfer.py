@@ -131,6 +131,8 @@ def _import_one(path: Path, seen: dict, *, now, dry_run, locale, timezone) -> Fi
         return FileResult(path, outcome, slug)
     try:
         save_article(fields, document.body_md, article=article, now=now, note=f"import {path.name}")
+    except DocumentError as exc:
+        return FileResult(path, "error", slug, exc.problems)
     except SQLAlchemyError as exc:
         db.session.rollback()
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
