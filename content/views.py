@@ -213,7 +213,7 @@ def feedback(article_id: int):
         flash(_("Choose yes or no."), "error")
     else:
         services.record_feedback(article.id, answer == "yes", request.form.get("comment", ""), now=utcnow())
-        flash(_("Thank you for your feedback."), "success")
+        return redirect(article.url_path + "?feedback=thanks#feedback", code=303)
     return redirect(article.url_path + "#feedback", code=303)
 
 

@@ -151,7 +151,11 @@ def test_helpful_vote_is_recorded_without_javascript(client):
     page = client.get("/help/vote").get_data(as_text=True)
     assert f'action="/articles/{article.id}/feedback"' in page
     response = client.post(f"/articles/{article.id}/feedback", data={"helpful": "no", "comment": "需要截图"})
-    assert response.status_code == 303 and response.headers["Location"] == "/help/vote#feedback"
+    assert (
+        response.status_code == 303 and response.headers["Location"] == "/help/vote?feedback=thanks#feedback"
+    )
+    thanks = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'class="feedback-thanks"' in thanks and 'name="helpful"' not in thanks
     feedback = db.session.scalar(select(Feedback))
     assert (feedback.article_id, feedback.helpful, feedback.comment) == (article.id, False, "需要截图")
     assert client.post(f"/articles/{article.id}/feedback", data={"helpful": "maybe"}).status_code == 303
