@@ -247,16 +247,23 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
+@bp.errorhandler(InvalidToken)
+def bad_token(exc):
+    """A tampered link is a clear page, never the file; an expired download link offers
+    a fresh one by mail."""
+    if exc.expired and request.endpoint == "gated.download":
+        return render_template("gated/notice.html", notice="expired", token=request.view_args["token"]), 410
+    return render_template("gated/notice.html", notice="invalid"), 400
+
+
+@bp.errorhandler(services.NotFound)
+def gone(exc):
+    return render_template("gated/notice.html", notice="gone"), 404
+
+
 @bp.get("/download/<token>")
 def download(token):
-    try:
-        lead, asset = services.resolve_download(token)
-    except InvalidToken as exc:
-        if exc.expired:
-            return render_template("gated/link_expired.html", token=token), 410
-        return render_template("gated/link_invalid.html"), 400
-    except services.NotFound:
-        return render_template("gated/link_invalid.html", gone=True), 404
+    lead, asset = services.resolve_download(token)
     path = assets.asset_path(asset)
     if not path.is_file():
         current_app.logger.error("Asset file missing: %s (%s)", asset.slug, path)
@@ -272,13 +279,8 @@ def download(token):
 @bp.post("/download/fresh")
 @public_post
 def fresh_link():
-    try:
-        services.send_fresh_link(request.form.get("token", ""), now=utcnow())
-    except InvalidToken:
-        return render_template("gated/link_invalid.html"), 400
-    except services.NotFound:
-        return render_template("gated/link_invalid.html", gone=True), 404
-    return render_template("gated/link_sent.html")
+    services.send_fresh_link(request.form.get("token", ""), now=utcnow())
+    return render_template("gated/notice.html", notice="sent")
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
@@ -286,11 +288,6 @@ def fresh_link():
 def confirm(token):
     """GET shows a button, POST confirms: mail scanners that open links do not confirm."""
     if request.method == "GET":
-        return render_template("gated/confirm.html", token=token, done=False)
-    try:
-        services.confirm_lead(token, now=utcnow())
-    except InvalidToken:
-        return render_template("gated/link_invalid.html"), 400
-    except services.NotFound:
-        return render_template("gated/link_invalid.html", gone=True), 404
-    return render_template("gated/confirm.html", token=token, done=True)
+        return render_template("gated/notice.html", notice="confirm", token=token)
+    services.confirm_lead(token, now=utcnow())
+    return render_template("gated/notice.html", notice="confirmed")
