@@ -1,0 +1,69 @@
+"""A prospect on a phone, in a real browser: fills the short form, downloads the white
+paper at once, and gets the link by mail once the worker runs (through `flask nurture
+tick`, the public command), with a real SMTP sink."""
+
+import io
+import re
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from content.models import Article
+from core.extensions import db
+from core.timeutil import utcnow
+from gated.assets import store_asset
+from tests.e2e.conftest import browser, live_app, live_server, phone  # noqa: F401 - fixtures
+from tests.gated.conftest import PDF_BYTES
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def published(live_app):  # noqa: F811
+    live_app.config["FORM_MIN_FILL_SECONDS"] = 0
+    with live_app.app_context():
+        article = Article(
+            kind="whitepaper",
+            slug="e2e-renewal",
+            title="续费白皮书",
+            summary="摘要",
+            status="published",
+            published_at=utcnow() - timedelta(days=1),
+            toc_html='<div class="toc"><ul><li><a href="#a">第一章</a></li></ul></div>',
+        )
+        db.session.add(article)
+        db.session.commit()
+        store_asset(
+            io.BytesIO(PDF_BYTES),
+            filename="续费白皮书.pdf",
+            slug=article.slug,
+            title=article.title,
+            article_id=article.id,
+            now=utcnow(),
+        )
+        db.session.remove()
+
+
+def test_a_prospect_downloads_at_once_and_gets_the_mail(live_app, live_server, phone, published, smtp_sink):  # noqa: F811
+    phone.goto("/library/e2e-renewal?utm_source=wechat&utm_medium=social")
+    assert phone.get_by_role("heading", level=1).inner_text() == "续费白皮书"
+    phone.get_by_label("工作邮箱").fill("Buyer@Example.COM")
+    phone.get_by_label("姓名").fill("张敏")
+    phone.get_by_role("button", name="获取白皮书").click()
+    phone.wait_for_url("**/library/e2e-renewal/thanks?t=*")
+    link = phone.get_by_role("link", name="下载白皮书")
+    with phone.expect_download() as info:
+        link.click()
+    assert Path(info.value.path()).read_bytes() == PDF_BYTES
+    assert info.value.suggested_filename == "续费白皮书.pdf"
+
+    result = live_app.test_cli_runner().invoke(args=["nurture", "tick"])
+    assert result.exit_code == 0, result.output
+    (mail,) = smtp_sink.wait_for(1)
+    assert mail["To"].lower() == "buyer@example.com"
+    body = mail.get_body(("plain",)).get_content()
+    url = re.search(r"(http://127\.0\.0\.1:\d+/download/\S+)", body).group(1)
+    with urllib.request.urlopen(url) as response:
+        assert response.read() == PDF_BYTES
