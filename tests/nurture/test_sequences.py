@@ -3,6 +3,7 @@
 import pytest
 import yaml
 
+from core.extensions import db
 from nurture import services
 from nurture.models import Sequence, Step
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, sequence_data
@@ -144,3 +145,20 @@ def test_demo_sequences_load_and_are_idempotent(app):
     assert Sequence.query.filter_by(slug="whitepaper-followup").one().status == "active"
     assert any("unchanged" in line for line in lines)
     assert Sequence.query.count() == 2
+
+
+def test_demo_enrolls_leads_that_downloaded_before_the_sequences_existed():
+    from gated.models import Submission
+    from nurture import demo
+    from nurture.models import Enrollment
+    from tests.nurture.conftest import make_lead
+    from tests.nurture.test_enrollment import make_whitepaper
+
+    asset = make_whitepaper(slug="saas-renewal", sequence_slug="whitepaper-followup")
+    reader, no_consent = make_lead("r@example.com"), make_lead("n@example.com", consent=False)
+    for lead in (reader, no_consent):
+        db.session.add(Submission(lead_id=lead.id, form="whitepaper", asset_id=asset.id))
+    db.session.commit()
+    demo.load(lambda line: None)
+    demo.load(lambda line: None)
+    assert [e.lead_id for e in Enrollment.query.all()] == [reader.id]
