@@ -140,6 +140,7 @@ class SearchIndex:
         self._checked_at = float("-inf")
         self._signature = None
         self._rebuilding: threading.Thread | None = None
+        self._local = threading.local()
 
     # Opening -----------------------------------------------------------------------
 
@@ -184,7 +185,20 @@ class SearchIndex:
             shutil.rmtree(path, ignore_errors=True)
 
     def searcher(self):
-        return self.open().searcher()
+        """This thread's searcher, refreshed when the index changed. Opening one reads
+        every segment's files, so each thread keeps its own (searchers are not shared
+        between threads) rather than opening one per request. Not to be closed."""
+        ix = self.open()
+        cached = getattr(self._local, "searcher", None)
+        current = cached is not None and getattr(self._local, "name", None) == self._ix_name
+        if not current or not cached.up_to_date():
+            # A new searcher, not Searcher.refresh(): in whoosh3 3.54 a refreshed searcher
+            # still sees documents deleted from a segment it already had open.
+            if cached is not None:
+                cached.close()
+            cached = ix.searcher()
+        self._local.searcher, self._local.name = cached, self._ix_name
+        return cached
 
     def doc_count(self) -> int:
         return self.open().doc_count()

@@ -44,6 +44,11 @@ CORRECTION_WEIGHT = 0.7
 PHRASE_WEIGHT = 2.0
 RUN_WEIGHT = 3.0
 SUGGEST_BELOW = 3
+LONG_FIELDS = ("body", "body_bi")
+# A body term in more than this share of the documents (and in more than COMMON_MIN_DOCS
+# of them, so small sites keep every term) is "common".
+COMMON_SHARE = 0.10
+COMMON_MIN_DOCS = 200
 SNIPPET_CHARS = 160
 WEIGHTING = BM25F(B=0.75, K1=1.2, title_B=0.5, tags_B=0.3)
 _QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”|「([^」]+)」|『([^』]+)』')
@@ -166,10 +171,37 @@ class _Clauses:
             else:
                 self.phrases.append(Q.Phrase(name, tokens, boost=weight * boost))
 
-    def query(self) -> Q.Query | None:
-        queries = [Q.Term(name, text, boost=boost) for (name, text), boost in self.terms.items()]
+    def query(self, reader=None) -> Q.Query | None:
+        terms = self.terms
+        if reader is not None:
+            terms = _prune(terms, reader)
+        queries = [Q.Term(name, text, boost=boost) for (name, text), boost in terms.items()]
         queries += self.phrases
-        return Q.Or(queries) if queries else None
+        if not queries:
+            return None
+        query = Q.Or(queries)
+        # Score every matching document in one array, term by term: with dozens of terms
+        # Whoosh's default tree of union matchers spends its time in bookkeeping.
+        query.matcher_type = Q.Or.ARRAY_MATCHER
+        return query
+
+
+def _known(reader, word: str) -> bool:
+    return any(reader.doc_frequency(name, word) for name, _weight in WORD_FIELDS)
+
+
+def _prune(terms: dict[tuple[str, str], float], reader) -> dict[tuple[str, str], float]:
+    """Drop terms the index does not have, and, when the query has rarer terms, the
+    terms most documents' bodies contain (客户, data…): they barely move BM25 but their
+    long posting lists are most of a query's cost (the "common terms" idea of Lucene)."""
+    total = max(reader.doc_count(), 1)
+    frequency = {key: reader.doc_frequency(*key) for key in terms}
+    present = {key: boost for key, boost in terms.items() if frequency[key]}
+    cutoff = max(COMMON_SHARE * total, COMMON_MIN_DOCS)
+    common = {key for key in present if key[0] in LONG_FIELDS and frequency[key] > cutoff}
+    if len(common) < len(present):
+        return {key: boost for key, boost in present.items() if key not in common}
+    return present
 
 
 def _phrase_query(text: str, boost: float) -> Q.Query | None:
@@ -181,7 +213,12 @@ def _phrase_query(text: str, boost: float) -> Q.Query | None:
     return clauses.query()
 
 
-def plan(text: str, synonyms: SynonymMap | None = None, corrections: dict[str, str] | None = None) -> Plan:
+def plan(
+    text: str,
+    synonyms: SynonymMap | None = None,
+    corrections: dict[str, str] | None = None,
+    reader=None,
+) -> Plan:
     """Build the Whoosh query of a visitor's text."""
     text = clean(text)
     phrases = [next(g for g in m.groups() if g) for m in _QUOTED.finditer(text)]
@@ -207,14 +244,21 @@ def plan(text: str, synonyms: SynonymMap | None = None, corrections: dict[str, s
         highlight.extend(words)
         clauses.words([w for w in words if len(w) > 1 or len(piece) == 1], 1.0)
         pairs = bigrams(piece)
+        # Words the index knows need no help; a stretch it does not know (a word jieba
+        # splits differently, a new name, a typo) is searched by its character pairs in
+        # the bodies too, and by sound.
+        known = reader is not None and all(_known(reader, word) for word in words if len(word) > 1)
         for name, weight in BIGRAM_FIELDS:
+            if known and name in LONG_FIELDS:
+                continue
             for pair in pairs:
                 clauses.term(name, pair, weight)
         if len(words) > 1:
             # The run as typed, in order: a question copied from a heading wins.
             clauses.phrase(pairs, RUN_WEIGHT)
-        for pair in syllable_pairs(piece):
-            clauses.term("pinyin", pair, PINYIN_WEIGHT)
+        if not known:
+            for pair in syllable_pairs(piece):
+                clauses.term("pinyin", pair, PINYIN_WEIGHT)
         for wrong, right in corrections.items():
             if wrong in piece:
                 clauses.words(word_tokens(right), CORRECTION_WEIGHT)
@@ -241,7 +285,7 @@ def plan(text: str, synonyms: SynonymMap | None = None, corrections: dict[str, s
         if query is not None:
             required.append(query)
             highlight.append(" ".join(folded_phrase.split()))
-    optional = clauses.query()
+    optional = clauses.query(reader)
     if required:
         must = Q.And(required) if len(required) > 1 else required[0]
         built = Q.AndMaybe(must, optional) if optional is not None else must
@@ -349,25 +393,30 @@ def search(
     page = max(1, min(int(page or 1), 1000))
     per_page = max(1, min(int(per_page or 10), 50))
     results = Results(query=text, page=page, per_page=per_page)
-    built = plan(text, synonyms)
-    if built.query is None:
-        return results
+    reader = searcher.reader()
+    built = plan(text, synonyms, reader=reader)
     wanted = filters(kind, category, locale)
-    page_results = searcher.search_page(built.query, page, pagelen=per_page, filter=wanted, optimize=False)
-    results.total = len(page_results)
+
+    def run(query):
+        if query is None:
+            return None
+        return searcher.search_page(query, page, pagelen=per_page, filter=wanted, optimize=False)
+
+    page_results = run(built.query)
+    results.total = len(page_results) if page_results is not None else 0
     if page > results.pages:
         # Whoosh answers the last page instead; a page past the end is empty.
         return results
-    if results.total < SUGGEST_BELOW and page == 1:
-        table = homophones(searcher.reader()) if homophones and built.chinese else {}
+    if results.total < SUGGEST_BELOW and page == 1 and (built.english or built.chinese):
+        table = homophones(reader) if homophones and built.chinese else {}
         fixes = corrections_for(searcher, built, table)
         results.suggestion = suggestion_text(text, fixes)
         if fixes:
-            built = plan(text, synonyms, fixes)
-            page_results = searcher.search_page(
-                built.query, page, pagelen=per_page, filter=wanted, optimize=False
-            )
-            results.total = len(page_results)
+            built = plan(text, synonyms, fixes, reader=reader)
+            page_results = run(built.query)
+            results.total = len(page_results) if page_results is not None else 0
+    if page_results is None:
+        return results
     for hit in page_results:
         stored = hit.fields()
         results.hits.append(

@@ -94,20 +94,20 @@ def search_articles(
         db.session.rollback()
         log.exception("search index sync failed")
     synonyms = synonym_map(now=now)
-    with index.searcher() as searcher:
-        searcher.weighting = queries.WEIGHTING
-        results = queries.search(
-            searcher,
-            text,
-            kind=kind or None,
-            category=category or None,
-            locale=locale or None,
-            page=page,
-            per_page=per_page,
-            synonyms=synonyms,
-            with_facets=with_facets,
-            homophones=lambda reader: homophones(current, reader),
-        )
+    searcher = index.searcher()
+    searcher.weighting = queries.WEIGHTING
+    results = queries.search(
+        searcher,
+        text,
+        kind=kind or None,
+        category=category or None,
+        locale=locale or None,
+        page=page,
+        per_page=per_page,
+        synonyms=synonyms,
+        with_facets=with_facets,
+        homophones=lambda reader: homophones(current, reader),
+    )
     query_id = None
     if record and results.query:
         query_id = record_search(

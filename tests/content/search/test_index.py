@@ -147,3 +147,12 @@ def test_one_rebuild_at_a_time_per_folder(search_index):
                 search_index.rebuild(utcnow(), wait=False)
         finally:
             fcntl.flock(held, fcntl.LOCK_UN)
+
+
+def test_a_searcher_kept_by_the_thread_sees_deletions(publish, search_index):
+    # Whoosh's Searcher.refresh() keeps deleted documents visible; the index must not.
+    kept = publish("流失原因分析", "流失")
+    gone = publish("流失预警规则", "流失")
+    assert sorted(found("流失")) == sorted([kept.slug, gone.slug])
+    delete_article(gone)
+    assert found("流失") == [kept.slug]
