@@ -1,12 +1,13 @@
 """Search fixtures: articles saved through the content service (so the real signals
 update the index), and an index that syncs on every search (no one-second throttle)."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 
 from content.search import services
 from core.timeutil import utcnow
+from tests.content.helpers import make_article
 
 PAST = datetime(2026, 1, 1)
 
@@ -22,25 +23,9 @@ def search_index(app):
 
 @pytest.fixture
 def publish(app, search_index):
-    """publish(title=…, body=…, **fields) -> a published article, indexed via the signal."""
-    from content.services import save_article
+    """publish(title, body, **fields) -> a published article, indexed via the signal."""
 
     def make(title: str, body: str = "", **fields):
-        values = {
-            "kind": "help",
-            "locale": "zh-CN",
-            "category": "",
-            "tags": [],
-            "summary": "",
-            "status": "published",
-            "published_at": PAST,
-            "title": title,
-            **fields,
-        }
-        return save_article(values, body, now=utcnow())
+        return make_article(body, title=title, **{"published_at": PAST, **fields})
 
     return make
-
-
-def hours(n: float) -> timedelta:
-    return timedelta(hours=n)
