@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import escape
 from sqlalchemy import select
 
 from accounts.guards import roles_required
@@ -26,6 +27,7 @@ ROLES = ("marketer",)
 PAGE_SIZE = 50
 OUTBOX_NAME = re.compile(r"^[0-9]+\.[0-9]+-[0-9a-f]{8}\.eml$")
 # What an email shown inside the admin may do: draw itself, nothing else.
+SUBJECT_BAR = "padding:10px 16px;background:#fff;border-bottom:1px solid #e2e7ef;font:600 15px/1.4 sans-serif;color:#111827;"
 MAIL_FRAME_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data: https: http:; frame-ancestors 'self'"
 )
@@ -146,7 +148,10 @@ def preview():
         transactional=False,
         pixel=False,
     )
-    return _frame(mail.html)
+    # The subject as a mail client shows it, above the mail.
+    body_open = mail.html.index(">", mail.html.index("<body")) + 1
+    subject_bar = f'<div style="{SUBJECT_BAR}">{escape(rendered_subject)}</div>'
+    return _frame(mail.html[:body_open] + subject_bar + mail.html[body_open:])
 
 
 @bp.post("/test-send")
