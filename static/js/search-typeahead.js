@@ -7,8 +7,8 @@
 
   var zh = /^zh/i.test(document.documentElement.lang || "zh");
   var TEXT = zh
-    ? { label: "搜索帮助中心", placeholder: "描述您的问题，例如：如何配置单点登录", button: "搜索", list: "推荐文章", none: "没有匹配的文章", some: "找到 %(n)s 篇文章，用方向键选择" }
-    : { label: "Search the help center", placeholder: "Describe your problem, e.g. set up single sign-on", button: "Search", list: "Suggested articles", none: "No matching article", some: "%(n)s articles found, use the arrow keys to choose" };
+    ? { label: "搜索帮助中心", placeholder: "描述您的问题，例如：如何配置单点登录", button: "搜索", list: "推荐文章", none: "没有匹配的文章", some: "找到 {n} 篇文章，用方向键选择" }
+    : { label: "Search the help center", placeholder: "Describe your problem, e.g. set up single sign-on", button: "Search", list: "Suggested articles", none: "No matching article", some: "{n} articles found, use the arrow keys to choose" };
   var counter = 0;
 
   // A bare hook (<div data-search-typeahead data-kind="help">) gets the form built here;
@@ -77,7 +77,7 @@
         list.appendChild(li);
       });
       var template = items.length ? status.getAttribute("data-some") : status.getAttribute("data-none");
-      status.textContent = template.replace("%(n)s", String(items.length));
+      status.textContent = template.replace("{n}", String(items.length));
       if (items.length) { list.hidden = false; input.setAttribute("aria-expanded", "true"); active = -1; } else { close(); }
     }
     function fetchResults() {
