@@ -7,6 +7,7 @@ import threading
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from werkzeug.serving import run_simple
 
 from core.hooks import hooks
 
@@ -45,7 +46,8 @@ def serve(host, port):
     signal.signal(signal.SIGTERM, handle_term)
     click.secho(f"Lodestar on http://{host}:{port}/ (admin: /admin/)", fg="green")
     try:
-        app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+        # Not app.run(): under the flask command it returns at once (FLASK_RUN_FROM_CLI).
+        run_simple(host, port, app, threaded=True, use_reloader=False)
     except KeyboardInterrupt:
         pass
     finally:
