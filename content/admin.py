@@ -20,6 +20,7 @@ from content.documents import DocumentError, from_utc, normalise_body, validate_
 from content.forms import KIND_LABELS, STATUS_LABELS, ArticleForm, UploadForm
 from content.models import KINDS, STATUSES, Article, Revision
 from content.rendering import render_markdown
+from content.revisions import restore_revision, revision_diff
 from core.extensions import db
 from core.timeutil import utcnow
 from core.views import safe_next
@@ -200,7 +201,7 @@ def revisions(article_id: int):
     diff = []
     if current is not None:
         older = rows[rows.index(current) + 1] if rows.index(current) + 1 < len(rows) else None
-        diff = services.revision_diff(older, current, _timezone())
+        diff = revision_diff(older, current, _timezone())
     return render_template(
         "content/admin/revisions.html",
         article=article,
@@ -218,7 +219,7 @@ def restore(article_id: int, revision_id: int):
     if revision is None or revision.article_id != article_id:
         abort(404)
     try:
-        services.restore_revision(revision, user=current_user._get_current_object(), now=utcnow())
+        restore_revision(revision, user=current_user._get_current_object(), now=utcnow())
     except services.NotAllowed as exc:
         flash(str(exc), "error")
         return redirect(url_for("content_admin.revisions", article_id=article_id), code=303)

@@ -45,6 +45,7 @@ FIELD_NAMES = {
     "asset": "asset_source",
     "sequence": "sequence_slug",
 }
+DATE_FIELDS = ("published_at", "review_by")
 LIMITS = {
     "title": 300,
     "category": 120,
@@ -253,7 +254,7 @@ def validate_fields(
         featured = False
     fields["featured"] = featured
 
-    for key in ("published_at", "review_by"):
+    for key in DATE_FIELDS:
         try:
             fields[key] = to_utc(raw.get(key), timezone)
         except ValueError:
@@ -302,6 +303,17 @@ def from_utc(value: datetime | None, timezone: str):
     if local.time() == time():
         return local.date()
     return local.replace(microsecond=0)
+
+
+def front_matter(values: dict, timezone: str) -> dict:
+    """Article attributes -> front-matter keys and YAML-friendly values."""
+    front = {}
+    for key, name in FIELD_NAMES.items():
+        value = values.get(name)
+        if name in DATE_FIELDS:
+            value = from_utc(value, timezone)
+        front[key] = value
+    return front
 
 
 def to_markdown(front: dict, body_md: str) -> str:

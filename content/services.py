@@ -12,9 +12,8 @@ Every service commits its own transaction and then sends `article_changed`; the 
 index and the gated package listen.
 """
 
-import difflib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -23,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload, load_only
 
 from content import signals
-from content.documents import FIELD_NAMES, DocumentError, Problem, from_utc, slugify, to_markdown
+from content.documents import FIELD_NAMES, DocumentError, Problem, slugify
 from content.models import Article, Feedback, Revision
 from content.rendering import render_markdown
 from core.extensions import db
@@ -253,59 +252,6 @@ def transition(article: Article, action: str, *, user, now: datetime) -> Article
     return save_article({}, article.body_md, article=article, user=user, action=action, now=now)
 
 
-def restore_revision(revision: Revision, *, user, now: datetime) -> Article:
-    """Bring back a revision's title, body and fields as a new revision (status stays)."""
-    article = db.session.get(Article, revision.article_id)
-    fields = {
-        name: revision.fields[name] for name in EDITABLE if name in revision.fields and name != "status"
-    }
-    for name in ("published_at", "review_by"):
-        if fields.get(name):
-            fields[name] = datetime.fromisoformat(fields[name])
-    return save_article(
-        fields,
-        revision.body_md,
-        article=article,
-        user=user,
-        now=now,
-        note=f"restored revision #{revision.id} of {revision.created_at:%Y-%m-%d %H:%M} UTC",
-    )
-
-
-def revision_text(revision: Revision, timezone: str) -> str:
-    """A revision as its Markdown file, which is what the diff compares."""
-    values = dict(revision.fields)
-    for name in ("published_at", "review_by"):
-        if values.get(name):
-            values[name] = datetime.fromisoformat(values[name])
-    return to_markdown(front_matter(values, timezone), revision.body_md)
-
-
-def revision_diff(older: Revision | None, newer: Revision, timezone: str) -> list[tuple[str, str]]:
-    """A unified diff from `older` (None: empty) to `newer`, as (kind, line) pairs where
-    kind is "add", "del", "hunk" or "same"."""
-    before = revision_text(older, timezone).splitlines() if older else []
-    after = revision_text(newer, timezone).splitlines()
-    lines = []
-    for line in difflib.unified_diff(before, after, lineterm="", n=3):
-        if line.startswith(("---", "+++")):
-            continue
-        kind = {"+": "add", "-": "del", "@": "hunk"}.get(line[:1], "same")
-        lines.append((kind, line))
-    return lines
-
-
-def front_matter(values: dict, timezone: str) -> dict:
-    """Article attributes -> front-matter keys and YAML-friendly values."""
-    front = {}
-    for key, name in FIELD_NAMES.items():
-        value = values.get(name)
-        if name in ("published_at", "review_by"):
-            value = from_utc(value, timezone)
-        front[key] = value
-    return front
-
-
 def record_feedback(article_id: int, helpful: bool, comment: str = "", *, now: datetime) -> Feedback:
     """Record a reader's yes/no (and comment, trimmed to 2,000 characters)."""
     feedback = Feedback(
@@ -427,9 +373,3 @@ def editor_articles(
 
 def is_stale(article: Article, now: datetime) -> bool:
     return article.review_by is not None and article.review_by <= now
-
-
-def local_date(value: datetime | None, timezone: str) -> date | None:
-    """A stored UTC time as the site's calendar date (for display)."""
-    local = from_utc(value, timezone)
-    return local.date() if isinstance(local, datetime) else local

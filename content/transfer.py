@@ -19,9 +19,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from content.documents import DocumentError, Problem, parse_markdown_file, to_markdown
+from content.documents import DocumentError, Problem, front_matter, parse_markdown_file, to_markdown
 from content.models import Article
-from content.services import EDITABLE, changed_fields, front_matter, save_article
+from content.services import EDITABLE, changed_fields, save_article
 from core.extensions import db
 
 OUTCOMES = ("imported", "updated", "unchanged", "error")

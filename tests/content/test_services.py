@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from content import services, signals
+from content import revisions, services, signals
 from content.documents import DocumentError, slugify
 from content.models import Article, Revision
 from core.extensions import db
@@ -165,7 +165,7 @@ def test_restore_brings_back_title_body_and_fields():
     article = services.save_article(new_fields(title="原版", tags=["a"]), "原文", user=editor, now=now)
     first = db.session.scalar(select(Revision))
     services.save_article(new_fields(title="改版", tags=["b"]), "改后", article=article, user=editor, now=now)
-    services.restore_revision(first, user=editor, now=now + timedelta(minutes=1))
+    revisions.restore_revision(first, user=editor, now=now + timedelta(minutes=1))
     assert (article.title, article.body_md, article.tags) == ("原版", "原文", ["a"])
     assert "原文" in article.body_html
     latest = db.session.scalars(select(Revision).order_by(Revision.id.desc())).first()
@@ -180,10 +180,10 @@ def test_revision_diff_shows_added_and_removed_lines():
         new_fields(title="T"), "第一行\n第二行（改）", article=article, user=editor, now=utcnow()
     )
     older, newer = db.session.scalars(select(Revision).order_by(Revision.id)).all()
-    diff = services.revision_diff(older, newer, "Asia/Shanghai")
+    diff = revisions.revision_diff(older, newer, "Asia/Shanghai")
     assert ("del", "-第二行") in diff and ("add", "+第二行（改）") in diff
     assert all(kind != "add" or "第一行" not in line for kind, line in diff)
-    assert ("add", "+title: T") in services.revision_diff(None, older, "Asia/Shanghai")
+    assert ("add", "+title: T") in revisions.revision_diff(None, older, "Asia/Shanghai")
 
 
 def test_feedback_is_recorded_and_counted():
