@@ -47,3 +47,22 @@ def test_live_preview_and_autosave_survive_a_reload(live_app, page):
     page.goto("/admin/content/new")
     expect(page.get_by_role("button", name="预览")).to_be_hidden()  # the script has run
     expect(page.locator("#autosave-offer")).to_be_hidden()
+
+
+def test_upload_inserts_the_markdown_at_the_cursor(live_app, page):
+    with live_app.app_context():
+        accounts.create_user("uploader@example.com", role="editor", password="long enough pw")
+        db.session.remove()
+    sign_in(page, "uploader@example.com")
+    page.goto("/admin/content/new")
+    body = page.locator("textarea[name=body]")
+    body.fill("前文")
+    page.locator("#upload-form input[type=file]").set_input_files(
+        files=[{"name": "chart.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n" + b"0" * 64}]
+    )
+    page.get_by_role("button", name="上传", exact=True).click()
+    expect(page.locator("#upload-result")).to_contain_text("![chart](/uploads/")
+    assert body.input_value().startswith("前文![chart](/uploads/")
+    url = body.input_value().split("(", 1)[1].rstrip(")")
+    response = page.request.get(url)
+    assert response.status == 200 and response.headers["content-type"] == "image/png"
