@@ -15,7 +15,7 @@ from core.hooks import (
 SETTINGS = {
     # Where the footer of every mail says we are (anti-spam laws ask for it).
     "COMPANY_POSTAL_ADDRESS": "上海市浦东新区世纪大道 100 号",
-    "MAIL_RATE_PER_SECOND": 20,
+    "MAIL_RATE_PER_SECOND": 20.0,
     "MAIL_RATE_PER_HOUR": 0,
     "MAIL_MAX_ATTEMPTS": 8,
     "MAIL_RETRY_SECONDS": 60,
@@ -27,11 +27,11 @@ SETTINGS = {
     "DKIM_DOMAIN": "",
     "NURTURE_BATCH_SIZE": 100,
     "NURTURE_LEASE_SECONDS": 300,
-    "NURTURE_WORKER_INTERVAL": 5,
+    "NURTURE_WORKER_INTERVAL": 5.0,
     "NURTURE_WORKER_STALE_SECONDS": 600,
     "UNSUBSCRIBE_RATE_LIMIT": "30 per minute",
 }
-INT_SETTINGS = {key for key, value in SETTINGS.items() if isinstance(value, int)}
+NUMBER_SETTINGS = {key: type(value) for key, value in SETTINGS.items() if isinstance(value, int | float)}
 
 
 def init_app(app):
@@ -41,9 +41,9 @@ def init_app(app):
 
     for key, value in SETTINGS.items():
         app.config.setdefault(key, value)
-        if key in INT_SETTINGS:
+        if key in NUMBER_SETTINGS:
             # LODESTAR_MAIL_RATE_PER_SECOND=5 arrives as a number; "5" from a file is fine too.
-            app.config[key] = int(app.config[key] or 0)
+            app.config[key] = NUMBER_SETTINGS[key](app.config[key] or 0)
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
     app.cli.add_command(nurture_cli)
