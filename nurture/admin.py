@@ -3,6 +3,7 @@ test sends, per-step figures and enrolled leads, the message log, the queue, the
 suppression list and the development Outbox. Marketers and admins only."""
 
 import re
+from datetime import datetime, time
 from email import message_from_bytes, policy
 from email.parser import BytesHeaderParser
 from pathlib import Path
@@ -19,7 +20,7 @@ from core.timeutil import utcnow
 from nurture import personalise, services, stats
 from nurture.compose import inline_styles, wrap
 from nurture.email import Rendered
-from nurture.forms import EnrollForm, SequenceForm, SuppressForm
+from nurture.forms import EnrollFilterForm, EnrollForm, SequenceForm, SuppressForm
 from nurture.models import MESSAGE_STATUSES, SEQUENCE_STATUSES, Message, Sequence, Suppression
 
 bp = Blueprint("nurture_admin", __name__, url_prefix="/admin/nurture", template_folder="templates")
@@ -196,6 +197,7 @@ def sequence(sequence_id):
         enrolled=stats.enrolled_leads(sequence.id, status=status),
         status_filter=status,
         enroll_form=EnrollForm(),
+        filter_form=EnrollFilterForm(),
         statuses=SEQUENCE_STATUSES,
     )
 
@@ -251,6 +253,39 @@ def enroll(sequence_id):
             flash(_("No lead found for: %(entries)s", entries=", ".join(unknown[:20])), "warning")
     else:
         flash(_("Paste at least one email address or lead number."), "error")
+    return redirect(url_for(".sequence", sequence_id=sequence_id))
+
+
+@bp.post("/<int:sequence_id>/enroll-filtered")
+@roles_required(*ROLES)
+def enroll_filtered(sequence_id):
+    """Enroll every consenting lead a filter selects (stage, source, created since)."""
+    db.get_or_404(Sequence, sequence_id)
+    form = EnrollFilterForm()
+    if form.validate_on_submit():
+        since = datetime.combine(form.since.data, time()) if form.since.data else None
+        count = services.enroll_filtered(
+            sequence_id,
+            now=utcnow(),
+            stage=form.stage.data,
+            source=(form.source.data or "").strip(),
+            since=since,
+        )
+        flash(
+            _(
+                "%(count)d leads enrolled (leads already in the sequence or suppressed are skipped).",
+                count=count,
+            ),
+            "success",
+        )
+    else:
+        flash(
+            _(
+                "Check the filter: %(errors)s",
+                errors="; ".join(str(e) for errs in form.errors.values() for e in errs),
+            ),
+            "error",
+        )
     return redirect(url_for(".sequence", sequence_id=sequence_id))
 
 

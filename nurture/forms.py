@@ -7,6 +7,7 @@ as a YAML import), so the browser and the command line can never disagree.
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    DateField,
     FieldList,
     Form,
     FormField,
@@ -181,6 +182,20 @@ class EnrollForm(FlaskForm):
         validators=[DataRequired(), Length(max=100000)],
         description=_l("Email addresses or lead numbers, separated by spaces, commas or lines."),
     )
+
+
+class EnrollFilterForm(FlaskForm):
+    stage = SelectField(_l("Stage"), default="")
+    source = StringField(_l("Source contains"), validators=[Length(max=120)])
+    since = DateField(_l("Created on or after"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from gated.models import STAGES
+
+        self.stage.choices = [SelectChoice("", _l("any stage"))] + [
+            SelectChoice(stage, stage) for stage in STAGES
+        ]
 
 
 class SuppressForm(FlaskForm):

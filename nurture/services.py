@@ -550,3 +550,22 @@ def enroll_listed(text: str, sequence_id: int, *, now: datetime) -> tuple[int, l
     ]
     count = enroll(known_ids | set(found.values()), sequence_id, now=now, source="manual")
     return count, unknown
+
+
+def leads_matching(*, stage: str = "", source: str = "", since: datetime | None = None):
+    """The consenting leads a filter selects (for enrolling a list): stage, source
+    containing a text, created on or after a date."""
+    query = select(Lead.id).where(Lead.marketing_consent.is_(True))
+    if stage:
+        query = query.where(Lead.stage == stage)
+    if source:
+        query = query.where(Lead.source.contains(source, autoescape=True))
+    if since:
+        query = query.where(Lead.created_at >= since)
+    return query
+
+
+def enroll_filtered(sequence_id: int, *, now: datetime, stage: str = "", source: str = "", since=None) -> int:
+    """Enroll every consenting lead a filter selects; returns how many joined."""
+    ids = db.session.scalars(leads_matching(stage=stage, source=source, since=since)).all()
+    return enroll(ids, sequence_id, now=now, source="filter")

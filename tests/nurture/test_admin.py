@@ -208,3 +208,21 @@ def test_outbox_lists_and_shows_caught_mail(app, login_as, smtp_sink):
         assert marketer.get("/admin/nurture/outbox/nope.eml").status_code == 404
     finally:
         (outbox / name).unlink()
+
+
+def test_enroll_a_filtered_list(login_as):
+    marketer = login_as("marketer")
+    sequence = make_sequence()
+    make_lead("mql@example.com", stage="mql", source="baidu")
+    make_lead("new@example.com", stage="new", source="baidu")
+    make_lead("noconsent@example.com", stage="mql", source="baidu", consent=False)
+    response = marketer.post(
+        f"/admin/nurture/{sequence.id}/enroll-filtered", data={"stage": "mql", "source": "bai", "since": ""}
+    )
+    assert response.status_code == 302
+    assert [e.lead.email for e in Enrollment.query.all()] == ["mql@example.com"]
+    assert (
+        marketer.post(f"/admin/nurture/{sequence.id}/enroll-filtered", data={"stage": "nope"}).status_code
+        == 302
+    )
+    assert Enrollment.query.count() == 1
