@@ -40,6 +40,7 @@ WORD_FIELDS = (("title", 4.0), ("tags", 2.5), ("headings", 2.0), ("summary", 1.5
 BIGRAM_FIELDS = (("title_bi", 1.5), ("body_bi", 0.4))
 PINYIN_WEIGHT = 0.5
 SYNONYM_WEIGHT = 0.5
+CROSS_LANGUAGE = 0.5
 CORRECTION_WEIGHT = 0.7
 PHRASE_WEIGHT = 2.0
 RUN_WEIGHT = 3.0
@@ -146,6 +147,8 @@ class Plan:
     highlight: list[str]
     english: list[str]
     chinese: list[str]
+    # Some stretch or word the index does not know: a typo, most likely.
+    unknown: bool = False
 
 
 class _Clauses:
@@ -230,10 +233,17 @@ def plan(
     highlight: list[str] = []
     english: list[str] = []
     chinese: list[str] = []
+    unknown = False
     for kind, piece in pieces:
         if kind == "en":
             english.append(piece)
             highlight.append(piece)
+            if (
+                reader is not None
+                and piece.isalpha()
+                and not all(_known(reader, t) for t in word_tokens(piece))
+            ):
+                unknown = True
             clauses.words(word_tokens(piece), 1.0)
             if piece in corrections:
                 clauses.words(word_tokens(corrections[piece]), CORRECTION_WEIGHT)
@@ -241,13 +251,15 @@ def plan(
             continue
         words = segment(piece)
         chinese.append(piece)
-        highlight.extend(words)
+        # Single characters are marked only when typed alone (a 续 of 续废率 is noise).
+        highlight.extend(w for w in words if len(w) > 1 or len(piece) == 1)
         clauses.words([w for w in words if len(w) > 1 or len(piece) == 1], 1.0)
         pairs = bigrams(piece)
         # Words the index knows need no help; a stretch it does not know (a word jieba
         # splits differently, a new name, a typo) is searched by its character pairs in
         # the bodies too, and by sound.
         known = reader is not None and all(_known(reader, word) for word in words if len(word) > 1)
+        unknown = unknown or (reader is not None and not known)
         for name, weight in BIGRAM_FIELDS:
             if known and name in LONG_FIELDS:
                 continue
@@ -264,20 +276,27 @@ def plan(
                 clauses.words(word_tokens(right), CORRECTION_WEIGHT)
                 highlight.append(right)
     if synonyms and pieces:
+        typed_chinese = bool(chinese)
+        typed_english = bool(english)
         for term in synonyms.expand(" ".join(piece for _kind, piece in pieces)):
             tokens = list(bigram_tokens(term))
             if not tokens:
                 continue
             highlight.append(term)
-            if CJK_RE.search(term) and " " not in term and len(segment(term)) == 1:
+            chinese_term = bool(CJK_RE.search(term))
+            # A synonym in the other language than everything typed counts less: an
+            # English page must not outrank Chinese ones for a Chinese query.
+            other_language = (chinese_term and not typed_chinese) or (not chinese_term and not typed_english)
+            weight = SYNONYM_WEIGHT * (CROSS_LANGUAGE if other_language else 1.0)
+            if chinese_term and " " not in term and len(segment(term)) == 1:
                 # A word of the shipped dictionary, which jieba keeps whole at index time
                 # too: one term per field, no phrase. (Terms added in the admin are not
                 # taught to jieba, so indexing never depends on the table's state.)
-                clauses.words([term], SYNONYM_WEIGHT)
+                clauses.words([term], weight)
             elif len(tokens) == 1:
-                clauses.words(word_tokens(term), SYNONYM_WEIGHT)
+                clauses.words(word_tokens(term), weight)
             else:
-                clauses.phrase(tokens, SYNONYM_WEIGHT)
+                clauses.phrase(tokens, weight)
     required = []
     for phrase in phrases:
         folded_phrase = fold(phrase)
@@ -291,7 +310,7 @@ def plan(
         built = Q.AndMaybe(must, optional) if optional is not None else must
     else:
         built = optional
-    return Plan(built, highlight, english, chinese)
+    return Plan(built, highlight, english, chinese, unknown)
 
 
 def filters(
@@ -407,7 +426,7 @@ def search(
     if page > results.pages:
         # Whoosh answers the last page instead; a page past the end is empty.
         return results
-    if results.total < SUGGEST_BELOW and page == 1 and (built.english or built.chinese):
+    if page == 1 and (built.unknown or results.total < SUGGEST_BELOW) and (built.english or built.chinese):
         table = homophones(reader) if homophones and built.chinese else {}
         fixes = corrections_for(searcher, built, table)
         results.suggestion = suggestion_text(text, fixes)
