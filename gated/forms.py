@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TelField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from gated.models import UTM_FIELDS
+from gated.models import PERSON_FIELDS, UTM_FIELDS
 
 
 class Marked:
@@ -53,8 +53,8 @@ class LeadForm(FlaskForm):
 
 HIDDEN = ("started", "referrer", "landing_page", *UTM_FIELDS)
 FIELDS = {
-    "whitepaper": ("email", "name", "company", "job_title", "phone", "role"),
-    "demo": ("email", "name", "company", "job_title", "phone", "role", "message"),
+    "whitepaper": PERSON_FIELDS,
+    "demo": (*PERSON_FIELDS, "message"),
     "newsletter": ("email", "name"),
 }
 AUTOCOMPLETE = {

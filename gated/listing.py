@@ -19,7 +19,7 @@ from sqlalchemy import Select, func, or_, select
 
 from core.extensions import db
 from gated import signals, webhooks
-from gated.models import STAGES, Lead, Submission
+from gated.models import PERSON_FIELDS, STAGES, Lead, Submission
 from gated.validation import InvalidSubmission, clean_fields
 
 EXPORT_FIELDS = webhooks.LEAD_FIELDS + (
@@ -30,7 +30,7 @@ EXPORT_FIELDS = webhooks.LEAD_FIELDS + (
     "last_touch_at",
     "updated_at",
 )
-IMPORT_FIELDS = ("email", "name", "company", "job_title", "phone", "role", "stage", "source", "consent")
+IMPORT_FIELDS = (*PERSON_FIELDS, "stage", "source", "consent")
 TRUE = {"1", "y", "yes", "true", "on", "是"}
 
 
@@ -162,13 +162,7 @@ def import_leads(text: str, *, source: str = "", sequence: str | None = None, no
         line = reader.line_num
         raw = {k: (v or "").strip() for k, v in row.items() if k in IMPORT_FIELDS}
         try:
-            clean = clean_fields(
-                {
-                    k: v
-                    for k, v in raw.items()
-                    if k in ("email", "name", "company", "job_title", "phone", "role")
-                }
-            )
+            clean = clean_fields({k: v for k, v in raw.items() if k in PERSON_FIELDS})
         except InvalidSubmission as exc:
             errors.extend((line, f"{name}: {message}") for name, message in exc.errors.items())
             continue

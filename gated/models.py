@@ -21,6 +21,7 @@ UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_conte
 # The fields a person tells us about themselves, in form order (progressive profiling asks
 # for the ones still unknown).
 PROFILE_FIELDS = ("name", "company", "job_title", "phone", "role")
+PERSON_FIELDS = ("email", *PROFILE_FIELDS)
 
 
 class Asset(db.Model):

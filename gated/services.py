@@ -25,6 +25,7 @@ from core.tokens import InvalidToken, sign, unsign
 from gated import signals, webhooks
 from gated.attribution import classify_channel, host_of, source_label
 from gated.models import (
+    PERSON_FIELDS,
     STAGES,
     UTM_FIELDS,
     Asset,
@@ -220,11 +221,7 @@ def capture_lead(
         known = db.session.get(Lead, known_lead_id)
         if known is not None:
             data["email"] = known.email
-    person_fields = {
-        name: data[name]
-        for name in ("email", "name", "company", "job_title", "phone", "role")
-        if name in data
-    }
+    person_fields = {name: data[name] for name in PERSON_FIELDS if name in data}
     errors = {}
     try:
         clean = clean_fields(person_fields, required=("email", *REQUIRED.get(form_kind, ())))
@@ -255,11 +252,7 @@ def capture_lead(
             lead.marketing_consent = True
             lead.consent_version = version
             lead.consent_at = now
-        submitted = {
-            name: str(data.get(name) or "")[:500]
-            for name in ("email", "name", "company", "job_title", "phone", "role")
-            if name in data
-        }
+        submitted = {name: str(data.get(name) or "")[:500] for name in PERSON_FIELDS if name in data}
         if message:
             submitted["message"] = message
         submitted["consent"] = consent
