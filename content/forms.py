@@ -39,7 +39,9 @@ class ArticleForm(FlaskForm):
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=1000)])
     body = TextAreaField(_l("Body (Markdown)"))
     featured = BooleanField(_l("Featured on the home page"))
-    published_at = StringField(_l("Publish at"), validators=[Optional()], render_kw={"type": "datetime-local"})
+    published_at = StringField(
+        _l("Publish at"), validators=[Optional()], render_kw={"type": "datetime-local"}
+    )
     review_by = StringField(_l("Review by"), validators=[Optional()], render_kw={"type": "date"})
     seo_title = StringField(_l("SEO title"), validators=[Optional(), Length(max=300)])
     seo_description = TextAreaField(_l("SEO description"), validators=[Optional(), Length(max=500)])
