@@ -150,7 +150,7 @@ def import_leads(text: str, *, source: str = "", sequence: str | None = None, no
     line numbers). Then all rows go in one transaction. Each row is a submission of form
     "import" and sends lead_captured with `sequence`, so nurture can enrol them.
     """
-    from gated.services import upsert_lead
+    from gated.services import set_stage, upsert_lead
 
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [name.strip().lower() for name in (reader.fieldnames or [])]
@@ -182,8 +182,10 @@ def import_leads(text: str, *, source: str = "", sequence: str | None = None, no
             for name, value in clean.items():
                 if name != "email" and value:
                     setattr(lead, name, value)
-            if stage:
+            if stage and created:
                 lead.stage = stage
+            elif stage:
+                set_stage(lead, stage, now=now)
             if consent and not lead.marketing_consent:
                 lead.marketing_consent, lead.consent_version, lead.consent_at = True, "import", now
             lead.updated_at = now

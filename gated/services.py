@@ -426,14 +426,22 @@ def change_stage(lead_id: int, new: str, *, now: datetime) -> Lead:
     lead = db.session.get(Lead, lead_id)
     if lead is None:
         raise NotFound("lead")
-    old = lead.stage
-    if old != new:
-        lead.stage = new
-        lead.updated_at = now
-        signals.lead_stage_changed.send(_app(), lead_id=lead.id, old=old, new=new)
-        webhooks.enqueue("lead.stage_changed", lead, now=now, extra={"old_stage": old, "new_stage": new})
+    if set_stage(lead, new, now=now):
         db.session.commit()
     return lead
+
+
+def set_stage(lead: Lead, new: str, *, now: datetime) -> bool:
+    """Inside the caller's transaction: the stage, its signal and webhook. False if the
+    lead was in that stage already."""
+    old = lead.stage
+    if old == new:
+        return False
+    lead.stage = new
+    lead.updated_at = now
+    signals.lead_stage_changed.send(_app(), lead_id=lead.id, old=old, new=new)
+    webhooks.enqueue("lead.stage_changed", lead, now=now, extra={"old_stage": old, "new_stage": new})
+    return True
 
 
 def lead_cookie_value(lead_id: int) -> str:

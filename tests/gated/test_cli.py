@@ -40,8 +40,10 @@ def test_import_upserts_and_enrols_with_a_sequence(runner, tmp_path, recorder):
     captured = recorder.of("lead_captured")
     assert {c["sequence"] for c in captured} == {"welcome"} and {c["form"] for c in captured} == {"import"}
     assert [c["marketing_consent"] for c in captured] == [True, False]
+    path.write_text(GOOD.replace(",user,mql,", ",user,sql,"), encoding="utf-8")
     again = runner.invoke(args=["leads", "import", str(path)])
     assert "created: 0  updated: 2" in again.output
+    assert recorder.of("lead_stage_changed") == [{"lead_id": lead.id, "old": "mql", "new": "sql"}]
     assert count(Lead) == 2 and count(Submission) == 4
 
 
