@@ -271,10 +271,6 @@ class PinyinTokenizer(_StreamTokenizer):
 STREAMS = {"words": word_tokens, "bigrams": bigram_tokens, "pinyin": pinyin_tokens}
 
 
-def is_question_word(word: str) -> bool:
-    return word in QUESTION_WORDS_ZH or word in QUESTION_WORDS_EN
-
-
 def query_pieces(folded: str) -> list[tuple[str, str]]:
     """Split a folded query into ("zh", run) and ("en", word) pieces without the words
     that only ask: 试用期结束后怎么让客户付费 -> 试用期结束, 客户付费."""

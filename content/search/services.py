@@ -24,7 +24,7 @@ from sqlalchemy import case, delete, func, select
 from content.models import Article
 from content.search import queries
 from content.search.analysis import load_dictionary
-from content.search.index import SearchIndex
+from content.search.index import SearchIndex, public_clause
 from content.search.models import SearchQuery, Synonym
 from core.extensions import db
 from core.tokens import InvalidToken, sign, unsign
@@ -135,8 +135,7 @@ def reindex(*, now: datetime, progress: Callable[[int], None] | None = None) -> 
 
 
 def public_count(now: datetime) -> int:
-    from content.search.index import public_clause
-
+    """How many articles are public at `now` (what a rebuild will index)."""
     return db.session.scalar(select(func.count(Article.id)).where(public_clause(now)))
 
 
