@@ -14,14 +14,13 @@ from content.models import Article
 from core.extensions import db
 from core.timeutil import utcnow
 from gated.assets import store_asset
-from tests.e2e.conftest import browser, live_app, live_server, phone  # noqa: F401 - fixtures
-from tests.gated.conftest import PDF_BYTES
 
 pytestmark = pytest.mark.e2e
+PDF_BYTES = b"%PDF-1.4\n% renewal white paper\n" + bytes(range(256)) * 4 + b"\n%%EOF\n"
 
 
 @pytest.fixture
-def published(live_app):  # noqa: F811
+def published(live_app):
     live_app.config["FORM_MIN_FILL_SECONDS"] = 0
     with live_app.app_context():
         article = Article(
@@ -46,7 +45,7 @@ def published(live_app):  # noqa: F811
         db.session.remove()
 
 
-def test_a_prospect_downloads_at_once_and_gets_the_mail(live_app, live_server, phone, published, smtp_sink):  # noqa: F811
+def test_a_prospect_downloads_at_once_and_gets_the_mail(live_app, live_server, phone, published, smtp_sink):
     phone.goto("/library/e2e-renewal?utm_source=wechat&utm_medium=social")
     assert phone.get_by_role("heading", level=1).inner_text() == "续费白皮书"
     phone.get_by_label("工作邮箱").fill("Buyer@Example.COM")
