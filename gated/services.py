@@ -5,7 +5,8 @@ Each service owns its transaction. Signals documented as "inside the transaction
 before the commit, so the lead, its submission and what other packages add (queued mail,
 enrollments, webhook rows) are stored together or not at all; SMTP is never touched here.
 Erase, export and retention live in gated.privacy; assets in gated.assets; the hand-off
-webhook in gated.webhooks.
+webhook in gated.webhooks; the visitor's signed tokens (form start time, lead cookie) in
+gated.visitor.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.extensions import db
-from core.tokens import InvalidToken, sign, unsign
+from core.tokens import sign, unsign
 from gated import signals, webhooks
 from gated.attribution import classify_channel, host_of, source_label
 from gated.models import (
@@ -29,7 +30,6 @@ from gated.models import (
     STAGES,
     UTM_FIELDS,
     Asset,
-    BlockedSubmission,
     Consent,
     Download,
     Lead,
@@ -39,9 +39,6 @@ from gated.validation import InvalidSubmission, clean_fields
 
 DOWNLOAD_PURPOSE = "download"
 CONFIRM_PURPOSE = "confirm"
-FORM_START_PURPOSE = "form-start"
-COOKIE_PURPOSE = "lead-cookie"
-THANKS_PURPOSE = "thanks"
 MESSAGE_LIMIT = 2000
 # Fields each form insists on besides email (demo requests go to sales, who need a name).
 REQUIRED = {"whitepaper": (), "demo": ("name", "company"), "newsletter": (), "import": ()}
@@ -165,33 +162,6 @@ def _apply_touch(lead: Lead, touch: dict, now: datetime) -> None:
     for name, value in touch["utm"].items():
         setattr(lead, f"last_{name}", value)
     lead.last_touch_at = now
-
-
-def form_start_token(now: datetime) -> str:
-    """The signed time a form was shown, for the minimum fill time."""
-    return sign(FORM_START_PURPOSE, {"t": now.timestamp()})
-
-
-def spam_reason(data, *, now: datetime) -> str | None:
-    """Why a submission looks automated ("honeypot", "too_fast", "no_start"), or None."""
-    if str(data.get("website") or "").strip():
-        return "honeypot"
-    try:
-        started = unsign(FORM_START_PURPOSE, str(data.get("started") or ""))
-    except InvalidToken:
-        return "no_start"
-    if not isinstance(started, dict) or not isinstance(started.get("t"), int | float):
-        return "no_start"
-    if now.timestamp() - started["t"] < current_app.config["FORM_MIN_FILL_SECONDS"]:
-        return "too_fast"
-    return None
-
-
-def record_blocked(form_kind: str, reason: str, *, now: datetime) -> None:
-    """Count a dropped submission (nothing of its content is kept)."""
-    db.session.add(BlockedSubmission(form=form_kind, reason=reason, created_at=now))
-    db.session.commit()
-    current_app.logger.info("Blocked a %s submission: %s", form_kind, reason)
 
 
 def capture_lead(
@@ -442,36 +412,3 @@ def set_stage(lead: Lead, new: str, *, now: datetime) -> bool:
     signals.lead_stage_changed.send(_app(), lead_id=lead.id, old=old, new=new)
     webhooks.enqueue("lead.stage_changed", lead, now=now, extra={"old_stage": old, "new_stage": new})
     return True
-
-
-def lead_cookie_value(lead_id: int) -> str:
-    return sign(COOKIE_PURPOSE, lead_id)
-
-
-def lead_from_cookie(value: str | None) -> Lead | None:
-    """The lead of a signed progressive-profiling cookie, or None."""
-    if not value:
-        return None
-    try:
-        lead_id = unsign(COOKIE_PURPOSE, value, max_age=current_app.config["LEAD_COOKIE_MAX_AGE"])
-    except InvalidToken:
-        return None
-    return db.session.get(Lead, lead_id) if isinstance(lead_id, int) else None
-
-
-def thanks_token(capture: Capture) -> str:
-    return sign(THANKS_PURPOSE, {"l": capture.lead.id, "s": capture.submission.id})
-
-
-def thanks_submission(token: str | None) -> Submission | None:
-    """The submission a thank-you page is about (its token lasts a day), or None."""
-    if not token:
-        return None
-    try:
-        payload = unsign(THANKS_PURPOSE, token, max_age=86400)
-    except InvalidToken:
-        return None
-    if not isinstance(payload, dict) or not isinstance(payload.get("s"), int):
-        return None
-    submission = db.session.get(Submission, payload["s"])
-    return submission if submission is not None and submission.lead_id == payload.get("l") else None

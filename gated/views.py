@@ -24,7 +24,7 @@ from content.services import get_public_article
 from core.extensions import limiter
 from core.timeutil import utcnow
 from core.tokens import InvalidToken
-from gated import assets, services
+from gated import assets, services, visitor
 from gated.forms import AUTOCOMPLETE, FIELDS, HIDDEN, LeadForm
 from gated.validation import InvalidSubmission
 
@@ -60,13 +60,13 @@ def _request_meta() -> services.RequestMeta:
 def _known_lead():
     if request.args.get("forget"):
         return None
-    return services.lead_from_cookie(request.cookies.get(COOKIE))
+    return visitor.lead_from_cookie(request.cookies.get(COOKIE))
 
 
 def _new_form(now) -> LeadForm:
     """A form as first shown: the start time signed, attribution from this landing."""
     form = LeadForm(formdata=None)
-    form.started.data = services.form_start_token(now)
+    form.started.data = visitor.form_start_token(now)
     form.referrer.data = request.referrer or ""
     form.landing_page.data = request.full_path.rstrip("?")
     for name in HIDDEN:
@@ -118,11 +118,11 @@ def _submit(kind, template, thanks_endpoint, *, asset=None, sequence=None, endpo
     now = utcnow()
     endpoint_args = endpoint_args or {}
     data = request.form
-    reason = services.spam_reason(data, now=now)
+    reason = visitor.spam_reason(data, now=now)
     if reason:
-        services.record_blocked(kind, reason, now=now)
+        visitor.record_blocked(kind, reason, now=now)
         return redirect(url_for(thanks_endpoint, **endpoint_args), 303)
-    lead = services.lead_from_cookie(request.cookies.get(COOKIE))
+    lead = visitor.lead_from_cookie(request.cookies.get(COOKIE))
     try:
         capture = services.capture_lead(
             kind,
@@ -144,10 +144,15 @@ def _submit(kind, template, thanks_endpoint, *, asset=None, sequence=None, endpo
         if "email" in exc.errors:
             lead = None  # ask for the address again
         return _render(kind, template, form, lead, 422, asset=asset, **context)
-    response = redirect(url_for(thanks_endpoint, t=services.thanks_token(capture), **endpoint_args), 303)
+    response = redirect(
+        url_for(
+            thanks_endpoint, t=visitor.thanks_token(capture.lead.id, capture.submission.id), **endpoint_args
+        ),
+        303,
+    )
     response.set_cookie(
         COOKIE,
-        services.lead_cookie_value(capture.lead.id),
+        visitor.lead_cookie_value(capture.lead.id),
         max_age=current_app.config["LEAD_COOKIE_MAX_AGE"],
         httponly=True,
         samesite="Lax",
@@ -184,7 +189,7 @@ def whitepaper(slug):
 @bp.get("/library/<slug>/thanks")
 def whitepaper_thanks(slug):
     article, asset = _whitepaper_or_404(slug)
-    submission = services.thanks_submission(request.args.get("t"))
+    submission = visitor.thanks_submission(request.args.get("t"))
     download_url = None
     if submission is not None and submission.asset_id:
         download_url = services.make_download_url(submission.lead_id, submission.asset_id, external=False)
@@ -208,7 +213,7 @@ def _form_page(kind: str):
 
 
 def _thanks_page(kind: str):
-    submission = services.thanks_submission(request.args.get("t"))
+    submission = visitor.thanks_submission(request.args.get("t"))
     return render_template(
         "gated/thanks.html",
         kind=kind,

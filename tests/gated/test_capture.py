@@ -8,7 +8,8 @@ from sqlalchemy import func, select, text
 
 from core.extensions import db
 from core.timeutil import utcnow
-from gated import services
+from core.tokens import InvalidToken
+from gated import services, visitor
 from gated.models import BlockedSubmission, Consent, Lead, Submission, WebhookDelivery
 from gated.services import RequestMeta, capture_lead
 from gated.validation import InvalidSubmission
@@ -196,7 +197,7 @@ def test_double_opt_in_confirms_once_and_then_enrols(whitepaper, recorder, app):
 
 
 def test_a_tampered_confirm_token_is_refused():
-    with pytest.raises(services.InvalidToken):
+    with pytest.raises(InvalidToken):
         services.confirm_lead("abc.def", now=utcnow())
 
 
@@ -250,15 +251,15 @@ def test_a_known_lead_submits_without_typing_the_email_again(whitepaper):
 def test_spam_reasons(data, reason):
     if data.get("started") is None:
         data.pop("started", None)
-    assert services.spam_reason(data, now=utcnow()) == reason
+    assert visitor.spam_reason(data, now=utcnow()) == reason
 
 
 def test_a_form_sent_faster_than_the_minimum_is_spam():
     now = utcnow()
-    token = services.form_start_token(now)
-    assert services.spam_reason({"started": token}, now=now + timedelta(seconds=1)) == "too_fast"
-    assert services.spam_reason({"started": token}, now=now + timedelta(seconds=5)) is None
-    services.record_blocked("whitepaper", "too_fast", now=now)
+    token = visitor.form_start_token(now)
+    assert visitor.spam_reason({"started": token}, now=now + timedelta(seconds=1)) == "too_fast"
+    assert visitor.spam_reason({"started": token}, now=now + timedelta(seconds=5)) is None
+    visitor.record_blocked("whitepaper", "too_fast", now=now)
     assert count(BlockedSubmission) == 1
 
 

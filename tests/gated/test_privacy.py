@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.timeutil import utcnow
-from gated import privacy, services
+from gated import privacy, services, visitor
 from gated.models import BlockedSubmission, Consent, Download, Lead, Submission
 from gated.services import RequestMeta, capture_lead
 from tests.gated.conftest import form_data
@@ -75,7 +75,7 @@ def test_retention_purges_raw_details_of_old_submissions_only(whitepaper, app):
     old = now - timedelta(days=app.config["SUBMISSION_RETENTION_DAYS"] + 1)
     person(whitepaper, "old@example.com", now=old)
     person(whitepaper, "new@example.com", now=now)
-    services.record_blocked("whitepaper", "honeypot", now=old)
+    visitor.record_blocked("whitepaper", "honeypot", now=old)
     assert privacy.purge_submission_details(now=now) == {"submissions": 1, "downloads": 1, "blocked": 1}
     rows = {s.lead.email: (s.ip, s.user_agent) for s in db.session.scalars(select(Submission))}
     assert rows == {"old@example.com": (None, None), "new@example.com": ("203.0.113.7", "UA")}

@@ -1,0 +1,75 @@
+"""What we know of a visitor between requests, all in signed tokens: when a form was
+shown (the minimum fill time that screens out bots, with the honeypot), who they are (the
+progressive-profiling cookie) and which submission a thank-you page is about."""
+
+from datetime import datetime
+
+from flask import current_app
+
+from core.extensions import db
+from core.tokens import InvalidToken, sign, unsign
+from gated.models import BlockedSubmission, Lead, Submission
+
+FORM_START_PURPOSE = "form-start"
+COOKIE_PURPOSE = "lead-cookie"
+THANKS_PURPOSE = "thanks"
+
+
+def form_start_token(now: datetime) -> str:
+    """The signed time a form was shown, for the minimum fill time."""
+    return sign(FORM_START_PURPOSE, {"t": now.timestamp()})
+
+
+def spam_reason(data, *, now: datetime) -> str | None:
+    """Why a submission looks automated ("honeypot", "too_fast", "no_start"), or None."""
+    if str(data.get("website") or "").strip():
+        return "honeypot"
+    try:
+        started = unsign(FORM_START_PURPOSE, str(data.get("started") or ""))
+    except InvalidToken:
+        return "no_start"
+    if not isinstance(started, dict) or not isinstance(started.get("t"), int | float):
+        return "no_start"
+    if now.timestamp() - started["t"] < current_app.config["FORM_MIN_FILL_SECONDS"]:
+        return "too_fast"
+    return None
+
+
+def record_blocked(form_kind: str, reason: str, *, now: datetime) -> None:
+    """Count a dropped submission (nothing of its content is kept)."""
+    db.session.add(BlockedSubmission(form=form_kind, reason=reason, created_at=now))
+    db.session.commit()
+    current_app.logger.info("Blocked a %s submission: %s", form_kind, reason)
+
+
+def lead_cookie_value(lead_id: int) -> str:
+    return sign(COOKIE_PURPOSE, lead_id)
+
+
+def lead_from_cookie(value: str | None) -> Lead | None:
+    """The lead of a signed progressive-profiling cookie, or None."""
+    if not value:
+        return None
+    try:
+        lead_id = unsign(COOKIE_PURPOSE, value, max_age=current_app.config["LEAD_COOKIE_MAX_AGE"])
+    except InvalidToken:
+        return None
+    return db.session.get(Lead, lead_id) if isinstance(lead_id, int) else None
+
+
+def thanks_token(lead_id: int, submission_id: int) -> str:
+    return sign(THANKS_PURPOSE, {"l": lead_id, "s": submission_id})
+
+
+def thanks_submission(token: str | None) -> Submission | None:
+    """The submission a thank-you page is about (its token lasts a day), or None."""
+    if not token:
+        return None
+    try:
+        payload = unsign(THANKS_PURPOSE, token, max_age=86400)
+    except InvalidToken:
+        return None
+    if not isinstance(payload, dict) or not isinstance(payload.get("s"), int):
+        return None
+    submission = db.session.get(Submission, payload["s"])
+    return submission if submission is not None and submission.lead_id == payload.get("l") else None
