@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.timeutil import utcnow
+from gated.webhooks import deliver_due_webhooks
 from nurture import delivery
 from nurture.models import Message, WorkerHeartbeat
 
@@ -54,6 +55,9 @@ def tick(
             counts.update(delivery.deliver(batch, now, pacer=pacer, stop=stop))
             if counts["retry"] and not counts["sent"]:
                 break  # the server is down: no point claiming the next batch now
+    # The hand-off webhooks share the worker, so no second scheduler is needed.
+    hooks = deliver_due_webhooks(now)
+    counts.update({f"webhook_{outcome}": number for outcome, number in hooks.items() if number})
     beat(worker_name, counts)
     return counts
 

@@ -173,11 +173,12 @@ def test_export_uses_the_gated_store_when_it_knows_the_file(app, runner, tmp_pat
     assert runner.invoke(args=["content", "import", str(SITE / "renewal-guide.md")]).exit_code == 0
     stored = tmp_path / "store.pdf"
     stored.write_bytes(b"%PDF-1.4 stored copy")
+    previous = app.extensions.get("lodestar.asset_path")
     app.extensions["lodestar.asset_path"] = lambda a: stored if a.slug == "renewal-guide" else None
     try:
         assert runner.invoke(args=["content", "export", str(tmp_path / "out")]).exit_code == 0
     finally:
-        del app.extensions["lodestar.asset_path"]
+        app.extensions["lodestar.asset_path"] = previous
     assert (tmp_path / "out" / "files" / "renewal-guide.pdf").read_bytes() == b"%PDF-1.4 stored copy"
 
 

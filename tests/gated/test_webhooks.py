@@ -151,3 +151,11 @@ def test_erasure_is_passed_on_without_personal_data(receiver):
     assert "a@b.com" not in json.dumps(rows[0].payload)
     assert deliver_due_webhooks(utcnow())["delivered"] == 1
     assert json.loads(receiver.requests[0][1])["lead"] == {"id": capture.lead.id}
+
+
+def test_the_nurture_worker_delivers_due_webhooks(receiver, runner):
+    capture_lead("newsletter", {"email": "w@b.com", "consent": "y"}, request_meta=RequestMeta(), now=utcnow())
+    result = runner.invoke(args=["nurture", "tick"])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(body)["event"] for _headers, body in receiver.requests] == ["lead.created"]
+    assert db.session.scalar(select(WebhookDelivery.delivered_at)) is not None
