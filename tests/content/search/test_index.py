@@ -156,3 +156,13 @@ def test_a_searcher_kept_by_the_thread_sees_deletions(publish, search_index):
     assert sorted(found("流失")) == sorted([kept.slug, gone.slug])
     delete_article(gone)
     assert found("流失") == [kept.slug]
+
+
+def test_status_command_reports_the_index(publish, runner):
+    import json
+
+    publish("邀请团队成员", "邀请")
+    result = runner.invoke(args=["search", "status"])
+    assert result.exit_code == 0, result.output
+    status = json.loads(result.output)
+    assert (status["documents"], status["stale"], status["behind"]) == (1, False, 0)
