@@ -13,6 +13,7 @@ Each app keeps its index and caches on app.extensions["lodestar_search"].
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +35,7 @@ KEY = "lodestar_search"
 CLICK_PURPOSE = "search-click"
 CLICK_MAX_AGE = 7 * 86400
 HOMOPHONES_EVERY = 60.0
+RESULT_CACHE_SIZE = 512
 
 
 class InvalidSynonym(ValueError):
@@ -50,6 +52,20 @@ class SearchState:
     homophones_key: tuple | None = None
     homophones_built: float = float("-inf")
     lock: threading.Lock = field(default_factory=threading.Lock)
+    results: OrderedDict = field(default_factory=OrderedDict)
+
+    def cached(self, key: tuple) -> queries.Results | None:
+        with self.lock:
+            found = self.results.get(key)
+            if found is not None:
+                self.results.move_to_end(key)
+            return found
+
+    def remember(self, key: tuple, results: queries.Results) -> None:
+        with self.lock:
+            self.results[key] = results
+            while len(self.results) > RESULT_CACHE_SIZE:
+                self.results.popitem(last=False)
 
 
 def state(app=None) -> SearchState:
@@ -95,19 +111,36 @@ def search_articles(
         log.exception("search index sync failed")
     synonyms = synonym_map(now=now)
     searcher = index.searcher()
-    searcher.weighting = queries.WEIGHTING
-    results = queries.search(
-        searcher,
-        text,
-        kind=kind or None,
-        category=category or None,
-        locale=locale or None,
-        page=page,
-        per_page=per_page,
-        synonyms=synonyms,
-        with_facets=with_facets,
-        homophones=lambda reader: homophones(current, reader),
+    # The same search on the same index generation and synonyms gives the same results:
+    # popular searches and as-you-type prefixes are answered from memory.
+    key = (
+        index.current_name(),
+        searcher.ixreader.generation(),
+        current.synonyms_signature,
+        queries.clean(text),
+        kind or None,
+        category or None,
+        locale or None,
+        page,
+        per_page,
+        with_facets,
     )
+    results = current.cached(key)
+    if results is None:
+        searcher.weighting = queries.WEIGHTING
+        results = queries.search(
+            searcher,
+            text,
+            kind=kind or None,
+            category=category or None,
+            locale=locale or None,
+            page=page,
+            per_page=per_page,
+            synonyms=synonyms,
+            with_facets=with_facets,
+            homophones=lambda reader: homophones(current, reader),
+        )
+        current.remember(key, results)
     query_id = None
     if record and results.query:
         query_id = record_search(

@@ -175,3 +175,13 @@ def test_no_query_can_raise(library, text):
     results = search(text, page=3, per_page=7, with_facets=True)
     assert results.total >= 0
     assert len(results.query) <= 200
+
+
+def test_repeated_searches_come_from_memory_until_the_index_changes(publish):
+    first = publish("续费提醒模板", "续费", slug="first")
+    again = search("续费提醒")
+    assert search("续费提醒") is again
+    second = publish("续费提醒的时机", "续费提醒", slug="second")
+    fresh = search("续费提醒")
+    assert fresh is not again
+    assert {hit.slug for hit in fresh.hits} == {first.slug, second.slug}
