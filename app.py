@@ -13,7 +13,7 @@ import accounts
 import content
 import gated
 import nurture
-from core import config, errors, i18n, security
+from core import config, errors, i18n, pagecache, security
 from core.cli import demo_cli, serve
 from core.extensions import babel, csrf, db, limiter, login_manager, mail, migrate, select_locale
 from core.hooks import add_dev_service, hooks
@@ -48,6 +48,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     security.init_app(app)
     errors.init_app(app)
+    pagecache.init_app(app)
     app.register_blueprint(core_bp)
     app.cli.add_command(demo_cli)
     app.cli.add_command(serve)
@@ -101,8 +102,6 @@ def _template_globals(app: Flask) -> None:
         if "admin_nav" not in g:
             role = getattr(current_user, "role", None)
             g.admin_nav = [
-                item
-                for item in hooks(app).nav
-                if role == "admin" or not item.roles or role in item.roles
+                item for item in hooks(app).nav if role == "admin" or not item.roles or role in item.roles
             ]
         return g.admin_nav

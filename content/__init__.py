@@ -26,8 +26,28 @@ def init_app(app):
     app.cli.add_command(content_cli)
     add_admin_nav(app, _l("Content"), "content_admin.index", roles=("editor",), order=10)
     add_demo_loader(app, "content", demo.load, order=10)
+    _wire_page_cache(app)
     # The search index is its own sub-package, built alongside; it wires itself.
     if (Path(__file__).parent / "search" / "__init__.py").exists():
         search = import_module("content.search")
         if hasattr(search, "init_app"):
             search.init_app(app)
+
+
+def _wire_page_cache(app):
+    """Cached public pages follow the articles: at once for changes made in this process,
+    within PAGE_CACHE_TTL for changes other web nodes make."""
+    from content.services import content_generation
+    from content.signals import article_changed, article_deleted
+    from core.pagecache import KEY, add_generation_source
+    from core.timeutil import utcnow
+
+    cache = app.extensions[KEY]
+    add_generation_source(app, lambda: content_generation(now=utcnow()))
+
+    def forget_pages(sender, **_payload):
+        if sender is app:
+            cache.invalidate()
+
+    article_changed.connect(forget_pages, weak=False)
+    article_deleted.connect(forget_pages, weak=False)

@@ -373,3 +373,13 @@ def editor_articles(
 
 def is_stale(article: Article, now: datetime) -> bool:
     return article.review_by is not None and article.review_by <= now
+
+
+def content_generation(*, now: datetime) -> tuple:
+    """A value that changes whenever any public page may change: the number of articles,
+    the newest change, and how many are public at `now` (scheduled ones appear by time)."""
+    public = (Article.status == "published") & (Article.published_at <= now)
+    row = db.session.execute(
+        select(func.count(Article.id), func.max(Article.updated_at), func.count(Article.id).filter(public))
+    ).one()
+    return tuple(row)

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from content import seo, services, uploads
 from content.models import KIND_PREFIX, Article
 from core.extensions import db, limiter
+from core.pagecache import cached_page
 from core.timeutil import utcnow
 
 bp = Blueprint("content", __name__, template_folder="templates")
@@ -99,6 +100,7 @@ def content_helpers():
 
 
 @bp.get("/")
+@cached_page
 def home():
     now, locale = utcnow(), _locale()
     papers = db.session.scalars(services.public_articles(kind="whitepaper", now=now).limit(24)).all()
@@ -115,6 +117,7 @@ def home():
 
 
 @bp.get("/help/")
+@cached_page
 def help_index():
     locale = _locale()
     categories = categories_for(locale, now=utcnow())
@@ -189,9 +192,11 @@ def _category_anchor_filter(name: str) -> str:
 def _register_kind(kind: str, with_pages: bool = True) -> None:
     prefix = KIND_PREFIX[kind]
     if kind != "help":
-        bp.add_url_rule(f"/{prefix}/", f"{kind}_index", lambda: _listing(kind))
+        bp.add_url_rule(f"/{prefix}/", f"{kind}_index", cached_page(lambda: _listing(kind)))
     if with_pages:
-        bp.add_url_rule(f"/{prefix}/<slug>", f"{kind}_article", lambda slug: _article(kind, slug))
+        bp.add_url_rule(
+            f"/{prefix}/<slug>", f"{kind}_article", cached_page(lambda slug: _article(kind, slug))
+        )
 
 
 _register_kind("help")
@@ -218,6 +223,7 @@ def feedback(article_id: int):
 
 
 @bp.get("/sitemap.xml")
+@cached_page
 def sitemap():
     now = utcnow()
     articles = db.session.scalars(
@@ -231,6 +237,7 @@ def sitemap():
 
 
 @bp.get("/robots.txt")
+@cached_page
 def robots():
     lines = ["User-agent: *", *(f"Disallow: {path}" for path in ("/admin/", "/download/", "/t/", "/u/"))]
     lines += ["", f"Sitemap: {seo.absolute(_site_url(), '/sitemap.xml')}", ""]
@@ -238,6 +245,7 @@ def robots():
 
 
 @bp.get("/feed.xml")
+@cached_page
 def feed():
     now = utcnow()
     entries = db.session.scalars(

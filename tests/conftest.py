@@ -130,6 +130,8 @@ def settings_for_tests(database_url, tmp_path, smtp_port) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        # Tests change rows behind the services' backs; the cache has its own tests.
+        "PAGE_CACHE_ENABLED": False,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp_port,
         "MAIL_SUPPRESS_SEND": False,

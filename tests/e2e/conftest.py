@@ -80,6 +80,7 @@ def live_app(tmp_path_factory, smtp_server, browser):
             "MAIL_PORT": smtp_server.port,
             "MAIL_SUPPRESS_SEND": False,
             "RATELIMIT_ENABLED": False,
+            "PAGE_CACHE_TTL": 0,
             "INDEX_DIR": str(folder / "index"),
             "ASSET_DIR": str(folder / "assets"),
             "UPLOAD_DIR": str(folder / "uploads"),

@@ -1,0 +1,131 @@
+"""A whole-page cache for public GET pages, per process.
+
+An article page costs a few milliseconds of queries and Jinja; the same page from memory
+costs what a bare Flask route does. A page is served from the cache while the site's
+content generation (registered by the packages, e.g. the articles' count and newest
+`updated_at`) is unchanged; the generation is checked at most every PAGE_CACHE_TTL
+seconds, so an edit shows within that time on every web node.
+
+Pages carry CSRF tokens (the "was this helpful" form): they are rendered with a
+placeholder that is replaced by the visitor's own token on every serve. Staff who are
+signed in, visitors with flashed messages and visitors carrying a cookie the view names
+(`vary_cookies`) always get a fresh render.
+"""
+
+import threading
+import time
+from collections import OrderedDict
+from functools import wraps
+
+from flask import current_app, g, make_response, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+CSRF_PLACEHOLDER = "lodestar-csrf-placeholder-c0ffee"
+KEY = "lodestar.pagecache"
+
+
+class PageCache:
+    def __init__(self, *, max_entries: int, ttl: float):
+        self.max_entries = max_entries
+        self.ttl = ttl
+        self.entries: OrderedDict = OrderedDict()
+        self.generation_sources = []
+        self.lock = threading.Lock()
+        self.generation = None
+        self.checked_at = float("-inf")
+
+    def current_generation(self):
+        """The content generation, re-read from the database at most every `ttl` s."""
+        moment = time.monotonic()
+        if moment - self.checked_at >= self.ttl:
+            generation = tuple(source() for source in self.generation_sources)
+            with self.lock:
+                if generation != self.generation:
+                    self.entries.clear()
+                    self.generation = generation
+                self.checked_at = moment
+        return self.generation
+
+    def invalidate(self) -> None:
+        """Forget every page now (a change made in this process)."""
+        with self.lock:
+            self.entries.clear()
+            self.checked_at = float("-inf")
+
+    def get(self, key):
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None:
+                self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key, entry) -> None:
+        with self.lock:
+            self.entries[key] = entry
+            while len(self.entries) > self.max_entries:
+                self.entries.popitem(last=False)
+
+
+def init_app(app) -> None:
+    app.config.setdefault("PAGE_CACHE_ENABLED", True)
+    app.config.setdefault("PAGE_CACHE_TTL", 1.0)
+    app.config.setdefault("PAGE_CACHE_MAX_ENTRIES", 2000)
+    app.extensions[KEY] = PageCache(
+        max_entries=int(app.config["PAGE_CACHE_MAX_ENTRIES"]), ttl=float(app.config["PAGE_CACHE_TTL"])
+    )
+
+
+def add_generation_source(app, source) -> None:
+    """`source()` returns a small hashable value that changes whenever cached pages may
+    have changed; it runs in an app context."""
+    app.extensions[KEY].generation_sources.append(source)
+
+
+def _cacheable(vary_cookies) -> bool:
+    return (
+        current_app.config["PAGE_CACHE_ENABLED"]
+        and request.method == "GET"
+        and "_flashes" not in session
+        and not any(name in request.cookies for name in vary_cookies)
+        and not current_user.is_authenticated
+    )
+
+
+def _with_visitor_token(body: bytes) -> bytes:
+    if CSRF_PLACEHOLDER.encode() not in body:
+        return body
+    g.pop("csrf_token", None)
+    return body.replace(CSRF_PLACEHOLDER.encode(), generate_csrf().encode())
+
+
+def cached_page(view=None, *, vary_cookies=()):
+    """Serve a public GET view from the page cache (see the module docstring)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            cache = current_app.extensions.get(KEY)
+            if cache is None or not _cacheable(vary_cookies):
+                return view(*args, **kwargs)
+            generation = cache.current_generation()
+            key = (request.host, request.full_path, str(get_locale()))
+            entry = cache.get(key)
+            if entry is None:
+                g.csrf_token = CSRF_PLACEHOLDER
+                response = make_response(view(*args, **kwargs))
+                g.pop("csrf_token", None)
+                if response.status_code != 200 or response.is_streamed or "Set-Cookie" in response.headers:
+                    response.set_data(_with_visitor_token(response.get_data()))
+                    return response
+                entry = (response.get_data(), response.headers.get("Content-Type"))
+                if generation == cache.generation:
+                    cache.put(key, entry)
+            body, content_type = entry
+            response = current_app.response_class(_with_visitor_token(body), content_type=content_type)
+            return response
+
+        return wrapper
+
+    return decorator(view) if view is not None else decorator
