@@ -28,3 +28,22 @@ def compile_catalogs(directories) -> None:
 def translation_directories(root: Path, packages) -> list[str]:
     found = [root / "translations"] + [root / pkg / "translations" for pkg in packages]
     return [str(path) for path in found if path.is_dir()]
+
+
+def share_form_translations(app) -> None:
+    """Flask-WTF loads WTForms' own catalog from disk for every request that renders a
+    form (about half a millisecond); load it once per locale and hand it over."""
+    from babel import support
+    from flask import request
+    from flask_babel import get_locale
+    from wtforms.i18n import messages_path
+
+    catalogs = {}
+
+    @app.before_request
+    def attach_form_translations():
+        locale = get_locale()
+        key = str(locale)
+        if key not in catalogs:
+            catalogs[key] = support.Translations.load(messages_path(), [locale], domain="wtforms")
+        request.wtforms_translations = catalogs[key]
