@@ -21,6 +21,7 @@ from flask import current_app, g, make_response, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from markupsafe import escape
 
 CSRF_PLACEHOLDER = "lodestar-csrf-placeholder-c0ffee"
 KEY = "lodestar.pagecache"
@@ -93,7 +94,21 @@ def _cacheable(vary_cookies) -> bool:
     )
 
 
-def _with_visitor_token(body: bytes) -> bytes:
+def per_visitor(name: str, make) -> str:
+    """`make()` now, or, while a page is rendered for the cache, a placeholder that is
+    replaced by `make()` on every serve (a signed form start time, the visitor's referrer).
+    `make` must return text that needs no HTML escaping beyond what it returns."""
+    pending = g.get("pagecache_fills")
+    if pending is None:
+        return make()
+    placeholder = f"lodestar-visitor-{name}-c0ffee"
+    pending[placeholder] = make
+    return placeholder
+
+
+def _with_visitor_token(body: bytes, fills=None) -> bytes:
+    for placeholder, make in (fills or {}).items():
+        body = body.replace(placeholder.encode(), escape(make()).encode())
     if CSRF_PLACEHOLDER.encode() not in body:
         return body
     g.pop("csrf_token", None)
@@ -114,17 +129,18 @@ def cached_page(view=None, *, vary_cookies=()):
             entry = cache.get(key)
             if entry is None:
                 g.csrf_token = CSRF_PLACEHOLDER
+                g.pagecache_fills = {}
                 response = make_response(view(*args, **kwargs))
                 g.pop("csrf_token", None)
+                fills = g.pop("pagecache_fills")
                 if response.status_code != 200 or response.is_streamed or "Set-Cookie" in response.headers:
-                    response.set_data(_with_visitor_token(response.get_data()))
+                    response.set_data(_with_visitor_token(response.get_data(), fills))
                     return response
-                entry = (response.get_data(), response.headers.get("Content-Type"))
+                entry = (response.get_data(), response.headers.get("Content-Type"), fills)
                 if generation == cache.generation:
                     cache.put(key, entry)
-            body, content_type = entry
-            response = current_app.response_class(_with_visitor_token(body), content_type=content_type)
-            return response
+            body, content_type, fills = entry
+            return current_app.response_class(_with_visitor_token(body, fills), content_type=content_type)
 
         return wrapper
 

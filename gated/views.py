@@ -22,6 +22,7 @@ from flask import (
 
 from content.services import get_public_article
 from core.extensions import limiter
+from core.pagecache import cached_page, per_visitor
 from core.timeutil import utcnow
 from core.tokens import InvalidToken
 from gated import assets, services, visitor
@@ -66,8 +67,9 @@ def _known_lead():
 def _new_form(now) -> LeadForm:
     """A form as first shown: the start time signed, attribution from this landing."""
     form = LeadForm(formdata=None)
-    form.started.data = visitor.form_start_token(now)
-    form.referrer.data = request.referrer or ""
+    # Per visitor even when the page itself comes from the page cache.
+    form.started.data = per_visitor("started", lambda: visitor.form_start_token(utcnow()))
+    form.referrer.data = per_visitor("referrer", lambda: request.referrer or "")
     form.landing_page.data = request.full_path.rstrip("?")
     for name in HIDDEN:
         if name.startswith("utm_"):
@@ -170,6 +172,7 @@ def _whitepaper_or_404(slug):
 
 @bp.route("/library/<slug>", methods=["GET", "POST"])
 @public_post
+@cached_page(vary_cookies=(COOKIE,))
 def whitepaper(slug):
     article, asset = _whitepaper_or_404(slug)
     template = "gated/whitepaper.html"

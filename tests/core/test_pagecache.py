@@ -136,3 +136,31 @@ def services_fields(article):
             "slug",
         )
     }
+
+
+def test_cached_landing_page_gives_each_visitor_their_own_start_time_and_referrer(cached):
+    from core.tokens import unsign
+    from gated.models import Lead
+    from tests.gated.conftest import make_whitepaper
+
+    make_whitepaper(slug="cache-paper")
+    first = cached.test_client().get(
+        "/library/cache-paper", headers={"Referer": "https://www.baidu.com/s?wd=a"}
+    )
+    second_client = cached.test_client()
+    second = second_client.get("/library/cache-paper", headers={"Referer": "https://www.zhihu.com/q?x=1&y=2"})
+    starts = [
+        re.search(r'name="started" type="hidden" value="([^"]+)"', r.get_data(as_text=True)).group(1)
+        for r in (first, second)
+    ]
+    assert starts[0] != starts[1]
+    assert all(isinstance(unsign("form-start", token)["t"], float) for token in starts)
+    page = second.get_data(as_text=True)
+    assert 'value="https://www.zhihu.com/q?x=1&amp;y=2"' in page
+    assert "baidu" not in page and "lodestar-visitor" not in page
+    # A returning lead (with the cookie) never gets the anonymous cached page.
+    second_client.set_cookie("lodestar_lead", "anything")
+    with QueryCounter(db.engine) as counter:
+        second_client.get("/library/cache-paper")
+    assert counter.count > 0
+    assert db.session.query(Lead).count() == 0
