@@ -27,7 +27,13 @@ run: $(VENV)/.runtime
 	$(DEV_ENV) $(BIN)/flask demo load
 	$(DEV_ENV) $(BIN)/flask serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.dev
+# axe-core for the accessibility tests, when npm exists (without it those tests skip).
+NODE_DEPS := $(if $(shell command -v npm),node_modules/.installed)
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund && touch $@
+
+test: $(VENV)/.dev $(NODE_DEPS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev

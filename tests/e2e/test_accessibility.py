@@ -9,6 +9,7 @@ the DevTools protocol, which the page's CSP does not govern.
 import io
 import os
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -104,6 +105,7 @@ def serious_violations(page, axe_source) -> list[str]:
 def check(page, axe_source, path):
     response = page.goto(path)
     assert response.ok, f"{path}: HTTP {response.status}"
+    assert unquote(page.url).endswith(path), f"{path}: ended on {page.url}"
     problems = serious_violations(page, axe_source)
     assert not problems, f"axe-core on {path}:\n" + "\n".join(problems)
 
@@ -124,7 +126,7 @@ def test_public_pages_have_no_serious_violations(page, site, axe_source, path):
     check(page, axe_source, path)
 
 
-def test_the_landing_form_has_its_fields_named(page, site, axe_source):
+def test_the_landing_form_has_its_fields_named(page, site):
     # The check above covers the form; this makes sure the form was really on the page.
     page.goto("/library/a11y-renewal")
     assert page.locator("form input[type=email]").count() == 1
