@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts import services as accounts
 from content.models import Article
@@ -137,3 +138,22 @@ def test_editor_and_sequence_builder_have_no_serious_violations(page, site, axe_
     sign_in(page)
     check(page, axe_source, f"/admin/content/{site['help']}")
     check(page, axe_source, f"/admin/nurture/{site['sequence']}/edit")
+
+
+@pytest.mark.parametrize("path", ["/", "/help/", "/help/renewal-reminders", "/library/a11y-renewal"])
+def test_public_pages_on_a_phone_have_no_serious_violations(phone, site, axe_source, path):
+    check(phone, axe_source, path)
+
+
+def test_the_landing_form_with_its_errors_has_no_serious_violations(live_app, page, site, axe_source):
+    live_app.config["FORM_MIN_FILL_SECONDS"] = 0
+    page.goto("/library/a11y-renewal")
+    page.locator("form input[type=email]").fill("not-an-email")
+    email = page.locator("form input[type=email]")
+    email.evaluate("field => field.form.noValidate = true")  # the server's errors, not the browser's
+    with page.expect_navigation():
+        email.evaluate("field => field.form.requestSubmit()")
+    expect(page.locator("input[type=email][aria-invalid=true]")).to_have_count(1)
+    expect(page.locator("form p.error").first).to_be_visible()
+    problems = serious_violations(page, axe_source)
+    assert not problems, "axe-core on the landing form with errors:\n" + "\n".join(problems)
