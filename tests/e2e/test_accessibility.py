@@ -157,3 +157,14 @@ def test_the_landing_form_with_its_errors_has_no_serious_violations(live_app, pa
     expect(page.locator("form p.error").first).to_be_visible()
     problems = serious_violations(page, axe_source)
     assert not problems, "axe-core on the landing form with errors:\n" + "\n".join(problems)
+
+
+def test_the_editor_and_sequence_builder_reflow_on_a_phone(phone, site):
+    """WCAG 1.4.10 (reflow), which axe-core does not check: at 390 px the page does not
+    scroll sideways (the admin's tab strip scrolls inside itself)."""
+    sign_in(phone)
+    for path in (f"/admin/content/{site['help']}", f"/admin/nurture/{site['sequence']}/edit"):
+        phone.goto(path)
+        width = phone.evaluate("document.documentElement.clientWidth")
+        assert phone.evaluate("document.documentElement.scrollWidth") <= width, path
+        assert phone.locator("main").evaluate("main => main.getBoundingClientRect().right") <= width, path
