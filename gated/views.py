@@ -26,11 +26,14 @@ from core.pagecache import cached_page, per_visitor
 from core.timeutil import utcnow
 from core.tokens import InvalidToken
 from gated import assets, services, visitor
+from gated.attribution import CLICK_IDS
 from gated.forms import AUTOCOMPLETE, FIELDS, HIDDEN, LeadForm
+from gated.models import UTM_FIELDS
 from gated.validation import InvalidSubmission
 
 bp = Blueprint("gated", __name__, template_folder="templates")
 COOKIE = "lodestar_lead"
+TOUCH_COOKIE = "lodestar_touch"
 
 
 def _public_post_limit():
@@ -64,16 +67,57 @@ def _known_lead():
     return visitor.lead_from_cookie(request.cookies.get(COOKIE))
 
 
+def _is_campaign_landing() -> bool:
+    """Whether this URL carries utm parameters or an ad click id."""
+    return any(request.args.get(name) for name in (*UTM_FIELDS, *CLICK_IDS))
+
+
+@bp.after_app_request
+def _remember_landing(response):
+    """A visit that lands on any page from a campaign keeps that landing in a session
+    cookie, so its attribution survives a search or a click through the site."""
+    if request.method == "GET" and response.status_code == 200 and _is_campaign_landing():
+        response.set_cookie(
+            TOUCH_COOKIE,
+            visitor.touch_cookie_value(
+                {name: request.args.get(name, "")[:200] for name in UTM_FIELDS},
+                request.referrer or "",
+                request.full_path.rstrip("?"),
+            ),
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+        )
+    return response
+
+
+def _visit_touch() -> dict | None:
+    """The campaign landing of this visit when the form's own page is not one."""
+    if _is_campaign_landing():
+        return None
+    return visitor.touch_from_cookie(request.cookies.get(TOUCH_COOKIE))
+
+
 def _new_form(now) -> LeadForm:
-    """A form as first shown: the start time signed, attribution from this landing."""
+    """A form as first shown: the start time signed, attribution from this landing (or
+    from the campaign landing earlier in the visit)."""
     form = LeadForm(formdata=None)
     # Per visitor even when the page itself comes from the page cache.
     form.started.data = per_visitor("started", lambda: visitor.form_start_token(utcnow()))
-    form.referrer.data = per_visitor("referrer", lambda: request.referrer or "")
-    form.landing_page.data = request.full_path.rstrip("?")
-    for name in HIDDEN:
-        if name.startswith("utm_"):
-            getattr(form, name).data = request.args.get(name, "")[:200]
+    form.referrer.data = per_visitor(
+        "referrer", lambda: (_visit_touch() or {}).get("referrer") or request.referrer or ""
+    )
+    form.landing_page.data = per_visitor(
+        "landing", lambda: (_visit_touch() or {}).get("landing_page") or request.full_path.rstrip("?")
+    )
+    for name in UTM_FIELDS:
+        getattr(form, name).data = per_visitor(
+            name,
+            lambda name=name: (
+                str(((_visit_touch() or {}).get("utm") or {}).get(name) or "")[:200]
+                or request.args.get(name, "")[:200]
+            ),
+        )
     return form
 
 

@@ -13,6 +13,7 @@ from gated.models import BlockedSubmission, Lead, Submission
 FORM_START_PURPOSE = "form-start"
 COOKIE_PURPOSE = "lead-cookie"
 THANKS_PURPOSE = "thanks"
+TOUCH_PURPOSE = "visit-touch"
 
 
 def form_start_token(now: datetime) -> str:
@@ -40,6 +41,26 @@ def record_blocked(form_kind: str, reason: str, *, now: datetime) -> None:
     db.session.add(BlockedSubmission(form=form_kind, reason=reason, created_at=now))
     db.session.commit()
     current_app.logger.info("Blocked a %s submission: %s", form_kind, reason)
+
+
+def touch_cookie_value(utm: dict, referrer: str, landing_page: str) -> str:
+    """The attribution of the page a visit landed on (its utm parameters or click id,
+    referrer and path), for the visit's session cookie: a form opened later in the visit,
+    after a search on the site, still knows where the visitor came from."""
+    return sign(TOUCH_PURPOSE, {"utm": utm, "referrer": referrer[:500], "landing_page": landing_page[:500]})
+
+
+def touch_from_cookie(value: str | None) -> dict | None:
+    """The landing attribution of a touch cookie, or None."""
+    if not value:
+        return None
+    try:
+        touch = unsign(TOUCH_PURPOSE, value, max_age=86400)
+    except InvalidToken:
+        return None
+    if not isinstance(touch, dict) or not isinstance(touch.get("utm"), dict):
+        return None
+    return touch
 
 
 def lead_cookie_value(lead_id: int) -> str:
