@@ -168,3 +168,11 @@ def test_the_editor_and_sequence_builder_reflow_on_a_phone(phone, site):
         width = phone.evaluate("document.documentElement.clientWidth")
         assert phone.evaluate("document.documentElement.scrollWidth") <= width, path
         assert phone.locator("main").evaluate("main => main.getBoundingClientRect().right") <= width, path
+
+
+def test_the_site_header_keeps_the_page_margins_on_a_phone(phone, site):
+    phone.goto("/help/renewal-reminders")
+    width = phone.evaluate("document.documentElement.clientWidth")
+    for locator in (phone.locator(".site-header .brand"), phone.locator(".site-header input[type=search]")):
+        box = locator.bounding_box()
+        assert box["x"] >= 16 and box["x"] + box["width"] <= width - 16, box
