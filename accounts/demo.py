@@ -23,7 +23,9 @@ def load(echo) -> None:
             continue
         email = f"{role}@lodestar.example"
         if services.find_user(email) is None:
-            services.create_user(email, role=role, password=password or services.generate_password(), name=role.title())
+            services.create_user(
+                email, role=role, password=password or services.generate_password(), name=role.title()
+            )
     if password:
         echo(f"  admin login: {DEMO_ADMIN}  password: {password}")
         echo("  (editor@, marketer@ and sales@lodestar.example share that password)")

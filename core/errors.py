@@ -17,7 +17,10 @@ MESSAGES = {
     413: (_l("Too large"), _l("What you sent is larger than this site accepts.")),
     422: (_l("Please check the form"), _l("Some of what you entered needs correcting.")),
     429: (_l("Too many requests"), _l("You have made too many requests. Wait a minute and try again.")),
-    500: (_l("Something went wrong"), _l("We could not complete that request. It has been logged; please try again.")),
+    500: (
+        _l("Something went wrong"),
+        _l("We could not complete that request. It has been logged; please try again."),
+    ),
 }
 
 
@@ -31,7 +34,9 @@ def render_error(code: int, detail: str | None = None):
 def init_app(app):
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return render_error(400, str(_l("The form expired or was sent from another page. Reload the page and send it again.")))
+        return render_error(
+            400, str(_l("The form expired or was sent from another page. Reload the page and send it again."))
+        )
 
     @app.errorhandler(RateLimitExceeded)
     def rate_limited(error):

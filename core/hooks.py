@@ -4,8 +4,8 @@ global: admin navigation, demo loaders, health checks and development services.
 A package calls these from its init_app; core and app.py never import the packages here.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 KEY = "lodestar"
 

@@ -29,10 +29,14 @@ def start_sink(app):
     if host not in ("127.0.0.1", "localhost", "::1"):
         app.logger.warning("DEV_SMTP_SINK is on but MAIL_SERVER is %s; not starting the sink", host)
         return None
-    controller = Controller(FolderSink(app.config["OUTBOX_DIR"]), hostname=host, port=int(app.config["MAIL_PORT"]))
+    controller = Controller(
+        FolderSink(app.config["OUTBOX_DIR"]), hostname=host, port=int(app.config["MAIL_PORT"])
+    )
     try:
         controller.start()
     except (OSError, RuntimeError) as exc:
-        app.logger.warning("SMTP sink not started on %s:%s (%s); is one running already?", host, app.config["MAIL_PORT"], exc)
+        app.logger.warning(
+            "SMTP sink not started on %s:%s (%s); is one running already?", host, app.config["MAIL_PORT"], exc
+        )
         return None
     return controller.stop

@@ -28,16 +28,31 @@ def update(name: str) -> None:
     pot = folder / "messages.pot"
     folder.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        [PYBABEL, "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext",
-         "--no-location", "--sort-output", "-o", str(pot), *sources],
-        check=True, capture_output=True,
+        [
+            PYBABEL,
+            "extract",
+            "-F",
+            str(ROOT / "babel.cfg"),
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "--no-location",
+            "--sort-output",
+            "-o",
+            str(pot),
+            *sources,
+        ],
+        check=True,
+        capture_output=True,
     )
     po = folder / "zh" / "LC_MESSAGES" / "messages.po"
     command = "update" if po.exists() else "init"
     subprocess.run(
         [PYBABEL, command, "-i", str(pot), "-d", str(folder), "-l", "zh", "--no-wrap"]
         + (["--ignore-obsolete"] if command == "update" else []),
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     pot.unlink()
     print(f"{name}: {po.relative_to(ROOT)}")

@@ -66,7 +66,9 @@ class SMTPSink:
     async def handle_DATA(self, server, session, envelope):
         with self._lock:
             self.envelopes.append(envelope)
-            self.messages.append(message_from_bytes(envelope.original_content or envelope.content, policy=policy.default))
+            self.messages.append(
+                message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+            )
         return "250 OK"
 
     def start(self):

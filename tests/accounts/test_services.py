@@ -2,10 +2,10 @@
 
 import pytest
 
-pytestmark = pytest.mark.usefixtures("app")
-
 from accounts import services
 from accounts.models import User
+
+pytestmark = pytest.mark.usefixtures("app")
 
 
 def test_create_user_hashes_password_and_normalises_email():

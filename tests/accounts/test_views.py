@@ -15,7 +15,9 @@ def test_admin_requires_login(client):
 
 def test_login_then_logout(client):
     UserFactory(email="ed@example.com", role="editor")
-    response = client.post("/login", data={"email": "ed@example.com", "password": TEST_PASSWORD, "next": "/admin/"})
+    response = client.post(
+        "/login", data={"email": "ed@example.com", "password": TEST_PASSWORD, "next": "/admin/"}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
@@ -25,14 +27,20 @@ def test_login_then_logout(client):
 
 def test_wrong_password_is_401_with_message(client):
     UserFactory(email="ed@example.com")
-    response = client.post("/login", data={"email": "ed@example.com", "password": "wrong password"}, headers={"Accept-Language": "en"})
+    response = client.post(
+        "/login",
+        data={"email": "ed@example.com", "password": "wrong password"},
+        headers={"Accept-Language": "en"},
+    )
     assert response.status_code == 401
     assert "Wrong email or password" in response.get_data(as_text=True)
 
 
 def test_login_next_is_never_off_site(client):
     UserFactory(email="ed@example.com")
-    response = client.post("/login", data={"email": "ed@example.com", "password": TEST_PASSWORD, "next": "//evil.example/x"})
+    response = client.post(
+        "/login", data={"email": "ed@example.com", "password": TEST_PASSWORD, "next": "//evil.example/x"}
+    )
     assert response.headers["Location"] == "/admin/"
 
 
@@ -70,7 +78,12 @@ def test_admin_nav_lists_only_what_the_role_may_open(login_as):
 def test_login_is_rate_limited(make_app):
     app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
     client = app.test_client()
-    statuses = [client.post("/login", data={"email": f"x{i}@example.com", "password": "nope"}).status_code for i in range(4)]
+    statuses = [
+        client.post("/login", data={"email": f"x{i}@example.com", "password": "nope"}).status_code
+        for i in range(4)
+    ]
     assert statuses[:3] == [401, 401, 401]
     assert statuses[3] == 429
-    assert 'class="error-code"' in client.post("/login", data={"email": "y@example.com", "password": "n"}).get_data(as_text=True)
+    assert 'class="error-code"' in client.post(
+        "/login", data={"email": "y@example.com", "password": "n"}
+    ).get_data(as_text=True)

@@ -27,7 +27,9 @@ def test_oversized_body_is_413_in_site_look(app, client):
     assert b"site-header" in response.data
 
 
-@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target", ["//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"]
+)
 def test_language_switch_never_redirects_off_site(client, target):
     response = client.get("/lang/en", query_string={"next": target})
     assert response.status_code == 302

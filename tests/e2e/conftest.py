@@ -114,7 +114,11 @@ def page(browser, live_server):
 def phone(browser, live_server):
     """A phone-sized page (a prospect on a phone)."""
     context = browser.new_context(
-        base_url=live_server.url, locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+        base_url=live_server.url,
+        locale="zh-CN",
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
     )
     page = context.new_page()
     yield page
