@@ -106,7 +106,7 @@ def per_visitor(name: str, make) -> str:
     return placeholder
 
 
-def _with_visitor_token(body: bytes, fills=None) -> bytes:
+def _for_this_visitor(body: bytes, fills=None) -> bytes:
     for placeholder, make in (fills or {}).items():
         body = body.replace(placeholder.encode(), escape(make()).encode())
     if CSRF_PLACEHOLDER.encode() not in body:
@@ -134,13 +134,13 @@ def cached_page(view=None, *, vary_cookies=()):
                 g.pop("csrf_token", None)
                 fills = g.pop("pagecache_fills")
                 if response.status_code != 200 or response.is_streamed or "Set-Cookie" in response.headers:
-                    response.set_data(_with_visitor_token(response.get_data(), fills))
+                    response.set_data(_for_this_visitor(response.get_data(), fills))
                     return response
                 entry = (response.get_data(), response.headers.get("Content-Type"), fills)
                 if generation == cache.generation:
                     cache.put(key, entry)
             body, content_type, fills = entry
-            return current_app.response_class(_with_visitor_token(body, fills), content_type=content_type)
+            return current_app.response_class(_for_this_visitor(body, fills), content_type=content_type)
 
         return wrapper
 

@@ -12,6 +12,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    g,
     make_response,
     redirect,
     render_template,
@@ -92,13 +93,16 @@ def _remember_landing(response):
 
 
 def _visit_touch() -> dict | None:
-    """The campaign landing of this visit when the form's own page is not one."""
-    if _is_campaign_landing():
-        return None
-    return visitor.touch_from_cookie(request.cookies.get(TOUCH_COOKIE))
+    """The campaign landing of this visit when the form's own page is not one (read and
+    verified once per request, though every hidden field asks)."""
+    if "visit_touch" not in g:
+        g.visit_touch = (
+            None if _is_campaign_landing() else visitor.touch_from_cookie(request.cookies.get(TOUCH_COOKIE))
+        )
+    return g.visit_touch
 
 
-def _new_form(now) -> LeadForm:
+def _new_form() -> LeadForm:
     """A form as first shown: the start time signed, attribution from this landing (or
     from the campaign landing earlier in the visit)."""
     form = LeadForm(formdata=None)
@@ -230,7 +234,7 @@ def whitepaper(slug):
             endpoint_args={"slug": slug},
             article=article,
         )
-    return _render("whitepaper", template, _new_form(utcnow()), _known_lead(), article=article, asset=asset)
+    return _render("whitepaper", template, _new_form(), _known_lead(), article=article, asset=asset)
 
 
 @bp.get("/library/<slug>/thanks")
@@ -256,7 +260,7 @@ def _form_page(kind: str):
     template = "gated/form_page.html"
     if request.method == "POST":
         return _submit(kind, template, f"gated.{kind}_thanks")
-    return _render(kind, template, _new_form(utcnow()), _known_lead())
+    return _render(kind, template, _new_form(), _known_lead())
 
 
 def _thanks_page(kind: str):
