@@ -21,6 +21,7 @@ from core.timeutil import utcnow
 from gated.assets import store_asset
 from nurture import services as nurture
 from tests.content.helpers import make_article
+from tests.e2e.helpers import sign_in
 
 pytestmark = pytest.mark.e2e
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -111,14 +112,6 @@ def check(page, axe_source, path):
     assert not problems, f"axe-core on {path}:\n" + "\n".join(problems)
 
 
-def sign_in(page):
-    page.goto("/login")
-    page.get_by_label("邮箱").fill("a11y-admin@example.com")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/admin/")
-
-
 @pytest.mark.parametrize(
     "path",
     ["/", "/help/renewal-reminders", "/library/a11y-renewal", "/search?q=续费"],
@@ -135,7 +128,7 @@ def test_the_landing_form_has_its_fields_named(page, site):
 
 
 def test_editor_and_sequence_builder_have_no_serious_violations(page, site, axe_source):
-    sign_in(page)
+    sign_in(page, "a11y-admin@example.com", PASSWORD)
     check(page, axe_source, f"/admin/content/{site['help']}")
     check(page, axe_source, f"/admin/nurture/{site['sequence']}/edit")
 
@@ -162,7 +155,7 @@ def test_the_landing_form_with_its_errors_has_no_serious_violations(live_app, pa
 def test_the_editor_and_sequence_builder_reflow_on_a_phone(phone, site):
     """WCAG 1.4.10 (reflow), which axe-core does not check: at 390 px the page does not
     scroll sideways (the admin's tab strip scrolls inside itself)."""
-    sign_in(phone)
+    sign_in(phone, "a11y-admin@example.com", PASSWORD)
     for path in (f"/admin/content/{site['help']}", f"/admin/nurture/{site['sequence']}/edit"):
         phone.goto(path)
         width = phone.evaluate("document.documentElement.clientWidth")

@@ -6,16 +6,9 @@ from playwright.sync_api import expect
 
 from accounts import services as accounts
 from core.extensions import db
+from tests.e2e.helpers import sign_in
 
 pytestmark = pytest.mark.e2e
-
-
-def sign_in(page, email):
-    page.goto("/login")
-    page.get_by_label("邮箱").fill(email)
-    page.get_by_label("密码").fill("long enough pw")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/admin/")
 
 
 def test_live_preview_and_autosave_survive_a_reload(live_app, page):

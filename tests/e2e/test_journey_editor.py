@@ -9,7 +9,7 @@ from sqlalchemy import select
 from accounts import services as accounts
 from content.models import Article
 from core.extensions import db
-from tests.e2e.test_content_editor import sign_in
+from tests.e2e.helpers import sign_in
 
 pytestmark = pytest.mark.e2e
 

@@ -17,6 +17,7 @@ from core.timeutil import utcnow
 from gated.assets import store_asset
 from gated.models import Lead
 from nurture.models import Enrollment
+from tests.e2e.helpers import sign_in
 
 pytestmark = pytest.mark.e2e
 SLUG = "e2e-nurture-paper"
@@ -62,11 +63,7 @@ def plain(mail):
 def test_a_marketer_builds_a_sequence_that_nurtures_a_new_lead(
     live_app, browser, live_server, page, whitepaper, smtp_sink
 ):
-    page.goto("/login")
-    page.get_by_label("邮箱").fill("marketer@example.com")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/admin/")
+    sign_in(page, "marketer@example.com", PASSWORD)
 
     # Build: the sequence and its first step, every day, all day (the worker runs now).
     page.goto("/admin/nurture/new")
