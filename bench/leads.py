@@ -11,6 +11,7 @@ Aim: at least 0.5 of the bare insert, zero lost.
 import argparse
 import http.cookiejar
 import re
+import subprocess
 import sys
 import time
 import urllib.request
@@ -18,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import flask, gunicorn, have_wrk, instance_env, print_table, temp_instance, wrk  # noqa: E402
+from bench.harness import BIN, ROOT, flask, gunicorn, have_wrk, instance_env, print_table, temp_instance, wrk  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_BENCH = "postgresql://postgres@127.0.0.1:5432/lodestar_bench_leads"
@@ -76,34 +77,19 @@ def lua_script(folder: Path, run: str, path: str, csrf: str, started: str, cooki
     return str(script)
 
 
-def count(env: dict, table: str, where: str = "") -> int:
-    code = (
-        "from core.extensions import db; from sqlalchemy import text; "
-        f'print(db.session.execute(text("SELECT count(*) FROM {table} {where}")).scalar())'
+def count(env: dict, table: str) -> int:
+    """Rows in `table`, read by a separate process with the instance's settings."""
+    script = (
+        "from sqlalchemy import text\nfrom app import create_app\nfrom core.extensions import db\n"
+        "with create_app().app_context():\n"
+        f'    print(db.session.execute(text("SELECT count(*) FROM {table}")).scalar())'
     )
-    return int(_shell(env, code).strip().splitlines()[-1])
-
-
-def _shell(env: dict, code: str) -> str:
-    import subprocess
-
-    from bench.harness import BIN, ROOT
-
     result = subprocess.run(
-        [
-            str(BIN / "python"),
-            "-c",
-            f"from app import create_app\napp = create_app()\nwith app.app_context():\n    {code}",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+        [str(BIN / "python"), "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     if result.returncode:
         raise RuntimeError(result.stderr)
-    return result.stdout
+    return int(result.stdout.strip().splitlines()[-1])
 
 
 def fresh_postgres() -> str | None:
