@@ -1,5 +1,5 @@
 """The application factory: settings, extensions, then each feature package in the order
-of their dependencies (core <- accounts <- content <- gated <- nurture).
+of their dependencies (core <- accounts <- content <- gated <- nurture <- insights).
 
 This is the only module that knows every package.
 """
@@ -12,6 +12,7 @@ from flask_babel import get_locale
 import accounts
 import content
 import gated
+import insights
 import nurture
 from core import config, errors, i18n, pagecache, security
 from core.cli import demo_cli, serve
@@ -21,7 +22,7 @@ from core.mailsink import start_sink
 from core.views import bp as core_bp
 
 ROOT = Path(__file__).resolve().parent
-PACKAGES = (accounts, content, gated, nurture)
+PACKAGES = (accounts, content, gated, nurture, insights)
 
 
 def create_app(overrides: dict | None = None) -> Flask:
