@@ -1,5 +1,5 @@
 """The application factory: settings, extensions, then each feature package in the order
-of their dependencies (core <- accounts <- content <- gated <- nurture <- insights).
+of their dependencies (core <- accounts <- content <- gated <- nurture <- insights, assistant).
 
 This is the only module that knows every package.
 """
@@ -10,6 +10,7 @@ from flask import Flask, g, request
 from flask_babel import get_locale
 
 import accounts
+import assistant
 import content
 import gated
 import insights
@@ -22,7 +23,7 @@ from core.mailsink import start_sink
 from core.views import bp as core_bp
 
 ROOT = Path(__file__).resolve().parent
-PACKAGES = (accounts, content, gated, nurture, insights)
+PACKAGES = (accounts, content, gated, nurture, insights, assistant)
 
 
 def create_app(overrides: dict | None = None) -> Flask:

@@ -6,6 +6,7 @@ See ../shared/DESIGN.md and docs/INSIGHTS.md."""
 
 def init_app(app):
     """Register the package's blueprints, commands, signal receivers and demo data."""
-    from insights import events
+    from insights import events, scoring
 
     events.init_app(app)
+    scoring.init_app(app)
