@@ -1,13 +1,25 @@
-"""Recording events. Every other part of insights reads what `record` writes."""
+"""Recording events. Every other part of insights reads what `record` writes.
+
+Page views come in batches from the buffer (insights.tracking); forms, downloads, stage
+changes and mail events come from the other packages' signals and are stored in the
+transaction of the thing itself.
+"""
 
 from datetime import datetime
 
-from flask import current_app
+from flask import current_app, has_request_context, request
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.extensions import db
 from core.timeutil import utcnow
 from insights.models import EVENT_KINDS, Event
 from insights.signals import event_recorded
+
+# How many of a lead's own events the lead page shows (the newest).
+TIMELINE_LIMIT = 200
+TIMELINE_KINDS = ("page_view", "search", "form_view", "stage_change")
 
 
 def record(
@@ -21,6 +33,8 @@ def record(
     channel: str = "",
     data: dict | None = None,
     at: datetime | None = None,
+    visit_seq: int = 0,
+    landing: str = "",
 ) -> Event:
     """Add one event to the session (the caller commits) and tell the receivers.
 
@@ -38,6 +52,8 @@ def record(
         channel=channel[:20],
         data=data,
         occurred_at=at or utcnow(),
+        visit_seq=visit_seq,
+        landing=landing[:500],
     )
     db.session.add(event)
     db.session.flush()
@@ -45,5 +61,226 @@ def record(
     return event
 
 
+def _add_batch(rows: list[dict]) -> None:
+    events = [Event(data=None, ref_id=None, **row) for row in rows]
+    db.session.add_all(events)
+    db.session.flush()
+    app = current_app._get_current_object()
+    for event in events:
+        event_recorded.send(app, event=event)
+
+
+def store_batch(rows: list[dict]) -> int:
+    """Store buffered page views in one transaction (each still sends event_recorded
+    inside it). A view whose lead was erased meanwhile is stored without the lead."""
+    if not rows:
+        return 0
+    try:
+        _add_batch(rows)
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        known = set(db.session.scalars(select_lead_ids({row["lead_id"] for row in rows} - {None})))
+        for row in rows:
+            if row["lead_id"] not in known:
+                row["lead_id"] = None
+        _add_batch(rows)
+        db.session.commit()
+    return len(rows)
+
+
+def select_lead_ids(ids: set[int]):
+    from gated.models import Lead
+
+    return select(Lead.id).where(Lead.id.in_(ids or {0}))
+
+
+def stitch(visitor_id: str, lead_id: int) -> int:
+    """Inside the caller's transaction: the visitor's earlier anonymous events become
+    the lead's (waiting page views too). Returns how many stored rows changed."""
+    from insights.tracking import buffer
+
+    buffer().assign_lead(visitor_id, lead_id)
+    result = db.session.execute(
+        update(Event)
+        .where(Event.visitor_id == visitor_id, Event.lead_id.is_(None))
+        .values(lead_id=lead_id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+# -- receivers -------------------------------------------------------------------------
+
+
+def on_lead_captured(lead_id, submission_id, form, **extra) -> None:
+    """A form submission (not the double opt-in confirmation of one already counted):
+    the form_submit event, and the visitor's history joins the lead."""
+    from gated.models import Submission
+    from insights import tracking
+
+    path = visitor = landing = ""
+    seq = 0
+    if has_request_context():
+        if request.endpoint == "gated.confirm":
+            return
+        path = request.path
+        visitor = tracking.visitor_id() if not tracking.tracking_refused() else None
+        seq, _channel, landing = tracking.read_visit()
+    submission = db.session.get(Submission, submission_id)
+    record(
+        "form_submit",
+        lead_id=lead_id,
+        visitor_id=visitor or None,
+        path=path,
+        ref_id=submission_id,
+        value=form,
+        channel=submission.channel if submission is not None else "",
+        landing=landing if seq else "",
+    )
+    if visitor:
+        stitch(visitor, lead_id)
+
+
+def on_stage_changed(lead_id, old, new, **extra) -> None:
+    from gated.models import Lead
+
+    lead = db.session.get(Lead, lead_id)
+    record(
+        "stage_change",
+        lead_id=lead_id,
+        value=f"{old}>{new}",
+        channel=lead.first_channel if lead is not None else "",
+    )
+
+
+def on_download(lead_id, asset_id, download_id, **extra) -> None:
+    """Sent after the download committed: the event gets its own small transaction."""
+    from gated.models import Lead
+
+    lead = db.session.get(Lead, lead_id)
+    record(
+        "download",
+        lead_id=lead_id,
+        ref_id=asset_id,
+        path=request.path if has_request_context() else "",
+        channel=lead.last_channel if lead is not None else "",
+    )
+    db.session.commit()
+
+
+def on_lead_erased(lead_id, **extra) -> None:
+    """Unlink the person's browser and search details (an erased lead's rows then go
+    with the lead; an anonymised lead keeps only the counts)."""
+    from insights.tracking import buffer
+
+    buffer().forget_lead(lead_id)
+    db.session.execute(
+        update(Event)
+        .where(Event.lead_id == lead_id)
+        .values(visitor_id=None, data=None, value="")
+        .execution_options(synchronize_session=False)
+    )
+
+
+def on_mail_event(kind: str):
+    """A receiver of nurture's mail signals: the event on the mail's lead (found by the
+    address when the provider reported it without a message)."""
+
+    def receiver(sender, message_id=None, email="", **extra) -> None:
+        from gated.models import Lead
+        from nurture.models import Message
+
+        lead_id = None
+        if message_id is not None:
+            message = db.session.get(Message, message_id)
+            if message is None:
+                return
+            lead_id = message.lead_id
+        elif email:
+            lead_id = db.session.scalar(select(Lead.id).where(Lead.email == email))
+        if lead_id is not None or message_id is not None:
+            record(kind, lead_id=lead_id, ref_id=message_id, channel="email")
+
+    return receiver
+
+
+# -- the lead page ---------------------------------------------------------------------
+
+TEXTS = {
+    "page_view": lambda e: _("Viewed %(path)s", path=e.path),
+    "search": lambda e: _("Searched for “%(q)s”", q=e.value),
+    "form_view": lambda e: _("Opened the form on %(path)s", path=e.path),
+    "stage_change": lambda e: _("Stage: %(change)s", change=e.value.replace(">", " → ")),
+}
+
+
+def timeline(lead_id: int) -> list[dict]:
+    """The lead's visits, searches, forms opened and stage changes (mails, submissions
+    and downloads are shown by nurture and gated), before and after the form."""
+    rows = db.session.scalars(
+        select(Event)
+        .where(Event.lead_id == lead_id, Event.kind.in_(TIMELINE_KINDS))
+        .order_by(Event.occurred_at.desc())
+        .limit(TIMELINE_LIMIT)
+    )
+    return [
+        {
+            "at": event.occurred_at,
+            "kind": event.kind,
+            "text": TEXTS[event.kind](event),
+            "url": event.path if event.kind == "page_view" else None,
+        }
+        for event in rows
+    ]
+
+
+# Settings of the package with their defaults; each can be set as LODESTAR_<NAME>.
+SETTINGS = {
+    # Raw events older than this are deleted by `flask insights rollup` once their day is
+    # in the daily aggregates (the dashboards read those).
+    "INSIGHTS_RETENTION_DAYS": 400,
+    # Page views wait in memory at most this long (0: only when a batch is full, or on
+    # demand; tests flush by hand).
+    "INSIGHTS_FLUSH_SECONDS": 2.0,
+    "INSIGHTS_BATCH_SIZE": 500,
+    "INSIGHTS_BUFFER_MAX": 20000,
+    "INSIGHTS_VISITOR_COOKIE_DAYS": 365,
+}
+
+
 def init_app(app) -> None:
-    """Connect the receivers that turn other packages' signals into events."""
+    """Settings, page-view tracking, the dashboards, `flask insights`, demo events, and
+    the receivers that turn other packages' signals into events."""
+    from flask_babel import lazy_gettext as _l
+
+    from core.hooks import add_admin_nav, add_demo_loader, add_timeline_provider
+    from gated import signals as gated_signals
+    from insights import admin, demo, tracking
+    from insights.cli import insights_cli
+    from nurture import signals as nurture_signals
+
+    for key, value in SETTINGS.items():
+        app.config.setdefault(key, 0.0 if key == "INSIGHTS_FLUSH_SECONDS" and app.testing else value)
+        app.config[key] = type(value)(app.config[key] or 0)
+    tracking.init_app(app)
+    app.register_blueprint(admin.bp)
+    app.cli.add_command(insights_cli)
+    add_admin_nav(app, _l("Insights"), "insights_admin.dashboard", roles=admin.ROLES, order=30)
+    add_demo_loader(app, "insights", demo.load, order=60)
+    add_timeline_provider(app, timeline)
+
+    gated_signals.lead_captured.connect(_adapt(on_lead_captured), sender=app, weak=False)
+    gated_signals.lead_stage_changed.connect(_adapt(on_stage_changed), sender=app, weak=False)
+    gated_signals.download_recorded.connect(_adapt(on_download), sender=app, weak=False)
+    gated_signals.lead_erased.connect(_adapt(on_lead_erased), sender=app, weak=False)
+    nurture_signals.mail_opened.connect(on_mail_event("mail_open"), sender=app, weak=False)
+    nurture_signals.mail_clicked.connect(on_mail_event("mail_click"), sender=app, weak=False)
+    nurture_signals.unsubscribed.connect(on_mail_event("unsubscribe"), sender=app, weak=False)
+
+
+def _adapt(receiver):
+    def connected(sender, **payload):
+        receiver(**payload)
+
+    return connected

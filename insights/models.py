@@ -1,8 +1,9 @@
-"""Raw events: one compact row per thing a visitor or lead did."""
+"""Raw events (one compact row per thing a visitor or lead did) and the daily aggregates
+they are rolled up into, so dashboards read a few thousand rows instead of millions."""
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.extensions import db
@@ -33,6 +34,11 @@ class Event(db.Model):
     `visitor_id` is the anonymous first-party cookie id; `lead_id` is set once the
     visitor is known (and filled in for the visitor's earlier events when they become
     a lead), so a lead's story starts before the form.
+
+    `visit_seq` is the page's place in its visit (1: the visit landed here, 2: the second
+    page, so the visit did not bounce; 0: not counted, e.g. a visitor asking not to be
+    tracked); `landing` is the path the visit landed on, for conversion and bounce rates
+    per landing page.
     """
 
     __tablename__ = "insight_events"
@@ -52,3 +58,40 @@ class Event(db.Model):
     value: Mapped[str] = mapped_column(String(500), default="")
     channel: Mapped[str] = mapped_column(String(20), default="")
     data: Mapped[dict | None] = mapped_column(JSON)
+    visit_seq: Mapped[int] = mapped_column(SmallInteger, default=0)
+    landing: Mapped[str] = mapped_column(String(500), default="")
+
+
+# The event kinds whose `value` the daily aggregates keep (a form kind, a stage change);
+# for the others the value (a query, a clicked URL) is left out, or the aggregates would
+# be as many rows as the events.
+VALUE_KINDS = ("form_view", "form_submit", "stage_change")
+
+
+class DailyCount(db.Model):
+    """How many events of one kind, path, landing page, channel and value happened on a
+    day (UTC). Written by the rollup; raw events of rolled-up days may then be pruned."""
+
+    __tablename__ = "insight_daily"
+    __table_args__ = (Index("ix_insight_daily_day_kind", "day", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date]
+    kind: Mapped[str] = mapped_column(String(20))
+    path: Mapped[str] = mapped_column(String(500), default="")
+    landing: Mapped[str] = mapped_column(String(500), default="")
+    channel: Mapped[str] = mapped_column(String(20), default="")
+    value: Mapped[str] = mapped_column(String(500), default="")
+    visit_seq: Mapped[int] = mapped_column(SmallInteger, default=0)
+    count: Mapped[int] = mapped_column(default=0)
+
+
+class RolledUpDay(db.Model):
+    """A day whose events are in insight_daily: dashboards read the aggregates for these
+    days and the raw events for the days after the last one."""
+
+    __tablename__ = "insight_rolled_up_days"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    events: Mapped[int] = mapped_column(default=0)
+    rolled_up_at: Mapped[datetime] = mapped_column(default=utcnow)

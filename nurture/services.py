@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 
 from core.extensions import db
 from gated.models import Lead
-from nurture import personalise, scheduling
+from nurture import personalise, scheduling, signals
 from nurture.models import (
     DAYS,
     PRIORITY,
@@ -399,6 +399,9 @@ def unsubscribe(message_id: int, *, now: datetime) -> str:
         message.unsubscribed_at = now
     if message.lead_id is not None:
         db.session.execute(update(Lead).where(Lead.id == message.lead_id).values(marketing_consent=False))
+    signals.unsubscribed.send(
+        current_app._get_current_object(), message_id=message.id, email=message.to_address
+    )
     db.session.commit()
     return message.to_address
 
@@ -446,6 +449,7 @@ def record_open(message_id: int, *, now: datetime) -> None:
         .where(Message.id == message_id)
         .values(open_count=Message.open_count + 1, opened_at=func.coalesce(Message.opened_at, now))
     )
+    signals.mail_opened.send(current_app._get_current_object(), message_id=message_id)
     db.session.commit()
 
 
@@ -460,6 +464,7 @@ def record_click(message_id: int, *, now: datetime) -> None:
             opened_at=func.coalesce(Message.opened_at, now),
         )
     )
+    signals.mail_clicked.send(current_app._get_current_object(), message_id=message_id)
     db.session.commit()
 
 
@@ -500,6 +505,8 @@ def record_mail_events(payload, *, now: datetime) -> int:
         address = normalise_email(str(event["email"]))
         add_suppression(address, EVENT_REASONS[event["type"]], now=now, detail=str(event.get("detail", "")))
         _mark_message(address, event, now)
+        if event["type"] == "unsubscribe":
+            signals.unsubscribed.send(current_app._get_current_object(), message_id=None, email=address)
     db.session.commit()
     return len(events)
 

@@ -1,0 +1,67 @@
+"""The insights dashboards (/admin/insights): the funnel, channels, content, landing
+pages, searches with no results and sequence steps for a period, each table also as CSV.
+Marketers and admins."""
+
+from flask import Blueprint, Response, abort, render_template, request
+
+from accounts.guards import roles_required
+from core.timeutil import utcnow
+from insights import charts, dashboards
+
+ROLES = ("marketer", "admin")
+bp = Blueprint("insights_admin", __name__, url_prefix="/admin/insights", template_folder="templates")
+
+
+def _filters() -> dashboards.Filters:
+    return dashboards.Filters.from_args(request.args, today=utcnow().date())
+
+
+def _charts(tables: dict) -> dict:
+    from gated.labels import label
+
+    totals = {key: sum(row[key] for row in tables["funnel"].rows) for key, _l in tables["funnel"].columns[1:]}
+    funnel = charts.bar_chart(
+        [(title, totals[key], f"{totals[key]:,}") for key, title in tables["funnel"].columns[1:]]
+    )
+    channel_chart = charts.bar_chart(
+        [
+            (
+                label("channel", row["channel"]),
+                row["leads"],
+                f"{row['leads']:,} · {row['lead_share'] or 0:.0%}",
+            )
+            for row in tables["channels"].rows
+        ]
+    )
+    return {"funnel": funnel, "channels": channel_chart}
+
+
+@bp.get("/")
+@roles_required(*ROLES)
+def dashboard():
+    from gated.models import CHANNELS
+
+    filters = _filters()
+    tables = dashboards.dashboard(filters)
+    return render_template(
+        "insights/dashboard.html",
+        filters=filters,
+        args=filters.as_args(),
+        tables=tables,
+        charts=_charts(tables),
+        channels=CHANNELS,
+    )
+
+
+@bp.get("/<name>.csv")
+@roles_required(*ROLES)
+def export_csv(name):
+    build = dashboards.TABLES.get(name)
+    if build is None:
+        abort(404)
+    filters = _filters()
+    body = "\ufeff" + dashboards.to_csv(build(filters))  # the BOM makes Excel read UTF-8 Chinese
+    filename = f"insights-{name}-{filters.since:%Y%m%d}-{filters.until:%Y%m%d}.csv"
+    return Response(
+        body, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={filename}"}
+    )

@@ -1,0 +1,46 @@
+"""`flask insights …`: roll up and prune events, send the weekly digest. Both are made
+for cron; rollup never counts a day twice."""
+
+from datetime import datetime
+
+import click
+from flask.cli import AppGroup
+
+from core.timeutil import to_naive_utc, utcnow
+
+insights_cli = AppGroup("insights", help="Events, daily aggregates and the weekly digest.")
+
+
+def _now(value: str | None) -> datetime:
+    if not value:
+        return utcnow()
+    try:
+        return to_naive_utc(datetime.fromisoformat(value))
+    except ValueError as exc:
+        raise click.BadParameter(f"not an ISO-8601 time: {value}") from exc
+
+
+NOW_OPTION = click.option("--now", "now_text", help="Act as if it were this time (ISO-8601).")
+
+
+@insights_cli.command("rollup")
+@NOW_OPTION
+@click.option("--no-prune", is_flag=True, help="Keep raw events past the retention period.")
+def rollup_command(now_text, no_prune):
+    """Aggregate finished days, then delete raw events older than INSIGHTS_RETENTION_DAYS."""
+    from insights import rollups
+
+    now = _now(now_text)
+    days = rollups.rollup(now=now)
+    pruned = 0 if no_prune else rollups.prune(now=now)
+    click.echo(f"days rolled up: {days}, raw events pruned: {pruned}")
+
+
+@insights_cli.command("digest")
+@NOW_OPTION
+def digest_command(now_text):
+    """Queue the weekly digest to every marketer and admin (run it weekly, e.g. Monday)."""
+    from insights.digest import send_digest
+
+    count = send_digest(now=_now(now_text))
+    click.echo(f"digests queued: {count}")

@@ -1,0 +1,394 @@
+"""The figures of the insights dashboards, each a table of plain rows (the page shows
+them with a chart, the CSV export writes them as they are).
+
+Every event figure goes through rollups.tally (aggregates for rolled-up days, raw events
+after), so figures stay the same when old raw events are pruned; lead counts come from
+the lead rows, searches from the search log, sequence figures from nurture.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, distinct, func, select
+from sqlalchemy.orm import aliased
+
+from core.extensions import db
+from insights.models import Event
+from insights.rollups import _start, tally
+
+DEFAULT_DAYS = 56
+MAX_DAYS = 731
+VISIT_KINDS = ("page_view", "search")
+FUNNEL_STAGES = ("mql", "sql", "customer")
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@dataclass
+class Filters:
+    """The period (inclusive days, UTC) and an optional channel."""
+
+    since: date
+    until: date
+    channel: str = ""
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str], *, today: date) -> Filters:
+        from gated.models import CHANNELS
+
+        until = _date(args.get("until")) or today
+        since = _date(args.get("since")) or until - timedelta(days=DEFAULT_DAYS - 1)
+        if since > until:
+            since, until = until, since
+        since = max(since, until - timedelta(days=MAX_DAYS))
+        channel = args.get("channel", "")
+        return cls(since, until, channel if channel in CHANNELS else "")
+
+    def as_args(self) -> dict:
+        args = {"since": self.since.isoformat(), "until": self.until.isoformat()}
+        if self.channel:
+            args["channel"] = self.channel
+        return args
+
+    def before(self) -> Filters:
+        """The period of the same length just before this one."""
+        days = (self.until - self.since).days + 1
+        return Filters(self.since - timedelta(days=days), self.since - timedelta(days=1), self.channel)
+
+    @property
+    def where(self) -> dict:
+        return {"channel": self.channel} if self.channel else {}
+
+
+@dataclass
+class Table:
+    """A dashboard table: its name (for the CSV), columns (key, label) and rows."""
+
+    name: str
+    title: str
+    columns: list[tuple[str, object]]
+    rows: list[dict] = field(default_factory=list)
+
+
+def _week(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _new_stage(change: str) -> str:
+    return change.partition(">")[2]
+
+
+def funnel(filters: Filters) -> Table:
+    """Visits → form views → submissions → MQL → SQL → customer, per week (Monday)."""
+    weeks: dict[date, dict] = {}
+    day = _week(filters.since)
+    while day <= filters.until:
+        weeks[day] = dict.fromkeys(("visits", "form_views", "submissions", *FUNNEL_STAGES), 0)
+        weeks[day]["week"] = day
+        day += timedelta(days=7)
+    counted = tally(
+        filters.since,
+        filters.until,
+        kinds=(*VISIT_KINDS, "form_view", "form_submit", "stage_change"),
+        by=("day", "kind", "value", "visit_seq"),
+        where=filters.where,
+    )
+    for (day, kind, value, seq), count in counted.items():
+        row = weeks[_week(day)]
+        if kind in VISIT_KINDS:
+            row["visits"] += count if seq == 1 else 0
+        elif kind == "form_view":
+            row["form_views"] += count
+        elif kind == "form_submit":
+            row["submissions"] += count if value != "import" else 0
+        elif _new_stage(value) in FUNNEL_STAGES:
+            row[_new_stage(value)] += count
+    return Table(
+        "funnel",
+        _l("Funnel by week"),
+        [
+            ("week", _l("Week of")),
+            ("visits", _l("Visits")),
+            ("form_views", _l("Form views")),
+            ("submissions", _l("Submissions")),
+            ("mql", _l("MQL")),
+            ("sql", _l("SQL")),
+            ("customer", _l("Customers")),
+        ],
+        list(weeks.values()),
+    )
+
+
+def channels(filters: Filters) -> Table:
+    """New leads (by their first channel) and MQLs per channel, with each one's share."""
+    from gated.models import CHANNELS, Lead
+
+    query = (
+        select(Lead.first_channel, func.count())
+        .where(
+            Lead.created_at >= _start(filters.since), Lead.created_at < _start(filters.until + timedelta(1))
+        )
+        .group_by(Lead.first_channel)
+    )
+    if filters.channel:
+        query = query.where(Lead.first_channel == filters.channel)
+    leads = dict(db.session.execute(query).all())
+    mqls: dict[str, int] = defaultdict(int)
+    for (channel, value), count in tally(
+        filters.since, filters.until, kinds=("stage_change",), by=("channel", "value"), where=filters.where
+    ).items():
+        if _new_stage(value) == "mql":
+            mqls[channel] += count
+    total_leads, total_mqls = sum(leads.values()), sum(mqls.values())
+    names = [c for c in CHANNELS if c in leads or c in mqls] + sorted(set(leads) - set(CHANNELS))
+    rows = [
+        {
+            "channel": name,
+            "leads": leads.get(name, 0),
+            "lead_share": _share(leads.get(name, 0), total_leads),
+            "mqls": mqls.get(name, 0),
+            "mql_share": _share(mqls.get(name, 0), total_mqls),
+        }
+        for name in names
+    ]
+    rows.sort(key=lambda row: (-row["leads"], -row["mqls"]))
+    return Table(
+        "channels",
+        _l("Leads and MQLs by channel"),
+        [
+            ("channel", _l("Channel")),
+            ("leads", _l("Leads")),
+            ("lead_share", _l("Share of leads")),
+            ("mqls", _l("MQLs")),
+            ("mql_share", _l("Share of MQLs")),
+        ],
+        rows,
+    )
+
+
+def article_titles() -> dict[str, str]:
+    """The title of each article's public path."""
+    from content.models import KIND_PREFIX, Article
+
+    rows = db.session.execute(select(Article.kind, Article.slug, Article.title)).all()
+    return {f"/{KIND_PREFIX.get(kind, kind)}/{slug}": title for kind, slug, title in rows}
+
+
+def assisted_conversions(filters: Filters) -> dict[str, int]:
+    """Per page: the leads who converted in the period on another page after reading
+    this one (from raw events: an assist needs the person, which aggregates drop)."""
+    view, submit = aliased(Event), aliased(Event)
+    end = _start(filters.until + timedelta(days=1))
+    join = and_(
+        submit.lead_id == view.lead_id,
+        submit.kind == "form_submit",
+        submit.occurred_at >= _start(filters.since),
+        submit.occurred_at < end,
+        view.occurred_at <= submit.occurred_at,
+        view.path != submit.path,
+    )
+    query = (
+        select(view.path, func.count(distinct(view.lead_id)))
+        .join(submit, join)
+        .where(view.kind == "page_view", view.lead_id.is_not(None), view.occurred_at < end)
+        .group_by(view.path)
+    )
+    if filters.channel:
+        query = query.where(submit.channel == filters.channel)
+    return dict(db.session.execute(query).all())
+
+
+def top_content(filters: Filters, *, limit: int = 20) -> Table:
+    """Articles by leads generated on their page, then by assisted conversions."""
+    titles = article_titles()
+    counted = tally(
+        filters.since,
+        filters.until,
+        kinds=("page_view", "form_submit"),
+        by=("kind", "path"),
+        where=filters.where,
+    )
+    rows: dict[str, dict] = {}
+    for (kind, path), count in counted.items():
+        if path in titles:
+            row = rows.setdefault(
+                path, {"path": path, "title": titles[path], "views": 0, "leads": 0, "assisted": 0}
+            )
+            row["views" if kind == "page_view" else "leads"] += count
+    for path, count in assisted_conversions(filters).items():
+        if path in titles:
+            row = rows.setdefault(
+                path, {"path": path, "title": titles[path], "views": 0, "leads": 0, "assisted": 0}
+            )
+            row["assisted"] = count
+    ranked = sorted(rows.values(), key=lambda r: (-r["leads"], -r["assisted"], -r["views"], r["path"]))
+    return Table(
+        "content",
+        _l("Top content"),
+        [
+            ("title", _l("Content")),
+            ("path", _l("Page")),
+            ("views", _l("Views")),
+            ("leads", _l("Leads generated")),
+            ("assisted", _l("Assisted conversions")),
+        ],
+        ranked[:limit],
+    )
+
+
+def landing_pages(filters: Filters, *, limit: int = 20) -> Table:
+    """Pages visits land on: visits, bounce rate (visits that saw no second page) and
+    form conversion (submissions in visits that landed there, per visit)."""
+    counted = tally(
+        filters.since,
+        filters.until,
+        kinds=(*VISIT_KINDS, "form_submit"),
+        by=("kind", "path", "landing", "visit_seq"),
+        where=filters.where,
+    )
+    visits: dict[str, int] = defaultdict(int)
+    onward: dict[str, int] = defaultdict(int)
+    submissions: dict[str, int] = defaultdict(int)
+    for (kind, path, landing, seq), count in counted.items():
+        if kind == "form_submit":
+            if landing:
+                submissions[landing] += count
+        elif seq == 1:
+            visits[path] += count
+        elif seq == 2:
+            onward[landing] += count
+    titles = article_titles()
+    rows = [
+        {
+            "path": path,
+            "title": titles.get(path, ""),
+            "visits": count,
+            "bounce_rate": max(count - onward.get(path, 0), 0) / count,
+            "submissions": submissions.get(path, 0),
+            "conversion_rate": submissions.get(path, 0) / count,
+        }
+        for path, count in visits.items()
+    ]
+    rows.sort(key=lambda r: (-r["visits"], r["path"]))
+    return Table(
+        "landing",
+        _l("Landing pages"),
+        [
+            ("path", _l("Page")),
+            ("title", _l("Content")),
+            ("visits", _l("Visits")),
+            ("bounce_rate", _l("Bounce rate")),
+            ("submissions", _l("Submissions")),
+            ("conversion_rate", _l("Form conversion")),
+        ],
+        rows[:limit],
+    )
+
+
+def zero_result_searches(filters: Filters, *, limit: int = 20) -> Table:
+    """What visitors searched for and did not find (from the search log)."""
+    from content.search.services import zero_result_searches as empty_searches
+
+    stats = empty_searches(_start(filters.since), _start(filters.until + timedelta(days=1)), limit=limit)
+    return Table(
+        "searches",
+        _l("Searches with no results"),
+        [("query", _l("Search")), ("searches", _l("Searches"))],
+        [{"query": stat.example, "searches": stat.searches} for stat in stats],
+    )
+
+
+def sequence_steps() -> Table:
+    """Every step of every sequence that is not archived: sent, opened, clicked,
+    unsubscribed, with rates (all time, from nurture)."""
+    from nurture.models import Sequence
+    from nurture.stats import step_figures
+
+    rows = []
+    for sequence in db.session.scalars(
+        select(Sequence).where(Sequence.status != "archived").order_by(Sequence.name)
+    ):
+        for figures in step_figures(sequence):
+            rows.append(
+                {
+                    "sequence": sequence.name,
+                    "step": figures["step"].position + 1,
+                    "subject": figures["step"].subject,
+                    "sent": figures["sent"],
+                    "opened": figures["opened"],
+                    "clicked": figures["clicked"],
+                    "unsubscribed": figures["unsubscribed"],
+                    "open_rate": figures["open_rate"],
+                    "click_rate": figures["click_rate"],
+                }
+            )
+    return Table(
+        "sequences",
+        _l("Sequences, step by step"),
+        [
+            ("sequence", _l("Sequence")),
+            ("step", _l("Step")),
+            ("subject", _l("Subject")),
+            ("sent", _l("Sent")),
+            ("opened", _l("Opened")),
+            ("clicked", _l("Clicked")),
+            ("unsubscribed", _l("Unsubscribed")),
+            ("open_rate", _l("Open rate")),
+            ("click_rate", _l("Click rate")),
+        ],
+        rows,
+    )
+
+
+TABLES = {
+    "funnel": funnel,
+    "channels": channels,
+    "content": top_content,
+    "landing": landing_pages,
+    "searches": zero_result_searches,
+    "sequences": lambda filters: sequence_steps(),
+}
+
+
+def dashboard(filters: Filters) -> dict[str, Table]:
+    """Every table of the dashboard for a period."""
+    return {name: build(filters) for name, build in TABLES.items()}
+
+
+def _cell(value):
+    """CSV cells: dates as ISO, rates as fractions, text that a spreadsheet would run as
+    a formula quoted out."""
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def to_csv(table: Table) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([key for key, _label in table.columns])
+    for row in table.rows:
+        writer.writerow([_cell(row.get(key)) for key, _label in table.columns])
+    return out.getvalue()

@@ -1,0 +1,87 @@
+"""The weekly digest mail to marketers: new leads, MQLs, top content and channels,
+searches with no results, each compared with the week before. Queued through nurture's
+mail queue like every other mail (one message per marketer, no lead attached)."""
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from core.extensions import db
+from insights import dashboards
+from insights.rollups import _start, tally
+
+TEMPLATE = "insights/email/digest"
+DIGEST_ROLES = ("marketer", "admin")
+TOP = 5
+
+
+def _change(now_value: int, before: int) -> dict:
+    return {"now": now_value, "before": before, "delta": now_value - before}
+
+
+def _new_leads(filters: dashboards.Filters) -> int:
+    from gated.models import Lead
+
+    return db.session.scalar(
+        select(func.count()).where(
+            Lead.created_at >= _start(filters.since),
+            Lead.created_at < _start(filters.until + timedelta(days=1)),
+        )
+    )
+
+
+def _mqls(filters: dashboards.Filters) -> int:
+    counted = tally(filters.since, filters.until, kinds=("stage_change",), by=("value",))
+    return sum(count for (value,), count in counted.items() if value.endswith(">mql"))
+
+
+def figures(*, now: datetime) -> dict:
+    """The digest's figures for the seven days before `now`'s day (JSON values only, as
+    a queued mail's context must be)."""
+    until = now.date() - timedelta(days=1)
+    week = dashboards.Filters(until - timedelta(days=6), until)
+    before = week.before()
+    channels_before = {row["channel"]: row["leads"] for row in dashboards.channels(before).rows}
+    return {
+        "since": week.since.isoformat(),
+        "until": week.until.isoformat(),
+        "leads": _change(_new_leads(week), _new_leads(before)),
+        "mqls": _change(_mqls(week), _mqls(before)),
+        "channels": [
+            {"channel": row["channel"], **_change(row["leads"], channels_before.get(row["channel"], 0))}
+            for row in dashboards.channels(week).rows[:TOP]
+        ],
+        "content": [
+            {"title": row["title"], "path": row["path"], "leads": row["leads"], "assisted": row["assisted"]}
+            for row in dashboards.top_content(week, limit=TOP).rows
+        ],
+        "searches": [
+            {"query": row["query"], "searches": row["searches"]}
+            for row in dashboards.zero_result_searches(week, limit=TOP).rows
+        ],
+    }
+
+
+def recipients() -> list[str]:
+    """The addresses of active staff who read the figures (marketers and admins)."""
+    from accounts.models import User
+
+    return list(
+        db.session.scalars(
+            select(User.email).where(User.active.is_(True), User.role.in_(DIGEST_ROLES)).order_by(User.id)
+        )
+    )
+
+
+def send_digest(*, now: datetime) -> int:
+    """Queue this week's digest to every marketer and admin; returns how many mails."""
+    from nurture.services import add_mail
+
+    context = figures(now=now)
+    context["locale"] = current_app.config["DEFAULT_LOCALE"].replace("_", "-")
+    addresses = recipients()
+    for address in addresses:
+        add_mail(to=address, template=TEMPLATE, context=context, now=now)
+    db.session.commit()
+    return len(addresses)

@@ -1,0 +1,277 @@
+"""Page views, recorded server-side: a first-party visitor cookie, the visit's place and
+landing page, bots left out, and a per-process buffer written in batches.
+
+A page view must cost a request almost nothing (well under a millisecond): the view is
+appended to an in-memory list, and a background thread per process writes the list every
+INSIGHTS_FLUSH_SECONDS (or sooner when INSIGHTS_BATCH_SIZE views wait) and at exit.
+A crash loses at most those seconds of page views; forms, downloads and mail events never
+go through the buffer (they are stored in the transaction of the thing itself).
+
+Pages served from the page cache are counted too: this runs in after_request, after the
+cache has answered, and its cookies go on this response only (the cache stores the view's
+response before they are added, so no visitor ever receives another's cookie).
+
+Visitors who send `DNT: 1` or `Sec-GPC: 1` get no cookie; their views are stored without a
+visitor id and with visit_seq 0, so they count as page views but not as visits.
+"""
+
+import atexit
+import os
+import re
+import threading
+import uuid
+from urllib.parse import quote, unquote
+
+from flask import current_app, request, session
+
+from core.timeutil import utcnow
+from core.tokens import InvalidToken, unsign
+
+VISITOR_COOKIE = "lodestar_vid"
+VISIT_COOKIE = "lodestar_visit"
+VISIT_SECONDS = 30 * 60
+KEY = "lodestar.insights.buffer"
+
+# User agents of crawlers, link previews, monitors, HTTP libraries and headless browsers.
+# Compact on purpose: substrings that cover the crawlers seen in real logs (the patterns
+# of the crawler-user-agents and isbot projects), checked once per page view.
+BOT_PATTERN = re.compile(
+    r"bot\b|bot[/;_-]|crawl|spider|slurp|scrap|archiver|facebookexternalhit|preview|"
+    r"mediapartners|headless|phantomjs|lighthouse|pagespeed|pingdom|uptime|monitor|"
+    r"validator|check_http|curl/|wget|python-|requests/|aiohttp|httpx|go-http|java/|okhttp|"
+    r"axios|node-fetch|undici|libwww|httpclient|feedfetcher|yandex|baiduspider|sogou|"
+    r"360spider|bytespider|petalbot|semrush|ahrefs|mj12|dotbot|gptbot|ccbot|claudebot|"
+    r"applebot|bingbot|googlebot|duckduckbot|yisouspider",
+    re.IGNORECASE,
+)
+
+# Endpoints whose GET is a page view, besides the content blueprint's pages.
+FORM_ENDPOINTS = {
+    "gated.whitepaper": "whitepaper",
+    "gated.demo_request": "demo",
+    "gated.newsletter": "newsletter",
+}
+PAGE_ENDPOINTS = frozenset(
+    {*FORM_ENDPOINTS, "gated.whitepaper_thanks", "gated.demo_thanks", "gated.newsletter_thanks"}
+)
+NOT_PAGES = frozenset({"content.sitemap", "content.robots", "content.feed", "content.uploaded"})
+SEARCH_ENDPOINT = "search.search_page"
+SEARCH_CLICK_ENDPOINT = "search.search_click"
+
+
+def is_bot(user_agent: str) -> bool:
+    """Whether a user agent is a crawler, monitor or script (an empty one is)."""
+    return not user_agent or BOT_PATTERN.search(user_agent) is not None
+
+
+def tracking_refused() -> bool:
+    """Do Not Track or Global Privacy Control."""
+    return request.headers.get("DNT") == "1" or request.headers.get("Sec-GPC") == "1"
+
+
+class PageViewBuffer:
+    """Page views waiting to be written, per process."""
+
+    def __init__(self, app):
+        self.app = app
+        self.rows: list[dict] = []
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
+        self.thread = None
+        self.pid = os.getpid()
+        self.stopping = False
+
+    def add(self, row: dict) -> None:
+        config = self.app.config
+        with self.lock:
+            if self.pid != os.getpid():  # forked (gunicorn): the parent's rows are not ours
+                self.rows, self.thread, self.pid = [], None, os.getpid()
+            self.rows.append(row)
+            if len(self.rows) > config["INSIGHTS_BUFFER_MAX"]:
+                del self.rows[: len(self.rows) - config["INSIGHTS_BUFFER_MAX"]]
+            full = len(self.rows) >= config["INSIGHTS_BATCH_SIZE"]
+            start = self.thread is None and config["INSIGHTS_FLUSH_SECONDS"] > 0
+            if start:
+                self.thread = threading.Thread(target=self._run, name="insights-flusher", daemon=True)
+        if start:
+            self.thread.start()
+        if full:
+            self.wake.set()
+
+    def take(self) -> list[dict]:
+        with self.lock:
+            rows, self.rows = self.rows, []
+        return rows
+
+    def clear(self) -> None:
+        self.take()
+
+    def assign_lead(self, visitor_id: str, lead_id: int) -> None:
+        """Give waiting views of a visitor who just became a lead the lead's id."""
+        with self.lock:
+            for row in self.rows:
+                if row["visitor_id"] == visitor_id and row["lead_id"] is None:
+                    row["lead_id"] = lead_id
+
+    def forget_lead(self, lead_id: int) -> None:
+        with self.lock:
+            self.rows = [row for row in self.rows if row["lead_id"] != lead_id]
+
+    def flush(self) -> int:
+        """Write the waiting views now (in an app context of their own)."""
+        from insights.events import store_batch
+
+        rows = self.take()
+        if rows:
+            with self.app.app_context():
+                store_batch(rows)
+        return len(rows)
+
+    def _run(self) -> None:
+        while not self.stopping:
+            self.wake.wait(self.app.config["INSIGHTS_FLUSH_SECONDS"])
+            self.wake.clear()
+            try:
+                self.flush()
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the thread
+                self.app.logger.exception("Writing page views failed; they are dropped")
+
+
+def buffer(app=None) -> PageViewBuffer:
+    return (app or current_app).extensions[KEY]
+
+
+def flush(app=None) -> int:
+    """Write the process's waiting page views now; returns how many."""
+    return buffer(app).flush()
+
+
+def read_visit() -> tuple[int, str, str]:
+    """(pages seen so far, channel, landing path) of the current visit, or (0, "", "")."""
+    raw = request.cookies.get(VISIT_COOKIE, "")
+    seq, _sep, rest = raw.partition(".")
+    channel, _sep, landing = rest.partition(".")
+    if not seq.isdigit():
+        return 0, "", ""
+    return int(seq), channel[:20], unquote(landing)[:500]
+
+
+def visitor_id() -> str | None:
+    """The visitor cookie's id when it looks like one of ours."""
+    value = request.cookies.get(VISITOR_COOKIE, "")
+    return value if len(value) == 32 and value.isalnum() else None
+
+
+def cookie_lead_id() -> int | None:
+    """The lead of the signed progressive-profiling cookie (no query: the id is signed)."""
+    from gated.views import COOKIE
+    from gated.visitor import COOKIE_PURPOSE
+
+    value = request.cookies.get(COOKIE)
+    if not value:
+        return None
+    try:
+        lead_id = unsign(COOKIE_PURPOSE, value, max_age=current_app.config["LEAD_COOKIE_MAX_AGE"])
+    except InvalidToken:
+        return None
+    return lead_id if isinstance(lead_id, int) else None
+
+
+def _entrance_channel() -> str:
+    from gated.attribution import classify_channel
+    from gated.models import UTM_FIELDS
+    from gated.services import site_hosts
+
+    return classify_channel(
+        {name: request.args.get(name, "") for name in UTM_FIELDS},
+        request.referrer or "",
+        request.full_path,
+        partner_domains=current_app.config["PARTNER_DOMAINS"],
+        site_hosts=site_hosts(),
+    )
+
+
+def _kind_of_request() -> str | None:
+    endpoint = request.endpoint or ""
+    if request.method == "GET":
+        if endpoint == SEARCH_ENDPOINT:
+            return "search"
+        if endpoint in PAGE_ENDPOINTS or (request.blueprint == "content" and endpoint not in NOT_PAGES):
+            return "page_view"
+    elif endpoint == SEARCH_CLICK_ENDPOINT:
+        return "search_click"
+    return None
+
+
+def record_request(response):
+    """after_request: store this request's page view, search or search click."""
+    kind = _kind_of_request()
+    if kind is None or response.status_code != 200 or "_user_id" in session:
+        return response
+    if is_bot(request.user_agent.string):
+        return response
+    now = utcnow()
+    refused = tracking_refused()
+    seq, channel, landing = (0, "", "") if refused else read_visit()
+    visitor = None if refused else visitor_id()
+    new_visitor = not refused and visitor is None
+    if new_visitor:
+        visitor = uuid.uuid4().hex
+    if kind == "page_view" or kind == "search":
+        if refused:
+            channel = _entrance_channel()
+        elif seq == 0:
+            channel, landing = _entrance_channel(), request.path
+        seq = min(seq + 1, 3) if not refused else 0
+    row = {
+        "kind": kind,
+        "occurred_at": now,
+        "visitor_id": visitor,
+        "lead_id": None if refused else cookie_lead_id(),
+        "path": request.path,
+        "value": request.args.get("q", "")[:200] if kind == "search" else "",
+        "channel": channel,
+        "visit_seq": seq if kind != "search_click" else 0,
+        "landing": landing,
+    }
+    store = buffer()
+    store.add(row)
+    form = FORM_ENDPOINTS.get(request.endpoint)
+    if form:
+        store.add({**row, "kind": "form_view", "value": form, "visit_seq": 0})
+    if refused or kind == "search_click":
+        return response
+    secure = request.is_secure
+    if new_visitor:
+        response.set_cookie(
+            VISITOR_COOKIE,
+            visitor,
+            max_age=current_app.config["INSIGHTS_VISITOR_COOKIE_DAYS"] * 86400,
+            httponly=True,
+            samesite="Lax",
+            secure=secure,
+        )
+    response.set_cookie(
+        VISIT_COOKIE,
+        f"{seq}.{channel}.{quote(landing[:200], safe='/')}",
+        max_age=VISIT_SECONDS,
+        httponly=True,
+        samesite="Lax",
+        secure=secure,
+    )
+    return response
+
+
+def init_app(app) -> None:
+    app.extensions[KEY] = store = PageViewBuffer(app)
+    app.after_request(record_request)
+
+    def flush_at_exit():
+        store.stopping = True
+        try:
+            store.flush()
+        except Exception:  # noqa: BLE001 - the database may be gone at exit
+            app.logger.exception("Writing page views at exit failed")
+
+    if not app.testing:
+        atexit.register(flush_at_exit)

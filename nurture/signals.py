@@ -1,0 +1,19 @@
+"""Signals the nurture package sends; later packages (insights) subscribe in init_app.
+
+Each is sent inside the transaction (before the commit) with the app as sender; receivers
+add rows to db.session and never commit or roll back.
+"""
+
+from blinker import Namespace
+
+signals = Namespace()
+
+mail_opened = signals.signal("mail-opened")
+"""A mail's open pixel was loaded. Payload: message_id (int)."""
+
+mail_clicked = signals.signal("mail-clicked")
+"""A tracked link in a mail was followed. Payload: message_id (int)."""
+
+unsubscribed = signals.signal("unsubscribed")
+"""Someone unsubscribed. Payload: message_id (int, or None when the mail provider
+reported it), email (the normalised address)."""

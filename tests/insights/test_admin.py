@@ -1,0 +1,58 @@
+"""The dashboard page and its CSV exports: roles, filters, what the tables say."""
+
+import csv
+import io
+
+import pytest
+
+from tests.insights.test_dashboards import known_data_set
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [("marketer", 200), ("admin", 200), ("sales", 403), ("editor", 403)]
+)
+def test_only_marketers_and_admins_see_the_dashboard(app, login_as, role, status):
+    assert login_as(role).get("/admin/insights/").status_code == status
+    assert login_as(role).get("/admin/insights/channels.csv").status_code == status
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(app, client):
+    response = client.get("/admin/insights/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_the_dashboard_shows_charts_and_tables_for_the_period(app, login_as):
+    known_data_set()
+    page = login_as("marketer").get("/admin/insights/?since=2026-11-02&until=2026-11-15")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert html.count('<svg role="img"') == 2
+    assert "续费指南" in html and "/library/saas-renewal" in html
+    assert "50.0%" in html  # a channel's share, a bounce rate
+    assert 'href="/admin/insights/landing.csv?since=2026-11-02&amp;until=2026-11-15"' in html
+
+
+def test_bad_filters_never_break_the_page(app, login_as):
+    staff = login_as("marketer")
+    assert staff.get("/admin/insights/?since=x&until=2026-02-31&channel=<b>").status_code == 200
+    assert staff.get("/admin/insights/nothing.csv").status_code == 404
+
+
+def test_every_table_exports_as_csv(app, login_as):
+    known_data_set()
+    staff = login_as("marketer")
+    response = staff.get("/admin/insights/funnel.csv?since=2026-11-02&until=2026-11-15")
+    assert response.mimetype == "text/csv"
+    assert "insights-funnel-20261102-20261115.csv" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows == [
+        ["week", "visits", "form_views", "submissions", "mql", "sql", "customer"],
+        ["2026-11-02", "3", "1", "1", "1", "0", "0"],
+        ["2026-11-09", "2", "1", "1", "1", "1", "0"],
+    ]
+    landing = staff.get("/admin/insights/landing.csv?since=2026-11-02&until=2026-11-15").get_data(
+        as_text=True
+    )
+    assert "/help/renewal,续费指南,2,0.5000,1,0.5000" in landing
+    for name in ("channels", "content", "searches", "sequences"):
+        assert staff.get(f"/admin/insights/{name}.csv").status_code == 200

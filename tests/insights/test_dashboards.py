@@ -1,0 +1,180 @@
+"""The dashboard figures on a known data set, and the same figures after the raw events
+are rolled up into daily aggregates and pruned."""
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from core.extensions import db
+from gated.models import Lead
+from insights import dashboards, rollups
+from insights.events import record
+from insights.models import DailyCount, Event
+from tests.insights.conftest import make_article
+
+MONDAY = datetime(2026, 11, 2, 10, 0)  # a Monday
+NOW = datetime(2026, 11, 20, 12, 0)
+
+
+def visit(visitor, pages, *, at, channel="organic_search", lead_id=None):
+    """A visit's page views: the first is the landing page."""
+    for seq, path in enumerate(pages, start=1):
+        record(
+            "page_view",
+            visitor_id=visitor,
+            lead_id=lead_id,
+            path=path,
+            channel=channel,
+            visit_seq=min(seq, 3),
+            landing=pages[0],
+            at=at + timedelta(minutes=seq),
+        )
+
+
+def known_data_set():
+    """Two weeks: five visits, two forms opened, two submissions (one after reading a
+    help article first), an MQL, an SQL; two leads (one from paid search)."""
+    make_article("renewal", title="续费指南")
+    make_article("saas-renewal", kind="whitepaper", title="白皮书")
+    paid = Lead(email="a@example.cn", first_channel="paid_search", created_at=MONDAY)
+    organic = Lead(
+        email="b@example.cn", first_channel="organic_search", created_at=MONDAY + timedelta(days=7)
+    )
+    db.session.add_all([paid, organic])
+    db.session.flush()
+    # Week 1
+    visit("v1", ["/help/renewal", "/library/saas-renewal"], at=MONDAY, channel="paid_search", lead_id=paid.id)
+    record(
+        "form_view",
+        visitor_id="v1",
+        lead_id=paid.id,
+        path="/library/saas-renewal",
+        value="whitepaper",
+        at=MONDAY,
+    )
+    record(
+        "form_submit",
+        lead_id=paid.id,
+        path="/library/saas-renewal",
+        value="whitepaper",
+        channel="paid_search",
+        landing="/help/renewal",
+        at=MONDAY + timedelta(minutes=5),
+    )
+    visit("v2", ["/help/renewal"], at=MONDAY + timedelta(days=1))
+    visit("v3", ["/library/saas-renewal"], at=MONDAY + timedelta(days=2), channel="social")
+    record(
+        "stage_change", lead_id=paid.id, value="new>mql", channel="paid_search", at=MONDAY + timedelta(days=3)
+    )
+    # Week 2
+    week2 = MONDAY + timedelta(days=7)
+    visit("v4", ["/library/saas-renewal", "/help/renewal", "/help/"], at=week2, lead_id=organic.id)
+    record("form_view", visitor_id="v4", path="/library/saas-renewal", value="whitepaper", at=week2)
+    record(
+        "form_submit",
+        lead_id=organic.id,
+        path="/library/saas-renewal",
+        value="whitepaper",
+        channel="organic_search",
+        landing="/library/saas-renewal",
+        at=week2 + timedelta(minutes=1),
+    )
+    visit("v5", ["/help/"], at=week2 + timedelta(days=1))
+    record(
+        "stage_change", lead_id=paid.id, value="mql>sql", channel="paid_search", at=week2 + timedelta(days=2)
+    )
+    record(
+        "stage_change",
+        lead_id=organic.id,
+        value="new>mql",
+        channel="organic_search",
+        at=week2 + timedelta(days=2),
+    )
+    db.session.commit()
+
+
+def figures(filters):
+    return {name: table.rows for name, table in dashboards.dashboard(filters).items()}
+
+
+PERIOD = dashboards.Filters(date(2026, 11, 2), date(2026, 11, 15))
+
+
+def test_the_funnel_by_week(app):
+    known_data_set()
+    rows = dashboards.funnel(PERIOD).rows
+    assert [
+        (r["week"], r["visits"], r["form_views"], r["submissions"], r["mql"], r["sql"]) for r in rows
+    ] == [
+        (date(2026, 11, 2), 3, 1, 1, 1, 0),
+        (date(2026, 11, 9), 2, 1, 1, 1, 1),
+    ]
+
+
+def test_channels_with_their_share(app):
+    known_data_set()
+    rows = {r["channel"]: r for r in dashboards.channels(PERIOD).rows}
+    assert rows["paid_search"]["leads"] == 1 and rows["paid_search"]["lead_share"] == 0.5
+    assert rows["organic_search"]["mqls"] == 1 and rows["organic_search"]["mql_share"] == 0.5
+    only_paid = dashboards.Filters(PERIOD.since, PERIOD.until, "paid_search")
+    assert [r["channel"] for r in dashboards.channels(only_paid).rows] == ["paid_search"]
+
+
+def test_top_content_with_leads_and_assisted_conversions(app):
+    known_data_set()
+    rows = {r["path"]: r for r in dashboards.top_content(PERIOD).rows}
+    assert rows["/library/saas-renewal"]["leads"] == 2
+    assert rows["/library/saas-renewal"]["views"] == 3
+    # Lead a read the help article before converting on the white paper page.
+    assert rows["/help/renewal"]["assisted"] == 1 and rows["/help/renewal"]["leads"] == 0
+    assert rows["/help/renewal"]["title"] == "续费指南"
+
+
+def test_landing_pages_with_bounce_and_conversion(app):
+    known_data_set()
+    rows = {r["path"]: r for r in dashboards.landing_pages(PERIOD).rows}
+    assert rows["/help/renewal"]["visits"] == 2
+    assert rows["/help/renewal"]["bounce_rate"] == 0.5  # v2 saw one page
+    assert rows["/help/renewal"]["conversion_rate"] == 0.5
+    assert rows["/library/saas-renewal"]["bounce_rate"] == 0.5  # v3 bounced, v4 went on
+    assert rows["/help/"]["bounce_rate"] == 1.0
+
+
+def test_figures_are_the_same_after_rollup_and_prune(app):
+    app.config["INSIGHTS_RETENTION_DAYS"] = 3
+    known_data_set()
+    before = figures(PERIOD)
+    first_week = figures(dashboards.Filters(date(2026, 11, 2), date(2026, 11, 8)))
+    raw = db.session.scalar(select(func.count()).select_from(Event))
+
+    days = rollups.rollup(now=NOW)
+    assert days == (NOW.date() - MONDAY.date()).days
+    assert rollups.rollup(now=NOW) == 0  # never twice
+    assert db.session.scalar(select(func.sum(DailyCount.count))) == raw
+    pruned = rollups.prune(now=NOW)
+    assert pruned == raw
+    assert db.session.scalar(select(func.count()).select_from(Event)) == 0
+
+    after = figures(PERIOD)
+    for name in ("funnel", "channels", "landing"):
+        assert after[name] == before[name], name
+    # Assisted conversions need the person, which aggregates drop: only views and leads stay.
+    strip = [{k: v for k, v in row.items() if k != "assisted"} for row in before["content"]]
+    assert [{k: v for k, v in row.items() if k != "assisted"} for row in after["content"]] == strip
+    assert figures(dashboards.Filters(date(2026, 11, 2), date(2026, 11, 8)))["funnel"] == first_week["funnel"]
+
+
+def test_a_period_half_rolled_up_reads_both(app):
+    known_data_set()
+    before = figures(PERIOD)
+    rollups.rollup(now=datetime(2026, 11, 10, 9, 0))  # week 1 and Monday of week 2 rolled up
+    after = figures(PERIOD)
+    assert after == before
+
+
+def test_filters_from_bad_input_fall_back_to_the_default_period(app):
+    filters = dashboards.Filters.from_args(
+        {"since": "nonsense", "until": "2026-13-40", "channel": "x"}, today=NOW.date()
+    )
+    assert filters.until == NOW.date() and filters.channel == ""
+    assert (filters.until - filters.since).days == dashboards.DEFAULT_DAYS - 1

@@ -1,0 +1,159 @@
+"""Events from real requests: page views with the visitor and visit cookies, bots and
+Do Not Track, cached pages, forms, stitching a visitor to a lead, downloads, stage
+changes and mail events."""
+
+from sqlalchemy import select
+
+from core.extensions import db
+from core.hooks import lead_timeline
+from core.timeutil import utcnow
+from gated import services as gated_services
+from gated.models import Lead
+from insights import tracking
+from insights.models import Event
+from tests.insights.conftest import BROWSER, flushed, form_data, make_article, make_whitepaper
+
+
+def test_a_page_view_sets_the_visitor_cookie_and_starts_a_visit(app, browser):
+    make_article("renewal")
+    response = browser.get("/help/renewal", headers={"Referer": "https://www.baidu.com/s?wd=x"})
+    assert response.status_code == 200
+    visitor = browser.get_cookie(tracking.VISITOR_COOKIE)
+    assert visitor is not None and len(visitor.value) == 32
+    set_cookies = response.headers.getlist("Set-Cookie")
+    assert any("lodestar_vid=" in c and "HttpOnly" in c and "SameSite=Lax" in c for c in set_cookies)
+    [event] = flushed()
+    assert (event.kind, event.path, event.visitor_id) == ("page_view", "/help/renewal", visitor.value)
+    assert (event.visit_seq, event.landing, event.channel) == (1, "/help/renewal", "organic_search")
+
+    browser.get("/help/")
+    events = flushed()
+    assert [e.visit_seq for e in events] == [1, 2]
+    assert events[1].landing == "/help/renewal" and events[1].channel == "organic_search"
+    assert events[1].visitor_id == visitor.value
+
+
+def test_bots_are_not_counted(app, client):
+    make_article("renewal")
+    for agent in ("Mozilla/5.0 (compatible; Baiduspider/2.0)", "Googlebot/2.1", "curl/8.5.0", ""):
+        response = client.get("/help/renewal", headers={"User-Agent": agent})
+        assert response.status_code == 200
+        assert not any("lodestar_" in c for c in response.headers.getlist("Set-Cookie"))
+    assert flushed() == []
+
+
+def test_do_not_track_counts_the_view_without_any_cookie(app, browser):
+    make_article("renewal")
+    for header in ({"DNT": "1"}, {"Sec-GPC": "1"}):
+        response = browser.get("/help/renewal", headers=header)
+        assert not any("lodestar_" in c for c in response.headers.getlist("Set-Cookie"))
+    events = flushed()
+    assert [(e.kind, e.visitor_id, e.visit_seq) for e in events] == [("page_view", None, 0)] * 2
+
+
+def test_staff_and_admin_pages_are_not_page_views(app, login_as):
+    make_article("renewal")
+    staff = login_as("marketer")
+    staff.environ_base["HTTP_USER_AGENT"] = BROWSER
+    assert staff.get("/help/renewal").status_code == 200
+    assert staff.get("/admin/insights/").status_code == 200
+    assert flushed() == []
+
+
+def test_pages_from_the_page_cache_are_counted_with_each_visitors_own_cookie(make_app, app):
+    make_article("renewal")
+    cached = make_app(PAGE_CACHE_ENABLED=True, PAGE_CACHE_TTL=3600)
+    tracking.buffer(cached).clear()
+    visitors = []
+    for _ in range(3):
+        visitor = cached.test_client()
+        response = visitor.get("/help/renewal", headers={"User-Agent": BROWSER})
+        assert response.status_code == 200
+        visitors.append(visitor.get_cookie(tracking.VISITOR_COOKIE).value)
+    assert len(set(visitors)) == 3
+    events = flushed(cached)
+    assert sorted(e.visitor_id for e in events) == sorted(visitors)
+
+
+def test_search_pages_and_result_clicks_are_events(app, browser):
+    assert browser.get("/search?q=续费").status_code == 200
+    [event] = flushed()
+    assert (event.kind, event.value, event.visit_seq) == ("search", "续费", 1)
+
+
+def test_a_visitor_who_fills_a_form_becomes_the_lead_of_their_earlier_visits(app, browser):
+    article, _asset = make_whitepaper()
+    make_article("renewal")
+    browser.get("/help/renewal?utm_source=zhihu&utm_medium=social")
+    browser.get(f"/library/{article.slug}")
+    waiting = tracking.buffer(app).rows
+    assert [row["kind"] for row in waiting] == ["page_view", "page_view", "form_view"]
+    tracking.flush(app)  # one view stored, one still waiting: both must join the lead
+    browser.get("/help/")
+    response = browser.post(f"/library/{article.slug}", data=form_data())
+    assert response.status_code == 303
+    lead = db.session.scalar(select(Lead))
+    events = flushed()
+    assert {e.kind for e in events} == {"page_view", "form_view", "form_submit"}
+    assert all(e.lead_id == lead.id for e in events)
+    submit = next(e for e in events if e.kind == "form_submit")
+    assert (submit.value, submit.path, submit.landing) == (
+        "whitepaper",
+        f"/library/{article.slug}",
+        "/help/renewal",
+    )
+    assert submit.ref_id == lead.submissions[0].id
+    timeline = lead_timeline(app, lead.id)
+    assert any(item["kind"] == "page_view" and "/help/renewal" in item["text"] for item in timeline)
+    assert any(item["kind"] == "form_view" for item in timeline)
+
+
+def test_downloads_and_stage_changes_are_events_in_their_own_transaction(app, browser):
+    article, asset = make_whitepaper()
+    browser.post(f"/library/{article.slug}", data=form_data())
+    lead = db.session.scalar(select(Lead))
+    url = gated_services.make_download_url(lead.id, asset.id, external=False)
+    with browser.get(url) as download:
+        assert download.status_code == 200
+    gated_services.change_stage(lead.id, "mql", now=utcnow())
+    events = {e.kind: e for e in flushed()}
+    assert events["download"].ref_id == asset.id and events["download"].lead_id == lead.id
+    assert events["stage_change"].value == "new>mql"
+    assert events["stage_change"].channel == lead.first_channel == "paid_search"
+
+
+def test_mail_opens_clicks_and_unsubscribes_are_events(app, client):
+    from nurture import services as nurture_services
+    from nurture.models import Message
+
+    lead = Lead(email="li@example.cn")
+    db.session.add(lead)
+    db.session.commit()
+    message = nurture_services.add_mail(
+        to=lead.email, template="x", context={}, now=utcnow(), lead_id=lead.id
+    )
+    db.session.commit()
+    nurture_services.record_open(message.id, now=utcnow())
+    nurture_services.record_click(message.id, now=utcnow())
+    nurture_services.unsubscribe(message.id, now=utcnow())
+    nurture_services.record_mail_events({"type": "unsubscribe", "email": lead.email}, now=utcnow())
+    events = db.session.scalars(select(Event).order_by(Event.id)).all()
+    assert [(e.kind, e.lead_id, e.ref_id) for e in events] == [
+        ("mail_open", lead.id, message.id),
+        ("mail_click", lead.id, message.id),
+        ("unsubscribe", lead.id, message.id),
+        ("unsubscribe", lead.id, None),
+    ]
+    assert db.session.get(Message, message.id).open_count == 1
+
+
+def test_an_erased_lead_keeps_no_visitor_link(app, browser):
+    from gated import privacy
+
+    article, _asset = make_whitepaper()
+    browser.get(f"/library/{article.slug}")
+    browser.post(f"/library/{article.slug}", data=form_data())
+    lead = db.session.scalar(select(Lead))
+    privacy.anonymise_lead(lead.id, now=utcnow())
+    events = flushed()
+    assert events and all(e.visitor_id is None for e in events if e.lead_id == lead.id)
