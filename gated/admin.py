@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from accounts.guards import roles_required
 from core.extensions import db
@@ -15,7 +15,7 @@ from core.hooks import lead_timeline
 from core.timeutil import utcnow
 from gated import privacy, services
 from gated.labels import label
-from gated.listing import LeadFilters, export_rows, lead_query, to_csv
+from gated.listing import LeadFilters, export_rows, frequent_sources, lead_page, lead_query, to_csv
 from gated.models import CHANNELS, STAGES, Asset, Lead
 
 ROLES = ("marketer", "sales", "admin")
@@ -33,14 +33,17 @@ def _lead_or_404(lead_id: int) -> Lead:
 @roles_required(*ROLES)
 def leads():
     filters = LeadFilters.from_args(request.args)
-    page = db.paginate(lead_query(filters), per_page=current_app.config["LEADS_PER_PAGE"], error_out=False)
-    sources = db.session.scalars(
-        select(Lead.source)
-        .where(Lead.source != "")
-        .group_by(Lead.source)
-        .order_by(func.count().desc())
-        .limit(30)
-    ).all()
+    number = request.args.get("page", "")
+    page = lead_page(
+        filters,
+        per_page=current_app.config["LEADS_PER_PAGE"],
+        page=int(number) if number.isdigit() and len(number) < 7 else 1,
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+    )
+    sources = frequent_sources()
+    if filters.source and filters.source not in sources:
+        sources.append(filters.source)
     return render_template(
         "gated/admin/leads.html",
         page=page,

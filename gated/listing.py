@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, literal, or_, select, tuple_
 
 from core.extensions import db
 from gated import signals, webhooks
@@ -32,6 +32,11 @@ EXPORT_FIELDS = webhooks.LEAD_FIELDS + (
 )
 IMPORT_FIELDS = (*PERSON_FIELDS, "stage", "source", "consent")
 TRUE = {"1", "y", "yes", "true", "on", "是"}
+# The list counts its matches up to this many and then says "10,000+": an exact count
+# reads every matching row on every page view.
+COUNT_CAP = 10_000
+# The source filter offers the most frequent sources of this many latest leads.
+SOURCES_WINDOW = 10_000
 
 
 def _date(value: str | None) -> date | None:
@@ -99,6 +104,96 @@ def lead_query(filters: LeadFilters) -> Select:
             Lead.created_at < datetime.combine(filters.until + timedelta(days=1), datetime.min.time())
         )
     return query.order_by(Lead.created_at.desc(), Lead.id.desc())
+
+
+def cursor(lead: Lead) -> str:
+    """A lead's place in the list order, for the keyset links (?after= / ?before=)."""
+    return f"{lead.created_at.isoformat()}_{lead.id}"
+
+
+def _parse_cursor(value: str | None) -> tuple[datetime, int] | None:
+    at, _, lead_id = (value or "").rpartition("_")
+    try:
+        return datetime.fromisoformat(at), int(lead_id)
+    except ValueError:
+        return None
+
+
+@dataclass
+class LeadPage:
+    items: list[Lead]
+    page: int
+    has_prev: bool
+    has_next: bool
+    total: int
+    total_is_floor: bool  # more than COUNT_CAP matched: total is the cap
+    per_page: int
+
+    @property
+    def pages(self) -> int | None:
+        """The number of pages, or None when the count stopped at COUNT_CAP."""
+        if self.total_is_floor:
+            return None
+        return max(1, -(-self.total // self.per_page))
+
+    def prev_args(self, args: dict) -> dict:
+        """The query string of the Previous link: the filters and the first row's cursor."""
+        return {**args, "page": self.page - 1, "before": cursor(self.items[0])}
+
+    def next_args(self, args: dict) -> dict:
+        return {**args, "page": self.page + 1, "after": cursor(self.items[-1])}
+
+
+def lead_page(
+    filters: LeadFilters, *, per_page: int, page: int = 1, after: str | None = None, before: str | None = None
+) -> LeadPage:
+    """One page of the list. The Previous/Next links carry a keyset cursor (the row
+    where the page ends), so a late page costs what the first one does; a bare ?page=n
+    (an old link) still works by OFFSET."""
+    query = lead_query(filters)
+    key = tuple_(Lead.created_at, Lead.id)
+    page = max(page, 1)
+    if (mark := _parse_cursor(after)) is not None:
+        bound = tuple_(literal(mark[0], Lead.created_at.type), literal(mark[1]))
+        rows = db.session.scalars(query.where(key < bound).limit(per_page + 1)).all()
+        has_prev, has_next, items = True, len(rows) > per_page, rows[:per_page]
+    elif (mark := _parse_cursor(before)) is not None:
+        bound = tuple_(literal(mark[0], Lead.created_at.type), literal(mark[1]))
+        newer = query.where(key > bound).order_by(None).order_by(Lead.created_at, Lead.id)
+        rows = db.session.scalars(newer.limit(per_page + 1)).all()
+        has_prev, has_next, items = len(rows) > per_page, True, rows[:per_page][::-1]
+        page = page if has_prev else 1
+    else:
+        rows = db.session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)).all()
+        has_prev, has_next, items = page > 1, len(rows) > per_page, rows[:per_page]
+    capped = query.with_only_columns(Lead.id).order_by(None).limit(COUNT_CAP + 1).subquery()
+    total = db.session.scalar(select(func.count()).select_from(capped))
+    return LeadPage(
+        items=list(items),
+        page=max(page, 1),
+        has_prev=has_prev,
+        has_next=has_next,
+        total=min(total, COUNT_CAP),
+        total_is_floor=total > COUNT_CAP,
+        per_page=per_page,
+    )
+
+
+def frequent_sources(limit: int = 30) -> list[str]:
+    """The sources of the latest SOURCES_WINDOW leads, most frequent first (bounded work
+    on every list view, however many leads there are)."""
+    latest = (
+        select(Lead.source).order_by(Lead.created_at.desc(), Lead.id.desc()).limit(SOURCES_WINDOW).subquery()
+    )
+    return list(
+        db.session.scalars(
+            select(latest.c.source)
+            .where(latest.c.source != "")
+            .group_by(latest.c.source)
+            .order_by(func.count().desc(), latest.c.source)
+            .limit(limit)
+        )
+    )
 
 
 def export_rows(filters: LeadFilters | None = None) -> list[dict]:

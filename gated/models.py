@@ -7,7 +7,7 @@ with it when the person is erased.
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -50,6 +50,8 @@ class Lead(db.Model):
     """
 
     __tablename__ = "leads"
+    # The admin list's order (newest first, id breaking ties) and its keyset cursor.
+    __table_args__ = (Index("ix_leads_created_at_id", "created_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -65,7 +67,7 @@ class Lead(db.Model):
     consent_version: Mapped[str] = mapped_column(String(40), default="")
     consent_at: Mapped[datetime | None]
     confirmed_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     first_landing_page: Mapped[str] = mapped_column(String(500), default="")

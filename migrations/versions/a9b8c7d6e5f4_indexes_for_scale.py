@@ -17,8 +17,14 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # The lead list orders by (created_at, id) and its Next/Previous links seek on that
+    # pair: one composite index serves both (and replaces the created_at-only one).
+    with op.batch_alter_table('leads', schema=None) as batch_op:
+        batch_op.create_index('ix_leads_created_at_id', ['created_at', 'id'], unique=False)
+        batch_op.drop_index(batch_op.f('ix_leads_created_at'))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('leads', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_leads_created_at'), ['created_at'], unique=False)
+        batch_op.drop_index('ix_leads_created_at_id')
