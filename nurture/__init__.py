@@ -29,6 +29,8 @@ SETTINGS = {
     "NURTURE_LEASE_SECONDS": 300,
     "NURTURE_WORKER_INTERVAL": 5.0,
     "NURTURE_WORKER_STALE_SECONDS": 600,
+    # PostgreSQL's synchronous_commit for the worker's per-mail outcome commits (see docs).
+    "NURTURE_SYNCHRONOUS_COMMIT": "on",
     "UNSUBSCRIBE_RATE_LIMIT": "30 per minute",
 }
 NUMBER_SETTINGS = {key: type(value) for key, value in SETTINGS.items() if isinstance(value, int | float)}

@@ -1,4 +1,5 @@
-"""`flask nurture …`: import and export sequences, one delivery pass, the worker."""
+"""`flask nurture …`: import and export sequences, one delivery pass, the worker, and
+the unsubscribe mailbox (a small SMTP server, or one mail piped from an MTA)."""
 
 import sys
 import threading
@@ -89,3 +90,36 @@ def worker_command(interval, name):
 
     worker.run(interval=interval, stop=stop, worker_name=name, on_tick=report)
     click.echo("worker stopped")
+
+
+@nurture_cli.command("inbound-mail")
+@click.option("--recipient", "recipients", multiple=True, help="The envelope recipient (repeatable).")
+def inbound_mail_command(recipients):
+    """Handle one mail to the unsubscribe address, read on stdin (an MTA's pipe).
+
+    Exit 0 even for a forged address (it is logged): a pipe that fails makes the MTA
+    bounce the mail to a sender who may never have sent it."""
+    from nurture import inbound
+
+    for outcome in inbound.handle_mail(sys.stdin.buffer.read(), envelope=recipients):
+        click.echo(f"{outcome.address}: {outcome.status}")
+
+
+@nurture_cli.command("inbound")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=2525, show_default=True)
+def inbound_command(host, port):
+    """An SMTP server for the unsubscribe mailbox (MAIL_UNSUBSCRIBE_MAILTO); SIGTERM stops."""
+    from flask import current_app
+
+    from nurture import inbound
+
+    stop = threading.Event()
+    worker.stop_on_signals(stop)
+    controller = inbound.serve(current_app._get_current_object(), host=host, port=port)
+    click.echo(f"unsubscribe mail for {inbound.mailbox()} on {host}:{port} (SIGTERM stops)")
+    try:
+        stop.wait()
+    finally:
+        controller.stop()
+    click.echo("inbound stopped")

@@ -7,9 +7,11 @@ Exactly once is kept by the database, not by the worker's memory:
   so two workers advancing the same enrollment cannot both win;
 - a claim is an UPDATE guarded by the row's state, behind FOR UPDATE SKIP LOCKED on
   PostgreSQL (SQLite has one writer at a time), marking the rows with this claim's token;
-- each message is marked sent in its own commit the moment the server accepts it, so a
-  crash can repeat at most the one mail in flight, and a crashed worker's claimed rows
-  come back when their lease runs out.
+- each message is marked sent in its own commit the moment the server accepts it, and
+  the next mail goes to the server only once that commit is done (the commit runs on
+  its own thread while the next mail is rendered), so a crash can repeat at most the
+  one mail in flight, and a crashed worker's claimed rows come back when their lease
+  runs out.
 """
 
 import contextlib
@@ -17,6 +19,7 @@ import smtplib
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import lru_cache
 from types import SimpleNamespace
@@ -28,7 +31,7 @@ from sqlalchemy.orm import selectinload
 
 from core.extensions import db, mail
 from gated.models import Lead
-from nurture import compose, email, personalise, scheduling
+from nurture import compose, email, inbound, personalise, scheduling
 from nurture.models import Enrollment, Message, Sequence, Step, Suppression, email_hash
 from nurture.services import TEST_TEMPLATE
 
@@ -405,51 +408,119 @@ def _finish_statement(columns: tuple[str, ...]):
     )
 
 
-def _finish(conn, message, **values) -> None:
-    """Record the outcome, only if the claim is still ours; commits (one mail, one
-    commit: a crash can repeat at most the mail in flight)."""
-    params = {f"v_{column}": value for column, value in values.items()}
-    params.update(b_id=message.id, b_claim=message.claimed_by)
-    conn.execute(_finish_statement(tuple(sorted(values))), params)
-    conn.commit()
+SYNCHRONOUS_COMMIT = ("on", "off", "local", "remote_write", "remote_apply")
 
 
-def _retry(conn, message, now: datetime, error: str) -> str:
+class Recorder:
+    """Records each outcome in its own commit (a crash repeats at most the mail in
+    flight), on a thread and a database connection of its own: the commit of mail N
+    runs while mail N+1 is rendered and built, and `settle()`, called before N+1 goes
+    to the SMTP server, waits until N's outcome is committed.
+
+    On PostgreSQL the connection may use another synchronous_commit
+    (NURTURE_SYNCHRONOUS_COMMIT): "off" skips the wait for the WAL flush, which a worker
+    crash cannot undo; only a crash of the database server itself could lose the last
+    fraction of a second of marks, and those mails would be sent again."""
+
+    def __init__(self, engine, *, synchronous_commit: str = "on"):
+        if synchronous_commit not in SYNCHRONOUS_COMMIT:
+            raise ValueError(f"NURTURE_SYNCHRONOUS_COMMIT must be one of {', '.join(SYNCHRONOUS_COMMIT)}")
+        self.engine = engine
+        self.synchronous_commit = synchronous_commit
+        self.connection = None
+        self.waiting = []
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nurture-recorder")
+
+    def _connect(self):
+        connection = self.engine.connect()
+        if self.engine.dialect.name == "postgresql" and self.synchronous_commit != "on":
+            connection.exec_driver_sql(f"SET synchronous_commit = {self.synchronous_commit}")
+            connection.commit()
+        return connection
+
+    def _write(self, params: dict, columns: tuple[str, ...]) -> None:
+        if self.connection is None:
+            self.connection = self._connect()
+        try:
+            self.connection.execute(_finish_statement(columns), params)
+            self.connection.commit()
+        except BaseException:
+            self.connection.rollback()
+            raise
+
+    def record(self, message, **values) -> None:
+        """Hand over an outcome, only if the claim is still ours."""
+        params = {f"v_{column}": value for column, value in values.items()}
+        params.update(b_id=message.id, b_claim=message.claimed_by)
+        self.waiting.append(self.thread.submit(self._write, params, tuple(sorted(values))))
+
+    def settle(self) -> None:
+        """Wait until every outcome handed over is committed; raises a database error."""
+        waiting, self.waiting = self.waiting, []
+        for future in waiting:
+            future.result()
+
+    def close(self) -> None:
+        try:
+            self.settle()
+        finally:
+            self.thread.submit(self._disconnect).result()
+            self.thread.shutdown()
+
+    def _disconnect(self) -> None:
+        if self.connection is None:
+            return
+        if self.engine.dialect.name == "postgresql" and self.synchronous_commit != "on":
+            # The pool must not hand this setting to the next user of the connection.
+            try:
+                self.connection.exec_driver_sql("RESET synchronous_commit")
+                self.connection.commit()
+            except Exception:  # noqa: BLE001 - a connection that cannot reset is thrown away
+                self.connection.invalidate()
+        self.connection.close()
+        self.connection = None
+
+
+def _retry(recorder: Recorder, message, now: datetime, error: str) -> str:
     """Transient trouble: try again later with exponential backoff, or give up."""
     if message.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
-        _finish(conn, message, status="failed", error=f"gave up after {message.attempts} attempts: {error}")
+        recorder.record(message, status="failed", error=f"gave up after {message.attempts} attempts: {error}")
         return "failed"
     backoff = min(
         timedelta(seconds=current_app.config["MAIL_RETRY_SECONDS"] * 2 ** (message.attempts - 1)), MAX_BACKOFF
     )
-    _finish(conn, message, status="queued", next_attempt_at=now + backoff, error=error)
+    recorder.record(message, status="queued", next_attempt_at=now + backoff, error=error)
     return "retry"
 
 
-def _release(conn, messages: list) -> None:
+def _release(recorder: Recorder, messages: list) -> None:
     """Give back claimed messages we did not try (stopping): due again at once."""
     for message in messages:
-        _finish(conn, message, status="queued", attempts=message.attempts - 1, claimed_by="")
+        recorder.record(message, status="queued", attempts=message.attempts - 1, claimed_by="")
 
 
 def deliver(messages: list, now: datetime, *, pacer: Pacer, stop=None) -> Counter:
     """Send the claimed messages over one SMTP connection; each outcome is committed
-    as soon as it is known, on one database connection held for the batch (no pool
-    checkout and ping per mail)."""
+    on its own as soon as it is known, by the batch's Recorder."""
     hashes = {email_hash(m.to_address) for m in messages}
     suppressed = set(
         db.session.scalars(select(Suppression.email_hash).where(Suppression.email_hash.in_(hashes)))
     )
     db.session.commit()
-    with db.engine.connect() as conn:
-        return _deliver(conn, messages, now, suppressed, pacer=pacer, stop=stop)
+    recorder = Recorder(db.engine, synchronous_commit=current_app.config["NURTURE_SYNCHRONOUS_COMMIT"])
+    try:
+        return _deliver(recorder, messages, now, suppressed, pacer=pacer, stop=stop)
+    finally:
+        recorder.close()
 
 
-def _deliver(conn, messages: list, now: datetime, suppressed: set, *, pacer: Pacer, stop) -> Counter:
+def _deliver(
+    recorder: Recorder, messages: list, now: datetime, suppressed: set, *, pacer: Pacer, stop
+) -> Counter:
     counts = Counter()
     config = current_app.config
     sender = config["MAIL_DEFAULT_SENDER"]
-    _name, _address, domain = email.sender_parts(sender)
+    _name, address, domain = email.sender_parts(sender)
     list_id = f"{config['SITE_NAME']} <{config['MAIL_LIST_ID'] or 'nurture.' + domain}>"
     mailto = config["MAIL_UNSUBSCRIBE_MAILTO"] or f"unsubscribe@{domain}"
     pending = list(messages)
@@ -457,22 +528,22 @@ def _deliver(conn, messages: list, now: datetime, suppressed: set, *, pacer: Pac
         connection = mail.connect().__enter__()
     except (OSError, smtplib.SMTPException) as exc:
         for message in pending:
-            counts[_retry(conn, message, now, f"SMTP unreachable: {exc}")] += 1
+            counts[_retry(recorder, message, now, f"SMTP unreachable: {exc}")] += 1
         return counts
     try:
         while pending:
             if stop is not None and stop.is_set():
-                _release(conn, pending)
+                _release(recorder, pending)
                 counts["released"] += len(pending)
                 break
             message = pending.pop(0)
             if email_hash(message.to_address) in suppressed:
-                _finish(conn, message, status="suppressed", error="the address is suppressed")
+                recorder.record(message, status="suppressed", error="the address is suppressed")
                 counts["suppressed"] += 1
                 continue
             refusal = _why_not(message)
             if refusal:
-                _finish(conn, message, status=refusal[0], error=refusal[1])
+                recorder.record(message, status=refusal[0], error=refusal[1])
                 counts[refusal[0]] += 1
                 continue
             try:
@@ -485,29 +556,38 @@ def _deliver(conn, messages: list, now: datetime, suppressed: set, *, pacer: Pac
                     message_id=message_id,
                     list_id=list_id,
                     unsubscribe_url=compose.unsubscribe_url(message.id),
-                    unsubscribe_mailto=f"mailto:{mailto}?subject=unsubscribe%20{message.id}",
+                    unsubscribe_mailto="mailto:" + inbound.unsubscribe_address(message.id, mailto),
                 )
             except (personalise.PersonalisationError, TemplateError, email.AddressError) as exc:
-                _finish(conn, message, status="failed", error=f"could not render: {exc}")
+                recorder.record(message, status="failed", error=f"could not render: {exc}")
                 counts["failed"] += 1
                 continue
             pacer.wait()
+            # The previous mail's outcome was being committed while this one was
+            # rendered; it must be durable before this one goes (one mail in flight).
+            recorder.settle()
             try:
-                connection.send(email.PreparedMessage(raw, sender=sender, recipient=message.to_address))
+                if connection.host is None:  # MAIL_SUPPRESS_SEND: Flask-Mail only records it
+                    connection.send(email.PreparedMessage(raw, sender=sender, recipient=message.to_address))
+                else:
+                    # The finished bytes straight to smtplib: Flask-Mail's send would parse
+                    # and re-encode both addresses for every mail.
+                    connection.host.sendmail(address, [email.envelope_address(message.to_address)], raw)
             except smtplib.SMTPRecipientsRefused as exc:
                 code, reply = next(iter(exc.recipients.values()))
-                counts[_refused(conn, message, now, code, reply, bad_address=True)] += 1
+                counts[_refused(recorder, message, now, code, reply, bad_address=True)] += 1
                 continue
             except smtplib.SMTPResponseException as exc:
-                counts[_refused(conn, message, now, exc.smtp_code, exc.smtp_error, bad_address=False)] += 1
+                counts[
+                    _refused(recorder, message, now, exc.smtp_code, exc.smtp_error, bad_address=False)
+                ] += 1
                 if exc.smtp_code == 421:
                     raise
                 continue
             except (OSError, smtplib.SMTPException) as exc:
-                counts[_retry(conn, message, now, f"SMTP: {exc}")] += 1
+                counts[_retry(recorder, message, now, f"SMTP: {exc}")] += 1
                 raise
-            _finish(
-                conn,
+            recorder.record(
                 message,
                 status="sent",
                 sent_at=now,
@@ -521,20 +601,20 @@ def _deliver(conn, messages: list, now: datetime, suppressed: set, *, pacer: Pac
     except (OSError, smtplib.SMTPException) as exc:
         # The connection is gone: the rest waits for the next try.
         for message in pending:
-            counts[_retry(conn, message, now, f"SMTP connection lost: {exc}")] += 1
+            counts[_retry(recorder, message, now, f"SMTP connection lost: {exc}")] += 1
     finally:
         with contextlib.suppress(OSError, smtplib.SMTPException):
             connection.__exit__(None, None, None)
     return counts
 
 
-def _refused(conn, message, now: datetime, code: int, reply, *, bad_address: bool) -> str:
+def _refused(recorder: Recorder, message, now: datetime, code: int, reply, *, bad_address: bool) -> str:
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
     error = f"{code} {text}".strip()
     if 400 <= code < 500:
-        return _retry(conn, message, now, error)
+        return _retry(recorder, message, now, error)
     bounced = bad_address and code in (550, 551, 553)
-    _finish(conn, message, status="failed", error=error, **({"bounced_at": now} if bounced else {}))
+    recorder.record(message, status="failed", error=error, **({"bounced_at": now} if bounced else {}))
     if bounced:
         from nurture.services import suppress
 

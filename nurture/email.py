@@ -72,6 +72,11 @@ def sender_parts(sender: str) -> tuple[str, str, str]:
     return name, address, address.rpartition("@")[2] or "localhost"
 
 
+def envelope_address(address: str) -> str:
+    """An address as SMTP's RCPT TO needs it (a non-ASCII one encoded as Flask-Mail does)."""
+    return address if address.isascii() else flask_mail.sanitize_address(address)
+
+
 def new_message_id(domain: str) -> str:
     return f"<{uuid.uuid4().hex}@{domain}>"
 

@@ -336,3 +336,26 @@ def test_raw_bytes_parse_back(smtp_sink):
     parsed = message_from_bytes(raw, policy=policy.default)
     assert parsed["Subject"] == " ".join(("A very long English subject line " * 4).split())
     assert email_hash(" LEAD@example.com ") == email_hash("lead@example.com")
+
+
+def test_asynchronous_commit_delivers_once_and_leaves_the_pool_as_it_was(app, smtp_sink, monkeypatch):
+    monkeypatch.setitem(app.config, "NURTURE_SYNCHRONOUS_COMMIT", "off")
+    for index in range(3):
+        enrolled(f"p{index}@example.com", slug=f"s{index}")
+    assert tick(NOW)["sent"] == 3
+    assert len(smtp_sink.wait_for(3)) == 3
+    db.session.expire_all()
+    assert statuses() == ["sent"] * 3
+    if db.engine.dialect.name == "postgresql":
+        # Every pooled connection still commits synchronously for everyone else.
+        connections = [db.engine.connect() for _ in range(3)]
+        try:
+            assert {c.exec_driver_sql("SHOW synchronous_commit").scalar() for c in connections} == {"on"}
+        finally:
+            for connection in connections:
+                connection.close()
+
+
+def test_an_unknown_synchronous_commit_setting_is_refused(app):
+    with pytest.raises(ValueError, match="NURTURE_SYNCHRONOUS_COMMIT"):
+        delivery.Recorder(db.engine, synchronous_commit="sometimes")
