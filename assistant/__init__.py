@@ -3,6 +3,50 @@ and after three unhelpful rounds hands the person to a human or a ticket by thei
 It uses content's search, gated's leads and nurture's mail queue.
 See ../shared/DESIGN.md and docs/ASSISTANT.md."""
 
+from flask_babel import lazy_gettext as _l
+
+SETTINGS = {
+    "ASSISTANT_ROUNDS": 3,
+    "ASSISTANT_MAX_QUESTION": 1000,
+    "ASSISTANT_RATE_LIMIT": "10 per minute;100 per hour",
+    "ASSISTANT_RETENTION_DAYS": 365,
+    # Where a top tier's conversation goes when its account has no (active) owner.
+    "ASSISTANT_HUMAN_QUEUE": "support@lodestar.example",
+    "ASSISTANT_LINK_MAX_AGE": 90 * 86400,
+    # Extra free-mail domains (comma-separated) on top of the built-in list.
+    "ASSISTANT_FREE_MAIL_DOMAINS": [],
+}
+NUMBER_SETTINGS = (
+    "ASSISTANT_ROUNDS",
+    "ASSISTANT_MAX_QUESTION",
+    "ASSISTANT_RETENTION_DAYS",
+    "ASSISTANT_LINK_MAX_AGE",
+)
+
 
 def init_app(app):
     """Register the package's blueprints, commands, signal receivers and demo data."""
+    from assistant import admin, demo, views
+    from assistant.cli import assistant_cli
+    from core.hooks import add_admin_nav, add_demo_loader
+
+    for key, value in SETTINGS.items():
+        app.config.setdefault(key, value)
+    for key in NUMBER_SETTINGS:
+        app.config[key] = int(app.config[key])
+    free = app.config["ASSISTANT_FREE_MAIL_DOMAINS"]
+    if isinstance(free, str):
+        app.config["ASSISTANT_FREE_MAIL_DOMAINS"] = [part.strip() for part in free.split(",") if part.strip()]
+    app.register_blueprint(views.bp)
+    app.register_blueprint(admin.bp)
+    app.cli.add_command(assistant_cli)
+    add_admin_nav(app, _l("Support tickets"), "assistant_admin.tickets", roles=admin.SUPPORT_ROLES, order=60)
+    add_admin_nav(
+        app, _l("Unanswered questions"), "assistant_admin.unsolved", roles=admin.INSIGHT_ROLES, order=61
+    )
+    add_admin_nav(app, _l("Help deflection"), "assistant_admin.figures", roles=admin.INSIGHT_ROLES, order=62)
+    add_admin_nav(
+        app, _l("Customer accounts"), "assistant_admin.accounts", roles=admin.SUPPORT_ROLES, order=63
+    )
+    add_admin_nav(app, _l("Support tiers"), "assistant_admin.tier_settings", roles=("admin",), order=64)
+    add_demo_loader(app, "assistant", demo.load, order=50)

@@ -1,0 +1,185 @@
+"""The assistant's admin (/admin/assistant): tickets and escalations with their
+conversations, status and owner; the unsolved questions (the help center's to-write
+list) and the deflection figures; customer accounts and their five tiers.
+
+Roles: sales (who own the customer accounts) work the tickets and accounts; editors see
+the to-write list and the figures; admins see everything and alone rename the tiers.
+"""
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from accounts.guards import roles_required
+from accounts.models import User
+from assistant import services, stats, tiers
+from assistant.models import ROUTES, TICKET_STATUSES, CustomerAccount, Ticket, Tier
+from core.extensions import db
+from core.timeutil import utcnow
+
+SUPPORT_ROLES = ("sales",)
+INSIGHT_ROLES = ("sales", "editor")
+bp = Blueprint("assistant_admin", __name__, url_prefix="/admin/assistant", template_folder="templates")
+
+
+def _staff() -> list[User]:
+    return db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.email)).all()
+
+
+def _period() -> tuple:
+    """The last ?days= days (90 by default, 7 to 730)."""
+    try:
+        days = max(7, min(int(request.args.get("days", 90)), 730))
+    except ValueError:
+        days = 90
+    now = utcnow()
+    return now - timedelta(days=days), now + timedelta(seconds=1), days
+
+
+@bp.get("/")
+@roles_required(*SUPPORT_ROLES)
+def tickets():
+    status = request.args.get("status", "open")
+    query = select(Ticket).order_by(Ticket.created_at.desc())
+    if status in TICKET_STATUSES:
+        query = query.where(Ticket.status == status)
+    else:
+        status = ""
+    page = db.paginate(query, per_page=50, error_out=False)
+    return render_template("assistant/admin/tickets.html", page=page, status=status, statuses=TICKET_STATUSES)
+
+
+@bp.route("/tickets/<int:ticket_id>", methods=["GET", "POST"])
+@roles_required(*SUPPORT_ROLES)
+def ticket(ticket_id):
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None:
+        abort(404)
+    if request.method == "POST":
+        owner_id = tiers.as_int(request.form.get("owner_id")) or None
+        if owner_id is not None and db.session.get(User, owner_id) is None:
+            owner_id = None
+        try:
+            services.update_ticket(
+                ticket, status=request.form.get("status", ""), owner_id=owner_id, now=utcnow()
+            )
+        except services.AssistantError as exc:
+            flash(" ".join(exc.errors.values()), "error")
+        else:
+            flash(_("Ticket saved."), "success")
+        return redirect(url_for("assistant_admin.ticket", ticket_id=ticket.id), 303)
+    return render_template(
+        "assistant/admin/ticket.html", ticket=ticket, statuses=TICKET_STATUSES, staff=_staff()
+    )
+
+
+@bp.get("/unsolved")
+@roles_required(*INSIGHT_ROLES)
+def unsolved():
+    since, until, days = _period()
+    return render_template("assistant/admin/unsolved.html", groups=stats.unsolved(since, until), days=days)
+
+
+@bp.get("/stats")
+@roles_required(*INSIGHT_ROLES)
+def figures():
+    since, until, days = _period()
+    rates = stats.deflection(since, until)
+    return render_template(
+        "assistant/admin/stats.html",
+        rates=rates,
+        week_chart=stats.bar_chart(rates["weeks"]),
+        tier_chart=stats.bar_chart(rates["tiers"]),
+        articles=stats.articles(since, until),
+        days=days,
+    )
+
+
+@bp.get("/accounts")
+@roles_required(*SUPPORT_ROLES)
+def accounts():
+    rows = db.session.scalars(select(CustomerAccount).order_by(CustomerAccount.company)).all()
+    return render_template("assistant/admin/accounts.html", accounts=rows)
+
+
+@bp.route("/accounts/new", methods=["GET", "POST"], defaults={"account_id": None})
+@bp.route("/accounts/<int:account_id>", methods=["GET", "POST"])
+@roles_required(*SUPPORT_ROLES)
+def account(account_id):
+    current = db.session.get(CustomerAccount, account_id) if account_id else None
+    if account_id and current is None:
+        abort(404)
+    errors, form = {}, {}
+    if request.method == "POST":
+        form = request.form.to_dict()
+        try:
+            saved = tiers.save_account(account_id, form, now=utcnow())
+        except tiers.AccountError as exc:
+            errors = exc.errors
+        else:
+            flash(_("Account saved."), "success")
+            return redirect(url_for("assistant_admin.account", account_id=saved.id), 303)
+    elif current is not None:
+        form = {
+            "company": current.company,
+            "domains": current.domains,
+            "contacts": current.contacts,
+            "tier_id": str(current.tier_id),
+            "owner_id": str(current.owner_id or ""),
+        }
+    link = None
+    if current is not None:
+        link = url_for("assistant.ask", account=tiers.account_link_token(current.id), _external=True)
+    return render_template(
+        "assistant/admin/account.html",
+        account=current,
+        form=form,
+        errors=errors,
+        tiers=tiers.ensure_tiers(),
+        staff=_staff(),
+        link=link,
+    ), 422 if errors else 200
+
+
+@bp.route("/tiers", methods=["GET", "POST"])
+@roles_required()
+def tier_settings():
+    errors = {}
+    if request.method == "POST":
+        values = {
+            tier.id: (request.form.get(f"name-{tier.id}", ""), request.form.get(f"route-{tier.id}", ""))
+            for tier in db.session.scalars(select(Tier))
+        }
+        try:
+            tiers.save_tiers(values)
+        except tiers.AccountError as exc:
+            errors = exc.errors
+        else:
+            flash(_("Tiers saved."), "success")
+            return redirect(url_for("assistant_admin.tier_settings"), 303)
+    return render_template(
+        "assistant/admin/tiers.html", tiers=tiers.ensure_tiers(), routes=ROUTES, errors=errors
+    ), 422 if errors else 200
+
+
+LABELS = {
+    "open": _l("Open"),
+    "answered": _l("Answered"),
+    "closed": _l("Closed"),
+    "owner": _l("Account owner by email"),
+    "ticket": _l("Ticket form"),
+    "lead": _l("Anonymous (lead)"),
+}
+
+
+@bp.app_template_global("ticket_status")
+def ticket_status(value: str) -> str:
+    return str(LABELS.get(value, value))
+
+
+@bp.app_template_global("ticket_route")
+def ticket_route(value: str) -> str:
+    return str(LABELS.get(value, value))

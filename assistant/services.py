@@ -1,0 +1,308 @@
+"""What the help assistant does: answer a question with the help center's best articles
+(content's own search), take "solved" or "not yet", offer the next ones, and after the
+last unhelpful round hand the person to a human by their tier.
+
+Each service owns its transaction. Mails go through nurture's queue (rendered and sent
+by the worker); leads are made by gated's capture service, so its consent rules hold.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select
+
+from assistant.models import TICKET_STATUSES, Conversation, CustomerAccount, Round, Ticket
+from assistant.tiers import match_account
+from content.search import services as search
+from core.extensions import db
+from core.tokens import InvalidToken, sign, unsign
+from gated import services as gated
+from gated.validation import InvalidSubmission, clean_fields
+from nurture.services import add_mail
+
+CONVERSATION_PURPOSE = "assistant-conversation"
+PER_ROUND = 3
+TICKET_BODY_LIMIT = 5000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
+
+
+class AssistantError(Exception):
+    """Input to correct, or a step that no longer applies; `errors` maps field to message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """What the request says about the visitor (for the lead's consent record)."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+    referrer: str = ""
+    landing_page: str = ""
+
+
+def clean_question(text: str | None) -> str:
+    """The question without control characters, trimmed. Raises AssistantError."""
+    text = _CONTROL.sub(" ", str(text or "")).strip()
+    limit = current_app.config["ASSISTANT_MAX_QUESTION"]
+    if not text:
+        raise AssistantError({"question": str(_l("Type your question first."))})
+    if len(text) > limit:
+        raise AssistantError(
+            {"question": str(_l("Please keep your question under %(limit)d characters.", limit=limit))}
+        )
+    return text
+
+
+def find_answers(question: str, *, exclude: list[int], now: datetime) -> list[dict]:
+    """The best PER_ROUND help articles for `question`, leaving out those in `exclude`,
+    from the site's own search (title, url and the matching passage)."""
+    results, _query_id = search.search_articles(
+        question, now=now, kind="help", per_page=PER_ROUND + len(exclude)
+    )
+    answers = []
+    for hit in results.hits:
+        if hit.id in exclude:
+            continue
+        answers.append({"id": hit.id, "title": hit.title, "url": hit.url, "passage": str(hit.snippet)})
+        if len(answers) == PER_ROUND:
+            break
+    return answers
+
+
+def conversation_token(conversation_id: int) -> str:
+    return sign(CONVERSATION_PURPOSE, conversation_id)
+
+
+def conversation_from_token(token: str) -> Conversation | None:
+    """The conversation of a signed id, or None (forged, or purged)."""
+    try:
+        conversation_id = unsign(CONVERSATION_PURPOSE, token or "")
+    except InvalidToken:
+        return None
+    if not isinstance(conversation_id, int):
+        return None
+    return db.session.get(Conversation, conversation_id)
+
+
+def start(question: str, *, account: CustomerAccount | None, locale: str, now: datetime) -> Conversation:
+    """A new conversation and its first round. Raises AssistantError on a bad question."""
+    question = clean_question(question)
+    conversation = Conversation(
+        locale=locale,
+        account_id=account.id if account else None,
+        tier_id=account.tier_id if account else None,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(conversation)
+    _add_round(conversation, question, now=now)
+    db.session.commit()
+    return conversation
+
+
+def _add_round(conversation: Conversation, question: str, *, now: datetime) -> Round:
+    offered = find_answers(question, exclude=conversation.shown_ids, now=now)
+    round_ = Round(number=len(conversation.rounds) + 1, question=question, offered=offered, created_at=now)
+    conversation.rounds.append(round_)
+    if not offered:
+        # Nothing (more) to offer: asking "did this help?" about nothing wastes a round.
+        conversation.status = "escalating"
+    return round_
+
+
+def answer(conversation: Conversation, reply: str, *, rephrased: str = "", now: datetime) -> Conversation:
+    """Record the visitor's answer to the last round: "solved" ends the conversation (a
+    deflection); "not yet" offers the next articles (for the rephrased question if one
+    was given) or, after the last round, moves on to a person."""
+    if conversation.status != "open" or not conversation.rounds:
+        raise AssistantError({"answer": str(_l("This conversation has moved on; see below."))})
+    if reply not in ("solved", "not_yet"):
+        raise AssistantError({"answer": str(_l("Choose one of the buttons."))})
+    if reply == "not_yet" and rephrased.strip():
+        rephrased = clean_question(rephrased)
+    last = conversation.rounds[-1]
+    last.answer = reply
+    conversation.updated_at = now
+    if reply == "solved":
+        conversation.status = "solved"
+        conversation.ended_at = now
+    elif len(conversation.rounds) >= current_app.config["ASSISTANT_ROUNDS"]:
+        conversation.status = "escalating"
+    else:
+        _add_round(conversation, rephrased.strip() or last.question, now=now)
+    db.session.commit()
+    return conversation
+
+
+def transcript(conversation: Conversation) -> list[dict]:
+    """The conversation as plain data (for mails, which store their context as JSON)."""
+    return [
+        {
+            "number": round_.number,
+            "question": round_.question,
+            "answer": round_.answer,
+            "articles": [
+                {"title": item["title"], "url": current_app.config["SITE_URL"].rstrip("/") + item["url"]}
+                for item in round_.offered
+            ],
+        }
+        for round_ in conversation.rounds
+    ]
+
+
+def default_message(conversation: Conversation) -> str:
+    """The ticket text pre-filled from what the visitor already asked."""
+    questions = []
+    for round_ in conversation.rounds:
+        if round_.question not in questions:
+            questions.append(round_.question)
+    return "\n\n".join(questions)
+
+
+def route_for(conversation: Conversation) -> str:
+    """ "owner", "ticket", or "" (not known yet: the email will tell)."""
+    if conversation.account is None:
+        return ""
+    return conversation.account.tier.route
+
+
+def escalate(conversation: Conversation, data: dict, *, visitor: Visitor, now: datetime) -> Ticket:
+    """Hand the conversation to a person, by the visitor's tier.
+
+    A top tier's account owner (or the human queue) gets the whole conversation by mail;
+    a lower tier's message becomes a ticket; an unknown visitor becomes (or is matched
+    to) a lead under gated's consent rules. Every route stores a ticket and queues an
+    acknowledgement to the visitor. Raises AssistantError with per-field messages."""
+    if conversation.status != "escalating":
+        raise AssistantError({"form": str(_l("This conversation has moved on; see below."))})
+    errors = {}
+    message = _CONTROL.sub(" ", str(data.get("message") or "")).strip()
+    if not message:
+        errors["message"] = str(_l("Tell us what you need."))
+    elif len(message) > TICKET_BODY_LIMIT:
+        errors["message"] = str(_l("At most %(limit)d characters.", limit=TICKET_BODY_LIMIT))
+    try:
+        person = clean_fields({"email": data.get("email", ""), "name": data.get("name", "")})
+    except InvalidSubmission as exc:
+        errors.update(exc.errors)
+        person = {}
+    if errors:
+        raise AssistantError(errors)
+    account = conversation.account or match_account(person["email"])
+    lead_id = None
+    if account is None:
+        lead_id = _capture_lead(person, data, visitor=visitor, now=now)
+        route = "lead"
+    else:
+        route = account.tier.route
+    ticket = Ticket(
+        conversation_id=conversation.id,
+        account_id=account.id if account else None,
+        lead_id=lead_id,
+        owner_id=account.owner_id if account else None,
+        route=route,
+        status="open",
+        email=person["email"],
+        name=person.get("name", ""),
+        subject=conversation.question[:300],
+        body=message,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(ticket)
+    conversation.status = "escalated"
+    conversation.email = person["email"]
+    conversation.account_id = account.id if account else None
+    conversation.tier_id = account.tier_id if account else None
+    conversation.updated_at = conversation.ended_at = now
+    db.session.flush()
+    _queue_mails(ticket, conversation, account, now=now)
+    db.session.commit()
+    return ticket
+
+
+def _capture_lead(person: dict, data: dict, *, visitor: Visitor, now: datetime) -> int:
+    """The lead of an unknown visitor, through gated's form capture (consent rules,
+    consent record, double opt-in, lead_captured): it commits on its own."""
+    fields = {"email": person["email"], "name": person.get("name", ""), "consent": data.get("consent", "")}
+    try:
+        capture = gated.capture_lead(
+            "assistant",
+            fields,
+            request_meta=gated.RequestMeta(
+                ip=visitor.ip,
+                user_agent=visitor.user_agent,
+                referrer=visitor.referrer,
+                landing_page=visitor.landing_page,
+            ),
+            now=now,
+            consent_shown=True,
+        )
+    except InvalidSubmission as exc:
+        raise AssistantError(exc.errors) from exc
+    return capture.lead.id
+
+
+def _queue_mails(ticket: Ticket, conversation: Conversation, account, *, now: datetime) -> None:
+    context = {
+        "ticket_id": ticket.id,
+        "route": ticket.route,
+        "name": ticket.name,
+        "email": ticket.email,
+        "company": account.company if account else "",
+        "tier": account.tier.name if account else "",
+        "message": ticket.body,
+        "rounds": transcript(conversation),
+        "locale": conversation.locale.replace("_", "-"),
+        "admin_url": gated.site_url("assistant_admin.ticket", ticket_id=ticket.id),
+    }
+    if ticket.route == "owner":
+        owner = account.owner
+        to = (
+            owner.email if owner is not None and owner.active else current_app.config["ASSISTANT_HUMAN_QUEUE"]
+        )
+        add_mail(to=to, template="assistant/email/escalation", context=context, now=now)
+    add_mail(
+        to=ticket.email,
+        template="assistant/email/received",
+        context={**context, "owner_name": account.owner.display_name if account and account.owner else ""},
+        now=now,
+        lead_id=ticket.lead_id,
+    )
+
+
+def update_ticket(ticket: Ticket, *, status: str, owner_id: int | None, now: datetime) -> Ticket:
+    """Change a ticket's status and staff owner (admin)."""
+    if status not in TICKET_STATUSES:
+        raise AssistantError({"status": str(_l("Choose a status from the list."))})
+    ticket.status, ticket.owner_id, ticket.updated_at = status, owner_id, now
+    db.session.commit()
+    return ticket
+
+
+def purge(*, now: datetime, days: int | None = None) -> int:
+    """Delete conversations untouched for ASSISTANT_RETENTION_DAYS (their rounds go with
+    them); a ticket still open keeps its conversation. Returns how many were deleted."""
+    days = current_app.config["ASSISTANT_RETENTION_DAYS"] if days is None else days
+    cutoff = now - timedelta(days=days)
+    kept = select(Ticket.conversation_id).where(
+        Ticket.status != "closed", Ticket.conversation_id.is_not(None)
+    )
+    ids = db.session.scalars(
+        select(Conversation.id).where(Conversation.updated_at < cutoff, Conversation.id.not_in(kept))
+    ).all()
+    if ids:
+        db.session.execute(delete(Ticket).where(Ticket.conversation_id.in_(ids)))
+        db.session.execute(delete(Round).where(Round.conversation_id.in_(ids)))
+        db.session.execute(delete(Conversation).where(Conversation.id.in_(ids)))
+    db.session.commit()
+    return len(ids)

@@ -1,0 +1,153 @@
+"""Who a visitor is: support tiers, customer accounts, and matching a visitor to an
+account by a signed login link, an email they give, or their company's domain.
+
+Free-mail domains (gmail.com, qq.com, 163.com, …) never match by domain: thousands of
+unrelated people share them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from assistant.models import ROUTES, CustomerAccount, Tier, split_list
+from core.extensions import db
+from core.tokens import InvalidToken, sign, unsign
+
+ACCOUNT_PURPOSE = "assistant-account"
+# Level, name, route: the two top tiers go to a person, the others to the ticket form.
+DEFAULT_TIERS = (
+    (1, "Strategic", "owner"),
+    (2, "Enterprise", "owner"),
+    (3, "Business", "ticket"),
+    (4, "Team", "ticket"),
+    (5, "Starter", "ticket"),
+)
+FREE_MAIL_DOMAINS = (
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com",
+    "icloud.com", "me.com", "aol.com", "proton.me", "protonmail.com", "qq.com", "foxmail.com",
+    "163.com", "126.com", "yeah.net", "sina.com", "sina.cn", "sohu.com", "aliyun.com",
+    "139.com", "189.cn", "yandex.ru", "mail.ru",
+)  # fmt: skip
+
+
+class AccountError(Exception):
+    """Account data to correct; `errors` maps a field to its message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def ensure_tiers() -> list[Tier]:
+    """The five tiers, created with their default names when missing; commits."""
+    existing = {tier.level: tier for tier in db.session.scalars(select(Tier))}
+    for level, name, route in DEFAULT_TIERS:
+        if level not in existing:
+            existing[level] = Tier(level=level, name=name, route=route)
+            db.session.add(existing[level])
+    db.session.commit()
+    return [existing[level] for level in sorted(existing)]
+
+
+def save_tiers(values: dict[int, tuple[str, str]]) -> list[Tier]:
+    """Rename tiers and set their routes: {tier id: (name, route)}. Raises AccountError."""
+    errors = {}
+    tiers = ensure_tiers()
+    for tier in tiers:
+        if tier.id not in values:
+            continue
+        name, route = values[tier.id]
+        name = " ".join((name or "").split())
+        if not name or len(name) > 80:
+            errors[f"name-{tier.id}"] = str(_l("A tier needs a name of at most 80 characters."))
+        if route not in ROUTES:
+            errors[f"route-{tier.id}"] = str(_l("Choose a route from the list."))
+        tier.name, tier.route = name, route
+    if errors:
+        db.session.rollback()
+        raise AccountError(errors)
+    db.session.commit()
+    return tiers
+
+
+def free_mail_domains() -> set[str]:
+    return set(FREE_MAIL_DOMAINS) | set(
+        split_list(",".join(current_app.config["ASSISTANT_FREE_MAIL_DOMAINS"]))
+    )
+
+
+def save_account(account_id: int | None, data: dict, *, now: datetime) -> CustomerAccount:
+    """Create or update a customer account from the admin form. Raises AccountError."""
+    errors = {}
+    company = " ".join(str(data.get("company") or "").split())
+    if not company or len(company) > 200:
+        errors["company"] = str(_l("Enter the company name (at most 200 characters)."))
+    domains = split_list(str(data.get("domains") or ""))
+    free = free_mail_domains()
+    if any(domain in free for domain in domains):
+        errors["domains"] = str(_l("Free-mail domains cannot identify a company; list its contacts instead."))
+    if any("@" in domain or "." not in domain for domain in domains):
+        errors["domains"] = str(_l("Enter domains like example.com, without @."))
+    contacts = split_list(str(data.get("contacts") or ""))
+    if any("@" not in contact for contact in contacts):
+        errors["contacts"] = str(_l("Enter email addresses, one per line."))
+    tier = db.session.get(Tier, as_int(data.get("tier_id")))
+    if tier is None:
+        errors["tier_id"] = str(_l("Choose a tier."))
+    owner_id = as_int(data.get("owner_id")) or None
+    if len(" ".join(domains)) > 500:
+        errors["domains"] = str(_l("At most 500 characters."))
+    if errors:
+        raise AccountError(errors)
+    account = db.session.get(CustomerAccount, account_id) if account_id else None
+    if account is None:
+        account = CustomerAccount(created_at=now)
+        db.session.add(account)
+    account.company, account.tier_id, account.owner_id = company, tier.id, owner_id
+    account.domains, account.contacts = " ".join(domains), "\n".join(contacts)
+    db.session.commit()
+    return account
+
+
+def as_int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def account_link_token(account_id: int) -> str:
+    """The signed part of a customer's login link (/help/ask?account=…)."""
+    return sign(ACCOUNT_PURPOSE, {"a": account_id})
+
+
+def account_from_token(token: str) -> CustomerAccount:
+    """The account of a signed login link. Raises InvalidToken (forged, expired or gone)."""
+    payload = unsign(ACCOUNT_PURPOSE, token or "", max_age=current_app.config["ASSISTANT_LINK_MAX_AGE"])
+    account = db.session.get(CustomerAccount, payload.get("a")) if isinstance(payload, dict) else None
+    if account is None:
+        raise InvalidToken("gone")
+    return account
+
+
+def match_account(email: str) -> CustomerAccount | None:
+    """The account of an address: a listed contact first, then the company's domain
+    (never a free-mail domain)."""
+    email = (email or "").strip().lower()
+    if "@" not in email:
+        return None
+    accounts = db.session.scalars(select(CustomerAccount).order_by(CustomerAccount.id)).all()
+    for account in accounts:
+        if email in account.contact_list:
+            return account
+    domain = email.rpartition("@")[2]
+    if domain in free_mail_domains():
+        return None
+    for account in accounts:
+        if domain in account.domain_list:
+            return account
+    return None

@@ -1,0 +1,42 @@
+/* The floating assistant panel: keeps the conversation inside the panel. Every form in
+   it is an ordinary form (it works without this script); here it is sent with fetch and
+   the server's fragment (X-Assistant-Panel: 1) replaces the panel's content. */
+(function () {
+  "use strict";
+  var body = document.querySelector("[data-assistant-panel]");
+  if (!body || !window.fetch || !window.FormData) return;
+
+  function show(html) {
+    body.innerHTML = html;
+    var focus = body.querySelector("[role=alert], #done, #contact h2, .assistant-feedback legend, textarea");
+    if (focus) {
+      if (!focus.hasAttribute("tabindex") && !/TEXTAREA|INPUT/.test(focus.tagName)) focus.setAttribute("tabindex", "-1");
+      focus.focus();
+    }
+  }
+
+  body.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.action || form.dataset.plain) return;
+    event.preventDefault();
+    var data = new FormData(form);
+    var submitter = event.submitter;
+    if (submitter && submitter.name) data.append(submitter.name, submitter.value);
+    var buttons = form.querySelectorAll("button");
+    buttons.forEach(function (b) { b.disabled = true; });
+    fetch(form.action, {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+      headers: { "X-Assistant-Panel": "1" }
+    }).then(function (response) {
+      if (response.status === 429 || response.status >= 500) throw new Error(String(response.status));
+      return response.text();
+    }).then(show).catch(function () {
+      // The plain form flow instead, with its own page (a rate limit, an error).
+      buttons.forEach(function (b) { b.disabled = false; });
+      form.dataset.plain = "1";
+      if (form.requestSubmit) form.requestSubmit(submitter || undefined); else form.submit();
+    });
+  });
+})();

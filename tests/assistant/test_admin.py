@@ -1,0 +1,169 @@
+"""The assistant's admin: who may see what, tickets, accounts and tiers, and the figures
+(deflection by week and tier, the to-write list) on a known set of conversations."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from assistant import services, stats
+from assistant.models import Conversation, Round, Ticket
+from core.extensions import db
+from core.timeutil import utcnow
+
+MONDAY = datetime(2026, 11, 16, 10, 0)  # a Monday
+
+
+def conversation(created, status, question="单点登录怎么配置", tier=None, answers=("solved",)):
+    """A stored conversation, as the services leave it, at a chosen time."""
+    row = Conversation(
+        status=status, created_at=created, updated_at=created, tier_id=tier.id if tier else None
+    )
+    for number, answer in enumerate(answers, start=1):
+        row.rounds.append(
+            Round(
+                number=number,
+                question=question,
+                answer=answer,
+                offered=[{"id": number, "title": f"文章{number}", "url": f"/help/a{number}", "passage": ""}],
+                created_at=created,
+            )
+        )
+    db.session.add(row)
+    return row
+
+
+@pytest.fixture
+def known_set(levels):
+    """Week 1: 3 conversations, 2 solved (one top tier). Week 2: 2, 1 solved (tier 4)."""
+    week2 = MONDAY + timedelta(days=7)
+    conversation(MONDAY, "solved", tier=levels[1])
+    conversation(MONDAY + timedelta(days=2), "solved")
+    conversation(
+        MONDAY + timedelta(days=6, hours=13), "escalated", "单点登录怎么配置?", answers=("not_yet",) * 3
+    )
+    conversation(week2, "solved", tier=levels[4], answers=("not_yet", "solved"))
+    conversation(
+        week2 + timedelta(days=1), "open", "单点登录 怎么配置!", tier=levels[4], answers=("not_yet", "")
+    )
+    db.session.commit()
+
+
+def test_deflection_by_week_and_by_tier(known_set):
+    rates = stats.deflection(MONDAY - timedelta(days=1), MONDAY + timedelta(days=30))
+    assert (rates["overall"].total, rates["overall"].solved) == (5, 3)
+    assert [(r.label, r.total, r.solved) for r in rates["weeks"]] == [
+        ("2026-11-16", 3, 2),
+        ("2026-11-23", 2, 1),
+    ]
+    assert [(r.label, r.total, r.solved) for r in rates["tiers"][:2]] == [("Strategic", 1, 1), ("Team", 2, 1)]
+    assert (rates["tiers"][2].total, rates["tiers"][2].solved) == (2, 1)  # not identified
+    assert rates["weeks"][0].rate == pytest.approx(2 / 3)
+
+
+def test_unsolved_questions_are_grouped(known_set):
+    groups = stats.unsolved(MONDAY - timedelta(days=1), MONDAY + timedelta(days=30))
+    assert [(g.key, g.count) for g in groups] == [("单点登录怎么配置", 2)]
+
+
+def test_articles_offered_and_solving(known_set):
+    rows = {
+        row["title"]: row for row in stats.articles(MONDAY - timedelta(days=1), MONDAY + timedelta(days=30))
+    }
+    assert (rows["文章1"]["offered"], rows["文章1"]["solved"]) == (5, 2)
+    assert (rows["文章2"]["offered"], rows["文章2"]["solved"]) == (3, 1)
+
+
+def test_the_figures_page_shows_the_rate_and_a_chart(login_as, levels):
+    now = utcnow()
+    conversation(now - timedelta(days=1), "solved", tier=levels[1])
+    conversation(now - timedelta(days=1), "escalated", answers=("not_yet",) * 3)
+    db.session.commit()
+    html = login_as("editor").get("/admin/assistant/stats").get_data(as_text=True)
+    assert '<strong id="deflection-overall">50%</strong>' in html
+    assert html.count("<svg") == 2 and "<rect" in html
+    assert 'style="' not in html.split("<svg", 1)[1].split("</svg>", 1)[0]  # the CSP has no inline styles
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "code"),
+    [
+        ("marketer", "/admin/assistant/", 403),
+        ("editor", "/admin/assistant/", 403),
+        ("editor", "/admin/assistant/unsolved", 200),
+        ("sales", "/admin/assistant/", 200),
+        ("sales", "/admin/assistant/accounts", 200),
+        ("sales", "/admin/assistant/tiers", 403),
+        ("admin", "/admin/assistant/tiers", 200),
+    ],
+)
+def test_roles(login_as, levels, role, path, code):
+    assert login_as(role).get(path).status_code == code
+
+
+def test_anonymous_visitors_are_sent_to_the_login(client):
+    response = client.get("/admin/assistant/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_ticket_shows_its_conversation_and_changes_status_and_owner(login_as, help_center, customers):
+    conversation_ = services.start("单点登录怎么配置", account=None, locale="zh_CN", now=utcnow())
+    for _ in range(3):
+        services.answer(conversation_, "not_yet", now=utcnow())
+    ticket = services.escalate(
+        conversation_,
+        {"email": "a@yuanjing.cn", "message": "<b>急</b>"},
+        visitor=services.Visitor(),
+        now=utcnow(),
+    )
+    sales = login_as("sales")
+    html = sales.get(f"/admin/assistant/tickets/{ticket.id}").get_data(as_text=True)
+    assert "如何配置单点登录" in html and "远景制造" in html
+    assert "&lt;b&gt;急&lt;/b&gt;" in html
+    response = sales.post(
+        f"/admin/assistant/tickets/{ticket.id}",
+        data={"status": "answered", "owner_id": customers["owner"].id},
+    )
+    assert response.status_code == 303
+    db.session.expire_all()
+    saved = db.session.get(Ticket, ticket.id)
+    assert (saved.status, saved.owner_id) == ("answered", customers["owner"].id)
+    bad = sales.post(f"/admin/assistant/tickets/{ticket.id}", data={"status": "lost"})
+    assert bad.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).status == "answered"
+    listed = sales.get("/admin/assistant/?status=answered").get_data(as_text=True)
+    assert f'/admin/assistant/tickets/{ticket.id}"' in listed
+
+
+def test_accounts_are_saved_with_their_signed_link(login_as, levels):
+    sales = login_as("sales")
+    refused = sales.post(
+        "/admin/assistant/accounts/new", data={"company": "X", "domains": "qq.com", "tier_id": levels[2].id}
+    )
+    assert refused.status_code == 422
+    response = sales.post(
+        "/admin/assistant/accounts/new",
+        data={"company": "新客户", "domains": "new.cn", "tier_id": levels[2].id},
+    )
+    assert response.status_code == 303
+    html = sales.get(response.headers["Location"]).get_data(as_text=True)
+    assert "/help/ask?account=" in html
+
+
+def test_an_admin_renames_the_tiers(login_as, levels):
+    admin = login_as("admin")
+    data = {f"name-{t.id}": t.name for t in levels.values()} | {
+        f"route-{t.id}": t.route for t in levels.values()
+    }
+    data[f"name-{levels[5].id}"] = "免费版"
+    assert admin.post("/admin/assistant/tiers", data=data).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(type(levels[5]), levels[5].id).name == "免费版"
+    data[f"route-{levels[5].id}"] = "nowhere"
+    assert admin.post("/admin/assistant/tiers", data=data).status_code == 422
+
+
+def test_no_ticket_is_a_404(login_as):
+    assert login_as("sales").get("/admin/assistant/tickets/999").status_code == 404
+    assert db.session.scalars(select(Ticket)).first() is None

@@ -1,0 +1,149 @@
+"""The assistant's pages through the test client: the plain-form flow from question to
+acknowledgement, the box and the panel on public pages, and hostile input."""
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from assistant import services, tiers
+from assistant.models import Conversation, Ticket
+from core.extensions import db
+from core.timeutil import utcnow
+
+QUESTION = "单点登录怎么配置?"
+
+
+def ask(client, question=QUESTION, **kwargs):
+    return client.post("/help/ask", data={"question": question}, **kwargs)
+
+
+def conversation_url(response) -> str:
+    assert response.status_code == 303, response.status_code
+    return response.headers["Location"].split("#")[0]
+
+
+def test_ask_then_not_yet_three_times_then_the_ticket_form(client, help_center, customers):
+    url = conversation_url(ask(client))
+    page = client.get(url)
+    assert page.status_code == 200
+    assert page.headers["Cache-Control"] == "private, no-store"
+    html = page.get_data(as_text=True)
+    assert "如何配置单点登录" in html and 'href="/help/sso-setup"' in html
+    assert "<mark>" in html
+    for _round in range(3):
+        response = client.post(f"{url}/answer", data={"answer": "not_yet"})
+        assert response.status_code == 303
+    html = client.get(url).get_data(as_text=True)
+    assert 'id="contact"' in html
+    assert QUESTION in re.search(r'<textarea id="contact-message"[^>]*>([^<]*)<', html).group(1)
+    response = client.post(
+        f"{url}/contact", data={"email": "li@yuanjing.cn", "name": "李", "message": QUESTION}
+    )
+    assert response.status_code == 303 and response.headers["Location"].endswith("#done")
+    html = client.get(url).get_data(as_text=True)
+    ticket = db.session.scalars(select(Ticket)).one()
+    assert ticket.route == "ticket"
+    assert f"工单编号是 {ticket.id}" in html or f"ticket number is {ticket.id}" in html
+
+
+def test_solved_ends_with_a_thank_you(client, help_center):
+    url = conversation_url(ask(client))
+    client.post(f"{url}/answer", data={"answer": "solved"})
+    assert db.session.scalars(select(Conversation)).one().status == "solved"
+    again = client.post(f"{url}/answer", data={"answer": "not_yet"})
+    assert again.status_code == 422  # moved on: a message, not a 500
+
+
+def test_the_signed_link_identifies_the_customer(client, help_center, customers):
+    token = tiers.account_link_token(customers["top"].id)
+    response = client.get(f"/help/ask?account={token}")
+    assert response.status_code == 303
+    assert "lodestar_account=" in response.headers["Set-Cookie"]
+    assert "星河软件" in client.get("/help/ask").get_data(as_text=True)
+    url = conversation_url(ask(client))
+    assert db.session.scalars(select(Conversation)).one().account_id == customers["top"].id
+    for _round in range(3):
+        client.post(f"{url}/answer", data={"answer": "not_yet"})
+    assert "Owner Li" in client.get(url).get_data(as_text=True)
+
+
+def test_a_forged_link_gets_a_clear_message(client, customers):
+    token = tiers.account_link_token(customers["top"].id)
+    response = client.get(f"/help/ask?account={token[:-3]}xyz")
+    assert response.status_code == 400
+    assert "lodestar_account" not in response.headers.get("Set-Cookie", "")
+    html = response.get_data(as_text=True)
+    assert "链接无效" in html or "not valid" in html
+    forged_cookie = client.get("/help/ask", headers={"Cookie": "lodestar_account=forged"})
+    assert forged_cookie.status_code == 200
+
+
+@pytest.mark.parametrize("question", ["", "   ", "问" * 1001])
+def test_an_empty_or_huge_question_is_a_clear_message(client, help_center, question):
+    response = ask(client, question)
+    assert response.status_code == 422
+    assert 'class="error"' in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Conversation)) == 0
+
+
+def test_markup_in_a_question_is_shown_as_text(client, help_center):
+    hostile = "<script>alert(1)</script><img src=x onerror=alert(2)> 单点登录"
+    url = conversation_url(ask(client, hostile))
+    html = client.get(url).get_data(as_text=True)
+    assert "<script>alert(1)" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_a_stored_passage_lets_only_marks_through(app):
+    from assistant.views import passage
+
+    assert str(passage("a <mark>b</mark> &lt;i&gt; <script>x</script>")) == (
+        "a <mark>b</mark> &lt;i&gt; &lt;script&gt;x&lt;/script&gt;"
+    )
+
+
+def test_a_forged_conversation_is_a_404(client, help_center):
+    assert client.get("/help/ask/forged-token").status_code == 404
+    assert client.post("/help/ask/forged-token/answer", data={"answer": "solved"}).status_code == 404
+
+
+def test_bad_contact_form_shows_errors(client, help_center):
+    url = conversation_url(ask(client, "zzqx qqvv"))  # nothing to offer: straight to a person
+    response = client.post(f"{url}/contact", data={"email": "not-an-email", "message": ""})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="contact-email-error"' in html and 'id="contact-message-error"' in html
+
+
+def test_a_flood_from_one_address_is_rate_limited(make_app, help_center):
+    limited = make_app(RATELIMIT_ENABLED=True, ASSISTANT_RATE_LIMIT="2 per minute")
+    client = limited.test_client()
+    codes = [ask(client).status_code for _ in range(3)]
+    assert codes == [303, 303, 429]
+    assert ask(client, environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 303
+
+
+def test_the_panel_gets_the_fragment_only(client, help_center):
+    response = ask(client, headers={"X-Assistant-Panel": "1"}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<html" not in html and "data-assistant-conversation" in html
+
+
+def test_help_pages_carry_the_box_and_public_pages_the_panel(client, help_center, login_as):
+    index = client.get("/help/").get_data(as_text=True)
+    assert 'id="box-question"' in index and 'id="panel-question"' in index
+    article = client.get("/help/sso-setup").get_data(as_text=True)
+    assert 'id="box-question"' in article
+    assert 'id="panel-question"' in client.get("/").get_data(as_text=True)
+    admin = login_as("admin").get("/admin/assistant/").get_data(as_text=True)
+    assert "assistant-panel" not in admin
+    assert 'id="panel-question"' not in client.get("/help/ask").get_data(as_text=True)
+
+
+def test_conversation_tokens_are_signed_ids(app, help_center):
+    conversation = services.start(QUESTION, account=None, locale="zh_CN", now=utcnow())
+    token = services.conversation_token(conversation.id)
+    assert services.conversation_from_token(token).id == conversation.id
+    assert services.conversation_from_token(str(conversation.id)) is None
