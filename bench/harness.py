@@ -2,6 +2,12 @@
 a temp folder), gunicorn with the production settings the README documents, wrk load on
 127.0.0.1, and the printing of figures as ratios to a ceiling measured in the same run.
 
+On a 2-core machine the load generator competes with the servers for the CPU: wrk runs
+with one thread pinned to the last core (WRK_CPU) and the servers to the others
+(SERVER_CPUS), the same for Lodestar and for its ceiling, so a cheap ceiling does not get
+less CPU because wrk works harder for it. `alternate` runs the two sides in turn after a
+warm-up and keeps the median of several short runs.
+
 Every run is bounded: wrk runs for a fixed number of seconds, servers are stopped at exit.
 """
 
@@ -10,6 +16,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,6 +31,17 @@ BIN = Path(sys.executable).parent
 # The production settings documented in the README.
 GUNICORN_ARGS = ["--workers", "4", "--worker-class", "gthread", "--threads", "2", "--log-level", "warning"]
 SECRET = "bench-secret-key-0123456789-0123456789-abcdef"
+CPUS = sorted(os.sched_getaffinity(0))
+# wrk on the last core, the servers on the rest (on one core: everything shares it).
+WRK_CPU = CPUS[-1]
+SERVER_CPUS = CPUS[:-1] or CPUS
+
+
+def pinned(command: list[str], cpus) -> list[str]:
+    """`command` run on the given cores (taskset), or as is where taskset is missing."""
+    if not shutil.which("taskset"):
+        return command
+    return ["taskset", "--cpu-list", ",".join(str(cpu) for cpu in cpus), *command]
 
 
 def free_port() -> int:
@@ -94,7 +112,10 @@ def gunicorn(app_spec: str, env: dict, *, probe: str = "/", extra_args=()):
     """Run gunicorn serving `app_spec` on a free port; yields the base URL."""
     port = free_port()
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), *GUNICORN_ARGS, *extra_args, "--bind", f"127.0.0.1:{port}", app_spec],
+        pinned(
+            [str(BIN / "gunicorn"), *GUNICORN_ARGS, *extra_args, "--bind", f"127.0.0.1:{port}", app_spec],
+            SERVER_CPUS,
+        ),
         cwd=ROOT,
         env=env,
     )
@@ -123,13 +144,16 @@ def _ms(text: str) -> float:
 
 
 def wrk(
-    url: str, *, connections: int = 32, seconds: int = 8, threads: int = 2, script: str | None = None
+    url: str, *, connections: int = 32, seconds: float = 8, threads: int = 1, script: str | None = None
 ) -> dict:
-    """Load `url` with wrk; returns requests/s, p50 and p99 in ms, and error counts."""
-    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    """Load `url` with wrk (pinned to WRK_CPU); returns requests/s, p50 and p99 in ms,
+    and error counts."""
+    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s", "--latency"]
     if script:
         command += ["-s", script]
-    output = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 60).stdout
+    output = subprocess.run(
+        pinned([*command, url], [WRK_CPU]), capture_output=True, text=True, timeout=seconds + 60
+    ).stdout
     figures = {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "requests": int(re.search(r"(\d+) requests in", output).group(1)),
@@ -141,6 +165,29 @@ def wrk(
     socket_errors = re.search(r"Socket errors: (.*)", output)
     figures["socket_errors"] = socket_errors.group(1) if socket_errors else ""
     return figures
+
+
+def alternate(sides: dict, *, runs: int = 3, warmup: float = 1.0) -> dict:
+    """Run each side's `measure(seconds)` in turn, `runs` times, after one warm-up each;
+    returns per side the run with the median requests/s, the median p99, the non-2xx
+    of all runs and every run's requests/s (`rps_runs`). `sides` maps a name to a callable taking the duration in seconds."""
+    for measure in sides.values():
+        measure(warmup)
+    results = {name: [] for name in sides}
+    for _ in range(runs):
+        for name, measure in sides.items():
+            results[name].append(measure(None))
+    medians = {}
+    for name, figures in results.items():
+        middle = statistics.median_low([f["rps"] for f in figures])
+        chosen = next(f for f in figures if f["rps"] == middle)
+        medians[name] = {
+            **chosen,
+            "p99": statistics.median(f["p99"] for f in figures),
+            "non_2xx": sum(f["non_2xx"] for f in figures),
+            "rps_runs": [f["rps"] for f in figures],
+        }
+    return medians
 
 
 def print_table(title: str, rows: list[dict], columns: list[tuple[str, str]]) -> None:

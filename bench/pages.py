@@ -2,7 +2,10 @@
 (the README's production settings), against a bare Flask route returning a page of the
 same size from the same gunicorn settings. Load from wrk on 127.0.0.1.
 
-    .venv/bin/python bench/pages.py [--seconds 8] [--connections 32]
+    .venv/bin/python bench/pages.py [--seconds 4] [--runs 3] [--connections 32]
+
+Both servers run at once; each page and its ceiling are loaded in turn (a warm-up, then
+`--runs` alternating runs) and the median of each side is compared.
 
 Aim (issue: benchmarks): every page at least 0.7 of the bare route's requests/s, p99 under
 50 ms at 32 connections.
@@ -12,11 +15,23 @@ import argparse
 import re
 import sys
 import urllib.request
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import flask, gunicorn, have_wrk, instance_env, print_table, temp_instance, wrk  # noqa: E402
+from bench.harness import (  # noqa: E402
+    SERVER_CPUS,
+    WRK_CPU,
+    alternate,
+    flask,
+    gunicorn,
+    have_wrk,
+    instance_env,
+    print_table,
+    temp_instance,
+    wrk,
+)
 
 
 def fetch(url: str) -> bytes:
@@ -29,9 +44,14 @@ def first_link(html: str, prefix: str) -> str | None:
     return match.group(1) if match else None
 
 
+def load(url: str, args, seconds: float | None) -> dict:
+    return wrk(url, connections=args.connections, seconds=seconds or args.seconds)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=4, help="length of one run")
+    parser.add_argument("--runs", type=int, default=3, help="runs per side (the median is kept)")
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
     if not have_wrk():
@@ -42,7 +62,10 @@ def main() -> int:
         env = instance_env(folder)
         flask(env, "db", "upgrade")
         flask(env, "demo", "load")
-        with gunicorn("wsgi:app", env, probe="/healthz") as base:
+        with (
+            gunicorn("wsgi:app", env, probe="/healthz") as base,
+            gunicorn("bench.bare_app:app", instance_env(folder)) as bare,
+        ):
             home = fetch(base + "/").decode()
             help_index = fetch(base + "/help/").decode()
             targets = {"home": "/"}
@@ -56,26 +79,42 @@ def main() -> int:
                 targets["white-paper landing"] = whitepaper
             for name, path in targets.items():
                 size = len(fetch(base + path))
-                figures = wrk(base + path, connections=args.connections, seconds=args.seconds)
-                rows.append({"page": name, "path": path, "bytes": size, **figures})
-        for row in rows:
-            bare_env = instance_env(folder, BARE_PAGE_BYTES=row["bytes"])
-            with gunicorn("bench.bare_app:app", bare_env) as bare:
-                ceiling = wrk(bare + "/", connections=args.connections, seconds=args.seconds)
-            row["bare_rps"] = ceiling["rps"]
-            row["bare_p99"] = ceiling["p99"]
-            row["ratio"] = row["rps"] / ceiling["rps"]
-            row["aim"] = "ok" if row["ratio"] >= 0.7 and row["p99"] < 50 else "below aim"
+                figures = alternate(
+                    {
+                        "page": partial(load, base + path, args),
+                        "bare": partial(load, f"{bare}/{size}", args),
+                    },
+                    runs=args.runs,
+                )
+                page, ceiling = figures["page"], figures["bare"]
+                ratio = page["rps"] / ceiling["rps"]
+                rows.append(
+                    {
+                        "page": name,
+                        "path": path,
+                        "bytes": size,
+                        **page,
+                        "runs": " / ".join(f"{rps:.0f}" for rps in page["rps_runs"]),
+                        "bare_rps": ceiling["rps"],
+                        "bare_runs": " / ".join(f"{rps:.0f}" for rps in ceiling["rps_runs"]),
+                        "bare_p99": ceiling["p99"],
+                        "ratio": ratio,
+                        "aim": "ok" if ratio >= 0.7 and page["p99"] < 50 else "below aim",
+                    }
+                )
     print_table(
-        f"Pages, gunicorn 4×2 gthread, wrk {args.connections} connections, {args.seconds} s",
+        f"Pages, gunicorn 4×2 gthread on CPU {','.join(map(str, SERVER_CPUS))}, wrk 1 thread on CPU "
+        f"{WRK_CPU}, {args.connections} connections, median of {args.runs} × {args.seconds:g} s",
         rows,
         [
             ("page", "page"),
             ("bytes", "bytes"),
             ("rps", "req/s"),
+            ("runs", "runs"),
             ("p50", "p50 ms"),
             ("p99", "p99 ms"),
             ("bare_rps", "bare req/s"),
+            ("bare_runs", "bare runs"),
             ("bare_p99", "bare p99 ms"),
             ("ratio", "ratio to bare"),
             ("non_2xx", "non-2xx"),

@@ -85,13 +85,35 @@ def add_generation_source(app, source) -> None:
 
 
 def _cacheable(vary_cookies) -> bool:
+    if not (current_app.config["PAGE_CACHE_ENABLED"] and request.method == "GET"):
+        return False
+    cookies = request.cookies
+    if not cookies:
+        # No session, no remember-me cookie: an anonymous visitor without flashed
+        # messages, known without loading the session or the user.
+        return True
     return (
-        current_app.config["PAGE_CACHE_ENABLED"]
-        and request.method == "GET"
-        and "_flashes" not in session
-        and not any(name in request.cookies for name in vary_cookies)
+        "_flashes" not in session
+        and not any(name in cookies for name in vary_cookies)
         and not current_user.is_authenticated
     )
+
+
+def remembered(key, make):
+    """`make()`, kept in this process until the content generation changes (like a cached
+    page, so as fresh): for what a POST needs to know of a page, e.g. the white paper
+    behind a landing form. `make` returns plain values (never ORM objects, which belong
+    to one request's session); None is remembered too."""
+    cache = current_app.extensions.get(KEY)
+    if cache is None or not current_app.config["PAGE_CACHE_ENABLED"]:
+        return make()
+    generation = cache.current_generation()
+    entry = cache.get(("remembered", key))
+    if entry is None:
+        entry = (make(),)
+        if generation == cache.generation:
+            cache.put(("remembered", key), entry)
+    return entry[0]
 
 
 def per_visitor(name: str, make) -> str:

@@ -16,8 +16,18 @@ class InvalidToken(Exception):
         self.payload = payload
 
 
+_SERIALIZERS: dict[tuple[str, str], URLSafeTimedSerializer] = {}
+
+
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"lodestar.{purpose}")
+    """One serializer per key and purpose: building one costs a trial dump, and a landing
+    page signs a token for every visitor."""
+    key = (current_app.config["SECRET_KEY"], purpose)
+    serializer = _SERIALIZERS.get(key)
+    if serializer is None:
+        serializer = URLSafeTimedSerializer(key[0], salt=f"lodestar.{purpose}")
+        _SERIALIZERS[key] = serializer
+    return serializer
 
 
 def sign(purpose: str, payload) -> str:

@@ -21,9 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from content.services import get_public_article
 from core.extensions import db
 from core.tokens import sign, unsign
 from gated import signals, webhooks
+from gated.assets import asset_for_article
 from gated.attribution import classify_channel, host_of, source_label
 from gated.models import (
     PERSON_FIELDS,
@@ -64,6 +66,10 @@ class Capture:
     submission: Submission
     created: bool
     download_url: str | None = None
+    # Read before the commit, which expires the objects: a view that only needs the ids
+    # (the thank-you token, the lead cookie) does not load both rows again.
+    lead_id: int | None = None
+    submission_id: int | None = None
 
 
 def _app():
@@ -117,15 +123,36 @@ def attribution(data, meta: RequestMeta) -> dict:
     }
 
 
-def upsert_lead(
-    email: str, *, now: datetime, touch: dict | None = None, source: str = ""
-) -> tuple[Lead, bool]:
-    """The lead of `email`, created if new, inside the caller's transaction.
+def landing_facts(slug: str, *, now: datetime) -> dict | None:
+    """What a white paper's form submission needs (plain values, fit to be remembered
+    between requests): the article's nurture sequence and its asset's id; None when no
+    public white paper has that slug."""
+    article = get_public_article("whitepaper", slug, now=now)
+    if article is None:
+        return None
+    asset = asset_for_article(article.id)
+    return {"sequence": article.sequence_slug or None, "asset_id": asset.id if asset else None}
 
-    INSERT … ON CONFLICT DO NOTHING then SELECT holds under concurrency on both
-    databases: PostgreSQL makes the second insert wait for the first to commit and then
-    skip; SQLite has one writer at a time. No savepoint is needed (a savepoint under
-    pysqlite would commit early when it is the outermost).
+
+def asset_by_id(asset_id: int | None) -> Asset | None:
+    return db.session.get(Asset, asset_id) if asset_id else None
+
+
+def upsert_lead(
+    email: str,
+    *,
+    now: datetime,
+    touch: dict | None = None,
+    source: str = "",
+    fields: dict | None = None,
+) -> tuple[Lead, bool]:
+    """The lead of `email`, created if new, inside the caller's transaction. `fields`
+    (column values) are written only when the lead is created, in the same INSERT.
+
+    INSERT … ON CONFLICT DO NOTHING RETURNING the row, then (when it existed) SELECT,
+    holds under concurrency on both databases: PostgreSQL makes the second insert wait
+    for the first to commit and then skip; SQLite has one writer at a time. No savepoint
+    is needed (a savepoint under pysqlite would commit early when it is the outermost).
     """
     touch = touch or {}
     values = {
@@ -143,25 +170,27 @@ def upsert_lead(
             first_channel=touch["channel"],
             **{f"first_{name}": value for name, value in touch["utm"].items()},
         )
+    values.update(fields or {})
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(Lead).values(**values).on_conflict_do_nothing(index_elements=["email"]).returning(Lead.id)
-    )
-    inserted = db.session.execute(statement).scalar_one_or_none()
-    lead = db.session.scalars(
-        select(Lead).where(Lead.email == email).execution_options(populate_existing=True)
-    ).one()
-    return lead, inserted is not None
+    statement = insert(Lead).values(**values).on_conflict_do_nothing(index_elements=["email"]).returning(Lead)
+    populate = {"populate_existing": True}
+    lead = db.session.scalars(statement, execution_options=populate).one_or_none()
+    if lead is not None:
+        return lead, True
+    lead = db.session.scalars(select(Lead).where(Lead.email == email), execution_options=populate).one()
+    return lead, False
 
 
-def _apply_touch(lead: Lead, touch: dict, now: datetime) -> None:
-    lead.last_landing_page = touch["landing_page"]
-    lead.last_referrer = touch["referrer"]
-    lead.last_channel = touch["channel"]
-    for name, value in touch["utm"].items():
-        setattr(lead, f"last_{name}", value)
-    lead.last_touch_at = now
+def _touch_columns(touch: dict, now: datetime) -> dict:
+    """The lead's last-touch columns for a submission's attribution."""
+    return {
+        "last_landing_page": touch["landing_page"],
+        "last_referrer": touch["referrer"],
+        "last_channel": touch["channel"],
+        **{f"last_{name}": value for name, value in touch["utm"].items()},
+        "last_touch_at": now,
+    }
 
 
 def capture_lead(
@@ -208,20 +237,21 @@ def capture_lead(
         raise InvalidSubmission(errors)
 
     touch = attribution(data, request_meta)
+    version, text = consent_text()
+    changes = {name: value for name, value in clean.items() if name != "email" and value}
+    changes.update(_touch_columns(touch, now), updated_at=now)
+    granted = {"marketing_consent": True, "consent_version": version, "consent_at": now} if consent else {}
     try:
-        lead, created = upsert_lead(clean["email"], now=now, touch=touch)
-        for name, value in clean.items():
-            if name != "email" and value:
+        # A new lead is written whole by the upsert's INSERT; a known one is updated.
+        lead, created = upsert_lead(clean["email"], now=now, touch=touch, fields={**changes, **granted})
+        if not created:
+            for name, value in changes.items():
                 setattr(lead, name, value)
-        _apply_touch(lead, touch, now)
-        lead.updated_at = now
-        if lead.stage == "new" and not created:
-            lead.stage = "engaged"
-        version, text = consent_text()
-        if consent and not lead.marketing_consent:
-            lead.marketing_consent = True
-            lead.consent_version = version
-            lead.consent_at = now
+            if lead.stage == "new":
+                lead.stage = "engaged"
+            if granted and not lead.marketing_consent:
+                for name, value in granted.items():
+                    setattr(lead, name, value)
         submitted = {name: str(data.get(name) or "")[:500] for name in PERSON_FIELDS if name in data}
         if message:
             submitted["message"] = message
@@ -254,7 +284,9 @@ def capture_lead(
                     created_at=now,
                 )
             )
-        capture = Capture(lead=lead, submission=submission, created=created)
+        capture = Capture(
+            lead=lead, submission=submission, created=created, lead_id=lead.id, submission_id=submission.id
+        )
         _request_mails(capture, form_kind, asset, consent, now=now)
         may_nurture = lead.marketing_consent and (
             not config["DOUBLE_OPT_IN"] or lead.confirmed_at is not None

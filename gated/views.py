@@ -23,7 +23,7 @@ from flask import (
 
 from content.services import get_public_article
 from core.extensions import limiter
-from core.pagecache import cached_page, per_visitor
+from core.pagecache import cached_page, per_visitor, remembered
 from core.timeutil import utcnow
 from core.tokens import InvalidToken
 from gated import assets, services, visitor
@@ -68,9 +68,16 @@ def _known_lead():
     return visitor.lead_from_cookie(request.cookies.get(COOKIE))
 
 
+CAMPAIGN_PARAMETERS = frozenset((*UTM_FIELDS, *CLICK_IDS))
+
+
 def _is_campaign_landing() -> bool:
-    """Whether this URL carries utm parameters or an ad click id."""
-    return any(request.args.get(name) for name in (*UTM_FIELDS, *CLICK_IDS))
+    """Whether this URL carries utm parameters or an ad click id. Runs after every
+    request: most carry no query at all, and a missing key costs MultiDict an exception."""
+    if not request.query_string:
+        return False
+    args = request.args
+    return any(args[name] for name in CAMPAIGN_PARAMETERS.intersection(args))
 
 
 @bp.after_app_request
@@ -163,8 +170,9 @@ def _render(kind, template, form, lead, status=200, **context):
     return response
 
 
-def _submit(kind, template, thanks_endpoint, *, asset=None, sequence=None, endpoint_args=None, **context):
-    """The POST of every lead form: screen, capture, then 303 to the thank-you page."""
+def _submit(kind, template, thanks_endpoint, *, asset=None, sequence=None, endpoint_args=None, page=None):
+    """The POST of every lead form: screen, capture, then 303 to the thank-you page.
+    `page()` gives the template's context when the form is shown again with errors."""
     now = utcnow()
     endpoint_args = endpoint_args or {}
     data = request.form
@@ -193,16 +201,16 @@ def _submit(kind, template, thanks_endpoint, *, asset=None, sequence=None, endpo
                 form[name].errors = [message]
         if "email" in exc.errors:
             lead = None  # ask for the address again
-        return _render(kind, template, form, lead, 422, asset=asset, **context)
+        return _render(kind, template, form, lead, 422, asset=asset, **(page() if page else {}))
     response = redirect(
         url_for(
-            thanks_endpoint, t=visitor.thanks_token(capture.lead.id, capture.submission.id), **endpoint_args
+            thanks_endpoint, t=visitor.thanks_token(capture.lead_id, capture.submission_id), **endpoint_args
         ),
         303,
     )
     response.set_cookie(
         COOKIE,
-        visitor.lead_cookie_value(capture.lead.id),
+        visitor.lead_cookie_value(capture.lead_id),
         max_age=current_app.config["LEAD_COOKIE_MAX_AGE"],
         httponly=True,
         samesite="Lax",
@@ -222,18 +230,23 @@ def _whitepaper_or_404(slug):
 @public_post
 @cached_page(vary_cookies=(COOKIE,))
 def whitepaper(slug):
-    article, asset = _whitepaper_or_404(slug)
     template = "gated/whitepaper.html"
     if request.method == "POST":
+        # What the submission needs of the white paper, remembered like the cached page:
+        # the article itself (with its stored HTML) is loaded only to show errors.
+        landing = remembered(("whitepaper", slug), lambda: services.landing_facts(slug, now=utcnow()))
+        if landing is None:
+            abort(404)
         return _submit(
             "whitepaper",
             template,
             "gated.whitepaper_thanks",
-            asset=asset,
-            sequence=article.sequence_slug or None,
+            asset=services.asset_by_id(landing["asset_id"]),
+            sequence=landing["sequence"],
             endpoint_args={"slug": slug},
-            article=article,
+            page=lambda: {"article": _whitepaper_or_404(slug)[0]},
         )
+    article, asset = _whitepaper_or_404(slug)
     return _render("whitepaper", template, _new_form(), _known_lead(), article=article, asset=asset)
 
 

@@ -164,3 +164,54 @@ def test_cached_landing_page_gives_each_visitor_their_own_start_time_and_referre
         second_client.get("/library/cache-paper")
     assert counter.count > 0
     assert db.session.query(Lead).count() == 0
+
+
+def test_remembered_values_last_until_the_content_changes(cached):
+    from core.pagecache import remembered
+
+    made = []
+
+    def make():
+        made.append(1)
+        return {"n": len(made)}
+
+    with cached.test_request_context("/"):
+        assert remembered("probe", make) == {"n": 1}
+        assert remembered("probe", make) == {"n": 1}
+        cached.extensions["lodestar.pagecache"].invalidate()
+        assert remembered("probe", make) == {"n": 2}
+    assert len(made) == 2
+
+
+def test_a_landing_form_posted_after_its_white_paper_is_deleted_is_404(cached):
+    from tests.gated.conftest import form_data, make_whitepaper
+
+    article, _asset = make_whitepaper(slug="cache-post")
+    client = cached.test_client()
+    assert client.post("/library/cache-post", data=form_data()).status_code == 303
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert client.post("/library/cache-post", data=form_data(email="b@example.com")).status_code == 303
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    # The white paper was looked up for the first submission only; the lead was stored.
+    assert not [sql for sql in statements if "FROM articles" in sql]
+    assert [sql for sql in statements if sql.startswith("INSERT INTO leads")]
+    services.delete_article(article)
+    assert client.post("/library/cache-post", data=form_data(email="c@example.com")).status_code == 404
+
+
+def test_a_landing_form_with_errors_still_shows_its_white_paper(cached):
+    from tests.gated.conftest import form_data, make_whitepaper
+
+    make_whitepaper(slug="cache-errors", title="出错也要显示标题")
+    client = cached.test_client()
+    client.post("/library/cache-errors", data=form_data(email="a@example.com"))
+    again = client.post("/library/cache-errors", data=form_data(email="not an address"))
+    assert again.status_code == 422
+    assert "出错也要显示标题" in again.get_data(as_text=True)

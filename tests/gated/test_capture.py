@@ -151,6 +151,21 @@ def test_marketing_consent_is_recorded_with_its_text_and_passed_to_nurture(white
     assert recorder.of("lead_captured")[0]["marketing_consent"] is True
 
 
+def test_a_returning_lead_keeps_the_consent_it_gave_first(whitepaper):
+    _, asset = whitepaper
+    first_at = utcnow()
+    first = capture_lead("whitepaper", form_data(consent="y"), asset=asset, request_meta=META, now=first_at)
+    assert (first.lead_id, first.submission_id) == (first.lead.id, first.submission.id)
+    later = first_at + timedelta(days=3)
+    second = capture_lead(
+        "whitepaper", form_data(consent="y", name="王芳芳"), asset=asset, request_meta=META, now=later
+    )
+    lead = db.session.get(Lead, second.lead_id)
+    assert second.lead_id == first.lead_id and not second.created
+    assert lead.consent_at == first_at and lead.created_at == first_at
+    assert lead.name == "王芳芳" and lead.updated_at == later and lead.stage == "engaged"
+
+
 def test_without_consent_the_file_still_comes_but_no_nurture(whitepaper, recorder):
     _, asset = whitepaper
     capture = capture_lead("whitepaper", form_data(consent=""), asset=asset, request_meta=META, now=utcnow())
