@@ -68,14 +68,25 @@ class Event(db.Model):
 VALUE_KINDS = ("form_view", "form_submit", "stage_change")
 
 
+# The grains of the daily aggregates, each as small as its figures allow: "total" rows
+# count events by kind, channel, value and place in the visit (the funnel, channels);
+# "page" rows count page views and submissions by path and channel (content); "landing"
+# rows count visits' first and second pages and submissions by landing page and channel
+# (bounce and conversion per landing page); the "_channel" twins keep the channel too,
+# for figures filtered by one. See insights.rollups._grains.
+GRAINS = ("total", "page", "page_channel", "landing", "landing_channel")
+
+
 class DailyCount(db.Model):
     """How many events of one kind, path, landing page, channel and value happened on a
-    day (UTC). Written by the rollup; raw events of rolled-up days may then be pruned."""
+    day (UTC), at one of GRAINS. Written by the rollup; raw events of rolled-up days may
+    then be pruned."""
 
     __tablename__ = "insight_daily"
-    __table_args__ = (Index("ix_insight_daily_day_kind", "day", "kind"),)
+    __table_args__ = (Index("ix_insight_daily_grain", "grain", "channel", "day", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    grain: Mapped[str] = mapped_column(String(20))
     day: Mapped[date]
     kind: Mapped[str] = mapped_column(String(20))
     path: Mapped[str] = mapped_column(String(500), default="")

@@ -12,16 +12,31 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, delete, func, literal, select
+from sqlalchemy import and_, case, delete, func, literal, or_, select
 
 from core.extensions import db
 from insights.models import VALUE_KINDS, DailyCount, Event, RolledUpDay
 
 GROUPS = ("kind", "path", "landing", "channel", "value", "visit_seq")
-# Where the landing page is kept in the aggregates: second pages of a visit (the visit
-# did not bounce) and form submissions (conversion per landing page). Elsewhere it is
-# dropped, or there would be a row per path and landing pair.
-LANDING_KINDS = ("page_view", "search", "form_submit")
+
+
+def _grains() -> dict:
+    """Each grain of the aggregates (insights.models.GRAINS): the columns it keeps and
+    which events it counts. "page" and "landing" leave the channel out, so the usual
+    unfiltered figures read a few rows per page and day; their "_channel" twins keep it,
+    for figures filtered by one channel."""
+    page = Event.kind.in_(("page_view", "form_submit"))
+    landing = or_(
+        and_(Event.kind.in_(("page_view", "search")), Event.visit_seq.in_((1, 2))),
+        and_(Event.kind == "form_submit", Event.landing != ""),
+    )
+    return {
+        "total": (("kind", "channel", "value", "visit_seq"), None),
+        "page": (("kind", "path"), page),
+        "page_channel": (("kind", "path", "channel"), page),
+        "landing": (("kind", "landing", "visit_seq"), landing),
+        "landing_channel": (("kind", "landing", "channel", "visit_seq"), landing),
+    }
 
 
 def _as_date(value) -> date:
@@ -33,20 +48,12 @@ def _start(day: date) -> datetime:
 
 
 def _raw_columns():
-    """The raw event's columns as the aggregates keep them."""
+    """The raw event's columns as the aggregates keep them (a value only where a figure
+    reads it: a form kind, a stage change, not every query and clicked URL)."""
     return {
         "kind": Event.kind,
         "path": Event.path,
-        "landing": case(
-            (
-                and_(
-                    Event.kind.in_(LANDING_KINDS),
-                    (Event.kind == "form_submit") | (Event.visit_seq == 2),
-                ),
-                Event.landing,
-            ),
-            else_=literal(""),
-        ),
+        "landing": Event.landing,
         "channel": Event.channel,
         "value": case((Event.kind.in_(VALUE_KINDS), Event.value), else_=literal("")),
         "visit_seq": Event.visit_seq,
@@ -71,16 +78,21 @@ def rollup(*, now: datetime) -> int:
     done = 0
     day = first
     while day < now.date():
-        start, end = _start(day), _start(day + timedelta(days=1))
-        rows = db.session.execute(
-            select(*columns.values(), func.count())
-            .where(Event.occurred_at >= start, Event.occurred_at < end)
-            .group_by(*columns.values())
-        ).all()
-        db.session.add_all(
-            DailyCount(day=day, count=row[-1], **dict(zip(GROUPS, row[:-1], strict=True))) for row in rows
-        )
-        db.session.add(RolledUpDay(day=day, events=sum(row[-1] for row in rows), rolled_up_at=now))
+        in_day = (Event.occurred_at >= _start(day), Event.occurred_at < _start(day + timedelta(days=1)))
+        total = 0
+        for grain, (groups, condition) in _grains().items():
+            chosen = [columns[name] for name in groups]
+            stmt = select(*chosen, func.count()).where(*in_day).group_by(*chosen)
+            if condition is not None:
+                stmt = stmt.where(condition)
+            rows = db.session.execute(stmt).all()
+            db.session.add_all(
+                DailyCount(grain=grain, day=day, count=row[-1], **dict(zip(groups, row[:-1], strict=True)))
+                for row in rows
+            )
+            if grain == "total":
+                total = sum(row[-1] for row in rows)
+        db.session.add(RolledUpDay(day=day, events=total, rolled_up_at=now))
         db.session.commit()
         done += 1
         day += timedelta(days=1)
@@ -104,14 +116,21 @@ def tally(
     since: date,
     until: date,
     *,
+    grain: str = "total",
     kinds: Iterable[str],
     by: Iterable[str] = ("kind",),
     where: dict | None = None,
 ) -> dict[tuple, int]:
-    """How many events of `kinds` happened on the days since..until (inclusive),
-    grouped by the columns `by` (any of GROUPS, and "day"), with `where` {column: value or
-    tuple of values}; from the aggregates where the days are rolled up, else raw."""
+    """How many events of `kinds` happened on the days since..until (inclusive), as the
+    `grain` of the aggregates counts them, grouped by its columns `by` (and "day"), with
+    `where` {column: value or tuple of values}; from the aggregates where the days are
+    rolled up, else from the raw events."""
     by, kinds, where = tuple(by), tuple(kinds), where or {}
+    if "channel" in where and grain != "total":
+        grain += "_channel"
+    groups, condition = _grains()[grain]
+    if not set(by) | set(where) <= {*groups, "day"}:
+        raise ValueError(f"the {grain} grain keeps only {groups}")
     end = until + timedelta(days=1)
     boundary = rolled_until() or since
     boundary = min(max(boundary, since), end)
@@ -119,8 +138,13 @@ def tally(
     if boundary > since:
         columns = {name: getattr(DailyCount, name) for name in GROUPS} | {"day": DailyCount.day}
         stmt = select(*(columns[name] for name in by), func.sum(DailyCount.count)).where(
-            DailyCount.day >= since, DailyCount.day < boundary, DailyCount.kind.in_(kinds)
+            DailyCount.grain == grain,
+            DailyCount.day >= since,
+            DailyCount.day < boundary,
+            DailyCount.kind.in_(kinds),
         )
+        if "channel" not in groups:
+            stmt = stmt.where(DailyCount.channel == "")  # the index's second column
         for row in db.session.execute(_filtered(stmt, columns, where).group_by(*(columns[n] for n in by))):
             totals[_key(row[:-1], by)] += int(row[-1] or 0)
     if boundary < end:
@@ -128,6 +152,8 @@ def tally(
         stmt = select(*(columns[name] for name in by), func.count()).where(
             Event.occurred_at >= _start(boundary), Event.occurred_at < _start(end), Event.kind.in_(kinds)
         )
+        if condition is not None:
+            stmt = stmt.where(condition)
         for row in db.session.execute(_filtered(stmt, columns, where).group_by(*(columns[n] for n in by))):
             totals[_key(row[:-1], by)] += int(row[-1] or 0)
     return dict(totals)
