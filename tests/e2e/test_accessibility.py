@@ -114,7 +114,7 @@ def check(page, axe_source, path):
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/help/renewal-reminders", "/library/a11y-renewal", "/search?q=续费"],
+    ["/", "/help/renewal-reminders", "/library/a11y-renewal", "/search?q=续费", "/help/ask"],
 )
 def test_public_pages_have_no_serious_violations(page, site, axe_source, path):
     check(page, axe_source, path)
