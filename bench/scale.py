@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -97,10 +98,14 @@ def bulk(table, rows: list[dict]) -> None:
             return value.strftime("%Y-%m-%d %H:%M:%S.%f")
         return value
 
+    def sqlite_row(row):
+        values = {**row, **extra}
+        return [sqlite_value(n, values[n]) for n in names]
+
     cursor = raw.cursor()
     cursor.executemany(
         f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-        ([sqlite_value(n, {**row, **extra}[n]) for n in names] for row in rows),
+        map(sqlite_row, rows),
     )
 
 
@@ -424,18 +429,45 @@ def run_phase(*args: str, timeout: int = 1200) -> dict:
 # Report -------------------------------------------------------------------------------------
 
 
+def short_sql(sql: str) -> str:
+    """A statement with its long column and id lists folded, for reading."""
+    sql = re.sub(r"SELECT (?:[\w.]+(?: AS \w+)?, ){6,}[\w.]+(?: AS \w+)? FROM", "SELECT … FROM", sql)
+    sql = re.sub(
+        r"INSERT INTO (\w+) \(.*?\) VALUES \(.*?\) ON CONFLICT",
+        r"INSERT INTO \1 (…) VALUES (…) ON CONFLICT",
+        sql,
+    )
+    sql = re.sub(r"RETURNING (?:[\w.]+, ){6,}[\w.]+$", "RETURNING …", sql)
+    sql = re.sub(r"SET (?:\w+=.*?, ){2,}\w+=.*? WHERE", "SET … WHERE", sql)
+    return re.sub(r"\((?:%\(\w+\)s::INTEGER, ){5,}%\(\w+\)s::INTEGER\)", "(…ids…)", sql)
+
+
+def short_plan(plan: str) -> str:
+    return "\n".join(line if len(line) < 240 else line[:236] + " …" for line in plan.splitlines())
+
+
 def growth_table(title: str, by_size: dict[int, dict], unit: str) -> None:
     sizes = sorted(by_size)
     names = list(by_size[sizes[0]])
     print(f"\n### {title}\n")
-    print("| | " + " | ".join(f"{s:,} {unit}" for s in sizes) + f" | growth {sizes[-1] // sizes[0]}x rows |")
-    print("|---|" + "---:|" * (len(sizes) + 1))
+    last = f" | last step ({sizes[-1] // sizes[-2]}x rows)" if len(sizes) > 2 else ""
+    print(
+        "| | "
+        + " | ".join(f"{s:,} {unit}" for s in sizes)
+        + f" | growth ({sizes[-1] // sizes[0]}x rows){last} |"
+    )
+    print("|---|" + "---:|" * (len(sizes) + 1 + bool(last)))
     for name in names:
         values = [by_size[s].get(name) for s in sizes]
         if None in values:
             continue
-        growth = values[-1] / values[0] if values[0] else float("nan")
-        print(f"| {name} | " + " | ".join(f"{v:.1f}" for v in values) + f" | {growth:.1f}x |")
+        growths = [values[-1] / values[0]] + ([values[-1] / values[-2]] if last else [])
+        print(
+            f"| {name} | "
+            + " | ".join(f"{v:.1f}" for v in values)
+            + "".join(f" | {g:.1f}x" for g in growths)
+            + " |"
+        )
 
 
 def main() -> None:
@@ -500,7 +532,7 @@ def main() -> None:
     for name, statements in plans.items():
         print(f"\n#### {name} (PostgreSQL, {sizes[-1]:,} leads)\n")
         for item in statements:
-            print("```sql\n" + item["sql"] + "\n```\n```\n" + item["plan"] + "\n```")
+            print("```sql\n" + short_sql(item["sql"]) + "\n```\n```\n" + short_plan(item["plan"]) + "\n```")
     print(f"\nwhole run: {time.perf_counter() - began:.0f} s")
 
 

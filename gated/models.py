@@ -50,8 +50,13 @@ class Lead(db.Model):
     """
 
     __tablename__ = "leads"
-    # The admin list's order (newest first, id breaking ties) and its keyset cursor.
-    __table_args__ = (Index("ix_leads_created_at_id", "created_at", "id"),)
+    # The admin list's order (newest first, id breaking ties) and its keyset cursor, alone
+    # and after its two equality filters: any page of any stage or source reads one page.
+    __table_args__ = (
+        Index("ix_leads_created_at_id", "created_at", "id"),
+        Index("ix_leads_stage_created_at_id", "stage", "created_at", "id"),
+        Index("ix_leads_source_created_at_id", "source", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -60,9 +65,9 @@ class Lead(db.Model):
     job_title: Mapped[str] = mapped_column(String(120), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     role: Mapped[str] = mapped_column(String(20), default="")
-    stage: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    stage: Mapped[str] = mapped_column(String(20), default="new")
     score: Mapped[int] = mapped_column(default=0)
-    source: Mapped[str] = mapped_column(String(120), default="", index=True)
+    source: Mapped[str] = mapped_column(String(120), default="")
     marketing_consent: Mapped[bool] = mapped_column(default=False)
     consent_version: Mapped[str] = mapped_column(String(40), default="")
     consent_at: Mapped[datetime | None]

@@ -18,13 +18,22 @@ depends_on = None
 
 def upgrade():
     # The lead list orders by (created_at, id) and its Next/Previous links seek on that
-    # pair: one composite index serves both (and replaces the created_at-only one).
+    # pair, alone or after a stage or source filter: composite indexes serve each (and
+    # replace the single-column ones, which are their prefixes).
     with op.batch_alter_table('leads', schema=None) as batch_op:
         batch_op.create_index('ix_leads_created_at_id', ['created_at', 'id'], unique=False)
+        batch_op.create_index('ix_leads_stage_created_at_id', ['stage', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_leads_source_created_at_id', ['source', 'created_at', 'id'], unique=False)
         batch_op.drop_index(batch_op.f('ix_leads_created_at'))
+        batch_op.drop_index(batch_op.f('ix_leads_stage'))
+        batch_op.drop_index(batch_op.f('ix_leads_source'))
 
 
 def downgrade():
     with op.batch_alter_table('leads', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_leads_source'), ['source'], unique=False)
+        batch_op.create_index(batch_op.f('ix_leads_stage'), ['stage'], unique=False)
         batch_op.create_index(batch_op.f('ix_leads_created_at'), ['created_at'], unique=False)
+        batch_op.drop_index('ix_leads_source_created_at_id')
+        batch_op.drop_index('ix_leads_stage_created_at_id')
         batch_op.drop_index('ix_leads_created_at_id')
