@@ -9,10 +9,9 @@ by the worker); leads are made by gated's capture service, so its consent rules 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
@@ -37,16 +36,6 @@ class AssistantError(Exception):
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(errors.values()))
         self.errors = errors
-
-
-@dataclass(frozen=True)
-class Visitor:
-    """What the request says about the visitor (for the lead's consent record)."""
-
-    ip: str | None = None
-    user_agent: str | None = None
-    referrer: str = ""
-    landing_page: str = ""
 
 
 def clean_question(text: str | None) -> str:
@@ -175,7 +164,7 @@ def route_for(conversation: Conversation) -> str:
     return conversation.account.tier.route
 
 
-def escalate(conversation: Conversation, data: dict, *, visitor: Visitor, now: datetime) -> Ticket:
+def escalate(conversation: Conversation, data: dict, *, visitor: gated.RequestMeta, now: datetime) -> Ticket:
     """Hand the conversation to a person, by the visitor's tier.
 
     A top tier's account owner (or the human queue) gets the whole conversation by mail;
@@ -230,7 +219,7 @@ def escalate(conversation: Conversation, data: dict, *, visitor: Visitor, now: d
     return ticket
 
 
-def _capture_lead(person: dict, data: dict, *, visitor: Visitor, now: datetime) -> int:
+def _capture_lead(person: dict, data: dict, *, visitor: gated.RequestMeta, now: datetime) -> int:
     """The lead of an unknown visitor, through gated's form capture (consent rules,
     consent record, double opt-in, lead_captured): it commits on its own."""
     fields = {"email": person["email"], "name": person.get("name", ""), "consent": data.get("consent", "")}
@@ -238,12 +227,7 @@ def _capture_lead(person: dict, data: dict, *, visitor: Visitor, now: datetime) 
         capture = gated.capture_lead(
             "assistant",
             fields,
-            request_meta=gated.RequestMeta(
-                ip=visitor.ip,
-                user_agent=visitor.user_agent,
-                referrer=visitor.referrer,
-                landing_page=visitor.landing_page,
-            ),
+            request_meta=visitor,
             now=now,
             consent_shown=True,
         )
@@ -306,3 +290,17 @@ def purge(*, now: datetime, days: int | None = None) -> int:
         db.session.execute(delete(Conversation).where(Conversation.id.in_(ids)))
     db.session.commit()
     return len(ids)
+
+
+def lead_timeline(lead_id: int) -> list[dict]:
+    """A lead's questions to the assistant that reached a person, for the lead's page."""
+    tickets = db.session.scalars(select(Ticket).where(Ticket.lead_id == lead_id)).all()
+    return [
+        {
+            "at": ticket.created_at,
+            "kind": "assistant",
+            "text": str(_l("Asked the help assistant: %(question)s", question=ticket.subject)),
+            "url": url_for("assistant_admin.ticket", ticket_id=ticket.id),
+        }
+        for ticket in tickets
+    ]

@@ -23,7 +23,7 @@ from assistant.tiers import account_from_token
 from core.extensions import limiter
 from core.timeutil import utcnow
 from core.tokens import InvalidToken
-from gated.services import consent_text
+from gated.services import RequestMeta, consent_text
 
 bp = Blueprint("assistant", __name__, url_prefix="/help/ask", template_folder="templates")
 ACCOUNT_COOKIE = "lodestar_account"
@@ -120,17 +120,22 @@ def ask():
     return _to(conversation)
 
 
-@bp.get("/<token>")
-def conversation(token):
-    conversation = _conversation_or_404(token)
+def _conversation_page(conversation, token: str, status: int = 200, *, form=None, errors=None):
+    """The conversation; the hand-over form pre-filled with the questions unless given."""
     return _page(
         "assistant/conversation.html",
+        status,
         conversation=conversation,
         token=token,
         route=services.route_for(conversation),
-        form={"message": services.default_message(conversation), "email": "", "name": ""},
-        errors={},
+        form=form or {"message": services.default_message(conversation), "email": "", "name": ""},
+        errors=errors or {},
     )
+
+
+@bp.get("/<token>")
+def conversation(token):
+    return _conversation_page(_conversation_or_404(token), token)
 
 
 @bp.post("/<token>/answer")
@@ -145,15 +150,7 @@ def answer(token):
             now=utcnow(),
         )
     except services.AssistantError as exc:
-        return _page(
-            "assistant/conversation.html",
-            422,
-            conversation=conversation,
-            token=token,
-            route=services.route_for(conversation),
-            form={"message": services.default_message(conversation), "email": "", "name": ""},
-            errors=exc.errors,
-        )
+        return _conversation_page(conversation, token, 422, errors=exc.errors)
     return _to(conversation, "contact" if conversation.status == "escalating" else "latest")
 
 
@@ -162,7 +159,7 @@ def answer(token):
 def contact(token):
     conversation = _conversation_or_404(token)
     form = {name: request.form.get(name, "") for name in ("email", "name", "message", "consent")}
-    visitor = services.Visitor(
+    visitor = RequestMeta(
         ip=request.remote_addr,
         user_agent=request.user_agent.string,
         referrer=request.referrer or "",
@@ -171,15 +168,7 @@ def contact(token):
     try:
         services.escalate(conversation, form, visitor=visitor, now=utcnow())
     except services.AssistantError as exc:
-        return _page(
-            "assistant/conversation.html",
-            422,
-            conversation=conversation,
-            token=token,
-            route=services.route_for(conversation),
-            form=form,
-            errors=exc.errors,
-        )
+        return _conversation_page(conversation, token, 422, form=form, errors=exc.errors)
     return _to(conversation, "done")
 
 

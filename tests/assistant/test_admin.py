@@ -10,6 +10,7 @@ from assistant import services, stats
 from assistant.models import Conversation, Round, Ticket
 from core.extensions import db
 from core.timeutil import utcnow
+from gated.services import RequestMeta
 
 MONDAY = datetime(2026, 11, 16, 10, 0)  # a Monday
 
@@ -113,7 +114,7 @@ def test_a_ticket_shows_its_conversation_and_changes_status_and_owner(login_as, 
     ticket = services.escalate(
         conversation_,
         {"email": "a@yuanjing.cn", "message": "<b>急</b>"},
-        visitor=services.Visitor(),
+        visitor=RequestMeta(),
         now=utcnow(),
     )
     sales = login_as("sales")
@@ -167,3 +168,13 @@ def test_an_admin_renames_the_tiers(login_as, levels):
 def test_no_ticket_is_a_404(login_as):
     assert login_as("sales").get("/admin/assistant/tickets/999").status_code == 404
     assert db.session.scalars(select(Ticket)).first() is None
+
+
+def test_an_anonymous_hand_over_shows_on_the_lead_page(login_as, help_center):
+    conversation_ = services.start("zzqx qqvv", account=None, locale="zh_CN", now=utcnow())
+    ticket = services.escalate(
+        conversation_, {"email": "new@gmail.com", "message": "x"}, visitor=RequestMeta(), now=utcnow()
+    )
+    html = login_as("sales").get(f"/admin/leads/{ticket.lead_id}").get_data(as_text=True)
+    assert "zzqx qqvv" in html
+    assert f"/admin/assistant/tickets/{ticket.id}" in html

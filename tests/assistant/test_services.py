@@ -13,12 +13,13 @@ from core.extensions import db
 from core.timeutil import utcnow
 from core.tokens import InvalidToken, sign
 from gated.models import Consent, Lead
+from gated.services import RequestMeta
 from nurture import worker
 from nurture.models import Message
 from tests.assistant.conftest import fresh, walk
 
 QUESTION = "单点登录怎么配置?"
-VISITOR = services.Visitor(ip="203.0.113.9", user_agent="pytest")
+VISITOR = RequestMeta(ip="203.0.113.9", user_agent="pytest")
 
 
 def offered_ids(conversation):
