@@ -46,6 +46,9 @@ def _visits(rng: random.Random, paths: list[str], now) -> list[dict]:
                         )
                     )
                 at += timedelta(seconds=rng.randint(20, 240))
+            papers = [path for path in pages if path.startswith("/library/")]
+            if papers and rng.random() < 0.25:
+                rows += _conversion(rng, visitor, papers[0], channel, landing, at, now)
             if rng.random() < 0.15:
                 query = rng.choice(SEARCHES)
                 rows.append(
@@ -61,6 +64,27 @@ def _visits(rng: random.Random, paths: list[str], now) -> list[dict]:
                         occurred_at=at,
                     )
                 )
+    return rows
+
+
+def _conversion(
+    rng: random.Random, visitor: str, path: str, channel: str, landing: str, at, now
+) -> list[dict]:
+    """A demo form submission, and for some the stage changes that followed (demo events
+    stand alone: they belong to no lead)."""
+    base = dict(visitor_id=visitor, lead_id=None, channel=channel, path=path, visit_seq=0)
+    rows = [dict(base, kind="form_submit", value="whitepaper", landing=landing, occurred_at=at)]
+    stage = "new"
+    for new, chance in (("mql", 0.4), ("sql", 0.5), ("customer", 0.3)):
+        if rng.random() >= chance:
+            break
+        at += timedelta(days=rng.randint(1, 6))
+        if at >= now:
+            break
+        rows.append(
+            dict(base, kind="stage_change", path="", value=f"{stage}>{new}", landing="", occurred_at=at)
+        )
+        stage = new
     return rows
 
 

@@ -1,0 +1,36 @@
+"""A marketer opens the insights dashboard in the browser: the charts, the channel table,
+a CSV export, and no serious accessibility problem."""
+
+from accounts import services
+from core.extensions import db
+from tests.e2e.helpers import STAFF_PASSWORD, sign_in
+from tests.e2e.test_accessibility import AXE, serious_violations
+from tests.insights.test_dashboards import known_data_set
+
+
+def test_a_marketer_reads_the_dashboard(live_app, page):
+    with live_app.app_context():
+        services.create_user("marketer@example.com", role="marketer", password=STAFF_PASSWORD)
+        known_data_set()
+        db.session.remove()
+    sign_in(page, "marketer@example.com")
+    page.get_by_role("navigation", name="后台栏目").get_by_role("link", name="数据洞察").click()
+    page.wait_for_url("**/admin/insights/")
+    page.get_by_label("开始日期").fill("2026-11-02")
+    page.get_by_label("最后一天").fill("2026-11-15")
+    page.get_by_role("button", name="显示").click()
+    page.wait_for_url("**since=2026-11-02**")
+
+    funnel = page.get_by_role("img", name="本期漏斗")
+    assert funnel.is_visible()
+    assert "访问: 5" in funnel.locator("desc").text_content()
+    channels = page.get_by_role("region", name="各渠道线索与 MQL")
+    rows = channels.get_by_role("row")
+    assert rows.filter(has_text="付费搜索").get_by_role("cell").nth(2).inner_text() == "50.0%"
+
+    with page.expect_download() as download:
+        channels.get_by_role("link", name="导出 CSV").click()
+    assert download.value.suggested_filename == "insights-channels-20261102-20261115.csv"
+
+    if AXE.exists():
+        assert not serious_violations(page, AXE.read_text(encoding="utf-8"))
