@@ -35,8 +35,9 @@ TRUE = {"1", "y", "yes", "true", "on", "是"}
 # The list counts its matches up to this many and then says "10,000+": an exact count
 # reads every matching row on every page view.
 COUNT_CAP = 10_000
-# The source filter offers the most frequent sources of this many latest leads.
-SOURCES_WINDOW = 10_000
+# The source filter offers the most frequent sources of this many latest leads (the
+# campaigns running now; any other source still filters by its link).
+SOURCES_WINDOW = 5_000
 
 
 def _date(value: str | None) -> date | None:
