@@ -147,3 +147,9 @@ def test_conversation_tokens_are_signed_ids(app, help_center):
     token = services.conversation_token(conversation.id)
     assert services.conversation_from_token(token).id == conversation.id
     assert services.conversation_from_token(str(conversation.id)) is None
+
+
+def test_a_body_beyond_the_form_cap_is_a_413_page(client, help_center):
+    response = ask(client, "单" * 100_000)
+    assert response.status_code == 413
+    assert db.session.scalar(select(func.count()).select_from(Conversation)) == 0
