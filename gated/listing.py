@@ -115,9 +115,10 @@ def cursor(lead: Lead) -> str:
 def _parse_cursor(value: str | None) -> tuple[datetime, int] | None:
     at, _, lead_id = (value or "").rpartition("_")
     try:
-        return datetime.fromisoformat(at), int(lead_id)
+        parsed = datetime.fromisoformat(at).replace(tzinfo=None), int(lead_id)
     except ValueError:
         return None
+    return parsed if 0 <= parsed[1] < 2**31 else None  # ids are 32-bit on PostgreSQL
 
 
 @dataclass

@@ -90,7 +90,16 @@ def test_filters_ride_along_the_cursor_links(login_as, seven_leads):
 
 @pytest.mark.parametrize(
     "query",
-    ["after=nonsense", "before=2026-13-01T00:00:00_x", "after=_", "page=abc", "page=99999999999", "page=0"],
+    [
+        "after=nonsense",
+        "before=2026-13-01T00:00:00_x",
+        "after=_",
+        "after=2026-03-01T09:30:15_99999999999999999999",
+        "before=2026-03-01T09:30:15%2B08:00_3",
+        "page=abc",
+        "page=99999999999",
+        "page=0",
+    ],
 )
 def test_bad_page_arguments_fall_back_without_an_error(login_as, seven_leads, query):
     response = login_as("marketer").get("/admin/leads/?" + query)
