@@ -59,7 +59,7 @@ request = function()
     "&name=Bench&company=Acme&job_title=CTO&role=decision_maker&website=" ..
     "&utm_source=baidu&utm_medium=cpc&utm_campaign=bench"
   return wrk.format("POST", PATH, {["Content-Type"] = "application/x-www-form-urlencoded",
-    ["Cookie"] = COOKIE}, body)
+    ["Cookie"] = COOKIE, ["User-Agent"] = wrk.headers["User-Agent"]}, body)
 end
 """
 
