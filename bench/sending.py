@@ -6,10 +6,14 @@ Measures, in one run and against one local aiosmtpd sink running in its own proc
 1. the ceiling: raw smtplib sending the same finished message over one connection;
 2. the render path alone: personalise + layout + MIME (+ DKIM when configured), per mail;
 3. one worker (`tick`) delivering N due enrollments from the database (SQLite file by
-   default, or --database), as a rate and as a share of the ceiling;
-4. 1, 2 and 4 worker processes on PostgreSQL (--pg) over M due enrollments, counting
-   duplicates by recipient and Message-ID (must be 0).
-Prints figures and ratios; every phase is bounded in size, so the run is bounded in time.
+   default, or --database), and on PostgreSQL (--pg) with synchronous_commit on (the
+   default) and off (NURTURE_SYNCHRONOUS_COMMIT=off), as rates and as shares of the ceiling;
+4. 1, 2 and 4 worker processes on PostgreSQL over M due enrollments, counting
+   duplicates by recipient and Message-ID (must be 0), with the workers' CPU time per
+   mail and how busy the machine's cores were.
+The ceiling is measured before and after the worker runs and every ratio is to their
+mean, so a machine shared with other work still gives comparable ratios. Every phase is
+bounded in size, so the run is bounded in time.
 """
 
 import argparse
@@ -79,11 +83,12 @@ def wait_received(path, count, timeout=60):
 # -- app and data -----------------------------------------------------------------------
 
 
-def make_app(database_url, port, tmp):
+def make_app(database_url, port, tmp, **overrides):
     from app import create_app
 
     return create_app(
-        {
+        overrides
+        | {
             "SECRET_KEY": SECRET,
             "SQLALCHEMY_DATABASE_URI": database_url,
             "MAIL_SERVER": "127.0.0.1",
@@ -182,6 +187,16 @@ def raw_ceiling(port, raw, count):
     return count / elapsed
 
 
+def cores_busy() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores so far, from /proc/stat (0, 0 elsewhere)."""
+    try:
+        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    except OSError:
+        return 0, 0
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def one_worker(app, count, sink_path):
     from core.extensions import db
     from nurture import worker
@@ -206,8 +221,9 @@ def child(database_url, port, tmp, index, go, results):
 
         results.put(("ready", index))
         go.wait()
+        cpu = time.process_time()
         counts = worker.tick(utcnow(), worker_name=f"bench-{index}")
-        results.put(("done", dict(counts)))
+        results.put(("done", dict(counts), time.process_time() - cpu))
 
 
 def many_workers(pg_url, port, tmp, processes, count, sink_path):
@@ -227,16 +243,20 @@ def many_workers(pg_url, port, tmp, processes, count, sink_path):
         process.start()
     for _ in workers:
         results.get(timeout=120)
-    started = time.perf_counter()
+    started, busy_before = time.perf_counter(), cores_busy()
     go.set()
-    sent = sum(results.get(timeout=600)[1].get("sent", 0) for _ in workers)
+    done = [results.get(timeout=600) for _ in workers]
     elapsed = time.perf_counter() - started
+    busy, total = (after - before for after, before in zip(cores_busy(), busy_before, strict=True))
+    sent = sum(counts.get("sent", 0) for _done, counts, _cpu in done)
+    cpu_per_mail = sum(cpu for _done, _counts, cpu in done) / max(sent, 1)
     for process in workers:
         process.join(timeout=30)
     mails = wait_received(sink_path, before + count)[before:]
     duplicates = sum(n - 1 for n in Counter(rcpt for rcpt, _ in mails).values() if n > 1)
     duplicates += sum(n - 1 for n in Counter(mid for _, mid in mails).values() if n > 1)
-    return sent, count / elapsed, duplicates, len(mails)
+    cores = (os.cpu_count() or 1) * busy / total if total else float("nan")
+    return sent, count / elapsed, duplicates, len(mails), cpu_per_mail, cores
 
 
 def postgres_ready(url) -> bool:
@@ -280,25 +300,44 @@ def main():
         print(
             f"message: {len(raw)} bytes; build (personalise + layout + MIME): {per_mail * 1000:.2f} ms/mail"
         )
-        ceiling = raw_ceiling(port, raw, one_count)
-        print(f"raw smtplib, one connection, same message: {ceiling:,.0f} mails/s (the ceiling)")
-        sent, rate = one_worker(app, one_count, sink_path)
-        engine = database.split(":", 1)[0]
+        before = raw_ceiling(port, raw, one_count)
+        runs = [(database.split(":", 1)[0], *one_worker(app, one_count, sink_path))]
+        pg = args.pg.replace("postgresql://", "postgresql+psycopg://")
+        have_pg = postgres_ready(args.pg)
+        if have_pg:
+            for setting in ("on", "off"):
+                pg_app = make_app(pg, port, tmp, NURTURE_SYNCHRONOUS_COMMIT=setting)
+                runs.append(
+                    (f"postgresql, synchronous_commit {setting}", *one_worker(pg_app, one_count, sink_path))
+                )
+                with pg_app.app_context():
+                    from core.extensions import db
+
+                    db.engine.dispose()
+        after = raw_ceiling(port, raw, one_count)
+        ceiling = (before + after) / 2
         print(
-            f"one worker ({engine}, {sent} due enrollments -> sent): {rate:,.0f} mails/s = {rate / ceiling:.0%} of the ceiling"
+            f"raw smtplib, one connection, same message: {ceiling:,.0f} mails/s "
+            f"(the ceiling; {before:,.0f} before the worker runs, {after:,.0f} after)"
         )
-        if postgres_ready(args.pg):
-            pg = args.pg.replace("postgresql://", "postgresql+psycopg://")
+        for engine, sent, rate in runs:
+            print(
+                f"one worker ({engine}, {sent} sent): {rate:,.0f} mails/s = {rate / ceiling:.0%} of the ceiling"
+            )
+        if have_pg:
             base = None
             for processes in (1, 2, 4):
-                sent, rate, duplicates, got = many_workers(pg, port, tmp, processes, many_count, sink_path)
+                sent, rate, duplicates, got, cpu, cores = many_workers(
+                    pg, port, tmp, processes, many_count, sink_path
+                )
                 base = base or rate
                 print(
                     f"{processes} worker process(es) on PostgreSQL, {many_count} due: {rate:,.0f} mails/s "
-                    f"(x{rate / base:.2f}), received {got}, duplicates {duplicates}"
+                    f"(x{rate / base:.2f}, {rate / ceiling:.0%} of the ceiling), received {got}, "
+                    f"duplicates {duplicates}; worker CPU {cpu * 1000:.2f} ms/mail, cores busy {cores:.1f}"
                 )
         else:
-            print(f"PostgreSQL not reachable at {args.pg}: multi-worker runs skipped")
+            print(f"PostgreSQL not reachable at {args.pg}: PostgreSQL runs skipped")
     finally:
         stop.set()
         sink.join(timeout=10)
