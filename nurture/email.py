@@ -98,7 +98,7 @@ def build(
     boundary = "=_" + uuid.uuid4().hex
     lines = [
         _header("From", formataddr((name, address), "utf-8")),
-        f"To: {to}",
+        f"To: {envelope_address(to)}",  # an IDN domain in its ASCII (punycode) form
         _header("Subject", rendered.subject),
         f"Date: {formatdate()}",
         f"Message-ID: {message_id}",

@@ -359,3 +359,12 @@ def test_asynchronous_commit_delivers_once_and_leaves_the_pool_as_it_was(app, sm
 def test_an_unknown_synchronous_commit_setting_is_refused(app):
     with pytest.raises(ValueError, match="NURTURE_SYNCHRONOUS_COMMIT"):
         delivery.Recorder(db.engine, synchronous_commit="sometimes")
+
+
+def test_an_internationalised_domain_is_delivered_in_its_ascii_form(smtp_sink):
+    enrolled("lead@例子.中国")
+    assert tick(NOW)["sent"] == 1
+    [mail] = smtp_sink.wait_for(1)
+    assert smtp_sink.envelopes[0].rcpt_tos == ["lead@xn--fsqu00a.xn--fiqs8s"]
+    assert mail["To"] == "lead@xn--fsqu00a.xn--fiqs8s"
+    assert statuses() == ["sent"]
