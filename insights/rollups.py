@@ -24,14 +24,15 @@ def _grains() -> dict:
     """Each grain of the aggregates (insights.models.GRAINS): the columns it keeps and
     which events it counts. "page" and "landing" leave the channel out, so the usual
     unfiltered figures read a few rows per page and day; their "_channel" twins keep it,
-    for figures filtered by one channel."""
+    for figures by channel or filtered by one."""
     page = Event.kind.in_(("page_view", "form_submit"))
     landing = or_(
         and_(Event.kind.in_(("page_view", "search")), Event.visit_seq.in_((1, 2))),
         and_(Event.kind == "form_submit", Event.landing != ""),
     )
     return {
-        "total": (("kind", "channel", "value", "visit_seq"), None),
+        "total": (("kind", "value", "visit_seq"), None),
+        "total_channel": (("kind", "channel", "value", "visit_seq"), None),
         "page": (("kind", "path"), page),
         "page_channel": (("kind", "path", "channel"), page),
         "landing": (("kind", "landing", "visit_seq"), landing),
@@ -126,7 +127,7 @@ def tally(
     `where` {column: value or tuple of values}; from the aggregates where the days are
     rolled up, else from the raw events."""
     by, kinds, where = tuple(by), tuple(kinds), where or {}
-    if "channel" in where and grain != "total":
+    if "channel" in where or "channel" in by:
         grain += "_channel"
     groups, condition = _grains()[grain]
     if not set(by) | set(where) <= {*groups, "day"}:

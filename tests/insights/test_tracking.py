@@ -103,7 +103,8 @@ def test_a_visitor_who_fills_a_form_becomes_the_lead_of_their_earlier_visits(app
         "/help/renewal",
     )
     assert submit.ref_id == lead.submissions[0].id
-    timeline = lead_timeline(app, lead.id)
+    with app.test_request_context():  # the lead page asks for it in a request
+        timeline = lead_timeline(app, lead.id)
     assert any(item["kind"] == "page_view" and "/help/renewal" in item["text"] for item in timeline)
     assert any(item["kind"] == "form_view" for item in timeline)
 
