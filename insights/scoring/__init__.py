@@ -1,0 +1,33 @@
+"""Lead scoring, the MQL hand-off to sales and the dormant pool. See docs/INSIGHTS.md,
+"Lead scoring and hand-off"."""
+
+SETTINGS = {
+    "SCORING_MQL_THRESHOLD": 50,  # a lead at this score or above becomes an MQL
+    "SCORING_DECAY_POINTS": 5,  # taken off per SCORING_DECAY_DAYS without activity
+    "SCORING_DECAY_DAYS": 14,
+    "SCORING_DORMANT_DAYS": 60,  # no activity this long: the dormant pool
+}
+
+
+def init_app(app) -> None:
+    """Settings, the event receiver, the admin pages, `flask leads rescore`,
+    `flask insights dormant`, the lead timeline's score changes and demo rules."""
+    from flask_babel import lazy_gettext as _l
+
+    from core.hooks import add_admin_nav, add_demo_loader, add_timeline_provider
+    from insights.scoring import admin, cli, demo, services
+    from insights.signals import event_recorded
+
+    for key, value in SETTINGS.items():
+        app.config.setdefault(key, value)
+        app.config[key] = int(app.config[key] or 0)
+    app.register_blueprint(admin.bp)
+    add_admin_nav(app, _l("Scoring rules"), "scoring_admin.rules", roles=admin.RULE_ROLES, order=31)
+    add_admin_nav(app, _l("Hand-offs"), "scoring_admin.handoffs", roles=admin.SALES_ROLES, order=32)
+    add_demo_loader(app, "scoring", demo.load, order=55)
+    add_timeline_provider(app, admin.timeline)
+    event_recorded.connect(services.on_event_recorded, sender=app, weak=False)
+    if "leads" in app.cli.commands:
+        app.cli.commands["leads"].add_command(cli.rescore_command)
+    if "insights" in app.cli.commands:
+        app.cli.commands["insights"].add_command(cli.dormant_command)

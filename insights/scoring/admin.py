@@ -1,0 +1,209 @@
+"""/admin/scoring: the rule editor (marketers, admins), hand-offs (sales see their own),
+a lead's score explained with a re-enrol button, and the dormant pool."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from accounts.guards import roles_required
+from core.extensions import db
+from core.timeutil import utcnow
+from insights.scoring import services
+from insights.scoring.forms import FIELD_LABELS, DecisionForm, ReenrollForm, RuleForm
+from insights.scoring.models import Handoff, LeadScoring, ScoreChange, ScoreRule
+
+RULE_ROLES = ("marketer", "admin")
+SALES_ROLES = ("sales", "marketer", "admin")
+bp = Blueprint("scoring_admin", __name__, url_prefix="/admin/scoring", template_folder="../templates")
+
+RULE_ERRORS = {
+    "event_kind": _l("Choose the event an action rule scores."),
+    "field": _l("An action rule matches the page path, the value, the reference id or anything."),
+    "ref_id": _l("A reference id is a whole number."),
+    "fit": _l(
+        "A fit rule needs a lead field (role, job title, email domain, company) and at least one keyword."
+    ),
+    "kind": _l("A rule is an action rule or a fit rule."),
+}
+
+
+def _save(form: RuleForm, rule: ScoreRule | None):
+    if not form.validate_on_submit():
+        return None
+    try:
+        return services.save_rule(rule, form.data)
+    except services.RuleError as exc:
+        db.session.rollback()
+        flash(str(RULE_ERRORS[str(exc)]), "error")
+        return None
+
+
+@bp.route("/rules", methods=["GET", "POST"])
+@roles_required(*RULE_ROLES)
+def rules():
+    form = RuleForm()
+    if _save(form, None):
+        flash(_("Rule saved. Run “flask leads rescore” to apply it to past events."), "success")
+        return redirect(url_for(".rules"))
+    listed = db.session.scalars(select(ScoreRule).order_by(ScoreRule.kind, ScoreRule.id)).all()
+    return render_template(
+        "insights/scoring_rules.html", form=form, rules=listed, labels=FIELD_LABELS, rule=None
+    )
+
+
+@bp.route("/rules/<int:rule_id>", methods=["GET", "POST"])
+@roles_required(*RULE_ROLES)
+def edit_rule(rule_id):
+    rule = db.get_or_404(ScoreRule, rule_id)
+    form = RuleForm(obj=rule)
+    if _save(form, rule):
+        flash(_("Rule saved. Run “flask leads rescore” to apply it to past events."), "success")
+        return redirect(url_for(".rules"))
+    return render_template(
+        "insights/scoring_rules.html", form=form, rules=None, labels=FIELD_LABELS, rule=rule
+    )
+
+
+@bp.post("/rules/<int:rule_id>/delete")
+@roles_required(*RULE_ROLES)
+def delete_rule(rule_id):
+    from flask_wtf import FlaskForm
+
+    rule = db.get_or_404(ScoreRule, rule_id)
+    if FlaskForm().validate_on_submit():
+        db.session.delete(rule)
+        db.session.commit()
+        flash(_("Rule deleted."), "success")
+    return redirect(url_for(".rules"))
+
+
+def _own(query):
+    if current_user.has_role("marketer"):
+        return query
+    return query.where(Handoff.owner_id == current_user.id)
+
+
+@bp.get("/handoffs")
+@roles_required(*SALES_ROLES)
+def handoffs():
+    from accounts.models import User
+    from gated.models import Lead
+
+    rows = db.session.execute(
+        _own(
+            select(Handoff, Lead, User)
+            .join(Lead, Lead.id == Handoff.lead_id)
+            .outerjoin(User, User.id == Handoff.owner_id)
+            .order_by(Handoff.outcome != "pending", Handoff.created_at.desc())
+            .limit(200)
+        )
+    ).all()
+    return render_template("insights/scoring_handoffs.html", rows=rows, form=DecisionForm())
+
+
+@bp.post("/handoffs/<int:handoff_id>")
+@roles_required(*SALES_ROLES)
+def decide(handoff_id):
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        flash(
+            _("The decision was not saved: %(errors)s", errors=" ".join(sum(form.errors.values(), []))),
+            "error",
+        )
+        return redirect(url_for(".handoffs"))
+    try:
+        services.decide(handoff_id, form.outcome.data, form.reason.data, user=current_user, now=utcnow())
+    except LookupError:
+        abort(404)
+    except services.RuleError:
+        db.session.rollback()
+        flash(_("Say why the lead is rejected."), "error")
+        return redirect(url_for(".handoffs"))
+    flash(_("Decision saved."), "success")
+    return redirect(url_for(".handoffs"))
+
+
+def _may_see(lead_id: int) -> bool:
+    if current_user.has_role("marketer"):
+        return True
+    return (
+        db.session.scalar(
+            select(Handoff.id).where(Handoff.lead_id == lead_id, Handoff.owner_id == current_user.id).limit(1)
+        )
+        is not None
+    )
+
+
+def _sequence_choices():
+    from nurture.models import Sequence
+
+    return [
+        (s.id, s.name)
+        for s in db.session.scalars(
+            select(Sequence).where(Sequence.status == "active").order_by(Sequence.name)
+        )
+    ]
+
+
+@bp.route("/leads/<int:lead_id>", methods=["GET", "POST"])
+@roles_required(*SALES_ROLES)
+def lead(lead_id):
+    from gated.models import Lead
+
+    found = db.get_or_404(Lead, lead_id)
+    if not _may_see(lead_id):
+        abort(403)
+    form = ReenrollForm()
+    form.sequence.choices = _sequence_choices()
+    if form.validate_on_submit():
+        from nurture.services import enroll
+
+        if enroll([lead_id], form.sequence.data, now=utcnow(), source="dormant", reenroll=True):
+            flash(_("The lead re-entered the sequence."), "success")
+        else:
+            flash(_("The lead could not join the sequence (already in it, or no consent)."), "error")
+        return redirect(url_for(".lead", lead_id=lead_id))
+    changes = db.session.scalars(
+        select(ScoreChange)
+        .where(ScoreChange.lead_id == lead_id)
+        .order_by(ScoreChange.at.desc(), ScoreChange.id.desc())
+        .limit(200)
+    ).all()
+    return render_template(
+        "insights/scoring_lead.html",
+        lead=found,
+        state=db.session.get(LeadScoring, lead_id),
+        reasons=services.reasons(lead_id),
+        changes=changes,
+        form=form,
+        owner=services.owner_of(lead_id),
+    )
+
+
+@bp.get("/dormant")
+@roles_required(*SALES_ROLES)
+def dormant():
+    return render_template("insights/scoring_dormant.html", rows=services.dormant_leads())
+
+
+def timeline(lead_id: int) -> list[dict]:
+    """The lead page's timeline: each score change with its reason."""
+    changes = db.session.scalars(
+        select(ScoreChange).where(ScoreChange.lead_id == lead_id).order_by(ScoreChange.at.desc()).limit(100)
+    ).all()
+    url = url_for("scoring_admin.lead", lead_id=lead_id)
+    return [
+        {
+            "at": change.at,
+            "kind": "score",
+            "text": _("Score %(points)+d: %(reason)s", points=change.points, reason=_reason(change.reason)),
+            "url": url,
+        }
+        for change in changes
+    ]
+
+
+def _reason(reason: str) -> str:
+    return _("inactivity") if reason == "decay" else reason

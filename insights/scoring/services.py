@@ -1,0 +1,450 @@
+"""The scoring engine, the MQL hand-off, sales' outcome and the dormant pool.
+
+`apply_event` runs inside the transaction that records an event (the event_recorded
+receiver) and is also what `rescore` replays, so a recomputed score equals the
+incremental one. Decay is counted in whole steps since the last activity; each step
+takes SCORING_DECAY_POINTS off, never below zero."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+
+from core.extensions import db
+from core.timeutil import utcnow
+from insights.models import Event
+from insights.scoring.models import FIT_FIELDS, Handoff, LeadScoring, ScoreChange, ScoreRule
+
+# Events that are not the lead's own doing: no points of activity, no return from dormancy.
+PASSIVE_KINDS = ("mail_sent", "stage_change")
+HANDOFF_STAGES = ("new", "engaged")
+HANDOFF_TEMPLATE = "insights/email/handoff"
+RETURNED_TEMPLATE = "insights/email/returned"
+
+
+class RuleError(ValueError):
+    """A rule a marketer entered that cannot be used; the message says why."""
+
+
+def _config(name: str) -> int:
+    return int(current_app.config[name])
+
+
+def active_rules(kind: str) -> list[ScoreRule]:
+    return list(
+        db.session.scalars(
+            select(ScoreRule).where(ScoreRule.kind == kind, ScoreRule.active.is_(True)).order_by(ScoreRule.id)
+        )
+    )
+
+
+# -- matching -----------------------------------------------------------------------------
+
+
+def _keywords(pattern: str) -> list[str]:
+    return [word.strip().lower() for word in pattern.split(",") if word.strip()]
+
+
+def action_matches(rule: ScoreRule, event: Event) -> bool:
+    if rule.event_kind != event.kind:
+        return False
+    if not rule.field or not rule.pattern:
+        return True
+    if rule.field == "ref_id":
+        return str(event.ref_id or "") == rule.pattern.strip()
+    text = (getattr(event, rule.field) or "").lower()
+    return any(word in text for word in _keywords(rule.pattern))
+
+
+def fit_matches(rule: ScoreRule, lead) -> bool:
+    words = _keywords(rule.pattern)
+    if rule.field == "role":
+        return (lead.role or "").lower() in words
+    if rule.field == "email_domain":
+        return lead.email.rsplit("@", 1)[-1].lower() in words
+    text = (getattr(lead, rule.field, "") or "").lower()
+    return bool(text) and any(word in text for word in words)
+
+
+# -- the engine -----------------------------------------------------------------------
+
+
+def _add(lead, points: int, reason: str, at: datetime, *, rule=None, event_id=None) -> None:
+    if not points:
+        return
+    db.session.add(
+        ScoreChange(
+            lead_id=lead.id,
+            rule_id=rule.id if rule else None,
+            event_id=event_id,
+            reason=reason[:200],
+            points=points,
+            at=at,
+        )
+    )
+    lead.score = (lead.score or 0) + points
+
+
+def _state(lead, at: datetime) -> LeadScoring:
+    state = db.session.get(LeadScoring, lead.id)
+    if state is not None:
+        return state
+    state = LeadScoring(lead_id=lead.id, decay_steps=0)
+    db.session.add(state)
+    for rule in active_rules("fit"):
+        if fit_matches(rule, lead):
+            _add(lead, rule.points, rule.name, at, rule=rule)
+    return state
+
+
+def decay(lead, state: LeadScoring, at: datetime) -> int:
+    """Take off the decay steps due at `at` since the last activity; returns the points."""
+    days, points = _config("SCORING_DECAY_DAYS"), _config("SCORING_DECAY_POINTS")
+    if not state.last_activity_at or days <= 0 or points <= 0:
+        return 0
+    steps = int((at - state.last_activity_at) / timedelta(days=days)) - state.decay_steps
+    if steps <= 0:
+        return 0
+    state.decay_steps += steps
+    taken = min(steps * points, max(lead.score or 0, 0))
+    _add(lead, -taken, "decay", at)
+    return taken
+
+
+def _capped(rule: ScoreRule, lead_id: int, at: datetime) -> int:
+    """The points the rule may still give the lead on `at`'s day (UTC)."""
+    day = datetime(at.year, at.month, at.day)
+    given = db.session.scalar(
+        select(func.coalesce(func.sum(ScoreChange.points), 0)).where(
+            ScoreChange.lead_id == lead_id,
+            ScoreChange.rule_id == rule.id,
+            ScoreChange.at >= day,
+            ScoreChange.at < day + timedelta(days=1),
+        )
+    )
+    return max(rule.daily_cap - int(given or 0), 0)
+
+
+def _earlier_anonymous(event: Event) -> None:
+    """A form's visitor became this lead: its anonymous events, unscored when recorded,
+    are scored now, before the form (events.stitch gives them to the lead right after),
+    in the order a rescore replays them."""
+    earlier = db.session.scalars(
+        select(Event)
+        .where(Event.visitor_id == event.visitor_id, Event.lead_id.is_(None), Event.id != event.id)
+        .order_by(Event.occurred_at, Event.id)
+    ).all()
+    for anonymous in earlier:
+        apply_event(anonymous, lead_id=event.lead_id, handoff=False)
+
+
+def apply_event(event: Event, *, lead_id: int | None = None, handoff: bool = True) -> None:
+    """Score one event of a lead (inside the caller's transaction)."""
+    from gated.models import Lead
+
+    lead_id = lead_id or event.lead_id
+    if lead_id is None:
+        return
+    if handoff and event.kind == "form_submit" and event.visitor_id:
+        _earlier_anonymous(event)
+    lead = db.session.get(Lead, lead_id)
+    if lead is None:
+        return
+    at = event.occurred_at
+    state = _state(lead, at)
+    if event.kind in PASSIVE_KINDS:
+        return
+    decay(lead, state, at)
+    for rule in active_rules("action"):
+        if not action_matches(rule, event):
+            continue
+        points = rule.points
+        if rule.daily_cap and points > 0:
+            db.session.flush()
+            points = min(points, _capped(rule, lead.id, at))
+        _add(lead, points, rule.name, at, rule=rule, event_id=event.id)
+    returned = state.dormant_at is not None
+    if returned:
+        state.dormant_at = None
+        state.returned_at = at
+    state.last_activity_at = max(state.last_activity_at or at, at)
+    state.decay_steps = 0
+    if handoff:
+        if returned:
+            _tell_owner_of_return(lead, at)
+        if lead.score >= _config("SCORING_MQL_THRESHOLD") and lead.stage in HANDOFF_STAGES:
+            hand_off(lead, now=at)
+
+
+def on_event_recorded(sender, event, **extra) -> None:
+    apply_event(event)
+
+
+# -- rescore ----------------------------------------------------------------------------
+
+
+def rescore_lead(lead_id: int, *, now: datetime) -> int:
+    """Recompute a lead's score from its events (without a new hand-off); returns it."""
+    from gated.models import Lead
+
+    lead = db.session.get(Lead, lead_id)
+    db.session.execute(delete(ScoreChange).where(ScoreChange.lead_id == lead_id))
+    db.session.execute(delete(LeadScoring).where(LeadScoring.lead_id == lead_id))
+    lead.score = 0
+    db.session.flush()
+    db.session.expire(lead, ["score"])
+    lead.score = 0
+    events = db.session.scalars(
+        select(Event).where(Event.lead_id == lead_id).order_by(Event.occurred_at, Event.id)
+    ).all()
+    for event in events:
+        apply_event(event, handoff=False)
+    state = db.session.get(LeadScoring, lead_id)
+    if state is not None:
+        decay(lead, state, now)
+    return lead.score
+
+
+def lead_ids() -> list[int]:
+    from gated.models import Lead
+
+    return list(db.session.scalars(select(Lead.id).order_by(Lead.id)))
+
+
+# -- hand-off -----------------------------------------------------------------------------
+
+
+def next_owner():
+    """Round robin among active sales users: the one whose last hand-off is oldest."""
+    from accounts.models import User
+
+    last = select(Handoff.owner_id, func.max(Handoff.id).label("last")).group_by(Handoff.owner_id).subquery()
+    return db.session.scalars(
+        select(User)
+        .outerjoin(last, last.c.owner_id == User.id)
+        .where(User.role == "sales", User.active.is_(True))
+        .order_by(func.coalesce(last.c.last, 0), User.id)
+        .limit(1)
+    ).first()
+
+
+def reasons(lead_id: int, limit: int = 20) -> list[dict]:
+    """The lead's score changes grouped by reason: points and how many times."""
+    rows = db.session.execute(
+        select(ScoreChange.reason, func.sum(ScoreChange.points), func.count(), func.max(ScoreChange.at))
+        .where(ScoreChange.lead_id == lead_id)
+        .group_by(ScoreChange.reason)
+        .order_by(func.sum(ScoreChange.points).desc())
+        .limit(limit)
+    ).all()
+    return [{"reason": r, "points": int(p), "times": n, "last": at} for r, p, n, at in rows]
+
+
+def story(lead) -> dict:
+    """What the owner's mail tells: where the lead came from, what it read and opened,
+    and the score's reasons (JSON values only)."""
+    counts = dict(
+        db.session.execute(
+            select(Event.kind, func.count()).where(Event.lead_id == lead.id).group_by(Event.kind)
+        ).all()
+    )
+    paths = db.session.scalars(
+        select(Event.path)
+        .where(Event.lead_id == lead.id, Event.kind == "page_view", Event.path != "")
+        .group_by(Event.path)
+        .order_by(func.count().desc(), Event.path)
+        .limit(5)
+    ).all()
+    return {
+        "lead_id": lead.id,
+        "email": lead.email,
+        "name": lead.name,
+        "company": lead.company,
+        "job_title": lead.job_title,
+        "source": lead.source,
+        "channel": lead.first_channel,
+        "score": lead.score,
+        "pages": list(paths),
+        "page_views": counts.get("page_view", 0),
+        "downloads": counts.get("download", 0),
+        "mails_opened": counts.get("mail_open", 0),
+        "mails_clicked": counts.get("mail_click", 0),
+        "reasons": [
+            {"reason": r["reason"], "points": r["points"], "times": r["times"]} for r in reasons(lead.id)
+        ],
+    }
+
+
+def _mail(owner, template: str, lead, now: datetime) -> None:
+    from nurture.services import add_mail
+
+    context = story(lead)
+    context["locale"] = current_app.config["DEFAULT_LOCALE"].replace("_", "-")
+    context["lead_url"] = current_app.config["SITE_URL"].rstrip("/") + f"/admin/scoring/leads/{lead.id}"
+    # Sent now, whatever the event's time (a replayed or imported event may be ahead).
+    add_mail(to=owner.email, template=template, context=context, now=min(now, utcnow()))
+
+
+def hand_off(lead, *, now: datetime) -> Handoff:
+    """The lead becomes an MQL (gated's service: signal and stage webhook), is given to
+    a sales user, who is mailed its story, and the hand-off webhook is queued."""
+    from gated import webhooks
+    from gated.services import set_stage
+
+    owner = next_owner()
+    handoff = Handoff(lead_id=lead.id, owner_id=owner.id if owner else None, score=lead.score, created_at=now)
+    db.session.add(handoff)
+    set_stage(lead, "mql", now=now)
+    db.session.flush()
+    if owner is not None:
+        _mail(owner, HANDOFF_TEMPLATE, lead, now)
+    webhooks.enqueue(
+        "lead.handed_off",
+        lead,
+        now=now,
+        extra={
+            "owner": {"id": owner.id, "email": owner.email, "name": owner.name} if owner else None,
+            "reasons": [{"reason": r["reason"], "points": r["points"]} for r in reasons(lead.id)],
+        },
+    )
+    return handoff
+
+
+def owner_of(lead_id: int):
+    from accounts.models import User
+
+    return db.session.scalars(
+        select(User)
+        .join(Handoff, Handoff.owner_id == User.id)
+        .where(Handoff.lead_id == lead_id)
+        .order_by(Handoff.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _tell_owner_of_return(lead, at: datetime) -> None:
+    owner = owner_of(lead.id)
+    if owner is not None and owner.active:
+        _mail(owner, RETURNED_TEMPLATE, lead, at)
+
+
+def decide(handoff_id: int, outcome: str, reason: str, *, user, now: datetime) -> Handoff:
+    """Sales accepts (the lead becomes an SQL) or rejects (with a reason) a hand-off."""
+    from gated.models import Lead
+    from gated.services import set_stage
+
+    handoff = db.session.get(Handoff, handoff_id)
+    if handoff is None or not (user.has_role("admin", "marketer") or handoff.owner_id == user.id):
+        raise LookupError("hand-off")
+    if outcome not in ("accepted", "rejected"):
+        raise RuleError("outcome")
+    reason = (reason or "").strip()
+    if outcome == "rejected" and not reason:
+        raise RuleError("reason")
+    handoff.outcome, handoff.reason, handoff.decided_at = outcome, reason[:500], now
+    if outcome == "accepted":
+        lead = db.session.get(Lead, handoff.lead_id)
+        set_stage(lead, "sql", now=now)
+    db.session.commit()
+    return handoff
+
+
+def handoff_outcomes(start: datetime, end: datetime) -> list[dict]:
+    """Per owner, the hand-offs made in [start, end): handed, accepted, rejected, pending
+    and the median-free average hours to a decision. For the dashboards."""
+    from accounts.models import User
+
+    rows = db.session.execute(
+        select(Handoff.owner_id, User.email, Handoff.outcome, func.count())
+        .outerjoin(User, User.id == Handoff.owner_id)
+        .where(Handoff.created_at >= start, Handoff.created_at < end)
+        .group_by(Handoff.owner_id, User.email, Handoff.outcome)
+    ).all()
+    out: dict = {}
+    for owner_id, email, outcome, count in rows:
+        row = out.setdefault(
+            owner_id,
+            {
+                "owner_id": owner_id,
+                "owner": email or "",
+                "handed": 0,
+                "accepted": 0,
+                "rejected": 0,
+                "pending": 0,
+            },
+        )
+        row[outcome] += count
+        row["handed"] += count
+    return sorted(out.values(), key=lambda row: (-row["handed"], row["owner"]))
+
+
+# -- dormant pool ------------------------------------------------------------------------
+
+
+def sweep(*, now: datetime) -> dict:
+    """Decay every scored lead to `now` and move leads idle for SCORING_DORMANT_DAYS to
+    the dormant pool. Returns {"decayed", "dormant"}."""
+    from gated.models import Lead
+
+    cutoff = now - timedelta(days=_config("SCORING_DORMANT_DAYS"))
+    counts = {"decayed": 0, "dormant": 0}
+    states = db.session.scalars(select(LeadScoring).where(LeadScoring.last_activity_at.is_not(None)))
+    for state in states:
+        lead = db.session.get(Lead, state.lead_id)
+        if decay(lead, state, now):
+            counts["decayed"] += 1
+        if state.dormant_at is None and state.last_activity_at < cutoff:
+            state.dormant_at = now
+            counts["dormant"] += 1
+    db.session.commit()
+    return counts
+
+
+def dormant_leads(limit: int = 200):
+    from gated.models import Lead
+
+    return db.session.execute(
+        select(Lead, LeadScoring)
+        .join(LeadScoring, LeadScoring.lead_id == Lead.id)
+        .where(LeadScoring.dormant_at.is_not(None))
+        .order_by(LeadScoring.dormant_at.desc())
+        .limit(limit)
+    ).all()
+
+
+# -- rules ------------------------------------------------------------------------------
+
+
+def save_rule(rule: ScoreRule | None, data: dict) -> ScoreRule:
+    """Check and store a rule from the editor; RuleError says what is wrong."""
+    from insights.models import EVENT_KINDS
+    from insights.scoring.models import ACTION_FIELDS
+
+    kind = data.get("kind")
+    if kind == "action":
+        if data.get("event_kind") not in EVENT_KINDS:
+            raise RuleError("event_kind")
+        if data.get("field") not in ACTION_FIELDS:
+            raise RuleError("field")
+        if data.get("field") == "ref_id" and not str(data.get("pattern", "")).strip().isdigit():
+            raise RuleError("ref_id")
+    elif kind == "fit":
+        if data.get("field") not in FIT_FIELDS or not _keywords(data.get("pattern", "")):
+            raise RuleError("fit")
+    else:
+        raise RuleError("kind")
+    if rule is None:
+        rule = ScoreRule()
+        db.session.add(rule)
+    rule.name = data["name"].strip()[:120]
+    rule.kind = kind
+    rule.event_kind = data.get("event_kind", "") if kind == "action" else ""
+    rule.field = data.get("field", "")
+    rule.pattern = (data.get("pattern") or "").strip()[:500]
+    rule.points = int(data["points"])
+    rule.daily_cap = int(data.get("daily_cap") or 0) if kind == "action" else 0
+    rule.active = bool(data.get("active"))
+    db.session.commit()
+    return rule

@@ -1,0 +1,295 @@
+"""Lead scoring: rules, decay, rescore equal to the incremental score, the MQL hand-off
+(mail through a real tick to the SMTP sink, webhook to a real HTTP receiver), sales'
+accept/reject, the dormant pool and its return, role checks and the rule editor's input."""
+
+import hashlib
+import hmac
+import json
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from core.extensions import db
+from gated.models import Lead
+from insights.events import record
+from insights.scoring import services
+from insights.scoring.demo import add_rule
+from insights.scoring.models import Handoff, LeadScoring, ScoreChange, ScoreRule
+from nurture.models import Enrollment, Message
+from tests.factories import UserFactory
+from tests.gated.test_webhooks import SECRET, receiver, running_receiver  # noqa: F401 - fixtures
+
+T0 = datetime(2026, 11, 2, 9, 0)
+
+
+def rule(name, points, *, kind="action", event_kind="", field="", pattern="", cap=0):
+    made = add_rule(name, kind, event_kind, field, pattern, points, cap)
+    db.session.commit()
+    return made
+
+
+def lead(email="li@acme.cn", **fields):
+    made = Lead(email=email, name=fields.pop("name", "李雷"), company=fields.pop("company", "Acme"), **fields)
+    db.session.add(made)
+    db.session.commit()
+    return made
+
+
+def event(kind, who, at, **fields):
+    recorded = record(kind, lead_id=who.id, at=at, **fields)
+    db.session.commit()
+    return recorded
+
+
+def standard_rules():
+    rule("下载资料", 10, event_kind="download")
+    rule("价格页", 15, event_kind="page_view", field="path", pattern="/pricing")
+    rule("浏览", 1, event_kind="page_view", cap=3)
+    rule("预约演示", 30, event_kind="form_submit", field="value", pattern="demo")
+    rule("退订", -20, event_kind="unsubscribe")
+    rule("决策者", 15, kind="fit", field="role", pattern="decision_maker")
+    rule("免费邮箱", -10, kind="fit", field="email_domain", pattern="qq.com, 163.com")
+
+
+def test_action_and_fit_rules_with_a_daily_cap(app):
+    standard_rules()
+    boss = lead(role="decision_maker")
+    event("page_view", boss, T0, path="/pricing/")  # 15 + 1, and the fit rule (15) first
+    for minute in range(5):
+        event("page_view", boss, T0 + timedelta(minutes=minute + 1), path="/blog/x")
+    event("download", boss, T0 + timedelta(hours=1), ref_id=3)
+    event("page_view", boss, T0 + timedelta(days=1), path="/blog/y")  # a new day, a new cap
+    assert boss.score == 15 + 16 + 2 + 10 + 1
+    reasons = {r["reason"]: (r["points"], r["times"]) for r in services.reasons(boss.id)}
+    assert reasons["浏览"] == (4, 4) and reasons["决策者"] == (15, 1) and reasons["价格页"] == (15, 1)
+
+    free = lead("x@qq.com", role="user")
+    event("form_submit", free, T0, value="whitepaper")
+    assert free.score == -10
+    event("unsubscribe", free, T0 + timedelta(hours=1))
+    assert free.score == -30
+
+
+def test_decay_after_inactivity_never_below_zero(app):
+    rule("下载资料", 12, event_kind="download")
+    someone = lead()
+    event("download", someone, T0)
+    assert services.sweep(now=T0 + timedelta(days=13)) == {"decayed": 0, "dormant": 0}
+    assert services.sweep(now=T0 + timedelta(days=14)) == {"decayed": 1, "dormant": 0}
+    assert db.session.get(Lead, someone.id).score == 7
+    event("download", someone, T0 + timedelta(days=29))  # one more step due before the points
+    assert someone.score == 2 + 12
+    services.sweep(now=T0 + timedelta(days=29 + 14 * 5))
+    assert db.session.get(Lead, someone.id).score == 0
+    assert db.session.scalars(select(ScoreChange.points).where(ScoreChange.reason == "decay")).all() == [
+        -5,
+        -5,
+        -14,
+    ]
+
+
+def test_rescore_equals_the_incremental_score(app, runner):
+    standard_rules()
+    people = [
+        lead(f"p{n}@{'qq.com' if n % 2 else 'acme.cn'}", role="decision_maker" if n % 3 == 0 else "user")
+        for n in range(4)
+    ]
+    for n, person in enumerate(people):
+        for day in range(0, 40, 7 + n):
+            event(
+                "page_view", person, T0 + timedelta(days=day, minutes=n), path="/pricing" if day % 2 else "/b"
+            )
+            event("page_view", person, T0 + timedelta(days=day, minutes=n + 1), path="/b")
+        if n % 2:
+            event("unsubscribe", person, T0 + timedelta(days=41))
+    now = T0 + timedelta(days=70)
+    services.sweep(now=now)
+    app.config["SCORING_MQL_THRESHOLD"] = 10_000  # no hand-off muddles the comparison
+    before = {
+        p.id: (
+            p.score,
+            sorted(db.session.scalars(select(ScoreChange.points).where(ScoreChange.lead_id == p.id))),
+        )
+        for p in people
+    }
+    db.session.execute(ScoreChange.__table__.update().values(points=99))
+    db.session.execute(Lead.__table__.update().values(score=-1))
+    db.session.commit()
+
+    result = runner.invoke(args=["leads", "rescore", "--now", now.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "leads rescored: 4" in result.output
+    db.session.expire_all()
+    after = {
+        p.id: (
+            db.session.get(Lead, p.id).score,
+            sorted(db.session.scalars(select(ScoreChange.points).where(ScoreChange.lead_id == p.id))),
+        )
+        for p in people
+    }
+    assert after == before
+    assert any(score > 0 for score, _changes in after.values())
+
+
+def test_crossing_the_threshold_hands_the_lead_to_sales(app, runner, smtp_sink, receiver):  # noqa: F811
+    app.config["SCORING_MQL_THRESHOLD"] = 40
+    standard_rules()
+    first = UserFactory(role="sales", email="s1@example.com")
+    second = UserFactory(role="sales", email="s2@example.com")
+    UserFactory(role="sales", email="off@example.com", active=False)
+    hot = lead(role="decision_maker", stage="engaged", job_title="CTO")
+    event("page_view", hot, T0, path="/pricing")
+    assert hot.stage == "engaged"
+    event("form_submit", hot, T0 + timedelta(minutes=5), value="demo")
+    assert hot.stage == "mql"
+    handoff = db.session.scalars(select(Handoff)).one()
+    assert handoff.owner_id == first.id and handoff.score == hot.score == 15 + 16 + 30
+
+    other = lead("wang@acme.cn", role="decision_maker")
+    event("form_submit", other, T0, value="demo")
+    assert db.session.scalars(select(Handoff.owner_id).order_by(Handoff.id)).all() == [first.id, second.id]
+    event("download", hot, T0 + timedelta(hours=1))  # already an MQL: no second hand-off
+    assert db.session.query(Handoff).count() == 2
+
+    result = runner.invoke(args=["nurture", "tick"])
+    assert result.exit_code == 0, result.output
+    mails = smtp_sink.wait_for(2)
+    mine = next(m for m in mails if m["To"] == first.email)
+    text = mine.get_body(preferencelist=("plain",)).get_content()
+    assert "李雷" in mine["Subject"] and "61" in mine["Subject"]
+    assert (
+        "/pricing" in text
+        and "预约演示" in text
+        and "+30" in text
+        and f"/admin/scoring/leads/{hot.id}" in text
+    )
+
+    events = {}
+    for headers, body in receiver.requests:
+        expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        assert headers["X-Lodestar-Signature"] == expected
+        payload = json.loads(body)
+        events.setdefault(payload["event"], []).append(payload)
+    handed = [p for p in events["lead.handed_off"] if p["lead"]["id"] == hot.id][0]
+    assert handed["owner"]["email"] == first.email and handed["lead"]["stage"] == "mql"
+    assert {"reason": "预约演示", "points": 30} in handed["reasons"]
+    assert any(p["new_stage"] == "mql" for p in events["lead.stage_changed"])
+
+
+def make_handoff(owner, email="li@acme.cn"):
+    someone = lead(email, stage="mql")
+    handoff = Handoff(lead_id=someone.id, owner_id=owner.id, score=60, created_at=T0)
+    db.session.add(handoff)
+    db.session.commit()
+    return someone, handoff
+
+
+def test_sales_accept_and_reject_their_own_leads(app, login_as):
+    sales = login_as("sales")
+    sales.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    someone, mine = make_handoff(sales.user)
+    other_owner = UserFactory(role="sales")
+    stranger, theirs = make_handoff(other_owner, "zhao@acme.cn")
+
+    page = sales.get("/admin/scoring/handoffs").get_data(as_text=True)
+    assert someone.email in page and stranger.email not in page
+    assert sales.post(f"/admin/scoring/handoffs/{theirs.id}", data={"outcome": "accepted"}).status_code == 404
+    assert sales.get(f"/admin/scoring/leads/{stranger.id}").status_code == 403
+
+    refused = sales.post(
+        f"/admin/scoring/handoffs/{mine.id}",
+        data={"outcome": "rejected", "reason": " "},
+        follow_redirects=True,
+    )
+    assert refused.status_code == 200 and "Say why" in refused.get_data(as_text=True)
+    assert db.session.get(Handoff, mine.id).outcome == "pending"
+    sales.post(f"/admin/scoring/handoffs/{mine.id}", data={"outcome": "rejected", "reason": "学生，无预算"})
+    db.session.expire_all()
+    assert (mine.outcome, mine.reason) == ("rejected", "学生，无预算")
+    assert sales.post(f"/admin/scoring/handoffs/{mine.id}", data={"outcome": "maybe"}).status_code == 302
+
+    boss = login_as("marketer")
+    boss.post(f"/admin/scoring/handoffs/{theirs.id}", data={"outcome": "accepted"})
+    db.session.expire_all()
+    assert theirs.outcome == "accepted" and db.session.get(Lead, stranger.id).stage == "sql"
+    rows = services.handoff_outcomes(T0 - timedelta(days=1), T0 + timedelta(days=1))
+    assert sorted((r["accepted"], r["rejected"], r["handed"]) for r in rows) == [(0, 1, 1), (1, 0, 1)]
+
+
+def test_dormant_leads_come_back_and_re_enter_a_sequence(app, login_as, runner, smtp_sink):
+    from tests.nurture.conftest import make_sequence
+
+    rule("下载资料", 5, event_kind="download")
+    sales = login_as("sales", email="owner@example.com")
+    someone, _handoff = make_handoff(sales.user)
+    someone.marketing_consent = True
+    event("download", someone, T0)
+    result = runner.invoke(args=["insights", "dormant", "--now", (T0 + timedelta(days=61)).isoformat()])
+    assert result.exit_code == 0 and "leads made dormant: 1" in result.output
+    assert db.session.get(LeadScoring, someone.id).dormant_at is not None
+    assert someone.email in sales.get("/admin/scoring/dormant").get_data(as_text=True)
+
+    event("page_view", someone, T0 + timedelta(days=70), path="/blog/")
+    state = db.session.get(LeadScoring, someone.id)
+    assert state.dormant_at is None and state.returned_at == T0 + timedelta(days=70)
+    assert runner.invoke(args=["nurture", "tick"]).exit_code == 0
+    mail = smtp_sink.wait_for(1)[0]
+    assert mail["To"] == "owner@example.com" and "李雷" in mail["Subject"]
+
+    sequence = make_sequence()
+    if sequence.status != "active":
+        sequence.status = "active"
+        db.session.commit()
+    page = sales.get(f"/admin/scoring/leads/{someone.id}").get_data(as_text=True)
+    assert "下载资料" in page and sequence.name in page
+    sales.post(f"/admin/scoring/leads/{someone.id}", data={"sequence": sequence.id})
+    assert db.session.scalars(select(Enrollment).where(Enrollment.lead_id == someone.id)).first() is not None
+
+
+def test_only_marketers_and_admins_edit_rules(app, login_as):
+    assert login_as("editor").get("/admin/scoring/rules").status_code == 403
+    assert login_as("sales").get("/admin/scoring/rules").status_code == 403
+    assert login_as("editor").get("/admin/scoring/handoffs").status_code == 403
+    assert login_as("marketer").get("/admin/scoring/rules").status_code == 200
+
+
+def test_the_rule_editor_refuses_bad_input_clearly(app, login_as):
+    marketer = login_as("marketer")
+    marketer.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    base = {
+        "name": "价格页",
+        "kind": "action",
+        "event_kind": "page_view",
+        "field": "path",
+        "pattern": "/pricing",
+        "points": "15",
+        "daily_cap": "",
+        "active": "y",
+    }
+    for change, message in (
+        ({"points": "many"}, 'class="error"'),
+        ({"points": "99999"}, "between -1000 and 1000"),
+        ({"name": ""}, "Give the rule a name"),
+        ({"kind": "fit", "field": "role", "pattern": " , "}, "at least one keyword"),
+        ({"field": "ref_id", "pattern": "abc"}, "whole number"),
+        ({"event_kind": "teleport"}, 'id="event_kind-error"'),
+    ):
+        response = marketer.post("/admin/scoring/rules", data={**base, **change}, follow_redirects=True)
+        assert response.status_code == 200, change
+        assert message in response.get_data(as_text=True), change
+    assert db.session.query(ScoreRule).count() == 0
+    marketer.post("/admin/scoring/rules", data=base)
+    saved = db.session.scalars(select(ScoreRule)).one()
+    assert (saved.points, saved.daily_cap, saved.active) == (15, 0, True)
+    marketer.post(f"/admin/scoring/rules/{saved.id}", data={**base, "points": "-3", "active": ""})
+    db.session.expire_all()
+    assert (saved.points, saved.active) == (-3, False)
+
+
+def test_score_changes_show_on_the_lead_page(app, login_as):
+    rule("下载资料", 10, event_kind="download")
+    someone = lead()
+    event("download", someone, T0)
+    page = login_as("marketer").get(f"/admin/leads/{someone.id}").get_data(as_text=True)
+    assert "下载资料" in page and "+10" in page
+    assert db.session.query(Message).count() == 0
