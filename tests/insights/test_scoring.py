@@ -250,7 +250,8 @@ def test_only_marketers_and_admins_edit_rules(app, login_as):
     assert login_as("editor").get("/admin/scoring/rules").status_code == 403
     assert login_as("sales").get("/admin/scoring/rules").status_code == 403
     assert login_as("editor").get("/admin/scoring/handoffs").status_code == 403
-    assert login_as("marketer").get("/admin/scoring/rules").status_code == 200
+    page = login_as("marketer").get("/admin/scoring/rules")
+    assert page.status_code == 200 and "评分规则" in page.get_data(as_text=True)
 
 
 def test_the_rule_editor_refuses_bad_input_clearly(app, login_as):
