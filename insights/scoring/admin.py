@@ -1,7 +1,7 @@
 """/admin/scoring: the rule editor (marketers, admins), hand-offs (sales see their own),
 a lead's score explained with a re-enrol button, and the dormant pool."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, has_request_context, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -193,7 +193,9 @@ def timeline(lead_id: int) -> list[dict]:
     changes = db.session.scalars(
         select(ScoreChange).where(ScoreChange.lead_id == lead_id).order_by(ScoreChange.at.desc()).limit(100)
     ).all()
-    url = url_for("scoring_admin.lead", lead_id=lead_id)
+    if not changes:
+        return []
+    url = url_for("scoring_admin.lead", lead_id=lead_id) if has_request_context() else None
     return [
         {
             "at": change.at,
