@@ -11,13 +11,14 @@ from insights.cli import NOW_OPTION, _now
 def rescore_command(now_text):
     """Recompute every lead's score from its events and the current rules."""
     from core.extensions import db
-    from insights.scoring.services import lead_ids, rescore_lead
+    from insights.scoring.services import lead_ids, rescore_lead, rules_by_kind
 
     now = _now(now_text)
     ids = lead_ids()
+    rules = rules_by_kind()
     with click.progressbar(ids, label="Rescoring leads") as bar:
         for number, lead_id in enumerate(bar, 1):
-            rescore_lead(lead_id, now=now)
+            rescore_lead(lead_id, now=now, rules=rules)
             if number % 200 == 0:
                 db.session.commit()
     db.session.commit()

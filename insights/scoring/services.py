@@ -87,13 +87,13 @@ def _add(lead, points: int, reason: str, at: datetime, *, rule=None, event_id=No
     lead.score = (lead.score or 0) + points
 
 
-def _state(lead, at: datetime) -> LeadScoring:
+def _state(lead, at: datetime, fit_rules: list[ScoreRule]) -> LeadScoring:
     state = db.session.get(LeadScoring, lead.id)
     if state is not None:
         return state
     state = LeadScoring(lead_id=lead.id, decay_steps=0)
     db.session.add(state)
-    for rule in active_rules("fit"):
+    for rule in fit_rules:
         if fit_matches(rule, lead):
             _add(lead, rule.points, rule.name, at, rule=rule)
     return state
@@ -140,8 +140,9 @@ def _earlier_anonymous(event: Event) -> None:
         apply_event(anonymous, lead_id=event.lead_id, handoff=False)
 
 
-def apply_event(event: Event, *, lead_id: int | None = None, handoff: bool = True) -> None:
-    """Score one event of a lead (inside the caller's transaction)."""
+def apply_event(event: Event, *, lead_id: int | None = None, handoff: bool = True, rules=None) -> None:
+    """Score one event of a lead (inside the caller's transaction). `rules`: the active
+    rules by kind, when the caller read them once for many events (rescore)."""
     from gated.models import Lead
 
     lead_id = lead_id or event.lead_id
@@ -153,11 +154,14 @@ def apply_event(event: Event, *, lead_id: int | None = None, handoff: bool = Tru
     if lead is None:
         return
     at = event.occurred_at
-    state = _state(lead, at)
+    if rules is None:
+        first = db.session.get(LeadScoring, lead.id) is None
+        rules = {"fit": active_rules("fit") if first else [], "action": active_rules("action")}
+    state = _state(lead, at, rules["fit"])
     if event.kind in PASSIVE_KINDS:
         return
     decay(lead, state, at)
-    for rule in active_rules("action"):
+    for rule in rules["action"]:
         if not action_matches(rule, event):
             continue
         points = rule.points
@@ -185,7 +189,11 @@ def on_event_recorded(sender, event, **extra) -> None:
 # -- rescore ----------------------------------------------------------------------------
 
 
-def rescore_lead(lead_id: int, *, now: datetime) -> int:
+def rules_by_kind() -> dict:
+    return {"fit": active_rules("fit"), "action": active_rules("action")}
+
+
+def rescore_lead(lead_id: int, *, now: datetime, rules: dict | None = None) -> int:
     """Recompute a lead's score from its events (without a new hand-off); returns it."""
     from gated.models import Lead
 
@@ -199,8 +207,9 @@ def rescore_lead(lead_id: int, *, now: datetime) -> int:
     events = db.session.scalars(
         select(Event).where(Event.lead_id == lead_id).order_by(Event.occurred_at, Event.id)
     ).all()
+    rules = rules or rules_by_kind()
     for event in events:
-        apply_event(event, handoff=False)
+        apply_event(event, handoff=False, rules=rules)
     state = db.session.get(LeadScoring, lead_id)
     if state is not None:
         decay(lead, state, now)
@@ -390,9 +399,14 @@ def sweep(*, now: datetime) -> dict:
 
     cutoff = now - timedelta(days=_config("SCORING_DORMANT_DAYS"))
     counts = {"decayed": 0, "dormant": 0}
-    states = db.session.scalars(select(LeadScoring).where(LeadScoring.last_activity_at.is_not(None)))
-    for state in states:
-        lead = db.session.get(Lead, state.lead_id)
+    days = [d for d in (_config("SCORING_DECAY_DAYS"), _config("SCORING_DORMANT_DAYS")) if d > 0]
+    idle_since = now - timedelta(days=min(days or [0]))
+    rows = db.session.execute(
+        select(LeadScoring, Lead)
+        .join(Lead, Lead.id == LeadScoring.lead_id)
+        .where(LeadScoring.last_activity_at <= idle_since)
+    ).all()
+    for state, lead in rows:
         if decay(lead, state, now):
             counts["decayed"] += 1
         if state.dormant_at is None and state.last_activity_at < cutoff:
