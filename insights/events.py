@@ -127,7 +127,7 @@ def on_lead_captured(lead_id, submission_id, form, **extra) -> None:
         path = request.path
         visitor = tracking.visitor_id() if not tracking.tracking_refused() else None
         seq, _channel, landing = tracking.read_visit()
-    submission = db.session.get(Submission, submission_id)
+    submission = db.session.get(Submission, submission_id) if submission_id else None
     record(
         "form_submit",
         lead_id=lead_id,
