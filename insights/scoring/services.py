@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
 
 from core.extensions import db
 from core.timeutil import utcnow
@@ -22,6 +24,7 @@ PASSIVE_KINDS = ("mail_sent", "stage_change")
 HANDOFF_STAGES = ("new", "engaged")
 HANDOFF_TEMPLATE = "insights/email/handoff"
 RETURNED_TEMPLATE = "insights/email/returned"
+CAPS_KEY = "insights.scoring.caps"
 
 
 class RuleError(ValueError):
@@ -85,6 +88,10 @@ def _add(lead, points: int, reason: str, at: datetime, *, rule=None, event_id=No
         )
     )
     lead.score = (lead.score or 0) + points
+    if rule is not None and rule.daily_cap:
+        key = (lead.id, rule.id, _day(at))
+        if key in _caps():
+            _caps()[key] += points
 
 
 def _state(lead, at: datetime, fit_rules: list[ScoreRule]) -> LeadScoring:
@@ -113,18 +120,41 @@ def decay(lead, state: LeadScoring, at: datetime) -> int:
     return taken
 
 
+def _day(at: datetime) -> datetime:
+    return datetime(at.year, at.month, at.day)
+
+
+def _caps() -> dict:
+    """Points each capped rule gave each lead per day, read once per transaction (a batch
+    of page views, a rescore) instead of once per event; forgotten at commit and rollback."""
+    return db.session.info.setdefault(CAPS_KEY, {})
+
+
 def _capped(rule: ScoreRule, lead_id: int, at: datetime) -> int:
     """The points the rule may still give the lead on `at`'s day (UTC)."""
-    day = datetime(at.year, at.month, at.day)
-    given = db.session.scalar(
-        select(func.coalesce(func.sum(ScoreChange.points), 0)).where(
-            ScoreChange.lead_id == lead_id,
-            ScoreChange.rule_id == rule.id,
-            ScoreChange.at >= day,
-            ScoreChange.at < day + timedelta(days=1),
+    caps, key = _caps(), (lead_id, rule.id, _day(at))
+    if key not in caps and lead_id in caps.get("replayed", ()):
+        caps[key] = 0  # a rescore replays the lead from nothing: what it gave is all cached
+    if key not in caps:
+        db.session.flush()
+        caps[key] = int(
+            db.session.scalar(
+                select(func.coalesce(func.sum(ScoreChange.points), 0)).where(
+                    ScoreChange.lead_id == lead_id,
+                    ScoreChange.rule_id == rule.id,
+                    ScoreChange.at >= key[2],
+                    ScoreChange.at < key[2] + timedelta(days=1),
+                )
+            )
+            or 0
         )
-    )
-    return max(rule.daily_cap - int(given or 0), 0)
+    return max(rule.daily_cap - caps[key], 0)
+
+
+@sa_event.listens_for(Session, "after_commit")
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_caps(session, *args) -> None:
+    session.info.pop(CAPS_KEY, None)
 
 
 def _earlier_anonymous(event: Event) -> None:
@@ -166,7 +196,6 @@ def apply_event(event: Event, *, lead_id: int | None = None, handoff: bool = Tru
             continue
         points = rule.points
         if rule.daily_cap and points > 0:
-            db.session.flush()
             points = min(points, _capped(rule, lead.id, at))
         _add(lead, points, rule.name, at, rule=rule, event_id=event.id)
     returned = state.dormant_at is not None
@@ -198,6 +227,9 @@ def rescore_lead(lead_id: int, *, now: datetime, rules: dict | None = None) -> i
     from gated.models import Lead
 
     lead = db.session.get(Lead, lead_id)
+    _caps().setdefault("replayed", set()).add(lead_id)
+    for key in [key for key in _caps() if key != "replayed" and key[0] == lead_id]:
+        del _caps()[key]
     db.session.execute(delete(ScoreChange).where(ScoreChange.lead_id == lead_id))
     db.session.execute(delete(LeadScoring).where(LeadScoring.lead_id == lead_id))
     lead.score = 0
