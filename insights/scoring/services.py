@@ -36,11 +36,18 @@ def _config(name: str) -> int:
 
 
 def active_rules(kind: str) -> list[ScoreRule]:
-    return list(
-        db.session.scalars(
-            select(ScoreRule).where(ScoreRule.kind == kind, ScoreRule.active.is_(True)).order_by(ScoreRule.id)
-        )
-    )
+    """The active rules of a kind, read once per transaction (a batch of page views)."""
+    cache = _caps()
+    if ("rules", kind) not in cache:
+        with db.session.no_autoflush:
+            cache[("rules", kind)] = list(
+                db.session.scalars(
+                    select(ScoreRule)
+                    .where(ScoreRule.kind == kind, ScoreRule.active.is_(True))
+                    .order_by(ScoreRule.id)
+                )
+            )
+    return cache[("rules", kind)]
 
 
 # -- matching -----------------------------------------------------------------------------
@@ -125,8 +132,9 @@ def _day(at: datetime) -> datetime:
 
 
 def _caps() -> dict:
-    """Points each capped rule gave each lead per day, read once per transaction (a batch
-    of page views, a rescore) instead of once per event; forgotten at commit and rollback."""
+    """What scoring reads once per transaction (a batch of page views, a rescore) instead
+    of once per event: the active rules, and the points each capped rule gave each lead
+    per day; forgotten at commit and rollback."""
     return db.session.info.setdefault(CAPS_KEY, {})
 
 
@@ -228,7 +236,7 @@ def rescore_lead(lead_id: int, *, now: datetime, rules: dict | None = None) -> i
 
     lead = db.session.get(Lead, lead_id)
     _caps().setdefault("replayed", set()).add(lead_id)
-    for key in [key for key in _caps() if key != "replayed" and key[0] == lead_id]:
+    for key in [key for key in _caps() if len(key) == 3 and key[0] == lead_id]:
         del _caps()[key]
     db.session.execute(delete(ScoreChange).where(ScoreChange.lead_id == lead_id))
     db.session.execute(delete(LeadScoring).where(LeadScoring.lead_id == lead_id))
