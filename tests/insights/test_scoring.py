@@ -294,3 +294,30 @@ def test_score_changes_show_on_the_lead_page(app, login_as):
     page = login_as("marketer").get(f"/admin/leads/{someone.id}").get_data(as_text=True)
     assert "下载资料" in page and "+10" in page
     assert db.session.query(Message).count() == 0
+
+
+def test_a_batch_in_one_transaction_respects_the_cap_and_job_title_fit(app):
+    rule("浏览", 1, event_kind="page_view", cap=3)
+    rule("管理岗位", 10, kind="fit", field="job_title", pattern="总监, director")
+    director = lead(job_title="Sales Director")
+    for minute in range(6):  # as the page-view writer stores a batch: one commit
+        record("page_view", lead_id=director.id, path="/b", at=T0 + timedelta(minutes=minute))
+    db.session.commit()
+    assert director.score == 10 + 3
+    assert services.rescore_lead(director.id, now=T0 + timedelta(hours=1)) == 13
+
+
+def test_a_visitors_anonymous_history_counts_when_they_fill_a_form(app):
+    from insights.events import stitch
+
+    rule("价格页", 15, event_kind="page_view", field="path", pattern="/pricing")
+    rule("预约演示", 30, event_kind="form_submit", field="value", pattern="demo")
+    record("page_view", visitor_id="v-1", path="/pricing", at=T0)
+    record("page_view", visitor_id="v-2", path="/pricing", at=T0)  # someone else
+    db.session.commit()
+    someone = lead()
+    record("form_submit", lead_id=someone.id, visitor_id="v-1", value="demo", at=T0 + timedelta(minutes=3))
+    stitch("v-1", someone.id)
+    db.session.commit()
+    assert someone.score == 45
+    assert services.rescore_lead(someone.id, now=T0 + timedelta(hours=1)) == 45
