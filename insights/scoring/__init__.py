@@ -6,6 +6,8 @@ SETTINGS = {
     "SCORING_DECAY_POINTS": 5,  # taken off per SCORING_DECAY_DAYS without activity
     "SCORING_DECAY_DAYS": 14,
     "SCORING_DORMANT_DAYS": 60,  # no activity this long: the dormant pool
+    # Owners by rule before round robin: "channel:paid_search=a@example.com; domain:acme.cn=b@example.com"
+    "SCORING_ASSIGN_RULES": "",
 }
 
 
@@ -20,7 +22,7 @@ def init_app(app) -> None:
 
     for key, value in SETTINGS.items():
         app.config.setdefault(key, value)
-        app.config[key] = int(app.config[key] or 0)
+        app.config[key] = type(value)(app.config[key] or value)
     app.register_blueprint(admin.bp)
     add_admin_nav(app, _l("Scoring rules"), "scoring_admin.rules", roles=admin.RULE_ROLES, order=31)
     add_admin_nav(app, _l("Hand-offs"), "scoring_admin.handoffs", roles=admin.SALES_ROLES, order=32)

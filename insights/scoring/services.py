@@ -265,9 +265,43 @@ def lead_ids() -> list[int]:
 # -- hand-off -----------------------------------------------------------------------------
 
 
-def next_owner():
-    """Round robin among active sales users: the one whose last hand-off is oldest."""
+def assign_rules(text: str) -> list[tuple[str, str, str]]:
+    """SCORING_ASSIGN_RULES as (field, value, owner email); malformed parts are skipped."""
+    out = []
+    for part in text.split(";"):
+        field, _colon, rest = part.partition(":")
+        value, _eq, email = rest.partition("=")
+        if field.strip() in ("channel", "domain") and value.strip() and email.strip():
+            out.append((field.strip(), value.strip().lower(), email.strip().lower()))
+    return out
+
+
+def _ruled_owner(lead):
     from accounts.models import User
+
+    domain = lead.email.rsplit("@", 1)[-1].lower()
+    for field, value, email in assign_rules(current_app.config["SCORING_ASSIGN_RULES"]):
+        if (field == "channel" and value in (lead.last_channel, lead.first_channel)) or (
+            field == "domain" and value == domain
+        ):
+            owner = db.session.scalars(
+                select(User).where(
+                    func.lower(User.email) == email, User.active.is_(True), User.role == "sales"
+                )
+            ).first()
+            if owner is not None:
+                return owner
+    return None
+
+
+def next_owner(lead=None):
+    """The owner a rule names (SCORING_ASSIGN_RULES), else round robin among active sales
+    users: the one whose last hand-off is oldest."""
+    from accounts.models import User
+
+    ruled = _ruled_owner(lead) if lead is not None else None
+    if ruled is not None:
+        return ruled
 
     last = select(Handoff.owner_id, func.max(Handoff.id).label("last")).group_by(Handoff.owner_id).subquery()
     return db.session.scalars(
@@ -342,7 +376,7 @@ def hand_off(lead, *, now: datetime) -> Handoff:
     from gated import webhooks
     from gated.services import set_stage
 
-    owner = next_owner()
+    owner = next_owner(lead)
     handoff = Handoff(lead_id=lead.id, owner_id=owner.id if owner else None, score=lead.score, created_at=now)
     db.session.add(handoff)
     set_stage(lead, "mql", now=now)

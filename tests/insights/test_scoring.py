@@ -321,3 +321,19 @@ def test_a_visitors_anonymous_history_counts_when_they_fill_a_form(app):
     db.session.commit()
     assert someone.score == 45
     assert services.rescore_lead(someone.id, now=T0 + timedelta(hours=1)) == 45
+
+
+def test_an_assignment_rule_names_the_owner_before_round_robin(app):
+    app.config["SCORING_MQL_THRESHOLD"] = 10
+    app.config["SCORING_ASSIGN_RULES"] = (
+        "domain:big.cn=Key@example.com; nonsense; channel:partner=gone@example.com"
+    )
+    rule("预约演示", 30, event_kind="form_submit")
+    UserFactory(role="sales", email="first@example.com")
+    key = UserFactory(role="sales", email="key@example.com")
+    UserFactory(role="sales", email="gone@example.com", active=False)
+    event("form_submit", lead("a@big.cn"), T0)
+    event("form_submit", lead("b@big.cn"), T0)
+    event("form_submit", lead("c@small.cn", first_channel="partner"), T0)  # its owner left: round robin
+    owners = db.session.scalars(select(Handoff.owner_id).order_by(Handoff.id)).all()
+    assert owners[:2] == [key.id, key.id] and owners[2] != key.id
