@@ -19,6 +19,8 @@ CATALOGS = {
     "content": (ROOT / "content" / "translations", ["content"]),
     "gated": (ROOT / "gated" / "translations", ["gated"]),
     "nurture": (ROOT / "nurture" / "translations", ["nurture"]),
+    "insights": (ROOT / "insights" / "translations", ["insights"]),
+    "assistant": (ROOT / "assistant" / "translations", ["assistant"]),
 }
 
 
