@@ -68,7 +68,7 @@ def test_a_marketer_builds_a_sequence_that_nurtures_a_new_lead(
     # Build: the sequence and its first step, every day, all day (the worker runs now).
     page.goto("/admin/nurture/new")
     page.get_by_label("名称", exact=True).fill("白皮书培育")
-    page.get_by_label("标识", exact=True).fill("e2e-followup")
+    page.get_by_label("网址别名（slug）", exact=True).fill("e2e-followup")
     page.get_by_label("触发方式").select_option("asset")
     page.get_by_label("资料标识或表单名称").fill(SLUG)
     for day in page.locator("input[name=days]").all():

@@ -45,7 +45,9 @@ def test_tampered_tokens_are_refused_and_never_redirect(client, purpose):
     message = sent_message()
     payload = message.id if purpose == "open" else [message.id, "https://example.com/"]
     token = tokens.sign(purpose, payload)
-    forged = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    forged = (
+        token[:-6] + ("A" if token[-6] != "A" else "B") + token[-5:]
+    )  # not the padding bits of the last character
     response = client.get(f"/t/{purpose[0]}/{forged}")
     assert response.status_code == 400
     assert "Location" not in response.headers
