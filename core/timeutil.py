@@ -1,6 +1,6 @@
 """Time helpers. Timestamps are stored as naive UTC, the same on SQLite and PostgreSQL."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 
 def utcnow() -> datetime:
@@ -13,3 +13,11 @@ def to_naive_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value
     return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def parse_date(value: str | None) -> date | None:
+    """A YYYY-MM-DD query parameter as a date; anything else (empty, malformed) is None."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None

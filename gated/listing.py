@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import Select, func, literal, or_, select, tuple_
 
 from core.extensions import db
+from core.timeutil import parse_date
 from gated import signals, webhooks
 from gated.models import PERSON_FIELDS, STAGES, Lead, Submission
 from gated.validation import InvalidSubmission, clean_fields
@@ -40,13 +41,6 @@ COUNT_CAP = 10_000
 SOURCES_WINDOW = 5_000
 
 
-def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 @dataclass
 class LeadFilters:
     q: str = ""
@@ -66,8 +60,8 @@ class LeadFilters:
             channel=(args.get("channel") or "").strip()[:20],
             source=(args.get("source") or "").strip()[:120],
             asset=int(asset) if asset.isdigit() else None,
-            since=_date(args.get("since")),
-            until=_date(args.get("until")),
+            since=parse_date(args.get("since")),
+            until=parse_date(args.get("until")),
         )
 
     def as_args(self) -> dict:

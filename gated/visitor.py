@@ -67,15 +67,21 @@ def lead_cookie_value(lead_id: int) -> str:
     return sign(COOKIE_PURPOSE, lead_id)
 
 
-def lead_from_cookie(value: str | None) -> Lead | None:
-    """The lead of a signed progressive-profiling cookie, or None."""
+def lead_id_from_cookie(value: str | None) -> int | None:
+    """The lead id a signed progressive-profiling cookie carries (no query), or None."""
     if not value:
         return None
     try:
         lead_id = unsign(COOKIE_PURPOSE, value, max_age=current_app.config["LEAD_COOKIE_MAX_AGE"])
     except InvalidToken:
         return None
-    return db.session.get(Lead, lead_id) if isinstance(lead_id, int) else None
+    return lead_id if isinstance(lead_id, int) else None
+
+
+def lead_from_cookie(value: str | None) -> Lead | None:
+    """The lead of a signed progressive-profiling cookie, or None."""
+    lead_id = lead_id_from_cookie(value)
+    return db.session.get(Lead, lead_id) if lead_id is not None else None
 
 
 def thanks_token(lead_id: int, submission_id: int) -> str:

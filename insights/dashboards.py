@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from core.extensions import db
+from core.timeutil import parse_date
 from insights.models import Event
 from insights.rollups import _start, tally
 
@@ -26,13 +27,6 @@ DEFAULT_DAYS = 56
 MAX_DAYS = 731
 VISIT_KINDS = ("page_view", "search")
 FUNNEL_STAGES = ("mql", "sql", "customer")
-
-
-def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 @dataclass
@@ -47,8 +41,8 @@ class Filters:
     def from_args(cls, args: Mapping[str, str], *, today: date) -> Filters:
         from gated.models import CHANNELS
 
-        until = _date(args.get("until")) or today
-        since = _date(args.get("since")) or until - timedelta(days=DEFAULT_DAYS - 1)
+        until = parse_date(args.get("until")) or today
+        since = parse_date(args.get("since")) or until - timedelta(days=DEFAULT_DAYS - 1)
         if since > until:
             since, until = until, since
         since = max(since, until - timedelta(days=MAX_DAYS))

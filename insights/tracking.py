@@ -25,7 +25,6 @@ from urllib.parse import quote, unquote
 from flask import current_app, request, session
 
 from core.timeutil import utcnow
-from core.tokens import InvalidToken, unsign
 
 VISITOR_COOKIE = "lodestar_vid"
 VISIT_COOKIE = "lodestar_visit"
@@ -165,16 +164,9 @@ def visitor_id() -> str | None:
 def cookie_lead_id() -> int | None:
     """The lead of the signed progressive-profiling cookie (no query: the id is signed)."""
     from gated.views import COOKIE
-    from gated.visitor import COOKIE_PURPOSE
+    from gated.visitor import lead_id_from_cookie
 
-    value = request.cookies.get(COOKIE)
-    if not value:
-        return None
-    try:
-        lead_id = unsign(COOKIE_PURPOSE, value, max_age=current_app.config["LEAD_COOKIE_MAX_AGE"])
-    except InvalidToken:
-        return None
-    return lead_id if isinstance(lead_id, int) else None
+    return lead_id_from_cookie(request.cookies.get(COOKIE))
 
 
 def _entrance_channel() -> str:
