@@ -266,9 +266,14 @@ def fresh_tier(tier_id):
 def test_purge_deletes_old_conversations_but_keeps_open_tickets(app, help_center, customers):
     now = utcnow()
     old = now - timedelta(days=app.config["ASSISTANT_RETENTION_DAYS"] + 1)
-    solved = walk(services.start(QUESTION, account=None, locale="zh_CN", now=old), ["solved"], now=old)
+    # Conversations are held today (the help articles are published today) and then left
+    # untouched past the retention period.
+    solved = walk(services.start(QUESTION, account=None, locale="zh_CN", now=now), ["solved"], now=now)
     kept = escalating(customers["low"])
-    services.escalate(kept, {"email": "a@yuanjing.cn", "message": "x"}, visitor=VISITOR, now=old)
+    services.escalate(kept, {"email": "a@yuanjing.cn", "message": "x"}, visitor=VISITOR, now=now)
+    for conversation in (solved, kept):
+        conversation.updated_at = old
+    db.session.commit()
     recent = services.start(QUESTION, account=None, locale="zh_CN", now=now)
     ids = {"solved": solved.id, "kept": kept.id, "recent": recent.id}
     assert services.purge(now=now) == 1
