@@ -19,7 +19,7 @@ from sqlalchemy import Select, func, literal, or_, select, tuple_
 
 from core.extensions import db
 from core.timeutil import parse_date
-from gated import signals, webhooks
+from gated import signals, textsearch, webhooks
 from gated.models import PERSON_FIELDS, STAGES, Lead, Submission
 from gated.validation import InvalidSubmission, clean_fields
 
@@ -74,14 +74,7 @@ def lead_query(filters: LeadFilters) -> Select:
     """Leads matching the filters, newest first."""
     query = select(Lead)
     if filters.q:
-        like = f"%{filters.q.lower()}%"
-        query = query.where(
-            or_(
-                func.lower(Lead.email).like(like),
-                func.lower(Lead.name).like(like),
-                func.lower(Lead.company).like(like),
-            )
-        )
+        query = query.where(textsearch.matches(filters.q))
     if filters.stage:
         query = query.where(Lead.stage == filters.stage)
     if filters.channel:

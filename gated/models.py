@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
 from core.timeutil import utcnow
+from gated import textsearch
 
 STAGES = ("new", "engaged", "mql", "sql", "customer", "lost")
 ROLES = ("decision_maker", "user", "requester", "other")
@@ -56,6 +57,13 @@ class Lead(db.Model):
         Index("ix_leads_created_at_id", "created_at", "id"),
         Index("ix_leads_stage_created_at_id", "stage", "created_at", "id"),
         Index("ix_leads_source_created_at_id", "source", "created_at", "id"),
+        # The lead list's text search (gated/textsearch.py): trigram indexes serve
+        # `ILIKE '%…%'` on PostgreSQL; SQLite gets an FTS5 trigram table instead.
+        *(
+            Index(f"ix_leads_{name}_trgm", name, postgresql_using="gin", postgresql_ops={name: "gin_trgm_ops"})
+            .ddl_if(dialect="postgresql")
+            for name in ("email", "name", "company")
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -116,6 +124,9 @@ class Lead(db.Model):
     def missing_fields(self) -> list[str]:
         """The profile fields this lead has not told us yet, in form order."""
         return [name for name in PROFILE_FIELDS if not getattr(self, name)]
+
+
+textsearch.install(Lead.__table__)
 
 
 class Submission(db.Model):

@@ -9,6 +9,7 @@ from flask_migrate import upgrade
 
 from app import create_app
 from core.extensions import db
+from core.schema import include_object
 from tests.conftest import TEST_SECRET, ensure_postgres_database, postgres_url
 
 
@@ -32,7 +33,8 @@ def test_upgrade_on_empty_database_matches_models(backend, tmp_path):
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:
-            diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+            options = {"include_object": include_object(db.metadata, connection.dialect.name)}
+            diff = compare_metadata(MigrationContext.configure(connection, opts=options), db.metadata)
         assert diff == [], f"models and migrations differ: {diff}"
         body = app.test_client().get("/healthz").get_json()
         assert body["checks"]["migrations"]["ok"] is True
