@@ -38,9 +38,18 @@ def rollup_command(now_text, no_prune):
 
 @insights_cli.command("digest")
 @NOW_OPTION
-def digest_command(now_text):
-    """Queue the weekly digest to every marketer and admin (run it weekly, e.g. Monday)."""
+@click.option("--force", is_flag=True, help="Send it again to those who had it this week.")
+def digest_command(now_text, force):
+    """Queue the weekly digest to every marketer and admin (run it weekly, e.g. Monday);
+    once per address and week unless --force."""
+    from sqlalchemy.exc import IntegrityError
+
     from insights.digest import send_digest
 
-    count = send_digest(now=_now(now_text))
-    click.echo(f"digests queued: {count}")
+    try:
+        queued, skipped = send_digest(now=_now(now_text), force=force)
+    except IntegrityError as exc:
+        raise click.ClickException(
+            "another digest run is sending this week's digest; nothing queued"
+        ) from exc
+    click.echo(f"digests queued: {queued}, already sent this week: {skipped}")

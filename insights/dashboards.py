@@ -20,8 +20,7 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.timeutil import parse_date
-from insights.models import Event
-from insights.rollups import _start, tally
+from insights.rollups import ASSISTED, _start, tally
 
 DEFAULT_DAYS = 56
 MAX_DAYS = 731
@@ -183,66 +182,26 @@ def article_titles() -> dict[str, str]:
     return {f"/{KIND_PREFIX.get(kind, kind)}/{slug}": title for kind, slug, title in rows}
 
 
-def assisted_conversions(filters: Filters) -> dict[str, int]:
-    """Per page: the leads who converted in the period on another page after reading
-    this one (from raw events: an assist needs the person, which aggregates drop).
-
-    Two indexed reads (the period's submissions, then those leads' page views by
-    lead_id) joined here: a self-join of the events table is left to a poor plan on
-    SQLite."""
-    end = _start(filters.until + timedelta(days=1))
-    query = select(Event.lead_id, Event.occurred_at, Event.path).where(
-        Event.kind == "form_submit",
-        Event.occurred_at >= _start(filters.since),
-        Event.occurred_at < end,
-        Event.lead_id.is_not(None),
-    )
-    if filters.channel:
-        query = query.where(Event.channel == filters.channel)
-    conversions: dict[int, list[tuple]] = defaultdict(list)
-    for lead_id, at, path in db.session.execute(query):
-        conversions[lead_id].append((at, path))
-    assists: dict[str, set[int]] = defaultdict(set)
-    lead_ids = list(conversions)
-    for start in range(0, len(lead_ids), 500):
-        # The kind is checked here, so the lead_id index is the one the database picks.
-        views = db.session.execute(
-            select(Event.lead_id, Event.occurred_at, Event.path, Event.kind).where(
-                Event.lead_id.in_(lead_ids[start : start + 500]), Event.occurred_at < end
-            )
-        )
-        for lead_id, at, path, kind in views:
-            if kind == "page_view" and any(
-                at <= converted_at and path != page for converted_at, page in conversions[lead_id]
-            ):
-                assists[path].add(lead_id)
-    return {path: len(leads) for path, leads in assists.items()}
-
-
 def top_content(filters: Filters, *, limit: int = 20) -> Table:
-    """Articles by leads generated on their page, then by assisted conversions."""
+    """Articles by leads generated on their page, then by assisted conversions (the
+    period's submissions, on another page, of leads who had read this one)."""
     titles = article_titles()
     counted = tally(
         filters.since,
         filters.until,
         grain="page",
-        kinds=("page_view", "form_submit"),
+        kinds=("page_view", "form_submit", ASSISTED),
         by=("kind", "path"),
         where=filters.where,
     )
+    columns = {"page_view": "views", "form_submit": "leads", ASSISTED: "assisted"}
     rows: dict[str, dict] = {}
     for (kind, path), count in counted.items():
         if path in titles:
             row = rows.setdefault(
                 path, {"path": path, "title": titles[path], "views": 0, "leads": 0, "assisted": 0}
             )
-            row["views" if kind == "page_view" else "leads"] += count
-    for path, count in assisted_conversions(filters).items():
-        if path in titles:
-            row = rows.setdefault(
-                path, {"path": path, "title": titles[path], "views": 0, "leads": 0, "assisted": 0}
-            )
-            row["assisted"] = count
+            row[columns[kind]] += count
     ranked = sorted(rows.values(), key=lambda r: (-r["leads"], -r["assisted"], -r["views"], r["path"]))
     return Table(
         "content",

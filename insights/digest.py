@@ -1,14 +1,17 @@
 """The weekly digest mail to marketers: new leads, MQLs, top content and channels,
 searches with no results, each compared with the week before. Queued through nurture's
-mail queue like every other mail (one message per marketer, no lead attached)."""
+mail queue like every other mail (one message per marketer, no lead attached), once per
+address and week (insight_sent_digests)."""
 
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from core.extensions import db
 from insights import dashboards
+from insights.models import SentDigest
 from insights.rollups import _start, tally
 
 TEMPLATE = "insights/email/digest"
@@ -74,14 +77,31 @@ def recipients() -> list[str]:
     )
 
 
-def send_digest(*, now: datetime) -> int:
-    """Queue this week's digest to every marketer and admin; returns how many mails."""
+def send_digest(*, now: datetime, force: bool = False) -> tuple[int, int]:
+    """Queue this week's digest to every marketer and admin who has not had it this week
+    (`force`: to all of them again). Returns (queued, skipped as already sent)."""
     from nurture.services import add_mail
 
-    context = figures(now=now)
-    context["locale"] = current_app.config["DEFAULT_LOCALE"].replace("_", "-")
-    addresses = recipients()
-    for address in addresses:
-        add_mail(to=address, template=TEMPLATE, context=context, now=now)
-    db.session.commit()
-    return len(addresses)
+    week = now.date() - timedelta(days=now.weekday())
+    sent = {
+        record.email: record
+        for record in db.session.scalars(select(SentDigest).where(SentDigest.week == week))
+    }
+    everyone = recipients()
+    addresses = [address for address in everyone if force or address not in sent]
+    if addresses:
+        context = figures(now=now)
+        context["locale"] = current_app.config["DEFAULT_LOCALE"].replace("_", "-")
+        for address in addresses:
+            add_mail(to=address, template=TEMPLATE, context=context, now=now)
+            record = sent.get(address) or SentDigest(email=address, week=week)
+            record.sent_at = now
+            db.session.add(record)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The mails and their records commit together: a second run at the same time fails
+        # on the unique key and queues nothing.
+        db.session.rollback()
+        raise
+    return len(addresses), len(everyone) - len(addresses)

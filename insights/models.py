@@ -3,7 +3,7 @@ they are rolled up into, so dashboards read a few thousand rows instead of milli
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, SmallInteger, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.extensions import db
@@ -107,6 +107,20 @@ class RolledUpDay(db.Model):
     day: Mapped[date] = mapped_column(primary_key=True)
     events: Mapped[int] = mapped_column(default=0)
     rolled_up_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SentDigest(db.Model):
+    """A weekly digest queued to one address for one week (its Monday, UTC): running the
+    digest again that week sends nothing more unless forced (the key makes two runs at
+    once fail rather than both send)."""
+
+    __tablename__ = "insight_sent_digests"
+    __table_args__ = (UniqueConstraint("email", "week", name="uq_insight_sent_digests_email_week"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    week: Mapped[date]
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # New leads per channel for a period (the dashboards' channel table, the digest) read

@@ -5,6 +5,11 @@ through so that a figure is the same before and after a rollup and a prune.
 A day is rolled up once it is over (UTC). Dashboards read the aggregates for rolled-up
 days and the raw events for the days after the last one (today, usually), so they read a
 few rows per day and path instead of every event.
+
+Assisted conversions (a lead's submission on one page counts for every other page the lead
+viewed before it) need the person behind the events: the rollup counts them per day, page
+and channel while the lead's earlier views are still there, as kind ASSISTED of the page
+grains, and `tally` counts them from the raw events for the days after.
 """
 
 from collections import defaultdict
@@ -18,6 +23,10 @@ from core.extensions import db
 from insights.models import VALUE_KINDS, DailyCount, Event, RolledUpDay
 
 GROUPS = ("kind", "path", "landing", "channel", "value", "visit_seq")
+# Not an event kind: the aggregates' count of conversions a page assisted (see raw_assists).
+ASSISTED = "assisted"
+# Leads whose views are read in one statement (an IN list every database takes).
+LEAD_BATCH = 500
 
 
 def _grains() -> dict:
@@ -61,6 +70,58 @@ def _raw_columns():
     }
 
 
+def raw_assists(start: datetime, end: datetime) -> dict[tuple[date, str, str], int]:
+    """Conversions in [start, end) each page assisted, from the raw events, by (day,
+    page, channel of the conversion): a form submission of a lead counts once for every
+    other page the lead viewed before it (at the same time included).
+
+    Two indexed reads (the submissions, then those leads' page views by lead_id) joined
+    here: a self-join of the events table is left to a poor plan on SQLite."""
+    conversions: dict[int, list[tuple]] = defaultdict(list)
+    for lead_id, at, path, channel in db.session.execute(
+        select(Event.lead_id, Event.occurred_at, Event.path, Event.channel).where(
+            Event.kind == "form_submit",
+            Event.occurred_at >= start,
+            Event.occurred_at < end,
+            Event.lead_id.is_not(None),
+        )
+    ):
+        conversions[lead_id].append((at, path, channel))
+    counts: dict[tuple[date, str, str], int] = defaultdict(int)
+    lead_ids = list(conversions)
+    for first in range(0, len(lead_ids), LEAD_BATCH):
+        views: dict[int, list[tuple]] = defaultdict(list)
+        # The kind is checked here, so the lead_id index is the one the database picks.
+        for lead_id, at, path, kind in db.session.execute(
+            select(Event.lead_id, Event.occurred_at, Event.path, Event.kind).where(
+                Event.lead_id.in_(lead_ids[first : first + LEAD_BATCH]), Event.occurred_at < end
+            )
+        ):
+            if kind == "page_view":
+                views[lead_id].append((at, path))
+        for lead_id, viewed in views.items():
+            for converted_at, page, channel in conversions[lead_id]:
+                for path in {path for at, path in viewed if at <= converted_at and path != page}:
+                    counts[(converted_at.date(), path, channel)] += 1
+    return counts
+
+
+def _assist_rows(day: date) -> list[DailyCount]:
+    """The day's assisted conversions as aggregate rows: per page and channel, and per
+    page (the channel left out, as the page grain keeps it)."""
+    by_channel = raw_assists(_start(day), _start(day + timedelta(days=1)))
+    by_page: dict[str, int] = defaultdict(int)
+    for (_day, path, _channel), count in by_channel.items():
+        by_page[path] += count
+    return [
+        DailyCount(grain="page_channel", day=day, kind=ASSISTED, path=path, channel=channel, count=count)
+        for (_day, path, channel), count in by_channel.items()
+    ] + [
+        DailyCount(grain="page", day=day, kind=ASSISTED, path=path, count=count)
+        for path, count in by_page.items()
+    ]
+
+
 def rolled_until() -> date | None:
     """The first day not rolled up yet (the day after the last rolled-up one), or None."""
     last = db.session.scalar(select(func.max(RolledUpDay.day)))
@@ -93,6 +154,7 @@ def rollup(*, now: datetime) -> int:
             )
             if grain == "total":
                 total = sum(row[-1] for row in rows)
+        db.session.add_all(_assist_rows(day))
         db.session.add(RolledUpDay(day=day, events=total, rolled_up_at=now))
         db.session.commit()
         done += 1
@@ -125,7 +187,7 @@ def tally(
     """How many events of `kinds` happened on the days since..until (inclusive), as the
     `grain` of the aggregates counts them, grouped by its columns `by` (and "day"), with
     `where` {column: value or tuple of values}; from the aggregates where the days are
-    rolled up, else from the raw events."""
+    rolled up, else from the raw events. The page grains also count kind ASSISTED."""
     by, kinds, where = tuple(by), tuple(kinds), where or {}
     if "channel" in where or "channel" in by:
         grain += "_channel"
@@ -157,7 +219,16 @@ def tally(
             stmt = stmt.where(condition)
         for row in db.session.execute(_filtered(stmt, columns, where).group_by(*(columns[n] for n in by))):
             totals[_key(row[:-1], by)] += int(row[-1] or 0)
+        if ASSISTED in kinds and grain.startswith("page"):
+            for (day, path, channel), count in raw_assists(_start(boundary), _start(end)).items():
+                row = {"kind": ASSISTED, "day": day, "path": path, "channel": channel}
+                if all(row[name] in _wanted(value) for name, value in where.items()):
+                    totals[tuple(row[name] for name in by)] += count
     return dict(totals)
+
+
+def _wanted(value) -> tuple:
+    return tuple(value) if isinstance(value, tuple | list) else (value,)
 
 
 def _filtered(stmt, columns, where):

@@ -130,6 +130,42 @@ def test_top_content_with_leads_and_assisted_conversions(app):
     assert rows["/help/renewal"]["title"] == "续费指南"
 
 
+def test_assisted_conversions_count_each_conversion_a_page_helped(app):
+    """Like leads generated (submissions), assists count conversions: a lead who reads the
+    help article and then submits two forms on other pages assisted two conversions; a
+    view after the conversion, or of the converting page itself, assists nothing."""
+    make_article("renewal", title="续费指南")
+    make_article("saas-renewal", kind="whitepaper", title="白皮书")
+    make_article("churn", kind="whitepaper", title="流失")
+    lead = Lead(email="c@example.cn", first_channel="email", created_at=MONDAY)
+    db.session.add(lead)
+    db.session.flush()
+    visit("v9", ["/help/renewal", "/library/saas-renewal"], at=MONDAY, lead_id=lead.id, channel="email")
+    for path, minutes in (("/library/saas-renewal", 5), ("/library/churn", 60 * 24)):
+        record(
+            "form_submit",
+            lead_id=lead.id,
+            path=path,
+            value="whitepaper",
+            channel="email",
+            at=MONDAY + timedelta(minutes=minutes),
+        )
+    visit("v9", ["/library/churn"], at=MONDAY + timedelta(days=2), lead_id=lead.id, channel="email")
+    db.session.commit()
+    before = dashboards.top_content(PERIOD).rows
+    assisted = {r["path"]: r["assisted"] for r in before}
+    assert assisted == {"/help/renewal": 2, "/library/saas-renewal": 1, "/library/churn": 0}
+    email_only = dashboards.Filters(PERIOD.since, PERIOD.until, "email")
+    assert dashboards.top_content(email_only).rows == before
+    assert all(
+        r["assisted"] == 0
+        for r in dashboards.top_content(dashboards.Filters(PERIOD.since, PERIOD.until, "social")).rows
+    )
+    rollups.rollup(now=NOW)
+    assert dashboards.top_content(PERIOD).rows == before
+    assert dashboards.top_content(email_only).rows == before
+
+
 def test_landing_pages_with_bounce_and_conversion(app):
     known_data_set()
     rows = {r["path"]: r for r in dashboards.landing_pages(PERIOD).rows}
@@ -158,14 +194,13 @@ def test_figures_are_the_same_after_rollup_and_prune(app):
     assert db.session.scalar(select(func.count()).select_from(Event)) == 0
 
     after = figures(PERIOD)
-    for name in ("funnel", "channels", "landing"):
+    # Assisted conversions too: the rollup counted them while the leads' views were there.
+    for name in ("funnel", "channels", "content", "landing"):
         assert after[name] == before[name], name
-    # Assisted conversions need the person, which aggregates drop: only views and leads stay.
-    strip = [{k: v for k, v in row.items() if k != "assisted"} for row in before["content"]]
-    assert [{k: v for k, v in row.items() if k != "assisted"} for row in after["content"]] == strip
-    assert figures(dashboards.Filters(date(2026, 11, 2), date(2026, 11, 8)))["funnel"] == first_week["funnel"]
+    assert {r["path"]: r["assisted"] for r in after["content"]}["/help/renewal"] == 1
+    assert figures(dashboards.Filters(date(2026, 11, 2), date(2026, 11, 8))) == first_week
     paid_after = figures(paid)
-    for name in ("funnel", "channels", "landing"):
+    for name in ("funnel", "channels", "content", "landing"):
         assert paid_after[name] == paid_before[name], name
     assert paid_after["landing"][0]["path"] == "/help/renewal" and paid_after["landing"][0]["visits"] == 1
 

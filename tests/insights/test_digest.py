@@ -8,6 +8,7 @@ from core.extensions import db
 from gated.models import Lead
 from insights.digest import figures, send_digest
 from insights.events import record
+from insights.models import SentDigest
 from nurture.models import Message
 from tests.factories import UserFactory
 from tests.insights.conftest import make_article
@@ -55,7 +56,7 @@ def test_marketers_and_admins_get_it_through_the_mail_queue(app, runner, smtp_si
     UserFactory(role="admin", email="boss@example.com")
     UserFactory(role="editor", email="e@example.com")
     UserFactory(role="marketer", email="gone@example.com", active=False)
-    assert send_digest(now=NOW) == 2
+    assert send_digest(now=NOW) == (2, 0)
     queued = db.session.query(Message).order_by(Message.id).all()
     assert [m.to_address for m in queued] == [marketer.email, "boss@example.com"]
     assert all(m.lead_id is None and m.kind == "transactional" for m in queued)
@@ -72,8 +73,24 @@ def test_marketers_and_admins_get_it_through_the_mail_queue(app, runner, smtp_si
 def test_the_command_queues_it(app, runner):
     UserFactory(role="marketer")
     result = runner.invoke(args=["insights", "digest", "--now", "2026-11-23T07:00:00"])
-    assert result.exit_code == 0 and "digests queued: 1" in result.output
+    assert result.exit_code == 0 and "digests queued: 1, already sent this week: 0" in result.output
     assert runner.invoke(args=["insights", "digest", "--now", "yesterday"]).exit_code != 0
+
+
+def test_the_digest_goes_once_per_address_and_week_unless_forced(app, runner):
+    UserFactory(role="marketer", email="m@example.com")
+    digest = ["insights", "digest", "--now", "2026-11-23T07:00:00"]
+    assert "digests queued: 1," in runner.invoke(args=digest).output
+    # Again on Wednesday of the same week: nothing more, and a newcomer gets theirs.
+    UserFactory(role="admin", email="new@example.com")
+    result = runner.invoke(args=["insights", "digest", "--now", "2026-11-25T07:00:00"])
+    assert result.exit_code == 0 and "digests queued: 1, already sent this week: 1" in result.output
+    assert sorted(m.to_address for m in db.session.query(Message)) == ["m@example.com", "new@example.com"]
+    forced = runner.invoke(args=[*digest, "--force"])
+    assert forced.exit_code == 0 and "digests queued: 2, already sent this week: 0" in forced.output
+    assert send_digest(now=NOW + timedelta(days=7)) == (2, 0)  # the next week
+    assert db.session.query(Message).count() == 6
+    assert db.session.query(SentDigest).count() == 4
 
 
 def test_the_rollup_command(app, runner):
