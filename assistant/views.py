@@ -2,13 +2,20 @@
 floating panel's script only enhances:
 
     GET  /help/ask                 the ask page (?account=<signed link> identifies a customer)
-    POST /help/ask                 start a conversation, 303 to its page
+    GET  /help/ask?question=…      start a conversation, 303 to its page (the ask forms)
+    POST /help/ask                 the same (with a CSRF token), e.g. from a script
     GET  /help/ask/<token>         the conversation (signed id): rounds, "did this help?"
     POST /help/ask/<token>/answer  "solved" or "not yet" (with an optional rephrasing)
     POST /help/ask/<token>/contact the hand-over form (owner, ticket or lead)
 
-Every page is per visitor (never in the page cache); every POST is rate limited per IP.
-A request with the X-Assistant-Panel header gets the conversation fragment only.
+Asking is a GET form, like searching: a forged question only starts a conversation that
+its asker alone sees, so the ask forms on every public page carry no CSRF token and give
+a new visitor no session cookie. The conversation page's forms ("solved", "not yet", the
+hand-over) are POSTs with their tokens, seen only by visitors who asked.
+
+Every page is per visitor (never in the page cache); every question and every POST is
+rate limited per IP. A request with the X-Assistant-Panel header gets the conversation
+fragment only.
 """
 
 import re
@@ -34,7 +41,12 @@ def _limit():
     return current_app.config["ASSISTANT_RATE_LIMIT"]
 
 
-limited = limiter.limit(_limit, methods=["POST"])
+def _just_looking() -> bool:
+    """A GET that asks nothing (the ask page, a customer's link) is not rate limited."""
+    return request.method != "POST" and "question" not in request.args
+
+
+limited = limiter.limit(_limit, exempt_when=_just_looking)
 
 
 @bp.url_value_preprocessor
@@ -90,27 +102,33 @@ def _to(conversation, anchor: str = "latest"):
 @bp.route("", methods=["GET", "POST"])
 @limited
 def ask():
-    if request.method == "GET":
-        token = request.args.get("account")
-        if token is None:
-            return _page("assistant/ask.html", question="")
-        try:
-            account = account_from_token(token)
-        except InvalidToken as exc:
-            notice = "expired" if exc.expired else "forged"
-            return _page("assistant/ask.html", 400, question="", link_notice=notice)
-        response = redirect(url_for("assistant.ask"), 303)
-        response.set_cookie(
-            ACCOUNT_COOKIE,
-            token,
-            max_age=current_app.config["ASSISTANT_LINK_MAX_AGE"],
-            httponly=True,
-            samesite="Lax",
-            secure=request.is_secure,
-        )
-        current_app.logger.info("assistant: visitor identified as account %s", account.id)
-        return response
-    question = request.form.get("question", "")
+    if request.method == "POST":
+        return _start(request.form.get("question", ""))
+    if "question" in request.args:
+        return _start(request.args["question"])
+    token = request.args.get("account")
+    if token is None:
+        return _page("assistant/ask.html", question="")
+    try:
+        account = account_from_token(token)
+    except InvalidToken as exc:
+        notice = "expired" if exc.expired else "forged"
+        return _page("assistant/ask.html", 400, question="", link_notice=notice)
+    response = redirect(url_for("assistant.ask"), 303)
+    response.set_cookie(
+        ACCOUNT_COOKIE,
+        token,
+        max_age=current_app.config["ASSISTANT_LINK_MAX_AGE"],
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+    )
+    current_app.logger.info("assistant: visitor identified as account %s", account.id)
+    return response
+
+
+def _start(question: str):
+    """Start a conversation and go to it, or the ask page again with the error."""
     try:
         conversation = services.start(
             question, account=_account(), locale=str(get_locale() or ""), now=utcnow()

@@ -1,6 +1,7 @@
 /* The floating assistant panel: keeps the conversation inside the panel. Every form in
-   it is an ordinary form (it works without this script); here it is sent with fetch and
-   the server's fragment (X-Assistant-Panel: 1) replaces the panel's content. */
+   it is an ordinary form (it works without this script): the question a GET, the answers
+   POSTs; here each is sent with fetch and the server's fragment (X-Assistant-Panel: 1)
+   replaces the panel's content. */
 (function () {
   "use strict";
   var body = document.querySelector("[data-assistant-panel]");
@@ -24,9 +25,11 @@
     if (submitter && submitter.name) data.append(submitter.name, submitter.value);
     var buttons = form.querySelectorAll("button");
     buttons.forEach(function (b) { b.disabled = true; });
-    fetch(form.action, {
-      method: "POST",
-      body: data,
+    var get = form.method.toLowerCase() === "get";
+    var url = get ? form.action + "?" + new URLSearchParams(data).toString() : form.action;
+    fetch(url, {
+      method: get ? "GET" : "POST",
+      body: get ? undefined : data,
       credentials: "same-origin",
       headers: { "X-Assistant-Panel": "1" }
     }).then(function (response) {

@@ -124,11 +124,45 @@ def test_a_flood_from_one_address_is_rate_limited(make_app, help_center):
     assert ask(client, environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 303
 
 
-def test_the_panel_gets_the_fragment_only(client, help_center):
-    response = ask(client, headers={"X-Assistant-Panel": "1"}, follow_redirects=True)
-    html = response.get_data(as_text=True)
+def test_the_ask_forms_are_get_forms_and_a_get_question_starts_a_conversation(client, help_center):
+    html = client.get("/").get_data(as_text=True)
+    form = re.search(r'<form class="assistant-ask"[^>]*>.*?</form>', html, re.S).group(0)
+    assert 'method="get"' in form and "csrf_token" not in form
+    url = conversation_url(client.get("/help/ask", query_string={"question": QUESTION}))
+    page = client.get(url).get_data(as_text=True)
+    assert QUESTION in page and 'name="csrf_token"' in page  # the answer forms are POSTs
+    empty = client.get("/help/ask?question=")
+    assert empty.status_code == 422 and 'aria-invalid="true"' in empty.get_data(as_text=True)
+
+
+def test_a_new_visitor_gets_no_session_cookie_for_the_panel(make_app, help_center):
+    protected = make_app(WTF_CSRF_ENABLED=True)
+    response = protected.test_client().get("/", headers={"User-Agent": ""})
     assert response.status_code == 200
-    assert "<html" not in html and "data-assistant-conversation" in html
+    assert "session=" not in " ".join(response.headers.getlist("Set-Cookie"))
+
+
+def test_questions_by_get_are_rate_limited_and_looking_is_not(make_app, help_center):
+    limited = make_app(RATELIMIT_ENABLED=True, ASSISTANT_RATE_LIMIT="2 per minute")
+    client = limited.test_client()
+    codes = [client.get("/help/ask", query_string={"question": QUESTION}).status_code for _ in range(3)]
+    assert codes == [303, 303, 429]
+    assert client.get("/help/ask").status_code == 200
+
+
+def test_the_panel_gets_the_fragment_only(client, help_center):
+    for response in (
+        ask(client, headers={"X-Assistant-Panel": "1"}, follow_redirects=True),
+        client.get(
+            "/help/ask",
+            query_string={"question": QUESTION},
+            headers={"X-Assistant-Panel": "1"},
+            follow_redirects=True,
+        ),
+    ):
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert "<html" not in html and "data-assistant-conversation" in html
 
 
 def test_help_pages_carry_the_box_and_public_pages_the_panel(client, help_center, login_as):
