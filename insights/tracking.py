@@ -4,6 +4,8 @@ landing page, bots left out, and a per-process buffer written in batches.
 A page view must cost a request almost nothing (well under a millisecond): the view is
 appended to an in-memory list, and a background thread per process writes the list every
 INSIGHTS_FLUSH_SECONDS (or sooner when INSIGHTS_BATCH_SIZE views wait) and at exit.
+Anonymous views (nearly all) are written with one executemany: that thread shares the
+GIL with the process's request threads, and ORM objects cost it about 0.1 ms per row.
 A crash loses at most those seconds of page views; forms, downloads and mail events never
 go through the buffer (they are stored in the transaction of the thing itself).
 
@@ -16,6 +18,7 @@ visitor id and with visit_seq 0, so they count as page views but not as visits.
 """
 
 import atexit
+import itertools
 import os
 import re
 import threading
@@ -23,8 +26,11 @@ import uuid
 from urllib.parse import quote, unquote
 
 from flask import current_app, request, session
+from sqlalchemy import insert
 
+from core.extensions import db
 from core.timeutil import utcnow
+from insights.models import Event
 
 VISITOR_COOKIE = "lodestar_vid"
 VISIT_COOKIE = "lodestar_visit"
@@ -33,15 +39,15 @@ KEY = "lodestar.insights.buffer"
 
 # User agents of crawlers, link previews, monitors, HTTP libraries and headless browsers.
 # Compact on purpose: substrings that cover the crawlers seen in real logs (the patterns
-# of the crawler-user-agents and isbot projects), checked once per page view.
+# of the crawler-user-agents and isbot projects), checked once per page view, in lower
+# case (re.IGNORECASE made the search 13 times slower: 40 µs on a browser's agent).
 BOT_PATTERN = re.compile(
     r"bot\b|bot[/;_-]|crawl|spider|slurp|scrap|archiver|facebookexternalhit|preview|"
     r"mediapartners|headless|phantomjs|lighthouse|pagespeed|pingdom|uptime|monitor|"
     r"validator|check_http|curl/|wget|python-|requests/|aiohttp|httpx|go-http|java/|okhttp|"
     r"axios|node-fetch|undici|libwww|httpclient|feedfetcher|yandex|baiduspider|sogou|"
     r"360spider|bytespider|petalbot|semrush|ahrefs|mj12|dotbot|gptbot|ccbot|claudebot|"
-    r"applebot|bingbot|googlebot|duckduckbot|yisouspider",
-    re.IGNORECASE,
+    r"applebot|bingbot|googlebot|duckduckbot|yisouspider"
 )
 
 # Endpoints whose GET is a page view, besides the content blueprint's pages.
@@ -60,7 +66,7 @@ SEARCH_CLICK_ENDPOINT = "search.search_click"
 
 def is_bot(user_agent: str) -> bool:
     """Whether a user agent is a crawler, monitor or script (an empty one is)."""
-    return not user_agent or BOT_PATTERN.search(user_agent) is not None
+    return not user_agent or BOT_PATTERN.search(user_agent.lower()) is not None
 
 
 def tracking_refused() -> bool:
@@ -118,12 +124,10 @@ class PageViewBuffer:
 
     def flush(self) -> int:
         """Write the waiting views now (in an app context of their own)."""
-        from insights.events import store_batch
-
         rows = self.take()
         if rows:
             with self.app.app_context():
-                store_batch(rows)
+                store_views(rows)
         return len(rows)
 
     def _run(self) -> None:
@@ -134,6 +138,19 @@ class PageViewBuffer:
                 self.flush()
             except Exception:  # noqa: BLE001 - a database hiccup must not end the thread
                 self.app.logger.exception("Writing page views failed; they are dropped")
+
+
+def store_views(rows: list[dict]) -> None:
+    """Store page views in their order: a run of anonymous views with one executemany,
+    a run of leads' views through events.store_batch, which scores each (event_recorded)."""
+    from insights.events import store_batch
+
+    for of_leads, run in itertools.groupby(rows, key=lambda row: row["lead_id"] is not None):
+        if of_leads:
+            store_batch(list(run))
+        else:
+            db.session.execute(insert(Event.__table__), list(run))
+            db.session.commit()
 
 
 def buffer(app=None) -> PageViewBuffer:
@@ -170,6 +187,8 @@ def cookie_lead_id() -> int | None:
 
 
 def _entrance_channel() -> str:
+    if not request.query_string and not request.referrer:
+        return "direct"  # classify_channel's answer without campaign, click id or referrer
     from gated.attribution import classify_channel
     from gated.models import UTM_FIELDS
     from gated.services import site_hosts
@@ -213,14 +232,14 @@ def record_request(response):
         if refused:
             channel = _entrance_channel()
         elif seq == 0:
-            channel, landing = _entrance_channel(), req.path
+            channel, landing = _entrance_channel(), req.path[:500]
         seq = min(seq + 1, 3) if not refused else 0
     row = {
         "kind": kind,
         "occurred_at": utcnow(),
         "visitor_id": visitor,
         "lead_id": None if refused else cookie_lead_id(),
-        "path": req.path,
+        "path": req.path[:500],
         "value": req.args.get("q", "")[:200] if kind == "search" else "",
         "channel": channel,
         "visit_seq": seq if kind != "search_click" else 0,
