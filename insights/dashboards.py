@@ -3,7 +3,8 @@ them with a chart, the CSV export writes them as they are).
 
 Every event figure goes through rollups.tally (aggregates for rolled-up days, raw events
 after), so figures stay the same when old raw events are pruned; lead counts come from
-the lead rows, searches from the search log, sequence figures from nurture.
+the lead rows, searches from the search log, sequence figures from nurture, sales
+outcomes from the hand-offs.
 """
 
 from __future__ import annotations
@@ -321,12 +322,43 @@ def sequence_steps() -> Table:
     )
 
 
+def handoffs(filters: Filters) -> Table:
+    """Per sales owner, the period's hand-offs: accepted, rejected (with sales' reasons),
+    still pending, and the share of decided ones accepted."""
+    from insights.scoring.services import handoff_outcomes
+
+    rows = handoff_outcomes(
+        _start(filters.since), _start(filters.until + timedelta(days=1)), channel=filters.channel
+    )
+    for row in rows:
+        row["acceptance_rate"] = _share(row["accepted"], row["accepted"] + row["rejected"])
+        row["reasons"] = "; ".join(
+            reason["reason"] if reason["count"] == 1 else f"{reason['reason']} ×{reason['count']}"
+            for reason in row["reasons"]
+        )
+    return Table(
+        "handoffs",
+        _l("Sales outcomes"),
+        [
+            ("owner", _l("Owner")),
+            ("handed", _l("Leads handed off")),
+            ("accepted", _l("Accepted")),
+            ("rejected", _l("Rejected")),
+            ("pending", _l("Awaiting a decision")),
+            ("acceptance_rate", _l("Acceptance rate")),
+            ("reasons", _l("Reasons for rejection")),
+        ],
+        rows,
+    )
+
+
 TABLES = {
     "funnel": funnel,
     "channels": channels,
     "content": top_content,
     "landing": landing_pages,
     "searches": zero_result_searches,
+    "handoffs": handoffs,
     "sequences": lambda filters: sequence_steps(),
 }
 

@@ -12,11 +12,12 @@ SETTINGS = {
 
 
 def init_app(app) -> None:
-    """Settings, the event receiver, the admin pages, `flask leads rescore`,
+    """Settings, the event and submission receivers, the admin pages, `flask leads rescore`,
     `flask insights dormant`, the lead timeline's score changes and demo rules."""
     from flask_babel import lazy_gettext as _l
 
     from core.hooks import add_admin_nav, add_demo_loader, add_timeline_provider
+    from gated.signals import lead_captured
     from insights.scoring import admin, cli, demo, services
     from insights.signals import event_recorded
 
@@ -29,6 +30,7 @@ def init_app(app) -> None:
     add_demo_loader(app, "scoring", demo.load, order=55)
     add_timeline_provider(app, admin.timeline)
     event_recorded.connect(services.on_event_recorded, sender=app, weak=False)
+    lead_captured.connect(services.on_lead_captured, sender=app, weak=False)
     if "leads" in app.cli.commands:
         app.cli.commands["leads"].add_command(cli.rescore_command)
     if "insights" in app.cli.commands:

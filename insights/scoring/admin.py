@@ -208,4 +208,6 @@ def timeline(lead_id: int) -> list[dict]:
 
 
 def _reason(reason: str) -> str:
+    if reason == services.REJECTED:
+        return _("rejected by sales")
     return _("inactivity") if reason == "decay" else reason

@@ -25,6 +25,10 @@ HANDOFF_STAGES = ("new", "engaged")
 HANDOFF_TEMPLATE = "insights/email/handoff"
 RETURNED_TEMPLATE = "insights/email/returned"
 CAPS_KEY = "insights.scoring.caps"
+# The reason of the score change a sales rejection makes (shown translated, like "decay").
+REJECTED = "sales_rejected"
+# Where a lead sales rejected goes back to: the stage of leads being nurtured.
+NURTURE_STAGE = "engaged"
 
 
 class RuleError(ValueError):
@@ -223,6 +227,43 @@ def on_event_recorded(sender, event, **extra) -> None:
     apply_event(event)
 
 
+def refit(lead, at: datetime) -> int:
+    """Bring a scored lead's fit points in line with its fields now (a later form gave
+    its role, title or company): a fit rule that matches and gave nothing gives its
+    points, one that gave points and no longer matches takes them back. Returns the
+    change. A lead not scored yet gets its fit when first scored."""
+    if db.session.get(LeadScoring, lead.id) is None:
+        return 0
+    given = dict(
+        db.session.execute(
+            select(ScoreChange.rule_id, func.sum(ScoreChange.points))
+            .join(ScoreRule, ScoreRule.id == ScoreChange.rule_id)
+            .where(ScoreChange.lead_id == lead.id, ScoreRule.kind == "fit")
+            .group_by(ScoreChange.rule_id)
+        ).all()
+    )
+    change = 0
+    for rule in active_rules("fit"):
+        points = (rule.points if fit_matches(rule, lead) else 0) - int(given.get(rule.id) or 0)
+        _add(lead, points, rule.name, at, rule=rule)
+        change += points
+    return change
+
+
+def on_lead_captured(sender, lead_id, submission_id=None, **extra) -> None:
+    """After a submission is stored (inside its transaction): the lead may have given new
+    fields, so its fit is applied again, and a lead it lifts to the threshold is handed off."""
+    from gated.models import Lead, Submission
+
+    lead = db.session.get(Lead, lead_id)
+    if lead is None:
+        return
+    submission = db.session.get(Submission, submission_id) if submission_id else None
+    now = submission.created_at if submission is not None else utcnow()
+    if refit(lead, now) and lead.score >= _config("SCORING_MQL_THRESHOLD") and lead.stage in HANDOFF_STAGES:
+        hand_off(lead, now=now)
+
+
 # -- rescore ----------------------------------------------------------------------------
 
 
@@ -248,8 +289,20 @@ def rescore_lead(lead_id: int, *, now: datetime, rules: dict | None = None) -> i
         select(Event).where(Event.lead_id == lead_id).order_by(Event.occurred_at, Event.id)
     ).all()
     rules = rules or rules_by_kind()
+    # Sales' rejections lowered the score when they were made: replayed at their time.
+    rejected = list(
+        db.session.scalars(
+            select(Handoff.decided_at)
+            .where(Handoff.lead_id == lead_id, Handoff.outcome == "rejected", Handoff.decided_at <= now)
+            .order_by(Handoff.decided_at)
+        )
+    )
     for event in events:
+        while rejected and rejected[0] < event.occurred_at:
+            requalify(lead, rejected.pop(0))
         apply_event(event, handoff=False, rules=rules)
+    for at in rejected:
+        requalify(lead, at)
     state = db.session.get(LeadScoring, lead_id)
     if state is not None:
         decay(lead, state, now)
@@ -427,24 +480,47 @@ def decide(handoff_id: int, outcome: str, reason: str, *, user, now: datetime) -
     if outcome == "rejected" and not reason:
         raise RuleError("reason")
     handoff.outcome, handoff.reason, handoff.decided_at = outcome, reason[:500], now
+    lead = db.session.get(Lead, handoff.lead_id)
     if outcome == "accepted":
-        lead = db.session.get(Lead, handoff.lead_id)
         set_stage(lead, "sql", now=now)
+    elif lead.stage == "mql":
+        requalify(lead, now)
+        set_stage(lead, NURTURE_STAGE, now=now)
     db.session.commit()
     return handoff
 
 
-def handoff_outcomes(start: datetime, end: datetime) -> list[dict]:
-    """Per owner, the hand-offs made in [start, end): handed, accepted, rejected, pending
-    and the median-free average hours to a decision. For the dashboards."""
-    from accounts.models import User
+def requalify(lead, at: datetime) -> None:
+    """After sales rejected a lead: its score falls back to its fit points (who it is
+    still counts), below the MQL threshold, so only new activity hands it off again."""
+    fit = db.session.scalar(
+        select(func.coalesce(func.sum(ScoreChange.points), 0))
+        .join(ScoreRule, ScoreRule.id == ScoreChange.rule_id)
+        .where(ScoreChange.lead_id == lead.id, ScoreRule.kind == "fit")
+    )
+    target = min(int(fit or 0), _config("SCORING_MQL_THRESHOLD") - 1)
+    if (lead.score or 0) > target:
+        _add(lead, target - (lead.score or 0), REJECTED, at)
 
-    rows = db.session.execute(
+
+def handoff_outcomes(start: datetime, end: datetime, *, channel: str = "") -> list[dict]:
+    """Per owner, the hand-offs made in [start, end) (of leads whose first channel is
+    `channel`, when given): handed, accepted, rejected, pending, and sales' reasons for
+    rejecting, most frequent first. For the dashboards."""
+    from accounts.models import User
+    from gated.models import Lead
+
+    def made(query):
+        query = query.where(Handoff.created_at >= start, Handoff.created_at < end)
+        if channel:
+            query = query.join(Lead, Lead.id == Handoff.lead_id).where(Lead.first_channel == channel)
+        return db.session.execute(query).all()
+
+    rows = made(
         select(Handoff.owner_id, User.email, Handoff.outcome, func.count())
         .outerjoin(User, User.id == Handoff.owner_id)
-        .where(Handoff.created_at >= start, Handoff.created_at < end)
         .group_by(Handoff.owner_id, User.email, Handoff.outcome)
-    ).all()
+    )
     out: dict = {}
     for owner_id, email, outcome, count in rows:
         row = out.setdefault(
@@ -456,10 +532,18 @@ def handoff_outcomes(start: datetime, end: datetime) -> list[dict]:
                 "accepted": 0,
                 "rejected": 0,
                 "pending": 0,
+                "reasons": [],
             },
         )
         row[outcome] += count
         row["handed"] += count
+    reasons = made(
+        select(Handoff.owner_id, Handoff.reason, func.count())
+        .where(Handoff.outcome == "rejected")
+        .group_by(Handoff.owner_id, Handoff.reason)
+    )
+    for owner_id, reason, count in sorted(reasons, key=lambda r: (-r[2], r[1])):
+        out[owner_id]["reasons"].append({"reason": reason, "count": count})
     return sorted(out.values(), key=lambda row: (-row["handed"], row["owner"]))
 
 

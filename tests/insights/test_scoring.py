@@ -337,3 +337,86 @@ def test_an_assignment_rule_names_the_owner_before_round_robin(app):
     event("form_submit", lead("c@small.cn", first_channel="partner"), T0)  # its owner left: round robin
     owners = db.session.scalars(select(Handoff.owner_id).order_by(Handoff.id)).all()
     assert owners[:2] == [key.id, key.id] and owners[2] != key.id
+
+
+def test_fit_counts_at_once_when_a_later_form_gives_the_role(app, client):
+    from tests.gated.conftest import form_data, make_whitepaper
+
+    standard_rules()
+    make_whitepaper()
+    first = client.post("/library/saas-renewal", data=form_data(role="user", job_title=None))
+    assert first.status_code == 303
+    someone = db.session.scalars(select(Lead)).one()
+    assert someone.score == 0
+    # The second form says who they are: the fit rule's points, without a rescore.
+    assert client.post("/library/saas-renewal", data=form_data(role="decision_maker")).status_code == 303
+    db.session.expire_all()
+    someone = db.session.get(Lead, someone.id)
+    assert someone.role == "decision_maker" and someone.score == 15
+    assert {r["reason"]: r["points"] for r in services.reasons(someone.id)} == {"决策者": 15}
+    # A role given up takes the points back.
+    client.post("/library/saas-renewal", data=form_data(role="user"))
+    db.session.expire_all()
+    assert db.session.get(Lead, someone.id).score == 0
+    client.post("/library/saas-renewal", data=form_data(role="decision_maker"))
+    db.session.expire_all()
+    assert db.session.get(Lead, someone.id).score == 15
+    assert services.rescore_lead(someone.id, now=datetime.now()) == 15
+
+
+def test_fit_points_that_cross_the_threshold_hand_the_lead_off(app, client):
+    from tests.gated.conftest import form_data, make_whitepaper
+
+    app.config["SCORING_MQL_THRESHOLD"] = 20
+    rule("白皮书", 10, event_kind="form_submit")
+    rule("决策者", 15, kind="fit", field="role", pattern="decision_maker")
+    UserFactory(role="sales")
+    make_whitepaper()
+    client.post("/library/saas-renewal", data=form_data(role="user"))
+    someone = db.session.scalars(select(Lead)).one()
+    assert (someone.score, someone.stage) == (10, "new")
+    client.post("/library/saas-renewal", data=form_data(role="decision_maker"))
+    db.session.expire_all()
+    someone = db.session.get(Lead, someone.id)
+    assert someone.score == 35 and someone.stage == "mql"
+    assert db.session.query(Handoff).count() == 1
+
+
+def test_a_rejected_lead_goes_back_to_nurture_and_must_earn_its_way_back(app, login_as):
+    from core.timeutil import utcnow
+    from insights import dashboards
+
+    app.config["SCORING_MQL_THRESHOLD"] = 40
+    standard_rules()
+    sales = login_as("sales")
+    boss = lead(role="decision_maker", stage="engaged")
+    start = utcnow() - timedelta(hours=1)  # sales decide at the real time
+    event("form_submit", boss, start, value="demo")  # 15 fit + 30: an MQL
+    handoff = db.session.scalars(select(Handoff)).one()
+    assert boss.stage == "mql" and handoff.owner_id == sales.user.id
+
+    sales.post(f"/admin/scoring/handoffs/{handoff.id}", data={"outcome": "rejected", "reason": "还没有预算"})
+    db.session.expire_all()
+    boss = db.session.get(Lead, boss.id)
+    # Back with the leads being nurtured, the fit points kept, the activity's taken off.
+    assert boss.stage == "engaged" and boss.score == 15
+    assert {r["reason"]: r["points"] for r in services.reasons(boss.id)}[services.REJECTED] == -30
+    later = utcnow() + timedelta(minutes=1)
+    event("download", boss, later)
+    assert boss.stage == "engaged" and db.session.query(Handoff).count() == 1
+    event("page_view", boss, later + timedelta(minutes=1), path="/pricing")  # 25 + 16: over again
+    assert boss.stage == "mql" and db.session.query(Handoff).count() == 2
+    assert services.rescore_lead(boss.id, now=later + timedelta(hours=1)) == boss.score == 41
+
+    # The reason stays on the dashboard with the owner's figures.
+    today = utcnow().date()
+    period = dashboards.Filters(today - timedelta(days=1), today + timedelta(days=1))
+    row = dashboards.handoffs(period).rows[0]
+    assert (row["owner"], row["handed"], row["rejected"], row["pending"]) == (sales.user.email, 2, 1, 1)
+    assert row["reasons"] == "还没有预算" and row["acceptance_rate"] == 0.0
+    marketer = login_as("marketer")
+    query = f"?since={period.since}&until={period.until}"
+    page = marketer.get("/admin/insights/" + query).get_data(as_text=True)
+    assert "还没有预算" in page and "销售反馈" in page
+    assert "还没有预算" in marketer.get("/admin/insights/handoffs.csv" + query).get_data(as_text=True)
+    assert dashboards.handoffs(dashboards.Filters(period.since, period.until, "social")).rows == []
