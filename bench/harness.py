@@ -213,3 +213,21 @@ def print_table(title: str, rows: list[dict], columns: list[tuple[str, str]]) ->
             value = row.get(key, "")
             cells.append(f"{value:.2f}" if isinstance(value, float) else str(value))
         print("| " + " | ".join(cells) + " |")
+
+
+def in_process_app(database_url: str, folder: Path, **overrides):
+    """A Lodestar app in this process (driven through its test client and services, no
+    server) whose index, files, uploads and outbox live in `folder`; rate limits off.
+    `overrides` are further settings."""
+    from app import create_app
+
+    settings = {
+        "SECRET_KEY": SECRET,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "RATELIMIT_ENABLED": False,
+        "INDEX_DIR": str(folder / "index"),
+        "ASSET_DIR": str(folder / "assets"),
+        "UPLOAD_DIR": str(folder / "uploads"),
+        "OUTBOX_DIR": str(folder / "outbox"),
+    }
+    return create_app({**settings, **overrides})

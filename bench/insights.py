@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, text  # noqa: E402
 
-from bench.harness import SECRET, print_table  # noqa: E402
+from bench.harness import in_process_app, print_table  # noqa: E402
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/lodestar_bench_insights"
 DAYS = 90
@@ -41,24 +41,6 @@ def median_ms(run, repeat: int) -> float:
         run()
         times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)
-
-
-def make_app(url: str, folder: Path):
-    from app import create_app
-
-    return create_app(
-        {
-            "SECRET_KEY": SECRET,
-            "SQLALCHEMY_DATABASE_URI": url,
-            "RATELIMIT_ENABLED": False,
-            "INDEX_DIR": str(folder / "index"),
-            "ASSET_DIR": str(folder / "assets"),
-            "UPLOAD_DIR": str(folder / "uploads"),
-            "OUTBOX_DIR": str(folder / "outbox"),
-            "INSIGHTS_FLUSH_SECONDS": 0,
-            "INSIGHTS_BATCH_SIZE": 10**9,
-        }
-    )
 
 
 def fill(events: int, leads: int, now) -> None:
@@ -152,7 +134,7 @@ def measure(url: str, label: str, args) -> list[dict]:
     from insights.models import Event
 
     with tempfile.TemporaryDirectory(prefix="lodestar-bench-") as folder:
-        app = make_app(url, Path(folder))
+        app = in_process_app(url, Path(folder), INSIGHTS_FLUSH_SECONDS=0, INSIGHTS_BATCH_SIZE=10**9)
         app.add_url_rule("/bench-bare", "bench_bare", lambda: "ok")
         rows = []
         with app.app_context():

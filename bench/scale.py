@@ -37,7 +37,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SECRET = "bench-secret-key-0123456789-0123456789-abcdef"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_NAME = "lodestar_bench_scale"
 SEED = 20261201
@@ -216,20 +215,9 @@ def fresh_postgres() -> str | None:
 
 
 def make_app(database_url: str, folder: Path):
-    from app import create_app
+    from bench.harness import in_process_app
 
-    return create_app(
-        {
-            "TESTING": False,
-            "SECRET_KEY": SECRET,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "INDEX_DIR": str(folder / "index"),
-            "OUTBOX_DIR": str(folder / "outbox"),
-            "RATELIMIT_ENABLED": False,
-            "WTF_CSRF_ENABLED": False,
-            "DEV_SMTP_SINK": False,
-        }
-    )
+    return in_process_app(database_url, folder, TESTING=False, WTF_CSRF_ENABLED=False, DEV_SMTP_SINK=False)
 
 
 class Recorder:
