@@ -7,6 +7,7 @@ services.py  what views, commands and other packages call
 views.py     /search, /api/search, /api/search/click; admin.py: /admin/search/
 """
 
+import threading
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
@@ -19,7 +20,8 @@ TRANSLATIONS = Path(__file__).with_name("translations")
 
 def init_app(app):
     """Blueprints, the `search` commands, index updates on article signals, the health
-    check, the synonym dictionary as demo data, and this module's translations."""
+    check, the synonym dictionary as demo data, this module's translations, and (outside
+    tests) jieba's dictionary loaded in the background."""
     from content.search import services
     from content.search.admin import REPORT_ROLES, admin_bp
     from content.search.cli import search_cli
@@ -52,6 +54,18 @@ def init_app(app):
 
     # After the content's own demo loader, so the demo articles are indexed.
     add_demo_loader(app, "search synonyms and index", load_demo, order=900)
+    if not app.testing:
+        warm_up()
+
+
+def warm_up() -> threading.Thread:
+    """Load jieba's dictionary on a background thread, so the worker starts at once and
+    its first Chinese search or edit does not wait about a second and a half for it."""
+    from content.search.analysis import jieba_tokenizer
+
+    thread = threading.Thread(target=jieba_tokenizer, name="search-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def _add_translations(app):

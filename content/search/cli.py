@@ -15,7 +15,7 @@ search_cli = AppGroup("search", help="The full-text search index.")
 def reindex_command():
     """Rebuild the index from the database (in a new folder, swapped in when complete)."""
     now = utcnow()
-    total = services.public_count(now)
+    total = services.published_count()
     with click.progressbar(length=total, label="Indexing articles", show_pos=True) as bar:
         count = services.reindex(now=now, progress=bar.update)
     click.secho(f"Indexed {count} articles.", fg="green")

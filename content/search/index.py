@@ -10,12 +10,16 @@ Staying current, per process:
   once, with a short wait for Whoosh's lock and never an error for the editor: if the
   index is busy, the watermark catches up instead;
 - before a search, at most once per SEARCH_SYNC_INTERVAL seconds, one aggregate query
-  (count, newest updated_at, count of public articles at `now`) is compared with the last
-  one seen. When it moved, the (id, stamp) pairs of public articles are compared with the
-  index's and only the differences are written. This also picks up articles published
-  by time (a future published_at reached), other nodes' edits and deletions. A node far
-  behind (a new one, more than BULK differences) rebuilds on a background thread instead
-  and serves the index it has meanwhile.
+  (count, newest updated_at, count of published articles) is compared with the last one
+  seen. When it moved, the (id, stamp) pairs of published articles are compared with the
+  index's and only the differences are written. This picks up other nodes' edits and
+  deletions. A node far behind (a new one, more than BULK differences) rebuilds on a
+  background thread instead and serves the index it has meanwhile.
+
+Articles scheduled for later are indexed with the others and hidden at query time
+(`hidden`, by their publication date against the search's `now`): what a search finds
+depends on its `now` alone, never on the `now` of the syncs before it, and a scheduled
+article appears the moment it is due.
 """
 
 import fcntl
@@ -26,6 +30,7 @@ import shutil
 import threading
 import time
 import uuid
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from html import unescape
@@ -80,7 +85,16 @@ def make_schema() -> Schema:
 
 
 def public_clause(now: datetime):
-    return and_(Article.status == "published", Article.published_at.is_not(None), Article.published_at <= now)
+    return and_(published_clause(), Article.published_at <= now)
+
+
+def published_clause():
+    """The articles the index holds: published, whether already public or scheduled."""
+    return and_(Article.status == "published", Article.published_at.is_not(None))
+
+
+def is_published(article: Article) -> bool:
+    return article.status == "published" and article.published_at is not None
 
 
 def stamp_of(updated_at: datetime | None, published_at: datetime | None) -> str:
@@ -141,6 +155,7 @@ class SearchIndex:
         self._signature = None
         self._rebuilding: threading.Thread | None = None
         self._local = threading.local()
+        self._schedule: tuple | None = None
 
     # Opening -----------------------------------------------------------------------
 
@@ -200,6 +215,24 @@ class SearchIndex:
         self._local.searcher, self._local.name = cached, self._ix_name
         return cached
 
+    def hidden(self, searcher, now: datetime) -> frozenset[int]:
+        """The searcher's documents not yet public at `now` (scheduled for later)."""
+        reader = searcher.reader()
+        key = (self._ix_name, reader.generation(), id(reader))
+        schedule = self._schedule
+        if schedule is None or schedule[0] != key:
+            # Publication dates, sorted, with their document numbers: read once per
+            # index generation, then a bisection per search.
+            column = reader.column_reader("published") if reader.doc_count() else None
+            dated = (
+                sorted((column[n] or datetime.min, n) for n in reader.all_doc_ids())
+                if column is not None
+                else []
+            )
+            schedule = self._schedule = (key, [stamp for stamp, _n in dated], [n for _stamp, n in dated])
+        _key, stamps, numbers = schedule
+        return frozenset(numbers[bisect_right(stamps, now) :])
+
     def doc_count(self) -> int:
         return self.open().doc_count()
 
@@ -238,9 +271,11 @@ class SearchIndex:
         return True
 
     def article_changed(self, article_id: int, *, now: datetime) -> bool:
-        """Index, re-index or drop one article after a save. Never raises on a busy index."""
+        """Index, re-index or drop one article after a save. Never raises on a busy index.
+        A scheduled article is indexed too (searches hide it until its time), so `now` is
+        not used."""
         article = db.session.get(Article, article_id)
-        if article is not None and article.is_public(now):
+        if article is not None and is_published(article):
             return self.apply([article], [], wait=LOCK_WAIT)
         return self.apply([], [str(article_id)], wait=LOCK_WAIT)
 
@@ -249,21 +284,22 @@ class SearchIndex:
 
     # Keeping up with the database -------------------------------------------------------
 
-    def signature(self, now: datetime) -> tuple:
+    def signature(self) -> tuple:
         row = db.session.execute(
             select(
                 func.count(Article.id),
                 func.max(Article.updated_at),
                 func.max(Article.id),
-                func.sum(case((public_clause(now), 1), else_=0)),
+                func.sum(case((published_clause(), 1), else_=0)),
             )
         ).one()
         return tuple(row)
 
-    def sync(self, now: datetime, *, force: bool = False) -> int | None:
+    def sync(self, now: datetime | None = None, *, force: bool = False) -> int | None:
         """Bring the index up to date with the database. Returns the number of documents
         written or removed, or None when skipped (checked recently, another thread busy,
-        or the lock held by another process)."""
+        or the lock held by another process). The index does not depend on the time:
+        `now` is accepted for the callers' sake and not used."""
         if not force and time.monotonic() - self._checked_at < self.sync_interval:
             return None
         if not self._sync_lock.acquire(blocking=force):
@@ -271,10 +307,10 @@ class SearchIndex:
         try:
             self._checked_at = time.monotonic()
             self.open()
-            signature = self.signature(now)
+            signature = self.signature()
             if signature == self._signature and not force:
                 return 0
-            put_ids, remove = self.differences(now)
+            put_ids, remove = self.differences()
             if not force and len(put_ids) + len(remove) > BULK:
                 # A new node, or one far behind: rebuilding is much faster than updating
                 # one by one, and a visitor must not wait for it.
@@ -295,10 +331,10 @@ class SearchIndex:
         finally:
             self._sync_lock.release()
 
-    def differences(self, now: datetime) -> tuple[list[int], list[str]]:
-        """(ids of public articles missing or outdated in the index, indexed ids to drop)."""
+    def differences(self) -> tuple[list[int], list[str]]:
+        """(ids of published articles missing or outdated in the index, indexed ids to drop)."""
         rows = db.session.execute(
-            select(Article.id, Article.updated_at, Article.published_at).where(public_clause(now))
+            select(Article.id, Article.updated_at, Article.published_at).where(published_clause())
         ).all()
         wanted = {str(row.id): stamp_of(row.updated_at, row.published_at) for row in rows}
         have = self.indexed_stamps()
@@ -307,14 +343,18 @@ class SearchIndex:
         return put, remove
 
     def status(self, now: datetime) -> dict:
-        """For the health check: documents, generation, how far behind the database."""
-        put, remove = self.differences(now)
+        """For the health check: documents, generation, how far behind the database, and
+        how many indexed articles are scheduled for after `now`."""
+        put, remove = self.differences()
         return {
             "ok": True,
             "documents": self.doc_count(),
             "generation": self._ix_name,
             "stale": bool(put or remove),
             "behind": len(put) + len(remove),
+            "scheduled": db.session.scalar(
+                select(func.count(Article.id)).where(published_clause(), Article.published_at > now)
+            ),
         }
 
     # Rebuilding --------------------------------------------------------------------------
@@ -340,7 +380,8 @@ class SearchIndex:
     def rebuild(
         self, now: datetime, *, progress: Callable[[int], None] | None = None, wait: bool = True
     ) -> int:
-        """Build a new index of every public article and swap it in. Returns the count.
+        """Build a new index of every published article and swap it in. Returns the count.
+        (`now` is accepted for the callers' sake: the index does not depend on the time.)
 
         One rebuild at a time per index folder, across processes (a lock file): with
         wait=False, raises RebuildRunning when another is under way."""
@@ -351,15 +392,15 @@ class SearchIndex:
             except BlockingIOError as exc:
                 raise RebuildRunning() from exc
             try:
-                return self._rebuild(now, progress)
+                return self._rebuild(progress)
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _rebuild(self, now: datetime, progress: Callable[[int], None] | None) -> int:
+    def _rebuild(self, progress: Callable[[int], None] | None) -> int:
         previous = self.current_name()
         name = self._new_generation()
         ix = whoosh_index.open_dir(str(self.root / name))
-        ids = db.session.scalars(select(Article.id).where(public_clause(now)).order_by(Article.id)).all()
+        ids = db.session.scalars(select(Article.id).where(published_clause()).order_by(Article.id)).all()
         writer = ix.writer(limitmb=256)
         try:
             for start in range(0, len(ids), BATCH):

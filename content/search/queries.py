@@ -405,8 +405,10 @@ def search(
     synonyms: SynonymMap | None = None,
     with_facets: bool = False,
     homophones=None,
+    hidden: frozenset[int] = frozenset(),
 ) -> Results:
-    """Run a visitor's search on an open searcher. Never raises on odd input."""
+    """Run a visitor's search on an open searcher. Never raises on odd input. `hidden`:
+    document numbers left out (articles not yet public)."""
     started = time.perf_counter()
     text = clean(text)
     page = max(1, min(int(page or 1), 1000))
@@ -419,7 +421,9 @@ def search(
     def run(query):
         if query is None:
             return None
-        return searcher.search_page(query, page, pagelen=per_page, filter=wanted, optimize=False)
+        return searcher.search_page(
+            query, page, pagelen=per_page, filter=wanted, mask=set(hidden) or None, optimize=False
+        )
 
     page_results = run(built.query)
     results.total = len(page_results) if page_results is not None else 0
@@ -454,14 +458,18 @@ def search(
             )
         )
     if with_facets:
-        results.facets = kind_facets(searcher, built.query, category=category, locale=locale)
+        results.facets = kind_facets(searcher, built.query, category=category, locale=locale, hidden=hidden)
     results.took_ms = (time.perf_counter() - started) * 1000
     return results
 
 
-def kind_facets(searcher, built: Q.Query, *, category=None, locale=None) -> dict[str, int]:
+def kind_facets(
+    searcher, built: Q.Query, *, category=None, locale=None, hidden: frozenset[int] = frozenset()
+) -> dict[str, int]:
     """How many results each kind has, ignoring the kind filter (to switch between them)."""
-    found = searcher.search(built, limit=1, filter=filters(None, category, locale), groupedby="kind")
+    found = searcher.search(
+        built, limit=1, filter=filters(None, category, locale), mask=set(hidden) or None, groupedby="kind"
+    )
     return {key: len(docs) for key, docs in found.groups("kind").items() if key}
 
 

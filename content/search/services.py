@@ -25,7 +25,7 @@ from sqlalchemy import case, delete, func, select
 from content.models import Article
 from content.search import queries
 from content.search.analysis import load_dictionary
-from content.search.index import SearchIndex, public_clause
+from content.search.index import SearchIndex, published_clause
 from content.search.models import SearchQuery, Synonym
 from core.extensions import db
 from core.tokens import InvalidToken, sign, unsign
@@ -111,11 +111,14 @@ def search_articles(
         log.exception("search index sync failed")
     synonyms = synonym_map(now=now)
     searcher = index.searcher()
-    # The same search on the same index generation and synonyms gives the same results:
-    # popular searches and as-you-type prefixes are answered from memory.
+    hidden = index.hidden(searcher, now)
+    # The same search on the same index generation, scheduled articles still hidden and
+    # synonyms gives the same results: popular searches and as-you-type prefixes are
+    # answered from memory.
     key = (
         index.current_name(),
         searcher.ixreader.generation(),
+        len(hidden),
         current.synonyms_signature,
         queries.clean(text),
         kind or None,
@@ -139,6 +142,7 @@ def search_articles(
             synonyms=synonyms,
             with_facets=with_facets,
             homophones=lambda reader: homophones(current, reader),
+            hidden=hidden,
         )
         current.remember(key, results)
     query_id = None
@@ -167,9 +171,9 @@ def reindex(*, now: datetime, progress: Callable[[int], None] | None = None) -> 
     return get_index().rebuild(now, progress=progress)
 
 
-def public_count(now: datetime) -> int:
-    """How many articles are public at `now` (what a rebuild will index)."""
-    return db.session.scalar(select(func.count(Article.id)).where(public_clause(now)))
+def published_count() -> int:
+    """How many articles are published, now or scheduled (what a rebuild will index)."""
+    return db.session.scalar(select(func.count(Article.id)).where(published_clause()))
 
 
 def index_status(*, now: datetime) -> dict:

@@ -49,6 +49,20 @@ def test_drafts_and_scheduled_articles_are_never_found(publish, search_index):
     assert found("定价", now=later + timedelta(minutes=1)) == [scheduled.slug]
 
 
+def test_what_a_search_finds_depends_on_its_now_alone(publish, search_index):
+    # As in a web process: no sync between these searches, whatever their `now`.
+    search_index.sync_interval = 3600
+    later = utcnow() + timedelta(hours=2)
+    scheduled = publish("定价页怎么写", "定价", published_at=later)
+    current = publish("定价策略", "定价")
+    after = later + timedelta(minutes=1)
+    assert sorted(found("定价", now=after)) == sorted([scheduled.slug, current.slug])
+    assert found("定价") == [current.slug]
+    assert sorted(found("定价", now=after)) == sorted([scheduled.slug, current.slug])
+    assert services.index_status(now=utcnow())["scheduled"] == 1
+    assert services.index_status(now=after)["scheduled"] == 0
+
+
 def test_changes_made_elsewhere_are_caught_up_by_the_watermark(publish, search_index):
     article = publish("季度业务回顾", "QBR 议程")
     # Another node (or a script) changes the row: no signal reaches this process.
