@@ -1,17 +1,27 @@
-"""Security headers on every response, the proxy setting, and the signed session cookie.
+"""Security headers on every response, the proxy setting, the signed session cookie and
+the CSRF token of forms.
 
 The Content-Security-Policy allows scripts and styles only from our own origin: no inline
 script can run even if some HTML slipped through sanitising.
 """
 
-from flask import request
+import hashlib
+import os
+
+from flask import current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from core.tokens import CompactSerializer
+
+# Flask-WTF's salt for CSRF tokens: ours must validate with its validate_csrf.
+CSRF_SALT = "wtf-csrf-token"
 
 
 class SessionCookies(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions with the serializer built once per set of keys
-    instead of twice per request (building one costs a trial dump)."""
+    instead of twice per request (building one costs a trial dump), and a session as
+    short as a new visitor's CSRF token not zlib-compressed (CompactSerializer)."""
 
     def __init__(self):
         self.serializers = {}
@@ -19,8 +29,33 @@ class SessionCookies(SecureCookieSessionInterface):
     def get_signing_serializer(self, app):
         keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
         if keys not in self.serializers:
-            self.serializers[keys] = super().get_signing_serializer(app)
+            self.serializers[keys] = CompactSerializer(
+                [*keys[1:], keys[0]],  # itsdangerous signs with the last key
+                salt=self.salt,
+                serializer=self.serializer,
+                signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method},
+            )
         return self.serializers[keys]
+
+
+_CSRF_SERIALIZERS: dict[str, CompactSerializer] = {}
+
+
+def csrf_token() -> str:
+    """Flask-WTF's generate_csrf, the same token (its validate_csrf checks it), made with
+    one serializer per key (generate_csrf builds one per call) and without zlib: a landing
+    page fills one into the cached page for every new visitor."""
+    config = current_app.config
+    field = config["WTF_CSRF_FIELD_NAME"]
+    if field not in g:
+        secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+        serializer = _CSRF_SERIALIZERS.get(secret)
+        if serializer is None:
+            serializer = _CSRF_SERIALIZERS[secret] = CompactSerializer(secret, salt=CSRF_SALT)
+        if not isinstance(session.get(field), str):
+            session[field] = hashlib.sha1(os.urandom(64)).hexdigest()
+        setattr(g, field, serializer.dumps(session[field]))
+    return g.get(field)
 
 
 def content_security_policy(app) -> str:
@@ -60,6 +95,9 @@ def init_app(app):
             app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted, x_prefix=trusted
         )
     app.session_interface = SessionCookies()
+    # After CSRFProtect.init_app, so templates get csrf_token above instead of generate_csrf.
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.context_processor(lambda: {"csrf_token": csrf_token})
     defaults = [(name.lower(), name, value) for name, value in security_headers(app)]
 
     @app.after_request

@@ -53,3 +53,31 @@ def test_chinese_is_the_default_locale(app):
     assert "员工登录" in fresh.get("/login").get_data(as_text=True)
     english = fresh.get("/login", headers={"Accept-Language": "en-US,en;q=0.9"})
     assert "Staff sign in" in english.get_data(as_text=True)
+
+
+def test_csrf_tokens_are_flask_wtfs_and_a_new_visitors_session_is_not_compressed(make_app):
+    from flask import session
+    from flask_wtf.csrf import validate_csrf
+
+    from core.security import csrf_token
+
+    site = make_app(WTF_CSRF_ENABLED=True)
+    with site.test_request_context("/"):
+        token = csrf_token()
+        assert csrf_token() == token  # one per request
+        validate_csrf(token)  # raises when Flask-WTF does not take it
+        cookie = site.session_interface.get_signing_serializer(site).dumps(dict(session))
+        assert not cookie.startswith(".")
+
+
+def test_compact_tokens_compress_long_payloads_only_and_load_anywhere():
+    from itsdangerous import URLSafeTimedSerializer
+
+    from core.tokens import CompactSerializer
+
+    compact, plain = CompactSerializer("k" * 40, salt="s"), URLSafeTimedSerializer("k" * 40, salt="s")
+    short, long = {"csrf_token": "a" * 40}, {"text": "重复" * 400}
+    assert not compact.dumps(short).startswith(".") and compact.dumps(long).startswith(".")
+    for payload in (short, long):
+        assert plain.loads(compact.dumps(payload)) == payload
+        assert compact.loads(plain.dumps(payload)) == payload
