@@ -1,6 +1,6 @@
 """The insights dashboards (/admin/insights): the funnel, channels, content, landing
-pages, searches with no results and sequence steps for a period, each table also as CSV.
-Marketers and admins."""
+pages, searches with no results, sales outcomes and sequence steps for a period, each
+table also as CSV. Marketers and admins."""
 
 from flask import Blueprint, Response, abort, render_template, request
 
