@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -58,6 +58,15 @@ class RequestMeta:
     user_agent: str | None = None
     referrer: str = ""
     landing_page: str = ""
+
+
+@dataclass(frozen=True)
+class AssetRef:
+    """What a submission needs of its asset (the id and, for the mail, the title): plain
+    values, fit to be remembered between requests like the white paper behind a form."""
+
+    id: int
+    title: str
 
 
 @dataclass
@@ -125,17 +134,16 @@ def attribution(data, meta: RequestMeta) -> dict:
 
 def landing_facts(slug: str, *, now: datetime) -> dict | None:
     """What a white paper's form submission needs (plain values, fit to be remembered
-    between requests): the article's nurture sequence and its asset's id; None when no
-    public white paper has that slug."""
+    between requests): the article's nurture sequence and its asset (an AssetRef); None
+    when no public white paper has that slug."""
     article = get_public_article("whitepaper", slug, now=now)
     if article is None:
         return None
     asset = asset_for_article(article.id)
-    return {"sequence": article.sequence_slug or None, "asset_id": asset.id if asset else None}
-
-
-def asset_by_id(asset_id: int | None) -> Asset | None:
-    return db.session.get(Asset, asset_id) if asset_id else None
+    return {
+        "sequence": article.sequence_slug or None,
+        "asset": AssetRef(asset.id, asset.title) if asset else None,
+    }
 
 
 def upsert_lead(
@@ -197,7 +205,7 @@ def capture_lead(
     form_kind: str,
     data,
     *,
-    asset: Asset | None = None,
+    asset: Asset | AssetRef | None = None,
     request_meta: RequestMeta,
     now: datetime,
     known_lead_id: int | None = None,
@@ -256,31 +264,38 @@ def capture_lead(
         if message:
             submitted["message"] = message
         submitted["consent"] = consent
-        submission = Submission(
-            lead=lead,
-            form=form_kind,
-            asset_id=asset.id if asset else None,
-            fields=submitted,
-            utm={k: v for k, v in touch["utm"].items() if v},
-            referrer=touch["referrer"],
-            landing_page=touch["landing_page"],
-            channel=touch["channel"],
-            ip=request_meta.ip,
-            user_agent=(request_meta.user_agent or "")[:500] or None,
-            created_at=now,
-        )
-        db.session.add(submission)
-        db.session.flush()
+        user_agent = (request_meta.user_agent or "")[:500] or None
+        # One INSERT … RETURNING each instead of a unit-of-work flush: the submission
+        # comes back as an ORM object (receivers get it from the identity map, without a
+        # SELECT); nothing reads the consent row back.
+        submission = db.session.scalars(
+            insert(Submission).returning(Submission),
+            [
+                {
+                    "lead_id": lead.id,
+                    "form": form_kind,
+                    "asset_id": asset.id if asset else None,
+                    "fields": submitted,
+                    "utm": {k: v for k, v in touch["utm"].items() if v},
+                    "referrer": touch["referrer"],
+                    "landing_page": touch["landing_page"],
+                    "channel": touch["channel"],
+                    "ip": request_meta.ip,
+                    "user_agent": user_agent,
+                    "created_at": now,
+                }
+            ],
+        ).one()
         if consent_shown or consent:
-            db.session.add(
-                Consent(
+            db.session.execute(
+                insert(Consent).values(
                     lead_id=lead.id,
                     submission_id=submission.id,
                     version=version,
                     text=text,
                     granted=consent,
                     ip=request_meta.ip,
-                    user_agent=submission.user_agent,
+                    user_agent=user_agent,
                     created_at=now,
                 )
             )
@@ -310,7 +325,7 @@ def capture_lead(
 
 
 def _request_mails(
-    capture: Capture, form_kind: str, asset: Asset | None, consent: bool, *, now: datetime
+    capture: Capture, form_kind: str, asset: Asset | AssetRef | None, consent: bool, *, now: datetime
 ) -> None:
     """Queue the transactional mails of a submission through mail_requested."""
     lead = capture.lead

@@ -31,9 +31,9 @@ from gated.attribution import CLICK_IDS
 from gated.forms import AUTOCOMPLETE, FIELDS, HIDDEN, LeadForm
 from gated.models import UTM_FIELDS
 from gated.validation import InvalidSubmission
+from gated.visitor import COOKIE
 
 bp = Blueprint("gated", __name__, template_folder="templates")
-COOKIE = "lodestar_lead"
 TOUCH_COOKIE = "lodestar_touch"
 
 
@@ -201,7 +201,7 @@ def _submit(kind, template, thanks_endpoint, *, asset=None, sequence=None, endpo
                 form[name].errors = [message]
         if "email" in exc.errors:
             lead = None  # ask for the address again
-        return _render(kind, template, form, lead, 422, asset=asset, **(page() if page else {}))
+        return _render(kind, template, form, lead, 422, **{"asset": asset, **(page() if page else {})})
     response = redirect(
         url_for(
             thanks_endpoint, t=visitor.thanks_token(capture.lead_id, capture.submission_id), **endpoint_args
@@ -233,7 +233,7 @@ def whitepaper(slug):
     template = "gated/whitepaper.html"
     if request.method == "POST":
         # What the submission needs of the white paper, remembered like the cached page:
-        # the article itself (with its stored HTML) is loaded only to show errors.
+        # the article and its asset rows are loaded only to show the form again.
         landing = remembered(("whitepaper", slug), lambda: services.landing_facts(slug, now=utcnow()))
         if landing is None:
             abort(404)
@@ -241,10 +241,10 @@ def whitepaper(slug):
             "whitepaper",
             template,
             "gated.whitepaper_thanks",
-            asset=services.asset_by_id(landing["asset_id"]),
+            asset=landing["asset"],
             sequence=landing["sequence"],
             endpoint_args={"slug": slug},
-            page=lambda: {"article": _whitepaper_or_404(slug)[0]},
+            page=lambda: dict(zip(("article", "asset"), _whitepaper_or_404(slug), strict=True)),
         )
     article, asset = _whitepaper_or_404(slug)
     return _render("whitepaper", template, _new_form(), _known_lead(), article=article, asset=asset)

@@ -10,6 +10,8 @@ from core.extensions import db
 from core.tokens import InvalidToken, sign, unsign
 from gated.models import BlockedSubmission, Lead, Submission
 
+# The progressive-profiling cookie: the signed id of the lead this browser filled a form as.
+COOKIE = "lodestar_lead"
 FORM_START_PURPOSE = "form-start"
 COOKIE_PURPOSE = "lead-cookie"
 THANKS_PURPOSE = "thanks"

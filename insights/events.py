@@ -115,7 +115,8 @@ def stitch(visitor_id: str, lead_id: int) -> int:
 
 def on_lead_captured(lead_id, submission_id, form, **extra) -> None:
     """A form submission (not the double opt-in confirmation of one already counted):
-    the form_submit event, and the visitor's history joins the lead."""
+    the form_submit event, and the visitor's history joins the lead (once: not again
+    for a browser already known as that lead)."""
     from gated.models import Submission
     from insights import tracking
 
@@ -138,7 +139,10 @@ def on_lead_captured(lead_id, submission_id, form, **extra) -> None:
         channel=submission.channel if submission is not None else "",
         landing=landing if seq else "",
     )
-    if visitor:
+    # A browser whose lead cookie names this lead was stitched to it when the cookie was
+    # set, and its page views since carry the lead (tracking reads the cookie): nothing
+    # of it is anonymous, and the UPDATE would only scan the visitor's events.
+    if visitor and tracking.cookie_lead_id() != lead_id:
         stitch(visitor, lead_id)
 
 
