@@ -41,6 +41,7 @@ from bench.harness import (  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_BENCH = "postgresql://postgres@127.0.0.1:5432/lodestar_bench_leads"
+VISITOR_COOKIE = "lodestar_vid"  # insights.tracking.VISITOR_COOKIE
 
 LUA = r"""
 local counter = 0
@@ -55,17 +56,21 @@ end
 request = function()
   counter = counter + 1
   local email = "bench-" .. RUN .. "-" .. tid .. "-" .. counter .. "%40example.com"
+  -- each POST a new person, so a new browser too: its own 32-character visitor id
+  local vid = string.format("v%010d%04d%s", counter, tid, RUN)
+  vid = vid .. string.rep("0", 32 - #vid)
   local body = "csrf_token=" .. CSRF .. "&started=" .. STARTED .. "&email=" .. email ..
     "&name=Bench&company=Acme&job_title=CTO&role=decision_maker&website=" ..
     "&utm_source=baidu&utm_medium=cpc&utm_campaign=bench"
   return wrk.format("POST", PATH, {["Content-Type"] = "application/x-www-form-urlencoded",
-    ["Cookie"] = COOKIE, ["User-Agent"] = wrk.headers["User-Agent"]}, body)
+    ["Cookie"] = COOKIE .. "; " .. VISITOR_COOKIE .. "=" .. vid, ["User-Agent"] = wrk.headers["User-Agent"]}, body)
 end
 """
 
 
 def form_tokens(base: str, path: str) -> tuple[str, str, str]:
-    """csrf_token, started and the session cookie of one visitor who opened the form."""
+    """csrf_token, started and the session cookie of one visitor who opened the form
+    (without the visitor id, which the Lua script gives each POST)."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     html = opener.open(base + path, timeout=10).read().decode()
@@ -75,7 +80,7 @@ def form_tokens(base: str, path: str) -> tuple[str, str, str]:
     started = re.search(r'name="started" type="hidden" value="([^"]*)"', html) or re.search(
         r'name="started" value="([^"]*)"', html
     )
-    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar if c.name != VISITOR_COOKIE)
     return csrf.group(1), started.group(1) if started else "", cookie
 
 
@@ -89,6 +94,7 @@ def lua_script(folder: Path, run: str, path: str, csrf: str, started: str, cooki
             ("CSRF", csrf),
             ("STARTED", started),
             ("COOKIE", cookie),
+            ("VISITOR_COOKIE", VISITOR_COOKIE),
         )
     )
     script.write_text(header + "\n" + LUA)
