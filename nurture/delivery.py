@@ -26,7 +26,7 @@ from types import SimpleNamespace
 
 from flask import current_app
 from jinja2 import TemplateError
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, select, update
 from sqlalchemy.orm import selectinload
 
 from core.extensions import db, mail
@@ -238,31 +238,54 @@ def _condition_holds(step, enrollment: Enrollment) -> bool:
 # -- claim --------------------------------------------------------------------------
 
 
-def _claimable(now: datetime):
-    return or_(
-        and_(Message.status == "queued", Message.next_attempt_at <= now),
-        and_(Message.status == "sending", Message.lease_until < now),
+def _lease_expired(now: datetime):
+    return and_(Message.status == "sending", Message.lease_until < now)
+
+
+def _due(now: datetime):
+    return and_(Message.status == "queued", Message.next_attempt_at <= now)
+
+
+def _still_claimable(now: datetime):
+    """The claim's recheck of the rows it selected: due, or leased to a worker whose
+    lease ran out. A CASE, which no index can answer, so both databases look the batch
+    up by id: with an OR of the two, SQLite (which has no statistics) read every due
+    row through ix_messages_claim instead (75-100 ms at 100,000 due)."""
+    return case(
+        (MESSAGES.c.status == "queued", MESSAGES.c.next_attempt_at <= now),
+        (MESSAGES.c.status == "sending", MESSAGES.c.lease_until < now),
+        else_=False,
     )
 
 
 def claim(now: datetime, *, limit: int, worker: str, lease_seconds: int) -> list[SimpleNamespace]:
-    """Claim up to `limit` due messages (transactional first) with a lease; commits."""
+    """Claim up to `limit` due messages with a lease; commits. A crashed worker's rows
+    whose lease ran out come first, then queued ones; the batch is sent transactional
+    first.
+
+    Two selects rather than one with OR: each walks ix_messages_claim (status,
+    priority, next_attempt_at) in order and stops after the batch, where the OR of both
+    made PostgreSQL read and sort every due row (137 ms at 100,000 due, against 0.8 ms)."""
     if limit <= 0:
         return []
-    query = (
-        select(Message.id)
-        .where(_claimable(now))
-        .order_by(Message.priority, Message.next_attempt_at, Message.id)
-        .limit(limit)
-    )
-    ids = db.session.scalars(_skip_locked(query)).all()
+    ids = []
+    for branch in (_lease_expired(now), _due(now)):
+        query = (
+            select(Message.id)
+            .where(branch)
+            .order_by(Message.priority, Message.next_attempt_at, Message.id)
+            .limit(limit - len(ids))
+        )
+        ids += db.session.scalars(_skip_locked(query)).all()
+        if len(ids) >= limit:
+            break
     if not ids:
         db.session.commit()
         return []
     token = f"{worker}:{uuid.uuid4().hex[:12]}"[:120]
     db.session.execute(
         update(MESSAGES)
-        .where(MESSAGES.c.id.in_(ids), _claimable(now))
+        .where(MESSAGES.c.id.in_(ids), _still_claimable(now))
         .values(
             status="sending",
             claimed_by=token,

@@ -5,7 +5,7 @@ from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.extensions import db
 from nurture import delivery, services, worker
@@ -234,6 +234,40 @@ def test_a_crashed_workers_claim_comes_back_after_the_lease(app, smtp_sink):
     assert tick(NOW + timedelta(minutes=6))["sent"] == 1
     assert len(smtp_sink.wait_for(1)) == 1
     assert Message.query.one().attempts == 2
+
+
+def test_expired_leases_are_claimed_before_queued_mail_and_transactional_still_goes_first(smtp_sink):
+    sequence = make_sequence()
+    crashed, waiting = make_lead("crashed@example.com"), make_lead("waiting@example.com")
+    services.enroll([crashed.id, waiting.id], sequence.id, now=NOW)
+    delivery.materialise(NOW, limit=10)
+    [left] = delivery.claim(NOW, limit=1, worker="crashed", lease_seconds=300)
+    assert left.to_address == "crashed@example.com"
+    # Queued for longer than the crashed worker's mail: it would sort first in one query.
+    db.session.execute(
+        update(Message)
+        .where(Message.to_address == "waiting@example.com")
+        .values(next_attempt_at=NOW - timedelta(hours=1))
+    )
+    services.add_mail(
+        to="buyer@example.com",
+        template=TEST_MAIL,
+        context={"link": "http://localhost/d", "title": "T"},
+        now=NOW,
+    )
+    db.session.commit()
+    later = NOW + timedelta(minutes=6)
+
+    batch = delivery.claim(later, limit=2, worker="w", lease_seconds=300)
+    assert [job.to_address for job in batch] == ["buyer@example.com", "crashed@example.com"]
+    assert delivery.deliver(batch, later, pacer=delivery.Pacer(0))["sent"] == 2
+    assert tick(later)["sent"] == 1
+    assert [str(mail["To"]) for mail in smtp_sink.wait_for(3)] == [
+        "buyer@example.com",
+        "crashed@example.com",
+        "waiting@example.com",
+    ]
+    assert db.session.scalar(select(Message.attempts).where(Message.to_address == "crashed@example.com")) == 2
 
 
 def test_hourly_cap(smtp_sink):
