@@ -21,8 +21,8 @@ import atexit
 import itertools
 import os
 import re
+import secrets
 import threading
-import uuid
 from urllib.parse import quote, unquote
 
 from flask import current_app, request, session
@@ -227,7 +227,9 @@ def record_request(response):
     visitor = None if refused else visitor_id()
     new_visitor = not refused and visitor is None
     if new_visitor:
-        visitor = uuid.uuid4().hex
+        # 32 random hex digits, as uuid4().hex gave, for a third of its cost (7 -> 2 us;
+        # 40 us with four busy workers: py-spy found uuid4 the largest part of a view).
+        visitor = secrets.token_hex(16)
     if kind == "page_view" or kind == "search":
         if refused:
             channel = _entrance_channel()
