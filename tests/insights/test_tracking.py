@@ -158,3 +158,23 @@ def test_an_erased_lead_keeps_no_visitor_link(app, browser):
     privacy.anonymise_lead(lead.id, now=utcnow())
     events = flushed()
     assert events and all(e.visitor_id is None for e in events if e.lead_id == lead.id)
+
+
+def test_a_batch_of_anonymous_and_lead_views_is_stored_in_its_order(app, browser):
+    article, _asset = make_whitepaper()
+    make_article("renewal")
+    assert browser.post(f"/library/{article.slug}", data=form_data()).status_code == 303
+    lead = db.session.scalar(select(Lead))
+    flushed()
+    browser.get("/help/renewal")  # the lead's view (their cookie), between two anonymous ones
+    store = tracking.buffer(app)
+    lead_view = store.rows[-1]
+    assert lead_view["lead_id"] == lead.id
+    anonymous = {**lead_view, "lead_id": None, "visitor_id": "a" * 32, "path": "/help/"}
+    store.rows[:] = [anonymous, lead_view, {**anonymous, "path": "/blog/x"}]
+    events = [e for e in flushed() if e.kind == "page_view"]
+    assert [(e.path, e.lead_id) for e in events] == [
+        ("/help/", None),
+        ("/help/renewal", lead.id),
+        ("/blog/x", None),
+    ]
