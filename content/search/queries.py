@@ -8,9 +8,13 @@ must match (by position, in the bigram fields). Synonyms of the typed terms and
 corrections of unknown English words join with lower weights.
 """
 
+import heapq
 import re
+import threading
 import time
 import unicodedata
+from array import array
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from html import escape
 
@@ -51,6 +55,8 @@ LONG_FIELDS = ("body", "body_bi")
 COMMON_SHARE = 0.10
 COMMON_MIN_DOCS = 200
 SNIPPET_CHARS = 160
+# Postings whose scores TermScores keeps (12 bytes each): about 12 MB.
+SCORED_POSTINGS_KEPT = 1_000_000
 WEIGHTING = BM25F(B=0.75, K1=1.2, title_B=0.5, tags_B=0.3)
 _QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”|「([^」]+)」|『([^』]+)』')
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
@@ -106,6 +112,98 @@ class SynonymMap:
                 if term.replace(" ", "") not in compact and f" {term} " not in padded and term not in extra:
                     extra.append(term)
         return extra
+
+
+class TermScores:
+    """Each clause's BM25F score in every document it matches, kept per index generation.
+
+    A visitor's query is a flat OR of weighted clauses (field, term) and phrases, and a
+    clause's score in a document depends only on the index, not on the query it is part
+    of: scoring a posting in Whoosh costs microseconds of Python, adding a kept score a
+    fraction of one. Searches share most clauses (客户, 续费率, retention…), so a query's
+    cost becomes the sum of its new clauses' postings plus one addition per posting. The
+    sum is the one Whoosh's array union computes, in the same order, so ranks and totals
+    are the same. Least recently used clauses go first past SCORED_POSTINGS_KEPT."""
+
+    def __init__(self, kept: int = SCORED_POSTINGS_KEPT):
+        self.kept = kept
+        self._generation = None
+        self._clauses: OrderedDict = OrderedDict()
+        self._size = 0
+        self._filters: dict[str, frozenset[int]] = {}
+        self._lock = threading.Lock()
+
+    def use(self, generation) -> None:
+        """Forget every score when the index changed (its statistics did)."""
+        with self._lock:
+            if generation != self._generation:
+                self._generation, self._clauses, self._size = generation, OrderedDict(), 0
+                self._filters = {}
+
+    def of(self, searcher, clause: Q.Query) -> tuple[array, array]:
+        """(document numbers, scores) of a Term or Phrase clause, without its boost."""
+        key = _clause_key(clause)
+        with self._lock:
+            found = self._clauses.get(key)
+            if found is not None:
+                self._clauses.move_to_end(key)
+                return found
+        plain = Q.Term(clause.fieldname, clause.text) if key[0] == "term" else Q.Phrase(key[1], list(key[2]))
+        numbers, scores = array("i"), array("d")
+        matcher = plain.matcher(searcher, searcher.context())
+        while matcher.is_active():
+            numbers.append(matcher.id())
+            scores.append(matcher.score())
+            matcher.next()
+        with self._lock:
+            self._clauses[key] = (numbers, scores)
+            self._size += len(numbers)
+            while self._size > self.kept and len(self._clauses) > 1:
+                _old, (dropped, _scores) = self._clauses.popitem(last=False)
+                self._size -= len(dropped)
+        return numbers, scores
+
+    def allowed(self, searcher, wanted: Q.Query) -> frozenset[int]:
+        """The documents a kind/category/locale filter lets through."""
+        key = repr(wanted)
+        found = self._filters.get(key)
+        if found is None:
+            found = self._filters[key] = frozenset(searcher.docs_for_query(wanted))
+        return found
+
+
+def _clause_key(clause: Q.Query) -> tuple:
+    if isinstance(clause, Q.Term):
+        return ("term", clause.fieldname, clause.text)
+    return ("phrase", clause.fieldname, tuple(clause.words))
+
+
+def _flat(query: Q.Query) -> bool:
+    """A plain OR of terms and phrases (what `plan` builds without quoted phrases)."""
+    return isinstance(query, Q.Or) and all(
+        type(sub) in (Q.Term, Q.Phrase) and (type(sub) is Q.Term or sub.slop == 1) for sub in query.subqueries
+    )
+
+
+def _ranked(
+    searcher, query: Q.Query, scores: TermScores, wanted, hidden, page: int, per_page: int
+) -> tuple[int, list[tuple[int, float]]]:
+    """(how many documents match, the page's (document, score)), from the kept scores:
+    best score first, the lower document number first on a tie (as Whoosh orders them)."""
+    total: dict[int, float] = {}
+    get = total.get
+    for clause in query.subqueries:
+        numbers, values = scores.of(searcher, clause)
+        boost = clause.boost
+        for number, value in zip(numbers, values, strict=True):
+            total[number] = get(number, 0.0) + value * boost
+    if wanted is not None:
+        allowed = scores.allowed(searcher, wanted)
+        total = {number: score for number, score in total.items() if number in allowed}
+    for number in hidden:
+        total.pop(number, None)
+    best = heapq.nsmallest(page * per_page, total.items(), key=lambda item: (-item[1], item[0]))
+    return len(total), best[(page - 1) * per_page :]
 
 
 @dataclass
@@ -167,8 +265,10 @@ class _Clauses:
             for name, weight in WORD_FIELDS:
                 self.term(name, token, weight * boost)
 
-    def phrase(self, tokens: list[str], boost: float) -> None:
+    def phrase(self, tokens: list[str], boost: float, *, bodies: bool = True) -> None:
         for name, weight in BIGRAM_FIELDS:
+            if not bodies and name in LONG_FIELDS:
+                continue
             if len(tokens) == 1:
                 self.term(name, tokens[0], weight * boost)
             else:
@@ -296,7 +396,9 @@ def plan(
             elif len(tokens) == 1:
                 clauses.words(word_tokens(term), weight)
             else:
-                clauses.phrase(tokens, weight)
+                # In titles only: a synonym's phrase in the bodies weighs 0.2 and is the
+                # costliest clause a query has (positions read in thousands of bodies).
+                clauses.phrase(tokens, weight, bodies=False)
     required = []
     for phrase in phrases:
         folded_phrase = fold(phrase)
@@ -406,9 +508,11 @@ def search(
     with_facets: bool = False,
     homophones=None,
     hidden: frozenset[int] = frozenset(),
+    scores: TermScores | None = None,
 ) -> Results:
     """Run a visitor's search on an open searcher. Never raises on odd input. `hidden`:
-    document numbers left out (articles not yet public)."""
+    document numbers left out (articles not yet public); `scores`: the clauses' scores
+    kept for this searcher's index generation (without, Whoosh scores every match)."""
     started = time.perf_counter()
     text = clean(text)
     page = max(1, min(int(page or 1), 1000))
@@ -418,15 +522,18 @@ def search(
     built = plan(text, synonyms, reader=reader)
     wanted = filters(kind, category, locale)
 
-    def run(query):
+    def run(query) -> tuple[int, list[tuple[int, float]]] | None:
         if query is None:
             return None
-        return searcher.search_page(
+        if scores is not None and _flat(query):
+            return _ranked(searcher, query, scores, wanted, hidden, page, per_page)
+        found = searcher.search_page(
             query, page, pagelen=per_page, filter=wanted, mask=set(hidden) or None, optimize=False
         )
+        return len(found), [(hit.docnum, hit.score or 0.0) for hit in found]
 
     page_results = run(built.query)
-    results.total = len(page_results) if page_results is not None else 0
+    results.total = page_results[0] if page_results is not None else 0
     if page > results.pages:
         # Whoosh answers the last page instead; a page past the end is empty.
         return results
@@ -437,11 +544,11 @@ def search(
         if fixes:
             built = plan(text, synonyms, fixes, reader=reader)
             page_results = run(built.query)
-            results.total = len(page_results) if page_results is not None else 0
+            results.total = page_results[0] if page_results is not None else 0
     if page_results is None:
         return results
-    for hit in page_results:
-        stored = hit.fields()
+    for docnum, score in page_results[1]:
+        stored = searcher.stored_fields(docnum)
         results.hits.append(
             Hit(
                 id=int(stored["id"]),
@@ -451,7 +558,7 @@ def search(
                 url=stored["url"],
                 snippet=snippet(stored.get("body", ""), built.highlight, fallback=stored.get("summary", "")),
                 title_html=mark(stored["title"], built.highlight),
-                score=hit.score or 0.0,
+                score=score,
                 locale=stored.get("locale", ""),
                 category=stored.get("category", ""),
                 published=stored.get("published"),

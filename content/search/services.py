@@ -53,6 +53,7 @@ class SearchState:
     homophones_built: float = float("-inf")
     lock: threading.Lock = field(default_factory=threading.Lock)
     results: OrderedDict = field(default_factory=OrderedDict)
+    scores: queries.TermScores = field(default_factory=queries.TermScores)
 
     def cached(self, key: tuple) -> queries.Results | None:
         with self.lock:
@@ -131,6 +132,7 @@ def search_articles(
     results = current.cached(key)
     if results is None:
         searcher.weighting = queries.WEIGHTING
+        current.scores.use(key[:2])
         results = queries.search(
             searcher,
             text,
@@ -143,6 +145,7 @@ def search_articles(
             with_facets=with_facets,
             homophones=lambda reader: homophones(current, reader),
             hidden=hidden,
+            scores=current.scores,
         )
         current.remember(key, results)
     query_id = None

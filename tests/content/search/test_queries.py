@@ -185,3 +185,47 @@ def test_repeated_searches_come_from_memory_until_the_index_changes(publish):
     fresh = search("续费提醒")
     assert fresh is not again
     assert {hit.slug for hit in fresh.hits} == {first.slug, second.slug}
+
+
+def test_kept_clause_scores_rank_and_count_as_whoosh_does(publish, search_index):
+    for n in range(30):
+        publish(
+            f"续费提醒模板 {n}" if n % 3 else f"客户成功与续费 {n}",
+            "续费提醒。" * (n % 4 + 1) + ("客户成功经理负责续费率。" if n % 2 else "NRR and renewal rate."),
+            slug=f"doc-{n}",
+            kind="blog" if n % 5 == 0 else "help",
+        )
+    searcher = search_index.searcher()
+    searcher.weighting = queries.WEIGHTING
+    kept = queries.TermScores()
+    hidden = frozenset({0, 7})
+    for text, kwargs in (
+        ("续费提醒", {}),
+        ("客户成功经理怎么提高续费率", {"page": 2, "per_page": 4}),
+        ("renewal rate nrr", {}),
+        ("续费", {"kind": "blog"}),
+        ("续费提醒", {"hidden": hidden, "per_page": 50}),
+    ):
+        whoosh = queries.search(searcher, text, **kwargs)
+        ours = queries.search(searcher, text, scores=kept, **kwargs)
+        assert ours.total == whoosh.total > 0
+        assert [(h.slug, round(h.score, 9)) for h in ours.hits] == [
+            (h.slug, round(h.score, 9)) for h in whoosh.hits
+        ]
+        # Asked again, the scores come from memory and nothing changes.
+        again = queries.search(searcher, text, scores=kept, **kwargs)
+        assert [h.slug for h in again.hits] == [h.slug for h in ours.hits]
+    assert queries.search(searcher, "续费提醒", hidden=hidden, per_page=50, scores=kept).total == 30 - 2
+
+
+def test_kept_clause_scores_stay_within_their_budget_and_follow_the_index(publish, search_index):
+    for n in range(5):
+        publish(f"续费提醒 {n}", "续费提醒与客户成功", slug=f"doc-{n}")
+    searcher = search_index.searcher()
+    searcher.weighting = queries.WEIGHTING
+    kept = queries.TermScores(kept=6)
+    kept.use(("generation", 1))
+    queries.search(searcher, "续费提醒 客户成功", scores=kept)
+    assert 0 < kept._size <= 6
+    kept.use(("generation", 2))
+    assert kept._size == 0 and not kept._clauses
