@@ -5,14 +5,11 @@ The Content-Security-Policy allows scripts and styles only from our own origin: 
 script can run even if some HTML slipped through sanitising.
 """
 
-import hashlib
-import os
-
 from flask import current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core.tokens import CompactSerializer
+from core.tokens import CompactSerializer, random_hex
 
 # Flask-WTF's salt for CSRF tokens: ours must validate with its validate_csrf.
 CSRF_SALT = "wtf-csrf-token"
@@ -53,7 +50,7 @@ def csrf_token() -> str:
         if serializer is None:
             serializer = _CSRF_SERIALIZERS[secret] = CompactSerializer(secret, salt=CSRF_SALT)
         if not isinstance(session.get(field), str):
-            session[field] = hashlib.sha1(os.urandom(64)).hexdigest()
+            session[field] = random_hex(20)  # 40 hex digits, as generate_csrf's sha1
         setattr(g, field, serializer.dumps(session[field]))
     return g.get(field)
 

@@ -81,3 +81,21 @@ def test_compact_tokens_compress_long_payloads_only_and_load_anywhere():
     for payload in (short, long):
         assert plain.loads(compact.dumps(payload)) == payload
         assert compact.loads(plain.dumps(payload)) == payload
+
+
+def test_pooled_random_bytes_are_never_shared_with_a_forked_process():
+    import os
+
+    from core.tokens import random_hex
+
+    random_hex(16)  # the pool is filled in this process
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: what it would hand out next
+        os.write(write, random_hex(16).encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    os.close(write)
+    assert len(child) == 32 and child != random_hex(16)
