@@ -9,8 +9,8 @@ import zlib
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from itsdangerous.encoding import base64_encode
-from itsdangerous.timed import TimedSerializer
+from itsdangerous.encoding import base64_encode, want_bytes
+from itsdangerous.timed import TimedSerializer, TimestampSigner
 
 # Payloads shorter than this are never compressed (see CompactSerializer).
 COMPRESS_FROM = 512
@@ -48,11 +48,30 @@ def random_hex(count: int) -> str:
     return _RANDOM.take(count).hex()
 
 
+class KeyCachingSigner(TimestampSigner):
+    """itsdangerous' timestamp signer with each derived key computed once: it derives
+    the key (an HMAC of key and salt) for every signature, and builds a new signer for
+    every token. Same keys, same signatures."""
+
+    derived: dict[tuple, bytes] = {}
+
+    def derive_key(self, secret_key=None) -> bytes:
+        secret = self.secret_keys[-1] if secret_key is None else want_bytes(secret_key)
+        key = (secret, self.salt, self.key_derivation, self.digest_method)
+        derived = self.derived.get(key)
+        if derived is None:
+            derived = self.derived[key] = super().derive_key(secret)
+        return derived
+
+
 class CompactSerializer(URLSafeTimedSerializer):
     """itsdangerous' URL-safe timed serializer that compresses long payloads only:
     zlib.compress sets up its whole state on every call (0.15 ms here, more than the rest
     of signing), and a short payload (a CSRF token, an id, a new visitor's session) never
-    shrinks by it. Its tokens load with any URLSafeTimedSerializer, and it loads theirs."""
+    shrinks by it; its derived keys are cached (KeyCachingSigner). Its tokens load with
+    any URLSafeTimedSerializer, and it loads theirs."""
+
+    default_signer = KeyCachingSigner
 
     def dump_payload(self, obj) -> bytes:
         json = TimedSerializer.dump_payload(self, obj)
