@@ -402,3 +402,29 @@ def test_an_internationalised_domain_is_delivered_in_its_ascii_form(smtp_sink):
     assert smtp_sink.envelopes[0].rcpt_tos == ["lead@xn--fsqu00a.xn--fiqs8s"]
     assert mail["To"] == "lead@xn--fsqu00a.xn--fiqs8s"
     assert statuses() == ["sent"]
+
+
+def test_mail_rendered_ahead_goes_in_order_and_only_when_it_may(smtp_sink):
+    import sys
+
+    switch_interval = sys.getswitchinterval()
+    for to in ("first@example.com", "no-at-sign", "gone@example.com", "last@example.com"):
+        services.add_mail(
+            to=to, template=TEST_MAIL, context={"link": "http://localhost/d", "title": "T"}, now=NOW
+        )
+    db.session.commit()
+    services.suppress("gone@example.com", "manual", now=NOW)
+    counts = tick(NOW, batch_size=10)
+    assert (counts["sent"], counts["failed"], counts["suppressed"]) == (2, 1, 1)
+    assert [str(mail["To"]) for mail in smtp_sink.wait_for(2)] == ["first@example.com", "last@example.com"]
+    outcomes = dict(db.session.execute(select(Message.to_address, Message.status)).all())
+    assert outcomes == {
+        "first@example.com": "sent",
+        "no-at-sign": "failed",
+        "gone@example.com": "suppressed",
+        "last@example.com": "sent",
+    }
+    assert "could not render" in db.session.scalar(
+        select(Message.error).where(Message.to_address == "no-at-sign")
+    )
+    assert sys.getswitchinterval() == switch_interval  # the worker's shorter interval is undone
