@@ -123,22 +123,18 @@ class TermScores:
     fraction of one. Searches share most clauses (客户, 续费率, retention…), so a query's
     cost becomes the sum of its new clauses' postings plus one addition per posting. The
     sum is the one Whoosh's array union computes, in the same order, so ranks and totals
-    are the same. Least recently used clauses go first past SCORED_POSTINGS_KEPT."""
+    are the same. Least recently used clauses go first past SCORED_POSTINGS_KEPT; a new
+    index generation starts a new TermScores."""
 
-    def __init__(self, kept: int = SCORED_POSTINGS_KEPT):
+    def __init__(self, generation=None, *, kept: int = SCORED_POSTINGS_KEPT):
+        # The index generation these scores belong to: a searcher of another one must
+        # use another TermScores (its statistics and document numbers differ).
+        self.generation = generation
         self.kept = kept
-        self._generation = None
         self._clauses: OrderedDict = OrderedDict()
         self._size = 0
         self._filters: dict[str, frozenset[int]] = {}
         self._lock = threading.Lock()
-
-    def use(self, generation) -> None:
-        """Forget every score when the index changed (its statistics did)."""
-        with self._lock:
-            if generation != self._generation:
-                self._generation, self._clauses, self._size = generation, OrderedDict(), 0
-                self._filters = {}
 
     def of(self, searcher, clause: Q.Query) -> tuple[array, array]:
         """(document numbers, scores) of a Term or Phrase clause, without its boost."""

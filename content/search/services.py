@@ -55,6 +55,15 @@ class SearchState:
     results: OrderedDict = field(default_factory=OrderedDict)
     scores: queries.TermScores = field(default_factory=queries.TermScores)
 
+    def scores_of(self, generation) -> queries.TermScores:
+        """The kept clause scores of an index generation, new when the index changed.
+        A thread still on the previous generation gets its own, so no search ever mixes
+        the scores (and document numbers) of two generations."""
+        found = self.scores
+        if found.generation != generation:
+            found = self.scores = queries.TermScores(generation)
+        return found
+
     def cached(self, key: tuple) -> queries.Results | None:
         with self.lock:
             found = self.results.get(key)
@@ -132,7 +141,6 @@ def search_articles(
     results = current.cached(key)
     if results is None:
         searcher.weighting = queries.WEIGHTING
-        current.scores.use(key[:2])
         results = queries.search(
             searcher,
             text,
@@ -145,7 +153,7 @@ def search_articles(
             with_facets=with_facets,
             homophones=lambda reader: homophones(current, reader),
             hidden=hidden,
-            scores=current.scores,
+            scores=current.scores_of(key[:2]),
         )
         current.remember(key, results)
     query_id = None
