@@ -3,7 +3,6 @@ one INSERT per row it writes, no SELECT of what it knows already (the white pape
 asset are remembered, the submission comes back from its INSERT), and the visitor's
 history stitched to the lead once, not on every form the same browser sends as that lead."""
 
-import pytest
 from sqlalchemy import event, func, select
 
 from core.extensions import db
@@ -11,19 +10,11 @@ from gated.models import Consent, Lead, Submission
 from insights.models import Event
 from insights.tracking import VISITOR_COOKIE
 from nurture.models import Message
+from tests.core import test_pagecache
 from tests.gated.conftest import form_data, make_whitepaper
 
-
-@pytest.fixture(scope="module")
-def cached_app(make_app):
-    return make_app(PAGE_CACHE_ENABLED=True, PAGE_CACHE_TTL=3600)
-
-
-@pytest.fixture
-def cached(cached_app, app):
-    cached_app.extensions["lodestar.pagecache"].invalidate()
-    with cached_app.app_context():
-        yield cached_app
+# The page-cached app of the cache's tests: the white paper behind a form is remembered.
+cached_app, cached = test_pagecache.cached_app, test_pagecache.cached
 
 
 def statements_of(client, data) -> list[str]:
