@@ -15,11 +15,7 @@ Exactly once is kept by the database, not by the worker's memory:
 """
 
 import contextlib
-import contextvars
-import queue
 import smtplib
-import sys
-import threading
 import time
 import uuid
 from collections import Counter
@@ -508,86 +504,6 @@ class Recorder:
         self.connection = None
 
 
-def build_message(message, headers: dict) -> tuple[email.Rendered, str, bytes]:
-    """(rendered, Message-ID, the finished bytes) of a claimed message."""
-    rendered = render(message)
-    message_id = email.new_message_id(headers["domain"])
-    raw = email.build(
-        rendered,
-        sender=headers["sender"],
-        to=message.to_address,
-        message_id=message_id,
-        list_id=headers["list_id"],
-        unsubscribe_url=compose.unsubscribe_url(message.id),
-        unsubscribe_mailto="mailto:" + inbound.unsubscribe_address(message.id, headers["mailto"]),
-    )
-    return rendered, message_id, raw
-
-
-class RenderAhead:
-    """Renders and builds the batch's mails on a thread of its own, a few ahead of the
-    one being sent: the render of mail N+1 runs while mail N waits on the SMTP server
-    (a socket wait releases the GIL). Only bytes are made ahead; whether a mail may go
-    is decided at its turn, and a mail made but not sent is simply not sent (it is
-    still leased to this worker, and released or retried like any other).
-
-    While it runs, the process's GIL switch interval is shortened: the sending thread,
-    woken by the server's reply, would otherwise wait up to 5 ms for the rendering
-    thread to let go."""
-
-    AHEAD = 3
-    SWITCH_INTERVAL = 0.0005
-
-    def __init__(self, messages: list, headers: dict):
-        self.ready = queue.Queue(maxsize=self.AHEAD)
-        self.halt = threading.Event()
-        self.switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(self.switch_interval, self.SWITCH_INTERVAL))
-        # The same app and request context on the thread (url_for of download links).
-        context = contextvars.copy_context()
-        self.thread = threading.Thread(
-            target=context.run, args=(self._run, list(messages), headers), name="nurture-render", daemon=True
-        )
-        self.thread.start()
-
-    def _run(self, messages: list, headers: dict) -> None:
-        for message in messages:
-            try:
-                built = build_message(message, headers)
-            except (personalise.PersonalisationError, TemplateError, email.AddressError) as exc:
-                built = exc
-            except Exception as exc:  # noqa: BLE001 - raised again in the sending thread
-                built = _Unexpected(exc)
-            while not self.halt.is_set():
-                with contextlib.suppress(queue.Full):
-                    self.ready.put((message, built), timeout=0.1)
-                    break
-            if self.halt.is_set() or isinstance(built, _Unexpected):
-                return
-
-    def next(self) -> tuple:
-        """(message, (rendered, Message-ID, bytes) or the render's error), in order."""
-        message, built = self.ready.get()
-        if isinstance(built, _Unexpected):
-            raise built.error
-        return message, built
-
-    def close(self) -> None:
-        self.halt.set()
-        while self.thread.is_alive():  # a thread blocked on a full queue must see the halt
-            with contextlib.suppress(queue.Empty):
-                self.ready.get(timeout=0.01)
-        self.thread.join()
-        sys.setswitchinterval(self.switch_interval)
-
-
-class _Unexpected:
-    """An error the renderer did not expect, carried to the sending thread."""
-
-    def __init__(self, error: Exception):
-        self.error = error
-
-
 def _retry(recorder: Recorder, message, now: datetime, error: str) -> str:
     """Transient trouble: try again later with exponential backoff, or give up."""
     if message.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
@@ -637,17 +553,13 @@ def _deliver(
         for message in pending:
             counts[_retry(recorder, message, now, f"SMTP unreachable: {exc}")] += 1
         return counts
-    headers = {"sender": sender, "list_id": list_id, "domain": domain, "mailto": mailto}
-    renderer = RenderAhead(pending, headers)
     try:
         while pending:
             if stop is not None and stop.is_set():
                 _release(recorder, pending)
                 counts["released"] += len(pending)
                 break
-            message, built = renderer.next()
-            pending.pop(0)
-            # Checked at its turn, not when rendered ahead.
+            message = pending.pop(0)
             if email_hash(message.to_address) in suppressed:
                 recorder.record(message, status="suppressed", error="the address is suppressed")
                 counts["suppressed"] += 1
@@ -657,11 +569,22 @@ def _deliver(
                 recorder.record(message, status=refusal[0], error=refusal[1])
                 counts[refusal[0]] += 1
                 continue
-            if isinstance(built, Exception):
-                recorder.record(message, status="failed", error=f"could not render: {built}")
+            try:
+                rendered = render(message)
+                message_id = email.new_message_id(domain)
+                raw = email.build(
+                    rendered,
+                    sender=sender,
+                    to=message.to_address,
+                    message_id=message_id,
+                    list_id=list_id,
+                    unsubscribe_url=compose.unsubscribe_url(message.id),
+                    unsubscribe_mailto="mailto:" + inbound.unsubscribe_address(message.id, mailto),
+                )
+            except (personalise.PersonalisationError, TemplateError, email.AddressError) as exc:
+                recorder.record(message, status="failed", error=f"could not render: {exc}")
                 counts["failed"] += 1
                 continue
-            rendered, message_id, raw = built
             pacer.wait()
             # The previous mail's outcome was being committed while this one was
             # rendered; it must be durable before this one goes (one mail in flight).
@@ -703,7 +626,6 @@ def _deliver(
         for message in pending:
             counts[_retry(recorder, message, now, f"SMTP connection lost: {exc}")] += 1
     finally:
-        renderer.close()
         with contextlib.suppress(OSError, smtplib.SMTPException):
             connection.__exit__(None, None, None)
     return counts
