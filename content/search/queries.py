@@ -57,6 +57,10 @@ COMMON_MIN_DOCS = 200
 SNIPPET_CHARS = 160
 # Postings whose scores TermScores keeps (12 bytes each): about 12 MB.
 SCORED_POSTINGS_KEPT = 1_000_000
+# After an index change, at most this many postings of the previous generation's most
+# recently used clauses are scored again ahead of the searches (a few seconds of one core
+# at most; half the budget, so the searches' own clauses always find room).
+WARM_UP_POSTINGS = SCORED_POSTINGS_KEPT // 2
 WEIGHTING = BM25F(B=0.75, K1=1.2, title_B=0.5, tags_B=0.3)
 _QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”|「([^」]+)」|『([^』]+)』')
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
@@ -124,7 +128,8 @@ class TermScores:
     cost becomes the sum of its new clauses' postings plus one addition per posting. The
     sum is the one Whoosh's array union computes, in the same order, so ranks and totals
     are the same. Least recently used clauses go first past SCORED_POSTINGS_KEPT; a new
-    index generation starts a new TermScores."""
+    index generation starts a new TermScores, which `warm` fills with the previous one's
+    most recently used clauses (services runs it on a thread of its own)."""
 
     def __init__(self, generation=None, *, kept: int = SCORED_POSTINGS_KEPT):
         # The index generation these scores belong to: a searcher of another one must
@@ -135,6 +140,8 @@ class TermScores:
         self._size = 0
         self._filters: dict[str, frozenset[int]] = {}
         self._lock = threading.Lock()
+        # The previous generation's popular clauses this one's warm-up was given.
+        self.inherited: list[tuple[tuple, int]] = []
 
     def of(self, searcher, clause: Q.Query) -> tuple[array, array]:
         """(document numbers, scores) of a Term or Phrase clause, without its boost."""
@@ -144,20 +151,53 @@ class TermScores:
             if found is not None:
                 self._clauses.move_to_end(key)
                 return found
-        plain = Q.Term(clause.fieldname, clause.text) if key[0] == "term" else Q.Phrase(key[1], list(key[2]))
-        numbers, scores = array("i"), array("d")
-        matcher = plain.matcher(searcher, searcher.context())
-        while matcher.is_active():
-            numbers.append(matcher.id())
-            scores.append(matcher.score())
-            matcher.next()
+        found = _scored(searcher, key)
         with self._lock:
-            self._clauses[key] = (numbers, scores)
-            self._size += len(numbers)
+            if key not in self._clauses:
+                self._clauses[key] = found
+                self._size += len(found[0])
+            self._clauses.move_to_end(key)
             while self._size > self.kept and len(self._clauses) > 1:
                 _old, (dropped, _scores) = self._clauses.popitem(last=False)
                 self._size -= len(dropped)
-        return numbers, scores
+        return found
+
+    def recent(self, postings: int) -> list[tuple[tuple, int]]:
+        """(clause, postings) of the most recently used clauses, newest first, up to
+        `postings` in all; then those handed to this generation's warm-up that it has
+        not scored yet, so edits in quick succession do not forget what was popular."""
+        with self._lock:
+            kept = [(key, len(numbers)) for key, (numbers, _scores) in reversed(self._clauses.items())]
+        chosen, seen, total = [], set(), 0
+        for key, size in kept + self.inherited:
+            if key in seen or total + size > postings:
+                continue
+            chosen.append((key, size))
+            seen.add(key)
+            total += size
+        return chosen
+
+    def warm(self, searcher, clauses: list[tuple[tuple, int]], *, go_on=lambda: True) -> int:
+        """Score `clauses` ((clause, postings), most used first) not kept yet, as long as
+        go_on() says so and they fit in the budget. They go to the least recently used
+        end, so the warm-up never pushes out what searches brought in. Returns how many
+        were scored."""
+        scored = 0
+        for key, _size in clauses:
+            if not go_on():
+                break
+            with self._lock:
+                if key in self._clauses:
+                    continue
+            found = _scored(searcher, key)
+            with self._lock:
+                if key in self._clauses or self._size + len(found[0]) > self.kept:
+                    continue
+                self._clauses[key] = found
+                self._clauses.move_to_end(key, last=False)
+                self._size += len(found[0])
+            scored += 1
+        return scored
 
     def allowed(self, searcher, wanted: Q.Query) -> frozenset[int]:
         """The documents a kind/category/locale filter lets through."""
@@ -166,6 +206,18 @@ class TermScores:
         if found is None:
             found = self._filters[key] = frozenset(searcher.docs_for_query(wanted))
         return found
+
+
+def _scored(searcher, key: tuple) -> tuple[array, array]:
+    """Every (document number, score) of one clause, scored by Whoosh."""
+    plain = Q.Term(key[1], key[2]) if key[0] == "term" else Q.Phrase(key[1], list(key[2]))
+    numbers, scores = array("i"), array("d")
+    matcher = plain.matcher(searcher, searcher.context())
+    while matcher.is_active():
+        numbers.append(matcher.id())
+        scores.append(matcher.score())
+        matcher.next()
+    return numbers, scores
 
 
 def _clause_key(clause: Q.Query) -> tuple:

@@ -54,15 +54,55 @@ class SearchState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     results: OrderedDict = field(default_factory=OrderedDict)
     scores: queries.TermScores = field(default_factory=queries.TermScores)
+    warm_up: threading.Thread | None = None
+    # Searches in progress in this process (the warm-up waits while there are any).
+    searching: int = 0
 
     def scores_of(self, generation) -> queries.TermScores:
         """The kept clause scores of an index generation, new when the index changed.
         A thread still on the previous generation gets its own, so no search ever mixes
-        the scores (and document numbers) of two generations."""
-        found = self.scores
-        if found.generation != generation:
-            found = self.scores = queries.TermScores(generation)
+        the scores (and document numbers) of two generations. A new one is warmed on a
+        thread of its own with the previous one's most used clauses; a search arriving
+        meanwhile scores what is not there yet itself, as without a warm-up."""
+        with self.lock:
+            found = self.scores
+            if found.generation == generation:
+                return found
+            previous, found = found, queries.TermScores(generation)
+            self.scores = found
+        clauses = previous.recent(queries.WARM_UP_POSTINGS)
+        if clauses and generation is not None:
+            found.inherited = clauses
+            self.warm_up = threading.Thread(
+                target=self._warm, args=(found, clauses), name="search-warm-up", daemon=True
+            )
+            self.warm_up.start()
         return found
+
+    def _warm(self, scores: queries.TermScores, clauses: list) -> None:
+        try:
+            searcher = self.index.open().searcher()
+        except Exception:  # noqa: BLE001 - a warm-up is only ever a head start
+            log.exception("search warm-up could not open the index")
+            return
+        try:
+            # The index may have moved on already: that generation has its own warm-up.
+            if (self.index.current_name(), searcher.ixreader.generation()) != scores.generation:
+                return
+            searcher.weighting = queries.WEIGHTING
+            scores.warm(searcher, clauses, go_on=lambda: self._may_warm(scores))
+        except Exception:  # noqa: BLE001
+            log.exception("search warm-up failed")
+        finally:
+            searcher.close()
+
+    def _may_warm(self, scores: queries.TermScores) -> bool:
+        """Between two clauses: stop once a newer generation came, and leave the
+        interpreter to searches in progress (with the GIL, a busy warm-up thread would
+        slow each of them down by half)."""
+        while self.searching and self.scores is scores:
+            time.sleep(0.001)
+        return self.scores is scores
 
     def cached(self, key: tuple) -> queries.Results | None:
         with self.lock:
@@ -141,20 +181,27 @@ def search_articles(
     results = current.cached(key)
     if results is None:
         searcher.weighting = queries.WEIGHTING
-        results = queries.search(
-            searcher,
-            text,
-            kind=kind or None,
-            category=category or None,
-            locale=locale or None,
-            page=page,
-            per_page=per_page,
-            synonyms=synonyms,
-            with_facets=with_facets,
-            homophones=lambda reader: homophones(current, reader),
-            hidden=hidden,
-            scores=current.scores_of(key[:2]),
-        )
+        scores = current.scores_of(key[:2])
+        with current.lock:
+            current.searching += 1
+        try:
+            results = queries.search(
+                searcher,
+                text,
+                kind=kind or None,
+                category=category or None,
+                locale=locale or None,
+                page=page,
+                per_page=per_page,
+                synonyms=synonyms,
+                with_facets=with_facets,
+                homophones=lambda reader: homophones(current, reader),
+                hidden=hidden,
+                scores=scores,
+            )
+        finally:
+            with current.lock:
+                current.searching -= 1
         current.remember(key, results)
     query_id = None
     if record and results.query:

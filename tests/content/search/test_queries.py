@@ -230,3 +230,94 @@ def test_kept_clause_scores_stay_within_their_budget_and_follow_the_index(app, p
     first = current.scores_of(("gen", 1))
     assert current.scores_of(("gen", 1)) is first
     assert current.scores_of(("gen", 2)) is not first
+
+
+def _whoosh_ranks(text: str) -> tuple[int, list[tuple[str, float]]]:
+    """The app's search of `text` with Whoosh scoring every match (no kept scores)."""
+    index = services.get_index()
+    searcher = index.searcher()
+    searcher.weighting = queries.WEIGHTING
+    found = queries.search(
+        searcher,
+        text,
+        synonyms=services.synonym_map(now=utcnow()),
+        hidden=index.hidden(searcher, utcnow()),
+    )
+    return found.total, [(h.slug, round(h.score, 9)) for h in found.hits]
+
+
+def _ranks(results) -> tuple[int, list[tuple[str, float]]]:
+    return results.total, [(h.slug, round(h.score, 9)) for h in results.hits]
+
+
+def _renewal_library(publish, count: int = 12) -> None:
+    for n in range(count):
+        publish(
+            f"续费提醒模板 {n}" if n % 3 else f"客户成功与续费 {n}",
+            "续费提醒。" * (n % 4 + 1) + ("客户成功经理负责续费率。" if n % 2 else "NRR and renewal rate."),
+            slug=f"doc-{n}",
+        )
+
+
+WARMED_TEXTS = ("续费提醒", "客户成功经理怎么提高续费率", "renewal rate nrr")
+
+
+def test_after_an_edit_the_popular_clauses_are_scored_again_ahead_with_the_same_results(publish):
+    _renewal_library(publish)
+    for text in WARMED_TEXTS:
+        search(text)
+    current = services.state()
+    popular = {key for key, _size in current.scores.recent(queries.WARM_UP_POSTINGS)}
+    assert popular
+    publish("续费提醒的新模板", "续费提醒。NRR and renewal rate.", slug="new")
+    # Right after the edit, while the new generation is being warmed.
+    for text in WARMED_TEXTS:
+        assert _ranks(search(text)) == _whoosh_ranks(text)
+    assert current.warm_up is not None
+    current.warm_up.join(timeout=10)
+    assert popular <= set(current.scores._clauses)
+    assert current.scores._size <= current.scores.kept
+    # And once warmed: new searches only add up the kept scores, with the same results.
+    for text in WARMED_TEXTS:
+        assert _ranks(search(text, per_page=3)) == (_whoosh_ranks(text)[0], _whoosh_ranks(text)[1][:3])
+
+
+def test_a_partly_warmed_generation_scores_the_rest_itself(publish, search_index):
+    _renewal_library(publish)
+    searcher = search_index.searcher()
+    searcher.weighting = queries.WEIGHTING
+    previous = queries.TermScores()
+    for text in WARMED_TEXTS:
+        queries.search(searcher, text, scores=previous)
+    clauses = previous.recent(queries.WARM_UP_POSTINGS)
+    warmed = queries.TermScores()
+    # A warm-up stopped after two clauses (a newer generation came).
+    asked = iter([True, True])
+    assert warmed.warm(searcher, clauses, go_on=lambda: next(asked, False)) == 2
+    assert len(warmed._clauses) == 2
+    for text in WARMED_TEXTS:
+        whoosh = queries.search(searcher, text)
+        ours = queries.search(searcher, text, scores=warmed)
+        assert _ranks(ours) == _ranks(whoosh)
+
+
+def test_a_warm_up_stays_within_its_budgets(publish, search_index):
+    _renewal_library(publish)
+    searcher = search_index.searcher()
+    searcher.weighting = queries.WEIGHTING
+    previous = queries.TermScores()
+    for text in WARMED_TEXTS:
+        queries.search(searcher, text, scores=previous)
+    everything = previous.recent(previous._size)
+    assert sum(size for _key, size in everything) == previous._size
+    few = previous.recent(20)
+    assert 0 < sum(size for _key, size in few) <= 20
+    warmed = queries.TermScores(kept=15)
+    searched = warmed.of(searcher, queries.Q.Term("body_bi", "续费"))
+    warmed.warm(searcher, everything)
+    assert warmed._size <= 15
+    # What a search brought in is never pushed out by the warm-up.
+    assert warmed.of(searcher, queries.Q.Term("body_bi", "续费")) is searched
+    # A generation warmed from one interrupted early still knows what was popular.
+    warmed.inherited = everything
+    assert {key for key, _size in warmed.recent(previous._size)} == {key for key, _size in everything}
