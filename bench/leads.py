@@ -161,13 +161,13 @@ def run_backend(label: str, folder: Path, database_url: str | None, args) -> dic
             {"form": measure("form", path), "bare": measure("bare", "/bench/bare-lead")}, runs=args.runs
         )
         time.sleep(1)
-        leads, people = query(
-            env, "SELECT count(*), count(DISTINCT lower(email)) FROM leads WHERE email LIKE 'bench-form%'"
-        )
-        (submissions,) = query(
+        # One statement, so one snapshot: POSTs still in flight when wrk stopped may land
+        # between two queries and would show as submissions without a lead.
+        leads, people, submissions = query(
             env,
-            "SELECT count(*) FROM submissions JOIN leads ON leads.id = submissions.lead_id "
-            "WHERE leads.email LIKE 'bench-form%'",
+            "SELECT count(*), count(DISTINCT lower(email)), (SELECT count(*) FROM submissions "
+            "JOIN leads ON leads.id = submissions.lead_id WHERE leads.email LIKE 'bench-form%') "
+            "FROM leads WHERE email LIKE 'bench-form%'",
         )
         (bare_rows,) = query(env, "SELECT count(*) FROM leads WHERE email LIKE 'bench-bare%'")
     form, bare = figures["form"], figures["bare"]
