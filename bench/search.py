@@ -338,6 +338,49 @@ def phase_api(folder: Path, queries: list[str]) -> dict:
         distinct_p95_ms=distinct["p95_ms"],
         distinct_p99_ms=distinct["p99_ms"],
     )
+    out.update(_after_edits(app, client, list(dict.fromkeys(queries))))
+    return out
+
+
+def _after_edits(app, client, distinct: list[str]) -> dict:
+    """An edit drops every kept clause score (the index statistics changed): the distinct
+    queries searched once each right after one, with the warm-up of the previous
+    generation's clauses, the same after a second's pause (a site whose searches are not
+    back to back), and without a warm-up."""
+    from content.models import Article
+    from content.search import queries
+    from content.services import save_article
+    from core.extensions import db
+    from core.timeutil import utcnow
+
+    budget = queries.WARM_UP_POSTINGS
+    out = {}
+    for name, postings, pause in (
+        ("edit_warm", budget, 0.0),
+        ("edit_warm_paused", budget, 1.0),
+        ("edit_cold", 0, 0.0),
+    ):
+        queries.WARM_UP_POSTINGS = postings
+        with app.app_context():
+            article = db.session.scalars(
+                db.select(Article).where(Article.status == "published").limit(1)
+            ).one()
+            save_article(
+                {"title": f"{article.title.split(' #')[0]} #{name}"},
+                article.body_md,
+                article=article,
+                now=utcnow(),
+            )
+        client.get("/api/search", query_string={"q": WARM_UP[0]})
+        time.sleep(pause)
+        timings = []
+        for text in distinct:
+            started = time.perf_counter()
+            client.get("/api/search", query_string={"q": text})
+            timings.append((time.perf_counter() - started) * 1000)
+        row = _latency(timings, peak_rss_mb(), found=0)
+        out.update({f"{name}_{key}": row[key] for key in ("p50_ms", "p95_ms", "p99_ms")})
+    queries.WARM_UP_POSTINGS = budget
     return out
 
 
@@ -553,6 +596,18 @@ def main() -> None:
         f"{api['distinct_queries']} distinct queries' first searches alone (never cached): "
         f"p50 {api['distinct_p50_ms']:.1f} ms, p95 {api['distinct_p95_ms']:.1f} ms, "
         f"p99 {api['distinct_p99_ms']:.1f} ms (p95 {api['distinct_p95_ms'] / raw['p95_ms']:.1f}x raw Whoosh)"
+    )
+    print(
+        "- the distinct queries once each right after an edit (every kept score dropped): "
+        + "; ".join(
+            f"{label} p50 {api[name + '_p50_ms']:.1f} / p95 {api[name + '_p95_ms']:.1f} / "
+            f"p99 {api[name + '_p99_ms']:.1f} ms"
+            for name, label in (
+                ("edit_warm", "warm-up, searches at once"),
+                ("edit_warm_paused", "warm-up, searches after 1 s"),
+                ("edit_cold", "no warm-up"),
+            )
+        )
     )
     print(f"- build phase peak RSS: {build['peak_rss_mb']:.0f} MB")
 

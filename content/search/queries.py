@@ -21,7 +21,7 @@ from html import escape
 from markupsafe import Markup
 from pypinyin import Style, lazy_pinyin
 from whoosh import query as Q
-from whoosh.scoring import BM25F
+from whoosh.scoring import BM25F, WeightLengthScorer
 
 from content.search.analysis import (
     CJK_RE,
@@ -50,6 +50,8 @@ PHRASE_WEIGHT = 2.0
 RUN_WEIGHT = 3.0
 SUGGEST_BELOW = 3
 LONG_FIELDS = ("body", "body_bi")
+# The fields whose terms a query scores.
+SCORED_FIELDS = tuple(name for name, _weight in WORD_FIELDS + BIGRAM_FIELDS) + ("pinyin",)
 # A body term in more than this share of the documents (and in more than COMMON_MIN_DOCS
 # of them, so small sites keep every term) is "common".
 COMMON_SHARE = 0.10
@@ -61,6 +63,8 @@ SCORED_POSTINGS_KEPT = 1_000_000
 # recently used clauses are scored again ahead of the searches (a few seconds of one core
 # at most; half the budget, so the searches' own clauses always find room).
 WARM_UP_POSTINGS = SCORED_POSTINGS_KEPT // 2
+# How often (in postings, a fraction of a millisecond) the warm-up asks whether to go on.
+WARM_UP_STEP = 256
 WEIGHTING = BM25F(B=0.75, K1=1.2, title_B=0.5, tags_B=0.3)
 _QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”|「([^」]+)」|『([^』]+)』')
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
@@ -142,6 +146,8 @@ class TermScores:
         self._lock = threading.Lock()
         # The previous generation's popular clauses this one's warm-up was given.
         self.inherited: list[tuple[tuple, int]] = []
+        # Field name -> each document's length, once the warm-up has read them.
+        self.lengths: dict[str, array] = {}
 
     def of(self, searcher, clause: Q.Query) -> tuple[array, array]:
         """(document numbers, scores) of a Term or Phrase clause, without its boost."""
@@ -151,7 +157,7 @@ class TermScores:
             if found is not None:
                 self._clauses.move_to_end(key)
                 return found
-        found = _scored(searcher, key)
+        found = _scored(searcher, key, lengths=self.lengths)
         with self._lock:
             if key not in self._clauses:
                 self._clauses[key] = found
@@ -178,10 +184,16 @@ class TermScores:
         return chosen
 
     def warm(self, searcher, clauses: list[tuple[tuple, int]], *, go_on=lambda: True) -> int:
-        """Score `clauses` ((clause, postings), most used first) not kept yet, as long as
-        go_on() says so and they fit in the budget. They go to the least recently used
+        """Read the field lengths, then score `clauses` ((clause, postings), most used
+        first) not kept yet, as long as
+        go_on() (asked every WARM_UP_STEP postings) says so and they fit in the budget. They go to the least recently used
         end, so the warm-up never pushes out what searches brought in. Returns how many
         were scored."""
+        if not self.lengths:
+            lengths = field_lengths(searcher, SCORED_FIELDS, go_on)
+            if lengths is None:
+                return 0
+            self.lengths = lengths
         scored = 0
         for key, _size in clauses:
             if not go_on():
@@ -189,7 +201,9 @@ class TermScores:
             with self._lock:
                 if key in self._clauses:
                     continue
-            found = _scored(searcher, key)
+            found = _scored(searcher, key, go_on, self.lengths)
+            if found is None:
+                break
             with self._lock:
                 if key in self._clauses or self._size + len(found[0]) > self.kept:
                     continue
@@ -208,16 +222,45 @@ class TermScores:
         return found
 
 
-def _scored(searcher, key: tuple) -> tuple[array, array]:
-    """Every (document number, score) of one clause, scored by Whoosh."""
+def _scored(searcher, key: tuple, go_on=None, lengths: dict | None = None) -> tuple[array, array] | None:
+    """Every (document number, score) of one clause, as Whoosh scores it; None when
+    go_on(), asked every WARM_UP_STEP postings, says to stop. With the generation's field
+    lengths read already, a term's postings are scored from them (the same BM25F
+    arithmetic; Whoosh looks each document's length up anew, ~30% of a term's cost)."""
     plain = Q.Term(key[1], key[2]) if key[0] == "term" else Q.Phrase(key[1], list(key[2]))
     numbers, scores = array("i"), array("d")
     matcher = plain.matcher(searcher, searcher.context())
+    length_of = (lengths or {}).get(key[1]) if key[0] == "term" else None
+    score = None
+    if length_of is not None and matcher.is_active():
+        scorer = searcher.weighting.scorer(searcher, key[1], searcher.schema[key[1]].to_bytes(key[2]))
+        if isinstance(scorer, WeightLengthScorer):
+            score = scorer._score
     while matcher.is_active():
-        numbers.append(matcher.id())
-        scores.append(matcher.score())
+        number = matcher.id()
+        numbers.append(number)
+        scores.append(matcher.score() if score is None else score(matcher.weight(), length_of[number]))
         matcher.next()
+        if go_on is not None and not len(numbers) % WARM_UP_STEP and not go_on():
+            return None
     return numbers, scores
+
+
+def field_lengths(searcher, names, go_on=lambda: True) -> dict[str, array] | None:
+    """Each document's length in the fields `names`, by document number (what BM25F
+    reads per posting; 4 bytes a document and field); None when go_on() says to stop."""
+    reader = searcher.reader()
+    found = {}
+    for name in names:
+        lengths = array("I")
+        for number in range(reader.doc_count_all()):
+            length = reader.doc_field_length(number, name, 1)
+            # None: a deleted document, which no posting list yields.
+            lengths.append(0 if length is None else length)
+            if not number % WARM_UP_STEP and not go_on():
+                return None
+        found[name] = lengths
+    return found
 
 
 def _clause_key(clause: Q.Query) -> tuple:

@@ -62,8 +62,8 @@ class SearchState:
         """The kept clause scores of an index generation, new when the index changed.
         A thread still on the previous generation gets its own, so no search ever mixes
         the scores (and document numbers) of two generations. A new one is warmed on a
-        thread of its own with the previous one's most used clauses; a search arriving
-        meanwhile scores what is not there yet itself, as without a warm-up."""
+        thread of its own (field lengths, then the previous one's most used clauses); a
+        search arriving meanwhile scores what is not there yet itself, as without."""
         with self.lock:
             found = self.scores
             if found.generation == generation:
@@ -71,7 +71,7 @@ class SearchState:
             previous, found = found, queries.TermScores(generation)
             self.scores = found
         clauses = previous.recent(queries.WARM_UP_POSTINGS)
-        if clauses and generation is not None:
+        if generation is not None:
             found.inherited = clauses
             self.warm_up = threading.Thread(
                 target=self._warm, args=(found, clauses), name="search-warm-up", daemon=True
@@ -97,7 +97,7 @@ class SearchState:
             searcher.close()
 
     def _may_warm(self, scores: queries.TermScores) -> bool:
-        """Between two clauses: stop once a newer generation came, and leave the
+        """Every few hundred postings: stop once a newer generation came, and leave the
         interpreter to searches in progress (with the GIL, a busy warm-up thread would
         slow each of them down by half)."""
         while self.searching and self.scores is scores:
@@ -153,6 +153,20 @@ def search_articles(
     """Search the public articles. `record` ("page", "api") stores the search for the
     analytics and returns its id (for click tokens). Never raises on odd input."""
     current = state()
+    with current.lock:
+        current.searching += 1
+    try:
+        return _search_articles(
+            current, text, now, kind, category, locale, page, per_page, with_facets, record, ui_locale
+        )
+    finally:
+        with current.lock:
+            current.searching -= 1
+
+
+def _search_articles(
+    current, text, now, kind, category, locale, page, per_page, with_facets, record, ui_locale
+) -> tuple[queries.Results, int | None]:
     index = current.index
     try:
         index.sync(now)
@@ -181,27 +195,20 @@ def search_articles(
     results = current.cached(key)
     if results is None:
         searcher.weighting = queries.WEIGHTING
-        scores = current.scores_of(key[:2])
-        with current.lock:
-            current.searching += 1
-        try:
-            results = queries.search(
-                searcher,
-                text,
-                kind=kind or None,
-                category=category or None,
-                locale=locale or None,
-                page=page,
-                per_page=per_page,
-                synonyms=synonyms,
-                with_facets=with_facets,
-                homophones=lambda reader: homophones(current, reader),
-                hidden=hidden,
-                scores=scores,
-            )
-        finally:
-            with current.lock:
-                current.searching -= 1
+        results = queries.search(
+            searcher,
+            text,
+            kind=kind or None,
+            category=category or None,
+            locale=locale or None,
+            page=page,
+            per_page=per_page,
+            synonyms=synonyms,
+            with_facets=with_facets,
+            homophones=lambda reader: homophones(current, reader),
+            hidden=hidden,
+            scores=current.scores_of(key[:2]),
+        )
         current.remember(key, results)
     query_id = None
     if record and results.query:

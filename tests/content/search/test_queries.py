@@ -291,6 +291,7 @@ def test_a_partly_warmed_generation_scores_the_rest_itself(publish, search_index
         queries.search(searcher, text, scores=previous)
     clauses = previous.recent(queries.WARM_UP_POSTINGS)
     warmed = queries.TermScores()
+    warmed.lengths = queries.field_lengths(searcher, queries.SCORED_FIELDS)
     # A warm-up stopped after two clauses (a newer generation came).
     asked = iter([True, True])
     assert warmed.warm(searcher, clauses, go_on=lambda: next(asked, False)) == 2
@@ -321,3 +322,18 @@ def test_a_warm_up_stays_within_its_budgets(publish, search_index):
     # A generation warmed from one interrupted early still knows what was popular.
     warmed.inherited = everything
     assert {key for key, _size in warmed.recent(previous._size)} == {key for key, _size in everything}
+
+
+def test_terms_scored_from_the_field_lengths_score_as_whoosh_does(publish, search_index):
+    _renewal_library(publish)
+    publish("续费提醒", "续费", slug="doc-0")  # an edit: a deleted document in a segment
+    searcher = search_index.searcher()
+    searcher.weighting = queries.WEIGHTING
+    lengths = queries.field_lengths(searcher, queries.SCORED_FIELDS)
+    kept = queries.TermScores()
+    for text in WARMED_TEXTS:
+        queries.search(searcher, text, scores=kept)
+    assert any(key[0] == "term" for key in kept._clauses)
+    for key in kept._clauses:
+        assert queries._scored(searcher, key, lengths=lengths) == queries._scored(searcher, key)
+    assert queries.field_lengths(searcher, ["body"], go_on=lambda: False) is None
