@@ -47,7 +47,9 @@ SQLITE_CREATE = (
     # Index the rows already there (a migration on a filled database; nothing on a new one).
     f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')",
 )
-SQLITE_DROP = (f"DROP TABLE IF EXISTS {FTS_TABLE}",)
+TRIGGERS = (f"{FTS_TABLE}_ai", f"{FTS_TABLE}_ad", f"{FTS_TABLE}_au")
+# The triggers go first: left behind, they would make every INSERT into leads fail.
+SQLITE_DROP = (*(f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS), f"DROP TABLE IF EXISTS {FTS_TABLE}")
 POSTGRES_EXTENSION = "CREATE EXTENSION IF NOT EXISTS pg_trgm"
 
 _fts = table(FTS_TABLE, column("rowid"))

@@ -56,4 +56,7 @@ def downgrade():
         for column in COLUMNS:
             op.drop_index(f'ix_leads_{column}_trgm', table_name='leads')
     elif op.get_bind().dialect.name == 'sqlite':
+        # The triggers first: left behind, they would make every INSERT into leads fail.
+        for suffix in ('ai', 'ad', 'au'):
+            op.execute(f"DROP TRIGGER IF EXISTS {FTS}_{suffix}")
         op.execute(f"DROP TABLE IF EXISTS {FTS}")

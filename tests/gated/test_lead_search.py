@@ -3,12 +3,12 @@ from an index (pg_trgm on PostgreSQL, an FTS5 trigram table on SQLite) that foll
 insert, update and delete of a lead."""
 
 import pytest
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
 from app import create_app
 from core.extensions import db
-from gated import listing
+from gated import listing, textsearch
 from gated.models import Lead
 from tests.conftest import TEST_SECRET
 
@@ -100,5 +100,15 @@ def test_the_migration_indexes_leads_already_there(tmp_path):
         db.session.commit()
         upgrade()
         assert found("preexisting") == ["early@before.example"]
+        triggers = db.session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).all()
+        assert sorted(triggers) == sorted(textsearch.TRIGGERS)
+
+        # Rolled back, leads are still written (no trigger is left pointing at the
+        # dropped table); upgraded again, the index holds them all.
+        downgrade(revision="c3d4e5f6a7b8")
+        db.session.add(Lead(email="between@versions.example", company="Interim Preexisting"))
+        db.session.commit()
+        upgrade()
+        assert found("preexisting") == ["between@versions.example", "early@before.example"]
         db.session.remove()
         db.engine.dispose()
