@@ -20,19 +20,22 @@ RANDOM_POOL_BYTES = 4096
 class RandomPool:
     """os.urandom read 4 KiB at a time. With four busy gunicorn workers one getrandom call
     took 5-10 us here (py-spy: more than signing the CSRF token it seeds), and a cached
-    page asks for one or two per new visitor. A forked process refills before its first
-    use, so no two processes ever hand out the same bytes."""
+    page asks for one or two per new visitor. A forked child starts with an empty pool and
+    a fresh lock (os.register_at_fork), so no two processes ever hand out the same bytes
+    and a fork taken while another thread held the lock cannot leave the child stuck."""
 
     def __init__(self):
+        self.reset()
+        os.register_at_fork(after_in_child=self.reset)
+
+    def reset(self) -> None:
         self.lock = threading.Lock()
-        self.pid = None
         self.data = b""
         self.offset = 0
 
     def take(self, count: int) -> bytes:
         with self.lock:
-            if self.pid != os.getpid() or self.offset + count > len(self.data):
-                self.pid = os.getpid()
+            if self.offset + count > len(self.data):
                 self.data = os.urandom(max(RANDOM_POOL_BYTES, count))
                 self.offset = 0
             start = self.offset

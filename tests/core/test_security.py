@@ -99,3 +99,28 @@ def test_pooled_random_bytes_are_never_shared_with_a_forked_process():
     os.close(read)
     os.close(write)
     assert len(child) == 32 and child != random_hex(16)
+
+
+def test_a_fork_while_the_random_pool_is_locked_leaves_the_child_working():
+    import os
+    import signal
+    import time
+
+    from core import tokens
+
+    read, write = os.pipe()
+    with tokens._RANDOM.lock:  # as if another thread were drawing bytes at the fork
+        pid = os.fork()
+        if pid == 0:
+            os.write(write, tokens.random_hex(16).encode())
+            os._exit(0)
+    deadline = time.monotonic() + 10
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise AssertionError("the child waited for a lock held by a thread it does not have")
+        time.sleep(0.01)
+    assert len(os.read(read, 64)) == 32
+    os.close(read)
+    os.close(write)
