@@ -28,7 +28,7 @@ def init_app(app):
     """Register the package's blueprints, commands, signal receivers and demo data."""
     from assistant import admin, demo, services, views
     from assistant.cli import assistant_cli
-    from core.hooks import add_admin_nav, add_demo_loader, add_timeline_provider
+    from core.hooks import add_admin_nav, add_demo_loader, add_robots_disallow, add_timeline_provider
 
     for key, value in SETTINGS.items():
         app.config.setdefault(key, value)
@@ -51,3 +51,5 @@ def init_app(app):
     add_admin_nav(app, _l("Support tiers"), "assistant_admin.tier_settings", roles=("admin",), order=64)
     add_demo_loader(app, "assistant", demo.load, order=50)
     add_timeline_provider(app, services.lead_timeline)
+    # Asking is a GET form: a crawler following it would start conversations.
+    add_robots_disallow(app, "/help/ask")

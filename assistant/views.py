@@ -59,6 +59,12 @@ def _panel() -> bool:
     return request.headers.get("X-Assistant-Panel") == "1"
 
 
+def _from_another_site() -> bool:
+    """The browser says the request came from a page of another site (Fetch Metadata).
+    Browsers that send no such header are taken at their word, as before."""
+    return request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none")
+
+
 def _account():
     """The customer account of the visitor's signed link cookie, or None."""
     token = request.cookies.get(ACCOUNT_COOKIE)
@@ -105,6 +111,10 @@ def ask():
     if request.method == "POST":
         return _start(request.form.get("question", ""))
     if "question" in request.args:
+        if _from_another_site():
+            # A link on another site could ask in the name of a signed-in customer (the
+            # account cookie is sent on top-level GETs): show the question, let them ask.
+            return _page("assistant/ask.html", question=request.args["question"][:400])
         return _start(request.args["question"])
     token = request.args.get("account")
     if token is None:

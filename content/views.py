@@ -23,6 +23,7 @@ from sqlalchemy import select
 from content import seo, services, uploads
 from content.models import KIND_PREFIX, Article
 from core.extensions import db, limiter
+from core.hooks import hooks
 from core.pagecache import cached_page
 from core.timeutil import utcnow
 
@@ -239,7 +240,8 @@ def sitemap():
 @bp.get("/robots.txt")
 @cached_page
 def robots():
-    lines = ["User-agent: *", *(f"Disallow: {path}" for path in ("/admin/", "/download/", "/t/", "/u/"))]
+    paths = ("/admin/", "/download/", "/t/", "/u/", *hooks(current_app).robots_disallow)
+    lines = ["User-agent: *", *(f"Disallow: {path}" for path in paths)]
     lines += ["", f"Sitemap: {seo.absolute(_site_url(), '/sitemap.xml')}", ""]
     return current_app.response_class("\n".join(lines), mimetype="text/plain")
 

@@ -26,6 +26,7 @@ class Hooks:
     health_checks: dict[str, Callable[[], dict]] = field(default_factory=dict)
     dev_services: list[tuple[str, Callable]] = field(default_factory=list)
     timeline_providers: list[Callable[[int], list[dict]]] = field(default_factory=list)
+    robots_disallow: list[str] = field(default_factory=list)
 
 
 def hooks(app) -> Hooks:
@@ -61,6 +62,11 @@ def add_timeline_provider(app, provider):
     {"at": datetime, "kind": str, "text": str, "url": str | None}; the lead page merges
     them, so gated shows mails and clicks without importing nurture."""
     hooks(app).timeline_providers.append(provider)
+
+
+def add_robots_disallow(app, path: str):
+    """Ask crawlers (robots.txt) to keep out of `path`: pages that act when fetched."""
+    hooks(app).robots_disallow.append(path)
 
 
 def lead_timeline(app, lead_id: int) -> list[dict]:

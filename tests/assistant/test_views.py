@@ -135,6 +135,23 @@ def test_the_ask_forms_are_get_forms_and_a_get_question_starts_a_conversation(cl
     assert empty.status_code == 422 and 'aria-invalid="true"' in empty.get_data(as_text=True)
 
 
+def test_a_question_linked_from_another_site_is_shown_not_asked(client, help_center):
+    before = db.session.scalar(select(func.count()).select_from(Conversation))
+    response = client.get(
+        "/help/ask", query_string={"question": QUESTION}, headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert response.status_code == 200 and QUESTION in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Conversation)) == before
+    ours = client.get(
+        "/help/ask", query_string={"question": QUESTION}, headers={"Sec-Fetch-Site": "same-origin"}
+    )
+    assert ours.status_code == 303
+
+
+def test_crawlers_are_kept_out_of_the_ask_page(client):
+    assert "Disallow: /help/ask" in client.get("/robots.txt").get_data(as_text=True)
+
+
 def test_a_new_visitor_gets_no_session_cookie_for_the_panel(make_app, help_center):
     protected = make_app(WTF_CSRF_ENABLED=True)
     response = protected.test_client().get("/", headers={"User-Agent": ""})
