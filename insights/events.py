@@ -144,10 +144,10 @@ def on_lead_captured(lead_id, submission_id, form, **extra) -> None:
         channel=submission.channel if submission is not None else "",
         landing=landing if seq else "",
     )
-    # A browser whose lead cookie names this lead was stitched to it when the cookie was
-    # set, and its page views since carry the lead (tracking reads the cookie): nothing
-    # of it is anonymous, and the UPDATE would only scan the visitor's events.
-    if visitor and tracking.cookie_lead_id() != lead_id:
+    # Stitched on every form, even when the lead cookie already names this lead: views
+    # made just before the first form can still be waiting in another worker's buffer
+    # and be written anonymously after that form's stitch; only a later form joins them.
+    if visitor:
         stitch(visitor, lead_id)
 
 
