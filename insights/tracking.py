@@ -180,8 +180,7 @@ def visitor_id() -> str | None:
 
 def cookie_lead_id() -> int | None:
     """The lead of the signed progressive-profiling cookie (no query: the id is signed)."""
-    from gated.views import COOKIE
-    from gated.visitor import lead_id_from_cookie
+    from gated.visitor import COOKIE, lead_id_from_cookie
 
     return lead_id_from_cookie(request.cookies.get(COOKIE))
 
