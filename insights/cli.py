@@ -26,11 +26,19 @@ NOW_OPTION = click.option("--now", "now_text", help="Act as if it were this time
 @insights_cli.command("rollup")
 @NOW_OPTION
 @click.option("--no-prune", is_flag=True, help="Keep raw events past the retention period.")
-def rollup_command(now_text, no_prune):
+@click.option(
+    "--assists",
+    is_flag=True,
+    help="First count assisted conversions again for rolled-up days whose raw events are kept "
+    "(once, after upgrading from a version that did not aggregate them).",
+)
+def rollup_command(now_text, no_prune, assists):
     """Aggregate finished days, then delete raw events older than INSIGHTS_RETENTION_DAYS."""
     from insights import rollups
 
     now = _now(now_text)
+    if assists:
+        click.echo(f"days with assisted conversions counted again: {rollups.backfill_assists()}")
     days = rollups.rollup(now=now)
     pruned = 0 if no_prune else rollups.prune(now=now)
     click.echo(f"days rolled up: {days}, raw events pruned: {pruned}")

@@ -162,6 +162,23 @@ def rollup(*, now: datetime) -> int:
     return done
 
 
+def backfill_assists() -> int:
+    """Count the assisted conversions of rolled-up days whose raw events are still kept
+    (days rolled up before assists were aggregated have none). Each day's assisted rows
+    are replaced, so running it again changes nothing. Returns the days counted."""
+    oldest = db.session.scalar(select(func.min(Event.occurred_at)))
+    if oldest is None:
+        return 0
+    days = db.session.scalars(
+        select(RolledUpDay.day).where(RolledUpDay.day >= oldest.date()).order_by(RolledUpDay.day)
+    ).all()
+    for day in map(_as_date, days):
+        db.session.execute(delete(DailyCount).where(DailyCount.day == day, DailyCount.kind == ASSISTED))
+        db.session.add_all(_assist_rows(day))
+        db.session.commit()
+    return len(days)
+
+
 def prune(*, now: datetime) -> int:
     """Delete raw events older than INSIGHTS_RETENTION_DAYS whose day is rolled up."""
     days = int(current_app.config["INSIGHTS_RETENTION_DAYS"])

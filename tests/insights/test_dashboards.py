@@ -166,6 +166,24 @@ def test_assisted_conversions_count_each_conversion_a_page_helped(app):
     assert dashboards.top_content(email_only).rows == before
 
 
+def test_assists_of_days_rolled_up_without_them_are_counted_again_while_events_are_kept(app, runner):
+    known_data_set()
+    before = figures(PERIOD)["content"]
+    rollups.rollup(now=NOW)
+    # As a database rolled up by a version that did not aggregate assists would be.
+    db.session.execute(db.delete(DailyCount).where(DailyCount.kind == rollups.ASSISTED))
+    db.session.commit()
+    assert figures(PERIOD)["content"] != before
+
+    assert rollups.backfill_assists() == (NOW.date() - MONDAY.date()).days
+    assert figures(PERIOD)["content"] == before
+    rows = db.session.scalar(select(func.count()).select_from(DailyCount))
+    result = runner.invoke(args=["insights", "rollup", "--assists", "--no-prune", "--now", NOW.isoformat()])
+    assert result.exit_code == 0 and "counted again: 18" in result.output  # again: the same rows
+    assert db.session.scalar(select(func.count()).select_from(DailyCount)) == rows
+    assert figures(PERIOD)["content"] == before
+
+
 def test_landing_pages_with_bounce_and_conversion(app):
     known_data_set()
     rows = {r["path"]: r for r in dashboards.landing_pages(PERIOD).rows}
