@@ -282,13 +282,19 @@ def test_after_an_edit_the_popular_clauses_are_scored_again_ahead_with_the_same_
         assert _ranks(search(text, per_page=3)) == (_whoosh_ranks(text)[0], _whoosh_ranks(text)[1][:3])
 
 
-def test_a_partly_warmed_generation_scores_the_rest_itself(publish, search_index):
+def _searched(publish, search_index):
+    """(searcher, the kept scores of WARMED_TEXTS searched once) over a small library."""
     _renewal_library(publish)
     searcher = search_index.searcher()
     searcher.weighting = queries.WEIGHTING
     previous = queries.TermScores()
     for text in WARMED_TEXTS:
         queries.search(searcher, text, scores=previous)
+    return searcher, previous
+
+
+def test_a_partly_warmed_generation_scores_the_rest_itself(publish, search_index):
+    searcher, previous = _searched(publish, search_index)
     clauses = previous.recent(queries.WARM_UP_POSTINGS)
     warmed = queries.TermScores()
     warmed.lengths = queries.field_lengths(searcher, queries.SCORED_FIELDS)
@@ -303,12 +309,7 @@ def test_a_partly_warmed_generation_scores_the_rest_itself(publish, search_index
 
 
 def test_a_warm_up_stays_within_its_budgets(publish, search_index):
-    _renewal_library(publish)
-    searcher = search_index.searcher()
-    searcher.weighting = queries.WEIGHTING
-    previous = queries.TermScores()
-    for text in WARMED_TEXTS:
-        queries.search(searcher, text, scores=previous)
+    searcher, previous = _searched(publish, search_index)
     everything = previous.recent(previous._size)
     assert sum(size for _key, size in everything) == previous._size
     few = previous.recent(20)
