@@ -17,6 +17,7 @@ tokenizer lives at module level and is loaded once per process, quietly.
 """
 
 import logging
+import os
 import re
 import tempfile
 import threading
@@ -62,6 +63,16 @@ STOP_EN = STOP_WORDS | frozenset({"s", "t"})
 log = logging.getLogger(__name__)
 _jieba_lock = threading.Lock()
 _jieba = None
+
+
+def _new_lock_after_fork() -> None:
+    # A worker forked (gunicorn --preload) while the parent's warm-up thread was loading
+    # would inherit the lock held by a thread it does not have: it loads its own instead.
+    global _jieba_lock
+    _jieba_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_lock_after_fork)
 
 
 def load_dictionary(path: Path = DICTIONARY_FILE) -> dict:

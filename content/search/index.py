@@ -151,6 +151,7 @@ class SearchIndex:
         self._sync_lock = threading.Lock()
         self._ix = None
         self._ix_name = None
+        self._opened = None
         self._checked_at = float("-inf")
         self._signature = None
         self._rebuilding: threading.Thread | None = None
@@ -167,9 +168,15 @@ class SearchIndex:
 
     def open(self):
         """The live index, created empty the first time."""
+        return self.open_named()[1]
+
+    def open_named(self):
+        """(folder name, index) of the live index, read together: another thread may swap
+        the folder between two separate reads."""
         name = self.current_name()
-        if name and name == self._ix_name and self._ix is not None:
-            return self._ix
+        opened = self._opened
+        if name and opened is not None and opened[0] == name:
+            return opened
         with self._open_lock:
             name = self.current_name()
             if name is None or not whoosh_index.exists_in(self.root / name):
@@ -178,8 +185,9 @@ class SearchIndex:
             if name != self._ix_name:
                 self._ix = whoosh_index.open_dir(str(self.root / name))
                 self._ix_name = name
+                self._opened = (name, self._ix)
                 self._signature = None
-            return self._ix
+            return self._opened
 
     def _new_generation(self) -> str:
         name = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
@@ -203,17 +211,22 @@ class SearchIndex:
         """This thread's searcher, refreshed when the index changed. Opening one reads
         every segment's files, so each thread keeps its own (searchers are not shared
         between threads) rather than opening one per request. Not to be closed."""
-        ix = self.open()
+        name, ix = self.open_named()
         cached = getattr(self._local, "searcher", None)
-        current = cached is not None and getattr(self._local, "name", None) == self._ix_name
+        current = cached is not None and getattr(self._local, "name", None) == name
         if not current or not cached.up_to_date():
             # A new searcher, not Searcher.refresh(): in whoosh3 3.54 a refreshed searcher
             # still sees documents deleted from a segment it already had open.
             if cached is not None:
                 cached.close()
             cached = ix.searcher()
-        self._local.searcher, self._local.name = cached, self._ix_name
+        self._local.searcher, self._local.name = cached, name
         return cached
+
+    def searcher_name(self) -> str | None:
+        """The index folder of this thread's searcher (keys of what is kept per generation:
+        the folder and the generation, both of the searcher that was used)."""
+        return getattr(self._local, "name", None)
 
     def hidden(self, searcher, now: datetime) -> frozenset[int]:
         """The searcher's documents not yet public at `now` (scheduled for later)."""

@@ -519,21 +519,38 @@ def filters(
     return terms[0] if len(terms) == 1 else Q.And(terms)
 
 
-def corrections_for(searcher, plan_: Plan, chinese_words: dict[str, str]) -> dict[str, str]:
-    """Spelling corrections from the index's own vocabulary: English words the index does
-    not know (edit distance), Chinese words typed with the wrong homophone (pinyin)."""
+def _visible(reader, field: str, term: str, hidden: frozenset[int]) -> bool:
+    """Whether a public document has the term in the field: scheduled articles are in the
+    index, and a word only they contain must not be suggested (it would tell their news)."""
+    if not reader.doc_frequency(field, term):
+        return False
+    if not hidden:
+        return True
+    return any(number not in hidden for number in reader.postings(field, term).all_ids())
+
+
+def _visible_word(reader, word: str, hidden: frozenset[int]) -> bool:
+    return any(_visible(reader, name, word, hidden) for name, _ in WORD_FIELDS)
+
+
+def corrections_for(
+    searcher, plan_: Plan, chinese_words: dict[str, str], hidden: frozenset[int] = frozenset()
+) -> dict[str, str]:
+    """Spelling corrections from the vocabulary of the public articles: English words they
+    do not have (edit distance), Chinese words typed with the wrong homophone (pinyin)."""
     fixes: dict[str, str] = {}
     reader = searcher.reader()
     for word in plan_.english:
         if not word.isalpha() or len(word) < 4:
             continue
         token = next(iter(word_tokens(word)), None)
-        if token is None or any(reader.doc_frequency(name, token) for name, _ in WORD_FIELDS):
+        if token is None or _visible_word(reader, token, hidden):
             continue
         for name in ("title", "body"):
-            suggestions = searcher.suggest(name, token, limit=1, maxdist=2 if len(word) > 5 else 1)
-            if suggestions:
-                fixes[word] = suggestions[0]
+            suggestions = searcher.suggest(name, token, limit=5, maxdist=2 if len(word) > 5 else 1)
+            public = [suggestion for suggestion in suggestions if _visible(reader, name, suggestion, hidden)]
+            if public:
+                fixes[word] = public[0]
                 break
     for run in plan_.chinese:
         # Greedy, longest first: a stretch the index does not know whose sound is a word
@@ -542,10 +559,10 @@ def corrections_for(searcher, plan_: Plan, chinese_words: dict[str, str]) -> dic
         while start < len(run) - 1:
             for length in range(min(6, len(run) - start), 1, -1):
                 part = run[start : start + length]
-                if any(reader.doc_frequency(name, part) for name, _ in WORD_FIELDS):
+                if _visible_word(reader, part, hidden):
                     continue
                 same_sound = chinese_words.get(sound_of(part))
-                if same_sound and same_sound != part:
+                if same_sound and same_sound != part and _visible_word(reader, same_sound, hidden):
                     fixes[part] = same_sound
                     start += length - 1
                     break
@@ -630,7 +647,7 @@ def search(
         return results
     if page == 1 and (built.unknown or results.total < SUGGEST_BELOW) and (built.english or built.chinese):
         table = homophones(reader) if homophones and built.chinese else {}
-        fixes = corrections_for(searcher, built, table)
+        fixes = corrections_for(searcher, built, table, hidden)
         results.suggestion = suggestion_text(text, fixes)
         if fixes:
             built = plan(text, synonyms, fixes, reader=reader)

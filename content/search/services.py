@@ -81,13 +81,14 @@ class SearchState:
 
     def _warm(self, scores: queries.TermScores, clauses: list) -> None:
         try:
-            searcher = self.index.open().searcher()
+            name, ix = self.index.open_named()
+            searcher = ix.searcher()
         except Exception:  # noqa: BLE001 - a warm-up is only ever a head start
             log.exception("search warm-up could not open the index")
             return
         try:
             # The index may have moved on already: that generation has its own warm-up.
-            if (self.index.current_name(), searcher.ixreader.generation()) != scores.generation:
+            if (name, searcher.ixreader.generation()) != scores.generation:
                 return
             searcher.weighting = queries.WEIGHTING
             scores.warm(searcher, clauses, go_on=lambda: self._may_warm(scores))
@@ -180,7 +181,7 @@ def _search_articles(
     # synonyms gives the same results: popular searches and as-you-type prefixes are
     # answered from memory.
     key = (
-        index.current_name(),
+        index.searcher_name(),
         searcher.ixreader.generation(),
         len(hidden),
         current.synonyms_signature,

@@ -99,3 +99,29 @@ def test_schema_pickles_with_its_analyzers():
     again = pickle.loads(pickle.dumps(schema))
     tokens = [t.text for t in again["title"].analyzer("單點登錄 SSO")]
     assert tokens == ["单点", "登录", "单点登录", "sso"]
+
+
+def test_a_worker_forked_while_the_dictionary_loads_loads_its_own():
+    import os
+    import signal
+    import time
+
+    from content.search import analysis
+
+    read, write = os.pipe()
+    with analysis._jieba_lock:  # as if the parent's warm-up thread were loading at the fork
+        pid = os.fork()
+        if pid == 0:
+            analysis._jieba = None  # not loaded yet in this worker, whatever the parent has
+            os.write(write, b"ok" if analysis.jieba_tokenizer() is not None else b"no")
+            os._exit(0)
+    deadline = time.monotonic() + 60
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise AssertionError("the forked worker waited for the parent's loading thread")
+        time.sleep(0.05)
+    assert os.read(read, 2) == b"ok"
+    os.close(read)
+    os.close(write)

@@ -180,3 +180,17 @@ def test_status_command_reports_the_index(publish, runner):
     assert result.exit_code == 0, result.output
     status = json.loads(result.output)
     assert (status["documents"], status["stale"], status["behind"]) == (1, False, 0)
+
+
+def test_what_is_kept_per_generation_is_keyed_by_the_searcher_s_own_folder(publish, search_index):
+    publish("定价页怎么写", "定价")
+    search_index.searcher()
+    before = search_index.searcher_name()
+    assert before == search_index.current_name()
+    services.reindex(now=utcnow())  # a rebuild swaps to a new folder
+    assert search_index.current_name() != before
+    # This thread's searcher is still the old folder's until it is renewed: keys built
+    # from the CURRENT file would file its scores under the new folder.
+    assert search_index.searcher_name() == before
+    search_index.searcher()
+    assert search_index.searcher_name() == search_index.current_name()

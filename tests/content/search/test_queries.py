@@ -149,6 +149,27 @@ def test_did_you_mean_from_the_index_vocabulary(publish):
     assert search("renewal").suggestion is None
 
 
+def test_did_you_mean_never_tells_the_words_of_a_scheduled_article(publish):
+    from datetime import timedelta
+
+    publish("The renewal playbook", "Renewal conversations start 120 days out.", slug="renewal", locale="en")
+    publish(
+        "Announcing the Zephyrion acquisition",
+        "Zephyrion joins us. 续费宝 is its renewal product.",
+        slug="news",
+        locale="en",
+        published_at=utcnow() + timedelta(days=10),
+    )
+    publish("续费率提升白皮书", "续费率", slug="xufei")
+    for text in ("zephyrian", "zephyrion", "续费包"):
+        results = search(text)
+        assert results.hits == [] or all(hit.slug != "news" for hit in results.hits)
+        assert "zephyrion" not in (results.suggestion or "") and "续费宝" not in (results.suggestion or "")
+    # Once it is public, its words are the site's vocabulary like any other.
+    later = services.search_articles("zephyrian", now=utcnow() + timedelta(days=11))[0]
+    assert later.suggestion == "zephyrion" and [hit.slug for hit in later.hits] == ["news"]
+
+
 HOSTILE = [
     "",
     "   ",
