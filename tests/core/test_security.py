@@ -84,43 +84,18 @@ def test_compact_tokens_compress_long_payloads_only_and_load_anywhere():
 
 
 def test_pooled_random_bytes_are_never_shared_with_a_forked_process():
-    import os
-
     from core.tokens import random_hex
+    from tests.forking import in_forked_child
 
     random_hex(16)  # the pool is filled in this process
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: what it would hand out next
-        os.write(write, random_hex(16).encode())
-        os._exit(0)
-    os.waitpid(pid, 0)
-    child = os.read(read, 64).decode()
-    os.close(read)
-    os.close(write)
+    child = in_forked_child(lambda: random_hex(16).encode()).decode()  # what it would hand out next
     assert len(child) == 32 and child != random_hex(16)
 
 
 def test_a_fork_while_the_random_pool_is_locked_leaves_the_child_working():
-    import os
-    import signal
-    import time
-
     from core import tokens
+    from tests.forking import in_forked_child
 
-    read, write = os.pipe()
     with tokens._RANDOM.lock:  # as if another thread were drawing bytes at the fork
-        pid = os.fork()
-        if pid == 0:
-            os.write(write, tokens.random_hex(16).encode())
-            os._exit(0)
-    deadline = time.monotonic() + 10
-    while os.waitpid(pid, os.WNOHANG) == (0, 0):
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            raise AssertionError("the child waited for a lock held by a thread it does not have")
-        time.sleep(0.01)
-    assert len(os.read(read, 64)) == 32
-    os.close(read)
-    os.close(write)
+        drawn = in_forked_child(lambda: tokens.random_hex(16).encode(), timeout=10)
+    assert len(drawn) == 32

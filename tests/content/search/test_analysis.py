@@ -102,26 +102,12 @@ def test_schema_pickles_with_its_analyzers():
 
 
 def test_a_worker_forked_while_the_dictionary_loads_loads_its_own():
-    import os
-    import signal
-    import time
-
     from content.search import analysis
+    from tests.forking import in_forked_child
 
-    read, write = os.pipe()
+    def worker() -> bytes:
+        analysis._jieba = None  # not loaded yet in this worker, whatever the parent has
+        return b"ok" if analysis.jieba_tokenizer() is not None else b"no"
+
     with analysis._jieba_lock:  # as if the parent's warm-up thread were loading at the fork
-        pid = os.fork()
-        if pid == 0:
-            analysis._jieba = None  # not loaded yet in this worker, whatever the parent has
-            os.write(write, b"ok" if analysis.jieba_tokenizer() is not None else b"no")
-            os._exit(0)
-    deadline = time.monotonic() + 60
-    while os.waitpid(pid, os.WNOHANG) == (0, 0):
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            raise AssertionError("the forked worker waited for the parent's loading thread")
-        time.sleep(0.05)
-    assert os.read(read, 2) == b"ok"
-    os.close(read)
-    os.close(write)
+        assert in_forked_child(worker, timeout=60) == b"ok"
