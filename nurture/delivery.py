@@ -9,12 +9,14 @@ Exactly once is kept by the database, not by the worker's memory:
   PostgreSQL (SQLite has one writer at a time), marking the rows with this claim's token;
 - each message is marked sent in its own commit the moment the server accepts it, and
   the next mail goes to the server only once that commit is done (the commit runs on
-  its own thread while the next mail is rendered), so a crash can repeat at most the
+  its own thread; the next mail is rendered while the server takes the previous one's
+  content), so a crash can repeat at most the
   one mail in flight, and a crashed worker's claimed rows come back when their lease
   runs out.
 """
 
 import contextlib
+import re
 import smtplib
 import time
 import uuid
@@ -553,12 +555,11 @@ def _deliver(
         for message in pending:
             counts[_retry(recorder, message, now, f"SMTP unreachable: {exc}")] += 1
         return counts
-    try:
+
+    def next_ready():
+        """The next pending message that may go, rendered and built (None: none left);
+        the ones that may not are recorded on the way."""
         while pending:
-            if stop is not None and stop.is_set():
-                _release(recorder, pending)
-                counts["released"] += len(pending)
-                break
             message = pending.pop(0)
             if email_hash(message.to_address) in suppressed:
                 recorder.record(message, status="suppressed", error="the address is suppressed")
@@ -585,17 +586,40 @@ def _deliver(
                 recorder.record(message, status="failed", error=f"could not render: {exc}")
                 counts["failed"] += 1
                 continue
+            return message, rendered, message_id, raw
+        return None
+
+    # The next mail, rendered and built while the server took the previous one's content.
+    ready = None
+
+    def render_next():
+        nonlocal ready
+        ready = next_ready()
+
+    try:
+        while pending or ready:
+            if stop is not None and stop.is_set():
+                if ready:
+                    pending.insert(0, ready[0])
+                _release(recorder, pending)
+                counts["released"] += len(pending)
+                pending.clear()
+                break
+            current, ready = ready or next_ready(), None
+            if current is None:
+                break
+            message, rendered, message_id, raw = current
             pacer.wait()
-            # The previous mail's outcome was being committed while this one was
-            # rendered; it must be durable before this one goes (one mail in flight).
+            # The previous mail's outcome must be durable before this one goes (one
+            # mail in flight); a mail rendered inline overlapped that commit.
             recorder.settle()
             try:
                 if connection.host is None:  # MAIL_SUPPRESS_SEND: Flask-Mail only records it
                     connection.send(email.PreparedMessage(raw, sender=sender, recipient=message.to_address))
                 else:
-                    # The finished bytes straight to smtplib: Flask-Mail's send would parse
-                    # and re-encode both addresses for every mail.
-                    connection.host.sendmail(address, [email.envelope_address(message.to_address)], raw)
+                    _send(
+                        connection.host, address, email.envelope_address(message.to_address), raw, render_next
+                    )
             except smtplib.SMTPRecipientsRefused as exc:
                 code, reply = next(iter(exc.recipients.values()))
                 counts[_refused(recorder, message, now, code, reply, bad_address=True)] += 1
@@ -623,12 +647,54 @@ def _deliver(
             counts["sent"] += 1
     except (OSError, smtplib.SMTPException) as exc:
         # The connection is gone: the rest waits for the next try.
+        if ready:
+            pending.insert(0, ready[0])
         for message in pending:
             counts[_retry(recorder, message, now, f"SMTP connection lost: {exc}")] += 1
     finally:
         with contextlib.suppress(OSError, smtplib.SMTPException):
             connection.__exit__(None, None, None)
     return counts
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def _send(smtp: smtplib.SMTP, sender: str, recipient: str, raw: bytes, meanwhile) -> None:
+    """smtplib's sendmail for one recipient, with `meanwhile()` run while the server
+    takes the content (between the final "." and its reply), so the next mail is
+    rendered in the time this one's reply takes. Raises what sendmail raises."""
+    smtp.ehlo_or_helo_if_needed()
+    options = [f"size={len(raw)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
+    code, reply = smtp.mail(sender, options)
+    if code != 250:
+        _abandon(smtp, code)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    code, reply = smtp.rcpt(recipient)
+    if code not in (250, 251):
+        _abandon(smtp, code)
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+    smtp.putcmd("data")
+    code, reply = smtp.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    content = _LEADING_DOT.sub(b"..", raw)
+    smtp.send(content + (b".\r\n" if content.endswith(b"\r\n") else b"\r\n.\r\n"))
+    try:
+        meanwhile()
+    finally:
+        code, reply = smtp.getreply()
+    if code != 250:
+        _abandon(smtp, code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _abandon(smtp: smtplib.SMTP, code: int) -> None:
+    """As sendmail does after a refusal: 421 closes the connection, others reset it."""
+    if code == 421:
+        smtp.close()
+    else:
+        smtp._rset()
 
 
 def _refused(recorder: Recorder, message, now: datetime, code: int, reply, *, bad_address: bool) -> str:

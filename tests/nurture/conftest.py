@@ -65,7 +65,9 @@ def tick(now, **kwargs):
 
 class PickySink:
     """A real SMTP server that refuses some recipients: *bounce* with 550, *later* with
-    451; `delay` seconds before each MAIL FROM makes it slow (a crash lands mid-batch)."""
+    451; refuses the content for *spam* with 554 and, the first time only, for *busy*
+    with 421 (closing); `delay` seconds before each MAIL FROM makes it slow (a crash
+    lands mid-batch)."""
 
     def __init__(self, delay=0.0):
         from aiosmtpd.controller import Controller
@@ -74,6 +76,7 @@ class PickySink:
 
         self.delay = delay
         self.mail_started = 0
+        self.closed_for = set()
         self.messages = []
         self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
@@ -99,6 +102,12 @@ class PickySink:
     async def handle_DATA(self, server, session, envelope):
         from email import message_from_bytes, policy
 
+        [to] = envelope.rcpt_tos
+        if "spam" in to:
+            return "554 5.7.1 content rejected"
+        if "busy" in to and to not in self.closed_for:
+            self.closed_for.add(to)
+            return "421 4.3.2 closing"
         self.messages.append(
             message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         )
@@ -119,6 +128,7 @@ def picky_server():
 def picky_sink(app, picky_server, monkeypatch):
     """Point the app's mail at the picky sink for one test."""
     picky_server.messages.clear()
+    picky_server.closed_for.clear()
     monkeypatch.setattr(app.extensions["mail"], "port", picky_server.port)
     return picky_server
 

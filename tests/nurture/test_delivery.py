@@ -5,7 +5,7 @@ from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from core.extensions import db
 from nurture import delivery, services, worker
@@ -424,3 +424,31 @@ def test_a_batch_goes_in_order_and_each_mail_only_when_it_may(smtp_sink):
     assert "could not render" in db.session.scalar(
         select(Message.error).where(Message.to_address == "no-at-sign")
     )
+
+
+def test_the_mail_rendered_during_a_refused_content_goes_once(picky_sink):
+    """The next mail is rendered while the server takes the content: a refusal of the
+    content still lets it go, and a server closing at that reply gives it back."""
+    order = ("spam@example.com", "second@example.com", "busy@example.com", "fourth@example.com")
+    for to in order:
+        services.add_mail(
+            to=to, template=TEST_MAIL, context={"link": "http://localhost/d", "title": "T"}, now=NOW
+        )
+    db.session.commit()
+    counts = tick(NOW, batch_size=10)
+    assert (counts["sent"], counts["failed"], counts["retry"]) == (1, 1, 2)
+    outcomes = dict(db.session.execute(select(Message.to_address, Message.status)).all())
+    assert outcomes == {
+        "spam@example.com": "failed",
+        "second@example.com": "sent",
+        "busy@example.com": "queued",
+        "fourth@example.com": "queued",
+    }
+    assert Suppression.query.count() == 0
+    later = db.session.scalar(select(func.max(Message.next_attempt_at)))
+    assert tick(later, batch_size=10)["sent"] == 2
+    assert [str(mail["To"]) for mail in picky_sink.messages] == [
+        "second@example.com",
+        "busy@example.com",
+        "fourth@example.com",
+    ]
