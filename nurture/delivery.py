@@ -270,17 +270,22 @@ def claim(now: datetime, *, limit: int, worker: str, lease_seconds: int) -> list
     made PostgreSQL read and sort every due row (137 ms at 100,000 due, against 0.8 ms)."""
     if limit <= 0:
         return []
-    ids = []
-    for branch in (_lease_expired(now), _due(now)):
+    # Up to a batch from each branch, then the batch by priority and, within a priority,
+    # crashed workers' rows first: a batch's worth of expired nurture rows must not keep
+    # a queued download link waiting for the next batch.
+    candidates = []
+    for order, branch in enumerate((_lease_expired(now), _due(now))):
         query = (
-            select(Message.id)
+            select(Message.priority, Message.next_attempt_at, Message.id)
             .where(branch)
             .order_by(Message.priority, Message.next_attempt_at, Message.id)
-            .limit(limit - len(ids))
+            .limit(limit)
         )
-        ids += db.session.scalars(_skip_locked(query)).all()
-        if len(ids) >= limit:
-            break
+        candidates += [
+            (priority, order, due or datetime.min, message_id)
+            for priority, due, message_id in db.session.execute(_skip_locked(query))
+        ]
+    ids = [candidate[-1] for candidate in sorted(candidates)[:limit]]
     if not ids:
         db.session.commit()
         return []

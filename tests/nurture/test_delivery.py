@@ -348,6 +348,25 @@ def test_stale_worker_is_reported(app, monkeypatch):
     assert worker.health_check()["ok"] is False
 
 
+def test_a_batch_of_expired_nurture_leases_does_not_hold_back_a_download_link(smtp_sink):
+    sequence = make_sequence()
+    crashed = [make_lead(f"crashed{n}@example.com") for n in range(2)]
+    services.enroll([lead.id for lead in crashed], sequence.id, now=NOW)
+    delivery.materialise(NOW, limit=10)
+    assert len(delivery.claim(NOW, limit=2, worker="crashed", lease_seconds=300)) == 2
+    services.add_mail(
+        to="buyer@example.com",
+        template=TEST_MAIL,
+        context={"link": "http://localhost/d", "title": "T"},
+        now=NOW,
+    )
+    db.session.commit()
+    later = NOW + timedelta(minutes=6)
+
+    batch = delivery.claim(later, limit=2, worker="w", lease_seconds=300)
+    assert [job.to_address for job in batch] == ["buyer@example.com", "crashed0@example.com"]
+
+
 def test_a_stop_request_gives_claimed_mail_back_at_once(smtp_sink):
     import threading
 
