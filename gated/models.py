@@ -60,8 +60,9 @@ class Lead(db.Model):
         # The lead list's text search (gated/textsearch.py): trigram indexes serve
         # `ILIKE '%…%'` on PostgreSQL; SQLite gets an FTS5 trigram table instead.
         *(
-            Index(f"ix_leads_{name}_trgm", name, postgresql_using="gin", postgresql_ops={name: "gin_trgm_ops"})
-            .ddl_if(dialect="postgresql")
+            Index(
+                f"ix_leads_{name}_trgm", name, postgresql_using="gin", postgresql_ops={name: "gin_trgm_ops"}
+            ).ddl_if(dialect="postgresql")
             for name in ("email", "name", "company")
         ),
     )
