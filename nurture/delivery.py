@@ -596,13 +596,22 @@ def _deliver(
 
     # The next mail, rendered and built while the server took the previous one's content.
     ready = None
+    # An unexpected error while doing so is raised only once the mail at the server has
+    # its outcome recorded: raised inside the SMTP exchange, it would leave a mail the
+    # server accepted unmarked, and it would go again after its lease.
+    deferred: list[Exception] = []
 
     def render_next():
         nonlocal ready
-        ready = next_ready()
+        try:
+            ready = next_ready()
+        except Exception as exc:  # noqa: BLE001 - re-raised by the loop below
+            deferred.append(exc)
 
     try:
-        while pending or ready:
+        while pending or ready or deferred:
+            if deferred:
+                raise deferred[0]
             if stop is not None and stop.is_set():
                 if ready:
                     pending.insert(0, ready[0])

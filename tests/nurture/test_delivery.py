@@ -471,3 +471,32 @@ def test_the_mail_rendered_during_a_refused_content_goes_once(picky_sink):
         "busy@example.com",
         "fourth@example.com",
     ]
+
+
+def test_an_unexpected_error_rendering_the_next_mail_never_unmarks_the_mail_sent(smtp_sink, monkeypatch):
+    """The next mail is rendered while the server takes the current one's content; an
+    error nobody expected there (not a template error) stops the batch only after the
+    current mail is marked sent, so it is never sent again."""
+    for to in ("first@example.com", "second@example.com"):
+        services.add_mail(
+            to=to, template=TEST_MAIL, context={"link": "http://localhost/d", "title": "T"}, now=NOW
+        )
+    db.session.commit()
+    real_render = delivery.render
+
+    def render_failing_for_second(message):
+        if message.to_address == "second@example.com":
+            raise RuntimeError("disk full")  # fault injection: anything but a template error
+        return real_render(message)
+
+    monkeypatch.setattr(delivery, "render", render_failing_for_second)
+    batch = delivery.claim(NOW, limit=10, worker="w", lease_seconds=300)
+    with pytest.raises(RuntimeError, match="disk full"):
+        delivery.deliver(batch, NOW, pacer=delivery.Pacer(0))
+    db.session.expire_all()
+    outcomes = dict(db.session.execute(select(Message.to_address, Message.status)).all())
+    assert outcomes == {"first@example.com": "sent", "second@example.com": "sending"}
+
+    monkeypatch.setattr(delivery, "render", real_render)
+    assert tick(NOW + timedelta(minutes=6))["sent"] == 1  # the second, after its lease
+    assert [str(mail["To"]) for mail in smtp_sink.wait_for(2)] == ["first@example.com", "second@example.com"]
