@@ -8,11 +8,10 @@ Exactly once is kept by the database, not by the worker's memory:
 - a claim is an UPDATE guarded by the row's state, behind FOR UPDATE SKIP LOCKED on
   PostgreSQL (SQLite has one writer at a time), marking the rows with this claim's token;
 - each message is marked sent in its own commit the moment the server accepts it, and
-  the next mail goes to the server only once that commit is done (the commit runs on
-  its own thread; the next mail is rendered while the server takes the previous one's
-  content), so a crash can repeat at most the
-  one mail in flight, and a crashed worker's claimed rows come back when their lease
-  runs out.
+  the next mail goes to the server only once that commit is done (the next mail is
+  rendered while the server takes the previous one's content), so a crash can repeat
+  at most the one mail in flight, and a crashed worker's claimed rows come back when
+  their lease runs out.
 """
 
 import contextlib
@@ -21,7 +20,6 @@ import smtplib
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import lru_cache
 from types import SimpleNamespace
@@ -442,10 +440,16 @@ SYNCHRONOUS_COMMIT = ("on", "off", "local", "remote_write", "remote_apply")
 
 
 class Recorder:
-    """Records each outcome in its own commit (a crash repeats at most the mail in
-    flight), on a thread and a database connection of its own: the commit of mail N
-    runs while mail N+1 is rendered and built, and `settle()`, called before N+1 goes
-    to the SMTP server, waits until N's outcome is committed.
+    """Records each outcome in its own commit, at once, on a database connection of its
+    own (the session's transaction is not touched): mail N's outcome is committed before
+    mail N+1 goes to the SMTP server, so a crash repeats at most the mail in flight.
+
+    The commit runs on the sending thread. A recorder thread that committed mail N while
+    the loop moved on was measured slower, side by side on the quiet machine (four
+    pairs, one worker: SQLite 67 % → 76 % of raw smtplib, PostgreSQL 33 % → 43 %; the
+    worker's CPU per mail 2.12 → 1.39 ms): the next mail is already rendered during the
+    previous one's SMTP reply, so nothing was left to overlap with the commit, and the
+    hand-over to the thread and back cost more than it saved.
 
     On PostgreSQL the connection may use another synchronous_commit
     (NURTURE_SYNCHRONOUS_COMMIT): "off" skips the wait for the WAL flush, which a worker
@@ -458,8 +462,6 @@ class Recorder:
         self.engine = engine
         self.synchronous_commit = synchronous_commit
         self.connection = None
-        self.waiting = []
-        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nurture-recorder")
 
     def _connect(self):
         connection = self.engine.connect()
@@ -468,34 +470,21 @@ class Recorder:
             connection.commit()
         return connection
 
-    def _write(self, params: dict, columns: tuple[str, ...]) -> None:
+    def record(self, message, **values) -> None:
+        """Commit an outcome, only if the claim is still ours; raises a database error."""
+        params = {f"v_{column}": value for column, value in values.items()}
+        params.update(b_id=message.id, b_claim=message.claimed_by)
         if self.connection is None:
             self.connection = self._connect()
         try:
-            self.connection.execute(_finish_statement(columns), params)
+            self.connection.execute(_finish_statement(tuple(sorted(values))), params)
             self.connection.commit()
         except BaseException:
             self.connection.rollback()
             raise
 
-    def record(self, message, **values) -> None:
-        """Hand over an outcome, only if the claim is still ours."""
-        params = {f"v_{column}": value for column, value in values.items()}
-        params.update(b_id=message.id, b_claim=message.claimed_by)
-        self.waiting.append(self.thread.submit(self._write, params, tuple(sorted(values))))
-
-    def settle(self) -> None:
-        """Wait until every outcome handed over is committed; raises a database error."""
-        waiting, self.waiting = self.waiting, []
-        for future in waiting:
-            future.result()
-
     def close(self) -> None:
-        try:
-            self.settle()
-        finally:
-            self.thread.submit(self._disconnect).result()
-            self.thread.shutdown()
+        self._disconnect()
 
     def _disconnect(self) -> None:
         if self.connection is None:
@@ -624,9 +613,6 @@ def _deliver(
                 break
             message, rendered, message_id, raw = current
             pacer.wait()
-            # The previous mail's outcome must be durable before this one goes (one
-            # mail in flight); a mail rendered inline overlapped that commit.
-            recorder.settle()
             try:
                 if connection.host is None:  # MAIL_SUPPRESS_SEND: Flask-Mail only records it
                     connection.send(email.PreparedMessage(raw, sender=sender, recipient=message.to_address))
