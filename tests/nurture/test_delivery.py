@@ -16,6 +16,15 @@ pytestmark = pytest.mark.usefixtures("app")
 NOW = MONDAY_10_SHANGHAI
 
 
+def queue_test_mails(*addresses: str) -> None:
+    """Queue the transactional test mail to each address, in order, and commit."""
+    for to in addresses:
+        services.add_mail(
+            to=to, template=TEST_MAIL, context={"link": "http://localhost/d", "title": "T"}, now=NOW
+        )
+    db.session.commit()
+
+
 def enrolled(email="lead@example.com", **sequence_fields):
     sequence = make_sequence(**sequence_fields)
     lead = make_lead(email)
@@ -249,13 +258,7 @@ def test_expired_leases_are_claimed_before_queued_mail_and_transactional_still_g
         .where(Message.to_address == "waiting@example.com")
         .values(next_attempt_at=NOW - timedelta(hours=1))
     )
-    services.add_mail(
-        to="buyer@example.com",
-        template=TEST_MAIL,
-        context={"link": "http://localhost/d", "title": "T"},
-        now=NOW,
-    )
-    db.session.commit()
+    queue_test_mails("buyer@example.com")
     later = NOW + timedelta(minutes=6)
 
     batch = delivery.claim(later, limit=2, worker="w", lease_seconds=300)
@@ -354,13 +357,7 @@ def test_a_batch_of_expired_nurture_leases_does_not_hold_back_a_download_link(sm
     services.enroll([lead.id for lead in crashed], sequence.id, now=NOW)
     delivery.materialise(NOW, limit=10)
     assert len(delivery.claim(NOW, limit=2, worker="crashed", lease_seconds=300)) == 2
-    services.add_mail(
-        to="buyer@example.com",
-        template=TEST_MAIL,
-        context={"link": "http://localhost/d", "title": "T"},
-        now=NOW,
-    )
-    db.session.commit()
+    queue_test_mails("buyer@example.com")
     later = NOW + timedelta(minutes=6)
 
     batch = delivery.claim(later, limit=2, worker="w", lease_seconds=300)
@@ -424,11 +421,7 @@ def test_an_internationalised_domain_is_delivered_in_its_ascii_form(smtp_sink):
 
 
 def test_a_batch_goes_in_order_and_each_mail_only_when_it_may(smtp_sink):
-    for to in ("first@example.com", "no-at-sign", "gone@example.com", "last@example.com"):
-        services.add_mail(
-            to=to, template=TEST_MAIL, context={"link": "http://localhost/d", "title": "T"}, now=NOW
-        )
-    db.session.commit()
+    queue_test_mails("first@example.com", "no-at-sign", "gone@example.com", "last@example.com")
     services.suppress("gone@example.com", "manual", now=NOW)
     counts = tick(NOW, batch_size=10)
     assert (counts["sent"], counts["failed"], counts["suppressed"]) == (2, 1, 1)
@@ -449,11 +442,7 @@ def test_the_mail_rendered_during_a_refused_content_goes_once(picky_sink):
     """The next mail is rendered while the server takes the content: a refusal of the
     content still lets it go, and a server closing at that reply gives it back."""
     order = ("spam@example.com", "second@example.com", "busy@example.com", "fourth@example.com")
-    for to in order:
-        services.add_mail(
-            to=to, template=TEST_MAIL, context={"link": "http://localhost/d", "title": "T"}, now=NOW
-        )
-    db.session.commit()
+    queue_test_mails(*order)
     counts = tick(NOW, batch_size=10)
     assert (counts["sent"], counts["failed"], counts["retry"]) == (1, 1, 2)
     outcomes = dict(db.session.execute(select(Message.to_address, Message.status)).all())
@@ -477,11 +466,7 @@ def test_an_unexpected_error_rendering_the_next_mail_never_unmarks_the_mail_sent
     """The next mail is rendered while the server takes the current one's content; an
     error nobody expected there (not a template error) stops the batch only after the
     current mail is marked sent, so it is never sent again."""
-    for to in ("first@example.com", "second@example.com"):
-        services.add_mail(
-            to=to, template=TEST_MAIL, context={"link": "http://localhost/d", "title": "T"}, now=NOW
-        )
-    db.session.commit()
+    queue_test_mails("first@example.com", "second@example.com")
     real_render = delivery.render
 
     def render_failing_for_second(message):
