@@ -9,7 +9,7 @@ from flask import current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core.tokens import CompactSerializer, random_hex
+from core.tokens import CompactSerializer, random_hex, serializer_for
 
 # Flask-WTF's salt for CSRF tokens: ours must validate with its validate_csrf.
 CSRF_SALT = "wtf-csrf-token"
@@ -35,9 +35,6 @@ class SessionCookies(SecureCookieSessionInterface):
         return self.serializers[keys]
 
 
-_CSRF_SERIALIZERS: dict[str, CompactSerializer] = {}
-
-
 def csrf_token() -> str:
     """Flask-WTF's generate_csrf, the same token (its validate_csrf checks it), made with
     one serializer per key (generate_csrf builds one per call) and without zlib: a landing
@@ -45,10 +42,7 @@ def csrf_token() -> str:
     config = current_app.config
     field = config["WTF_CSRF_FIELD_NAME"]
     if field not in g:
-        secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
-        serializer = _CSRF_SERIALIZERS.get(secret)
-        if serializer is None:
-            serializer = _CSRF_SERIALIZERS[secret] = CompactSerializer(secret, salt=CSRF_SALT)
+        serializer = serializer_for(config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, CSRF_SALT)
         if not isinstance(session.get(field), str):
             session[field] = random_hex(20)  # 40 hex digits, as generate_csrf's sha1
         setattr(g, field, serializer.dumps(session[field]))

@@ -97,15 +97,17 @@ class InvalidToken(Exception):
 _SERIALIZERS: dict[tuple[str, str], CompactSerializer] = {}
 
 
-def _serializer(purpose: str) -> CompactSerializer:
-    """One serializer per key and purpose: building one costs a trial dump, and a landing
+def serializer_for(secret: str, salt: str) -> CompactSerializer:
+    """One serializer per key and salt: building one costs a trial dump, and a landing
     page signs a token for every visitor."""
-    key = (current_app.config["SECRET_KEY"], purpose)
-    serializer = _SERIALIZERS.get(key)
+    serializer = _SERIALIZERS.get((secret, salt))
     if serializer is None:
-        serializer = CompactSerializer(key[0], salt=f"lodestar.{purpose}")
-        _SERIALIZERS[key] = serializer
+        serializer = _SERIALIZERS[(secret, salt)] = CompactSerializer(secret, salt=salt)
     return serializer
+
+
+def _serializer(purpose: str) -> CompactSerializer:
+    return serializer_for(current_app.config["SECRET_KEY"], f"lodestar.{purpose}")
 
 
 def sign(purpose: str, payload) -> str:
