@@ -484,9 +484,6 @@ class Recorder:
             raise
 
     def close(self) -> None:
-        self._disconnect()
-
-    def _disconnect(self) -> None:
         if self.connection is None:
             return
         if self.engine.dialect.name == "postgresql" and self.synchronous_commit != "on":
