@@ -380,10 +380,6 @@ class _Clauses:
         return query
 
 
-def _known(reader, word: str) -> bool:
-    return any(reader.doc_frequency(name, word) for name, _weight in WORD_FIELDS)
-
-
 def _prune(terms: dict[tuple[str, str], float], reader) -> dict[tuple[str, str], float]:
     """Drop terms the index does not have, and, when the query has rarer terms, the
     terms most documents' bodies contain (客户, data…): they barely move BM25 but their
@@ -529,8 +525,9 @@ def _visible(reader, field: str, term: str, hidden: frozenset[int]) -> bool:
     return any(number not in hidden for number in reader.postings(field, term).all_ids())
 
 
-def _visible_word(reader, word: str, hidden: frozenset[int]) -> bool:
-    return any(_visible(reader, name, word, hidden) for name, _ in WORD_FIELDS)
+def _known(reader, word: str, hidden: frozenset[int] = frozenset()) -> bool:
+    """Whether a document not in `hidden` has the word in one of the word fields."""
+    return any(_visible(reader, name, word, hidden) for name, _weight in WORD_FIELDS)
 
 
 def corrections_for(
@@ -544,7 +541,7 @@ def corrections_for(
         if not word.isalpha() or len(word) < 4:
             continue
         token = next(iter(word_tokens(word)), None)
-        if token is None or _visible_word(reader, token, hidden):
+        if token is None or _known(reader, token, hidden):
             continue
         for name in ("title", "body"):
             suggestions = searcher.suggest(name, token, limit=5, maxdist=2 if len(word) > 5 else 1)
@@ -559,10 +556,10 @@ def corrections_for(
         while start < len(run) - 1:
             for length in range(min(6, len(run) - start), 1, -1):
                 part = run[start : start + length]
-                if _visible_word(reader, part, hidden):
+                if _known(reader, part, hidden):
                     continue
                 same_sound = chinese_words.get(sound_of(part))
-                if same_sound and same_sound != part and _visible_word(reader, same_sound, hidden):
+                if same_sound and same_sound != part and _known(reader, same_sound, hidden):
                     fixes[part] = same_sound
                     start += length - 1
                     break
