@@ -32,6 +32,10 @@ def enrolled(email="lead@example.com", **sequence_fields):
     return sequence, lead
 
 
+def status_by_address() -> dict[str, str]:
+    return dict(db.session.execute(select(Message.to_address, Message.status)).all())
+
+
 def statuses():
     return sorted(db.session.scalars(select(Message.status)))
 
@@ -426,7 +430,7 @@ def test_a_batch_goes_in_order_and_each_mail_only_when_it_may(smtp_sink):
     counts = tick(NOW, batch_size=10)
     assert (counts["sent"], counts["failed"], counts["suppressed"]) == (2, 1, 1)
     assert [str(mail["To"]) for mail in smtp_sink.wait_for(2)] == ["first@example.com", "last@example.com"]
-    outcomes = dict(db.session.execute(select(Message.to_address, Message.status)).all())
+    outcomes = status_by_address()
     assert outcomes == {
         "first@example.com": "sent",
         "no-at-sign": "failed",
@@ -445,7 +449,7 @@ def test_the_mail_rendered_during_a_refused_content_goes_once(picky_sink):
     queue_test_mails(*order)
     counts = tick(NOW, batch_size=10)
     assert (counts["sent"], counts["failed"], counts["retry"]) == (1, 1, 2)
-    outcomes = dict(db.session.execute(select(Message.to_address, Message.status)).all())
+    outcomes = status_by_address()
     assert outcomes == {
         "spam@example.com": "failed",
         "second@example.com": "sent",
@@ -479,7 +483,7 @@ def test_an_unexpected_error_rendering_the_next_mail_never_unmarks_the_mail_sent
     with pytest.raises(RuntimeError, match="disk full"):
         delivery.deliver(batch, NOW, pacer=delivery.Pacer(0))
     db.session.expire_all()
-    outcomes = dict(db.session.execute(select(Message.to_address, Message.status)).all())
+    outcomes = status_by_address()
     assert outcomes == {"first@example.com": "sent", "second@example.com": "sending"}
 
     monkeypatch.setattr(delivery, "render", real_render)
