@@ -153,13 +153,64 @@ def queue(now: datetime) -> dict:
     }
 
 
+def due_steps(now: datetime) -> int:
+    """Sequence steps due at `now` that are not messages yet: active enrollments of
+    active sequences whose next send has come. Only a worker turns them into queued
+    messages, so with no worker they are the mail that silently never goes."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Enrollment)
+        .join(Sequence, Sequence.id == Enrollment.sequence_id)
+        .where(
+            Enrollment.status == "active",
+            Enrollment.next_send_at <= now,
+            Sequence.status == "active",
+        )
+    )
+
+
+def mail_status(now: datetime) -> dict:
+    """The queue's health for the admin banner and /healthz: due mail (queued messages
+    and due sequence steps), sending, failed, the oldest due message's age and the last
+    heartbeat; `worker_stale` when mail is due and no worker ticked for
+    NURTURE_WORKER_STALE_SECONDS (the real clock: it says whether a worker runs)."""
+    due_messages, oldest = db.session.execute(
+        select(func.count(), func.min(Message.next_attempt_at)).where(
+            Message.status == "queued", Message.next_attempt_at <= now
+        )
+    ).one()
+    steps = due_steps(now)
+    due = due_messages + steps
+    failed = db.session.scalar(select(func.count()).where(Message.status == "failed"))
+    sending = db.session.scalar(select(func.count()).where(Message.status == "sending"))
+    last = db.session.scalar(select(func.max(WorkerHeartbeat.last_tick_at)))
+    stale_after = timedelta(seconds=current_app.config["NURTURE_WORKER_STALE_SECONDS"])
+    stale = last is None or utcnow() - last > stale_after
+    return {
+        "due": due,
+        "due_messages": due_messages,
+        "due_steps": steps,
+        "sending": sending,
+        "failed": failed,
+        "oldest_due_seconds": int((now - oldest).total_seconds()) if oldest else 0,
+        "last_heartbeat": last.isoformat() + "Z" if last else None,
+        "worker_stale": bool(stale and due),
+        "no_worker_seen": last is None,
+    }
+
+
+def health_check() -> dict:
+    """/healthz's mail_queue check: not ok while due mail waits for a worker that is not running."""
+    result = mail_status(utcnow())
+    result["ok"] = not result["worker_stale"]
+    return result
+
+
 def worker_warning(now: datetime | None = None) -> str | None:
     """A sentence for the admin when mail is due and no worker has run for a while
     (a silent scheduler is the most common "my mails don't go out"); None otherwise."""
-    from nurture.worker import status
-
     try:
-        state = status(now or utcnow())
+        state = mail_status(now or utcnow())
     except Exception:  # noqa: BLE001 - a banner must never break a page
         db.session.rollback()
         return None
