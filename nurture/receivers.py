@@ -10,8 +10,7 @@ from core.timeutil import utcnow
 from gated.models import Lead
 from nurture import services
 from nurture.models import Enrollment, Message, Sequence
-
-EXIT_STAGES = ("sql", "customer")
+from nurture.services import EXIT_STAGES
 
 
 def on_mail_requested(sender, *, lead_id, template, context, **extra):
@@ -42,6 +41,10 @@ def on_lead_captured(
         if named is not None and named not in sequences:
             sequences.append(named)
     for found in sequences:
+        refusal = services.enrollment_refusal(lead, found)
+        if refusal is not None:
+            current_app.logger.info("lead %s not enrolled in %s: %s", lead.id, found.slug, refusal)
+            continue
         services.add_enrollment(lead, found, now=now, source=(form or "form"), asset_id=asset_id)
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import yaml
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from core.extensions import db
@@ -29,6 +30,15 @@ from nurture.models import (
 )
 
 CONDITIONS = ("downloaded", "clicked_previous", "opened_previous")
+# A lead handed to sales (SQL) or won is no longer nurtured: it leaves, and never joins.
+EXIT_STAGES = ("sql", "customer")
+# Why add_enrollment refused a lead (enrollment_refusal), worded for the admin.
+REFUSALS = {
+    "no_steps": _l("the sequence has no steps"),
+    "inactive": _l("the sequence is not active"),
+    "stage": _l("the lead is with sales or a customer (stage SQL or customer)"),
+    "suppressed": _l("the address is suppressed"),
+}
 TEST_TEMPLATE = "nurture/test"
 
 
@@ -269,13 +279,28 @@ def is_suppressed(email: str) -> bool:
     )
 
 
+def enrollment_refusal(lead: Lead, sequence: Sequence) -> str | None:
+    """Why the lead may not join the sequence (a key of REFUSALS), or None. The same
+    rules hold for every trigger: download, form, import --sequence and manual."""
+    if not sequence.steps:
+        return "no_steps"
+    if sequence.status not in ("active", "paused"):
+        return "inactive"
+    if lead.stage in EXIT_STAGES:
+        return "stage"
+    if is_suppressed(lead.email):
+        return "suppressed"
+    return None
+
+
 def add_enrollment(
     lead: Lead, sequence: Sequence, *, now: datetime, source: str, asset_id: int | None = None, reenroll=False
 ) -> Enrollment | None:
     """Add (not commit) the lead's enrollment. A lead is in a sequence once: an existing
     enrollment is left alone unless `reenroll`, which starts it again from step one in a
-    new round (so the unique key lets the mails be sent again)."""
-    if not sequence.steps or sequence.status not in ("active", "paused") or is_suppressed(lead.email):
+    new round (so the unique key lets the mails be sent again). None when the lead is
+    already in, or refused (see enrollment_refusal, which says why)."""
+    if enrollment_refusal(lead, sequence) is not None:
         return None
     enrollment = db.session.scalar(
         select(Enrollment).where(Enrollment.lead_id == lead.id, Enrollment.sequence_id == sequence.id)

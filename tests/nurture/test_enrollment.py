@@ -125,6 +125,39 @@ def test_stage_sql_or_customer_exits():
     assert (enrollment.status, enrollment.exit_reason, enrollment.next_send_at) == ("exited", "stage", None)
 
 
+@pytest.mark.parametrize("stage", ["sql", "customer"])
+def test_a_lead_with_sales_or_a_customer_is_never_enrolled_manually(stage):
+    sequence = make_sequence()
+    handed = make_lead("sales@example.com", stage=stage)
+    nurtured = make_lead("mql@example.com", stage="mql")
+    assert services.enrollment_refusal(handed, sequence) == "stage"
+    assert services.enrollment_refusal(nurtured, sequence) is None
+    assert services.enroll([handed.id, nurtured.id], sequence.id, now=MONDAY_10_SHANGHAI) == 1
+    assert services.enroll_listed("sales@example.com", sequence.id, now=MONDAY_10_SHANGHAI) == (0, [])
+    assert enrollments(handed) == [] and len(enrollments(nurtured)) == 1
+
+
+@pytest.mark.parametrize("stage", ["sql", "customer"])
+def test_a_lead_with_sales_or_a_customer_is_never_enrolled_by_a_trigger(stage, caplog):
+    make_sequence(slug="by-asset", trigger={"asset": "saas-renewal"})
+    make_sequence(slug="by-form", trigger={"form": "newsletter"})
+    make_sequence(slug="imported")
+    asset = make_whitepaper()
+    lead = make_lead(stage=stage)
+    with caplog.at_level("INFO"):
+        capture(lead, asset=asset)
+        capture(lead, form="newsletter")
+        capture(lead, form="import", sequence="imported")
+    assert enrollments(lead) == []
+    refused = [record.getMessage() for record in caplog.records if "not enrolled" in record.getMessage()]
+    assert [message.split(" in ")[1].split(":")[0] for message in refused] == [
+        "by-asset",
+        "by-form",
+        "imported",
+    ]
+    assert all(message.endswith(": stage") for message in refused)
+
+
 def test_manual_removal_exits_one_sequence():
     first, second = make_sequence(slug="a"), make_sequence(slug="b")
     lead = make_lead()
