@@ -2,7 +2,9 @@
 
 Marketers write templates in the browser, so they run in a SandboxedEnvironment; an
 undefined variable is an error (StrictUndefined), found when the step is saved or
-imported against a sample lead rather than in a mail that already went out.
+imported rather than in a mail that already went out: every name and every `lead.<field>`
+the template mentions is checked statically (a branch the sample lead never takes, such
+as `{% if not lead.company %}`, is checked too), then it is rendered for a sample lead.
 Compiled templates are cached by their source: the worker renders the same step for
 thousands of leads.
 """
@@ -12,7 +14,7 @@ import threading
 from functools import lru_cache
 
 import markdown
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 _text_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
@@ -123,17 +125,64 @@ def render_step(subject: str, body: str, context: dict) -> tuple[str, str, str]:
     return rendered_subject, render_text(body, context), render_body_html(body, context)
 
 
+def unknown_variables(source: str, context: dict) -> list[str]:
+    """The variables a template mentions that the context does not offer: names that are
+    not context keys (nor set in the template), and `lead.X` / `lead["X"]` for an X the
+    lead has not. Every branch counts, taken or not. Raises TemplateError on bad syntax."""
+    tree = _text_env.parse(source)
+    known = set(context) | set(_text_env.globals)
+    unknown = sorted(meta.find_undeclared_variables(tree) - known)
+    lead = context.get("lead")
+    if isinstance(lead, dict):
+        for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+            if not (isinstance(node.node, nodes.Name) and node.node.name == "lead"):
+                continue
+            if isinstance(node, nodes.Getattr):
+                attribute = node.attr
+            elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+                attribute = node.arg.value
+            else:
+                continue  # lead[some_variable]: nothing to check before it runs
+            name = f"lead.{attribute}"
+            if attribute not in lead and name not in unknown:
+                unknown.append(name)
+    return unknown
+
+
 def validate_step(subject: str, body: str, context: dict) -> list[PersonalisationError]:
-    """Every problem of a step rendered for the sample lead (empty when it is fine)."""
+    """Every problem of a step: a syntax error, a variable the mail will not have (in
+    any branch), or an error rendering it for the sample lead. Empty when it is fine."""
     problems = []
     for field, source in (("subject", subject), ("body", body)):
         try:
+            unknown = unknown_variables(source, context)
+        except TemplateError as exc:
+            problems.append(PersonalisationError(field, _describe(exc)))
+            continue
+        if unknown:
+            problems.append(
+                PersonalisationError(
+                    field,
+                    f"unknown variable {', '.join(unknown)} (known: {', '.join(_known_names(context))})",
+                )
+            )
+            continue
+        try:
             render_text(source, context, field=field)
+            if field == "body":
+                render_body_html(source, context)  # the HTML part is compiled on its own
         except PersonalisationError as exc:
             problems.append(exc)
     if not problems and not " ".join(subject.split()):
         problems.append(PersonalisationError("subject", "the subject is empty"))
     return problems
+
+
+def _known_names(context: dict) -> list[str]:
+    names = [name for name in context if name != "lead"]
+    if isinstance(context.get("lead"), dict):
+        names = [f"lead.{field}" for field in context["lead"]] + names
+    return names
 
 
 def _describe(exc: TemplateError) -> str:

@@ -61,6 +61,41 @@ def test_an_undefined_variable_is_an_error_at_save_time():
     assert Sequence.query.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("subject", "body", "named"),
+    [
+        # The sample lead has a company, so this branch never runs for it; a real lead without one.
+        ("ok", "{% if not lead.company %}{{ lead.compnay }}{% endif %}", "lead.compnay"),
+        ("{% if lead.name %}Hi{% else %}{{ lead.nmae }}{% endif %}", "ok", "lead.nmae"),
+        ("ok", "{{ lead['job_titel'] or '' }}", "lead.job_titel"),
+        ("ok", "{% if false %}{{ downlod_url }}{% endif %}", "downlod_url"),
+        ("ok", "{% for item in [] %}{{ item }}{{ sitename }}{% endfor %}", "sitename"),
+    ],
+)
+def test_an_undefined_variable_in_an_untaken_branch_is_an_error_at_save_time(subject, body, named):
+    data = sequence_data(steps=[{"delay": "0h", "subject": subject, "body": body}])
+    with pytest.raises(services.SequenceError) as caught:
+        services.save_sequence(data, now=MONDAY_10_SHANGHAI)
+    [error] = caught.value.errors
+    field = "subject" if subject != "ok" else "body"
+    assert error.startswith(f"step 1 {field}: unknown variable {named} ")
+    assert "lead.company" in error and "download_url" in error  # what may be used instead
+    assert Sequence.query.count() == 0
+
+
+def test_variables_set_in_the_template_and_loop_variables_are_known():
+    body = (
+        "{% set greeting = lead.first_name or '您好' %}{{ greeting }}\n"
+        "{% for word in ['a', 'b'] %}{{ loop.index }}{{ word }}{% endfor %}\n"
+        "{{ lead['company'] }} {{ site_name }} {{ site_url }} {{ unsubscribe_url }} {{ range(2) | list }}"
+    )
+    sequence, outcome = services.save_sequence(
+        sequence_data(steps=[{"delay": "0h", "subject": "{{ lead.email }}", "body": body}]),
+        now=MONDAY_10_SHANGHAI,
+    )
+    assert outcome == "created" and sequence.steps[0].body == body
+
+
 def test_a_template_syntax_error_names_the_line():
     data = sequence_data(steps=[{"delay": "0h", "subject": "ok", "body": "line one\n{% if %}"}])
     with pytest.raises(services.SequenceError) as caught:
