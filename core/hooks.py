@@ -27,6 +27,8 @@ class Hooks:
     dev_services: list[tuple[str, Callable]] = field(default_factory=list)
     timeline_providers: list[Callable[[int], list[dict]]] = field(default_factory=list)
     robots_disallow: list[str] = field(default_factory=list)
+    lead_panels: list[Callable] = field(default_factory=list)
+    lead_list_actions: list[Callable] = field(default_factory=list)
 
 
 def hooks(app) -> Hooks:
@@ -67,6 +69,19 @@ def add_timeline_provider(app, provider):
 def add_robots_disallow(app, path: str):
     """Ask crawlers (robots.txt) to keep out of `path`: pages that act when fetched."""
     hooks(app).robots_disallow.append(path)
+
+
+def add_lead_panel(app, render):
+    """`render(lead)` returns the HTML of a section for the lead admin's page of that lead
+    (or "" for nothing), so nurture offers its enroll form there without gated importing
+    it. It runs in the request: it checks the user's role itself."""
+    hooks(app).lead_panels.append(render)
+
+
+def add_lead_list_action(app, render):
+    """`render(filter_args)` returns the HTML of an action on the lead list as filtered
+    by `filter_args` (the list's query string as a dict), or ""."""
+    hooks(app).lead_list_actions.append(render)
 
 
 def lead_timeline(app, lead_id: int) -> list[dict]:

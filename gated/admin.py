@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from accounts.guards import roles_required
 from core.extensions import db
-from core.hooks import lead_timeline
+from core.hooks import hooks, lead_timeline
 from core.timeutil import utcnow
 from gated import privacy, services
 from gated.labels import label
@@ -53,6 +53,7 @@ def leads():
         channels=CHANNELS,
         sources=sources,
         assets=db.session.scalars(select(Asset).order_by(Asset.title)).all(),
+        actions=[render(filters.as_args()) for render in hooks(current_app).lead_list_actions],
     )
 
 
@@ -92,6 +93,7 @@ def lead(lead_id):
         lead=lead,
         stages=STAGES,
         timeline=lead_timeline(current_app, lead.id),
+        panels=[render(lead) for render in hooks(current_app).lead_panels],
     )
 
 

@@ -9,6 +9,8 @@ from core.hooks import (
     add_demo_loader,
     add_dev_service,
     add_health_check,
+    add_lead_list_action,
+    add_lead_panel,
     add_timeline_provider,
 )
 
@@ -57,6 +59,8 @@ def init_app(app):
     add_health_check(app, "mail_queue", worker.health_check)
     add_dev_service(app, "nurture worker", worker.start_dev_worker)
     add_timeline_provider(app, services.lead_timeline)
+    add_lead_panel(app, admin.lead_panel)
+    add_lead_list_action(app, admin.lead_list_action)
     app.add_template_filter(scheduling.format_delay, "nurture_delay")
     # For the admin dashboard: a sentence when mail is due and no worker runs, else None.
     app.jinja_env.globals["nurture_worker_warning"] = stats.worker_warning

@@ -1,6 +1,7 @@
 """Marketer admin under /admin/nurture/: sequences and their steps with previews and
-test sends, per-step figures and enrolled leads, the message log, the queue, the
-suppression list and the development Outbox. Marketers and admins only."""
+test sends, per-step figures and enrolled leads, enrolling from the lead admin, the
+message log, the queue, the suppression list and the development Outbox. Marketers and
+admins only."""
 
 import re
 from datetime import datetime, time
@@ -11,13 +12,15 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import escape
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from accounts.guards import roles_required
 from core.extensions import db
 from core.timeutil import utcnow
-from nurture import personalise, services, stats
+from gated.listing import LeadFilters
+from gated.models import Lead
+from nurture import enrolling, personalise, services, stats
 from nurture.compose import inline_styles, wrap
 from nurture.email import Rendered
 from nurture.forms import EnrollFilterForm, EnrollForm, SequenceForm, SuppressForm
@@ -306,6 +309,106 @@ def export(sequence_id):
     )
     response.headers["Content-Disposition"] = f'attachment; filename="{sequence.slug}.yml"'
     return response
+
+
+# -- enrolling from the lead admin (gated shows these through core.hooks) -----------
+
+
+def _refusals() -> dict[str, str]:
+    return {
+        "sequence": _("Choose an active or paused sequence that has steps."),
+        "filter": _("Filter the list first: enrolling never takes every lead at once."),
+        "enrolled": _("The lead is already in this sequence; enroll again only on purpose, below."),
+        "active": _("The lead is still going through this sequence."),
+        "consent": _("The lead has not agreed to marketing mail."),
+        "suppressed": _("The address is suppressed: it gets no more mail."),
+        "stage": _("The lead is with sales (SQL or customer): sequences are for leads before that."),
+        "refused": _("The lead could not be enrolled."),
+    }
+
+
+def lead_panel(lead: Lead) -> Markup:
+    """The lead page's Sequences section: where the lead stands, enroll, enroll again."""
+    if not current_user.has_role(*ROLES):
+        return Markup("")
+    return Markup(
+        render_template(
+            "nurture/admin/_lead_sequences.html",
+            lead=lead,
+            enrollments=enrolling.lead_enrollments(lead.id),
+            sequences=enrolling.enrollable_sequences(),
+        )
+    )
+
+
+def lead_list_action(args: dict) -> Markup:
+    """The lead list's "enroll these leads in a sequence" form, once the list is filtered."""
+    if not args or not current_user.has_role(*ROLES):
+        return Markup("")
+    return Markup(
+        render_template(
+            "nurture/admin/_leads_enroll.html", args=args, sequences=enrolling.enrollable_sequences()
+        )
+    )
+
+
+@bp.post("/leads/<int:lead_id>/enroll")
+@roles_required(*ROLES)
+def enroll_lead(lead_id):
+    lead = db.get_or_404(Lead, lead_id)
+    again = request.form.get("again") == "yes"
+    try:
+        enrollment = enrolling.enroll_lead(
+            lead, request.form.get("sequence", type=int), now=utcnow(), again=again
+        )
+    except enrolling.Refused as refused:
+        flash(_refusals()[refused.reason], "error")
+    else:
+        name = enrollment.sequence.name
+        flash(
+            _("Enrolled again in %(name)s, from the first step.", name=name)
+            if again
+            else _("Enrolled in %(name)s.", name=name),
+            "success",
+        )
+    return redirect(url_for("gated_admin.lead", lead_id=lead.id, _anchor="sequences"))
+
+
+@bp.route("/leads/enroll", methods=["GET", "POST"])
+@roles_required(*ROLES)
+def enroll_leads():
+    """Every lead of the filtered lead list into one sequence, after a confirm step
+    that shows how many."""
+    filters = LeadFilters.from_args(request.values)
+    sequence_id = request.values.get("sequence", type=int)
+    back = url_for("gated_admin.leads", **filters.as_args())
+    try:
+        if request.method == "POST" and request.form.get("confirm") == "yes":
+            outcome = enrolling.enroll_matching(filters, sequence_id, now=utcnow())
+            flash(
+                _(
+                    "%(enrolled)d of %(matched)d leads enrolled; %(skipped)d skipped (already in the "
+                    "sequence, suppressed or with sales), %(unconsented)d without consent to marketing mail.",
+                    enrolled=outcome.enrolled,
+                    matched=outcome.matched,
+                    skipped=outcome.skipped,
+                    unconsented=outcome.without_consent,
+                ),
+                "success",
+            )
+            return redirect(back)
+        sequence, matched, consenting = enrolling.count_matching(filters, sequence_id)
+    except enrolling.Refused as refused:
+        flash(_refusals()[refused.reason], "error")
+        return redirect(back)
+    return render_template(
+        "nurture/admin/enroll_leads.html",
+        sequence=sequence,
+        matched=matched,
+        consenting=consenting,
+        args=filters.as_args(),
+        back=back,
+    )
 
 
 # -- messages and queue -------------------------------------------------------------
