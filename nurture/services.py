@@ -496,7 +496,8 @@ def record_click(message_id: int, *, now: datetime) -> None:
 def _mark_message(address: str, event: dict, now: datetime) -> None:
     """Put a bounce or complaint on the mail it answers (by Message-ID when the provider
     gives one, else the address's latest sent mail), for the per-step figures."""
-    query = select(Message).where(Message.to_address == address, Message.sent_at.is_not(None))
+    # lower(): a lead's address is kept as it came, and a nurture mail is addressed with it.
+    query = select(Message).where(func.lower(Message.to_address) == address, Message.sent_at.is_not(None))
     if event.get("message_id"):
         query = query.where(Message.message_id == str(event["message_id"]))
     message = db.session.scalar(query.order_by(Message.sent_at.desc()).limit(1))
