@@ -8,7 +8,7 @@ DEV_ENV := LODESTAR_DEVELOPMENT=1 LODESTAR_DEV_SMTP_SINK=true
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format translations bench clean
+.PHONY: run test lint format translations spamscore bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ format: $(VENV)/.dev
 
 translations: $(VENV)/.dev
 	$(BIN)/python scripts/translations.py
+
+# SpamAssassin's score of every demo mail (needs the Debian package spamassassin).
+spamscore: $(VENV)/.runtime
+	$(BIN)/python scripts/spamscore.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
