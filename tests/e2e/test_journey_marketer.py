@@ -160,3 +160,74 @@ def test_a_marketer_builds_a_sequence_that_nurtures_a_new_lead(
     page.goto(sequence_url)
     expect(figures.nth(1).locator("td").nth(5)).to_have_text("0")
     expect(figures.first.locator("td").nth(8)).to_have_text("1")  # unsubscribed
+
+
+@pytest.fixture
+def expo_leads(live_app):
+    """Leads from a trade fair, imported (not through the form): three agreed to
+    marketing mail, one is already a customer, one did not agree; and a sequence."""
+    from gated.models import Lead as LeadRow
+    from nurture import services
+
+    with live_app.app_context():
+        accounts.create_user("lists@example.com", role="marketer", password=PASSWORD)
+        for number, (consent, stage) in enumerate(
+            [(True, "new"), (True, "new"), (True, "customer"), (False, "new")]
+        ):
+            db.session.add(
+                LeadRow(
+                    email=f"expo{number}@example.com",
+                    name=f"展会{number}",
+                    source="expo-2026",
+                    marketing_consent=consent,
+                    stage=stage,
+                )
+            )
+        db.session.add(LeadRow(email="web@example.com", source="website", marketing_consent=True))
+        db.session.commit()
+        services.import_sequence(
+            "slug: expo-followup\nname: 展会跟进\nsteps:\n  - {delay: 1d, subject: 展会之后, body: 您好}\n",
+            now=utcnow(),
+        )
+        db.session.remove()
+
+
+def test_a_marketer_enrolls_a_filtered_lead_list_and_one_lead_again(live_app, page, expo_leads):
+    from nurture import services
+
+    sign_in(page, "lists@example.com", PASSWORD)
+    page.goto("/admin/leads/")
+    page.get_by_label("来源").select_option("expo-2026")
+    page.get_by_role("button", name="筛选", exact=True).click()
+    page.get_by_label("序列", exact=True).select_option(label="展会跟进")
+    page.get_by_role("button", name="将筛选出的线索加入序列…").click()
+
+    # The confirm step counts before anything happens.
+    expect(page.get_by_text("筛选后的列表有 4 个线索,其中 3 个同意接收营销邮件。")).to_be_visible()
+    page.get_by_role("button", name="将 3 个线索加入序列").click()
+    expect(page.get_by_text("4 个线索中 2 个已加入序列;跳过 1 个")).to_be_visible()
+    expect(page.get_by_label("来源")).to_have_value("expo-2026")  # back on the filtered list
+    with live_app.app_context():
+        enrolled = db.session.scalars(
+            db.select(Lead.email).join(Enrollment, Enrollment.lead_id == Lead.id).order_by(Lead.email)
+        ).all()
+        assert "expo0@example.com" in enrolled and "expo1@example.com" in enrolled
+        assert not {"expo2@example.com", "expo3@example.com", "web@example.com"} & set(enrolled)
+        lead = db.session.scalar(db.select(Lead).where(Lead.email == "expo0@example.com"))
+        services.exit_lead(lead.id, "removed", now=utcnow())
+        lead_id = lead.id
+        db.session.remove()
+
+    # On the lead's page: where it stands, and a deliberate second round.
+    page.goto(f"/admin/leads/{lead_id}")
+    sequences = page.locator("#sequences")
+    expect(sequences.get_by_role("row", name=re.compile("展会跟进"))).to_contain_text("已退出")
+    sequences.get_by_role("button", name="重新加入").click()
+    expect(page.get_by_text("已重新加入「展会跟进」,从第一步开始。")).to_be_visible()
+    expect(page.locator("#sequences").get_by_role("row", name=re.compile("展会跟进"))).to_contain_text(
+        "进行中"
+    )
+    with live_app.app_context():
+        again = db.session.scalar(db.select(Enrollment).where(Enrollment.lead_id == lead_id))
+        assert (again.status, again.round) == ("active", 2)
+        db.session.remove()
