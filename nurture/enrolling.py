@@ -2,8 +2,9 @@
 it), or every lead the lead list's filters select, counted before and after.
 
 The filtered set comes from gated's own list query, so what is enrolled is exactly what
-the marketer saw listed. services.enroll stays the one place that decides whether a lead
-may join (suppressed, already in, handed to sales); this module only says why not.
+the marketer saw listed. services (enroll, enrollment_refusal) stay the one place that decides
+whether a lead may join (suppressed, already in, handed to sales); this module only
+says why not, and leaves out leads without consent to marketing mail.
 """
 
 from dataclasses import dataclass
@@ -16,7 +17,6 @@ from gated.listing import LeadFilters, lead_query
 from gated.models import Lead
 from nurture import services
 from nurture.models import Enrollment, Sequence
-from nurture.receivers import EXIT_STAGES
 
 ENROLLABLE = ("active", "paused")
 # services.enroll reads the leads with one IN list; SQLite takes at most 32,766 variables.
@@ -90,10 +90,9 @@ def enroll_lead(lead: Lead, sequence_id: int | None, *, now: datetime, again: bo
         raise Refused("active", existing)
     if not lead.marketing_consent:
         raise Refused("consent")
-    if services.is_suppressed(lead.email):
-        raise Refused("suppressed")
-    if lead.stage in EXIT_STAGES:
-        raise Refused("stage")
+    refusal = services.enrollment_refusal(lead, sequence)
+    if refusal is not None:
+        raise Refused(refusal if refusal in ("stage", "suppressed") else "sequence")
     if not services.enroll([lead.id], sequence.id, now=now, source="manual", reenroll=again):
         raise Refused("refused")
     return db.session.scalar(
