@@ -63,27 +63,51 @@ def check_window(days, start: str, end: str, timezone: str) -> None:
         raise ScheduleError("the send window must start before it ends")
 
 
+def _instant(day, clock: time, tz: ZoneInfo) -> datetime:
+    """The moment `clock` strikes on `day` in `tz`, as an aware UTC datetime. A clock time
+    the spring change skips is moved later by the gap (01:30 on a night that jumps from
+    01:00 to 02:00 is 02:30, as java.time does); one the autumn change repeats is its first
+    occurrence (fold=0 both ways)."""
+    return datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
+
+
 def next_in_window(when: datetime, *, days, start: str, end: str, timezone: str) -> datetime:
-    """The first moment at or after `when` (naive UTC) inside the window, as naive UTC."""
+    """The first moment at or after `when` (naive UTC) inside the window, as naive UTC.
+
+    The window's edges are turned into instants and compared as instants: comparing
+    wall-clock times (what two datetimes sharing a tzinfo do) would open a window at a
+    skipped time earlier than it says it opens."""
     tz = zone(timezone)
-    local = when.replace(tzinfo=UTC).astimezone(tz)
+    moment = when.replace(tzinfo=UTC)
+    today = moment.astimezone(tz).date()
     opens, closes = parse_clock(start), parse_clock(end)
     allowed = {DAYS.index(day) for day in days}
     for offset in range(8):
-        day = local.date() + timedelta(days=offset)
+        day = today + timedelta(days=offset)
         if day.weekday() not in allowed:
             continue
-        window_open = datetime.combine(day, opens, tzinfo=tz)
+        window_open = _instant(day, opens, tz)
         window_close = (
-            datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
-            if closes is None
-            else datetime.combine(day, closes, tzinfo=tz)
+            _instant(day + timedelta(days=1), time(0), tz) if closes is None else _instant(day, closes, tz)
         )
-        if local < window_open:
-            return window_open.astimezone(UTC).replace(tzinfo=None)
-        if local < window_close:
+        if moment < window_open:
+            return window_open.replace(tzinfo=None)
+        if moment < window_close:
             return when
     return when
+
+
+def add_delay(when: datetime, minutes: int, timezone: str) -> datetime:
+    """`when` (naive UTC) plus a delay: whole days are calendar days in the sequence's
+    time zone, so "1d" after a mail at 17:30 is 17:30 the next day across a daylight
+    saving change too (24 hours would be 18:30, past a window closing at 18:00); what is
+    left over (the hours of a 36h delay) is elapsed time."""
+    whole_days, rest = divmod(minutes, 1440)
+    if whole_days:
+        tz = zone(timezone)
+        local = when.replace(tzinfo=UTC).astimezone(tz)
+        when = _instant(local.date() + timedelta(days=whole_days), local.time(), tz).replace(tzinfo=None)
+    return when + timedelta(minutes=rest)
 
 
 def sequence_window(sequence) -> dict:
@@ -99,4 +123,5 @@ def due_at(sequence, step, *, enrolled_at: datetime, previous_at: datetime) -> d
     """When `step` is due: its delay from the enrollment or from the previous send,
     moved into the sequence's window."""
     base = enrolled_at if step.delay_from == "enrollment" else previous_at
-    return next_in_window(base + timedelta(minutes=step.delay_minutes), **sequence_window(sequence))
+    window = sequence_window(sequence)
+    return next_in_window(add_delay(base, step.delay_minutes, window["timezone"]), **window)

@@ -4,7 +4,7 @@ ETA, skip conditions, delays counted from the enrollment, pause, resume and arch
 from the admin, a complaint from the provider's webhook, a click on the lead's timeline."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -239,3 +239,16 @@ def test_a_click_appears_on_the_leads_timeline(client, login_as, smtp_sink):
     page = login_as("marketer").get(f"/admin/leads/{lead.id}").get_data(as_text=True)
     assert "一" in page and f"/admin/nurture/messages/{message.id}" in page
     assert page.count(f"/admin/nurture/messages/{message.id}") >= 3  # sent, opened, clicked
+
+
+def test_a_day_after_a_send_across_the_spring_change_keeps_the_clock_time(smtp_sink):
+    london = {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "09:00", "end": "18:00"}
+    sequence = make_sequence(steps=TWO_STEPS, send_window=dict(london, timezone="Europe/London"))
+    saturday_1730 = datetime(2026, 3, 28, 17, 30)  # GMT: UTC
+    services.enroll([make_lead().id], sequence.id, now=saturday_1730)
+    assert tick(saturday_1730)["sent"] == 1
+    sunday_1730_bst = datetime(2026, 3, 29, 16, 30)
+    assert Enrollment.query.one().next_send_at == sunday_1730_bst  # not Monday 09:00
+    assert tick(sunday_1730_bst - timedelta(minutes=1))["sent"] == 0
+    assert tick(sunday_1730_bst)["sent"] == 1
+    assert [str(mail["Subject"]) for mail in smtp_sink.wait_for(2)] == ["一", "二"]
