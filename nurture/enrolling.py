@@ -71,7 +71,8 @@ def lead_enrollments(lead_id: int) -> list[Enrollment]:
 
 
 def _sequence(sequence_id: int | None) -> Sequence:
-    sequence = db.session.get(Sequence, sequence_id) if sequence_id else None
+    # ids are 32-bit on PostgreSQL: a larger number is no sequence, not a database error.
+    sequence = db.session.get(Sequence, sequence_id) if sequence_id and 0 < sequence_id < 2**31 else None
     if sequence is None or sequence.status not in ENROLLABLE or not sequence.steps:
         raise Refused("sequence")
     return sequence

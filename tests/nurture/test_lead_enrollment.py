@@ -246,3 +246,22 @@ def test_enroll_get_is_not_allowed_for_one_lead(login_as):
     marketer = login_as("marketer")
     lead = make_lead()
     assert marketer.get(f"/admin/nurture/leads/{lead.id}/enroll").status_code == 405
+
+
+@pytest.mark.parametrize("field", ["sequence", "asset"])
+def test_numbers_too_big_for_the_database_are_no_error(login_as, field):
+    marketer = login_as("marketer")
+    sequence = make_sequence()
+    lead = make_lead()
+    huge = "9" * 30
+    data = {"q": "lead", "sequence": sequence.id, field: huge}
+    assert marketer.get("/admin/nurture/leads/enroll", query_string=data).status_code in (200, 302)
+    assert marketer.post("/admin/nurture/leads/enroll", data={**data, "confirm": "yes"}).status_code == 302
+    assert marketer.post(f"/admin/nurture/leads/{lead.id}/enroll", data={"sequence": huge}).status_code == 302
+    assert marketer.get("/admin/leads/", query_string={"asset": huge}).status_code == 200
+    assert (
+        marketer.post(f"/admin/nurture/leads/{huge}/enroll", data={"sequence": sequence.id}).status_code
+        == 404
+    )
+    # An impossible asset is no filter (as on the list), so the search alone chose the lead.
+    assert Enrollment.query.count() == (1 if field == "asset" else 0)
