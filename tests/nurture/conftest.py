@@ -1,6 +1,6 @@
 """Nurture test helpers: leads, sequences, a tick at a given time."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -61,6 +61,20 @@ def make_sequence(**kwargs):
 
 def tick(now, **kwargs):
     return worker.tick(now, worker_name="test", **kwargs)
+
+
+def expire_leases() -> None:
+    """Let the real time pass every claim's lease (leases are on the real clock, not on
+    a tick's `now`): the lease ends a second ago."""
+    from sqlalchemy import update
+
+    from core.timeutil import utcnow
+    from nurture.models import Message
+
+    db.session.execute(
+        update(Message).where(Message.status == "sending").values(lease_until=utcnow() - timedelta(seconds=1))
+    )
+    db.session.commit()
 
 
 class PickySink:

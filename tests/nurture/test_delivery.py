@@ -8,9 +8,17 @@ import pytest
 from sqlalchemy import func, select, update
 
 from core.extensions import db
+from core.timeutil import utcnow
 from nurture import delivery, services, worker
 from nurture.models import Enrollment, Message, Step, Suppression, WorkerHeartbeat, email_hash
-from tests.nurture.conftest import MONDAY_10_SHANGHAI, TEST_MAIL, make_lead, make_sequence, tick
+from tests.nurture.conftest import (
+    MONDAY_10_SHANGHAI,
+    TEST_MAIL,
+    expire_leases,
+    make_lead,
+    make_sequence,
+    tick,
+)
 
 pytestmark = pytest.mark.usefixtures("app")
 NOW = MONDAY_10_SHANGHAI
@@ -244,6 +252,10 @@ def test_a_crashed_workers_claim_comes_back_after_the_lease(app, smtp_sink):
     [claimed] = delivery.claim(NOW, limit=10, worker="crashed", lease_seconds=300)
     db.session.expire_all()
     assert tick(NOW + timedelta(minutes=1))["sent"] == 0  # still leased
+    # A pass whose `now` is far ahead (tick --now) must not take a lease the real
+    # clock has not run out: the crashed worker might still be sending it.
+    assert delivery.claim(utcnow() + timedelta(days=30), limit=10, worker="w", lease_seconds=300) == []
+    expire_leases()
     assert tick(NOW + timedelta(minutes=6))["sent"] == 1
     assert len(smtp_sink.wait_for(1)) == 1
     assert Message.query.one().attempts == 2
@@ -264,6 +276,7 @@ def test_expired_leases_are_claimed_before_queued_mail_and_transactional_still_g
     )
     queue_test_mails("buyer@example.com")
     later = NOW + timedelta(minutes=6)
+    expire_leases()
 
     batch = delivery.claim(later, limit=2, worker="w", lease_seconds=300)
     assert [job.to_address for job in batch] == ["buyer@example.com", "crashed@example.com"]
@@ -348,8 +361,6 @@ def test_stale_worker_is_reported(app, monkeypatch):
     lead = make_lead()
     services.add_mail(to=lead.email, template=TEST_MAIL, context={}, lead_id=lead.id, now=NOW)
     db.session.commit()
-    from core.timeutil import utcnow
-
     status = worker.status(utcnow())
     assert status["worker_stale"] is True and status["due"] == 1
     assert worker.health_check()["ok"] is False
@@ -363,6 +374,7 @@ def test_a_batch_of_expired_nurture_leases_does_not_hold_back_a_download_link(sm
     assert len(delivery.claim(NOW, limit=2, worker="crashed", lease_seconds=300)) == 2
     queue_test_mails("buyer@example.com")
     later = NOW + timedelta(minutes=6)
+    expire_leases()
 
     batch = delivery.claim(later, limit=2, worker="w", lease_seconds=300)
     assert [job.to_address for job in batch] == ["buyer@example.com", "crashed0@example.com"]
@@ -487,5 +499,92 @@ def test_an_unexpected_error_rendering_the_next_mail_never_unmarks_the_mail_sent
     assert outcomes == {"first@example.com": "sent", "second@example.com": "sending"}
 
     monkeypatch.setattr(delivery, "render", real_render)
+    expire_leases()
     assert tick(NOW + timedelta(minutes=6))["sent"] == 1  # the second, after its lease
     assert [str(mail["To"]) for mail in smtp_sink.wait_for(2)] == ["first@example.com", "second@example.com"]
+
+
+def test_a_batch_stops_before_its_lease_runs_out_and_gives_the_rest_back(smtp_sink):
+    """A batch the worker could not finish within its lease (a slow server, a low
+    send rate) is not sent on after another worker may have taken it back."""
+    queue_test_mails("a@example.com", "b@example.com", "c@example.com")
+    batch = delivery.claim(NOW, limit=10, worker="w", lease_seconds=0)
+    counts = delivery.deliver(batch, NOW, pacer=delivery.Pacer(0))
+    assert counts == {"released": 3}
+    db.session.expire_all()
+    assert statuses() == ["queued"] * 3
+    assert set(db.session.scalars(select(Message.attempts))) == {0}
+    assert tick(NOW)["sent"] == 3
+    assert len(smtp_sink.wait_for(3)) == 3
+
+
+def test_an_address_suppressed_while_the_batch_is_sent_gets_nothing(app, smtp_sink, monkeypatch):
+    """Suppression is checked at send time, not only when the batch was claimed: an
+    unsubscribe arriving while the previous mail is at the server stops the next one."""
+    queue_test_mails("first@example.com", "leaves@example.com", "third@example.com")
+    real_render = delivery.render
+
+    def render_while_leaves_unsubscribes(message):
+        # Rendered while the first mail's reply is awaited: the person unsubscribes then.
+        if message.to_address == "leaves@example.com":
+            with db.engine.begin() as connection:
+                connection.execute(
+                    Suppression.__table__.insert().values(
+                        email_hash=email_hash("leaves@example.com"),
+                        reason="unsubscribed",
+                        detail="",
+                        created_at=NOW,
+                    )
+                )
+        return real_render(message)
+
+    monkeypatch.setattr(delivery, "render", render_while_leaves_unsubscribes)
+    counts = tick(NOW)
+    assert counts["sent"] == 2 and counts["suppressed"] == 1
+    assert [str(mail["To"]) for mail in smtp_sink.wait_for(2)] == ["first@example.com", "third@example.com"]
+    assert status_by_address() == {
+        "first@example.com": "sent",
+        "leaves@example.com": "suppressed",
+        "third@example.com": "sent",
+    }
+
+
+def test_the_next_mail_is_not_accepted_before_the_previous_outcome_is_committed(app, smtp_sink, monkeypatch):
+    """The final "." of mail N+1 goes only after mail N's outcome is committed: when
+    that commit fails, the server never accepts N+1 (its content was already sent)."""
+    queue_test_mails("first@example.com", "second@example.com", "third@example.com")
+    real_commit = delivery.Recorder._commit
+
+    def commit_failing_for_the_first_sent(self, statement, params, check):
+        if params.get("v_status") == "sent":
+            raise RuntimeError("database went away")  # fault injection
+        return real_commit(self, statement, params, check)
+
+    monkeypatch.setattr(delivery.Recorder, "_commit", commit_failing_for_the_first_sent)
+    batch = delivery.claim(NOW, limit=10, worker="w", lease_seconds=300)
+    with pytest.raises(RuntimeError, match="database went away"):
+        delivery.deliver(batch, NOW, pacer=delivery.Pacer(0))
+    # The server accepted only the first mail; the second's content arrived without its "."
+    assert [str(mail["To"]) for mail in smtp_sink.wait_for(1)] == ["first@example.com"]
+    assert len(smtp_sink.messages) == 1
+    monkeypatch.setattr(delivery.Recorder, "_commit", real_commit)
+    db.session.expire_all()
+    assert statuses() == ["sending"] * 3  # nothing recorded: all wait for their lease
+
+
+def test_a_paused_sequence_holds_its_queued_mail_and_archiving_skips_it(smtp_sink):
+    sequence, _lead = enrolled("held@example.com")
+    delivery.materialise(NOW, limit=10)
+    services.set_status(sequence.id, "paused", now=NOW)
+    counts = tick(NOW)
+    assert counts["sent"] == 0 and counts["held"] == 1
+    message = Message.query.one()
+    assert (message.status, message.attempts, message.error) == ("queued", 0, delivery.HELD)
+    assert message.next_attempt_at == NOW + delivery.HOLD
+    assert tick(NOW + timedelta(minutes=10))["sent"] == 0
+
+    assert delivery.release_held(sequence.id, NOW + timedelta(minutes=10)) == 1
+    db.session.commit()
+    services.set_status(sequence.id, "archived", now=NOW)
+    assert tick(NOW + timedelta(minutes=10))["skipped"] == 1
+    assert smtp_sink.messages == []
