@@ -265,6 +265,10 @@ def set_status(sequence_id: int, status: str, *, now: datetime) -> Sequence:
     sequence.updated_at = now
     if status == "archived":
         _exit_where(Enrollment.sequence_id == sequence_id, "removed", now)
+    if status == "active":
+        from nurture.delivery import release_held
+
+        release_held(sequence_id, now)  # what the worker held while it was paused
     db.session.commit()
     return sequence
 

@@ -583,8 +583,16 @@ def test_a_paused_sequence_holds_its_queued_mail_and_archiving_skips_it(smtp_sin
     assert message.next_attempt_at == NOW + delivery.HOLD
     assert tick(NOW + timedelta(minutes=10))["sent"] == 0
 
-    assert delivery.release_held(sequence.id, NOW + timedelta(minutes=10)) == 1
-    db.session.commit()
+    # Resuming makes the held mail due at once.
+    services.set_status(sequence.id, "active", now=NOW + timedelta(minutes=10))
+    assert tick(NOW + timedelta(minutes=10))["sent"] == 1
+    assert [str(mail["To"]) for mail in smtp_sink.wait_for(1)] == ["held@example.com"]
+
+
+def test_an_archived_sequences_queued_mail_is_skipped(smtp_sink):
+    sequence, _lead = enrolled("archived@example.com")
+    delivery.materialise(NOW, limit=10)
     services.set_status(sequence.id, "archived", now=NOW)
-    assert tick(NOW + timedelta(minutes=10))["skipped"] == 1
+    assert tick(NOW)["skipped"] == 1
+    assert Message.query.one().status == "skipped"
     assert smtp_sink.messages == []
