@@ -1,5 +1,5 @@
-"""Sequences, their steps, enrollments, every outgoing message, suppressions and the
-worker's heartbeat.
+"""Sequences, their steps, enrollments, every outgoing message, suppressions, the
+worker's heartbeat and the send-rate limit's shared state.
 
 The message table is the queue: a mail exists as a row before it is sent, and a unique
 key on (enrollment, step, round) makes a second copy of a nurture step impossible.
@@ -8,7 +8,7 @@ key on (enrollment, step, round) makes a second copy of a nurture step impossibl
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Double, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -187,3 +187,16 @@ class WorkerHeartbeat(db.Model):
     ticks: Mapped[int] = mapped_column(default=0)
     sent: Mapped[int] = mapped_column(default=0)
     failed: Mapped[int] = mapped_column(default=0)
+
+
+class SendRate(db.Model):
+    """What every worker sending through one SMTP provider has taken of its rate limits
+    (nurture/ratelimit.py): the next free send slot, in seconds on the database's clock,
+    and the mails reserved in the last hour as [[seconds, mails], ...] by the tick's time."""
+
+    __tablename__ = "send_rates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(255), unique=True)
+    next_slot: Mapped[float] = mapped_column(Double, default=0.0)
+    hour: Mapped[list] = mapped_column(JSON, default=list)

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from core.extensions import db
 from core.timeutil import utcnow
 from gated.webhooks import deliver_due_webhooks
-from nurture import delivery
+from nurture import delivery, ratelimit
 from nurture.models import Message, WorkerHeartbeat
 
 
@@ -42,17 +42,20 @@ def tick(
             counts.update(made)
             if sum(made.values()) < batch_size:
                 break
-        pacer = delivery.Pacer(config["MAIL_RATE_PER_SECOND"])
+        # The provider's limits, shared with every other worker through the database.
+        rate = ratelimit.from_config(config, db.engine)
         while not (stop is not None and stop.is_set()):
-            limit = batch_size
-            if config["MAIL_RATE_PER_HOUR"]:
-                limit = min(limit, config["MAIL_RATE_PER_HOUR"] - delivery.sent_in_last_hour(now))
+            limit = rate.reserve(now, batch_size)
             batch = delivery.claim(
                 now, limit=limit, worker=worker_name, lease_seconds=config["NURTURE_LEASE_SECONDS"]
             )
             if not batch:
+                rate.give_back(now, limit)
                 break
-            counts.update(delivery.deliver(batch, now, pacer=pacer, stop=stop))
+            done = delivery.deliver(batch, now, pacer=rate, stop=stop)
+            counts.update(done)
+            # Only what the server accepted counts against the hour.
+            rate.give_back(now, limit - done["sent"])
             if counts["retry"] and not counts["sent"]:
                 break  # the server is down: no point claiming the next batch now
     # The hand-off webhooks share the worker, so no second scheduler is needed.

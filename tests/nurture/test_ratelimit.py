@@ -1,0 +1,181 @@
+"""The send-rate limit shared by every worker (nurture/ratelimit.py): slots that never
+overlap across workers, an hourly budget no two workers can both spend, real `flask
+nurture tick` processes measured at a real SMTP sink, and no database work without a
+limit."""
+
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from core.extensions import db
+from core.timeutil import utcnow
+from nurture import ratelimit
+from nurture.models import Message, SendRate
+from tests.conftest import SMTPSink
+from tests.nurture.conftest import MONDAY_10_SHANGHAI, tick
+from tests.nurture.test_processes import enroll_many, flask, flask_env
+
+NOW = MONDAY_10_SHANGHAI
+
+
+def limit(provider="smtp.example.com:587", per_second=0.0, per_hour=0):
+    return ratelimit.SendRateLimit(db.engine, provider, per_second=per_second, per_hour=per_hour)
+
+
+def rows() -> int:
+    return db.session.scalar(select(func.count()).select_from(SendRate))
+
+
+def test_no_limit_configured_touches_no_table(app, smtp_sink, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_RATE_PER_SECOND", 0)
+    monkeypatch.setitem(app.config, "MAIL_RATE_PER_HOUR", 0)
+    enroll_many(3, NOW)
+    assert tick(NOW)["sent"] == 3
+    assert rows() == 0
+
+
+def test_the_provider_is_the_account_on_the_server():
+    assert (
+        ratelimit.provider_key({"MAIL_SERVER": "smtp.example.com", "MAIL_PORT": 587})
+        == "smtp.example.com:587"
+    )
+    config = {"MAIL_SERVER": "smtp.example.com", "MAIL_PORT": 587, "MAIL_USERNAME": "news"}
+    assert ratelimit.provider_key(config) == "news@smtp.example.com:587"
+
+
+@pytest.mark.usefixtures("app")
+def test_workers_take_send_slots_that_never_overlap():
+    first, second = limit(per_second=40), limit(per_second=40)
+    assert first.block == 4  # 0.1 s of sending per database round trip
+    taken = []
+    for worker in (first, second, first, second, second, first):
+        _clock, slots = worker.take_slots()
+        taken += slots
+    assert len(taken) == 24
+    taken.sort()
+    gaps = sorted(later - earlier for earlier, later in zip(taken, taken[1:], strict=False))
+    assert gaps[0] >= 1 / 40 - 1e-6
+    # Back to back while the blocks are taken faster than they are spent: no slot lost.
+    assert gaps[len(gaps) // 2] == pytest.approx(1 / 40, abs=1e-6)
+    # Another provider has limits of its own: its first block starts now, not after these.
+    clock, slots = limit("other:25", per_second=40).take_slots()
+    assert slots[0] < taken[-1] and slots[0] == pytest.approx(clock, abs=1.0)
+    assert rows() == 2
+
+
+@pytest.mark.usefixtures("app")
+def test_two_workers_share_one_hourly_budget():
+    first, second = limit(per_hour=30), limit(per_hour=30)
+    assert first.reserve(NOW, 20) == 20
+    assert second.reserve(NOW, 20) == 10
+    assert first.reserve(NOW + timedelta(minutes=59), 5) == 0
+    # What the server did not accept comes back to everyone.
+    second.give_back(NOW, 4)
+    assert first.reserve(NOW + timedelta(minutes=1), 10) == 4
+    # An hour after, the reservations at NOW have expired; the one a minute later not.
+    assert second.reserve(NOW + timedelta(minutes=60), 100) == 26
+    assert limit("other:25", per_hour=30).reserve(NOW, 100) == 30
+
+
+@pytest.mark.usefixtures("app")
+def test_concurrent_reservations_never_exceed_the_hour(make_app):
+    """Eight threads, each with its own app and engine, reserve 3 at a time."""
+    apps = [make_app(MAIL_RATE_PER_HOUR=50) for _ in range(8)]
+    granted = []
+
+    def reserve(application):
+        with application.app_context():
+            share = ratelimit.from_config(application.config, db.engine)
+            for _ in range(10):
+                granted.append(share.reserve(NOW, 3))
+
+    threads = [threading.Thread(target=reserve, args=(application,)) for application in apps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(granted) == 80 and sum(granted) == 50
+
+
+def test_the_hourly_limit_of_a_single_worker(app, smtp_sink, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_RATE_PER_HOUR", 3)
+    enroll_many(5, NOW)
+    assert tick(NOW, batch_size=2)["sent"] == 3
+    assert tick(NOW + timedelta(minutes=30))["sent"] == 0
+    # The reservations of NOW expire with the hour; what was not sent was given back.
+    assert tick(NOW + timedelta(minutes=61))["sent"] == 2
+    [share] = db.session.scalars(select(SendRate)).all()
+    assert share.hour == [[ratelimit._seconds(NOW + timedelta(minutes=61)), 2]]
+
+
+class TimedSink(SMTPSink):
+    """The real sink, noting when each mail arrived."""
+
+    def __init__(self):
+        self.arrivals = []
+        super().__init__()
+
+    async def handle_DATA(self, server, session, envelope):
+        self.arrivals.append(time.monotonic())
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def timed_sink():
+    sink = TimedSink()
+    yield sink
+    sink.stop()
+
+
+def run_ticks(app, tmp_path, port, names, **settings):
+    env = flask_env(app, tmp_path, port, LODESTAR_NURTURE_BATCH_SIZE=10, **settings)
+    at = (utcnow() + timedelta(seconds=1)).isoformat()
+    processes = [flask("nurture", "tick", "--now", at, "--name", name, env=env) for name in names]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    assert all(process.returncode == 0 for process in processes), outputs
+    return [out for out, _err in outputs]
+
+
+@pytest.mark.slow
+def test_three_workers_together_keep_the_rate_per_second(app, tmp_path, timed_sink):
+    """60 mails, three `tick` processes, MAIL_RATE_PER_SECOND=20: at the sink, no second
+    holds more than 20 + 3.
+
+    The tolerance: every mail leaves no earlier than its slot and the slots of all
+    workers are 1/20 s apart, so a second holds at most 20 slots. Mails of slots before
+    the second can still land in it: a worker that stalled (its commit waited for another
+    writer, the machine was busy) sends the rest of its block, at most 2 slots at 20/s,
+    on waking, while the others keep to theirs (its next block comes after theirs); and
+    the sink may note an arrival a little late. 2 + 1. The old per-process pacer put 36
+    to 60 in a second here; at least 10 shows the limit is not spent on waiting."""
+    expected = enroll_many(60, utcnow())
+    outputs = run_ticks(app, tmp_path, timed_sink.port, ["r0", "r1", "r2"], LODESTAR_MAIL_RATE_PER_SECOND=20)
+    assert sum(1 for out in outputs if "sent" in out) >= 2, outputs
+    received = Counter(str(mail["To"]) for mail in timed_sink.wait_for(60))
+    assert sorted(received) == sorted(expected) and set(received.values()) == {1}
+    arrivals = sorted(timed_sink.arrivals)
+    busiest = max(sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals)
+    assert 10 <= busiest <= 23, busiest
+
+
+@pytest.mark.slow
+def test_two_workers_together_keep_the_rate_per_hour(app, tmp_path, smtp_sink):
+    """MAIL_RATE_PER_HOUR=30, 50 due, two `tick` processes claiming 10 at a time (paced
+    at 40/s, so their batches overlap): exactly 30 go, the rest stay queued."""
+    enroll_many(50, utcnow())
+    outputs = run_ticks(
+        app,
+        tmp_path,
+        smtp_sink.port,
+        ["h0", "h1"],
+        LODESTAR_MAIL_RATE_PER_HOUR=30,
+        LODESTAR_MAIL_RATE_PER_SECOND=40,
+    )
+    # The processes have ended: whatever they sent has arrived.
+    assert len(smtp_sink.messages) == 30, outputs
+    db.session.expire_all()
+    assert Counter(db.session.scalars(select(Message.status))) == {"sent": 30, "queued": 20}
