@@ -19,6 +19,7 @@ from core import config, errors, i18n, pagecache, security
 from core.cli import demo_cli, serve
 from core.extensions import babel, csrf, db, limiter, login_manager, mail, migrate, select_locale
 from core.hooks import add_dev_service, hooks
+from core.ids import IdConverter
 from core.mailsink import start_sink
 from core.views import bp as core_bp
 
@@ -29,6 +30,9 @@ PACKAGES = (accounts, content, gated, nurture, insights, assistant)
 def create_app(overrides: dict | None = None) -> Flask:
     """Create the Lodestar application. `overrides` win over every other setting (tests)."""
     app = Flask(__name__, instance_path=str(ROOT / "instance"), instance_relative_config=True)
+    # Before any route is added: every <int:…> in a URL is an id, so one too large for the
+    # database is a 404 rather than an "integer out of range" 500.
+    app.url_map.converters["int"] = IdConverter
     if overrides and overrides.get("TESTING"):
         app.testing = True
     config.apply_settings(app, overrides)
