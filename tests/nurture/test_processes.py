@@ -1,5 +1,6 @@
 """Real worker processes against the test database: a worker killed with SIGKILL in
-the middle of a batch, and four `flask nurture tick` processes at once on PostgreSQL.
+the middle of a batch, four `flask nurture tick` processes at once on PostgreSQL and two
+on SQLite.
 Each mail must arrive exactly once."""
 
 import os
@@ -12,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 import app as app_module
 from core.extensions import db
@@ -20,7 +21,7 @@ from core.timeutil import utcnow
 from nurture import services
 from nurture.models import DAYS, Message
 from tests.conftest import TEST_SECRET
-from tests.nurture.conftest import PickySink, make_lead, make_sequence, tick
+from tests.nurture.conftest import PickySink, expire_leases, make_lead, make_sequence, tick
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("app")]
 ROOT = Path(app_module.__file__).resolve().parent
@@ -67,6 +68,11 @@ def enroll_many(count, now):
     return [f"p{i}@example.com" for i in range(count)]
 
 
+def sent_count() -> int:
+    db.session.commit()  # a fresh snapshot each time
+    return db.session.scalar(select(func.count()).where(Message.status == "sent"))
+
+
 def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(app, tmp_path, monkeypatch):
     sink = PickySink(delay=0.4)
     try:
@@ -76,9 +82,15 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(app, tm
         )
         process = flask("nurture", "worker", "--interval", "0.2", env=env)
         deadline = time.monotonic() + 60
-        # MAIL FROM of the 5th mail arrives only after the 4th was accepted and marked
-        # sent: killing while the sink holds it is killing mid-batch, mid-message.
-        while sink.mail_started < 5 and time.monotonic() < deadline and process.poll() is None:
+        # MAIL FROM of the 5th mail arrives while the 4th's outcome is being committed
+        # (the commit overlaps the next envelope; the 5th's final "." waits for it).
+        # Once the 4th is marked sent, killing while the sink holds the 5th's MAIL FROM
+        # is killing mid-batch, mid-message.
+        while (
+            (sink.mail_started < 5 or sent_count() < 4)
+            and time.monotonic() < deadline
+            and process.poll() is None
+        ):
             time.sleep(0.005)
         assert process.poll() is None, process.stderr.read()
         process.send_signal(signal.SIGKILL)
@@ -92,7 +104,9 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(app, tm
         monkeypatch.setattr(app.extensions["mail"], "port", sink.port)
         # The unclaimed rest goes at once; the dead worker's claim waits for its lease.
         assert tick(utcnow())["sent"] == 20 - 4 - len(sending)
-        assert tick(utcnow() + timedelta(seconds=61))["sent"] == len(sending)
+        assert tick(utcnow() + timedelta(seconds=61))["sent"] == 0  # leases run on the real clock
+        expire_leases()
+        assert tick(utcnow())["sent"] == len(sending)
         received = Counter(str(mail["To"]) for mail in sink.messages)
         assert sorted(received) == sorted(expected)
         assert set(received.values()) == {1}
@@ -142,3 +156,31 @@ def test_four_concurrent_ticks_on_postgresql_send_each_mail_once(app, tmp_path, 
     assert Counter(db.session.scalars(select(Message.status))) == {"sent": 300}
     # More than one process did real work (the claims interleaved).
     assert sum(1 for out, _err in outputs if "sent" in out) >= 2
+
+
+def test_two_concurrent_ticks_on_sqlite_send_each_mail_once(app, tmp_path):
+    """SQLite has one writer: the second process must wait (busy timeout), not fail with
+    "database is locked", and the claims must still never overlap."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the SQLite variant of the concurrent ticks (PostgreSQL has its own)")
+    # A little slow per mail (5 s for all), so the second process starts while the first sends.
+    sink = PickySink(delay=0.05)
+    try:
+        now = utcnow()
+        expected = enroll_many(100, now)
+        env = flask_env(app, tmp_path, sink.port, LODESTAR_NURTURE_BATCH_SIZE=10)
+        at = (now + timedelta(seconds=1)).isoformat()
+        processes = [flask("nurture", "tick", "--now", at, "--name", f"s{i}", env=env) for i in range(2)]
+        outputs = [process.communicate(timeout=120) for process in processes]
+        assert all(process.returncode == 0 for process in processes), outputs
+        assert not any("database is locked" in err for _out, err in outputs), outputs
+        received = Counter(str(mail["To"]) for mail in sink.messages)
+        assert sorted(received) == sorted(expected)
+        assert set(received.values()) == {1}
+        assert len({mail["Message-ID"] for mail in sink.messages}) == 100
+        db.session.expire_all()
+        assert Counter(db.session.scalars(select(Message.status))) == {"sent": 100}
+        # Both processes sent (their passes overlapped), so the wait on the lock was real.
+        assert all("sent" in out for out, _err in outputs), outputs
+    finally:
+        sink.stop()
