@@ -3,6 +3,7 @@
 Each use has its own salt, so a token made for one purpose is refused for another.
 """
 
+import hmac
 import os
 import threading
 import zlib
@@ -10,6 +11,7 @@ import zlib
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode, want_bytes
+from itsdangerous.signer import HMACAlgorithm
 from itsdangerous.timed import TimedSerializer, TimestampSigner
 
 # Payloads shorter than this are never compressed (see CompactSerializer).
@@ -52,11 +54,13 @@ def random_hex(count: int) -> str:
 
 
 class KeyCachingSigner(TimestampSigner):
-    """itsdangerous' timestamp signer with each derived key computed once: it derives
-    the key (an HMAC of key and salt) for every signature, and builds a new signer for
+    """itsdangerous' timestamp signer with each derived key computed once, and the HMAC
+    state after that key kept to copy: it derives the key (an HMAC of key and salt) and
+    starts a new HMAC from the raw key for every signature, and builds a new signer for
     every token. Same keys, same signatures."""
 
     derived: dict[tuple, bytes] = {}
+    keyed: dict[tuple, object] = {}
 
     def derive_key(self, secret_key=None) -> bytes:
         secret = self.secret_keys[-1] if secret_key is None else want_bytes(secret_key)
@@ -65,6 +69,17 @@ class KeyCachingSigner(TimestampSigner):
         if derived is None:
             derived = self.derived[key] = super().derive_key(secret)
         return derived
+
+    def get_signature(self, value) -> bytes:
+        if type(self.algorithm) is not HMACAlgorithm:
+            return super().get_signature(value)
+        key = (self.derive_key(), self.algorithm.digest_method)
+        keyed = self.keyed.get(key)
+        if keyed is None:
+            keyed = self.keyed[key] = hmac.new(key[0], digestmod=key[1])
+        mac = keyed.copy()
+        mac.update(want_bytes(value))
+        return base64_encode(mac.digest())
 
 
 class CompactSerializer(URLSafeTimedSerializer):
@@ -75,6 +90,15 @@ class CompactSerializer(URLSafeTimedSerializer):
     any URLSafeTimedSerializer, and it loads theirs."""
 
     default_signer = KeyCachingSigner
+
+    def make_signer(self, salt=None):
+        """One signer per serializer for its own salt (it keeps no state per token)."""
+        if salt is not None:
+            return super().make_signer(salt)
+        signer = self.__dict__.get("_signer")
+        if signer is None:
+            signer = self._signer = super().make_signer(None)
+        return signer
 
     def dump_payload(self, obj) -> bytes:
         json = TimedSerializer.dump_payload(self, obj)
