@@ -20,13 +20,14 @@ Exactly once is kept by the database, not by the worker's memory:
 
 import contextlib
 import logging
+import queue
 import re
 import smtplib
 import socket
+import threading
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import lru_cache
 from types import SimpleNamespace
@@ -521,8 +522,14 @@ class Recorder:
         self.engine = engine
         self.synchronous_commit = synchronous_commit
         self.connection = None
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nurture-recorder")
-        self._pending = None
+        # One job at a time: a queue to the thread, and a lock it releases when done
+        # (a ThreadPoolExecutor's futures cost more per mail than the hand-over needs).
+        self._jobs = queue.SimpleQueue()
+        self._done = threading.Lock()
+        self._done.acquire()
+        self._in_flight = False
+        self._outcome = (True, False)
+        self._thread = None
 
     def _connect(self):
         connection = self.engine.connect()
@@ -544,13 +551,34 @@ class Recorder:
         params.update(b_id=message.id, b_claim=message.claimed_by)
         statement = _finish_statement(tuple(sorted(values)))
         check = email_hash(check_address) if check_address else None
-        self._pending = self._thread.submit(self._commit, statement, params, check)
+        self._submit(lambda: self._commit(statement, params, check))
 
     def settle(self) -> bool:
         """Wait for the outcome in flight; raises its database error. True when the
         address it was asked to check is suppressed."""
-        pending, self._pending = self._pending, None
-        return pending.result() if pending is not None else False
+        if not self._in_flight:
+            return False
+        self._done.acquire()
+        self._in_flight = False
+        ok, value = self._outcome
+        if not ok:
+            raise value
+        return value
+
+    def _submit(self, job) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="nurture-recorder", daemon=True)
+            self._thread.start()
+        self._in_flight = True
+        self._jobs.put(job)
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                self._outcome = (True, job())
+            except BaseException as exc:  # noqa: BLE001 - raised on the sending thread by settle()
+                self._outcome = (False, exc)
+            self._done.release()
 
     def _commit(self, statement, params: dict, check: str | None) -> bool:
         if self.connection is None:
@@ -575,8 +603,13 @@ class Recorder:
         try:
             self.settle()
         finally:
-            self._thread.submit(self._disconnect).result()
-            self._thread.shutdown()
+            if self._thread is not None:
+                self._submit(self._disconnect)
+                with contextlib.suppress(Exception):
+                    self.settle()
+                self._jobs.put(None)
+                self._thread.join()
+                self._thread = None
 
     def _disconnect(self) -> None:
         if self.connection is None:

@@ -65,6 +65,13 @@ def _header(name: str, value: str) -> str:
     return f"{name}: " + Header(value, "utf-8", header_name=name).encode(linesep=CRLF)
 
 
+@lru_cache(maxsize=16)
+def _constant_headers(sender: str, list_id: str) -> str:
+    """From and List-Id, the same on every mail of a worker: encoded once."""
+    name, address, _domain = sender_parts(sender)
+    return _header("From", formataddr((name, address), "utf-8")) + CRLF + _header("List-Id", list_id)
+
+
 @lru_cache(maxsize=8)
 def sender_parts(sender: str) -> tuple[str, str, str]:
     """(display name, address, domain) of the configured sender."""
@@ -94,16 +101,14 @@ def build(
     """The complete message: headers and a multipart/alternative of text and HTML."""
     if not to or any(ch in to for ch in "\r\n<>,;") or "@" not in to:
         raise AddressError(f"not a deliverable address: {to!r}")
-    name, address, _domain = sender_parts(sender)
     boundary = "=_" + uuid.uuid4().hex
     lines = [
-        _header("From", formataddr((name, address), "utf-8")),
+        _constant_headers(sender, list_id),
         f"To: {envelope_address(to)}",  # an IDN domain in its ASCII (punycode) form
         _header("Subject", rendered.subject),
         f"Date: {formatdate()}",
         f"Message-ID: {message_id}",
         "MIME-Version: 1.0",
-        _header("List-Id", list_id),
         f"List-Unsubscribe: <{unsubscribe_url}>,{CRLF} <{unsubscribe_mailto}>",
         "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
         f'Content-Type: multipart/alternative; boundary="{boundary}"',
