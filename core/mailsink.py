@@ -35,6 +35,8 @@ def start_sink(app):
     try:
         controller.start()
     except (OSError, RuntimeError) as exc:
+        # The controller made its own event loop (and its socket pair); nothing else closes it.
+        controller.loop.close()
         app.logger.warning(
             "SMTP sink not started on %s:%s (%s); is one running already?", host, app.config["MAIL_PORT"], exc
         )
