@@ -14,14 +14,24 @@ from nurture.services import EXIT_STAGES
 
 
 def on_mail_requested(sender, *, lead_id, template, context, **extra):
-    """A transactional mail becomes a queued message (sent by the worker, first)."""
+    """A transactional mail becomes a queued message (sent by the worker, first). One
+    that cannot go (no such lead, or no address) is kept as a failed message with the
+    reason, so the admin's queue and message log show it instead of a log line alone."""
     lead = db.session.get(Lead, lead_id)
+    now = utcnow()
+    message = services.add_mail(
+        to=(lead.email if lead else "") or "",
+        template=template,
+        context=dict(context or {}),
+        lead_id=lead.id if lead else None,
+        now=now,
+    )
     if lead is None or not lead.email:
         current_app.logger.warning("mail %s requested for lead %s without an address", template, lead_id)
-        return
-    services.add_mail(
-        to=lead.email, template=template, context=dict(context or {}), lead_id=lead.id, now=utcnow()
-    )
+        message.status = "failed"
+        message.error = (
+            "no email address: the lead has none" if lead else f"no email address: no lead {lead_id}"
+        )
 
 
 def on_lead_captured(
