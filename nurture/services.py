@@ -10,7 +10,6 @@ from datetime import datetime
 
 import yaml
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from core.extensions import db
@@ -32,13 +31,6 @@ from nurture.models import (
 CONDITIONS = ("downloaded", "clicked_previous", "opened_previous")
 # A lead handed to sales (SQL) or won is no longer nurtured: it leaves, and never joins.
 EXIT_STAGES = ("sql", "customer")
-# Why add_enrollment refused a lead (enrollment_refusal), worded for the admin.
-REFUSALS = {
-    "no_steps": _l("the sequence has no steps"),
-    "inactive": _l("the sequence is not active"),
-    "stage": _l("the lead is with sales or a customer (stage SQL or customer)"),
-    "suppressed": _l("the address is suppressed"),
-}
 TEST_TEMPLATE = "nurture/test"
 
 
@@ -284,7 +276,8 @@ def is_suppressed(email: str) -> bool:
 
 
 def enrollment_refusal(lead: Lead, sequence: Sequence) -> str | None:
-    """Why the lead may not join the sequence (a key of REFUSALS), or None. The same
+    """Why the lead may not join the sequence: "no_steps", "inactive" (draft or archived),
+    "stage" (with sales: SQL or customer) or "suppressed"; None when it may. The same
     rules hold for every trigger: download, form, import --sequence and manual."""
     if not sequence.steps:
         return "no_steps"

@@ -51,6 +51,7 @@ def test_banner_on_the_admin_overview_and_the_nurture_admin(login_as, smtp_sink)
     marketer = login_as("marketer")
     overview = marketer.get("/admin/").get_data(as_text=True)
     assert 'class="flash flash-warning"' in overview and "flask nurture worker" in overview
+    assert "邮件没有发出。" in overview  # the headline, translated like the rest of the page
     nurture = marketer.get("/admin/nurture/").get_data(as_text=True)
     assert 'class="nurture-banner"' in nurture and "flask nurture worker" in nurture
     tick(utcnow())  # a worker runs: the step goes out and the warning goes away
