@@ -18,6 +18,7 @@ from accounts.models import User
 from assistant import services, stats, tiers
 from assistant.models import ROUTES, TICKET_STATUSES, CustomerAccount, Ticket, Tier
 from core.extensions import db
+from core.ids import parse_id
 from core.timeutil import utcnow
 
 SUPPORT_ROLES = ("sales",)
@@ -59,7 +60,7 @@ def ticket(ticket_id):
     if ticket is None:
         abort(404)
     if request.method == "POST":
-        owner_id = tiers.as_int(request.form.get("owner_id")) or None
+        owner_id = parse_id(request.form.get("owner_id"))
         if owner_id is not None and db.session.get(User, owner_id) is None:
             owner_id = None
         try:

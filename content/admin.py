@@ -22,6 +22,7 @@ from content.models import KINDS, STATUSES, Article, Revision
 from content.rendering import render_markdown
 from content.revisions import restore_revision, revision_diff
 from core.extensions import db
+from core.ids import page_number, record_id
 from core.timeutil import utcnow
 from core.views import safe_next
 
@@ -49,11 +50,11 @@ def index():
     now = utcnow()
     kind = request.args.get("kind", "") if request.args.get("kind") in KINDS else ""
     status = request.args.get("status", "") if request.args.get("status") in STATUSES else ""
-    owner_id = request.args.get("owner", type=int)
+    owner_id = request.args.get("owner", type=record_id)
     stale = request.args.get("stale") == "1"
     query = services.editor_articles(kind=kind, status=status, owner_id=owner_id, stale=stale, now=now)
     pagination = db.paginate(
-        query, page=request.args.get("page", 1, type=int), per_page=PAGE_SIZE, error_out=False
+        query, page=request.args.get("page", 1, type=page_number), per_page=PAGE_SIZE, error_out=False
     )
     owners = db.session.scalars(
         select(User).where(User.role.in_(("admin", "editor"))).order_by(User.email)

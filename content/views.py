@@ -24,6 +24,7 @@ from content import seo, services, uploads
 from content.models import KIND_PREFIX, Article
 from core.extensions import db, limiter
 from core.hooks import hooks
+from core.ids import page_number
 from core.pagecache import cached_page
 from core.timeutil import utcnow
 
@@ -135,7 +136,7 @@ def help_index():
 def _listing(kind: str):
     now = utcnow()
     query = services.public_articles(kind=kind, now=now)
-    page = request.args.get("page", 1, type=int) or 1
+    page = request.args.get("page", 1, type=page_number) or 1
     if kind == "blog":
         pagination = db.paginate(query, page=max(page, 1), per_page=BLOG_PAGE_SIZE, error_out=False)
         if page > 1 and not pagination.items:

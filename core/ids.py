@@ -22,7 +22,21 @@ class IdConverter(IntegerConverter):
 def record_id(value: str) -> int:
     """A positive id that fits the column, for `request.args.get(name, type=record_id)`:
     anything else raises ValueError, which makes that lookup give its default (None)."""
-    number = int(value)
+    number = int(value) if str(value).isdecimal() else 0  # not "+1", "1_0", " 1" or "²"
     if not 0 < number <= MAX_ID:
         raise ValueError(f"not a record id: {value!r}")
     return number
+
+
+def page_number(value: str) -> int:
+    """A ?page= number for `request.args.get("page", 1, type=page_number)`, at most MAX_ID:
+    a page that far is past the last one anyway, and its offset still fits a query."""
+    return min(int(value), MAX_ID)
+
+
+def parse_id(value: object) -> int | None:
+    """An id as typed (a filter, a form field, a pasted list), or None when no row can have it."""
+    try:
+        return record_id(str(value))
+    except ValueError:
+        return None

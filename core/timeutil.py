@@ -16,8 +16,12 @@ def to_naive_utc(value: datetime) -> datetime:
 
 
 def parse_date(value: str | None) -> date | None:
-    """A YYYY-MM-DD query parameter as a date; anything else (empty, malformed) is None."""
+    """A YYYY-MM-DD query parameter as a date; anything else (empty, malformed) is None.
+
+    So is a date near the ends of the calendar (0001-01-01, 9999-12-31): a filter adds and
+    takes days and weeks from it, which would overflow; no lead or visit is dated there."""
     try:
-        return date.fromisoformat(value) if value else None
+        parsed = date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    return parsed if parsed is None or 1000 <= parsed.year <= 9000 else None

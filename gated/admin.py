@@ -37,7 +37,7 @@ def leads():
     page = lead_page(
         filters,
         per_page=current_app.config["LEADS_PER_PAGE"],
-        page=int(number) if number.isdigit() and len(number) < 7 else 1,
+        page=int(number) if number.isdecimal() and len(number) < 7 else 1,
         after=request.args.get("after"),
         before=request.args.get("before"),
     )

@@ -59,7 +59,7 @@ class LeadFilters:
             stage=args.get("stage", "") if args.get("stage", "") in STAGES else "",
             channel=(args.get("channel") or "").strip()[:20],
             source=(args.get("source") or "").strip()[:120],
-            asset=int(asset) if asset.isdigit() and len(asset) < 10 else None,  # ids are 32-bit
+            asset=int(asset) if asset.isdecimal() and len(asset) < 10 else None,  # ids are 32-bit
             since=parse_date(args.get("since")),
             until=parse_date(args.get("until")),
         )

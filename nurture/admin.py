@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from accounts.guards import roles_required
 from core.extensions import db
+from core.ids import page_number, record_id
 from core.timeutil import utcnow
 from gated.listing import LeadFilters
 from gated.models import Lead
@@ -183,7 +184,7 @@ def test_send():
             ),
             "success",
         )
-    sequence = db.session.get(Sequence, request.form.get("sequence_id", type=int) or 0)
+    sequence = db.session.get(Sequence, request.form.get("sequence_id", type=record_id) or 0)
     return render_template("nurture/admin/edit.html", form=form, sequence=sequence)
 
 
@@ -359,7 +360,7 @@ def enroll_lead(lead_id):
     again = request.form.get("again") == "yes"
     try:
         enrollment = enrolling.enroll_lead(
-            lead, request.form.get("sequence", type=int), now=utcnow(), again=again
+            lead, request.form.get("sequence", type=record_id), now=utcnow(), again=again
         )
     except enrolling.Refused as refused:
         flash(_refusals()[refused.reason], "error")
@@ -380,7 +381,7 @@ def enroll_leads():
     """Every lead of the filtered lead list into one sequence, after a confirm step
     that shows how many."""
     filters = LeadFilters.from_args(request.values)
-    sequence_id = request.values.get("sequence", type=int)
+    sequence_id = request.values.get("sequence", type=record_id)
     back = url_for("gated_admin.leads", **filters.as_args())
     try:
         if request.method == "POST" and request.form.get("confirm") == "yes":
@@ -418,9 +419,9 @@ def enroll_leads():
 @roles_required(*ROLES)
 def messages():
     status = request.args.get("status") or None
-    sequence_id = request.args.get("sequence", type=int)
+    sequence_id = request.args.get("sequence", type=record_id)
     email = (request.args.get("q") or "").strip().lower()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(request.args.get("page", 1, type=page_number), 1)
     query = select(Message).order_by(Message.id.desc())
     if status in MESSAGE_STATUSES:
         query = query.where(Message.status == status)

@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from core.extensions import db
+from core.ids import MAX_ID, parse_id
 from gated.models import Lead
 from nurture import personalise, scheduling, signals
 from nurture.models import (
@@ -89,7 +90,7 @@ def clean_sequence(data: dict) -> dict:
     cap = data.get("hourly_cap")
     if cap in ("", None):
         cap = None
-    elif not str(cap).isdigit() or int(cap) < 1:
+    elif not str(cap).isdecimal() or not 1 <= int(cap) <= MAX_ID:  # an INTEGER column
         errors.append("hourly_cap: a whole number of mails per hour, or nothing")
     else:
         cap = int(cap)
@@ -560,8 +561,9 @@ def enroll_listed(text: str, sequence_id: int, *, now: datetime) -> tuple[int, l
     import re
 
     entries = [entry for entry in re.split(r"[\s,;]+", text or "") if entry]
-    ids = {int(entry) for entry in entries if entry.isdigit()}
-    emails = {normalise_email(entry) for entry in entries if not entry.isdigit()}
+    # A number no lead can have (too big for an id) is reported as not found, like any other.
+    ids = {parse_id(entry) for entry in entries if entry.isdecimal()} - {None}
+    emails = {normalise_email(entry) for entry in entries if not entry.isdecimal()}
     found = (
         dict(
             db.session.execute(
@@ -575,8 +577,8 @@ def enroll_listed(text: str, sequence_id: int, *, now: datetime) -> tuple[int, l
     unknown = [
         entry
         for entry in entries
-        if (entry.isdigit() and int(entry) not in known_ids)
-        or (not entry.isdigit() and normalise_email(entry) not in found)
+        if (entry.isdecimal() and parse_id(entry) not in known_ids)
+        or (not entry.isdecimal() and normalise_email(entry) not in found)
     ]
     count = enroll(known_ids | set(found.values()), sequence_id, now=now, source="manual")
     return count, unknown
