@@ -56,7 +56,7 @@ def init_app(app):
     add_admin_nav(app, _l("Mail queue"), "nurture_admin.queue", roles=("marketer",), order=41)
     add_admin_nav(app, _l("Outbox"), "nurture_admin.outbox", roles=("marketer",), order=42)
     add_demo_loader(app, "nurture", demo.load, order=30)
-    add_health_check(app, "mail_queue", worker.health_check)
+    add_health_check(app, "mail_queue", stats.health_check)
     add_dev_service(app, "nurture worker", worker.start_dev_worker)
     add_timeline_provider(app, services.lead_timeline)
     add_lead_panel(app, admin.lead_panel)

@@ -60,10 +60,6 @@ def test_banner_on_the_admin_overview_and_the_nurture_admin(login_as, smtp_sink)
     assert 'class="nurture-banner"' not in marketer.get("/admin/nurture/").get_data(as_text=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="/healthz registers worker.health_check; worker.status must count due steps (stats.mail_status)",
-)
 def test_healthz_fails_while_a_due_step_waits_for_a_worker(client, smtp_sink):
     due_enrollment()
     response = client.get("/healthz")
