@@ -51,6 +51,20 @@ LEASE_SAFETY = 0.25
 # Core tables for the hot UPDATEs: the ORM's bulk path would synchronise the session.
 ENROLLMENTS = Enrollment.__table__
 MESSAGES = Message.__table__
+SEQUENCES = Sequence.__table__
+_DUE_COLUMNS = tuple(
+    ENROLLMENTS.c[name]
+    for name in (
+        "id",
+        "lead_id",
+        "sequence_id",
+        "position",
+        "round",
+        "next_send_at",
+        "last_sent_at",
+        "enrolled_at",
+    )
+)
 
 
 def _insert(table):
@@ -97,19 +111,38 @@ def materialise(now: datetime, *, limit: int) -> Counter:
     key: a worker that raced us, or a stale read, can never add a second copy."""
     counts = Counter()
     query = (
-        select(Enrollment)
-        .join(Sequence, Sequence.id == Enrollment.sequence_id)
-        .where(Enrollment.status == "active", Enrollment.next_send_at <= now, Sequence.status == "active")
-        .order_by(Enrollment.next_send_at, Enrollment.id)
-        .limit(limit)
-        .options(
-            selectinload(Enrollment.sequence).selectinload(Sequence.steps),
-            selectinload(Enrollment.lead),
+        select(*_DUE_COLUMNS, Lead.__table__.c.email)
+        .join(SEQUENCES, SEQUENCES.c.id == ENROLLMENTS.c.sequence_id)
+        .join(Lead.__table__, Lead.__table__.c.id == ENROLLMENTS.c.lead_id)
+        .where(
+            ENROLLMENTS.c.status == "active",
+            ENROLLMENTS.c.next_send_at <= now,
+            SEQUENCES.c.status == "active",
         )
+        .order_by(ENROLLMENTS.c.next_send_at, ENROLLMENTS.c.id)
+        .limit(limit)
     )
     if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=Enrollment)
-    enrollments = db.session.scalars(query).all()
+        query = query.with_for_update(skip_locked=True, of=ENROLLMENTS)
+    # Plain rows (ORM objects for a batch of enrollments and their leads cost more than
+    # the rest of materialising); the few sequences, with their steps, as objects.
+    rows = db.session.execute(query).all()
+    sequences = {
+        sequence.id: sequence
+        for sequence in db.session.scalars(
+            select(Sequence)
+            .where(Sequence.id.in_({row.sequence_id for row in rows}))
+            .options(selectinload(Sequence.steps))
+        )
+    }
+    enrollments = [
+        SimpleNamespace(
+            **{column.name: value for column, value in zip(_DUE_COLUMNS, row, strict=False)},
+            lead=SimpleNamespace(email=row.email),
+            sequence=sequences[row.sequence_id],
+        )
+        for row in rows
+    ]
     caps, moves, messages = {}, [], []
     for enrollment in enrollments:
         outcome, move, message = _advance(enrollment, now, caps)
@@ -129,7 +162,7 @@ def materialise(now: datetime, *, limit: int) -> Counter:
     return counts
 
 
-def _advance(enrollment: Enrollment, now: datetime, caps: dict) -> tuple[str, dict, dict | None]:
+def _advance(enrollment, now: datetime, caps: dict) -> tuple[str, dict, dict | None]:
     """(outcome, the enrollment's new state, the message to queue or None)."""
     sequence = enrollment.sequence
     steps = sequence.steps
@@ -214,7 +247,7 @@ def _cap_room_at(sequence: Sequence, now: datetime, caps: dict) -> datetime | No
     return oldest + timedelta(hours=1)
 
 
-def _condition_holds(step, enrollment: Enrollment) -> bool:
+def _condition_holds(step, enrollment) -> bool:
     """Whether the step's skip condition is met for this lead now."""
     condition = step.condition or {}
     kind = condition.get("skip_if")

@@ -10,16 +10,15 @@ import signal
 import socket
 import threading
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select
 
 from core.extensions import db
 from core.timeutil import utcnow
 from gated.webhooks import deliver_due_webhooks
 from nurture import delivery, ratelimit
-from nurture.models import Message, WorkerHeartbeat
+from nurture.models import WorkerHeartbeat
 
 
 def default_name() -> str:
@@ -135,34 +134,3 @@ def start_dev_worker(app):
         thread.join(timeout=10)
 
     return halt
-
-
-def status(now: datetime) -> dict:
-    """The queue's health: due, sending, failed, the oldest due message's age and the
-    last heartbeat; `stale` when no worker ticked for NURTURE_WORKER_STALE_SECONDS
-    while mail is due."""
-    due_filter = (Message.status == "queued") & (Message.next_attempt_at <= now)
-    due, oldest = db.session.execute(
-        select(func.count(), func.min(Message.next_attempt_at)).where(due_filter)
-    ).one()
-    failed = db.session.scalar(select(func.count()).where(Message.status == "failed"))
-    sending = db.session.scalar(select(func.count()).where(Message.status == "sending"))
-    last = db.session.scalar(select(func.max(WorkerHeartbeat.last_tick_at)))
-    stale_after = timedelta(seconds=current_app.config["NURTURE_WORKER_STALE_SECONDS"])
-    real_now = utcnow()
-    stale = last is None or real_now - last > stale_after
-    return {
-        "due": due,
-        "sending": sending,
-        "failed": failed,
-        "oldest_due_seconds": int((now - oldest).total_seconds()) if oldest else 0,
-        "last_heartbeat": last.isoformat() + "Z" if last else None,
-        "worker_stale": bool(stale and due),
-        "no_worker_seen": last is None,
-    }
-
-
-def health_check() -> dict:
-    result = status(utcnow())
-    result["ok"] = not result["worker_stale"]
-    return result

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 
 from core.extensions import db
 from core.timeutil import utcnow
-from nurture import delivery, services, worker
+from nurture import delivery, services, stats
 from nurture.models import Enrollment, Message, Step, Suppression, WorkerHeartbeat, email_hash
 from tests.nurture.conftest import (
     MONDAY_10_SHANGHAI,
@@ -353,7 +353,7 @@ def test_heartbeat_and_health(client, smtp_sink):
     assert (beat.name, beat.ticks, beat.sent) == ("test", 2, 1)
     health = client.get("/healthz").get_json()["checks"]["mail_queue"]
     assert health["ok"] is True and health["last_heartbeat"]
-    status = worker.status(NOW)
+    status = stats.mail_status(NOW)
     assert status["failed"] == 0 and status["worker_stale"] is False
 
 
@@ -361,9 +361,9 @@ def test_stale_worker_is_reported(app, monkeypatch):
     lead = make_lead()
     services.add_mail(to=lead.email, template=TEST_MAIL, context={}, lead_id=lead.id, now=NOW)
     db.session.commit()
-    status = worker.status(utcnow())
+    status = stats.mail_status(utcnow())
     assert status["worker_stale"] is True and status["due"] == 1
-    assert worker.health_check()["ok"] is False
+    assert stats.health_check()["ok"] is False
 
 
 def test_a_batch_of_expired_nurture_leases_does_not_hold_back_a_download_link(smtp_sink):

@@ -8,7 +8,7 @@ import pytest
 from core.extensions import db
 from core.hooks import hooks, lead_timeline
 from core.timeutil import utcnow
-from nurture import services, worker
+from nurture import services, stats
 from nurture.models import DAYS, Message
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence, tick
 
@@ -90,4 +90,4 @@ def test_the_development_worker_thread_delivers_and_stops(app, smtp_sink, monkey
         stop()
     db.session.expire_all()
     assert Message.query.one().status == "sent"
-    assert worker.status(utcnow())["last_heartbeat"]
+    assert stats.mail_status(utcnow())["last_heartbeat"]
