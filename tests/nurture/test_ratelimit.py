@@ -50,20 +50,23 @@ def test_the_provider_is_the_account_on_the_server():
 @pytest.mark.usefixtures("app")
 def test_workers_take_send_slots_that_never_overlap():
     first, second = limit(per_second=40), limit(per_second=40)
-    assert first.block == 4  # 0.1 s of sending per database round trip
-    taken = []
+    assert first.block == 2  # 0.05 s of sending per database round trip
+    taken, free = [], None
     for worker in (first, second, first, second, second, first):
-        _clock, slots = worker.take_slots()
+        clock, slots = worker.take_slots()
+        assert [b - a for a, b in zip(slots, slots[1:], strict=False)] == [pytest.approx(1 / 40, abs=1e-6)]
+        if free is not None:
+            # The next block starts at the first free slot, or now if that has passed:
+            # no overlap, and no slot left out.
+            assert slots[0] == pytest.approx(max(free, clock), abs=1e-6)
+        free = slots[-1] + 1 / 40
         taken += slots
-    assert len(taken) == 24
+    assert len(taken) == 12
     taken.sort()
-    gaps = sorted(later - earlier for earlier, later in zip(taken, taken[1:], strict=False))
-    assert gaps[0] >= 1 / 40 - 1e-6
-    # Back to back while the blocks are taken faster than they are spent: no slot lost.
-    assert gaps[len(gaps) // 2] == pytest.approx(1 / 40, abs=1e-6)
+    assert min(b - a for a, b in zip(taken, taken[1:], strict=False)) >= 1 / 40 - 1e-6
     # Another provider has limits of its own: its first block starts now, not after these.
     clock, slots = limit("other:25", per_second=40).take_slots()
-    assert slots[0] < taken[-1] and slots[0] == pytest.approx(clock, abs=1.0)
+    assert slots[0] == pytest.approx(clock, abs=1e-6) and slots[0] < taken[-1]
     assert rows() == 2
 
 
@@ -142,24 +145,24 @@ def run_ticks(app, tmp_path, port, names, **settings):
 
 @pytest.mark.slow
 def test_three_workers_together_keep_the_rate_per_second(app, tmp_path, timed_sink):
-    """60 mails, three `tick` processes, MAIL_RATE_PER_SECOND=20: at the sink, no second
+    """100 mails, three `tick` processes, MAIL_RATE_PER_SECOND=20: at the sink, no second
     holds more than 20 + 3.
 
     The tolerance: every mail leaves no earlier than its slot and the slots of all
-    workers are 1/20 s apart, so a second holds at most 20 slots. Mails of slots before
-    the second can still land in it: a worker that stalled (its commit waited for another
-    writer, the machine was busy) sends the rest of its block, at most 2 slots at 20/s,
-    on waking, while the others keep to theirs (its next block comes after theirs); and
-    the sink may note an arrival a little late. 2 + 1. The old per-process pacer put 36
-    to 60 in a second here; at least 10 shows the limit is not spent on waiting."""
-    expected = enroll_many(60, utcnow())
+    workers are 1/20 s apart, so a second holds at most 20 slots. A mail whose slot was
+    before the second can still land in it when its worker stalled after the slot (the
+    commit before the final "." waited for another writer, the machine was busy): at
+    20/s a worker holds one slot at a time, so at most one such mail per worker, 3 here;
+    its next slot comes after the others'. The old per-process pacer put 36 to 60 in a
+    second here; at least 10 shows the limit is not spent on waiting."""
+    expected = enroll_many(100, utcnow())
     outputs = run_ticks(app, tmp_path, timed_sink.port, ["r0", "r1", "r2"], LODESTAR_MAIL_RATE_PER_SECOND=20)
     assert sum(1 for out in outputs if "sent" in out) >= 2, outputs
-    received = Counter(str(mail["To"]) for mail in timed_sink.wait_for(60))
+    received = Counter(str(mail["To"]) for mail in timed_sink.wait_for(100))
     assert sorted(received) == sorted(expected) and set(received.values()) == {1}
     arrivals = sorted(timed_sink.arrivals)
     busiest = max(sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals)
-    assert 10 <= busiest <= 23, busiest
+    assert 10 <= busiest <= 23, (busiest, [round(t - arrivals[0], 3) for t in arrivals])
 
 
 @pytest.mark.slow
