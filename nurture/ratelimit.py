@@ -31,7 +31,7 @@ from nurture.models import SendRate
 
 RATES = SendRate.__table__
 # The sending time a worker takes at once: one database round trip per block rather than
-# per mail, so at most about 20 a second whatever the rate (a block is one mail up to
+# per mail, so fewer than 40 a second whatever the rate (a block is one mail up to
 # 20/s, five at 100/s). Short, because a worker that stalls (its commit waited for another
 # writer, the machine was busy) sends what is left of its block at once on waking: the
 # provider may see that much above the rate. Slots a worker does not use when its pass
