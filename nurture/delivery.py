@@ -35,6 +35,7 @@ from types import SimpleNamespace
 from flask import current_app
 from jinja2 import TemplateError
 from sqlalchemy import and_, bindparam, case, func, select, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 
 from core.extensions import db, mail
@@ -303,6 +304,15 @@ def _still_claimable(now: datetime, clock: datetime):
     )
 
 
+def _lease_clock() -> datetime:
+    """The time leases are on: PostgreSQL's clock (UTC), which every host's workers
+    share, so a host whose clock runs ahead cannot take rows early; SQLite is on this
+    host."""
+    if db.engine.dialect.name == "postgresql":
+        return db.session.scalar(select(func.timezone("UTC", func.statement_timestamp())))
+    return utcnow()
+
+
 def claim(now: datetime, *, limit: int, worker: str, lease_seconds: int) -> list[SimpleNamespace]:
     """Claim up to `limit` messages due at `now` with a lease of `lease_seconds` on the
     real clock; commits. A crashed worker's rows whose lease ran out come first, then
@@ -318,7 +328,8 @@ def claim(now: datetime, *, limit: int, worker: str, lease_seconds: int) -> list
     # due (`tick --now` may set it ahead, a long pass leaves it behind), while a lease
     # must run out only when the real time has passed, or a second worker would take
     # rows the first is still sending.
-    clock, lease_ends = utcnow(), time.monotonic() + lease_seconds * (1 - LEASE_SAFETY)
+    lease_ends = time.monotonic() + lease_seconds * (1 - LEASE_SAFETY)
+    clock = _lease_clock()
     # Up to a batch from each branch, then the batch by priority and, within a priority,
     # crashed workers' rows first: a batch's worth of expired nurture rows must not keep
     # a queued download link waiting for the next batch.
@@ -404,31 +415,6 @@ def _job(row, lease_ends: float) -> SimpleNamespace:
     return job
 
 
-def sent_in_last_hour(now: datetime) -> int:
-    return db.session.scalar(
-        select(func.count()).where(Message.sent_at > now - timedelta(hours=1), Message.sent_at <= now)
-    )
-
-
-# -- deliver ------------------------------------------------------------------------
-
-
-class Pacer:
-    """At most `per_second` sends a second from this process (0: no limit)."""
-
-    def __init__(self, per_second: float):
-        self.interval = 1.0 / per_second if per_second else 0.0
-        self.next_at = 0.0
-
-    def wait(self):
-        if not self.interval:
-            return
-        delay = self.next_at - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        self.next_at = max(self.next_at, time.monotonic()) + self.interval
-
-
 def render(message: Message) -> email.Rendered:
     """What a claimed message says. Raises PersonalisationError/TemplateError."""
     if message.kind == "nurture":
@@ -467,6 +453,7 @@ def render(message: Message) -> email.Rendered:
 # sequence makes it due at once: release_held).
 HOLD = timedelta(minutes=30)
 HELD = "held: the sequence is paused"
+HELD_UNTIL = datetime(9000, 1, 1)  # until release_held: no clock reaches it
 
 
 def _why_not(message, now: datetime) -> dict | None:
@@ -490,6 +477,18 @@ def _why_not(message, now: datetime) -> dict | None:
             "error": HELD,
         }
     return None
+
+
+def hold_queued(sequence_id: int) -> int:
+    """Hold a paused sequence's queued mail until it is resumed, in one UPDATE (not
+    committed); how many. Workers then never claim it: a large paused sequence costs
+    nothing per pass. (A mail claimed before the pause reached the worker is held by
+    the worker itself, for HOLD at a time.)"""
+    return db.session.execute(
+        update(MESSAGES)
+        .where(MESSAGES.c.sequence_id == sequence_id, MESSAGES.c.status == "queued")
+        .values(next_attempt_at=HELD_UNTIL, error=HELD)
+    ).rowcount
 
 
 def release_held(sequence_id: int, now: datetime) -> int:
@@ -562,13 +561,18 @@ class Recorder:
         self._done.acquire()
         self._in_flight = False
         self._outcome = (True, False)
+        self._checked = None  # the address the outcome in flight also checks
         self._thread = None
 
     def _connect(self):
         connection = self.engine.connect()
         if self.engine.dialect.name == "postgresql" and self.synchronous_commit != "on":
-            connection.exec_driver_sql(f"SET synchronous_commit = {self.synchronous_commit}")
-            connection.commit()
+            try:
+                connection.exec_driver_sql(f"SET synchronous_commit = {self.synchronous_commit}")
+                connection.commit()
+            except BaseException:
+                connection.close()
+                raise
         return connection
 
     def record(self, message, **values) -> None:
@@ -584,7 +588,19 @@ class Recorder:
         params.update(b_id=message.id, b_claim=message.claimed_by)
         statement = _finish_statement(tuple(sorted(values)))
         check = email_hash(check_address) if check_address else None
+        self._checked = check_address
         self._submit(lambda: self._commit(statement, params, check))
+
+    def suppressed(self, address: str) -> bool:
+        """Settle the outcome in flight (raising its error) and say whether `address` is
+        suppressed now: from that outcome's transaction when it was asked to check this
+        address, otherwise by a read of its own."""
+        checked, self._checked = self._checked, None
+        suppressed = self.settle()
+        if checked == address:
+            return suppressed
+        self._submit(lambda: self._commit(None, None, email_hash(address)))
+        return self.settle()
 
     def settle(self) -> bool:
         """Wait for the outcome in flight; raises its database error. True when the
@@ -611,19 +627,35 @@ class Recorder:
                 self._outcome = (True, job())
             except BaseException as exc:  # noqa: BLE001 - raised on the sending thread by settle()
                 self._outcome = (False, exc)
-            self._done.release()
+            finally:
+                self._done.release()
 
-    def _commit(self, statement, params: dict, check: str | None) -> bool:
+    def _commit(self, statement, params: dict | None, check: str | None) -> bool:
+        """Run the outcome's UPDATE (if any) and the suppression check in one commit;
+        once more on a new connection when the connection was lost (a database restart
+        or a dropped socket must not make the mail the server accepted go again)."""
+        try:
+            return self._transaction(statement, params, check)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            with contextlib.suppress(Exception):
+                self.connection.close()
+            self.connection = None
+            return self._transaction(statement, params, check)
+
+    def _transaction(self, statement, params: dict | None, check: str | None) -> bool:
         if self.connection is None:
             self.connection = self._connect()
         try:
-            result = self.connection.execute(statement, params)
+            result = self.connection.execute(statement, params) if statement is not None else None
             suppressed = check is not None and self.connection.execute(_SUPPRESSED, {"hash": check}).first()
             self.connection.commit()
         except BaseException:
-            self.connection.rollback()
+            with contextlib.suppress(Exception):
+                self.connection.rollback()
             raise
-        if not result.rowcount:
+        if result is not None and not result.rowcount:
             log.warning(
                 "message %s: its claim was taken over, outcome %r not recorded",
                 params["b_id"],
@@ -676,9 +708,13 @@ def _release(recorder: Recorder, messages: list) -> None:
         recorder.record(message, status="queued", attempts=message.attempts - 1, claimed_by="")
 
 
-def deliver(messages: list, now: datetime, *, pacer: Pacer, stop=None) -> Counter:
+def deliver(
+    messages: list, now: datetime, *, pacer=None, stop=None, counts: Counter | None = None
+) -> Counter:
     """Send the claimed messages over one SMTP connection; each outcome is committed
-    on its own as soon as it is known, by the batch's Recorder."""
+    on its own as soon as it is known, by the batch's Recorder. `pacer.wait()` runs
+    before each send (the provider's rate limit); the outcomes are counted into
+    `counts` as they happen, so a caller still knows what went when this raises."""
     hashes = {email_hash(m.to_address) for m in messages}
     suppressed = set(
         db.session.scalars(select(Suppression.email_hash).where(Suppression.email_hash.in_(hashes)))
@@ -686,7 +722,7 @@ def deliver(messages: list, now: datetime, *, pacer: Pacer, stop=None) -> Counte
     db.session.commit()
     recorder = Recorder(db.engine, synchronous_commit=current_app.config["NURTURE_SYNCHRONOUS_COMMIT"])
     try:
-        return _deliver(recorder, messages, now, suppressed, pacer=pacer, stop=stop)
+        return _deliver(recorder, messages, now, suppressed, pacer=pacer, stop=stop, counts=counts)
     finally:
         recorder.close()
 
@@ -696,13 +732,21 @@ class _SuppressedMeanwhile(Exception):
     abandoned before its final ".", so the server dropped it."""
 
 
+class _LeaseRunningOut(Exception):
+    """The batch's lease is nearly gone: the mail at the server was abandoned before its
+    final ".", and the rest of the batch goes back to the queue."""
+
+
 def _open():
-    """A Flask-Mail connection whose socket sends small writes at once: the final "."
+    """A Flask-Mail connection whose socket sends small writes at once (the final "."
     goes on its own after the previous outcome's commit, and Nagle's algorithm would
-    hold it for the server's delayed ACK."""
+    hold it for the server's delayed ACK) and gives up on a silent server within a
+    share of the lease (Flask-Mail sets no timeout: a hung server would hold the
+    batch past its lease, and another worker would send it again)."""
     connection = mail.connect().__enter__()
     if connection.host is not None and connection.host.sock is not None:
         connection.host.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        connection.host.sock.settimeout(current_app.config["NURTURE_LEASE_SECONDS"] * LEASE_SAFETY / 2)
     return connection
 
 
@@ -712,9 +756,9 @@ def _close(connection) -> None:
 
 
 def _deliver(
-    recorder: Recorder, messages: list, now: datetime, suppressed: set, *, pacer: Pacer, stop
+    recorder: Recorder, messages: list, now: datetime, suppressed: set, *, pacer, stop, counts
 ) -> Counter:
-    counts = Counter()
+    counts = Counter() if counts is None else counts
     config = current_app.config
     sender = config["MAIL_DEFAULT_SENDER"]
     _name, address, domain = email.sender_parts(sender)
@@ -793,11 +837,21 @@ def _deliver(
             if current is None:
                 break
             message, rendered, message_id, raw = current
-            pacer.wait()
+
+            def before_dot(address=message.to_address):
+                """Once the content is at the server, before the "." that makes it take
+                the mail: the previous outcome committed, the address still wanted, and
+                time left on the lease (the reply then comes within the socket's timeout)."""
+                if recorder.suppressed(address):
+                    raise _SuppressedMeanwhile
+                if time.monotonic() > lease_ends:
+                    raise _LeaseRunningOut
+
+            if pacer is not None:
+                pacer.wait()
             try:
                 if connection.host is None:  # MAIL_SUPPRESS_SEND: Flask-Mail only records it
-                    if recorder.settle():
-                        raise _SuppressedMeanwhile
+                    before_dot()
                     connection.send(email.PreparedMessage(raw, sender=sender, recipient=message.to_address))
                 else:
                     _send(
@@ -805,9 +859,15 @@ def _deliver(
                         address,
                         email.envelope_address(message.to_address),
                         raw,
-                        before_dot=recorder.settle,
+                        before_dot=before_dot,
                         meanwhile=render_next,
                     )
+            except _LeaseRunningOut:
+                pending.insert(0, message)
+                _release(recorder, pending)
+                counts["released"] += len(pending)
+                pending.clear()
+                break
             except _SuppressedMeanwhile:
                 suppressed.add(email_hash(message.to_address))
                 recorder.record(message, status="suppressed", error="the address is suppressed")
@@ -868,7 +928,7 @@ def _bracketed(address: str) -> str:
 def _send(smtp: smtplib.SMTP, sender: str, recipient: str, raw: bytes, *, before_dot, meanwhile) -> None:
     """smtplib's sendmail for one recipient, with two hooks: `before_dot()` runs once
     the content is at the server but before the final "." that makes the server accept
-    it (true: abandon this mail, raising _SuppressedMeanwhile), and `meanwhile()` while
+    it (raising there abandons the mail: the connection is closed), and `meanwhile()` while
     the server takes the content (between the "." and its reply), so the next mail is
     rendered in the time this one's reply takes. Raises what sendmail raises."""
     smtp.ehlo_or_helo_if_needed()
@@ -888,15 +948,14 @@ def _send(smtp: smtplib.SMTP, sender: str, recipient: str, raw: bytes, *, before
     if code != 354:
         raise smtplib.SMTPDataError(code, reply)
     content = _LEADING_DOT.sub(b"..", raw)
-    smtp.send(content)
     try:
-        abandon = before_dot()
+        smtp.send(content)
+        before_dot()
     except BaseException:
-        smtp.close()  # a mail whose "." never came is dropped by the server
-        raise
-    if abandon:
+        # Still inside DATA: a QUIT now would be read as content. A mail whose "."
+        # never came is dropped by the server.
         smtp.close()
-        raise _SuppressedMeanwhile
+        raise
     smtp.send(b".\r\n" if content.endswith(b"\r\n") else b"\r\n.\r\n")
     try:
         meanwhile()

@@ -258,10 +258,12 @@ def set_status(sequence_id: int, status: str, *, now: datetime) -> Sequence:
     sequence.updated_at = now
     if status == "archived":
         _exit_where(Enrollment.sequence_id == sequence_id, "removed", now)
-    if status == "active":
-        from nurture.delivery import release_held
+    from nurture.delivery import hold_queued, release_held
 
-        release_held(sequence_id, now)  # what the worker held while it was paused
+    if status == "paused":
+        hold_queued(sequence_id)
+    if status == "active":
+        release_held(sequence_id, now)  # what was held while it was paused
     db.session.commit()
     return sequence
 

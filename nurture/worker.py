@@ -51,10 +51,14 @@ def tick(
             if not batch:
                 rate.give_back(now, limit)
                 break
-            done = delivery.deliver(batch, now, pacer=rate, stop=stop)
-            counts.update(done)
-            # Only what the server accepted counts against the hour.
-            rate.give_back(now, limit - done["sent"])
+            done = Counter()
+            try:
+                delivery.deliver(batch, now, pacer=rate, stop=stop, counts=done)
+            finally:
+                # Only what the server accepted counts against the hour, even when the
+                # batch ended in an error (else errors would drain every worker's budget).
+                rate.give_back(now, limit - done["sent"])
+                counts.update(done)
             if counts["retry"] and not counts["sent"]:
                 break  # the server is down: no point claiming the next batch now
     # The hand-off webhooks share the worker, so no second scheduler is needed.

@@ -1,6 +1,7 @@
 """Delivery through a real SMTP sink: the mail itself, suppression at send time,
 unsubscribe, retries, bounces, leases, windows, caps, conditions, the clock jumping."""
 
+import time
 from datetime import timedelta
 from email import message_from_bytes, policy
 
@@ -14,6 +15,7 @@ from nurture.models import Enrollment, Message, Step, Suppression, WorkerHeartbe
 from tests.nurture.conftest import (
     MONDAY_10_SHANGHAI,
     TEST_MAIL,
+    PickySink,
     expire_leases,
     make_lead,
     make_sequence,
@@ -280,7 +282,7 @@ def test_expired_leases_are_claimed_before_queued_mail_and_transactional_still_g
 
     batch = delivery.claim(later, limit=2, worker="w", lease_seconds=300)
     assert [job.to_address for job in batch] == ["buyer@example.com", "crashed@example.com"]
-    assert delivery.deliver(batch, later, pacer=delivery.Pacer(0))["sent"] == 2
+    assert delivery.deliver(batch, later)["sent"] == 2
     assert tick(later)["sent"] == 1
     assert [str(mail["To"]) for mail in smtp_sink.wait_for(3)] == [
         "buyer@example.com",
@@ -389,7 +391,7 @@ def test_a_stop_request_gives_claimed_mail_back_at_once(smtp_sink):
     batch = delivery.claim(NOW, limit=10, worker="w", lease_seconds=300)
     stop = threading.Event()
     stop.set()
-    counts = delivery.deliver(batch, NOW, pacer=delivery.Pacer(0), stop=stop)
+    counts = delivery.deliver(batch, NOW, stop=stop)
     assert counts["released"] == 3
     assert statuses() == ["queued"] * 3
     assert tick(NOW)["sent"] == 3
@@ -493,7 +495,7 @@ def test_an_unexpected_error_rendering_the_next_mail_never_unmarks_the_mail_sent
     monkeypatch.setattr(delivery, "render", render_failing_for_second)
     batch = delivery.claim(NOW, limit=10, worker="w", lease_seconds=300)
     with pytest.raises(RuntimeError, match="disk full"):
-        delivery.deliver(batch, NOW, pacer=delivery.Pacer(0))
+        delivery.deliver(batch, NOW)
     db.session.expire_all()
     outcomes = status_by_address()
     assert outcomes == {"first@example.com": "sent", "second@example.com": "sending"}
@@ -509,7 +511,7 @@ def test_a_batch_stops_before_its_lease_runs_out_and_gives_the_rest_back(smtp_si
     send rate) is not sent on after another worker may have taken it back."""
     queue_test_mails("a@example.com", "b@example.com", "c@example.com")
     batch = delivery.claim(NOW, limit=10, worker="w", lease_seconds=0)
-    counts = delivery.deliver(batch, NOW, pacer=delivery.Pacer(0))
+    counts = delivery.deliver(batch, NOW)
     assert counts == {"released": 3}
     db.session.expire_all()
     assert statuses() == ["queued"] * 3
@@ -518,27 +520,29 @@ def test_a_batch_stops_before_its_lease_runs_out_and_gives_the_rest_back(smtp_si
     assert len(smtp_sink.wait_for(3)) == 3
 
 
-def test_an_address_suppressed_while_the_batch_is_sent_gets_nothing(app, smtp_sink, monkeypatch):
-    """Suppression is checked at send time, not only when the batch was claimed: an
-    unsubscribe arriving while the previous mail is at the server stops the next one."""
-    queue_test_mails("first@example.com", "leaves@example.com", "third@example.com")
+def unsubscribe_while_rendering(monkeypatch, address: str) -> None:
+    """The person at `address` unsubscribes while the worker renders their mail (after
+    the batch was claimed and its suppressions read)."""
     real_render = delivery.render
 
-    def render_while_leaves_unsubscribes(message):
-        # Rendered while the first mail's reply is awaited: the person unsubscribes then.
-        if message.to_address == "leaves@example.com":
+    def render(message):
+        if message.to_address == address:
             with db.engine.begin() as connection:
                 connection.execute(
                     Suppression.__table__.insert().values(
-                        email_hash=email_hash("leaves@example.com"),
-                        reason="unsubscribed",
-                        detail="",
-                        created_at=NOW,
+                        email_hash=email_hash(address), reason="unsubscribed", detail="", created_at=NOW
                     )
                 )
         return real_render(message)
 
-    monkeypatch.setattr(delivery, "render", render_while_leaves_unsubscribes)
+    monkeypatch.setattr(delivery, "render", render)
+
+
+def test_an_address_suppressed_while_the_batch_is_sent_gets_nothing(app, smtp_sink, monkeypatch):
+    """Suppression is checked at send time, not only when the batch was claimed: an
+    unsubscribe arriving while the previous mail is at the server stops the next one."""
+    queue_test_mails("first@example.com", "leaves@example.com", "third@example.com")
+    unsubscribe_while_rendering(monkeypatch, "leaves@example.com")
     counts = tick(NOW)
     assert counts["sent"] == 2 and counts["suppressed"] == 1
     assert [str(mail["To"]) for mail in smtp_sink.wait_for(2)] == ["first@example.com", "third@example.com"]
@@ -549,6 +553,68 @@ def test_an_address_suppressed_while_the_batch_is_sent_gets_nothing(app, smtp_si
     }
 
 
+@pytest.mark.parametrize("before", [[], ["bounce@example.com"]], ids=["first-of-batch", "after-a-refusal"])
+def test_suppression_is_checked_for_a_mail_no_sent_outcome_came_before(app, picky_sink, monkeypatch, before):
+    """The first mail of a batch, and a mail after one the server refused, have no
+    previous outcome to check with: they are checked on their own."""
+    queue_test_mails(*before, "leaves@example.com", "stays@example.com")
+    unsubscribe_while_rendering(monkeypatch, "leaves@example.com")
+    counts = tick(NOW)
+    assert counts["suppressed"] == 1 and counts["sent"] == 1
+    assert status_by_address()["leaves@example.com"] == "suppressed"
+    assert [str(mail["To"]) for mail in picky_sink.messages] == ["stays@example.com"]
+
+
+def test_a_mail_still_at_the_server_when_the_lease_runs_low_is_abandoned_and_given_back(app, monkeypatch):
+    """The lease's deadline is checked again just before the final ".": a slow server
+    must not keep a mail going past the point where another worker may take it back."""
+    sink = PickySink(delay=0.5)  # each MAIL FROM waits half a second
+    try:
+        monkeypatch.setattr(app.extensions["mail"], "port", sink.port)
+        queue_test_mails("a@example.com", "b@example.com", "c@example.com")
+        # A 1-second lease: its deadline (0.75 s) passes while the second mail's MAIL
+        # FROM is held, after the first mail (0.5 s) went through.
+        batch = delivery.claim(NOW, limit=10, worker="w", lease_seconds=1)
+        counts = delivery.deliver(batch, NOW)
+        assert sink.mail_started >= counts["sent"] + 1  # a mail was begun and abandoned
+        assert counts["sent"] + counts["released"] == 3 and counts["released"] >= 2
+        assert len(sink.messages) == counts["sent"]
+        db.session.expire_all()
+        assert sorted(status_by_address().values()) == sorted(
+            ["sent"] * counts["sent"] + ["queued"] * counts["released"]
+        )
+    finally:
+        sink.stop()
+
+
+def test_a_claims_deadline_is_three_quarters_of_its_lease():
+    queue_test_mails("a@example.com")
+    started = time.monotonic()
+    [job] = delivery.claim(NOW, limit=10, worker="w", lease_seconds=400)
+    assert started + 300 <= job.lease_ends <= time.monotonic() + 300
+
+
+def test_an_error_mid_batch_gives_the_unsent_hourly_budget_back(app, smtp_sink, monkeypatch):
+    """The hourly budget is shared by every worker: a batch that ends in an error must
+    give back what it did not send, or a few errors would stop all mail for an hour."""
+    monkeypatch.setitem(app.config, "MAIL_RATE_PER_HOUR", 3)
+    queue_test_mails("first@example.com", "second@example.com", "third@example.com")
+    real_render = delivery.render
+
+    def render_failing_for_second(message):
+        if message.to_address == "second@example.com":
+            raise RuntimeError("disk full")  # fault injection
+        return real_render(message)
+
+    monkeypatch.setattr(delivery, "render", render_failing_for_second)
+    with pytest.raises(RuntimeError, match="disk full"):
+        tick(NOW)
+    monkeypatch.setattr(delivery, "render", real_render)
+    expire_leases()
+    assert tick(NOW)["sent"] == 2  # the two the budget still has room for
+    assert len(smtp_sink.wait_for(3)) == 3
+
+
 def test_the_next_mail_is_not_accepted_before_the_previous_outcome_is_committed(app, smtp_sink, monkeypatch):
     """The final "." of mail N+1 goes only after mail N's outcome is committed: when
     that commit fails, the server never accepts N+1 (its content was already sent)."""
@@ -556,14 +622,14 @@ def test_the_next_mail_is_not_accepted_before_the_previous_outcome_is_committed(
     real_commit = delivery.Recorder._commit
 
     def commit_failing_for_the_first_sent(self, statement, params, check):
-        if params.get("v_status") == "sent":
+        if params and params.get("v_status") == "sent":
             raise RuntimeError("database went away")  # fault injection
         return real_commit(self, statement, params, check)
 
     monkeypatch.setattr(delivery.Recorder, "_commit", commit_failing_for_the_first_sent)
     batch = delivery.claim(NOW, limit=10, worker="w", lease_seconds=300)
     with pytest.raises(RuntimeError, match="database went away"):
-        delivery.deliver(batch, NOW, pacer=delivery.Pacer(0))
+        delivery.deliver(batch, NOW)
     # The server accepted only the first mail; the second's content arrived without its "."
     assert [str(mail["To"]) for mail in smtp_sink.wait_for(1)] == ["first@example.com"]
     assert len(smtp_sink.messages) == 1
@@ -572,21 +638,43 @@ def test_the_next_mail_is_not_accepted_before_the_previous_outcome_is_committed(
     assert statuses() == ["sending"] * 3  # nothing recorded: all wait for their lease
 
 
-def test_a_paused_sequence_holds_its_queued_mail_and_archiving_skips_it(smtp_sink):
+def test_a_paused_sequence_holds_its_queued_mail_until_it_is_resumed(smtp_sink):
     sequence, _lead = enrolled("held@example.com")
     delivery.materialise(NOW, limit=10)
     services.set_status(sequence.id, "paused", now=NOW)
-    counts = tick(NOW)
-    assert counts["sent"] == 0 and counts["held"] == 1
     message = Message.query.one()
-    assert (message.status, message.attempts, message.error) == ("queued", 0, delivery.HELD)
-    assert message.next_attempt_at == NOW + delivery.HOLD
-    assert tick(NOW + timedelta(minutes=10))["sent"] == 0
+    assert (message.status, message.error, message.next_attempt_at) == (
+        "queued",
+        delivery.HELD,
+        delivery.HELD_UNTIL,
+    )
+    # Held mail is not due: no pass claims it, however late (nothing churns).
+    assert tick(NOW)["sent"] == 0
+    assert tick(NOW + timedelta(days=30))["held"] == 0
+    assert smtp_sink.messages == []
 
     # Resuming makes the held mail due at once.
     services.set_status(sequence.id, "active", now=NOW + timedelta(minutes=10))
     assert tick(NOW + timedelta(minutes=10))["sent"] == 1
     assert [str(mail["To"]) for mail in smtp_sink.wait_for(1)] == ["held@example.com"]
+
+
+def test_mail_queued_again_after_the_pause_is_held_by_the_worker(smtp_sink):
+    """A mail that was being sent when the sequence was paused, and came back to the
+    queue after (a retry), is not caught by the pause's hold: the worker holds it."""
+    sequence, _lead = enrolled("retried@example.com")
+    delivery.materialise(NOW, limit=10)
+    [job] = delivery.claim(NOW, limit=10, worker="w", lease_seconds=300)
+    services.set_status(sequence.id, "paused", now=NOW)
+    db.session.execute(update(Message).values(status="queued", claimed_by="", attempts=1))
+    db.session.commit()
+    counts = tick(NOW)
+    assert counts["sent"] == 0 and counts["held"] == 1
+    message = Message.query.one()
+    assert (message.status, message.attempts, message.error) == ("queued", 1, delivery.HELD)
+    assert message.next_attempt_at == NOW + delivery.HOLD
+    services.set_status(sequence.id, "active", now=NOW)
+    assert tick(NOW)["sent"] == 1
 
 
 def test_an_archived_sequences_queued_mail_is_skipped(smtp_sink):
