@@ -35,7 +35,6 @@ from types import SimpleNamespace
 from flask import current_app
 from jinja2 import TemplateError
 from sqlalchemy import and_, bindparam, case, func, select, text, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 
 from core.extensions import db, mail
@@ -112,9 +111,8 @@ def materialise(now: datetime, *, limit: int) -> Counter:
     key: a worker that raced us, or a stale read, can never add a second copy."""
     counts = Counter()
     query = (
-        select(*_DUE_COLUMNS, Lead.__table__.c.email)
+        select(*_DUE_COLUMNS)
         .join(SEQUENCES, SEQUENCES.c.id == ENROLLMENTS.c.sequence_id)
-        .join(Lead.__table__, Lead.__table__.c.id == ENROLLMENTS.c.lead_id)
         .where(
             ENROLLMENTS.c.status == "active",
             ENROLLMENTS.c.next_send_at <= now,
@@ -126,8 +124,18 @@ def materialise(now: datetime, *, limit: int) -> Counter:
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=ENROLLMENTS)
     # Plain rows (ORM objects for a batch of enrollments and their leads cost more than
-    # the rest of materialising); the few sequences, with their steps, as objects.
+    # the rest of materialising); the few sequences, with their steps, as objects. The
+    # leads' addresses by id in a query of their own: joined in, PostgreSQL planned a
+    # nested loop over every lead for each enrollment whenever its statistics were
+    # behind (a mass enrollment: 430 ms a batch of 200 instead of 4).
     rows = db.session.execute(query).all()
+    addresses = dict(
+        db.session.execute(
+            select(Lead.__table__.c.id, Lead.__table__.c.email).where(
+                Lead.__table__.c.id.in_({row.lead_id for row in rows})
+            )
+        ).all()
+    )
     sequences = {
         sequence.id: sequence
         for sequence in db.session.scalars(
@@ -138,8 +146,8 @@ def materialise(now: datetime, *, limit: int) -> Counter:
     }
     enrollments = [
         SimpleNamespace(
-            **{column.name: value for column, value in zip(_DUE_COLUMNS, row, strict=False)},
-            lead=SimpleNamespace(email=row.email),
+            **row._asdict(),
+            lead=SimpleNamespace(email=addresses[row.lead_id]),
             sequence=sequences[row.sequence_id],
         )
         for row in rows
@@ -361,7 +369,7 @@ def claim(now: datetime, *, limit: int, worker: str, lease_seconds: int) -> list
         )
     )
     db.session.commit()
-    rows = db.session.connection().execute(_CLAIMED, {"token": token}).mappings().all()
+    rows = db.session.connection().execute(_CLAIMED, {"ids": ids, "token": token}).mappings().all()
     db.session.commit()
     return [_job(row, lease_ends) for row in rows]
 
@@ -392,7 +400,14 @@ _CLAIMED = (
         .outerjoin(Sequence.__table__, Sequence.__table__.c.id == MESSAGES.c.sequence_id)
         .outerjoin(ENROLLMENTS, ENROLLMENTS.c.id == MESSAGES.c.enrollment_id)
     )
-    .where(MESSAGES.c.claimed_by == bindparam("token"), MESSAGES.c.status == "sending")
+    # By id first (the rows this claim tried to take), then the token (those it got): a
+    # filter on the token alone was a scan that PostgreSQL, its statistics behind after
+    # a burst of new mail, joined in a nested loop (34 ms a batch instead of 2).
+    .where(
+        MESSAGES.c.id.in_(bindparam("ids", expanding=True)),
+        MESSAGES.c.claimed_by == bindparam("token"),
+        MESSAGES.c.status == "sending",
+    )
     .order_by(MESSAGES.c.priority, MESSAGES.c.id)
 )
 
@@ -517,6 +532,36 @@ def _finish_statement(columns: tuple[str, ...]):
     )
 
 
+class _Prepared:
+    """A Core statement compiled once for a dialect, run on the DBAPI cursor itself.
+
+    The recorder commits on a thread beside the sending loop, and whatever Python it
+    runs holds the GIL that the loop needs back after every SMTP reply: SQLAlchemy's
+    execute and commit machinery was most of that. The SQL, the parameters' order and
+    their type conversions (SQLite's datetime format) are still SQLAlchemy's."""
+
+    def __init__(self, statement, dialect):
+        self.compiled = statement.compile(dialect=dialect)
+        self.sql = self.compiled.string
+        self.positions = self.compiled.positiontup
+        self.processors = {
+            name: processor
+            for bind, name in self.compiled.bind_names.items()
+            if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        }
+
+    def parameters(self, values: dict):
+        params = self.compiled.construct_params(values)
+        for name, processor in self.processors.items():
+            params[name] = processor(params[name])
+        return [params[name] for name in self.positions] if self.positions else params
+
+
+@lru_cache(maxsize=64)
+def _prepared(statement, dialect) -> _Prepared:
+    return _Prepared(statement, dialect)
+
+
 SYNCHRONOUS_COMMIT = ("on", "off", "local", "remote_write", "remote_apply")
 _SUPPRESSED = (
     select(text("1"))
@@ -636,10 +681,12 @@ class Recorder:
         or a dropped socket must not make the mail the server accepted go again)."""
         try:
             return self._transaction(statement, params, check)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            dbapi_connection = self.connection.connection.dbapi_connection if self.connection else None
+            if not self.engine.dialect.is_disconnect(exc, dbapi_connection, None):
                 raise
             with contextlib.suppress(Exception):
+                self.connection.invalidate()
                 self.connection.close()
             self.connection = None
             return self._transaction(statement, params, check)
@@ -647,21 +694,34 @@ class Recorder:
     def _transaction(self, statement, params: dict | None, check: str | None) -> bool:
         if self.connection is None:
             self.connection = self._connect()
+        dbapi_connection = self.connection.connection.dbapi_connection
+        cursor = dbapi_connection.cursor()
+        dialect = self.engine.dialect
         try:
-            result = self.connection.execute(statement, params) if statement is not None else None
-            suppressed = check is not None and self.connection.execute(_SUPPRESSED, {"hash": check}).first()
-            self.connection.commit()
+            rowcount = None
+            if statement is not None:
+                prepared = _prepared(statement, dialect)
+                cursor.execute(prepared.sql, prepared.parameters(params))
+                rowcount = cursor.rowcount
+            suppressed = False
+            if check is not None:
+                prepared = _prepared(_SUPPRESSED, dialect)
+                cursor.execute(prepared.sql, prepared.parameters({"hash": check}))
+                suppressed = cursor.fetchone() is not None
+            dbapi_connection.commit()
         except BaseException:
             with contextlib.suppress(Exception):
-                self.connection.rollback()
+                dbapi_connection.rollback()
             raise
-        if result is not None and not result.rowcount:
+        finally:
+            cursor.close()
+        if rowcount == 0:
             log.warning(
                 "message %s: its claim was taken over, outcome %r not recorded",
                 params["b_id"],
                 params.get("v_status"),
             )
-        return bool(suppressed)
+        return suppressed
 
     def close(self) -> None:
         """Settle the outcome in flight (raising its error), then give the connection back."""
