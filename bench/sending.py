@@ -211,6 +211,7 @@ def one_worker(app, count, sink_path):
     with app.app_context():
         now = seed(count)
         before = len(received(sink_path))
+        worker.freeze_startup_objects()  # as `flask nurture worker` and `tick` do
         started = time.perf_counter()
         counts = worker.tick(now, worker_name="bench")
         elapsed = time.perf_counter() - started
@@ -226,6 +227,7 @@ def child(database_url, port, tmp, index, go, results):
     with app.app_context():
         from core.timeutil import utcnow
 
+        worker.freeze_startup_objects()  # as `flask nurture worker` and `tick` do
         results.put(("ready", index))
         go.wait()
         cpu = time.process_time()

@@ -5,6 +5,7 @@ A worker records a heartbeat per pass, so the admin and /healthz can tell a sile
 scheduler (the most common reason mail "doesn't go out") from an empty queue.
 """
 
+import gc
 import os
 import signal
 import socket
@@ -108,6 +109,15 @@ def run(*, interval: float, stop: threading.Event, worker_name: str | None = Non
         finally:
             db.session.remove()
         stop.wait(interval)
+
+
+def freeze_startup_objects() -> None:
+    """Leave the objects made at start-up (modules, templates, mappers: hundreds of
+    thousands, alive as long as the process) out of the garbage collector's passes. A
+    worker makes enough short-lived objects per mail to start a full pass every few
+    seconds, and each walked all of them (about 5 % of a mail's time)."""
+    gc.collect()
+    gc.freeze()
 
 
 def stop_on_signals(stop: threading.Event) -> None:
