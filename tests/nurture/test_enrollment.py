@@ -112,6 +112,16 @@ def test_manual_enrollment_of_a_list_skips_the_suppressed():
     assert services.enroll([lead.id for lead in leads], sequence.id, now=MONDAY_10_SHANGHAI) == 2
 
 
+def test_manual_enrollment_of_a_list_skips_leads_without_consent_to_marketing_mail():
+    """Nurture is marketing mail: a pasted list enrolls only those who agreed to it,
+    like every trigger and the lead admin."""
+    sequence = make_sequence()
+    agreed, did_not = make_lead("agreed@example.com"), make_lead("no@example.com", consent=False)
+    assert services.enroll([agreed.id, did_not.id], sequence.id, now=MONDAY_10_SHANGHAI) == 1
+    assert services.enrollment_refusal(did_not, sequence) == "consent"
+    assert [e.lead_id for e in Enrollment.query.all()] == [agreed.id]
+
+
 def test_stage_sql_or_customer_exits():
     sequence = make_sequence()
     lead = make_lead()
