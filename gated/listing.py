@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import Select, func, literal, or_, select, tuple_
 
 from core.extensions import db
+from core.ids import parse_id
 from core.timeutil import parse_date
 from gated import signals, textsearch, webhooks
 from gated.models import PERSON_FIELDS, STAGES, Lead, Submission
@@ -53,13 +54,14 @@ class LeadFilters:
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> LeadFilters:
-        asset = args.get("asset", "")
         return cls(
             q=(args.get("q") or "").strip()[:200],
             stage=args.get("stage", "") if args.get("stage", "") in STAGES else "",
             channel=(args.get("channel") or "").strip()[:20],
             source=(args.get("source") or "").strip()[:120],
-            asset=int(asset) if asset.isdecimal() and len(asset) < 10 else None,  # ids are 32-bit
+            # A number no asset can have (0, or past 32 bits) is no filter at all, never
+            # one that is kept but filters nothing: "filter the list first" guards on it.
+            asset=parse_id(args.get("asset", "")),
             since=parse_date(args.get("since")),
             until=parse_date(args.get("until")),
         )
@@ -81,7 +83,7 @@ def lead_query(filters: LeadFilters) -> Select:
         query = query.where(or_(Lead.first_channel == filters.channel, Lead.last_channel == filters.channel))
     if filters.source:
         query = query.where(Lead.source == filters.source)
-    if filters.asset:
+    if filters.asset is not None:
         query = query.where(
             Lead.id.in_(select(Submission.lead_id).where(Submission.asset_id == filters.asset))
         )

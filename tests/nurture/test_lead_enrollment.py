@@ -175,10 +175,13 @@ def test_empty_filter_is_refused(login_as):
     for response in (
         marketer.get("/admin/nurture/leads/enroll", query_string={"sequence": sequence.id}),
         marketer.post("/admin/nurture/leads/enroll", data={"sequence": sequence.id, "confirm": "yes"}),
-        # An unknown stage is no filter at all.
+        # An unknown stage is no filter at all, nor an asset number no asset can have.
         marketer.post(
             "/admin/nurture/leads/enroll",
             data={"stage": "nonsense", "sequence": sequence.id, "confirm": "yes"},
+        ),
+        marketer.post(
+            "/admin/nurture/leads/enroll", data={"asset": "0", "sequence": sequence.id, "confirm": "yes"}
         ),
     ):
         assert response.status_code == 302
