@@ -125,19 +125,27 @@ def render_step(subject: str, body: str, context: dict) -> tuple[str, str, str]:
     return rendered_subject, render_text(body, context), render_body_html(body, context)
 
 
+# `lead` is a dict: `lead.get('company', 'there')` and `lead.items()` are its own methods.
+LEAD_METHODS = frozenset({"get", "items", "keys", "values"})
+
+
 def unknown_variables(source: str, context: dict) -> list[str]:
     """The variables a template mentions that the context does not offer: names that are
     not context keys (nor set in the template), and `lead.X` / `lead["X"]` for an X the
-    lead has not. Every branch counts, taken or not. Raises TemplateError on bad syntax."""
+    lead has not (its dict methods aside). Every branch counts, taken or not. A template
+    that binds `lead` itself (set, for, macro argument) is not checked for `lead.X`: which
+    lead an expression means would need Jinja's scoping. Raises TemplateError on bad syntax."""
     tree = _text_env.parse(source)
     known = set(context) | set(_text_env.globals)
     unknown = sorted(meta.find_undeclared_variables(tree) - known)
     lead = context.get("lead")
-    if isinstance(lead, dict):
+    if isinstance(lead, dict) and not _binds(tree, "lead"):
         for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
             if not (isinstance(node.node, nodes.Name) and node.node.name == "lead"):
                 continue
             if isinstance(node, nodes.Getattr):
+                if node.attr in LEAD_METHODS:
+                    continue
                 attribute = node.attr
             elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
                 attribute = node.arg.value
@@ -147,6 +155,12 @@ def unknown_variables(source: str, context: dict) -> list[str]:
             if attribute not in lead and name not in unknown:
                 unknown.append(name)
     return unknown
+
+
+def _binds(tree: nodes.Template, name: str) -> bool:
+    """Whether the template assigns `name` anywhere: set, for, with, macro or call-block
+    arguments are Name nodes in the store or param context."""
+    return any(node.name == name and node.ctx in ("store", "param") for node in tree.find_all(nodes.Name))
 
 
 def validate_step(subject: str, body: str, context: dict) -> list[PersonalisationError]:

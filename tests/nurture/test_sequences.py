@@ -68,6 +68,7 @@ def test_an_undefined_variable_is_an_error_at_save_time():
         ("ok", "{% if not lead.company %}{{ lead.compnay }}{% endif %}", "lead.compnay"),
         ("{% if lead.name %}Hi{% else %}{{ lead.nmae }}{% endif %}", "ok", "lead.nmae"),
         ("ok", "{{ lead['job_titel'] or '' }}", "lead.job_titel"),
+        ("ok", "{{ lead.get('company', '') }} {{ lead.compnay }}", "lead.compnay"),
         ("ok", "{% if false %}{{ downlod_url }}{% endif %}", "downlod_url"),
         ("ok", "{% for item in [] %}{{ item }}{{ sitename }}{% endfor %}", "sitename"),
     ],
@@ -92,6 +93,26 @@ def test_variables_set_in_the_template_and_loop_variables_are_known():
     sequence, outcome = services.save_sequence(
         sequence_data(steps=[{"delay": "0h", "subject": "{{ lead.email }}", "body": body}]),
         now=MONDAY_10_SHANGHAI,
+    )
+    assert outcome == "created" and sequence.steps[0].body == body
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # lead is a dict: its read-only methods are how a template falls back or lists fields.
+        "Hi {{ lead.get('company', 'there') }}",
+        "{% for key, value in lead.items() %}{{ key }}={{ value }} {% endfor %}",
+        "{{ lead.keys() | join(',') }} {{ lead.values() | list | length }}",
+        # A template that binds its own `lead` is not talking about the mail's lead.
+        "{% set lead = {'x': 1} %}{{ lead.x }}",
+        "{% for lead in [{'foo': 1}] %}{{ lead.foo }}{% endfor %}",
+        "{% macro card(lead) %}{{ lead.foo }}{% endmacro %}{{ card({'foo': 2}) }}",
+    ],
+)
+def test_dict_methods_and_a_template_own_lead_are_not_unknown_variables(body):
+    sequence, outcome = services.save_sequence(
+        sequence_data(steps=[{"delay": "0h", "subject": "ok", "body": body}]), now=MONDAY_10_SHANGHAI
     )
     assert outcome == "created" and sequence.steps[0].body == body
 
