@@ -13,8 +13,10 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from accounts.models import User
 from assistant.models import ROUTES, CustomerAccount, Tier, split_list
 from core.extensions import db
+from core.ids import parse_id
 from core.tokens import InvalidToken, sign, unsign
 
 ACCOUNT_PURPOSE = "assistant-account"
@@ -95,10 +97,16 @@ def save_account(account_id: int | None, data: dict, *, now: datetime) -> Custom
     contacts = split_list(str(data.get("contacts") or ""))
     if any("@" not in contact for contact in contacts):
         errors["contacts"] = str(_l("Enter email addresses, one per line."))
-    tier = db.session.get(Tier, as_int(data.get("tier_id")))
+    # parse_id: a number past the INTEGER column is no tier or user, not a database error.
+    tier_id = parse_id(data.get("tier_id"))
+    tier = db.session.get(Tier, tier_id) if tier_id else None
     if tier is None:
         errors["tier_id"] = str(_l("Choose a tier."))
-    owner_id = as_int(data.get("owner_id")) or None
+    owner_id = None
+    if str(data.get("owner_id") or "").strip():  # empty: no owner
+        owner_id = parse_id(data.get("owner_id"))
+        if owner_id is None or db.session.get(User, owner_id) is None:
+            errors["owner_id"] = str(_l("Choose an account owner from the list."))
     if len(" ".join(domains)) > 500:
         errors["domains"] = str(_l("At most 500 characters."))
     if errors:
@@ -111,13 +119,6 @@ def save_account(account_id: int | None, data: dict, *, now: datetime) -> Custom
     account.domains, account.contacts = " ".join(domains), "\n".join(contacts)
     db.session.commit()
     return account
-
-
-def as_int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 def account_link_token(account_id: int) -> str:

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from assistant import services, stats
-from assistant.models import Conversation, Round, Ticket
+from assistant.models import Conversation, CustomerAccount, Round, Ticket
 from core.extensions import db
 from core.timeutil import utcnow
 from gated.services import RequestMeta
@@ -150,6 +150,31 @@ def test_accounts_are_saved_with_their_signed_link(login_as, levels):
     assert response.status_code == 303
     html = sales.get(response.headers["Location"]).get_data(as_text=True)
     assert "/help/ask?account=" in html
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("tier_id", "99999999999"),  # past INTEGER: PostgreSQL's "integer out of range"
+        ("tier_id", "-1"),
+        ("tier_id", "abc"),
+        ("owner_id", "99999999999"),
+        ("owner_id", "2147483000"),  # fits the column, but no such user: a foreign key error
+        ("owner_id", "x"),
+    ],
+)
+def test_a_bad_tier_or_owner_is_a_form_error(login_as, levels, field, value):
+    sales = login_as("sales")
+    data = {"company": "坏数据公司", "domains": "bad.cn", "tier_id": levels[3].id, field: value}
+    response = sales.post("/admin/assistant/accounts/new", data=data)
+    assert response.status_code == 422
+    assert 'class="error"' in response.get_data(as_text=True)
+    assert db.session.scalars(select(CustomerAccount)).first() is None
+    # Corrected (a tier and an owner from the lists), the same form is saved.
+    data |= {"tier_id": levels[3].id, "owner_id": sales.user.id}
+    assert sales.post("/admin/assistant/accounts/new", data=data).status_code == 303
+    account = db.session.scalars(select(CustomerAccount)).one()
+    assert (account.tier_id, account.owner_id) == (levels[3].id, sales.user.id)
 
 
 def test_an_admin_renames_the_tiers(login_as, levels):
