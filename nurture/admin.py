@@ -353,7 +353,7 @@ def lead_list_action(args: dict) -> Markup:
     )
 
 
-@bp.post("/leads/<int(max=2147483647):lead_id>/enroll")  # 32-bit ids: larger is a 404
+@bp.post("/leads/<int:lead_id>/enroll")
 @roles_required(*ROLES)
 def enroll_lead(lead_id):
     lead = db.get_or_404(Lead, lead_id)

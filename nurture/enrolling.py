@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from core.extensions import db
+from core.ids import parse_id
 from gated.listing import LeadFilters, lead_query
 from gated.models import Lead
 from nurture import services
@@ -71,8 +72,8 @@ def lead_enrollments(lead_id: int) -> list[Enrollment]:
 
 
 def _sequence(sequence_id: int | None) -> Sequence:
-    # ids are 32-bit on PostgreSQL: a larger number is no sequence, not a database error.
-    sequence = db.session.get(Sequence, sequence_id) if sequence_id and 0 < sequence_id < 2**31 else None
+    sequence_id = parse_id(sequence_id)  # past the column's range: no sequence, not a database error
+    sequence = db.session.get(Sequence, sequence_id) if sequence_id is not None else None
     if sequence is None or sequence.status not in ENROLLABLE or not sequence.steps:
         raise Refused("sequence")
     return sequence

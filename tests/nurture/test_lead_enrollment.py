@@ -6,7 +6,7 @@ import re
 import pytest
 
 from core.extensions import db
-from nurture import services
+from nurture import enrolling, services
 from nurture.models import Enrollment
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence, tick
 
@@ -90,7 +90,9 @@ def test_lead_page_says_why_a_lead_cannot_join(login_as, setup, words):
     assert words in flashes(marketer, f"/admin/leads/{lead.id}")
 
 
-@pytest.mark.parametrize("sequence_value", ["", "abc", "999999", "draft", "archived", "-1"])
+@pytest.mark.parametrize(
+    "sequence_value", ["", "abc", "999999", "draft", "archived", "-1", "0", str(2**31), "99999999999"]
+)
 def test_bad_sequence_is_a_message_not_an_error(login_as, sequence_value):
     marketer = login_as("marketer")
     lead = make_lead()
@@ -107,7 +109,11 @@ def test_bad_sequence_is_a_message_not_an_error(login_as, sequence_value):
     assert posted.status_code == 302
     assert Enrollment.query.count() == 0
     assert "active or paused sequence" in flashes(marketer, "/admin/leads/")
-    assert marketer.post("/admin/nurture/leads/999999/enroll", data={"sequence": value}).status_code == 404
+    for lead_id in ("999999", str(2**31), "99999999999"):  # app-wide IdConverter: past the column, a 404
+        assert (
+            marketer.post(f"/admin/nurture/leads/{lead_id}/enroll", data={"sequence": value}).status_code
+            == 404
+        )
 
 
 def make_list():
@@ -268,3 +274,13 @@ def test_numbers_too_big_for_the_database_are_no_error(login_as, field):
     )
     # An impossible asset is no filter (as on the list), so the search alone chose the lead.
     assert Enrollment.query.count() == (1 if field == "asset" else 0)
+
+
+@pytest.mark.parametrize("sequence_id", [0, -1, 2**31, 10**12])
+def test_enrolling_refuses_an_id_no_sequence_can_have(sequence_id):
+    # Called directly (a script, the CLI): the id range is checked here too, not only by the form.
+    lead = make_lead()
+    with pytest.raises(enrolling.Refused) as refused:
+        enrolling.enroll_lead(lead, sequence_id, now=MONDAY_10_SHANGHAI)
+    assert refused.value.reason == "sequence"
+    assert Enrollment.query.count() == 0
