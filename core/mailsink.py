@@ -35,8 +35,12 @@ def start_sink(app):
     try:
         controller.start()
     except (OSError, RuntimeError) as exc:
-        # The controller made its own event loop (and its socket pair); nothing else closes it.
-        controller.loop.close()
+        # start() fails before its thread runs the loop (port taken) or after (on a busy
+        # machine: "started, but not responding"). stop() ends a running loop and joins the
+        # thread, whose exit closes the loop; a loop that never ran is ours to close.
+        controller.stop(no_assert=True)
+        if not controller.loop.is_closed():
+            controller.loop.close()
         app.logger.warning(
             "SMTP sink not started on %s:%s (%s); is one running already?", host, app.config["MAIL_PORT"], exc
         )

@@ -3,12 +3,15 @@ keeps each mail as an .eml file, which the admin Outbox lists and shows."""
 
 import smtplib
 import socket
+import threading
 import time
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 
+from core import mailsink
 from core.mailsink import start_sink
 from tests.conftest import free_port
 
@@ -57,7 +60,21 @@ def test_the_sink_keeps_mail_as_eml_and_the_outbox_shows_it(sink, login_as):
     assert "网页正文" in html
 
 
-def test_the_sink_is_not_started_off_loopback_or_on_a_taken_port(app, tmp_path, monkeypatch):
+@pytest.fixture
+def controllers(monkeypatch):
+    """The Controllers start_sink makes, kept to check what a failed start leaves behind."""
+    made = []
+
+    class Kept(Controller):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(mailsink, "Controller", Kept)
+    return made
+
+
+def test_the_sink_is_not_started_off_loopback_or_on_a_taken_port(app, tmp_path, monkeypatch, controllers):
     monkeypatch.setitem(app.config, "OUTBOX_DIR", str(tmp_path / "outbox"))
     monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example.com")
     assert start_sink(app) is None
@@ -67,3 +84,27 @@ def test_the_sink_is_not_started_off_loopback_or_on_a_taken_port(app, tmp_path, 
         taken.listen()
         monkeypatch.setitem(app.config, "MAIL_PORT", taken.getsockname()[1])
         assert start_sink(app) is None
+    [controller] = controllers  # its loop never ran: closed by start_sink
+    assert controller.loop.is_closed()
+
+
+def test_a_sink_that_starts_but_does_not_answer_is_stopped_whole(app, tmp_path, monkeypatch, controllers):
+    """aiosmtpd's start() can time out after its thread runs the loop (a busy machine):
+    start_sink then gives up without raising, and leaves no loop or thread behind."""
+    monkeypatch.setitem(app.config, "OUTBOX_DIR", str(tmp_path / "outbox"))
+    monkeypatch.setitem(app.config, "MAIL_PORT", free_port())
+    running = []
+
+    def not_responding(self):
+        running.append(self.loop.is_running())
+        raise TimeoutError("SMTP server started, but not responding within allotted time.")
+
+    monkeypatch.setattr(Controller, "_trigger_server", not_responding)
+    before = set(threading.enumerate())
+    assert start_sink(app) is None
+    [controller] = controllers
+    assert running == [True]  # the failure came while the loop was running
+    assert controller.loop.is_closed()
+    assert set(threading.enumerate()) <= before
+    with socket.socket() as again:  # and its port is free again
+        again.bind(("127.0.0.1", app.config["MAIL_PORT"]))
