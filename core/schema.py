@@ -1,4 +1,5 @@
-"""What the migrations' comparison with the models should leave out.
+"""Schema helpers shared by the packages: the INSERT of the database in use (for its
+ON CONFLICT clauses), and what the migrations' comparison with the models should leave out.
 
 Two kinds of schema object are not plain models: indexes declared for one database only
 (`Index(...).ddl_if(dialect=...)`, which Alembic's comparison does not know about), and
@@ -11,6 +12,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy import MetaData
+
+
+def upsert_insert(bind, table):
+    """`insert(table)` of the bind's database (PostgreSQL's or SQLite's), which offer the
+    same `on_conflict_do_nothing` / `on_conflict_do_update`; the other databases we run on
+    have none."""
+    if bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
 
 
 def unmanaged_tables(metadata: MetaData) -> set[str]:

@@ -18,11 +18,10 @@ from urllib.parse import urlsplit
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from content.services import get_public_article
 from core.extensions import db
+from core.schema import upsert_insert
 from core.tokens import sign, unsign
 from gated import signals, webhooks
 from gated.assets import asset_for_article
@@ -179,9 +178,12 @@ def upsert_lead(
             **{f"first_{name}": value for name, value in touch["utm"].items()},
         )
     values.update(fields or {})
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(Lead).values(**values).on_conflict_do_nothing(index_elements=["email"]).returning(Lead)
+    statement = (
+        upsert_insert(db.session.get_bind(), Lead)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["email"])
+        .returning(Lead)
+    )
     populate = {"populate_existing": True}
     lead = db.session.scalars(statement, execution_options=populate).one_or_none()
     if lead is not None:

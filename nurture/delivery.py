@@ -38,6 +38,7 @@ from sqlalchemy import and_, bindparam, case, func, select, text, update
 from sqlalchemy.orm import selectinload
 
 from core.extensions import db, mail
+from core.schema import upsert_insert
 from core.timeutil import utcnow
 from gated.models import Lead
 from nurture import compose, email, inbound, personalise, scheduling
@@ -65,14 +66,6 @@ _DUE_COLUMNS = tuple(
         "enrolled_at",
     )
 )
-
-
-def _insert(table):
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
 
 
 def _skip_locked(query):
@@ -164,7 +157,9 @@ def materialise(now: datetime, *, limit: int) -> Counter:
         connection.execute(_ADVANCE, moves)
     if messages:
         connection.execute(
-            _insert(MESSAGES).on_conflict_do_nothing(index_elements=["enrollment_id", "step_id", "round"]),
+            upsert_insert(db.engine, MESSAGES).on_conflict_do_nothing(
+                index_elements=["enrollment_id", "step_id", "round"]
+            ),
             messages,
         )
     db.session.commit()

@@ -26,6 +26,7 @@ from datetime import datetime
 
 from sqlalchemy import Double, bindparam, cast, extract, func, select, update
 
+from core.schema import upsert_insert
 from core.timeutil import utcnow
 from nurture.models import SendRate
 
@@ -61,14 +62,6 @@ def from_config(config, engine) -> "SendRateLimit":
 
 def _seconds(moment: datetime) -> float:
     return (moment - EPOCH).total_seconds()
-
-
-def _insert(engine):
-    if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(RATES)
 
 
 class SendRateLimit:
@@ -115,7 +108,7 @@ class SendRateLimit:
             clock = bindparam("clock", type_=Double)  # SQLite is on this host: same clock
             later = func.max
         statement = (
-            _insert(self.engine)
+            upsert_insert(self.engine, RATES)
             .values(provider=self.provider, next_slot=clock + span, hour=[])
             .on_conflict_do_update(
                 index_elements=["provider"], set_={"next_slot": later(RATES.c.next_slot, clock) + span}
@@ -160,7 +153,9 @@ class SendRateLimit:
         with self.engine.connect() as connection:
             # The upsert creates the provider's row or locks it until the commit (the
             # write lock on SQLite): workers change the hour one at a time.
-            statement = _insert(self.engine).values(provider=self.provider, next_slot=0.0, hour=[])
+            statement = upsert_insert(self.engine, RATES).values(
+                provider=self.provider, next_slot=0.0, hour=[]
+            )
             connection.execute(
                 statement.on_conflict_do_update(
                     index_elements=["provider"], set_={"provider": statement.excluded.provider}

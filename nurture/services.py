@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 
 from core.extensions import db
 from core.ids import MAX_ID, parse_id
+from core.schema import upsert_insert
 from gated.models import Lead
 from nurture import personalise, scheduling, signals
 from nurture.models import (
@@ -310,20 +311,30 @@ def add_enrollment(
     )
     if enrollment is not None and not reenroll:
         return None
+    start = {
+        "status": "active",
+        "exit_reason": "",
+        "position": 0,
+        "enrolled_at": now,
+        "ended_at": None,
+        "source": source[:40],
+        "asset_id": asset_id,
+        "next_send_at": scheduling.due_at(sequence, sequence.steps[0], enrolled_at=now, previous_at=now),
+    }
     if enrollment is None:
-        enrollment = Enrollment(lead_id=lead.id, sequence_id=sequence.id, round=1)
-        db.session.add(enrollment)
-    else:
-        enrollment.round += 1
-    first = sequence.steps[0]
-    enrollment.status = "active"
-    enrollment.exit_reason = ""
-    enrollment.position = 0
-    enrollment.enrolled_at = now
-    enrollment.ended_at = None
-    enrollment.source = source[:40]
-    enrollment.asset_id = asset_id
-    enrollment.next_send_at = scheduling.due_at(sequence, first, enrolled_at=now, previous_at=now)
+        # An INSERT that does nothing on the (lead, sequence) key: a double click, or a
+        # download enrolling the same lead at the same moment, must not be an error.
+        statement = (
+            upsert_insert(db.session.get_bind(), Enrollment.__table__)
+            .values(lead_id=lead.id, sequence_id=sequence.id, round=1, **start)
+            .on_conflict_do_nothing(index_elements=["lead_id", "sequence_id"])
+            .returning(Enrollment.__table__.c.id)
+        )
+        enrollment_id = db.session.scalar(statement)
+        return db.session.get(Enrollment, enrollment_id) if enrollment_id is not None else None
+    enrollment.round += 1
+    for name, value in start.items():
+        setattr(enrollment, name, value)
     return enrollment
 
 

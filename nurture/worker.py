@@ -16,6 +16,7 @@ from datetime import datetime
 from flask import current_app
 
 from core.extensions import db
+from core.schema import upsert_insert
 from core.timeutil import utcnow
 from gated.webhooks import deliver_due_webhooks
 from nurture import delivery, ratelimit
@@ -78,7 +79,7 @@ def beat(name: str, counts: Counter) -> None:
         "sent": counts["sent"],
         "failed": counts["failed"],
     }
-    statement = delivery._insert(WorkerHeartbeat.__table__).values(**values)
+    statement = upsert_insert(db.engine, WorkerHeartbeat.__table__).values(**values)
     excluded = statement.excluded
     db.session.execute(
         statement.on_conflict_do_update(

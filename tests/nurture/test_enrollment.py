@@ -227,3 +227,29 @@ def test_a_rolled_back_submission_leaves_no_mail_and_no_enrollment():
     db.session.rollback()
     assert Enrollment.query.count() == 0
     assert Message.query.count() == 0
+
+
+def test_an_enrollment_made_by_another_request_meanwhile_is_no_error(monkeypatch):
+    """A double click on "Enroll", or a download enrolling the lead while a marketer
+    does: the other request's enrollment appears after this one looked for it; the
+    INSERT then does nothing, and nobody gets an error page."""
+    from nurture import scheduling
+
+    sequence, lead = make_sequence(), make_lead("twice@example.com")
+    real_due_at = scheduling.due_at
+
+    def due_at_while_another_request_enrolls(*args, **kwargs):
+        with db.engine.begin() as connection:  # the other request, committed meanwhile
+            connection.execute(
+                Enrollment.__table__.insert().values(
+                    lead_id=lead.id,
+                    sequence_id=sequence.id,
+                    enrolled_at=MONDAY_10_SHANGHAI,
+                    source="download",
+                )
+            )
+        return real_due_at(*args, **kwargs)
+
+    monkeypatch.setattr(scheduling, "due_at", due_at_while_another_request_enrolls)
+    assert services.enroll([lead.id], sequence.id, now=MONDAY_10_SHANGHAI) == 0
+    assert [(e.lead_id, e.source) for e in Enrollment.query.all()] == [(lead.id, "download")]
