@@ -5,6 +5,7 @@ A worker records a heartbeat per pass, so the admin and /healthz can tell a sile
 scheduler (the most common reason mail "doesn't go out") from an empty queue.
 """
 
+import contextlib
 import gc
 import os
 import signal
@@ -56,11 +57,16 @@ def tick(
             done = Counter()
             try:
                 delivery.deliver(batch, now, pacer=rate, stop=stop, counts=done)
-            finally:
+            except BaseException:
                 # Only what the server accepted counts against the hour, even when the
-                # batch ended in an error (else errors would drain every worker's budget).
-                rate.give_back(now, limit - done["sent"])
+                # batch ended in an error (else errors would drain every worker's budget);
+                # the batch's own error is the one to report.
+                with contextlib.suppress(Exception):
+                    rate.give_back(now, limit - done["sent"])
+                raise
+            finally:
                 counts.update(done)
+            rate.give_back(now, limit - done["sent"])
             if counts["retry"] and not counts["sent"]:
                 break  # the server is down: no point claiming the next batch now
     # The hand-off webhooks share the worker, so no second scheduler is needed.
