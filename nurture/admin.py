@@ -21,7 +21,7 @@ from core.ids import page_number, record_id
 from core.timeutil import utcnow
 from gated.listing import LeadFilters
 from gated.models import Lead
-from nurture import enrolling, personalise, services, stats
+from nurture import enrolling, personalise, receivers, services, stats
 from nurture.compose import inline_styles, wrap
 from nurture.email import Rendered
 from nurture.forms import EnrollFilterForm, EnrollForm, SequenceForm, SuppressForm
@@ -40,7 +40,17 @@ MAIL_FRAME_CSP = (
 
 @bp.context_processor
 def nurture_admin_globals():
-    return {"worker_warning": stats.worker_warning()}
+    return {"worker_warning": stats.worker_warning(), "message_error": message_error}
+
+
+def message_error(error: str | None) -> str:
+    """A message's stored error for the admin: the reasons nurture writes itself are
+    translated; a mail server's reply and other diagnostics are shown as stored."""
+    if error == receivers.NO_ADDRESS:
+        return _("The lead has no email address.")
+    if error and error.startswith(receivers.NO_LEAD):
+        return _("No email address: there is no lead %(id)s.", id=error.removeprefix(receivers.NO_LEAD))
+    return error or ""
 
 
 def _frame(html: str) -> Response:

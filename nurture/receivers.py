@@ -12,6 +12,11 @@ from nurture import services
 from nurture.models import Enrollment, Message, Sequence
 from nurture.services import EXIT_STAGES
 
+# Stored in English like every message error (a server's reply, a render error); the
+# admin shows these two translated (admin.message_error), as reason codes.
+NO_ADDRESS = "no email address: the lead has none"
+NO_LEAD = "no email address: no lead "
+
 
 def on_mail_requested(sender, *, lead_id, template, context, **extra):
     """A transactional mail becomes a queued message (sent by the worker, first). One
@@ -29,9 +34,7 @@ def on_mail_requested(sender, *, lead_id, template, context, **extra):
     if lead is None or not lead.email:
         current_app.logger.warning("mail %s requested for lead %s without an address", template, lead_id)
         message.status = "failed"
-        message.error = (
-            "no email address: the lead has none" if lead else f"no email address: no lead {lead_id}"
-        )
+        message.error = NO_ADDRESS if lead else f"{NO_LEAD}{lead_id}"
 
 
 def on_lead_captured(

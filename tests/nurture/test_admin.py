@@ -4,10 +4,12 @@ figures, enroll, the message log, the queue, suppressions and the Outbox."""
 from datetime import timedelta
 
 import pytest
+from flask import current_app
 from werkzeug.datastructures import MultiDict
 
 from core.extensions import db
 from core.timeutil import utcnow
+from gated import signals
 from nurture import services
 from nurture.models import Enrollment, Message, Sequence, Suppression
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence, tick
@@ -226,3 +228,59 @@ def test_enroll_a_filtered_list(login_as):
         == 302
     )
     assert Enrollment.query.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("reason", "zh", "en"),
+    [
+        ("stage", "已交给销售", "handed to sales"),
+        ("removed", "被移出序列", "removed from the sequence"),
+        ("suppressed", "地址已屏蔽", "address suppressed"),
+    ],
+)
+def test_why_a_lead_left_a_sequence_is_a_translated_label(login_as, reason, zh, en):
+    marketer = login_as("marketer")
+    sequence = make_sequence()
+    lead = make_lead()
+    services.enroll([lead.id], sequence.id, now=MONDAY_10_SHANGHAI)
+    services.exit_lead(lead.id, reason, now=MONDAY_10_SHANGHAI)
+    for page in (f"/admin/leads/{lead.id}", f"/admin/nurture/{sequence.id}"):
+        chinese = marketer.get(f"{page}?lang=zh_CN").get_data(as_text=True)
+        assert zh in chinese and f'<span class="help">{reason}</span>' not in chinese
+        assert en in marketer.get(f"{page}?lang=en").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("lead_exists", [True, False])
+def test_a_mail_without_an_address_says_so_in_the_admin_language(app, login_as, lead_exists):
+    lead = make_lead("")
+    lead_id = lead.id if lead_exists else lead.id + 1000
+    signals.mail_requested.send(
+        current_app._get_current_object(), lead_id=lead_id, template="gated/email/download_link", context={}
+    )
+    db.session.commit()
+    message = Message.query.one()
+    marketer = login_as("marketer")
+    zh = "该线索没有邮箱地址" if lead_exists else f"没有邮箱地址:线索 {lead_id} 不存在"
+    en = "The lead has no email address" if lead_exists else f"No email address: there is no lead {lead_id}"
+    for page in (
+        "/admin/nurture/queue",
+        "/admin/nurture/messages?status=failed",
+        f"/admin/nurture/messages/{message.id}",
+    ):
+        joiner = "&" if "?" in page else "?"
+        assert zh in marketer.get(f"{page}{joiner}lang=zh_CN").get_data(as_text=True)
+        assert en in marketer.get(f"{page}{joiner}lang=en").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("count", "button"), [(1, "Enroll 1 lead<"), (2, "Enroll 2 leads<")])
+def test_the_bulk_enroll_button_counts_in_the_singular_and_the_plural(login_as, count, button):
+    marketer = login_as("marketer")
+    sequence = make_sequence()
+    for number in range(count):
+        make_lead(f"fair{number}@example.com", source="fair-2026")
+    page = marketer.get(
+        "/admin/nurture/leads/enroll",
+        query_string={"source": "fair-2026", "sequence": sequence.id, "lang": "en"},
+    ).get_data(as_text=True)
+    assert button in page
+    assert f"The filtered list has {count} {'lead' if count == 1 else 'leads'};" in page
