@@ -1,0 +1,113 @@
+"""Side by side: one worker with this checkout's nurture.delivery against another revision's.
+
+    python bench/sending_ab.py REV [--pairs 4] [--count 2000] [--database URL]
+
+A change of a few points in one worker's share of raw smtplib cannot be seen in single runs
+of bench/sending.py on a shared or drifting machine (its ceiling alone moves by 20 %). This
+runs the two variants alternately in one process, against one aiosmtpd sink in its own
+process, measuring raw smtplib around each run, and prints each run's ratio and the means.
+REV's delivery.py is loaded from git as a module of its own; everything else (models,
+rendering, the rate limiter) is this checkout's, so REV must be close enough to run with it.
+"""
+
+import argparse
+import importlib.util
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import sending  # noqa: E402 - bench/sending.py, next to this file
+
+
+def load_revision(rev: str, tmp: str):
+    source = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{rev}:nurture/delivery.py"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    path = Path(tmp) / "delivery_at_revision.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("delivery_at_revision", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def one_run(app, module, count, port, raw) -> tuple[float, float]:
+    """(mails per second / ceiling, ceiling) for one worker's pass over `count` due mails."""
+    from core.extensions import db
+    from nurture import worker
+
+    before = sending.raw_ceiling(port, raw, 1000)
+    with app.app_context():
+        now = sending.seed(count)
+        worker.freeze_startup_objects()
+        with app.test_request_context(base_url="http://localhost"):
+            started = time.perf_counter()
+            while sum(module.materialise(now, limit=200).values()) >= 200:
+                pass
+            pacer = module.Pacer(0) if hasattr(module, "Pacer") else None
+            while batch := module.claim(now, limit=200, worker="ab", lease_seconds=300):
+                module.deliver(batch, now, pacer=pacer)
+            elapsed = time.perf_counter() - started
+        db.session.remove()
+    ceiling = (before + sending.raw_ceiling(port, raw, 1000)) / 2
+    return count / elapsed / ceiling, ceiling
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("rev", help="the revision to compare with (e.g. HEAD~3)")
+    parser.add_argument("--pairs", type=int, default=4)
+    parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--database", help="default: a temporary SQLite file")
+    args = parser.parse_args()
+
+    from tests.conftest import free_port
+
+    tmp = tempfile.mkdtemp(prefix="lodestar-ab-")
+    port = free_port()
+    spawn = multiprocessing.get_context("spawn")
+    ready, stop = spawn.Event(), spawn.Event()
+    sink = spawn.Process(
+        target=sending.run_sink, args=(port, os.path.join(tmp, "received.tsv"), ready, stop), daemon=True
+    )
+    sink.start()
+    ready.wait(30)
+    try:
+        database = args.database or f"sqlite:///{tmp}/ab.db"
+        app = sending.make_app(database, port, tmp)
+        raw, _ = sending.sample_message(app)
+        from nurture import delivery
+
+        variants = {args.rev: load_revision(args.rev, tmp), "this checkout": delivery}
+        results = {name: [] for name in variants}
+        for pair in range(args.pairs):
+            order = list(variants) if pair % 2 == 0 else list(variants)[::-1]
+            for name in order:
+                ratio, ceiling = one_run(app, variants[name], args.count, port, raw)
+                results[name].append(ratio)
+                print(f"{name}: {ratio:.0%} of raw smtplib ({ceiling:,.0f} mails/s)", flush=True)
+        for name, ratios in results.items():
+            shown = " ".join(f"{ratio:.0%}" for ratio in ratios)
+            print(f"{name}: {shown}; mean {sum(ratios) / len(ratios):.0%}")
+        wins = sum(new > old for old, new in zip(results[args.rev], results["this checkout"], strict=True))
+        print(f"this checkout ahead in {wins} of {args.pairs} pairs")
+    finally:
+        stop.set()
+        sink.join(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
