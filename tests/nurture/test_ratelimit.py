@@ -3,6 +3,7 @@ overlap across workers, an hourly budget no two workers can both spend, real `fl
 nurture tick` processes measured at a real SMTP sink, and no database work without a
 limit."""
 
+import asyncio
 import threading
 import time
 from collections import Counter
@@ -127,13 +128,6 @@ class TimedSink(SMTPSink):
         return await super().handle_DATA(server, session, envelope)
 
 
-@pytest.fixture
-def timed_sink():
-    sink = TimedSink()
-    yield sink
-    sink.stop()
-
-
 def run_ticks(app, tmp_path, port, names, **settings):
     env = flask_env(app, tmp_path, port, LODESTAR_NURTURE_BATCH_SIZE=10, **settings)
     at = (utcnow() + timedelta(seconds=1)).isoformat()
@@ -143,26 +137,66 @@ def run_ticks(app, tmp_path, port, names, **settings):
     return [out for out, _err in outputs]
 
 
+class GatheringSink(TimedSink):
+    """The timed sink as a barrier: the first MAIL FROM of each connection waits until
+    `workers` connections have one waiting (or `patience` seconds have passed), so every
+    worker has claimed a batch and taken a send slot before any mail goes. Workers that
+    start seconds apart (CLI imports on a loaded machine) still send at the same time."""
+
+    def __init__(self, workers: int, patience: float = 20.0):
+        self.workers, self.patience = workers, patience
+        self.waiting, self.gathered = set(), 0
+        super().__init__()
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if not self.gathered:
+            self.waiting.add(id(session))
+            deadline = time.monotonic() + self.patience
+            while len(self.waiting) < self.workers and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            self.gathered = self.gathered or len(self.waiting)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+
+@pytest.fixture
+def gathering_sink():
+    sink = GatheringSink(workers=3)
+    yield sink
+    sink.stop()
+
+
 @pytest.mark.slow
-def test_three_workers_together_keep_the_rate_per_second(app, tmp_path, timed_sink):
-    """100 mails, three `tick` processes, MAIL_RATE_PER_SECOND=20: at the sink, no second
-    holds more than 20 + 3.
+def test_three_workers_together_keep_the_rate_per_second(app, tmp_path, gathering_sink):
+    """100 mails, three `tick` processes sending at once, MAIL_RATE_PER_SECOND=20: every
+    mail arrives once, and no second at the sink holds more than 20 + 3.
 
     The tolerance: every mail leaves no earlier than its slot and the slots of all
     workers are 1/20 s apart, so a second holds at most 20 slots. A mail whose slot was
     before the second can still land in it when its worker stalled after the slot (the
-    commit before the final "." waited for another writer, the machine was busy): at
-    20/s a worker holds one slot at a time, so at most one such mail per worker, 3 here;
-    its next slot comes after the others'. The old per-process pacer put 36 to 60 in a
-    second here; at least 10 shows the limit is not spent on waiting."""
+    commit before the final "." waited for another writer, the machine was busy, the
+    sink held its first mail): at 20/s a block is one slot, so a worker holds one slot at
+    a time and adds at most one such mail, 3 here; its next slot comes after the others'.
+    A loaded machine only makes arrivals later and sparser, never denser, so the bound
+    cannot flake; the old per-process pacer put 36 to 60 in a second here.
+
+    The bound is about the shared limit only if the workers sent at the same time: the
+    sink holds each connection's first mail until all three are waiting, which proves
+    they were (timing-free, unlike counting which process sent). How fast the limit lets
+    mail go is not asserted: that is timing, measured by bench/sending.py."""
+    assert limit(per_second=20).block == 1  # the tolerance above assumes it
     expected = enroll_many(100, utcnow())
-    outputs = run_ticks(app, tmp_path, timed_sink.port, ["r0", "r1", "r2"], LODESTAR_MAIL_RATE_PER_SECOND=20)
-    assert sum(1 for out in outputs if "sent" in out) >= 2, outputs
-    received = Counter(str(mail["To"]) for mail in timed_sink.wait_for(100))
-    assert sorted(received) == sorted(expected) and set(received.values()) == {1}
-    arrivals = sorted(timed_sink.arrivals)
+    outputs = run_ticks(
+        app, tmp_path, gathering_sink.port, ["r0", "r1", "r2"], LODESTAR_MAIL_RATE_PER_SECOND=20
+    )
+    assert gathering_sink.gathered == 3, outputs
+    # The processes have ended: whatever they sent has arrived.
+    received = Counter(str(mail["To"]) for mail in gathering_sink.messages)
+    assert sorted(received) == sorted(expected) and set(received.values()) == {1}, outputs
+    arrivals = sorted(gathering_sink.arrivals)
     busiest = max(sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals)
-    assert 10 <= busiest <= 23, (busiest, [round(t - arrivals[0], 3) for t in arrivals])
+    assert busiest <= 20 + 3, (busiest, [round(t - arrivals[0], 3) for t in arrivals])
 
 
 @pytest.mark.slow
