@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -226,30 +227,42 @@ def _one_of_each_subject(outbox: Path) -> list[Mail]:
     return mails
 
 
-def preferences(folder: Path) -> Path:
-    """A preferences file of our own with bayes off, readable by nobody (nothing of the
-    user's is read, and nothing is written to a home folder)."""
-    folder.mkdir(exist_ok=True)
-    folder.chmod(0o755)
-    prefs = folder / "user_prefs"
-    prefs.write_text("use_bayes 0\nbayes_auto_learn 0\n", encoding="ascii")
-    prefs.chmod(0o644)
-    return prefs
+@contextmanager
+def preferences():
+    """A preferences file of our own with bayes off, in a fresh folder under the system's
+    temporary folder, readable by the user nobody: nothing of the user's is read, and
+    nothing is written to a home folder. (Not under the caller's folder: TemporaryDirectory and
+    pytest's tmp_path are 0700, and SpamAssassin run as nobody would silently skip it.)"""
+    with tempfile.TemporaryDirectory(prefix="spamscore-prefs-") as tmp:
+        folder = Path(tmp)
+        folder.chmod(0o755)
+        prefs = folder / "user_prefs"
+        prefs.write_text("use_bayes 0\nbayes_auto_learn 0\n", encoding="ascii")
+        prefs.chmod(0o644)
+        yield prefs
 
 
-def score(raw: bytes, *, prefs: Path) -> Score:
-    """SpamAssassin's score and rules for one message: local tests, bayes off, as an
-    unprivileged user."""
-    command = [SPAMASSASSIN, "-L", "-t", "-x", "-p", str(prefs), "--cf=use_bayes 0"]
-    if os.geteuid() == 0:
-        command = ["runuser", "-u", "nobody", "--", *command]
-    result = subprocess.run(
-        command,
+def command(prefs: Path, *extra: str) -> list[str]:
+    """SpamAssassin as score() runs it: local tests, a report, our preferences file, as
+    nobody when this runs as root."""
+    args = [SPAMASSASSIN, "-L", "-t", "-x", "-p", str(prefs), "--cf=use_bayes 0", *extra]
+    return ["runuser", "-u", "nobody", "--", *args] if os.geteuid() == 0 else args
+
+
+def run(prefs: Path, raw: bytes, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        command(prefs, *extra),
         input=raw,
         capture_output=True,
         check=True,
         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(prefs.parent), "LANG": "C.UTF-8"},
     )
+
+
+def score(raw: bytes, *, prefs: Path) -> Score:
+    """SpamAssassin's score and rules for one message: local tests, bayes off, as an
+    unprivileged user."""
+    result = run(prefs, raw)
     report = result.stdout.decode("utf-8", "replace")
     total = _TOTAL.search(report)
     if total is None:
@@ -258,11 +271,10 @@ def score(raw: bytes, *, prefs: Path) -> Score:
     return Score(points=float(total.group(1)) + 0.0, rules=rules)  # + 0.0: no "-0"
 
 
-def score_all(mails: list[Mail], *, folder: Path) -> list[Score]:
+def score_all(mails: list[Mail]) -> list[Score]:
     """Scores in the order of `mails`, two SpamAssassin processes at a time (each spends
     most of its second loading its rules)."""
-    prefs = preferences(folder)
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with preferences() as prefs, ThreadPoolExecutor(max_workers=2) as pool:
         return list(pool.map(lambda mail: score(mail.raw, prefs=prefs), mails))
 
 
@@ -281,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="spamscore-") as tmp:
         folder = Path(tmp)
         mails = demo_mails(folder)
-        scores = score_all(mails, folder=folder / "sa")
+        scores = score_all(mails)
     version = subprocess.run([SPAMASSASSIN, "--version"], capture_output=True, text=True).stdout
     print(version.splitlines()[0] if version else SPAMASSASSIN)
     print("| mail | subject | to | score | rules |\n|---|---|---|---|---|")

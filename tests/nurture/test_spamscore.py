@@ -37,10 +37,20 @@ GTUBE = (
 )
 
 
-def test_the_scorer_reads_spamassassins_verdict(tmp_path):
-    result = spamscore.score(GTUBE, prefs=spamscore.preferences(tmp_path / "sa"))
+def test_the_scorer_reads_spamassassins_verdict():
+    with spamscore.preferences() as prefs:
+        result = spamscore.score(GTUBE, prefs=prefs)
     assert result.points >= 1000
     assert "GTUBE" in dict(result.rules)
+
+
+def test_spamassassin_reads_our_preferences_file():
+    """As the scoring user (nobody when run as root, whose folders are out of reach):
+    SpamAssassin says so in its config debug output, and skips the file silently else."""
+    with spamscore.preferences() as prefs:
+        debug = spamscore.run(prefs, GTUBE, "-D", "config").stderr.decode("utf-8", "replace")
+    assert f"read file {prefs}" in debug, debug[-3000:]
+    assert "not accessible" not in debug
 
 
 @pytest.mark.slow
@@ -49,7 +59,7 @@ def test_every_demo_mail_scores_half_a_point_or_less(tmp_path):
     assert {mail.label for mail in mails} == KINDS
     # The newsletter lead's internationalised domain goes out in its ASCII form.
     assert any(mail.to.endswith("@xn--bcher-schmidt-wob.de") for mail in mails)
-    scores = spamscore.score_all(mails, folder=tmp_path / "sa")
+    scores = spamscore.score_all(mails)
     over = [
         (mail.label, mail.subject, result.points, result.rules)
         for mail, result in zip(mails, scores, strict=True)
