@@ -1,6 +1,39 @@
-"""What several browser journeys do: sign a staff user in through the login page."""
+"""What several browser journeys do: sign a staff user in through the login page, and
+publish a gated white paper."""
+
+import io
+from datetime import timedelta
 
 STAFF_PASSWORD = "long enough pw"
+
+
+def publish_whitepaper(slug: str, title: str, pdf: bytes, *, filename: str = "", **article_fields) -> None:
+    """A published white paper and its gated PDF, as an editor and the asset upload make
+    them (inside the live app's context)."""
+    from content.models import Article
+    from core.extensions import db
+    from core.timeutil import utcnow
+    from gated.assets import store_asset
+
+    article = Article(
+        kind="whitepaper",
+        slug=slug,
+        title=title,
+        summary="摘要",
+        status="published",
+        published_at=utcnow() - timedelta(days=1),
+        **article_fields,
+    )
+    db.session.add(article)
+    db.session.commit()
+    store_asset(
+        io.BytesIO(pdf),
+        filename=filename or f"{slug}.pdf",
+        slug=slug,
+        title=title,
+        article_id=article.id,
+        now=utcnow(),
+    )
 
 
 def sign_in(page, email: str, password: str = STAFF_PASSWORD) -> None:

@@ -2,18 +2,14 @@
 paper at once, and gets the link by mail once the worker runs (through `flask nurture
 tick`, the public command), with a real SMTP sink."""
 
-import io
 import re
 import urllib.request
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from content.models import Article
 from core.extensions import db
-from core.timeutil import utcnow
-from gated.assets import store_asset
+from tests.e2e.helpers import publish_whitepaper
 
 pytestmark = pytest.mark.e2e
 PDF_BYTES = b"%PDF-1.4\n% renewal white paper\n" + bytes(range(256)) * 4 + b"\n%%EOF\n"
@@ -23,24 +19,12 @@ PDF_BYTES = b"%PDF-1.4\n% renewal white paper\n" + bytes(range(256)) * 4 + b"\n%
 def published(live_app):
     live_app.config["FORM_MIN_FILL_SECONDS"] = 0
     with live_app.app_context():
-        article = Article(
-            kind="whitepaper",
-            slug="e2e-renewal",
-            title="续费白皮书",
-            summary="摘要",
-            status="published",
-            published_at=utcnow() - timedelta(days=1),
-            toc_html='<div class="toc"><ul><li><a href="#a">第一章</a></li></ul></div>',
-        )
-        db.session.add(article)
-        db.session.commit()
-        store_asset(
-            io.BytesIO(PDF_BYTES),
+        publish_whitepaper(
+            "e2e-renewal",
+            "续费白皮书",
+            PDF_BYTES,
             filename="续费白皮书.pdf",
-            slug=article.slug,
-            title=article.title,
-            article_id=article.id,
-            now=utcnow(),
+            toc_html='<div class="toc"><ul><li><a href="#a">第一章</a></li></ul></div>',
         )
         db.session.remove()
 

@@ -3,7 +3,6 @@ to themself and activates it; a prospect's download enrolls the lead, a worker p
 delivers step one to the SMTP sink, the sequence page counts it, and the unsubscribe link
 of that mail stops everything after it."""
 
-import io
 import re
 from datetime import timedelta
 
@@ -11,13 +10,11 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts import services as accounts
-from content.models import Article
 from core.extensions import db
 from core.timeutil import utcnow
-from gated.assets import store_asset
 from gated.models import Lead
 from nurture.models import Enrollment
-from tests.e2e.helpers import sign_in
+from tests.e2e.helpers import publish_whitepaper, sign_in
 
 pytestmark = pytest.mark.e2e
 SLUG = "e2e-nurture-paper"
@@ -28,24 +25,7 @@ PASSWORD = "long enough pw"
 def whitepaper(live_app):
     live_app.config["FORM_MIN_FILL_SECONDS"] = 0
     with live_app.app_context():
-        article = Article(
-            kind="whitepaper",
-            slug=SLUG,
-            title="增长培育白皮书",
-            summary="摘要",
-            status="published",
-            published_at=utcnow() - timedelta(days=1),
-        )
-        db.session.add(article)
-        db.session.commit()
-        store_asset(
-            io.BytesIO(b"%PDF-1.4\n% nurture\n%%EOF\n"),
-            filename="培育.pdf",
-            slug=SLUG,
-            title=article.title,
-            article_id=article.id,
-            now=utcnow(),
-        )
+        publish_whitepaper(SLUG, "增长培育白皮书", b"%PDF-1.4\n% nurture\n%%EOF\n", filename="培育.pdf")
         accounts.create_user("marketer@example.com", role="marketer", password=PASSWORD)
         db.session.remove()
 

@@ -8,7 +8,6 @@ The clock: the prospect enrolls at the real now; the ticks run a week or more la
 days chosen in the sequence's time zone, so every step is overdue when its tick says so.
 """
 
-import io
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -17,12 +16,9 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts import services as accounts
-from content.models import Article
 from core.extensions import db
-from core.timeutil import utcnow
-from gated.assets import store_asset
 from nurture.models import Enrollment, Message
-from tests.e2e.helpers import sign_in
+from tests.e2e.helpers import publish_whitepaper, sign_in
 
 pytestmark = pytest.mark.e2e
 SLUG = "e2e-three-step-paper"
@@ -46,24 +42,7 @@ SUBJECTS = ["韩梅梅,白皮书已送达", "远航软件 的续费案例", "最
 def whitepaper(live_app):
     live_app.config["FORM_MIN_FILL_SECONDS"] = 0
     with live_app.app_context():
-        article = Article(
-            kind="whitepaper",
-            slug=SLUG,
-            title="续费增长白皮书",
-            summary="摘要",
-            status="published",
-            published_at=utcnow() - timedelta(days=1),
-        )
-        db.session.add(article)
-        db.session.commit()
-        store_asset(
-            io.BytesIO(b"%PDF-1.4\n% three steps\n%%EOF\n"),
-            filename="续费.pdf",
-            slug=SLUG,
-            title=article.title,
-            article_id=article.id,
-            now=utcnow(),
-        )
+        publish_whitepaper(SLUG, "续费增长白皮书", b"%PDF-1.4\n% three steps\n%%EOF\n", filename="续费.pdf")
         accounts.create_user(MARKETER, role="marketer", password=PASSWORD)
         db.session.remove()
 

@@ -2,18 +2,14 @@
 the next white paper ask only for what is still unknown, and once everything is known the
 download is one click; each download is one more submission of the same lead."""
 
-import io
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from content.models import Article
 from core.extensions import db
-from core.timeutil import utcnow
-from gated.assets import store_asset
 from gated.models import Lead, Submission
+from tests.e2e.helpers import publish_whitepaper
 
 pytestmark = pytest.mark.e2e
 PAPERS = {
@@ -28,24 +24,7 @@ def papers(live_app):
     live_app.config["FORM_MIN_FILL_SECONDS"] = 0
     with live_app.app_context():
         for slug, (title, data) in PAPERS.items():
-            article = Article(
-                kind="whitepaper",
-                slug=slug,
-                title=title,
-                summary="摘要",
-                status="published",
-                published_at=utcnow() - timedelta(days=1),
-            )
-            db.session.add(article)
-            db.session.commit()
-            store_asset(
-                io.BytesIO(data),
-                filename=f"{slug}.pdf",
-                slug=slug,
-                title=title,
-                article_id=article.id,
-                now=utcnow(),
-            )
+            publish_whitepaper(slug, title, data)
         db.session.remove()
 
 
