@@ -81,14 +81,17 @@ class PickySink:
     """A real SMTP server that refuses some recipients: *bounce* with 550, *later* with
     451; refuses the content for *spam* with 554 and, the first time only, for *busy*
     with 421 (closing); `delay` seconds before each MAIL FROM makes it slow (a crash
-    lands mid-batch)."""
+    lands mid-batch). With `gather=N`, the first MAIL FROM of each connection waits until
+    N connections have one waiting (at most a minute): N workers that each claimed a
+    batch then send at the same time, however late a process started."""
 
-    def __init__(self, delay=0.0):
+    def __init__(self, delay=0.0, gather=0):
         from aiosmtpd.controller import Controller
 
         from tests.conftest import free_port
 
         self.delay = delay
+        self.gather, self.waiting, self.gathered = gather, set(), 0
         self.mail_started = 0
         self.closed_for = set()
         self.messages = []
@@ -97,7 +100,16 @@ class PickySink:
         self.controller.start()
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        import asyncio
+        import time
+
         self.mail_started += 1
+        if self.gather and not self.gathered:
+            self.waiting.add(id(session))
+            deadline = time.monotonic() + 60
+            while len(self.waiting) < self.gather and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            self.gathered = self.gathered or len(self.waiting)
         if self.delay:
             import asyncio
 

@@ -137,25 +137,31 @@ def test_sigterm_finishes_the_message_in_flight_and_stops(app, tmp_path):
         sink.stop()
 
 
-def test_four_concurrent_ticks_on_postgresql_send_each_mail_once(app, tmp_path, smtp_sink):
+def test_four_concurrent_ticks_on_postgresql_send_each_mail_once(app, tmp_path):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SKIP LOCKED is the PostgreSQL scale-out path; SQLite has one writer")
-    now = utcnow()
-    expected = enroll_many(300, now)
-    env = flask_env(app, tmp_path, smtp_sink.port, LODESTAR_NURTURE_BATCH_SIZE=20)
-    at = (now + timedelta(seconds=1)).isoformat()
-    processes = [flask("nurture", "tick", "--now", at, "--name", f"t{i}", env=env) for i in range(4)]
-    outputs = [process.communicate(timeout=120) for process in processes]
-    assert all(process.returncode == 0 for process in processes), outputs
-    mails = smtp_sink.wait_for(300, timeout=10)
-    received = Counter(str(mail["To"]) for mail in mails)
-    assert sorted(received) == sorted(expected)
-    assert set(received.values()) == {1}
-    assert len({mail["Message-ID"] for mail in mails}) == 300
-    db.session.expire_all()
-    assert Counter(db.session.scalars(select(Message.status))) == {"sent": 300}
-    # More than one process did real work (the claims interleaved).
-    assert sum(1 for out, _err in outputs if "sent" in out) >= 2
+    # Two processes' first mails wait at the sink for each other, so at least two have
+    # claimed batches side by side however late the others start.
+    sink = PickySink(gather=2)
+    try:
+        now = utcnow()
+        expected = enroll_many(300, now)
+        env = flask_env(app, tmp_path, sink.port, LODESTAR_NURTURE_BATCH_SIZE=20)
+        at = (now + timedelta(seconds=1)).isoformat()
+        processes = [flask("nurture", "tick", "--now", at, "--name", f"t{i}", env=env) for i in range(4)]
+        outputs = [process.communicate(timeout=120) for process in processes]
+        assert all(process.returncode == 0 for process in processes), outputs
+        received = Counter(str(mail["To"]) for mail in sink.messages)
+        assert sorted(received) == sorted(expected)
+        assert set(received.values()) == {1}
+        assert len({mail["Message-ID"] for mail in sink.messages}) == 300
+        db.session.expire_all()
+        assert Counter(db.session.scalars(select(Message.status))) == {"sent": 300}
+        # More than one process did real work (the claims interleaved).
+        assert sink.gathered == 2, outputs
+        assert sum(1 for out, _err in outputs if "sent" in out) >= 2
+    finally:
+        sink.stop()
 
 
 def test_two_concurrent_ticks_on_sqlite_send_each_mail_once(app, tmp_path):
@@ -163,8 +169,10 @@ def test_two_concurrent_ticks_on_sqlite_send_each_mail_once(app, tmp_path):
     "database is locked", and the claims must still never overlap."""
     if db.engine.dialect.name != "sqlite":
         pytest.skip("the SQLite variant of the concurrent ticks (PostgreSQL has its own)")
-    # A little slow per mail (5 s for all), so the second process starts while the first sends.
-    sink = PickySink(delay=0.05)
+    # Each process's first mail waits at the sink until the other has one waiting too, so
+    # both have claimed a batch and send at the same time (a process may start seconds
+    # late on a loaded machine: without this, the first could send everything alone).
+    sink = PickySink(delay=0.05, gather=2)
     try:
         now = utcnow()
         expected = enroll_many(100, now)
@@ -181,6 +189,7 @@ def test_two_concurrent_ticks_on_sqlite_send_each_mail_once(app, tmp_path):
         db.session.expire_all()
         assert Counter(db.session.scalars(select(Message.status))) == {"sent": 100}
         # Both processes sent (their passes overlapped), so the wait on the lock was real.
+        assert sink.gathered == 2, outputs
         assert all("sent" in out for out, _err in outputs), outputs
     finally:
         sink.stop()
