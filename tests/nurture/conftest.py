@@ -77,13 +77,34 @@ def expire_leases() -> None:
     db.session.commit()
 
 
+class FirstMailGate:
+    """A barrier at a test sink: the first MAIL FROM of each connection waits until
+    `workers` connections have one waiting (or `patience` seconds have passed), so that
+    many workers, each having claimed a batch, send at the same time however late a
+    process started. `gathered` says how many did (0 with no gate)."""
+
+    def __init__(self, workers: int = 0, patience: float = 60.0):
+        self.workers, self.patience = workers, patience
+        self.waiting, self.gathered = set(), 0
+
+    async def wait(self, session) -> None:
+        import asyncio
+        import time
+
+        if not self.workers or self.gathered:
+            return
+        self.waiting.add(id(session))
+        deadline = time.monotonic() + self.patience
+        while len(self.waiting) < self.workers and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        self.gathered = self.gathered or len(self.waiting)
+
+
 class PickySink:
     """A real SMTP server that refuses some recipients: *bounce* with 550, *later* with
     451; refuses the content for *spam* with 554 and, the first time only, for *busy*
     with 421 (closing); `delay` seconds before each MAIL FROM makes it slow (a crash
-    lands mid-batch). With `gather=N`, the first MAIL FROM of each connection waits until
-    N connections have one waiting (at most a minute): N workers that each claimed a
-    batch then send at the same time, however late a process started."""
+    lands mid-batch). With `gather=N`, a FirstMailGate for N workers."""
 
     def __init__(self, delay=0.0, gather=0):
         from aiosmtpd.controller import Controller
@@ -91,7 +112,7 @@ class PickySink:
         from tests.conftest import free_port
 
         self.delay = delay
-        self.gather, self.waiting, self.gathered = gather, set(), 0
+        self.gate = FirstMailGate(gather)
         self.mail_started = 0
         self.closed_for = set()
         self.messages = []
@@ -100,16 +121,8 @@ class PickySink:
         self.controller.start()
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
-        import asyncio
-        import time
-
         self.mail_started += 1
-        if self.gather and not self.gathered:
-            self.waiting.add(id(session))
-            deadline = time.monotonic() + 60
-            while len(self.waiting) < self.gather and time.monotonic() < deadline:
-                await asyncio.sleep(0.01)
-            self.gathered = self.gathered or len(self.waiting)
+        await self.gate.wait(session)
         if self.delay:
             import asyncio
 

@@ -68,6 +68,28 @@ def enroll_many(count, now):
     return [f"p{i}@example.com" for i in range(count)]
 
 
+def run_ticks(app, tmp_path, port, names, batch_size=10, **settings) -> list[tuple[str, str]]:
+    """`flask nurture tick` in one process per name, all started at once; (stdout,
+    stderr) of each, every one having exited cleanly."""
+    env = flask_env(app, tmp_path, port, LODESTAR_NURTURE_BATCH_SIZE=batch_size, **settings)
+    at = (utcnow() + timedelta(seconds=1)).isoformat()
+    processes = [flask("nurture", "tick", "--now", at, "--name", name, env=env) for name in names]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    assert all(process.returncode == 0 for process in processes), outputs
+    return outputs
+
+
+def assert_each_mail_once(mails, expected) -> None:
+    """Every expected recipient got one mail, each with its own Message-ID, and every
+    message row says sent."""
+    received = Counter(str(mail["To"]) for mail in mails)
+    assert sorted(received) == sorted(expected)
+    assert set(received.values()) == {1}
+    assert len({mail["Message-ID"] for mail in mails}) == len(expected)
+    db.session.expire_all()
+    assert Counter(db.session.scalars(select(Message.status))) == {"sent": len(expected)}
+
+
 def sent_count() -> int:
     db.session.commit()  # a fresh snapshot each time
     return db.session.scalar(select(func.count()).where(Message.status == "sent"))
@@ -107,11 +129,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(app, tm
         assert tick(utcnow() + timedelta(seconds=61))["sent"] == 0  # leases run on the real clock
         expire_leases()
         assert tick(utcnow())["sent"] == len(sending)
-        received = Counter(str(mail["To"]) for mail in sink.messages)
-        assert sorted(received) == sorted(expected)
-        assert set(received.values()) == {1}
-        assert len({mail["Message-ID"] for mail in sink.messages}) == 20
-        assert Counter(db.session.scalars(select(Message.status))) == {"sent": 20}
+        assert_each_mail_once(sink.messages, expected)
     finally:
         sink.stop()
 
@@ -144,21 +162,11 @@ def test_four_concurrent_ticks_on_postgresql_send_each_mail_once(app, tmp_path):
     # claimed batches side by side however late the others start.
     sink = PickySink(gather=2)
     try:
-        now = utcnow()
-        expected = enroll_many(300, now)
-        env = flask_env(app, tmp_path, sink.port, LODESTAR_NURTURE_BATCH_SIZE=20)
-        at = (now + timedelta(seconds=1)).isoformat()
-        processes = [flask("nurture", "tick", "--now", at, "--name", f"t{i}", env=env) for i in range(4)]
-        outputs = [process.communicate(timeout=120) for process in processes]
-        assert all(process.returncode == 0 for process in processes), outputs
-        received = Counter(str(mail["To"]) for mail in sink.messages)
-        assert sorted(received) == sorted(expected)
-        assert set(received.values()) == {1}
-        assert len({mail["Message-ID"] for mail in sink.messages}) == 300
-        db.session.expire_all()
-        assert Counter(db.session.scalars(select(Message.status))) == {"sent": 300}
+        expected = enroll_many(300, utcnow())
+        outputs = run_ticks(app, tmp_path, sink.port, [f"t{i}" for i in range(4)], batch_size=20)
+        assert_each_mail_once(sink.messages, expected)
         # More than one process did real work (the claims interleaved).
-        assert sink.gathered == 2, outputs
+        assert sink.gate.gathered == 2, outputs
         assert sum(1 for out, _err in outputs if "sent" in out) >= 2
     finally:
         sink.stop()
@@ -174,22 +182,12 @@ def test_two_concurrent_ticks_on_sqlite_send_each_mail_once(app, tmp_path):
     # late on a loaded machine: without this, the first could send everything alone).
     sink = PickySink(delay=0.05, gather=2)
     try:
-        now = utcnow()
-        expected = enroll_many(100, now)
-        env = flask_env(app, tmp_path, sink.port, LODESTAR_NURTURE_BATCH_SIZE=10)
-        at = (now + timedelta(seconds=1)).isoformat()
-        processes = [flask("nurture", "tick", "--now", at, "--name", f"s{i}", env=env) for i in range(2)]
-        outputs = [process.communicate(timeout=120) for process in processes]
-        assert all(process.returncode == 0 for process in processes), outputs
+        expected = enroll_many(100, utcnow())
+        outputs = run_ticks(app, tmp_path, sink.port, ["s0", "s1"])
         assert not any("database is locked" in err for _out, err in outputs), outputs
-        received = Counter(str(mail["To"]) for mail in sink.messages)
-        assert sorted(received) == sorted(expected)
-        assert set(received.values()) == {1}
-        assert len({mail["Message-ID"] for mail in sink.messages}) == 100
-        db.session.expire_all()
-        assert Counter(db.session.scalars(select(Message.status))) == {"sent": 100}
+        assert_each_mail_once(sink.messages, expected)
         # Both processes sent (their passes overlapped), so the wait on the lock was real.
-        assert sink.gathered == 2, outputs
+        assert sink.gate.gathered == 2, outputs
         assert all("sent" in out for out, _err in outputs), outputs
     finally:
         sink.stop()

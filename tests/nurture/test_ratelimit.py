@@ -3,7 +3,6 @@ overlap across workers, an hourly budget no two workers can both spend, real `fl
 nurture tick` processes measured at a real SMTP sink, and no database work without a
 limit."""
 
-import asyncio
 import threading
 import time
 from collections import Counter
@@ -17,8 +16,8 @@ from core.timeutil import utcnow
 from nurture import ratelimit
 from nurture.models import Message, SendRate
 from tests.conftest import SMTPSink
-from tests.nurture.conftest import MONDAY_10_SHANGHAI, tick
-from tests.nurture.test_processes import enroll_many, flask, flask_env
+from tests.nurture.conftest import MONDAY_10_SHANGHAI, FirstMailGate, tick
+from tests.nurture.test_processes import enroll_many, run_ticks
 
 NOW = MONDAY_10_SHANGHAI
 
@@ -128,33 +127,17 @@ class TimedSink(SMTPSink):
         return await super().handle_DATA(server, session, envelope)
 
 
-def run_ticks(app, tmp_path, port, names, **settings):
-    env = flask_env(app, tmp_path, port, LODESTAR_NURTURE_BATCH_SIZE=10, **settings)
-    at = (utcnow() + timedelta(seconds=1)).isoformat()
-    processes = [flask("nurture", "tick", "--now", at, "--name", name, env=env) for name in names]
-    outputs = [process.communicate(timeout=120) for process in processes]
-    assert all(process.returncode == 0 for process in processes), outputs
-    return [out for out, _err in outputs]
-
-
 class GatheringSink(TimedSink):
-    """The timed sink as a barrier: the first MAIL FROM of each connection waits until
-    `workers` connections have one waiting (or `patience` seconds have passed), so every
-    worker has claimed a batch and taken a send slot before any mail goes. Workers that
-    start seconds apart (CLI imports on a loaded machine) still send at the same time."""
+    """The timed sink as a barrier (FirstMailGate): every worker has claimed a batch and
+    taken a send slot before any mail goes. Workers that start seconds apart (CLI
+    imports on a loaded machine) still send at the same time."""
 
     def __init__(self, workers: int, patience: float = 20.0):
-        self.workers, self.patience = workers, patience
-        self.waiting, self.gathered = set(), 0
+        self.gate = FirstMailGate(workers, patience)
         super().__init__()
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
-        if not self.gathered:
-            self.waiting.add(id(session))
-            deadline = time.monotonic() + self.patience
-            while len(self.waiting) < self.workers and time.monotonic() < deadline:
-                await asyncio.sleep(0.01)
-            self.gathered = self.gathered or len(self.waiting)
+        await self.gate.wait(session)
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"
@@ -190,7 +173,7 @@ def test_three_workers_together_keep_the_rate_per_second(app, tmp_path, gatherin
     outputs = run_ticks(
         app, tmp_path, gathering_sink.port, ["r0", "r1", "r2"], LODESTAR_MAIL_RATE_PER_SECOND=20
     )
-    assert gathering_sink.gathered == 3, outputs
+    assert gathering_sink.gate.gathered == 3, outputs
     # The processes have ended: whatever they sent has arrived.
     received = Counter(str(mail["To"]) for mail in gathering_sink.messages)
     assert sorted(received) == sorted(expected) and set(received.values()) == {1}, outputs
