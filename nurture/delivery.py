@@ -828,14 +828,17 @@ def _deliver(
             counts[_retry(recorder, message, now, f"SMTP unreachable: {exc}")] += 1
         return counts
 
+    def record_suppressed(message) -> None:
+        recorder.record(message, status="suppressed", error="the address is suppressed")
+        counts["suppressed"] += 1
+
     def next_ready():
         """The next pending message that may go, rendered and built (None: none left);
         the ones that may not are recorded on the way."""
         while pending:
             message = pending.pop(0)
             if email_hash(message.to_address) in suppressed:
-                recorder.record(message, status="suppressed", error="the address is suppressed")
-                counts["suppressed"] += 1
+                record_suppressed(message)
                 continue
             refusal = _why_not(message, now)
             if refusal:
@@ -875,18 +878,20 @@ def _deliver(
         except Exception as exc:  # noqa: BLE001 - re-raised by the loop below
             deferred.append(exc)
 
+    def give_back(*first) -> None:
+        """Stopping, or the lease running out (another worker may take the rows back
+        then): what was not tried goes back to the queue, due at once."""
+        rest = [*first, *pending]
+        _release(recorder, rest)
+        counts["released"] += len(rest)
+        pending.clear()
+
     try:
         while pending or ready or deferred:
             if deferred:
                 raise deferred[0]
-            # Stopping, or the lease running out (another worker may take the rows back
-            # then): what was not tried goes back to the queue, due at once.
             if (stop is not None and stop.is_set()) or time.monotonic() > lease_ends:
-                if ready:
-                    pending.insert(0, ready[0])
-                _release(recorder, pending)
-                counts["released"] += len(pending)
-                pending.clear()
+                give_back(*([ready[0]] if ready else []))
                 break
             current, ready = ready or next_ready(), None
             if current is None:
@@ -918,15 +923,11 @@ def _deliver(
                         meanwhile=render_next,
                     )
             except _LeaseRunningOut:
-                pending.insert(0, message)
-                _release(recorder, pending)
-                counts["released"] += len(pending)
-                pending.clear()
+                give_back(message)
                 break
             except _SuppressedMeanwhile:
                 suppressed.add(email_hash(message.to_address))
-                recorder.record(message, status="suppressed", error="the address is suppressed")
-                counts["suppressed"] += 1
+                record_suppressed(message)
                 if connection.host is not None:
                     _close(connection)
                     connection = _open()
