@@ -17,6 +17,7 @@ bounded in size, so the run is bounded in time.
 """
 
 import argparse
+import contextlib
 import multiprocessing
 import os
 import re
@@ -65,6 +66,24 @@ def run_sink(port, path, ready, stop):
     ready.set()
     stop.wait()
     controller.stop()
+
+
+@contextlib.contextmanager
+def sink_process(path):
+    """The counting sink in a process of its own, on a free loopback port; yields the port."""
+    from tests.conftest import free_port
+
+    port = free_port()
+    spawn = multiprocessing.get_context("spawn")
+    ready, stop = spawn.Event(), spawn.Event()
+    sink = spawn.Process(target=run_sink, args=(port, path, ready, stop), daemon=True)
+    sink.start()
+    ready.wait(30)
+    try:
+        yield port
+    finally:
+        stop.set()
+        sink.join(timeout=10)
 
 
 def received(path) -> list[tuple[str, str]]:
@@ -292,17 +311,9 @@ def main():
     one_count = 300 if args.small else 2000
     many_count = 500 if args.small else 5000
 
-    from tests.conftest import free_port
-
     tmp = tempfile.mkdtemp(prefix="lodestar-bench-")
     sink_path = os.path.join(tmp, "received.tsv")
-    port = free_port()
-    spawn = multiprocessing.get_context("spawn")
-    ready, stop = spawn.Event(), spawn.Event()
-    sink = spawn.Process(target=run_sink, args=(port, sink_path, ready, stop), daemon=True)
-    sink.start()
-    ready.wait(30)
-    try:
+    with sink_process(sink_path) as port:
         database = args.database or f"sqlite:///{tmp}/bench.db"
         app = make_app(database, port, tmp)
         raw, per_mail = sample_message(app)
@@ -347,9 +358,6 @@ def main():
                 )
         else:
             print(f"PostgreSQL not reachable at {args.pg}: PostgreSQL runs skipped")
-    finally:
-        stop.set()
-        sink.join(timeout=10)
 
 
 if __name__ == "__main__":

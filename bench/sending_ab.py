@@ -12,7 +12,6 @@ rendering, the rate limiter) is this checkout's, so REV must be close enough to 
 
 import argparse
 import importlib.util
-import multiprocessing
 import os
 import subprocess
 import sys
@@ -74,18 +73,8 @@ def main():
     parser.add_argument("--database", help="default: a temporary SQLite file")
     args = parser.parse_args()
 
-    from tests.conftest import free_port
-
     tmp = tempfile.mkdtemp(prefix="lodestar-ab-")
-    port = free_port()
-    spawn = multiprocessing.get_context("spawn")
-    ready, stop = spawn.Event(), spawn.Event()
-    sink = spawn.Process(
-        target=sending.run_sink, args=(port, os.path.join(tmp, "received.tsv"), ready, stop), daemon=True
-    )
-    sink.start()
-    ready.wait(30)
-    try:
+    with sending.sink_process(os.path.join(tmp, "received.tsv")) as port:
         database = args.database or f"sqlite:///{tmp}/ab.db"
         app = sending.make_app(database, port, tmp)
         raw, _ = sending.sample_message(app)
@@ -104,9 +93,6 @@ def main():
             print(f"{name}: {shown}; mean {sum(ratios) / len(ratios):.0%}")
         wins = sum(new > old for old, new in zip(results[args.rev], results["this checkout"], strict=True))
         print(f"this checkout ahead in {wins} of {args.pairs} pairs")
-    finally:
-        stop.set()
-        sink.join(timeout=10)
 
 
 if __name__ == "__main__":
