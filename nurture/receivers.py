@@ -54,10 +54,6 @@ def on_lead_captured(
         if named is not None and named not in sequences:
             sequences.append(named)
     for found in sequences:
-        refusal = services.enrollment_refusal(lead, found)
-        if refusal is not None:
-            current_app.logger.info("lead %s not enrolled in %s: %s", lead.id, found.slug, refusal)
-            continue
         services.add_enrollment(lead, found, now=now, source=(form or "form"), asset_id=asset_id)
 
 

@@ -303,8 +303,10 @@ def add_enrollment(
     """Add (not commit) the lead's enrollment. A lead is in a sequence once: an existing
     enrollment is left alone unless `reenroll`, which starts it again from step one in a
     new round (so the unique key lets the mails be sent again). None when the lead is
-    already in, or refused (see enrollment_refusal, which says why)."""
-    if enrollment_refusal(lead, sequence) is not None:
+    already in, or refused (enrollment_refusal's reason is logged)."""
+    refusal = enrollment_refusal(lead, sequence)
+    if refusal is not None:
+        current_app.logger.info("lead %s not enrolled in %s: %s", lead.id, sequence.slug, refusal)
         return None
     enrollment = db.session.scalar(
         select(Enrollment).where(Enrollment.lead_id == lead.id, Enrollment.sequence_id == sequence.id)
