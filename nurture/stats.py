@@ -115,15 +115,22 @@ def sequences_overview() -> list[dict]:
     ]
 
 
+def _due_messages(now: datetime) -> tuple[int, datetime | None]:
+    """(how many queued messages are due at `now`, the oldest one's due time)."""
+    return tuple(
+        db.session.execute(
+            select(func.count(), func.min(Message.next_attempt_at)).where(
+                Message.status == "queued", Message.next_attempt_at <= now
+            )
+        ).one()
+    )
+
+
 def queue(now: datetime) -> dict:
     """The queue at `now`: counts by status, what is due, the send rate of the last
     hour and the ETA of what is due at that rate."""
     by_status = dict(db.session.execute(select(Message.status, func.count()).group_by(Message.status)).all())
-    due, oldest = db.session.execute(
-        select(func.count(), func.min(Message.next_attempt_at)).where(
-            Message.status == "queued", Message.next_attempt_at <= now
-        )
-    ).one()
+    due, oldest = _due_messages(now)
     later = db.session.scalar(
         select(func.count()).where(Message.status == "queued", Message.next_attempt_at > now)
     )
@@ -174,11 +181,7 @@ def mail_status(now: datetime) -> dict:
     and due sequence steps), sending, failed, the oldest due message's age and the last
     heartbeat; `worker_stale` when mail is due and no worker ticked for
     NURTURE_WORKER_STALE_SECONDS (the real clock: it says whether a worker runs)."""
-    due_messages, oldest = db.session.execute(
-        select(func.count(), func.min(Message.next_attempt_at)).where(
-            Message.status == "queued", Message.next_attempt_at <= now
-        )
-    ).one()
+    due_messages, oldest = _due_messages(now)
     steps = due_steps(now)
     due = due_messages + steps
     failed = db.session.scalar(select(func.count()).where(Message.status == "failed"))
