@@ -83,9 +83,7 @@ def enroll_lead(lead: Lead, sequence_id: int | None, *, now: datetime, again: bo
     """Enroll one lead, or with `again` start a finished or exited enrollment over from
     step one. Raises Refused (nothing stored) with the reason."""
     sequence = _sequence(sequence_id)
-    existing = db.session.scalar(
-        select(Enrollment).where(Enrollment.lead_id == lead.id, Enrollment.sequence_id == sequence.id)
-    )
+    existing = services.enrollment_of(lead, sequence)
     if existing is not None and not again:
         raise Refused("enrolled", existing)
     if existing is not None and existing.status == "active":
@@ -97,9 +95,7 @@ def enroll_lead(lead: Lead, sequence_id: int | None, *, now: datetime, again: bo
         raise Refused(refusal if refusal in ("stage", "suppressed") else "sequence")
     if not services.enroll([lead.id], sequence.id, now=now, source="manual", reenroll=again):
         raise Refused("refused")
-    return db.session.scalar(
-        select(Enrollment).where(Enrollment.lead_id == lead.id, Enrollment.sequence_id == sequence.id)
-    )
+    return services.enrollment_of(lead, sequence)
 
 
 def _matching(filters: LeadFilters):

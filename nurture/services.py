@@ -297,6 +297,13 @@ def enrollment_refusal(lead: Lead, sequence: Sequence) -> str | None:
     return None
 
 
+def enrollment_of(lead: Lead, sequence: Sequence) -> Enrollment | None:
+    """The lead's enrollment in the sequence (there is one at most), or None."""
+    return db.session.scalar(
+        select(Enrollment).where(Enrollment.lead_id == lead.id, Enrollment.sequence_id == sequence.id)
+    )
+
+
 def add_enrollment(
     lead: Lead, sequence: Sequence, *, now: datetime, source: str, asset_id: int | None = None, reenroll=False
 ) -> Enrollment | None:
@@ -308,9 +315,7 @@ def add_enrollment(
     if refusal is not None:
         current_app.logger.info("lead %s not enrolled in %s: %s", lead.id, sequence.slug, refusal)
         return None
-    enrollment = db.session.scalar(
-        select(Enrollment).where(Enrollment.lead_id == lead.id, Enrollment.sequence_id == sequence.id)
-    )
+    enrollment = enrollment_of(lead, sequence)
     if enrollment is not None and not reenroll:
         return None
     start = {
