@@ -6,7 +6,7 @@ from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from core.extensions import db
 from core.timeutil import utcnow
@@ -261,6 +261,46 @@ def test_a_crashed_workers_claim_comes_back_after_the_lease(app, smtp_sink):
     assert tick(NOW + timedelta(minutes=6))["sent"] == 1
     assert len(smtp_sink.wait_for(1)) == 1
     assert Message.query.one().attempts == 2
+
+
+def test_a_claim_that_loses_its_rows_to_another_worker_picks_again():
+    """SQLite has no SKIP LOCKED: workers that start together all pick the same first
+    rows and only one update wins them. The losers pick again, rather than taking the
+    empty batch for "nothing due" and stopping their pass while mail waits."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL locks the rows a claim picks (SKIP LOCKED): no other worker can take them")
+    queue_test_mails("a@example.com", "b@example.com", "c@example.com")
+    taken = []
+
+    def another_worker_claims_first(conn, cursor, statement, parameters, context, executemany):
+        # Between this claim's select and its update, another worker's claim of the same
+        # rows commits on its own connection.
+        if statement.startswith("UPDATE messages SET status") and not taken:
+            with db.engine.connect() as other:
+                taken.extend(other.scalars(select(Message.to_address).order_by(Message.id).limit(2)).all())
+                other.execute(
+                    update(Message)
+                    .where(Message.to_address.in_(taken))
+                    .values(
+                        status="sending", claimed_by="other:1", lease_until=utcnow() + timedelta(minutes=5)
+                    )
+                )
+                other.commit()
+
+    event.listen(db.engine, "before_cursor_execute", another_worker_claims_first)
+    try:
+        batch = delivery.claim(NOW, limit=2, worker="late", lease_seconds=300)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", another_worker_claims_first)
+    assert taken == ["a@example.com", "b@example.com"]
+    assert [job.to_address for job in batch] == ["c@example.com"]
+    db.session.expire_all()
+    assert dict(db.session.execute(select(Message.to_address, Message.claimed_by)).all()) == {
+        "a@example.com": "other:1",
+        "b@example.com": "other:1",
+        "c@example.com": batch[0].claimed_by,
+    }
+    assert batch[0].claimed_by.startswith("late:")
 
 
 def test_expired_leases_are_claimed_before_queued_mail_and_transactional_still_goes_first(smtp_sink):
