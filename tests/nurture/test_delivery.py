@@ -459,9 +459,34 @@ def test_asynchronous_commit_delivers_once_and_leaves_the_pool_as_it_was(app, sm
         connections = [db.engine.connect() for _ in range(3)]
         try:
             assert {c.exec_driver_sql("SHOW synchronous_commit").scalar() for c in connections} == {"on"}
+            # The recorder's connection ran in autocommit; the pool's do not.
+            assert {c.connection.dbapi_connection.autocommit for c in connections} == {False}
         finally:
             for connection in connections:
                 connection.close()
+
+
+def test_an_outcome_whose_claim_was_taken_over_is_not_recorded_and_still_checks_the_address(caplog):
+    """The recorder's UPDATE only touches a row still claimed by this batch; the
+    suppression check that rides with it answers whether or not the row was ours."""
+    queue_test_mails("gone@example.com", "kept@example.com")
+    jobs = delivery.claim(NOW, limit=2, worker="slow", lease_seconds=300)
+    db.session.execute(update(Message).values(claimed_by="other:1"))
+    db.session.add(Suppression(email_hash=email_hash("gone@example.com"), reason="unsubscribed"))
+    db.session.commit()
+    recorder = delivery.Recorder(db.engine)
+    try:
+        for job in jobs:
+            recorder.record_later(job, check_address=job.to_address, status="sent", sent_at=NOW)
+            assert recorder.suppressed(job.to_address) is (job.to_address == "gone@example.com")
+        # And on its own, with no outcome in flight.
+        assert recorder.suppressed("gone@example.com") is True
+        assert recorder.suppressed("kept@example.com") is False
+    finally:
+        recorder.close()
+    db.session.expire_all()
+    assert statuses() == ["sending", "sending"]
+    assert caplog.text.count("its claim was taken over") == 2
 
 
 def test_an_unknown_synchronous_commit_setting_is_refused(app):
