@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app import create_app
-from core.extensions import db
+from core.extensions import db, limiter
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/lodestar_test"
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -213,6 +213,15 @@ def _app_context_and_clean_tables(request):
         yield
         db.session.rollback()
         empty_tables()
+
+
+@pytest.fixture(autouse=True)
+def _rate_limits_off_after_each_test():
+    """Flask-Limiter's Limiter is one object for every app built here and init_app sets
+    its switch: a test that builds an app with limits on would leave them on, with its
+    counts, for every test after it (the test settings turn them off)."""
+    yield
+    limiter.enabled = False
 
 
 @pytest.fixture

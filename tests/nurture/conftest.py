@@ -103,15 +103,21 @@ class FirstMailGate:
 class PickySink:
     """A real SMTP server that refuses some recipients: *bounce* with 550, *later* with
     451; refuses the content for *spam* with 554 and, the first time only, for *busy*
-    with 421 (closing); `delay` seconds before each MAIL FROM makes it slow (a crash
-    lands mid-batch). With `gather=N`, a FirstMailGate for N workers."""
+    with 421 (closing); `delay` seconds before each MAIL FROM makes it slow. With
+    `hold_from=N`, the Nth MAIL FROM and every later one wait until `release()` (at most
+    a minute): a test kills or stops a worker while it holds a mail half-sent, with no
+    race against the clock. With `gather=N`, a FirstMailGate for N workers."""
 
-    def __init__(self, delay=0.0, gather=0):
+    def __init__(self, delay=0.0, gather=0, hold_from=0):
+        import threading
+
         from aiosmtpd.controller import Controller
 
         from tests.conftest import free_port
 
         self.delay = delay
+        self.hold_from = hold_from
+        self.released = threading.Event()
         self.gate = FirstMailGate(gather)
         self.mail_started = 0
         self.closed_for = set()
@@ -121,14 +127,23 @@ class PickySink:
         self.controller.start()
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        import asyncio
+        import time
+
         self.mail_started += 1
         await self.gate.wait(session)
         if self.delay:
-            import asyncio
-
             await asyncio.sleep(self.delay)
+        if self.hold_from and self.mail_started >= self.hold_from:
+            deadline = time.monotonic() + 60
+            while not self.released.is_set() and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
         envelope.mail_from = address
         return "250 OK"
+
+    def release(self) -> None:
+        """Let the held MAIL FROM, and every later one, through."""
+        self.released.set()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if "bounce" in address:
@@ -153,6 +168,7 @@ class PickySink:
         return "250 OK"
 
     def stop(self):
+        self.release()
         self.controller.stop()
 
 

@@ -96,7 +96,9 @@ def sent_count() -> int:
 
 
 def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(app, tmp_path, monkeypatch):
-    sink = PickySink(delay=0.4)
+    # The sink holds the 5th mail's MAIL FROM until the worker is dead: the kill lands
+    # mid-batch, mid-message, however slow the machine.
+    sink = PickySink(hold_from=5)
     try:
         expected = enroll_many(20, utcnow())
         env = flask_env(
@@ -104,10 +106,8 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(app, tm
         )
         process = flask("nurture", "worker", "--interval", "0.2", env=env)
         deadline = time.monotonic() + 60
-        # MAIL FROM of the 5th mail arrives while the 4th's outcome is being committed
-        # (the commit overlaps the next envelope; the 5th's final "." waits for it).
-        # Once the 4th is marked sent, killing while the sink holds the 5th's MAIL FROM
-        # is killing mid-batch, mid-message.
+        # The 4th's outcome commits while the 5th's envelope travels (its final "."
+        # waits for that commit): once the 4th is marked sent, kill.
         while (
             (sink.mail_started < 5 or sent_count() < 4)
             and time.monotonic() < deadline
@@ -117,7 +117,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(app, tm
         assert process.poll() is None, process.stderr.read()
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=10)
-        sink.delay = 0
+        sink.release()
         db.session.expire_all()
         sending = db.session.scalars(select(Message).where(Message.status == "sending")).all()
         assert sending, "the kill should leave claimed messages behind"
@@ -135,7 +135,8 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(app, tm
 
 
 def test_sigterm_finishes_the_message_in_flight_and_stops(app, tmp_path):
-    sink = PickySink(delay=0.3)
+    # The sink holds the second mail's MAIL FROM until SIGTERM has been sent.
+    sink = PickySink(hold_from=2)
     try:
         enroll_many(10, utcnow())
         process = flask("nurture", "worker", "--interval", "0.2", env=flask_env(app, tmp_path, sink.port))
@@ -143,6 +144,10 @@ def test_sigterm_finishes_the_message_in_flight_and_stops(app, tmp_path):
         while sink.mail_started < 2 and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.005)
         process.send_signal(signal.SIGTERM)
+        # The signal is handled between two bytecodes of the worker's main thread, which
+        # is waiting for the held reply: well before the second mail's DATA can end.
+        time.sleep(0.2)
+        sink.release()
         out, err = process.communicate(timeout=30)
         assert process.returncode == 0, err
         assert "worker stopped" in out
