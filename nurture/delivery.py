@@ -390,14 +390,12 @@ _GROUPS = {
     "lead": (Lead.__table__, ("id", "email", "name", "company", "job_title", "role")),
     "step": (Step.__table__, ("id", "position", "subject", "body")),
     "sequence": (Sequence.__table__, ("id", "locale", "status")),
-    "enrollment": (ENROLLMENTS, ("id", "status", "exit_reason", "asset_id")),
+    "enrollment": (ENROLLMENTS, ("id", "status", "exit_reason", "asset_id", "round")),
 }
+_MESSAGE_COLUMNS = ("id", "kind", "claimed_by", "attempts", "to_address", "template", "context", "round")
 _CLAIMED = (
     select(
-        *(
-            MESSAGES.c[name]
-            for name in ("id", "kind", "claimed_by", "attempts", "to_address", "template", "context")
-        ),
+        *(MESSAGES.c[name] for name in _MESSAGE_COLUMNS),
         *(
             table.c[name].label(f"{group}_{name}")
             for group, (table, names) in _GROUPS.items()
@@ -427,10 +425,7 @@ def _job(row, lease_ends: float) -> SimpleNamespace:
     ORM objects would reload themselves each time)."""
     job = SimpleNamespace(
         lease_ends=lease_ends,
-        **{
-            name: row[name]
-            for name in ("id", "kind", "claimed_by", "attempts", "to_address", "template", "context")
-        },
+        **{name: row[name] for name in _MESSAGE_COLUMNS},
     )
     for group, (_table, names) in _GROUPS.items():
         values = {name: row[f"{group}_{name}"] for name in names}
@@ -491,6 +486,10 @@ def _why_not(message, now: datetime) -> dict | None:
     enrollment = message.enrollment
     if enrollment is not None and enrollment.status == "exited":
         return {"status": "skipped", "error": f"left the sequence: {enrollment.exit_reason}"}
+    if enrollment is not None and message.round is not None and message.round != enrollment.round:
+        # Queued (held, or waiting to retry) before the lead left and was enrolled again:
+        # the new round sends its own copy of the step.
+        return {"status": "skipped", "error": "from an earlier enrollment in the sequence"}
     if message.sequence.status == "archived":
         return {"status": "skipped", "error": "the sequence was archived"}
     if message.sequence.status != "active":
@@ -863,6 +862,7 @@ def _deliver(
     _name, address, domain = email.sender_parts(sender)
     list_id = f"{config['SITE_NAME']} <{config['MAIL_LIST_ID'] or 'nurture.' + domain}>"
     mailto = config["MAIL_UNSUBSCRIBE_MAILTO"] or f"unsubscribe@{domain}"
+    max_attempts = config["MAIL_MAX_ATTEMPTS"]
     lease_ends = min((message.lease_ends for message in messages), default=float("inf"))
     pending = list(messages)
     try:
@@ -889,6 +889,16 @@ def _deliver(
                 recorder.record(message, **refusal)
                 counts[refusal["status"] if refusal["status"] != "queued" else "held"] += 1
                 continue
+            if message.attempts > max_attempts:
+                # Claimed again after its lease ran out, each time: the worker sending it
+                # died or hung (it may have been delivered). Never again, and visible.
+                recorder.record(
+                    message,
+                    status="failed",
+                    error=f"gave up after {max_attempts} attempts: the worker stopped while sending it",
+                )
+                counts["failed"] += 1
+                continue
             try:
                 rendered = render(message)
                 message_id = email.new_message_id(domain)
@@ -904,6 +914,15 @@ def _deliver(
             except (personalise.PersonalisationError, TemplateError, email.AddressError) as exc:
                 recorder.record(message, status="failed", error=f"could not render: {exc}")
                 counts["failed"] += 1
+                continue
+            except Exception as exc:  # noqa: BLE001 - one mail's bug must not stop the batch
+                # Not a known fault of the mail (a bad setting, a bug): it waits for a
+                # retry with its reason, gives up after MAIL_MAX_ATTEMPTS, and the rest of
+                # the batch goes; raised, it would stop every pass at this mail.
+                log.exception("message %s could not be built", message.id)
+                counts[
+                    _retry(recorder, message, now, f"could not build: {exc.__class__.__name__}: {exc}")
+                ] += 1
                 continue
             return message, rendered, message_id, raw
         return None

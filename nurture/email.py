@@ -80,8 +80,17 @@ def sender_parts(sender: str) -> tuple[str, str, str]:
 
 
 def envelope_address(address: str) -> str:
-    """An address as SMTP's RCPT TO needs it (a non-ASCII one encoded as Flask-Mail does)."""
-    return address if address.isascii() else flask_mail.sanitize_address(address)
+    """An address as SMTP's RCPT TO needs it: an internationalised domain in its ASCII
+    (punycode) form, as Flask-Mail encodes it. Raises AddressError for a non-ASCII local
+    part, which only SMTPUTF8 could carry (this sender does not use it)."""
+    if address.isascii():
+        return address
+    try:
+        return flask_mail.sanitize_address(address)
+    except UnicodeError as exc:
+        raise AddressError(
+            f"{address!r}: a non-ASCII name before the @ needs SMTPUTF8, which this sender does not use"
+        ) from exc
 
 
 def new_message_id(domain: str) -> str:

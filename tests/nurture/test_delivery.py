@@ -749,3 +749,85 @@ def test_an_archived_sequences_queued_mail_is_skipped(smtp_sink):
     assert tick(NOW)["skipped"] == 1
     assert Message.query.one().status == "skipped"
     assert smtp_sink.messages == []
+
+
+def test_an_address_that_needs_smtputf8_fails_with_its_reason_and_the_batch_goes_on(smtp_sink):
+    """Gated's forms take an address with a non-ASCII name before the @; carrying it
+    needs SMTPUTF8. That mail fails, visibly, and the mail after it still goes."""
+    queue_test_mails("a@example.com", "用户@例子.中国", "z@example.com", "lead@例子.中国")
+    counts = tick(NOW)
+    assert counts["sent"] == 3 and counts["failed"] == 1
+    assert status_by_address() == {
+        "a@example.com": "sent",
+        "用户@例子.中国": "failed",
+        "z@example.com": "sent",
+        "lead@例子.中国": "sent",  # an internationalised domain alone goes, in punycode
+    }
+    failed = db.session.scalar(select(Message.error).where(Message.status == "failed"))
+    assert "SMTPUTF8" in failed
+    assert sorted(str(mail["To"]) for mail in smtp_sink.wait_for(3)) == [
+        "a@example.com",
+        "lead@xn--fsqu00a.xn--fiqs8s",
+        "z@example.com",
+    ]
+
+
+def test_a_mail_that_cannot_be_built_waits_with_its_reason_then_fails_and_the_rest_go(
+    app, smtp_sink, monkeypatch
+):
+    """An error no one foresaw while building one mail (here a locale set behind the
+    form's back) must not stop the pass at that mail, over and over: the mail waits for
+    a retry with its reason, fails after MAIL_MAX_ATTEMPTS, and the rest go."""
+    monkeypatch.setitem(app.config, "MAIL_MAX_ATTEMPTS", 2)
+    sequence, _lead = enrolled("broken@example.com")
+    db.session.execute(update(type(sequence)).values(locale="xx-nowhere"))
+    db.session.commit()
+    queue_test_mails("buyer@example.com")
+    first = tick(NOW)
+    assert first["sent"] == 1 and first["retry"] == 1
+    assert status_by_address() == {"buyer@example.com": "sent", "broken@example.com": "queued"}
+    error = db.session.scalar(select(Message.error).where(Message.to_address == "broken@example.com"))
+    assert error.startswith("could not build: ") and "xx" in error
+    assert tick(NOW + timedelta(hours=1))["failed"] == 1
+    assert status_by_address()["broken@example.com"] == "failed"
+    later = tick(NOW + timedelta(days=1))  # nothing left to try
+    assert (later["sent"], later["retry"], later["failed"]) == (0, 0, 0)
+    assert [str(mail["To"]) for mail in smtp_sink.wait_for(1)] == ["buyer@example.com"]
+
+
+def test_a_mail_whose_worker_died_every_time_fails_after_the_attempts(app, smtp_sink, monkeypatch):
+    """A mail claimed again each time its lease ran out (the worker sending it was
+    killed or hung, perhaps after the server took it) is not tried forever."""
+    monkeypatch.setitem(app.config, "MAIL_MAX_ATTEMPTS", 3)
+    queue_test_mails("fatal@example.com")
+    for _attempt in range(3):
+        assert len(delivery.claim(NOW, limit=10, worker="dies", lease_seconds=300)) == 1
+        expire_leases()
+    counts = tick(NOW)
+    assert counts["failed"] == 1 and counts["sent"] == 0
+    message = db.session.scalars(select(Message)).one()
+    assert (message.status, message.attempts) == ("failed", 4)
+    assert message.error == "gave up after 3 attempts: the worker stopped while sending it"
+    assert smtp_sink.wait_for(1, timeout=0.3) == []
+
+
+def test_a_mail_queued_before_the_lead_was_enrolled_again_is_not_sent_twice(smtp_sink):
+    """Held while the sequence was paused, the first round's step 1 outlives the lead's
+    removal and re-enrollment: the new round sends step 1 once, the old copy is skipped."""
+    from nurture import enrolling
+
+    sequence, lead = enrolled("again@example.com")
+    delivery.materialise(NOW, limit=10)  # round 1's step 1, queued
+    services.set_status(sequence.id, "paused", now=NOW)  # and held
+    services.exit_lead(lead.id, "removed", now=NOW, sequence_id=sequence.id)
+    enrolling.enroll_lead(db.session.get(type(lead), lead.id), sequence.id, now=NOW, again=True)
+    db.session.commit()
+    services.set_status(sequence.id, "active", now=NOW)
+    counts = tick(NOW)
+    assert counts["sent"] == 1 and counts["skipped"] == 1
+    # tick returns once the server has answered every mail: all that went is here.
+    assert [mail["Subject"] for mail in smtp_sink.messages] == ["李雷,第一封"]
+    rounds = dict(db.session.execute(select(Message.round, Message.status)).all())
+    assert rounds == {1: "skipped", 2: "sent"}
+    skipped = db.session.scalar(select(Message.error).where(Message.round == 1))
+    assert skipped == "from an earlier enrollment in the sequence"
