@@ -5,9 +5,11 @@ The message table is the queue: a mail exists as a row before it is sent, and a 
 key on (enrollment, step, round) makes a second copy of a nurture step impossible.
 """
 
+import contextlib
 import hashlib
 from datetime import datetime
 
+import idna
 from sqlalchemy import JSON, Double, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -27,7 +29,16 @@ PRIORITY = {"transactional": 0, "nurture": 1}
 
 
 def normalise_email(email: str) -> str:
-    return (email or "").strip().lower()
+    """The address as compared: trimmed, lower-cased, an IDNA (punycode) domain in its
+    Unicode form. Leads are stored with the Unicode domain (gated.validation) while mail
+    goes out, and comes back in bounces and complaints, with the ASCII one; both must
+    give one suppression key. A domain that does not decode is kept as it came."""
+    local, at, domain = (email or "").strip().lower().rpartition("@")
+    # Only an xn-- label can change, so plain ASCII domains skip the (slower) decoding.
+    if at and "xn--" in domain:
+        with contextlib.suppress(UnicodeError):  # idna.IDNAError is one
+            domain = idna.decode(domain)
+    return f"{local}{at}{domain}"
 
 
 def email_hash(email: str) -> str:

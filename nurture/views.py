@@ -9,6 +9,7 @@ import hmac
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, validate_csrf
 
 from core import tokens
@@ -28,6 +29,23 @@ def _post_limit():
 
 def _events_limit():
     return current_app.config["PUBLIC_POST_RATE_LIMIT"]
+
+
+def _unsubscribe_key() -> str:
+    """Whose budget an unsubscribe POST spends: its message's, when the token is genuine.
+    Gmail and Yahoo send one-click POSTs for all their users from a few shared addresses,
+    so a per-IP budget would drop real unsubscribes; a damaged or forged token (anyone
+    can make new ones) still counts against the sender's IP."""
+    message_id = _message_id("unsubscribe", (request.view_args or {}).get("token", ""))
+    return get_remote_address() if message_id is None else f"unsubscribe-message:{message_id}"
+
+
+def _provider_authorised() -> bool:
+    """The request carries the mail provider's MAIL_EVENTS_TOKEN (compared in constant
+    time; no token configured means nobody is)."""
+    expected = current_app.config["MAIL_EVENTS_TOKEN"]
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
 
 
 def _message_id(purpose: str, token: str) -> int | None:
@@ -72,7 +90,7 @@ def click(token):
 
 @bp.route("/u/<token>", methods=["GET", "POST"])
 @csrf.exempt
-@limiter.limit(_post_limit, methods=["POST"])
+@limiter.limit(_post_limit, methods=["POST"], key_func=_unsubscribe_key)
 def unsubscribe(token):
     """GET: confirm page. POST: unsubscribe now; a mail provider's one-click POST
     (body List-Unsubscribe=One-Click, no cookies, no CSRF token) too, so this route is
@@ -110,12 +128,12 @@ def mask(address: str) -> str:
 
 @bp.post("/api/mail/events")
 @csrf.exempt
-@limiter.limit(_events_limit)
+# The provider posts every bounce and complaint from a few addresses: with its token a
+# request is never limited (a 429 would lose the event); without it, it is, per IP.
+@limiter.limit(_events_limit, exempt_when=_provider_authorised)
 def mail_events():
     """Bounces and complaints from the provider. Bearer MAIL_EVENTS_TOKEN required."""
-    expected = current_app.config["MAIL_EVENTS_TOKEN"]
-    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+    if not _provider_authorised():
         return jsonify({"error": "unauthorized"}), 401
     payload = request.get_json(silent=True)
     try:
