@@ -545,19 +545,19 @@ def test_the_mail_rendered_during_a_refused_content_goes_once(picky_sink):
     ]
 
 
-def test_an_unexpected_error_rendering_the_next_mail_never_unmarks_the_mail_sent(smtp_sink, monkeypatch):
-    """The next mail is rendered while the server takes the current one's content; an
-    error nobody expected there (not a template error) stops the batch only after the
-    current mail is marked sent, so it is never sent again."""
+def test_an_unexpected_error_preparing_the_next_mail_never_unmarks_the_mail_sent(smtp_sink, monkeypatch):
+    """The next mail is prepared while the server takes the current one's content; an
+    error nobody expected there, outside building the mail (which only fails that mail),
+    stops the batch only after the current mail is marked sent, so it is never sent again."""
     queue_test_mails("first@example.com", "second@example.com")
-    real_render = delivery.render
+    real_why_not = delivery._why_not
 
-    def render_failing_for_second(message):
+    def why_not_failing_for_second(message, now):
         if message.to_address == "second@example.com":
-            raise RuntimeError("disk full")  # fault injection: anything but a template error
-        return real_render(message)
+            raise RuntimeError("disk full")  # fault injection
+        return real_why_not(message, now)
 
-    monkeypatch.setattr(delivery, "render", render_failing_for_second)
+    monkeypatch.setattr(delivery, "_why_not", why_not_failing_for_second)
     batch = delivery.claim(NOW, limit=10, worker="w", lease_seconds=300)
     with pytest.raises(RuntimeError, match="disk full"):
         delivery.deliver(batch, NOW)
@@ -565,7 +565,7 @@ def test_an_unexpected_error_rendering_the_next_mail_never_unmarks_the_mail_sent
     outcomes = status_by_address()
     assert outcomes == {"first@example.com": "sent", "second@example.com": "sending"}
 
-    monkeypatch.setattr(delivery, "render", real_render)
+    monkeypatch.setattr(delivery, "_why_not", real_why_not)
     expire_leases()
     assert tick(NOW + timedelta(minutes=6))["sent"] == 1  # the second, after its lease
     assert [str(mail["To"]) for mail in smtp_sink.wait_for(2)] == ["first@example.com", "second@example.com"]
@@ -664,17 +664,17 @@ def test_an_error_mid_batch_gives_the_unsent_hourly_budget_back(app, smtp_sink, 
     give back what it did not send, or a few errors would stop all mail for an hour."""
     monkeypatch.setitem(app.config, "MAIL_RATE_PER_HOUR", 3)
     queue_test_mails("first@example.com", "second@example.com", "third@example.com")
-    real_render = delivery.render
+    real_why_not = delivery._why_not
 
-    def render_failing_for_second(message):
+    def why_not_failing_for_second(message, now):
         if message.to_address == "second@example.com":
             raise RuntimeError("disk full")  # fault injection
-        return real_render(message)
+        return real_why_not(message, now)
 
-    monkeypatch.setattr(delivery, "render", render_failing_for_second)
+    monkeypatch.setattr(delivery, "_why_not", why_not_failing_for_second)
     with pytest.raises(RuntimeError, match="disk full"):
         tick(NOW)
-    monkeypatch.setattr(delivery, "render", real_render)
+    monkeypatch.setattr(delivery, "_why_not", real_why_not)
     expire_leases()
     assert tick(NOW)["sent"] == 2  # the two the budget still has room for
     assert len(smtp_sink.wait_for(3)) == 3
