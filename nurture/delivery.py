@@ -35,6 +35,7 @@ from types import SimpleNamespace
 from flask import current_app
 from jinja2 import TemplateError
 from sqlalchemy import and_, bindparam, case, func, null, select, text, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from core.extensions import db, mail
@@ -80,14 +81,22 @@ def _skip_locked(query):
 # -- materialise --------------------------------------------------------------------
 
 
+# An enrollment just read, unchanged since (a worker that raced us has moved it on).
+_AS_READ = and_(
+    ENROLLMENTS.c.id == bindparam("b_id"),
+    ENROLLMENTS.c.position == bindparam("b_was"),
+    ENROLLMENTS.c.round == bindparam("b_round"),
+    ENROLLMENTS.c.status == "active",
+)
+CANNOT_SCHEDULE = "could not schedule"  # fits exit_reason (40)
+_CANNOT_SCHEDULE = (
+    update(ENROLLMENTS)
+    .where(_AS_READ)
+    .values(status="exited", exit_reason=CANNOT_SCHEDULE, next_send_at=None, ended_at=bindparam("b_ended"))
+)
 _ADVANCE = (
     update(ENROLLMENTS)
-    .where(
-        ENROLLMENTS.c.id == bindparam("b_id"),
-        ENROLLMENTS.c.position == bindparam("b_was"),
-        ENROLLMENTS.c.round == bindparam("b_round"),
-        ENROLLMENTS.c.status == "active",
-    )
+    .where(_AS_READ)
     .values(
         position=bindparam("b_position"),
         status=bindparam("b_status"),
@@ -148,14 +157,37 @@ def materialise(now: datetime, *, limit: int) -> Counter:
         )
         for row in rows
     ]
-    caps, moves, messages = {}, [], []
+    caps, moves, messages, broken = {}, [], [], []
     for enrollment in enrollments:
-        outcome, move, message = _advance(enrollment, now, caps)
+        try:
+            outcome, move, message = _advance(enrollment, now, caps)
+        except SQLAlchemyError:
+            raise  # the transaction is gone: nothing of this batch can be kept
+        except Exception:  # noqa: BLE001 - one enrollment's bad data must not stop every pass
+            # A setting that passed validation but cannot be scheduled (or a bug): left
+            # due, it would be picked first and fail every pass, and no mail, not even a
+            # download link, would go. It leaves the sequence, with a reason the admin
+            # shows; the details are in the log.
+            log.exception(
+                "enrollment %s in sequence %s could not be scheduled", enrollment.id, enrollment.sequence_id
+            )
+            broken.append(
+                {
+                    "b_id": enrollment.id,
+                    "b_was": enrollment.position,
+                    "b_round": enrollment.round,
+                    "b_ended": now,
+                }
+            )
+            counts["error"] += 1
+            continue
         counts[outcome] += 1
         moves.append(move)
         if message:
             messages.append(message)
     connection = db.session.connection()
+    if broken:
+        connection.execute(_CANNOT_SCHEDULE, broken)
     if moves:
         connection.execute(_ADVANCE, moves)
     if messages:
@@ -265,7 +297,8 @@ def _condition_holds(step, enrollment) -> bool:
             db.session.scalar(
                 select(Download.id)
                 .join(Asset, Asset.id == Download.asset_id)
-                .where(Download.lead_id == enrollment.lead_id, Asset.slug == condition.get("asset"))
+                # A slug; as text whatever YAML made of it (2024 is a number there).
+                .where(Download.lead_id == enrollment.lead_id, Asset.slug == str(condition.get("asset", "")))
                 .limit(1)
             )
             is not None

@@ -831,3 +831,49 @@ def test_a_mail_queued_before_the_lead_was_enrolled_again_is_not_sent_twice(smtp
     assert rounds == {1: "skipped", 2: "sent"}
     skipped = db.session.scalar(select(Message.error).where(Message.round == 1))
     assert skipped == "from an earlier enrollment in the sequence"
+
+
+def test_an_enrollment_that_cannot_be_scheduled_leaves_with_a_reason_and_the_rest_still_go(smtp_sink):
+    """A window that slipped past validation (or a bug) fails for each of its
+    enrollments: they leave the sequence with a reason the admin shows, and the pass
+    goes on for every other sequence and for transactional mail, now and next time."""
+    broken, broken_lead = enrolled("broken@example.com")
+    db.session.execute(update(type(broken)).values(timezone="Mars/Olympus_Mons"))  # past the form
+    db.session.commit()
+    _fine, _ = enrolled("fine@example.com", slug="fine")
+    queue_test_mails("buyer@example.com")
+    counts = tick(NOW)
+    assert counts["error"] == 1 and counts["sent"] == 2
+    assert sorted(str(mail["To"]) for mail in smtp_sink.wait_for(2)) == [
+        "buyer@example.com",
+        "fine@example.com",
+    ]
+    enrollment = db.session.scalars(select(Enrollment).where(Enrollment.lead_id == broken_lead.id)).one()
+    assert (enrollment.status, enrollment.exit_reason) == ("exited", delivery.CANNOT_SCHEDULE)
+    assert enrollment.next_send_at is None
+    assert tick(NOW + timedelta(minutes=1))["error"] == 0  # not picked again
+
+
+def test_a_download_condition_whose_asset_yaml_made_a_number_still_works():
+    """`asset: 2024` in a sequence file is a number to YAML; the slug it names is text."""
+    from gated.models import Asset, Download
+
+    steps = [
+        {"delay": "0h", "subject": "S", "body": "B", "condition": {"skip_if": "downloaded", "asset": "2024"}}
+    ]
+    sequence, lead = enrolled(steps=steps)
+    step = Step.query.filter_by(sequence_id=sequence.id).one()
+    step.condition = {"skip_if": "downloaded", "asset": 2024}  # as a YAML import could store it
+    asset = Asset(
+        slug="2024",
+        filename="r.pdf",
+        stored_name="r.pdf",
+        content_type="application/pdf",
+        size=1,
+        sha256="0" * 64,
+    )
+    db.session.add(asset)
+    db.session.flush()
+    db.session.add(Download(lead_id=lead.id, asset_id=asset.id))
+    db.session.commit()
+    assert delivery.materialise(NOW, limit=10)["skipped"] == 1
