@@ -150,11 +150,11 @@ def preview():
     if not form.validate_on_submit() and "csrf_token" in form.errors:
         abort(400)
     subject, body, locale = _posted_step(form)
-    config = current_app.config
-    context = personalise.sample_context(config["SITE_URL"], config["SITE_NAME"])
-    problems = personalise.validate_step(subject, body, context)
+    problems = services.step_problems(subject, body, locale)
     if problems:
         return _frame(render_template("nurture/admin/preview_error.html", problems=problems))
+    config = current_app.config
+    context = personalise.sample_context(config["SITE_URL"], config["SITE_NAME"])
     rendered_subject, text, html = personalise.render_step(subject, body, context)
     mail = wrap(
         Rendered(rendered_subject, text, inline_styles(html)),
@@ -178,24 +178,28 @@ def test_send():
     if "csrf_token" in form.errors:
         abort(400)
     subject, body, locale = _posted_step(form)
-    config = current_app.config
-    problems = personalise.validate_step(
-        subject, body, personalise.sample_context(config["SITE_URL"], config["SITE_NAME"])
-    )
-    if problems:
-        for problem in problems:
-            flash(str(problem), "error")
-    else:
-        services.queue_test(subject, body, to=current_user.email, locale=locale, now=utcnow())
-        flash(
-            _(
-                "Test mail queued to %(email)s; the worker sends it within a few seconds.",
-                email=current_user.email,
-            ),
-            "success",
-        )
+    status = _queue_test(subject, body, locale)
     sequence = db.session.get(Sequence, request.form.get("sequence_id", type=record_id) or 0)
-    return render_template("nurture/admin/edit.html", form=form, sequence=sequence)
+    return render_template("nurture/admin/edit.html", form=form, sequence=sequence), status
+
+
+def _queue_test(subject: str, body: str, locale: str) -> int:
+    """Queue a test of a step to the signed-in user and say so, or flash why it would
+    not render; the HTTP status of the answer."""
+    try:
+        services.queue_test(subject, body, to=current_user.email, locale=locale, now=utcnow())
+    except services.SequenceError as exc:
+        for error in exc.errors:
+            flash(error, "error")
+        return 422
+    flash(
+        _(
+            "Test mail queued to %(email)s; the worker sends it within a few seconds.",
+            email=current_user.email,
+        ),
+        "success",
+    )
+    return 200
 
 
 @bp.get("/<int:sequence_id>")
@@ -238,14 +242,7 @@ def _status_label(status: str) -> str:
 def test_saved_step(sequence_id, position):
     sequence = db.get_or_404(Sequence, sequence_id)
     step = next((s for s in sequence.steps if s.position == position), None) or abort(404)
-    services.queue_test(step.subject, step.body, to=current_user.email, locale=sequence.locale, now=utcnow())
-    flash(
-        _(
-            "Test mail queued to %(email)s; the worker sends it within a few seconds.",
-            email=current_user.email,
-        ),
-        "success",
-    )
+    _queue_test(step.subject, step.body, sequence.locale)
     return redirect(url_for(".sequence", sequence_id=sequence_id))
 
 

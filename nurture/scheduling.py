@@ -13,6 +13,10 @@ from nurture.models import DAYS
 DELAY_UNITS = {"m": 1, "min": 1, "h": 60, "d": 1440, "w": 10080}
 DELAY_RE = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$")
 CLOCK_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
+# Ten years: far beyond any nurture plan, and far from where date arithmetic overflows
+# (year 9999) or an INTEGER column of minutes ends.
+MAX_DELAY_DAYS = 3650
+MAX_DELAY_MINUTES = MAX_DELAY_DAYS * 1440
 
 
 class ScheduleError(ValueError):
@@ -20,13 +24,17 @@ class ScheduleError(ValueError):
 
 
 def parse_delay(value) -> int:
-    """'0h', '3d', '90m', '2w' (or a number of minutes) -> minutes."""
-    if isinstance(value, int) and value >= 0:
-        return value
-    match = DELAY_RE.match(str(value or ""))
-    if not match:
+    """'0h', '3d', '90m', '2w' (or a number of minutes) -> minutes, at most ten years."""
+    # YAML reads `delay: yes` as True, an int to Python: not a number of minutes.
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        minutes = value
+    elif match := DELAY_RE.match(str(value or "")):
+        minutes = int(match.group(1)) * DELAY_UNITS[match.group(2)]
+    else:
         raise ScheduleError(f"delay {value!r}: write it as a number and a unit, e.g. 0h, 90m, 3d, 1w")
-    return int(match.group(1)) * DELAY_UNITS[match.group(2)]
+    if minutes > MAX_DELAY_MINUTES:
+        raise ScheduleError(f"delay {value!r} is too long: at most {MAX_DELAY_DAYS}d (ten years)")
+    return minutes
 
 
 def format_delay(minutes: int) -> str:
@@ -59,7 +67,9 @@ def check_window(days, start: str, end: str, timezone: str) -> None:
     if not days or any(day not in DAYS for day in days):
         raise ScheduleError(f"send window days must be some of {', '.join(DAYS)}")
     opens, closes = parse_clock(start), parse_clock(end)
-    if closes is not None and (opens is None or opens >= closes):
+    if opens is None:
+        raise ScheduleError("the send window cannot start at 24:00 (24:00 only ends a day; use 00:00)")
+    if closes is not None and opens >= closes:
         raise ScheduleError("the send window must start before it ends")
 
 
@@ -81,6 +91,10 @@ def next_in_window(when: datetime, *, days, start: str, end: str, timezone: str)
     moment = when.replace(tzinfo=UTC)
     today = moment.astimezone(tz).date()
     opens, closes = parse_clock(start), parse_clock(end)
+    if opens is None:
+        # A window opening at 24:00 (saved before check_window refused one) never opens:
+        # the mail is due when it is, as when no allowed day comes within a week.
+        return when
     allowed = {DAYS.index(day) for day in days}
     for offset in range(8):
         day = today + timedelta(days=offset)
@@ -101,8 +115,9 @@ def add_delay(when: datetime, minutes: int, timezone: str) -> datetime:
     """`when` (naive UTC) plus a delay: whole days are calendar days in the sequence's
     time zone, so "1d" after a mail at 17:30 is 17:30 the next day across a daylight
     saving change too (24 hours would be 18:30, past a window closing at 18:00); what is
-    left over (the hours of a 36h delay) is elapsed time."""
-    whole_days, rest = divmod(minutes, 1440)
+    left over (the hours of a 36h delay) is elapsed time. A delay saved longer than ten
+    years (before parse_delay refused one) counts as ten years, not as an overflow."""
+    whole_days, rest = divmod(min(minutes, MAX_DELAY_MINUTES), 1440)
     if whole_days:
         tz = zone(timezone)
         local = when.replace(tzinfo=UTC).astimezone(tz)

@@ -34,6 +34,7 @@ CONDITIONS = ("downloaded", "clicked_previous", "opened_previous")
 # A lead handed to sales (SQL) or won is no longer nurtured: it leaves, and never joins.
 EXIT_STAGES = ("sql", "customer")
 TEST_TEMPLATE = "nurture/test"
+SUBJECT_MAX = 300  # Step.subject
 
 
 class SequenceError(ValueError):
@@ -66,28 +67,21 @@ def parse_sequence_yaml(text: str) -> dict:
 def clean_sequence(data: dict) -> dict:
     """Check a sequence as YAML or the admin form gives it; the normalised fields.
 
-    Every step is rendered for a sample lead here, so a typo in a variable is found now.
+    Every field is checked for its type too (YAML turns `2024` into a number, `yes` into
+    a boolean, `{...}` into a mapping), so that nothing the database, the worker or the
+    mail layout cannot take is saved. Every step is rendered for a sample lead here, so a
+    typo in a variable is found now.
     """
     errors = []
-    slug = str(data.get("slug") or "").strip()
-    if not slug or len(slug) > 120 or not all(ch.isalnum() or ch in "-_" for ch in slug):
+    slug = _text(data, "slug", errors, limit=120).strip()
+    if not slug or not all(ch.isalnum() or ch in "-_" for ch in slug):
         errors.append("slug: use letters, digits, - and _ (at most 120)")
-    name = str(data.get("name") or "").strip() or slug
+    name = _text(data, "name", errors, limit=200).strip() or slug
     status = data.get("status")
     if status is not None and status not in SEQUENCE_STATUSES:
         errors.append(f"status: one of {', '.join(SEQUENCE_STATUSES)}")
     trigger_kind, trigger_value = _clean_trigger(data.get("trigger", "manual"), errors)
-    window = data.get("send_window") or {}
-    if not isinstance(window, dict):
-        errors.append("send_window: a mapping of days, start, end and timezone")
-        window = {}
-    days = [str(day).lower()[:3] for day in (window.get("days") or DAYS)]
-    start, end = str(window.get("start", "00:00")), str(window.get("end", "24:00"))
-    timezone = str(window.get("timezone") or current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    try:
-        scheduling.check_window(days, start, end, timezone)
-    except scheduling.ScheduleError as exc:
-        errors.append(f"send_window: {exc}")
+    days, start, end, timezone = _clean_window(data.get("send_window"), errors)
     cap = data.get("hourly_cap")
     if cap in ("", None):
         cap = None
@@ -96,12 +90,15 @@ def clean_sequence(data: dict) -> dict:
     else:
         cap = int(cap)
     steps = _clean_steps(data.get("steps"), errors)
-    locale = str(data.get("locale") or "zh-CN")
+    raw_locale = data.get("locale") or current_app.config["DEFAULT_LOCALE"]
+    locale = mail_locale(raw_locale)
+    if locale is None:
+        errors.append(f"locale: {_unknown_locale(raw_locale)}")
     if errors:
         raise SequenceError(errors)
     return {
         "slug": slug,
-        "name": name[:200],
+        "name": name,
         "status": status,
         "trigger_kind": trigger_kind,
         "trigger_value": trigger_value,
@@ -115,15 +112,140 @@ def clean_sequence(data: dict) -> dict:
     }
 
 
+def _kind_of(value) -> str:
+    if isinstance(value, bool):
+        return "yes/no"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a {type(value).__name__}"
+
+
+def _text(data: dict, key: str, errors: list[str], *, limit: int | None, label: str = "") -> str:
+    """A text field (absent: ""), at most `limit` characters and without NUL (which
+    PostgreSQL refuses); a problem goes to `errors` and "" is returned."""
+    value = data.get(key)
+    label = label or key
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        quote = "" if isinstance(value, list | dict) else " (in YAML, put it in quotes)"
+        errors.append(f"{label}: text, not {_kind_of(value)}{quote}")
+        return ""
+    if "\x00" in value:
+        errors.append(f"{label}: contains a NUL character")
+        return ""
+    if limit is not None and len(value) > limit:
+        errors.append(f"{label}: at most {limit} characters")
+        return ""
+    return value
+
+
+def mail_locale(value) -> str | None:
+    """The language of mails as a sequence stores it ("zh-CN", "en") when `value` names
+    one of the site's LOCALES (with - or _, in any case); else None. Mails are rendered
+    in it (flask_babel.force_locale), which fails for a language the site does not have."""
+    if not isinstance(value, str):
+        return None
+    known = {code.replace("_", "-").lower(): code.replace("_", "-") for code in current_app.config["LOCALES"]}
+    return known.get(value.replace("_", "-").lower())
+
+
+def _unknown_locale(value) -> str:
+    known = ", ".join(code.replace("_", "-") for code in current_app.config["LOCALES"])
+    return f"{value!r} is not a language of the site; use one of {known}"
+
+
 def _clean_trigger(trigger, errors) -> tuple[str, str]:
+    usage = "trigger: {asset: SLUG}, {form: NAME} or manual"
     if trigger in (None, "", "manual"):
         return "manual", ""
     if isinstance(trigger, dict) and len(trigger) == 1:
-        kind, value = next(iter(trigger.items()))
-        if kind in ("asset", "form") and value:
-            return kind, str(value)
-    errors.append("trigger: {asset: SLUG}, {form: NAME} or manual")
+        kind = next(iter(trigger))
+        if kind in ("asset", "form"):
+            problems = []
+            value = _text(trigger, kind, problems, limit=120, label=f"trigger {kind}").strip()
+            if value:
+                return kind, value
+            errors.extend(problems or [usage])
+            return "manual", ""
+    errors.append(usage)
     return "manual", ""
+
+
+def _clean_window(window, errors) -> tuple[list[str], str, str, str]:
+    """(days, start, end, time zone) of a send window; the whole day, every day, in the
+    site's time zone for what is not given."""
+    problems = []
+    if window is None:
+        window = {}
+    elif not isinstance(window, dict):
+        problems.append("send_window: a mapping of days, start, end and timezone")
+        window = {}
+    days = window.get("days") or list(DAYS)
+    if not isinstance(days, list) or not all(isinstance(day, str) for day in days):
+        problems.append(f"send_window: days is a list of some of {', '.join(DAYS)}")
+        days = list(DAYS)
+    days = [day.lower()[:3] for day in days]
+    start = _clock(window, "start", "00:00", problems)
+    end = _clock(window, "end", "24:00", problems)
+    timezone = _text(window, "timezone", problems, limit=64, label="send_window: timezone")
+    timezone = timezone or current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    if not problems:
+        try:
+            scheduling.check_window(days, start, end, timezone)
+        except scheduling.ScheduleError as exc:
+            problems.append(f"send_window: {exc}")
+    errors.extend(problems)
+    return days, start, end, timezone
+
+
+def _clock(window: dict, key: str, default: str, errors: list[str]) -> str:
+    value = window.get(key)
+    if value is None:
+        return default
+    # YAML 1.1 reads an unquoted 10:00 as sexagesimal 600 (09:00 stays text).
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 1440:
+        hours, minutes = divmod(value, 60)
+        errors.append(
+            f"send_window: write the {key} time in quotes, '{hours:02d}:{minutes:02d}' "
+            "(YAML reads it as a number)"
+        )
+        return default
+    return _text(window, key, errors, limit=None, label=f"send_window: {key}") or default
+
+
+CONDITION_USAGE = (
+    "condition is {skip_if: downloaded, asset: SLUG}, {skip_if: clicked_previous} "
+    "or {skip_if: opened_previous}"
+)
+
+
+def _clean_condition(condition, label: str, errors: list[str]) -> dict | None:
+    """A step's skip condition as the worker reads it (delivery._condition_holds): only
+    the known kinds, an asset slug as text for "downloaded" (compared with a VARCHAR
+    column, which PostgreSQL will not compare with a number), no other fields."""
+    if not condition:
+        return None
+    if not isinstance(condition, dict) or condition.get("skip_if") not in CONDITIONS:
+        errors.append(f"{label}: {CONDITION_USAGE}")
+        return None
+    kind = condition["skip_if"]
+    fields = ("skip_if", "asset") if kind == "downloaded" else ("skip_if",)
+    others = [str(key) for key in condition if key not in fields]
+    if others:
+        errors.append(f"{label}: condition {kind} takes no {', '.join(others)} ({CONDITION_USAGE})")
+        return None
+    if kind != "downloaded":
+        return {"skip_if": kind}
+    asset = _text(condition, "asset", errors, limit=120, label=f"{label}: condition asset").strip()
+    if not asset:
+        errors.append(f"{label}: condition downloaded needs the asset's slug ({CONDITION_USAGE})")
+        return None
+    return {"skip_if": kind, "asset": asset}
 
 
 def _clean_steps(steps, errors) -> list[dict]:
@@ -144,26 +266,19 @@ def _clean_steps(steps, errors) -> list[dict]:
         delay_from = step.get("from", "previous")
         if delay_from not in ("previous", "enrollment"):
             errors.append(f"step {number}: from is previous or enrollment")
-        subject, body = str(step.get("subject") or ""), str(step.get("body") or "")
-        for problem in personalise.validate_step(subject, body, sample):
+        text_problems = []
+        subject = _text(step, "subject", text_problems, limit=SUBJECT_MAX, label=f"step {number} subject")
+        body = _text(step, "body", text_problems, limit=None, label=f"step {number} body")
+        errors.extend(text_problems)
+        for problem in [] if text_problems else personalise.validate_step(subject, body, sample):
             errors.append(f"step {number} {problem.field}: {problem.message}")
-        condition = step.get("condition") or None
-        if condition is not None and (
-            not isinstance(condition, dict)
-            or condition.get("skip_if") not in CONDITIONS
-            or (condition.get("skip_if") == "downloaded" and not condition.get("asset"))
-        ):
-            errors.append(
-                f"step {number}: condition is {{skip_if: downloaded, asset: SLUG}}, "
-                "{skip_if: clicked_previous} or {skip_if: opened_previous}"
-            )
         cleaned.append(
             {
                 "delay_minutes": delay,
                 "delay_from": delay_from,
                 "subject": subject,
                 "body": body,
-                "condition": condition,
+                "condition": _clean_condition(step.get("condition"), f"step {number}", errors),
             }
         )
     return cleaned
@@ -407,10 +522,16 @@ def exit_lead(
 
 
 def add_suppression(email: str, reason: str, *, now: datetime, detail: str = "") -> None:
-    """Add (not commit) a suppression, and end the person's enrollments."""
-    digest = email_hash(email)
-    if db.session.scalar(select(Suppression.id).where(Suppression.email_hash == digest)) is None:
-        db.session.add(Suppression(email_hash=digest, reason=reason, detail=detail[:500], created_at=now))
+    """Add (not commit) a suppression, and end the person's enrollments. An address
+    already suppressed keeps its first suppression."""
+    # An INSERT that does nothing on the hash's unique key, not a check then an insert:
+    # the unsubscribe page, the provider's one-click POST and a bounce webhook may all
+    # suppress the same new address at the same moment.
+    db.session.execute(
+        upsert_insert(db.session.get_bind(), Suppression.__table__)
+        .values(email_hash=email_hash(email), reason=reason, detail=detail[:500], created_at=now)
+        .on_conflict_do_nothing(index_elements=["email_hash"])
+    )
     lead_id = db.session.scalar(select(Lead.id).where(func.lower(Lead.email) == normalise_email(email)))
     if lead_id is not None:
         exit_reason = {"unsubscribed": "unsubscribed", "bounced": "bounced", "complained": "complained"}
@@ -474,12 +595,30 @@ def add_mail(
     return message
 
 
+def step_problems(subject: str, body: str, locale) -> list[personalise.PersonalisationError]:
+    """What keeps a step as typed (maybe unsaved) from rendering as a mail: its
+    templates for the sample lead, the subject's length, a language the site has not."""
+    config = current_app.config
+    problems = personalise.validate_step(
+        subject, body, personalise.sample_context(config["SITE_URL"], config["SITE_NAME"])
+    )
+    if len(subject) > SUBJECT_MAX:
+        problems.append(personalise.PersonalisationError("subject", f"at most {SUBJECT_MAX} characters"))
+    if mail_locale(locale) is None:
+        problems.append(personalise.PersonalisationError("locale", _unknown_locale(locale)))
+    return problems
+
+
 def queue_test(subject: str, body: str, *, to: str, locale: str, now: datetime) -> Message:
-    """A test of a step, rendered for the sample lead and sent to a staff address."""
+    """A test of a step, rendered for the sample lead and sent to a staff address.
+    Raises SequenceError (and queues nothing) for a step that would not render."""
+    problems = step_problems(subject, body, locale)
+    if problems:
+        raise SequenceError([str(problem) for problem in problems])
     message = add_mail(
         to=to,
         template=TEST_TEMPLATE,
-        context={"subject": subject, "body": body, "locale": locale},
+        context={"subject": subject, "body": body, "locale": mail_locale(locale)},
         now=now,
     )
     db.session.commit()
