@@ -21,7 +21,7 @@ from core.ids import page_number, record_id
 from core.timeutil import utcnow
 from gated.listing import LeadFilters
 from gated.models import Lead
-from nurture import enrolling, personalise, receivers, services, stats
+from nurture import enrolling, personalise, receivers, services, stats, validation
 from nurture.compose import inline_styles, wrap
 from nurture.email import Rendered
 from nurture.forms import EnrollFilterForm, EnrollForm, SequenceForm, SuppressForm
@@ -150,7 +150,7 @@ def preview():
     if not form.validate_on_submit() and "csrf_token" in form.errors:
         abort(400)
     subject, body, locale = _posted_step(form)
-    problems = services.step_problems(subject, body, locale)
+    problems = validation.step_problems(subject, body, locale)
     if problems:
         return _frame(render_template("nurture/admin/preview_error.html", problems=problems))
     config = current_app.config

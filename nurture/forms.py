@@ -1,6 +1,6 @@
 """Admin forms: a sequence with its steps, manual enrollment, a manual suppression.
 
-The form only shapes the input; services.clean_sequence validates it (the same rules
+The form only shapes the input; validation.clean_sequence validates it (the same rules
 as a YAML import), so the browser and the command line can never disagree.
 """
 

@@ -82,7 +82,7 @@ class Sequence(db.Model):
 
 class Step(db.Model):
     """One mail of a sequence. `delay_minutes` counts from the enrollment or from the
-    previous step's send; `condition` may skip it (see services.CONDITIONS)."""
+    previous step's send; `condition` may skip it (see validation.CONDITIONS)."""
 
     __tablename__ = "steps"
     __table_args__ = (UniqueConstraint("sequence_id", "position"),)

@@ -1,0 +1,267 @@
+"""Checking a sequence as marketers type it (the admin form) or write it (YAML for
+`flask nurture import`): every field's type, length and meaning, so that nothing saved
+can later fail in the worker. Both paths go through clean_sequence."""
+
+import yaml
+from flask import current_app
+
+from core.ids import MAX_ID
+from nurture import personalise, scheduling
+from nurture.models import DAYS, SEQUENCE_STATUSES
+
+CONDITIONS = ("downloaded", "clicked_previous", "opened_previous")
+SUBJECT_MAX = 300  # Step.subject
+
+
+class SequenceError(ValueError):
+    """A sequence that cannot be saved; `errors` lists every problem, worded for a user."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+def parse_sequence_yaml(text: str) -> dict:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        raise SequenceError([f"not valid YAML{where}: {getattr(exc, 'problem', exc)}"]) from exc
+    if not isinstance(data, dict):
+        raise SequenceError(["the file must be a mapping with slug, name, trigger and steps"])
+    return data
+
+
+def clean_sequence(data: dict) -> dict:
+    """Check a sequence as YAML or the admin form gives it; the normalised fields.
+
+    Every field is checked for its type too (YAML turns `2024` into a number, `yes` into
+    a boolean, `{...}` into a mapping), so that nothing the database, the worker or the
+    mail layout cannot take is saved. Every step is rendered for a sample lead here, so a
+    typo in a variable is found now.
+    """
+    errors = []
+    slug = _text(data, "slug", errors, limit=120).strip()
+    if not slug or not all(ch.isalnum() or ch in "-_" for ch in slug):
+        errors.append("slug: use letters, digits, - and _ (at most 120)")
+    name = _text(data, "name", errors, limit=200).strip() or slug
+    status = data.get("status")
+    if status is not None and status not in SEQUENCE_STATUSES:
+        errors.append(f"status: one of {', '.join(SEQUENCE_STATUSES)}")
+    trigger_kind, trigger_value = _clean_trigger(data.get("trigger", "manual"), errors)
+    days, start, end, timezone = _clean_window(data.get("send_window"), errors)
+    cap = data.get("hourly_cap")
+    if cap in ("", None):
+        cap = None
+    elif not str(cap).isdecimal() or not 1 <= int(cap) <= MAX_ID:  # an INTEGER column
+        errors.append("hourly_cap: a whole number of mails per hour, or nothing")
+    else:
+        cap = int(cap)
+    steps = _clean_steps(data.get("steps"), errors)
+    raw_locale = data.get("locale") or current_app.config["DEFAULT_LOCALE"]
+    locale = mail_locale(raw_locale)
+    if locale is None:
+        errors.append(f"locale: {_unknown_locale(raw_locale)}")
+    if errors:
+        raise SequenceError(errors)
+    return {
+        "slug": slug,
+        "name": name,
+        "status": status,
+        "trigger_kind": trigger_kind,
+        "trigger_value": trigger_value,
+        "window_days": days,
+        "window_start": start,
+        "window_end": end,
+        "timezone": timezone,
+        "hourly_cap": cap,
+        "locale": locale,
+        "steps": steps,
+    }
+
+
+def _kind_of(value) -> str:
+    if isinstance(value, bool):
+        return "yes/no"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a {type(value).__name__}"
+
+
+def _text(data: dict, key: str, errors: list[str], *, limit: int | None, label: str = "") -> str:
+    """A text field (absent: ""), at most `limit` characters and without NUL (which
+    PostgreSQL refuses); a problem goes to `errors` and "" is returned."""
+    value = data.get(key)
+    label = label or key
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        quote = "" if isinstance(value, list | dict) else " (in YAML, put it in quotes)"
+        errors.append(f"{label}: text, not {_kind_of(value)}{quote}")
+        return ""
+    if "\x00" in value:
+        errors.append(f"{label}: contains a NUL character")
+        return ""
+    if limit is not None and len(value) > limit:
+        errors.append(f"{label}: at most {limit} characters")
+        return ""
+    return value
+
+
+def mail_locale(value) -> str | None:
+    """The language of mails as a sequence stores it ("zh-CN", "en") when `value` names
+    one of the site's LOCALES (with - or _, in any case); else None. Mails are rendered
+    in it (flask_babel.force_locale), which fails for a language the site does not have."""
+    if not isinstance(value, str):
+        return None
+    known = {code.replace("_", "-").lower(): code.replace("_", "-") for code in current_app.config["LOCALES"]}
+    return known.get(value.replace("_", "-").lower())
+
+
+def _unknown_locale(value) -> str:
+    known = ", ".join(code.replace("_", "-") for code in current_app.config["LOCALES"])
+    return f"{value!r} is not a language of the site; use one of {known}"
+
+
+def _clean_trigger(trigger, errors) -> tuple[str, str]:
+    usage = "trigger: {asset: SLUG}, {form: NAME} or manual"
+    if trigger in (None, "", "manual"):
+        return "manual", ""
+    if isinstance(trigger, dict) and len(trigger) == 1:
+        kind = next(iter(trigger))
+        if kind in ("asset", "form"):
+            problems = []
+            value = _text(trigger, kind, problems, limit=120, label=f"trigger {kind}").strip()
+            if value:
+                return kind, value
+            errors.extend(problems or [usage])
+            return "manual", ""
+    errors.append(usage)
+    return "manual", ""
+
+
+def _clean_window(window, errors) -> tuple[list[str], str, str, str]:
+    """(days, start, end, time zone) of a send window; the whole day, every day, in the
+    site's time zone for what is not given."""
+    problems = []
+    if window is None:
+        window = {}
+    elif not isinstance(window, dict):
+        problems.append("send_window: a mapping of days, start, end and timezone")
+        window = {}
+    days = window.get("days") or list(DAYS)
+    if not isinstance(days, list) or not all(isinstance(day, str) for day in days):
+        problems.append(f"send_window: days is a list of some of {', '.join(DAYS)}")
+        days = list(DAYS)
+    days = [day.lower()[:3] for day in days]
+    start = _clock(window, "start", "00:00", problems)
+    end = _clock(window, "end", "24:00", problems)
+    timezone = _text(window, "timezone", problems, limit=64, label="send_window: timezone")
+    timezone = timezone or current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    if not problems:
+        try:
+            scheduling.check_window(days, start, end, timezone)
+        except scheduling.ScheduleError as exc:
+            problems.append(f"send_window: {exc}")
+    errors.extend(problems)
+    return days, start, end, timezone
+
+
+def _clock(window: dict, key: str, default: str, errors: list[str]) -> str:
+    value = window.get(key)
+    if value is None:
+        return default
+    # YAML 1.1 reads an unquoted 10:00 as sexagesimal 600 (09:00 stays text).
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 1440:
+        hours, minutes = divmod(value, 60)
+        errors.append(
+            f"send_window: write the {key} time in quotes, '{hours:02d}:{minutes:02d}' "
+            "(YAML reads it as a number)"
+        )
+        return default
+    return _text(window, key, errors, limit=None, label=f"send_window: {key}") or default
+
+
+CONDITION_USAGE = (
+    "condition is {skip_if: downloaded, asset: SLUG}, {skip_if: clicked_previous} "
+    "or {skip_if: opened_previous}"
+)
+
+
+def _clean_condition(condition, label: str, errors: list[str]) -> dict | None:
+    """A step's skip condition as the worker reads it (delivery._condition_holds): only
+    the known kinds, an asset slug as text for "downloaded" (compared with a VARCHAR
+    column, which PostgreSQL will not compare with a number), no other fields."""
+    if not condition:
+        return None
+    if not isinstance(condition, dict) or condition.get("skip_if") not in CONDITIONS:
+        errors.append(f"{label}: {CONDITION_USAGE}")
+        return None
+    kind = condition["skip_if"]
+    fields = ("skip_if", "asset") if kind == "downloaded" else ("skip_if",)
+    others = [str(key) for key in condition if key not in fields]
+    if others:
+        errors.append(f"{label}: condition {kind} takes no {', '.join(others)} ({CONDITION_USAGE})")
+        return None
+    if kind != "downloaded":
+        return {"skip_if": kind}
+    asset = _text(condition, "asset", errors, limit=120, label=f"{label}: condition asset").strip()
+    if not asset:
+        errors.append(f"{label}: condition downloaded needs the asset's slug ({CONDITION_USAGE})")
+        return None
+    return {"skip_if": kind, "asset": asset}
+
+
+def _clean_steps(steps, errors) -> list[dict]:
+    if not isinstance(steps, list) or not steps:
+        errors.append("steps: at least one step")
+        return []
+    sample = personalise.sample_context(current_app.config["SITE_URL"], current_app.config["SITE_NAME"])
+    cleaned = []
+    for number, step in enumerate(steps, start=1):
+        if not isinstance(step, dict):
+            errors.append(f"step {number}: a mapping with delay, subject and body")
+            continue
+        try:
+            delay = scheduling.parse_delay(step.get("delay", "0h"))
+        except scheduling.ScheduleError as exc:
+            errors.append(f"step {number}: {exc}")
+            delay = 0
+        delay_from = step.get("from", "previous")
+        if delay_from not in ("previous", "enrollment"):
+            errors.append(f"step {number}: from is previous or enrollment")
+        text_problems = []
+        subject = _text(step, "subject", text_problems, limit=SUBJECT_MAX, label=f"step {number} subject")
+        body = _text(step, "body", text_problems, limit=None, label=f"step {number} body")
+        errors.extend(text_problems)
+        for problem in [] if text_problems else personalise.validate_step(subject, body, sample):
+            errors.append(f"step {number} {problem.field}: {problem.message}")
+        cleaned.append(
+            {
+                "delay_minutes": delay,
+                "delay_from": delay_from,
+                "subject": subject,
+                "body": body,
+                "condition": _clean_condition(step.get("condition"), f"step {number}", errors),
+            }
+        )
+    return cleaned
+
+
+def step_problems(subject: str, body: str, locale) -> list[personalise.PersonalisationError]:
+    """What keeps a step as typed (maybe unsaved) from rendering as a mail: its
+    templates for the sample lead, the subject's length, a language the site has not."""
+    config = current_app.config
+    problems = personalise.validate_step(
+        subject, body, personalise.sample_context(config["SITE_URL"], config["SITE_NAME"])
+    )
+    if len(subject) > SUBJECT_MAX:
+        problems.append(personalise.PersonalisationError("subject", f"at most {SUBJECT_MAX} characters"))
+    if mail_locale(locale) is None:
+        problems.append(personalise.PersonalisationError("locale", _unknown_locale(locale)))
+    return problems
