@@ -6,8 +6,9 @@ A change of a few points in one worker's share of raw smtplib cannot be seen in 
 of bench/sending.py on a shared or drifting machine (its ceiling alone moves by 20 %). This
 runs the two variants alternately in one process, against one aiosmtpd sink in its own
 process, measuring raw smtplib around each run, and prints each run's ratio and the means.
-REV's delivery.py is loaded from git as a module of its own; everything else (models,
-rendering, the rate limiter) is this checkout's, so REV must be close enough to run with it.
+REV's delivery.py (with its recorder.py and wire.py, once it has them) is loaded from git as
+modules of their own; everything else (models, rendering, the rate limiter) is this
+checkout's, so REV must be close enough to run with it.
 """
 
 import argparse
@@ -25,19 +26,40 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import sending  # noqa: E402 - bench/sending.py, next to this file
 
+# The modules delivery.py was split into, and what it takes from each: REV's own are
+# loaded too (when REV has them), so a change to any of them shows in the comparison.
+SPLIT_MODULES = {"recorder": ("Recorder",), "wire": None}
 
-def load_revision(rev: str, tmp: str):
-    source = subprocess.run(
-        ["git", "-C", str(ROOT), "show", f"{rev}:nurture/delivery.py"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    path = Path(tmp) / "delivery_at_revision.py"
+
+def revision_source(rev: str, path: str) -> str | None:
+    found = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{path}"], capture_output=True, text=True)
+    return found.stdout if found.returncode == 0 else None
+
+
+def load_source(name: str, source: str, tmp: str):
+    path = Path(tmp) / f"{name}.py"
     path.write_text(source)
-    spec = importlib.util.spec_from_file_location("delivery_at_revision", path)
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def load_revision(rev: str, tmp: str):
+    source = revision_source(rev, "nurture/delivery.py")
+    if source is None:
+        sys.exit(f"{rev} has no nurture/delivery.py")
+    module = load_source("delivery_at_revision", source, tmp)
+    for name, taken in SPLIT_MODULES.items():
+        split = revision_source(rev, f"nurture/{name}.py")
+        if split is None:
+            continue  # REV from before the split: delivery.py holds it all
+        own = load_source(f"{name}_at_revision", split, tmp)
+        # delivery.py looks these names up when it runs, so rebinding them here is enough.
+        for attribute in taken or ():
+            setattr(module, attribute, getattr(own, attribute))
+        if taken is None:
+            setattr(module, name, own)
     return module
 
 
