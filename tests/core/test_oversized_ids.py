@@ -150,7 +150,9 @@ def test_a_pasted_lead_number_too_big_is_reported_as_not_found(login_as):
 def test_a_test_send_names_no_sequence_when_its_number_is_too_big(login_as, number):
     marketer = login_as("marketer")
     response = marketer.post("/admin/nurture/test-send", data={"sequence_id": number, "step": "0"})
-    assert response.status_code == 200
+    # The empty step is refused with its reasons (422), on the editor page of no sequence.
+    assert response.status_code == 422
+    assert "subject: the subject is empty" in response.get_data(as_text=True)
 
 
 def test_an_hourly_cap_too_big_for_the_column_is_refused(login_as):
