@@ -3,19 +3,31 @@
 `apply_event` runs inside the transaction that records an event (the event_recorded
 receiver) and is also what `rescore` replays, so a recomputed score equals the
 incremental one. Decay is counted in whole steps since the last activity; each step
-takes SCORING_DECAY_POINTS off, never below zero."""
+takes SCORING_DECAY_POINTS off, never below zero.
+
+What a form POST costs (scoring runs while SQLite's write lock is held): the active rules
+come from the process's copy (`RuleCache`), the lead's scoring state is read at most once
+per transaction and not at all for a lead its INSERT created, and the score changes of a
+transaction are written by one Core statement when the session next flushes or commits."""
 
 from __future__ import annotations
 
+import threading
+import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import chain
 
-from flask import current_app
-from sqlalchemy import delete, func, select
+from flask import current_app, has_app_context
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy import event as sa_event
+from sqlalchemy.dialects.postgresql.dml import OnConflictDoUpdate as PostgresDoUpdate
+from sqlalchemy.dialects.sqlite.dml import OnConflictDoUpdate as SQLiteDoUpdate
 from sqlalchemy.orm import Session
 
 from core.extensions import db
 from core.timeutil import utcnow
+from gated.models import Lead
 from insights.models import Event
 from insights.scoring.models import FIT_FIELDS, Handoff, LeadScoring, ScoreChange, ScoreRule
 
@@ -25,6 +37,13 @@ HANDOFF_STAGES = ("new", "engaged")
 HANDOFF_TEMPLATE = "insights/email/handoff"
 RETURNED_TEMPLATE = "insights/email/returned"
 CAPS_KEY = "insights.scoring.caps"
+RULES_KEY = "insights.scoring.rules"
+# Set in session.info by a flush that wrote a rule; the process's copy is dropped at commit.
+RULES_CHANGED = "insights.scoring.rules_changed"
+# Seconds a process trusts its copy of the rules (SCORING_RULES_TTL; 0 under TESTING,
+# where tests empty the tables behind its back): a rule changed by another process or
+# host counts within that time.
+RULES_TTL = 1.0
 # The reason of the score change a sales rejection makes (shown translated, like "decay").
 REJECTED = "sales_rejected"
 # Where a lead sales rejected goes back to: the stage of leads being nurtured.
@@ -39,19 +58,108 @@ def _config(name: str) -> int:
     return int(current_app.config[name])
 
 
-def active_rules(kind: str) -> list[ScoreRule]:
-    """The active rules of a kind, read once per transaction (a batch of page views)."""
-    cache = _caps()
-    if ("rules", kind) not in cache:
-        with db.session.no_autoflush:
-            cache[("rules", kind)] = list(
-                db.session.scalars(
-                    select(ScoreRule)
-                    .where(ScoreRule.kind == kind, ScoreRule.active.is_(True))
-                    .order_by(ScoreRule.id)
-                )
-            )
-    return cache[("rules", kind)]
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """An active rule as the engine uses it: plain values, shared by every request of a
+    process (an ORM object belongs to one session)."""
+
+    id: int
+    name: str
+    kind: str
+    event_kind: str
+    field: str
+    pattern: str
+    points: int
+    daily_cap: int
+
+
+def _read_rules() -> dict[str, tuple[Rule, ...]]:
+    """The active rules by kind: one statement."""
+    columns = (
+        ScoreRule.id,
+        ScoreRule.name,
+        ScoreRule.kind,
+        ScoreRule.event_kind,
+        ScoreRule.field,
+        ScoreRule.pattern,
+        ScoreRule.points,
+        ScoreRule.daily_cap,
+    )
+    rules: dict[str, list[Rule]] = {"fit": [], "action": []}
+    with db.session.no_autoflush:
+        rows = db.session.execute(
+            select(*columns).where(ScoreRule.active.is_(True)).order_by(ScoreRule.id)
+        ).all()
+    for row in rows:
+        rules.setdefault(row.kind, []).append(Rule(*row))
+    return {kind: tuple(kind_rules) for kind, kind_rules in rules.items()}
+
+
+class RuleCache:
+    """The active rules, read once per process and kept until they change.
+
+    A change committed through this process's session (the editor, demo data, a test)
+    drops the copy at once. One made by another process or host is seen when the copy is
+    older than the TTL and the rules are read again: the rules are small, so reading them
+    is the generation check (one statement per process per TTL, whatever the traffic)."""
+
+    def __init__(self):
+        self.rules: dict | None = None
+        self.read_at = float("-inf")
+        # Bumped by invalidate(): a read that began before a change does not store.
+        self.generation = 0
+        self.lock = threading.Lock()
+
+    def get(self, ttl: float) -> dict:
+        moment = time.monotonic()
+        rules = self.rules
+        if rules is not None and moment - self.read_at < ttl:
+            return rules
+        generation = self.generation
+        rules = _read_rules()
+        with self.lock:
+            if generation == self.generation:
+                self.rules, self.read_at = rules, moment
+        return rules
+
+    def invalidate(self) -> None:
+        with self.lock:
+            self.generation += 1
+            self.rules = None
+
+
+def rule_cache(app=None) -> RuleCache:
+    app = app or current_app._get_current_object()
+    cache = app.extensions.get(RULES_KEY)
+    if cache is None:
+        cache = app.extensions.setdefault(RULES_KEY, RuleCache())
+    return cache
+
+
+def _rules() -> dict[str, tuple[Rule, ...]]:
+    """The active rules by kind, the same for a whole transaction (a batch of page views):
+    the process's copy, or, in a transaction that changed rules, the rules as it sees them
+    (kept out of the copy: they may yet be rolled back)."""
+    caps = _caps()
+    if "rules" not in caps:
+        if db.session.info.get(RULES_CHANGED):
+            caps["rules"] = _read_rules()
+        else:
+            config = current_app.config
+            ttl = config.get("SCORING_RULES_TTL", 0.0 if current_app.testing else RULES_TTL)
+            caps["rules"] = rule_cache().get(float(ttl))
+    return caps["rules"]
+
+
+def active_rules(kind: str) -> list[Rule]:
+    """The active rules of a kind (see `_rules`)."""
+    return list(_rules().get(kind, ()))
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _note_rule_changes(session, flush_context) -> None:
+    if any(isinstance(obj, ScoreRule) for obj in chain(session.new, session.dirty, session.deleted)):
+        session.info[RULES_CHANGED] = True
 
 
 # -- matching -----------------------------------------------------------------------------
@@ -61,7 +169,7 @@ def _keywords(pattern: str) -> list[str]:
     return [word.strip().lower() for word in pattern.split(",") if word.strip()]
 
 
-def action_matches(rule: ScoreRule, event: Event) -> bool:
+def action_matches(rule: Rule, event: Event) -> bool:
     if rule.event_kind != event.kind:
         return False
     if not rule.field or not rule.pattern:
@@ -72,7 +180,7 @@ def action_matches(rule: ScoreRule, event: Event) -> bool:
     return any(word in text for word in _keywords(rule.pattern))
 
 
-def fit_matches(rule: ScoreRule, lead) -> bool:
+def fit_matches(rule: Rule, lead) -> bool:
     words = _keywords(rule.pattern)
     if rule.field == "role":
         return (lead.role or "").lower() in words
@@ -86,31 +194,96 @@ def fit_matches(rule: ScoreRule, lead) -> bool:
 
 
 def _add(lead, points: int, reason: str, at: datetime, *, rule=None, event_id=None) -> None:
+    """A score change, kept with the transaction's others until `_write_changes`."""
     if not points:
         return
-    db.session.add(
-        ScoreChange(
-            lead_id=lead.id,
-            rule_id=rule.id if rule else None,
-            event_id=event_id,
-            reason=reason[:200],
-            points=points,
-            at=at,
-        )
+    caps = _caps()
+    caps.setdefault("pending", []).append(
+        {
+            "lead_id": lead.id,
+            "rule": rule.id if rule else None,
+            "event_id": event_id,
+            "reason": reason[:200],
+            "points": points,
+            "at": at,
+        }
     )
     lead.score = (lead.score or 0) + points
-    if rule is not None and rule.daily_cap:
+    if rule is None:
+        return
+    if rule.daily_cap:
         key = (lead.id, rule.id, _day(at))
-        if key in _caps():
-            _caps()[key] += points
+        if key in caps:
+            caps[key] += points
+    given = caps.get(("fit", lead.id))
+    if rule.kind == "fit" and given is not None:
+        given[rule.id] = given.get(rule.id, 0) + points
 
 
-def _state(lead, at: datetime, fit_rules: list[ScoreRule]) -> LeadScoring:
-    state = db.session.get(LeadScoring, lead.id)
+# A rule deleted by another process while this one's copy still had it: the change is kept
+# without its rule (as the foreign key's ON DELETE SET NULL would have left it).
+_INSERT_CHANGES = insert(ScoreChange.__table__).values(
+    rule_id=select(ScoreRule.id).where(ScoreRule.id == bindparam("rule")).scalar_subquery()
+)
+
+
+def _write_changes(session=None) -> None:
+    """Write the transaction's pending score changes: one statement for all of them. Runs
+    before anything reads score changes, and before every flush and commit."""
+    session = session if session is not None else db.session()
+    caps = session.info.get(CAPS_KEY)
+    pending = caps.pop("pending", None) if caps else None
+    if pending:
+        # A Core statement on the connection: no autoflush, so it may run inside a flush.
+        session.connection().execute(_INSERT_CHANGES, pending)
+
+
+@sa_event.listens_for(Session, "before_flush")
+def _write_before_flush(session, flush_context, instances) -> None:
+    _write_changes(session)
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _write_before_commit(session) -> None:
+    _write_changes(session)
+
+
+@sa_event.listens_for(Lead, "load")
+def _note_created_lead(lead, context) -> None:
+    """A lead that came back from its own INSERT (gated's upsert) was created in this
+    transaction, so it has no scoring state yet: scoring need not read it. An upsert that
+    updates on conflict returns existing leads too, so it does not count."""
+    statement = getattr(context.compile_state, "statement", None)
+    if not getattr(statement, "is_insert", False):
+        return
+    if isinstance(getattr(statement, "_post_values_clause", None), (PostgresDoUpdate, SQLiteDoUpdate)):
+        return
+    context.session.info.setdefault(CAPS_KEY, {}).setdefault("created", set()).add(lead.id)
+
+
+def _known_state(lead_id: int) -> LeadScoring | None:
+    """The lead's scoring state (None: not scored yet), read at most once per transaction
+    and not at all for a lead created in it."""
+    caps = _caps()
+    key = ("state", lead_id)
+    if key not in caps:
+        if lead_id in caps.get("created", ()):
+            caps[key] = None
+        else:
+            caps[key] = db.session.get(LeadScoring, lead_id)
+    return caps[key]
+
+
+def _state(lead, at: datetime, fit_rules) -> LeadScoring:
+    state = _known_state(lead.id)
     if state is not None:
         return state
     state = LeadScoring(lead_id=lead.id, decay_steps=0)
     db.session.add(state)
+    caps = _caps()
+    caps[("state", lead.id)] = state
+    # Not scored before, so no fit points given: refit in this transaction needs no read.
+    caps[("fit", lead.id)] = {}
     for rule in fit_rules:
         if fit_matches(rule, lead):
             _add(lead, rule.points, rule.name, at, rule=rule)
@@ -136,19 +309,20 @@ def _day(at: datetime) -> datetime:
 
 
 def _caps() -> dict:
-    """What scoring reads once per transaction (a batch of page views, a rescore) instead
-    of once per event: the active rules, and the points each capped rule gave each lead
-    per day; forgotten at commit and rollback."""
+    """What scoring keeps for one transaction (a batch of page views, a rescore) instead
+    of reading it once per event: the active rules, the points each capped rule gave each
+    lead per day, the leads' scoring states and fit points given, the leads created in it
+    and the score changes not written yet; forgotten at commit and rollback."""
     return db.session.info.setdefault(CAPS_KEY, {})
 
 
-def _capped(rule: ScoreRule, lead_id: int, at: datetime) -> int:
+def _capped(rule: Rule, lead_id: int, at: datetime) -> int:
     """The points the rule may still give the lead on `at`'s day (UTC)."""
     caps, key = _caps(), (lead_id, rule.id, _day(at))
     if key not in caps and lead_id in caps.get("replayed", ()):
         caps[key] = 0  # a rescore replays the lead from nothing: what it gave is all cached
     if key not in caps:
-        db.session.flush()
+        _write_changes()
         caps[key] = int(
             db.session.scalar(
                 select(func.coalesce(func.sum(ScoreChange.points), 0)).where(
@@ -164,9 +338,16 @@ def _capped(rule: ScoreRule, lead_id: int, at: datetime) -> int:
 
 
 @sa_event.listens_for(Session, "after_commit")
-@sa_event.listens_for(Session, "after_soft_rollback")
-def _forget_caps(session, *args) -> None:
+def _after_commit(session) -> None:
     session.info.pop(CAPS_KEY, None)
+    if session.info.pop(RULES_CHANGED, False) and has_app_context():
+        rule_cache().invalidate()
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_caps(session, previous_transaction) -> None:
+    session.info.pop(CAPS_KEY, None)
+    session.info.pop(RULES_CHANGED, None)
 
 
 def _earlier_anonymous(event: Event) -> None:
@@ -185,8 +366,6 @@ def _earlier_anonymous(event: Event) -> None:
 def apply_event(event: Event, *, lead_id: int | None = None, handoff: bool = True, rules=None) -> None:
     """Score one event of a lead (inside the caller's transaction). `rules`: the active
     rules by kind, when the caller read them once for many events (rescore)."""
-    from gated.models import Lead
-
     lead_id = lead_id or event.lead_id
     if lead_id is None:
         return
@@ -196,9 +375,7 @@ def apply_event(event: Event, *, lead_id: int | None = None, handoff: bool = Tru
     if lead is None:
         return
     at = event.occurred_at
-    if rules is None:
-        first = db.session.get(LeadScoring, lead.id) is None
-        rules = {"fit": active_rules("fit") if first else [], "action": active_rules("action")}
+    rules = rules or _rules()
     state = _state(lead, at, rules["fit"])
     if event.kind in PASSIVE_KINDS:
         return
@@ -232,19 +409,25 @@ def refit(lead, at: datetime) -> int:
     its role, title or company): a fit rule that matches and gave nothing gives its
     points, one that gave points and no longer matches takes them back. Returns the
     change. A lead not scored yet gets its fit when first scored."""
-    if db.session.get(LeadScoring, lead.id) is None:
+    fit_rules = active_rules("fit")
+    if not fit_rules or _known_state(lead.id) is None:
         return 0
-    given = dict(
-        db.session.execute(
-            select(ScoreChange.rule_id, func.sum(ScoreChange.points))
-            .join(ScoreRule, ScoreRule.id == ScoreChange.rule_id)
-            .where(ScoreChange.lead_id == lead.id, ScoreRule.kind == "fit")
-            .group_by(ScoreChange.rule_id)
-        ).all()
-    )
+    caps = _caps()
+    given = caps.get(("fit", lead.id))
+    if given is None:
+        _write_changes()
+        given = caps[("fit", lead.id)] = {
+            rule_id: int(points or 0)
+            for rule_id, points in db.session.execute(
+                select(ScoreChange.rule_id, func.sum(ScoreChange.points))
+                .join(ScoreRule, ScoreRule.id == ScoreChange.rule_id)
+                .where(ScoreChange.lead_id == lead.id, ScoreRule.kind == "fit")
+                .group_by(ScoreChange.rule_id)
+            ).all()
+        }
     change = 0
-    for rule in active_rules("fit"):
-        points = (rule.points if fit_matches(rule, lead) else 0) - int(given.get(rule.id) or 0)
+    for rule in fit_rules:
+        points = (rule.points if fit_matches(rule, lead) else 0) - given.get(rule.id, 0)
         _add(lead, points, rule.name, at, rule=rule)
         change += points
     return change
@@ -253,7 +436,7 @@ def refit(lead, at: datetime) -> int:
 def on_lead_captured(sender, lead_id, submission_id=None, **extra) -> None:
     """After a submission is stored (inside its transaction): the lead may have given new
     fields, so its fit is applied again, and a lead it lifts to the threshold is handed off."""
-    from gated.models import Lead, Submission
+    from gated.models import Submission
 
     lead = db.session.get(Lead, lead_id)
     if lead is None:
@@ -268,19 +451,22 @@ def on_lead_captured(sender, lead_id, submission_id=None, **extra) -> None:
 
 
 def rules_by_kind() -> dict:
-    return {"fit": active_rules("fit"), "action": active_rules("action")}
+    return _rules()
 
 
 def rescore_lead(lead_id: int, *, now: datetime, rules: dict | None = None) -> int:
     """Recompute a lead's score from its events (without a new hand-off); returns it."""
-    from gated.models import Lead
 
     lead = db.session.get(Lead, lead_id)
-    _caps().setdefault("replayed", set()).add(lead_id)
-    for key in [key for key in _caps() if len(key) == 3 and key[0] == lead_id]:
-        del _caps()[key]
+    _write_changes()
+    caps = _caps()
+    caps.setdefault("replayed", set()).add(lead_id)
+    for key in [key for key in caps if isinstance(key, tuple) and len(key) == 3 and key[0] == lead_id]:
+        del caps[key]
+    caps.pop(("fit", lead_id), None)
     db.session.execute(delete(ScoreChange).where(ScoreChange.lead_id == lead_id))
     db.session.execute(delete(LeadScoring).where(LeadScoring.lead_id == lead_id))
+    caps[("state", lead_id)] = None
     lead.score = 0
     db.session.flush()
     db.session.expire(lead, ["score"])
@@ -303,14 +489,13 @@ def rescore_lead(lead_id: int, *, now: datetime, rules: dict | None = None) -> i
         apply_event(event, handoff=False, rules=rules)
     for at in rejected:
         requalify(lead, at)
-    state = db.session.get(LeadScoring, lead_id)
+    state = _known_state(lead_id)
     if state is not None:
         decay(lead, state, now)
     return lead.score
 
 
 def lead_ids() -> list[int]:
-    from gated.models import Lead
 
     return list(db.session.scalars(select(Lead.id).order_by(Lead.id)))
 
@@ -368,6 +553,7 @@ def next_owner(lead=None):
 
 def reasons(lead_id: int, limit: int = 20) -> list[dict]:
     """The lead's score changes grouped by reason: points and how many times."""
+    _write_changes()
     rows = db.session.execute(
         select(ScoreChange.reason, func.sum(ScoreChange.points), func.count(), func.max(ScoreChange.at))
         .where(ScoreChange.lead_id == lead_id)
@@ -468,7 +654,6 @@ def _tell_owner_of_return(lead, at: datetime) -> None:
 
 def decide(handoff_id: int, outcome: str, reason: str, *, user, now: datetime) -> Handoff:
     """Sales accepts (the lead becomes an SQL) or rejects (with a reason) a hand-off."""
-    from gated.models import Lead
     from gated.services import set_stage
 
     handoff = db.session.get(Handoff, handoff_id)
@@ -493,6 +678,7 @@ def decide(handoff_id: int, outcome: str, reason: str, *, user, now: datetime) -
 def requalify(lead, at: datetime) -> None:
     """After sales rejected a lead: its score falls back to its fit points (who it is
     still counts), below the MQL threshold, so only new activity hands it off again."""
+    _write_changes()
     fit = db.session.scalar(
         select(func.coalesce(func.sum(ScoreChange.points), 0))
         .join(ScoreRule, ScoreRule.id == ScoreChange.rule_id)
@@ -508,7 +694,6 @@ def handoff_outcomes(start: datetime, end: datetime, *, channel: str = "") -> li
     `channel`, when given): handed, accepted, rejected, pending, and sales' reasons for
     rejecting, most frequent first. For the dashboards."""
     from accounts.models import User
-    from gated.models import Lead
 
     def made(query):
         query = query.where(Handoff.created_at >= start, Handoff.created_at < end)
@@ -553,7 +738,6 @@ def handoff_outcomes(start: datetime, end: datetime, *, channel: str = "") -> li
 def sweep(*, now: datetime) -> dict:
     """Decay every scored lead to `now` and move leads idle for SCORING_DORMANT_DAYS to
     the dormant pool. Returns {"decayed", "dormant"}."""
-    from gated.models import Lead
 
     cutoff = now - timedelta(days=_config("SCORING_DORMANT_DAYS"))
     counts = {"decayed": 0, "dormant": 0}
@@ -575,7 +759,6 @@ def sweep(*, now: datetime) -> dict:
 
 
 def dormant_leads(limit: int = 200):
-    from gated.models import Lead
 
     return db.session.execute(
         select(Lead, LeadScoring)
