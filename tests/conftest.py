@@ -132,6 +132,8 @@ def settings_for_tests(database_url, tmp_path, smtp_port) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        # Tests empty the rules' table behind the scoring's copy: read them every time.
+        "SCORING_RULES_TTL": 0,
         # Tests change rows behind the services' backs; the cache has its own tests.
         "PAGE_CACHE_ENABLED": False,
         "MAIL_SERVER": "127.0.0.1",

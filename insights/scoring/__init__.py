@@ -8,6 +8,9 @@ SETTINGS = {
     "SCORING_DORMANT_DAYS": 60,  # no activity this long: the dormant pool
     # Owners by rule before round robin: "channel:paid_search=a@example.com; domain:acme.cn=b@example.com"
     "SCORING_ASSIGN_RULES": "",
+    # Seconds a process keeps its copy of the rules: a change made by another process or
+    # host counts within this time (one made through this process counts at once).
+    "SCORING_RULES_TTL": 1.0,
 }
 
 

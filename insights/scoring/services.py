@@ -40,10 +40,6 @@ CAPS_KEY = "insights.scoring.caps"
 RULES_KEY = "insights.scoring.rules"
 # Set in session.info by a flush that wrote a rule; the process's copy is dropped at commit.
 RULES_CHANGED = "insights.scoring.rules_changed"
-# Seconds a process trusts its copy of the rules (SCORING_RULES_TTL; 0 under TESTING,
-# where tests empty the tables behind its back): a rule changed by another process or
-# host counts within that time.
-RULES_TTL = 1.0
 # The reason of the score change a sales rejection makes (shown translated, like "decay").
 REJECTED = "sales_rejected"
 # Where a lead sales rejected goes back to: the stage of leads being nurtured.
@@ -145,9 +141,7 @@ def _rules() -> dict[str, tuple[Rule, ...]]:
         if db.session.info.get(RULES_CHANGED):
             caps["rules"] = _read_rules()
         else:
-            config = current_app.config
-            ttl = config.get("SCORING_RULES_TTL", 0.0 if current_app.testing else RULES_TTL)
-            caps["rules"] = rule_cache().get(float(ttl))
+            caps["rules"] = rule_cache().get(float(current_app.config["SCORING_RULES_TTL"]))
     return caps["rules"]
 
 

@@ -81,6 +81,7 @@ def live_app(tmp_path_factory, smtp_server, browser):
             "MAIL_SUPPRESS_SEND": False,
             "RATELIMIT_ENABLED": False,
             "PAGE_CACHE_TTL": 0,
+            "SCORING_RULES_TTL": 0,
             "INDEX_DIR": str(folder / "index"),
             "ASSET_DIR": str(folder / "assets"),
             "UPLOAD_DIR": str(folder / "uploads"),
