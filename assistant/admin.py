@@ -18,7 +18,7 @@ from accounts.models import User
 from assistant import services, stats, tiers
 from assistant.models import ROUTES, TICKET_STATUSES, CustomerAccount, Ticket, Tier
 from core.extensions import db
-from core.ids import parse_id
+from core.ids import page_number, parse_id
 from core.timeutil import utcnow
 
 SUPPORT_ROLES = ("sales",)
@@ -49,7 +49,9 @@ def tickets():
         query = query.where(Ticket.status == status)
     else:
         status = ""
-    page = db.paginate(query, per_page=50, error_out=False)
+    page = db.paginate(
+        query, page=request.args.get("page", 1, type=page_number), per_page=50, error_out=False
+    )
     return render_template("assistant/admin/tickets.html", page=page, status=status, statuses=TICKET_STATUSES)
 
 

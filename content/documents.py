@@ -257,7 +257,7 @@ def validate_fields(
     for key in DATE_FIELDS:
         try:
             fields[key] = to_utc(raw.get(key), timezone)
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: a date near year 1 in UTC
             problem(key, _l("%(key)s must be a date like 2026-11-01 or 2026-11-01 09:30", key=key))
             fields[key] = None
 

@@ -15,6 +15,7 @@ MESSAGES = {
     404: (_l("Page not found"), _l("The page you are looking for does not exist or has moved.")),
     405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
     413: (_l("Too large"), _l("What you sent is larger than this site accepts.")),
+    415: (_l("Not a form"), _l("This address takes a form, not another kind of content.")),
     422: (_l("Please check the form"), _l("Some of what you entered needs correcting.")),
     429: (_l("Too many requests"), _l("You have made too many requests. Wait a minute and try again.")),
     500: (

@@ -7,6 +7,7 @@ script can run even if some HTML slipped through sanitising.
 
 from flask import current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.tokens import CompactSerializer, random_hex, serializer_for
@@ -79,6 +80,35 @@ def security_headers(app) -> list[tuple[str, str]]:
     ]
 
 
+def reads_json(view):
+    """Mark a view that takes a JSON body (the others read forms: see below)."""
+    view.reads_json = True
+    return view
+
+
+def _has_nul(values) -> bool:
+    return any("\x00" in value for _key, value in values)
+
+
+def refuse_unreadable_input():
+    """Refuse, before any view runs, what no view can use:
+    - a NUL character in the query string, a form or a header: nobody types one,
+      PostgreSQL cannot store one (the view would end in a 500), and a NUL in a name or
+      a filter would be stored or searched for as something else on SQLite;
+    - a JSON body for a view that reads a form: Flask-WTF would take it as the form's
+      data, with numbers and lists where its fields expect text."""
+    from core.errors import render_error
+
+    if request.method != "GET" and request.is_json:
+        view = current_app.view_functions.get(request.endpoint)
+        if view is not None and not getattr(view, "reads_json", False):
+            return render_error(415)
+    form = request.form.items(multi=True) if request.method != "GET" else ()
+    if _has_nul(request.args.items(multi=True)) or _has_nul(form) or _has_nul(request.headers.items()):
+        return render_error(400, str(_l("A NUL character (\\0) cannot be part of what you send.")))
+    return None
+
+
 def init_app(app):
     trusted = int(app.config.get("PROXY_FIX_X_FOR") or 0)
     if trusted:
@@ -90,6 +120,8 @@ def init_app(app):
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.context_processor(lambda: {"csrf_token": csrf_token})
     defaults = [(name.lower(), name, value) for name, value in security_headers(app)]
+
+    app.before_request(refuse_unreadable_input)
 
     @app.after_request
     def set_security_headers(response):

@@ -22,6 +22,8 @@ def safe_next(target: str | None, fallback: str = "/") -> str:
         or not target.startswith("/")
         or target.startswith("//")
         or "\\" in target
+        # A control character (CR/LF above all) cannot go into a Location header.
+        or any(ord(character) < 32 or ord(character) == 127 for character in target)
     ):
         return fallback
     return target

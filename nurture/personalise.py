@@ -15,11 +15,33 @@ from functools import lru_cache
 
 import markdown
 from jinja2 import StrictUndefined, TemplateError, meta, nodes
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-_text_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+# The longest text or list a template may build with * (a mail is a few KB), and the
+# largest exponent of **: a typo such as 'x' * 10**9 must not take the worker's memory.
+MAX_BUILT_SIZE = 100_000
+MAX_EXPONENT = 64
+
+
+class BoundedSandbox(SandboxedEnvironment):
+    """Jinja's sandbox, which already bounds range(), with * and ** bounded too."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "*":
+            for sequence, times in ((left, right), (right, left)):
+                sized = isinstance(sequence, str | list | tuple) and isinstance(times, int)
+                if sized and len(sequence) * times > MAX_BUILT_SIZE:
+                    raise SecurityError(f"a value longer than {MAX_BUILT_SIZE:,} characters or items")
+        elif operator == "**" and isinstance(right, int) and abs(right) > MAX_EXPONENT:
+            raise SecurityError(f"an exponent above {MAX_EXPONENT}")
+        return super().call_binop(context, operator, left, right)
+
+
+_text_env = BoundedSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 # The HTML path escapes what the lead typed (a name like "<b>"), then Markdown runs.
-_html_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True, keep_trailing_newline=True)
+_html_env = BoundedSandbox(undefined=StrictUndefined, autoescape=True, keep_trailing_newline=True)
 
 MARKDOWN_EXTENSIONS = ["tables", "sane_lists", "nl2br"]
 
@@ -68,10 +90,23 @@ def sample_context(site_url: str, site_name: str) -> dict:
     }
 
 
+# What a template can raise besides Jinja's own errors: {{ 1 / 0 }}, {{ 'a' + 1 }},
+# range(10**9) (the sandbox's OverflowError), {{ [][1] }} and the like.
+RENDER_ERRORS = (
+    TemplateError,
+    ArithmeticError,
+    TypeError,
+    ValueError,
+    LookupError,
+    MemoryError,
+    RecursionError,
+)
+
+
 def render_text(source: str, context: dict, *, field: str = "body") -> str:
     try:
         return _compiled(source, False).render(context)
-    except TemplateError as exc:
+    except RENDER_ERRORS as exc:
         raise PersonalisationError(field, _describe(exc)) from exc
 
 
@@ -115,7 +150,7 @@ def render_body_html(source: str, context: dict) -> str:
     """Markdown (cached per body), then Jinja with the lead's values escaped."""
     try:
         return _html_template(source).render(context)
-    except TemplateError as exc:
+    except RENDER_ERRORS as exc:
         raise PersonalisationError("body", _describe(exc)) from exc
 
 
@@ -199,7 +234,9 @@ def _known_names(context: dict) -> list[str]:
     return names
 
 
-def _describe(exc: TemplateError) -> str:
+def _describe(exc: Exception) -> str:
     line = getattr(exc, "lineno", None)
     where = f" (line {line})" if line else ""
+    if not isinstance(exc, TemplateError):
+        return f"{exc.__class__.__name__}: {exc}{where}"
     return f"{exc.message or exc.__class__.__name__}{where}"

@@ -428,10 +428,14 @@ def record_mail_events(payload, *, now: datetime) -> int:
     for event in events:
         if (
             not isinstance(event, dict)
-            or event.get("type") not in EVENT_REASONS
-            or "@" not in str(event.get("email", ""))
+            or not isinstance(event.get("type"), str)
+            or event["type"] not in EVENT_REASONS
+            or not isinstance(event.get("email"), str)
+            or "@" not in event["email"]
         ):
-            raise ValueError("each event needs type (bounce, complaint, unsubscribe) and email")
+            raise ValueError("each event needs type (bounce, complaint, unsubscribe) and email, as text")
+        if any("\x00" in str(value) for value in event.values()):
+            raise ValueError("an event's values cannot hold a NUL character")
     for event in events:
         address = normalise_email(str(event["email"]))
         add_suppression(address, EVENT_REASONS[event["type"]], now=now, detail=str(event.get("detail", "")))

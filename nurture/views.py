@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from core import tokens
 from core.errors import render_error
 from core.extensions import csrf, limiter
+from core.security import reads_json
 from core.timeutil import utcnow
 from nurture import services
 
@@ -127,6 +128,7 @@ def mask(address: str) -> str:
 
 
 @bp.post("/api/mail/events")
+@reads_json
 @csrf.exempt
 # The provider posts every bounce and complaint from a few addresses: with its token a
 # request is never limited (a 429 would lose the event); without it, it is, per IP.

@@ -6,6 +6,7 @@ from flask_babel import get_locale
 from content.models import KINDS
 from content.search import services
 from core.extensions import csrf, limiter
+from core.security import reads_json
 from core.timeutil import utcnow
 
 bp = Blueprint("search", __name__, template_folder="templates")
@@ -105,6 +106,7 @@ def _post_limit():
 
 
 @bp.post("/api/search/click")
+@reads_json
 @csrf.exempt
 @limiter.limit(_post_limit)
 def search_click():

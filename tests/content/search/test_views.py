@@ -51,7 +51,7 @@ def test_api_kind_limit_and_page(client, articles):
         "q=&kind=nope",
         "q=a&limit=abc&page=-4",
         "q=(((&limit=100000",
-        "q=%00%01&page=99999999999999",
+        "q=%01%7F&page=99999999999999",
         "kind=help",
     ],
 )
@@ -59,6 +59,12 @@ def test_api_never_fails_on_odd_parameters(client, articles, query):
     response = client.get(f"/api/search?{query}")
     assert response.status_code == 200
     assert response.get_json()["total"] >= 0
+
+
+def test_a_nul_in_the_query_is_a_bad_request_with_a_reason(client, articles):
+    response = client.get("/api/search?q=a%00b")
+    assert response.status_code == 400
+    assert "NUL" in response.get_json()["message"]
 
 
 def test_search_page_shows_facets_snippets_and_records_the_search(client, articles):
