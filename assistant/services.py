@@ -19,6 +19,7 @@ from assistant.models import TICKET_STATUSES, Conversation, CustomerAccount, Rou
 from assistant.tiers import match_account
 from content.search import services as search
 from core.extensions import db
+from core.ids import token_id
 from core.tokens import InvalidToken, sign, unsign
 from gated import services as gated
 from gated.validation import InvalidSubmission, clean_fields
@@ -77,9 +78,8 @@ def conversation_from_token(token: str) -> Conversation | None:
         conversation_id = unsign(CONVERSATION_PURPOSE, token or "")
     except InvalidToken:
         return None
-    if not isinstance(conversation_id, int):
-        return None
-    return db.session.get(Conversation, conversation_id)
+    conversation_id = token_id(conversation_id)
+    return db.session.get(Conversation, conversation_id) if conversation_id else None
 
 
 def start(question: str, *, account: CustomerAccount | None, locale: str, now: datetime) -> Conversation:

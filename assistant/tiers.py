@@ -16,7 +16,7 @@ from sqlalchemy import select
 from accounts.models import User
 from assistant.models import ROUTES, CustomerAccount, Tier, split_list
 from core.extensions import db
-from core.ids import parse_id
+from core.ids import parse_id, token_id
 from core.tokens import InvalidToken, sign, unsign
 
 ACCOUNT_PURPOSE = "assistant-account"
@@ -129,7 +129,8 @@ def account_link_token(account_id: int) -> str:
 def account_from_token(token: str) -> CustomerAccount:
     """The account of a signed login link. Raises InvalidToken (forged, expired or gone)."""
     payload = unsign(ACCOUNT_PURPOSE, token or "", max_age=current_app.config["ASSISTANT_LINK_MAX_AGE"])
-    account = db.session.get(CustomerAccount, payload.get("a")) if isinstance(payload, dict) else None
+    account_id = token_id(payload.get("a")) if isinstance(payload, dict) else None
+    account = db.session.get(CustomerAccount, account_id) if account_id else None
     if account is None:
         raise InvalidToken("gone")
     return account

@@ -34,6 +34,13 @@ def page_number(value: str) -> int:
     return min(int(value), MAX_ID)
 
 
+def token_id(value: object) -> int | None:
+    """An id a signed token carries, or None: an int (not a bool) that fits the column.
+    Our tokens only carry such ids; anything else came from another version of the site or
+    from someone holding the key, and must not reach the database as a query error."""
+    return value if type(value) is int and 0 < value <= MAX_ID else None
+
+
 def parse_id(value: object) -> int | None:
     """An id as typed (a filter, a form field, a pasted list), or None when no row can have it."""
     try:

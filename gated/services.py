@@ -21,6 +21,7 @@ from sqlalchemy import insert, select
 
 from content.services import get_public_article
 from core.extensions import db
+from core.ids import token_id
 from core.schema import upsert_insert
 from core.tokens import sign, unsign
 from gated import signals, webhooks
@@ -372,8 +373,9 @@ def resolve_download(token: str) -> tuple[Lead, Asset]:
 def _lead_and_asset(payload) -> tuple[Lead, Asset]:
     if not isinstance(payload, dict):
         raise NotFound("bad payload")
-    lead = db.session.get(Lead, payload.get("l")) if isinstance(payload.get("l"), int) else None
-    asset = db.session.get(Asset, payload.get("a")) if isinstance(payload.get("a"), int) else None
+    lead_id, asset_id = token_id(payload.get("l")), token_id(payload.get("a"))
+    lead = db.session.get(Lead, lead_id) if lead_id else None
+    asset = db.session.get(Asset, asset_id) if asset_id else None
     if lead is None or asset is None:
         raise NotFound("lead or asset gone")
     return lead, asset
@@ -417,14 +419,14 @@ def confirm_lead(token: str, *, now: datetime) -> Lead:
     """Double opt-in: mark the lead confirmed (once) and let nurture enrol it now, by
     sending lead_captured again for the submission that asked, with consent."""
     payload = unsign(CONFIRM_PURPOSE, token, max_age=current_app.config["CONFIRM_LINK_MAX_AGE"])
-    lead = db.session.get(Lead, payload.get("l")) if isinstance(payload, dict) else None
+    lead_id = token_id(payload.get("l")) if isinstance(payload, dict) else None
+    lead = db.session.get(Lead, lead_id) if lead_id else None
     if lead is None:
         raise NotFound("lead gone")
     if lead.confirmed_at is None:
         lead.confirmed_at = now
-        submission = (
-            db.session.get(Submission, payload.get("s")) if isinstance(payload.get("s"), int) else None
-        )
+        submission_id = token_id(payload.get("s"))
+        submission = db.session.get(Submission, submission_id) if submission_id else None
         signals.lead_captured.send(
             _app(),
             lead_id=lead.id,

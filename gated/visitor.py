@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import current_app
 
 from core.extensions import db
+from core.ids import token_id
 from core.tokens import InvalidToken, sign, unsign
 from gated.models import BlockedSubmission, Lead, Submission
 
@@ -77,7 +78,7 @@ def lead_id_from_cookie(value: str | None) -> int | None:
         lead_id = unsign(COOKIE_PURPOSE, value, max_age=current_app.config["LEAD_COOKIE_MAX_AGE"])
     except InvalidToken:
         return None
-    return lead_id if isinstance(lead_id, int) else None
+    return token_id(lead_id)
 
 
 def lead_from_cookie(value: str | None) -> Lead | None:
@@ -98,7 +99,8 @@ def thanks_submission(token: str | None) -> Submission | None:
         payload = unsign(THANKS_PURPOSE, token, max_age=86400)
     except InvalidToken:
         return None
-    if not isinstance(payload, dict) or not isinstance(payload.get("s"), int):
+    submission_id = token_id(payload.get("s")) if isinstance(payload, dict) else None
+    if submission_id is None:
         return None
-    submission = db.session.get(Submission, payload["s"])
+    submission = db.session.get(Submission, submission_id)
     return submission if submission is not None and submission.lead_id == payload.get("l") else None

@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from core import tokens
 from core.errors import render_error
 from core.extensions import csrf, limiter
+from core.ids import token_id
 from core.security import reads_json
 from core.timeutil import utcnow
 from nurture import services
@@ -54,7 +55,7 @@ def _message_id(purpose: str, token: str) -> int | None:
         payload = tokens.unsign(purpose, token)
     except tokens.InvalidToken:
         return None
-    return payload if isinstance(payload, int) else None
+    return token_id(payload)
 
 
 @bp.get("/t/o/<token>")
@@ -79,7 +80,7 @@ def click(token):
     valid = (
         isinstance(payload, list)
         and len(payload) == 2
-        and isinstance(payload[0], int)
+        and token_id(payload[0]) is not None
         and isinstance(payload[1], str)
         and payload[1].lower().startswith(("http://", "https://"))
     )

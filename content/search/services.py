@@ -28,6 +28,7 @@ from content.search.analysis import load_dictionary
 from content.search.index import SearchIndex, published_clause
 from content.search.models import SearchQuery, Synonym
 from core.extensions import db
+from core.ids import token_id
 from core.tokens import InvalidToken, sign, unsign
 
 log = logging.getLogger(__name__)
@@ -294,13 +295,14 @@ def record_click(token: str, *, now: datetime, locale: str = "") -> bool:
     """Store which result a visitor opened. False for a forged, expired or stale token."""
     try:
         payload = unsign(CLICK_PURPOSE, str(token or ""), max_age=CLICK_MAX_AGE)
-        article_id, rank = int(payload["a"]), int(payload["r"])
+        article_id, rank = token_id(payload["a"]), int(payload["r"])
     except (InvalidToken, KeyError, TypeError, ValueError):
         return False
-    if db.session.get(Article, article_id) is None:
+    if article_id is None or db.session.get(Article, article_id) is None:
         return False
     if payload.get("q"):
-        row = db.session.get(SearchQuery, int(payload["q"]))
+        query_id = token_id(payload["q"])
+        row = db.session.get(SearchQuery, query_id) if query_id else None
         if row is None:
             return False
         if row.clicked_article_id is not None:

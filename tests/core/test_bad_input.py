@@ -129,3 +129,48 @@ def test_an_editor_date_near_year_one_is_a_field_error(login_as):
 def test_a_page_number_too_big_for_the_database_is_the_last_page(login_as):
     admin = login_as("admin")
     assert admin.get("/admin/assistant/?page=99999999999999999999").status_code == 200
+
+
+TOKEN_ROUTES = [
+    ("GET", "/download/{}", "download"),
+    ("GET", "/confirm/{}", "confirm"),
+    ("POST", "/confirm/{}", "confirm"),
+    ("GET", "/u/{}", "unsubscribe"),
+    ("GET", "/t/o/{}", "open"),
+    ("GET", "/t/c/{}", "click"),
+    ("GET", "/help/ask/{}", "assistant-conversation"),
+    ("GET", "/library/saas-renewal/thanks?t={}", "thanks"),
+    ("GET", "/help/ask?account={}", "assistant-account"),
+]
+ODD_PAYLOADS = [
+    2**70,
+    True,
+    {"l": 2**70, "a": 2**70, "s": 2**70},
+    {"l": True, "a": True, "s": True},
+    [2**70, "https://x"],
+]
+
+
+@pytest.mark.parametrize(("method", "pattern", "purpose"), TOKEN_ROUTES)
+def test_a_signed_token_with_an_id_no_row_can_have_is_not_found_not_an_error(
+    client, method, pattern, purpose
+):
+    """Ids in our tokens are checked like ids in URLs: a token of another version of the
+    site (or made with the key) naming 2**70 or True finds nothing, with no query error."""
+    from core.tokens import sign
+
+    make_whitepaper()
+    for payload in ODD_PAYLOADS:
+        response = client.open(pattern.format(sign(purpose, payload)), method=method)
+        assert response.status_code < 500, (pattern, payload, response.status_code)
+
+
+def test_a_signed_cookie_or_search_click_with_an_odd_id_is_ignored(client):
+    from core.tokens import sign
+
+    make_whitepaper()
+    for payload in ODD_PAYLOADS:
+        client.set_cookie("lodestar_lead", sign("lead-cookie", payload))
+        assert client.get("/library/saas-renewal").status_code == 200
+        click = sign("search-click", {"a": 2**70, "r": 1, "q": 2**70})
+        assert client.post("/api/search/click", json={"token": click}).status_code == 400
