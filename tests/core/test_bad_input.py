@@ -16,7 +16,8 @@ from tests.factories import TEST_PASSWORD, UserFactory
 from tests.gated.conftest import form_data, make_whitepaper
 
 pytestmark = pytest.mark.usefixtures("app")
-NUL_ANSWER = "A NUL character (\\0) cannot be part of what you send."
+# The answer names the character, in the visitor's language.
+NUL_ANSWER = "提交的内容中不能包含 NUL 字符"
 
 
 def leads() -> int:
@@ -55,7 +56,7 @@ def test_a_json_body_sent_to_a_form_is_refused(client):
     for body in ("s", [1, 2], {"email": 5, "password": ["x"]}):
         response = client.post("/login", json=body)
         assert response.status_code == 415
-        assert "takes a form" in response.get_data(as_text=True)
+        assert "不是表单" in response.get_data(as_text=True)  # "Not a form", in the site's language
     # The JSON endpoints still take JSON (the search click answers about its token).
     assert client.post("/api/search/click", json={"token": "forged"}).status_code == 400
 
