@@ -10,6 +10,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from core.errors import render_error
 from core.tokens import CompactSerializer, random_hex, serializer_for
 
 # Flask-WTF's salt for CSRF tokens: ours must validate with its validate_csrf.
@@ -97,8 +98,6 @@ def refuse_unreadable_input():
       a filter would be stored or searched for as something else on SQLite;
     - a JSON body for a view that reads a form: Flask-WTF would take it as the form's
       data, with numbers and lists where its fields expect text."""
-    from core.errors import render_error
-
     if request.method != "GET" and request.is_json:
         view = current_app.view_functions.get(request.endpoint)
         if view is not None and not getattr(view, "reads_json", False):

@@ -153,8 +153,7 @@ def preview():
     problems = validation.step_problems(subject, body, locale)
     if problems:
         return _frame(render_template("nurture/admin/preview_error.html", problems=problems))
-    config = current_app.config
-    context = personalise.sample_context(config["SITE_URL"], config["SITE_NAME"])
+    context = personalise.sample_context(current_app.config)
     rendered_subject, text, html = personalise.render_step(subject, body, context)
     mail = wrap(
         Rendered(rendered_subject, text, inline_styles(html)),

@@ -480,8 +480,7 @@ def render(message: Message) -> email.Rendered:
             locale=message.sequence.locale,
         )
     if message.template == TEST_TEMPLATE:
-        config = current_app.config
-        context = personalise.sample_context(config["SITE_URL"], config["SITE_NAME"])
+        context = personalise.sample_context(current_app.config)
         context["unsubscribe_url"] = compose.unsubscribe_url(message.id)
         subject, text, html = personalise.render_step(
             message.context["subject"], message.context["body"], context

@@ -72,8 +72,10 @@ def lead_context(lead) -> dict:
     }
 
 
-def sample_context(site_url: str, site_name: str) -> dict:
-    """A made-up lead and links for previews and save-time validation."""
+def sample_context(config) -> dict:
+    """A made-up lead and links for previews and save-time validation, on the site of
+    `config` (the app's settings: SITE_URL, SITE_NAME)."""
+    site_url, site_name = config["SITE_URL"], config["SITE_NAME"]
     return {
         "lead": {
             "name": "王小明",

@@ -215,32 +215,27 @@ class Recorder:
         cursor = dbapi_connection.cursor()
         dialect = self.engine.dialect
         try:
-            rowcount = None
+            rowcount, suppressed = None, False
             if self.one_statement:
                 prepared = _prepared(_in_one_statement(statement), dialect)
                 cursor.execute(prepared.sql, prepared.parameters({**(params or {}), "hash": check}))
-                rowcount, suppressed = cursor.fetchone()
-                return self._warn_if_taken_over(rowcount, params, suppressed)
-            if statement is not None:
-                prepared = _prepared(statement, dialect)
-                cursor.execute(prepared.sql, prepared.parameters(params))
-                rowcount = cursor.rowcount
-            suppressed = False
-            if check is not None:
-                prepared = _prepared(_SUPPRESSED, dialect)
-                cursor.execute(prepared.sql, prepared.parameters({"hash": check}))
-                suppressed = cursor.fetchone() is not None
-            dbapi_connection.commit()
+                rowcount, suppressed = cursor.fetchone()  # autocommit: already committed
+            else:
+                if statement is not None:
+                    prepared = _prepared(statement, dialect)
+                    cursor.execute(prepared.sql, prepared.parameters(params))
+                    rowcount = cursor.rowcount
+                if check is not None:
+                    prepared = _prepared(_SUPPRESSED, dialect)
+                    cursor.execute(prepared.sql, prepared.parameters({"hash": check}))
+                    suppressed = cursor.fetchone() is not None
+                dbapi_connection.commit()
         except BaseException:
             with contextlib.suppress(Exception):
                 dbapi_connection.rollback()
             raise
         finally:
             cursor.close()
-        return self._warn_if_taken_over(rowcount, params, suppressed)
-
-    @staticmethod
-    def _warn_if_taken_over(rowcount: int | None, params: dict | None, suppressed: bool) -> bool:
         if rowcount == 0:
             log.warning(
                 "message %s: its claim was taken over, outcome %r not recorded",

@@ -221,7 +221,7 @@ def _clean_steps(steps, errors) -> list[dict]:
     if not isinstance(steps, list) or not steps:
         errors.append("steps: at least one step")
         return []
-    sample = personalise.sample_context(current_app.config["SITE_URL"], current_app.config["SITE_NAME"])
+    sample = personalise.sample_context(current_app.config)
     cleaned = []
     for number, step in enumerate(steps, start=1):
         if not isinstance(step, dict):
@@ -256,10 +256,7 @@ def _clean_steps(steps, errors) -> list[dict]:
 def step_problems(subject: str, body: str, locale) -> list[personalise.PersonalisationError]:
     """What keeps a step as typed (maybe unsaved) from rendering as a mail: its
     templates for the sample lead, the subject's length, a language the site has not."""
-    config = current_app.config
-    problems = personalise.validate_step(
-        subject, body, personalise.sample_context(config["SITE_URL"], config["SITE_NAME"])
-    )
+    problems = personalise.validate_step(subject, body, personalise.sample_context(current_app.config))
     if len(subject) > SUBJECT_MAX:
         problems.append(personalise.PersonalisationError("subject", f"at most {SUBJECT_MAX} characters"))
     if mail_locale(locale) is None:
