@@ -2,9 +2,10 @@
 them with a chart, the CSV export writes them as they are).
 
 Every event figure goes through rollups.tally (aggregates for rolled-up days, raw events
-after), so figures stay the same when old raw events are pruned; lead counts come from
-the lead rows, searches from the search log, sequence figures from nurture, sales
-outcomes from the hand-offs.
+after), so figures stay the same when old raw events are pruned; new leads, the stages
+leads reach and sales outcomes are counted as insights.stages defines them, once for
+every table, chart and the digest, so they add up to one another; searches come from the
+search log, sequence figures from nurture.
 """
 
 from __future__ import annotations
@@ -17,16 +18,17 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.extensions import db
 from core.timeutil import parse_date
-from insights.rollups import ASSISTED, _start, tally
+from insights import stages
+from insights.rollups import ASSISTED, tally
+from insights.stages import FUNNEL_STAGES
 
 DEFAULT_DAYS = 56
 MAX_DAYS = 731
 VISIT_KINDS = ("page_view", "search")
-FUNNEL_STAGES = ("mql", "sql", "customer")
 
 
 @dataclass
@@ -61,6 +63,10 @@ class Filters:
         return Filters(self.since - timedelta(days=days), self.since - timedelta(days=1), self.channel)
 
     @property
+    def period(self) -> tuple[date, date]:
+        return self.since, self.until
+
+    @property
     def where(self) -> dict:
         return {"channel": self.channel} if self.channel else {}
 
@@ -83,22 +89,19 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def _new_stage(change: str) -> str:
-    return change.partition(">")[2]
-
-
 def funnel(filters: Filters) -> Table:
-    """Visits → form views → submissions → MQL → SQL → customer, per week (Monday)."""
+    """Visits → form views → submissions → new leads → MQL → SQL → customer, per week
+    (Monday); leads and stages as insights.stages defines them."""
     weeks: dict[date, dict] = {}
     day = _week(filters.since)
     while day <= filters.until:
-        weeks[day] = dict.fromkeys(("visits", "form_views", "submissions", *FUNNEL_STAGES), 0)
+        weeks[day] = dict.fromkeys(("visits", "form_views", "submissions", "leads", *FUNNEL_STAGES), 0)
         weeks[day]["week"] = day
         day += timedelta(days=7)
     counted = tally(
         filters.since,
         filters.until,
-        kinds=(*VISIT_KINDS, "form_view", "form_submit", "stage_change"),
+        kinds=(*VISIT_KINDS, "form_view", "form_submit"),
         by=("day", "kind", "value", "visit_seq"),
         where=filters.where,
     )
@@ -108,10 +111,13 @@ def funnel(filters: Filters) -> Table:
             row["visits"] += count if seq == 1 else 0
         elif kind == "form_view":
             row["form_views"] += count
-        elif kind == "form_submit":
-            row["submissions"] += count if value != "import" else 0
-        elif _new_stage(value) in FUNNEL_STAGES:
-            row[_new_stage(value)] += count
+        elif value != "import":
+            row["submissions"] += count
+    for (day,), count in stages.new_leads(*filters.period, channel=filters.channel, by=("day",)).items():
+        weeks[_week(day)]["leads"] += count
+    reached = stages.stages_reached(*filters.period, channel=filters.channel, by=("day", "stage"))
+    for (day, stage), count in reached.items():
+        weeks[_week(day)][stage] += count
     return Table(
         "funnel",
         _l("Funnel by week"),
@@ -120,6 +126,7 @@ def funnel(filters: Filters) -> Table:
             ("visits", _l("Visits")),
             ("form_views", _l("Form views")),
             ("submissions", _l("Submissions")),
+            ("leads", _l("New leads")),
             ("mql", _l("MQL")),
             ("sql", _l("SQL")),
             ("customer", _l("Customers")),
@@ -129,27 +136,23 @@ def funnel(filters: Filters) -> Table:
 
 
 def channels(filters: Filters) -> Table:
-    """New leads (by their first channel) and MQLs per channel, with each one's share."""
-    from gated.models import CHANNELS, Lead
+    """New leads and MQLs per first channel, with each one's share."""
+    from gated.models import CHANNELS
 
-    query = (
-        select(Lead.first_channel, func.count())
-        .where(
-            Lead.created_at >= _start(filters.since), Lead.created_at < _start(filters.until + timedelta(1))
-        )
-        .group_by(Lead.first_channel)
-    )
-    if filters.channel:
-        query = query.where(Lead.first_channel == filters.channel)
-    leads = dict(db.session.execute(query).all())
-    mqls: dict[str, int] = defaultdict(int)
-    for (channel, value), count in tally(
-        filters.since, filters.until, kinds=("stage_change",), by=("channel", "value"), where=filters.where
-    ).items():
-        if _new_stage(value) == "mql":
-            mqls[channel] += count
+    leads = {
+        key[0]: count for key, count in stages.new_leads(*filters.period, channel=filters.channel).items()
+    }
+    mqls = {
+        channel: count
+        for (channel, stage), count in stages.stages_reached(
+            *filters.period, channel=filters.channel, by=("channel", "stage")
+        ).items()
+        if stage == "mql"
+    }
     total_leads, total_mqls = sum(leads.values()), sum(mqls.values())
-    names = [c for c in CHANNELS if c in leads or c in mqls] + sorted(set(leads) - set(CHANNELS))
+    names = [c for c in CHANNELS if c in leads or c in mqls] + sorted(
+        (set(leads) | set(mqls)) - set(CHANNELS)
+    )
     rows = [
         {
             "channel": name,
@@ -271,7 +274,7 @@ def zero_result_searches(filters: Filters, *, limit: int = 20) -> Table:
     """What visitors searched for and did not find (from the search log)."""
     from content.search.services import zero_result_searches as empty_searches
 
-    stats = empty_searches(_start(filters.since), _start(filters.until + timedelta(days=1)), limit=limit)
+    stats = empty_searches(*stages.bounds(*filters.period), limit=limit)
     return Table(
         "searches",
         _l("Searches with no results"),
@@ -323,13 +326,10 @@ def sequence_steps() -> Table:
 
 
 def handoffs(filters: Filters) -> Table:
-    """Per sales owner, the period's hand-offs: accepted, rejected (with sales' reasons),
-    still pending, and the share of decided ones accepted."""
-    from insights.scoring.services import handoff_outcomes
-
-    rows = handoff_outcomes(
-        _start(filters.since), _start(filters.until + timedelta(days=1)), channel=filters.channel
-    )
+    """Per sales owner, the period's hand-offs, its decisions (accepted, rejected with
+    sales' reasons), the hand-offs awaiting a decision at its end and the share of its
+    decisions that accepted (see insights.stages)."""
+    rows = stages.sales_outcomes(*filters.period, channel=filters.channel)
     for row in rows:
         row["acceptance_rate"] = _share(row["accepted"], row["accepted"] + row["rejected"])
         row["reasons"] = "; ".join(

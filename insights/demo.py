@@ -1,15 +1,34 @@
-"""Demo events: six weeks of plausible visits (landings by channel, second pages, forms
-opened, searches) on the demo articles, so the dashboards are not empty after `make run`.
-Idempotent: the demo visitors' ids start with "demo" and are written once."""
+"""Demo activity: six weeks of visitors replayed, in time order, through the services that
+record real ones, so that every dashboard figure comes out of the same pipeline as in
+production and the tables add up as insights.stages defines them:
 
+- anonymous visits (landings by channel, second pages, forms opened, searches) are stored
+  as the page-view writer stores them (tracking.store_views);
+- some visitors fill a white paper's form: gated's capture_lead, inside a replayed POST
+  that carries the visitor's cookies, so the submission is attributed to the visit and
+  the visitor's earlier views join the new lead and are scored; most then download it;
+- some leads come back to read more (their views scored as they are stored) or request a
+  demo, and the scoring engine (the demo rules, loaded before this) hands to sales those
+  that cross the threshold;
+- the owner decides each hand-off a few days later (scoring's decide), and some accepted
+  leads become customers (gated's change_stage).
+
+Nothing is written into aggregate, stage or hand-off tables directly. Idempotent: the
+demo visitors' ids start with "demo" and are replayed once.
+"""
+
+import heapq
+import itertools
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
+from urllib.parse import quote
 
-from sqlalchemy import insert, select
+from flask import current_app
+from sqlalchemy import select
 
 from core.extensions import db
 from core.timeutil import utcnow
-from insights import rollups
+from insights import rollups, tracking
 from insights.dashboards import article_titles
 from insights.models import Event
 
@@ -19,84 +38,249 @@ CHANNEL_WEIGHTS = {
     "direct": 20,
     "paid_search": 15,
     "social": 10,
-    "referral": 7,
-    "email": 5,
-    "partner": 3,
+    "referral": 8,
+    "email": 7,
+}
+# What a visit from each channel brings to a form (utm fields, referrer): gated's
+# attribution classifies it into that channel again.
+TOUCHES = {
+    "organic_search": ({}, "https://www.baidu.com/s?wd=saas+%E7%BB%AD%E8%B4%B9"),
+    "direct": ({}, ""),
+    "paid_search": ({"utm_source": "baidu", "utm_medium": "cpc", "utm_campaign": "renewal"}, ""),
+    "social": ({"utm_source": "wechat", "utm_medium": "social"}, ""),
+    "referral": ({}, "https://blog.example.org/saas-tools"),
+    "email": ({"utm_source": "newsletter", "utm_medium": "email"}, ""),
 }
 SEARCHES = ("续费", "客户成功", "pricing", "CRM 集成", "onboarding", "私有化部署")
+SURNAMES = "王李张刘陈杨黄赵吴周"
+GIVEN_NAMES = ("伟", "芳", "敏", "静", "磊", "洋", "婷", "杰", "军", "丽")
+COMPANIES = ("星河软件", "远景制造", "云帆科技", "海川物流", "恒信金融", "博远教育", "启明医疗", "华拓零售")
+JOB_TITLES = ("市场总监", "IT 经理", "CTO", "采购", "运营专员", "产品经理", "CEO", "数据分析师")
+ROLES = ("decision_maker", "user", "requester", "other")
+REJECTIONS = ("还没有预算", "学生，无采购计划", "已有供应商，明年再谈")
+CONVERSION_CHANCE = 0.2
 
 
-def _visits(rng: random.Random, paths: list[str], now) -> list[dict]:
+class Replay:
+    """The demo's timeline: actions run in time order, each of which may add later ones
+    (a lead's return, a hand-off's decision). Anonymous page views wait in `views` and
+    are stored before the next action that concerns a lead, as the page-view writer
+    would have stored them by then."""
+
+    def __init__(self, rng: random.Random, now: datetime, paths: list[str], papers: dict):
+        self.rng, self.now, self.paths, self.papers = rng, now, paths, papers
+        self.queue: list = []
+        self.order = itertools.count()
+        self.views: list[dict] = []
+        self.leads = itertools.count(1)
+        self.decided: set[int] = set()
+
+    def later(self, at: datetime, action, *args) -> None:
+        if at < self.now:
+            heapq.heappush(self.queue, (at, next(self.order), action, args))
+
+    def run(self) -> None:
+        while self.queue:
+            at, _order, action, args = heapq.heappop(self.queue)
+            action(at, *args)
+        self.store_views()
+
+    def store_views(self) -> None:
+        if self.views:
+            tracking.store_views(self.views)
+            self.views = []
+
+    # -- visits ------------------------------------------------------------------------
+
+    def visit(self, at, visitor, channel, pages, lead_id=None) -> datetime:
+        """A visit's page views (and the form opened on a white paper's page); returns
+        when it ended."""
+        landing = pages[0]
+        for seq, path in enumerate(pages, start=1):
+            row = dict(visitor_id=visitor, lead_id=lead_id, channel=channel, landing=landing, value="")
+            self.views.append(dict(row, kind="page_view", path=path, visit_seq=min(seq, 3), occurred_at=at))
+            if path in self.papers:
+                self.views.append(
+                    dict(row, kind="form_view", path=path, value="whitepaper", visit_seq=0, occurred_at=at)
+                )
+            at += timedelta(seconds=self.rng.randint(20, 240))
+        if self.rng.random() < 0.15:
+            query = self.rng.choice(SEARCHES)
+            self.views.append(
+                dict(
+                    visitor_id=visitor,
+                    lead_id=lead_id,
+                    channel=channel,
+                    landing=landing,
+                    kind="search",
+                    path="/search",
+                    value=query,
+                    visit_seq=0,
+                    occurred_at=at,
+                )
+            )
+        return at
+
+    def anonymous_visit(self, at, visitor, channel, pages) -> None:
+        ended = self.visit(at, visitor, channel, pages)
+        read = [path for path in pages if path in self.papers]
+        if read and self.rng.random() < CONVERSION_CHANCE:
+            self.later(ended, self.convert, visitor, channel, pages[0], len(pages), read[0])
+
+    # -- leads -------------------------------------------------------------------------
+
+    def submit(self, at, form, visitor, channel, landing, seq, path, person, asset=None):
+        """A form POST replayed: the visitor's cookies make the submission theirs."""
+        from gated.services import RequestMeta, capture_lead
+
+        self.store_views()
+        utm, referrer = TOUCHES[channel]
+        cookies = f"{tracking.VISITOR_COOKIE}={visitor}; {tracking.VISIT_COOKIE}={seq}.{channel}.{quote(landing, safe='/')}"
+        with current_app.test_request_context(path, method="POST", headers={"Cookie": cookies}):
+            return capture_lead(
+                form,
+                {**person, **utm},
+                asset=asset,
+                request_meta=RequestMeta(referrer=referrer, landing_page=landing),
+                now=at,
+            )
+
+    def person(self) -> dict:
+        number = next(self.leads)
+        rng = self.rng
+        return {
+            "email": f"lead{number:03d}@demo-{rng.randint(1, 60)}.example.cn",
+            "name": rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES),
+            "company": rng.choice(COMPANIES),
+            "job_title": rng.choice(JOB_TITLES),
+            "role": rng.choice(ROLES),
+            "consent": "y" if rng.random() < 0.6 else "",
+        }
+
+    def convert(self, at, visitor, channel, landing, seq, path) -> None:
+        """A visitor fills a white paper's form, most download it; some come back."""
+        from gated.services import record_download
+
+        asset = self.papers[path]
+        capture = self.submit(at, "whitepaper", visitor, channel, landing, seq, path, self.person(), asset)
+        lead_id = capture.lead_id
+        if self.rng.random() < 0.8:
+            record_download(capture.lead, asset, ip=None, now=at + timedelta(minutes=1))
+        self.settle(lead_id)
+        for _return in range(self.rng.choice((0, 1, 1, 2, 3))):
+            self.later(
+                at + timedelta(days=self.rng.randint(1, 10), hours=self.rng.randint(0, 8)),
+                self.come_back,
+                lead_id,
+                visitor,
+            )
+        if self.rng.random() < 0.3:
+            self.later(at + timedelta(days=self.rng.randint(1, 12)), self.request_demo, lead_id, visitor)
+
+    def come_back(self, at, lead_id, visitor) -> None:
+        pages = self.rng.sample(self.paths, k=min(len(self.paths), self.rng.randint(2, 6)))
+        channel = self.rng.choice(("direct", "email", "organic_search"))
+        self.visit(at, visitor, channel, pages, lead_id=lead_id)
+        self.store_views()
+        self.settle(lead_id)
+
+    def request_demo(self, at, lead_id, visitor) -> None:
+        from gated.models import Lead
+
+        lead = db.session.get(Lead, lead_id)
+        if lead is None or lead.stage not in ("new", "engaged"):
+            return
+        person = {
+            "email": lead.email,
+            "name": lead.name,
+            "company": lead.company,
+            "job_title": lead.job_title,
+        }
+        self.visit(at, visitor, "direct", ["/demo-request"], lead_id=lead_id)
+        self.submit(at, "demo", visitor, "direct", "/demo-request", 1, "/demo-request", person)
+        self.settle(lead_id)
+
+    # -- sales -------------------------------------------------------------------------
+
+    def settle(self, lead_id: int) -> None:
+        """A hand-off the engine made for the lead is decided a few days later."""
+        from insights.scoring.models import Handoff
+
+        for handoff_id, made in db.session.execute(
+            select(Handoff.id, Handoff.created_at).where(
+                Handoff.lead_id == lead_id, Handoff.outcome == "pending"
+            )
+        ):
+            if handoff_id not in self.decided:
+                self.decided.add(handoff_id)
+                self.later(
+                    made + timedelta(days=self.rng.randint(1, 5), hours=self.rng.randint(1, 8)),
+                    self.decide,
+                    handoff_id,
+                )
+
+    def decide(self, at, handoff_id) -> None:
+        from accounts.models import User
+        from insights.scoring.models import Handoff
+        from insights.scoring.services import decide
+
+        handoff = db.session.get(Handoff, handoff_id)
+        owner = db.session.get(User, handoff.owner_id) if handoff and handoff.owner_id else None
+        if owner is None:
+            return
+        if self.rng.random() < 0.6:
+            decide(handoff_id, "accepted", "", user=owner, now=at)
+            if self.rng.random() < 0.35:
+                self.later(at + timedelta(days=self.rng.randint(3, 15)), self.win, handoff.lead_id)
+        else:
+            decide(handoff_id, "rejected", self.rng.choice(REJECTIONS), user=owner, now=at)
+
+    def win(self, at, lead_id) -> None:
+        from gated.services import change_stage
+
+        change_stage(lead_id, "customer", now=at)
+
+
+def _papers() -> dict:
+    """The white papers' pages and their files."""
+    from content.models import Article
+    from gated.assets import asset_for_article
+
+    papers = {}
+    for article in db.session.scalars(
+        select(Article).where(Article.kind == "whitepaper", Article.status == "published")
+    ):
+        asset = asset_for_article(article.id)
+        if asset is not None:
+            papers[article.url_path] = asset
+    return papers
+
+
+def _schedule(replay: Replay) -> None:
+    """Each day's anonymous visits, more each week; the rest follows from them."""
+    rng, now, paths = replay.rng, replay.now, replay.paths
     channels, weights = list(CHANNEL_WEIGHTS), list(CHANNEL_WEIGHTS.values())
-    rows = []
     for day in range(DAYS, 0, -1):
         for number in range(rng.randint(25, 45) + (DAYS - day) // 2):
             visitor = f"demo{day:03d}{number:04d}".ljust(32, "0")
             at = (now - timedelta(days=day)).replace(hour=rng.randint(0, 23), minute=rng.randint(0, 59))
-            channel = rng.choices(channels, weights)[0]
             landing = rng.choice(paths)
             pages = [landing] + rng.sample(paths, k=min(len(paths), rng.choice((0, 0, 1, 2, 3))))
-            for seq, path in enumerate(pages, start=1):
-                base = dict(visitor_id=visitor, lead_id=None, channel=channel, landing=landing, value="")
-                rows.append(dict(base, kind="page_view", path=path, visit_seq=min(seq, 3), occurred_at=at))
-                if path.startswith("/library/"):
-                    rows.append(
-                        dict(
-                            base, kind="form_view", path=path, value="whitepaper", visit_seq=0, occurred_at=at
-                        )
-                    )
-                at += timedelta(seconds=rng.randint(20, 240))
-            papers = [path for path in pages if path.startswith("/library/")]
-            if papers and rng.random() < 0.25:
-                rows += _conversion(rng, visitor, papers[0], channel, landing, at, now)
-            if rng.random() < 0.15:
-                query = rng.choice(SEARCHES)
-                rows.append(
-                    dict(
-                        visitor_id=visitor,
-                        lead_id=None,
-                        channel=channel,
-                        landing=landing,
-                        kind="search",
-                        path="/search",
-                        value=query,
-                        visit_seq=0,
-                        occurred_at=at,
-                    )
-                )
-    return rows
-
-
-def _conversion(
-    rng: random.Random, visitor: str, path: str, channel: str, landing: str, at, now
-) -> list[dict]:
-    """A demo form submission, and for some the stage changes that followed (demo events
-    stand alone: they belong to no lead)."""
-    base = dict(visitor_id=visitor, lead_id=None, channel=channel, path=path, visit_seq=0)
-    rows = [dict(base, kind="form_submit", value="whitepaper", landing=landing, occurred_at=at)]
-    stage = "new"
-    for new, chance in (("mql", 0.4), ("sql", 0.5), ("customer", 0.3)):
-        if rng.random() >= chance:
-            break
-        at += timedelta(days=rng.randint(1, 6))
-        if at >= now:
-            break
-        rows.append(
-            dict(base, kind="stage_change", path="", value=f"{stage}>{new}", landing="", occurred_at=at)
-        )
-        stage = new
-    return rows
+            replay.later(at, replay.anonymous_visit, visitor, rng.choices(channels, weights)[0], pages)
 
 
 def load(echo) -> None:
     if db.session.scalar(select(Event.id).where(Event.visitor_id.like("demo%")).limit(1)):
         return
     paths = sorted(article_titles())
-    if not paths:
+    papers = _papers()
+    if not paths or not papers:
         return
     now = utcnow()
-    rows = _visits(random.Random(9), paths, now)
-    db.session.execute(insert(Event), rows)
-    db.session.commit()
+    replay = Replay(random.Random(9), now, paths, papers)
+    _schedule(replay)
+    replay.run()
     days = rollups.rollup(now=now)
-    echo(f"insights: {len(rows)} demo events, {days} days rolled up")
+    echo(
+        f"insights: six weeks of visits replayed, {next(replay.leads) - 1} demo leads, {days} days rolled up"
+    )

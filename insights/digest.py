@@ -6,13 +6,12 @@ address and week (insight_sent_digests)."""
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.extensions import db
-from insights import dashboards
+from insights import dashboards, stages
 from insights.models import SentDigest
-from insights.rollups import _start, tally
 
 TEMPLATE = "insights/email/digest"
 DIGEST_ROLES = ("marketer", "admin")
@@ -24,19 +23,11 @@ def _change(now_value: int, before: int) -> dict:
 
 
 def _new_leads(filters: dashboards.Filters) -> int:
-    from gated.models import Lead
-
-    return db.session.scalar(
-        select(func.count()).where(
-            Lead.created_at >= _start(filters.since),
-            Lead.created_at < _start(filters.until + timedelta(days=1)),
-        )
-    )
+    return sum(stages.new_leads(*filters.period, by=()).values())
 
 
 def _mqls(filters: dashboards.Filters) -> int:
-    counted = tally(filters.since, filters.until, kinds=("stage_change",), by=("value",))
-    return sum(count for (value,), count in counted.items() if value.endswith(">mql"))
+    return stages.stages_reached(*filters.period).get(("mql",), 0)
 
 
 def figures(*, now: datetime) -> dict:

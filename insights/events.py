@@ -9,12 +9,12 @@ from datetime import datetime
 
 from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
-from sqlalchemy import insert, select, update
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.extensions import db
 from core.timeutil import utcnow
-from insights.models import EVENT_KINDS, Event
+from insights.models import EVENT_KINDS, VALUE_KINDS, Event
 from insights.signals import event_recorded
 
 # How many of a lead's own events the lead page shows (the newest).
@@ -143,6 +143,7 @@ def on_lead_captured(lead_id, submission_id, form, **extra) -> None:
         value=form,
         channel=submission.channel if submission is not None else "",
         landing=landing if seq else "",
+        at=submission.created_at if submission is not None else None,
     )
     # Stitched on every form, even when the lead cookie already names this lead: views
     # made just before the first form can still be waiting in another worker's buffer
@@ -152,6 +153,10 @@ def on_lead_captured(lead_id, submission_id, form, **extra) -> None:
 
 
 def on_stage_changed(lead_id, old, new, **extra) -> None:
+    """The stage_change event, at the time of the move: gated's set_stage stamps the
+    lead's updated_at with it just before it signals. A hand-off or a sales decision made
+    at an event's time (a replay, an import) is then in the same period as its stage
+    change, which insights.stages counts as the same step."""
     from gated.models import Lead
 
     lead = db.session.get(Lead, lead_id)
@@ -160,34 +165,40 @@ def on_stage_changed(lead_id, old, new, **extra) -> None:
         lead_id=lead_id,
         value=f"{old}>{new}",
         channel=lead.first_channel if lead is not None else "",
+        at=lead.updated_at if lead is not None else None,
     )
 
 
 def on_download(lead_id, asset_id, download_id, **extra) -> None:
-    """Sent after the download committed: the event gets its own small transaction."""
-    from gated.models import Lead
+    """Sent after the download committed: the event gets its own small transaction, at
+    the download's time."""
+    from gated.models import Download, Lead
 
     lead = db.session.get(Lead, lead_id)
+    download = db.session.get(Download, download_id) if download_id else None
     record(
         "download",
         lead_id=lead_id,
         ref_id=asset_id,
         path=request.path if has_request_context() else "",
         channel=lead.last_channel if lead is not None else "",
+        at=download.created_at if download is not None else None,
     )
     db.session.commit()
 
 
 def on_lead_erased(lead_id, **extra) -> None:
     """Unlink the person's browser and search details (an erased lead's rows then go
-    with the lead; an anonymised lead keeps only the counts)."""
+    with the lead; an anonymised lead keeps only the counts). A form kind and a stage
+    change say nothing of the person and stay, so an anonymised lead's MQL still counts
+    beside its hand-off."""
     from insights.tracking import buffer
 
     buffer().forget_lead(lead_id)
     db.session.execute(
         update(Event)
         .where(Event.lead_id == lead_id)
-        .values(visitor_id=None, data=None, value="")
+        .values(visitor_id=None, data=None, value=case((Event.kind.in_(VALUE_KINDS), Event.value), else_=""))
         .execution_options(synchronize_session=False)
     )
 

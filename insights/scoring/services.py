@@ -683,49 +683,6 @@ def requalify(lead, at: datetime) -> None:
         _add(lead, target - (lead.score or 0), REJECTED, at)
 
 
-def handoff_outcomes(start: datetime, end: datetime, *, channel: str = "") -> list[dict]:
-    """Per owner, the hand-offs made in [start, end) (of leads whose first channel is
-    `channel`, when given): handed, accepted, rejected, pending, and sales' reasons for
-    rejecting, most frequent first. For the dashboards."""
-    from accounts.models import User
-
-    def made(query):
-        query = query.where(Handoff.created_at >= start, Handoff.created_at < end)
-        if channel:
-            query = query.join(Lead, Lead.id == Handoff.lead_id).where(Lead.first_channel == channel)
-        return db.session.execute(query).all()
-
-    rows = made(
-        select(Handoff.owner_id, User.email, Handoff.outcome, func.count())
-        .outerjoin(User, User.id == Handoff.owner_id)
-        .group_by(Handoff.owner_id, User.email, Handoff.outcome)
-    )
-    out: dict = {}
-    for owner_id, email, outcome, count in rows:
-        row = out.setdefault(
-            owner_id,
-            {
-                "owner_id": owner_id,
-                "owner": email or "",
-                "handed": 0,
-                "accepted": 0,
-                "rejected": 0,
-                "pending": 0,
-                "reasons": [],
-            },
-        )
-        row[outcome] += count
-        row["handed"] += count
-    reasons = made(
-        select(Handoff.owner_id, Handoff.reason, func.count())
-        .where(Handoff.outcome == "rejected")
-        .group_by(Handoff.owner_id, Handoff.reason)
-    )
-    for owner_id, reason, count in sorted(reasons, key=lambda r: (-r[2], r[1])):
-        out[owner_id]["reasons"].append({"reason": reason, "count": count})
-    return sorted(out.values(), key=lambda row: (-row["handed"], row["owner"]))
-
-
 # -- dormant pool ------------------------------------------------------------------------
 
 

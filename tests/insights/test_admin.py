@@ -46,9 +46,9 @@ def test_every_table_exports_as_csv(app, login_as):
     assert "insights-funnel-20261102-20261115.csv" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows == [
-        ["week", "visits", "form_views", "submissions", "mql", "sql", "customer"],
-        ["2026-11-02", "3", "1", "1", "1", "0", "0"],
-        ["2026-11-09", "2", "1", "1", "1", "1", "0"],
+        ["week", "visits", "form_views", "submissions", "leads", "mql", "sql", "customer"],
+        ["2026-11-02", "3", "1", "1", "1", "1", "0", "0"],
+        ["2026-11-09", "2", "1", "1", "1", "1", "1", "0"],
     ]
     landing = staff.get("/admin/insights/landing.csv?since=2026-11-02&until=2026-11-15").get_data(
         as_text=True

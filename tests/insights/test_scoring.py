@@ -10,7 +10,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from core.extensions import db
+from core.timeutil import utcnow
 from gated.models import Lead
+from insights import stages
 from insights.events import record
 from insights.scoring import services
 from insights.scoring.demo import add_rule
@@ -212,8 +214,18 @@ def test_sales_accept_and_reject_their_own_leads(app, login_as):
     boss.post(f"/admin/scoring/handoffs/{theirs.id}", data={"outcome": "accepted"})
     db.session.expire_all()
     assert theirs.outcome == "accepted" and db.session.get(Lead, stranger.id).stage == "sql"
-    rows = services.handoff_outcomes(T0 - timedelta(days=1), T0 + timedelta(days=1))
-    assert sorted((r["accepted"], r["rejected"], r["handed"]) for r in rows) == [(0, 1, 1), (1, 0, 1)]
+
+    # Each figure in the period it happened in: the hand-offs on T0's day, still awaiting a
+    # decision at its end; the decisions today, when sales made them.
+    def outcomes(day):
+        return {
+            r["owner"]: (r["handed"], r["accepted"], r["rejected"], r["pending"])
+            for r in stages.sales_outcomes(day, day)
+        }
+
+    assert outcomes(T0.date()) == {sales.user.email: (1, 0, 0, 1), other_owner.email: (1, 0, 0, 1)}
+    today = utcnow().date()
+    assert outcomes(today) == {sales.user.email: (0, 0, 1, 0), other_owner.email: (0, 1, 0, 0)}
 
 
 def test_dormant_leads_come_back_and_re_enter_a_sequence(app, login_as, runner, smtp_sink):
@@ -383,7 +395,6 @@ def test_fit_points_that_cross_the_threshold_hand_the_lead_off(app, client):
 
 
 def test_a_rejected_lead_goes_back_to_nurture_and_must_earn_its_way_back(app, login_as):
-    from core.timeutil import utcnow
     from insights import dashboards
 
     app.config["SCORING_MQL_THRESHOLD"] = 40
