@@ -74,6 +74,7 @@ class Replay:
         self.views: list[dict] = []
         self.leads = itertools.count(1)
         self.decided: set[int] = set()
+        self.accepted = itertools.count()
 
     def later(self, at: datetime, action, *args) -> None:
         if at < self.now:
@@ -230,8 +231,8 @@ class Replay:
             return
         if self.rng.random() < 0.6:
             decide(handoff_id, "accepted", "", user=owner, now=at)
-            if self.rng.random() < 0.35:
-                self.later(at + timedelta(days=self.rng.randint(3, 15)), self.win, handoff.lead_id)
+            if next(self.accepted) % 2 == 0:  # every other accepted lead signs, the first included
+                self.later(at + timedelta(days=self.rng.randint(3, 10)), self.win, handoff.lead_id)
         else:
             decide(handoff_id, "rejected", self.rng.choice(REJECTIONS), user=owner, now=at)
 

@@ -194,8 +194,8 @@ def test_landing_pages_with_bounce_and_conversion(app):
     assert rows["/help/"]["bounce_rate"] == 1.0
 
 
-def test_figures_are_the_same_after_rollup_and_prune(app):
-    app.config["INSIGHTS_RETENTION_DAYS"] = 3
+def test_figures_are_the_same_after_rollup_and_prune(app, monkeypatch):
+    monkeypatch.setitem(app.config, "INSIGHTS_RETENTION_DAYS", 3)
     known_data_set()
     before = figures(PERIOD)
     paid = dashboards.Filters(PERIOD.since, PERIOD.until, "paid_search")

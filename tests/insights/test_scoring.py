@@ -90,7 +90,7 @@ def test_decay_after_inactivity_never_below_zero(app):
     ]
 
 
-def test_rescore_equals_the_incremental_score(app, runner):
+def test_rescore_equals_the_incremental_score(app, monkeypatch, runner):
     standard_rules()
     people = [
         lead(f"p{n}@{'qq.com' if n % 2 else 'acme.cn'}", role="decision_maker" if n % 3 == 0 else "user")
@@ -106,7 +106,7 @@ def test_rescore_equals_the_incremental_score(app, runner):
             event("unsubscribe", person, T0 + timedelta(days=41))
     now = T0 + timedelta(days=70)
     services.sweep(now=now)
-    app.config["SCORING_MQL_THRESHOLD"] = 10_000  # no hand-off muddles the comparison
+    monkeypatch.setitem(app.config, "SCORING_MQL_THRESHOLD", 10_000)  # no hand-off muddles the comparison
     before = {
         p.id: (
             p.score,
@@ -133,8 +133,8 @@ def test_rescore_equals_the_incremental_score(app, runner):
     assert any(score > 0 for score, _changes in after.values())
 
 
-def test_crossing_the_threshold_hands_the_lead_to_sales(app, runner, smtp_sink, receiver):  # noqa: F811
-    app.config["SCORING_MQL_THRESHOLD"] = 40
+def test_crossing_the_threshold_hands_the_lead_to_sales(app, monkeypatch, runner, smtp_sink, receiver):  # noqa: F811
+    monkeypatch.setitem(app.config, "SCORING_MQL_THRESHOLD", 40)
     standard_rules()
     first = UserFactory(role="sales", email="s1@example.com")
     second = UserFactory(role="sales", email="s2@example.com")
@@ -335,10 +335,12 @@ def test_a_visitors_anonymous_history_counts_when_they_fill_a_form(app):
     assert services.rescore_lead(someone.id, now=T0 + timedelta(hours=1)) == 45
 
 
-def test_an_assignment_rule_names_the_owner_before_round_robin(app):
-    app.config["SCORING_MQL_THRESHOLD"] = 10
-    app.config["SCORING_ASSIGN_RULES"] = (
-        "domain:big.cn=Key@example.com; nonsense; channel:partner=gone@example.com"
+def test_an_assignment_rule_names_the_owner_before_round_robin(app, monkeypatch):
+    monkeypatch.setitem(app.config, "SCORING_MQL_THRESHOLD", 10)
+    monkeypatch.setitem(
+        app.config,
+        "SCORING_ASSIGN_RULES",
+        "domain:big.cn=Key@example.com; nonsense; channel:partner=gone@example.com",
     )
     rule("预约演示", 30, event_kind="form_submit")
     UserFactory(role="sales", email="first@example.com")
@@ -376,10 +378,10 @@ def test_fit_counts_at_once_when_a_later_form_gives_the_role(app, client):
     assert services.rescore_lead(someone.id, now=datetime.now()) == 15
 
 
-def test_fit_points_that_cross_the_threshold_hand_the_lead_off(app, client):
+def test_fit_points_that_cross_the_threshold_hand_the_lead_off(app, monkeypatch, client):
     from tests.gated.conftest import form_data, make_whitepaper
 
-    app.config["SCORING_MQL_THRESHOLD"] = 20
+    monkeypatch.setitem(app.config, "SCORING_MQL_THRESHOLD", 20)
     rule("白皮书", 10, event_kind="form_submit")
     rule("决策者", 15, kind="fit", field="role", pattern="decision_maker")
     UserFactory(role="sales")
@@ -394,10 +396,10 @@ def test_fit_points_that_cross_the_threshold_hand_the_lead_off(app, client):
     assert db.session.query(Handoff).count() == 1
 
 
-def test_a_rejected_lead_goes_back_to_nurture_and_must_earn_its_way_back(app, login_as):
+def test_a_rejected_lead_goes_back_to_nurture_and_must_earn_its_way_back(app, monkeypatch, login_as):
     from insights import dashboards
 
-    app.config["SCORING_MQL_THRESHOLD"] = 40
+    monkeypatch.setitem(app.config, "SCORING_MQL_THRESHOLD", 40)
     standard_rules()
     sales = login_as("sales")
     boss = lead(role="decision_maker", stage="engaged")
