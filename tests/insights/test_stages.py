@@ -117,7 +117,6 @@ def three_weeks_through_the_pipeline():
     boss_handoff = handoff_of(boss.lead_id)
     decide(boss_handoff.id, "accepted", "", user=owner_of(boss_handoff, sales), now=T0 + timedelta(days=9))
     change_stage(boss.lead_id, "customer", now=T0 + timedelta(days=16))
-    return boss, zhao
 
 
 def owner_of(handoff, sales):
