@@ -18,7 +18,9 @@ from sqlalchemy import delete, select
 from assistant.models import TICKET_STATUSES, Conversation, CustomerAccount, Round, Ticket
 from assistant.tiers import match_account
 from content.search import services as search
+from content.search.analysis import CJK_RE
 from core.extensions import db
+from core.i18n import article_language
 from core.ids import token_id
 from core.tokens import InvalidToken, sign, unsign
 from gated import services as gated
@@ -52,11 +54,22 @@ def clean_question(text: str | None) -> str:
     return text
 
 
-def find_answers(question: str, *, exclude: list[int], now: datetime) -> list[dict]:
-    """The best PER_ROUND help articles for `question`, leaving out those in `exclude`,
-    from the site's own search (title, url and the matching passage)."""
+def answer_locale(question: str, visitor_locale: str) -> str | None:
+    """The language of the articles to offer (zh-CN, en): Chinese for a question with
+    Chinese in it, else the visitor's (a Latin-letter question on the Chinese site is
+    often a product word such as "SSO"). None when neither is known: every language."""
+    if CJK_RE.search(question):
+        return "zh-CN"
+    return article_language(visitor_locale) or None
+
+
+def find_answers(
+    question: str, *, exclude: list[int], now: datetime, locale: str | None = None
+) -> list[dict]:
+    """The best PER_ROUND help articles in `locale` (None: any) for `question`, leaving out
+    those in `exclude`, from the site's own search (title, url and the matching passage)."""
     results, _query_id = search.search_articles(
-        question, now=now, kind="help", per_page=PER_ROUND + len(exclude)
+        question, now=now, kind="help", locale=locale, per_page=PER_ROUND + len(exclude)
     )
     answers = []
     for hit in results.hits:
@@ -99,7 +112,12 @@ def start(question: str, *, account: CustomerAccount | None, locale: str, now: d
 
 
 def _add_round(conversation: Conversation, question: str, *, now: datetime) -> Round:
-    offered = find_answers(question, exclude=conversation.shown_ids, now=now)
+    offered = find_answers(
+        question,
+        exclude=conversation.shown_ids,
+        now=now,
+        locale=answer_locale(question, conversation.locale or ""),
+    )
     round_ = Round(number=len(conversation.rounds) + 1, question=question, offered=offered, created_at=now)
     conversation.rounds.append(round_)
     if not offered:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
-from core.hooks import add_admin_nav, add_demo_loader
+from core.hooks import add_admin_nav, add_demo_loader, add_translated_path
 
 # Uploads are smaller than the site-wide request limit (MAX_CONTENT_LENGTH).
 UPLOAD_DEFAULTS = {"CONTENT_UPLOAD_MAX_BYTES": 10 * 1024 * 1024}
@@ -17,7 +17,7 @@ def init_app(app):
     from content import demo
     from content.admin import admin_bp
     from content.cli import content_cli
-    from content.views import bp
+    from content.views import bp, translated_path
 
     for key, value in UPLOAD_DEFAULTS.items():
         app.config.setdefault(key, value)
@@ -26,6 +26,7 @@ def init_app(app):
     app.cli.add_command(content_cli)
     add_admin_nav(app, _l("Content"), "content_admin.index", roles=("editor",), order=10)
     add_demo_loader(app, "content", demo.load, order=10)
+    add_translated_path(app, translated_path)
     _wire_page_cache(app)
     # The search index is its own sub-package, built alongside; it wires itself.
     if (Path(__file__).parent / "search" / "__init__.py").exists():

@@ -16,6 +16,14 @@ from core.timeutil import utcnow
 KINDS = ("help", "whitepaper", "case-study", "solution", "blog")
 STATUSES = ("draft", "in_review", "published", "archived")
 LOCALES = ("zh-CN", "en")
+
+
+def other_locale(locale: str) -> str:
+    """The site's other language (zh-CN for en, en for zh-CN): what a page in one
+    language offers apart, never mixed in."""
+    return next(other for other in LOCALES if other != locale)
+
+
 # The public URL prefix of each kind (see the URL contract in DESIGN.md).
 KIND_PREFIX = {
     "help": "help",

@@ -308,6 +308,14 @@ def public_articles(
     return query
 
 
+def has_public_articles(*, kind: str | None = None, locale: str, now: datetime) -> bool:
+    """Whether the public may see anything of that kind (any kind: None) in `locale`."""
+    query = select(Article.id).where(_is_public(now), Article.locale == locale)
+    if kind:
+        query = query.where(Article.kind == kind)
+    return db.session.scalar(query.limit(1)) is not None
+
+
 def get_public_article(kind: str, slug: str, *, now: datetime) -> Article | None:
     """The published article of that kind and slug, or None (draft, scheduled, absent…)."""
     return db.session.scalar(

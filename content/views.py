@@ -21,9 +21,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from content import seo, services, uploads
-from content.models import KIND_PREFIX, Article
+from content.models import KIND_PREFIX, Article, other_locale
 from core.extensions import db, limiter
 from core.hooks import hooks
+from core.i18n import article_language, page_language, visitor_language
 from core.ids import page_number
 from core.pagecache import cached_page
 from core.timeutil import utcnow
@@ -44,44 +45,17 @@ INTROS = {
     "blog": _l("Notes on customer success, marketing and sales for B2B teams."),
 }
 BLOG_PAGE_SIZE = 10
+# Each language's name in the other's words (the page never mixes languages).
+LANGUAGE_NAMES = {"zh-CN": _l("Chinese"), "en": _l("English")}
 
 
-def _locale() -> str:
-    from flask import g
-    from flask_babel import get_locale
-
-    get_locale()
-    return g.get("locale_code", current_app.config["DEFAULT_LOCALE"]).replace("_", "-")
-
-
-def prefer_locale(articles: list[Article], locale: str) -> list[Article]:
-    """One article per translation: the reader's language where it exists, else the other."""
-    keys_in_locale = {a.translation_key for a in articles if a.translation_key and a.locale == locale}
-    return [
-        a
-        for a in articles
-        if a.locale == locale or not a.translation_key or a.translation_key not in keys_in_locale
-    ]
-
-
-def reader_first(articles: list[Article], locale: str, *, featured_first: bool = False) -> list[Article]:
-    """prefer_locale, then the reader's language first (featured first if asked), newest
-    first within each group."""
-    return sorted(
-        prefer_locale(articles, locale),
-        key=lambda a: (featured_first and not a.featured, a.locale != locale),
-    )
-
-
-def categories_for(locale: str, *, now) -> list[tuple[str, list[Article]]]:
-    """Help categories for a reader: each article once (prefer_locale), the categories
-    with articles in the reader's language first."""
-    categories = []
-    for name, items in services.help_categories(locale=None, now=now):
-        items = prefer_locale(items, locale)
-        if items:
-            categories.append((name, items))
-    return sorted(categories, key=lambda item: not any(a.locale == locale for a in item[1]))
+def _elsewhere(kind: str | None, locale: str, *, now) -> dict | None:
+    """What the other language has where this one has nothing: the page then says so and
+    links to it instead of showing another language's titles. None if it has nothing."""
+    other = other_locale(locale)
+    if not services.has_public_articles(kind=kind, locale=other, now=now):
+        return None
+    return {"code": other.replace("-", "_"), "name": LANGUAGE_NAMES[other]}
 
 
 def _site_url() -> str:
@@ -104,16 +78,24 @@ def content_helpers():
 @bp.get("/")
 @cached_page
 def home():
-    now, locale = utcnow(), _locale()
-    papers = db.session.scalars(services.public_articles(kind="whitepaper", now=now).limit(24)).all()
-    latest = db.session.scalars(
-        services.public_articles(now=now).where(Article.kind != "help").limit(24)
+    now, locale = utcnow(), visitor_language()
+    featured = db.session.scalars(
+        services.public_articles(kind="whitepaper", locale=locale, now=now)
+        .order_by(None)
+        .order_by(Article.featured.desc(), Article.published_at.desc(), Article.id.desc())
+        .limit(3)
     ).all()
+    latest = db.session.scalars(
+        services.public_articles(locale=locale, now=now).where(Article.kind != "help").limit(6)
+    ).all()
+    categories = services.help_categories(locale=locale, now=now)
+    nothing_here = not (featured or latest or categories)
     return render_template(
         "content/home.html",
-        featured=reader_first(papers, locale, featured_first=True)[:3],
-        categories=categories_for(locale, now=now),
-        latest=reader_first(latest, locale)[:6],
+        featured=featured,
+        categories=categories,
+        latest=latest,
+        elsewhere=_elsewhere(None, locale, now=now) if nothing_here else None,
         canonical=seo.absolute(_site_url(), "/"),
     )
 
@@ -121,12 +103,13 @@ def home():
 @bp.get("/help/")
 @cached_page
 def help_index():
-    locale = _locale()
-    categories = categories_for(locale, now=utcnow())
+    now, locale = utcnow(), visitor_language()
+    categories = services.help_categories(locale=locale, now=now)
     crumbs = [(_("Home"), "/"), (SECTIONS["help"], "/help/")]
     return render_template(
         "content/help_index.html",
         categories=categories,
+        elsewhere=None if categories else _elsewhere("help", locale, now=now),
         crumbs=crumbs,
         canonical=seo.absolute(_site_url(), "/help/"),
         breadcrumb_ld=seo.breadcrumb_ld(_site_url(), crumbs),
@@ -134,8 +117,8 @@ def help_index():
 
 
 def _listing(kind: str):
-    now = utcnow()
-    query = services.public_articles(kind=kind, now=now)
+    now, locale = utcnow(), visitor_language()
+    query = services.public_articles(kind=kind, locale=locale, now=now)
     page = request.args.get("page", 1, type=page_number) or 1
     if kind == "blog":
         pagination = db.paginate(query, page=max(page, 1), per_page=BLOG_PAGE_SIZE, error_out=False)
@@ -144,7 +127,7 @@ def _listing(kind: str):
         articles = pagination.items
     else:
         pagination = None
-        articles = prefer_locale(db.session.scalars(query).all(), _locale())
+        articles = db.session.scalars(query).all()
     path = section_path(kind)
     crumbs = [(_("Home"), "/"), (SECTIONS[kind], path)]
     return render_template(
@@ -153,6 +136,7 @@ def _listing(kind: str):
         title=SECTIONS[kind],
         intro=INTROS.get(kind, ""),
         articles=articles,
+        elsewhere=None if articles else _elsewhere(kind, locale, now=now),
         pagination=pagination,
         crumbs=crumbs,
         canonical=seo.absolute(_site_url(), path + (f"?page={page}" if pagination and page > 1 else "")),
@@ -165,21 +149,44 @@ def _article(kind: str, slug: str):
     article = services.get_public_article(kind, slug, now=now)
     if article is None:
         abort(404)
-    crumbs = [(_("Home"), "/"), (SECTIONS[kind], section_path(kind))]
-    if kind == "help" and article.category:
-        crumbs.append((article.category, "/help/#" + category_anchor(article.category)))
-    crumbs.append((article.title, article.url_path))
-    return render_template(
-        "content/article.html",
-        article=article,
-        related=services.related_articles(article, now=now),
-        translations=services.translations_of(article, now=now),
-        crumbs=crumbs,
-        canonical=seo.absolute(_site_url(), article.url_path),
-        description=seo.description(article),
-        page_title=seo.page_title(article),
-        structured_data=seo.structured_data(article, crumbs, _site_url(), current_app.config["SITE_NAME"]),
-    )
+    with page_language(article.locale.replace("-", "_")):
+        crumbs = [(_("Home"), "/"), (SECTIONS[kind], section_path(kind))]
+        if kind == "help" and article.category:
+            crumbs.append((article.category, "/help/#" + category_anchor(article.category)))
+        crumbs.append((article.title, article.url_path))
+        return render_template(
+            "content/article.html",
+            article=article,
+            related=services.related_articles(article, now=now),
+            translations=services.translations_of(article, now=now),
+            crumbs=crumbs,
+            canonical=seo.absolute(_site_url(), article.url_path),
+            description=seo.description(article),
+            page_title=seo.page_title(article),
+            structured_data=seo.structured_data(
+                article, crumbs, _site_url(), current_app.config["SITE_NAME"]
+            ),
+        )
+
+
+def translated_path(path: str, code: str) -> tuple[str, str] | None:
+    """Where the language switch to `code` lands from an article's page: its translation,
+    else that language's index of the kind with a notice; None for other paths."""
+    prefix, _slash, slug = path.strip("/").partition("/")
+    kind = next((kind for kind, known in KIND_PREFIX.items() if known == prefix), None)
+    if kind is None or not slug or "/" in slug:
+        return None
+    now, locale = utcnow(), article_language(code)
+    article = services.get_public_article(kind, slug, now=now)
+    if article is None:
+        return None
+    if article.locale == locale:
+        return article.url_path, ""
+    for twin in services.translations_of(article, now=now):
+        if twin.locale == locale:
+            return twin.url_path, ""
+    notice = _("This article is not available in %(language)s yet.", language=LANGUAGE_NAMES[locale])
+    return section_path(kind), notice
 
 
 def category_anchor(name: str) -> str:
@@ -232,8 +239,19 @@ def sitemap():
         services.public_articles(now=now).where(Article.kind.in_(list(KIND_PREFIX)))
     ).all()
     sections = ["/", *(section_path(kind) for kind in KIND_PREFIX)]
+    # Each translation lists every language of its article (itself included), as
+    # search engines ask of hreflang alternates in a sitemap.
+    groups: dict[str, list[Article]] = {}
+    for article in articles:
+        if article.translation_key:
+            groups.setdefault(article.translation_key, []).append(article)
+    alternates = {article.id: group for group in groups.values() if len(group) > 1 for article in group}
     body = render_template(
-        "content/sitemap.xml", articles=articles, sections=sections, site_url=_site_url().rstrip("/")
+        "content/sitemap.xml",
+        articles=articles,
+        alternates=alternates,
+        sections=sections,
+        site_url=_site_url().rstrip("/"),
     )
     return current_app.response_class(body, mimetype="application/xml")
 
@@ -250,10 +268,10 @@ def robots():
 @bp.get("/feed.xml")
 @cached_page
 def feed():
-    now = utcnow()
+    now, locale = utcnow(), visitor_language()
     entries = db.session.scalars(
         select(Article)
-        .where(services.public_articles(now=now).whereclause)
+        .where(services.public_articles(locale=locale, now=now).whereclause)
         .order_by(Article.published_at.desc(), Article.id.desc())
         .limit(30)
     ).all()
@@ -261,6 +279,7 @@ def feed():
     body = render_template(
         "content/feed.xml",
         entries=entries,
+        locale=locale,
         updated=seo.iso(updated),
         site_url=_site_url().rstrip("/"),
         iso=seo.iso,

@@ -29,6 +29,7 @@ class Hooks:
     robots_disallow: list[str] = field(default_factory=list)
     lead_panels: list[Callable] = field(default_factory=list)
     lead_list_actions: list[Callable] = field(default_factory=list)
+    translated_paths: list[Callable[[str, str], tuple[str, str] | None]] = field(default_factory=list)
 
 
 def hooks(app) -> Hooks:
@@ -82,6 +83,14 @@ def add_lead_list_action(app, render):
     """`render(filter_args)` returns the HTML of an action on the lead list as filtered
     by `filter_args` (the list's query string as a dict), or ""."""
     hooks(app).lead_list_actions.append(render)
+
+
+def add_translated_path(app, finder):
+    """`finder(path, code)` says where the language switch to `code` (zh_CN, en) lands
+    from the page at `path`: (the translated page's path, "") or (a page in that language,
+    a notice saying why it is not the translation), or None when it does not know the
+    path (the switch then stays on it). It runs with `code` as the current locale."""
+    hooks(app).translated_paths.append(finder)
 
 
 def lead_timeline(app, lead_id: int) -> list[dict]:

@@ -4,8 +4,10 @@ Flask-Babel into one "messages" domain. Catalogs are compiled from the .po files
 
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -47,3 +49,38 @@ def share_form_translations(app) -> None:
         if key not in catalogs:
             catalogs[key] = support.Translations.load(messages_path(), [locale], domain="wtforms")
         request.wtforms_translations = catalogs[key]
+
+
+@contextmanager
+def page_language(code: str):
+    """Render a page wholly in `code` (zh_CN, en) whatever the visitor's language: an
+    article's page speaks the article's language, chrome and language switch included,
+    so no page mixes two. Flask-Babel's force_locale covers the catalogs; the templates'
+    `current_locale` (and the switch) follow g.locale_code."""
+    from flask import g
+    from flask_babel import force_locale, get_locale
+
+    get_locale()  # the visitor's own choice is made (and recorded) before it is overridden
+    previous = g.get("locale_code")
+    with force_locale(code):
+        g.locale_code = code
+        try:
+            yield
+        finally:
+            g.locale_code = previous
+
+
+def article_language(locale) -> str:
+    """A UI locale (a babel Locale, or a code such as zh_CN, zh_Hans_CN, en) as articles
+    spell their language: zh-CN, en ("" for none)."""
+    if not locale:
+        return ""
+    locale = Locale.parse(str(locale).replace("-", "_"))
+    return "-".join(filter(None, (locale.language, locale.territory)))
+
+
+def visitor_language() -> str:
+    """The language of the page being rendered, as articles spell it (zh-CN, en)."""
+    from flask_babel import get_locale
+
+    return article_language(get_locale())

@@ -2,7 +2,8 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, jsonify, redirect, request
+from flask import Blueprint, current_app, flash, jsonify, redirect, request
+from flask_babel import force_locale
 from sqlalchemy import text
 
 from core.extensions import db, limiter
@@ -69,8 +70,21 @@ def healthz():
 
 @bp.get("/lang/<code>")
 def set_language(code):
-    response = redirect(safe_next(request.args.get("next")))
+    """The language switch: remember the choice and go back to the page, or to its
+    translation when it is an article (a package's translated_path hook knows), or to a
+    page in the chosen language with a notice when the article has no translation."""
+    target = safe_next(request.args.get("next"))
     code = code.replace("-", "_")
-    if code in current_app.config["LOCALES"]:
-        response.set_cookie("lang", code, max_age=365 * 86400, samesite="Lax", httponly=True)
+    if code not in current_app.config["LOCALES"]:
+        return redirect(target)
+    with force_locale(code):
+        for finder in hooks(current_app).translated_paths:
+            found = finder(urlsplit(target).path, code)
+            if found is not None:
+                target, notice = found
+                if notice:
+                    flash(notice, "info")
+                break
+    response = redirect(target)
+    response.set_cookie("lang", code, max_age=365 * 86400, samesite="Lax", httponly=True)
     return response

@@ -1,11 +1,17 @@
-"""Public search: the results page, the JSON API and the click beacon."""
+"""Public search: the results page, the JSON API and the click beacon.
+
+Both answer in the visitor's language (one language per page): the page shows the other
+language's best hits apart, under "Also in English" / "Also in Chinese"; the API takes
+`locale=zh-CN|en|all` to ask for another.
+"""
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_babel import get_locale
 
-from content.models import KINDS
+from content.models import KINDS, LOCALES, other_locale
 from content.search import services
 from core.extensions import csrf, limiter
+from core.i18n import visitor_language
 from core.security import reads_json
 from core.timeutil import utcnow
 
@@ -13,6 +19,8 @@ bp = Blueprint("search", __name__, template_folder="templates")
 
 PER_PAGE = 10
 API_MAX_LIMIT = 50
+# How many of the other language's hits the results page shows apart.
+ALSO_LIMIT = 5
 
 
 def _int(name: str, default: int, *, low: int, high: int) -> int:
@@ -32,7 +40,7 @@ def _ui_locale() -> str:
     return str(get_locale() or "")
 
 
-def _result_dicts(results, query_id):
+def _result_dicts(results, query_id, *, first_rank: int = 1):
     return [
         {
             "slug": hit.slug,
@@ -50,7 +58,7 @@ def _result_dicts(results, query_id):
                 rank=(results.page - 1) * results.per_page + rank,
             ),
         }
-        for rank, hit in enumerate(results.hits, start=1)
+        for rank, hit in enumerate(results.hits, start=first_rank)
     ]
 
 
@@ -59,10 +67,12 @@ def search_page():
     text = request.args.get("q", "")
     kind = _kind()
     page = _int("page", 1, low=1, high=1000)
+    locale = visitor_language()
     results, query_id = services.search_articles(
         text,
         now=utcnow(),
         kind=kind,
+        locale=locale,
         page=page,
         per_page=PER_PAGE,
         with_facets=True,
@@ -70,8 +80,24 @@ def search_page():
         ui_locale=_ui_locale(),
     )
     items = list(zip(results.hits, _result_dicts(results, query_id), strict=True))
+    also, also_items = None, []
+    if results.query and page == 1:
+        also, _also_id = services.search_articles(
+            text, now=utcnow(), kind=kind, locale=other_locale(locale), per_page=ALSO_LIMIT
+        )
+        # Ranked after this language's hits, so a click on one tells the report so.
+        also_items = list(
+            zip(also.hits, _result_dicts(also, query_id, first_rank=results.total + 1), strict=True)
+        )
     return render_template(
-        "content/search/results.html", results=results, items=items, kind=kind, kinds=KINDS
+        "content/search/results.html",
+        results=results,
+        items=items,
+        also=also,
+        also_items=also_items,
+        also_locale=other_locale(locale),
+        kind=kind,
+        kinds=KINDS,
     )
 
 
@@ -79,12 +105,17 @@ def search_page():
 @limiter.exempt
 def search_api():
     """JSON per DESIGN.md: {"query", "total", "results": [{slug, kind, title, url, snippet}]},
-    best first. `typeahead=1` (as-you-type) is not recorded until a result is opened."""
+    best first, in the visitor's language unless `locale` (zh-CN, en, all) says otherwise.
+    `typeahead=1` (as-you-type) is not recorded until a result is opened."""
     typeahead = request.args.get("typeahead") == "1"
+    locale = request.args.get("locale", "")
+    if locale not in (*LOCALES, "all"):
+        locale = visitor_language()
     results, query_id = services.search_articles(
         request.args.get("q", ""),
         now=utcnow(),
         kind=_kind(),
+        locale=None if locale == "all" else locale,
         page=_int("page", 1, low=1, high=1000),
         per_page=_int("limit", 10, low=1, high=API_MAX_LIMIT),
         record=None if typeahead else "api",
@@ -92,6 +123,7 @@ def search_api():
     )
     body = {
         "query": results.query,
+        "locale": locale,
         "total": results.total,
         "page": results.page,
         "pages": results.pages,

@@ -41,6 +41,26 @@ def help_center(app):
 
 
 @pytest.fixture
+def english_help(help_center):
+    """English help articles on single sign-on that name it in Chinese too (as bilingual
+    teams write), so a Chinese question finds them unless languages are kept apart."""
+    now = utcnow()
+    articles = {
+        slug: make_article(body, title=title, slug=slug, locale="en", category="Help", now=now)
+        for slug, title, body in (
+            ("sso-setup-en", "Set up single sign-on (单点登录)", "单点登录 (SSO): upload the SAML metadata."),
+            (
+                "sso-errors-en",
+                "单点登录 errors",
+                "When 单点登录 single sign-on fails, check the certificate.",
+            ),
+        )
+    }
+    search.get_index().sync(now, force=True)
+    return articles
+
+
+@pytest.fixture
 def levels(app):
     return {tier.level: tier for tier in tiers.ensure_tiers()}
 

@@ -37,6 +37,22 @@ def test_first_round_offers_the_three_best_help_articles(help_center):
     assert conversation.status == "open"
 
 
+def test_a_chinese_question_is_offered_chinese_articles_only(help_center, english_help):
+    english = {article.id for article in english_help.values()}
+    for visitor in ("zh_CN", "zh_Hans_CN", "en"):
+        conversation = services.start("如何配置单点登录", account=None, locale=visitor, now=utcnow())
+        assert conversation.rounds[0].offered
+        assert not english & set(offered_ids(conversation)), visitor
+
+
+def test_a_latin_letter_question_is_answered_in_the_visitors_language(help_center, english_help):
+    english = {article.id for article in english_help.values()}
+    in_english = services.start("single sign-on SSO", account=None, locale="en", now=utcnow())
+    assert set(offered_ids(in_english)) <= english and offered_ids(in_english)
+    in_chinese = services.start("SSO", account=None, locale="zh_CN", now=utcnow())
+    assert not english & set(offered_ids(in_chinese))
+
+
 def test_three_unhelpful_rounds_never_repeat_an_article_then_escalate(help_center):
     conversation = services.start(QUESTION, account=None, locale="zh_CN", now=utcnow())
     walk(conversation, ["not_yet", "not_yet"])

@@ -23,6 +23,13 @@ def conversation_url(response) -> str:
     return response.headers["Location"].split("#")[0]
 
 
+def test_the_english_site_offers_english_articles(client, help_center, english_help):
+    url = conversation_url(ask(client, "SSO", headers={"Accept-Language": "en"}))
+    html = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'href="/help/sso-setup-en"' in html
+    assert not [slug for slug in help_center if f'href="/help/{slug}"' in html]
+
+
 def test_ask_then_not_yet_three_times_then_the_ticket_form(client, help_center, customers):
     url = conversation_url(ask(client))
     page = client.get(url)

@@ -277,19 +277,3 @@ def test_uploaded_images_inline_other_files_as_downloads(app, client):
             assert response.headers["Content-Disposition"].startswith("attachment")
     assert client.get("/uploads/..%2Fsecret_key").status_code == 404
     assert client.get("/uploads/not-a-stored-name.png").status_code == 404
-
-
-def test_home_puts_the_readers_language_first(client):
-    now = utcnow()
-    make_article(title="English paper", slug="en-paper", kind="whitepaper", locale="en", now=now)
-    make_article(
-        title="中文白皮书", slug="zh-paper", kind="whitepaper", published_at=now - timedelta(days=3), now=now
-    )
-    make_article(title="English help", slug="en-help", locale="en", category="Integrations", now=now)
-    make_article(title="中文帮助", slug="zh-help", category="入门", now=now)
-    zh = client.get("/").get_data(as_text=True)
-    assert zh.index("中文白皮书") < zh.index("English paper")
-    assert zh.index(">入门<") < zh.index(">Integrations<")
-    en = client.get("/?lang=en").get_data(as_text=True)
-    assert en.index("English paper") < en.index("中文白皮书")
-    assert en.index(">Integrations<") < en.index(">入门<")

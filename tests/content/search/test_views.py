@@ -25,8 +25,8 @@ def queries_recorded():
 
 
 def test_api_follows_the_contract(client, articles):
-    body = client.get("/api/search?q=单点登录").get_json()
-    assert body["query"] == "单点登录"
+    body = client.get("/api/search?q=单点登录&locale=all").get_json()
+    assert body["query"] == "单点登录" and body["locale"] == "all"
     assert body["total"] == 3
     first = body["results"][0]
     assert {"slug", "kind", "title", "url", "snippet"} <= set(first)
@@ -39,10 +39,36 @@ def test_api_kind_limit_and_page(client, articles):
     assert [r["slug"] for r in client.get("/api/search?q=SSO&kind=whitepaper").get_json()["results"]] == [
         "sso-paper"
     ]
-    first = client.get("/api/search?q=SSO&limit=2").get_json()
-    second = client.get("/api/search?q=SSO&limit=2&page=2").get_json()
+    first = client.get("/api/search?q=SSO&limit=2&locale=all").get_json()
+    second = client.get("/api/search?q=SSO&limit=2&page=2&locale=all").get_json()
     assert len(first["results"]) == 2 and len(second["results"]) == 1
     assert first["total"] == second["total"] == 3
+
+
+def test_api_answers_in_the_visitors_language(client, articles):
+    zh = client.get("/api/search?q=SSO").get_json()
+    assert zh["locale"] == "zh-CN" and {r["locale"] for r in zh["results"]} == {"zh-CN"}
+    assert zh["total"] == 2
+    en = client.get("/api/search?q=SSO", headers={"Accept-Language": "en-US,en;q=0.9"}).get_json()
+    assert [r["slug"] for r in en["results"]] == ["sso-en"] and en["total"] == 1
+    asked = client.get("/api/search?q=SSO&locale=en").get_json()
+    assert [r["slug"] for r in asked["results"]] == ["sso-en"]
+
+
+def test_search_page_shows_the_other_language_apart(client, articles):
+    html = client.get("/search?q=SSO").get_data(as_text=True)
+    main, _, also = html.partition('<section class="search-also"')
+    assert "/help/sso" in main and "/library/sso-paper" in main and "/help/sso-en" not in main
+    assert "也有英文内容" in also and 'href="/help/sso-en"' in also and '/help/sso"' not in also
+    english = client.get("/search?q=SSO&lang=en").get_data(as_text=True)
+    main, _, also = english.partition('<section class="search-also"')
+    assert "/help/sso-en" in main and "/help/sso" not in main.replace("/help/sso-en", "")
+    assert "Also in Chinese" in also and 'href="/help/sso"' in also
+
+
+def test_search_page_without_hits_in_the_other_language_has_no_section(client, articles):
+    html = client.get("/search?q=Okta&kind=whitepaper").get_data(as_text=True)
+    assert "search-also" not in html
 
 
 @pytest.mark.parametrize(
@@ -75,7 +101,8 @@ def test_search_page_shows_facets_snippets_and_records_the_search(client, articl
     assert 'href="/search?q=%E5%96%AE%E9%BB%9E%E7%99%BB%E9%8C%84&amp;kind=whitepaper"' in html
     assert "<script>" not in html  # scripts come from files only (CSP)
     [row] = queries_recorded()
-    assert (row.query, row.normalised, row.results, row.source) == ("單點登錄", "单点登录", 3, "page")
+    # The visitor's language only: the English article is offered apart, not counted.
+    assert (row.query, row.normalised, row.results, row.source) == ("單點登錄", "单点登录", 2, "page")
 
 
 def test_search_page_filters_by_kind(client, articles):
