@@ -97,6 +97,10 @@ def _template_globals(app: Flask) -> None:
         lang = request.args.get("lang", "").replace("-", "_")
         if lang in app.config["LOCALES"] and request.cookies.get("lang") != lang:
             response.set_cookie("lang", lang, max_age=365 * 86400, samesite="Lax", httponly=True)
+        if "locale_code" in g:
+            # The language came from the browser's Accept-Language or the lang cookie: a
+            # shared cache must keep each language's copy of the page apart.
+            response.vary.update(("Accept-Language", "Cookie"))
         return response
 
     def _current_locale():

@@ -87,7 +87,9 @@
       if (!q) { close(); list.textContent = ""; return; }
       if (controller) { controller.abort(); }
       controller = new AbortController();
-      var url = api + "?typeahead=1&limit=6&q=" + encodeURIComponent(q) + (kind ? "&kind=" + encodeURIComponent(kind) : "");
+      // Suggestions in the page's own language (the API falls back to the visitor's).
+      var url = api + "?typeahead=1&limit=6&q=" + encodeURIComponent(q) + (kind ? "&kind=" + encodeURIComponent(kind) : "") +
+        (document.documentElement.lang ? "&locale=" + encodeURIComponent(document.documentElement.lang) : "");
       fetch(url, { signal: controller.signal, headers: { Accept: "application/json" } })
         .then(function (response) { return response.ok ? response.json() : { results: [] }; })
         .then(function (data) { if (input.value.trim() === q) { render(data); } })

@@ -140,6 +140,9 @@ def test_the_page_cache_keeps_each_language_apart(make_app):
         zh = cached.test_client().get("/help/").get_data(as_text=True)
         en = cached.test_client().get("/help/", headers={"Accept-Language": "en"}).get_data(as_text=True)
         again = cached.test_client().get("/help/").get_data(as_text=True)
+        served = cached.test_client().get("/help/")
+    # Shared caches (a proxy, a CDN) must keep each language's copy apart too.
+    assert {"Accept-Language", "Cookie"} <= set(served.vary)
     assert "中文帮助" in zh and "English help" not in zh
     assert "English help" in en and "中文帮助" not in en
     assert "中文帮助" in again and "English help" not in again
