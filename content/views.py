@@ -276,12 +276,16 @@ def feed():
         .limit(30)
     ).all()
     updated = max((entry.updated_at for entry in entries), default=now)
+    site = _site_url().rstrip("/")
+    # Each language's feed is a feed of its own; the default one keeps the id it had.
+    default = article_language(current_app.config["DEFAULT_LOCALE"])
     body = render_template(
         "content/feed.xml",
         entries=entries,
         locale=locale,
+        feed_id=f"{site}/" if locale == default else f"{site}/feed.xml?lang={locale}",
         updated=seo.iso(updated),
-        site_url=_site_url().rstrip("/"),
+        site_url=site,
         iso=seo.iso,
         description=seo.description,
     )

@@ -18,6 +18,8 @@ pytestmark = pytest.mark.usefixtures("app")
 LISTS = ("/", "/help/", "/library/", "/cases/", "/solutions/", "/blog/", "/feed.xml")
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 XHTML = "{http://www.w3.org/1999/xhtml}"
+ATOM = "{http://www.w3.org/2005/Atom}"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
 def public_titles(locale: str) -> set[str]:
@@ -146,3 +148,15 @@ def test_the_page_cache_keeps_each_language_apart(make_app):
     assert "中文帮助" in zh and "English help" not in zh
     assert "English help" in en and "中文帮助" not in en
     assert "中文帮助" in again and "English help" not in again
+
+
+def test_each_language_has_a_feed_of_its_own(client):
+    make_article(title="中文帮助", slug="zh-help")
+    make_article(title="English help", slug="en-help", locale="en")
+    feeds = {}
+    for lang in ("zh-CN", "en"):
+        root = ElementTree.fromstring(client.get(f"/feed.xml?lang={lang}").data)
+        titles = [entry.findtext(f"{ATOM}title") for entry in root.findall(f"{ATOM}entry")]
+        feeds[lang] = (root.findtext(f"{ATOM}id"), titles, root.get(XML_LANG))
+    assert feeds["zh-CN"] == ("http://localhost/", ["中文帮助"], "zh-CN")
+    assert feeds["en"] == ("http://localhost/feed.xml?lang=en", ["English help"], "en")
