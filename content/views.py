@@ -45,7 +45,7 @@ INTROS = {
     "blog": _l("Notes on customer success, marketing and sales for B2B teams."),
 }
 BLOG_PAGE_SIZE = 10
-# Each language's name in the other's words (the page never mixes languages).
+# Each article language's name, said in the page's language (links to the other one).
 LANGUAGE_NAMES = {"zh-CN": _l("Chinese"), "en": _l("English")}
 
 

@@ -48,6 +48,11 @@ def select_locale():
     from flask import current_app, g
 
     g.locale_code = code = _choose_locale(current_app)
+    return parsed_locale(code)
+
+
+def parsed_locale(code: str) -> Locale:
+    """The Locale of a code (zh_CN, en), parsed once per process."""
     locale = _PARSED_LOCALES.get(code)
     if locale is None:
         locale = _PARSED_LOCALES.setdefault(code, Locale.parse(code))

@@ -11,6 +11,8 @@ from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from core.extensions import parsed_locale
+
 
 def compile_catalogs(directories) -> None:
     for directory in directories:
@@ -62,7 +64,7 @@ def page_language(code: str):
 
     get_locale()  # the visitor's own choice is made (and recorded) before it is overridden
     previous = g.get("locale_code")
-    with force_locale(code):
+    with force_locale(parsed_locale(code)):
         g.locale_code = code
         try:
             yield
@@ -75,7 +77,8 @@ def article_language(locale) -> str:
     spell their language: zh-CN, en ("" for none)."""
     if not locale:
         return ""
-    locale = Locale.parse(str(locale).replace("-", "_"))
+    if not isinstance(locale, Locale):
+        locale = parsed_locale(str(locale).replace("-", "_"))
     return "-".join(filter(None, (locale.language, locale.territory)))
 
 

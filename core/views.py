@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, flash, jsonify, redirect, request
 from flask_babel import force_locale
 from sqlalchemy import text
 
-from core.extensions import db, limiter
+from core.extensions import db, limiter, parsed_locale
 from core.hooks import hooks
 
 bp = Blueprint("core", __name__)
@@ -77,7 +77,7 @@ def set_language(code):
     code = code.replace("-", "_")
     if code not in current_app.config["LOCALES"]:
         return redirect(target)
-    with force_locale(code):
+    with force_locale(parsed_locale(code)):
         for finder in hooks(current_app).translated_paths:
             found = finder(urlsplit(target).path, code)
             if found is not None:
