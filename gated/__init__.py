@@ -16,6 +16,12 @@ DEFAULTS = {
     "CONSENT_TEXT": "",
     "DOUBLE_OPT_IN": False,
     "FORM_MIN_FILL_SECONDS": 3,
+    "FORM_CHALLENGE": "auto",
+    # PBKDF2 rounds per try; about 256 tries on average: well under a second in a browser.
+    "FORM_CHALLENGE_COST": 1000,
+    "FORM_CHALLENGE_MAX_AGE": 600,
+    "HELD_CONFIRM_MAX_AGE": 7 * 86400,
+    "HELD_SUBMISSION_DAYS": 30,
     "PROGRESSIVE_FIELDS": 2,
     "FORM_MAX_BYTES": 64 * 1024,
     "SUBMISSION_RETENTION_DAYS": 365,
@@ -34,11 +40,22 @@ def _as_list(value):
     return list(value or [])
 
 
+def _challenge_mode(value) -> str:
+    """FORM_CHALLENGE, checked at start: a typo must not switch the check off."""
+    from core.config import SettingsError
+    from gated.holding import MODES
+
+    mode = str(value).strip().lower()
+    if mode not in MODES:
+        raise SettingsError(f"LODESTAR_FORM_CHALLENGE must be one of {', '.join(MODES)}, not {value!r}.")
+    return mode
+
+
 def init_app(app):
     """Register the package's blueprints, commands, signal receivers and demo data."""
     from content.signals import article_changed
     from core.hooks import add_admin_nav, add_demo_loader, add_health_check, add_timeline_provider
-    from gated import admin, assets, demo, timeline, webhooks
+    from gated import admin, assets, demo, forms_views, timeline, webhooks
     from gated.cli import leads_cli
     from gated.views import bp
 
@@ -46,11 +63,14 @@ def init_app(app):
         app.config.setdefault(key, value)
     for key in ("PARTNER_DOMAINS", "SITE_HOSTS"):
         app.config[key] = _as_list(app.config[key])
+    app.config["FORM_CHALLENGE"] = _challenge_mode(app.config["FORM_CHALLENGE"])
 
     app.register_blueprint(bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(forms_views.bp)
     app.cli.add_command(leads_cli)
     add_admin_nav(app, _l("Leads"), "gated_admin.leads", roles=admin.ROLES, order=40)
+    add_admin_nav(app, _l("Held submissions"), "gated_admin.held", roles=admin.ROLES, order=41)
     add_demo_loader(app, "leads", demo.load, order=20)
     add_timeline_provider(app, timeline.events)
     app.extensions["lodestar.asset_path"] = assets.article_asset_path

@@ -1,5 +1,6 @@
 """The lead admin (/admin/leads): list with search and filters, CSV export, a lead's page
-with its whole timeline, stage change, JSON export of one person, erase and anonymise.
+with its whole timeline, stage change, JSON export of one person, erase and anonymise;
+the submissions held or refused as automated, with a one-click release of a held one.
 Marketers, sales and admins only."""
 
 import json
@@ -7,16 +8,18 @@ from datetime import datetime
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
 from accounts.guards import roles_required
 from core.extensions import db
 from core.hooks import hooks, lead_timeline
 from core.timeutil import utcnow
-from gated import privacy, services
+from gated import holding, privacy, services
 from gated.labels import label
 from gated.listing import LeadFilters, export_rows, frequent_sources, lead_page, lead_query, to_csv
 from gated.models import CHANNELS, STAGES, Asset, Lead
+from gated.validation import InvalidSubmission
 
 ROLES = ("marketer", "sales", "admin")
 bp = Blueprint("gated_admin", __name__, url_prefix="/admin/leads", template_folder="templates")
@@ -82,6 +85,37 @@ def erase_filtered():
         flash(_("%(n)d leads erased.", n=count), "success")
         return redirect(url_for("gated_admin.leads"))
     return render_template("gated/admin/erase.html", lead=None, count=len(ids), args=filters.as_args())
+
+
+@bp.get("/held")
+@roles_required(*ROLES)
+def held():
+    now = utcnow()
+    return render_template(
+        "gated/admin/held.html",
+        held=holding.recent_held(),
+        refused=holding.refused_counts(now=now),
+        days=current_app.config["HELD_SUBMISSION_DAYS"],
+    )
+
+
+@bp.post("/held/<int:held_id>/release")
+@roles_required(*ROLES)
+def release(held_id):
+    """One click: the held submission becomes a lead through the form capture; who
+    released it, and when, stays on its row."""
+    try:
+        released = holding.release(held_id, now=utcnow(), released_by_id=current_user.id)
+    except holding.AlreadyReleased:
+        flash(_("That submission was released already."), "error")
+        return redirect(url_for("gated_admin.held"))
+    except services.NotFound:
+        abort(404)
+    except InvalidSubmission as exc:
+        flash(_("It cannot become a lead: %(problems)s", problems="; ".join(exc.errors.values())), "error")
+        return redirect(url_for("gated_admin.held"))
+    flash(_("Released: it is a lead now, with its mails and enrolment."), "success")
+    return redirect(url_for("gated_admin.lead", lead_id=released.lead_id))
 
 
 @bp.get("/<int:lead_id>")

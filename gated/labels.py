@@ -32,6 +32,15 @@ LABELS = {
         "demo": _l("Demo request"),
         "newsletter": _l("Newsletter signup"),
         "import": _l("Imported"),
+        "assistant": _l("Assistant hand-over"),
+    },
+    "held_reason": {
+        "too_fast": _l("Sent faster than people type"),
+        "no_start": _l("No form start time"),
+        "no_proof": _l("No proof-of-work"),
+        "bad_proof": _l("Invalid or expired proof-of-work"),
+        "replayed": _l("Proof-of-work used before"),
+        "honeypot": _l("Hidden trap field filled"),
     },
     "event": {
         "submission": _l("Form"),

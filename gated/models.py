@@ -1,5 +1,6 @@
 """Gated assets and leads, and the records of each moment a lead touched us: submissions,
-consents, downloads; plus the outgoing hand-off webhooks and the count of blocked spam.
+consents, downloads; plus the outgoing hand-off webhooks, the count of blocked spam, the
+submissions held until a person confirms them and the proof-of-work solutions already used.
 
 A lead is one person keyed by the normalised email; everything else points at it and goes
 with it when the person is erased.
@@ -203,8 +204,8 @@ class WebhookDelivery(db.Model):
 
 
 class BlockedSubmission(db.Model):
-    """A submission dropped as spam (honeypot filled, sent too fast): counted, not kept.
-    No address or content is stored, only why and when."""
+    """A submission dropped as spam because its honeypot was filled (people never see
+    that field): counted, not kept. No address or content is stored, only why and when."""
 
     __tablename__ = "blocked_submissions"
 
@@ -212,3 +213,43 @@ class BlockedSubmission(db.Model):
     form: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class HeldSubmission(db.Model):
+    """A valid submission that looked automated (sent faster than a person types, without
+    its form's start time, or without a proof-of-work solution where one is required):
+    kept whole, never thanked for, until the visitor confirms on the page that answered
+    it or a member of staff releases it; both go through the same capture as a form.
+    Purged after HELD_SUBMISSION_DAYS, released or not."""
+
+    __tablename__ = "held_submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form: Mapped[str] = mapped_column(String(20))
+    # The white paper a landing form was about ("" for the other forms).
+    slug: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    fields: Mapped[dict] = mapped_column(JSON)
+    known_lead_id: Mapped[int | None]
+    consent_shown: Mapped[bool] = mapped_column(default=True)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(500))
+    referrer: Mapped[str] = mapped_column(String(500), default="")
+    landing_page: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    released_at: Mapped[datetime | None]
+    # None with released_at set: the visitor confirmed it themselves.
+    released_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"))
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", ondelete="SET NULL"))
+
+
+class UsedChallenge(db.Model):
+    """The signature of a proof-of-work challenge whose solution was accepted, kept until
+    the challenge expires: a solved payload sent twice is refused, on every web node."""
+
+    __tablename__ = "used_challenges"
+
+    signature: Mapped[str] = mapped_column(String(128), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

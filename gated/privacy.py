@@ -16,7 +16,15 @@ from sqlalchemy import delete, select, update
 from core.extensions import db
 from core.timeutil import utcnow
 from gated import signals, webhooks
-from gated.models import BlockedSubmission, Consent, Download, Lead, Submission, WebhookDelivery
+from gated.models import (
+    BlockedSubmission,
+    Consent,
+    Download,
+    HeldSubmission,
+    Lead,
+    Submission,
+    WebhookDelivery,
+)
 from gated.validation import normalise_email
 
 
@@ -57,16 +65,28 @@ def _erase(lead: Lead) -> None:
     signals.lead_erased.send(current_app._get_current_object(), lead_id=lead.id, email=lead.email)
     for model in (Consent, Download, Submission, WebhookDelivery):
         db.session.execute(delete(model).where(model.lead_id == lead.id))
+    _erase_held(lead.email)
     webhooks.enqueue_erased(lead.id, now=utcnow())
     db.session.delete(lead)
 
 
+def _erase_held(email: str) -> int:
+    """Submissions of the person held as automated (kept whole until released)."""
+    return db.session.execute(delete(HeldSubmission).where(HeldSubmission.email == email)).rowcount
+
+
 def erase_lead(email: str) -> bool:
-    """Erase a person everywhere (other packages through lead_erased). False if unknown."""
+    """Erase a person everywhere (other packages through lead_erased), held submissions
+    included. False if nothing of them was found."""
     lead = find_lead(email)
-    if lead is None:
-        return False
     try:
+        if lead is None:
+            try:
+                held = _erase_held(normalise_email(email))
+            except ValueError:
+                return False
+            db.session.commit()
+            return held > 0
         _erase(lead)
         db.session.commit()
     except Exception:
@@ -122,7 +142,8 @@ def anonymise_lead(lead_id: int, *, now: datetime) -> Lead | None:
 
 def purge_submission_details(*, now: datetime) -> dict:
     """Drop IP and user agent of submissions and downloads older than
-    SUBMISSION_RETENTION_DAYS, and spam counts older than that too."""
+    SUBMISSION_RETENTION_DAYS, and spam counts older than that too; held submissions go
+    whole after HELD_SUBMISSION_DAYS."""
     cutoff = now - timedelta(days=current_app.config["SUBMISSION_RETENTION_DAYS"])
     submissions = db.session.execute(
         update(Submission)
@@ -138,5 +159,7 @@ def purge_submission_details(*, now: datetime) -> dict:
     blocked = db.session.execute(
         delete(BlockedSubmission).where(BlockedSubmission.created_at < cutoff)
     ).rowcount
+    held_cutoff = now - timedelta(days=current_app.config["HELD_SUBMISSION_DAYS"])
+    held = db.session.execute(delete(HeldSubmission).where(HeldSubmission.created_at < held_cutoff)).rowcount
     db.session.commit()
-    return {"submissions": submissions, "downloads": downloads, "blocked": blocked}
+    return {"submissions": submissions, "downloads": downloads, "blocked": blocked, "held": held}

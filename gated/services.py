@@ -204,6 +204,39 @@ def _touch_columns(touch: dict, now: datetime) -> dict:
     }
 
 
+def check_submission(form_kind: str, data, *, known_lead_id: int | None = None) -> str:
+    """The normalised email of a submission capture_lead would take, or InvalidSubmission
+    with per-field messages as it would raise; stores nothing (for a submission that is
+    held rather than captured at once)."""
+    return _validated(form_kind, data, known_lead_id=known_lead_id)[1]["email"]
+
+
+def _validated(form_kind: str, data, *, known_lead_id: int | None) -> tuple[dict, dict, bool, str]:
+    """The form's data (with the known visitor's email when the form did not ask for
+    it), its cleaned person fields, the consent and the message; or InvalidSubmission."""
+    data = dict(data)
+    if not str(data.get("email") or "").strip() and known_lead_id:
+        known = db.session.get(Lead, known_lead_id)
+        if known is not None:
+            data["email"] = known.email
+    person_fields = {name: data[name] for name in PERSON_FIELDS if name in data}
+    errors = {}
+    try:
+        clean = clean_fields(person_fields, required=("email", *REQUIRED.get(form_kind, ())))
+    except InvalidSubmission as exc:
+        errors.update(exc.errors)
+        clean = {}
+    consent = str(data.get("consent") or "").lower() in ("1", "y", "yes", "on", "true")
+    if not consent and (current_app.config["CONSENT_REQUIRED"] or form_kind == "newsletter"):
+        errors["consent"] = str(_l("Please tick the box to agree."))
+    message = str(data.get("message") or "").strip()
+    if len(message) > MESSAGE_LIMIT:
+        errors["message"] = str(_l("At most %(limit)d characters.", limit=MESSAGE_LIMIT))
+    if errors:
+        raise InvalidSubmission(errors)
+    return data, clean, consent, message
+
+
 def capture_lead(
     form_kind: str,
     data,
@@ -223,29 +256,15 @@ def capture_lead(
     signed cookie: when the form did not ask for the email again, it is theirs.
     `consent_shown`: the consent box was on the form, so an unticked box is a decision
     worth recording too (browsers send nothing for it).
-    Raises InvalidSubmission with per-field messages; stores nothing in that case.
+    Raises InvalidSubmission with per-field messages; stores nothing in that case (what
+    the caller added to the session, e.g. a spent proof-of-work, is rolled back too).
     """
-    data = dict(data)
     config = current_app.config
-    if not str(data.get("email") or "").strip() and known_lead_id:
-        known = db.session.get(Lead, known_lead_id)
-        if known is not None:
-            data["email"] = known.email
-    person_fields = {name: data[name] for name in PERSON_FIELDS if name in data}
-    errors = {}
     try:
-        clean = clean_fields(person_fields, required=("email", *REQUIRED.get(form_kind, ())))
-    except InvalidSubmission as exc:
-        errors.update(exc.errors)
-        clean = {}
-    consent = str(data.get("consent") or "").lower() in ("1", "y", "yes", "on", "true")
-    if not consent and (config["CONSENT_REQUIRED"] or form_kind == "newsletter"):
-        errors["consent"] = str(_l("Please tick the box to agree."))
-    message = str(data.get("message") or "").strip()
-    if len(message) > MESSAGE_LIMIT:
-        errors["message"] = str(_l("At most %(limit)d characters.", limit=MESSAGE_LIMIT))
-    if errors:
-        raise InvalidSubmission(errors)
+        data, clean, consent, message = _validated(form_kind, data, known_lead_id=known_lead_id)
+    except InvalidSubmission:
+        db.session.rollback()
+        raise
 
     touch = attribution(data, request_meta)
     version, text = consent_text()

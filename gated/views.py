@@ -2,8 +2,10 @@
 newsletter forms, thank-you pages, signed downloads, fresh links and double opt-in.
 
 Views parse the request, call one service and render. Every public POST is rate limited
-per IP, CSRF-checked (CSRFProtect), size-capped, and screened by a honeypot and a minimum
-fill time; spam is shown the thank-you page and counted, never stored.
+per IP, CSRF-checked (CSRFProtect) and size-capped, then screened (gated.holding): a
+filled honeypot is shown the thank-you page and counted, never stored; a submission that
+looks automated otherwise is kept and answered with a page that asks the visitor to
+confirm (gated.forms_views), never with a thank-you.
 """
 
 from urllib.parse import quote
@@ -26,7 +28,7 @@ from core.extensions import limiter
 from core.pagecache import cached_page, per_visitor, remembered
 from core.timeutil import utcnow
 from core.tokens import InvalidToken
-from gated import assets, services, visitor
+from gated import assets, holding, services, visitor
 from gated.attribution import CLICK_IDS
 from gated.forms import AUTOCOMPLETE, FIELDS, HIDDEN, LeadForm
 from gated.models import UTM_FIELDS
@@ -143,6 +145,15 @@ def _visible(kind: str, lead) -> list[str]:
     return asked + (["message"] if "message" in names else [])
 
 
+def held_page(held_id: int, kind: str, status: int = 202):
+    """The answer to a held submission: what we kept, and a button to confirm it."""
+    response = make_response(
+        render_template("gated/held.html", kind=kind, token=holding.confirm_token(held_id)), status
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def _render(kind, template, form, lead, status=200, **context):
     _version, consent_text = services.consent_text()
     required = ("email", *services.REQUIRED.get(kind, ()))
@@ -160,6 +171,7 @@ def _render(kind, template, form, lead, status=200, **context):
             autocomplete=AUTOCOMPLETE,
             consent_text=consent_text,
             consent_required=current_app.config["CONSENT_REQUIRED"] or kind == "newsletter",
+            form_challenge=current_app.config["FORM_CHALLENGE"] != "off",
             show_consent=not (lead is not None and lead.marketing_consent),
             **context,
         ),
@@ -170,27 +182,29 @@ def _render(kind, template, form, lead, status=200, **context):
     return response
 
 
-def _submit(kind, template, thanks_endpoint, *, asset=None, sequence=None, endpoint_args=None, page=None):
-    """The POST of every lead form: screen, capture, then 303 to the thank-you page.
-    `page()` gives the template's context when the form is shown again with errors."""
+def _submit(kind, template, *, asset=None, sequence=None, slug="", page=None):
+    """The POST of every lead form: screen, then capture and 303 to the thank-you page,
+    or hold and ask the visitor to confirm. `page()` gives the template's context when
+    the form is shown again with errors."""
     now = utcnow()
-    endpoint_args = endpoint_args or {}
     data = request.form
-    reason = visitor.spam_reason(data, now=now)
-    if reason:
+    reason = holding.screen(data, now=now)
+    if reason == holding.HONEYPOT:
         visitor.record_blocked(kind, reason, now=now)
-        return redirect(url_for(thanks_endpoint, **endpoint_args), 303)
+        return redirect(thanks_url(kind, slug), 303)
     lead = visitor.lead_from_cookie(request.cookies.get(COOKIE))
+    known = {
+        "known_lead_id": lead.id if lead is not None else None,
+        "consent_shown": lead is None or not lead.marketing_consent,
+    }
     try:
+        if reason:
+            held = holding.hold(
+                kind, data, reason=reason, slug=slug, request_meta=_request_meta(), now=now, **known
+            )
+            return held_page(held.id, held.form)
         capture = services.capture_lead(
-            kind,
-            data,
-            asset=asset,
-            request_meta=_request_meta(),
-            now=now,
-            known_lead_id=lead.id if lead is not None else None,
-            consent_shown=lead is None or not lead.marketing_consent,
-            sequence=sequence,
+            kind, data, asset=asset, request_meta=_request_meta(), now=now, sequence=sequence, **known
         )
     except InvalidSubmission as exc:
         # Bound to what was sent, the start time included: it passed the minimum fill
@@ -202,15 +216,22 @@ def _submit(kind, template, thanks_endpoint, *, asset=None, sequence=None, endpo
         if "email" in exc.errors:
             lead = None  # ask for the address again
         return _render(kind, template, form, lead, 422, **{"asset": asset, **(page() if page else {})})
-    response = redirect(
-        url_for(
-            thanks_endpoint, t=visitor.thanks_token(capture.lead_id, capture.submission_id), **endpoint_args
-        ),
-        303,
-    )
+    return thanks_redirect(kind, slug, capture.lead_id, capture.submission_id)
+
+
+def thanks_url(kind: str, slug: str = "", **args) -> str:
+    """The thank-you page of a form (a white paper's carries its slug)."""
+    if kind == "whitepaper":
+        return url_for("gated.whitepaper_thanks", slug=slug, **args)
+    return url_for(f"gated.{kind}_thanks", **args)
+
+
+def thanks_redirect(kind: str, slug: str, lead_id: int, submission_id: int):
+    """303 to the thank-you page of a stored submission, remembering the visitor."""
+    response = redirect(thanks_url(kind, slug, t=visitor.thanks_token(lead_id, submission_id)), 303)
     response.set_cookie(
         COOKIE,
-        visitor.lead_cookie_value(capture.lead_id),
+        visitor.lead_cookie_value(lead_id),
         max_age=current_app.config["LEAD_COOKIE_MAX_AGE"],
         httponly=True,
         samesite="Lax",
@@ -240,10 +261,9 @@ def whitepaper(slug):
         return _submit(
             "whitepaper",
             template,
-            "gated.whitepaper_thanks",
             asset=landing["asset"],
             sequence=landing["sequence"],
-            endpoint_args={"slug": slug},
+            slug=slug,
             page=lambda: dict(zip(("article", "asset"), _whitepaper_or_404(slug), strict=True)),
         )
     article, asset = _whitepaper_or_404(slug)
@@ -272,7 +292,7 @@ def _form_page(kind: str):
     """The demo request and newsletter pages: one template, one flow."""
     template = "gated/form_page.html"
     if request.method == "POST":
-        return _submit(kind, template, f"gated.{kind}_thanks")
+        return _submit(kind, template)
     return _render(kind, template, _new_form(), _known_lead())
 
 

@@ -1,5 +1,5 @@
 """What we know of a visitor between requests, all in signed tokens: when a form was
-shown (the minimum fill time that screens out bots, with the honeypot), who they are (the
+shown (a fill faster than a person types is held for them to confirm), who they are (the
 progressive-profiling cookie) and which submission a thank-you page is about."""
 
 from datetime import datetime
@@ -24,10 +24,8 @@ def form_start_token(now: datetime) -> str:
     return sign(FORM_START_PURPOSE, {"t": now.timestamp()})
 
 
-def spam_reason(data, *, now: datetime) -> str | None:
-    """Why a submission looks automated ("honeypot", "too_fast", "no_start"), or None."""
-    if str(data.get("website") or "").strip():
-        return "honeypot"
+def fill_time_reason(data, *, now: datetime) -> str | None:
+    """Why a form's fill time looks automated ("too_fast", "no_start"), or None."""
     try:
         started = unsign(FORM_START_PURPOSE, str(data.get("started") or ""))
     except InvalidToken:
@@ -40,7 +38,7 @@ def spam_reason(data, *, now: datetime) -> str | None:
 
 
 def record_blocked(form_kind: str, reason: str, *, now: datetime) -> None:
-    """Count a dropped submission (nothing of its content is kept)."""
+    """Count a dropped submission (a filled honeypot; nothing of its content is kept)."""
     db.session.add(BlockedSubmission(form=form_kind, reason=reason, created_at=now))
     db.session.commit()
     current_app.logger.info("Blocked a %s submission: %s", form_kind, reason)

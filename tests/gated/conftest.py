@@ -5,6 +5,7 @@ import io
 import time
 from datetime import timedelta
 
+import altcha
 import pytest
 
 from content.models import Article
@@ -97,3 +98,34 @@ def recorder(app):
     yield recording
     for name, receiver in receivers:
         getattr(signals, name).disconnect(receiver, sender=app)
+
+
+@pytest.fixture
+def cheap_challenges(app, monkeypatch):
+    """Proof-of-work as cheap as it gets: the tests solve it in Python, the check is the same."""
+    monkeypatch.setitem(app.config, "FORM_CHALLENGE_COST", 1)
+
+
+@pytest.fixture
+def solve(client, cheap_challenges):
+    """solve() -> the payload a browser's widget sends: a challenge fetched from the site's
+    own endpoint and solved with the ALTCHA library."""
+
+    def solved() -> str:
+        challenge = altcha.Challenge.from_dict(client.get("/forms/challenge").get_json())
+        return altcha.Payload(challenge, altcha.solve_challenge(challenge)).to_base64()
+
+    return solved
+
+
+@pytest.fixture(params=["auto", "always", "off"])
+def challenge_mode(request, app, monkeypatch):
+    """Each value of FORM_CHALLENGE in turn."""
+    monkeypatch.setitem(app.config, "FORM_CHALLENGE", request.param)
+    return request.param
+
+
+def fast(**overrides):
+    """Form data as an autofilling browser sends it: every field at once, a second after
+    the page was shown."""
+    return form_data(started=sign("form-start", {"t": time.time()}), **overrides)

@@ -255,26 +255,17 @@ def test_a_known_lead_submits_without_typing_the_email_again(whitepaper):
     assert db.session.get(Lead, first.lead.id).missing_fields() == ["name", "job_title", "phone", "role"]
 
 
-@pytest.mark.parametrize(
-    ("data", "reason"),
-    [
-        ({"website": "http://spam", "started": None}, "honeypot"),
-        ({"started": "forged"}, "no_start"),
-        ({}, "no_start"),
-    ],
-)
-def test_spam_reasons(data, reason):
-    if data.get("started") is None:
-        data.pop("started", None)
-    assert visitor.spam_reason(data, now=utcnow()) == reason
+@pytest.mark.parametrize(("data", "reason"), [({"started": "forged"}, "no_start"), ({}, "no_start")])
+def test_fill_time_reasons(data, reason):
+    assert visitor.fill_time_reason(data, now=utcnow()) == reason
 
 
-def test_a_form_sent_faster_than_the_minimum_is_spam():
+def test_a_form_sent_faster_than_the_minimum_is_too_fast():
     now = utcnow()
     token = visitor.form_start_token(now)
-    assert visitor.spam_reason({"started": token}, now=now + timedelta(seconds=1)) == "too_fast"
-    assert visitor.spam_reason({"started": token}, now=now + timedelta(seconds=5)) is None
-    visitor.record_blocked("whitepaper", "too_fast", now=now)
+    assert visitor.fill_time_reason({"started": token}, now=now + timedelta(seconds=1)) == "too_fast"
+    assert visitor.fill_time_reason({"started": token}, now=now + timedelta(seconds=5)) is None
+    visitor.record_blocked("whitepaper", "honeypot", now=now)
     assert count(BlockedSubmission) == 1
 
 

@@ -76,8 +76,18 @@ def test_retention_purges_raw_details_of_old_submissions_only(whitepaper, app):
     person(whitepaper, "old@example.com", now=old)
     person(whitepaper, "new@example.com", now=now)
     visitor.record_blocked("whitepaper", "honeypot", now=old)
-    assert privacy.purge_submission_details(now=now) == {"submissions": 1, "downloads": 1, "blocked": 1}
+    assert privacy.purge_submission_details(now=now) == {
+        "submissions": 1,
+        "downloads": 1,
+        "blocked": 1,
+        "held": 0,
+    }
     rows = {s.lead.email: (s.ip, s.user_agent) for s in db.session.scalars(select(Submission))}
     assert rows == {"old@example.com": (None, None), "new@example.com": ("203.0.113.7", "UA")}
     assert count(BlockedSubmission) == 0
-    assert privacy.purge_submission_details(now=now) == {"submissions": 0, "downloads": 0, "blocked": 0}
+    assert privacy.purge_submission_details(now=now) == {
+        "submissions": 0,
+        "downloads": 0,
+        "blocked": 0,
+        "held": 0,
+    }

@@ -1,0 +1,49 @@
+"""The lead forms' per-visitor needs, kept off the (cacheable) form pages:
+
+    GET  /forms/challenge   a fresh proof-of-work challenge, JSON (the widget's `challenge` URL)
+    POST /forms/confirm     "yes, I am a person": a held submission becomes a lead
+
+The confirm form carries a signed, expiring token naming the held submission, and the
+CSRF token; it works without JavaScript, so nobody is kept out by the check.
+"""
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+
+from core.extensions import limiter
+from core.timeutil import utcnow
+from gated import challenge, holding
+from gated.validation import InvalidSubmission
+from gated.views import thanks_redirect
+
+bp = Blueprint("gated_forms", __name__, url_prefix="/forms", template_folder="templates")
+
+
+def _limit():
+    return current_app.config["PUBLIC_POST_RATE_LIMIT"]
+
+
+@bp.get("/challenge")
+@limiter.limit(_limit)
+def new_challenge():
+    response = jsonify(challenge.new_challenge(now=utcnow()))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.post("/confirm")
+@limiter.limit(_limit)
+def confirm():
+    held_id = holding.held_id_from_token(request.form.get("token", ""))
+    if held_id is None:
+        return render_template("gated/notice.html", notice="held_invalid"), 400
+    try:
+        held = holding.release(held_id, now=utcnow())
+    except holding.AlreadyReleased as done:
+        held = done.held  # a second click: the same thank-you page, nothing sent twice
+    except InvalidSubmission:
+        # The form's rules changed since (e.g. consent became required): fill it again.
+        return render_template("gated/notice.html", notice="held_invalid"), 422
+    if held.lead_id is None:  # released, then the person was erased
+        return render_template("gated/notice.html", notice="held_invalid"), 400
+    return thanks_redirect(held.form, held.slug, held.lead_id, held.submission_id)

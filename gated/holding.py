@@ -1,0 +1,176 @@
+"""Which lead-form submissions are stored at once, held for a person to confirm, or
+dropped; and the release of a held one into a real lead.
+
+The rule every form keeps: a submission that passes CSRF and validation is either stored
+or answered with a page that says what to do next, never with a thank-you for nothing.
+Only a filled honeypot (a field people never see) is dropped without a word, and counted.
+
+FORM_CHALLENGE chooses the check:
+- "auto" (the default): the proof-of-work runs invisibly in every browser with
+  JavaScript when the form is sent. Without a solution (no JavaScript, an old browser, a
+  page over plain HTTP), a fill at a person's pace with the form's signed start time
+  stands in for it; a fast fill or a missing start time is held, as is a forged or
+  replayed solution.
+- "always": a valid solution is required; anything else is held.
+- "off": no check at all beyond the honeypot (a site behind its own bot protection).
+
+A held submission is kept whole (its reason with it) and answered with a page that asks
+the visitor to confirm they are a person; confirming, or a member of staff's release,
+captures it through gated.services.capture_lead, so enrolment and mail follow as for
+any form.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from core.extensions import db
+from core.ids import token_id
+from core.tokens import InvalidToken, sign, unsign
+from gated import challenge, services, visitor
+from gated.models import PERSON_FIELDS, UTM_FIELDS, BlockedSubmission, HeldSubmission
+
+MODES = ("auto", "always", "off")
+HONEYPOT = "honeypot"
+CONFIRM_PURPOSE = "held-confirm"
+# What a held submission keeps besides the person's fields: how the form was reached.
+KEPT_FIELDS = ("consent", "message", "referrer", "landing_page", *UTM_FIELDS)
+
+
+class AlreadyReleased(Exception):
+    """The held submission became a lead before (a second click, or staff and visitor
+    both); carries it, with the lead and submission it became."""
+
+    def __init__(self, held: HeldSubmission):
+        super().__init__("already released")
+        self.held = held
+
+
+def screen(data, *, now: datetime) -> str | None:
+    """None when a submission may be stored now; HONEYPOT when it is dropped; otherwise
+    why it is held. A valid proof-of-work is spent in the session, to be committed with
+    the lead."""
+    if str(data.get("website") or "").strip():
+        return HONEYPOT
+    mode = current_app.config["FORM_CHALLENGE"]
+    if mode == "off":
+        return None
+    proof = challenge.spend(data.get(challenge.FIELD), now=now)
+    if proof is None:
+        return None
+    if mode == "always" or proof != "no_proof":
+        return proof
+    return visitor.fill_time_reason(data, now=now)
+
+
+def hold(
+    form_kind: str,
+    data,
+    *,
+    reason: str,
+    slug: str = "",
+    request_meta: services.RequestMeta,
+    known_lead_id: int | None,
+    consent_shown: bool,
+    now: datetime,
+) -> HeldSubmission:
+    """Keep a valid submission that looked automated. Raises InvalidSubmission (storing
+    nothing) when the data would not make a lead."""
+    email = services.check_submission(form_kind, data, known_lead_id=known_lead_id)
+    fields = {
+        name: str(data.get(name) or "")[:2000] for name in (*PERSON_FIELDS, *KEPT_FIELDS) if data.get(name)
+    }
+    held = HeldSubmission(
+        form=form_kind,
+        slug=slug,
+        reason=reason,
+        email=email,
+        fields=fields,
+        known_lead_id=known_lead_id,
+        consent_shown=consent_shown,
+        ip=request_meta.ip,
+        user_agent=(request_meta.user_agent or "")[:500] or None,
+        referrer=request_meta.referrer[:500],
+        landing_page=request_meta.landing_page[:500],
+        created_at=now,
+    )
+    db.session.add(held)
+    db.session.commit()
+    current_app.logger.info("Held a %s submission: %s", form_kind, reason)
+    return held
+
+
+def confirm_token(held_id: int) -> str:
+    return sign(CONFIRM_PURPOSE, held_id)
+
+
+def held_id_from_token(token: str) -> int | None:
+    """The held submission a confirm page's token names (it lasts HELD_CONFIRM_MAX_AGE),
+    or None when the token is forged or expired."""
+    try:
+        value = unsign(CONFIRM_PURPOSE, token, max_age=current_app.config["HELD_CONFIRM_MAX_AGE"])
+    except InvalidToken:
+        return None
+    return token_id(value)
+
+
+def release(held_id: int, *, now: datetime, released_by_id: int | None = None) -> HeldSubmission:
+    """Turn a held submission into a lead through the form capture (consent, enrolment,
+    mail and all), at most once: the claim and the lead commit together, so a second
+    click, on any web node, raises AlreadyReleased and sends nothing twice. Raises
+    services.NotFound when it is gone (purged or erased). Returns it with the lead and
+    submission it became."""
+    held = db.session.get(HeldSubmission, held_id)
+    if held is None:
+        raise services.NotFound(held_id)
+    claimed = db.session.execute(
+        update(HeldSubmission)
+        .where(HeldSubmission.id == held_id, HeldSubmission.released_at.is_(None))
+        .values(released_at=now, released_by_id=released_by_id)
+    ).rowcount
+    if not claimed:
+        db.session.rollback()
+        raise AlreadyReleased(db.session.get(HeldSubmission, held_id))
+    facts = services.landing_facts(held.slug, now=now) if held.slug else None
+    capture = services.capture_lead(
+        held.form,
+        held.fields,
+        asset=facts["asset"] if facts else None,
+        sequence=facts["sequence"] if facts else None,
+        request_meta=services.RequestMeta(
+            ip=held.ip, user_agent=held.user_agent, referrer=held.referrer, landing_page=held.landing_page
+        ),
+        now=now,
+        known_lead_id=held.known_lead_id,
+        consent_shown=held.consent_shown,
+    )
+    # Which lead it became, for the staff list and a second confirm click: a separate
+    # write, since capture_lead owns (and has committed) the claim's transaction.
+    held = db.session.get(HeldSubmission, held_id)
+    held.lead_id, held.submission_id = capture.lead_id, capture.submission_id
+    db.session.commit()
+    return held
+
+
+def recent_held(limit: int = 200) -> list[HeldSubmission]:
+    """Held submissions for the staff list: those still waiting first, newest first."""
+    return db.session.scalars(
+        select(HeldSubmission)
+        .order_by(HeldSubmission.released_at.is_not(None), HeldSubmission.created_at.desc())
+        .limit(limit)
+    ).all()
+
+
+def refused_counts(*, now: datetime, days: int = 30) -> list[tuple[str, str, int]]:
+    """(form, reason, count) of the submissions dropped in the last `days` days: only a
+    filled honeypot is, and nothing of them is kept to release."""
+    rows = db.session.execute(
+        select(BlockedSubmission.form, BlockedSubmission.reason, func.count())
+        .where(BlockedSubmission.created_at >= now - timedelta(days=days))
+        .group_by(BlockedSubmission.form, BlockedSubmission.reason)
+        .order_by(BlockedSubmission.form, BlockedSubmission.reason)
+    ).all()
+    return [tuple(row) for row in rows]
