@@ -211,3 +211,21 @@ def test_a_body_beyond_the_form_cap_is_a_413_page(client, help_center):
     response = ask(client, "单" * 100_000)
     assert response.status_code == 413
     assert db.session.scalar(select(func.count()).select_from(Conversation)) == 0
+
+
+@pytest.mark.parametrize("mode", ["auto", "always", "off"])
+def test_the_hand_over_stores_the_lead_under_every_challenge_setting(
+    app, client, help_center, monkeypatch, mode
+):
+    """The hand-over form sits behind three rounds of a conversation: it asks for no
+    proof-of-work, and a fast, autofilled hand-over is stored under every setting."""
+    monkeypatch.setitem(app.config, "FORM_CHALLENGE", mode)
+    url = conversation_url(ask(client))
+    for _round in range(3):
+        client.post(f"{url}/answer", data={"answer": "not_yet"})
+    response = client.post(
+        f"{url}/contact", data={"email": "zhao@example.com", "message": QUESTION, "consent": "y"}
+    )
+    assert response.status_code == 303 and response.headers["Location"].endswith("#done")
+    ticket = db.session.scalars(select(Ticket)).one()
+    assert ticket.route == "lead" and ticket.lead_id is not None
