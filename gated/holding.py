@@ -152,6 +152,12 @@ def release(held_id: int, *, now: datetime, released_by_id: int | None = None) -
     held = db.session.get(HeldSubmission, held_id)
     held.lead_id, held.submission_id = capture.lead_id, capture.submission_id
     db.session.commit()
+    current_app.logger.info(
+        "Released held submission %s into lead %s (%s)",
+        held_id,
+        capture.lead_id,
+        f"staff user {released_by_id}" if released_by_id else "confirmed by the visitor",
+    )
     return held
 
 

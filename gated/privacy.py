@@ -58,6 +58,12 @@ def export_person(lead_id: int) -> dict:
         "submissions": [_row(s) for s in by_lead(Submission)],
         "consents": [_row(c) for c in by_lead(Consent)],
         "downloads": [_row(d) for d in by_lead(Download)],
+        "held_submissions": [
+            _row(h)
+            for h in db.session.scalars(
+                select(HeldSubmission).where(HeldSubmission.email == lead.email).order_by(HeldSubmission.id)
+            )
+        ],
     }
 
 

@@ -2,6 +2,7 @@
 under each FORM_CHALLENGE value; the proof-of-work spent once; a held submission released
 into a lead exactly once; held rows purged and erased like the rest of a person."""
 
+import json
 from datetime import timedelta
 
 import altcha
@@ -148,3 +149,10 @@ def test_held_submissions_are_purged_and_erased(app, whitepaper):
     assert privacy.purge_submission_details(now=utcnow())["held"] == 1
     assert privacy.erase_lead(" new@Example.COM") is True
     assert count(HeldSubmission) == 0
+
+
+def test_an_access_request_shows_the_held_submission_behind_a_lead(whitepaper):
+    held = holding.release(hold(whitepaper).id, now=utcnow())
+    data = privacy.export_person(held.lead_id)
+    json.dumps(data)
+    assert [row["reason"] for row in data["held_submissions"]] == ["too_fast"]
