@@ -135,6 +135,11 @@ def release(held_id: int, *, now: datetime, released_by_id: int | None = None) -
         db.session.rollback()
         raise AlreadyReleased(db.session.get(HeldSubmission, held_id))
     facts = services.landing_facts(held.slug, now=now) if held.slug else None
+
+    def link(capture: services.Capture) -> None:
+        # With the claim and the lead: a second click that waited on the claim finds them.
+        held.lead_id, held.submission_id = capture.lead_id, capture.submission_id
+
     capture = services.capture_lead(
         held.form,
         held.fields,
@@ -146,12 +151,8 @@ def release(held_id: int, *, now: datetime, released_by_id: int | None = None) -
         now=now,
         known_lead_id=held.known_lead_id,
         consent_shown=held.consent_shown,
+        before_commit=link,
     )
-    # Which lead it became, for the staff list and a second confirm click: a separate
-    # write, since capture_lead owns (and has committed) the claim's transaction.
-    held = db.session.get(HeldSubmission, held_id)
-    held.lead_id, held.submission_id = capture.lead_id, capture.submission_id
-    db.session.commit()
     current_app.logger.info(
         "Released held submission %s into lead %s (%s)",
         held_id,

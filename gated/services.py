@@ -11,6 +11,7 @@ gated.visitor.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -247,6 +248,7 @@ def capture_lead(
     known_lead_id: int | None = None,
     sequence: str | None = None,
     consent_shown: bool = True,
+    before_commit: Callable[[Capture], None] | None = None,
 ) -> Capture:
     """Upsert the lead behind a form submission and record the submission, its consent
     and the mails it asks for.
@@ -255,7 +257,8 @@ def capture_lead(
     message, utm_*, referrer, landing_page). `known_lead_id` is the lead of the visitor's
     signed cookie: when the form did not ask for the email again, it is theirs.
     `consent_shown`: the consent box was on the form, so an unticked box is a decision
-    worth recording too (browsers send nothing for it).
+    worth recording too (browsers send nothing for it). `before_commit(capture)` runs
+    inside the transaction, so what it writes is stored with the lead or not at all.
     Raises InvalidSubmission with per-field messages; stores nothing in that case (what
     the caller added to the session, e.g. a spent proof-of-work, is rolled back too).
     """
@@ -339,6 +342,8 @@ def capture_lead(
         )
         if created:
             webhooks.enqueue("lead.created", lead, now=now)
+        if before_commit is not None:
+            before_commit(capture)
         db.session.commit()
     except Exception:
         db.session.rollback()
