@@ -112,7 +112,7 @@ def release(held_id):
     except services.NotFound:
         abort(404)
     except InvalidSubmission as exc:
-        flash(_("It cannot become a lead: %(problems)s", problems="; ".join(exc.errors.values())), "error")
+        flash(_("It cannot become a lead: %(problems)s", problems=" ".join(exc.errors.values())), "error")
         return redirect(url_for("gated_admin.held"))
     flash(_("Released: it is a lead now, with its mails and enrolment."), "success")
     return redirect(url_for("gated_admin.lead", lead_id=released.lead_id))

@@ -156,3 +156,12 @@ def test_an_access_request_shows_the_held_submission_behind_a_lead(whitepaper):
     data = privacy.export_person(held.lead_id)
     json.dumps(data)
     assert [row["reason"] for row in data["held_submissions"]] == ["too_fast"]
+
+
+def test_a_release_the_rules_now_refuse_stores_nothing_and_stays_held(app, whitepaper, monkeypatch):
+    held = hold(whitepaper)
+    monkeypatch.setitem(app.config, "CONSENT_REQUIRED", True)
+    with pytest.raises(services.InvalidSubmission):
+        holding.release(held.id, now=utcnow())
+    assert count(Lead) == 0
+    assert db.session.get(HeldSubmission, held.id).released_at is None
