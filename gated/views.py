@@ -207,8 +207,8 @@ def _submit(kind, template, *, asset=None, sequence=None, slug="", page=None):
             kind, data, asset=asset, request_meta=_request_meta(), now=now, sequence=sequence, **known
         )
     except InvalidSubmission as exc:
-        # Bound to what was sent, the start time included: it passed the minimum fill
-        # time already, so a quick correction is not taken for a bot.
+        # Bound to what was sent, the start time included: the form's first showing
+        # counts, so a quick correction is not taken for a bot.
         form = LeadForm()
         for name, message in exc.errors.items():
             if name in form:
