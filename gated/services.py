@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -255,7 +256,9 @@ def capture_lead(
 
     `data` holds the form fields (email, name, company, job_title, phone, role, consent,
     message, utm_*, referrer, landing_page). `known_lead_id` is the lead of the visitor's
-    signed cookie: when the form did not ask for the email again, it is theirs.
+    signed cookie (given only once the address was proven): when the form did not ask for
+    the email again, it is theirs, and a submission for that lead may change what it
+    stored; any other may only add what is missing (merge_profile).
     `consent_shown`: the consent box was on the form, so an unticked box is a decision
     worth recording too (browsers send nothing for it). `before_commit(capture)` runs
     inside the transaction, so what it writes is stored with the lead or not at all.
@@ -271,13 +274,17 @@ def capture_lead(
 
     touch = attribution(data, request_meta)
     version, text = consent_text()
-    changes = {name: value for name, value in clean.items() if name != "email" and value}
-    changes.update(_touch_columns(touch, now), updated_at=now)
+    profile = {name: value for name, value in clean.items() if name != "email" and value}
+    changes = {**_touch_columns(touch, now), "updated_at": now}
     granted = {"marketing_consent": True, "consent_version": version, "consent_at": now} if consent else {}
     try:
         # A new lead is written whole by the upsert's INSERT; a known one is updated.
-        lead, created = upsert_lead(clean["email"], now=now, touch=touch, fields={**changes, **granted})
+        lead, created = upsert_lead(
+            clean["email"], now=now, touch=touch, fields={**profile, **changes, **granted}
+        )
+        held = []
         if not created:
+            held = merge_profile(lead, profile, verified=known_lead_id == lead.id)
             for name, value in changes.items():
                 setattr(lead, name, value)
             if lead.stage == "new":
@@ -301,6 +308,7 @@ def capture_lead(
                     "form": form_kind,
                     "asset_id": asset.id if asset else None,
                     "fields": submitted,
+                    "held_fields": held,
                     "utm": {k: v for k, v in touch["utm"].items() if v},
                     "referrer": touch["referrer"],
                     "landing_page": touch["landing_page"],
@@ -351,13 +359,35 @@ def capture_lead(
     return capture
 
 
+def merge_profile(lead: Lead, values: dict, *, verified: bool) -> list[str]:
+    """Write a submission's profile values onto a lead that existed; return the names of
+    those held back (kept on the submission only).
+
+    Anyone can type anyone's address into a public form, so a submission not proven to
+    come from the address's owner may only add what the lead lacks: a stranger posting
+    li.lei@example.cn with another name must not rename Li Lei. A verified one, sent from
+    a browser holding the lead's cookie (which only a mailed link or the double opt-in
+    gives: gated.visitor), may change what is stored. Staff import overwrites on its own.
+    """
+    held = []
+    for name, value in values.items():
+        stored = getattr(lead, name)
+        if stored == value:
+            continue
+        if stored and not verified:
+            held.append(name)
+            continue
+        setattr(lead, name, value)
+    return held
+
+
 def _request_mails(
     capture: Capture, form_kind: str, asset: Asset | AssetRef | None, consent: bool, *, now: datetime
 ) -> None:
     """Queue the transactional mails of a submission through mail_requested."""
     lead = capture.lead
     if asset is not None:
-        capture.download_url = make_download_url(lead.id, asset.id)
+        capture.download_url = make_download_url(lead.id, asset.id, mailed=True)
         request_mail(
             lead,
             "gated/email/download_link",
@@ -381,17 +411,28 @@ def link_days() -> int:
     return max(1, current_app.config["DOWNLOAD_LINK_MAX_AGE"] // 86400)
 
 
-def make_download_url(lead_id: int, asset_id: int, *, external: bool = True) -> str:
-    """A signed link to the asset for this lead, valid DOWNLOAD_LINK_MAX_AGE seconds."""
-    token = sign(DOWNLOAD_PURPOSE, {"l": lead_id, "a": asset_id})
-    return site_url("gated.download", token=token, external=external)
+def make_download_url(lead_id: int, asset_id: int, *, external: bool = True, mailed: bool = False) -> str:
+    """A signed link to the asset for this lead, valid DOWNLOAD_LINK_MAX_AGE seconds.
+    `mailed`: the link goes only to the lead's mailbox, so opening it proves the address
+    (the thank-you page's link, shown to whoever typed the address, does not)."""
+    payload = {"l": lead_id, "a": asset_id, **({"m": 1} if mailed else {})}
+    return site_url("gated.download", token=sign(DOWNLOAD_PURPOSE, payload), external=external)
 
 
-def resolve_download(token: str) -> tuple[Lead, Asset]:
+class Grant(NamedTuple):
+    """What a download token gives: the lead, the asset, and whether the link came by
+    mail (its opener holds the lead's mailbox)."""
+
+    lead: Lead
+    asset: Asset
+    mailed: bool
+
+
+def resolve_download(token: str) -> Grant:
     """The lead and asset of a download token. Raises InvalidToken (tampered or expired:
     `expired` is set on the exception) or NotFound."""
     payload = unsign(DOWNLOAD_PURPOSE, token, max_age=current_app.config["DOWNLOAD_LINK_MAX_AGE"])
-    return _lead_and_asset(payload)
+    return Grant(*_lead_and_asset(payload), mailed=payload.get("m") == 1)
 
 
 def _lead_and_asset(payload) -> tuple[Lead, Asset]:
@@ -428,7 +469,7 @@ def send_fresh_link(token: str, *, now: datetime) -> Lead:
         lead,
         "gated/email/download_link",
         {
-            "download_url": make_download_url(lead.id, asset.id),
+            "download_url": make_download_url(lead.id, asset.id, mailed=True),
             "asset_title": asset.title,
             "valid_days": link_days(),
             "fresh": True,

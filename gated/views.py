@@ -227,8 +227,16 @@ def thanks_url(kind: str, slug: str = "", **args) -> str:
 
 
 def thanks_redirect(kind: str, slug: str, lead_id: int, submission_id: int):
-    """303 to the thank-you page of a stored submission, remembering the visitor."""
-    response = redirect(thanks_url(kind, slug, t=visitor.thanks_token(lead_id, submission_id)), 303)
+    """303 to the thank-you page of a stored submission. No lead cookie here: whoever
+    typed the address has not shown it is theirs (remember_lead, once a mailed link or
+    the double opt-in proves it)."""
+    return redirect(thanks_url(kind, slug, t=visitor.thanks_token(lead_id, submission_id)), 303)
+
+
+def remember_lead(response, lead_id: int):
+    """Give this browser the lead's cookie (progressive profiling, the greeting, and
+    submissions that may change what the lead stored): only after it opened a link that
+    went to the lead's mailbox."""
     response.set_cookie(
         COOKIE,
         visitor.lead_cookie_value(lead_id),
@@ -352,7 +360,7 @@ def gone(exc):
 
 @bp.get("/download/<token>")
 def download(token):
-    lead, asset = services.resolve_download(token)
+    lead, asset, mailed = services.resolve_download(token)
     path = assets.asset_path(asset)
     if not path.is_file():
         current_app.logger.error("Asset file missing: %s (%s)", asset.slug, path)
@@ -362,7 +370,7 @@ def download(token):
     response.headers["Content-Disposition"] = content_disposition(asset.filename)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Robots-Tag"] = "noindex"
-    return response
+    return remember_lead(response, lead.id) if mailed else response
 
 
 @bp.post("/download/fresh")
@@ -378,5 +386,5 @@ def confirm(token):
     """GET shows a button, POST confirms: mail scanners that open links do not confirm."""
     if request.method == "GET":
         return render_template("gated/notice.html", notice="confirm", token=token)
-    services.confirm_lead(token, now=utcnow())
-    return render_template("gated/notice.html", notice="confirmed")
+    lead = services.confirm_lead(token, now=utcnow())
+    return remember_lead(make_response(render_template("gated/notice.html", notice="confirmed")), lead.id)

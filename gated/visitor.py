@@ -11,10 +11,12 @@ from core.ids import token_id
 from core.tokens import InvalidToken, sign, unsign
 from gated.models import BlockedSubmission, Lead, Submission
 
-# The progressive-profiling cookie: the signed id of the lead this browser filled a form as.
+# The known-visitor cookie: the signed id of the lead whose mailbox this browser proved
+# (a mailed link opened, the double opt-in confirmed), never of an address merely typed.
 COOKIE = "lodestar_lead"
 FORM_START_PURPOSE = "form-start"
-COOKIE_PURPOSE = "lead-cookie"
+# Not "lead-cookie": the cookies that purpose signed were given for a typed address.
+COOKIE_PURPOSE = "verified-lead"
 THANKS_PURPOSE = "thanks"
 TOUCH_PURPOSE = "visit-touch"
 

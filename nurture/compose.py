@@ -1,6 +1,7 @@
 """What a queued message says: a nurture step personalised for its lead, or one of
-gated's transactional templates, wrapped in the mail layout with the footer every mail
-carries (sender, postal address, why you get this, unsubscribe)."""
+gated's transactional templates, wrapped in the mail layout with the footer every mail to
+a prospect carries (sender, postal address, why you get this, unsubscribe); or a mail to
+staff, whose footer says only why the staff member gets it."""
 
 import re
 from functools import lru_cache
@@ -8,7 +9,7 @@ from functools import lru_cache
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from core import tokens
 from nurture import personalise
@@ -68,7 +69,7 @@ def download_url(lead_id: int, asset_id: int | None) -> str:
         except ImportError:
             make_download_url = None
         if make_download_url:
-            return make_download_url(lead_id, asset_id, external=True)
+            return make_download_url(lead_id, asset_id, external=True, mailed=True)
     return site_url("/library/")
 
 
@@ -99,24 +100,52 @@ def compose_step(
     )
 
 
+def _render_folder(template: str, values: dict, locale: str, *, parts=("subject", "body")) -> list[str]:
+    """A template folder's subject.txt, body.txt and body.html (and reason.txt for
+    staff) rendered in `locale`; the subject on one line."""
+    env = current_app.jinja_env
+    values = {"site_url": site_url(), "site_name": current_app.config["SITE_NAME"], **values}
+    names = [
+        name for part in parts for name in (["body.txt", "body.html"] if part == "body" else [f"{part}.txt"])
+    ]
+    with force_locale(locale.replace("-", "_")):
+        out = [env.get_template(f"{template}/{name}").render(values) for name in names]
+    out[0] = " ".join(out[0].split())
+    return out
+
+
 def compose_transactional(template: str, lead, context: dict, *, message_id: int, locale: str) -> Rendered:
     """One of gated's templates (a folder with subject.txt, body.txt, body.html)."""
-    env = current_app.jinja_env
-    values = dict(context or {})
-    values["lead"] = lead
-    values.setdefault("site_url", site_url())
-    values.setdefault("site_name", current_app.config["SITE_NAME"])
-    values["unsubscribe_url"] = unsubscribe_url(message_id)
-    with force_locale(locale.replace("-", "_")):
-        subject = " ".join(env.get_template(f"{template}/subject.txt").render(values).split())
-        text = env.get_template(f"{template}/body.txt").render(values)
-        html = env.get_template(f"{template}/body.html").render(values)
+    values = {**(context or {}), "lead": lead, "unsubscribe_url": unsubscribe_url(message_id)}
+    subject, text, html = _render_folder(template, values, locale)
     return wrap(
         Rendered(subject, text, inline_styles(html)),
         message_id=message_id,
         locale=locale,
         transactional=True,
         pixel=False,
+    )
+
+
+def compose_staff(template: str, context: dict, *, locale: str) -> Rendered:
+    """A mail to staff: the folder's reason.txt (why this person gets it) is the whole
+    footer; no postal address or unsubscribe link, which are for prospects."""
+    subject, text, html, reason = _render_folder(
+        template, dict(context or {}), locale, parts=("subject", "body", "reason")
+    )
+    reason = " ".join(reason.split())
+    env = current_app.jinja_env
+    values = {
+        "subject": subject,
+        "preheader": subject,
+        "site_name": current_app.config["SITE_NAME"],
+        "reason": reason,
+        "html_lang": "en" if locale.startswith("en") else "zh-CN",
+    }
+    return Rendered(
+        subject,
+        env.get_template("nurture/email/layout.txt").render(body=text.strip(), **values),
+        env.get_template("nurture/email/layout.html").render(body=Markup(inline_styles(html)), **values),
     )
 
 

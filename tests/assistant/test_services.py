@@ -12,7 +12,7 @@ from assistant.models import Conversation, Round, Ticket
 from core.extensions import db
 from core.timeutil import utcnow
 from core.tokens import InvalidToken, sign
-from gated.models import Consent, Lead
+from gated.models import Consent, Lead, Submission
 from gated.services import RequestMeta
 from nurture import worker
 from nurture.models import Message
@@ -216,6 +216,22 @@ def test_the_same_anonymous_email_matches_the_existing_lead(help_center, levels)
     )
     assert first.lead_id == second.lead_id
     assert db.session.scalar(select(func.count()).select_from(Lead)) == 1
+
+
+def test_a_hand_over_with_someone_elses_address_adds_only_what_is_missing(help_center, levels):
+    """Like every public form: the lead's name stays, the typed one waits on the submission."""
+    first = services.escalate(
+        escalating(), {"email": "x@gmail.com", "name": "李雷", "message": "a"}, visitor=VISITOR, now=utcnow()
+    )
+    services.escalate(
+        escalating(),
+        {"email": "x@gmail.com", "name": "Hacked Name", "message": "b"},
+        visitor=VISITOR,
+        now=utcnow(),
+    )
+    assert db.session.get(Lead, first.lead_id).name == "李雷"
+    held = db.session.scalars(select(Submission).order_by(Submission.id.desc())).first()
+    assert (held.fields["name"], held.held_fields) == ("Hacked Name", ["name"])
 
 
 def test_escalation_needs_an_email_and_a_message(help_center):

@@ -168,10 +168,11 @@ def test_a_signed_token_with_an_id_no_row_can_have_is_not_found_not_an_error(
 
 def test_a_signed_cookie_or_search_click_with_an_odd_id_is_ignored(client):
     from core.tokens import sign
+    from gated.visitor import COOKIE, COOKIE_PURPOSE
 
     make_whitepaper()
     for payload in ODD_PAYLOADS:
-        client.set_cookie("lodestar_lead", sign("lead-cookie", payload))
+        client.set_cookie(COOKIE, sign(COOKIE_PURPOSE, payload))
         assert client.get("/library/saas-renewal").status_code == 200
         click = sign("search-click", {"a": 2**70, "r": 1, "q": 2**70})
         assert client.post("/api/search/click", json={"token": click}).status_code == 400

@@ -1,8 +1,9 @@
-"""What several browser journeys do: sign a staff user in through the login page, and
-publish a gated white paper."""
+"""What several browser journeys do: sign a staff user in through the login page,
+publish a gated white paper, open the download link a lead was mailed."""
 
 import io
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 STAFF_PASSWORD = "long enough pw"
 
@@ -42,3 +43,23 @@ def sign_in(page, email: str, password: str = STAFF_PASSWORD) -> None:
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url("**/admin/")
+
+
+def open_mailed_link(live_app, page) -> None:
+    """Open the last download link the site mailed, in the page's browser (as the lead
+    clicking it in their inbox): its cookies make the browser a known visitor."""
+    from sqlalchemy import select
+
+    from core.extensions import db
+    from nurture.models import Message
+
+    with live_app.app_context():
+        context = db.session.scalars(
+            select(Message.context)
+            .where(Message.template == "gated/email/download_link")
+            .order_by(Message.id.desc())
+            .limit(1)
+        ).one()
+        db.session.remove()
+    link = urlsplit(context["download_url"])
+    assert page.request.get(f"{link.path}?{link.query}" if link.query else link.path).ok

@@ -49,6 +49,13 @@ def whitepaper(app):
     return make_whitepaper()
 
 
+def open_mailed_link(client, lead_id: int, asset_id: int) -> None:
+    """Open a download link as mailed to the lead: the browser becomes a known visitor."""
+    from gated.services import make_download_url
+
+    client.get(make_download_url(lead_id, asset_id, external=False, mailed=True)).close()
+
+
 def started(seconds_ago=60):
     return sign("form-start", {"t": time.time() - seconds_ago})
 
@@ -85,6 +92,12 @@ class Recorder:
 
     def of(self, name):
         return [payload for signal_name, payload, _ in self.calls if signal_name == name]
+
+    def mailed_link(self) -> str:
+        """The path of the last download link asked for by mail (opening it proves the
+        address, so the browser becomes a known visitor)."""
+        (*_, mail) = [m for m in self.of("mail_requested") if m["template"] == "gated/email/download_link"]
+        return mail["context"]["download_url"].replace("http://localhost", "")
 
 
 @pytest.fixture

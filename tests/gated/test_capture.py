@@ -69,6 +69,7 @@ def test_the_same_person_twice_is_one_lead_with_two_submissions_and_moving_last_
         asset=asset,
         request_meta=RequestMeta(referrer="https://www.zhihu.com/q/1"),
         now=later,
+        known_lead_id=first.lead_id,  # their own browser: the new job title replaces the old
     )
     assert first.lead.id == second.lead.id and not second.created
     lead = db.session.get(Lead, first.lead.id)
@@ -163,7 +164,8 @@ def test_a_returning_lead_keeps_the_consent_it_gave_first(whitepaper):
     lead = db.session.get(Lead, second.lead_id)
     assert second.lead_id == first.lead_id and not second.created
     assert lead.consent_at == first_at and lead.created_at == first_at
-    assert lead.name == "王芳芳" and lead.updated_at == later and lead.stage == "engaged"
+    assert lead.name == "王芳" and lead.updated_at == later and lead.stage == "engaged"
+    assert db.session.get(Submission, second.submission_id).held_fields == ["name"]
 
 
 def test_without_consent_the_file_still_comes_but_no_nurture(whitepaper, recorder):

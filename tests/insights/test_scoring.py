@@ -354,41 +354,45 @@ def test_an_assignment_rule_names_the_owner_before_round_robin(app, monkeypatch)
 
 
 def test_fit_counts_at_once_when_a_later_form_gives_the_role(app, client):
-    from tests.gated.conftest import form_data, make_whitepaper
+    from tests.gated.conftest import form_data, make_whitepaper, open_mailed_link
 
     standard_rules()
-    make_whitepaper()
+    _, asset = make_whitepaper()
     first = client.post("/library/saas-renewal", data=form_data(role="user", job_title=None))
     assert first.status_code == 303
     someone = db.session.scalars(select(Lead)).one()
     assert someone.score == 0
+    # Their browser may change what they told once the mailed link proved the address
+    # (the download is worth 10).
+    open_mailed_link(client, someone.id, asset.id)
     # The second form says who they are: the fit rule's points, without a rescore.
     assert client.post("/library/saas-renewal", data=form_data(role="decision_maker")).status_code == 303
     db.session.expire_all()
     someone = db.session.get(Lead, someone.id)
-    assert someone.role == "decision_maker" and someone.score == 15
-    assert {r["reason"]: r["points"] for r in services.reasons(someone.id)} == {"决策者": 15}
+    assert someone.role == "decision_maker" and someone.score == 25
+    assert {r["reason"]: r["points"] for r in services.reasons(someone.id)} == {"决策者": 15, "下载资料": 10}
     # A role given up takes the points back.
     client.post("/library/saas-renewal", data=form_data(role="user"))
     db.session.expire_all()
-    assert db.session.get(Lead, someone.id).score == 0
+    assert db.session.get(Lead, someone.id).score == 10
     client.post("/library/saas-renewal", data=form_data(role="decision_maker"))
     db.session.expire_all()
-    assert db.session.get(Lead, someone.id).score == 15
-    assert services.rescore_lead(someone.id, now=datetime.now()) == 15
+    assert db.session.get(Lead, someone.id).score == 25
+    assert services.rescore_lead(someone.id, now=datetime.now()) == 25
 
 
 def test_fit_points_that_cross_the_threshold_hand_the_lead_off(app, monkeypatch, client):
-    from tests.gated.conftest import form_data, make_whitepaper
+    from tests.gated.conftest import form_data, make_whitepaper, open_mailed_link
 
     monkeypatch.setitem(app.config, "SCORING_MQL_THRESHOLD", 20)
     rule("白皮书", 10, event_kind="form_submit")
     rule("决策者", 15, kind="fit", field="role", pattern="decision_maker")
     UserFactory(role="sales")
-    make_whitepaper()
+    _, asset = make_whitepaper()
     client.post("/library/saas-renewal", data=form_data(role="user"))
     someone = db.session.scalars(select(Lead)).one()
     assert (someone.score, someone.stage) == (10, "new")
+    open_mailed_link(client, someone.id, asset.id)
     client.post("/library/saas-renewal", data=form_data(role="decision_maker"))
     db.session.expire_all()
     someone = db.session.get(Lead, someone.id)

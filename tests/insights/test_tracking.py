@@ -11,6 +11,7 @@ from gated import services as gated_services
 from gated.models import Lead
 from insights import tracking
 from insights.models import Event
+from tests.gated.conftest import open_mailed_link
 from tests.insights.conftest import BROWSER, flushed, form_data, make_article, make_whitepaper
 
 
@@ -161,12 +162,15 @@ def test_an_erased_lead_keeps_no_visitor_link(app, browser):
 
 
 def test_a_batch_of_anonymous_and_lead_views_is_stored_in_its_order(app, browser):
-    article, _asset = make_whitepaper()
+    article, asset = make_whitepaper()
     make_article("renewal")
     assert browser.post(f"/library/{article.slug}", data=form_data()).status_code == 303
     lead = db.session.scalar(select(Lead))
+    open_mailed_link(browser, lead.id, asset.id)
     flushed()
-    browser.get("/help/renewal")  # the lead's view (their cookie), between two anonymous ones
+    browser.get(
+        "/help/renewal"
+    )  # the lead's view (the cookie its mailed link gave), between two anonymous ones
     store = tracking.buffer(app)
     lead_view = store.rows[-1]
     assert lead_view["lead_id"] == lead.id
