@@ -272,7 +272,7 @@ def _queue_mails(ticket: Ticket, conversation: Conversation, account, *, now: da
         to = (
             owner.email if owner is not None and owner.active else current_app.config["ASSISTANT_HUMAN_QUEUE"]
         )
-        add_mail(to=to, template="assistant/email/escalation", context=context, now=now)
+        add_mail(to=to, template="assistant/email/escalation", context=context, now=now, kind="staff")
     add_mail(
         to=ticket.email,
         template="assistant/email/received",

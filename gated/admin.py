@@ -15,7 +15,7 @@ from accounts.guards import roles_required
 from core.extensions import db
 from core.hooks import hooks, lead_timeline
 from core.timeutil import utcnow
-from gated import holding, privacy, services
+from gated import holding, privacy, services, timeline
 from gated.labels import label
 from gated.listing import LeadFilters, export_rows, frequent_sources, lead_page, lead_query, to_csv
 from gated.models import CHANNELS, STAGES, Asset, Lead
@@ -127,6 +127,8 @@ def lead(lead_id):
         lead=lead,
         stages=STAGES,
         timeline=lead_timeline(current_app, lead.id),
+        submissions=timeline.submissions(lead.id),
+        message=timeline.latest_messages([lead.id]).get(lead.id, ""),
         panels=[render(lead) for render in hooks(current_app).lead_panels],
     )
 

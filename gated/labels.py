@@ -42,6 +42,14 @@ LABELS = {
         "replayed": _l("Proof-of-work used before"),
         "honeypot": _l("Hidden trap field filled"),
     },
+    "field": {
+        "email": _l("Email"),
+        "name": _l("Full name"),
+        "company": _l("Company"),
+        "job_title": _l("Job title"),
+        "phone": _l("Phone"),
+        "role": _l("Role"),
+    },
     "event": {
         "submission": _l("Form"),
         "consent": _l("Consent"),

@@ -1,15 +1,70 @@
-"""The lead page's timeline (gated's own events, registered like any other package's)
-and the receiver that keeps white papers' files in step with their front matter."""
+"""The lead page's story: the timeline (gated's own events, registered like any other
+package's), the submissions with the values each brought, and what the prospect wrote
+(which the hand-off to sales shows too); plus the receiver that keeps white papers' files
+in step with their front matter."""
+
+from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from core.extensions import db
 from core.timeutil import utcnow
 from gated.assets import sync_article_asset
 from gated.labels import label
-from gated.models import Consent, Download, Submission
+from gated.models import PERSON_FIELDS, Consent, Download, Submission
+
+# The forms whose submissions carry the prospect's own words (the demo request's message).
+MESSAGE_FORMS = ("demo",)
+
+
+@dataclass(frozen=True)
+class Value:
+    """One field of a submission: `held` when the lead did not take it (a public form
+    may only add what the lead lacks: gated.services.merge_profile)."""
+
+    name: str
+    value: str
+    held: bool
+
+
+def submissions(lead_id: int, *, limit: int = 50) -> list[tuple[Submission, list[Value], str]]:
+    """The lead's latest submissions, newest first, each with the profile values it
+    brought and its message."""
+    rows = db.session.scalars(
+        select(Submission)
+        .where(Submission.lead_id == lead_id)
+        .options(selectinload(Submission.asset))
+        .order_by(Submission.created_at.desc(), Submission.id.desc())
+        .limit(limit)
+    )
+    out = []
+    for submission in rows:
+        fields, held = submission.fields or {}, set(submission.held_fields or ())
+        values = [Value(name, str(fields[name]), name in held) for name in PERSON_FIELDS if fields.get(name)]
+        out.append((submission, values, str(fields.get("message") or "")))
+    return out
+
+
+def latest_messages(lead_ids) -> dict[int, str]:
+    """What each lead last wrote in a demo request (leads that wrote nothing are left
+    out): one query for a whole list of leads."""
+    ids = list(lead_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Submission.lead_id, Submission.fields)
+        .where(Submission.lead_id.in_(ids), Submission.form.in_(MESSAGE_FORMS))
+        .order_by(Submission.created_at.desc(), Submission.id.desc())
+    )
+    messages = {}
+    for lead_id, fields in rows:
+        message = str((fields or {}).get("message") or "")
+        if message and lead_id not in messages:
+            messages[lead_id] = message
+    return messages
 
 
 def events(lead_id: int) -> list[dict]:

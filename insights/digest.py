@@ -84,7 +84,7 @@ def send_digest(*, now: datetime, force: bool = False) -> tuple[int, int]:
         context = figures(now=now)
         context["locale"] = current_app.config["DEFAULT_LOCALE"].replace("_", "-")
         for address in addresses:
-            add_mail(to=address, template=TEMPLATE, context=context, now=now)
+            add_mail(to=address, template=TEMPLATE, context=context, now=now, kind="staff")
             record = sent.get(address) or SentDigest(email=address, week=week)
             record.sent_at = now
             db.session.add(record)

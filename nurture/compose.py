@@ -100,14 +100,14 @@ def compose_step(
     )
 
 
-def _render_folder(template: str, values: dict, locale: str, *, parts=("subject", "body")) -> list[str]:
-    """A template folder's subject.txt, body.txt and body.html (and reason.txt for
-    staff) rendered in `locale`; the subject on one line."""
+MAIL_PARTS = ("subject.txt", "body.txt", "body.html")
+
+
+def _render_folder(template: str, values: dict, locale: str, names=MAIL_PARTS) -> list[str]:
+    """The files `names` of a template folder rendered in `locale` (the first, the
+    subject, on one line)."""
     env = current_app.jinja_env
     values = {"site_url": site_url(), "site_name": current_app.config["SITE_NAME"], **values}
-    names = [
-        name for part in parts for name in (["body.txt", "body.html"] if part == "body" else [f"{part}.txt"])
-    ]
     with force_locale(locale.replace("-", "_")):
         out = [env.get_template(f"{template}/{name}").render(values) for name in names]
     out[0] = " ".join(out[0].split())
@@ -131,7 +131,7 @@ def compose_staff(template: str, context: dict, *, locale: str) -> Rendered:
     """A mail to staff: the folder's reason.txt (why this person gets it) is the whole
     footer; no postal address or unsubscribe link, which are for prospects."""
     subject, text, html, reason = _render_folder(
-        template, dict(context or {}), locale, parts=("subject", "body", "reason")
+        template, dict(context or {}), locale, (*MAIL_PARTS, "reason.txt")
     )
     reason = " ".join(reason.split())
     env = current_app.jinja_env

@@ -492,6 +492,10 @@ def render(message: Message) -> email.Rendered:
             transactional=False,
             pixel=False,
         )
+    if message.kind == "staff":
+        return compose.compose_staff(
+            message.template, message.context, locale=message.context.get("locale", "zh-CN")
+        )
     return compose.compose_transactional(
         message.template,
         message.lead,
@@ -674,14 +678,17 @@ def _deliver(
             try:
                 rendered = render(message)
                 message_id = email.new_message_id(domain)
+                staff = message.kind == "staff"
                 raw = email.build(
                     rendered,
                     sender=sender,
                     to=message.to_address,
                     message_id=message_id,
                     list_id=list_id,
-                    unsubscribe_url=compose.unsubscribe_url(message.id),
-                    unsubscribe_mailto="mailto:" + inbound.unsubscribe_address(message.id, mailto),
+                    unsubscribe_url=None if staff else compose.unsubscribe_url(message.id),
+                    unsubscribe_mailto=None
+                    if staff
+                    else "mailto:" + inbound.unsubscribe_address(message.id, mailto),
                 )
             except (personalise.PersonalisationError, TemplateError, email.AddressError) as exc:
                 recorder.record(message, status="failed", error=f"could not render: {exc}")

@@ -104,10 +104,11 @@ def build(
     to: str,
     message_id: str,
     list_id: str,
-    unsubscribe_url: str,
-    unsubscribe_mailto: str,
+    unsubscribe_url: str | None,
+    unsubscribe_mailto: str | None,
 ) -> bytes:
-    """The complete message: headers and a multipart/alternative of text and HTML."""
+    """The complete message: headers and a multipart/alternative of text and HTML.
+    Without an unsubscribe URL (mail to staff) there are no List-Unsubscribe headers."""
     if not to or any(ch in to for ch in "\r\n<>,;") or "@" not in to:
         raise AddressError(f"not a deliverable address: {to!r}")
     boundary = "=_" + uuid.uuid4().hex
@@ -118,8 +119,14 @@ def build(
         f"Date: {formatdate()}",
         f"Message-ID: {message_id}",
         "MIME-Version: 1.0",
-        f"List-Unsubscribe: <{unsubscribe_url}>,{CRLF} <{unsubscribe_mailto}>",
-        "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+        *(
+            [
+                f"List-Unsubscribe: <{unsubscribe_url}>,{CRLF} <{unsubscribe_mailto}>",
+                "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+            ]
+            if unsubscribe_url
+            else []
+        ),
         f'Content-Type: multipart/alternative; boundary="{boundary}"',
         "",
         f"--{boundary}",

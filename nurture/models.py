@@ -21,11 +21,13 @@ TRIGGERS = ("asset", "form", "manual")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ENROLLMENT_STATUSES = ("active", "completed", "exited")
 EXIT_REASONS = ("unsubscribed", "bounced", "complained", "stage", "removed", "erased", "suppressed")
-MESSAGE_KINDS = ("transactional", "nurture")
+# "staff": a mail to our own people (hand-off to sales, digests, escalations), which says
+# why they get it and carries nothing meant for prospects (no unsubscribe).
+MESSAGE_KINDS = ("transactional", "nurture", "staff")
 MESSAGE_STATUSES = ("queued", "sending", "sent", "failed", "suppressed", "skipped")
 SUPPRESSION_REASONS = ("unsubscribed", "bounced", "complained", "erased", "manual")
 # Lower sorts first when claiming: a download link never waits behind a campaign.
-PRIORITY = {"transactional": 0, "nurture": 1}
+PRIORITY = {"transactional": 0, "staff": 0, "nurture": 1}
 
 
 def normalise_email(email: str) -> str:

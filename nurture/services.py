@@ -338,7 +338,9 @@ def unsubscribe(message_id: int, *, now: datetime) -> str:
 def add_mail(
     *, to: str, template: str, context: dict, now: datetime, lead_id: int | None = None, kind="transactional"
 ) -> Message:
-    """Add (not commit) a queued mail; the worker renders and delivers it."""
+    """Add (not commit) a queued mail; the worker renders and delivers it. `kind`
+    "staff" for a mail to our own people: its template folder holds a reason.txt too,
+    the footer's line on why they get it."""
     message = Message(
         kind=kind,
         priority=PRIORITY[kind],

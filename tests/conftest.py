@@ -94,6 +94,23 @@ class SMTPSink:
         return self.messages
 
 
+def mail_texts(mail) -> tuple[str, str]:
+    """The plain-text and HTML bodies of a received mail, with \n line ends."""
+    return tuple(
+        mail.get_body(preferencelist=(kind,)).get_content().replace("\r\n", "\n")
+        for kind in ("plain", "html")
+    )
+
+
+def assert_staff_mail(mail, reason: str) -> None:
+    """A mail to staff says why they get it (`reason`, in both parts) and carries none
+    of what a prospect's mail does: no unsubscribe link or header, no postal footer."""
+    assert mail["List-Unsubscribe"] is None and mail["List-Unsubscribe-Post"] is None
+    for body in mail_texts(mail):
+        assert reason in body
+        assert "退订" not in body and "/u/" not in body and "上海市浦东新区" not in body
+
+
 @pytest.fixture(scope="session")
 def smtp_server():
     sink = SMTPSink()

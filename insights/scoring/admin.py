@@ -90,6 +90,7 @@ def _own(query):
 def handoffs():
     from accounts.models import User
     from gated.models import Lead
+    from gated.timeline import latest_messages
 
     rows = db.session.execute(
         _own(
@@ -100,7 +101,10 @@ def handoffs():
             .limit(200)
         )
     ).all()
-    return render_template("insights/scoring_handoffs.html", rows=rows, form=DecisionForm())
+    messages = latest_messages(lead.id for _handoff, lead, _owner in rows)
+    return render_template(
+        "insights/scoring_handoffs.html", rows=rows, messages=messages, form=DecisionForm()
+    )
 
 
 @bp.post("/handoffs/<int:handoff_id>")

@@ -560,7 +560,9 @@ def reasons(lead_id: int, limit: int = 20) -> list[dict]:
 
 def story(lead) -> dict:
     """What the owner's mail tells: where the lead came from, what it read and opened,
-    and the score's reasons (JSON values only)."""
+    what the prospect wrote in a demo request, and the score's reasons (JSON values only)."""
+    from gated.timeline import latest_messages
+
     counts = dict(
         db.session.execute(
             select(Event.kind, func.count()).where(Event.lead_id == lead.id).group_by(Event.kind)
@@ -583,6 +585,7 @@ def story(lead) -> dict:
         "channel": lead.first_channel,
         "score": lead.score,
         "pages": list(paths),
+        "message": latest_messages([lead.id]).get(lead.id, ""),
         "page_views": counts.get("page_view", 0),
         "downloads": counts.get("download", 0),
         "mails_opened": counts.get("mail_open", 0),
@@ -600,7 +603,7 @@ def _mail(owner, template: str, lead, now: datetime) -> None:
     context["locale"] = current_app.config["DEFAULT_LOCALE"].replace("_", "-")
     context["lead_url"] = current_app.config["SITE_URL"].rstrip("/") + f"/admin/scoring/leads/{lead.id}"
     # Sent now, whatever the event's time (a replayed or imported event may be ahead).
-    add_mail(to=owner.email, template=template, context=context, now=min(now, utcnow()))
+    add_mail(to=owner.email, template=template, context=context, now=min(now, utcnow()), kind="staff")
 
 
 def hand_off(lead, *, now: datetime) -> Handoff:

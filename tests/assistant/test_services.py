@@ -17,6 +17,7 @@ from gated.services import RequestMeta
 from nurture import worker
 from nurture.models import Message
 from tests.assistant.conftest import fresh, walk
+from tests.conftest import assert_staff_mail
 
 QUESTION = "单点登录怎么配置?"
 VISITOR = RequestMeta(ip="203.0.113.9", user_agent="pytest")
@@ -153,6 +154,7 @@ def test_top_tier_by_link_mails_the_owner_the_whole_conversation(help_center, cu
     for item in (i for r in fresh(conversation.id).rounds for i in r.offered):
         assert item["title"] in text  # every article already offered
     assert "单点登录一直报错" in text
+    assert_staff_mail(owner_mail, "帮助助手把这位客户的问题转给了您")
     ack = by_to["wang@xinghe.cn"].get_body(("plain",)).get_content()
     assert "Owner Li" in ack
 

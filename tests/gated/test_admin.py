@@ -66,6 +66,35 @@ def test_csv_export_of_the_filtered_list(login_as, leads):
     assert rows[0]["first_utm_campaign"] == "renewal"
 
 
+def test_lead_page_shows_each_submissions_values_and_marks_those_not_applied(login_as, whitepaper):
+    now = utcnow()
+    real = {"email": "li.lei@example.cn", "name": "李雷", "company": "星火科技", "consent": "y"}
+    lead_id = capture_lead("newsletter", real, request_meta=RequestMeta(), now=now).lead_id
+    capture_lead(
+        "demo",
+        {
+            **real,
+            "name": "Hacked Name",
+            "company": "Evil Corp",
+            "job_title": "CEO",
+            "message": "想了解续费预测模块",
+        },
+        request_meta=RequestMeta(),
+        now=now + timedelta(minutes=1),
+    )
+    page = login_as("sales").get(f"/admin/leads/{lead_id}").get_data(as_text=True)
+    assert "<h1>李雷</h1>" in page
+    forms = page.split('class="lead-submissions"')[1]
+    demo, newsletter = forms.split("</li>")[:2]
+    assert "预约演示" in demo and "想了解续费预测模块" in demo
+    proposed = "提议值，未采用"
+    assert demo.count(proposed) == 2
+    assert f'Hacked Name <span class="badge warn">{proposed}' in demo
+    assert f'Evil Corp <span class="badge warn">{proposed}' in demo
+    assert "CEO" in demo and "CEO <span" not in demo  # was missing: applied
+    assert "李雷" in newsletter and proposed not in newsletter
+
+
 def test_lead_page_shows_the_timeline_of_every_package(login_as, leads, app):
     def provider(lead_id):
         return [{"at": utcnow(), "kind": "mail", "text": "Opened 白皮书邮件", "url": None}]

@@ -10,6 +10,7 @@ from insights.digest import figures, send_digest
 from insights.events import record
 from insights.models import SentDigest
 from nurture.models import Message
+from tests.conftest import assert_staff_mail
 from tests.factories import UserFactory
 from tests.insights.conftest import make_article
 
@@ -59,7 +60,7 @@ def test_marketers_and_admins_get_it_through_the_mail_queue(app, runner, smtp_si
     assert send_digest(now=NOW) == (2, 0)
     queued = db.session.query(Message).order_by(Message.id).all()
     assert [m.to_address for m in queued] == [marketer.email, "boss@example.com"]
-    assert all(m.lead_id is None and m.kind == "transactional" for m in queued)
+    assert all(m.lead_id is None and m.kind == "staff" for m in queued)
 
     result = runner.invoke(args=["nurture", "tick"])
     assert result.exit_code == 0, result.output
@@ -68,6 +69,7 @@ def test_marketers_and_admins_get_it_through_the_mail_queue(app, runner, smtp_si
     text = mails[0].get_body(preferencelist=("plain",)).get_content()
     assert "续费白皮书" in text and "私有化部署" in text
     assert "3" in mails[0]["Subject"] and "2026-11-16" in mails[0]["Subject"]
+    assert_staff_mail(mails[0], "您是 Lodestar 的市场人员或管理员")
 
 
 def test_the_command_queues_it(app, runner):

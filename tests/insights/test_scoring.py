@@ -178,6 +178,37 @@ def test_crossing_the_threshold_hands_the_lead_to_sales(app, monkeypatch, runner
     assert any(p["new_stage"] == "mql" for p in events["lead.stage_changed"])
 
 
+def test_sales_read_what_the_prospect_wrote_in_the_demo_request(app, client, login_as, runner, smtp_sink):
+    """The message of a demo request reaches sales: in the hand-off mail (a staff mail:
+    why they get it, nothing meant for prospects), the hand-off list and the lead's page."""
+    from tests.conftest import assert_staff_mail, mail_texts
+    from tests.gated.conftest import form_data
+
+    app.config["SCORING_MQL_THRESHOLD"] = 40
+    standard_rules()
+    sales = login_as("sales", email="sales@example.com")
+    wrote = "想了解续费预测模块，团队 30 人。\n下周二下午方便。"
+    response = client.post("/demo-request", data=form_data(email="li.lei@example.cn", message=wrote))
+    assert response.status_code == 303
+    someone = db.session.scalars(select(Lead)).one()
+    assert someone.stage == "mql"  # 30 for the demo request, 15 for a decision maker
+
+    assert runner.invoke(args=["nurture", "tick"]).exit_code == 0
+    mails = smtp_sink.wait_for(2)
+    handoff_mail = next(m for m in mails if m["To"] == "sales@example.com")
+    text, html = mail_texts(handoff_mail)
+    assert "对方留言：\n想了解续费预测模块，团队 30 人。\n下周二下午方便。" in text
+    assert "想了解续费预测模块，团队 30 人。<br>下周二下午方便。" in html
+    assert_staff_mail(handoff_mail, "您在 Lodestar 负责销售，这条线索已分配给您")
+    prospect_mail = next(m for m in mails if m["To"] == "li.lei@example.cn")
+    assert prospect_mail["List-Unsubscribe"] is not None  # the prospect's mail keeps its footer
+
+    listed = sales.get("/admin/scoring/handoffs").get_data(as_text=True)
+    assert "想了解续费预测模块，团队 30 人。" in listed
+    page = sales.get(f"/admin/leads/{someone.id}").get_data(as_text=True)
+    assert "对方留言" in page and "想了解续费预测模块，团队 30 人。" in page
+
+
 def make_handoff(owner, email="li@acme.cn"):
     someone = lead(email, stage="mql")
     handoff = Handoff(lead_id=someone.id, owner_id=owner.id, score=60, created_at=T0)
