@@ -55,7 +55,7 @@ def init_app(app):
     """Register the package's blueprints, commands, signal receivers and demo data."""
     from content.signals import article_changed
     from core.hooks import add_admin_nav, add_demo_loader, add_health_check, add_timeline_provider
-    from gated import admin, assets, demo, forms_views, timeline, webhooks
+    from gated import admin, assets, demo, forms_views, nextstep, timeline, webhooks
     from gated.cli import leads_cli
     from gated.views import bp
 
@@ -68,6 +68,7 @@ def init_app(app):
     app.register_blueprint(bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(forms_views.bp)
+    app.context_processor(nextstep.thanks_context)
     app.cli.add_command(leads_cli)
     add_admin_nav(app, _l("Leads"), "gated_admin.leads", roles=admin.ROLES, order=40)
     add_admin_nav(app, _l("Held submissions"), "gated_admin.held", roles=admin.ROLES, order=41)
