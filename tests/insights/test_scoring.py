@@ -18,6 +18,7 @@ from insights.scoring import services
 from insights.scoring.demo import add_rule
 from insights.scoring.models import Handoff, LeadScoring, ScoreChange, ScoreRule
 from nurture.models import Enrollment, Message
+from tests.conftest import assert_staff_mail
 from tests.factories import UserFactory
 from tests.gated.test_webhooks import SECRET, receiver, running_receiver  # noqa: F401 - fixtures
 
@@ -181,7 +182,7 @@ def test_crossing_the_threshold_hands_the_lead_to_sales(app, monkeypatch, runner
 def test_sales_read_what_the_prospect_wrote_in_the_demo_request(app, client, login_as, runner, smtp_sink):
     """The message of a demo request reaches sales: in the hand-off mail (a staff mail:
     why they get it, nothing meant for prospects), the hand-off list and the lead's page."""
-    from tests.conftest import assert_staff_mail, mail_texts
+    from tests.conftest import mail_texts
     from tests.gated.conftest import form_data
 
     app.config["SCORING_MQL_THRESHOLD"] = 40
@@ -278,6 +279,7 @@ def test_dormant_leads_come_back_and_re_enter_a_sequence(app, login_as, runner, 
     assert runner.invoke(args=["nurture", "tick"]).exit_code == 0
     mail = smtp_sink.wait_for(1)[0]
     assert mail["To"] == "owner@example.com" and "李雷" in mail["Subject"]
+    assert_staff_mail(mail, "这条线索此前已在 Lodestar 交给您跟进")
 
     sequence = make_sequence()
     if sequence.status != "active":
