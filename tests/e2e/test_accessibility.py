@@ -169,3 +169,33 @@ def test_the_site_header_keeps_the_page_margins_on_a_phone(phone, site):
     for locator in (phone.locator(".site-header .brand"), phone.locator(".site-header input[type=search]")):
         box = locator.bounding_box()
         assert box["x"] >= 16 and box["x"] + box["width"] <= width - 16, box
+
+
+@pytest.mark.parametrize("device", ["page", "phone"])
+def test_the_thank_you_page_and_the_leads_page_pass_axe_and_fit_a_phone(
+    request, live_app, site, axe_source, device
+):
+    """The thank-you page with its next step, and a lead's page with the forms it sent
+    (a value held back marked), on a desktop and at 390 px without sideways scrolling."""
+    from gated.models import Lead
+
+    browser_page = request.getfixturevalue(device)
+    live_app.config["FORM_MIN_FILL_SECONDS"] = 0
+    for name in ("李雷", "Hacked Name With A Long Company Name To Wrap"):
+        browser_page.goto("/library/a11y-renewal")
+        form = browser_page.locator("form.lead-form")
+        form.locator("input[type=email]").fill(f"a11y-{device}@example.cn")
+        form.locator("input[name=name]").fill(name)
+        form.locator("button[type=submit]").click()
+        browser_page.wait_for_url("**/thanks?t=*")
+    expect(browser_page.locator(".next-step")).to_contain_text("预约演示")
+    with live_app.app_context():
+        lead_id = db.session.query(Lead.id).filter_by(email=f"a11y-{device}@example.cn").scalar()
+        db.session.remove()
+    thanks = browser_page.url.split(browser_page.url.split("/library/")[0], 1)[1]
+    sign_in(browser_page, "a11y-admin@example.com", PASSWORD)
+    for path in (thanks, f"/admin/leads/{lead_id}"):
+        check(browser_page, axe_source, path)
+        width = browser_page.evaluate("document.documentElement.clientWidth")
+        assert browser_page.evaluate("document.documentElement.scrollWidth") <= width, path
+    expect(browser_page.locator(".lead-submissions .badge.warn")).to_have_count(1)
