@@ -155,6 +155,7 @@ def _sequence_choices():
 @roles_required(*SALES_ROLES)
 def lead(lead_id):
     from gated.models import Lead
+    from gated.timeline import latest_messages
 
     found = db.get_or_404(Lead, lead_id)
     if not _may_see(lead_id):
@@ -183,6 +184,7 @@ def lead(lead_id):
         changes=changes,
         form=form,
         owner=services.owner_of(lead_id),
+        message=latest_messages([lead_id]).get(lead_id, ""),
     )
 
 

@@ -206,6 +206,10 @@ def test_sales_read_what_the_prospect_wrote_in_the_demo_request(app, client, log
 
     listed = sales.get("/admin/scoring/handoffs").get_data(as_text=True)
     assert "想了解续费预测模块，团队 30 人。" in listed
+    # The page the mail links to, and the lead's own page.
+    assert "想了解续费预测模块，团队 30 人。" in sales.get(f"/admin/scoring/leads/{someone.id}").get_data(
+        as_text=True
+    )
     page = sales.get(f"/admin/leads/{someone.id}").get_data(as_text=True)
     assert "对方留言" in page and "想了解续费预测模块，团队 30 人。" in page
 
