@@ -179,13 +179,15 @@ def test_crossing_the_threshold_hands_the_lead_to_sales(app, monkeypatch, runner
     assert any(p["new_stage"] == "mql" for p in events["lead.stage_changed"])
 
 
-def test_sales_read_what_the_prospect_wrote_in_the_demo_request(app, client, login_as, runner, smtp_sink):
+def test_sales_read_what_the_prospect_wrote_in_the_demo_request(
+    app, monkeypatch, client, login_as, runner, smtp_sink
+):
     """The message of a demo request reaches sales: in the hand-off mail (a staff mail:
     why they get it, nothing meant for prospects), the hand-off list and the lead's page."""
     from tests.conftest import mail_texts
     from tests.gated.conftest import form_data
 
-    app.config["SCORING_MQL_THRESHOLD"] = 40
+    monkeypatch.setitem(app.config, "SCORING_MQL_THRESHOLD", 40)
     standard_rules()
     sales = login_as("sales", email="sales@example.com")
     wrote = "想了解续费预测模块，团队 30 人。\n下周二下午方便。"
