@@ -141,6 +141,22 @@ def test_release_makes_the_lead_with_its_mail_once(whitepaper, recorder):
     assert count(Submission) == 1 and len(recorder.of("mail_requested")) == 1
 
 
+def test_a_released_submission_with_someone_elses_address_adds_only_what_is_missing(whitepaper):
+    """Like every public form (tests/gated/test_known_visitor.py): held, then released."""
+    known = services.capture_lead(
+        "newsletter",
+        {"email": "li.lei@example.cn", "name": "李雷", "consent": "y"},
+        request_meta=META,
+        now=utcnow(),
+    )
+    held = hold(whitepaper, email="li.lei@example.cn", name="Hacked Name")
+    holding.release(held.id, now=utcnow())
+    lead = db.session.get(Lead, known.lead_id)
+    assert (lead.name, lead.company) == ("李雷", "星河软件")  # the company was missing
+    released = db.session.scalars(select(Submission).order_by(Submission.id.desc())).first()
+    assert (released.fields["name"], released.held_fields) == ("Hacked Name", ["name"])
+
+
 def test_held_submissions_are_purged_and_erased(app, whitepaper):
     old = hold(whitepaper, email="old@example.com")
     old.created_at = utcnow() - timedelta(days=app.config["HELD_SUBMISSION_DAYS"] + 1)
