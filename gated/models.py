@@ -135,7 +135,7 @@ class Submission(db.Model):
     """One form sent by one lead, with everything as it arrived (for audits and access
     requests). ip and user_agent are purged after SUBMISSION_RETENTION_DAYS.
 
-    `held_fields` names the profile fields whose values the lead did not take: a public
+    `proposed_fields` names the profile fields whose values the lead did not take: a public
     form anyone can fill with anyone's address may only add what the lead lacks, so a
     differing value stays here for staff to see as proposed (gated.services.merge_profile).
     """
@@ -147,7 +147,7 @@ class Submission(db.Model):
     form: Mapped[str] = mapped_column(String(20), index=True)
     asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"), index=True)
     fields: Mapped[dict] = mapped_column(JSON, default=dict)
-    held_fields: Mapped[list] = mapped_column(JSON, default=list)
+    proposed_fields: Mapped[list] = mapped_column(JSON, default=list)
     utm: Mapped[dict] = mapped_column(JSON, default=dict)
     referrer: Mapped[str] = mapped_column(String(500), default="")
     landing_page: Mapped[str] = mapped_column(String(500), default="")

@@ -282,9 +282,9 @@ def capture_lead(
         lead, created = upsert_lead(
             clean["email"], now=now, touch=touch, fields={**profile, **changes, **granted}
         )
-        held = []
+        proposed = []
         if not created:
-            held = merge_profile(lead, profile, verified=known_lead_id == lead.id)
+            proposed = merge_profile(lead, profile, verified=known_lead_id == lead.id)
             for name, value in changes.items():
                 setattr(lead, name, value)
             if lead.stage == "new":
@@ -308,7 +308,7 @@ def capture_lead(
                     "form": form_kind,
                     "asset_id": asset.id if asset else None,
                     "fields": submitted,
-                    "held_fields": held,
+                    "proposed_fields": proposed,
                     "utm": {k: v for k, v in touch["utm"].items() if v},
                     "referrer": touch["referrer"],
                     "landing_page": touch["landing_page"],
@@ -361,7 +361,7 @@ def capture_lead(
 
 def merge_profile(lead: Lead, values: dict, *, verified: bool) -> list[str]:
     """Write a submission's profile values onto a lead that existed; return the names of
-    those held back (kept on the submission only).
+    those only proposed (kept on the submission, not applied).
 
     Anyone can type anyone's address into a public form, so a submission not proven to
     come from the address's owner may only add what the lead lacks: a stranger posting
@@ -369,16 +369,16 @@ def merge_profile(lead: Lead, values: dict, *, verified: bool) -> list[str]:
     a browser holding the lead's cookie (which only a mailed link or the double opt-in
     gives: gated.visitor), may change what is stored. Staff import overwrites on its own.
     """
-    held = []
+    proposed = []
     for name, value in values.items():
         stored = getattr(lead, name)
         if stored == value:
             continue
         if stored and not verified:
-            held.append(name)
+            proposed.append(name)
             continue
         setattr(lead, name, value)
-    return held
+    return proposed
 
 
 def _request_mails(

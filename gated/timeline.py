@@ -22,12 +22,12 @@ MESSAGE_FORMS = ("demo",)
 
 @dataclass(frozen=True)
 class Value:
-    """One field of a submission: `held` when the lead did not take it (a public form
+    """One field of a submission: `proposed` when the lead did not take it (a public form
     may only add what the lead lacks: gated.services.merge_profile)."""
 
     name: str
     value: str
-    held: bool
+    proposed: bool
 
 
 def submissions(lead_id: int, *, limit: int = 50) -> list[tuple[Submission, list[Value], str]]:
@@ -42,8 +42,10 @@ def submissions(lead_id: int, *, limit: int = 50) -> list[tuple[Submission, list
     )
     out = []
     for submission in rows:
-        fields, held = submission.fields or {}, set(submission.held_fields or ())
-        values = [Value(name, str(fields[name]), name in held) for name in PERSON_FIELDS if fields.get(name)]
+        fields, proposed = submission.fields or {}, set(submission.proposed_fields or ())
+        values = [
+            Value(name, str(fields[name]), name in proposed) for name in PERSON_FIELDS if fields.get(name)
+        ]
         out.append((submission, values, str(fields.get("message") or "")))
     return out
 

@@ -233,7 +233,7 @@ def test_a_hand_over_with_someone_elses_address_adds_only_what_is_missing(help_c
     )
     assert db.session.get(Lead, first.lead_id).name == "李雷"
     held = db.session.scalars(select(Submission).order_by(Submission.id.desc())).first()
-    assert (held.fields["name"], held.held_fields) == ("Hacked Name", ["name"])
+    assert (held.fields["name"], held.proposed_fields) == ("Hacked Name", ["name"])
 
 
 def test_escalation_needs_an_email_and_a_message(help_center):

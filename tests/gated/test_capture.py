@@ -165,7 +165,7 @@ def test_a_returning_lead_keeps_the_consent_it_gave_first(whitepaper):
     assert second.lead_id == first.lead_id and not second.created
     assert lead.consent_at == first_at and lead.created_at == first_at
     assert lead.name == "王芳" and lead.updated_at == later and lead.stage == "engaged"
-    assert db.session.get(Submission, second.submission_id).held_fields == ["name"]
+    assert db.session.get(Submission, second.submission_id).proposed_fields == ["name"]
 
 
 def test_without_consent_the_file_still_comes_but_no_nurture(whitepaper, recorder):

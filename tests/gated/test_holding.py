@@ -154,7 +154,7 @@ def test_a_released_submission_with_someone_elses_address_adds_only_what_is_miss
     lead = db.session.get(Lead, known.lead_id)
     assert (lead.name, lead.company) == ("李雷", "星河软件")  # the company was missing
     released = db.session.scalars(select(Submission).order_by(Submission.id.desc())).first()
-    assert (released.fields["name"], released.held_fields) == ("Hacked Name", ["name"])
+    assert (released.fields["name"], released.proposed_fields) == ("Hacked Name", ["name"])
 
 
 def test_held_submissions_are_purged_and_erased(app, whitepaper):

@@ -49,7 +49,7 @@ def test_a_public_form_with_someone_elses_address_adds_only_what_is_missing(clie
     assert lead.job_title == "CEO"  # was missing: an unverified submission may add it
     submission = db.session.scalars(select(Submission).order_by(Submission.id.desc())).first()
     assert (submission.fields["name"], submission.fields["company"]) == ("Hacked Name", "Evil Corp")
-    assert submission.held_fields == ["name", "company"]
+    assert submission.proposed_fields == ["name", "company"]
     # The next page greets nobody and asks for the address again.
     page = client.get(path).get_data(as_text=True)
     assert "欢迎回来" not in page and "李雷" not in page and 'name="email"' in page
@@ -79,7 +79,7 @@ def test_a_known_visitor_may_change_what_the_lead_stored(client, whitepaper, rec
     assert response.status_code == 303
     lead = db.session.scalar(select(Lead))
     assert (lead.name, lead.company) == ("王芳芳", "银河软件")
-    assert db.session.scalars(select(Submission.held_fields).order_by(Submission.id)).all() == [[], []]
+    assert db.session.scalars(select(Submission.proposed_fields).order_by(Submission.id)).all() == [[], []]
 
 
 def test_a_known_visitor_typing_another_address_changes_nothing_of_that_lead(client, li_lei, recorder):
