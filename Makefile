@@ -8,7 +8,7 @@ DEV_ENV := LODESTAR_DEVELOPMENT=1 LODESTAR_DEV_SMTP_SINK=true
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format translations spamscore bench clean
+.PHONY: run test lint format translations spamscore bench bench-smoke bench-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,19 @@ translations: $(VENV)/.dev
 # SpamAssassin's score of every demo mail (needs the Debian package spamassassin).
 spamscore: $(VENV)/.runtime
 	$(BIN)/python scripts/spamscore.py
+
+# Benchmarks (docs/PERFORMANCE.md): `make bench` runs each at its documented size and prints
+# the summary table (needs a quiet machine: minutes, both cores); `make bench-smoke` runs
+# each at a tiny size and checks only that it ran and printed its figures (CI runs it).
+# bench-deps installs the Debian packages of bench/debian-packages.txt where missing.
+bench-deps:
+	$(PYTHON) bench/deps.py
+
+bench: bench-deps $(VENV)/.dev
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-smoke: bench-deps $(VENV)/.dev
+	$(BIN)/python -m bench.run --smoke $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

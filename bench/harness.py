@@ -11,8 +11,10 @@ warm-up and keeps the median of several short runs.
 Every run is bounded: wrk runs for a fixed number of seconds, servers are stopped at exit.
 """
 
+import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -31,6 +33,12 @@ BIN = Path(sys.executable).parent
 # The production settings documented in the README.
 GUNICORN_ARGS = ["--workers", "4", "--worker-class", "gthread", "--threads", "2", "--log-level", "warning"]
 SECRET = "bench-secret-key-0123456789-0123456789-abcdef"
+# The PostgreSQL server the benchmarks make their throw-away databases on (its admin database).
+PG_ADMIN = os.environ.get("LODESTAR_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+# `make bench` (bench/run.py) names a file here; each benchmark adds its summary rows to it.
+SUMMARY_FILE = "LODESTAR_BENCH_SUMMARY"
+# ... and a folder here, where the first benchmark to need the demo site leaves it for the others.
+DEMO_CACHE = "LODESTAR_BENCH_DEMO"
 CPUS = sorted(os.sched_getaffinity(0))
 # wrk on the last core, the servers on the rest (on one core: everything shares it).
 WRK_CPU = CPUS[-1]
@@ -83,6 +91,100 @@ def flask(env: dict, *args: str, timeout: int = 600) -> str:
     return result.stdout
 
 
+def demo_site(folder: Path, database_url: str | None = None) -> dict:
+    """Migrate the instance in `folder` and load the demo; returns its environment.
+
+    Loading the demo (articles, PDFs, the search index) takes 10-30 s, so within one
+    `make bench` run the first SQLite demo site is kept in the runner's folder
+    (LODESTAR_BENCH_DEMO) and later ones are copies of it. Nothing in it names its folder:
+    the settings do.
+    """
+    env = instance_env(folder, database_url)
+    cache = os.environ.get(DEMO_CACHE)
+    if database_url or not cache:
+        load_demo(env)
+        return env
+    cache = Path(cache)
+    if not cache.exists():
+        made = cache.with_name(cache.name + ".partial")
+        made.mkdir(parents=True)
+        load_demo(instance_env(made))
+        made.rename(cache)
+    shutil.copytree(cache, folder, dirs_exist_ok=True)
+    return env
+
+
+def load_demo(env: dict) -> None:
+    flask(env, "db", "upgrade")
+    flask(env, "demo", "load")
+
+
+@contextmanager
+def postgres_database(purpose: str):
+    """A new, empty PostgreSQL database for one run, dropped afterwards; yields its URL, or
+    None (with the reason printed) when the server is not there.
+
+    The name is unique per run (purpose, process id, random suffix), so two runs at once,
+    or a run beside the test suite, never drop each other's data.
+    """
+    import psycopg
+
+    name = f"lodestar_bench_{purpose}_{os.getpid()}_{secrets.token_hex(3)}"
+    try:
+        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(
+            f"PostgreSQL skipped: not reachable at {PG_ADMIN} ({reason}); set LODESTAR_BENCH_POSTGRES",
+            file=sys.stderr,
+        )
+        yield None
+        return
+    try:
+        yield PG_ADMIN.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def summary(
+    benchmark: str, figure: str, *, ceiling: str = "", ratio: str = "", aim: str = "", holds=""
+) -> None:
+    """One row of the summary table `make bench` prints (the table at the top of
+    docs/PERFORMANCE.md): a figure with its ceiling and ratio from the same run.
+
+    Written to the file named by LODESTAR_BENCH_SUMMARY when the runner set it; a benchmark
+    run on its own prints its detailed tables only. `holds` is True, False or a word.
+    """
+    path = os.environ.get(SUMMARY_FILE)
+    if not path:
+        return
+    if isinstance(holds, bool):
+        holds = "yes" if holds else "no"
+    row = {
+        "benchmark": benchmark,
+        "figure": figure,
+        "ceiling": ceiling,
+        "ratio": ratio,
+        "aim": aim,
+        "holds": holds,
+    }
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def require(command: str, package: str) -> None:
+    """Stop with a clear message (exit 2) when a command the benchmark needs is missing."""
+    if shutil.which(command) is None:
+        print(
+            f"{command} is not installed (Debian package {package}): run `make bench-deps`, "
+            f"or apt-get install {package}",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+
+
 @contextmanager
 def temp_instance(keep: bool = False):
     folder = Path(tempfile.mkdtemp(prefix="lodestar-bench-"))
@@ -129,10 +231,6 @@ def gunicorn(app_spec: str, env: dict, *, probe: str = "/", extra_args=()):
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
-
-
-def have_wrk() -> bool:
-    return shutil.which("wrk") is not None
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -213,6 +311,17 @@ def print_table(title: str, rows: list[dict], columns: list[tuple[str, str]]) ->
             value = row.get(key, "")
             cells.append(f"{value:.2f}" if isinstance(value, float) else str(value))
         print("| " + " | ".join(cells) + " |")
+
+
+def run_phase(script: Path, *args: str, timeout: int = 1200) -> dict:
+    """Run one phase of a benchmark script in a fresh interpreter (its own imports, caches
+    and memory, so phases do not warm each other up) and return the JSON it prints last."""
+    result = subprocess.run(
+        [sys.executable, str(script), *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{script.name} phase {args} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def in_process_app(database_url: str, folder: Path, **overrides):

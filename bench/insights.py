@@ -18,7 +18,6 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -27,9 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, text  # noqa: E402
 
-from bench.harness import in_process_app, print_table  # noqa: E402
+from bench.harness import in_process_app, postgres_database, print_table, summary, temp_instance  # noqa: E402
 
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/lodestar_bench_insights"
 DAYS = 90
 CHUNK = 20_000
 
@@ -133,8 +131,8 @@ def measure(url: str, label: str, args) -> list[dict]:
     from insights import dashboards, rollups, tracking
     from insights.models import Event
 
-    with tempfile.TemporaryDirectory(prefix="lodestar-bench-") as folder:
-        app = in_process_app(url, Path(folder), INSIGHTS_FLUSH_SECONDS=0, INSIGHTS_BATCH_SIZE=10**9)
+    with temp_instance() as folder:
+        app = in_process_app(url, folder, INSIGHTS_FLUSH_SECONDS=0, INSIGHTS_BATCH_SIZE=10**9)
         app.add_url_rule("/bench-bare", "bench_bare", lambda: "ok")
         rows = []
         with app.app_context():
@@ -235,6 +233,40 @@ def measure(url: str, label: str, args) -> list[dict]:
         return rows
 
 
+def summarise(rows: list[dict], args) -> None:
+    """The summary rows: the default dashboard and a recorded page view, per database."""
+    by = {(row["database"], row["what"]): row for row in rows}
+    for database in dict.fromkeys(row["database"] for row in rows):
+        page, week = by[database, "dashboard, 56 days"], by[database, "dashboard, 7 days"]
+        view = by[database, "page view recorded (in the request)"]
+        for title, figure, row, ceiling, ratio, limit in (
+            (
+                f"insights dashboard, {args.events:,} events, {args.leads:,} leads, 56 days",
+                f"{page['ms']:.0f} ms (7 days: {week['ms']:.0f} ms)",
+                page,
+                "bare route of the same app",
+                f"{page['ratio']:,.0f}",
+                300,
+            ),
+            (
+                "insights, a page view recorded",
+                f"{view['ms']:.2f} ms in the request",
+                view,
+                "bare INSERT + COMMIT of an event",
+                f"{view['ratio']:.2f}",
+                1,
+            ),
+        ):
+            summary(
+                f"{title}, {database}",
+                figure,
+                ceiling=f"{ceiling}, {row['baseline ms']:.2f} ms",
+                ratio=ratio,
+                aim=f"< {limit} ms",
+                holds=row["ms"] < limit,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -244,16 +276,13 @@ def main() -> None:
     args = parser.parse_args()
     rows = []
     if not args.no_sqlite:
-        with tempfile.TemporaryDirectory(prefix="lodestar-bench-db-") as folder:
+        with temp_instance() as folder:
             rows += measure(f"sqlite:///{folder}/bench.db", "SQLite", args)
     if not args.no_postgres:
-        from tests.conftest import ensure_postgres_database
-
-        reason = ensure_postgres_database(PG_URL)
-        if reason:
-            print(f"PostgreSQL skipped: {reason}")
-        else:
-            rows += measure(PG_URL, "PostgreSQL", args)
+        with postgres_database("insights") as url:
+            if url:
+                rows += measure(url, "PostgreSQL", args)
+    summarise(rows, args)
     print_table(
         "Insights",
         rows,

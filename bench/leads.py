@@ -30,17 +30,16 @@ from bench.harness import (  # noqa: E402
     SERVER_CPUS,
     WRK_CPU,
     alternate,
-    flask,
+    demo_site,
     gunicorn,
-    have_wrk,
-    instance_env,
+    postgres_database,
     print_table,
+    require,
+    summary,
     temp_instance,
     wrk,
 )
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_BENCH = "postgresql://postgres@127.0.0.1:5432/lodestar_bench_leads"
 VISITOR_COOKIE = "lodestar_vid"  # insights.tracking.VISITOR_COOKIE
 
 LUA = r"""
@@ -116,23 +115,8 @@ def query(env: dict, sql: str) -> list[int]:
     return [int(value) for value in result.stdout.strip().splitlines()[-1].split()]
 
 
-def fresh_postgres() -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
-            conn.execute('DROP DATABASE IF EXISTS "lodestar_bench_leads" WITH (FORCE)')
-            conn.execute('CREATE DATABASE "lodestar_bench_leads"')
-    except Exception as exc:  # noqa: BLE001 - reported and skipped
-        print(f"PostgreSQL skipped: {exc}", file=sys.stderr)
-        return None
-    return PG_BENCH
-
-
 def run_backend(label: str, folder: Path, database_url: str | None, args) -> dict:
-    env = instance_env(folder, database_url)
-    flask(env, "db", "upgrade")
-    flask(env, "demo", "load")
+    env = demo_site(folder, database_url)
     row = {"database": label}
     with gunicorn("bench.lead_app:app", env, probe="/healthz") as base:
         path = "/library/saas-renewal"
@@ -158,7 +142,9 @@ def run_backend(label: str, folder: Path, database_url: str | None, args) -> dic
             return run
 
         figures = alternate(
-            {"form": measure("form", path), "bare": measure("bare", "/bench/bare-lead")}, runs=args.runs
+            {"form": measure("form", path), "bare": measure("bare", "/bench/bare-lead")},
+            runs=args.runs,
+            warmup=min(1.0, args.seconds),
         )
         time.sleep(1)
         # One statement, so one snapshot: POSTs still in flight when wrk stopped may land
@@ -201,15 +187,24 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
-    if not have_wrk():
-        print("wrk is not installed: apt-get install wrk", file=sys.stderr)
-        return 2
+    require("wrk", "wrk")
     rows = []
     with temp_instance() as folder:
         rows.append(run_backend("SQLite", folder, None, args))
-    if not args.no_postgres and (url := fresh_postgres()):
-        with temp_instance() as folder:
-            rows.append(run_backend("PostgreSQL", folder, url, args))
+    if not args.no_postgres:
+        with postgres_database("leads") as url, temp_instance() as folder:
+            if url:
+                rows.append(run_backend("PostgreSQL", folder, url, args))
+    for row in rows:
+        summary(
+            f"lead capture, {row['database']}",
+            f"{row['form_rps']:,.0f} POST/s, p99 {row['form_p99']:.0f} ms; {row['answered']:,} answered, "
+            f"{row['leads']:,} stored, {row['lost']} lost, {row['duplicated']} duplicated",
+            ceiling=f"bare insert through the same stack, {row['bare_rps']:,.0f}/s",
+            ratio=f"{row['ratio']:.2f}",
+            aim="≥ 0.5, 0 lost",
+            holds=f"0 lost {'yes' if row['lost'] == 0 else 'no'}, ratio {'yes' if row['ratio'] >= 0.5 else 'no'}",
+        )
     print_table(
         f"Lead capture, gunicorn 4×2 gthread on CPU {','.join(map(str, SERVER_CPUS))}, wrk 1 thread on CPU "
         f"{WRK_CPU}, {args.connections} connections, median of {args.runs} × {args.seconds:g} s",

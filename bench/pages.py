@@ -27,11 +27,12 @@ from bench.harness import (  # noqa: E402
     SERVER_CPUS,
     WRK_CPU,
     alternate,
-    flask,
+    demo_site,
     gunicorn,
-    have_wrk,
     instance_env,
     print_table,
+    require,
+    summary,
     temp_instance,
     wrk,
 )
@@ -57,14 +58,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per side (the median is kept)")
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
-    if not have_wrk():
-        print("wrk is not installed: apt-get install wrk", file=sys.stderr)
-        return 2
+    require("wrk", "wrk")
     rows = []
     with temp_instance() as folder:
-        env = instance_env(folder)
-        flask(env, "db", "upgrade")
-        flask(env, "demo", "load")
+        env = demo_site(folder)
         with (
             gunicorn("wsgi:app", env, probe="/healthz") as base,
             gunicorn("bench.bare_app:app", instance_env(folder)) as bare,
@@ -90,6 +87,7 @@ def main() -> int:
                         "bare": partial(load, f"{bare}/{size}", args),
                     },
                     runs=args.runs,
+                    warmup=min(1.0, args.seconds),
                 )
                 page, ceiling, unrecorded = figures["page"], figures["bare"], figures["unrecorded"]
                 ratio = page["rps"] / ceiling["rps"]
@@ -108,6 +106,15 @@ def main() -> int:
                         "unrecorded_ratio": unrecorded["rps"] / ceiling["rps"],
                         "aim": "ok" if ratio >= 0.7 and page["p99"] < 50 else "below aim",
                     }
+                )
+                summary(
+                    f"pages: {name}",
+                    f"{page['rps']:,.0f} req/s, p99 {page['p99']:.0f} ms",
+                    ceiling=f"bare Flask route of the same size, {ceiling['rps']:,.0f} req/s, "
+                    f"p99 {ceiling['p99']:.0f} ms",
+                    ratio=f"{ratio:.2f} ({unrecorded['rps'] / ceiling['rps']:.2f} when the view is not recorded)",
+                    aim="≥ 0.7, p99 < 50 ms",
+                    holds=f"p99 {'yes' if page['p99'] < 50 else 'no'}, ratio {'yes' if ratio >= 0.7 else 'no'}",
                 )
     print_table(
         f"Pages, gunicorn 4×2 gthread on CPU {','.join(map(str, SERVER_CPUS))}, wrk 1 thread on CPU "

@@ -24,21 +24,21 @@ size. docs/PERFORMANCE.md ("Scale") has the figures and plans.
 
 import argparse
 import json
+import math
 import os
 import random
 import re
-import subprocess
 import sys
-import tempfile
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_NAME = "lodestar_bench_scale"
+from bench.harness import run_phase, summary, temp_instance  # noqa: E402
+
 SEED = 20261201
 REPEATS = 15
 STAGE_WEIGHTS = {"new": 50, "engaged": 25, "mql": 10, "sql": 6, "customer": 4, "lost": 5}
@@ -201,17 +201,16 @@ def seed(size: int, now: datetime) -> dict:
 # One size on one database (its own process) -----------------------------------------------
 
 
-def fresh_postgres() -> str | None:
-    try:
-        import psycopg
+@contextmanager
+def database(backend: str, size: int, folder: Path):
+    """The URL of a fresh database for one size (None: PostgreSQL is not there)."""
+    if backend == "postgresql":
+        from bench.harness import postgres_database
 
-        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{PG_NAME}"')
-    except Exception as exc:  # noqa: BLE001 - reported and skipped
-        print(f"PostgreSQL skipped: {exc}", file=sys.stderr)
-        return None
-    return f"postgresql://postgres@127.0.0.1:5432/{PG_NAME}"
+        with postgres_database("scale") as url:
+            yield url
+    else:
+        yield f"sqlite:///{folder / f'scale-{size}.db'}"
 
 
 def make_app(database_url: str, folder: Path):
@@ -269,6 +268,13 @@ def phase_db(backend: str, size: int, folder: Path, explain: bool) -> dict:
     import logging
 
     logging.disable(logging.WARNING)
+    with database(backend, size, folder) as url:
+        if url is None:
+            return {}
+        return measure_db(url, backend, size, folder, explain)
+
+
+def measure_db(url: str, backend: str, size: int, folder: Path, explain: bool) -> dict:
     from sqlalchemy import update
 
     from accounts.models import User
@@ -278,9 +284,6 @@ def phase_db(backend: str, size: int, folder: Path, explain: bool) -> dict:
     from nurture import delivery
     from nurture.models import Message
 
-    url = fresh_postgres() if backend == "postgresql" else f"sqlite:///{folder / f'scale-{size}.db'}"
-    if url is None:
-        return {}
     app = make_app(url, folder)
     out: dict = {"backend": backend, "size": size, "figures": {}, "plans": {}}
     with app.app_context():
@@ -362,6 +365,7 @@ def phase_db(backend: str, size: int, folder: Path, explain: bool) -> dict:
             out["plans"]["upsert_lead (known)"] = recorder.capture(upsert_known)
             out["plans"] = {name: explain_all(statements) for name, statements in out["plans"].items()}
         db.session.remove()
+        db.engine.dispose()
     return out
 
 
@@ -405,15 +409,6 @@ def phase_search(size: int, folder: Path, queries: int) -> dict:
         indexed = services.reindex(now=utcnow())
         seconds = time.perf_counter() - started
     return {"articles": size, "indexed": indexed, "reindex_s": seconds}
-
-
-def run_phase(*args: str, timeout: int = 1200) -> dict:
-    result = subprocess.run(
-        [sys.executable, __file__, *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"phase {args} failed:\n{result.stderr[-3000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 # Report -------------------------------------------------------------------------------------
@@ -460,6 +455,42 @@ def growth_table(title: str, by_size: dict[int, dict], unit: str) -> None:
         )
 
 
+def per_tenfold(values: dict[int, float]) -> float:
+    """How much a figure grows per 10x rows, from its smallest to its largest size."""
+    small, large = min(values), max(values)
+    return (values[large] / values[small]) ** (1 / math.log10(large / small))
+
+
+def summarise(backend: str, by_size: dict[int, dict]) -> None:
+    """The summary rows: the text search, the worker's claim, and the rest of the lead pages
+    and upserts (the old OFFSET link aside), each as its growth per 10x rows; flat holds
+    up to 1.5x."""
+    if len(by_size) < 2:
+        return
+    sizes = sorted(by_size)
+    names = [name for name in by_size[sizes[0]] if all(name in by_size[size] for size in sizes)]
+    growth = {name: per_tenfold({size: by_size[size][name] for size in sizes}) for name in names}
+    span = f"{sizes[0]:,} → {sizes[-1]:,} leads, {backend}"
+    for name in ("list: text search q=", next(n for n in names if n.startswith("worker claim()"))):
+        summary(
+            f"scale: {name.removeprefix('list: ')}, {span}",
+            f"{by_size[sizes[0]][name]:.1f} → {by_size[sizes[-1]][name]:.1f} ms",
+            ratio=f"{growth[name]:.1f}× per 10×",
+            aim="flat",
+            holds=growth[name] <= 1.5,
+        )
+    rest = [n for n in names if n != "list: text search q=" and not n.startswith("worker claim()")]
+    kept = [growth[n] for n in rest if "OFFSET" not in n]
+    offset = [f"{growth[n]:.1f}×" for n in rest if "OFFSET" in n]
+    summary(
+        f"scale: every other lead list page, lead page, upsert, {span}",
+        f"within {min(kept):.1f}–{max(kept):.1f}× per 10× step"
+        + (f" (an old `?page=` link to a late page: {offset[0]})" if offset else ""),
+        aim="flat",
+        holds=max(kept) <= 1.5,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000", help="lead counts (comma-separated)")
@@ -492,25 +523,38 @@ def main() -> None:
     for backend in [b for b in args.backends.split(",") if b]:
         by_size, seeds = {}, {}
         for size in sizes:
-            with tempfile.TemporaryDirectory(prefix="lodestar-scale-") as tmp:
+            with temp_instance() as tmp:
                 extra = (
                     ["--explain"] if args.explain and backend == "postgresql" and size == sizes[-1] else []
                 )
                 out = run_phase(
-                    "--phase", "db", "--backend", backend, "--size", str(size), "--folder", tmp, *extra
+                    Path(__file__),
+                    *(
+                        "--phase",
+                        "db",
+                        "--backend",
+                        backend,
+                        "--size",
+                        str(size),
+                        "--folder",
+                        str(tmp),
+                        *extra,
+                    ),
                 )
             if not out:
+                print(f"- {backend}: skipped (PostgreSQL not reachable; set LODESTAR_BENCH_POSTGRES)")
                 break
             by_size[size], seeds[size] = out["figures"], out["seed_s"]
             plans.update(out.get("plans") or {})
             print(f"- {backend} {size:,} leads: bulk load {out['seed_s']:.1f} s", flush=True)
         if by_size:
             growth_table(f"{backend}: ms per request or call (best of {REPEATS})", by_size, "leads")
+            summarise(backend, by_size)
     search_by_size = {}
     for size in article_sizes:
-        with tempfile.TemporaryDirectory(prefix="lodestar-scale-search-") as tmp:
-            build = run_phase("--phase", "search", "--size", str(size), "--folder", tmp)
-            api = search.run_phase("api", Path(tmp), size, args.queries)
+        with temp_instance() as tmp:
+            build = run_phase(Path(__file__), "--phase", "search", "--size", str(size), "--folder", str(tmp))
+            api = search.run_phase("api", tmp, size, args.queries)
         search_by_size[size] = {
             "full reindex (s)": build["reindex_s"],
             "`/api/search` p50 (ms)": api["p50_ms"],

@@ -29,7 +29,6 @@ import re
 import resource
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SECRET = "bench-secret-key-0123456789-0123456789-abcdef"
+from bench import harness  # noqa: E402
+
 SEED = 20261123
 WARM_UP = [
     "预热",
@@ -54,17 +54,8 @@ WARM_UP = [
 
 
 def make_app(folder: Path):
-    from app import create_app
-
-    return create_app(
-        {
-            "TESTING": False,
-            "SECRET_KEY": SECRET,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.db'}",
-            "INDEX_DIR": str(folder / "index"),
-            "RATELIMIT_ENABLED": False,
-            "WTF_CSRF_ENABLED": False,
-        }
+    return harness.in_process_app(
+        f"sqlite:///{folder / 'bench.db'}", folder, TESTING=False, WTF_CSRF_ENABLED=False
     )
 
 
@@ -443,27 +434,11 @@ def _latency(timings: list[float], rss_before: float, *, found: int) -> dict:
 
 def run_phase(name: str, folder: Path, count: int, queries: int) -> dict:
     """Run one phase in a fresh interpreter and return its JSON."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--phase",
-            name,
-            "--folder",
-            str(folder),
-            "--articles",
-            str(count),
-            "--queries",
-            str(queries),
-        ],
-        capture_output=True,
-        text=True,
+    return harness.run_phase(
+        Path(__file__),
+        *("--phase", name, "--folder", str(folder), "--articles", str(count), "--queries", str(queries)),
         timeout=900,
-        cwd=ROOT,
     )
-    if result.returncode != 0:
-        raise RuntimeError(f"phase {name} failed:\n{result.stderr[-3000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def phase_visible(folder: Path, *, wait_for_warm_up: bool) -> dict:
@@ -537,7 +512,9 @@ def main() -> None:
 
     logging.disable(logging.WARNING)
     if not args.skip_relevance:
-        print_relevance(relevance())
+        report = relevance()
+        print_relevance(report)
+        summarise_relevance(report)
 
     with tempfile.TemporaryDirectory(prefix="lodestar-search-bench-") as tmp:
         folder = Path(args.folder or tmp)
@@ -610,6 +587,48 @@ def main() -> None:
         )
     )
     print(f"- build phase peak RSS: {build['peak_rss_mb']:.0f} MB")
+    summarise_speed(build, api, raw, fts, seen)
+
+
+def summarise_relevance(report: dict) -> None:
+    mine, base = report["lodestar"], report["whoosh_default"]
+    worst = min(figures["ndcg"] for figures in mine["kinds"].values())
+    overall = mine["all"]
+    harness.summary(
+        f"search relevance ({overall['queries']} graded queries)",
+        f"nDCG@10 {overall['ndcg']:.3f}, recall@5 {overall['recall']:.3f} (worst kind {worst:.3f})",
+        ceiling=f"Whoosh's default analyzer {base['all']['ndcg']:.3f} / {base['all']['recall']:.3f}",
+        ratio=_ratio(overall["ndcg"], base["all"]["ndcg"]),
+        aim="≥ 0.8, no kind < 0.6",
+        holds=overall["ndcg"] >= 0.8 and worst >= 0.6,
+    )
+
+
+def summarise_speed(build: dict, api: dict, raw: dict, fts: dict, seen: dict) -> None:
+    size = f"{build['articles']:,} articles, {api['queries']} mixed queries"
+    harness.summary(
+        f"search, `/api/search` at {size}",
+        f"p50 {api['p50_ms']:.1f}, p95 {api['p95_ms']:.1f}, p99 {api['p99_ms']:.1f} ms "
+        f"(distinct queries' first searches: p95 {api['distinct_p95_ms']:.1f} ms)",
+        ceiling=f"raw Whoosh searcher on the same index: p95 {raw['p95_ms']:.1f} ms; "
+        f"SQLite FTS5: {fts['p95_ms']:.1f} ms",
+        ratio=f"{api['p95_ms'] / raw['p95_ms']:.1f}× raw Whoosh, {api['p95_ms'] / fts['p95_ms']:.1f}× FTS5",
+        aim="p95 < 30 ms, < 2× raw",
+        holds=api["p95_ms"] < 30 and api["p95_ms"] < 2 * raw["p95_ms"],
+    )
+    harness.summary(
+        "search, an edit visible",
+        f"{seen['update_visible_ms']:.0f} ms (warm process); "
+        f"{seen['update_visible_cold_ms']:.0f} ms for the first edit of a fresh process",
+        aim="< 1 s",
+        holds=max(seen["update_visible_ms"], seen["update_visible_cold_ms"]) < 1000,
+    )
+    harness.summary(
+        f"search, full reindex of {build['articles']:,} articles",
+        f"{build['reindex_s']:.1f} s ({build['indexed'] / build['reindex_s']:.0f} articles/s)",
+        ceiling=f"FTS5 build {build['fts_build_s']:.1f} s",
+        ratio=f"{build['reindex_s'] / build['fts_build_s']:.1f}×",
+    )
 
 
 if __name__ == "__main__":

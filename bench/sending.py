@@ -1,6 +1,7 @@
 """How fast the nurture worker delivers, against what SMTP itself allows.
 
-    python bench/sending.py [--small] [--database URL] [--pg URL]
+    python bench/sending.py [--small | --mails N] [--database URL] [--pg URL | --no-postgres]
+                            [--processes 1,2,4]
 
 Measures, in one run and against one local aiosmtpd sink running in its own process:
 1. the ceiling: raw smtplib sending the same finished message over one connection;
@@ -23,7 +24,6 @@ import os
 import re
 import smtplib
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -31,7 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SECRET = "bench-secret-key-that-is-long-enough-0123456789"
+from bench.harness import SECRET, postgres_database, summary, temp_instance  # noqa: E402
+
 MESSAGE_ID = re.compile(rb"^Message-ID: (<[^>]+>)", re.M)
 STEP = {
     "delay": "0h",
@@ -287,13 +288,6 @@ def many_workers(pg_url, port, tmp, processes, count, sink_path):
     return sent, count / elapsed, duplicates, len(mails), cpu_per_mail, cores
 
 
-def postgres_ready(url) -> bool:
-    sys.path.insert(0, str(ROOT))
-    from tests.conftest import ensure_postgres_database
-
-    return ensure_postgres_database(url.replace("postgresql://", "postgresql+psycopg://")) is None
-
-
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -303,28 +297,43 @@ def main():
         "--database", help="database of the one-worker run (default: a temporary SQLite file)"
     )
     parser.add_argument(
-        "--pg",
-        default="postgresql://postgres@127.0.0.1:5432/lodestar_bench",
-        help="PostgreSQL for the multi-worker runs",
+        "--pg", help="PostgreSQL for the PostgreSQL runs (default: a throw-away database, dropped afterwards)"
+    )
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--mails", type=int, help="mails per run (default 2,000 for one worker, 5,000 for processes)"
+    )
+    parser.add_argument(
+        "--processes", default="1,2,4", help="worker process counts of the PostgreSQL runs (comma-separated)"
     )
     args = parser.parse_args()
-    one_count = 300 if args.small else 2000
-    many_count = 500 if args.small else 5000
+    one_count = args.mails or (300 if args.small else 2000)
+    many_count = args.mails or (500 if args.small else 5000)
+    processes = [int(n) for n in args.processes.split(",") if n]
 
-    tmp = tempfile.mkdtemp(prefix="lodestar-bench-")
+    with temp_instance() as tmp, contextlib.ExitStack() as stack:
+        if args.no_postgres:
+            pg = None
+        elif args.pg:
+            pg = args.pg.replace("postgresql://", "postgresql+psycopg://")
+        else:
+            pg = stack.enter_context(postgres_database("sending"))
+        measure(str(tmp), args.database or f"sqlite:///{tmp}/bench.db", pg, one_count, many_count, processes)
+
+
+def measure(
+    tmp: str, database: str, pg: str | None, one_count: int, many_count: int, processes: list[int]
+) -> None:
     sink_path = os.path.join(tmp, "received.tsv")
     with sink_process(sink_path) as port:
-        database = args.database or f"sqlite:///{tmp}/bench.db"
         app = make_app(database, port, tmp)
         raw, per_mail = sample_message(app)
         print(
             f"message: {len(raw)} bytes; build (personalise + layout + MIME): {per_mail * 1000:.2f} ms/mail"
         )
         before = raw_ceiling(port, raw, one_count)
-        runs = [(database.split(":", 1)[0], *one_worker(app, one_count, sink_path))]
-        pg = args.pg.replace("postgresql://", "postgresql+psycopg://")
-        have_pg = postgres_ready(args.pg)
-        if have_pg:
+        runs = [(database.split(":", 1)[0].split("+")[0], *one_worker(app, one_count, sink_path))]
+        if pg:
             for setting in ("on", "off"):
                 pg_app = make_app(pg, port, tmp, NURTURE_SYNCHRONOUS_COMMIT=setting)
                 runs.append(
@@ -344,20 +353,41 @@ def main():
             print(
                 f"one worker ({engine}, {sent} sent): {rate:,.0f} mails/s = {rate / ceiling:.0%} of the ceiling"
             )
-        if have_pg:
+            summary(
+                f"sending, one worker, {engine}, {one_count:,} due",
+                f"{rate:,.0f} mails/s ({sent:,} sent)",
+                ceiling=f"raw smtplib, one connection, same message: {ceiling:,.0f} mails/s",
+                ratio=f"{rate / ceiling:.2f}",
+                aim="≥ 0.6",
+                holds=rate / ceiling >= 0.6,
+            )
+        if pg:
             base = None
-            for processes in (1, 2, 4):
+            rates, duplicated, received_all = [], 0, True
+            for count in processes:
                 sent, rate, duplicates, got, cpu, cores = many_workers(
-                    pg, port, tmp, processes, many_count, sink_path
+                    pg, port, tmp, count, many_count, sink_path
                 )
                 base = base or rate
+                rates.append(rate)
+                duplicated += duplicates
+                received_all = received_all and got == many_count
                 print(
-                    f"{processes} worker process(es) on PostgreSQL, {many_count} due: {rate:,.0f} mails/s "
+                    f"{count} worker process(es) on PostgreSQL, {many_count} due: {rate:,.0f} mails/s "
                     f"(x{rate / base:.2f}, {rate / ceiling:.0%} of the ceiling), received {got}, "
                     f"duplicates {duplicates}; worker CPU {cpu * 1000:.2f} ms/mail, cores busy {cores:.1f}"
                 )
+            summary(
+                f"sending, {' / '.join(map(str, processes))} worker processes, PostgreSQL, {many_count:,} due",
+                " / ".join(f"{rate:,.0f}" for rate in rates)
+                + f" mails/s, {'all' if received_all else 'NOT all'} received, {duplicated} duplicates",
+                ceiling=f"{ceiling:,.0f} mails/s",
+                ratio=" / ".join(f"{rate / ceiling:.2f}" for rate in rates),
+                aim="0 duplicates",
+                holds=duplicated == 0 and received_all,
+            )
         else:
-            print(f"PostgreSQL not reachable at {args.pg}: PostgreSQL runs skipped")
+            print("PostgreSQL runs skipped")
 
 
 if __name__ == "__main__":
