@@ -1,9 +1,9 @@
 """Insights: the dashboards with 1,000,000 events and 100,000 leads, and what recording a
 page view adds to a request, in process (no server: these are per-request costs).
 
-    .venv/bin/python bench/insights.py [--events 1000000] [--leads 100000] [--no-postgres]
+    .venv/bin/python bench/insights.py [--events 1000000] [--leads 100000] [--days 90] [--no-postgres]
 
-The data set is bulk-inserted: 90 days of visits over 200 articles (a few pages get most
+The data set is bulk-inserted: 90 days (`--days`) of visits over 200 articles (a few pages get most
 views), forms, submissions and stage changes, a fifth of the events already a lead's.
 Then `flask insights rollup` runs once, as cron would each night, and the dashboard page
 (every table and chart, the default 56 days, and 7 days) is timed through the test client
@@ -28,7 +28,6 @@ from sqlalchemy import insert, text  # noqa: E402
 
 from bench.harness import in_process_app, postgres_database, print_table, summary, temp_instance  # noqa: E402
 
-DAYS = 90
 CHUNK = 20_000
 
 
@@ -41,7 +40,7 @@ def median_ms(run, repeat: int) -> float:
     return statistics.median(times)
 
 
-def fill(events: int, leads: int, now) -> None:
+def fill(events: int, leads: int, days: int, now) -> None:
     """Articles, leads and events, bulk-inserted."""
     from content.models import Article
     from core.extensions import db
@@ -75,7 +74,7 @@ def fill(events: int, leads: int, now) -> None:
                 {
                     "email": f"lead{n}@example.com",
                     "first_channel": rng.choice(channels),
-                    "created_at": now - timedelta(days=rng.random() * DAYS),
+                    "created_at": now - timedelta(days=rng.random() * days),
                     "stage": "new",
                 }
                 for n in range(start, min(start + CHUNK, leads))
@@ -109,7 +108,7 @@ def fill(events: int, leads: int, now) -> None:
             rows.append(
                 (
                     kind,
-                    now - timedelta(seconds=rng.random() * DAYS * 86400),
+                    now - timedelta(seconds=rng.random() * days * 86400),
                     f"{n // 4:032x}",
                     rng.randint(1, leads) if rng.random() < 0.2 else None,
                     rng.choices(paths, weights)[0],
@@ -140,7 +139,7 @@ def measure(url: str, label: str, args) -> list[dict]:
             db.create_all()
             now = utcnow()
             start = time.perf_counter()
-            fill(args.events, args.leads, now)
+            fill(args.events, args.leads, args.days, now)
             print(
                 f"{label}: {args.events:,} events and {args.leads:,} leads in {time.perf_counter() - start:.0f} s"
             )
@@ -271,6 +270,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--leads", type=int, default=100_000)
+    parser.add_argument("--days", type=int, default=90, help="days of history (each one rolled up)")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args()
