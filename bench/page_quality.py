@@ -172,6 +172,11 @@ def main() -> int:
     if not (Path(CHROME).exists() or shutil.which(CHROME)):
         require("chromium", "chromium")
     require("java", "default-jre-headless")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        print("Playwright is not installed: .venv/bin/pip install -r requirements-dev.txt", file=sys.stderr)
+        return 2
     install()
     results = {}
     with temp_instance() as folder:
