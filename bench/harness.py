@@ -27,6 +27,7 @@ import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -96,8 +97,8 @@ def demo_site(folder: Path, database_url: str | None = None) -> dict:
 
     Loading the demo (articles, PDFs, the search index) takes 10-30 s, so within one
     `make bench` run the first SQLite demo site is kept in the runner's folder
-    (LODESTAR_BENCH_DEMO) and later ones are copies of it. Nothing in it names its folder:
-    the settings do.
+    (LODESTAR_BENCH_DEMO) and later ones are copies of it (the database, index and files
+    hold no absolute path; the settings of `instance_env` point at the copy).
     """
     env = instance_env(folder, database_url)
     cache = os.environ.get(DEMO_CACHE)
@@ -142,7 +143,7 @@ def postgres_database(purpose: str):
         yield None
         return
     try:
-        yield PG_ADMIN.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + f"/{name}"
+        yield urlsplit(PG_ADMIN)._replace(scheme="postgresql+psycopg", path=f"/{name}").geturl()
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import run_phase, summary, temp_instance  # noqa: E402
+from bench.harness import postgres_database, run_phase, summary, temp_instance  # noqa: E402
 
 SEED = 20261201
 REPEATS = 15
@@ -205,8 +205,6 @@ def seed(size: int, now: datetime) -> dict:
 def database(backend: str, size: int, folder: Path):
     """The URL of a fresh database for one size (None: PostgreSQL is not there)."""
     if backend == "postgresql":
-        from bench.harness import postgres_database
-
         with postgres_database("scale") as url:
             yield url
     else:
