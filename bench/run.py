@@ -17,6 +17,7 @@ runs them); their figures mean nothing. The full sizes need a quiet machine.
 import argparse
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -102,6 +103,13 @@ def commit() -> str:
     return sha + dirty
 
 
+def children_cpu() -> float:
+    """CPU seconds used by finished child processes (and theirs): with the wall time, what
+    a benchmark would take on a quiet machine."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def load() -> str:
     return " / ".join(f"{value:.1f}" for value in os.getloadavg())
 
@@ -139,20 +147,19 @@ def main() -> int:
     began, load_before = datetime.now(UTC), load()
     rows, failed = [], []
     with tempfile.TemporaryDirectory(prefix="lodestar-bench-run-") as folder:
+        demo = str(Path(folder) / "demo")
         for benchmark in chosen:
             summary = Path(folder) / f"{benchmark.name}.jsonl"
             command = [sys.executable, benchmark.script, *(benchmark.smoke if args.smoke else benchmark.full)]
             print(f"\n# {benchmark.name}: {' '.join(command[1:])}", flush=True)
-            started = time.monotonic()
+            started, cpu = time.monotonic(), children_cpu()
             result = subprocess.run(
-                command,
-                cwd=ROOT,
-                env=dict(os.environ, **{SUMMARY_FILE: str(summary), DEMO_CACHE: str(Path(folder) / "demo")}),
+                command, cwd=ROOT, env=dict(os.environ, **{SUMMARY_FILE: str(summary), DEMO_CACHE: demo})
             )
             written = read_rows(summary)
             print(
                 f"# {benchmark.name}: exit {result.returncode}, {len(written)} figure(s), "
-                f"{time.monotonic() - started:.0f} s",
+                f"{time.monotonic() - started:.0f} s, {children_cpu() - cpu:.0f} s of CPU",
                 flush=True,
             )
             if result.returncode != 0 or not written:
