@@ -18,12 +18,15 @@ def _fresh_postgres_url() -> str:
     reason = ensure_postgres_database(base)
     if reason:
         pytest.skip(reason)
-    url = base.rsplit("/", 1)[0] + "/lodestar_migrations_test"
+    # Named after the test database, so two suites on one server (two checkouts, CI beside a
+    # developer) never drop each other's.
+    prefix, test_database = base.rsplit("/", 1)
+    name = f"{test_database}_migrations"
     admin = base.replace("+psycopg", "").rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute('DROP DATABASE IF EXISTS "lodestar_migrations_test" WITH (FORCE)')
-        conn.execute('CREATE DATABASE "lodestar_migrations_test"')
-    return url
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{prefix}/{name}"
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
