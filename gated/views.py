@@ -8,6 +8,7 @@ looks automated otherwise is kept and answered with a page that asks the visitor
 confirm (gated.forms_views), never with a thank-you.
 """
 
+from contextlib import nullcontext
 from urllib.parse import quote
 
 from flask import (
@@ -25,6 +26,7 @@ from flask import (
 
 from content.services import get_public_article
 from core.extensions import limiter
+from core.i18n import page_language
 from core.pagecache import cached_page, per_visitor, remembered
 from core.timeutil import utcnow
 from core.tokens import InvalidToken
@@ -159,8 +161,11 @@ def _render(kind, template, form, lead, status=200, **context):
     required = ("email", *services.REQUIRED.get(kind, ()))
     for name in required:
         form[name].flags.required = True
-    response = make_response(
-        render_template(
+    # A white paper's landing page speaks the white paper's language, chrome included.
+    article = context.get("article")
+    language = page_language(article.locale.replace("-", "_")) if article is not None else nullcontext()
+    with language:
+        page = render_template(
             template,
             form=form,
             kind=kind,
@@ -174,9 +179,8 @@ def _render(kind, template, form, lead, status=200, **context):
             form_challenge=current_app.config["FORM_CHALLENGE"] != "off",
             show_consent=not (lead is not None and lead.marketing_consent),
             **context,
-        ),
-        status,
-    )
+        )
+    response = make_response(page, status)
     if request.args.get("forget"):
         response.delete_cookie(COOKIE)
     return response
@@ -285,15 +289,16 @@ def whitepaper_thanks(slug):
     download_url = None
     if submission is not None and submission.asset_id:
         download_url = services.make_download_url(submission.lead_id, submission.asset_id, external=False)
-    return render_template(
-        "gated/thanks.html",
-        kind="whitepaper",
-        article=article,
-        asset=asset,
-        submission=submission,
-        download_url=download_url,
-        link_days=services.link_days(),
-    )
+    with page_language(article.locale.replace("-", "_")):
+        return render_template(
+            "gated/thanks.html",
+            kind="whitepaper",
+            article=article,
+            asset=asset,
+            submission=submission,
+            download_url=download_url,
+            link_days=services.link_days(),
+        )
 
 
 def _form_page(kind: str):

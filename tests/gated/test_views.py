@@ -12,7 +12,7 @@ from core.timeutil import utcnow
 from core.tokens import sign
 from gated import services
 from gated.models import BlockedSubmission, Consent, Download, Lead, Submission
-from tests.gated.conftest import PDF_BYTES, form_data
+from tests.gated.conftest import PDF_BYTES, form_data, make_whitepaper
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -259,8 +259,11 @@ def test_a_dead_mail_server_does_not_matter_to_the_form(client, whitepaper, smtp
     assert "/download/" in thanks and "7" in thanks
 
 
-def test_the_landing_page_is_english_too(client, whitepaper):
-    page = client.get("/library/saas-renewal?lang=en").get_data(as_text=True)
+def test_an_english_white_papers_landing_page_is_english(client):
+    article, _asset = make_whitepaper(slug="renewal-guide", title="The renewal guide")
+    article.locale = "en"
+    db.session.commit()
+    page = client.get("/library/renewal-guide").get_data(as_text=True)
     assert "Work email" in page and "Get the white paper" in page
 
 
@@ -281,3 +284,14 @@ def test_the_real_flow_with_csrf_on(make_app, whitepaper):
     response = client.post("/library/saas-renewal", data=form_data(csrf_token=token))
     assert response.status_code == 303
     assert count(Lead) == 1
+
+
+def test_a_white_papers_pages_speak_its_language_whatever_the_visitor_chose(client, whitepaper):
+    client.set_cookie("lang", "en")
+    landing = client.get("/library/saas-renewal").get_data(as_text=True)
+    assert '<html lang="zh-CN">' in landing
+    assert ">帮助中心</a>" in landing and ">Help center</a>" not in landing
+    thanks = client.get("/library/saas-renewal/thanks").get_data(as_text=True)
+    assert '<html lang="zh-CN">' in thanks and ">Help center</a>" not in thanks
+    # The visitor's own choice still holds on the next list page.
+    assert '<html lang="en">' in client.get("/help/").get_data(as_text=True)
