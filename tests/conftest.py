@@ -46,6 +46,32 @@ def ensure_postgres_database(url: str) -> str | None:
     return None
 
 
+def require_postgres(url: str) -> str:
+    """`url`, its database made if missing; skips the test without a server (fails it
+    where LODESTAR_REQUIRE_POSTGRES says one must be there)."""
+    reason = ensure_postgres_database(url)
+    if reason:
+        if os.environ.get("LODESTAR_REQUIRE_POSTGRES"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return url
+
+
+def fresh_postgres_url(suffix: str) -> str:
+    """An empty PostgreSQL database of its own beside the test database (dropped and made
+    again), for tests that build a schema from nothing. Skips without a server."""
+    import psycopg
+
+    base = require_postgres(postgres_url())
+    prefix, name = base.rsplit("/", 1)
+    fresh = f"{name}_{suffix}"
+    admin = prefix.replace("+psycopg", "") + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{fresh}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{fresh}"')
+    return f"{prefix}/{fresh}"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -133,13 +159,7 @@ def smtp_sink(smtp_server):
 def database_url(request, tmp_path_factory):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    url = postgres_url()
-    reason = ensure_postgres_database(url)
-    if reason:
-        if os.environ.get("LODESTAR_REQUIRE_POSTGRES"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return url
+    return require_postgres(postgres_url())
 
 
 def settings_for_tests(database_url, tmp_path, smtp_port) -> dict:

@@ -4,6 +4,7 @@ import factory
 
 from accounts.models import User
 from core.extensions import db
+from insights.scoring.models import ScoreRule
 
 TEST_PASSWORD = "correct horse battery"
 
@@ -23,6 +24,21 @@ class UserFactory(BaseFactory):
     name = factory.Sequence(lambda n: f"Staff {n}")
     role = "editor"
     password_hash = factory.LazyFunction(lambda: _hashed(TEST_PASSWORD))
+
+
+class ScoreRuleFactory(BaseFactory):
+    """A lead-scoring rule; the test databases start without the migrations' defaults."""
+
+    class Meta:
+        model = ScoreRule
+
+    name = factory.Sequence(lambda n: f"rule {n}")
+    kind = "action"
+    event_kind = ""
+    field = ""
+    pattern = ""
+    points = 1
+    daily_cap = 0
 
 
 def _hashed(password: str) -> str:

@@ -1,7 +1,6 @@
 """The migrations build the whole schema on an empty SQLite and an empty PostgreSQL
 database, and match the models (no drift)."""
 
-import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -10,28 +9,12 @@ from flask_migrate import upgrade
 from app import create_app
 from core.extensions import db
 from core.schema import include_object
-from tests.conftest import TEST_SECRET, ensure_postgres_database, postgres_url
-
-
-def _fresh_postgres_url() -> str:
-    base = postgres_url()
-    reason = ensure_postgres_database(base)
-    if reason:
-        pytest.skip(reason)
-    # Named after the test database, so two suites on one server (two checkouts, CI beside a
-    # developer) never drop each other's.
-    prefix, test_database = base.rsplit("/", 1)
-    name = f"{test_database}_migrations"
-    admin = base.replace("+psycopg", "").rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"{prefix}/{name}"
+from tests.conftest import TEST_SECRET, fresh_postgres_url
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_upgrade_on_empty_database_matches_models(backend, tmp_path):
-    url = f"sqlite:///{tmp_path}/m.db" if backend == "sqlite" else _fresh_postgres_url()
+    url = f"sqlite:///{tmp_path}/m.db" if backend == "sqlite" else fresh_postgres_url("migrations")
     app = create_app({"TESTING": True, "SECRET_KEY": TEST_SECRET, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         upgrade()

@@ -12,11 +12,11 @@ from core.extensions import db
 from gated.models import Consent, Lead, Submission
 from insights.models import Event
 from insights.scoring import services as scoring
-from insights.scoring.demo import add_rule
 from insights.scoring.models import LeadScoring, ScoreChange, ScoreRule
 from insights.tracking import VISITOR_COOKIE
 from nurture.models import Message
 from tests.core import test_pagecache
+from tests.factories import ScoreRuleFactory
 from tests.gated.conftest import form_data, make_whitepaper
 
 # The page-cached app of the cache's tests: the white paper behind a form is remembered.
@@ -107,9 +107,10 @@ def scored(scoring_app, app):
     scoring.rule_cache(scoring_app).invalidate()  # the tables were emptied behind its back
     with scoring_app.app_context():
         make_whitepaper()
-        add_rule("白皮书", "action", "form_submit", "value", "whitepaper", 20, 0)
-        add_rule("决策者", "fit", "", "role", "decision_maker", 15, 0)
-        db.session.commit()
+        ScoreRuleFactory(
+            name="白皮书", event_kind="form_submit", field="value", pattern="whitepaper", points=20
+        )
+        ScoreRuleFactory(name="决策者", kind="fit", field="role", pattern="decision_maker", points=15)
         yield scoring_app
 
 

@@ -15,20 +15,25 @@ from gated.models import Lead
 from insights import stages
 from insights.events import record
 from insights.scoring import services
-from insights.scoring.demo import add_rule
 from insights.scoring.models import Handoff, LeadScoring, ScoreChange, ScoreRule
 from nurture.models import Enrollment, Message
 from tests.conftest import assert_staff_mail
-from tests.factories import UserFactory
+from tests.factories import ScoreRuleFactory, UserFactory
 from tests.gated.test_webhooks import SECRET, receiver, running_receiver  # noqa: F401 - fixtures
 
 T0 = datetime(2026, 11, 2, 9, 0)
 
 
 def rule(name, points, *, kind="action", event_kind="", field="", pattern="", cap=0):
-    made = add_rule(name, kind, event_kind, field, pattern, points, cap)
-    db.session.commit()
-    return made
+    return ScoreRuleFactory(
+        name=name,
+        kind=kind,
+        event_kind=event_kind,
+        field=field,
+        pattern=pattern,
+        points=points,
+        daily_cap=cap,
+    )
 
 
 def lead(email="li@acme.cn", **fields):
