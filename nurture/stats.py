@@ -11,6 +11,7 @@ from core.extensions import db
 from core.timeutil import utcnow
 from gated.models import Lead
 from nurture.models import Enrollment, Message, Sequence, WorkerHeartbeat
+from nurture.worker import registration_lease
 
 STEP_FIGURES = (
     "queued",
@@ -155,7 +156,10 @@ def queue(now: datetime) -> dict:
             select(Message).where(Message.status == "failed").order_by(Message.id.desc()).limit(50)
         ).all(),
         "workers": db.session.scalars(
-            select(WorkerHeartbeat).order_by(WorkerHeartbeat.last_tick_at.desc()).limit(20)
+            select(WorkerHeartbeat)
+            .where(WorkerHeartbeat.last_tick_at >= utcnow() - registration_lease())
+            .order_by(WorkerHeartbeat.last_tick_at.desc())
+            .limit(20)
         ).all(),
     }
 

@@ -2,7 +2,12 @@
 in batches until nothing due is left); `run` ticks forever until asked to stop.
 
 A worker records a heartbeat per pass, so the admin and /healthz can tell a silent
-scheduler (the most common reason mail "doesn't go out") from an empty queue.
+scheduler (the most common reason mail "doesn't go out") from an empty queue. The
+heartbeat is the worker's registration, held for NURTURE_LEASE_SECONDS like the mail it
+claims: a live worker renews it after every batch and every pass, and the registration
+of one that stopped or died (killed, or a `flask serve` that never got its port) is no
+longer listed once its lease has run out, and is removed by the next live worker's beat.
+The newest one stays until then, so "when did a worker last run" keeps its answer.
 """
 
 import contextlib
@@ -12,9 +17,10 @@ import signal
 import socket
 import threading
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
+from sqlalchemy import delete
 
 from core.extensions import db
 from core.schema import upsert_insert
@@ -67,6 +73,7 @@ def tick(
             finally:
                 counts.update(done)
             rate.give_back(now, limit - done["sent"])
+            beat(worker_name, passes=0)  # a pass of many batches may outlast the lease
             if counts["retry"] and not counts["sent"]:
                 break  # the server is down: no point claiming the next batch now
     # The hand-off webhooks share the worker, so no second scheduler is needed.
@@ -76,12 +83,21 @@ def tick(
     return counts
 
 
-def beat(name: str, counts: Counter) -> None:
-    """Upsert this worker's heartbeat (the real clock: it says whether a worker runs)."""
+def registration_lease() -> timedelta:
+    return timedelta(seconds=current_app.config["NURTURE_LEASE_SECONDS"])
+
+
+def beat(name: str, counts: Counter | None = None, *, passes: int = 1) -> None:
+    """Upsert this worker's heartbeat, adding `passes` and the pass's counts, and remove
+    the registrations of workers whose lease ran out (the real clock: it says whether a
+    worker runs)."""
+    counts = counts or Counter()
+    moment = utcnow()
+    name = name[:120]
     values = {
-        "name": name[:120],
-        "last_tick_at": utcnow(),
-        "ticks": 1,
+        "name": name,
+        "last_tick_at": moment,
+        "ticks": passes,
         "sent": counts["sent"],
         "failed": counts["failed"],
     }
@@ -92,10 +108,15 @@ def beat(name: str, counts: Counter) -> None:
             index_elements=["name"],
             set_={
                 "last_tick_at": excluded.last_tick_at,
-                "ticks": WorkerHeartbeat.__table__.c.ticks + 1,
+                "ticks": WorkerHeartbeat.__table__.c.ticks + excluded.ticks,
                 "sent": WorkerHeartbeat.__table__.c.sent + excluded.sent,
                 "failed": WorkerHeartbeat.__table__.c.failed + excluded.failed,
             },
+        )
+    )
+    db.session.execute(
+        delete(WorkerHeartbeat).where(
+            WorkerHeartbeat.last_tick_at < moment - registration_lease(), WorkerHeartbeat.name != name
         )
     )
     db.session.commit()
