@@ -4,9 +4,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEV_ENV := LODESTAR_DEVELOPMENT=1 LODESTAR_DEV_SMTP_SINK=true
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Flask's variables for the development server: `flask serve` listens there, and without a
+# LODESTAR_SITE_URL every command's links (the demo's mails too) point there.
+DEV_ENV := LODESTAR_DEVELOPMENT=1 LODESTAR_DEV_SMTP_SINK=true FLASK_RUN_HOST=$(HOST) FLASK_RUN_PORT=$(PORT)
 
 .PHONY: run test lint format translations spamscore bench bench-smoke bench-deps clean
 
@@ -23,9 +25,10 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@ $(VENV)/.runtime
 
 run: $(VENV)/.runtime
+	$(DEV_ENV) $(BIN)/flask serve --check
 	$(DEV_ENV) $(BIN)/flask db upgrade
 	$(DEV_ENV) $(BIN)/flask demo load
-	$(DEV_ENV) $(BIN)/flask serve --host $(HOST) --port $(PORT)
+	$(DEV_ENV) $(BIN)/flask serve
 
 # axe-core for the accessibility tests, when npm exists (without it those tests skip).
 NODE_DEPS := $(if $(shell command -v npm),node_modules/.installed)

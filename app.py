@@ -20,7 +20,7 @@ from core.cli import demo_cli, serve
 from core.extensions import babel, csrf, db, limiter, login_manager, mail, migrate, select_locale
 from core.hooks import add_dev_service, hooks
 from core.ids import IdConverter
-from core.mailsink import start_sink
+from core.mailsink import sink_address, start_sink
 from core.views import bp as core_bp
 
 ROOT = Path(__file__).resolve().parent
@@ -60,7 +60,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.cli.add_command(demo_cli)
     app.cli.add_command(serve)
     if app.config["DEV_SMTP_SINK"]:
-        add_dev_service(app, "SMTP sink", start_sink)
+        add_dev_service(app, "SMTP sink", start_sink, listens_on=sink_address)
     _template_globals(app)
 
     for package in PACKAGES:

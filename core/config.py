@@ -11,6 +11,7 @@ from pathlib import Path
 
 WEAK_SECRET_KEYS = {"", "dev", "secret", "changeme", "change-me", "development", "lodestar"}
 MIN_SECRET_KEY_LENGTH = 32
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 5000
 
 
 class SettingsError(RuntimeError):
@@ -19,7 +20,8 @@ class SettingsError(RuntimeError):
 
 DEFAULTS = {
     "SITE_NAME": "Lodestar",
-    "SITE_URL": "http://127.0.0.1:5000",
+    "SITE_URL": None,  # see site_url_for_server
+    "SITE_URL_FOLLOWS_SERVER": False,
     "DEFAULT_LOCALE": "zh_CN",
     "LOCALES": ["zh_CN", "en"],
     "BABEL_DEFAULT_LOCALE": "zh_CN",
@@ -78,10 +80,38 @@ def apply_settings(app, overrides=None):
         ("OUTBOX_DIR", "outbox"),
     ):
         app.config[key] = str(Path(app.config.get(key) or instance / folder))
+    if not app.config["SITE_URL"]:
+        development = bool(app.config.get("DEVELOPMENT"))
+        app.config["SITE_URL_FOLLOWS_SERVER"] = development
+        environ = os.environ if development else {}
+        app.config["SITE_URL"] = site_url_for_server(
+            environ.get("FLASK_RUN_HOST", DEFAULT_HOST), environ.get("FLASK_RUN_PORT", DEFAULT_PORT)
+        )
     if app.config["SITE_URL"].startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
     app.config["SECRET_KEY"] = resolve_secret_key(app)
+
+
+def site_url_for_server(host: str, port) -> str:
+    """The address a development server on host:port answers at, for links in mails and
+    feeds when no SITE_URL is set (a server on every interface answers on loopback too).
+
+    FLASK_RUN_HOST and FLASK_RUN_PORT, Flask's own variables for the development server,
+    are what `make run` passes to every command it runs, so mail queued by `flask demo
+    load` links to the port that `flask serve` then opens."""
+    if host in ("", "0.0.0.0", "::"):
+        host = DEFAULT_HOST
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def follow_server(app, host: str, port: int) -> None:
+    """In development with no SITE_URL of its own, point the site's absolute URLs at the
+    server `flask serve` is about to start (its --port may differ from the environment)."""
+    if app.config["SITE_URL_FOLLOWS_SERVER"]:
+        app.config["SITE_URL"] = site_url_for_server(host, port)
 
 
 def normalise_database_url(url: str) -> str:

@@ -25,6 +25,7 @@ class Hooks:
     demo_loaders: list[tuple[int, str, Callable]] = field(default_factory=list)
     health_checks: dict[str, Callable[[], dict]] = field(default_factory=dict)
     dev_services: list[tuple[str, Callable]] = field(default_factory=list)
+    dev_addresses: dict[str, Callable] = field(default_factory=dict)
     timeline_providers: list[Callable[[int], list[dict]]] = field(default_factory=list)
     robots_disallow: list[str] = field(default_factory=list)
     lead_panels: list[Callable] = field(default_factory=list)
@@ -54,10 +55,16 @@ def add_health_check(app, name, check):
     hooks(app).health_checks[name] = check
 
 
-def add_dev_service(app, name, start):
-    """`start(app)` starts a background thread for the development server (`flask dev`):
-    the SMTP sink, the nurture worker. Returns a callable that stops it, or None."""
+def add_dev_service(app, name, start, *, listens_on=None):
+    """`start(app)` starts a background thread for the development server (`flask serve`):
+    the SMTP sink, the nurture worker. Returns a callable that stops it, or None.
+
+    A service that opens a port says which with `listens_on(app)`, returning
+    (host, port, the setting that moves it) or None, so `flask serve` can refuse to start
+    while the port is taken instead of half-starting."""
     hooks(app).dev_services.append((name, start))
+    if listens_on is not None:
+        hooks(app).dev_addresses[name] = listens_on
 
 
 def add_timeline_provider(app, provider):

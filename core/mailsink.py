@@ -23,10 +23,19 @@ class FolderSink:
         return "250 Message accepted for delivery"
 
 
+def sink_address(app):
+    """Where the sink listens, for `flask serve`'s check of its port: (host, port, the
+    setting that moves it), or None where MAIL_SERVER is not this machine's loopback."""
+    host = app.config["MAIL_SERVER"]
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        return None
+    return host, int(app.config["MAIL_PORT"]), "LODESTAR_MAIL_PORT"
+
+
 def start_sink(app):
     """Start the sink on MAIL_SERVER:MAIL_PORT (loopback only) and return its stop()."""
     host = app.config["MAIL_SERVER"]
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if sink_address(app) is None:
         app.logger.warning("DEV_SMTP_SINK is on but MAIL_SERVER is %s; not starting the sink", host)
         return None
     controller = Controller(
