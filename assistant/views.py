@@ -28,6 +28,7 @@ from markupsafe import Markup, escape
 from assistant import services
 from assistant.tiers import account_from_token
 from core.extensions import limiter
+from core.security import from_another_site
 from core.timeutil import utcnow
 from core.tokens import InvalidToken
 from gated.services import RequestMeta, consent_text
@@ -57,12 +58,6 @@ def cap_form_size(endpoint, values):
 
 def _panel() -> bool:
     return request.headers.get("X-Assistant-Panel") == "1"
-
-
-def _from_another_site() -> bool:
-    """The browser says the request came from a page of another site (Fetch Metadata).
-    Browsers that send no such header are taken at their word, as before."""
-    return request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none")
 
 
 def _account():
@@ -111,7 +106,7 @@ def ask():
     if request.method == "POST":
         return _start(request.form.get("question", ""))
     if "question" in request.args:
-        if _from_another_site():
+        if from_another_site():
             # A link on another site could ask in the name of a signed-in customer (the
             # account cookie is sent on top-level GETs): show the question, let them ask.
             return _page("assistant/ask.html", question=request.args["question"][:400])

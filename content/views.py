@@ -27,6 +27,7 @@ from core.hooks import hooks
 from core.i18n import article_language, page_language, visitor_language
 from core.ids import page_number
 from core.pagecache import cached_page
+from core.security import csrf_by_origin
 from core.timeutil import utcnow
 
 bp = Blueprint("content", __name__, template_folder="templates")
@@ -217,8 +218,13 @@ for _kind in ("case-study", "solution", "blog"):
 
 @bp.post("/articles/<int:article_id>/feedback")
 @limiter.limit(lambda: current_app.config["PUBLIC_POST_RATE_LIMIT"])
+@csrf_by_origin
 def feedback(article_id: int):
-    """ "Was this helpful?" from a plain form: record it and go back to the article."""
+    """ "Was this helpful?" from a plain form: record it and go back to the article.
+
+    The form carries no CSRF token, so an article page gives a new visitor no session
+    cookie and stays the same bytes for everyone; a vote from another site's page is
+    refused by its Origin / Sec-Fetch-Site (a vote is worth no more than that)."""
     article = db.session.get(Article, article_id)
     if article is None or not article.is_public(utcnow()):
         abort(404)

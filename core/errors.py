@@ -25,6 +25,9 @@ MESSAGES = {
 }
 
 
+CSRF_MESSAGE = _l("The form expired or was sent from another page. Reload the page and send it again.")
+
+
 def render_error(code: int, detail: str | None = None):
     title, message = MESSAGES.get(code, MESSAGES[500])
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
@@ -35,9 +38,7 @@ def render_error(code: int, detail: str | None = None):
 def init_app(app):
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return render_error(
-            400, str(_l("The form expired or was sent from another page. Reload the page and send it again."))
-        )
+        return render_error(400, str(CSRF_MESSAGE))
 
     @app.errorhandler(RateLimitExceeded)
     def rate_limited(error):

@@ -5,12 +5,16 @@ The Content-Security-Policy allows scripts and styles only from our own origin: 
 script can run even if some HTML slipped through sanitising.
 """
 
+from functools import wraps
+from urllib.parse import urlsplit
+
 from flask import current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core.errors import render_error
+from core.errors import CSRF_MESSAGE, render_error
+from core.extensions import csrf
 from core.tokens import CompactSerializer, random_hex, serializer_for
 
 # Flask-WTF's salt for CSRF tokens: ours must validate with its validate_csrf.
@@ -49,6 +53,41 @@ def csrf_token() -> str:
             session[field] = random_hex(20)  # 40 hex digits, as generate_csrf's sha1
         setattr(g, field, serializer.dumps(session[field]))
     return g.get(field)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def from_another_site() -> bool:
+    """Whether the browser says a page of another site made this request: by its Fetch
+    Metadata (`Sec-Fetch-Site`, sent by every current browser) or, without it, by its
+    `Origin` (neither ours nor SITE_URL's: a sandboxed page's "null" too). A request
+    with neither is no browser's cross-site form (browsers send Origin with every
+    cross-site POST) and is taken at its word."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site not in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False
+    return origin.lower() not in {_origin(request.host_url), _origin(current_app.config["SITE_URL"])}
+
+
+def csrf_by_origin(view):
+    """CSRF protection for an anonymous public form on a page that is the same bytes for
+    every visitor: no token in the page and so no session cookie for it (the design's
+    "CSRF for anonymous public forms by Origin/Sec-Fetch-Site"). Flask-WTF's token check
+    is off for the view; a POST from another site's page is refused as a bad token is."""
+
+    @wraps(view)
+    def checked(*args, **kwargs):
+        if request.method == "POST" and from_another_site():
+            return render_error(400, str(CSRF_MESSAGE))
+        return view(*args, **kwargs)
+
+    return csrf.exempt(checked)
 
 
 def content_security_policy(app) -> str:

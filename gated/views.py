@@ -28,6 +28,7 @@ from content.services import get_public_article
 from core.extensions import limiter
 from core.i18n import page_language
 from core.pagecache import cached_page, per_visitor, remembered
+from core.privacy import tracking_refused
 from core.timeutil import utcnow
 from core.tokens import InvalidToken
 from gated import assets, holding, services, visitor
@@ -88,7 +89,12 @@ def _is_campaign_landing() -> bool:
 def _remember_landing(response):
     """A visit that lands on any page from a campaign keeps that landing in a session
     cookie, so its attribution survives a search or a click through the site."""
-    if request.method == "GET" and response.status_code == 200 and _is_campaign_landing():
+    if (
+        request.method == "GET"
+        and response.status_code == 200
+        and _is_campaign_landing()
+        and not tracking_refused()
+    ):
         response.set_cookie(
             TOUCH_COOKIE,
             visitor.touch_cookie_value(
@@ -240,15 +246,16 @@ def thanks_redirect(kind: str, slug: str, lead_id: int, submission_id: int):
 def remember_lead(response, lead_id: int):
     """Give this browser the lead's cookie (progressive profiling, the greeting, and
     submissions that may change what the lead stored): only after it opened a link that
-    went to the lead's mailbox."""
-    response.set_cookie(
-        COOKIE,
-        visitor.lead_cookie_value(lead_id),
-        max_age=current_app.config["LEAD_COOKIE_MAX_AGE"],
-        httponly=True,
-        samesite="Lax",
-        secure=request.is_secure,
-    )
+    went to the lead's mailbox. Never to a visitor who sends Do Not Track or GPC."""
+    if not tracking_refused():
+        response.set_cookie(
+            COOKIE,
+            visitor.lead_cookie_value(lead_id),
+            max_age=current_app.config["LEAD_COOKIE_MAX_AGE"],
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+        )
     return response
 
 

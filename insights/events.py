@@ -13,6 +13,7 @@ from sqlalchemy import case, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.extensions import db
+from core.privacy import tracking_refused
 from core.timeutil import utcnow
 from insights.models import EVENT_KINDS, VALUE_KINDS, Event
 from insights.signals import event_recorded
@@ -131,7 +132,7 @@ def on_lead_captured(lead_id, submission_id, form, **extra) -> None:
         if request.endpoint == "gated.confirm":
             return
         path = request.path
-        visitor = tracking.visitor_id() if not tracking.tracking_refused() else None
+        visitor = tracking.visitor_id() if not tracking_refused() else None
         seq, _channel, landing = tracking.read_visit()
     submission = db.session.get(Submission, submission_id) if submission_id else None
     record(

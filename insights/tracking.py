@@ -28,6 +28,7 @@ from flask import current_app, request, session
 from sqlalchemy import insert
 
 from core.extensions import db
+from core.privacy import tracking_refused
 from core.timeutil import utcnow
 from core.tokens import random_hex
 from insights.models import Event
@@ -67,11 +68,6 @@ SEARCH_CLICK_ENDPOINT = "search.search_click"
 def is_bot(user_agent: str) -> bool:
     """Whether a user agent is a crawler, monitor or script (an empty one is)."""
     return not user_agent or BOT_PATTERN.search(user_agent.lower()) is not None
-
-
-def tracking_refused() -> bool:
-    """Do Not Track or Global Privacy Control."""
-    return request.headers.get("DNT") == "1" or request.headers.get("Sec-GPC") == "1"
 
 
 class PageViewBuffer:
@@ -221,7 +217,7 @@ def record_request(response):
     req = request._get_current_object()  # one context lookup instead of a dozen
     if is_bot(req.user_agent.string):
         return response
-    refused = req.headers.get("DNT") == "1" or req.headers.get("Sec-GPC") == "1"
+    refused = tracking_refused()
     seq, channel, landing = (0, "", "") if refused else read_visit()
     visitor = None if refused else visitor_id()
     new_visitor = not refused and visitor is None

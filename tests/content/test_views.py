@@ -168,21 +168,6 @@ def test_no_votes_on_articles_the_public_cannot_see(client):
     assert client.post("/articles/999999/feedback", data={"helpful": "yes"}).status_code == 404
 
 
-def test_helpful_vote_needs_the_csrf_token(make_app):
-    protected = make_app(WTF_CSRF_ENABLED=True)
-    with protected.app_context():
-        article = make_article(slug="csrf")
-        client = protected.test_client()
-        assert client.post(f"/articles/{article.id}/feedback", data={"helpful": "yes"}).status_code == 400
-        page = client.get("/help/csrf").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        response = client.post(
-            f"/articles/{article.id}/feedback", data={"helpful": "yes", "csrf_token": token}
-        )
-        assert response.status_code == 303
-        assert db.session.scalar(select(db.func.count()).select_from(Feedback)) == 1
-
-
 def test_locale_switch_links_translations(client):
     make_article("中文正文", title="开始使用", slug="kai-shi", translation_key="start")
     make_article("English body", title="Getting started", slug="start", locale="en", translation_key="start")
