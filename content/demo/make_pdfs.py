@@ -7,21 +7,28 @@ for each, a multi-page PDF with a title page, a contents page and the chapters
 CHAPTER_DETAIL), so the demo download is a real, readable document that matches
 its landing page and gives more than the preview.
 
-Standard library only, so the demo needs no PDF package. Chinese text uses the
-non-embedded Adobe CJK font STSong-Light (a Type0 font over a CIDFontType0 with
-Adobe/GB1/2, encoding UniGB-UCS2-H, strings as hex UTF-16BE): every PDF reader
-ships or substitutes it, so no font file makes the PDF large. English text uses
-the standard 14 Helvetica fonts. Output is deterministic: running the script
-again gives the same bytes, so the files only change in git when the text does.
+Chinese text is set in WenQuanYi Micro Hei (Debian's fonts-wqy-microhei, Apache 2.0
+or GPLv3, whose embedding exception allows this), embedded as a subset of just the
+characters each PDF uses: a Type0 font over a CIDFontType2 with its TrueType program
+(FontFile2), so every reader shows the same glyphs instead of substituting its own for
+a non-embedded font. The CIDs are the characters' Unicode code points (strings stay
+hex UTF-16BE), a CIDToGIDMap stream maps them to the subset's glyphs, and a ToUnicode
+map keeps the text searchable and copyable. English text uses the standard 14
+Helvetica fonts, whose metrics every reader has. Output is deterministic: running the
+script again gives the same bytes, so the files only change in git when the text does.
 
-Usage: python content/demo/make_pdfs.py [--check]
+Regenerating needs fontTools (requirements-dev.txt) and the font package
+(`apt-get install fonts-wqy-microhei`); the demo itself only reads the committed PDFs.
+
+Usage: python -m content.demo.make_pdfs [--check]
     --check  rebuild in memory and exit 1 if a committed PDF is out of date.
 """
 
 import re
 import sys
-import zlib
 from pathlib import Path
+
+from content.demo.cjkfont import cjk_font_objects, cjk_width, stream
 
 ARTICLES = Path(__file__).resolve().parent / "articles"
 
@@ -41,18 +48,6 @@ HELVETICA = [
     667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556,
     333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556,
     556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
-]  # fmt: skip
-
-# STSong-Light's published advance widths for its proportional Latin glyphs, CIDs 1..95,
-# which UniGB-UCS2-H maps from ASCII 32..126. Declared in /W so every reader spaces
-# Latin words inside Chinese text the same way, and used here to wrap lines.
-STSONG_ASCII = [
-    207, 270, 342, 467, 462, 797, 710, 239, 374, 374, 423, 605, 238, 375, 238, 334,
-    462, 462, 462, 462, 462, 462, 462, 462, 462, 462, 238, 238, 605, 605, 605, 344,
-    748, 684, 560, 695, 739, 563, 511, 729, 793, 318, 312, 666, 526, 896, 758, 772,
-    544, 772, 628, 465, 607, 753, 711, 972, 647, 620, 607, 374, 333, 374, 606, 500,
-    239, 417, 503, 427, 529, 415, 264, 444, 518, 241, 230, 495, 228, 793, 527, 524,
-    524, 504, 338, 336, 277, 517, 450, 652, 466, 452, 407, 370, 258, 370, 605,
 ]  # fmt: skip
 
 # Punctuation that must not start a line in Chinese typesetting (kinsoku).
@@ -232,11 +227,11 @@ def sections(body):
 
 def char_width(ch, cjk):
     """Advance width of one character in em."""
+    if cjk:
+        return cjk_width(ch) / 1000
     code = ord(ch)
     if 32 <= code <= 126:
-        return (STSONG_ASCII if cjk else HELVETICA)[code - 32] / 1000
-    if cjk:
-        return 1.0
+        return HELVETICA[code - 32] / 1000
     return 1.0 if ch in "—…" else 0.556
 
 
@@ -289,6 +284,7 @@ class Document:
         self.labels = LABELS[locale]
         self.pages = []
         self.y = 0
+        self.characters = set()  # what the embedded subset must hold
 
     def new_page(self):
         self.pages.append([])
@@ -297,7 +293,8 @@ class Document:
     def text(self, x, y, line, size, bold=False, color="0 0 0", page=None):
         """One line of text at (x, y), on the given page's operators or the last page's."""
         font = "/F2" if bold and not self.cjk else "/F1"
-        # STSong-Light has no bold face: headings are filled and stroked instead.
+        self.characters.update(line)
+        # The CJK font has no bold face: headings are filled and stroked instead.
         mode = "2 Tr 0.35 w" if bold and self.cjk else "0 Tr"
         (self.pages[-1] if page is None else page).append(
             f"BT {color} rg {color} RG {mode} {font} {size} Tf {x:.1f} {y:.1f} Td "
@@ -350,22 +347,13 @@ class Document:
 # --- PDF objects ----------------------------------------------------------------------
 
 
-def font_objects(cjk):
+def font_objects(doc):
     """The font resources dictionary body and the font objects it refers to (from id 3)."""
-    if cjk:
-        return "/F1 3 0 R", [
-            "<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light "
-            "/Encoding /UniGB-UCS2-H /DescendantFonts [4 0 R] >>",
-            "<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light "
-            "/CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 2 >> "
-            f"/FontDescriptor 5 0 R /DW 1000 /W [1 [{' '.join(map(str, STSONG_ASCII))}]] >>",
-            "<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 "
-            "/FontBBox [-25 -254 1000 880] /ItalicAngle 0 /Ascent 880 /Descent -120 "
-            "/CapHeight 880 /StemV 93 >>",
-        ]
+    if doc.cjk:
+        return cjk_font_objects(doc.characters)
     return "/F1 3 0 R /F2 4 0 R", [
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
     ]
 
 
@@ -376,25 +364,22 @@ def utf16_text(text):
 
 def serialise(doc, title):
     """The bytes of a PDF 1.4 file with a correct cross-reference table."""
-    font_dict, fonts = font_objects(doc.cjk)
+    font_dict, fonts = font_objects(doc)
     first_page = 3 + len(fonts)
     objects = {
         1: b"<< /Type /Catalog /Pages 2 0 R >>",
     }
     for offset, body in enumerate(fonts):
-        objects[3 + offset] = body.encode()
+        objects[3 + offset] = body
     kids = []
     for index, ops in enumerate(doc.pages):
         page_id = first_page + 2 * index
-        stream = zlib.compress("\n".join(ops).encode("latin-1"), 9)
         kids.append(f"{page_id} 0 R")
         objects[page_id] = (
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_W} {PAGE_H}] "
             f"/Resources << /Font << {font_dict} >> >> /Contents {page_id + 1} 0 R >>"
         ).encode()
-        objects[page_id + 1] = (
-            f"<< /Length {len(stream)} /Filter /FlateDecode >>\nstream\n".encode() + stream + b"\nendstream"
-        )
+        objects[page_id + 1] = stream("\n".join(ops).encode("latin-1"))
     objects[2] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(kids)} >>".encode()
     info_id = max(objects) + 1
     objects[info_id] = (
