@@ -16,13 +16,14 @@ SETTINGS = {
 
 def init_app(app) -> None:
     """Settings, the event and submission receivers, the admin pages, `flask leads rescore`,
-    `flask insights dormant` and the lead timeline's score changes. The default rules come
-    with the migrations (6c2e9a4d1f70), so a new site scores leads without the demo."""
+    `flask insights dormant`, the lead timeline's score changes and the default rules as
+    demo data. The default rules come with the migrations too (6c2e9a4d1f70), so a new site
+    scores leads without the demo."""
     from flask_babel import lazy_gettext as _l
 
-    from core.hooks import add_admin_nav, add_timeline_provider
+    from core.hooks import add_admin_nav, add_demo_loader, add_timeline_provider
     from gated.signals import lead_captured
-    from insights.scoring import admin, cli, services
+    from insights.scoring import admin, cli, demo, services
     from insights.signals import event_recorded
 
     for key, value in SETTINGS.items():
@@ -31,6 +32,7 @@ def init_app(app) -> None:
     app.register_blueprint(admin.bp)
     add_admin_nav(app, _l("Scoring rules"), "scoring_admin.rules", roles=admin.RULE_ROLES, order=31)
     add_admin_nav(app, _l("Hand-offs"), "scoring_admin.handoffs", roles=admin.SALES_ROLES, order=32)
+    add_demo_loader(app, "scoring", demo.load, order=55)
     add_timeline_provider(app, admin.timeline)
     event_recorded.connect(services.on_event_recorded, sender=app, weak=False)
     lead_captured.connect(services.on_lead_captured, sender=app, weak=False)
