@@ -7,7 +7,7 @@ rather than imported from the packages: a migration is a snapshot, and the packa
 code may change after it.
 
 Revision ID: 6c2e9a4d1f70
-Revises: 08f37ce44f54
+Revises: e1f2a3b4c5d6
 Create Date: 2026-12-05 07:40:00.000000
 
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '6c2e9a4d1f70'
-down_revision = '08f37ce44f54'
+down_revision = 'e1f2a3b4c5d6'
 branch_labels = None
 depends_on = None
 
