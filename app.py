@@ -1,5 +1,5 @@
 """The application factory: settings, extensions, then each feature package in the order
-of their dependencies (core <- accounts <- content <- gated <- nurture <- insights, assistant).
+of their dependencies (core <- accounts <- content <- gated <- nurture <- insights, assistant <- campaigns).
 
 This is the only module that knows every package.
 """
@@ -11,6 +11,7 @@ from flask_babel import get_locale
 
 import accounts
 import assistant
+import campaigns
 import content
 import gated
 import insights
@@ -24,7 +25,7 @@ from core.mailsink import sink_address, start_sink
 from core.views import bp as core_bp
 
 ROOT = Path(__file__).resolve().parent
-PACKAGES = (accounts, content, gated, nurture, insights, assistant)
+PACKAGES = (accounts, content, gated, nurture, insights, assistant, campaigns)
 
 
 def create_app(overrides: dict | None = None) -> Flask:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 
@@ -188,7 +188,11 @@ def frequent_sources(limit: int = 30) -> list[str]:
 
 
 def export_rows(filters: LeadFilters | None = None) -> list[dict]:
-    leads = db.session.scalars(lead_query(filters or LeadFilters())).all()
+    return lead_rows(db.session.scalars(lead_query(filters or LeadFilters())))
+
+
+def lead_rows(leads: Iterable[Lead]) -> list[dict]:
+    """The export's rows of `leads` (any query of them: the list's, a segment's)."""
     rows = []
     for lead in leads:
         row = webhooks.lead_payload(lead)

@@ -21,6 +21,7 @@ CATALOGS = {
     "nurture": (ROOT / "nurture" / "translations", ["nurture"]),
     "insights": (ROOT / "insights" / "translations", ["insights"]),
     "assistant": (ROOT / "assistant" / "translations", ["assistant"]),
+    "campaigns": (ROOT / "campaigns" / "translations", ["campaigns"]),
 }
 
 

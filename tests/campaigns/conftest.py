@@ -1,0 +1,38 @@
+"""Campaign test helpers: leads and what they did, each made through the services that
+make them in production (the form, the download, the tracker, the nurture worker)."""
+
+import io
+from datetime import datetime
+
+from flask import current_app
+
+from core.extensions import db
+from gated.assets import store_asset
+from gated.models import Asset, Lead
+from gated.services import RequestMeta, capture_lead, record_download
+
+# A Monday, 10:00 in Shanghai: inside the test sequence's window.
+NOW = datetime(2026, 11, 23, 2, 0)
+
+
+def person(email: str, *, now: datetime = NOW, form: str = "whitepaper", **fields) -> Lead:
+    """A lead who sent a form with `fields` (name, company, job_title, role, consent,
+    utm_campaign …)."""
+    data = {
+        "email": email,
+        "name": fields.pop("name", "李雷"),
+        "consent": fields.pop("consent", "on"),
+        **fields,
+    }
+    with current_app.test_request_context(base_url="http://localhost"):
+        capture = capture_lead(form, data, request_meta=RequestMeta(), now=now)
+    return db.session.get(Lead, capture.lead_id)
+
+
+def asset(slug: str) -> Asset:
+    return store_asset(io.BytesIO(slug.encode()), filename=f"{slug}.pdf", slug=slug, title=slug, now=NOW)
+
+
+def download(lead: Lead, what: Asset, *, at: datetime = NOW) -> None:
+    with current_app.test_request_context(base_url="http://localhost"):
+        record_download(lead, what, ip=None, now=at)
