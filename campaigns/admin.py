@@ -12,6 +12,7 @@ from campaigns.forms import SegmentForm
 from campaigns.models import Segment
 from campaigns.rules import RuleError
 from core.extensions import db
+from core.security import reads_json
 from core.timeutil import utcnow
 from gated.listing import lead_rows, to_csv
 
@@ -64,6 +65,7 @@ def edit_segment(segment_id: int | None = None):
 
 
 @bp.post("/segments/preview")
+@reads_json
 @roles_required(*ROLES)
 def preview():
     """The builder's live count and ten sample members, as JSON."""
