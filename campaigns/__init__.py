@@ -8,10 +8,16 @@ from core.hooks import add_admin_nav
 
 
 def init_app(app):
-    """Register the package's blueprint and commands."""
-    from campaigns import admin
-    from campaigns.cli import segments_cli
+    """Register the package's blueprint, commands, its kind of mail and the receiver that
+    starts due sends at each delivery pass."""
+    from campaigns import admin, sending
+    from campaigns.cli import campaigns_cli, segments_cli
+    from nurture.delivery import add_renderer
+    from nurture.signals import pass_started
 
     app.register_blueprint(admin.bp)
     app.cli.add_command(segments_cli)
+    app.cli.add_command(campaigns_cli)
+    add_renderer(app, "campaign", sending.render_message)
+    pass_started.connect(sending.on_pass_started, sender=app, weak=False)
     add_admin_nav(app, _l("Segments"), "campaigns_admin.segments_list", roles=("marketer",), order=45)

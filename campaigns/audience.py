@@ -12,10 +12,25 @@ kept).
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, not_, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
 
 from accounts.models import User
 from campaigns import rules as rule_language
+from campaigns.models import Campaign
 from core.extensions import db
 from core.timeutil import to_naive_utc
 from gated.models import Asset, Download, Lead, Submission
@@ -163,5 +178,10 @@ def _event(item: dict, now: datetime) -> ColumnElement[bool]:
 
 
 def _mail(slug: str) -> ColumnElement[bool]:
-    """A mail of the sequence called `slug`."""
-    return Message.sequence_id == select(Sequence.id).where(Sequence.slug == slug).scalar_subquery()
+    """A mail of the sequence or of the campaign called `slug` (a campaign's messages
+    name it in their template: campaigns.services.campaign_template)."""
+    campaign = select(Campaign.id).where(Campaign.slug == slug).scalar_subquery()
+    return or_(
+        Message.sequence_id == select(Sequence.id).where(Sequence.slug == slug).scalar_subquery(),
+        Message.template.startswith(literal("campaign:") + cast(campaign, String) + ":"),
+    )

@@ -468,8 +468,19 @@ def _job(row, lease_ends: float) -> SimpleNamespace:
     return job
 
 
+def add_renderer(app, kind: str, render_kind) -> None:
+    """Let a later package (campaigns) say what its kind of message says:
+    `render_kind(message)` gets the claimed message (with its lead) and returns an
+    email.Rendered; everything else (claim, suppression, headers, exactly once) stays
+    the worker's."""
+    app.extensions.setdefault("nurture_renderers", {})[kind] = render_kind
+
+
 def render(message: Message) -> email.Rendered:
     """What a claimed message says. Raises PersonalisationError/TemplateError."""
+    renderer = current_app.extensions.get("nurture_renderers", {}).get(message.kind)
+    if renderer is not None:
+        return renderer(message)
     if message.kind == "nurture":
         enrollment = message.enrollment
         return compose.compose_step(

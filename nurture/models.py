@@ -23,11 +23,12 @@ ENROLLMENT_STATUSES = ("active", "completed", "exited")
 EXIT_REASONS = ("unsubscribed", "bounced", "complained", "stage", "removed", "erased", "suppressed")
 # "staff": a mail to our own people (hand-off to sales, digests, escalations), which says
 # why they get it and carries nothing meant for prospects (no unsubscribe).
-MESSAGE_KINDS = ("transactional", "nurture", "staff")
+MESSAGE_KINDS = ("transactional", "nurture", "staff", "campaign")
 MESSAGE_STATUSES = ("queued", "sending", "sent", "failed", "suppressed", "skipped")
 SUPPRESSION_REASONS = ("unsubscribed", "bounced", "complained", "erased", "manual")
-# Lower sorts first when claiming: a download link never waits behind a campaign.
-PRIORITY = {"transactional": 0, "staff": 0, "nurture": 1}
+# Lower sorts first when claiming: a download link never waits behind a campaign, nor a
+# sequence's next step behind a mailing to thousands.
+PRIORITY = {"transactional": 0, "staff": 0, "nurture": 1, "campaign": 2}
 
 
 def normalise_email(email: str) -> str:

@@ -14,6 +14,13 @@ mail_opened = signals.signal("mail-opened")
 mail_clicked = signals.signal("mail-clicked")
 """A tracked link in a mail was followed. Payload: message_id (int)."""
 
+pass_started = signals.signal("delivery-pass-started")
+"""A delivery pass (`flask nurture tick`, or one round of the worker) begins, before any
+mail is queued or claimed. Payload: now (naive UTC, the pass's `--now`). Sent outside
+any transaction: receivers (campaigns starting their due sends) commit their own work,
+so what they queue goes out in this very pass.
+"""
+
 unsubscribed = signals.signal("unsubscribed")
 """Someone unsubscribed. Payload: message_id (int, or None when the mail provider
 reported it), email (the normalised address)."""

@@ -26,7 +26,7 @@ from core.extensions import db
 from core.schema import upsert_insert
 from core.timeutil import utcnow
 from gated.webhooks import deliver_due_webhooks
-from nurture import delivery, ratelimit
+from nurture import delivery, ratelimit, signals
 from nurture.models import WorkerHeartbeat
 
 
@@ -43,6 +43,7 @@ def tick(
     batch_size = batch_size or config["NURTURE_BATCH_SIZE"]
     worker_name = worker_name or default_name()
     counts = Counter()
+    signals.pass_started.send(current_app._get_current_object(), now=now)
     # url_for(_external=True) in gated's download links needs a request: the site's.
     with current_app.test_request_context(base_url=config["SITE_URL"]):
         while not (stop is not None and stop.is_set()):

@@ -1,0 +1,201 @@
+"""A campaign's send, through nurture's queue: the recipients are fixed and their mails
+queued in a few set-based statements, then nurture's worker delivers them with every
+guarantee it has (claim with lease, suppression checked up to the last moment, rate
+limits, DKIM, List-Unsubscribe).
+
+Exactly once per recipient is kept by the database:
+- a send starts by an UPDATE of the campaign guarded by its status, so two workers (or
+  a worker and the command) cannot both start it;
+- the recipients are one INSERT … SELECT into a table unique on (campaign, lead), with
+  their place in a random order; the variant of each is fixed there, once: in the test
+  sample the variants take turns by that place, so each recipient has exactly one;
+- their messages are one INSERT … SELECT from those rows, in the same transaction;
+- the winner of a test is decided by an UPDATE guarded by `winner IS NULL`, and the rest
+  of the audience is queued in that same transaction, only for recipients without a
+  variant.
+A message names its campaign and variant in its `template` ("campaign:<id>:<variant>"),
+which is how campaigns.render_message knows what it says.
+"""
+
+import logging
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+
+from sqlalchemy import String, cast, func, insert, literal, select, update
+
+from campaigns import audience
+from campaigns.models import Campaign, Recipient
+from campaigns.services import campaign_template
+from campaigns.validation import audience_rules, sample_size
+from core.extensions import db
+from gated.models import Lead
+from nurture import compose
+from nurture.models import PRIORITY, Message
+
+log = logging.getLogger(__name__)
+
+
+class NotStartable(ValueError):
+    """The campaign is not a draft or a scheduled send (already started, or cancelled)."""
+
+
+def start(campaign_id: int, *, now: datetime) -> int:
+    """Fix the recipients of a draft or scheduled campaign and queue their mail (for a
+    test with a sample under 100%: the sample's only); commits. How many recipients."""
+    won = db.session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.status.in_(("draft", "scheduled")))
+        .values(status="sending", started_at=now, updated_at=now)
+    ).rowcount
+    if won != 1:
+        db.session.rollback()
+        raise NotStartable(campaign_id)
+    campaign = db.session.get(Campaign, campaign_id)
+    who = audience.condition(audience_rules(campaign.audience, campaign.exclude), now=now)
+    place = func.row_number().over(order_by=func.random())
+    db.session.execute(
+        insert(Recipient).from_select(
+            ["campaign_id", "lead_id", "position", "variant"],
+            select(literal(campaign.id), Lead.id, place, literal(None)).where(who),
+        )
+    )
+    total = db.session.scalar(select(func.count()).where(Recipient.campaign_id == campaign.id))
+    variants = len(campaign.variants)
+    in_sample = sample_size(total, campaign.sample_percent)
+    db.session.execute(
+        update(Recipient)
+        .where(Recipient.campaign_id == campaign.id, Recipient.position <= in_sample)
+        .values(variant=(Recipient.position - 1) % variants)
+    )
+    _queue(campaign, now)
+    if in_sample == total:
+        campaign.status = "sent"
+    db.session.commit()
+    return total
+
+
+def _queue(campaign: Campaign, now: datetime) -> None:
+    """One INSERT … SELECT of the messages of recipients with a variant and no message."""
+    template = literal(campaign_template(campaign.id)) + cast(Recipient.variant, String)
+    queued = select(Message.id).where(Message.template == template, Message.lead_id == Recipient.lead_id)
+    rows = (
+        select(
+            literal("campaign"),
+            literal(PRIORITY["campaign"]),
+            Recipient.lead_id,
+            Lead.email,
+            template,
+            literal("queued"),
+            literal(now),
+            literal(now),
+        )
+        .join(Lead, Lead.id == Recipient.lead_id)
+        .where(Recipient.campaign_id == campaign.id, Recipient.variant.is_not(None), ~queued.exists())
+    )
+    db.session.execute(
+        insert(Message).from_select(
+            [
+                "kind",
+                "priority",
+                "lead_id",
+                "to_address",
+                "template",
+                "status",
+                "next_attempt_at",
+                "created_at",
+            ],
+            rows,
+        )
+    )
+
+
+def figures(campaign: Campaign) -> list[dict]:
+    """Per variant: recipients so far, mails sent, opened and clicked."""
+    prefix = campaign_template(campaign.id)
+    rows = db.session.execute(
+        select(
+            Message.template,
+            func.count(),
+            func.count(Message.sent_at),
+            func.count(Message.opened_at),
+            func.count(Message.clicked_at),
+        )
+        .where(Message.template.startswith(prefix))
+        .group_by(Message.template)
+    ).all()
+    found = {template[len(prefix) :]: row for template, *row in rows}
+    return [
+        dict(
+            zip(
+                ("variant", "queued", "sent", "opened", "clicked"),
+                (index, *found.get(str(index), (0, 0, 0, 0))),
+                strict=True,
+            )
+        )
+        for index in range(len(campaign.variants))
+    ]
+
+
+def decide(campaign_id: int, *, now: datetime) -> int | None:
+    """When the test's wait is over: the winner by the campaign's metric (a tie goes to
+    the first variant), queued to every recipient still without a variant; commits.
+    The winner's index, or None when it is not time (or it was decided already)."""
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign.status != "sending" or campaign.started_at + timedelta(minutes=campaign.wait_minutes) > now:
+        return None
+    key = "opened" if campaign.metric == "opens" else "clicked"
+    scores = [row[key] for row in figures(campaign)]
+    winner = scores.index(max(scores))  # index() finds the first of equals: the control wins a tie
+    won = db.session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign.id, Campaign.winner.is_(None), Campaign.status == "sending")
+        .values(winner=winner, decided_at=now, status="sent", updated_at=now)
+    ).rowcount
+    if won != 1:
+        db.session.rollback()
+        return None
+    db.session.execute(
+        update(Recipient)
+        .where(Recipient.campaign_id == campaign.id, Recipient.variant.is_(None))
+        .values(variant=winner)
+    )
+    _queue(campaign, now)
+    db.session.commit()
+    return winner
+
+
+def due(now: datetime) -> None:
+    """Start every scheduled campaign whose time has come, and decide every test whose
+    wait is over. Each in its own transaction: one campaign's fault (logged) never holds
+    the others, nor the delivery pass this runs before."""
+    scheduled = db.session.scalars(
+        select(Campaign.id).where(Campaign.status == "scheduled", Campaign.send_at <= now)
+    ).all()
+    testing = db.session.scalars(
+        select(Campaign.id).where(Campaign.status == "sending", Campaign.winner.is_(None))
+    ).all()
+    for action, ids in ((start, scheduled), (decide, testing)):
+        for campaign_id in ids:
+            try:
+                action(campaign_id, now=now)
+            except NotStartable:
+                continue  # another worker started it first
+            except Exception:
+                db.session.rollback()
+                log.exception("campaign %s: %s failed", campaign_id, action.__name__)
+
+
+def on_pass_started(sender, now: datetime, **extra) -> None:
+    due(now)
+
+
+def render_message(message):
+    """What a campaign's message says: its variant's subject and body (the campaign's
+    body when the variant has none), personalised like a sequence step."""
+    _kind, campaign_id, variant = message.template.split(":")
+    campaign = db.session.get(Campaign, int(campaign_id))
+    chosen = campaign.variants[int(variant)]
+    content = SimpleNamespace(subject=chosen["subject"], body=chosen.get("body") or campaign.body)
+    return compose.compose_step(
+        content, message.lead, message_id=message.id, asset_id=None, locale=campaign.locale
+    )
