@@ -42,6 +42,7 @@
       return;
     }
     countLine.textContent = countLine.dataset.template.replace("{n}", data.count);
+    panel.querySelector("table").hidden = !data.sample.length;
     data.sample.forEach(function (lead) {
       var tr = document.createElement("tr");
       tr.appendChild(cell(lead.email, lead.url));
