@@ -1,15 +1,17 @@
-"""The segments admin (/admin/campaigns/segments): the list, the builder with its live
-count and sample, and a segment's members as CSV. Marketers and admins only; every
+"""The campaigns admin (/admin/campaigns): segments (the list, the builder with its live
+count and sample, a segment's members as CSV) and campaigns (the list, each campaign's
+figures per variant and its test's decision, cancel). Marketers and admins only; every
 change is a POST with the CSRF token (the preview's JSON request sends it as a header)."""
 
 import yaml
-from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from accounts.guards import roles_required
-from campaigns import audience, segments
+from campaigns import audience, segments, sending, services
 from campaigns.forms import SegmentForm
-from campaigns.models import Segment
+from campaigns.models import Campaign, Recipient, Segment
 from campaigns.rules import RuleError
 from core.extensions import db
 from core.security import reads_json
@@ -102,3 +104,57 @@ def export_csv(segment_id: int):
     return Response(
         body, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={name}"}
     )
+
+
+@bp.get("/")
+@roles_required(*ROLES)
+def campaigns_list():
+    rows = db.session.scalars(
+        db.select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())
+    ).all()
+    return render_template(
+        "campaigns/admin/campaigns.html", rows=[(campaign, sending.figures(campaign)) for campaign in rows]
+    )
+
+
+@bp.get("/<int:campaign_id>")
+@roles_required(*ROLES)
+def campaign(campaign_id: int):
+    shown = db.get_or_404(Campaign, campaign_id)
+    return render_template(
+        "campaigns/admin/campaign.html",
+        campaign=shown,
+        figures=sending.figures(shown),
+        recipients=db.session.scalar(
+            db.select(db.func.count()).select_from(Recipient).where(Recipient.campaign_id == shown.id)
+        ),
+    )
+
+
+@bp.post("/<int:campaign_id>/cancel")
+@roles_required(*ROLES)
+def cancel(campaign_id: int):
+    """Stop what is not yet sent; the message says how many went out."""
+    went = services.cancel(campaign_id, now=utcnow())
+    flash(_("Campaign cancelled: %(n)d mails had gone out; nothing more will be sent.", n=went), "success")
+    return redirect(url_for("campaigns_admin.campaign", campaign_id=campaign_id))
+
+
+STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "scheduled": _l("Scheduled"),
+    "sending": _l("Sending: the test is waiting for its winner"),
+    "sent": _l("Every mail queued"),
+    "cancelled": _l("Cancelled"),
+}
+METRIC_LABELS = {"opens": _l("opens"), "clicks": _l("clicks")}
+
+
+@bp.app_template_global("campaign_status")
+def campaign_status(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+@bp.app_template_global("metric_label")
+def metric_label(metric: str) -> str:
+    return str(METRIC_LABELS.get(metric, metric))

@@ -56,3 +56,30 @@ def topics(app):
 def unpaced(app, monkeypatch):
     """No per-second pacing (the pacer has its own tests)."""
     monkeypatch.setitem(app.config, "MAIL_RATE_PER_SECOND", 0)
+
+
+# A campaign file with a two-subject test (sample_percent filled in by campaign_file).
+DECEMBER = """slug: december
+name: 十二月月刊
+topic: newsletter
+segment:
+  all:
+    - {field: company, op: contains, value: 制造}
+variants:
+  - {subject: "{{ lead.first_name or '您好' }},十二月月刊"}
+  - {subject: 续费率提升的三个办法}
+sample_percent: SAMPLE
+wait: 4h
+metric: opens
+body: |
+  {{ lead.name }},您好:
+
+  [阅读全文](https://example.com/renewal)
+"""
+
+
+def campaign_file(sample=100, **replace) -> str:
+    text = DECEMBER.replace("SAMPLE", str(sample))
+    for old, new in replace.items():
+        text = text.replace(old, new)
+    return text

@@ -16,34 +16,9 @@ from campaigns.rules import clean_rules
 from core.extensions import db
 from nurture import services as nurture
 from nurture.models import Message
-from tests.campaigns.conftest import NOW, person
+from tests.campaigns.conftest import NOW, campaign_file, person
 
 pytestmark = pytest.mark.usefixtures("topics", "unpaced")
-
-TEST = """slug: december
-name: 十二月月刊
-topic: newsletter
-segment:
-  all:
-    - {field: company, op: contains, value: 制造}
-variants:
-  - {subject: "{{ lead.first_name or '您好' }},十二月月刊"}
-  - {subject: 续费率提升的三个办法}
-sample_percent: SAMPLE
-wait: 4h
-metric: opens
-body: |
-  {{ lead.name }},您好:
-
-  [阅读全文](https://example.com/renewal)
-"""
-
-
-def campaign_file(sample=100, **replace) -> str:
-    text = TEST.replace("SAMPLE", str(sample))
-    for old, new in replace.items():
-        text = text.replace(old, new)
-    return text
 
 
 def tick(runner, at):
