@@ -7,12 +7,13 @@ Exactly once per recipient is kept by the database:
 - a send starts by an UPDATE of the campaign guarded by its status, so two workers (or
   a worker and the command) cannot both start it;
 - the recipients are one INSERT … SELECT into a table unique on (campaign, lead), with
-  their place in a random order; the variant of each is fixed there, once: in the test
+  their place in a random order and the variant of each, fixed there once: in the test
   sample the variants take turns by that place, so each recipient has exactly one;
-- their messages are one INSERT … SELECT from those rows, in the same transaction;
-- the winner of a test is decided by an UPDATE guarded by `winner IS NULL`, and the rest
-  of the audience is queued in that same transaction, only for recipients without a
-  variant.
+- their messages are one INSERT … SELECT from the rows with a variant, in the same
+  transaction;
+- the winner of a test is decided by an UPDATE guarded by `winner IS NULL`; in that same
+  transaction the recipients still without a variant get the winner's mail and then the
+  winner as their variant.
 A message names its campaign and variant in its `template` ("campaign:<id>:<variant>"),
 which is how campaigns.render_message knows what it says.
 """
@@ -21,7 +22,7 @@ import logging
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import String, cast, func, insert, literal, select, update
+from sqlalchemy import String, case, cast, func, insert, literal, select, update
 
 from campaigns import audience
 from campaigns.models import Campaign, Recipient
@@ -52,32 +53,35 @@ def start(campaign_id: int, *, now: datetime) -> int:
         raise NotStartable(campaign_id)
     campaign = db.session.get(Campaign, campaign_id)
     who = audience.condition(audience_rules(campaign.audience, campaign.exclude), now=now)
-    place = func.row_number().over(order_by=func.random())
+    # The sample's size from a count first, so that each row's variant is written by the
+    # INSERT itself (an UPDATE of every row after it cost as much again). A lead joining
+    # between the two statements only moves the sample's edge by one.
+    total = db.session.scalar(select(func.count()).select_from(Lead).where(who))
+    in_sample = sample_size(total, campaign.sample_percent)
+    ranked = select(Lead.id.label("lead_id"), func.row_number().over(order_by=func.random()).label("place"))
+    ranked = ranked.where(who).subquery()
+    variant = case((ranked.c.place <= in_sample, (ranked.c.place - 1) % len(campaign.variants)), else_=None)
     db.session.execute(
         insert(Recipient).from_select(
             ["campaign_id", "lead_id", "position", "variant"],
-            select(literal(campaign.id), Lead.id, place, literal(None)).where(who),
+            select(literal(campaign.id), ranked.c.lead_id, ranked.c.place, variant),
         )
     )
+    # Counted again (psycopg gives no rowcount for INSERT … SELECT): the recipients fixed.
     total = db.session.scalar(select(func.count()).where(Recipient.campaign_id == campaign.id))
-    variants = len(campaign.variants)
-    in_sample = sample_size(total, campaign.sample_percent)
-    db.session.execute(
-        update(Recipient)
-        .where(Recipient.campaign_id == campaign.id, Recipient.position <= in_sample)
-        .values(variant=(Recipient.position - 1) % variants)
-    )
-    _queue(campaign, now)
-    if in_sample == total:
+    _queue(campaign, Recipient.variant, Recipient.variant.is_not(None), now)
+    if in_sample >= total:
         campaign.status = "sent"
     db.session.commit()
     return total
 
 
-def _queue(campaign: Campaign, now: datetime) -> None:
-    """One INSERT … SELECT of the messages of recipients with a variant and no message."""
-    template = literal(campaign_template(campaign.id)) + cast(Recipient.variant, String)
-    queued = select(Message.id).where(Message.template == template, Message.lead_id == Recipient.lead_id)
+def _queue(campaign: Campaign, variant, which, now: datetime) -> None:
+    """One INSERT … SELECT of the messages of the campaign's recipients `which`, each of
+    `variant` (a column, or the winner). Each recipient is queued once because the
+    callers' sets never meet: the start queues those with a variant, the decision (once,
+    guarded) those without."""
+    template = literal(campaign_template(campaign.id)) + cast(variant, String)
     rows = (
         select(
             literal("campaign"),
@@ -90,7 +94,7 @@ def _queue(campaign: Campaign, now: datetime) -> None:
             literal(now),
         )
         .join(Lead, Lead.id == Recipient.lead_id)
-        .where(Recipient.campaign_id == campaign.id, Recipient.variant.is_not(None), ~queued.exists())
+        .where(Recipient.campaign_id == campaign.id, which)
     )
     db.session.execute(
         insert(Message).from_select(
@@ -154,12 +158,12 @@ def decide(campaign_id: int, *, now: datetime) -> int | None:
     if won != 1:
         db.session.rollback()
         return None
+    _queue(campaign, literal(winner), Recipient.variant.is_(None), now)
     db.session.execute(
         update(Recipient)
         .where(Recipient.campaign_id == campaign.id, Recipient.variant.is_(None))
         .values(variant=winner)
     )
-    _queue(campaign, now)
     db.session.commit()
     return winner
 
