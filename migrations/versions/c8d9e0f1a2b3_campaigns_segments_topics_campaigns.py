@@ -2,7 +2,7 @@
 campaigns and their recipients
 
 Revision ID: c8d9e0f1a2b3
-Revises: b5c6d7e8f9a0
+Revises: 6c2e9a4d1f70
 Create Date: 2026-12-05 08:20:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c8d9e0f1a2b3'
-down_revision = 'b5c6d7e8f9a0'
+down_revision = '6c2e9a4d1f70'
 branch_labels = None
 depends_on = None
 
