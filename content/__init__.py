@@ -8,8 +8,9 @@ from flask_babel import lazy_gettext as _l
 
 from core.hooks import add_admin_nav, add_demo_loader, add_translated_path
 
-# Uploads are smaller than the site-wide request limit (MAX_CONTENT_LENGTH).
-UPLOAD_DEFAULTS = {"CONTENT_UPLOAD_MAX_BYTES": 10 * 1024 * 1024}
+# Uploads are smaller than the site-wide request limit (MAX_CONTENT_LENGTH); a Markdown
+# body larger than MARKDOWN_MAX_BYTES is refused before rendering (content.bounds).
+DEFAULTS = {"CONTENT_UPLOAD_MAX_BYTES": 10 * 1024 * 1024, "MARKDOWN_MAX_BYTES": 500_000}
 
 
 def init_app(app):
@@ -19,7 +20,7 @@ def init_app(app):
     from content.cli import content_cli
     from content.views import bp, translated_path
 
-    for key, value in UPLOAD_DEFAULTS.items():
+    for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)

@@ -16,10 +16,10 @@ from sqlalchemy import select
 from accounts.guards import roles_required
 from accounts.models import User
 from content import services, uploads
-from content.documents import DocumentError, from_utc, normalise_body, validate_fields
+from content.bounds import TooComplex
+from content.documents import DocumentError, Problem, from_utc, normalise_body, validate_fields
 from content.forms import KIND_LABELS, STATUS_LABELS, ArticleForm, UploadForm
 from content.models import KINDS, STATUSES, Article, Revision
-from content.rendering import render_markdown
 from content.revisions import restore_revision, revision_diff
 from core.extensions import db
 from core.ids import page_number, record_id
@@ -112,7 +112,8 @@ def _render_editor(form, article, *, preview=None, status=200):
 
 
 def _preview_html(body: str) -> str:
-    return render_markdown(normalise_body(body), frame_hosts=current_app.config["CSP_FRAME_HOSTS"]).html
+    """The body as a save would render it; raises TooComplex past the Markdown bounds."""
+    return services.render_body(normalise_body(body)).html
 
 
 @admin_bp.route("/new", methods=["GET", "POST"])
@@ -125,7 +126,10 @@ def edit(article_id: int | None = None):
         return _render_editor(form, article)
     action = request.form.get("action", "save")
     if action == "preview":
-        return _render_editor(form, article, preview=_preview_html(form.body.data or ""))
+        try:
+            return _render_editor(form, article, preview=_preview_html(form.body.data or ""))
+        except TooComplex as exc:
+            return _show_problems(form, article, [Problem(exc.message, None, "body")])
     if not form.validate():
         return _render_editor(form, article, status=422)
     fields, problems = validate_fields(
@@ -184,8 +188,12 @@ def _asset_sources() -> Path:
 @admin_bp.post("/preview")
 @roles_required(*EDITORS)
 def preview():
-    """The live preview: the same pipeline as a save, nothing stored."""
-    return jsonify({"html": _preview_html(request.form.get("body", ""))})
+    """The live preview: the same pipeline as a save, nothing stored. A body past the
+    Markdown bounds answers 422 with the message the save would show beside the body."""
+    try:
+        return jsonify({"html": _preview_html(request.form.get("body", ""))})
+    except TooComplex as exc:
+        return jsonify({"error": str(exc.message), "field": "body"}), 422
 
 
 @admin_bp.get("/<int:article_id>/revisions")

@@ -23,6 +23,8 @@ import nh3
 from markdown.extensions.toc import slugify_unicode
 from pygments.formatters import HtmlFormatter
 
+from content import bounds
+
 # Reading speeds: Chinese is read by the character, English by the word.
 CJK_CHARS_PER_MINUTE = 400
 WORDS_PER_MINUTE = 200
@@ -104,10 +106,22 @@ def sanitise(
     return _EMPTY_IFRAME.sub("", cleaned)
 
 
-def render_markdown(source: str, *, frame_hosts: list[str] | tuple[str, ...] = ()) -> Rendered:
-    """Render and sanitise an article body; compute everything derived from it."""
+def render_markdown(
+    source: str, *, frame_hosts: list[str] | tuple[str, ...] = (), max_bytes: int = bounds.MAX_BYTES
+) -> Rendered:
+    """Render and sanitise an article body; compute everything derived from it.
+
+    Raises bounds.TooComplex, before any rendering, for a body past the bounds (a size
+    of `max_bytes`, nesting, links, entities, headings), and for any body whose
+    structure still recurses too deep for the renderer."""
+    source = source or ""
+    bounds.check(source, max_bytes=max_bytes)
     md = _markdown()
-    html = sanitise(md.convert(source or ""), frame_hosts)
+    try:
+        converted = md.convert(source)
+    except RecursionError:
+        raise bounds.TooComplex(bounds.TOO_DEEP) from None
+    html = sanitise(converted, frame_hosts)
     toc_html = sanitise(md.toc, (), link_rel=None) if md.toc_tokens else ""
     sections = _Sections.parse(html)
     text = "\n".join(part for heading, body in sections.items for part in (heading, body) if part).strip()

@@ -22,9 +22,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload, load_only
 
 from content import signals
+from content.bounds import TooComplex
 from content.documents import FIELD_NAMES, DocumentError, Problem, slugify
 from content.models import Article, Feedback, Revision
-from content.rendering import render_markdown
+from content.rendering import Rendered, render_markdown
 from core.extensions import db
 
 # Article attributes that front matter and the editor set (everything but the body).
@@ -159,6 +160,15 @@ def _normal(name: str, value):
     return value
 
 
+def render_body(body_md: str) -> Rendered:
+    """An article body rendered with the site's settings (frame hosts, size bound);
+    raises TooComplex for a body past the bounds."""
+    config = current_app.config
+    return render_markdown(
+        body_md, frame_hosts=config["CSP_FRAME_HOSTS"], max_bytes=config["MARKDOWN_MAX_BYTES"]
+    )
+
+
 def save_article(
     fields: dict,
     body_md: str,
@@ -175,12 +185,20 @@ def save_article(
     `fields` are Article attributes as validate_fields returns them. A new article gets
     a unique slug from its slug field or title; an existing slug never changes. `status`
     in `fields` is honoured only for callers without a user (the importer). Raises
-    NotAllowed, InvalidTransition or DocumentError (a slug another article has).
+    NotAllowed, InvalidTransition or DocumentError (a slug another article has, a body
+    past the Markdown bounds).
     """
     step = ACTIONS[action]
     _check(user, article, step)
     fields = dict(fields)
     new = article is None
+    rendered = None
+    if new or article.body_md != body_md or not article.body_html:
+        # Before anything is added to the session: a refused body leaves nothing behind.
+        try:
+            rendered = render_body(body_md)
+        except TooComplex as exc:
+            raise DocumentError([Problem(exc.message, None, "body")]) from None
     if new:
         requested = fields.get("slug") or ""
         if (
@@ -207,8 +225,7 @@ def save_article(
     for name, value in fields.items():
         if name in EDITABLE:
             setattr(article, name, _normal(name, value))
-    if new or article.body_md != body_md or not article.body_html:
-        rendered = render_markdown(body_md, frame_hosts=current_app.config["CSP_FRAME_HOSTS"])
+    if rendered is not None:
         article.body_md = body_md
         article.body_html = rendered.html
         article.toc_html = rendered.toc_html

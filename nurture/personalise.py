@@ -17,6 +17,8 @@ import markdown
 from jinja2 import StrictUndefined, TemplateError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
+from content import bounds
+
 # The longest text or list a template may build with * (a mail is a few KB), and the
 # largest exponent of **: a typo such as 'x' * 10**9 must not take the worker's memory.
 MAX_BUILT_SIZE = 100_000
@@ -139,6 +141,7 @@ def _html_template(source: str):
         held.append(match.group(0))
         return f"jinjaholder{len(held) - 1}x"
 
+    bounds.check(source)  # a hostile body is refused before the renderer sees it
     html = _markdown().convert(_JINJA_TAG.sub(hold, source))
     # A {% if %} alone in its paragraph must not leave an empty <p></p> behind.
     html = _HELD_STATEMENT.sub(
@@ -239,6 +242,8 @@ def _known_names(context: dict) -> list[str]:
 def _describe(exc: Exception) -> str:
     line = getattr(exc, "lineno", None)
     where = f" (line {line})" if line else ""
+    if isinstance(exc, bounds.TooComplex):
+        return str(exc.message)
     if not isinstance(exc, TemplateError):
         return f"{exc.__class__.__name__}: {exc}{where}"
     return f"{exc.message or exc.__class__.__name__}{where}"

@@ -23,9 +23,15 @@
       method: "POST", body: data, credentials: "same-origin",
       headers: { "Accept": "application/json", "X-CSRFToken": token ? token.value : "" }
     }).then(function (response) {
-      return response.ok ? response.json() : null;
+      // 422: the body is past the Markdown bounds; the answer says why.
+      return response.ok || response.status === 422 ? response.json() : null;
     }).then(function (json) {
-      if (json) { preview.innerHTML = json.html; }
+      if (json && json.error) {
+        var message = document.createElement("p");
+        message.className = "error";
+        message.textContent = json.error;
+        preview.replaceChildren(message);
+      } else if (json) { preview.innerHTML = json.html; }
     }).catch(function () { /* keep the last preview when offline */ });
   }
 

@@ -285,3 +285,35 @@ def test_gated_file_upload_for_a_white_paper(login_as, app):
     db.session.refresh(article)
     assert article.asset_source == str(source)
     source.unlink()
+
+
+def test_a_body_past_the_markdown_bounds_is_refused_beside_the_body_and_nothing_is_stored(login_as):
+    editor = login_as("editor")
+    for action in ("save", "preview"):
+        response = editor.post("/admin/content/new", data={**FORM, "body": "[" * 50000, "action": action})
+        assert response.status_code == 422, action
+        page = response.get_data(as_text=True)
+        assert re.search(r'id="body".*?</textarea>\s*<p class="error">“\[”（链接）过多', page, re.S), action
+        assert "[" * 50000 in page  # what was typed is kept
+    assert db.session.scalar(select(func.count()).select_from(Article)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Revision)) == 0
+
+
+def test_a_body_past_the_markdown_bounds_keeps_the_article_as_it_was(login_as):
+    editor = login_as("editor")
+    article = make_article(status="draft", body="原文")
+    response = editor.post(
+        f"/admin/content/{article.id}", data={**FORM, "body": "#### x\n" * 2000, "action": "save"}
+    )
+    assert response.status_code == 422
+    db.session.refresh(article)
+    assert article.body_md == "原文"
+    assert db.session.scalar(select(func.count()).select_from(Revision)) == 1
+
+
+def test_the_live_preview_answers_422_with_the_reason(login_as):
+    editor = login_as("editor")
+    response = editor.post("/admin/content/preview", data={"body": "&#x41;" * 80000})
+    assert response.status_code == 422
+    assert response.get_json() == {"error": response.get_json()["error"], "field": "body"}
+    assert response.get_json()["error"] == "一段中的“&”（字符引用）过多：最多 2000 个。"

@@ -286,3 +286,15 @@ def test_an_unsubscribe_and_a_bounce_at_the_same_moment_are_one_suppression(clie
     enrollment = Enrollment.query.one()
     assert (enrollment.status, enrollment.exit_reason) == ("exited", "unsubscribed")
     assert db.session.get(type(lead), lead.id).marketing_consent is False
+
+
+# -- Markdown bodies -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body", ["[" * 50000, "&#x41;" * 80000, "".join(" " * (4 * i) + "- a\n" for i in range(100))]
+)
+def test_a_step_body_past_the_markdown_bounds_is_refused_with_a_reason(body):
+    errors = refusal(sequence_data(steps=[{"delay": "0h", "subject": "你好", "body": body}]))
+    assert "step 1 body:" in errors
+    assert "（链接）过多" in errors or "（字符引用）过多" in errors or "嵌套过深" in errors
