@@ -16,7 +16,7 @@ import content
 import gated
 import insights
 import nurture
-from core import config, errors, i18n, pagecache, security
+from core import config, errors, i18n, pagecache, security, urls
 from core.cli import demo_cli, serve
 from core.extensions import babel, csrf, db, limiter, login_manager, mail, migrate, select_locale
 from core.hooks import add_dev_service, hooks
@@ -85,6 +85,9 @@ def _tune_sqlite(engine) -> None:
 
 
 def _template_globals(app: Flask) -> None:
+    # Every absolute URL a page or mail shows is on SITE_URL, never on the Host header.
+    app.jinja_env.globals["absolute_url"] = urls.absolute_url
+
     @app.context_processor
     def lodestar_globals():
         return {

@@ -20,6 +20,7 @@ from assistant.models import ROUTES, TICKET_STATUSES, CustomerAccount, Ticket, T
 from core.extensions import db
 from core.ids import page_number, parse_id
 from core.timeutil import utcnow
+from core.urls import absolute_url_for
 
 SUPPORT_ROLES = ("sales",)
 INSIGHT_ROLES = ("sales", "editor")
@@ -135,7 +136,7 @@ def account(account_id):
         }
     link = None
     if current is not None:
-        link = url_for("assistant.ask", account=tiers.account_link_token(current.id), _external=True)
+        link = absolute_url_for("assistant.ask", account=tiers.account_link_token(current.id))
     return render_template(
         "assistant/admin/account.html",
         account=current,

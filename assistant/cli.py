@@ -7,7 +7,7 @@ from assistant import services, tiers
 from assistant.models import CustomerAccount
 from core.extensions import db
 from core.timeutil import to_naive_utc, utcnow
-from gated.services import site_url
+from core.urls import absolute_url_for
 
 
 @click.group("assistant")
@@ -33,4 +33,4 @@ def link_command(account_id):
     """Print a customer account's signed login link for the assistant."""
     if db.session.get(CustomerAccount, account_id) is None:
         raise click.ClickException(f"no account {account_id}")
-    click.echo(site_url("assistant.ask", account=tiers.account_link_token(account_id)))
+    click.echo(absolute_url_for("assistant.ask", account=tiers.account_link_token(account_id)))

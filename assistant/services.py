@@ -23,6 +23,7 @@ from core.extensions import db
 from core.i18n import article_language
 from core.ids import token_id
 from core.tokens import InvalidToken, sign, unsign
+from core.urls import absolute_url, absolute_url_for
 from gated import services as gated
 from gated.validation import InvalidSubmission, clean_fields
 from nurture.services import add_mail
@@ -158,8 +159,7 @@ def transcript(conversation: Conversation) -> list[dict]:
             "question": round_.question,
             "answer": round_.answer,
             "articles": [
-                {"title": item["title"], "url": current_app.config["SITE_URL"].rstrip("/") + item["url"]}
-                for item in round_.offered
+                {"title": item["title"], "url": absolute_url(item["url"])} for item in round_.offered
             ],
         }
         for round_ in conversation.rounds
@@ -265,7 +265,7 @@ def _queue_mails(ticket: Ticket, conversation: Conversation, account, *, now: da
         "message": ticket.body,
         "rounds": transcript(conversation),
         "locale": conversation.locale.replace("_", "-"),
-        "admin_url": gated.site_url("assistant_admin.ticket", ticket_id=ticket.id),
+        "admin_url": absolute_url_for("assistant_admin.ticket", ticket_id=ticket.id),
     }
     if ticket.route == "owner":
         owner = account.owner

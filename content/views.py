@@ -29,6 +29,7 @@ from core.ids import page_number
 from core.pagecache import cached_page
 from core.security import csrf_by_origin
 from core.timeutil import utcnow
+from core.urls import absolute_url
 
 bp = Blueprint("content", __name__, template_folder="templates")
 
@@ -59,10 +60,6 @@ def _elsewhere(kind: str | None, locale: str, *, now) -> dict | None:
     return {"code": other.replace("-", "_"), "name": LANGUAGE_NAMES[other]}
 
 
-def _site_url() -> str:
-    return current_app.config["SITE_URL"]
-
-
 def section_path(kind: str) -> str:
     return f"/{KIND_PREFIX[kind]}/"
 
@@ -72,7 +69,6 @@ def content_helpers():
     return {
         "content_sections": SECTIONS,
         "section_path": section_path,
-        "site_url_for": lambda path: seo.absolute(_site_url(), path),
     }
 
 
@@ -97,7 +93,7 @@ def home():
         categories=categories,
         latest=latest,
         elsewhere=_elsewhere(None, locale, now=now) if nothing_here else None,
-        canonical=seo.absolute(_site_url(), "/"),
+        canonical=absolute_url("/"),
     )
 
 
@@ -112,8 +108,8 @@ def help_index():
         categories=categories,
         elsewhere=None if categories else _elsewhere("help", locale, now=now),
         crumbs=crumbs,
-        canonical=seo.absolute(_site_url(), "/help/"),
-        breadcrumb_ld=seo.breadcrumb_ld(_site_url(), crumbs),
+        canonical=absolute_url("/help/"),
+        breadcrumb_ld=seo.breadcrumb_ld(absolute_url(), crumbs),
     )
 
 
@@ -140,8 +136,8 @@ def _listing(kind: str):
         elsewhere=None if articles else _elsewhere(kind, locale, now=now),
         pagination=pagination,
         crumbs=crumbs,
-        canonical=seo.absolute(_site_url(), path + (f"?page={page}" if pagination and page > 1 else "")),
-        breadcrumb_ld=seo.breadcrumb_ld(_site_url(), crumbs),
+        canonical=absolute_url(path + (f"?page={page}" if pagination and page > 1 else "")),
+        breadcrumb_ld=seo.breadcrumb_ld(absolute_url(), crumbs),
     )
 
 
@@ -161,11 +157,11 @@ def _article(kind: str, slug: str):
             related=services.related_articles(article, now=now),
             translations=services.translations_of(article, now=now),
             crumbs=crumbs,
-            canonical=seo.absolute(_site_url(), article.url_path),
+            canonical=absolute_url(article.url_path),
             description=seo.description(article),
             page_title=seo.page_title(article),
             structured_data=seo.structured_data(
-                article, crumbs, _site_url(), current_app.config["SITE_NAME"]
+                article, crumbs, absolute_url(), current_app.config["SITE_NAME"]
             ),
         )
 
@@ -257,7 +253,7 @@ def sitemap():
         articles=articles,
         alternates=alternates,
         sections=sections,
-        site_url=_site_url().rstrip("/"),
+        site_url=absolute_url(),
     )
     return current_app.response_class(body, mimetype="application/xml")
 
@@ -267,7 +263,7 @@ def sitemap():
 def robots():
     paths = ("/admin/", "/download/", "/t/", "/u/", *hooks(current_app).robots_disallow)
     lines = ["User-agent: *", *(f"Disallow: {path}" for path in paths)]
-    lines += ["", f"Sitemap: {seo.absolute(_site_url(), '/sitemap.xml')}", ""]
+    lines += ["", f"Sitemap: {absolute_url('/sitemap.xml')}", ""]
     return current_app.response_class("\n".join(lines), mimetype="text/plain")
 
 
@@ -282,7 +278,7 @@ def feed():
         .limit(30)
     ).all()
     updated = max((entry.updated_at for entry in entries), default=now)
-    site = _site_url().rstrip("/")
+    site = absolute_url()
     # Each language's feed is a feed of its own; the default one keeps the id it had.
     default = article_language(current_app.config["DEFAULT_LOCALE"])
     body = render_template(

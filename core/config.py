@@ -9,6 +9,8 @@ import os
 import secrets
 from pathlib import Path
 
+from core.urls import trusted_hosts
+
 WEAK_SECRET_KEYS = {"", "dev", "secret", "changeme", "change-me", "development", "lodestar"}
 MIN_SECRET_KEY_LENGTH = 32
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 5000
@@ -91,6 +93,7 @@ def apply_settings(app, overrides=None):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
     app.config["SECRET_KEY"] = resolve_secret_key(app)
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
 
 
 def site_url_for_server(host: str, port) -> str:

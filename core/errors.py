@@ -4,10 +4,13 @@ A visitor never sees a bare stack trace or a Werkzeug default page.
 """
 
 from flask import jsonify, render_template, request
+from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from core.urls import site_adapter
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Reload the page and try again.")),
@@ -30,6 +33,10 @@ CSRF_MESSAGE = _l("The form expired or was sent from another page. Reload the pa
 
 def render_error(code: int, detail: str | None = None):
     title, message = MESSAGES.get(code, MESSAGES[500])
+    if request_ctx.url_adapter is None:
+        # A Host header Werkzeug could not bind (or one TRUSTED_HOSTS refuses): the page
+        # still links to our stylesheet and pages, as paths on SITE_URL.
+        request_ctx.url_adapter = site_adapter()
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
         return jsonify({"error": str(title), "message": detail or str(message), "status": code}), code
     return render_template("errors/error.html", code=code, title=title, message=detail or message), code

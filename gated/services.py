@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
-from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -26,6 +25,7 @@ from core.extensions import db
 from core.ids import token_id
 from core.schema import upsert_insert
 from core.tokens import sign, unsign
+from core.urls import absolute_url_for
 from gated import signals, webhooks
 from gated.assets import asset_for_article
 from gated.attribution import classify_channel, host_of, source_label
@@ -85,16 +85,6 @@ class Capture:
 
 def _app():
     return current_app._get_current_object()
-
-
-def site_url(endpoint: str, *, external: bool = True, **values) -> str:
-    """A URL of ours built on SITE_URL, in or out of a request: links in mails never
-    take their host from a request's Host header."""
-    base = urlsplit(current_app.config["SITE_URL"])
-    adapter = current_app.url_map.bind(
-        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http"
-    )
-    return adapter.build(endpoint, values, force_external=external)
 
 
 def site_hosts() -> list[str]:
@@ -397,7 +387,7 @@ def _request_mails(
         request_mail(lead, "gated/email/demo_received", {})
     if consent and current_app.config["DOUBLE_OPT_IN"] and lead.confirmed_at is None:
         token = sign(CONFIRM_PURPOSE, {"l": lead.id, "s": capture.submission.id})
-        confirm_url = site_url("gated.confirm", token=token)
+        confirm_url = absolute_url_for("gated.confirm", token=token)
         request_mail(lead, "gated/email/confirm", {"confirm_url": confirm_url})
 
 
@@ -416,7 +406,7 @@ def make_download_url(lead_id: int, asset_id: int, *, external: bool = True, mai
     `mailed`: the link goes only to the lead's mailbox, so opening it proves the address
     (the thank-you page's link, shown to whoever typed the address, does not)."""
     payload = {"l": lead_id, "a": asset_id, **({"m": 1} if mailed else {})}
-    return site_url("gated.download", token=sign(DOWNLOAD_PURPOSE, payload), external=external)
+    return absolute_url_for("gated.download", token=sign(DOWNLOAD_PURPOSE, payload), external=external)
 
 
 class Grant(NamedTuple):

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from core import tokens
+from core.urls import absolute_url
 from nurture import personalise
 from nurture.email import Rendered, sender_parts, track_links
 
@@ -38,12 +39,8 @@ def inline_styles(html: str) -> str:
     return _TAG.sub(lambda match: f'<{match.group(1)} style="{INLINE_STYLES[match.group(1)]}"', html)
 
 
-def site_url(path: str = "") -> str:
-    return current_app.config["SITE_URL"].rstrip("/") + path
-
-
 def unsubscribe_url(message_id: int) -> str:
-    return site_url(f"/u/{_unsubscribe_token(message_id, current_app.config['SECRET_KEY'])}")
+    return absolute_url(f"/u/{_unsubscribe_token(message_id, current_app.config['SECRET_KEY'])}")
 
 
 @lru_cache(maxsize=1024)
@@ -53,11 +50,11 @@ def _unsubscribe_token(message_id: int, _secret: str) -> str:
 
 
 def click_url(message_id: int, target: str) -> str:
-    return site_url(f"/t/c/{tokens.sign('click', [message_id, target])}")
+    return absolute_url(f"/t/c/{tokens.sign('click', [message_id, target])}")
 
 
 def open_url(message_id: int) -> str:
-    return site_url(f"/t/o/{tokens.sign('open', message_id)}")
+    return absolute_url(f"/t/o/{tokens.sign('open', message_id)}")
 
 
 def download_url(lead_id: int, asset_id: int | None) -> str:
@@ -70,7 +67,7 @@ def download_url(lead_id: int, asset_id: int | None) -> str:
             make_download_url = None
         if make_download_url:
             return make_download_url(lead_id, asset_id, external=True, mailed=True)
-    return site_url("/library/")
+    return absolute_url("/library/")
 
 
 def step_context(lead, *, message_id: int, asset_id: int | None) -> dict:
@@ -78,7 +75,7 @@ def step_context(lead, *, message_id: int, asset_id: int | None) -> dict:
         "lead": personalise.lead_context(lead),
         "download_url": download_url(lead.id, asset_id),
         "unsubscribe_url": unsubscribe_url(message_id),
-        "site_url": site_url(),
+        "site_url": absolute_url(),
         "site_name": current_app.config["SITE_NAME"],
     }
 
@@ -107,7 +104,7 @@ def _render_folder(template: str, values: dict, locale: str, names=MAIL_PARTS) -
     """The files `names` of a template folder rendered in `locale` (the first, the
     subject, on one line)."""
     env = current_app.jinja_env
-    values = {"site_url": site_url(), "site_name": current_app.config["SITE_NAME"], **values}
+    values = {"site_url": absolute_url(), "site_name": current_app.config["SITE_NAME"], **values}
     with force_locale(locale.replace("-", "_")):
         out = [env.get_template(f"{template}/{name}").render(values) for name in names]
     out[0] = " ".join(out[0].split())

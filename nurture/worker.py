@@ -44,7 +44,8 @@ def tick(
     worker_name = worker_name or default_name()
     counts = Counter()
     signals.pass_started.send(current_app._get_current_object(), now=now)
-    # url_for(_external=True) in gated's download links needs a request: the site's.
+    # Rendering a mail may need a request (templates, translations): one on SITE_URL,
+    # as every absolute URL is (core.urls).
     with current_app.test_request_context(base_url=config["SITE_URL"]):
         while not (stop is not None and stop.is_set()):
             made = delivery.materialise(now, limit=batch_size)

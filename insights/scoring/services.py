@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from core.extensions import db
 from core.timeutil import utcnow
+from core.urls import absolute_url
 from gated.models import Lead
 from insights.models import Event
 from insights.scoring.models import FIT_FIELDS, Handoff, LeadScoring, ScoreChange, ScoreRule
@@ -601,7 +602,7 @@ def _mail(owner, template: str, lead, now: datetime) -> None:
 
     context = story(lead)
     context["locale"] = current_app.config["DEFAULT_LOCALE"].replace("_", "-")
-    context["lead_url"] = current_app.config["SITE_URL"].rstrip("/") + f"/admin/scoring/leads/{lead.id}"
+    context["lead_url"] = absolute_url(f"/admin/scoring/leads/{lead.id}")
     # Sent now, whatever the event's time (a replayed or imported event may be ahead).
     add_mail(to=owner.email, template=template, context=context, now=min(now, utcnow()), kind="staff")
 
