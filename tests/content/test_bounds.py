@@ -23,6 +23,11 @@ HOSTILE = {
     "1,000 nested quotes": ">" * 1000 + " x\n",
     "links spread over paragraphs": "\n\n".join(["[a](" * 400] * 20),
     "brackets after a fence that never closes": "```\n" + "[" * 50000,
+    "500 KB of emphasis in one paragraph": "*a* " * 124000,
+    "emphasis in 240 short paragraphs": "\n\n".join(["*a* " * 500] * 240),
+    "an unclosed link target in every link": "[a](" * 2000,
+    "160,000 unclosed tags": "<a " * 160000,
+    "spaces before a last character": " " * 490000 + "x",
 }
 
 

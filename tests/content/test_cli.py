@@ -96,7 +96,7 @@ BAD_FILES = {
         "published_at must be a date",
     ),
     "python-tag.md": ("---\ntitle: !!python/object:os.system x\n---\n", "python-tag.md:2:", "not valid YAML"),
-    "hostile-body.md": ("---\ntitle: ok\n---\n" + "[" * 50000, "hostile-body.md", 'Too many "["'),
+    "hostile-body.md": ("---\ntitle: ok\n---\n" + "[" * 50000, "hostile-body.md", "inline markup"),
     "bad-slug.md": (
         "---\ntitle: ok\nslug: Hello World!\n---\n",
         "bad-slug.md:3:",
