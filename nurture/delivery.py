@@ -1,7 +1,10 @@
 """The queue: due enrollment steps become message rows, due messages are claimed with a
 lease, checked against suppression, rendered, and delivered over one SMTP connection.
 
-Exactly once is kept by the database, not by the worker's memory:
+SMTP cannot deliver exactly once: a worker that dies after the server accepted a mail
+and before the outcome's commit sends that mail again. What the database keeps, not the
+worker's memory, is at most one repeat of the mail in flight when a worker dies, with
+the same Message-ID:
 - a step becomes a message by an INSERT that does nothing on the unique (enrollment,
   step, round) key, together with an UPDATE of the enrollment guarded by its position,
   so two workers advancing the same enrollment cannot both win;
@@ -13,6 +16,11 @@ Exactly once is kept by the database, not by the worker's memory:
   the server accept it is sent after the commit (a connection dropped before the "."
   delivers nothing). So a crash can repeat at most the one mail in flight, and a
   crashed worker's claimed rows come back when their lease runs out;
+- the outcome's commit starts the moment the server's reply is read: the next mail is
+  rendered while this one's content travels, before its ".", so nothing runs between
+  the server's acceptance and the commit;
+- the Message-ID is fixed when the row is queued and every attempt sends it, so that
+  one repeat carries the same Message-ID and receiving systems can drop it;
 - leases are on the real clock, never on a pass's `now` (which `--now` may set ahead
   and a long pass leaves behind), and a worker stops sending a batch before its lease
   runs out, so a lease taken back is never one still being worked on.
@@ -158,9 +166,10 @@ def materialise(now: datetime, *, limit: int) -> Counter:
         for row in rows
     ]
     caps, moves, messages, broken = {}, [], [], []
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
     for enrollment in enrollments:
         try:
-            outcome, move, message = _advance(enrollment, now, caps)
+            outcome, move, message = _advance(enrollment, now, caps, sender)
         except SQLAlchemyError:
             raise  # the transaction is gone: nothing of this batch can be kept
         except Exception:  # noqa: BLE001 - one enrollment's bad data must not stop every pass
@@ -201,7 +210,7 @@ def materialise(now: datetime, *, limit: int) -> Counter:
     return counts
 
 
-def _advance(enrollment, now: datetime, caps: dict) -> tuple[str, dict, dict | None]:
+def _advance(enrollment, now: datetime, caps: dict, sender: str) -> tuple[str, dict, dict | None]:
     """(outcome, the enrollment's new state, the message to queue or None)."""
     sequence = enrollment.sequence
     steps = sequence.steps
@@ -259,7 +268,7 @@ def _advance(enrollment, now: datetime, caps: dict) -> tuple[str, dict, dict | N
         "error": "condition: " + step.condition["skip_if"] if skipped else "",
         "attempts": 0,
         "claimed_by": "",
-        "message_id": "",
+        "message_id": email.queued_message_id(sender),
         "open_count": 0,
         "click_count": 0,
         "next_attempt_at": now,
@@ -425,7 +434,17 @@ _GROUPS = {
     "sequence": (Sequence.__table__, ("id", "locale", "status")),
     "enrollment": (ENROLLMENTS, ("id", "status", "exit_reason", "asset_id", "round")),
 }
-_MESSAGE_COLUMNS = ("id", "kind", "claimed_by", "attempts", "to_address", "template", "context", "round")
+_MESSAGE_COLUMNS = (
+    "id",
+    "kind",
+    "claimed_by",
+    "attempts",
+    "to_address",
+    "template",
+    "context",
+    "round",
+    "message_id",
+)
 _CLAIMED = (
     select(
         *(MESSAGES.c[name] for name in _MESSAGE_COLUMNS),
@@ -688,7 +707,9 @@ def _deliver(
                 continue
             try:
                 rendered = render(message)
-                message_id = email.new_message_id(domain)
+                message_id = message.message_id or email.stable_message_id(
+                    message.id, domain, config["SECRET_KEY"]
+                )
                 staff = message.kind == "staff"
                 raw = email.build(
                     rendered,
@@ -717,11 +738,11 @@ def _deliver(
             return message, rendered, message_id, raw
         return None
 
-    # The next mail, rendered and built while the server took the previous one's content.
+    # The next mail, rendered and built while the previous one's content travelled.
     ready = None
     # An unexpected error while doing so is raised only once the mail at the server has
-    # its outcome recorded: raised inside the SMTP exchange, it would leave a mail the
-    # server accepted unmarked, and it would go again after its lease.
+    # gone and its outcome is recorded: raised inside the SMTP exchange, it would abandon
+    # that mail for the next one's fault.
     deferred: list[Exception] = []
 
     def render_next():
@@ -776,7 +797,9 @@ def _deliver(
                         meanwhile=render_next,
                     )
             except _LeaseRunningOut:
-                give_back(message)
+                # The next mail was rendered while this one's content travelled.
+                give_back(message, *([ready[0]] if ready else []))
+                ready = None
                 break
             except _SuppressedMeanwhile:
                 suppressed.add(email_hash(message.to_address))

@@ -8,6 +8,8 @@ headers are RFC 2047-encoded and folded, and every line ends in CRLF as DKIM exp
 """
 
 import binascii
+import hashlib
+import hmac
 import re
 import uuid
 from dataclasses import dataclass
@@ -95,6 +97,21 @@ def envelope_address(address: str) -> str:
 
 def new_message_id(domain: str) -> str:
     return f"<{uuid.uuid4().hex}@{domain}>"
+
+
+def queued_message_id(sender: str) -> str:
+    """The Message-ID a message row gets when it is queued, on the sender's domain. Every
+    attempt sends it unchanged, so a mail repeated after a worker died between the
+    server's acceptance and the commit carries the same Message-ID, and receiving
+    systems that drop repeats drop it."""
+    return new_message_id(sender_parts(sender)[2])
+
+
+def stable_message_id(message_id: int, domain: str, secret: str) -> str:
+    """The Message-ID of a row queued without one (before they were fixed at queue
+    time): derived from the row, so it too is the same on every attempt."""
+    digest = hmac.new(secret.encode(), f"message-id:{message_id}".encode(), hashlib.sha256).hexdigest()
+    return f"<{digest[:32]}@{domain}>"
 
 
 def build(

@@ -17,6 +17,7 @@ from core.ids import parse_id
 from core.schema import upsert_insert
 from gated.models import Lead
 from nurture import scheduling, signals
+from nurture.email import queued_message_id
 from nurture.models import (
     DAYS,
     PRIORITY,
@@ -349,6 +350,7 @@ def add_mail(
         template=template,
         context=context or {},
         status="queued",
+        message_id=queued_message_id(current_app.config["MAIL_DEFAULT_SENDER"]),
         next_attempt_at=now,
         created_at=now,
     )

@@ -1,6 +1,7 @@
 """One mail's SMTP exchange, as smtplib's sendmail does it but with the two hooks
-exactly-once delivery needs: a last check before the final "." (which is what makes the
-server accept the mail) and work to do while the server answers."""
+delivery needs: work to do while the content travels, and a last check before the final
+"." (which is what makes the server accept the mail). Nothing runs between the server's
+acceptance and the moment its reply is read: the caller records the outcome at once."""
 
 import re
 import smtplib
@@ -18,11 +19,13 @@ def _bracketed(address: str) -> str:
 
 
 def send(smtp: smtplib.SMTP, sender: str, recipient: str, raw: bytes, *, before_dot, meanwhile) -> None:
-    """smtplib's sendmail for one recipient, with two hooks: `before_dot()` runs once
-    the content is at the server but before the final "." that makes the server accept
-    it (raising there abandons the mail: the connection is closed), and `meanwhile()` while
-    the server takes the content (between the "." and its reply), so the next mail is
-    rendered in the time this one's reply takes. Raises what sendmail raises."""
+    """smtplib's sendmail for one recipient, with two hooks: `meanwhile()` runs once the
+    content is handed to the socket, so the next mail is rendered while this one's
+    content travels, and `before_dot()` after it, before the final "." that makes the
+    server accept the mail (raising in either abandons the mail: the connection is
+    closed). The "." and the server's reply come last, with nothing in between: the
+    time from the server's acceptance to the caller's commit, in which a worker that
+    dies sends the mail again, is one reply's reading. Raises what sendmail raises."""
     smtp.ehlo_or_helo_if_needed()
     option = f" size={len(raw)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
     smtp.putcmd("mail", f"FROM:{_bracketed(sender)}{option}")
@@ -42,6 +45,7 @@ def send(smtp: smtplib.SMTP, sender: str, recipient: str, raw: bytes, *, before_
     content = _LEADING_DOT.sub(b"..", raw)
     try:
         smtp.send(content)
+        meanwhile()
         before_dot()
     except BaseException:
         # Still inside DATA: a QUIT now would be read as content. A mail whose "."
@@ -49,10 +53,7 @@ def send(smtp: smtplib.SMTP, sender: str, recipient: str, raw: bytes, *, before_
         smtp.close()
         raise
     smtp.send(b".\r\n" if content.endswith(b"\r\n") else b"\r\n.\r\n")
-    try:
-        meanwhile()
-    finally:
-        code, reply = smtp.getreply()
+    code, reply = smtp.getreply()
     if code != 250:
         abandon(smtp, code)
         raise smtplib.SMTPDataError(code, reply)

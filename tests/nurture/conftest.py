@@ -106,9 +106,11 @@ class PickySink:
     with 421 (closing); `delay` seconds before each MAIL FROM makes it slow. With
     `hold_from=N`, the Nth MAIL FROM and every later one wait until `release()` (at most
     a minute): a test kills or stops a worker while it holds a mail half-sent, with no
-    race against the clock. With `gather=N`, a FirstMailGate for N workers."""
+    race against the clock. With `hold_reply=N`, the server keeps the Nth mail it takes
+    and holds its "250" until `release()`: the mail is delivered, and the worker does not
+    know it yet. With `gather=N`, a FirstMailGate for N workers."""
 
-    def __init__(self, delay=0.0, gather=0, hold_from=0):
+    def __init__(self, delay=0.0, gather=0, hold_from=0, hold_reply=0):
         import threading
 
         from aiosmtpd.controller import Controller
@@ -117,6 +119,7 @@ class PickySink:
 
         self.delay = delay
         self.hold_from = hold_from
+        self.hold_reply = hold_reply
         self.released = threading.Event()
         self.gate = FirstMailGate(gather)
         self.mail_started = 0
@@ -128,18 +131,23 @@ class PickySink:
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         import asyncio
-        import time
 
         self.mail_started += 1
         await self.gate.wait(session)
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.hold_from and self.mail_started >= self.hold_from:
-            deadline = time.monotonic() + 60
-            while not self.released.is_set() and time.monotonic() < deadline:
-                await asyncio.sleep(0.01)
+            await self._until_released()
         envelope.mail_from = address
         return "250 OK"
+
+    async def _until_released(self) -> None:
+        import asyncio
+        import time
+
+        deadline = time.monotonic() + 60
+        while not self.released.is_set() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
 
     def release(self) -> None:
         """Let the held MAIL FROM, and every later one, through."""
@@ -165,6 +173,8 @@ class PickySink:
         self.messages.append(
             message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         )
+        if self.hold_reply and len(self.messages) == self.hold_reply:
+            await self._until_released()
         return "250 OK"
 
     def stop(self):

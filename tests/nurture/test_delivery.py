@@ -6,11 +6,12 @@ from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
+from flask import current_app
 from sqlalchemy import event, func, select, update
 
 from core.extensions import db
 from core.timeutil import utcnow
-from nurture import delivery, services, stats
+from nurture import delivery, email, services, stats
 from nurture.models import Enrollment, Message, Step, Suppression, WorkerHeartbeat, email_hash
 from tests.nurture.conftest import (
     MONDAY_10_SHANGHAI,
@@ -521,9 +522,44 @@ def test_a_batch_goes_in_order_and_each_mail_only_when_it_may(smtp_sink):
     )
 
 
+def test_the_message_id_is_fixed_when_the_mail_is_queued_and_every_attempt_sends_it(picky_sink):
+    queue_test_mails("busy@example.com")  # the server closes at its first content: 421
+    queued = db.session.scalar(select(Message.message_id))
+    assert queued.startswith("<") and queued.endswith("@lodestar.example>")
+    assert tick(NOW)["retry"] == 1
+    assert db.session.scalar(select(Message.message_id)) == queued
+    later = db.session.scalar(select(Message.next_attempt_at))
+    assert tick(later)["sent"] == 1
+    [mail] = picky_sink.messages
+    assert mail["Message-ID"] == queued == db.session.scalar(select(Message.message_id))
+
+
+def test_a_step_queued_for_a_lead_has_its_message_id_before_it_is_sent(smtp_sink):
+    enrolled()
+    delivery.materialise(NOW, limit=10)
+    [queued] = db.session.scalars(select(Message.message_id)).all()
+    assert queued.startswith("<") and queued.endswith("@lodestar.example>")
+    assert tick(NOW)["sent"] == 1
+    [mail] = smtp_sink.wait_for(1)
+    assert mail["Message-ID"] == queued
+
+
+def test_a_row_queued_without_a_message_id_sends_the_same_one_on_every_attempt(picky_sink):
+    queue_test_mails("busy@example.com")
+    db.session.execute(update(Message).values(message_id=""))  # queued by an earlier version
+    db.session.commit()
+    assert tick(NOW)["retry"] == 1
+    later = db.session.scalar(select(Message.next_attempt_at))
+    assert tick(later)["sent"] == 1
+    [mail] = picky_sink.messages
+    [row] = Message.query.all()
+    expected = email.stable_message_id(row.id, "lodestar.example", current_app.config["SECRET_KEY"])
+    assert mail["Message-ID"] == row.message_id == expected
+
+
 def test_the_mail_rendered_during_a_refused_content_goes_once(picky_sink):
-    """The next mail is rendered while the server takes the content: a refusal of the
-    content still lets it go, and a server closing at that reply gives it back."""
+    """The next mail is rendered while the content travels: a refusal of the content
+    still lets it go, and a server closing at that reply gives it back."""
     order = ("spam@example.com", "second@example.com", "busy@example.com", "fourth@example.com")
     queue_test_mails(*order)
     counts = tick(NOW, batch_size=10)
@@ -546,7 +582,7 @@ def test_the_mail_rendered_during_a_refused_content_goes_once(picky_sink):
 
 
 def test_an_unexpected_error_preparing_the_next_mail_never_unmarks_the_mail_sent(smtp_sink, monkeypatch):
-    """The next mail is prepared while the server takes the current one's content; an
+    """The next mail is prepared while the current one's content travels; an
     error nobody expected there, outside building the mail (which only fails that mail),
     stops the batch only after the current mail is marked sent, so it is never sent again."""
     queue_test_mails("first@example.com", "second@example.com")
