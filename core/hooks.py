@@ -31,6 +31,7 @@ class Hooks:
     lead_panels: list[Callable] = field(default_factory=list)
     lead_list_actions: list[Callable] = field(default_factory=list)
     translated_paths: list[Callable[[str, str], tuple[str, str] | None]] = field(default_factory=list)
+    background_jobs: list[tuple[str, Callable]] = field(default_factory=list)
 
 
 def hooks(app) -> Hooks:
@@ -53,6 +54,13 @@ def add_demo_loader(app, name, loader, *, order=100):
 def add_health_check(app, name, check):
     """`check()` returns a dict with at least {"ok": bool}; it runs in an app context."""
     hooks(app).health_checks[name] = check
+
+
+def add_background_job(app, name, job):
+    """`job(now, stop)` does a bounded slice of a package's queued work and returns counts
+    ({outcome: number}). The worker (`flask nurture tick` / `worker`) runs every job on
+    each pass, so packages below nurture get background work without importing it."""
+    hooks(app).background_jobs.append((name, job))
 
 
 def add_dev_service(app, name, start, *, listens_on=None):

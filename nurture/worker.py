@@ -23,6 +23,7 @@ from flask import current_app
 from sqlalchemy import delete
 
 from core.extensions import db
+from core.hooks import hooks
 from core.schema import upsert_insert
 from core.timeutil import utcnow
 from gated.webhooks import deliver_due_webhooks
@@ -79,9 +80,28 @@ def tick(
             if counts["retry"] and not counts["sent"]:
                 break  # the server is down: no point claiming the next batch now
     # The hand-off webhooks share the worker, so no second scheduler is needed.
-    hooks = deliver_due_webhooks(now)
-    counts.update({f"webhook_{outcome}": number for outcome, number in hooks.items() if number})
+    webhooks = deliver_due_webhooks(now)
+    counts.update({f"webhook_{outcome}": number for outcome, number in webhooks.items() if number})
+    counts.update(run_background_jobs(now, stop=stop))
     beat(worker_name, counts)
+    return counts
+
+
+def run_background_jobs(now: datetime, *, stop=None) -> Counter:
+    """The jobs earlier packages declared (core.hooks.add_background_job), each in its
+    own try: one failing job neither stops the mail nor the other jobs."""
+    counts = Counter()
+    for name, job in hooks(current_app).background_jobs:
+        if stop is not None and stop.is_set():
+            break
+        try:
+            done = job(now, stop) or {}
+        except Exception:  # noqa: BLE001 - retried on the next pass; the worker goes on
+            db.session.rollback()
+            current_app.logger.exception("background job %s failed", name)
+            counts[f"{name}_failed"] += 1
+            continue
+        counts.update({f"{name}_{outcome}": number for outcome, number in done.items() if number})
     return counts
 
 

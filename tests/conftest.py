@@ -173,6 +173,9 @@ def settings_for_tests(database_url, tmp_path, smtp_port) -> dict:
         "SCORING_RULES_TTL": 0,
         # Tests change rows behind the services' backs; the cache has its own tests.
         "PAGE_CACHE_ENABLED": False,
+        # Search by meaning loads a model and embeds in the worker's pass: only the tests
+        # about it turn it on (tests/content/search/conftest.py, `meaning`).
+        "SEARCH_DENSE": False,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp_port,
         "MAIL_SUPPRESS_SEND": False,
@@ -288,3 +291,19 @@ def login_as(app):
         return signed_in
 
     return sign_in
+
+
+@pytest.fixture
+def meaning(app, monkeypatch):
+    """Search by meaning on, with the real model (loaded once per process), vectors re-read
+    on every search. Returns embed(now=None): the worker's embedding pass."""
+    from content.search import services as search
+    from core.timeutil import utcnow
+
+    monkeypatch.setitem(app.config, "SEARCH_DENSE", True)
+    monkeypatch.setattr(search.state(app).vectors, "every", 0)
+
+    def embed(now=None):
+        return search.embed_pending(now or utcnow())
+
+    return embed

