@@ -41,6 +41,8 @@ sys.path.insert(0, str(ROOT))
 from bench import harness  # noqa: E402
 
 SEED = 20261123
+# Articles the real model embeds in the build phase, to measure its speed.
+EMBED_SAMPLE = 40
 WARM_UP = [
     "预热",
     "warm up",
@@ -97,6 +99,12 @@ def relevance() -> dict:
                 results, _ = services.search_articles(text, now=now)
                 return [hit.slug for hit in results.hits]
 
+            app.config["SEARCH_DENSE"] = False
+            words = evaluate(ours, judgements)
+            app.config["SEARCH_DENSE"] = True
+            started = time.perf_counter()
+            embedded = services.embed_all(now=now)
+            embed_seconds = time.perf_counter() - started
             mine = evaluate(ours, judgements)
 
             analyzer = StandardAnalyzer()
@@ -126,21 +134,91 @@ def relevance() -> dict:
                     return [hit["slug"] for hit in searcher.search(parser.parse(text), limit=10)]
 
             baseline = evaluate(default, judgements)
-    return {"lodestar": mine, "whoosh_default": baseline}
+    return {
+        "lodestar": mine,
+        "words": words,
+        "whoosh_default": baseline,
+        "independent": independent_relevance(),
+        "embedded": embedded,
+        "embed_s": embed_seconds,
+    }
+
+
+def independent_relevance() -> dict | None:
+    """The independent set on a site of its own documents only, by words alone and by
+    words and meaning; None when the set is not there."""
+    from content.search import services
+    from content.search.evaluation import evaluate, import_documents, load_independent
+    from core.extensions import db
+    from core.timeutil import utcnow
+
+    found = load_independent()
+    if found is None:
+        return None
+    documents, judgements = found
+    with tempfile.TemporaryDirectory(prefix="lodestar-independent-") as tmp:
+        app = make_app(Path(tmp))
+        with app.app_context():
+            db.create_all()
+            now = utcnow()
+            import_documents(documents, now)
+            services.reindex(now=now)
+
+            def ours(text):
+                results, _ = services.search_articles(text, now=now)
+                return [hit.slug for hit in results.hits]
+
+            app.config["SEARCH_DENSE"] = False
+            words = evaluate(ours, judgements)
+            app.config["SEARCH_DENSE"] = True
+            services.embed_all(now=now)
+            hybrid = evaluate(ours, judgements)
+    return {"hybrid": hybrid, "words": words, "documents": len(documents)}
 
 
 def print_relevance(report: dict) -> None:
-    mine, base = report["lodestar"], report["whoosh_default"]
+    mine, words, base = report["lodestar"], report["words"], report["whoosh_default"]
     print("\n## Relevance (demo articles, tests/content/search/relevance.yml)\n")
-    print("| kind | queries | nDCG@10 | default analyzer | ratio | recall@5 | default analyzer | ratio |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| kind | queries | nDCG@10 | words alone | default analyzer | ratio | recall@5 | words alone | "
+        "default analyzer | ratio |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     rows = list(mine["kinds"].items()) + [("all", mine["all"])]
     for kind, figures in rows:
         other = base["all"] if kind == "all" else base["kinds"][kind]
+        alone = words["all"] if kind == "all" else words["kinds"][kind]
         print(
-            f"| {kind} | {figures['queries']} | {figures['ndcg']:.3f} | {other['ndcg']:.3f} | "
-            f"{_ratio(figures['ndcg'], other['ndcg'])} | {figures['recall']:.3f} | {other['recall']:.3f} | "
-            f"{_ratio(figures['recall'], other['recall'])} |"
+            f"| {kind} | {figures['queries']} | {figures['ndcg']:.3f} | {alone['ndcg']:.3f} | {other['ndcg']:.3f} | "
+            f"{_ratio(figures['ndcg'], other['ndcg'])} | {figures['recall']:.3f} | {alone['recall']:.3f} | "
+            f"{other['recall']:.3f} | {_ratio(figures['recall'], other['recall'])} |"
+        )
+    print(
+        f"\n- the {report['embedded']} demo articles embedded (passages of the real model) in "
+        f"{report['embed_s']:.1f} s"
+    )
+    print_independent(report["independent"])
+
+
+def print_independent(held: dict | None) -> None:
+    if held is None:
+        print("\n## Independent set: not present (bench/search_eval/independent/), not measured")
+        return
+    print(
+        f"\n## Relevance on the independent set (bench/search_eval/independent/, {held['documents']} "
+        "documents on a site of their own, never tuned on)\n"
+    )
+    print(
+        "| kind | queries | nDCG@10 hybrid | nDCG@10 words alone | recall@5 hybrid | recall@5 words alone |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
+    hybrid, alone = held["hybrid"], held["words"]
+    for kind in [*hybrid["kinds"], "all"]:
+        one = hybrid["all"] if kind == "all" else hybrid["kinds"][kind]
+        two = alone["all"] if kind == "all" else alone["kinds"][kind]
+        print(
+            f"| {kind} | {one['queries']} | {one['ndcg']:.3f} | {two['ndcg']:.3f} | "
+            f"{one['recall']:.3f} | {two['recall']:.3f} |"
         )
 
 
@@ -283,13 +361,75 @@ def phase_build(folder: Path, count: int) -> dict:
         fts.commit()
         fts.close()
         fts_seconds = time.perf_counter() - started
+        meaning = _vectors(rows)
     return {
+        **meaning,
         "articles": count,
         "indexed": indexed,
         "text_chars": chars,
         "reindex_s": seconds,
         "fts_build_s": fts_seconds,
         "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def _vectors(rows: list[dict]) -> dict:
+    """The real model's speed on a sample of the corpus (the full embedding of 10,000
+    articles is extrapolated from it), then random unit vectors, as many passages per
+    article as the sample had, so `/api/search` scans a matrix of the real size."""
+    import numpy as np
+    from sqlalchemy import insert, select
+
+    from content.models import Article
+    from content.search import dense
+    from content.search.index import published_clause
+    from content.search.models import ArticleVector
+    from core.extensions import db
+    from core.timeutil import utcnow
+
+    public = [r for r in rows if r["status"] == "published"]
+    sample = random.Random(SEED).sample(public, min(EMBED_SAMPLE, len(public)))
+    texts = [
+        text for r in sample for _start, text in dense.passages(r["title"], r["summary"], r["body_text"])
+    ]
+    started = time.perf_counter()
+    loaded = dense.model() is not None
+    load_s = time.perf_counter() - started
+    started = time.perf_counter()
+    if loaded:
+        dense.embed_passages(texts)
+    sample_s = time.perf_counter() - started
+    per_article = len(texts) / len(sample)
+    ids = db.session.scalars(select(Article.id).where(published_clause())).all()
+    generator = np.random.default_rng(SEED)
+    now = utcnow()
+    passages = max(1, round(per_article))
+    for start in range(0, len(ids), 1000):
+        batch = []
+        for article_id in ids[start : start + 1000]:
+            vectors = generator.standard_normal((passages, dense.DIMENSIONS)).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            batch.extend(
+                {
+                    "article_id": article_id,
+                    "passage": number,
+                    "start": 0,
+                    "vector": vector.tobytes(),
+                    "model": dense.MODEL_NAME,
+                    "embedded_at": now,
+                }
+                for number, vector in enumerate(vectors)
+            )
+        db.session.execute(insert(ArticleVector), batch)
+    db.session.commit()
+    return {
+        "model_loaded": loaded,
+        "model_load_s": load_s,
+        "embed_sample_articles": len(sample),
+        "embed_sample_passages": len(texts),
+        "embed_sample_s": sample_s,
+        "embed_full_estimate_s": sample_s / len(sample) * len(public) if loaded else 0.0,
+        "vectors": len(ids) * passages,
     }
 
 
@@ -492,6 +632,9 @@ def main() -> None:
     )
     parser.add_argument("--folder", help="keep the corpus, index and FTS table here and reuse them if built")
     parser.add_argument("--skip-relevance", action="store_true")
+    parser.add_argument(
+        "--only-independent", action="store_true", help="only the independent set's relevance (run it once)"
+    )
     args = parser.parse_args()
     count = args.articles or (1000 if args.small else 10000)
     queries = args.queries or (150 if args.small else 300)
@@ -511,6 +654,9 @@ def main() -> None:
     import logging
 
     logging.disable(logging.WARNING)
+    if args.only_independent:
+        print_independent(independent_relevance())
+        return
     if not args.skip_relevance:
         report = relevance()
         print_relevance(report)
@@ -587,6 +733,18 @@ def main() -> None:
         )
     )
     print(f"- build phase peak RSS: {build['peak_rss_mb']:.0f} MB")
+    if build["model_loaded"]:
+        rate = build["embed_sample_passages"] / build["embed_sample_s"]
+        print(
+            f"- search by meaning: model loaded in {build['model_load_s']:.1f} s; {build['embed_sample_articles']} "
+            f"sample articles ({build['embed_sample_passages']} passages) embedded in "
+            f"{build['embed_sample_s']:.1f} s ({rate:.1f} passages/s, one thread); embedding all "
+            f"{build['indexed']:,} public articles so: about {build['embed_full_estimate_s'] / 60:.0f} min. "
+            f"`/api/search` above scans {build['vectors']:,} random unit vectors (the real matrix size) and "
+            "embeds each query it has not seen (the distinct queries' figures include that)"
+        )
+    else:
+        print("- search by meaning: the model did not load; the figures above are words alone")
     summarise_speed(build, api, raw, fts, seen)
 
 

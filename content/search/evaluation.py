@@ -1,10 +1,18 @@
 """Measuring relevance: graded judgements (0-3) in, nDCG@10 and recall@5 per query kind out.
 
+Two sets. The current one (tests/content/search/relevance.yml over the demo articles) was
+written beside the ranking code and its synonyms, so it cannot see what they miss. The
+independent one (bench/search_eval/independent/: documents.jsonl and queries.jsonl) was
+written by someone who never saw the analyzer, the synonyms or this code; nothing may be
+tuned against it, and once its figure has been read it is used up (write a fresh one).
+
 Used by the relevance test (which fails below the floors reached) and by bench/search.py
 (which also scores Whoosh's default analyzer on the same corpus).
 """
 
+import json
 import math
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +21,26 @@ import yaml
 
 JUDGEMENTS = Path(__file__).resolve().parents[2] / "tests" / "content" / "search" / "relevance.yml"
 DEMO_ARTICLES = Path(__file__).resolve().parents[1] / "demo" / "articles"
+INDEPENDENT = Path(__file__).resolve().parents[2] / "bench" / "search_eval" / "independent"
+SLUG_PREFIX = "eval-"
+
+
+ARTICLE_DEFAULTS = {
+    "category": "",
+    "tags": [],
+    "summary": "",
+    "featured": False,
+    "translation_key": "",
+    "seo_title": "",
+    "seo_description": "",
+    "asset_source": "",
+    "sequence_slug": "",
+    "review_by": None,
+}
+
+
+class EvaluationSetError(ValueError):
+    """An evaluation file that does not follow the format (named file and line)."""
 
 
 def load_judgements(path: Path = JUDGEMENTS) -> list[dict]:
@@ -78,3 +106,79 @@ def import_demo_articles(now) -> int:
 
     report = import_paths([DEMO_ARTICLES], now=now)
     return report.counts["imported"] + report.counts["updated"] + report.counts["unchanged"]
+
+
+def _jsonl(path: Path) -> list[dict]:
+    rows = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise EvaluationSetError(f"{path.name}:{number}: {error.msg}") from None
+            if not isinstance(row, dict):
+                raise EvaluationSetError(f"{path.name}:{number}: not an object")
+            rows.append(row)
+    return rows
+
+
+def slug_of(doc_id) -> str:
+    """The article slug a document of an evaluation set is imported under."""
+    cleaned = re.sub(r"[^a-z0-9]+", "-", str(doc_id).lower()).strip("-")
+    return f"{SLUG_PREFIX}{cleaned or 'doc'}"
+
+
+def load_independent(folder: Path = INDEPENDENT) -> tuple[list[dict], list[dict]] | None:
+    """(documents, judgements) of an independent set, or None when it is not there.
+
+    documents.jsonl: {"id", "title", "body", "kind", "locale"} per line; queries.jsonl:
+    {"id", "query", "kind", "relevant": {doc_id: grade 1-3}}. The judgements come in the
+    shape evaluate() takes, naming documents by their slug (slug_of)."""
+    documents_path, queries_path = folder / "documents.jsonl", folder / "queries.jsonl"
+    if not (documents_path.is_file() and queries_path.is_file()):
+        return None
+    documents = _jsonl(documents_path)
+    known = {str(row.get("id")) for row in documents}
+    judgements = []
+    for number, row in enumerate(_jsonl(queries_path), start=1):
+        relevant = row.get("relevant")
+        if not isinstance(relevant, dict) or not str(row.get("query", "")).strip():
+            raise EvaluationSetError(f"{queries_path.name}:{number}: needs a query and relevant documents")
+        missing = set(map(str, relevant)) - known
+        if missing:
+            raise EvaluationSetError(f"{queries_path.name}:{number}: unknown documents {sorted(missing)}")
+        judgements.append(
+            {
+                "q": str(row["query"]),
+                "kind": str(row.get("kind") or "other"),
+                "rel": {slug_of(doc): int(grade) for doc, grade in relevant.items()},
+            }
+        )
+    return documents, judgements
+
+
+def import_documents(documents: list[dict], now) -> int:
+    """An evaluation set's documents as published articles, through the content service
+    (so they are indexed and queued for vectors like any article an editor saves)."""
+    from content.models import KINDS
+    from content.services import save_article
+
+    for row in documents:
+        kind = str(row.get("kind") or "help")
+        locale = "en" if str(row.get("locale", "")).lower().startswith("en") else "zh-CN"
+        save_article(
+            {
+                **ARTICLE_DEFAULTS,
+                "title": str(row.get("title") or row["id"])[:300],
+                "slug": slug_of(row["id"]),
+                "kind": kind if kind in KINDS else "help",
+                "locale": locale,
+                "status": "published",
+                "published_at": now.replace(year=now.year - 1),
+            },
+            str(row.get("body") or ""),
+            now=now,
+        )
+    return len(documents)
