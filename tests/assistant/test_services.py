@@ -314,3 +314,16 @@ def test_purge_deletes_old_conversations_but_keeps_open_tickets(app, help_center
     assert set(db.session.scalars(select(Conversation.id))) == {ids["kept"], ids["recent"]}
     gone = select(func.count()).select_from(Round).where(Round.conversation_id == ids["solved"])
     assert db.session.scalar(gone) == 0
+
+
+def test_a_question_in_other_words_finds_its_article_in_the_first_round(
+    app, help_center, meaning, monkeypatch
+):
+    """The assistant searches like the site: by meaning too. The question shares no word
+    with the invoice article; words alone offer nothing."""
+    meaning()
+    question = "报销用的票据去哪里拿"
+    offered = [item["id"] for item in services.find_answers(question, exclude=[], now=utcnow())]
+    assert offered[:1] == [help_center["invoice"].id]
+    monkeypatch.setitem(app.config, "SEARCH_DENSE", False)
+    assert services.find_answers(question, exclude=[], now=utcnow()) == []
