@@ -64,15 +64,22 @@ def init_app(app):
     # After the content's own demo loader, so the demo articles are indexed.
     add_demo_loader(app, "search synonyms and index", load_demo, order=900)
     if not app.testing:
-        warm_up()
+        warm_up(with_model=app.config.get("SEARCH_DENSE", True))
 
 
-def warm_up() -> threading.Thread:
-    """Load jieba's dictionary on a background thread, so the worker starts at once and
-    its first Chinese search or edit does not wait about a second and a half for it."""
+def warm_up(*, with_model: bool = False) -> threading.Thread:
+    """Load jieba's dictionary (and the embedding model) on a background thread, so the
+    worker starts at once and its first Chinese search or edit does not wait about a
+    second and a half for them."""
+    from content.search import dense
     from content.search.analysis import jieba_tokenizer
 
-    thread = threading.Thread(target=jieba_tokenizer, name="search-warm-up", daemon=True)
+    def load():
+        jieba_tokenizer()
+        if with_model:
+            dense.model()
+
+    thread = threading.Thread(target=load, name="search-warm-up", daemon=True)
     thread.start()
     return thread
 

@@ -31,6 +31,8 @@ from core.extensions import db
 
 log = logging.getLogger(__name__)
 RRF_K = 60
+# What a rank by meaning counts beside the same rank by words (1.0: plain RRF).
+DENSE_WEIGHT = 1.0
 # How many of each ranking take part in the fusion.
 FUSION_DEPTH = 50
 DENSE_DEPTH = 20
@@ -253,13 +255,17 @@ class Vectors:
         return found
 
 
-def fuse(lexical: list[int], dense_ids: list[int], *, k: int = RRF_K) -> list[int]:
-    """Reciprocal rank fusion: each ranking gives a document 1 / (k + rank); ties keep
-    the lexical order (typed words are the surer sign)."""
+def fuse(
+    lexical: list[int], dense_ids: list[int], *, k: int = RRF_K, weight: float | None = None
+) -> list[int]:
+    """Weighted reciprocal rank fusion: the words' ranking gives a document 1 / (k + rank),
+    meaning's `weight` / (k + rank); ties keep the lexical order (typed words are the
+    surer sign)."""
+    weight = DENSE_WEIGHT if weight is None else weight
     scores: dict[int, float] = {}
-    for ranking in (lexical, dense_ids):
+    for ranking, share in ((lexical, 1.0), (dense_ids, weight)):
         for rank, item in enumerate(ranking, start=1):
-            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+            scores[item] = scores.get(item, 0.0) + share / (k + rank)
     position = {item: rank for rank, item in enumerate(lexical)}
     return sorted(scores, key=lambda item: (-scores[item], position.get(item, len(position)), item))
 

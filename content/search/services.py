@@ -252,10 +252,10 @@ def meaning_of(current: SearchState, text: str, *, page: int, per_page: int):
     if not current_app.config.get("SEARCH_DENSE", True) or page * per_page > semantic.FUSION_DEPTH:
         return None
     try:
-        vector = dense.embed_query(queries.clean(text))
-        if vector is not None:
-            current.vectors.refresh()
-        return vector
+        current.vectors.refresh()
+        if not len(current.vectors.articles):
+            return None  # nothing embedded yet: no need to embed the query
+        return dense.embed_query(queries.clean(text))
     except Exception:  # noqa: BLE001
         db.session.rollback()
         log.exception("search by meaning failed; answering by words alone")
