@@ -53,9 +53,12 @@ def test_passages_cut_long_bodies_at_sentence_ends_and_carry_the_title():
 
 
 def test_fusion_ranks_what_both_find_first_and_keeps_the_word_order_on_ties():
-    assert semantic.fuse([1, 2, 3], [3, 4]) == [3, 1, 2, 4]
-    assert semantic.fuse([1, 2], [2, 1]) == [1, 2]
-    assert semantic.fuse([], [7, 8]) == [7, 8]
+    assert semantic.fuse([1, 2, 3], [3, 4], weight=1.0) == [3, 1, 2, 4]
+    assert semantic.fuse([1, 2], [2, 1], weight=1.0) == [1, 2]
+    assert semantic.fuse([], [7, 8], weight=1.0) == [7, 8]
+    # Meaning weighs less: the words' 20th hit, first by meaning, rises to 7th, not 1st.
+    words = list(range(1, 21))
+    assert semantic.fuse(words, [20], weight=0.15) == [*range(1, 7), 20, *range(7, 20)]
 
 
 def test_vectors_scan_gives_each_article_its_best_passage():
