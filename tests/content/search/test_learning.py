@@ -96,6 +96,18 @@ def test_a_rejected_pair_is_never_proposed_again(client, login_as, health):
     assert not db.session.scalars(select(Synonym).where(Synonym.origin == "learned")).all()
 
 
+def test_the_suggestions_page_speaks_chinese(client, login_as, health):
+    search_and_open(client, "健康度评分", "health")
+    search_and_open(client, "流失预警", "health")
+    services.propose_synonyms(now=utcnow())
+    editor = login_as("editor")
+    html = editor.get("/admin/search/suggestions", headers={"Accept-Language": "zh-CN"}).get_data(
+        as_text=True
+    )
+    assert "同义词建议" in html and "两者都打开了“客户健康度评分”（1 次）" in html
+    assert ">接受<" in html and ">拒绝<" in html
+
+
 @pytest.mark.parametrize(
     ("role", "status"), [("editor", 200), ("admin", 200), ("marketer", 403), ("sales", 403)]
 )
