@@ -388,7 +388,8 @@ def _vectors(rows: list[dict]) -> dict:
     from core.timeutil import utcnow
 
     public = [r for r in rows if r["status"] == "published"]
-    sample = random.Random(SEED).sample(public, min(EMBED_SAMPLE, len(public)))
+    # A twenty-fifth of a small corpus (the smoke run), at most EMBED_SAMPLE articles.
+    sample = random.Random(SEED).sample(public, max(1, min(EMBED_SAMPLE, len(public) // 25)))
     texts = [
         text for r in sample for _start, text in dense.passages(r["title"], r["summary"], r["body_text"])
     ]
