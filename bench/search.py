@@ -737,7 +737,7 @@ def main() -> None:
     if build["model_loaded"]:
         rate = build["embed_sample_passages"] / build["embed_sample_s"]
         print(
-            f"- search by meaning: model loaded in {build['model_load_s']:.1f} s; {build['embed_sample_articles']} "
+            f"- search by meaning: model ready after {build['model_load_s']:.1f} s (loaded with jieba on start-up); {build['embed_sample_articles']} "
             f"sample articles ({build['embed_sample_passages']} passages) embedded in "
             f"{build['embed_sample_s']:.1f} s ({rate:.1f} passages/s, one thread); embedding all "
             f"{build['indexed']:,} public articles so: about {build['embed_full_estimate_s'] / 60:.0f} min. "
