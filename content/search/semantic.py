@@ -46,6 +46,9 @@ DENSE_DEPTH = 20
 DENSE_FLOOR = 0.84
 DENSE_ALONE = 0.86
 EMBED_BATCH = 8
+# Articles embedded per worker pass: about a minute on one busy core, so the next pass
+# (mail first) is never far off; a backlog drains over a few passes.
+PER_PASS = 16
 MAX_ATTEMPTS = 5
 
 
@@ -85,7 +88,7 @@ def queue_missing(*, now: datetime) -> int:
     return len(stale)
 
 
-def embed_pending(now: datetime, stop=None, *, limit: int = 64) -> dict:
+def embed_pending(now: datetime, stop=None, *, limit: int = PER_PASS) -> dict:
     """The worker's job: embed up to `limit` queued articles, oldest first, in batches.
     Without a model it does nothing (the jobs wait for one)."""
     if dense.model() is None:
