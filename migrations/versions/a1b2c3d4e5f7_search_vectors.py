@@ -1,7 +1,7 @@
 """search: article vectors (search by meaning), their embedding queue, synonym pairs proposed from searches, and the visit of a search
 
 Revision ID: a1b2c3d4e5f7
-Revises: e1f2a3b4c5d6
+Revises: c8d9e0f1a2b3
 Create Date: 2026-12-05 07:54:22.098535
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a1b2c3d4e5f7'
-down_revision = 'e1f2a3b4c5d6'
+down_revision = 'c8d9e0f1a2b3'
 branch_labels = None
 depends_on = None
 
