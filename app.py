@@ -16,9 +16,19 @@ import content
 import gated
 import insights
 import nurture
-from core import config, errors, i18n, pagecache, security, urls
+from core import config, errors, i18n, localtime, pagecache, security, urls
 from core.cli import demo_cli, serve
-from core.extensions import babel, csrf, db, limiter, login_manager, mail, migrate, select_locale
+from core.extensions import (
+    babel,
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    mail,
+    migrate,
+    select_locale,
+    select_timezone,
+)
 from core.hooks import add_dev_service, hooks
 from core.ids import IdConverter
 from core.mailsink import sink_address, start_sink
@@ -48,7 +58,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     i18n.share_form_translations(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
@@ -56,6 +66,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     security.init_app(app)
     errors.init_app(app)
+    localtime.init_app(app)
     pagecache.init_app(app)
     app.register_blueprint(core_bp)
     app.cli.add_command(demo_cli)

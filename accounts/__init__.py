@@ -9,12 +9,14 @@ from core.hooks import add_admin_nav, add_demo_loader
 def init_app(app):
     from accounts import demo
     from accounts.cli import users_cli
+    from accounts.labels import role_label
     from accounts.models import User
     from accounts.views import admin_bp, bp
 
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
     app.cli.add_command(users_cli)
+    app.add_template_global(role_label)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.login_message_category = "info"

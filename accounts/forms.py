@@ -1,9 +1,13 @@
-"""Login form."""
+"""Login form; a staff member's own settings."""
 
+from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField
 from wtforms.validators import DataRequired, Length
+
+from core.localtime import zone_choices, zone_label
 
 
 class LoginForm(FlaskForm):
@@ -11,3 +15,12 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("Keep me signed in"))
     next = HiddenField()
+
+
+def _own_zone_choices() -> list[tuple[str, str]]:
+    site = zone_label(current_app.config["TIMEZONE"])
+    return [("", _("The site's time zone (%(zone)s)", zone=site)), *zone_choices()]
+
+
+class AccountForm(FlaskForm):
+    timezone = SelectField(_l("Show times in"), choices=_own_zone_choices)

@@ -22,6 +22,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[object] = mapped_column(db.DateTime, default=utcnow)
     last_login_at: Mapped[object] = mapped_column(db.DateTime, nullable=True)
+    # The zone this person reads times in (an IANA name); None: the site's TIMEZONE.
+    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     @property
     def is_active(self) -> bool:

@@ -65,3 +65,9 @@ def authenticate(email: str, password: str) -> User | None:
 
 def generate_password() -> str:
     return secrets.token_urlsafe(12)
+
+
+def set_timezone(user: User, timezone: str | None) -> None:
+    """Show `user` every time in `timezone` (an IANA name), or in the site's (None)."""
+    user.timezone = timezone
+    db.session.commit()

@@ -5,9 +5,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from accounts import services
-from accounts.forms import LoginForm
+from accounts.forms import AccountForm, LoginForm
 from accounts.guards import ANY_STAFF, roles_required
 from core.extensions import limiter
+from core.timeutil import utcnow
 from core.views import safe_next
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -51,3 +52,16 @@ def logout():
 @roles_required(*ANY_STAFF)
 def dashboard():
     return render_template("accounts/dashboard.html", user=current_user)
+
+
+@admin_bp.route("/account", methods=["GET", "POST"])
+@roles_required(*ANY_STAFF)
+def account():
+    """A staff member's own settings: the time zone every admin page and staff mail uses."""
+    form = AccountForm(obj=None if request.method == "POST" else current_user)
+    if form.validate_on_submit():
+        services.set_timezone(current_user, form.timezone.data or None)
+        flash(_("Your settings are saved."), "success")
+        return redirect(url_for("admin.account"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/account.html", form=form, now=utcnow()), status

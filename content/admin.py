@@ -23,6 +23,7 @@ from content.models import KINDS, STATUSES, Article, Revision
 from content.revisions import restore_revision, revision_diff
 from core.extensions import db
 from core.ids import page_number, record_id
+from core.localtime import zone
 from core.timeutil import utcnow
 from core.views import safe_next
 
@@ -32,7 +33,9 @@ PAGE_SIZE = 50
 
 
 def _timezone() -> str:
-    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    """The editor's own zone (else the site's): dates typed in the form mean what the
+    editor's clock says, as every time the admin shows them does."""
+    return str(zone())
 
 
 def _local_input(value, with_time: bool) -> str:

@@ -27,7 +27,7 @@ DEFAULTS = {
     "DEFAULT_LOCALE": "zh_CN",
     "LOCALES": ["zh_CN", "en"],
     "BABEL_DEFAULT_LOCALE": "zh_CN",
-    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    "TIMEZONE": "Asia/Shanghai",
     "DEVELOPMENT": False,
     "SQLALCHEMY_DATABASE_URI": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
@@ -94,6 +94,19 @@ def apply_settings(app, overrides=None):
         app.config["REMEMBER_COOKIE_SECURE"] = True
     app.config["SECRET_KEY"] = resolve_secret_key(app)
     app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
+    app.config["BABEL_DEFAULT_TIMEZONE"] = site_timezone(app.config["TIMEZONE"])
+
+
+def site_timezone(name) -> str:
+    """The site's time zone (an IANA name): where staff without a zone of their own read
+    every time, where a day of a sequence's schedule or an article's date begins."""
+    from core.localtime import is_time_zone
+
+    if not is_time_zone(name):
+        raise SettingsError(
+            f"LODESTAR_TIMEZONE={name!r} is not a time zone: use an IANA name such as Asia/Shanghai"
+        )
+    return name
 
 
 def site_url_for_server(host: str, port) -> str:

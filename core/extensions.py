@@ -51,6 +51,18 @@ def select_locale():
     return parsed_locale(code)
 
 
+def select_timezone():
+    """The signed-in staff member's own zone on staff pages (/admin/), else None: the
+    site's (`TIMEZONE`). Public pages never look at the user, so they stay the same bytes
+    for everyone and never vary on the session cookie."""
+    from flask import has_request_context
+    from flask_login import current_user
+
+    if has_request_context() and request.path.startswith("/admin/"):
+        return getattr(current_user, "timezone", None) or None
+    return None
+
+
 def parsed_locale(code: str) -> Locale:
     """The Locale of a code (zh_CN, en), parsed once per process."""
     locale = _PARSED_LOCALES.get(code)

@@ -4,7 +4,6 @@ the submissions held or refused as automated, with a one-click release of a held
 Marketers, sales and admins only."""
 
 import json
-from datetime import datetime
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -181,8 +180,3 @@ def anonymise(lead_id):
 @bp.app_template_global("lead_label")
 def lead_label(kind: str, value: str | None) -> str:
     return label(kind, value)
-
-
-@bp.app_template_filter("lead_time")
-def lead_time(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") + " UTC" if value else "—"

@@ -19,6 +19,7 @@ from sqlalchemy import Select, func, literal, or_, select, tuple_
 
 from core.extensions import db
 from core.ids import parse_id
+from core.localtime import iso_local
 from core.timeutil import parse_date
 from gated import signals, textsearch, webhooks
 from gated.models import PERSON_FIELDS, STAGES, Lead, Submission
@@ -198,7 +199,8 @@ def lead_rows(leads: Iterable[Lead]) -> list[dict]:
         row = webhooks.lead_payload(lead)
         for name in EXPORT_FIELDS:
             value = getattr(lead, name)
-            row[name] = value.isoformat() + "Z" if isinstance(value, datetime) else value
+            # In the reader's zone with its offset: a spreadsheet shows local time, a program reads the instant.
+            row[name] = iso_local(value) if isinstance(value, datetime) else value
         rows.append(row)
     return rows
 

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, render_template, request
 
 from accounts.guards import roles_required
 from core.timeutil import utcnow
-from insights import charts, dashboards
+from insights import charts, dashboards, stages
 
 ROLES = ("marketer", "admin")
 bp = Blueprint("insights_admin", __name__, url_prefix="/admin/insights", template_folder="templates")
@@ -50,6 +50,8 @@ def dashboard():
         tables=tables,
         charts=_charts(tables),
         channels=CHANNELS,
+        # Days are counted from midnight UTC (the rollups' day); the page says when that is here.
+        day_start=stages.bounds(filters.until, filters.until)[0],
     )
 
 

@@ -21,6 +21,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from core.localtime import zone_choices
 from nurture.models import DAYS
 
 DAY_LABELS = {
@@ -32,18 +33,6 @@ DAY_LABELS = {
     "sat": _l("Sat"),
     "sun": _l("Sun"),
 }
-TIMEZONES = (
-    "Asia/Shanghai",
-    "Asia/Hong_Kong",
-    "Asia/Taipei",
-    "Asia/Singapore",
-    "Asia/Tokyo",
-    "Europe/London",
-    "Europe/Berlin",
-    "America/New_York",
-    "America/Los_Angeles",
-    "UTC",
-)
 MAX_STEPS = 20
 
 
@@ -97,7 +86,7 @@ class SequenceForm(FlaskForm):
     )
     window_start = StringField(_l("From"), default="09:00", validators=[Length(max=5)])
     window_end = StringField(_l("Until"), default="18:00", validators=[Length(max=5)])
-    timezone = SelectField(_l("Time zone"), choices=[SelectChoice(zone, zone) for zone in TIMEZONES])
+    timezone = SelectField(_l("Time zone"), choices=zone_choices)
     hourly_cap = IntegerField(_l("At most this many mails per hour"), validators=[Optional()])
     steps = FieldList(FormField(StepForm), min_entries=1, max_entries=MAX_STEPS + 1)
 

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
 from core.extensions import db
+from core.localtime import local_time
 from core.timeutil import utcnow
 from gated.models import Lead
 from nurture.models import Enrollment, Message, Sequence, WorkerHeartbeat
@@ -231,9 +232,9 @@ def worker_warning(now: datetime | None = None) -> str | None:
             due=state["due"],
         )
     return _(
-        "%(due)d mails are due and no worker has run for over %(minutes)d minutes (last: %(last)s UTC). "
+        "%(due)d mails are due and no worker has run for over %(minutes)d minutes (last: %(last)s). "
         "Check that “flask nurture worker” is running.",
         due=state["due"],
         minutes=minutes,
-        last=state["last_heartbeat"][:16].replace("T", " "),
+        last=local_time(datetime.fromisoformat(state["last_heartbeat"].removesuffix("Z"))),
     )

@@ -7,6 +7,7 @@ with the reason when no server answers (CI always has one).
 
 import contextvars
 import os
+import re
 import socket
 import threading
 import time
@@ -307,3 +308,30 @@ def meaning(app, monkeypatch):
         return search.embed_pending(now or utcnow())
 
     return embed
+
+
+ADMIN_LINK = re.compile(r'href="(/admin/[^"#]*)"')
+NOT_A_PAGE = re.compile(r"\.(csv|json)(\?|$)|/export|/download|/preview")
+
+
+def admin_pages(get, start: str = "/admin/", limit: int = 250) -> dict[str, str]:
+    """Every admin page a signed-in user reaches by following links from `start`: {path:
+    HTML}. `get(path)` returns (status, content type, text). Exports and downloads are
+    not pages; of the links to one path with different queries (filters, page 2) the
+    first is followed, so the walk covers each page once."""
+    from html import unescape
+
+    seen, queue, pages = {start.split("?")[0]}, [start], {}
+    while queue and len(pages) < limit:
+        path = queue.pop(0)
+        status, content_type, text = get(path)
+        if status != 200 or not content_type.startswith("text/html"):
+            continue
+        pages[path] = text
+        for link in ADMIN_LINK.findall(text):
+            link = unescape(link)
+            key = link.split("?")[0]
+            if key not in seen and not NOT_A_PAGE.search(link):
+                seen.add(key)
+                queue.append(link)
+    return pages
