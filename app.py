@@ -67,6 +67,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     localtime.init_app(app)
+    app.add_template_filter(i18n.word_list)
     pagecache.init_app(app)
     app.register_blueprint(core_bp)
     app.cli.add_command(demo_cli)

@@ -317,6 +317,7 @@ def lead_timeline(lead_id: int) -> list[dict]:
         {
             "at": ticket.created_at,
             "kind": "assistant",
+            "label": str(_l("Help assistant")),
             "text": str(_l("Asked the help assistant: %(question)s", question=ticket.subject)),
             "url": url_for("assistant_admin.ticket", ticket_id=ticket.id),
         }

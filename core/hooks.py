@@ -77,7 +77,8 @@ def add_dev_service(app, name, start, *, listens_on=None):
 
 def add_timeline_provider(app, provider):
     """`provider(lead_id)` returns the lead's events a package knows of, as dicts
-    {"at": datetime, "kind": str, "text": str, "url": str | None}; the lead page merges
+    {"at": datetime, "kind": str, "label": str, "text": str, "url": str | None}, where
+    `label` is the kind in the reader's words (the package owns them); the lead page merges
     them, so gated shows mails and clicks without importing nurture."""
     hooks(app).timeline_providers.append(provider)
 

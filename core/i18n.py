@@ -87,3 +87,20 @@ def visitor_language() -> str:
     from flask_babel import get_locale
 
     return article_language(get_locale())
+
+
+def word_list(items, style: str = "standard") -> str:
+    """Words joined as the page's language joins them (周一、周二和周三; Mon, Tue, and Wed);
+    style "or" for alternatives (决策者或使用者)."""
+    from babel.lists import format_list
+    from flask_babel import get_locale
+
+    return format_list([str(item) for item in items], style=style, locale=get_locale())
+
+
+def words_for(labels: dict, kind: str, value: str | None) -> str:
+    """A code's words from a package's table of labels ({kind: {code: words}}): a dash for
+    nothing, the code itself when the table has none (a rule's or a source's own name)."""
+    if not value:
+        return "—"
+    return str(labels.get(kind, {}).get(value, value))

@@ -110,3 +110,4 @@ def init_app(app) -> None:
     app.add_template_filter(local_time)
     app.add_template_filter(local_date)
     app.add_template_filter(local_clock)
+    app.add_template_filter(zone_label)

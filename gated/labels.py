@@ -3,6 +3,8 @@ exports keep the codes, which scripts and CRMs match on."""
 
 from flask_babel import lazy_gettext as _l
 
+from core.i18n import words_for
+
 LABELS = {
     "stage": {
         "new": _l("New"),
@@ -61,6 +63,4 @@ LABELS = {
 def label(kind: str, value: str | None) -> str:
     """The words for a code, or the code itself when it has none (e.g. another
     package's timeline event kind)."""
-    if not value:
-        return "—"
-    return str(LABELS.get(kind, {}).get(value, value))
+    return words_for(LABELS, kind, value)

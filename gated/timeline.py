@@ -78,6 +78,7 @@ def events(lead_id: int) -> list[dict]:
             {
                 "at": submission.created_at,
                 "kind": "submission",
+                "label": label("event", "submission"),
                 "text": f"{label('form', submission.form)}{asset} · {label('channel', submission.channel)}",
                 "url": None,
             }
@@ -88,13 +89,22 @@ def events(lead_id: int) -> list[dict]:
             if consent.granted
             else _("Marketing consent not given (version %(v)s)", v=consent.version)
         )
-        out.append({"at": consent.created_at, "kind": "consent", "text": text, "url": None})
+        out.append(
+            {
+                "at": consent.created_at,
+                "kind": "consent",
+                "label": label("event", "consent"),
+                "text": text,
+                "url": None,
+            }
+        )
     for download in db.session.scalars(select(Download).where(Download.lead_id == lead_id)):
         title = download.asset.title if download.asset else _("a removed file")
         out.append(
             {
                 "at": download.created_at,
                 "kind": "download",
+                "label": label("event", "download"),
                 "text": _("Downloaded %(title)s", title=title),
                 "url": None,
             }

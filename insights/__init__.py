@@ -7,6 +7,8 @@ See ../shared/DESIGN.md and docs/INSIGHTS.md."""
 def init_app(app):
     """Register the package's blueprints, commands, signal receivers and demo data."""
     from insights import events, scoring
+    from insights.labels import insights_label
 
+    app.add_template_global(insights_label)
     events.init_app(app)
     scoring.init_app(app)

@@ -15,6 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from core.extensions import db
 from core.privacy import tracking_refused
 from core.timeutil import utcnow
+from gated.labels import label
+from insights.labels import insights_label
 from insights.models import EVENT_KINDS, VALUE_KINDS, Event
 from insights.signals import event_recorded
 
@@ -232,7 +234,9 @@ TEXTS = {
     "page_view": lambda e: _("Viewed %(path)s", path=e.path),
     "search": lambda e: _("Searched for “%(q)s”", q=e.value),
     "form_view": lambda e: _("Opened the form on %(path)s", path=e.path),
-    "stage_change": lambda e: _("Stage: %(change)s", change=e.value.replace(">", " → ")),
+    "stage_change": lambda e: _(
+        "Stage: %(change)s", change=" → ".join(label("stage", stage) for stage in e.value.split(">"))
+    ),
 }
 
 
@@ -249,6 +253,7 @@ def timeline(lead_id: int) -> list[dict]:
         {
             "at": event.occurred_at,
             "kind": event.kind,
+            "label": insights_label("event", event.kind),
             "text": TEXTS[event.kind](event),
             "url": event.path if event.kind == "page_view" else None,
         }

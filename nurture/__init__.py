@@ -41,7 +41,7 @@ NUMBER_SETTINGS = {key: type(value) for key, value in SETTINGS.items() if isinst
 
 def init_app(app):
     """Register the package's blueprints, commands, signal receivers and demo data."""
-    from nurture import admin, demo, receivers, scheduling, services, stats, views, worker
+    from nurture import admin, demo, labels, receivers, scheduling, services, stats, views, worker
     from nurture.cli import nurture_cli
 
     for key, value in SETTINGS.items():
@@ -63,5 +63,7 @@ def init_app(app):
     add_lead_panel(app, admin.lead_panel)
     add_lead_list_action(app, admin.lead_list_action)
     app.add_template_filter(scheduling.format_delay, "nurture_delay")
+    app.add_template_filter(labels.day_label, "nurture_day")
+    app.add_template_global(labels.nurture_label)
     # For the admin dashboard: a sentence when mail is due and no worker runs, else None.
     app.jinja_env.globals["nurture_worker_warning"] = stats.worker_warning

@@ -22,17 +22,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from core.localtime import zone_choices
+from nurture.labels import LABELS
 from nurture.models import DAYS
 
-DAY_LABELS = {
-    "mon": _l("Mon"),
-    "tue": _l("Tue"),
-    "wed": _l("Wed"),
-    "thu": _l("Thu"),
-    "fri": _l("Fri"),
-    "sat": _l("Sat"),
-    "sun": _l("Sun"),
-}
 MAX_STEPS = 20
 
 
@@ -57,9 +49,7 @@ class StepForm(Form):
         _l("Skip this mail if"),
         choices=[
             SelectChoice("", _l("never skip")),
-            SelectChoice("downloaded", _l("the lead downloaded the asset below")),
-            SelectChoice("clicked_previous", _l("the lead clicked the previous mail")),
-            SelectChoice("opened_previous", _l("the lead opened the previous mail")),
+            *(SelectChoice(code, words) for code, words in LABELS["condition"].items()),
         ],
         default="",
     )
@@ -74,15 +64,11 @@ class SequenceForm(FlaskForm):
     )
     trigger_kind = SelectField(
         _l("Trigger"),
-        choices=[
-            SelectChoice("asset", _l("download of an asset")),
-            SelectChoice("form", _l("submission of a form")),
-            SelectChoice("manual", _l("manual or import only")),
-        ],
+        choices=[SelectChoice(code, words) for code, words in LABELS["trigger"].items()],
     )
     trigger_value = StringField(_l("Asset slug or form name"), validators=[Length(max=120)])
     days = CheckboxesField(
-        _l("Send on"), choices=[SelectChoice(day, DAY_LABELS[day]) for day in DAYS], default=list(DAYS[:5])
+        _l("Send on"), choices=[SelectChoice(day, LABELS["day"][day]) for day in DAYS], default=list(DAYS[:5])
     )
     window_start = StringField(_l("From"), default="09:00", validators=[Length(max=5)])
     window_end = StringField(_l("Until"), default="18:00", validators=[Length(max=5)])
@@ -180,10 +166,11 @@ class EnrollFilterForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        from gated.labels import label
         from gated.models import STAGES
 
         self.stage.choices = [SelectChoice("", _l("any stage"))] + [
-            SelectChoice(stage, stage) for stage in STAGES
+            SelectChoice(stage, label("stage", stage)) for stage in STAGES
         ]
 
 

@@ -74,14 +74,6 @@ class Sequence(db.Model):
         "Step", back_populates="sequence", order_by="Step.position", cascade="all, delete-orphan"
     )
 
-    @property
-    def trigger_label(self) -> str:
-        return (
-            self.trigger_kind
-            if self.trigger_kind == "manual"
-            else f"{self.trigger_kind}: {self.trigger_value}"
-        )
-
 
 class Step(db.Model):
     """One mail of a sequence. `delay_minutes` counts from the enrollment or from the

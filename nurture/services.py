@@ -454,6 +454,8 @@ def lead_timeline(lead_id: int) -> list[dict]:
     """The lead's mails for the lead page: sent, opened, clicked, unsubscribed."""
     from flask_babel import gettext as _
 
+    from nurture.labels import nurture_label
+
     events = []
     rows = db.session.scalars(
         select(Message).where(Message.lead_id == lead_id, Message.sent_at.is_not(None)).order_by(Message.id)
@@ -466,7 +468,11 @@ def lead_timeline(lead_id: int) -> list[dict]:
             ("unsubscribed", message.unsubscribed_at, _("Unsubscribed")),
         )
         url = f"/admin/nurture/messages/{message.id}"
-        events.extend({"at": at, "kind": kind, "text": text, "url": url} for kind, at, text in moments if at)
+        events.extend(
+            {"at": at, "kind": kind, "label": nurture_label("event", kind), "text": text, "url": url}
+            for kind, at, text in moments
+            if at
+        )
     return events
 
 

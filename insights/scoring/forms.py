@@ -6,6 +6,7 @@ from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAr
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from insights.labels import LABELS
 from insights.models import EVENT_KINDS
 
 FIELD_LABELS = {
@@ -25,7 +26,9 @@ class RuleForm(FlaskForm):
     kind = SelectField(
         _l("Type"), choices=[SelectChoice("action", _l("Action")), SelectChoice("fit", _l("Fit"))]
     )
-    event_kind = SelectField(_l("Event (action rules)"), choices=[SelectChoice(k, k) for k in EVENT_KINDS])
+    event_kind = SelectField(
+        _l("Event (action rules)"), choices=[SelectChoice(k, LABELS["event"][k]) for k in EVENT_KINDS]
+    )
     field = SelectField(_l("Match"), choices=[SelectChoice(k, v) for k, v in FIELD_LABELS.items()])
     pattern = StringField(
         _l("Keywords"),

@@ -97,7 +97,7 @@ def test_lead_page_shows_each_submissions_values_and_marks_those_not_applied(log
 
 def test_lead_page_shows_the_timeline_of_every_package(login_as, leads, app):
     def provider(lead_id):
-        return [{"at": utcnow(), "kind": "mail", "text": "Opened 白皮书邮件", "url": None}]
+        return [{"at": utcnow(), "kind": "mail", "label": "邮件", "text": "Opened 白皮书邮件", "url": None}]
 
     add_timeline_provider(app, provider)
     try:

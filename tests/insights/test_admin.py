@@ -56,3 +56,20 @@ def test_every_table_exports_as_csv(app, login_as):
     assert "/help/renewal,续费指南,2,0.5000,1,0.5000" in landing
     for name in ("channels", "content", "searches", "sequences"):
         assert staff.get(f"/admin/insights/{name}.csv").status_code == 200
+
+
+def test_the_lead_timeline_names_events_and_stages_in_words(app, login_as):
+    from core.extensions import db
+    from gated.models import Lead
+    from insights.events import record
+
+    lead = Lead(email="wang@example.cn")
+    db.session.add(lead)
+    db.session.commit()
+    record("page_view", lead_id=lead.id, path="/library/saas-renewal")
+    record("stage_change", lead_id=lead.id, value="mql>engaged")
+    db.session.commit()
+    page = login_as("sales").get(f"/admin/leads/{lead.id}?lang=zh_CN").get_data(as_text=True)
+    assert ">页面浏览</span>" in page and ">阶段变更</span>" in page
+    assert "阶段：市场认可线索（MQL） → 已互动" in page
+    assert ">page_view<" not in page and ">stage_change<" not in page and "mql → engaged" not in page

@@ -284,3 +284,30 @@ def test_the_bulk_enroll_button_counts_in_the_singular_and_the_plural(login_as, 
     ).get_data(as_text=True)
     assert button in page
     assert f"The filtered list has {count} {'lead' if count == 1 else 'leads'};" in page
+
+
+def test_a_sequence_page_speaks_words_not_codes(login_as):
+    sequence = make_sequence(
+        trigger={"asset": "saas-renewal"},
+        send_window={
+            "days": ["mon", "wed"],
+            "start": "09:00",
+            "end": "18:00",
+            "timezone": "America/New_York",
+        },
+        steps=[
+            {"delay": "0h", "subject": "第一封", "body": "正文"},
+            {
+                "delay": "2d",
+                "subject": "第二封",
+                "body": "正文",
+                "condition": {"skip_if": "clicked_previous"},
+            },
+        ],
+    )
+    page = login_as("marketer").get(f"/admin/nurture/{sequence.id}?lang=zh_CN").get_data(as_text=True)
+    assert "触发方式：下载资料 <code>saas-renewal</code>" in page
+    assert "发送时段：周一和周三 09:00–18:00（北美东部时间）" in page
+    assert "跳过条件：线索点击了上一封邮件" in page
+    listed = login_as("marketer").get("/admin/nurture/?lang=en").get_data(as_text=True)
+    assert "download of an asset <code>saas-renewal</code>" in listed
