@@ -54,7 +54,7 @@ def test_not_yet_three_times_then_a_ticket_and_its_acknowledgement(live_app, pag
     smtp_server.clear()
     page.goto(help_center)  # the customer's signed link from their product
     expect(page.get_by_text("已识别为 远景制造 的客户。")).to_be_visible()
-    page.get_by_label("你的问题").fill(QUESTION)
+    page.get_by_label("您的问题").fill(QUESTION)
     page.get_by_role("button", name="提问", exact=True).click()
     page.wait_for_url("**/help/ask/**")
     seen = set()
@@ -68,16 +68,16 @@ def test_not_yet_three_times_then_a_ticket_and_its_acknowledgement(live_app, pag
         page.wait_for_load_state()
     form = page.locator("#contact")
     expect(form.get_by_role("heading", name="联系专人")).to_be_visible()
-    expect(form.get_by_label("你的留言")).to_have_value(QUESTION)  # no need to repeat themselves
-    form.get_by_label("你的邮箱").fill("li.lei@yuanjing.cn")
-    form.get_by_label("你的姓名").fill("李雷")
+    expect(form.get_by_label("您的留言")).to_have_value(QUESTION)  # no need to repeat themselves
+    form.get_by_label("您的邮箱").fill("li.lei@yuanjing.cn")
+    form.get_by_label("您的姓名").fill("李雷")
     form.get_by_role("button", name="提交工单").click()
     done = page.locator("#done")
-    expect(done.get_by_role("heading", name="我们已收到你的请求")).to_be_visible()
+    expect(done.get_by_role("heading", name="我们已收到您的请求")).to_be_visible()
     with live_app.app_context():
         ticket = db.session.query(Ticket).one()
         assert (ticket.route, ticket.email) == ("ticket", "li.lei@yuanjing.cn")
-        expect(done).to_contain_text(f"你的工单编号是 {ticket.id}")
+        expect(done).to_contain_text(f"您的工单编号是 {ticket.id}")
         counts = worker.tick(utcnow())
         db.session.remove()
     assert counts["sent"] == 1
@@ -90,12 +90,12 @@ def test_the_floating_panel_keeps_the_conversation_on_the_page(page, help_center
     page.goto("/help/e2e-sso-1")
     panel = page.locator(".assistant-panel")
     panel.get_by_text("提个问题").click()
-    panel.get_by_label("你的问题").fill("单点登录的证书过期了")
+    panel.get_by_label("您的问题").fill("单点登录的证书过期了")
     panel.get_by_role("button", name="提问", exact=True).click()
     expect(panel.locator(".assistant-answers a").first).to_be_visible()
     assert page.url.endswith("/help/e2e-sso-1")  # still on the article
     panel.get_by_role("button", name="解决了").click()
-    expect(panel.get_by_role("status")).to_contain_text("很高兴帮到你")
+    expect(panel.get_by_role("status")).to_contain_text("很高兴帮到您")
 
 
 def test_the_assistant_pages_have_no_serious_violations(live_app, page, phone, help_center, axe_source):  # noqa: F811
@@ -107,7 +107,7 @@ def test_the_assistant_pages_have_no_serious_violations(live_app, page, phone, h
         browser_page.goto("/help/ask?account=forged")  # the refused link's message
         audit(browser_page, "the refused link")
         browser_page.goto("/help/ask")
-        browser_page.get_by_label("你的问题").fill("单点登录")
+        browser_page.get_by_label("您的问题").fill("单点登录")
         browser_page.get_by_role("button", name="提问", exact=True).click()
         browser_page.wait_for_url("**/help/ask/**")
         audit(browser_page, "a round")

@@ -44,7 +44,7 @@ def test_search_as_you_type_then_was_this_helpful(live_app, page):
     feedback = page.locator("#feedback")
     expect(feedback.get_by_text("这篇文章有帮助吗？")).to_be_visible()
     feedback.get_by_role("button", name="是", exact=True).click()
-    expect(feedback.get_by_role("status")).to_have_text("感谢你的反馈。")
+    expect(feedback.get_by_role("status")).to_have_text("感谢您的反馈。")
     with live_app.app_context():
         assert content.feedback_counts(answer_id) == {"yes": 1, "no": 0}
         db.session.remove()

@@ -183,9 +183,9 @@ def test_a_marketer_enrolls_a_filtered_lead_list_and_one_lead_again(live_app, pa
     page.get_by_role("button", name="将筛选出的线索加入序列…").click()
 
     # The confirm step counts before anything happens.
-    expect(page.get_by_text("筛选后的列表有 4 个线索,其中 3 个同意接收营销邮件。")).to_be_visible()
+    expect(page.get_by_text("筛选后的列表有 4 个线索，其中 3 个同意接收营销邮件。")).to_be_visible()
     page.get_by_role("button", name="将 3 个线索加入序列").click()
-    expect(page.get_by_text("4 个线索中 2 个已加入序列;跳过 1 个")).to_be_visible()
+    expect(page.get_by_text("4 个线索中 2 个已加入序列；跳过 1 个")).to_be_visible()
     expect(page.get_by_label("来源")).to_have_value("expo-2026")  # back on the filtered list
     with live_app.app_context():
         enrolled = db.session.scalars(
@@ -203,7 +203,7 @@ def test_a_marketer_enrolls_a_filtered_lead_list_and_one_lead_again(live_app, pa
     sequences = page.locator("#sequences")
     expect(sequences.get_by_role("row", name=re.compile("展会跟进"))).to_contain_text("已退出")
     sequences.get_by_role("button", name="重新加入").click()
-    expect(page.get_by_text("已重新加入「展会跟进」,从第一步开始。")).to_be_visible()
+    expect(page.get_by_text("已重新加入「展会跟进」，从第一步开始。")).to_be_visible()
     expect(page.locator("#sequences").get_by_role("row", name=re.compile("展会跟进"))).to_contain_text(
         "进行中"
     )

@@ -91,6 +91,6 @@ def test_the_form_asks_only_for_what_is_unknown_then_one_click(live_app, page, p
 
     # "Not you?" forgets the visitor: the whole form again.
     page.goto("/library/e2e-return-first")
-    page.get_by_role("link", name="不是您?").click()
+    page.get_by_role("link", name="不是您？").click()
     expect(page.locator(".lead-known")).to_have_count(0)
     assert "email" in visible_fields(page)

@@ -38,7 +38,7 @@ def emails(html: str) -> list[str]:
 
 
 def page_of(n: int, total: int) -> str:
-    return f"第 {n} 页,共 {total} 页"  # the admin speaks Chinese unless told otherwise
+    return f"第 {n} 页，共 {total} 页"  # the admin speaks Chinese unless told otherwise
 
 
 def link(html: str, rel: str) -> str | None:

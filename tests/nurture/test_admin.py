@@ -260,7 +260,7 @@ def test_a_mail_without_an_address_says_so_in_the_admin_language(app, login_as, 
     db.session.commit()
     message = Message.query.one()
     marketer = login_as("marketer")
-    zh = "该线索没有邮箱地址" if lead_exists else f"没有邮箱地址:线索 {lead_id} 不存在"
+    zh = "该线索没有邮箱地址" if lead_exists else f"没有邮箱地址：线索 {lead_id} 不存在"
     en = "The lead has no email address" if lead_exists else f"No email address: there is no lead {lead_id}"
     for page in (
         "/admin/nurture/queue",
