@@ -314,14 +314,21 @@ ADMIN_LINK = re.compile(r'href="(/admin/[^"#]*)"')
 NOT_A_PAGE = re.compile(r"\.(csv|json)(\?|$)|/export|/download|/preview")
 
 
-def admin_pages(get, start: str = "/admin/", limit: int = 250) -> dict[str, str]:
+def admin_pages(
+    get, start: str = "/admin/", limit: int = 250, *, one_per_kind: bool = False
+) -> dict[str, str]:
     """Every admin page a signed-in user reaches by following links from `start`: {path:
     HTML}. `get(path)` returns (status, content type, text). Exports and downloads are
     not pages; of the links to one path with different queries (filters, page 2) the
-    first is followed, so the walk covers each page once."""
+    first is followed, so the walk covers each page once. `one_per_kind`: one page per
+    path with its numbers taken out (one article, one lead), for a walk in a browser."""
     from html import unescape
 
-    seen, queue, pages = {start.split("?")[0]}, [start], {}
+    def key_of(link: str) -> str:
+        path = link.split("?")[0]
+        return re.sub(r"\d+", "N", path) if one_per_kind else path
+
+    seen, queue, pages = {key_of(start)}, [start], {}
     while queue and len(pages) < limit:
         path = queue.pop(0)
         status, content_type, text = get(path)
@@ -330,7 +337,7 @@ def admin_pages(get, start: str = "/admin/", limit: int = 250) -> dict[str, str]
         pages[path] = text
         for link in ADMIN_LINK.findall(text):
             link = unescape(link)
-            key = link.split("?")[0]
+            key = key_of(link)
             if key not in seen and not NOT_A_PAGE.search(link):
                 seen.add(key)
                 queue.append(link)
