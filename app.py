@@ -29,7 +29,7 @@ from core.extensions import (
     select_locale,
     select_timezone,
 )
-from core.hooks import add_dev_service, hooks
+from core.hooks import add_dev_service, grouped_nav, hooks
 from core.ids import IdConverter
 from core.mailsink import sink_address, start_sink
 from core.views import bp as core_bp
@@ -128,7 +128,7 @@ def _template_globals(app: Flask) -> None:
 
         if "admin_nav" not in g:
             role = getattr(current_user, "role", None)
-            g.admin_nav = [
-                item for item in hooks(app).nav if role == "admin" or not item.roles or role in item.roles
-            ]
+            g.admin_nav = grouped_nav(
+                [item for item in hooks(app).nav if role == "admin" or not item.roles or role in item.roles]
+            )
         return g.admin_nav

@@ -40,15 +40,46 @@ def init_app(app):
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
     app.cli.add_command(assistant_cli)
-    add_admin_nav(app, _l("Support tickets"), "assistant_admin.tickets", roles=admin.SUPPORT_ROLES, order=60)
     add_admin_nav(
-        app, _l("Unanswered questions"), "assistant_admin.unsolved", roles=admin.INSIGHT_ROLES, order=61
+        app,
+        _l("Support tickets"),
+        "assistant_admin.tickets",
+        roles=admin.SUPPORT_ROLES,
+        order=60,
+        group="support",
     )
-    add_admin_nav(app, _l("Help deflection"), "assistant_admin.figures", roles=admin.INSIGHT_ROLES, order=62)
     add_admin_nav(
-        app, _l("Customer accounts"), "assistant_admin.accounts", roles=admin.SUPPORT_ROLES, order=63
+        app,
+        _l("Unanswered questions"),
+        "assistant_admin.unsolved",
+        roles=admin.INSIGHT_ROLES,
+        order=61,
+        group="support",
     )
-    add_admin_nav(app, _l("Support tiers"), "assistant_admin.tier_settings", roles=("admin",), order=64)
+    add_admin_nav(
+        app,
+        _l("Help deflection"),
+        "assistant_admin.figures",
+        roles=admin.INSIGHT_ROLES,
+        order=62,
+        group="support",
+    )
+    add_admin_nav(
+        app,
+        _l("Customer accounts"),
+        "assistant_admin.accounts",
+        roles=admin.SUPPORT_ROLES,
+        order=63,
+        group="support",
+    )
+    add_admin_nav(
+        app,
+        _l("Support tiers"),
+        "assistant_admin.tier_settings",
+        roles=("admin",),
+        order=64,
+        group="settings",
+    )
     add_demo_loader(app, "assistant", demo.load, order=50)
     add_timeline_provider(app, services.lead_timeline)
     # Asking is a GET form: a crawler following it would start conversations.

@@ -25,7 +25,7 @@ def init_app(app):
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
     app.cli.add_command(content_cli)
-    add_admin_nav(app, _l("Content"), "content_admin.index", roles=("editor",), order=10)
+    add_admin_nav(app, _l("Content"), "content_admin.index", roles=("editor",), order=10, group="content")
     add_demo_loader(app, "content", demo.load, order=10)
     add_translated_path(app, translated_path)
     _wire_page_cache(app)

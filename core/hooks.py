@@ -7,7 +7,17 @@ A package calls these from its init_app; core and app.py never import the packag
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
+
 KEY = "lodestar"
+# The admin sidebar's groups, in their order; a link without a group (the overview) comes first.
+NAV_GROUPS = {
+    "content": _l("Content"),
+    "marketing": _l("Marketing"),
+    "sales": _l("Sales"),
+    "support": _l("Support"),
+    "settings": _l("Settings"),
+}
 
 
 @dataclass(order=True)
@@ -40,9 +50,19 @@ def hooks(app) -> Hooks:
 
 def add_admin_nav(app, label, endpoint, *, roles=(), order=100, group=""):
     """Show a link in the admin sidebar to users with one of `roles` (empty: every staff
-    role). `label` is a lazy-translatable string."""
+    role), under `group` (a key of NAV_GROUPS). `label` is a lazy-translatable string."""
+    if group and group not in NAV_GROUPS:
+        raise ValueError(f"unknown admin navigation group {group!r}; use one of {', '.join(NAV_GROUPS)}")
     hooks(app).nav.append(NavItem(order, label, endpoint, tuple(roles), group))
     hooks(app).nav.sort()
+
+
+def grouped_nav(items: list[NavItem]) -> list[tuple[str, list[NavItem]]]:
+    """`items` under their groups' labels, in NAV_GROUPS' order ("" first: no group); a
+    group with no item is left out."""
+    order = ["", *NAV_GROUPS]
+    groups = [(key, [item for item in items if item.group == key]) for key in order]
+    return [(str(NAV_GROUPS[key]) if key else "", found) for key, found in groups if found]
 
 
 def add_demo_loader(app, name, loader, *, order=100):

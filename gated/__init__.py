@@ -70,8 +70,10 @@ def init_app(app):
     app.register_blueprint(forms_views.bp)
     app.context_processor(nextstep.thanks_context)
     app.cli.add_command(leads_cli)
-    add_admin_nav(app, _l("Leads"), "gated_admin.leads", roles=admin.ROLES, order=40)
-    add_admin_nav(app, _l("Held submissions"), "gated_admin.held", roles=admin.ROLES, order=41)
+    add_admin_nav(app, _l("Leads"), "gated_admin.leads", roles=admin.ROLES, order=40, group="sales")
+    add_admin_nav(
+        app, _l("Held submissions"), "gated_admin.held", roles=admin.ROLES, order=41, group="marketing"
+    )
     add_demo_loader(app, "leads", demo.load, order=20)
     add_timeline_provider(app, timeline.events)
     app.extensions["lodestar.asset_path"] = assets.article_asset_path

@@ -292,7 +292,9 @@ def init_app(app) -> None:
     tracking.init_app(app)
     app.register_blueprint(admin.bp)
     app.cli.add_command(insights_cli)
-    add_admin_nav(app, _l("Insights"), "insights_admin.dashboard", roles=admin.ROLES, order=30)
+    add_admin_nav(
+        app, _l("Insights"), "insights_admin.dashboard", roles=admin.ROLES, order=30, group="marketing"
+    )
     add_demo_loader(app, "insights", demo.load, order=60)
     add_timeline_provider(app, timeline)
 

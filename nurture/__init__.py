@@ -53,9 +53,13 @@ def init_app(app):
     app.register_blueprint(admin.bp)
     app.cli.add_command(nurture_cli)
     receivers.connect(app)
-    add_admin_nav(app, _l("Sequences"), "nurture_admin.sequences", roles=("marketer",), order=40)
-    add_admin_nav(app, _l("Mail queue"), "nurture_admin.queue", roles=("marketer",), order=41)
-    add_admin_nav(app, _l("Outbox"), "nurture_admin.outbox", roles=("marketer",), order=42)
+    add_admin_nav(
+        app, _l("Sequences"), "nurture_admin.sequences", roles=("marketer",), order=40, group="marketing"
+    )
+    add_admin_nav(
+        app, _l("Mail queue"), "nurture_admin.queue", roles=("marketer",), order=41, group="marketing"
+    )
+    add_admin_nav(app, _l("Outbox"), "nurture_admin.outbox", roles=("marketer",), order=42, group="marketing")
     add_demo_loader(app, "nurture", demo.load, order=30)
     add_health_check(app, "mail_queue", stats.health_check)
     add_dev_service(app, "nurture worker", worker.start_dev_worker)

@@ -46,10 +46,15 @@ def init_app(app):
     article_changed.connect(changed, sender=app, weak=False)
     article_deleted.connect(deleted, sender=app, weak=False)
 
-    add_admin_nav(app, _l("Searches"), "search_admin.report", roles=REPORT_ROLES, order=60)
-    add_admin_nav(app, _l("Synonyms"), "search_admin.synonyms", roles=("admin",), order=61)
+    add_admin_nav(app, _l("Searches"), "search_admin.report", roles=REPORT_ROLES, order=60, group="content")
+    add_admin_nav(app, _l("Synonyms"), "search_admin.synonyms", roles=("admin",), order=61, group="settings")
     add_admin_nav(
-        app, _l("Synonym suggestions"), "search_admin.suggestions", roles=SUGGESTION_ROLES, order=62
+        app,
+        _l("Synonym suggestions"),
+        "search_admin.suggestions",
+        roles=SUGGESTION_ROLES,
+        order=62,
+        group="content",
     )
     add_health_check(app, "index", lambda: services.index_status(now=utcnow()))
     # Vectors of saved articles are computed by the worker, never in the editor's request.

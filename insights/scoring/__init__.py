@@ -30,8 +30,12 @@ def init_app(app) -> None:
         app.config.setdefault(key, value)
         app.config[key] = type(value)(app.config[key] or value)
     app.register_blueprint(admin.bp)
-    add_admin_nav(app, _l("Scoring rules"), "scoring_admin.rules", roles=admin.RULE_ROLES, order=31)
-    add_admin_nav(app, _l("Hand-offs"), "scoring_admin.handoffs", roles=admin.SALES_ROLES, order=32)
+    add_admin_nav(
+        app, _l("Scoring rules"), "scoring_admin.rules", roles=admin.RULE_ROLES, order=31, group="marketing"
+    )
+    add_admin_nav(
+        app, _l("Hand-offs"), "scoring_admin.handoffs", roles=admin.SALES_ROLES, order=32, group="sales"
+    )
     add_demo_loader(app, "scoring", demo.load, order=55)
     add_timeline_provider(app, admin.timeline)
     event_recorded.connect(services.on_event_recorded, sender=app, weak=False)
