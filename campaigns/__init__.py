@@ -20,5 +20,14 @@ def init_app(app):
     app.cli.add_command(campaigns_cli)
     add_renderer(app, "campaign", sending.render_message)
     pass_started.connect(sending.on_pass_started, sender=app, weak=False)
-    add_admin_nav(app, _l("Campaigns"), "campaigns_admin.campaigns_list", roles=("marketer",), order=44)
-    add_admin_nav(app, _l("Segments"), "campaigns_admin.segments_list", roles=("marketer",), order=45)
+    add_admin_nav(
+        app,
+        _l("Campaigns"),
+        "campaigns_admin.campaigns_list",
+        roles=("marketer",),
+        order=44,
+        group="marketing",
+    )
+    add_admin_nav(
+        app, _l("Segments"), "campaigns_admin.segments_list", roles=("marketer",), order=45, group="marketing"
+    )
