@@ -1,7 +1,7 @@
 """accounts: the time zone a staff member reads times in (None: the site's)
 
 Revision ID: a1c2e3f4b5d6
-Revises: c8d9e0f1a2b3
+Revises: a1b2c3d4e5f7
 Create Date: 2026-12-05 08:10:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a1c2e3f4b5d6'
-down_revision = 'c8d9e0f1a2b3'
+down_revision = 'a1b2c3d4e5f7'
 branch_labels = None
 depends_on = None
 
