@@ -20,6 +20,7 @@ from sqlalchemy import Select, func, literal, or_, select, tuple_
 from core.extensions import db
 from core.ids import parse_id
 from core.localtime import iso_local
+from core.spreadsheet import csv_text
 from core.timeutil import parse_date
 from gated import signals, textsearch, webhooks
 from gated.models import PERSON_FIELDS, STAGES, Lead, Submission
@@ -206,21 +207,7 @@ def lead_rows(leads: Iterable[Lead]) -> list[dict]:
 
 
 def to_csv(rows: list[dict]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(EXPORT_FIELDS))
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({name: _csv_safe(row.get(name)) for name in EXPORT_FIELDS})
-    return out.getvalue()
-
-
-def _csv_safe(value):
-    """Spreadsheets run cells that start with = + - @ as formulas: quote them out."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and not value[1:2].isdigit():
-        return "'" + value
-    return value
+    return csv_text(EXPORT_FIELDS, ([row.get(name) for name in EXPORT_FIELDS] for row in rows))
 
 
 def to_json(rows: list[dict]) -> str:

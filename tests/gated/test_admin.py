@@ -14,6 +14,7 @@ from core.hooks import add_timeline_provider, hooks
 from core.timeutil import utcnow
 from gated.models import Lead
 from gated.services import RequestMeta, capture_lead
+from tests.factories import FORMULA_PAYLOADS, formula_cells, payload_leads
 from tests.gated.conftest import form_data
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -142,3 +143,11 @@ def test_bulk_erase_of_a_filtered_list(login_as, leads):
     client.post("/admin/leads/erase?channel=social", data={"confirm": "yes"})
     assert db.session.scalar(select(func.count()).select_from(Lead)) == 1
     assert login_as("sales").post("/admin/leads/erase", data={"confirm": "yes"}).status_code == 403
+
+
+def test_csv_export_never_writes_a_formula(login_as):
+    payload_leads()
+    text = login_as("sales").get("/admin/leads/export.csv").get_data(as_text=True)
+    assert formula_cells(text) == []
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline="")))
+    assert {row["company"] for row in rows} == {"'" + payload for payload in FORMULA_PAYLOADS}

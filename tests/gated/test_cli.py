@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from gated.models import Lead, Submission
+from tests.factories import FORMULA_PAYLOADS, formula_cells, payload_leads
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -122,3 +123,14 @@ def test_exported_cells_never_run_as_spreadsheet_formulas(runner, tmp_path):
     assert runner.invoke(args=["leads", "import", str(path)]).exit_code == 0
     rows = list(csv.DictReader(io.StringIO(runner.invoke(args=["leads", "export"]).output)))
     assert rows[0]["company"].startswith("'=")
+
+
+def test_csv_export_never_writes_a_formula_and_json_keeps_values_exact(runner):
+    payload_leads()
+    text = runner.invoke(args=["leads", "export"]).output
+    assert formula_cells(text) == []
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert {row["first_utm_campaign"] for row in rows} == {"'" + payload for payload in FORMULA_PAYLOADS}
+    # JSON is read by programs, not run by spreadsheets: the values as they were stored.
+    exported = json.loads(runner.invoke(args=["leads", "export", "--format", "json"]).output)
+    assert {row["company"] for row in exported} == set(FORMULA_PAYLOADS)

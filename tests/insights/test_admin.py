@@ -5,6 +5,7 @@ import io
 
 import pytest
 
+from tests.factories import FORMULA_PAYLOADS, formula_cells
 from tests.insights.test_dashboards import known_data_set
 
 
@@ -73,3 +74,19 @@ def test_the_lead_timeline_names_events_and_stages_in_words(app, login_as):
     assert ">页面浏览</span>" in page and ">阶段变更</span>" in page
     assert "阶段：市场认可线索（MQL） → 已互动" in page
     assert ">page_view<" not in page and ">stage_change<" not in page and "mql → engaged" not in page
+
+
+def test_csv_exports_never_write_a_formula(app, login_as):
+    from content.search.models import SearchQuery
+    from core.extensions import db
+    from core.timeutil import utcnow
+
+    db.session.add_all(
+        SearchQuery(query=payload, normalised=payload, results=0, created_at=utcnow())
+        for payload in FORMULA_PAYLOADS
+    )
+    db.session.commit()
+    text = login_as("marketer").get("/admin/insights/searches.csv").get_data(as_text=True)
+    assert formula_cells(text) == []
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"), newline="")))
+    assert {row[0] for row in rows[1:]} == {"'" + payload for payload in FORMULA_PAYLOADS}
