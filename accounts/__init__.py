@@ -2,12 +2,13 @@
 
 from flask_babel import lazy_gettext as _l
 
-from core.extensions import db, login_manager
+from core.extensions import login_manager
 from core.hooks import add_admin_nav, add_demo_loader
+from core.timeutil import utcnow
 
 
 def init_app(app):
-    from accounts import demo
+    from accounts import demo, services
     from accounts.cli import users_cli
     from accounts.labels import role_label
     from accounts.models import User
@@ -22,8 +23,9 @@ def init_app(app):
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
-    def load_user(user_id):
-        return db.session.get(User, int(user_id))
+    def load_user(key):
+        """The user a session or remember cookie names, if that sign-in still holds."""
+        return services.user_for_login_key(key, now=utcnow())
 
     add_admin_nav(app, _l("Overview"), "admin.dashboard", order=0)
     add_demo_loader(app, "staff users", demo.load, order=0)

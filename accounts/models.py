@@ -1,7 +1,14 @@
-"""Staff users and their roles."""
+"""Staff users and their roles.
+
+A user's `session_version` is what makes a sign-in revocable although sessions live in
+signed cookies: every session and remember cookie carries the version it was issued
+with (services.login_key), and the user loader refuses one that differs. It goes up on
+sign-out and, through the flush hook below, whenever the password, the role or the
+active flag changes, by whatever code changes them.
+"""
 
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import String, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -9,6 +16,8 @@ from core.extensions import db
 from core.timeutil import utcnow
 
 ROLES = ("admin", "editor", "marketer", "sales")
+# A change to any of these ends every session the user has open.
+SESSION_ENDING_CHANGES = ("password_hash", "role", "active")
 
 
 class User(UserMixin, db.Model):
@@ -24,10 +33,20 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[object] = mapped_column(db.DateTime, nullable=True)
     # The zone this person reads times in (an IANA name); None: the site's TIMEZONE.
     timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    # The sign-in this object stands for in the request (services.login_key): what
+    # Flask-Login keeps in the session and the remember cookie. Not a column.
+    login_key = ""
 
     @property
     def is_active(self) -> bool:
         return self.active
+
+    def get_id(self) -> str:
+        """Flask-Login's identifier: the sign-in's key rather than the bare id, so a cookie
+        stops working when the user's session version moves on."""
+        return self.login_key
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -41,3 +60,12 @@ class User(UserMixin, db.Model):
     @property
     def display_name(self) -> str:
         return self.name or self.email.split("@")[0]
+
+
+@event.listens_for(User, "before_update")
+def _end_sessions_on_change(mapper, connection, user: User) -> None:
+    """A new password, another role or a deactivation signs the user out everywhere: a
+    stolen cookie, or the rights it was issued with, must not outlive the change."""
+    state = inspect(user)
+    if any(state.attrs[name].history.has_changes() for name in SESSION_ENDING_CHANGES):
+        user.session_version = (user.session_version or 0) + 1

@@ -1,18 +1,35 @@
-"""What the accounts package does: create staff users, check logins."""
+"""What the accounts package does: create and change staff users, check logins, and
+issue and check the keys that sessions and remember cookies carry."""
 
 import secrets
+from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from accounts.models import ROLES, User
+from accounts.passwords import check_or_waste, password_problem
 from core.extensions import db
+from core.ids import parse_id
 from core.timeutil import utcnow
+from core.tokens import random_hex
 
-MIN_PASSWORD_LENGTH = 10
+EPOCH = datetime(1970, 1, 1)
+# Web nodes' clocks may differ a little: a sign-in on one is good at once on another.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 class AccountError(ValueError):
     """A user could not be created or changed; the message says why."""
+
+
+class WrongPassword(AccountError):
+    """The current password given to change it was not the user's."""
+
+
+class WeakPassword(AccountError):
+    """A password the policy refuses (accounts.passwords); the message, translated, goes
+    beside the password field."""
 
 
 def normalise_email(email: str) -> str:
@@ -23,16 +40,22 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
 
 
+def check_password_policy(password: str, *, email: str = "", name: str = "") -> None:
+    """Raise WeakPassword unless the policy accepts the password for this user."""
+    problem = password_problem(password, known=(email, name))
+    if problem:
+        raise WeakPassword(str(problem))
+
+
 def create_user(email: str, *, role: str, password: str, name: str = "") -> User:
-    """Create a staff user. Raises AccountError for a bad role, a short password or a
+    """Create a staff user. Raises AccountError for a bad role, a weak password or a
     taken address."""
     email = normalise_email(email)
     if "@" not in email:
         raise AccountError(f"not an email address: {email!r}")
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    check_password_policy(password, email=email, name=name)
     if find_user(email):
         raise AccountError(f"a user with the address {email} exists already")
     user = User(email=email, role=role, name=name)
@@ -42,24 +65,107 @@ def create_user(email: str, *, role: str, password: str, name: str = "") -> User
     return user
 
 
-def set_password(email: str, password: str) -> User:
+def find_existing(email: str) -> User:
+    """The user with this address; AccountError when there is none."""
     user = find_user(email)
     if not user:
         raise AccountError(f"no user with the address {email}")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    return user
+
+
+def set_password(email: str, password: str) -> User:
+    """A new password, if the policy accepts it; every session of the user ends."""
+    user = find_existing(email)
+    check_password_policy(password, email=user.email, name=user.name)
     user.set_password(password)
     db.session.commit()
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with these credentials, with the login time recorded; else None."""
-    user = find_user(email)
-    if user is None or not user.active or not user.check_password(password):
-        return None
-    user.last_login_at = utcnow()
+def change_password(user: User, current: str, new: str, *, now: datetime) -> User:
+    """A staff user's own new password: the current one first, then the policy. Every
+    session of the user ends; the caller signs the one at hand in again (login_key)."""
+    if not check_or_waste(user.password_hash, current):
+        raise WrongPassword("wrong current password")
+    check_password_policy(new, email=user.email, name=user.name)
+    user.set_password(new)
     db.session.commit()
+    user.login_key = login_key(user, now=now)
+    return user
+
+
+def set_role(email: str, role: str) -> User:
+    """Another role; every session of the user ends (it was issued with the old rights)."""
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    user = find_existing(email)
+    user.role = role
+    db.session.commit()
+    return user
+
+
+def set_active(email: str, active: bool) -> User:
+    """Deactivate (every session ends, no sign-in works) or activate a user."""
+    user = find_existing(email)
+    user.active = active
+    db.session.commit()
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """Sign the user out everywhere: every session and remember cookie issued so far is
+    refused from now on."""
+    user.session_version = (user.session_version or 0) + 1
+    db.session.commit()
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, with the login time recorded and a fresh
+    login key (see login_key); else None.
+
+    The password is hashed whatever the address: an unknown or deactivated address costs
+    what a wrong password does, so timing does not tell which addresses are staff."""
+    user = find_user(email)
+    matched = check_or_waste(user.password_hash if user else None, password)
+    if user is None or not matched or not user.active:
+        return None
+    now = utcnow()
+    user.last_login_at = now
+    db.session.commit()
+    user.login_key = login_key(user, now=now)
+    return user
+
+
+def login_key(user: User, *, now: datetime) -> str:
+    """What a new sign-in's session and remember cookie carry: "id.version.time.random".
+    The version ties it to the user's sessions (end_sessions and any change of password,
+    role or active flag move it on); the time bounds its life (user_for_login_key); the
+    random part makes every sign-in's remember cookie a new one."""
+    issued = int((now - EPOCH).total_seconds())
+    return f"{user.id}.{user.session_version}.{issued}.{random_hex(8)}"
+
+
+def login_lifetime() -> timedelta:
+    """How long a sign-in lasts at most, remembered or not: REMEMBER_COOKIE_DURATION."""
+    duration = current_app.config["REMEMBER_COOKIE_DURATION"]
+    return duration if isinstance(duration, timedelta) else timedelta(seconds=int(duration))
+
+
+def user_for_login_key(key: str, *, now: datetime) -> User | None:
+    """The user a session or remember cookie stands for, or None when the key is not one
+    of ours, the user is gone or deactivated, their sessions were ended since, or the
+    sign-in is older than login_lifetime() (a copied cookie does not live forever)."""
+    parts = (key or "").split(".")
+    if len(parts) != 4 or not all(part.isdecimal() and len(part) <= 12 for part in parts[:3]):
+        return None  # a bare id: a session from before session versions, signed in again
+    user_id, version, issued = parse_id(parts[0]), int(parts[1]), int(parts[2])
+    age = now - EPOCH - timedelta(seconds=issued)
+    if age < -CLOCK_SKEW or age > login_lifetime():
+        return None
+    user = db.session.get(User, user_id) if user_id else None
+    if user is None or not user.active or user.session_version != version:
+        return None
+    user.login_key = key
     return user
 
 

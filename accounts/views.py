@@ -1,13 +1,14 @@
-"""Login, logout and the admin shell."""
+"""Login, logout, the staff user's own password and the admin shell."""
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from accounts import services
-from accounts.forms import AccountForm, LoginForm
+from accounts.forms import AccountForm, LoginForm, PasswordForm
 from accounts.guards import ANY_STAFF, roles_required
 from core.extensions import limiter
+from core.security import rotate_session
 from core.timeutil import utcnow
 from core.views import safe_next
 
@@ -23,6 +24,12 @@ def _login_email_key():
     return "login:" + services.normalise_email(request.form.get("email", ""))
 
 
+def _sign_in(user, *, remember: bool) -> None:
+    """A new session for a sign-in: the old one's contents (its CSRF secret) dropped."""
+    rotate_session()
+    login_user(user, remember=remember)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 @limiter.limit(_login_limit, methods=["POST"], key_func=_login_email_key)
@@ -33,7 +40,7 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user:
-            login_user(user, remember=form.remember.data)
+            _sign_in(user, remember=form.remember.data)
             return redirect(safe_next(form.next.data, url_for("admin.dashboard")))
         flash(_("Wrong email or password."), "error")
         return render_template("accounts/login.html", form=form), 401
@@ -43,9 +50,35 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """Sign out everywhere: with sessions in signed cookies, ending this user's every
+    session is the only way to make sure this one's cookie, copied or not, is dead."""
+    if current_user.is_authenticated:
+        services.end_sessions(current_user)
     logout_user()
-    flash(_("You are signed out."), "info")
+    flash(_("You are signed out on every device."), "info")
     return redirect(url_for("accounts.login"))
+
+
+@admin_bp.route("/password", methods=["GET", "POST"])
+@roles_required(*ANY_STAFF)
+@limiter.limit(_login_limit, methods=["POST"])
+def password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = services.change_password(
+                current_user, form.current_password.data, form.new_password.data, now=utcnow()
+            )
+        except services.WrongPassword:
+            form.current_password.errors.append(_("This is not your current password."))
+        except services.WeakPassword as exc:
+            form.new_password.errors.append(str(exc))
+        else:
+            _sign_in(user, remember=False)
+            flash(_("Password changed. You are signed out on your other devices."), "success")
+            return redirect(url_for("admin.dashboard"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/password.html", form=form), status
 
 
 @admin_bp.get("/")

@@ -276,6 +276,7 @@ def measure_db(url: str, backend: str, size: int, folder: Path, explain: bool) -
     from sqlalchemy import update
 
     from accounts.models import User
+    from accounts.services import login_key
     from core.extensions import db
     from core.timeutil import utcnow
     from gated.services import upsert_lead
@@ -296,7 +297,7 @@ def measure_db(url: str, backend: str, size: int, folder: Path, explain: bool) -
         db.session.commit()
         client = app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"], session["_fresh"] = str(admin.id), True
+            session["_user_id"], session["_fresh"] = login_key(admin, now=utcnow()), True
         per_page = app.config["LEADS_PER_PAGE"]
         late = max(1, size // per_page - 1)
         middle = seeded["lead_ids"][size // 2]

@@ -90,6 +90,14 @@ def csrf_by_origin(view):
     return csrf.exempt(checked)
 
 
+def rotate_session() -> None:
+    """Start a new session at sign-in: nothing an earlier cookie held carries over, above
+    all not the CSRF secret, so a session or CSRF token planted or read before the
+    sign-in is worth nothing after it."""
+    session.clear()
+    g.pop(current_app.config["WTF_CSRF_FIELD_NAME"], None)
+
+
 def content_security_policy(app) -> str:
     frame_hosts = " ".join(f"https://{host}" for host in app.config["CSP_FRAME_HOSTS"])
     return "; ".join(

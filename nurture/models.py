@@ -130,6 +130,8 @@ class Message(db.Model):
     __table_args__ = (
         UniqueConstraint("enrollment_id", "step_id", "round"),
         Index("ix_messages_claim", "status", "priority", "next_attempt_at"),
+        # The per-recipient caps (nurture/caps.py) count an address's recent mail.
+        Index("ix_messages_recipient", "to_address", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -277,6 +277,16 @@ def runner(app):
     return app.test_cli_runner()
 
 
+def sign_in_session(client, user) -> None:
+    """Put a sign-in of `user` into the client's session, as the login page does."""
+    from accounts.services import login_key
+    from core.timeutil import utcnow
+
+    with client.session_transaction() as session:
+        session["_user_id"] = login_key(user, now=utcnow())
+        session["_fresh"] = True
+
+
 @pytest.fixture
 def login_as(app):
     """login_as("editor") -> a client signed in as a new user with that role."""
@@ -285,9 +295,7 @@ def login_as(app):
     def sign_in(role: str, client=None, **user_fields):
         user = UserFactory(role=role, **user_fields)
         signed_in = client or app.test_client()
-        with signed_in.session_transaction() as session:
-            session["_user_id"] = str(user.id)
-            session["_fresh"] = True
+        sign_in_session(signed_in, user)
         signed_in.user = user
         return signed_in
 

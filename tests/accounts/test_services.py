@@ -20,7 +20,7 @@ def test_create_user_hashes_password_and_normalises_email():
     ("email", "role", "password", "message"),
     [
         ("x@example.com", "owner", "long enough pw", "unknown role"),
-        ("x@example.com", "editor", "short", "at least"),
+        ("x@example.com", "editor", "short", "10"),
         ("not-an-email", "editor", "long enough pw", "not an email"),
     ],
 )

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from content.models import Article, Revision
 from core.extensions import db
+from tests.conftest import sign_in_session
 from tests.content.helpers import make_article
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -165,9 +166,7 @@ def test_preview_needs_csrf(make_app):
     with protected.app_context():
         user = UserFactory(role="editor")
         client = protected.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
-            session["_fresh"] = True
+        sign_in_session(client, user)
         assert client.post("/admin/content/preview", data={"body": "x"}).status_code == 400
         page = client.get("/admin/content/new").get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
@@ -249,8 +248,7 @@ def test_upload_is_size_limited_and_role_checked(make_app, login_as):
 
         user = UserFactory(role="editor")
         client = small.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+        sign_in_session(client, user)
         too_big = client.post("/admin/content/uploads", data={"file": (io.BytesIO(b"x" * 5000), "big.png")})
         assert too_big.status_code == 413
         assert (
