@@ -20,6 +20,9 @@ SETTINGS = {
     "COMPANY_POSTAL_ADDRESS": "上海市浦东新区世纪大道 100 号",
     "MAIL_RATE_PER_SECOND": 20.0,
     "MAIL_RATE_PER_HOUR": 0,
+    # Transactional mails one address may get (nurture/caps.py); 0: no limit.
+    "MAIL_PER_RECIPIENT_PER_HOUR": 5,
+    "MAIL_PER_RECIPIENT_PER_DAY": 20,
     "MAIL_MAX_ATTEMPTS": 8,
     "MAIL_RETRY_SECONDS": 60,
     "MAIL_LIST_ID": "",

@@ -21,7 +21,7 @@ from core.ids import page_number, record_id
 from core.timeutil import utcnow
 from gated.listing import LeadFilters
 from gated.models import Lead
-from nurture import enrolling, personalise, receivers, services, stats, validation
+from nurture import caps, enrolling, personalise, receivers, services, stats, validation
 from nurture.compose import inline_styles, wrap
 from nurture.email import Rendered
 from nurture.forms import EnrollFilterForm, EnrollForm, SequenceForm, SuppressForm
@@ -50,6 +50,14 @@ def message_error(error: str | None) -> str:
         return _("The lead has no email address.")
     if error and error.startswith(receivers.NO_LEAD):
         return _("No email address: there is no lead %(id)s.", id=error.removeprefix(receivers.NO_LEAD))
+    if error and error.startswith(caps.CAPPED):
+        window, _space, limit = error.removeprefix(caps.CAPPED).partition(" ")
+        count = limit.strip("()")
+        if window == "day":
+            return _(
+                "Not sent: the address has had %(count)s transactional mails in the last day.", count=count
+            )
+        return _("Not sent: the address has had %(count)s transactional mails in the last hour.", count=count)
     return error or ""
 
 

@@ -16,7 +16,7 @@ from core.extensions import db
 from core.ids import parse_id
 from core.schema import upsert_insert
 from gated.models import Lead
-from nurture import scheduling, signals
+from nurture import caps, scheduling, signals
 from nurture.email import queued_message_id
 from nurture.models import (
     DAYS,
@@ -337,19 +337,33 @@ def unsubscribe(message_id: int, *, now: datetime) -> str:
 
 
 def add_mail(
-    *, to: str, template: str, context: dict, now: datetime, lead_id: int | None = None, kind="transactional"
+    *,
+    to: str,
+    template: str,
+    context: dict,
+    now: datetime,
+    lead_id: int | None = None,
+    kind="transactional",
+    capped: bool = True,
 ) -> Message:
     """Add (not commit) a queued mail; the worker renders and delivers it. `kind`
     "staff" for a mail to our own people: its template folder holds a reason.txt too,
-    the footer's line on why they get it."""
+    the footer's line on why they get it.
+
+    A transactional mail to an address that has had its share (nurture/caps.py) is
+    added as skipped, with the reason, and never sent; staff mail is never held back,
+    nor is a mail with `capped` False (a marketer's test of a step, to their own address)."""
+    address = normalise_email(to)
+    refused = caps.refusal(address, now=now) if kind == "transactional" and capped else None
     message = Message(
         kind=kind,
         priority=PRIORITY[kind],
         lead_id=lead_id,
-        to_address=normalise_email(to),
+        to_address=address,
         template=template,
         context=context or {},
-        status="queued",
+        status="skipped" if refused else "queued",
+        error=refused or "",
         message_id=queued_message_id(current_app.config["MAIL_DEFAULT_SENDER"]),
         next_attempt_at=now,
         created_at=now,
@@ -369,6 +383,7 @@ def queue_test(subject: str, body: str, *, to: str, locale: str, now: datetime) 
         template=TEST_TEMPLATE,
         context={"subject": subject, "body": body, "locale": mail_locale(locale)},
         now=now,
+        capped=False,
     )
     db.session.commit()
     return message

@@ -268,6 +268,56 @@ def _rate_limits_off_after_each_test():
 
 
 @pytest.fixture
+def live_server(app):
+    """The app on a real threaded HTTP server on a free port, for requests at once."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+    server.server_close()
+
+
+def post_at_once(url: str, form: dict, count: int) -> list[tuple[int, str]]:
+    """POST the form `count` times at the same moment (threads behind a barrier), without
+    following redirects: (status, Location) of each answer. The test's session is rolled
+    back afterwards, so it reads what the requests committed."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    body = urllib.parse.urlencode(form).encode()
+    barrier = threading.Barrier(count)
+    answers = []
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+
+    def submit():
+        barrier.wait()
+        try:
+            with opener.open(url, data=body, timeout=30) as response:
+                answers.append((response.status, response.headers.get("Location", "")))
+        except urllib.error.HTTPError as exc:
+            answers.append((exc.code, exc.headers.get("Location", "")))
+            exc.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    db.session.rollback()
+    return answers
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

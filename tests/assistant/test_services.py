@@ -327,3 +327,21 @@ def test_a_question_in_other_words_finds_its_article_in_the_first_round(
     assert offered[:1] == [help_center["invoice"].id]
     monkeypatch.setitem(app.config, "SEARCH_DENSE", False)
     assert services.find_answers(question, exclude=[], now=utcnow()) == []
+
+
+def test_acknowledgements_are_capped_per_address_and_the_owner_mails_are_not(help_center, customers):
+    """Seven escalations with one customer's address: the visitor's acknowledgements stop
+    at MAIL_PER_RECIPIENT_PER_HOUR (5); the account owner, staff, gets all seven."""
+    for _ in range(7):
+        conversation = services.start(QUESTION, account=None, locale="zh_CN", now=utcnow())
+        walk(conversation, ["not_yet"] * 3)
+        services.escalate(
+            conversation, {"email": "ceo@xinghe.cn", "message": "急"}, visitor=VISITOR, now=utcnow()
+        )
+
+    def mails(address, status):
+        query = select(func.count()).select_from(Message)
+        return db.session.scalar(query.where(Message.to_address == address, Message.status == status))
+
+    assert (mails("ceo@xinghe.cn", "queued"), mails("ceo@xinghe.cn", "skipped")) == (5, 2)
+    assert mails("owner@lodestar.example", "queued") == 7
