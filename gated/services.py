@@ -77,6 +77,8 @@ class Capture:
     submission: Submission
     created: bool
     download_url: str | None = None
+    # Whether every mail the submission asked for was queued (see request_mail).
+    mailed: bool = True
     # Read before the commit, which expires the objects: a view that only needs the ids
     # (the thank-you token, the lead cookie) does not load both rows again.
     lead_id: int | None = None
@@ -376,24 +378,30 @@ def _request_mails(
 ) -> None:
     """Queue the transactional mails of a submission through mail_requested."""
     lead = capture.lead
+    queued = []
     if asset is not None:
         capture.download_url = make_download_url(lead.id, asset.id, mailed=True)
-        request_mail(
-            lead,
-            "gated/email/download_link",
-            {"download_url": capture.download_url, "asset_title": asset.title, "valid_days": link_days()},
+        queued.append(
+            request_mail(
+                lead,
+                "gated/email/download_link",
+                {"download_url": capture.download_url, "asset_title": asset.title, "valid_days": link_days()},
+            )
         )
     if form_kind == "demo":
         request_mail(lead, "gated/email/demo_received", {})
     if consent and current_app.config["DOUBLE_OPT_IN"] and lead.confirmed_at is None:
         token = sign(CONFIRM_PURPOSE, {"l": lead.id, "s": capture.submission.id})
         confirm_url = absolute_url_for("gated.confirm", token=token)
-        request_mail(lead, "gated/email/confirm", {"confirm_url": confirm_url})
+        queued.append(request_mail(lead, "gated/email/confirm", {"confirm_url": confirm_url}))
+    capture.mailed = all(queued)
 
 
-def request_mail(lead: Lead, template: str, context: dict) -> None:
-    """Ask for a transactional mail, inside the caller's transaction."""
-    signals.mail_requested.send(_app(), lead_id=lead.id, template=template, context=context)
+def request_mail(lead: Lead, template: str, context: dict) -> bool:
+    """Ask for a transactional mail, inside the caller's transaction. Whether it was
+    queued (see signals.mail_requested): a page says "we have emailed you" only then."""
+    answers = signals.mail_requested.send(_app(), lead_id=lead.id, template=template, context=context)
+    return any(queued for _receiver, queued in answers)
 
 
 def link_days() -> int:
@@ -451,11 +459,12 @@ def record_download(lead: Lead, asset: Asset, *, ip: str | None, now: datetime) 
     return download
 
 
-def send_fresh_link(token: str, *, now: datetime) -> Lead:
-    """Mail a new download link for an expired one. Refuses tampered tokens (InvalidToken)
-    and links whose lead or asset is gone (NotFound)."""
+def send_fresh_link(token: str, *, now: datetime) -> bool:
+    """Mail a new download link for an expired one; whether it was queued (the address
+    may have had its share of mail lately). Refuses tampered tokens (InvalidToken) and
+    links whose lead or asset is gone (NotFound)."""
     lead, asset = _lead_and_asset(unsign(DOWNLOAD_PURPOSE, token))
-    request_mail(
+    queued = request_mail(
         lead,
         "gated/email/download_link",
         {
@@ -467,7 +476,7 @@ def send_fresh_link(token: str, *, now: datetime) -> Lead:
     )
     lead.updated_at = now
     db.session.commit()
-    return lead
+    return queued
 
 
 def confirm_lead(token: str, *, now: datetime) -> Lead:

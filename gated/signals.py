@@ -25,7 +25,10 @@ never asked again. Receivers should accept **extra keys."""
 mail_requested = signals.signal("mail-requested")
 """Inside the transaction: a transactional mail to a lead (download link, double opt-in
 confirmation, fresh link). Payload: lead_id, template (str, e.g. "gated/email/download_link",
-a folder holding subject.txt, body.txt, body.html), context (dict of JSON values)."""
+a folder holding subject.txt, body.txt, body.html), context (dict of JSON values).
+A receiver returns whether it queued the mail: False when it held it back (an address
+without mail, or one that has had its share of mail lately), so pages do not say "we have
+emailed you" for a mail that will not come."""
 
 lead_stage_changed = signals.signal("lead-stage-changed")
 """Inside the transaction. Payload: lead_id, old (str), new (str)."""

@@ -226,7 +226,7 @@ def _submit(kind, template, *, asset=None, sequence=None, slug="", page=None):
         if "email" in exc.errors:
             lead = None  # ask for the address again
         return _render(kind, template, form, lead, 422, **{"asset": asset, **(page() if page else {})})
-    return thanks_redirect(kind, slug, capture.lead_id, capture.submission_id)
+    return thanks_redirect(kind, slug, capture.lead_id, capture.submission_id, mailed=capture.mailed)
 
 
 def thanks_url(kind: str, slug: str = "", **args) -> str:
@@ -236,11 +236,13 @@ def thanks_url(kind: str, slug: str = "", **args) -> str:
     return url_for(f"gated.{kind}_thanks", **args)
 
 
-def thanks_redirect(kind: str, slug: str, lead_id: int, submission_id: int):
+def thanks_redirect(kind: str, slug: str, lead_id: int, submission_id: int, *, mailed: bool = True):
     """303 to the thank-you page of a stored submission. No lead cookie here: whoever
     typed the address has not shown it is theirs (remember_lead, once a mailed link or
-    the double opt-in proves it)."""
-    return redirect(thanks_url(kind, slug, t=visitor.thanks_token(lead_id, submission_id)), 303)
+    the double opt-in proves it). `mailed`: whether its mails were queued (the page says
+    "we have emailed you" only then)."""
+    token = visitor.thanks_token(lead_id, submission_id, mailed=mailed)
+    return redirect(thanks_url(kind, slug, t=token), 303)
 
 
 def remember_lead(response, lead_id: int):
@@ -305,6 +307,7 @@ def whitepaper_thanks(slug):
             submission=submission,
             download_url=download_url,
             link_days=services.link_days(),
+            mailed=visitor.thanks_mailed(request.args.get("t")),
         )
 
 
@@ -323,6 +326,7 @@ def _thanks_page(kind: str):
         kind=kind,
         submission=submission,
         double_opt_in=current_app.config["DOUBLE_OPT_IN"],
+        mailed=visitor.thanks_mailed(request.args.get("t")),
     )
 
 
@@ -388,8 +392,8 @@ def download(token):
 @bp.post("/download/fresh")
 @public_post
 def fresh_link():
-    services.send_fresh_link(request.form.get("token", ""), now=utcnow())
-    return render_template("gated/notice.html", notice="sent")
+    mailed = services.send_fresh_link(request.form.get("token", ""), now=utcnow())
+    return render_template("gated/notice.html", notice="sent" if mailed else "not_sent")
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])

@@ -87,8 +87,22 @@ def lead_from_cookie(value: str | None) -> Lead | None:
     return db.session.get(Lead, lead_id) if lead_id is not None else None
 
 
-def thanks_token(lead_id: int, submission_id: int) -> str:
-    return sign(THANKS_PURPOSE, {"l": lead_id, "s": submission_id})
+def thanks_token(lead_id: int, submission_id: int, *, mailed: bool = True) -> str:
+    """The thank-you page's token; `mailed`: whether the mails the submission asked for
+    were queued, so the page only says "we have emailed you" when they were."""
+    payload = {"l": lead_id, "s": submission_id}
+    if not mailed:
+        payload["m"] = 0
+    return sign(THANKS_PURPOSE, payload)
+
+
+def thanks_mailed(token: str | None) -> bool:
+    """Whether the thank-you page may say the submission's mail is on its way."""
+    try:
+        payload = unsign(THANKS_PURPOSE, token or "", max_age=86400)
+    except InvalidToken:
+        return True
+    return not (isinstance(payload, dict) and payload.get("m") == 0)
 
 
 def thanks_submission(token: str | None) -> Submission | None:

@@ -21,7 +21,8 @@ NO_LEAD = "no email address: no lead "
 def on_mail_requested(sender, *, lead_id, template, context, **extra):
     """A transactional mail becomes a queued message (sent by the worker, first). One
     that cannot go (no such lead, or no address) is kept as a failed message with the
-    reason, so the admin's queue and message log show it instead of a log line alone."""
+    reason, so the admin's queue and message log show it instead of a log line alone.
+    Returns whether the mail was queued (not: no address, or the address's cap)."""
     lead = db.session.get(Lead, lead_id)
     now = utcnow()
     message = services.add_mail(
@@ -35,6 +36,7 @@ def on_mail_requested(sender, *, lead_id, template, context, **extra):
         current_app.logger.warning("mail %s requested for lead %s without an address", template, lead_id)
         message.status = "failed"
         message.error = NO_ADDRESS if lead else f"{NO_LEAD}{lead_id}"
+    return message.status == "queued"
 
 
 def on_lead_captured(

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from core.extensions import db
 from core.timeutil import utcnow
 from gated import services as gated
-from gated.models import Submission
+from gated.models import Asset, Submission
 from nurture import caps
 from nurture.models import Message
 from nurture.services import add_mail, queue_test
@@ -45,7 +45,7 @@ def post_newsletter(client):
 def post_fresh_link(client):
     lead, _created = gated.upsert_lead(VICTIM, now=utcnow())
     db.session.commit()
-    asset = db.session.scalars(select(Submission.asset_id)).first()
+    asset = db.session.scalars(select(Asset.id)).one()
     token = gated.make_download_url(lead.id, asset, external=False).rsplit("/", 1)[1]
     response = client.post("/download/fresh", data={"token": token})
     assert response.status_code == 200
@@ -98,13 +98,27 @@ def test_seven_posts_queue_five_mails_to_the_address(app, paper, smtp_sink, form
     assert len(smtp_sink.wait_for(6, timeout=0.5)) == 5
 
 
-def test_the_capped_visitor_still_gets_the_file_on_the_page(app, paper):
+NOT_SENT = "该地址最近已收到我们的多封邮件，所以这次没有再发送。"
+
+
+def test_the_capped_visitor_still_gets_the_file_on_the_page_and_no_promise_of_mail(app, paper):
+    pages = []
     for number in range(6):
         response = post_whitepaper(from_ip(app, number))
+        pages.append(app.test_client().get(response.headers["Location"]).get_data(as_text=True))
     assert db.session.scalar(select(func.count()).select_from(Submission)) == 6
-    page = app.test_client().get(response.headers["Location"]).get_data(as_text=True)
-    assert 'href="/download/' in page
+    assert all('href="/download/' in page for page in pages)
+    assert [NOT_SENT in page for page in pages] == [False] * 5 + [True]
     assert mails_to(VICTIM, "skipped") == 1
+
+
+def test_the_newsletter_and_the_fresh_link_say_when_no_mail_was_sent(app, paper):
+    for number in range(6):
+        response = post_newsletter(from_ip(app, number))
+    thanks = app.test_client().get(response.headers["Location"]).get_data(as_text=True)
+    assert NOT_SENT in thanks and "请稍后再试，以确认您的订阅。" in thanks
+    notice = post_fresh_link(from_ip(app, 7)).get_data(as_text=True)
+    assert NOT_SENT in notice and "<h1>请稍后再试</h1>" in notice
 
 
 def test_the_day_cap_counts_the_last_24_hours(app, paper):
