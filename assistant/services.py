@@ -26,6 +26,7 @@ from core.tokens import InvalidToken, sign, unsign
 from core.urls import absolute_url, absolute_url_for
 from gated import services as gated
 from gated.validation import InvalidSubmission, clean_fields
+from nurture.models import Message, normalise_email
 from nurture.services import add_mail
 
 CONVERSATION_PURPOSE = "assistant-conversation"
@@ -280,6 +281,20 @@ def _queue_mails(ticket: Ticket, conversation: Conversation, account, *, now: da
         now=now,
         lead_id=ticket.lead_id,
     )
+
+
+def acknowledged(ticket: Ticket) -> bool:
+    """Whether the visitor's acknowledgement of the ticket was queued: an address that
+    has had its share of mail lately gets none (nurture/caps.py), and the page must not
+    say one is on its way."""
+    status = db.session.scalar(
+        select(Message.status).where(
+            Message.to_address == normalise_email(ticket.email),
+            Message.template == "assistant/email/received",
+            Message.created_at == ticket.created_at,
+        )
+    )
+    return status not in ("skipped", "failed")
 
 
 def update_ticket(ticket: Ticket, *, status: str, owner_id: int | None, now: datetime) -> Ticket:

@@ -77,6 +77,8 @@ def _page(template: str, status: int = 200, **context):
         owner = conversation.account.owner if conversation.account else None
         context["account_owner"] = owner.display_name if owner is not None else ""
         context["consent_text"] = consent_text()[1]
+        ticket = conversation.ticket
+        context["acknowledged"] = ticket is not None and services.acknowledged(ticket)
     if _panel():
         template = "assistant/_conversation.html" if conversation else "assistant/_ask_form.html"
         context["ask_id"] = "panel"
