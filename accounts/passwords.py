@@ -57,7 +57,7 @@ def _unknown_user_hash() -> str:
     return generate_password_hash(secrets.token_urlsafe(32))
 
 
-def check_or_waste(password_hash: str | None, password: str) -> bool:
+def password_matches(password_hash: str | None, password: str) -> bool:
     """Whether the password matches the hash; without a hash (no such user) the same work
     is done against a hash nobody can match, and the answer is False."""
     matched = check_password_hash(password_hash or _unknown_user_hash(), password)

@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from accounts.models import ROLES, User
-from accounts.passwords import check_or_waste, password_problem
+from accounts.passwords import password_matches, password_problem
 from core.extensions import db
 from core.ids import parse_id
 from core.timeutil import utcnow
@@ -85,7 +85,7 @@ def set_password(email: str, password: str) -> User:
 def change_password(user: User, current: str, new: str, *, now: datetime) -> User:
     """A staff user's own new password: the current one first, then the policy. Every
     session of the user ends; the caller signs the one at hand in again (login_key)."""
-    if not check_or_waste(user.password_hash, current):
+    if not password_matches(user.password_hash, current):
         raise WrongPassword("wrong current password")
     check_password_policy(new, email=user.email, name=user.name)
     user.set_password(new)
@@ -126,7 +126,7 @@ def authenticate(email: str, password: str) -> User | None:
     The password is hashed whatever the address: an unknown or deactivated address costs
     what a wrong password does, so timing does not tell which addresses are staff."""
     user = find_user(email)
-    matched = check_or_waste(user.password_hash if user else None, password)
+    matched = password_matches(user.password_hash if user else None, password)
     if user is None or not matched or not user.active:
         return None
     now = utcnow()
