@@ -1,7 +1,7 @@
 """accounts: a session version per staff user; nurture: transactional mail by address
 
 Revision ID: e5f6a7b8c9d0
-Revises: b5c6d7e8f9a0
+Revises: c8d9e0f1a2b3
 Create Date: 2026-12-05 07:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e5f6a7b8c9d0'
-down_revision = 'b5c6d7e8f9a0'
+down_revision = 'c8d9e0f1a2b3'
 branch_labels = None
 depends_on = None
 
