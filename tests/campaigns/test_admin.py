@@ -12,6 +12,7 @@ import yaml
 from campaigns.models import Segment
 from core.extensions import db
 from tests.campaigns.conftest import person
+from tests.factories import FORMULA_PAYLOADS, formula_cells, payload_leads
 
 BOSSES = "all:\n  - {field: role, op: eq, value: decision_maker}\n"
 
@@ -134,3 +135,15 @@ def test_the_builder_speaks_chinese(login_as):
     assert response.status_code == 422
     error = re.search(r'<p class="error" id="rules-error">(.*?)</p>', response.get_data(as_text=True), re.S)
     assert error.group(1).startswith("rules.all[0].event: 未知行为 &#39;downloaded&#39;；可用行为：download")
+
+
+def test_the_csv_export_never_writes_a_formula(login_as):
+    payload_leads()
+    client = login_as("marketer")
+    everyone = "all:\n  - {field: email, op: contains, value: payload}\n"
+    client.post("/admin/campaigns/segments/new", data={"name": "全部", "slug": "everyone", "rules": everyone})
+    segment = db.session.query(Segment).one()
+    text = client.get(f"/admin/campaigns/segments/{segment.id}/export.csv").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline="")))
+    assert {row["company"] for row in rows} == {"'" + payload for payload in FORMULA_PAYLOADS}
+    assert formula_cells(text) == []
