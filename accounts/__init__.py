@@ -11,7 +11,6 @@ def init_app(app):
     from accounts import demo, services
     from accounts.cli import users_cli
     from accounts.labels import role_label
-    from accounts.models import User
     from accounts.views import admin_bp, bp
 
     app.register_blueprint(bp)

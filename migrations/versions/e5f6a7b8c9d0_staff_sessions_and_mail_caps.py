@@ -1,7 +1,7 @@
 """accounts: a session version per staff user; nurture: transactional mail by address
 
 Revision ID: e5f6a7b8c9d0
-Revises: a1b2c3d4e5f7
+Revises: a1c2e3f4b5d6
 Create Date: 2026-12-05 07:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e5f6a7b8c9d0'
-down_revision = 'a1b2c3d4e5f7'
+down_revision = 'a1c2e3f4b5d6'
 branch_labels = None
 depends_on = None
 
