@@ -25,7 +25,7 @@ from nurture.models import (
     TRIGGERS,
 )
 from nurture.validation import CONDITIONS
-from tests.conftest import admin_pages, empty_tables
+from tests.conftest import admin_pages, empty_tables, sign_in_session
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -90,8 +90,7 @@ def pages(app):
         try:
             assert app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
             client = app.test_client()
-            with client.session_transaction() as session:
-                session["_user_id"] = str(UserFactory(role="admin").id)
+            sign_in_session(client, UserFactory(role="admin"))
             client.get("/admin/?lang=zh_CN")
 
             def get(path):

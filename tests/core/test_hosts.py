@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from accounts.services import login_key
 from core.extensions import db
 from core.timeutil import utcnow
 from nurture import worker
@@ -123,7 +124,7 @@ def test_no_page_feed_sitemap_or_mail_takes_its_host_from_the_request(app, runne
 
     admin = app.test_client()
     with admin.session_transaction(headers={"Host": HOSTILE}) as session:  # the cookie is the host's
-        session["_user_id"] = str(UserFactory(role="admin").id)
+        session["_user_id"] = login_key(UserFactory(role="admin"), now=utcnow())
         session["_fresh"] = True
     staff = crawl(admin, ["/admin/"], inside="/admin/", limit=150)
     assert len(staff) > 20
