@@ -5,7 +5,7 @@ OverflowError (SQLite)."""
 import re
 
 import pytest
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import AnyConverter, IntegerConverter
 
 from assistant.models import ROUTES, Ticket
 from core.extensions import db
@@ -29,8 +29,16 @@ def id_rules(app):
 
 
 def url_with(rule, numbers, number) -> str:
-    values = {name: number if name in numbers else "x" for name in rule.arguments}
+    values = {name: number if name in numbers else _any_value(rule, name) for name in rule.arguments}
     return rule.build(values, append_unknown=False)[1]
+
+
+def _any_value(rule, name) -> str:
+    """A value the part accepts: the first choice of an any(…) part, else some text."""
+    converter = rule._converters.get(name)
+    if isinstance(converter, AnyConverter):
+        return sorted(converter.items)[0]
+    return "x"
 
 
 def requests_for(app, number):
