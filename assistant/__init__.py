@@ -16,27 +16,16 @@ SETTINGS = {
     # Extra free-mail domains (comma-separated) on top of the built-in list.
     "ASSISTANT_FREE_MAIL_DOMAINS": [],
 }
-NUMBER_SETTINGS = (
-    "ASSISTANT_ROUNDS",
-    "ASSISTANT_MAX_QUESTION",
-    "ASSISTANT_RETENTION_DAYS",
-    "ASSISTANT_LINK_MAX_AGE",
-)
 
 
 def init_app(app):
     """Register the package's blueprints, commands, signal receivers and demo data."""
     from assistant import admin, demo, services, views
     from assistant.cli import assistant_cli
+    from core.config import apply_defaults
     from core.hooks import add_admin_nav, add_demo_loader, add_robots_disallow, add_timeline_provider
 
-    for key, value in SETTINGS.items():
-        app.config.setdefault(key, value)
-    for key in NUMBER_SETTINGS:
-        app.config[key] = int(app.config[key])
-    free = app.config["ASSISTANT_FREE_MAIL_DOMAINS"]
-    if isinstance(free, str):
-        app.config["ASSISTANT_FREE_MAIL_DOMAINS"] = [part.strip() for part in free.split(",") if part.strip()]
+    apply_defaults(app, SETTINGS)
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
     app.cli.add_command(assistant_cli)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
+from core.config import apply_defaults
 from core.hooks import add_admin_nav, add_demo_loader, add_translated_path
 
 # Uploads are smaller than the site-wide request limit (MAX_CONTENT_LENGTH); a Markdown
@@ -20,8 +21,7 @@ def init_app(app):
     from content.cli import content_cli
     from content.views import bp, translated_path
 
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
+    apply_defaults(app, DEFAULTS)
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
     app.cli.add_command(content_cli)

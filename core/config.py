@@ -182,3 +182,45 @@ def resolve_secret_key(app) -> str:
         '(python -c "import secrets; print(secrets.token_urlsafe(48))"), '
         "or run with LODESTAR_DEVELOPMENT=1 to keep a generated key in instance/."
     )
+
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"", "0", "false", "no", "off"}
+
+
+def apply_defaults(app, defaults) -> None:
+    """Give a package's settings their defaults, each read as the type of its default.
+
+    Only a missing setting (or None) takes the default: zero, false and an empty string are
+    settings too (SCORING_DECAY_DAYS=0 means no decay, MAIL_LIST_ID="" means no List-Id).
+    Values from instance/config.py may arrive as text ("0", "false", "a.com,b.cn"), so text
+    is parsed by the default's type; a value that does not parse stops the start.
+    """
+    for key, default in defaults.items():
+        value = app.config.get(key)
+        app.config[key] = default if value is None else setting_value(key, value, default)
+
+
+def setting_value(key: str, value, default):
+    """`value` read as the type of `default` (see apply_defaults)."""
+    if isinstance(default, bool):
+        if not isinstance(value, str):
+            return bool(value)
+        word = value.strip().lower()
+        if word in TRUE_WORDS | FALSE_WORDS:
+            return word in TRUE_WORDS
+    elif isinstance(default, int | float):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            try:
+                return type(default)(float(value) if isinstance(default, float) else int(value.strip()))
+            except ValueError:
+                pass
+    elif isinstance(default, list):
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return list(value)
+    else:
+        return value
+    raise SettingsError(f"LODESTAR_{key} must be {type(default).__name__}-like, not {value!r}.")

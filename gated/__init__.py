@@ -33,13 +33,6 @@ DEFAULTS = {
 }
 
 
-def _as_list(value):
-    """PARTNER_DOMAINS from the environment arrives as "a.com,b.cn" (or JSON, a list)."""
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return list(value or [])
-
-
 def _challenge_mode(value) -> str:
     """FORM_CHALLENGE, checked at start: a typo must not switch the check off."""
     from core.config import SettingsError
@@ -54,15 +47,13 @@ def _challenge_mode(value) -> str:
 def init_app(app):
     """Register the package's blueprints, commands, signal receivers and demo data."""
     from content.signals import article_changed
+    from core.config import apply_defaults
     from core.hooks import add_admin_nav, add_demo_loader, add_health_check, add_timeline_provider
     from gated import admin, assets, demo, forms_views, nextstep, timeline, webhooks
     from gated.cli import leads_cli
     from gated.views import bp
 
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
-    for key in ("PARTNER_DOMAINS", "SITE_HOSTS"):
-        app.config[key] = _as_list(app.config[key])
+    apply_defaults(app, DEFAULTS)
     app.config["FORM_CHALLENGE"] = _challenge_mode(app.config["FORM_CHALLENGE"])
 
     app.register_blueprint(bp)

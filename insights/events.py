@@ -280,15 +280,16 @@ def init_app(app) -> None:
     the receivers that turn other packages' signals into events."""
     from flask_babel import lazy_gettext as _l
 
+    from core.config import apply_defaults
     from core.hooks import add_admin_nav, add_demo_loader, add_timeline_provider
     from gated import signals as gated_signals
     from insights import admin, demo, tracking
     from insights.cli import insights_cli
     from nurture import signals as nurture_signals
 
-    for key, value in SETTINGS.items():
-        app.config.setdefault(key, 0.0 if key == "INSIGHTS_FLUSH_SECONDS" and app.testing else value)
-        app.config[key] = type(value)(app.config[key] or 0)
+    if app.testing:
+        app.config.setdefault("INSIGHTS_FLUSH_SECONDS", 0.0)
+    apply_defaults(app, SETTINGS)
     tracking.init_app(app)
     app.register_blueprint(admin.bp)
     app.cli.add_command(insights_cli)

@@ -5,6 +5,7 @@ See ../shared/DESIGN.md and docs/NURTURE.md."""
 
 from flask_babel import lazy_gettext as _l
 
+from core.config import apply_defaults
 from core.hooks import (
     add_admin_nav,
     add_demo_loader,
@@ -39,7 +40,6 @@ SETTINGS = {
     "NURTURE_SYNCHRONOUS_COMMIT": "on",
     "UNSUBSCRIBE_RATE_LIMIT": "30 per minute",
 }
-NUMBER_SETTINGS = {key: type(value) for key, value in SETTINGS.items() if isinstance(value, int | float)}
 
 
 def init_app(app):
@@ -47,11 +47,7 @@ def init_app(app):
     from nurture import admin, demo, labels, receivers, scheduling, services, stats, views, worker
     from nurture.cli import nurture_cli
 
-    for key, value in SETTINGS.items():
-        app.config.setdefault(key, value)
-        if key in NUMBER_SETTINGS:
-            # LODESTAR_MAIL_RATE_PER_SECOND=5 arrives as a number; "5" from a file is fine too.
-            app.config[key] = NUMBER_SETTINGS[key](app.config[key] or 0)
+    apply_defaults(app, SETTINGS)
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
     app.cli.add_command(nurture_cli)

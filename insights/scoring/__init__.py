@@ -21,14 +21,13 @@ def init_app(app) -> None:
     scores leads without the demo."""
     from flask_babel import lazy_gettext as _l
 
+    from core.config import apply_defaults
     from core.hooks import add_admin_nav, add_demo_loader, add_timeline_provider
     from gated.signals import lead_captured
     from insights.scoring import admin, cli, demo, services
     from insights.signals import event_recorded
 
-    for key, value in SETTINGS.items():
-        app.config.setdefault(key, value)
-        app.config[key] = type(value)(app.config[key] or value)
+    apply_defaults(app, SETTINGS)
     app.register_blueprint(admin.bp)
     add_admin_nav(
         app, _l("Scoring rules"), "scoring_admin.rules", roles=admin.RULE_ROLES, order=31, group="marketing"

@@ -83,3 +83,64 @@ def test_https_site_url_makes_cookies_secure(monkeypatch):
     app = create_app({"SITE_URL": "https://example.com"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
+
+
+def test_zero_false_and_empty_settings_are_kept(monkeypatch, tmp_path):
+    monkeypatch.setenv("LODESTAR_SECRET_KEY", STRONG)
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
+            "SCORING_DECAY_DAYS": 0,  # documented as "no decay"
+            "SCORING_RULES_TTL": 0,
+            "INSIGHTS_RETENTION_DAYS": 0,
+            "MAIL_RATE_PER_SECOND": 0,
+            "ASSISTANT_ROUNDS": 0,
+            "CONSENT_REQUIRED": False,
+            "COMPANY_POSTAL_ADDRESS": "",
+            "SCORING_ASSIGN_RULES": "",
+            "PARTNER_DOMAINS": "",
+        }
+    )
+    assert app.config["SCORING_DECAY_DAYS"] == 0
+    assert app.config["SCORING_RULES_TTL"] == 0
+    assert app.config["INSIGHTS_RETENTION_DAYS"] == 0
+    assert app.config["MAIL_RATE_PER_SECOND"] == 0
+    assert app.config["ASSISTANT_ROUNDS"] == 0
+    assert app.config["CONSENT_REQUIRED"] is False
+    assert app.config["COMPANY_POSTAL_ADDRESS"] == ""
+    assert app.config["SCORING_ASSIGN_RULES"] == ""
+    assert app.config["PARTNER_DOMAINS"] == []
+
+
+def test_package_settings_given_as_text_take_the_defaults_type(monkeypatch, tmp_path):
+    monkeypatch.setenv("LODESTAR_SECRET_KEY", STRONG)
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
+            "SCORING_DECAY_DAYS": "0",
+            "SCORING_RULES_TTL": "0.5",
+            "DOUBLE_OPT_IN": "false",
+            "CONSENT_REQUIRED": "yes",
+            "SITE_HOSTS": "a.example, b.example",
+        }
+    )
+    assert app.config["SCORING_DECAY_DAYS"] == 0
+    assert app.config["SCORING_RULES_TTL"] == 0.5
+    assert app.config["DOUBLE_OPT_IN"] is False
+    assert app.config["CONSENT_REQUIRED"] is True
+    assert app.config["SITE_HOSTS"] == ["a.example", "b.example"]
+
+
+def test_a_missing_package_setting_takes_its_default(monkeypatch, tmp_path):
+    monkeypatch.setenv("LODESTAR_SECRET_KEY", STRONG)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db", "SCORING_DECAY_DAYS": None})
+    assert app.config["SCORING_DECAY_DAYS"] == 14
+    assert app.config["MAIL_RATE_PER_SECOND"] == 20.0
+
+
+def test_a_package_setting_that_does_not_parse_stops_the_start(monkeypatch, tmp_path):
+    monkeypatch.setenv("LODESTAR_SECRET_KEY", STRONG)
+    with pytest.raises(SettingsError, match="LODESTAR_SCORING_DECAY_DAYS"):
+        create_app(
+            {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db", "SCORING_DECAY_DAYS": "two weeks"}
+        )
