@@ -20,9 +20,8 @@ from functools import wraps
 from flask import current_app, g, make_response, request, session
 from flask_babel import get_locale
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
-
-from core.security import csrf_token
 
 CSRF_PLACEHOLDER = "lodestar-csrf-placeholder-c0ffee"
 KEY = "lodestar.pagecache"
@@ -135,7 +134,7 @@ def _for_this_visitor(body: bytes, fills=None) -> bytes:
     if CSRF_PLACEHOLDER.encode() not in body:
         return body
     g.pop("csrf_token", None)
-    return body.replace(CSRF_PLACEHOLDER.encode(), csrf_token().encode())
+    return body.replace(CSRF_PLACEHOLDER.encode(), generate_csrf().encode())
 
 
 def cached_page(view=None, *, vary_cookies=()):

@@ -1,5 +1,5 @@
-"""Security headers on every response, the proxy setting, the signed session cookie and
-the CSRF token of forms.
+"""Security headers on every response, the proxy setting, CSRF by origin for anonymous
+public forms and the refusal of unreadable input.
 
 The Content-Security-Policy allows scripts and styles only from our own origin: no inline
 script can run even if some HTML slipped through sanitising.
@@ -8,51 +8,12 @@ script can run even if some HTML slipped through sanitising.
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import current_app, g, request, session
-from flask.sessions import SecureCookieSessionInterface
+from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.errors import CSRF_MESSAGE, render_error
 from core.extensions import csrf
-from core.tokens import CompactSerializer, random_hex, serializer_for
-
-# Flask-WTF's salt for CSRF tokens: ours must validate with its validate_csrf.
-CSRF_SALT = "wtf-csrf-token"
-
-
-class SessionCookies(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions with the serializer built once per set of keys
-    instead of twice per request (building one costs a trial dump), and a session as
-    short as a new visitor's CSRF token not zlib-compressed (CompactSerializer)."""
-
-    def __init__(self):
-        self.serializers = {}
-
-    def get_signing_serializer(self, app):
-        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
-        if keys not in self.serializers:
-            self.serializers[keys] = CompactSerializer(
-                [*keys[1:], keys[0]],  # itsdangerous signs with the last key
-                salt=self.salt,
-                serializer=self.serializer,
-                signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method},
-            )
-        return self.serializers[keys]
-
-
-def csrf_token() -> str:
-    """Flask-WTF's generate_csrf, the same token (its validate_csrf checks it), made with
-    one serializer per key (generate_csrf builds one per call) and without zlib: a landing
-    page fills one into the cached page for every new visitor."""
-    config = current_app.config
-    field = config["WTF_CSRF_FIELD_NAME"]
-    if field not in g:
-        serializer = serializer_for(config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, CSRF_SALT)
-        if not isinstance(session.get(field), str):
-            session[field] = random_hex(20)  # 40 hex digits, as generate_csrf's sha1
-        setattr(g, field, serializer.dumps(session[field]))
-    return g.get(field)
 
 
 def _origin(url: str) -> str:
@@ -161,10 +122,6 @@ def init_app(app):
         app.wsgi_app = ProxyFix(
             app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted, x_prefix=trusted
         )
-    app.session_interface = SessionCookies()
-    # After CSRFProtect.init_app, so templates get csrf_token above instead of generate_csrf.
-    app.jinja_env.globals["csrf_token"] = csrf_token
-    app.context_processor(lambda: {"csrf_token": csrf_token})
     defaults = [(name.lower(), name, value) for name, value in security_headers(app)]
 
     app.before_request(refuse_unreadable_input)
