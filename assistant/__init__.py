@@ -1,7 +1,7 @@
 """The help assistant: answers a question from the help center, asks whether it helped,
 and after three unhelpful rounds hands the person to a human or a ticket by their tier.
 It uses content's search, gated's leads and nurture's mail queue.
-See ../shared/DESIGN.md and docs/ASSISTANT.md."""
+See docs/ARCHITECTURE.md and docs/ASSISTANT.md."""
 
 from flask_babel import lazy_gettext as _l
 

@@ -1,7 +1,7 @@
 """The insights package: first-party events (page views, searches, forms, downloads,
 mail), the dashboards built on them, lead scoring and the hand-off to sales.
 It listens to the signals of content, gated and nurture and is imported by none of them.
-See ../shared/DESIGN.md and docs/INSIGHTS.md."""
+See docs/ARCHITECTURE.md and docs/INSIGHTS.md."""
 
 
 def init_app(app):

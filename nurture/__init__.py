@@ -1,7 +1,7 @@
 """The nurture package: every outgoing mail (sequences and transactional), the worker
 that delivers it (at most one repeat, with the same Message-ID, when a worker dies),
 tracking, unsubscribe and suppression, the dev Outbox.
-See ../shared/DESIGN.md and docs/NURTURE.md."""
+See docs/ARCHITECTURE.md and docs/NURTURE.md."""
 
 from flask_babel import lazy_gettext as _l
 
