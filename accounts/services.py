@@ -12,7 +12,6 @@ from accounts.passwords import password_matches, password_problem
 from core.extensions import db
 from core.ids import parse_id
 from core.timeutil import utcnow
-from core.tokens import random_hex
 
 EPOCH = datetime(1970, 1, 1)
 # Web nodes' clocks may differ a little: a sign-in on one is good at once on another.
@@ -142,7 +141,7 @@ def login_key(user: User, *, now: datetime) -> str:
     role or active flag move it on); the time bounds its life (user_for_login_key); the
     random part makes every sign-in's remember cookie a new one."""
     issued = int((now - EPOCH).total_seconds())
-    return f"{user.id}.{user.session_version}.{issued}.{random_hex(8)}"
+    return f"{user.id}.{user.session_version}.{issued}.{secrets.token_hex(8)}"
 
 
 def login_lifetime() -> timedelta:
