@@ -3,15 +3,16 @@ floating panel's script only enhances:
 
     GET  /help/ask                 the ask page (?account=<signed link> identifies a customer)
     GET  /help/ask?question=…      start a conversation, 303 to its page (the ask forms)
-    POST /help/ask                 the same (with a CSRF token), e.g. from a script
+    POST /help/ask                 the same, e.g. from a script
     GET  /help/ask/<token>         the conversation (signed id): rounds, "did this help?"
     POST /help/ask/<token>/answer  "solved" or "not yet" (with an optional rephrasing)
     POST /help/ask/<token>/contact the hand-over form (owner, ticket or lead)
 
 Asking is a GET form, like searching: a forged question only starts a conversation that
 its asker alone sees, so the ask forms on every public page carry no CSRF token and give
-a new visitor no session cookie. The conversation page's forms ("solved", "not yet", the
-hand-over) are POSTs with their tokens, seen only by visitors who asked.
+a new visitor no session cookie. The POSTs ("solved", "not yet", the hand-over) are
+anonymous public forms too: CSRF-checked by Origin / Sec-Fetch-Site (csrf_by_origin), so
+no page of the assistant starts a session for its token.
 
 Every page is per visitor (never in the page cache); every question and every POST is
 rate limited per IP. A request with the X-Assistant-Panel header gets the conversation
@@ -28,7 +29,7 @@ from markupsafe import Markup, escape
 from assistant import services
 from assistant.tiers import account_from_token
 from core.extensions import limiter
-from core.security import from_another_site
+from core.security import csrf_by_origin, from_another_site
 from core.timeutil import utcnow
 from core.tokens import InvalidToken
 from gated.services import RequestMeta, consent_text
@@ -104,6 +105,7 @@ def _to(conversation, anchor: str = "latest"):
 
 @bp.route("", methods=["GET", "POST"])
 @limited
+@csrf_by_origin
 def ask():
     if request.method == "POST":
         return _start(request.form.get("question", ""))
@@ -165,6 +167,7 @@ def conversation(token):
 
 @bp.post("/<token>/answer")
 @limited
+@csrf_by_origin
 def answer(token):
     conversation = _conversation_or_404(token)
     try:
@@ -181,6 +184,7 @@ def answer(token):
 
 @bp.post("/<token>/contact")
 @limited
+@csrf_by_origin
 def contact(token):
     conversation = _conversation_or_404(token)
     form = {name: request.form.get(name, "") for name in ("email", "name", "message", "consent")}

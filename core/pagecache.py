@@ -6,10 +6,10 @@ content generation (registered by the packages, e.g. the articles' count and new
 `updated_at`) is unchanged; the generation is checked at most every PAGE_CACHE_TTL
 seconds, so an edit shows within that time on every web node.
 
-Pages carry CSRF tokens (the "was this helpful" form): they are rendered with a
-placeholder that is replaced by the visitor's own token on every serve. Staff who are
-signed in, visitors with flashed messages and visitors carrying a cookie the view names
-(`vary_cookies`) always get a fresh render.
+Public pages carry no CSRF token (their forms are checked by Origin, see
+core.security.csrf_by_origin), so a page is the same bytes for every anonymous visitor.
+Staff who are signed in, visitors with flashed messages and visitors carrying a cookie
+the view names (`vary_cookies`) always get a fresh render.
 """
 
 import threading
@@ -20,10 +20,8 @@ from functools import wraps
 from flask import current_app, g, make_response, request, session
 from flask_babel import get_locale
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
 
-CSRF_PLACEHOLDER = "lodestar-csrf-placeholder-c0ffee"
 KEY = "lodestar.pagecache"
 
 
@@ -131,10 +129,7 @@ def per_visitor(name: str, make) -> str:
 def _for_this_visitor(body: bytes, fills=None) -> bytes:
     for placeholder, make in (fills or {}).items():
         body = body.replace(placeholder.encode(), escape(make()).encode())
-    if CSRF_PLACEHOLDER.encode() not in body:
-        return body
-    g.pop("csrf_token", None)
-    return body.replace(CSRF_PLACEHOLDER.encode(), generate_csrf().encode())
+    return body
 
 
 def cached_page(view=None, *, vary_cookies=()):
@@ -150,10 +145,8 @@ def cached_page(view=None, *, vary_cookies=()):
             key = (request.host, request.full_path, str(get_locale()))
             entry = cache.get(key)
             if entry is None:
-                g.csrf_token = CSRF_PLACEHOLDER
                 g.pagecache_fills = {}
                 response = make_response(view(*args, **kwargs))
-                g.pop("csrf_token", None)
                 fills = g.pop("pagecache_fills")
                 if response.status_code != 200 or response.is_streamed or "Set-Cookie" in response.headers:
                     response.set_data(_for_this_visitor(response.get_data(), fills))

@@ -10,6 +10,9 @@ from urllib.parse import urlsplit
 
 from flask import current_app, g, request, session
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.errors import CSRF_MESSAGE, render_error
@@ -39,13 +42,18 @@ def from_another_site() -> bool:
 def csrf_by_origin(view):
     """CSRF protection for an anonymous public form on a page that is the same bytes for
     every visitor: no token in the page and so no session cookie for it (the design's
-    "CSRF for anonymous public forms by Origin/Sec-Fetch-Site"). Flask-WTF's token check
-    is off for the view; a POST from another site's page is refused as a bad token is."""
+    "CSRF for anonymous public forms by Origin/Sec-Fetch-Site", OWASP's defence for this
+    case with SameSite cookies). A POST from another site's page is refused as a bad
+    token is. A signed-in member of staff, whose session is worth more than a lead form,
+    still sends Flask-WTF's token (`staff_csrf_field` puts it in the form for them)."""
 
     @wraps(view)
     def checked(*args, **kwargs):
-        if request.method == "POST" and from_another_site():
-            return render_error(400, str(CSRF_MESSAGE))
+        if request.method == "POST":
+            if from_another_site():
+                return render_error(400, str(CSRF_MESSAGE))
+            if current_user.is_authenticated and current_app.config["WTF_CSRF_ENABLED"]:
+                csrf.protect()
         return view(*args, **kwargs)
 
     return csrf.exempt(checked)
@@ -57,6 +65,15 @@ def rotate_session() -> None:
     sign-in is worth nothing after it."""
     session.clear()
     g.pop(current_app.config["WTF_CSRF_FIELD_NAME"], None)
+
+
+def staff_csrf_field() -> Markup:
+    """The CSRF token's hidden input in a public form (see csrf_by_origin), for a signed-in
+    member of staff only: an anonymous visitor's page carries no token and so starts no
+    session."""
+    if not current_user.is_authenticated:
+        return Markup("")
+    return Markup('<input type="hidden" name="csrf_token" value="%s">') % generate_csrf()
 
 
 def content_security_policy(app) -> str:
@@ -122,6 +139,7 @@ def init_app(app):
         app.wsgi_app = ProxyFix(
             app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted, x_prefix=trusted
         )
+    app.jinja_env.globals["staff_csrf_field"] = staff_csrf_field
     defaults = [(name.lower(), name, value) for name, value in security_headers(app)]
 
     app.before_request(refuse_unreadable_input)

@@ -1,5 +1,7 @@
 """The public lead forms. Validation lives in the service (gated.validation), so the same
-rules hold for web forms and CSV imports; these classes render the fields and carry CSRF.
+rules hold for web forms and CSV imports; these classes render the fields. CSRF is
+checked by Origin / Sec-Fetch-Site (core.security.csrf_by_origin), not by a token in the
+form: a token would start a session for every visitor and make the page per visitor.
 """
 
 from flask_babel import lazy_gettext as _l
@@ -31,6 +33,9 @@ ROLE_CHOICES = [
 class LeadForm(FlaskForm):
     """Every field a lead form may show; views pick which (FIELDS) and progressive
     profiling drops what is already known."""
+
+    class Meta:
+        csrf = False
 
     email = EmailField(_l("Work email"), validators=[Marked()])
     name = StringField(_l("Full name"))

@@ -2,7 +2,8 @@
 newsletter forms, thank-you pages, signed downloads, fresh links and double opt-in.
 
 Views parse the request, call one service and render. Every public POST is rate limited
-per IP, CSRF-checked (CSRFProtect) and size-capped, then screened (gated.holding): a
+per IP, CSRF-checked (the lead forms by Origin / Sec-Fetch-Site, core.security.csrf_by_origin,
+so their pages carry no token and start no session; the rest by CSRFProtect) and size-capped, then screened (gated.holding): a
 filled honeypot is shown the thank-you page and counted, never stored; a submission that
 looks automated otherwise is kept and answered with a page that asks the visitor to
 confirm (gated.forms_views), never with a thank-you.
@@ -29,6 +30,7 @@ from core.extensions import limiter
 from core.i18n import page_language
 from core.pagecache import cached_page, per_visitor, remembered
 from core.privacy import tracking_refused
+from core.security import csrf_by_origin
 from core.timeutil import utcnow
 from core.tokens import InvalidToken
 from gated import assets, holding, services, visitor
@@ -270,6 +272,7 @@ def _whitepaper_or_404(slug):
 
 @bp.route("/library/<slug>", methods=["GET", "POST"])
 @public_post
+@csrf_by_origin
 @cached_page(vary_cookies=(COOKIE,))
 def whitepaper(slug):
     template = "gated/whitepaper.html"
@@ -332,6 +335,7 @@ def _thanks_page(kind: str):
 
 @bp.route("/demo-request", methods=["GET", "POST"])
 @public_post
+@csrf_by_origin
 def demo_request():
     return _form_page("demo")
 
@@ -343,6 +347,7 @@ def demo_thanks():
 
 @bp.route("/newsletter", methods=["GET", "POST"])
 @public_post
+@csrf_by_origin
 def newsletter():
     return _form_page("newsletter")
 

@@ -137,7 +137,8 @@ def test_the_ask_forms_are_get_forms_and_a_get_question_starts_a_conversation(cl
     assert 'method="get"' in form and "csrf_token" not in form
     url = conversation_url(client.get("/help/ask", query_string={"question": QUESTION}))
     page = client.get(url).get_data(as_text=True)
-    assert QUESTION in page and 'name="csrf_token"' in page  # the answer forms are POSTs
+    # The answer forms are POSTs, checked by Origin / Sec-Fetch-Site, not by a token.
+    assert QUESTION in page and 'method="post"' in page and "csrf_token" not in page
     empty = client.get("/help/ask?question=")
     assert empty.status_code == 422 and 'aria-invalid="true"' in empty.get_data(as_text=True)
 
@@ -153,6 +154,23 @@ def test_a_question_linked_from_another_site_is_shown_not_asked(client, help_cen
         "/help/ask", query_string={"question": QUESTION}, headers={"Sec-Fetch-Site": "same-origin"}
     )
     assert ours.status_code == 303
+
+
+def test_a_conversation_answered_from_another_site_is_refused(make_app, help_center):
+    protected = make_app(WTF_CSRF_ENABLED=True).test_client()
+    url = conversation_url(ask(protected, headers={"Sec-Fetch-Site": "same-origin"}))
+    assert ask(protected, headers={"Sec-Fetch-Site": "cross-site"}).status_code == 400
+    forged = protected.post(
+        f"{url}/answer", data={"answer": "solved"}, headers={"Origin": "https://evil.example"}
+    )
+    assert forged.status_code == 400
+    assert db.session.scalar(select(Conversation.status)) != "solved"
+    ours = protected.post(
+        f"{url}/answer", data={"answer": "solved"}, headers={"Sec-Fetch-Site": "same-origin"}
+    )
+    assert ours.status_code == 303
+    db.session.expire_all()
+    assert db.session.scalar(select(Conversation.status)) == "solved"
 
 
 def test_crawlers_are_kept_out_of_the_ask_page(client):
