@@ -10,8 +10,14 @@ Public pages carry no CSRF token (their forms are checked by Origin, see
 core.security.csrf_by_origin), so a page is the same bytes for every anonymous visitor.
 Staff who are signed in, visitors with flashed messages and visitors carrying a cookie
 the view names (`vary_cookies`) always get a fresh render.
+
+The same pages tell an HTTP cache in front (nginx, a CDN: deploy/nginx.conf) that it may
+serve them: `Cache-Control: public` with HTTP_MAX_AGE, HTTP_S_MAXAGE and
+HTTP_STALE_WHILE_REVALIDATE, a strong ETag of the page's bytes and `304 Not Modified` on
+`If-None-Match`; a page of one visitor's own is `private, no-store`.
 """
 
+import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -71,9 +77,27 @@ def init_app(app) -> None:
     app.config.setdefault("PAGE_CACHE_ENABLED", True)
     app.config.setdefault("PAGE_CACHE_TTL", 1.0)
     app.config.setdefault("PAGE_CACHE_MAX_ENTRIES", 2000)
+    # What a browser (max-age) and a shared cache in front (s-maxage, e.g. nginx's
+    # micro-cache or a CDN) may keep a public page for, in seconds, and how long past that
+    # a shared cache may serve it while it asks again (stale-while-revalidate).
+    app.config.setdefault("HTTP_MAX_AGE", 60)
+    app.config.setdefault("HTTP_S_MAXAGE", 10)
+    app.config.setdefault("HTTP_STALE_WHILE_REVALIDATE", 30)
     app.extensions[KEY] = PageCache(
         max_entries=int(app.config["PAGE_CACHE_MAX_ENTRIES"]), ttl=float(app.config["PAGE_CACHE_TTL"])
     )
+    # Registered before the packages' hooks, so it runs after them (Flask runs
+    # after_request hooks in reverse): it sees the cookies they set.
+    app.after_request(_never_share_a_cookie)
+
+
+def _never_share_a_cookie(response):
+    """A public page that leaves with a cookie (the visitor id and visit of
+    insights.tracking) is for this visitor only: no shared cache may keep it and hand the
+    cookie to someone else."""
+    if "Set-Cookie" in response.headers and response.cache_control.public:
+        response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 def add_generation_source(app, source) -> None:
@@ -82,8 +106,9 @@ def add_generation_source(app, source) -> None:
     app.extensions[KEY].generation_sources.append(source)
 
 
-def _cacheable(vary_cookies) -> bool:
-    if not (current_app.config["PAGE_CACHE_ENABLED"] and request.method == "GET"):
+def _same_for_everyone(vary_cookies) -> bool:
+    """Whether this GET is an anonymous visitor's, who sees what every other one does."""
+    if request.method != "GET":
         return False
     cookies = request.cookies
     if not cookies:
@@ -132,18 +157,50 @@ def _for_this_visitor(body: bytes, fills=None) -> bytes:
     return body
 
 
+def public_cache_control() -> str:
+    config = current_app.config
+    return (
+        f"public, max-age={int(config['HTTP_MAX_AGE'])}, s-maxage={int(config['HTTP_S_MAXAGE'])}, "
+        f"stale-while-revalidate={int(config['HTTP_STALE_WHILE_REVALIDATE'])}"
+    )
+
+
+def _http_cached(body: bytes, content_type, fills, etag: str):
+    """The page for this visitor, with what an HTTP cache in front needs: a page that is
+    the same bytes for everyone is public with a strong ETag of those bytes (so any edit
+    changes it) and answers If-None-Match with 304; one with per-visitor values in it
+    (a lead form's start time and referrer) is kept by nobody."""
+    response = current_app.response_class(_for_this_visitor(body, fills), content_type=content_type)
+    if fills:
+        response.headers["Cache-Control"] = "private, no-cache"
+        return response
+    response.headers["Cache-Control"] = public_cache_control()
+    # The page's language comes from ?lang= (in the URL), the lang cookie or Accept-Language.
+    response.vary.update(("Accept-Language", "Cookie"))
+    response.set_etag(etag)
+    return response.make_conditional(request)
+
+
 def cached_page(view=None, *, vary_cookies=()):
-    """Serve a public GET view from the page cache (see the module docstring)."""
+    """Serve a public GET view from the page cache and with HTTP caching headers (see the
+    module docstring). A visitor who sees a page of their own (signed-in staff, a flashed
+    message, a cookie in `vary_cookies`) gets it fresh, and `private, no-store`."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
+            if not _same_for_everyone(vary_cookies):
+                response = make_response(view(*args, **kwargs))
+                if request.method == "GET":
+                    response.headers["Cache-Control"] = "private, no-store"
+                return response
             cache = current_app.extensions.get(KEY)
-            if cache is None or not _cacheable(vary_cookies):
-                return view(*args, **kwargs)
-            generation = cache.current_generation()
-            key = (request.host, request.full_path, str(get_locale()))
-            entry = cache.get(key)
+            if cache is None or not current_app.config["PAGE_CACHE_ENABLED"]:
+                cache = generation = entry = None
+            else:
+                generation = cache.current_generation()
+                key = (request.host, request.full_path, str(get_locale()))
+                entry = cache.get(key)
             if entry is None:
                 g.pagecache_fills = {}
                 response = make_response(view(*args, **kwargs))
@@ -151,11 +208,12 @@ def cached_page(view=None, *, vary_cookies=()):
                 if response.status_code != 200 or response.is_streamed or "Set-Cookie" in response.headers:
                     response.set_data(_for_this_visitor(response.get_data(), fills))
                     return response
-                entry = (response.get_data(), response.headers.get("Content-Type"), fills)
-                if generation == cache.generation:
+                body = response.get_data()
+                etag = hashlib.blake2b(body, digest_size=16).hexdigest()
+                entry = (body, response.headers.get("Content-Type"), fills, etag)
+                if cache is not None and generation == cache.generation:
                     cache.put(key, entry)
-            body, content_type, fills = entry
-            return current_app.response_class(_for_this_visitor(body, fills), content_type=content_type)
+            return _http_cached(*entry)
 
         return wrapper
 

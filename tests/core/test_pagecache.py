@@ -10,6 +10,7 @@ from sqlalchemy import event, text
 from content import services
 from core.extensions import db
 from tests.content.helpers import make_article
+from tests.insights.conftest import BROWSER
 
 
 @pytest.fixture(scope="module")
@@ -211,3 +212,76 @@ def test_a_landing_form_with_errors_still_shows_its_white_paper(cached):
     again = client.post("/library/cache-errors", data=form_data(email="not an address"))
     assert again.status_code == 422
     assert "出错也要显示标题" in again.get_data(as_text=True)
+
+
+# A visitor whose views insights does not track (Global Privacy Control): a tracked
+# browser's view sets the visitor id cookies, and so is its own (see below).
+UNTRACKED = {"User-Agent": BROWSER, "Sec-GPC": "1"}
+
+
+@pytest.fixture(params=["page cache", "no page cache"])
+def site(request, make_app, app):
+    """The HTTP headers are the same with or without the in-process page cache."""
+    enabled = request.param == "page cache"
+    site = make_app(PAGE_CACHE_ENABLED=enabled, PAGE_CACHE_TTL=3600, HTTP_MAX_AGE=0, HTTP_S_MAXAGE=7)
+    site.extensions["lodestar.pagecache"].invalidate()
+    with site.app_context():
+        yield site
+
+
+def test_a_public_page_is_the_same_bytes_for_everyone_with_cache_headers(site):
+    make_article("正文", title="缓存测试", slug="http-cache")
+    pages = [site.test_client().get("/help/http-cache", headers=UNTRACKED) for _visitor in range(2)]
+    assert [page.status_code for page in pages] == [200, 200]
+    assert pages[0].get_data() == pages[1].get_data()
+    for page in pages:
+        assert page.headers.getlist("Set-Cookie") == []
+        # A zero is a zero: browsers revalidate every time; the front keeps it 7 s.
+        assert page.headers["Cache-Control"] == "public, max-age=0, s-maxage=7, stale-while-revalidate=30"
+        assert set(page.headers["Vary"].split(", ")) >= {"Accept-Language", "Cookie"}
+    etag = pages[0].headers["ETag"]
+    assert etag.startswith('"') and etag == pages[1].headers["ETag"]  # strong, from the bytes
+
+
+def test_if_none_match_is_a_304_until_the_content_changes(site):
+    article = make_article("第一版正文", title="缓存测试", slug="http-etag")
+    client = site.test_client()
+    etag = client.get("/help/http-etag").headers["ETag"]
+    again = client.get("/help/http-etag", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b""
+    assert again.headers["ETag"] == etag
+    services.save_article(
+        services_fields(article) | {"title": "缓存测试"},
+        "第二版正文",
+        article=article,
+        now=article.updated_at,
+    )
+    edited = client.get("/help/http-etag", headers={"If-None-Match": etag})
+    assert edited.status_code == 200 and "第二版正文" in edited.get_data(as_text=True)
+    assert edited.headers["ETag"] != etag
+
+
+def test_a_page_of_ones_own_is_kept_by_no_cache(site, login_as):
+    make_article("正文", title="缓存测试", slug="http-private")
+    staff = login_as("editor", client=site.test_client())
+    page = staff.get("/help/http-private")
+    assert page.status_code == 200
+    assert page.headers["Cache-Control"] == "private, no-store" and "ETag" not in page.headers
+    assert staff.get("/help/http-private", headers={"If-None-Match": "*"}).status_code == 200
+
+
+def test_a_page_that_sets_a_cookie_is_not_public(site):
+    """A browser's first view gets its visitor id cookie: that response is its own."""
+    make_article("正文", title="缓存测试", slug="http-cookie")
+    page = site.test_client().get("/help/http-cookie", headers={"User-Agent": BROWSER})
+    assert "lodestar_vid" in " ".join(page.headers.getlist("Set-Cookie"))
+    assert page.headers["Cache-Control"] == "private, no-cache"
+
+
+def test_a_landing_page_with_its_visitors_own_values_is_not_public(site):
+    from tests.gated.conftest import make_whitepaper
+
+    make_whitepaper(slug="http-landing")
+    page = site.test_client().get("/library/http-landing", headers=UNTRACKED)
+    assert page.status_code == 200 and 'name="started"' in page.get_data(as_text=True)
+    assert page.headers["Cache-Control"] == "private, no-cache" and "ETag" not in page.headers
