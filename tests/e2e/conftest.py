@@ -7,15 +7,13 @@ LODESTAR_REQUIRE_BROWSER=1, which turns the skip into a failure).
 
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from app import create_app
 from core.extensions import db
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, LiveServer
 
 CHROMIUM = os.environ.get("LODESTAR_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -53,37 +51,6 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
-
-
-def closed_before_written(app):
-    """The app with each response read whole and closed before the server writes it.
-    Werkzeug's development server closes a response only after draining the socket, and
-    a browser that drops the connection meanwhile (navigating away while a static file is
-    sent) makes that drain raise first: the file is then left open, and its
-    ResourceWarning fails whichever test is running. The site streams nothing."""
-
-    def wsgi(environ, start_response):
-        response = app(environ, start_response)
-        try:
-            return [b"".join(response)]
-        finally:
-            if hasattr(response, "close"):
-                response.close()
-
-    return wsgi
-
-
-class LiveServer:
-    def __init__(self, app):
-        self.app = app
-        self.server = make_server("127.0.0.1", 0, closed_before_written(app), threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.thread.join(timeout=5)
 
 
 @pytest.fixture(scope="module")
