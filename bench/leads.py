@@ -1,4 +1,4 @@
-"""Lead capture: white-paper form POSTs per second through gunicorn (CSRF token,
+"""Lead capture: white-paper form POSTs per second through gunicorn (CSRF by Origin,
 validation, upsert, submission, attribution, queued mail) on SQLite and on PostgreSQL,
 against a bare insert of the same row through the same stack; afterwards the rows are
 counted to show none was lost or duplicated.
@@ -14,7 +14,7 @@ Aim: at least 0.5 of the bare insert, zero lost.
 
 import argparse
 import http.cookiejar
-import re
+import json
 import subprocess
 import sys
 import time
@@ -58,7 +58,7 @@ request = function()
   -- each POST a new person, so a new browser too: its own 32-character visitor id
   local vid = string.format("v%010d%04d%s", counter, tid, RUN)
   vid = vid .. string.rep("0", 32 - #vid)
-  local body = "csrf_token=" .. CSRF .. "&started=" .. STARTED .. "&email=" .. email ..
+  local body = "started=" .. STARTED .. "&email=" .. email ..
     "&name=Bench&company=Acme&job_title=CTO&role=decision_maker&website=" ..
     "&utm_source=baidu&utm_medium=cpc&utm_campaign=bench"
   return wrk.format("POST", PATH, {["Content-Type"] = "application/x-www-form-urlencoded",
@@ -67,30 +67,25 @@ end
 """
 
 
-def form_tokens(base: str, path: str) -> tuple[str, str, str]:
-    """csrf_token, started and the session cookie of one visitor who opened the form
-    (without the visitor id, which the Lua script gives each POST)."""
+def form_tokens(base: str, path: str) -> tuple[str, str]:
+    """The start time and the cookies of one visitor who opened the form and focused it
+    (without the visitor id, which the Lua script gives each POST). The form carries no
+    CSRF token: it is checked by Origin, and wrk sends none."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    html = opener.open(base + path, timeout=10).read().decode()
-    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'name="csrf_token" value="([^"]+)"', html
-    )
-    started = re.search(r'name="started" type="hidden" value="([^"]*)"', html) or re.search(
-        r'name="started" value="([^"]*)"', html
-    )
+    opener.open(base + path, timeout=10).read()
+    started = json.loads(opener.open(base + "/forms/start", timeout=10).read())["started"]
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar if c.name != VISITOR_COOKIE)
-    return csrf.group(1), started.group(1) if started else "", cookie
+    return started, cookie
 
 
-def lua_script(folder: Path, run: str, path: str, csrf: str, started: str, cookie: str) -> str:
+def lua_script(folder: Path, run: str, path: str, started: str, cookie: str) -> str:
     script = folder / f"post-{run}.lua"
     header = "\n".join(
         f'{name} = "{value}"'
         for name, value in (
             ("RUN", run),
             ("PATH", path),
-            ("CSRF", csrf),
             ("STARTED", started),
             ("COOKIE", cookie),
             ("VISITOR_COOKIE", VISITOR_COOKIE),
@@ -120,13 +115,13 @@ def run_backend(label: str, folder: Path, database_url: str | None, args) -> dic
     row = {"database": label}
     with gunicorn("bench.lead_app:app", env, probe="/healthz") as base:
         path = "/library/saas-renewal"
-        csrf, started, cookie = form_tokens(base, path)
+        started, cookie = form_tokens(base, path)
         time.sleep(3.2)  # the form's minimum fill time
         runs = count(1)
 
         def post(target: str, kind: str, seconds: float | None) -> dict:
             # Each run its own addresses (bench-<kind><n>-…): every POST is a new person.
-            script = lua_script(folder, f"{kind}{next(runs)}", target, csrf, started, cookie)
+            script = lua_script(folder, f"{kind}{next(runs)}", target, started, cookie)
             return wrk(
                 base + target, connections=args.connections, seconds=seconds or args.seconds, script=script
             )

@@ -1,6 +1,8 @@
 """The lead forms' per-visitor needs, kept off the (cacheable) form pages:
 
     GET  /forms/challenge   a fresh proof-of-work challenge, JSON (the widget's `challenge` URL)
+    GET  /forms/start       the form's signed start time, JSON, fetched by static/js/form-start.js
+                            when the visitor first focuses a lead form
     POST /forms/confirm     "yes, I am a person": a held submission becomes a lead
 
 The confirm form carries a signed, expiring token naming the held submission, and the
@@ -11,7 +13,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 
 from core.extensions import limiter
 from core.timeutil import utcnow
-from gated import challenge, holding
+from gated import challenge, holding, visitor
 from gated.validation import InvalidSubmission
 from gated.views import thanks_redirect
 
@@ -26,6 +28,19 @@ def _limit():
 @limiter.limit(_limit)
 def new_challenge():
     response = jsonify(challenge.new_challenge(now=utcnow()))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.get("/start")
+@limiter.limit(_limit)
+def form_start():
+    """The minimum fill time counts from the visitor's first focus on the form (a page
+    with the time in it would be one visitor's own, and no cache could serve it).
+    Without JavaScript the time is missing and the submission is held for the person to
+    confirm (gated.holding), so nobody is kept out."""
+    response = jsonify({"started": visitor.form_start_token(utcnow())})
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
     return response

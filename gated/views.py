@@ -122,11 +122,11 @@ def _visit_touch() -> dict | None:
 
 
 def _new_form() -> LeadForm:
-    """A form as first shown: the start time signed, attribution from this landing (or
-    from the campaign landing earlier in the visit)."""
+    """A form as first shown: attribution from this landing (or from the campaign
+    landing earlier in the visit); the start time comes from GET /forms/start when the
+    visitor first focuses the form (gated.forms_views)."""
     form = LeadForm(formdata=None)
     # Per visitor even when the page itself comes from the page cache.
-    form.started.data = per_visitor("started", lambda: visitor.form_start_token(utcnow()))
     form.referrer.data = per_visitor(
         "referrer", lambda: (_visit_touch() or {}).get("referrer") or request.referrer or ""
     )

@@ -2,7 +2,6 @@
 shows at once (this process) or within the TTL (another node), a landing page starts no
 session, and signed-in staff always see a fresh page."""
 
-import re
 
 import pytest
 from sqlalchemy import event, text
@@ -135,8 +134,7 @@ def services_fields(article):
     }
 
 
-def test_cached_landing_page_gives_each_visitor_their_own_start_time_and_referrer(cached):
-    from core.tokens import unsign
+def test_cached_landing_page_gives_each_visitor_their_own_referrer(cached):
     from gated.models import Lead
     from tests.gated.conftest import make_whitepaper
 
@@ -146,12 +144,8 @@ def test_cached_landing_page_gives_each_visitor_their_own_start_time_and_referre
     )
     second_client = cached.test_client()
     second = second_client.get("/library/cache-paper", headers={"Referer": "https://www.zhihu.com/q?x=1&y=2"})
-    starts = [
-        re.search(r'name="started" type="hidden" value="([^"]+)"', r.get_data(as_text=True)).group(1)
-        for r in (first, second)
-    ]
-    assert starts[0] != starts[1]
-    assert all(isinstance(unsign("form-start", token)["t"], float) for token in starts)
+    # The start time is fetched from /forms/start, never part of the page.
+    assert all('name="started" type="hidden" value=""' in r.get_data(as_text=True) for r in (first, second))
     page = second.get_data(as_text=True)
     assert 'value="https://www.zhihu.com/q?x=1&amp;y=2"' in page
     assert "baidu" not in page and "lodestar-visitor" not in page

@@ -4,6 +4,7 @@ becomes a lead with its mail queued; a bot that fills the honeypot becomes nothi
 person without JavaScript confirms on one extra page and gets the white paper too."""
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from content.models import Article
@@ -83,5 +84,15 @@ def test_a_person_without_javascript_confirms_once_and_gets_the_white_paper(
     page.wait_for_url("**/library/e2e-challenge/thanks?t=*")
     assert page.get_by_role("link", name="下载白皮书").is_visible()
     lead, messages, held, _ = stored(live_app, "no.script@yuanjing.example")
-    assert lead is not None and "gated/email/download_link" in messages and held == ["too_fast"]
+    # Without JavaScript the form has no start time (it comes from /forms/start).
+    assert lead is not None and "gated/email/download_link" in messages and held == ["no_start"]
     context.close()
+
+
+def test_the_form_fetches_its_start_time_when_first_focused(page, published):
+    page.goto(LANDING)
+    started = page.locator("#f-started")
+    assert started.input_value() == ""  # the page is the same for every visitor
+    page.get_by_label("工作邮箱").focus()
+    expect(started).not_to_have_value("")
+    assert started.input_value().count(".") >= 1  # a signed token

@@ -4,11 +4,13 @@ next (202, "please confirm"), never a thank-you for nothing; the confirm page st
 Also the challenge endpoint, and the staff's list of held submissions with its release."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
+from core.timeutil import utcnow
 from gated import visitor
 from gated.forms import FIELDS
 from gated.models import HeldSubmission, Lead, Submission
@@ -134,6 +136,18 @@ def test_the_challenge_comes_from_its_endpoint_never_from_the_page(client, white
     assert (
         client.get("/forms/challenge").get_json()["parameters"]["nonce"] != challenge["parameters"]["nonce"]
     )
+
+
+def test_the_start_time_comes_from_its_endpoint_never_from_the_page(app, client, whitepaper):
+    page = client.get(FORMS["whitepaper"]).get_data(as_text=True)
+    assert 'id="f-started" name="started" type="hidden" value=""' in page
+    assert 'data-start="/forms/start"' in page and "form-start.js" in page
+    response = client.get("/forms/start")
+    assert response.headers["Cache-Control"] == "no-store"
+    started, now = response.get_json()["started"], utcnow()
+    assert visitor.fill_time_reason({"started": started}, now=now) == "too_fast"
+    later = now + timedelta(seconds=app.config["FORM_MIN_FILL_SECONDS"] + 1)
+    assert visitor.fill_time_reason({"started": started}, now=later) is None
 
 
 def test_staff_see_held_submissions_with_their_reason_and_release_one(client, login_as, whitepaper, recorder):
