@@ -234,6 +234,44 @@ def gunicorn(app_spec: str, env: dict, *, probe: str = "/", extra_args=()):
             process.kill()
 
 
+def nginx_config(folder: Path, *, port: int, upstream_port: int, static_dir: Path) -> Path:
+    """deploy/nginx.conf as shipped, its machine paths and ports pointed at `folder`, the
+    given ports and `static_dir` (a missing one fails loudly: the shipped file changed)."""
+    text = (ROOT / "deploy" / "nginx.conf").read_text()
+    for production, here in [
+        ("/run/nginx-lodestar.pid", str(folder / "nginx.pid")),
+        ("/var/log/nginx/lodestar-", str(folder / "nginx-")),
+        ("/var/cache/nginx/lodestar", str(folder / "nginx-cache")),
+        ("/srv/lodestar/static/", f"{static_dir}/"),
+        ("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream_port};"),
+        ("listen 80;", f"listen 127.0.0.1:{port};"),
+    ]:
+        if production not in text:
+            raise RuntimeError(f"deploy/nginx.conf no longer has {production!r}")
+        text = text.replace(production, here)
+    config = folder / "nginx.conf"
+    config.write_text(text)
+    return config
+
+
+@contextmanager
+def nginx_front(folder: Path, upstream: str, static_dir: Path, *, cpus=None):
+    """nginx with deploy/nginx.conf in front of `upstream` (a base URL), in the foreground
+    as this user; yields its base URL."""
+    port = free_port()
+    config = nginx_config(folder, port=port, upstream_port=urlsplit(upstream).port, static_dir=static_dir)
+    nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+    command = [nginx, "-c", str(config), "-g", "daemon off; master_process off;"]
+    process = subprocess.Popen(pinned(command, cpus) if cpus else command)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(base + "/static/")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
