@@ -11,6 +11,11 @@ page loaded without one (a bot to insights, not recorded) shows what recording c
 
 Aim (issue: benchmarks): every page at least 0.7 of the bare route's requests/s, p99 under
 50 ms at 32 connections.
+
+Then the same pages through the production front (deploy/nginx.conf, nginx on the same
+cores) as repeat views of a visitor insights does not track (no User-Agent: such a page
+is public, so nginx's micro-cache serves it), against nginx serving the same bytes as a
+static file. Aim (issue 18): at least 0.8 of nginx's static speed.
 """
 
 import argparse
@@ -30,6 +35,7 @@ from bench.harness import (  # noqa: E402
     demo_site,
     gunicorn,
     instance_env,
+    nginx_front,
     print_table,
     require,
     summary,
@@ -59,7 +65,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
     require("wrk", "wrk")
-    rows = []
+    require("nginx", "nginx-light")
+    rows, front_rows = [], []
     with temp_instance() as folder:
         env = demo_site(folder)
         with (
@@ -116,6 +123,7 @@ def main() -> int:
                     aim="≥ 0.7, p99 < 50 ms",
                     holds=f"p99 {'yes' if page['p99'] < 50 else 'no'}, ratio {'yes' if ratio >= 0.7 else 'no'}",
                 )
+            front_rows = behind_nginx(folder, base, targets, args)
     print_table(
         f"Pages, gunicorn 4×2 gthread on CPU {','.join(map(str, SERVER_CPUS))}, wrk 1 thread on CPU "
         f"{WRK_CPU}, {args.connections} connections, median of {args.runs} × {args.seconds:g} s",
@@ -137,7 +145,65 @@ def main() -> int:
             ("aim", "aim (≥0.7, p99<50ms)"),
         ],
     )
+    print_table(
+        f"Repeat views through deploy/nginx.conf against nginx's static file of the same bytes, "
+        f"{args.connections} connections, median of {args.runs} × {args.seconds:g} s",
+        front_rows,
+        [
+            ("page", "page"),
+            ("bytes", "bytes"),
+            ("rps", "req/s"),
+            ("p99", "p99 ms"),
+            ("static_rps", "static req/s"),
+            ("static_p99", "static p99 ms"),
+            ("ratio", "ratio to static"),
+            ("non_2xx", "non-2xx"),
+            ("aim", "aim (≥0.8)"),
+        ],
+    )
     return 0
+
+
+def behind_nginx(folder: Path, base: str, targets: dict, args) -> list[dict]:
+    """Each page's repeat views through the nginx front against the same bytes from disk."""
+    static_dir = folder / "static-copies"
+    static_dir.mkdir()
+    rows = []
+    with nginx_front(folder, base, static_dir, cpus=SERVER_CPUS) as front:
+        for name, path in targets.items():
+            body = fetch(front + path)
+            copy = f"page-{len(rows)}.html"
+            (static_dir / copy).write_bytes(body)
+            figures = alternate(
+                {
+                    "front": partial(load, front + path, args, user_agent=""),
+                    "static": partial(load, f"{front}/static/{copy}", args, user_agent=""),
+                },
+                runs=args.runs,
+                warmup=min(1.0, args.seconds),
+            )
+            page, static = figures["front"], figures["static"]
+            ratio = page["rps"] / static["rps"]
+            rows.append(
+                {
+                    "page": name,
+                    "bytes": len(body),
+                    **page,
+                    "static_rps": static["rps"],
+                    "static_p99": static["p99"],
+                    "ratio": ratio,
+                    "aim": "ok" if ratio >= 0.8 else "below aim",
+                }
+            )
+            summary(
+                f"pages behind nginx: {name}",
+                f"{page['rps']:,.0f} req/s, p99 {page['p99']:.1f} ms",
+                ceiling=f"nginx's static file of the same bytes, {static['rps']:,.0f} req/s, p99 {static['p99']:.1f} ms",
+                ratio=f"{ratio:.2f}",
+                aim="≥ 0.8",
+                holds="yes" if ratio >= 0.8 else "no",
+            )
+    return rows
 
 
 if __name__ == "__main__":
