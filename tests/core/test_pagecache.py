@@ -2,7 +2,6 @@
 shows at once (this process) or within the TTL (another node), a landing page starts no
 session, and signed-in staff always see a fresh page."""
 
-
 import pytest
 from sqlalchemy import event, text
 
