@@ -53,6 +53,9 @@ def pinned(command: list[str], cpus) -> list[str]:
     return ["taskset", "--cpu-list", ",".join(str(cpu) for cpu in cpus), *command]
 
 
+LOOPBACK_HOSTS = "127.0.0.1,localhost"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -71,6 +74,8 @@ def instance_env(folder: Path, database_url: str | None = None, **extra) -> dict
             "LODESTAR_UPLOAD_DIR": str(folder / "uploads"),
             "LODESTAR_OUTBOX_DIR": str(folder / "outbox"),
             "LODESTAR_RATELIMIT_ENABLED": "false",
+            # Production settings serve only SITE_URL's host; benchmarks call loopback.
+            "LODESTAR_TRUSTED_HOSTS": LOOPBACK_HOSTS,
             "PYTHONPATH": str(ROOT),
         }
     )
@@ -373,6 +378,7 @@ def in_process_app(database_url: str, folder: Path, **overrides):
         "SECRET_KEY": SECRET,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "RATELIMIT_ENABLED": False,
+        "TRUSTED_HOSTS": LOOPBACK_HOSTS,  # the test client's "localhost" and loopback servers
         "INDEX_DIR": str(folder / "index"),
         "ASSET_DIR": str(folder / "assets"),
         "UPLOAD_DIR": str(folder / "uploads"),

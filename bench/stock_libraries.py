@@ -42,6 +42,7 @@ def main() -> None:
             "INDEX_DIR": f"{folder}/index",
             "WTF_CSRF_ENABLED": True,
             "RATELIMIT_ENABLED": False,
+            "TRUSTED_HOSTS": "localhost",  # the test client's host
         }
     )
 
