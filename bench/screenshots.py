@@ -1,4 +1,4 @@
-"""Screenshots of the main pages, desktop (1280×800) and phone (390×844), into
+"""Screenshots of the main pages, desktop (1366×900) and phone (390×844), into
 docs/screenshots/ for the README.
 
 Starts Lodestar with the demo on a throw-away instance (gunicorn, as in production) and
@@ -17,7 +17,7 @@ from bench.harness import ROOT, flask, gunicorn, instance_env, temp_instance
 
 CHROMIUM = os.environ.get("LODESTAR_CHROMIUM", "/usr/bin/chromium")
 OUT = ROOT / "docs" / "screenshots"
-DESKTOP = {"width": 1280, "height": 800}
+DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 ADMIN = "shots-admin@lodestar.example"
 PASSWORD = "screenshots only 0123"
