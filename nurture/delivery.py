@@ -624,7 +624,12 @@ def deliver(
         db.session.scalars(select(Suppression.email_hash).where(Suppression.email_hash.in_(hashes)))
     )
     db.session.commit()
-    recorder = Recorder(db.engine, synchronous_commit=current_app.config["NURTURE_SYNCHRONOUS_COMMIT"])
+    config = current_app.config
+    recorder = Recorder(
+        db.engine,
+        synchronous_commit=config["NURTURE_SYNCHRONOUS_COMMIT"],
+        reconnect_seconds=config["NURTURE_LEASE_SECONDS"],
+    )
     try:
         return _deliver(recorder, messages, now, suppressed, pacer=pacer, stop=stop, counts=counts)
     finally:

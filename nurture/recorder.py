@@ -6,9 +6,11 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 from functools import lru_cache
 
 from sqlalchemy import bindparam, func, null, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from nurture.models import Message, Suppression, email_hash
 
@@ -60,6 +62,8 @@ def _prepared(statement, dialect) -> _Prepared:
 
 
 SYNCHRONOUS_COMMIT = ("on", "off", "local", "remote_write", "remote_apply")
+# Between attempts to reach a database that is restarting (see Recorder._commit).
+RECONNECT_PAUSE = 0.25
 _SUPPRESSED = (
     select(text("1"))
     .select_from(Suppression.__table__)
@@ -104,10 +108,11 @@ class Recorder:
     crash cannot undo; only a crash of the database server itself could lose the last
     fraction of a second of marks, and those mails would be sent again."""
 
-    def __init__(self, engine, *, synchronous_commit: str = "on"):
+    def __init__(self, engine, *, synchronous_commit: str = "on", reconnect_seconds: float = 0):
         if synchronous_commit not in SYNCHRONOUS_COMMIT:
             raise ValueError(f"NURTURE_SYNCHRONOUS_COMMIT must be one of {', '.join(SYNCHRONOUS_COMMIT)}")
         self.engine = engine
+        self.reconnect_seconds = reconnect_seconds
         self.synchronous_commit = synchronous_commit
         self.one_statement = engine.dialect.name == "postgresql"
         self.connection = None
@@ -194,19 +199,41 @@ class Recorder:
 
     def _commit(self, statement, params: dict | None, check: str | None) -> bool:
         """Run the outcome's UPDATE (if any) and the suppression check in one commit;
-        once more on a new connection when the connection was lost (a database restart
-        or a dropped socket must not make the mail the server accepted go again)."""
-        try:
-            return self._transaction(statement, params, check)
-        except self.engine.dialect.loaded_dbapi.Error as exc:
-            dbapi_connection = self.connection.connection.dbapi_connection if self.connection else None
-            if not self.engine.dialect.is_disconnect(exc, dbapi_connection, None):
-                raise
+        again on a new connection when the connection was lost, at once and then every
+        RECONNECT_PAUSE for up to `reconnect_seconds` (the claim's lease): a database
+        restart takes seconds, and an outcome not written makes the mail the server
+        accepted go again when the lease runs out. Past the lease another worker may
+        hold the row, and the UPDATE (guarded by the claim) would change nothing."""
+        deadline = time.monotonic() + self.reconnect_seconds
+        tries = 0
+        while True:
+            try:
+                return self._transaction(statement, params, check)
+            except (DBAPIError, self.engine.dialect.loaded_dbapi.Error) as exc:
+                if not self._lost(exc):
+                    raise
+                self._drop_connection()
+                tries += 1
+                if tries > 1 and time.monotonic() >= deadline:
+                    raise
+                if tries > 1:
+                    time.sleep(RECONNECT_PAUSE)
+
+    def _lost(self, exc) -> bool:
+        """Whether `exc` says the database is out of reach (not that the statement failed)."""
+        if self.connection is None:
+            return True  # connecting failed
+        if isinstance(exc, DBAPIError):
+            return exc.connection_invalidated
+        dbapi_connection = self.connection.connection.dbapi_connection
+        return self.engine.dialect.is_disconnect(exc, dbapi_connection, None)
+
+    def _drop_connection(self) -> None:
+        if self.connection is not None:
             with contextlib.suppress(Exception):
                 self.connection.invalidate()
                 self.connection.close()
-            self.connection = None
-            return self._transaction(statement, params, check)
+        self.connection = None
 
     def _transaction(self, statement, params: dict | None, check: str | None) -> bool:
         if self.connection is None:

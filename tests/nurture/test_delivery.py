@@ -1,18 +1,22 @@
 """Delivery through a real SMTP sink: the mail itself, suppression at send time,
 unsubscribe, retries, bounces, leases, windows, caps, conditions, the clock jumping."""
 
+import contextlib
+import socket
+import threading
 import time
 from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
 from flask import current_app
-from sqlalchemy import event, func, select, update
+from sqlalchemy import create_engine, event, func, select, update
 
 from core.extensions import db
 from core.timeutil import utcnow
 from nurture import delivery, email, services, stats
 from nurture.models import Enrollment, Message, Step, Suppression, WorkerHeartbeat, email_hash
+from tests.conftest import free_port
 from tests.nurture.conftest import (
     MONDAY_10_SHANGHAI,
     TEST_MAIL,
@@ -488,6 +492,64 @@ def test_an_outcome_whose_claim_was_taken_over_is_not_recorded_and_still_checks_
     db.session.expire_all()
     assert statuses() == ["sending", "sending"]
     assert caplog.text.count("its claim was taken over") == 2
+
+
+class _ClosedUntilStarted:
+    """A TCP forwarder to the test database that refuses connections until start(): the
+    database as a worker sees it while the server restarts."""
+
+    def __init__(self, host: str, port: int):
+        self.target, self.port, self.server = (host, port), free_port(), None
+
+    def start(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            for source, target in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, target), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, target) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                target.sendall(data)
+        with contextlib.suppress(OSError):
+            target.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+
+
+def test_an_outcome_waits_for_a_restarting_database_instead_of_the_mail_going_again():
+    """The server accepted the mail while the database restarts: the recorder keeps
+    trying to write "sent" (within the lease) rather than leave the row to be sent again."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a database server that restarts: PostgreSQL")
+    queue_test_mails("lead@example.com")
+    [job] = delivery.claim(NOW, limit=1, worker="w:1", lease_seconds=300)
+    url = db.engine.url
+    forwarder = _ClosedUntilStarted(url.host or "127.0.0.1", url.port or 5432)
+    engine = create_engine(url.set(host="127.0.0.1", port=forwarder.port))
+    recorder = delivery.Recorder(engine, reconnect_seconds=60)
+    opens = threading.Timer(0.5, forwarder.start)
+    try:
+        opens.start()
+        recorder.record_later(job, status="sent", sent_at=NOW)
+        recorder.close()  # settles the outcome: raises if it was never written
+    finally:
+        opens.cancel()
+        forwarder.close()
+        engine.dispose()
+    db.session.expire_all()
+    assert statuses() == ["sent"]
 
 
 def test_an_unknown_synchronous_commit_setting_is_refused(app):
