@@ -130,7 +130,7 @@ def test_three_steps_each_once_in_the_window_until_the_lead_unsubscribes(
         page.get_by_role("button", name="保存", exact=True).click()
         page.wait_for_url(sequence_url)
     expect(page.locator("table.figures tbody tr")).to_have_count(3)
-    expect(page.get_by_text("America/New_York")).to_be_visible()
+    expect(page.get_by_text("北美东部时间").first).to_be_visible()  # the zone in words, not its code
     page.get_by_role("button", name="启用").click()
     expect(page.get_by_role("button", name="启用")).to_have_count(0)
 
