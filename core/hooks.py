@@ -42,6 +42,7 @@ class Hooks:
     lead_list_actions: list[Callable] = field(default_factory=list)
     translated_paths: list[Callable[[str, str], tuple[str, str] | None]] = field(default_factory=list)
     background_jobs: list[tuple[str, Callable]] = field(default_factory=list)
+    home_panels: list[tuple[int, tuple[str, ...], Callable]] = field(default_factory=list)
 
 
 def hooks(app) -> Hooks:
@@ -119,6 +120,26 @@ def add_lead_list_action(app, render):
     """`render(filter_args)` returns the HTML of an action on the lead list as filtered
     by `filter_args` (the list's query string as a dict), or ""."""
     hooks(app).lead_list_actions.append(render)
+
+
+def add_home_panel(app, render, *, roles=(), order=100):
+    """`render(user)` returns the HTML of a section of the staff home at /admin/ for users
+    with one of `roles` (empty: every staff role), or "" for nothing; sections show in
+    `order`. A package puts what needs its users now there without the home importing it."""
+    hooks(app).home_panels.append((order, tuple(roles), render))
+    hooks(app).home_panels.sort(key=lambda item: item[0])
+
+
+def home_panels(app, user) -> list:
+    """The rendered sections of `user`'s home, in order, empty ones left out."""
+    found = []
+    for _order, roles, render in hooks(app).home_panels:
+        if roles and getattr(user, "role", None) not in roles:
+            continue
+        html = render(user)
+        if html:
+            found.append(html)
+    return found
 
 
 def add_translated_path(app, finder):

@@ -1,0 +1,16 @@
+"""Signals core defines for every package: packages send, and whoever records listens,
+so a feature never imports the audit log.
+
+`staff_action` is sent for every staff action that changes data or reads personal data in
+bulk (publish, delete, export, erase, merge, stage change, settings, key creation, sign-in
+and failed sign-in). Send it as
+`staff_action.send(current_app._get_current_object(), action="leads.export", user=user,
+target="lead:7" or "", details={...})`: `action` is "<package>.<verb>", `user` the acting
+staff user (None for a failed sign-in, with the address tried in `details`), `details` a
+JSON-able dict of what changed (no secrets, no codes, no passwords).
+"""
+
+from blinker import Namespace
+
+signals = Namespace()
+staff_action = signals.signal("staff-action")
