@@ -20,13 +20,13 @@
     root.innerHTML =
       '<form role="search" action="/search" method="get">' +
       '<label class="visually-hidden" for="' + id + '-q"></label>' +
-      '<input id="' + id + '-q" type="search" name="q" autocomplete="off" maxlength="200" role="combobox" aria-expanded="false" aria-autocomplete="list" aria-controls="' + id + '-list">' +
+      '<input id="' + id + '-q" type="text" inputmode="search" enterkeyhint="search" name="q" autocomplete="off" maxlength="200" role="combobox" aria-expanded="false" aria-autocomplete="list" aria-controls="' + id + '-list">' +
       (kind ? '<input type="hidden" name="kind">' : "") +
       '<button type="submit" class="primary"></button></form>' +
       '<ul id="' + id + '-list" class="typeahead-list" role="listbox" hidden></ul>' +
       '<p class="visually-hidden" role="status" aria-live="polite" data-typeahead-status></p>';
     root.querySelector("label").textContent = TEXT.label;
-    root.querySelector("input[type=search]").placeholder = TEXT.placeholder;
+    root.querySelector("input[role=combobox]").placeholder = TEXT.placeholder;
     if (kind) { root.querySelector("input[type=hidden]").value = kind; }
     root.querySelector("button").textContent = TEXT.button;
     root.querySelector("[role=listbox]").setAttribute("aria-label", TEXT.list);
@@ -35,8 +35,8 @@
   }
 
   function setup(root) {
-    if (!root.querySelector("input[type=search]")) { build(root); }
-    var input = root.querySelector("input[type=search]");
+    if (!root.querySelector("input[role=combobox]")) { build(root); }
+    var input = root.querySelector("input[role=combobox]");
     var list = root.querySelector("[role=listbox]");
     var status = root.querySelector("[data-typeahead-status]");
     var api = root.getAttribute("data-api") || "/api/search";
