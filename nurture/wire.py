@@ -3,6 +3,7 @@ delivery needs: work to do while the content travels, and a last check before th
 "." (which is what makes the server accept the mail). Nothing runs between the server's
 acceptance and the moment its reply is read: the caller records the outcome at once."""
 
+import contextlib
 import re
 import smtplib
 from functools import lru_cache
@@ -60,8 +61,10 @@ def send(smtp: smtplib.SMTP, sender: str, recipient: str, raw: bytes, *, before_
 
 
 def abandon(smtp: smtplib.SMTP, code: int) -> None:
-    """As sendmail does after a refusal: 421 closes the connection, others reset it."""
+    """As sendmail does after a refusal: 421 closes the connection, others reset it (a
+    server already gone needs no reset: the next mail reconnects)."""
     if code == 421:
         smtp.close()
-    else:
-        smtp._rset()
+        return
+    with contextlib.suppress(smtplib.SMTPServerDisconnected):
+        smtp.rset()

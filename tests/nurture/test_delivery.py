@@ -222,6 +222,17 @@ def test_a_permanently_refused_address_fails_and_is_suppressed(picky_sink):
     assert Enrollment.query.one().exit_reason == "bounced"
 
 
+def test_a_refused_address_leaves_the_connection_ready_for_the_next_mail(picky_sink):
+    """After a refused RCPT the transaction is reset on the same connection; without the
+    reset the next MAIL FROM is a nested command the server refuses."""
+    sequence, _ = enrolled("bounce@example.com")
+    services.enroll([make_lead("fine@example.com").id], sequence.id, now=NOW)
+    counts = tick(NOW)
+    assert (counts["failed"], counts["sent"]) == (1, 1)
+    assert status_by_address() == {"bounce@example.com": "failed", "fine@example.com": "sent"}
+    assert [str(mail["To"]) for mail in picky_sink.messages] == ["fine@example.com"]
+
+
 def test_a_temporary_refusal_retries_with_backoff_then_gives_up(app, picky_sink, monkeypatch):
     monkeypatch.setitem(app.config, "MAIL_MAX_ATTEMPTS", 3)
     enrolled("later@example.com")
