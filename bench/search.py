@@ -32,6 +32,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -73,6 +74,43 @@ def percentile(values: list[float], share: float) -> float:
 # Relevance -----------------------------------------------------------------------------------
 
 
+@contextmanager
+def evaluation_site(prefix: str, load):
+    """A throw-away site whose articles `load(now)` makes, indexed: (app, folder, now)."""
+    from content.search import services
+    from core.extensions import db
+    from core.timeutil import utcnow
+
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        folder = Path(tmp)
+        app = make_app(folder)
+        with app.app_context():
+            db.create_all()
+            now = utcnow()
+            load(now)
+            services.reindex(now=now)
+            yield app, folder, now
+
+
+def words_then_meaning(app, now, judgements) -> tuple[dict, dict, int, float]:
+    """The judgements scored by words alone, then by words and meaning once every article
+    is embedded: (words, hybrid, passages embedded, seconds embedding took)."""
+    from content.search import services
+    from content.search.evaluation import evaluate
+
+    def ours(text):
+        results, _ = services.search_articles(text, now=now)
+        return [hit.slug for hit in results.hits]
+
+    app.config["SEARCH_DENSE"] = False
+    words = evaluate(ours, judgements)
+    app.config["SEARCH_DENSE"] = True
+    started = time.perf_counter()
+    embedded = services.embed_all(now=now)
+    seconds = time.perf_counter() - started
+    return words, evaluate(ours, judgements), embedded, seconds
+
+
 def relevance() -> dict:
     from whoosh import index as whoosh_index
     from whoosh.analysis import StandardAnalyzer
@@ -80,60 +118,39 @@ def relevance() -> dict:
     from whoosh.qparser import MultifieldParser, OrGroup
 
     from content.models import Article
-    from content.search import services
     from content.search.evaluation import evaluate, import_demo_articles, load_judgements
     from core.extensions import db
-    from core.timeutil import utcnow
 
     judgements = load_judgements()
-    with tempfile.TemporaryDirectory(prefix="lodestar-relevance-") as tmp:
-        folder = Path(tmp)
-        app = make_app(folder)
-        with app.app_context():
-            db.create_all()
-            now = utcnow()
-            import_demo_articles(now)
-            services.reindex(now=now)
+    with evaluation_site("lodestar-relevance-", import_demo_articles) as (app, folder, now):
+        words, mine, embedded, embed_seconds = words_then_meaning(app, now, judgements)
+        analyzer = StandardAnalyzer()
+        schema = Schema(
+            slug=ID(stored=True),
+            title=TEXT(analyzer=analyzer),
+            summary=TEXT(analyzer=analyzer),
+            tags=TEXT(analyzer=analyzer),
+            body=TEXT(analyzer=analyzer),
+        )
+        (folder / "plain").mkdir()
+        plain = whoosh_index.create_in(str(folder / "plain"), schema)
+        with plain.writer() as writer:
+            for article in db.session.scalars(db.select(Article)):
+                if article.is_public(now):
+                    writer.add_document(
+                        slug=article.slug,
+                        title=article.title,
+                        summary=article.summary or "",
+                        tags=" ".join(article.tags or []),
+                        body=article.body_text or "",
+                    )
+        parser = MultifieldParser(["title", "summary", "tags", "body"], schema, group=OrGroup)
 
-            def ours(text):
-                results, _ = services.search_articles(text, now=now)
-                return [hit.slug for hit in results.hits]
+        def default(text):
+            with plain.searcher() as searcher:
+                return [hit["slug"] for hit in searcher.search(parser.parse(text), limit=10)]
 
-            app.config["SEARCH_DENSE"] = False
-            words = evaluate(ours, judgements)
-            app.config["SEARCH_DENSE"] = True
-            started = time.perf_counter()
-            embedded = services.embed_all(now=now)
-            embed_seconds = time.perf_counter() - started
-            mine = evaluate(ours, judgements)
-
-            analyzer = StandardAnalyzer()
-            schema = Schema(
-                slug=ID(stored=True),
-                title=TEXT(analyzer=analyzer),
-                summary=TEXT(analyzer=analyzer),
-                tags=TEXT(analyzer=analyzer),
-                body=TEXT(analyzer=analyzer),
-            )
-            (folder / "plain").mkdir()
-            plain = whoosh_index.create_in(str(folder / "plain"), schema)
-            with plain.writer() as writer:
-                for article in db.session.scalars(db.select(Article)):
-                    if article.is_public(now):
-                        writer.add_document(
-                            slug=article.slug,
-                            title=article.title,
-                            summary=article.summary or "",
-                            tags=" ".join(article.tags or []),
-                            body=article.body_text or "",
-                        )
-            parser = MultifieldParser(["title", "summary", "tags", "body"], schema, group=OrGroup)
-
-            def default(text):
-                with plain.searcher() as searcher:
-                    return [hit["slug"] for hit in searcher.search(parser.parse(text), limit=10)]
-
-            baseline = evaluate(default, judgements)
+        baseline = evaluate(default, judgements)
     return {
         "lodestar": mine,
         "words": words,
@@ -147,32 +164,18 @@ def relevance() -> dict:
 def independent_relevance() -> dict | None:
     """The independent set on a site of its own documents only, by words alone and by
     words and meaning; None when the set is not there."""
-    from content.search import services
-    from content.search.evaluation import evaluate, import_documents, load_independent
-    from core.extensions import db
-    from core.timeutil import utcnow
+    from content.search.evaluation import import_documents, load_independent
 
     found = load_independent()
     if found is None:
         return None
     documents, judgements = found
-    with tempfile.TemporaryDirectory(prefix="lodestar-independent-") as tmp:
-        app = make_app(Path(tmp))
-        with app.app_context():
-            db.create_all()
-            now = utcnow()
-            import_documents(documents, now)
-            services.reindex(now=now)
-
-            def ours(text):
-                results, _ = services.search_articles(text, now=now)
-                return [hit.slug for hit in results.hits]
-
-            app.config["SEARCH_DENSE"] = False
-            words = evaluate(ours, judgements)
-            app.config["SEARCH_DENSE"] = True
-            services.embed_all(now=now)
-            hybrid = evaluate(ours, judgements)
+    with evaluation_site("lodestar-independent-", lambda now: import_documents(documents, now)) as (
+        app,
+        _,
+        now,
+    ):
+        words, hybrid, _, _ = words_then_meaning(app, now, judgements)
     return {"hybrid": hybrid, "words": words, "documents": len(documents)}
 
 

@@ -157,6 +157,14 @@ def parse_markdown_file(data: bytes, *, path: Path, default_locale: str, timezon
     return Document(fields=fields, body_md=body, key_lines=key_lines)
 
 
+def article_defaults() -> dict:
+    """Every optional article attribute at the value the importer gives a file that leaves
+    it out, for code that makes articles without a file or a form (evaluations, tests)."""
+    fields, _ = validate_fields({"title": "-"}, default_locale="zh-CN", timezone="UTC")
+    del fields["title"]
+    return fields
+
+
 def validate_fields(
     raw: dict,
     *,

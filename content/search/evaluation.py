@@ -25,20 +25,6 @@ INDEPENDENT = Path(__file__).resolve().parents[2] / "bench" / "search_eval" / "i
 SLUG_PREFIX = "eval-"
 
 
-ARTICLE_DEFAULTS = {
-    "category": "",
-    "tags": [],
-    "summary": "",
-    "featured": False,
-    "translation_key": "",
-    "seo_title": "",
-    "seo_description": "",
-    "asset_source": "",
-    "sequence_slug": "",
-    "review_by": None,
-}
-
-
 class EvaluationSetError(ValueError):
     """An evaluation file that does not follow the format (named file and line)."""
 
@@ -162,6 +148,7 @@ def load_independent(folder: Path = INDEPENDENT) -> tuple[list[dict], list[dict]
 def import_documents(documents: list[dict], now) -> int:
     """An evaluation set's documents as published articles, through the content service
     (so they are indexed and queued for vectors like any article an editor saves)."""
+    from content.documents import article_defaults
     from content.models import KINDS
     from content.services import save_article
 
@@ -170,7 +157,7 @@ def import_documents(documents: list[dict], now) -> int:
         locale = "en" if str(row.get("locale", "")).lower().startswith("en") else "zh-CN"
         save_article(
             {
-                **ARTICLE_DEFAULTS,
+                **article_defaults(),
                 "title": str(row.get("title") or row["id"])[:300],
                 "slug": slug_of(row["id"]),
                 "kind": kind if kind in KINDS else "help",

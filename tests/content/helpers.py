@@ -3,23 +3,15 @@
 from datetime import datetime, timedelta
 
 from content import services
+from content.documents import article_defaults
 from core.timeutil import utcnow
 
 BASE = {
+    **article_defaults(),
     "title": "测试文章",
     "kind": "help",
     "locale": "zh-CN",
-    "category": "",
-    "tags": [],
-    "summary": "",
     "status": "published",
-    "featured": False,
-    "translation_key": "",
-    "seo_title": "",
-    "seo_description": "",
-    "asset_source": "",
-    "sequence_slug": "",
-    "review_by": None,
 }
 
 
