@@ -339,6 +339,7 @@ def capture_lead(
             form=form_kind,
             marketing_consent=bool(may_nurture),
             sequence=sequence,
+            proven=created or known_lead_id == lead.id,
         )
         if created:
             webhooks.enqueue("lead.created", lead, now=now)
@@ -444,8 +445,11 @@ def _lead_and_asset(payload) -> tuple[Lead, Asset]:
     return lead, asset
 
 
-def record_download(lead: Lead, asset: Asset, *, ip: str | None, now: datetime) -> Download:
-    """Record that the file went to the lead; sends download_recorded after commit."""
+def record_download(
+    lead: Lead, asset: Asset, *, ip: str | None, now: datetime, proven: bool = False
+) -> Download:
+    """Record that the file went to the lead; sends download_recorded after commit.
+    `proven`: the link came by mail, so this browser is the lead's person's."""
     latest = db.session.scalar(
         select(Submission.id)
         .where(Submission.lead_id == lead.id, Submission.asset_id == asset.id)
@@ -455,7 +459,9 @@ def record_download(lead: Lead, asset: Asset, *, ip: str | None, now: datetime) 
     download = Download(lead_id=lead.id, asset_id=asset.id, submission_id=latest, ip=ip, created_at=now)
     db.session.add(download)
     db.session.commit()
-    signals.download_recorded.send(_app(), lead_id=lead.id, asset_id=asset.id, download_id=download.id)
+    signals.download_recorded.send(
+        _app(), lead_id=lead.id, asset_id=asset.id, download_id=download.id, proven=proven
+    )
     return download
 
 
@@ -499,6 +505,7 @@ def confirm_lead(token: str, *, now: datetime) -> Lead:
             form=submission.form if submission else "confirm",
             marketing_consent=lead.marketing_consent,
             sequence=None,
+            proven=True,
         )
         db.session.commit()
     return lead

@@ -15,7 +15,10 @@ lead_captured = signals.signal("lead-captured")
 Payload: lead_id, submission_id, asset_id (or None), form (str: "whitepaper", "demo",
 "newsletter", "import"), marketing_consent (bool: may the lead get nurture mail),
 sequence (str slug or None: a sequence to enrol into, given by `flask leads import
---sequence SLUG`; None for web forms, whose sequence nurture finds from the asset or form).
+--sequence SLUG`; None for web forms, whose sequence nurture finds from the asset or form),
+proven (bool: the submitting browser is the lead's person's: the lead is new, the browser's
+signed lead cookie names it, or the double opt-in was confirmed; anyone can type a known
+address, so only then may the browser's history join the lead).
 
 With DOUBLE_OPT_IN, a submission with the consent box ticked first sends
 marketing_consent=False (and a confirmation mail); when the lead confirms, lead_captured
@@ -39,4 +42,5 @@ dropped (anonymise: the lead row stays with a placeholder address). Payload: lea
 email (normalised): receivers delete their rows of the person and keep a suppression hash."""
 
 download_recorded = signals.signal("download-recorded")
-"""After commit: a file was downloaded. Payload: lead_id, asset_id, download_id."""
+"""After commit: a file was downloaded. Payload: lead_id, asset_id, download_id, proven
+(bool: through a link that went to the lead's mailbox, so the browser is the person's)."""

@@ -386,7 +386,7 @@ def download(token):
     if not path.is_file():
         current_app.logger.error("Asset file missing: %s (%s)", asset.slug, path)
         abort(404)
-    services.record_download(lead, asset, ip=request.remote_addr, now=utcnow())
+    services.record_download(lead, asset, ip=request.remote_addr, now=utcnow(), proven=mailed)
     response = send_file(path, mimetype=asset.content_type, conditional=False, etag=False, max_age=0)
     response.headers["Content-Disposition"] = content_disposition(asset.filename)
     response.headers["Cache-Control"] = "private, no-store"

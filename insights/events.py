@@ -118,13 +118,24 @@ def stitch(visitor_id: str, lead_id: int) -> int:
     return result.rowcount or 0
 
 
+def _stitch_this_browser(lead_id: int) -> None:
+    """The requesting browser's anonymous history joins the lead (a tracked visitor only)."""
+    from insights import tracking
+
+    visitor = tracking.visitor_id() if has_request_context() and not tracking_refused() else None
+    if visitor:
+        stitch(visitor, lead_id)
+
+
 # -- receivers -------------------------------------------------------------------------
 
 
-def on_lead_captured(lead_id, submission_id, form, **extra) -> None:
+def on_lead_captured(lead_id, submission_id, form, proven=False, **extra) -> None:
     """A form submission (not the double opt-in confirmation of one already counted):
-    the form_submit event, and the visitor's history joins the lead (once: not again
-    for a browser already known as that lead)."""
+    the form_submit event, and the visitor's history joins the lead when the browser is
+    proven to be the person's (`proven`: a new lead, the lead's own cookie, the opt-in
+    confirmed). Anyone can type a known address: their page views must not become
+    that lead's score."""
     from gated.models import Submission
     from insights import tracking
 
@@ -132,6 +143,7 @@ def on_lead_captured(lead_id, submission_id, form, **extra) -> None:
     seq = 0
     if has_request_context():
         if request.endpoint == "gated.confirm":
+            _stitch_this_browser(lead_id)
             return
         path = request.path
         visitor = tracking.visitor_id() if not tracking_refused() else None
@@ -148,10 +160,10 @@ def on_lead_captured(lead_id, submission_id, form, **extra) -> None:
         landing=landing if seq else "",
         at=submission.created_at if submission is not None else None,
     )
-    # Stitched on every form, even when the lead cookie already names this lead: views
-    # made just before the first form can still be waiting in another worker's buffer
-    # and be written anonymously after that form's stitch; only a later form joins them.
-    if visitor:
+    # Stitched on every proven form, even when the lead cookie already names this lead:
+    # views made just before the first form can still be waiting in another worker's
+    # buffer and be written anonymously after that form's stitch; a later form joins them.
+    if visitor and proven:
         stitch(visitor, lead_id)
 
 
@@ -172,10 +184,14 @@ def on_stage_changed(lead_id, old, new, **extra) -> None:
     )
 
 
-def on_download(lead_id, asset_id, download_id, **extra) -> None:
+def on_download(lead_id, asset_id, download_id, proven=False, **extra) -> None:
     """Sent after the download committed: the event gets its own small transaction, at
-    the download's time."""
+    the download's time. A link opened from the lead's mailbox proves the browser is the
+    person's: its history joins the lead then."""
     from gated.models import Download, Lead
+
+    if proven:
+        _stitch_this_browser(lead_id)
 
     lead = db.session.get(Lead, lead_id)
     download = db.session.get(Download, download_id) if download_id else None

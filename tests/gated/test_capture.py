@@ -121,6 +121,7 @@ def test_signals_are_sent_inside_the_transaction_before_commit(whitepaper, recor
         "form": "whitepaper",
         "marketing_consent": False,
         "sequence": None,
+        "proven": True,  # a new lead: the browser that made it is its person's
     }
     assert all(in_transaction for _, _, in_transaction in recorder.calls)
 

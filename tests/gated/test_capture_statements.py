@@ -17,7 +17,7 @@ from insights.tracking import VISITOR_COOKIE
 from nurture.models import Message
 from tests.core import test_pagecache
 from tests.factories import ScoreRuleFactory
-from tests.gated.conftest import form_data, make_whitepaper
+from tests.gated.conftest import form_data, make_whitepaper, open_mailed_link
 
 # The page-cached app of the cache's tests: the white paper behind a form is remembered.
 cached_app, cached = test_pagecache.cached_app, test_pagecache.cached
@@ -72,10 +72,11 @@ def test_a_new_visitor_s_post_writes_each_row_once_and_reads_nothing_back(cached
 
 
 def test_views_written_after_the_first_form_are_stitched_by_the_next(cached):
-    make_whitepaper()
+    _, asset = make_whitepaper()
     client = visitor(cached, "c" * 32)
-    assert client.post("/library/saas-renewal", data=form_data()).status_code == 303  # sets the lead cookie
+    assert client.post("/library/saas-renewal", data=form_data()).status_code == 303
     first = db.session.scalar(select(Lead.id))
+    open_mailed_link(client, first, asset.id)  # the lead's cookie: its next form is proven
     # A view made before that form, flushed anonymously by another worker after its stitch.
     late = Event(kind="page_view", visitor_id="c" * 32, path="/pricing")
     db.session.add(late)

@@ -110,6 +110,28 @@ def test_a_visitor_who_fills_a_form_becomes_the_lead_of_their_earlier_visits(app
     assert any(item["kind"] == "form_view" for item in timeline)
 
 
+def test_a_stranger_typing_a_known_address_keeps_their_views_until_the_mailed_link(app, browser):
+    """Anyone can type a known lead's address into a form: that browser's page views must
+    not become the lead's (its score, its timeline) until the browser opens a link that
+    went to the lead's mailbox."""
+    article, asset = make_whitepaper()
+    make_article("pricing")
+    owner = app.test_client()
+    owner.environ_base["HTTP_USER_AGENT"] = BROWSER
+    owner.post(f"/library/{article.slug}", data=form_data())
+    lead = db.session.scalar(select(Lead))
+    stranger = browser
+    stranger.get("/help/pricing")
+    assert stranger.post(f"/library/{article.slug}", data=form_data()).status_code == 303
+    visitor = stranger.get_cookie(tracking.VISITOR_COOKIE).value
+    views = [e for e in flushed() if e.visitor_id == visitor and e.kind == "page_view"]
+    assert views and all(e.lead_id is None for e in views)
+
+    open_mailed_link(stranger, lead.id, asset.id)  # the person's own mailbox proves it
+    views = [e for e in flushed() if e.visitor_id == visitor and e.kind == "page_view"]
+    assert views and all(e.lead_id == lead.id for e in views)
+
+
 def test_downloads_and_stage_changes_are_events_in_their_own_transaction(app, browser):
     article, asset = make_whitepaper()
     browser.post(f"/library/{article.slug}", data=form_data())
