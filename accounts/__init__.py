@@ -2,19 +2,31 @@
 
 from flask_babel import lazy_gettext as _l
 
+from core.config import apply_defaults
 from core.extensions import login_manager
-from core.hooks import add_admin_nav, add_demo_loader
+from core.hooks import add_admin_nav, add_background_job, add_demo_loader
 from core.timeutil import utcnow
+
+# Settings of this package with their defaults; each can be set as LODESTAR_<NAME>.
+DEFAULTS = {
+    # Days an audit log entry is kept (the worker prunes older ones); 0 keeps them for ever.
+    "AUDIT_RETENTION_DAYS": 730,
+}
 
 
 def init_app(app):
-    from accounts import demo, services
+    from accounts import audit, audit_views, demo, services
     from accounts.cli import users_cli
-    from accounts.labels import role_label
+    from accounts.labels import audit_action_label, role_label
     from accounts.views import admin_bp, bp
 
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(audit_views.bp)
+    apply_defaults(app, DEFAULTS)
+    audit.init_app(app)
+    add_background_job(app, "audit retention", audit.prune)
+    app.add_template_global(audit_action_label)
     app.cli.add_command(users_cli)
     app.add_template_global(role_label)
     login_manager.login_view = "accounts.login"
@@ -28,3 +40,4 @@ def init_app(app):
 
     add_admin_nav(app, _l("Overview"), "admin.dashboard", order=0)
     add_demo_loader(app, "staff users", demo.load, order=0)
+    add_admin_nav(app, _l("Audit log"), "audit.log", roles=("admin",), order=95, group="settings")

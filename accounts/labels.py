@@ -13,3 +13,34 @@ ROLE_LABELS = {
 def role_label(role: str | None) -> str:
     """A role as staff read it (编辑, 市场), never its code."""
     return str(ROLE_LABELS.get(role, role or "—"))
+
+
+# The staff actions of the audit log (core.signals.staff_action), in the reader's words.
+AUDIT_ACTION_LABELS = {
+    "accounts.sign_in": _l("Signed in"),
+    "accounts.sign_in_failed": _l("Failed sign-in"),
+    "accounts.password_change": _l("Changed password"),
+    "accounts.user_create": _l("Created a staff user"),
+    "accounts.user_change": _l("Changed a staff user"),
+    "audit.read": _l("Read the audit log"),
+    "audit.export": _l("Exported the audit log"),
+    "content.publish": _l("Published content"),
+    "content.unpublish": _l("Unpublished content"),
+    "content.archive": _l("Archived content"),
+    "content.import": _l("Imported content"),
+    "leads.import": _l("Imported leads"),
+    "leads.export": _l("Exported leads"),
+    "leads.erase": _l("Erased a person"),
+    "leads.stage_change": _l("Changed a lead's stage"),
+    "leads.held_release": _l("Released a held submission"),
+    "leads.embed_settings": _l("Changed where a form may be embedded"),
+    "insights.export": _l("Exported a report"),
+    "segments.export": _l("Exported a segment"),
+    "campaigns.send": _l("Sent a campaign"),
+    "campaigns.export": _l("Exported campaigns"),
+}
+
+
+def audit_action_label(action: str) -> str:
+    """An audit entry's action in words; an action this table does not know shows its code."""
+    return str(AUDIT_ACTION_LABELS.get(action, action))

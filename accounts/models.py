@@ -69,3 +69,22 @@ def _end_sessions_on_change(mapper, connection, user: User) -> None:
     state = inspect(user)
     if any(state.attrs[name].history.has_changes() for name in SESSION_ENDING_CHANGES):
         user.session_version = (user.session_version or 0) + 1
+
+
+class AuditEntry(db.Model):
+    """One staff action recorded from core.signals.staff_action: who (kept as the
+    address too, so an entry outlives the user), when, from where and what changed."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[object] = mapped_column(db.DateTime, index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        db.ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    user_email: Mapped[str] = mapped_column(String(254), default="")
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    target: Mapped[str] = mapped_column(String(120), default="")
+    ip: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    details: Mapped[dict] = mapped_column(db.JSON, default=dict)

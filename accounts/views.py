@@ -9,6 +9,7 @@ from accounts.forms import AccountForm, LoginForm, PasswordForm
 from accounts.guards import ANY_STAFF, roles_required
 from core.extensions import limiter
 from core.security import rotate_session
+from core.signals import send_staff_action
 from core.timeutil import utcnow
 from core.views import safe_next
 
@@ -41,7 +42,11 @@ def login():
         user = services.authenticate(form.email.data, form.password.data)
         if user:
             _sign_in(user, remember=form.remember.data)
+            send_staff_action("accounts.sign_in", user=user)
             return redirect(safe_next(form.next.data, url_for("admin.dashboard")))
+        send_staff_action(
+            "accounts.sign_in_failed", user=None, details={"email": services.normalise_email(form.email.data)}
+        )
         flash(_("Wrong email or password."), "error")
         return render_template("accounts/login.html", form=form), 401
     status = 422 if request.method == "POST" else 200
@@ -67,7 +72,10 @@ def password():
     if form.validate_on_submit():
         try:
             user = services.change_password(
-                current_user, form.current_password.data, form.new_password.data, now=utcnow()
+                current_user._get_current_object(),
+                form.current_password.data,
+                form.new_password.data,
+                now=utcnow(),
             )
         except services.WrongPassword:
             form.current_password.errors.append(_("This is not your current password."))
@@ -75,6 +83,7 @@ def password():
             form.new_password.errors.append(str(exc))
         else:
             _sign_in(user, remember=False)
+            send_staff_action("accounts.password_change", user=user, target=f"user:{user.id}")
             flash(_("Password changed. You are signed out on your other devices."), "success")
             return redirect(url_for("admin.dashboard"))
     status = 422 if request.method == "POST" else 200

@@ -7,6 +7,7 @@ import yaml
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from accounts.guards import roles_required
 from campaigns import audience, segments, sending, services
@@ -15,6 +16,7 @@ from campaigns.models import Campaign, Recipient, Segment
 from campaigns.rules import RuleError
 from core.extensions import db
 from core.security import reads_json
+from core.signals import send_staff_action
 from core.timeutil import utcnow
 from gated.listing import lead_rows, to_csv
 
@@ -98,8 +100,11 @@ def preview():
 @roles_required(*ROLES)
 def export_csv(segment_id: int):
     segment = db.get_or_404(Segment, segment_id)
-    leads = db.session.scalars(audience.members(segment.rules, now=utcnow()))
-    body = "\ufeff" + to_csv(lead_rows(leads))  # the BOM makes Excel read UTF-8 Chinese
+    rows = lead_rows(db.session.scalars(audience.members(segment.rules, now=utcnow())))
+    body = "\ufeff" + to_csv(rows)  # the BOM makes Excel read UTF-8 Chinese
+    send_staff_action(
+        "segments.export", user=current_user, target=f"segment:{segment.id}", details={"count": len(rows)}
+    )
     name = f"segment-{segment.slug}-{utcnow():%Y%m%d-%H%M}.csv"
     return Response(
         body, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={name}"}

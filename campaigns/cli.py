@@ -12,6 +12,7 @@ from campaigns import segments, sending, services
 from campaigns.models import Campaign
 from campaigns.validation import CampaignError
 from core.extensions import db
+from core.signals import send_staff_action
 from core.timeutil import utcnow
 
 segments_cli = AppGroup("segments", help="Segments: saved audiences of leads.")
@@ -53,6 +54,7 @@ def export_command(slug):
         click.echo(segments.export_segment(slug), nl=False)
     except LookupError as exc:
         raise click.ClickException(f"no segment {slug!r}") from exc
+    send_staff_action("segments.export", user=None, target=f"segment:{slug}")
 
 
 def _status(campaign: Campaign) -> str:
@@ -90,10 +92,14 @@ def _campaign(slug: str) -> Campaign:
 def send_campaign(slug):
     """Start a draft or scheduled campaign now: its recipients are fixed and their mail
     queued for the nurture worker."""
+    campaign = _campaign(slug)
     try:
-        count = sending.start(_campaign(slug).id, now=utcnow())
+        count = sending.start(campaign.id, now=utcnow())
     except sending.NotStartable as exc:
         raise click.ClickException(f"{slug}: already started or cancelled") from exc
+    send_staff_action(
+        "campaigns.send", user=None, target=f"campaign:{campaign.id}", details={"recipients": count}
+    )
     click.echo(f"{slug}: {count} recipients fixed; the nurture worker delivers their mail")
 
 

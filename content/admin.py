@@ -24,6 +24,7 @@ from content.revisions import restore_revision, revision_diff
 from core.extensions import db
 from core.ids import page_number, record_id
 from core.localtime import zone
+from core.signals import send_staff_action
 from core.timeutil import utcnow
 from core.views import safe_next
 
@@ -119,6 +120,10 @@ def _preview_html(body: str) -> str:
     return services.render_body(normalise_body(body)).html
 
 
+# The workflow actions that change what the public sees (the audit log records them).
+AUDITED_ACTIONS = ("publish", "unpublish", "archive")
+
+
 @admin_bp.route("/new", methods=["GET", "POST"])
 @admin_bp.route("/<int:article_id>", methods=["GET", "POST"])
 @roles_required(*EDITORS)
@@ -168,6 +173,10 @@ def edit(article_id: int | None = None):
     except services.ContentError as exc:
         flash(str(exc), "error")
         return _render_editor(form, article, status=403 if isinstance(exc, services.NotAllowed) else 409)
+    if action in AUDITED_ACTIONS:
+        send_staff_action(
+            f"content.{action}", user=current_user, target=f"article:{saved.id}", details={"slug": saved.slug}
+        )
     flash(
         _("Saved: %(title)s (%(status)s).", title=saved.title, status=STATUS_LABELS[saved.status]), "success"
     )

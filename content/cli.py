@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 from flask_babel import force_locale
 
 from content import transfer
+from core.signals import send_staff_action
 from core.timeutil import utcnow
 
 content_cli = AppGroup("content", help="Import and export articles as Markdown files.")
@@ -27,6 +28,8 @@ def import_command(paths, dry_run):
                 )
         prefix = "dry run: " if dry_run else ""
         click.secho(prefix + report.summary(), bold=True, fg="green" if report.ok else "red")
+    if not dry_run:
+        send_staff_action("content.import", user=None, details={"summary": report.summary(), "ok": report.ok})
     if not report.ok:
         raise SystemExit(1)
 

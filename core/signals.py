@@ -14,3 +14,12 @@ from blinker import Namespace
 
 signals = Namespace()
 staff_action = signals.signal("staff-action")
+
+
+def send_staff_action(action: str, *, user, target: str = "", details: dict | None = None) -> None:
+    """Send `staff_action` from the current app (see above): after the action's commit."""
+    from flask import current_app
+
+    staff_action.send(
+        current_app._get_current_object(), action=action, user=user, target=target, details=details or {}
+    )

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from accounts.guards import roles_required
 from core.extensions import db
 from core.hooks import hooks, lead_timeline
+from core.signals import send_staff_action
 from core.timeutil import utcnow
 from gated import holding, privacy, services, timeline
 from gated.labels import label
@@ -63,7 +64,11 @@ def leads():
 @roles_required(*ROLES)
 def export_csv():
     filters = LeadFilters.from_args(request.args)
-    body = "\ufeff" + to_csv(export_rows(filters))  # the BOM makes Excel read UTF-8 Chinese
+    rows = export_rows(filters)
+    body = "\ufeff" + to_csv(rows)  # the BOM makes Excel read UTF-8 Chinese
+    send_staff_action(
+        "leads.export", user=current_user, details={"filters": filters.as_args(), "count": len(rows)}
+    )
     name = f"leads-{utcnow():%Y%m%d-%H%M}.csv"
     return Response(
         body, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={name}"}
@@ -81,6 +86,9 @@ def erase_filtered():
     ids = db.session.scalars(lead_query(filters).with_only_columns(Lead.id)).all()
     if request.method == "POST" and request.form.get("confirm") == "yes":
         count = privacy.erase_leads(ids)
+        send_staff_action(
+            "leads.erase", user=current_user, details={"filters": filters.as_args(), "count": count}
+        )
         flash(_("%(n)d leads erased.", n=count), "success")
         return redirect(url_for("gated_admin.leads"))
     return render_template("gated/admin/erase.html", lead=None, count=len(ids), args=filters.as_args())
@@ -113,6 +121,7 @@ def release(held_id):
     except InvalidSubmission as exc:
         flash(_("It cannot become a lead: %(problems)s", problems=" ".join(exc.errors.values())), "error")
         return redirect(url_for("gated_admin.held"))
+    send_staff_action("leads.held_release", user=current_user, target=f"lead:{released.lead_id}")
     flash(_("Released: it is a lead now, with its mails and enrolment."), "success")
     return redirect(url_for("gated_admin.lead", lead_id=released.lead_id))
 
@@ -135,12 +144,18 @@ def lead(lead_id):
 @bp.post("/<int:lead_id>/stage")
 @roles_required(*ROLES)
 def stage(lead_id):
-    _lead_or_404(lead_id)
+    old = _lead_or_404(lead_id).stage
     new = request.form.get("stage", "")
     if new not in STAGES:
         flash(_("Choose a stage from the list."), "error")
     else:
         services.change_stage(lead_id, new, now=utcnow())
+        send_staff_action(
+            "leads.stage_change",
+            user=current_user,
+            target=f"lead:{lead_id}",
+            details={"from": old, "to": new},
+        )
         flash(_("Stage changed."), "success")
     return redirect(url_for("gated_admin.lead", lead_id=lead_id))
 
@@ -150,6 +165,7 @@ def stage(lead_id):
 def export_person(lead_id):
     _lead_or_404(lead_id)
     body = json.dumps(privacy.export_person(lead_id), ensure_ascii=False, indent=2)
+    send_staff_action("leads.export", user=current_user, target=f"lead:{lead_id}", details={"count": 1})
     return Response(
         body,
         mimetype="application/json",
@@ -163,6 +179,7 @@ def erase(lead_id):
     lead = _lead_or_404(lead_id)
     if request.method == "POST" and request.form.get("confirm") == "yes":
         privacy.erase_lead(lead.email)
+        send_staff_action("leads.erase", user=current_user, target=f"lead:{lead_id}", details={"count": 1})
         flash(_("The person's data was erased."), "success")
         return redirect(url_for("gated_admin.leads"))
     return render_template("gated/admin/erase.html", lead=lead, count=1, args={})
@@ -173,6 +190,9 @@ def erase(lead_id):
 def anonymise(lead_id):
     _lead_or_404(lead_id)
     privacy.anonymise_lead(lead_id, now=utcnow())
+    send_staff_action(
+        "leads.erase", user=current_user, target=f"lead:{lead_id}", details={"anonymised": True}
+    )
     flash(_("The lead was anonymised: counts are kept, the person is gone."), "success")
     return redirect(url_for("gated_admin.lead", lead_id=lead_id))
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from core.signals import send_staff_action
 from core.timeutil import utcnow
 from gated import privacy, webhooks
 from gated.listing import LeadFilters, export_rows, import_leads, to_csv, to_json
@@ -34,6 +35,9 @@ def import_command(file, sequence, source):
             click.echo(f"{file}:{line}: {message}", err=True)
         click.echo(f"{len(result.errors)} errors; nothing imported.", err=True)
         sys.exit(1)
+    send_staff_action(
+        "leads.import", user=None, details={"created": result.created, "updated": result.updated}
+    )
     click.echo(f"created: {result.created}  updated: {result.updated}")
     if sequence and result.without_consent:
         click.echo(
@@ -50,6 +54,7 @@ def import_command(file, sequence, source):
 def export_command(fmt, output):
     """Every lead with every field, attribution included."""
     rows = export_rows(LeadFilters())
+    send_staff_action("leads.export", user=None, details={"count": len(rows), "format": fmt})
     text = to_csv(rows) if fmt == "csv" else to_json(rows)
     if output:
         output.write_text(text, encoding="utf-8")
@@ -65,6 +70,7 @@ def erase_command(email):
     """Erase a person everywhere (nurture keeps a suppression hash)."""
     if not privacy.erase_lead(email):
         raise click.ClickException(f"no lead with the address {email}")
+    send_staff_action("leads.erase", user=None, details={"count": 1})
     click.echo(f"erased {email}")
 
 
@@ -77,6 +83,7 @@ def anonymise_command(email):
     if lead is None:
         raise click.ClickException(f"no lead with the address {email}")
     privacy.anonymise_lead(lead.id, now=utcnow())
+    send_staff_action("leads.erase", user=None, target=f"lead:{lead.id}", details={"anonymised": True})
     click.echo(f"anonymised lead {lead.id}")
 
 

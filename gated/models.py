@@ -259,3 +259,31 @@ class UsedChallenge(db.Model):
 
     signature: Mapped[str] = mapped_column(String(128), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class EmbedSettings(db.Model):
+    """The host origins one form may be embedded on (besides EMBED_ORIGINS, which hold
+    for every form), set in the admin. `form` is the embed path: library/<slug>,
+    demo-request or newsletter."""
+
+    __tablename__ = "embed_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form: Mapped[str] = mapped_column(String(200), unique=True)
+    origins: Mapped[str] = mapped_column(db.Text, default="")  # one origin per line
+    updated_at: Mapped[datetime] = mapped_column(db.DateTime)
+
+
+class EmbedSighting(db.Model):
+    """A site a form was seen on (an allowed origin that loaded or sent it): one row per
+    form and origin, touched at most every few minutes per process (gated.embedding)."""
+
+    __tablename__ = "embed_sightings"
+    __table_args__ = (db.UniqueConstraint("form", "origin", name="uq_embed_sightings_form_origin"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form: Mapped[str] = mapped_column(String(200))
+    origin: Mapped[str] = mapped_column(String(200))
+    first_seen_at: Mapped[datetime] = mapped_column(db.DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(db.DateTime)
+    submissions: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -3,8 +3,10 @@ pages, searches with no results, sales outcomes and sequence steps for a period,
 table also as CSV. Marketers and admins."""
 
 from flask import Blueprint, Response, abort, render_template, request
+from flask_login import current_user
 
 from accounts.guards import roles_required
+from core.signals import send_staff_action
 from core.timeutil import utcnow
 from insights import charts, dashboards, stages
 
@@ -63,6 +65,12 @@ def export_csv(name):
         abort(404)
     filters = _filters()
     body = "\ufeff" + dashboards.to_csv(build(filters))  # the BOM makes Excel read UTF-8 Chinese
+    send_staff_action(
+        "insights.export",
+        user=current_user,
+        target=f"report:{name}",
+        details={"since": str(filters.since), "until": str(filters.until)},
+    )
     filename = f"insights-{name}-{filters.since:%Y%m%d}-{filters.until:%Y%m%d}.csv"
     return Response(
         body, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={filename}"}

@@ -96,3 +96,13 @@ def payload_leads() -> list:
     db.session.add_all(leads)
     db.session.commit()
     return leads
+
+
+def audit_entries(action: str) -> list:
+    """The audit log's entries of one action, oldest first."""
+    from accounts.models import AuditEntry
+
+    db.session.expire_all()
+    return list(
+        db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id))
+    )

@@ -1,0 +1,159 @@
+"""The audit log: every staff action that changes data or reads personal data in bulk,
+stored from core.signals.staff_action, so no package imports this one.
+
+Senders send after their own commit (the docstring of core.signals says how); the
+listener writes the entry in a transaction of its own, so an entry never carries a change
+that was rolled back, and a change never waits on its entry. Where the action came from
+is read from the request (the client's address through ProxyFix, its user agent); a
+command run in a shell is recorded as coming from the command line.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import current_app, has_request_context, request
+from sqlalchemy import delete, func, select
+
+from accounts.models import AuditEntry, User
+from core.extensions import db
+from core.localtime import zone
+from core.signals import staff_action
+from core.spreadsheet import csv_text
+from core.timeutil import utcnow
+
+COMMAND_LINE = "command line"
+PRUNE_BATCH = 1000
+
+
+def record(sender, action: str, user=None, target: str = "", details: dict | None = None, **extra) -> None:
+    """The staff_action receiver: one entry, committed on its own."""
+    ip, agent = "", COMMAND_LINE
+    if has_request_context():
+        ip, agent = request.remote_addr or "", request.user_agent.string
+    entry = AuditEntry(
+        at=extra.get("now") or utcnow(),
+        user_id=getattr(user, "id", None),
+        user_email=getattr(user, "email", "") or "",
+        action=action[:60],
+        target=str(target or "")[:120],
+        ip=ip[:45],
+        user_agent=agent[:300],
+        details=details or {},
+    )
+    db.session.add(entry)
+    db.session.commit()
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """The audit page's filters, read from its query string (the export reads the same)."""
+
+    user: str = ""
+    action: str = ""
+    target: str = ""
+    since: date | None = None
+    until: date | None = None
+
+    @classmethod
+    def from_args(cls, args) -> AuditFilters:
+        return cls(
+            user=args.get("user", "").strip()[:254],
+            action=args.get("action", "").strip()[:60],
+            target=args.get("target", "").strip()[:120],
+            since=_day(args.get("since", "")),
+            until=_day(args.get("until", "")),
+        )
+
+    def as_args(self) -> dict:
+        found = {"user": self.user, "action": self.action, "target": self.target}
+        found |= {"since": self.since.isoformat() if self.since else ""}
+        found |= {"until": self.until.isoformat() if self.until else ""}
+        return {name: value for name, value in found.items() if value}
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip()) if len(text) == 10 else None
+    except ValueError:
+        return None
+
+
+def _utc_start(day: date) -> datetime:
+    """The first instant of `day` in the reader's zone, as naive UTC (how times are stored)."""
+    local = datetime.combine(day, time.min, tzinfo=zone())
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def entry_query(filters: AuditFilters):
+    query = select(AuditEntry)
+    if filters.user:
+        query = query.where(AuditEntry.user_email == filters.user.lower())
+    if filters.action:
+        query = query.where(AuditEntry.action == filters.action)
+    if filters.target:
+        query = query.where(AuditEntry.target.contains(filters.target, autoescape=True))
+    if filters.since:
+        query = query.where(AuditEntry.at >= _utc_start(filters.since))
+    if filters.until:
+        query = query.where(AuditEntry.at < _utc_start(filters.until + timedelta(days=1)))
+    return query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+
+
+def entries(filters: AuditFilters, *, page: int, per_page: int) -> tuple[list[AuditEntry], int]:
+    """One page of matching entries, newest first, and how many match in all."""
+    query = entry_query(filters)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
+    return list(rows), total or 0
+
+
+def known_actions() -> list[str]:
+    return list(db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))
+
+
+def known_users() -> list[str]:
+    emails = select(User.email).union(select(AuditEntry.user_email).where(AuditEntry.user_email != ""))
+    return sorted(db.session.scalars(emails))
+
+
+EXPORT_HEADER = ("at_utc", "user", "action", "target", "ip", "user_agent", "details")
+
+
+def export_csv(filters: AuditFilters) -> str:
+    """The matching entries as CSV through core.spreadsheet (times in UTC, ISO 8601)."""
+    rows = (
+        (
+            entry.at.isoformat(timespec="seconds"),
+            entry.user_email,
+            entry.action,
+            entry.target,
+            entry.ip,
+            entry.user_agent,
+            json.dumps(entry.details, ensure_ascii=False, sort_keys=True),
+        )
+        for entry in db.session.scalars(entry_query(filters))
+    )
+    return csv_text(EXPORT_HEADER, rows)
+
+
+def prune(now: datetime, stop=None) -> dict:
+    """Delete entries older than AUDIT_RETENTION_DAYS, a batch at a time (the worker's
+    background job); 0 days keeps them for ever."""
+    days = current_app.config["AUDIT_RETENTION_DAYS"]
+    if days <= 0:
+        return {}
+    cutoff = now - timedelta(days=days)
+    ids = select(AuditEntry.id).where(AuditEntry.at < cutoff).limit(PRUNE_BATCH)
+    found = list(db.session.scalars(ids))
+    if not found:
+        return {}
+    db.session.execute(delete(AuditEntry).where(AuditEntry.id.in_(found)))
+    db.session.commit()
+    return {"audit_pruned": len(found)}
+
+
+def init_app(app) -> None:
+    staff_action.connect(record, weak=False)
