@@ -24,39 +24,52 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def from_another_site() -> bool:
+def from_another_site(allowed: frozenset[str] = frozenset()) -> bool:
     """Whether the browser says a page of another site made this request: by its Fetch
     Metadata (`Sec-Fetch-Site`, sent by every current browser) or, without it, by its
     `Origin` (neither ours nor SITE_URL's: a sandboxed page's "null" too). A request
     with neither is no browser's cross-site form (browsers send Origin with every
-    cross-site POST) and is taken at its word."""
+    cross-site POST) and is taken at its word.
+
+    `allowed`: the origins (lower case, as browsers send them) whose pages may send
+    this form (an embedded form's host sites): a request from one of them is not from
+    "another site", whatever Sec-Fetch-Site says."""
+    origin = request.headers.get("Origin")
+    if origin is not None and origin.lower() in allowed:
+        return False
     fetch_site = request.headers.get("Sec-Fetch-Site")
     if fetch_site is not None:
         return fetch_site not in ("same-origin", "none")
-    origin = request.headers.get("Origin")
     if origin is None:
         return False
     return origin.lower() not in {_origin(request.host_url), _origin(current_app.config["SITE_URL"])}
 
 
-def csrf_by_origin(view):
+def csrf_by_origin(view=None, *, allowed_origins=None):
     """CSRF protection for an anonymous public form on a page that is the same bytes for
     every visitor: no token in the page and so no session cookie for it (the design's
     "CSRF for anonymous public forms by Origin/Sec-Fetch-Site", OWASP's defence for this
     case with SameSite cookies). A POST from another site's page is refused as a bad
     token is. A signed-in member of staff, whose session is worth more than a lead form,
-    still sends Flask-WTF's token (`staff_csrf_field` puts it in the form for them)."""
+    still sends Flask-WTF's token (`staff_csrf_field` puts it in the form for them).
 
-    @wraps(view)
-    def checked(*args, **kwargs):
-        if request.method == "POST":
-            if from_another_site():
-                return render_error(400, str(CSRF_MESSAGE))
-            if current_user.is_authenticated and current_app.config["WTF_CSRF_ENABLED"]:
-                csrf.protect()
-        return view(*args, **kwargs)
+    `allowed_origins(**view_args)`: the other sites' origins whose pages may send the
+    form (an embedded form's hosts); a POST from any other site is refused as before."""
 
-    return csrf.exempt(checked)
+    def decorator(view):
+        @wraps(view)
+        def checked(*args, **kwargs):
+            if request.method == "POST":
+                allowed = allowed_origins(*args, **kwargs) if allowed_origins is not None else frozenset()
+                if from_another_site(allowed):
+                    return render_error(400, str(CSRF_MESSAGE))
+                if current_user.is_authenticated and current_app.config["WTF_CSRF_ENABLED"]:
+                    csrf.protect()
+            return view(*args, **kwargs)
+
+        return csrf.exempt(checked)
+
+    return decorator(view) if view is not None else decorator
 
 
 def rotate_session() -> None:
@@ -76,7 +89,7 @@ def staff_csrf_field() -> Markup:
     return Markup('<input type="hidden" name="csrf_token" value="%s">') % generate_csrf()
 
 
-def content_security_policy(app) -> str:
+def content_security_policy(app, *, frame_ancestors: str = "'none'") -> str:
     frame_hosts = " ".join(f"https://{host}" for host in app.config["CSP_FRAME_HOSTS"])
     return "; ".join(
         [
@@ -90,7 +103,7 @@ def content_security_policy(app) -> str:
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",
-            "frame-ancestors 'none'",
+            f"frame-ancestors {frame_ancestors}",
         ]
     )
 
@@ -104,6 +117,17 @@ def security_headers(app) -> list[tuple[str, str]]:
         ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
         ("Cross-Origin-Opener-Policy", "same-origin"),
     ]
+
+
+def embeddable_by(response, origins) -> None:
+    """Let exactly `origins` (https://partner.example, …) show `response` in a frame
+    (an embedded form): the site's policy with their frame-ancestors, and no
+    X-Frame-Options (whose DENY would win in old browsers). No origin: no frame at all."""
+    ancestors = " ".join(sorted(origins)) or "'none'"
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        current_app, frame_ancestors=ancestors
+    )
+    response.embeddable = True
 
 
 def reads_json(view):
@@ -151,6 +175,8 @@ def init_app(app):
         with an exception when it is missing, six times per request."""
         headers = response.headers
         present = {name.lower() for name, _value in headers.items()}
+        if getattr(response, "embeddable", False):
+            present.add("x-frame-options")
         headers.extend([(name, value) for key, name, value in defaults if key not in present])
         if request.is_secure and "strict-transport-security" not in present:
             headers.add("Strict-Transport-Security", "max-age=31536000")

@@ -30,6 +30,9 @@ DEFAULTS = {
     "LEAD_WEBHOOK_TIMEOUT": 5.0,
     "LEAD_WEBHOOK_MAX_ATTEMPTS": 8,
     "LEADS_PER_PAGE": 50,
+    # Origins (https://partner.example) every lead form may be embedded on; each form adds
+    # its own in the admin (Leads → Embedded forms).
+    "EMBED_ORIGINS": [],
 }
 
 
@@ -49,7 +52,7 @@ def init_app(app):
     from content.signals import article_changed
     from core.config import apply_defaults
     from core.hooks import add_admin_nav, add_demo_loader, add_health_check, add_timeline_provider
-    from gated import admin, assets, demo, forms_views, nextstep, timeline, webhooks
+    from gated import admin, assets, demo, embed_admin, embed_views, forms_views, nextstep, timeline, webhooks
     from gated.cli import leads_cli
     from gated.views import bp
 
@@ -59,11 +62,21 @@ def init_app(app):
     app.register_blueprint(bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(forms_views.bp)
+    app.register_blueprint(embed_views.bp)
+    app.register_blueprint(embed_admin.bp)
     app.context_processor(nextstep.thanks_context)
     app.cli.add_command(leads_cli)
     add_admin_nav(app, _l("Leads"), "gated_admin.leads", roles=admin.ROLES, order=40, group="sales")
     add_admin_nav(
         app, _l("Held submissions"), "gated_admin.held", roles=admin.ROLES, order=41, group="marketing"
+    )
+    add_admin_nav(
+        app,
+        _l("Embedded forms"),
+        "gated_embed_admin.forms",
+        roles=embed_admin.ROLES,
+        order=42,
+        group="marketing",
     )
     add_demo_loader(app, "leads", demo.load, order=20)
     add_timeline_provider(app, timeline.events)

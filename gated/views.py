@@ -194,16 +194,21 @@ def _render(kind, template, form, lead, status=200, **context):
     return response
 
 
-def _submit(kind, template, *, asset=None, sequence=None, slug="", page=None):
+def _submit(kind, template, *, asset=None, sequence=None, slug="", page=None, thanks=None, captured=None):
     """The POST of every lead form: screen, then capture and 303 to the thank-you page,
     or hold and ask the visitor to confirm. `page()` gives the template's context when
-    the form is shown again with errors."""
+    the form is shown again with errors; `thanks(kind, slug, lead_id, submission_id,
+    mailed=…)` answers a stored submission (default: the form's own thank-you page) and
+    `captured()` runs once it is stored."""
+    thanks = thanks or thanks_redirect
     now = utcnow()
     data = request.form
     reason = holding.screen(data, now=now)
     if reason == holding.HONEYPOT:
         visitor.record_blocked(kind, reason, now=now)
-        return redirect(thanks_url(kind, slug), 303)
+        return (
+            redirect(thanks_url(kind, slug), 303) if thanks is thanks_redirect else thanks(kind, slug, 0, 0)
+        )
     lead = visitor.lead_from_cookie(request.cookies.get(COOKIE))
     known = {
         "known_lead_id": lead.id if lead is not None else None,
@@ -228,7 +233,9 @@ def _submit(kind, template, *, asset=None, sequence=None, slug="", page=None):
         if "email" in exc.errors:
             lead = None  # ask for the address again
         return _render(kind, template, form, lead, 422, **{"asset": asset, **(page() if page else {})})
-    return thanks_redirect(kind, slug, capture.lead_id, capture.submission_id, mailed=capture.mailed)
+    if captured is not None:
+        captured()
+    return thanks(kind, slug, capture.lead_id, capture.submission_id, mailed=capture.mailed)
 
 
 def thanks_url(kind: str, slug: str = "", **args) -> str:

@@ -1,0 +1,203 @@
+"""Embedded forms: CORS and frame-ancestors for exactly the allowed origins (the setting
+and the form's own list), the check by Origin (an allowed host passes, any other fails and
+stores nothing), the own-site flow in the frame (the host page as the touch, the download
+link, the mail), cacheable frame pages, progressive profiling, sightings and the admin."""
+
+import pytest
+from sqlalchemy import func, select
+
+from core.extensions import db
+from gated import embedding
+from gated.models import EmbedSettings, EmbedSighting, Lead, Submission
+from tests.factories import audit_entries
+from tests.gated.conftest import form_data, open_mailed_link
+
+pytestmark = pytest.mark.usefixtures("app")
+PARTNER = "https://partner.example"
+EVENT = "https://event.example:8443"
+STRANGER = "https://stranger.example"
+FRAME = "/embed/library/saas-renewal"
+
+
+@pytest.fixture
+def allowed(app, monkeypatch, whitepaper):
+    monkeypatch.setitem(app.config, "EMBED_ORIGINS", [PARTNER])
+    return whitepaper
+
+
+def _leads() -> int:
+    return db.session.scalar(select(func.count(Lead.id)))
+
+
+@pytest.mark.parametrize(
+    ("text", "origin"),
+    [
+        ("https://Partner.Example/", "https://partner.example"),
+        ("https://partner.example:443/page?x=1", "https://partner.example"),
+        ("http://localhost:8080", "http://localhost:8080"),
+        ("https://event.example:8443", "https://event.example:8443"),
+        ("partner.example", None),
+        ("javascript:alert(1)", None),
+        ("https://user:pw@partner.example", None),
+        ("https://partner.example:99999", None),
+        ("", None),
+    ],
+)
+def test_origins_are_read_as_browsers_send_them(text, origin):
+    assert embedding.normalise_origin(text) == origin
+
+
+@pytest.mark.parametrize("path", [FRAME, "/embed/about/library/saas-renewal", "/embed/newsletter"])
+def test_cors_answers_an_allowed_origin_and_nobody_else(client, allowed, path):
+    ok = client.get(path, headers={"Origin": PARTNER})
+    assert ok.status_code == 200
+    assert ok.headers["Access-Control-Allow-Origin"] == PARTNER
+    assert "Origin" in ok.headers["Vary"]
+    assert "Access-Control-Allow-Credentials" not in ok.headers
+    refused = client.get(path, headers={"Origin": STRANGER})
+    assert "Access-Control-Allow-Origin" not in refused.headers
+    # A host that merely shares a prefix is another origin.
+    assert (
+        "Access-Control-Allow-Origin" not in client.get(path, headers={"Origin": PARTNER + ".evil"}).headers
+    )
+
+
+def test_frame_ancestors_list_exactly_the_allowed_origins(client, allowed):
+    db.session.add(EmbedSettings(form="library/saas-renewal", origins=EVENT, updated_at=db.func.now()))
+    db.session.commit()
+    policy = client.get(FRAME).headers["Content-Security-Policy"]
+    assert f"frame-ancestors {EVENT} {PARTNER}" in policy
+    assert "X-Frame-Options" not in client.get(FRAME).headers
+    # The form's own origin is its alone: the newsletter allows only the setting's.
+    assert (
+        f"frame-ancestors {PARTNER};"
+        in client.get("/embed/newsletter").headers["Content-Security-Policy"] + ";"
+    )
+    # The site's own pages still may not be framed by anyone.
+    own = client.get("/library/saas-renewal")
+    assert "frame-ancestors 'none'" in own.headers["Content-Security-Policy"]
+    assert own.headers["X-Frame-Options"] == "DENY"
+
+
+def test_with_no_allowed_origin_nothing_may_frame_or_read_a_form(client, whitepaper):
+    response = client.get(FRAME, headers={"Origin": PARTNER})
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_the_frame_page_is_the_same_bytes_for_every_visitor(app, client, allowed, monkeypatch):
+    monkeypatch.setitem(app.config, "PAGE_CACHE_ENABLED", True)
+    first = client.get(FRAME, headers={"Referer": PARTNER + "/a?utm_source=x"})
+    second = app.test_client().get(FRAME, headers={"Referer": "https://other.example/"})
+    assert first.get_data() == second.get_data()
+    assert first.headers["Cache-Control"].startswith("public")
+    assert "Set-Cookie" not in first.headers
+    html = first.get_data(as_text=True)
+    assert 'name="csrf_token"' not in html and "partner.example" not in html
+
+
+def test_a_frame_submission_makes_the_host_page_the_touch_and_shows_the_link(client, allowed, smtp_sink):
+    host_page = PARTNER + "/expo?utm_source=partner&utm_medium=referral&utm_campaign=expo"
+    data = form_data(
+        embed_host=PARTNER, landing_page=host_page, referrer="https://www.baidu.com/", utm_source="partner"
+    )
+    data.update(utm_medium="referral", utm_campaign="expo")
+    response = client.post(FRAME, data=data, headers={"Sec-Fetch-Site": "same-origin"})
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/embed/thanks/library/saas-renewal?t=")
+    thanks = client.get(response.headers["Location"], headers={"Accept-Language": "zh-CN"})
+    assert "/download/" in thanks.get_data(as_text=True)
+    assert thanks.headers["Cache-Control"] == "private, no-store"
+    assert f"frame-ancestors {PARTNER}" in thanks.headers["Content-Security-Policy"]
+    submission = db.session.scalar(select(Submission))
+    assert submission.landing_page == host_page
+    assert submission.utm["utm_source"] == "partner" and submission.utm["utm_campaign"] == "expo"
+    [seen] = db.session.scalars(select(EmbedSighting)).all()
+    assert (seen.form, seen.origin, seen.submissions) == ("library/saas-renewal", PARTNER, 1)
+
+
+def test_an_allowed_hosts_own_page_may_post_the_form(client, allowed):
+    response = client.post(
+        FRAME, data=form_data(), headers={"Origin": PARTNER, "Sec-Fetch-Site": "cross-site"}
+    )
+    assert response.status_code == 303
+    assert response.headers["Access-Control-Allow-Origin"] == PARTNER
+    assert _leads() == 1
+
+
+def test_another_origin_posting_the_form_is_refused_and_nothing_is_stored(client, allowed):
+    response = client.post(
+        FRAME, data=form_data(), headers={"Origin": STRANGER, "Sec-Fetch-Site": "cross-site"}
+    )
+    assert response.status_code == 400
+    assert "Access-Control-Allow-Origin" not in response.headers
+    # The site's own form is no way round it either.
+    own = client.post(
+        "/library/saas-renewal", data=form_data(), headers={"Origin": PARTNER, "Sec-Fetch-Site": "cross-site"}
+    )
+    assert own.status_code == 400
+    assert _leads() == 0 and db.session.scalar(select(func.count(EmbedSighting.id))) == 0
+
+
+def test_a_frame_claiming_a_host_that_is_not_allowed_stores_nothing(client, allowed):
+    response = client.post(
+        FRAME,
+        data=form_data(embed_host=STRANGER, landing_page=STRANGER + "/x"),
+        headers={"Sec-Fetch-Site": "same-origin", "Accept-Language": "zh-CN"},
+    )
+    assert response.status_code == 403
+    assert "没有保存任何信息" in response.get_data(as_text=True)
+    assert _leads() == 0
+
+
+def test_bad_input_shows_the_form_again_in_the_frame(client, allowed):
+    response = client.post(
+        FRAME,
+        data=form_data(email="not an address", embed_host=PARTNER),
+        headers={"Sec-Fetch-Site": "same-origin"},
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'class="embedded"' in html and 'aria-invalid="true"' in html
+    assert _leads() == 0
+
+
+def test_a_known_visitor_gets_the_next_questions_in_the_frame(client, allowed, recorder):
+    client.post(
+        FRAME,
+        data=form_data(embed_host=PARTNER, job_title="", phone=""),
+        headers={"Sec-Fetch-Site": "same-origin"},
+    )
+    lead = db.session.scalar(select(Lead))
+    open_mailed_link(client, lead.id, allowed[1].id)
+    html = client.get(FRAME).get_data(as_text=True)
+    assert 'name="job_title"' in html and 'name="company"' not in html
+
+
+def test_unknown_forms_are_not_found(client, allowed):
+    for path in ("/embed/library/no-such-paper", "/embed/contact", "/embed/about/library/a/b"):
+        assert client.get(path, headers={"Origin": PARTNER}).status_code == 404
+
+
+def test_the_admin_lists_snippets_and_sites_and_saves_a_forms_origins(login_as, allowed):
+    marketer = login_as("marketer")
+    embedding.record_sighting("newsletter", PARTNER, now=db.func.now(), submitted=True)
+    page = marketer.get("/admin/leads/embed/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert 'data-lodestar-form="library/saas-renewal"' in page and "/embed.js" in page
+    assert PARTNER in page
+    saved = marketer.post(
+        "/admin/leads/embed/origins", data={"form": "library/saas-renewal", "origins": f"{EVENT}/\n{EVENT}"}
+    )
+    assert saved.status_code == 302
+    assert embedding.allowed_origins("library/saas-renewal") == {PARTNER, EVENT}
+    [entry] = audit_entries("leads.embed_settings")
+    assert entry.user_id == marketer.user.id and entry.details == {"from": [], "to": [EVENT]}
+    bad = marketer.post(
+        "/admin/leads/embed/origins",
+        data={"form": "library/saas-renewal", "origins": "partner.example"},
+        headers={"Accept-Language": "zh-CN"},
+    )
+    assert bad.status_code == 422
+    assert "以下不是网站地址：partner.example" in bad.get_data(as_text=True)
+    assert embedding.form_origins("library/saas-renewal") == [EVENT]
+    assert login_as("sales").get("/admin/leads/embed/").status_code == 403
