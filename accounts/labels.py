@@ -38,6 +38,10 @@ AUDIT_ACTION_LABELS = {
     "segments.export": _l("Exported a segment"),
     "campaigns.send": _l("Sent a campaign"),
     "campaigns.export": _l("Exported campaigns"),
+    "settings.scoring_rule": _l("Changed a scoring rule"),
+    "settings.support_tiers": _l("Changed the support tiers"),
+    "nurture.suppress": _l("Stopped mail to an address"),
+    "nurture.unsuppress": _l("Removed a suppression"),
 }
 
 

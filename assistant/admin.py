@@ -11,6 +11,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import select
 
 from accounts.guards import roles_required
@@ -19,6 +20,7 @@ from assistant import services, stats, tiers
 from assistant.models import ROUTES, TICKET_STATUSES, CustomerAccount, Ticket, Tier
 from core.extensions import db
 from core.ids import page_number, parse_id
+from core.signals import send_staff_action
 from core.timeutil import utcnow
 from core.urls import absolute_url_for
 
@@ -162,6 +164,13 @@ def tier_settings():
         except tiers.AccountError as exc:
             errors = exc.errors
         else:
+            send_staff_action(
+                "settings.support_tiers",
+                user=current_user,
+                details={
+                    str(tier_id): {"name": name, "route": route} for tier_id, (name, route) in values.items()
+                },
+            )
             flash(_("Tiers saved."), "success")
             return redirect(url_for("assistant_admin.tier_settings"), 303)
     return render_template(

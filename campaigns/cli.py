@@ -78,6 +78,7 @@ def export_campaign(slug):
         click.echo(services.export_campaign(slug), nl=False)
     except LookupError as exc:
         raise click.ClickException(f"no campaign {slug!r}") from exc
+    send_staff_action("campaigns.export", user=None, target=f"campaign:{slug}")
 
 
 def _campaign(slug: str) -> Campaign:

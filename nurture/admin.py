@@ -18,6 +18,7 @@ from sqlalchemy import select
 from accounts.guards import roles_required
 from core.extensions import db
 from core.ids import page_number, record_id
+from core.signals import send_staff_action
 from core.timeutil import utcnow
 from gated.listing import LeadFilters
 from gated.models import Lead
@@ -485,6 +486,7 @@ def suppressions():
     form = SuppressForm()
     if form.validate_on_submit():
         services.suppress(form.email.data, "manual", now=utcnow(), detail=f"by {current_user.email}")
+        send_staff_action("nurture.suppress", user=current_user, details={"manual": True})
         flash(_("The address will get no more mail."), "success")
         return redirect(url_for(".suppressions"))
     rows = db.session.scalars(select(Suppression).order_by(Suppression.id.desc()).limit(200)).all()
@@ -495,6 +497,7 @@ def suppressions():
 @roles_required("admin")
 def remove_suppression(suppression_id):
     services.unsuppress(suppression_id)
+    send_staff_action("nurture.unsuppress", user=current_user, target=f"suppression:{suppression_id}")
     flash(_("Suppression removed."), "success")
     return redirect(url_for(".suppressions"))
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from accounts.guards import roles_required
 from core.extensions import db
+from core.signals import send_staff_action
 from core.timeutil import utcnow
 from insights.scoring import services
 from insights.scoring.forms import FIELD_LABELS, DecisionForm, ReenrollForm, RuleForm
@@ -33,11 +34,15 @@ def _save(form: RuleForm, rule: ScoreRule | None):
     if not form.validate_on_submit():
         return None
     try:
-        return services.save_rule(rule, form.data)
+        saved = services.save_rule(rule, form.data)
     except services.RuleError as exc:
         db.session.rollback()
         flash(str(RULE_ERRORS[str(exc)]), "error")
         return None
+    send_staff_action(
+        "settings.scoring_rule", user=current_user, target=f"rule:{saved.id}", details={"saved": saved.name}
+    )
+    return saved
 
 
 @bp.route("/rules", methods=["GET", "POST"])
@@ -73,8 +78,12 @@ def delete_rule(rule_id):
 
     rule = db.get_or_404(ScoreRule, rule_id)
     if FlaskForm().validate_on_submit():
+        rule_id, name = rule.id, rule.name
         db.session.delete(rule)
         db.session.commit()
+        send_staff_action(
+            "settings.scoring_rule", user=current_user, target=f"rule:{rule_id}", details={"deleted": name}
+        )
         flash(_("Rule deleted."), "success")
     return redirect(url_for(".rules"))
 

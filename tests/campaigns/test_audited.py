@@ -40,3 +40,11 @@ def test_a_campaign_send_is_recorded_with_its_recipients(runner):
     assert entry.target == f"campaign:{campaign.id}" and entry.details == {"recipients": 3}
     runner.invoke(args=["campaigns", "send", "december"])  # refused: nothing more recorded
     assert len(audit_entries("campaigns.send")) == 1
+
+
+def test_a_campaign_export_at_the_command_line_is_recorded(runner):
+    person("m0@mfg.cn", company="华东制造")
+    services.import_campaign(campaign_file(), now=NOW)
+    assert runner.invoke(args=["campaigns", "export", "december"]).exit_code == 0
+    [entry] = audit_entries("campaigns.export")
+    assert entry.target == "campaign:december" and entry.user_agent == "command line"

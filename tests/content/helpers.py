@@ -20,3 +20,22 @@ def make_article(body="正文", *, now: datetime | None = None, **fields):
     now = now or utcnow()
     values = {**BASE, "published_at": now - timedelta(days=1), **fields}
     return services.save_article(values, body, now=now)
+
+
+# What the article editor posts (tests add "action").
+ARTICLE_FORM = {
+    "title": "如何提高续费率",
+    "slug": "",
+    "kind": "help",
+    "locale": "zh-CN",
+    "category": "客户成功",
+    "tags": "续费，客户成功, NPS",
+    "summary": "摘要",
+    "body": "## 第一步\r\n\r\n正文<script>x()</script>",
+    "published_at": "",
+    "review_by": "",
+    "translation_key": "",
+    "seo_title": "",
+    "seo_description": "",
+    "sequence": "",
+}

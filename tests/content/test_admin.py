@@ -11,26 +11,10 @@ from sqlalchemy import func, select
 from content.models import Article, Revision
 from core.extensions import db
 from tests.conftest import sign_in_session
+from tests.content.helpers import ARTICLE_FORM as FORM
 from tests.content.helpers import make_article
 
 pytestmark = pytest.mark.usefixtures("app")
-
-FORM = {
-    "title": "如何提高续费率",
-    "slug": "",
-    "kind": "help",
-    "locale": "zh-CN",
-    "category": "客户成功",
-    "tags": "续费，客户成功, NPS",
-    "summary": "摘要",
-    "body": "## 第一步\r\n\r\n正文<script>x()</script>",
-    "published_at": "",
-    "review_by": "",
-    "translation_key": "",
-    "seo_title": "",
-    "seo_description": "",
-    "sequence": "",
-}
 
 
 def only_article():

@@ -5,27 +5,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.content.helpers import ARTICLE_FORM as FORM
 from tests.content.helpers import make_article
 from tests.factories import audit_entries
 
 pytestmark = pytest.mark.usefixtures("app")
 SITE = Path(__file__).parent / "fixtures" / "site"
-FORM = {
-    "title": "如何提高续费率",
-    "slug": "",
-    "kind": "help",
-    "locale": "zh-CN",
-    "category": "客户成功",
-    "tags": "",
-    "summary": "摘要",
-    "body": "## 第一步\r\n\r\n正文",
-    "published_at": "",
-    "review_by": "",
-    "translation_key": "",
-    "seo_title": "",
-    "seo_description": "",
-    "sequence": "",
-}
 
 
 @pytest.mark.parametrize("action", ["publish", "unpublish", "archive"])
