@@ -4,11 +4,12 @@ stores nothing), the own-site flow in the frame (the host page as the touch, the
 link, the mail), cacheable frame pages, progressive profiling, sightings and the admin."""
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, select
 
 from core.extensions import db
 from gated import embedding
-from gated.models import EmbedSettings, EmbedSighting, Lead, Submission
+from gated.models import Consent, EmbedSettings, EmbedSighting, Lead, Submission
 from tests.factories import audit_entries
 from tests.gated.conftest import form_data, open_mailed_link
 
@@ -23,6 +24,11 @@ FRAME = "/embed/library/saas-renewal"
 def allowed(app, monkeypatch, whitepaper):
     monkeypatch.setitem(app.config, "EMBED_ORIGINS", [PARTNER])
     return whitepaper
+
+
+def frame_page_text(client) -> str:
+    """The frame's form page as a visitor sees it (the consent wording in it)."""
+    return client.get(FRAME, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
 
 
 def _leads() -> int:
@@ -99,7 +105,11 @@ def test_the_frame_page_is_the_same_bytes_for_every_visitor(app, client, allowed
 def test_a_frame_submission_makes_the_host_page_the_touch_and_shows_the_link(client, allowed, smtp_sink):
     host_page = PARTNER + "/expo?utm_source=partner&utm_medium=referral&utm_campaign=expo"
     data = form_data(
-        embed_host=PARTNER, landing_page=host_page, referrer="https://www.baidu.com/", utm_source="partner"
+        embed_host=PARTNER,
+        landing_page=host_page,
+        referrer="https://www.baidu.com/",
+        utm_source="partner",
+        consent="y",
     )
     data.update(utm_medium="referral", utm_campaign="expo")
     response = client.post(FRAME, data=data, headers={"Sec-Fetch-Site": "same-origin"})
@@ -114,6 +124,10 @@ def test_a_frame_submission_makes_the_host_page_the_touch_and_shows_the_link(cli
     assert submission.utm["utm_source"] == "partner" and submission.utm["utm_campaign"] == "expo"
     [seen] = db.session.scalars(select(EmbedSighting)).all()
     assert (seen.form, seen.origin, seen.submissions) == ("library/saas-renewal", PARTNER, 1)
+    # The consent as the frame showed it: the site's version and its very text.
+    [consent] = db.session.scalars(select(Consent)).all()
+    assert consent.granted and consent.version == current_app.config["CONSENT_VERSION"]
+    assert consent.text and consent.text in frame_page_text(client)
 
 
 def test_an_allowed_hosts_own_page_may_post_the_form(client, allowed):
