@@ -1,5 +1,5 @@
 """The application factory: settings, extensions, then each feature package in the order
-of their dependencies (core <- accounts <- content <- gated <- nurture <- insights, assistant <- campaigns).
+of their dependencies (core <- accounts <- content <- gated <- nurture <- insights, assistant <- campaigns <- api).
 
 This is the only module that knows every package.
 """
@@ -10,6 +10,7 @@ from flask import Flask, g, request
 from flask_babel import get_locale
 
 import accounts
+import api
 import assistant
 import campaigns
 import content
@@ -35,7 +36,7 @@ from core.mailsink import sink_address, start_sink
 from core.views import bp as core_bp
 
 ROOT = Path(__file__).resolve().parent
-PACKAGES = (accounts, content, gated, nurture, insights, assistant, campaigns)
+PACKAGES = (accounts, content, gated, nurture, insights, assistant, campaigns, api)
 
 
 def create_app(overrides: dict | None = None) -> Flask:

@@ -34,6 +34,7 @@ LABELS = {
         "demo": _l("Demo request"),
         "newsletter": _l("Newsletter signup"),
         "import": _l("Imported"),
+        "api": _l("Sent through the API"),
         "assistant": _l("Assistant hand-over"),
     },
     "held_reason": {

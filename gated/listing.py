@@ -229,8 +229,6 @@ def import_leads(text: str, *, source: str = "", sequence: str | None = None, no
     line numbers). Then all rows go in one transaction. Each row is a submission of form
     "import" and sends lead_captured with `sequence`, so nurture can enrol them.
     """
-    from gated.services import set_stage, upsert_lead
-
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [name.strip().lower() for name in (reader.fieldnames or [])]
     if "email" not in header:
@@ -254,36 +252,18 @@ def import_leads(text: str, *, source: str = "", sequence: str | None = None, no
         return ImportResult(errors=errors)
 
     result = ImportResult(errors=[])
-    app = current_app._get_current_object()
     try:
         for clean, stage, row_source, consent, raw in rows:
-            lead, created = upsert_lead(clean["email"], now=now, source=row_source or source or "import")
-            for name, value in clean.items():
-                if name != "email" and value:
-                    setattr(lead, name, value)
-            if stage and created:
-                lead.stage = stage
-            elif stage:
-                set_stage(lead, stage, now=now)
-            if consent and not lead.marketing_consent:
-                lead.marketing_consent, lead.consent_version, lead.consent_at = True, "import", now
-            lead.updated_at = now
-            submission = Submission(
-                lead=lead, form="import", fields=raw, channel=lead.last_channel or "direct", created_at=now
-            )
-            db.session.add(submission)
-            db.session.flush()
-            signals.lead_captured.send(
-                app,
-                lead_id=lead.id,
-                submission_id=submission.id,
-                asset_id=None,
+            lead, created = store_person(
+                clean,
+                stage=stage,
+                source=row_source or source or "import",
+                consent=consent,
+                fields=raw,
                 form="import",
-                marketing_consent=lead.marketing_consent,
                 sequence=sequence,
+                now=now,
             )
-            if created:
-                webhooks.enqueue("lead.created", lead, now=now)
             result.created += created
             result.updated += not created
             result.without_consent += not lead.marketing_consent
@@ -292,3 +272,53 @@ def import_leads(text: str, *, source: str = "", sequence: str | None = None, no
         db.session.rollback()
         raise
     return result
+
+
+def store_person(
+    clean: dict,
+    *,
+    stage: str = "",
+    source: str,
+    consent: bool,
+    fields: dict,
+    form: str,
+    sequence: str | None = None,
+    now: datetime,
+    lead: Lead | None = None,
+) -> tuple[Lead, bool]:
+    """Inside the caller's transaction: upsert one person from a trusted sender (a staff
+    import, an API key), whose values overwrite what is stored, as a submission of `form`
+    that sends lead_captured. `clean` is clean_fields' output (email required unless
+    `lead` is the person already found, e.g. by phone). Returns (lead, created)."""
+    from gated.services import set_stage, upsert_lead
+
+    created = False
+    if lead is None:
+        lead, created = upsert_lead(clean["email"], now=now, source=source)
+    for name, value in clean.items():
+        if name != "email" and value:
+            setattr(lead, name, value)
+    if stage and created:
+        lead.stage = stage
+    elif stage:
+        set_stage(lead, stage, now=now)
+    if consent and not lead.marketing_consent:
+        lead.marketing_consent, lead.consent_version, lead.consent_at = True, form, now
+    lead.updated_at = now
+    submission = Submission(
+        lead=lead, form=form, fields=fields, channel=lead.last_channel or "direct", created_at=now
+    )
+    db.session.add(submission)
+    db.session.flush()
+    signals.lead_captured.send(
+        current_app._get_current_object(),
+        lead_id=lead.id,
+        submission_id=submission.id,
+        asset_id=None,
+        form=form,
+        marketing_consent=lead.marketing_consent,
+        sequence=sequence,
+    )
+    if created:
+        webhooks.enqueue("lead.created", lead, now=now)
+    return lead, created

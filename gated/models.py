@@ -17,7 +17,7 @@ from gated import textsearch
 
 STAGES = ("new", "engaged", "mql", "sql", "customer", "lost")
 ROLES = ("decision_maker", "user", "requester", "other")
-FORMS = ("whitepaper", "demo", "newsletter", "import", "one_click")
+FORMS = ("whitepaper", "demo", "newsletter", "import", "one_click", "api")
 CHANNELS = ("paid_search", "organic_search", "partner", "social", "email", "referral", "direct")
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 # The fields a person tells us about themselves, in form order (progressive profiling asks

@@ -18,6 +18,7 @@ LABELS = {
         "mail_click": _l("Link in a mail clicked"),
         "unsubscribe": _l("Unsubscribed"),
         "stage_change": _l("Stage change"),
+        "custom": _l("Custom event"),
     },
     # A score change's reason is a rule's name, or one of these.
     "reason": {

@@ -23,6 +23,7 @@ EVENT_KINDS = (
     "mail_click",  # ref_id = message id; value = the clicked URL
     "unsubscribe",  # ref_id = message id when known
     "stage_change",  # value = "old>new"
+    "custom",  # value = the event's name; data = its properties (sent through the API)
 )
 
 # BIGINT on PostgreSQL, INTEGER on SQLite (where only INTEGER PRIMARY KEY is the rowid).

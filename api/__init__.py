@@ -1,0 +1,67 @@
+"""The public REST API (/api/v1) over the other packages' services, its API keys, and
+the OpenAPI document flask-smorest writes from the code (/api/v1/openapi.json; staff read
+it rendered at /admin/api/reference). A top layer like app.py: nothing imports it.
+See ../shared/DESIGN.md and docs/API.md."""
+
+from flask_babel import lazy_gettext as _l
+from flask_smorest import Api
+
+from core.hooks import add_admin_nav
+
+DEFAULTS = {
+    # Requests per key (or per address without one), in Flask-Limiter's notation.
+    "API_RATE_LIMIT": "600/minute",
+    "API_EVENT_BATCH_LIMIT": 500,
+    # How long an Idempotency-Key's answer is kept for replays.
+    "API_IDEMPOTENCY_HOURS": 24,
+}
+
+
+class PackageApi(Api):
+    """flask-smorest's Api without its app-wide HTTPException handler: the site keeps its
+    own error pages, and the API's blueprints answer problem+json (api.problems)."""
+
+    def _register_error_handlers(self):
+        return None
+
+
+def init_app(app):
+    """The API's settings, its OpenAPI document and blueprints, `flask api-keys` and the
+    admin pages for keys and the reference."""
+    from api import admin, cleanup
+    from api.cli import api_keys_cli
+    from api.resources import content, events, leads, marketing
+    from api.schemas import ProblemSchema
+    from core.config import apply_defaults
+    from core.hooks import add_background_job
+
+    apply_defaults(app, DEFAULTS)
+    app.config.update(
+        API_TITLE="Lodestar API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    PackageApi.ERROR_SCHEMA = ProblemSchema
+    api = PackageApi(
+        app,
+        spec_kwargs={
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        },
+    )
+    for bp in (
+        leads.bp,
+        events.bp,
+        content.bp,
+        content.search_bp,
+        marketing.segments_bp,
+        marketing.campaigns_bp,
+        marketing.sequences_bp,
+        marketing.downloads_bp,
+    ):
+        api.register_blueprint(bp)
+    app.register_blueprint(admin.bp)
+    app.cli.add_command(api_keys_cli)
+    add_background_job(app, "api idempotency cleanup", cleanup.forget_old_answers)
+    add_admin_nav(app, _l("API keys"), "api_admin.keys_page", roles=("admin",), order=92, group="settings")
