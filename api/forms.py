@@ -3,19 +3,25 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from api.models import SCOPES
 
-EXPIRIES = (("", _l("Never")), ("30d", _l("30 days")), ("90d", _l("90 days")), ("365d", _l("One year")))
+EXPIRIES = [
+    SelectChoice("", _l("Never")),
+    SelectChoice("30d", _l("30 days")),
+    SelectChoice("90d", _l("90 days")),
+    SelectChoice("365d", _l("One year")),
+]
 
 
 class KeyForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     scopes = SelectMultipleField(
         _l("Scopes"),
-        choices=[(scope, scope) for scope in SCOPES],
+        choices=[SelectChoice(scope, scope) for scope in SCOPES],
         validators=[DataRequired()],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),

@@ -83,5 +83,8 @@ def handle_unexpected(error: Exception):
 
 
 def init_blueprint(bp) -> None:
-    bp.register_error_handler(HTTPException, handle_http_exception)
+    # By class and by code: Flask prefers a handler registered for the error's code on
+    # the app (core's 429 and 500 pages) over one for its base class on the blueprint.
+    for error in (HTTPException, RateLimitExceeded, InternalServerError):
+        bp.register_error_handler(error, handle_http_exception)
     bp.register_error_handler(Exception, handle_unexpected)
