@@ -3,6 +3,7 @@ operation answers each status it documents, with problem+json for every error, a
 operation needs a key of its documented scope (scopes × endpoints)."""
 
 import re
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
@@ -80,6 +81,31 @@ def _success(method: str, path: str, world: dict) -> tuple[str, dict]:
     return url + query.get(f"{method} {path}", ""), kwargs
 
 
+@dataclass
+class Probe:
+    """Requests to one operation, remembering the statuses they reached."""
+
+    client: object
+    method: str
+    name: str
+    token: str
+    url: str
+    kwargs: dict
+    seen: set = field(default_factory=set)
+
+    def call(self, url=None, headers=None, **extra):
+        answer = self.client.open(
+            url or self.url,
+            method=self.method,
+            headers={**bearer(self.token), **(headers or {})},
+            **{**self.kwargs, **extra},
+        )
+        if answer.status_code >= 400:
+            assert answer.content_type == "application/problem+json", (self.name, answer.status_code)
+        self.seen.add(str(answer.status_code))
+        return answer
+
+
 def _operations(client):
     spec = client.get("/api/v1/openapi.json").json
     for path, item in spec["paths"].items():
@@ -94,7 +120,6 @@ def _scope(operation) -> str:
 
 def test_every_documented_status_is_reachable(app, make_app, make_token, world):
     client = app.test_client()
-    reached: dict[str, set[str]] = {}
     # The erase last: the other operations need the lead.
     operations = sorted(_operations(client), key=lambda op: op[0] == "DELETE")
     assert len(operations) >= 14
@@ -103,17 +128,8 @@ def test_every_documented_status_is_reachable(app, make_app, make_token, world):
         documented = set(operation["responses"]) - {"default"}
         token = make_token(_scope(operation))
         url, kwargs = _success(method, path, world)
-        seen = reached.setdefault(name, set())
-
-        def call(url=url, headers=None, **extra):
-            answer = client.open(
-                url, method=method, headers={**bearer(token), **(headers or {})}, **{**kwargs, **extra}
-            )
-            if answer.status_code >= 400:
-                assert answer.content_type == "application/problem+json", (name, answer.status_code)
-            seen.add(str(answer.status_code))
-            return answer
-
+        probe = Probe(client, method, name, token, url, kwargs)
+        call = probe.call
         first = call()
         assert first.status_code < 300, (name, first.json)
         if name == "POST /api/v1/leads":
@@ -129,14 +145,14 @@ def test_every_documented_status_is_reachable(app, make_app, make_token, world):
             call(json={**kwargs["json"], "unexpected": 1})
             if name == "POST /api/v1/events":
                 call(json={"events": [{"type": "custom", "name": "x"}] * 501})
-            key = f"running-{len(reached)}"
+            key = f"running-{name}"
             with current_app.test_request_context(url, method="POST", json=kwargs["json"]):
                 digest = request_digest()
             _mark_running(token, key, digest)
             call(headers={"Idempotency-Key": key})
         if name == "GET /api/v1/search":
             call(url="/api/v1/search")
-        missing = documented - seen - {"429"}  # reached below, on an app with limits on
+        missing = documented - probe.seen - {"429"}  # reached below, on an app with limits on
         assert not missing, (name, missing)
 
     limited = make_app(RATELIMIT_ENABLED=True, API_RATE_LIMIT="1/minute").test_client()
