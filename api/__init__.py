@@ -14,6 +14,16 @@ DEFAULTS = {
     "API_EVENT_BATCH_LIMIT": 500,
     # How long an Idempotency-Key's answer is kept for replays.
     "API_IDEMPOTENCY_HOURS": 24,
+    # The CRM the worker syncs leads with ("hubspot"), or "" for none.
+    "CRM_ADAPTER": "",
+    "CRM_HUBSPOT_URL": "https://api.hubapi.com",
+    "CRM_HUBSPOT_TOKEN": "",
+    "CRM_TIMEOUT_SECONDS": 10.0,
+    "CRM_MAX_ATTEMPTS": 8,
+    "CRM_PULL_MINUTES": 5,
+    # The shared secret of the inbound stage-change webhook; "" turns it off.
+    "CRM_WEBHOOK_SECRET": "",
+    "CRM_WEBHOOK_TOLERANCE_SECONDS": 300,
 }
 
 
@@ -30,10 +40,12 @@ def init_app(app):
     admin pages for keys and the reference."""
     from api import admin, cleanup
     from api.cli import api_keys_cli
+    from api.crm import sync, webhook
     from api.resources import content, events, leads, marketing
     from api.schemas import ProblemSchema
     from core.config import apply_defaults
     from core.hooks import add_background_job
+    from gated.signals import lead_captured, lead_stage_changed
 
     apply_defaults(app, DEFAULTS)
     app.config.update(
@@ -47,7 +59,12 @@ def init_app(app):
     api = PackageApi(
         app,
         spec_kwargs={
-            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer"},
+                    "crmSignature": {"type": "apiKey", "in": "header", "name": "X-Lodestar-Signature"},
+                }
+            },
         },
     )
     for bp in (
@@ -59,9 +76,13 @@ def init_app(app):
         marketing.campaigns_bp,
         marketing.sequences_bp,
         marketing.downloads_bp,
+        webhook.bp,
     ):
         api.register_blueprint(bp)
     app.register_blueprint(admin.bp)
     app.cli.add_command(api_keys_cli)
     add_background_job(app, "api idempotency cleanup", cleanup.forget_old_answers)
+    add_background_job(app, "crm sync", sync.sync_job)
+    lead_captured.connect(sync.on_lead_changed, sender=app, weak=False)
+    lead_stage_changed.connect(sync.on_lead_changed, sender=app, weak=False)
     add_admin_nav(app, _l("API keys"), "api_admin.keys_page", roles=("admin",), order=92, group="settings")

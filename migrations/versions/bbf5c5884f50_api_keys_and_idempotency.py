@@ -1,4 +1,4 @@
-"""api: API keys and the answers kept for idempotent writes
+"""api: API keys, the answers kept for idempotent writes, and the CRM sync's links, runs, log and webhook receipts
 
 Revision ID: bbf5c5884f50
 Revises: e5f6a7b8c9d0
@@ -44,12 +44,72 @@ def upgrade():
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(['api_key_id'], ['api_keys.id'], name=op.f('fk_api_idempotency_api_key_id_api_keys'), ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_api_idempotency')),
-        sa.UniqueConstraint('api_key_id', 'key', name=op.f('uq_api_idempotency_api_key_id')),
+        sa.UniqueConstraint('api_key_id', 'key', name=op.f('uq_api_idempotency_api_key_id_key')),
     )
     op.create_index(op.f('ix_api_idempotency_created_at'), 'api_idempotency', ['created_at'], unique=False)
+    op.create_table(
+        'crm_links',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('crm', sa.String(length=40), nullable=False),
+        sa.Column('lead_id', sa.Integer(), nullable=False),
+        sa.Column('record_id', sa.String(length=64), nullable=True),
+        sa.Column('pushed_hash', sa.String(length=64), nullable=False),
+        sa.Column('pushed_at', sa.DateTime(), nullable=True),
+        sa.Column('push_due_at', sa.DateTime(), nullable=True),
+        sa.Column('attempts', sa.Integer(), nullable=False),
+        sa.Column('last_error', sa.String(length=500), nullable=False),
+        sa.ForeignKeyConstraint(['lead_id'], ['leads.id'], name=op.f('fk_crm_links_lead_id_leads'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_crm_links')),
+        sa.UniqueConstraint('crm', 'lead_id', name=op.f('uq_crm_links_crm_lead_id')),
+        sa.UniqueConstraint('crm', 'record_id', name=op.f('uq_crm_links_crm_record_id')),
+    )
+    op.create_index(op.f('ix_crm_links_lead_id'), 'crm_links', ['lead_id'], unique=False)
+    op.create_index(op.f('ix_crm_links_push_due_at'), 'crm_links', ['push_due_at'], unique=False)
+    op.create_table(
+        'crm_sync_runs',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('crm', sa.String(length=40), nullable=False),
+        sa.Column('kind', sa.String(length=20), nullable=False),
+        sa.Column('started_at', sa.DateTime(), nullable=False),
+        sa.Column('finished_at', sa.DateTime(), nullable=True),
+        sa.Column('counts', sa.JSON(), nullable=False),
+        sa.Column('watermark', sa.DateTime(), nullable=True),
+        sa.Column('error', sa.String(length=500), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_crm_sync_runs')),
+    )
+    op.create_index(op.f('ix_crm_sync_runs_started_at'), 'crm_sync_runs', ['started_at'], unique=False)
+    op.create_table(
+        'crm_sync_entries',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('run_id', sa.Integer(), nullable=True),
+        sa.Column('crm', sa.String(length=40), nullable=False),
+        sa.Column('lead_id', sa.Integer(), nullable=True),
+        sa.Column('record_id', sa.String(length=64), nullable=False),
+        sa.Column('direction', sa.String(length=10), nullable=False),
+        sa.Column('outcome', sa.String(length=20), nullable=False),
+        sa.Column('detail', sa.String(length=500), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['lead_id'], ['leads.id'], name=op.f('fk_crm_sync_entries_lead_id_leads'), ondelete='SET NULL'),
+        sa.ForeignKeyConstraint(['run_id'], ['crm_sync_runs.id'], name=op.f('fk_crm_sync_entries_run_id_crm_sync_runs'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_crm_sync_entries')),
+    )
+    op.create_index(op.f('ix_crm_sync_entries_created_at'), 'crm_sync_entries', ['created_at'], unique=False)
+    op.create_index(op.f('ix_crm_sync_entries_lead_id'), 'crm_sync_entries', ['lead_id'], unique=False)
+    op.create_index(op.f('ix_crm_sync_entries_run_id'), 'crm_sync_entries', ['run_id'], unique=False)
+    op.create_table(
+        'crm_webhook_receipts',
+        sa.Column('signature', sa.String(length=64), nullable=False),
+        sa.Column('received_at', sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('signature', name=op.f('pk_crm_webhook_receipts')),
+    )
+    op.create_index(op.f('ix_crm_webhook_receipts_received_at'), 'crm_webhook_receipts', ['received_at'], unique=False)
 
 
 def downgrade():
+    op.drop_table('crm_webhook_receipts')
+    op.drop_table('crm_sync_entries')
+    op.drop_table('crm_sync_runs')
+    op.drop_table('crm_links')
     op.drop_index(op.f('ix_api_idempotency_created_at'), table_name='api_idempotency')
     op.drop_table('api_idempotency')
     op.drop_table('api_keys')
