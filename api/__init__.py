@@ -40,11 +40,12 @@ def init_app(app):
     admin pages for keys and the reference."""
     from api import admin, cleanup
     from api.cli import api_keys_cli
-    from api.crm import sync, webhook
+    from api.crm import log, sync, webhook
+    from api.labels import crm_label
     from api.resources import content, events, leads, marketing
     from api.schemas import ProblemSchema
     from core.config import apply_defaults
-    from core.hooks import add_background_job
+    from core.hooks import add_background_job, add_lead_panel
     from gated.signals import lead_captured, lead_stage_changed
 
     apply_defaults(app, DEFAULTS)
@@ -86,3 +87,6 @@ def init_app(app):
     lead_captured.connect(sync.on_lead_changed, sender=app, weak=False)
     lead_stage_changed.connect(sync.on_lead_changed, sender=app, weak=False)
     add_admin_nav(app, _l("API keys"), "api_admin.keys_page", roles=("admin",), order=92, group="settings")
+    add_admin_nav(app, _l("CRM sync"), "api_admin.crm", roles=log.ROLES, order=56, group="sales")
+    add_lead_panel(app, log.lead_panel)
+    app.add_template_global(crm_label)

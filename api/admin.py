@@ -1,17 +1,19 @@
-"""/admin/api: API keys (create, with the secret shown once; revoke; last use) and the
-API's reference, rendered from /api/v1/openapi.json by the vendored Swagger UI. Admins
-only; every change is a POST with the CSRF token."""
+"""/admin/api: API keys (create, with the secret shown once; revoke; last use), the
+API's reference, rendered from /api/v1/openapi.json by the vendored Swagger UI, and the
+CRM sync's runs and log. Keys are for admins; every change is a POST with the CSRF token."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from accounts.guards import roles_required
 from api import keys
+from api.crm import log
 from api.forms import KeyForm
 from api.models import ApiKey
 from core.extensions import db
+from core.ids import parse_id
 from core.timeutil import utcnow
 
 bp = Blueprint("api_admin", __name__, url_prefix="/admin/api", template_folder="templates")
@@ -54,3 +56,16 @@ def revoke(key_id: int):
 @roles_required("admin", "marketer", "sales", "editor")
 def reference():
     return render_template("api/reference.html")
+
+
+@bp.get("/crm")
+@roles_required(*log.ROLES)
+def crm():
+    run_id = parse_id(request.args.get("run", ""))
+    return render_template(
+        "api/crm.html",
+        crm=current_app.config["CRM_ADAPTER"],
+        runs=log.latest_runs(),
+        rows=log.entries(run_id=run_id),
+        run_id=run_id,
+    )

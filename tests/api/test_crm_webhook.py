@@ -78,3 +78,15 @@ def test_bad_input_and_a_webhook_without_a_secret(app, webhook, monkeypatch):
     monkeypatch.setitem(app.config, "CRM_WEBHOOK_SECRET", "")
     assert webhook({"crm": "x", "record_id": "1", "stage": "won"}).status_code == 404
     assert db.session.scalar(select(func.count()).select_from(CrmLink)) == 0
+
+
+def test_staff_see_the_sync_log_on_the_crm_page_and_the_lead_page(api, webhook, login_as):
+    lead_id = api.post("/api/v1/leads", json={"email": "log@example.cn"}).json["lead"]["id"]
+    webhook({"crm": "pipedrive", "record_id": "p-42", "stage": "won", "email": "log@example.cn"})
+    webhook({"crm": "pipedrive", "record_id": "p-nobody", "stage": "lost"})
+    sales = login_as("sales")
+    page = sales.get("/admin/api/crm").get_data(as_text=True)
+    assert "p-42" in page and "p-nobody" in page
+    lead_page = sales.get(f"/admin/leads/{lead_id}").get_data(as_text=True)
+    assert "p-42" in lead_page and "p-nobody" not in lead_page
+    assert login_as("editor").get("/admin/api/crm").status_code == 403

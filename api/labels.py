@@ -1,0 +1,23 @@
+"""Words for the codes the CRM sync stores (outcomes, directions, kinds of run)."""
+
+from flask_babel import lazy_gettext as _l
+
+from core.i18n import words_for
+
+LABELS = {
+    "outcome": {
+        "created": _l("Created in the CRM"),
+        "updated": _l("Updated in the CRM"),
+        "unchanged": _l("Already in step"),
+        "stage": _l("Stage changed by the CRM"),
+        "retry": _l("CRM unavailable; will retry"),
+        "failed": _l("Failed"),
+        "unknown_record": _l("Unknown CRM record"),
+    },
+    "direction": {"out": _l("To the CRM"), "in": _l("From the CRM")},
+    "kind": {"push": _l("Push"), "pull": _l("Pull"), "webhook": _l("Webhook")},
+}
+
+
+def crm_label(kind: str, value: str | None) -> str:
+    return words_for(LABELS, kind, value)
