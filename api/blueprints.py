@@ -63,6 +63,16 @@ def _cursor_values(value: str, types) -> tuple:
     return parsed
 
 
+def keyset_page(query, limit: int, key) -> dict:
+    """One page of `query` (already ordered and past the cursor): {"items", "next_cursor"},
+    the cursor made of `key(last row)` when more rows follow."""
+    from core.extensions import db
+
+    rows = db.session.scalars(query.limit(limit + 1)).all()
+    items = list(rows[:limit])
+    return {"items": items, "next_cursor": cursor_for(*key(items[-1])) if len(rows) > limit else None}
+
+
 def parse_cursor(value: str, *types) -> tuple:
     """The values of cursor_for, read as `types` (datetime or int); a 422 problem when
     the cursor was not made by us."""

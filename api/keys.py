@@ -11,12 +11,11 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select, update
 
+from api.audit import audit
 from api.models import SCOPES, ApiKey
 from core.extensions import db
-from core.signals import staff_action
 
 TOKEN = re.compile(r"^(lsk_[A-Za-z0-9]{8})_([A-Za-z0-9_-]{20,100})$")
 EXPIRY = re.compile(r"^(\d{1,4})([dh])$")
@@ -74,12 +73,11 @@ def create_key(
     )
     db.session.add(key)
     db.session.commit()
-    staff_action.send(
-        current_app._get_current_object(),
-        action="api.key_create",
+    audit(
+        "api.key_create",
+        f"api_key:{key.id}",
+        {"name": key.name, "prefix": prefix, "scopes": scopes, "expires_at": _iso(key.expires_at)},
         user=user,
-        target=f"api_key:{key.id}",
-        details={"name": key.name, "prefix": prefix, "scopes": scopes, "expires_at": _iso(key.expires_at)},
     )
     return key, f"{prefix}_{secret}"
 
@@ -90,13 +88,7 @@ def revoke_key(key: ApiKey, *, now: datetime, user=None) -> bool:
         return False
     key.revoked_at = now
     db.session.commit()
-    staff_action.send(
-        current_app._get_current_object(),
-        action="api.key_revoke",
-        user=user,
-        target=f"api_key:{key.id}",
-        details={"name": key.name, "prefix": key.prefix},
-    )
+    audit("api.key_revoke", f"api_key:{key.id}", {"name": key.name, "prefix": key.prefix}, user=user)
     return True
 
 

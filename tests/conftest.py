@@ -313,17 +313,34 @@ def live_server(app):
     server.server_close()
 
 
+def at_once(send, count: int) -> list:
+    """Call `send()` from `count` threads at the same moment (behind a barrier) and
+    return what each returned. The test's session is rolled back afterwards, so it reads
+    what the requests committed."""
+    barrier = threading.Barrier(count)
+    answers = []
+
+    def run():
+        barrier.wait()
+        answers.append(send())
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    db.session.rollback()
+    return answers
+
+
 def post_at_once(url: str, form: dict, count: int) -> list[tuple[int, str]]:
-    """POST the form `count` times at the same moment (threads behind a barrier), without
-    following redirects: (status, Location) of each answer. The test's session is rolled
-    back afterwards, so it reads what the requests committed."""
+    """POST the form `count` times at the same moment, without following redirects:
+    (status, Location) of each answer."""
     import urllib.error
     import urllib.parse
     import urllib.request
 
     body = urllib.parse.urlencode(form).encode()
-    barrier = threading.Barrier(count)
-    answers = []
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args, **kwargs):
@@ -332,21 +349,36 @@ def post_at_once(url: str, form: dict, count: int) -> list[tuple[int, str]]:
     opener = urllib.request.build_opener(NoRedirect)
 
     def submit():
-        barrier.wait()
         try:
             with opener.open(url, data=body, timeout=30) as response:
-                answers.append((response.status, response.headers.get("Location", "")))
+                return response.status, response.headers.get("Location", "")
         except urllib.error.HTTPError as exc:
-            answers.append((exc.code, exc.headers.get("Location", "")))
-            exc.close()
+            with exc:
+                return exc.code, exc.headers.get("Location", "")
 
-    threads = [threading.Thread(target=submit) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    db.session.rollback()
-    return answers
+    return at_once(submit, count)
+
+
+def post_json_at_once(url: str, body: dict, headers: dict, count: int) -> list[tuple[int, dict]]:
+    """POST `body` as JSON `count` times at the same moment: (status, JSON answer) each."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    data = json.dumps(body).encode()
+
+    def submit():
+        request = urllib.request.Request(
+            url, data=data, method="POST", headers={**headers, "Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            with exc:
+                return exc.code, json.loads(exc.read() or b"{}")
+
+    return at_once(submit, count)
 
 
 @pytest.fixture

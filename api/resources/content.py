@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import literal, tuple_
 
 from api.auth import requires
-from api.blueprints import api_blueprint, cursor_for, parse_cursor
+from api.blueprints import api_blueprint, keyset_page, parse_cursor
 from api.problems import Problem
 from api.schemas import (
     ArticleListSchema,
@@ -42,10 +42,9 @@ def list_articles(args):
         at, article_id = parse_cursor(args["cursor"], datetime, int)
         bound = tuple_(literal(at, Article.published_at.type), literal(article_id))
         query = query.where(tuple_(Article.published_at, Article.id) < bound)
-    rows = db.session.scalars(query.limit(args["limit"] + 1)).all()
-    items = [_with_url(article) for article in rows[: args["limit"]]]
-    more = len(rows) > args["limit"]
-    return {"items": items, "next_cursor": cursor_for(items[-1].published_at, items[-1].id) if more else None}
+    page = keyset_page(query, args["limit"], lambda article: (article.published_at, article.id))
+    page["items"] = [_with_url(article) for article in page["items"]]
+    return page
 
 
 @bp.route("/<slug>", methods=["GET"])

@@ -4,11 +4,11 @@ gated.services.set_stage, gated.privacy)."""
 
 from datetime import datetime
 
-from flask import current_app, g
 from sqlalchemy import literal, select, tuple_
 
+from api.audit import audit
 from api.auth import requires
-from api.blueprints import api_blueprint, cursor_for, parse_cursor
+from api.blueprints import api_blueprint, keyset_page, parse_cursor
 from api.idempotency import writes
 from api.problems import Problem
 from api.schemas import (
@@ -20,7 +20,6 @@ from api.schemas import (
     StageSchema,
 )
 from core.extensions import db
-from core.signals import staff_action
 from core.timeutil import to_naive_utc, utcnow
 from gated import privacy
 from gated.listing import store_person
@@ -54,16 +53,6 @@ def _by_phone(phone: str) -> Lead:
     return found[0]
 
 
-def _audit(action: str, lead_id: int, details: dict) -> None:
-    staff_action.send(
-        current_app._get_current_object(),
-        action=action,
-        user=None,
-        target=f"lead:{lead_id}",
-        details={"actor": g.api_key.label, **details},
-    )
-
-
 @bp.route("", methods=["GET"])
 @requires(bp, "leads:read")
 @bp.arguments(LeadQuerySchema, location="query")
@@ -78,10 +67,7 @@ def list_leads(args):
         query = query.where(
             tuple_(Lead.updated_at, Lead.id) > tuple_(literal(at, Lead.updated_at.type), literal(lead_id))
         )
-    rows = db.session.scalars(query.limit(args["limit"] + 1)).all()
-    items = rows[: args["limit"]]
-    more = len(rows) > args["limit"]
-    return {"items": items, "next_cursor": cursor_for(items[-1].updated_at, items[-1].id) if more else None}
+    return keyset_page(query, args["limit"], lambda lead: (lead.updated_at, lead.id))
 
 
 @bp.route("/<int:lead_id>", methods=["GET"])
@@ -125,7 +111,7 @@ def upsert_lead(data):
         lead=found,
     )
     if stage and not created:
-        _audit("leads.stage_change", lead.id, {"new": stage})
+        audit("leads.stage_change", f"lead:{lead.id}", {"new": stage})
     return {"created": created, "lead": lead}, 201 if created else 200
 
 
@@ -140,7 +126,7 @@ def change_stage(data, lead_id: int):
     lead = _lead(lead_id)
     old = lead.stage
     if set_stage(lead, data["stage"], now=utcnow()):
-        _audit("leads.stage_change", lead.id, {"old": old, "new": data["stage"]})
+        audit("leads.stage_change", f"lead:{lead.id}", {"old": old, "new": data["stage"]})
     return lead
 
 
@@ -152,5 +138,5 @@ def erase_lead(lead_id: int):
     """Erase a person everywhere (a suppression hash stays, so they are never mailed)."""
     _lead(lead_id)
     privacy.erase_leads([lead_id])
-    _audit("leads.erase", lead_id, {})
+    audit("leads.erase", f"lead:{lead_id}", {})
     return None

@@ -4,11 +4,11 @@ sequence through nurture's enrolment rules, and read the downloads of gated file
 
 from datetime import datetime
 
-from flask import current_app, g
 from sqlalchemy import literal, select, tuple_
 
+from api.audit import audit
 from api.auth import requires
-from api.blueprints import api_blueprint, cursor_for, parse_cursor
+from api.blueprints import api_blueprint, cursor_for, keyset_page, parse_cursor
 from api.idempotency import writes
 from api.problems import Problem
 from api.schemas import (
@@ -25,7 +25,6 @@ from api.schemas import (
 from campaigns.audience import members
 from campaigns.models import Campaign, Segment
 from core.extensions import db
-from core.signals import staff_action
 from core.timeutil import to_naive_utc, utcnow
 from gated.models import Asset, Download, Lead
 from nurture.enrolling import Refused, enroll_lead
@@ -64,10 +63,7 @@ def segment_members(args, slug: str):
     if "cursor" in args:
         (after,) = parse_cursor(args["cursor"], int)
         query = query.where(Lead.id > after)
-    rows = db.session.scalars(query.limit(args["limit"] + 1)).all()
-    items = rows[: args["limit"]]
-    more = len(rows) > args["limit"]
-    return {"segment": segment, "items": items, "next_cursor": cursor_for(items[-1].id) if more else None}
+    return {"segment": segment, **keyset_page(query, args["limit"], lambda lead: (lead.id,))}
 
 
 @campaigns_bp.route("", methods=["GET"])
@@ -113,13 +109,7 @@ def enrol(data, slug: str):
     except Refused as exc:
         reason = exc.args[0] if exc.args else "refused"
         raise Problem(422, f"Not enrolled: {reason}.", errors={"json": {"lead_id": [reason]}}) from exc
-    staff_action.send(
-        current_app._get_current_object(),
-        action="nurture.enrol",
-        user=None,
-        target=f"lead:{lead.id}",
-        details={"actor": g.api_key.label, "sequence": sequence.slug},
-    )
+    audit("nurture.enrol", f"lead:{lead.id}", {"sequence": sequence.slug})
     return enrollment
 
 

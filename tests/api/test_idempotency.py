@@ -3,9 +3,6 @@ at the same moment (threads against a real server, on SQLite and PostgreSQL); th
 key with another body is a 422 problem."""
 
 import json
-import threading
-import urllib.error
-import urllib.request
 
 from sqlalchemy import func, select
 
@@ -14,6 +11,7 @@ from core.extensions import db
 from gated.models import Lead, Submission
 from insights.models import Event
 from tests.api.conftest import bearer
+from tests.conftest import post_json_at_once
 
 
 def _count(model) -> int:
@@ -53,41 +51,15 @@ def test_keys_are_per_api_key(app, make_token):
     assert _count(IdempotencyRecord) == 2 and _count(Lead) == 1
 
 
-def _post_at_once(url: str, body: dict, headers: dict, count: int) -> list[tuple[int, dict]]:
-    data = json.dumps(body).encode()
-    barrier = threading.Barrier(count)
-    answers = []
-
-    def send():
-        request = urllib.request.Request(
-            url, data=data, method="POST", headers={**headers, "Content-Type": "application/json"}
-        )
-        barrier.wait()
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                answers.append((response.status, json.loads(response.read())))
-        except urllib.error.HTTPError as exc:
-            answers.append((exc.code, json.loads(exc.read() or b"{}")))
-            exc.close()
-
-    threads = [threading.Thread(target=send) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    db.session.rollback()
-    return answers
-
-
 def test_concurrent_retries_write_once(live_server, make_token):
     headers = {**bearer(make_token("leads:write", "events:write")), "Idempotency-Key": "burst-1"}
-    answers = _post_at_once(f"{live_server}/api/v1/leads", {"email": "burst@example.cn"}, headers, 8)
+    answers = post_json_at_once(f"{live_server}/api/v1/leads", {"email": "burst@example.cn"}, headers, 8)
     assert [status for status, _ in answers] == [201] * 8
     assert len({json.dumps(body, sort_keys=True) for _, body in answers}) == 1
     assert _count(Lead) == 1 and _count(Submission) == 1
 
     headers["Idempotency-Key"] = "burst-2"
     batch = {"events": [{"type": "custom", "name": "signup", "visitor_id": "v1"}]}
-    answers = _post_at_once(f"{live_server}/api/v1/events", batch, headers, 8)
+    answers = post_json_at_once(f"{live_server}/api/v1/events", batch, headers, 8)
     assert [status for status, _ in answers] == [202] * 8
     assert db.session.scalar(select(func.count()).where(Event.kind == "custom")) == 1
