@@ -38,7 +38,7 @@ class PackageApi(Api):
 def init_app(app):
     """The API's settings, its OpenAPI document and blueprints, `flask api-keys` and the
     admin pages for keys and the reference."""
-    from api import admin, cleanup
+    from api import admin, cleanup, problems
     from api.cli import api_keys_cli
     from api.crm import log, sync, webhook
     from api.labels import crm_label
@@ -80,6 +80,8 @@ def init_app(app):
         webhook.bp,
     ):
         api.register_blueprint(bp)
+    for code in (404, 405):
+        app.register_error_handler(code, problems.outside_routes)
     app.register_blueprint(admin.bp)
     app.cli.add_command(api_keys_cli)
     add_background_job(app, "api idempotency cleanup", cleanup.forget_old_answers)

@@ -82,6 +82,17 @@ def handle_unexpected(error: Exception):
     return problem_response(500)
 
 
+def outside_routes(error: HTTPException):
+    """A 404 or 405 raised by routing, before any blueprint is known: problem+json under
+    /api/v1/, the site's own page elsewhere (as core's handler answers)."""
+    from core.errors import render_error
+
+    if request.path.startswith("/api/v1/"):
+        allowed = getattr(error, "valid_methods", None)
+        return problem_response(error.code, headers={"Allow": ", ".join(allowed)} if allowed else None)
+    return render_error(error.code)
+
+
 def init_blueprint(bp) -> None:
     # By class and by code: Flask prefers a handler registered for the error's code on
     # the app (core's 429 and 500 pages) over one for its base class on the blueprint.

@@ -63,3 +63,16 @@ def test_concurrent_retries_write_once(live_server, make_token):
     answers = post_json_at_once(f"{live_server}/api/v1/events", batch, headers, 8)
     assert [status for status, _ in answers] == [202] * 8
     assert db.session.scalar(select(func.count()).where(Event.kind == "custom")) == 1
+
+
+def test_the_worker_forgets_answers_after_the_setting(api, app):
+    from datetime import timedelta
+
+    from api.cleanup import forget_old_answers
+    from core.timeutil import utcnow
+
+    api.post("/api/v1/leads", json={"email": "a@example.cn"}, headers={"Idempotency-Key": "old"})
+    hours = app.config["API_IDEMPOTENCY_HOURS"]
+    assert forget_old_answers(utcnow() + timedelta(hours=hours - 1)) == {"forgotten": 0}
+    assert forget_old_answers(utcnow() + timedelta(hours=hours + 1)) == {"forgotten": 1}
+    assert _count(IdempotencyRecord) == 0

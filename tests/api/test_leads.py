@@ -95,3 +95,13 @@ def test_bad_input_is_a_problem_and_stores_nothing(api):
         assert answer.content_type == PROBLEM, name
         assert answer.json["status"] == status and answer.json["title"], name
     assert _count(Lead) == 0 and _count(Submission) == 0
+
+
+def test_unknown_paths_and_methods_under_the_api_are_problems(api, client):
+    missing = api.get("/api/v1/nothing-here")
+    assert missing.status_code == 404 and missing.content_type == "application/problem+json"
+    wrong = api.put("/api/v1/leads", json={})
+    assert wrong.status_code == 405 and wrong.content_type == "application/problem+json"
+    assert "POST" in wrong.headers["Allow"]
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and page.content_type.startswith("text/html")
