@@ -105,3 +105,13 @@ def test_only_admins_manage_keys(login_as, make_token):
     assert marketer.post(f"/admin/api/keys/{key.id}/revoke").status_code == 403
     assert marketer.get("/admin/api/reference").status_code == 200
     assert revoke_key(key, now=utcnow()) is True and revoke_key(key, now=utcnow()) is False
+
+
+def test_writes_need_no_browser_csrf_token_when_csrf_is_on(make_app, make_token):
+    guarded = make_app(WTF_CSRF_ENABLED=True)
+    with guarded.app_context():
+        token = make_token("leads:write")
+    client = guarded.test_client()
+    answer = client.post("/api/v1/leads", json={"email": "csrf@example.cn"}, headers=bearer(token))
+    assert answer.status_code == 201
+    assert client.post("/api/v1/leads", json={"email": "csrf@example.cn"}).status_code == 401
