@@ -1,7 +1,7 @@
 """api: API keys, the answers kept for idempotent writes, and the CRM sync's links, runs, log and webhook receipts
 
 Revision ID: bbf5c5884f50
-Revises: e5f6a7b8c9d0
+Revises: 6b680f4a9533
 Create Date: 2026-12-05 10:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'bbf5c5884f50'
-down_revision = 'e5f6a7b8c9d0'
+down_revision = '6b680f4a9533'
 branch_labels = None
 depends_on = None
 
