@@ -42,6 +42,9 @@ AUDIT_ACTION_LABELS = {
     "settings.support_tiers": _l("Changed the support tiers"),
     "nurture.suppress": _l("Stopped mail to an address"),
     "nurture.unsuppress": _l("Removed a suppression"),
+    "nurture.enrol": _l("Enrolled a lead in a sequence"),
+    "api.key_create": _l("Created an API key"),
+    "api.key_revoke": _l("Revoked an API key"),
 }
 
 
