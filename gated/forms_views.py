@@ -12,6 +12,7 @@ CSRF token; it works without JavaScript, so nobody is kept out by the check.
 from flask import Blueprint, current_app, jsonify, render_template, request
 
 from core.extensions import limiter
+from core.security import csrf_by_origin
 from core.timeutil import utcnow
 from gated import challenge, holding, visitor
 from gated.validation import InvalidSubmission
@@ -48,7 +49,11 @@ def form_start():
 
 @bp.post("/confirm")
 @limiter.limit(_limit)
+@csrf_by_origin
 def confirm():
+    """One click on the held page stores what the person sent. Checked by Origin like the
+    forms themselves (no session token): it must work in a form framed on a partner's
+    site, where the browser keeps our cookies out of the frame."""
     held_id = holding.held_id_from_token(request.form.get("token", ""))
     if held_id is None:
         return render_template("gated/notice.html", notice="held_invalid"), 400

@@ -116,10 +116,24 @@ def test_a_forged_confirm_token_is_a_clear_page(client):
     assert response.status_code == 400 and "请再填写一次表单" in response.get_data(as_text=True)
 
 
-def test_the_confirm_form_needs_its_csrf_token(client, make_app, whitepaper):
+def test_the_confirm_form_is_checked_by_origin_not_by_a_session(client, make_app, whitepaper):
+    """Another site's page cannot confirm; our own page can without any cookie of ours
+    (a form framed on a partner's site gets none), CSRF protection on."""
     token = confirm_token(client.post(FORMS["whitepaper"], data=sent("whitepaper")).get_data(as_text=True))
-    response = make_app(WTF_CSRF_ENABLED=True).test_client().post("/forms/confirm", data={"token": token})
-    assert response.status_code == 400 and count(Lead) == 0
+    strict = make_app(WTF_CSRF_ENABLED=True).test_client()
+    forged = strict.post(
+        "/forms/confirm",
+        data={"token": token},
+        headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+    )
+    assert forged.status_code == 400 and count(Lead) == 0
+    ours = strict.post(
+        "/forms/confirm",
+        data={"token": token},
+        headers={"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"},
+    )
+    assert ours.status_code == 303 and count(Lead) == 1
+    assert "session" not in (ours.headers.get("Set-Cookie") or "")
 
 
 def test_the_challenge_comes_from_its_endpoint_never_from_the_page(client, whitepaper, challenge_mode):
