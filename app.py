@@ -1,5 +1,5 @@
 """The application factory: settings, extensions, then each feature package in the order
-of their dependencies (core <- accounts <- content <- gated <- nurture <- insights, assistant <- campaigns <- api).
+of their dependencies (core <- accounts <- content <- gated <- nurture <- insights, assistant <- campaigns <- api, channels).
 
 This is the only module that knows every package.
 """
@@ -13,6 +13,7 @@ import accounts
 import api
 import assistant
 import campaigns
+import channels
 import content
 import gated
 import insights
@@ -30,13 +31,13 @@ from core.extensions import (
     select_locale,
     select_timezone,
 )
-from core.hooks import add_dev_service, grouped_nav, hooks
+from core.hooks import add_dev_service, advisor_card, grouped_nav, hooks
 from core.ids import IdConverter
 from core.mailsink import sink_address, start_sink
 from core.views import bp as core_bp
 
 ROOT = Path(__file__).resolve().parent
-PACKAGES = (accounts, content, gated, nurture, insights, assistant, campaigns, api)
+PACKAGES = (accounts, content, gated, nurture, insights, assistant, campaigns, api, channels)
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -100,6 +101,8 @@ def _tune_sqlite(engine) -> None:
 def _template_globals(app: Flask) -> None:
     # Every absolute URL a page or mail shows is on SITE_URL, never on the Host header.
     app.jinja_env.globals["absolute_url"] = urls.absolute_url
+    # A person to talk to (an adviser's contact QR), offered by whichever package keeps them.
+    app.jinja_env.globals["advisor_card"] = lambda **where: advisor_card(app, **where)
 
     @app.context_processor
     def lodestar_globals():

@@ -8,6 +8,7 @@ from accounts import services
 from accounts.forms import AccountForm, LoginForm, PasswordForm
 from accounts.guards import ANY_STAFF, roles_required
 from core.extensions import limiter
+from core.hooks import home_panels
 from core.security import rotate_session
 from core.signals import send_staff_action
 from core.timeutil import utcnow
@@ -93,7 +94,9 @@ def password():
 @admin_bp.get("/")
 @roles_required(*ANY_STAFF)
 def dashboard():
-    return render_template("accounts/dashboard.html", user=current_user)
+    return render_template(
+        "accounts/dashboard.html", user=current_user, panels=home_panels(current_app, current_user)
+    )
 
 
 @admin_bp.route("/account", methods=["GET", "POST"])

@@ -22,6 +22,7 @@ from content.forms import KIND_LABELS, STATUS_LABELS, ArticleForm, UploadForm
 from content.models import KINDS, STATUSES, Article, Revision
 from content.revisions import restore_revision, revision_diff
 from core.extensions import db
+from core.hooks import article_panels
 from core.ids import page_number, record_id
 from core.localtime import zone
 from core.signals import send_staff_action
@@ -107,6 +108,7 @@ def _render_editor(form, article, *, preview=None, status=200):
             can_edit=services.can_edit(user, article),
             preview=preview,
             feedback=services.feedback_counts(article.id) if article else None,
+            panels=article_panels(current_app, article) if article else [],
             statuses=STATUS_LABELS,
             upload_form=UploadForm(),
             max_upload=current_app.config["CONTENT_UPLOAD_MAX_BYTES"],

@@ -1,6 +1,7 @@
 """What search engines and feed readers read: absolute URLs, page descriptions, JSON-LD
 (Article, BreadcrumbList, FAQPage) — pure functions over an article and the site URL."""
 
+import re
 from datetime import UTC, datetime
 
 from content.models import Article
@@ -19,6 +20,23 @@ def description(article: Article) -> str:
     text = article.seo_description or article.summary or (article.body_text or "").replace("\n", " ")
     text = " ".join(text.split())
     return text if len(text) <= DESCRIPTION_LENGTH else text[: DESCRIPTION_LENGTH - 1].rstrip() + "…"
+
+
+_IMG_SRC = re.compile(r"""<img\b[^>]*?\ssrc=["']([^"']+)["']""", re.IGNORECASE)
+
+
+def share_image(article: Article, site_url: str) -> str | None:
+    """The absolute URL of the article's first picture served by this site (for og:image),
+    or None: a picture on another host may vanish or refuse hot-linking."""
+    match = _IMG_SRC.search(article.body_html or "")
+    if not match:
+        return None
+    src = match.group(1)
+    if src.startswith(site_url.rstrip("/") + "/"):
+        return src
+    if src.startswith("/") and not src.startswith("//"):
+        return absolute(site_url, src)
+    return None
 
 
 def page_title(article: Article) -> str:

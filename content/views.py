@@ -160,6 +160,7 @@ def _article(kind: str, slug: str):
             canonical=absolute_url(article.url_path),
             description=seo.description(article),
             page_title=seo.page_title(article),
+            share_image=seo.share_image(article, current_app.config["SITE_URL"]),
             structured_data=seo.structured_data(
                 article, crumbs, absolute_url(), current_app.config["SITE_NAME"]
             ),

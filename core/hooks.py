@@ -43,6 +43,8 @@ class Hooks:
     translated_paths: list[Callable[[str, str], tuple[str, str] | None]] = field(default_factory=list)
     background_jobs: list[tuple[str, Callable]] = field(default_factory=list)
     home_panels: list[tuple[int, tuple[str, ...], Callable]] = field(default_factory=list)
+    article_panels: list[Callable] = field(default_factory=list)
+    advisor_cards: list[Callable] = field(default_factory=list)
 
 
 def hooks(app) -> Hooks:
@@ -154,3 +156,30 @@ def lead_timeline(app, lead_id: int) -> list[dict]:
     """Every provider's events of a lead, newest first."""
     events = [event for provider in hooks(app).timeline_providers for event in provider(lead_id)]
     return sorted(events, key=lambda event: event["at"], reverse=True)
+
+
+def add_article_panel(app, render):
+    """`render(article)` returns the HTML of a section for the article's admin page (or
+    ""), so a package offers its tools there (share links) without content importing it.
+    It runs in the request: it checks the user's role itself."""
+    hooks(app).article_panels.append(render)
+
+
+def article_panels(app, article) -> list:
+    return [html for html in (render(article) for render in hooks(app).article_panels) if html]
+
+
+def add_advisor_card(app, render):
+    """`render(lead_id=None, owner_id=None, placement="")` returns the HTML of a person to
+    talk to (an adviser's contact QR) for a thank-you page or the assistant's hand-over,
+    or "". Packages below the one that keeps the cards show them through this."""
+    hooks(app).advisor_cards.append(render)
+
+
+def advisor_card(app, *, lead_id=None, owner_id=None, placement="") -> str:
+    """The first adviser card any package offers for that lead or owner, or ""."""
+    for render in hooks(app).advisor_cards:
+        html = render(lead_id=lead_id, owner_id=owner_id, placement=placement)
+        if html:
+            return html
+    return ""

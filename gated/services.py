@@ -414,8 +414,14 @@ def make_download_url(lead_id: int, asset_id: int, *, external: bool = True, mai
     """A signed link to the asset for this lead, valid DOWNLOAD_LINK_MAX_AGE seconds.
     `mailed`: the link goes only to the lead's mailbox, so opening it proves the address
     (the thank-you page's link, shown to whoever typed the address, does not)."""
-    payload = {"l": lead_id, "a": asset_id, **({"m": 1} if mailed else {})}
-    return absolute_url_for("gated.download", token=sign(DOWNLOAD_PURPOSE, payload), external=external)
+    return absolute_url_for(
+        "gated.download", token=download_token(lead_id, asset_id, mailed=mailed), external=external
+    )
+
+
+def download_token(lead_id: int, asset_id: int, *, mailed: bool = False) -> str:
+    """The signed token of a download link (send_fresh_link takes it back)."""
+    return sign(DOWNLOAD_PURPOSE, {"l": lead_id, "a": asset_id, **({"m": 1} if mailed else {})})
 
 
 class Grant(NamedTuple):

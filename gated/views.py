@@ -27,12 +27,14 @@ from flask import (
 
 from content.services import get_public_article
 from core.extensions import limiter
+from core.hooks import advisor_card
 from core.i18n import page_language
 from core.pagecache import cached_page, per_visitor, remembered
 from core.privacy import tracking_refused
 from core.security import csrf_by_origin
 from core.timeutil import utcnow
 from core.tokens import InvalidToken
+from core.useragent import in_wechat
 from gated import assets, holding, services, visitor
 from gated.attribution import CLICK_IDS
 from gated.forms import AUTOCOMPLETE, FIELDS, HIDDEN, LeadForm
@@ -305,9 +307,10 @@ def whitepaper(slug):
 def whitepaper_thanks(slug):
     article, asset = _whitepaper_or_404(slug)
     submission = visitor.thanks_submission(request.args.get("t"))
-    download_url = None
+    download_url = download_token = None
     if submission is not None and submission.asset_id:
-        download_url = services.make_download_url(submission.lead_id, submission.asset_id, external=False)
+        download_token = services.download_token(submission.lead_id, submission.asset_id)
+        download_url = url_for("gated.download", token=download_token)
     with page_language(article.locale.replace("-", "_")):
         return render_template(
             "gated/thanks.html",
@@ -316,8 +319,13 @@ def whitepaper_thanks(slug):
             asset=asset,
             submission=submission,
             download_url=download_url,
+            download_token=download_token,
             link_days=services.link_days(),
             mailed=visitor.thanks_mailed(request.args.get("t")),
+            in_wechat=in_wechat(request.user_agent.string),
+            advisor=advisor_card(
+                current_app, lead_id=submission.lead_id if submission else None, placement="thanks"
+            ),
         )
 
 
@@ -337,6 +345,9 @@ def _thanks_page(kind: str):
         submission=submission,
         double_opt_in=current_app.config["DOUBLE_OPT_IN"],
         mailed=visitor.thanks_mailed(request.args.get("t")),
+        advisor=advisor_card(
+            current_app, lead_id=submission.lead_id if submission else None, placement="thanks"
+        ),
     )
 
 
@@ -364,12 +375,13 @@ def newsletter_thanks():
     return _thanks_page("newsletter")
 
 
-def content_disposition(filename: str) -> str:
-    """attachment with an ASCII fallback and the UTF-8 name (RFC 6266 / 5987)."""
+def content_disposition(filename: str, *, inline: bool = False) -> str:
+    """attachment (or inline) with an ASCII fallback and the UTF-8 name (RFC 6266 / 5987)."""
     fallback = filename.encode("ascii", "ignore").decode().replace('"', "").replace("\\", "") or "download"
     if fallback.startswith("."):
         fallback = "download" + fallback
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @bp.errorhandler(InvalidToken)
@@ -395,7 +407,9 @@ def download(token):
         abort(404)
     services.record_download(lead, asset, ip=request.remote_addr, now=utcnow(), proven=mailed)
     response = send_file(path, mimetype=asset.content_type, conditional=False, etag=False, max_age=0)
-    response.headers["Content-Disposition"] = content_disposition(asset.filename)
+    # WeChat's browser drops downloads silently; a PDF inline opens in its viewer.
+    inline = asset.content_type == "application/pdf" and in_wechat(request.user_agent.string)
+    response.headers["Content-Disposition"] = content_disposition(asset.filename, inline=inline)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Robots-Tag"] = "noindex"
     return remember_lead(response, lead.id) if mailed else response

@@ -1,0 +1,55 @@
+"""The channels package: short links (/s/<code>) with their QR codes, staff and partner
+sharing (全员营销) with its leaderboard, and the advisers' 企业微信 contact QR images. It sits
+above gated (whose lead_captured signal credits a lead to the link that brought it) and
+content. See ../shared/DESIGN.md and docs/CHANNELS.md."""
+
+from flask_babel import lazy_gettext as _l
+
+from core.hooks import add_admin_nav, add_advisor_card, add_article_panel, add_home_panel, add_lead_panel
+
+DEFAULTS = {
+    # The largest 企业微信 contact QR image an adviser may upload, in bytes.
+    "ADVISOR_QR_MAX_BYTES": 512 * 1024,
+}
+
+
+def init_app(app):
+    """Register the blueprints, the receiver that credits leads to links, and the sections
+    this package adds to the article, lead and home pages and to thank-you pages."""
+    from channels import admin, advisors, share_admin, sharing, views
+    from channels.labels import channel_words
+    from core.config import apply_defaults
+    from gated.signals import lead_captured
+
+    apply_defaults(app, DEFAULTS)
+    app.add_template_global(channel_words)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(share_admin.bp)
+    lead_captured.connect(sharing.credit_lead, sender=app, weak=False)
+    add_article_panel(app, share_admin.article_panel)
+    add_lead_panel(app, share_admin.lead_panel)
+    add_home_panel(app, share_admin.home_panel, order=60)
+    add_advisor_card(app, advisors.render_card)
+    add_admin_nav(
+        app, _l("Short links"), "channels_admin.links_list", roles=admin.ROLES, order=46, group="marketing"
+    )
+    add_admin_nav(
+        app,
+        _l("Sharing leaderboard"),
+        "channels_admin.leaderboard",
+        roles=admin.ROLES,
+        order=47,
+        group="marketing",
+    )
+    add_admin_nav(
+        app, _l("Partners"), "channels_admin.partners", roles=admin.ROLES, order=48, group="marketing"
+    )
+    add_admin_nav(
+        app,
+        _l("Advisers' QR codes"),
+        "channels_admin.advisor_cards",
+        roles=admin.ROLES,
+        order=49,
+        group="marketing",
+    )
