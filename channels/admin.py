@@ -195,7 +195,12 @@ def advisor_cards():
     status = 200
     if form.validate_on_submit():
         upload = form.image.data
-        data = upload.read(current_app.config["ADVISOR_QR_MAX_BYTES"] + 1) if upload else b""
+        data = b""
+        if upload:
+            # Read no more than one byte past the cap; a large upload's spooled file is
+            # closed here rather than left to the garbage collector.
+            with upload.stream as stream:
+                data = stream.read(current_app.config["ADVISOR_QR_MAX_BYTES"] + 1)
         user_id = (
             form.user_id.data
             if form.user_id.data in dict(form.user_id.choices) and form.user_id.data
