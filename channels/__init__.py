@@ -5,7 +5,14 @@ content. See ../shared/DESIGN.md and docs/CHANNELS.md."""
 
 from flask_babel import lazy_gettext as _l
 
-from core.hooks import add_admin_nav, add_advisor_card, add_article_panel, add_home_panel, add_lead_panel
+from core.hooks import (
+    add_admin_nav,
+    add_advisor_card,
+    add_article_panel,
+    add_demo_loader,
+    add_home_panel,
+    add_lead_panel,
+)
 
 DEFAULTS = {
     # The largest 企业微信 contact QR image an adviser may upload, in bytes.
@@ -16,7 +23,7 @@ DEFAULTS = {
 def init_app(app):
     """Register the blueprints, the receiver that credits leads to links, and the sections
     this package adds to the article, lead and home pages and to thank-you pages."""
-    from channels import admin, advisors, share_admin, sharing, views
+    from channels import admin, advisors, demo, share_admin, sharing, views
     from channels.labels import channel_words
     from core.config import apply_defaults
     from gated.signals import lead_captured
@@ -31,6 +38,7 @@ def init_app(app):
     add_lead_panel(app, share_admin.lead_panel)
     add_home_panel(app, share_admin.home_panel, order=60)
     add_advisor_card(app, advisors.render_card)
+    add_demo_loader(app, "short links", demo.load, order=70)
     add_admin_nav(
         app, _l("Short links"), "channels_admin.links_list", roles=admin.ROLES, order=46, group="marketing"
     )

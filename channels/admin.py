@@ -134,7 +134,7 @@ def qr_download(link: ShortLink, kind: str) -> Response:
     return response
 
 
-@bp.get("/<int:link_id>/qr.<any(svg, png):kind>")
+@bp.get("/<int:link_id>/download/qr.<any(svg, png):kind>")
 @roles_required(*ROLES)
 def link_qr(link_id: int, kind: str):
     return qr_download(db.get_or_404(ShortLink, link_id), kind)

@@ -66,7 +66,7 @@ def partner_link(article_id: int):
     return redirect(url_for("channels_share.share_page", article_id=article.id), 303)
 
 
-@bp.get("/link/<int:link_id>/qr.<any(svg, png):kind>")
+@bp.get("/link/<int:link_id>/download/qr.<any(svg, png):kind>")
 @roles_required(*STAFF_ROLES)
 def share_qr(link_id: int, kind: str):
     """A personal link's QR file: one's own, or any for a marketer."""

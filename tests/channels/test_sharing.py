@@ -106,7 +106,7 @@ def test_only_marketers_name_partners_and_see_others_qr(whitepaper, login_as):
         sales.post(f"/admin/share/{article.id}/partner", data={"partner_id": partner.id}).status_code == 403
     )
     other = sharing.share_link(article, now=utcnow(), user_id=UserFactory(role="editor").id)
-    assert sales.get(f"/admin/share/link/{other.id}/qr.png").status_code == 404
+    assert sales.get(f"/admin/share/link/{other.id}/download/qr.png").status_code == 404
     assert sales.get("/admin/links/").status_code == 403
     mine = sharing.share_link(article, now=utcnow(), user_id=sales.user.id)
-    assert sales.get(f"/admin/share/link/{mine.id}/qr.png").headers["Content-Type"] == "image/png"
+    assert sales.get(f"/admin/share/link/{mine.id}/download/qr.png").headers["Content-Type"] == "image/png"
