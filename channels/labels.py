@@ -11,7 +11,7 @@ CHANNELS = {
     "slides": _l("Slides"),
     "booth": _l("Booth"),
     "poster": _l("Poster"),
-    "event": _l("Event"),
+    "event": _l("Event venue"),
     "print": _l("Print"),
     "staff": _l("Staff share"),
     "partner": _l("Partner share"),

@@ -1,0 +1,37 @@
+"""The assistant's hand-over to an account owner shows the owner's 企业微信 card."""
+
+from assistant import services, tiers
+from channels import advisors
+from core.extensions import db
+from core.timeutil import utcnow
+from gated.services import RequestMeta
+from tests.channels.test_admin import tiny_png
+from tests.channels.test_wechat import WECHAT
+
+
+def escalated_to_owner(account):
+    conversation = services.start("如何配置单点登录？", account=account, locale="zh_CN", now=utcnow())
+    for _ in range(3):
+        if conversation.status == "escalating":
+            break
+        services.answer(conversation, "not_yet", now=utcnow())
+    services.escalate(
+        conversation,
+        {"email": "wang@xinghe.cn", "name": "王芳", "message": "单点登录一直报错"},
+        visitor=RequestMeta(ip="203.0.113.9", user_agent="pytest"),
+        now=utcnow(),
+    )
+    return conversation
+
+
+def test_the_handover_shows_the_owners_card(help_center, customers, client, smtp_sink):
+    account = tiers.account_from_token(tiers.account_link_token(customers["top"].id))
+    conversation = escalated_to_owner(account)
+    url = f"/help/ask/{services.conversation_token(conversation.id)}"
+    assert "/advisor/" not in client.get(url).text
+    card = advisors.save_card(tiny_png(200, 200), now=utcnow(), user_id=customers["owner"].id)
+    page = client.get(url, headers={"User-Agent": WECHAT})
+    assert page.status_code == 200
+    assert f"/advisor/{card.id}" in page.text and "扫码添加您的专属顾问" in page.text
+    db.session.refresh(card)
+    assert card.shown == 1
