@@ -39,25 +39,13 @@ def init_app(app):
     add_home_panel(app, share_admin.home_panel, order=60)
     add_advisor_card(app, advisors.render_card)
     add_demo_loader(app, "short links", demo.load, order=70)
-    add_admin_nav(
-        app, _l("Short links"), "channels_admin.links_list", roles=admin.ROLES, order=46, group="marketing"
-    )
-    add_admin_nav(
-        app,
-        _l("Sharing leaderboard"),
-        "channels_admin.leaderboard",
-        roles=admin.ROLES,
-        order=47,
-        group="marketing",
-    )
-    add_admin_nav(
-        app, _l("Partners"), "channels_admin.partners", roles=admin.ROLES, order=48, group="marketing"
-    )
-    add_admin_nav(
-        app,
-        _l("Advisers' QR codes"),
-        "channels_admin.advisor_cards",
-        roles=admin.ROLES,
-        order=49,
-        group="marketing",
-    )
+    for order, (label, endpoint) in enumerate(
+        (
+            (_l("Short links"), "channels_admin.links_list"),
+            (_l("Sharing leaderboard"), "channels_admin.leaderboard"),
+            (_l("Partners"), "channels_admin.partners"),
+            (_l("Advisers' QR codes"), "channels_admin.advisor_cards"),
+        ),
+        start=46,
+    ):
+        add_admin_nav(app, label, endpoint, roles=admin.ROLES, order=order, group="marketing")

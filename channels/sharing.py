@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from channels.links import new_code
 from channels.models import CONTENT_PREFIX, LinkDay, LinkLead, Partner, ShortLink
 from content.models import Article
 from core.extensions import db
@@ -55,8 +56,6 @@ def share_link(
 ) -> ShortLink:
     """The personal link of a staff user or a partner to an article, made on first use.
     Two requests at once make one link: the share key is unique and the insert yields."""
-    from channels.links import new_code
-
     key = f"u{user_id}:a{article.id}" if user_id else f"p{partner_id}:a{article.id}"
     found = db.session.scalar(select(ShortLink).where(ShortLink.share_key == key))
     if found is not None:
@@ -220,11 +219,12 @@ def figures_of_user(user_id: int, *, today: date) -> dict:
         (ShortLink.sharer_user_id,), str, start=date(2000, 1, 1), end=today + timedelta(days=1), where=where
     )
     links = db.session.scalar(select(func.count()).select_from(ShortLink).where(*where))
-    pick = lambda board, name: getattr(board[0], name) if board else 0  # noqa: E731
+    this_week = week[0] if week else Standing((), "")
+    all_time = ever[0] if ever else Standing((), "")
     return {
         "links": links or 0,
-        "week_visits": pick(week, "visits"),
-        "week_leads": pick(week, "leads"),
-        "visits": pick(ever, "visits"),
-        "leads": pick(ever, "leads"),
+        "week_visits": this_week.visits,
+        "week_leads": this_week.leads,
+        "visits": all_time.visits,
+        "leads": all_time.leads,
     }
