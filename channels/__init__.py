@@ -11,6 +11,7 @@ from core.hooks import (
     add_article_panel,
     add_demo_loader,
     add_home_panel,
+    add_insights_panel,
     add_lead_panel,
 )
 
@@ -37,6 +38,7 @@ def init_app(app):
     add_article_panel(app, share_admin.article_panel)
     add_lead_panel(app, share_admin.lead_panel)
     add_home_panel(app, share_admin.home_panel, order=60)
+    add_insights_panel(app, share_admin.insights_panel)
     add_advisor_card(app, advisors.render_card)
     add_demo_loader(app, "short links", demo.load, order=70)
     for order, (label, endpoint) in enumerate(

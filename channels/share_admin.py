@@ -97,3 +97,12 @@ def lead_panel(lead) -> str:
     if not credits:
         return ""
     return Markup(render_template("channels/admin/_lead_panel.html", credits=credits))
+
+
+INSIGHTS_ROWS = 10
+
+
+def insights_panel(since, until) -> str:
+    """The insights dashboard's section: the period's sharers, most leads first."""
+    board = sharing.sharer_board(start=since, days=(until - since).days + 1)[:INSIGHTS_ROWS]
+    return Markup(render_template("channels/admin/_insights_panel.html", board=board))

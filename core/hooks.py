@@ -45,6 +45,7 @@ class Hooks:
     home_panels: list[tuple[int, tuple[str, ...], Callable]] = field(default_factory=list)
     article_panels: list[Callable] = field(default_factory=list)
     advisor_cards: list[Callable] = field(default_factory=list)
+    insights_panels: list[Callable] = field(default_factory=list)
 
 
 def hooks(app) -> Hooks:
@@ -183,3 +184,13 @@ def advisor_card(app, *, lead_id=None, owner_id=None, placement="") -> str:
         if html:
             return html
     return ""
+
+
+def add_insights_panel(app, render):
+    """`render(since, until)` returns the HTML of a section of the insights dashboard for
+    that period (inclusive dates, UTC days), or "": figures a package above insights keeps."""
+    hooks(app).insights_panels.append(render)
+
+
+def insights_panels(app, since, until) -> list:
+    return [html for html in (render(since, until) for render in hooks(app).insights_panels) if html]

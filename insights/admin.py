@@ -2,10 +2,11 @@
 pages, searches with no results, sales outcomes and sequence steps for a period, each
 table also as CSV. Marketers and admins."""
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user
 
 from accounts.guards import roles_required
+from core.hooks import insights_panels
 from core.signals import send_staff_action
 from core.timeutil import utcnow
 from insights import charts, dashboards, stages
@@ -54,6 +55,7 @@ def dashboard():
         channels=CHANNELS,
         # Days are counted from midnight UTC (the rollups' day); the page says when that is here.
         day_start=stages.bounds(filters.until, filters.until)[0],
+        panels=insights_panels(current_app, filters.since, filters.until),
     )
 
 

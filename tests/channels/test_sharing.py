@@ -85,6 +85,9 @@ def test_the_leaderboard_ranks_sharers_and_content_of_the_week(whitepaper, clien
     per_article = marketer.get(f"/admin/links/leaderboard?article={article.id}&week={start.isoformat()}")
     assert per_article.status_code == 200 and "李娜" in per_article.text
     assert marketer.get("/admin/links/leaderboard?week=bad&article=99999999999999").status_code == 200
+    insights = marketer.get("/admin/insights/")
+    sharers = insights.text.split('id="insights-sharers-title"')[1].split("</section>")[0]
+    assert sharers.index("渠道伙伴甲") < sharers.index("李娜")
 
 
 def test_a_lead_confirmed_twice_is_credited_once(whitepaper, client, login_as):
