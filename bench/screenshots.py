@@ -28,6 +28,7 @@ PUBLIC = [
     ("help-article", "/help/kuaisu-rumen"),
     ("landing", "/library/saas-renewal"),
     ("search", "/search?q=续费率"),
+    ("link-not-found", "/s/no-such-code"),
 ]
 
 
@@ -83,6 +84,9 @@ def main() -> int:
                 taken.append(shoot(page, "leads", "/admin/leads/", suffix))
                 builder = link_to(page, "/admin/nurture/", "白皮书下载后培育") + "/edit"
                 taken.append(shoot(page, "sequence-builder", builder, suffix))
+                booth = link_to(page, "/admin/links/", "/s/expo-booth")
+                taken.append(shoot(page, "short-link", booth, suffix))
+                taken.append(shoot(page, "leaderboard", "/admin/links/leaderboard", suffix))
                 context.close()
             browser.close()
     total = sum(path.stat().st_size for path in taken)
