@@ -171,30 +171,34 @@ def tagged_target(target: str, *, code: str, channel: str, campaign: str, scanne
     return urlunsplit(("", "", parts.path, urlencode(query), ""))
 
 
-def visit(code: str, *, scanned: bool, now: datetime) -> Visit | None:
+def visit(code: str, *, scanned: bool, now: datetime, count: bool = True) -> Visit | None:
     """Count a visit through `code` and say where it goes; None for an unknown or expired
-    code (nothing counted)."""
+    code (nothing counted). `count=False` (a crawler, a link preview) only reads."""
     column = ShortLink.scans if scanned else ShortLink.clicks
-    row = db.session.execute(
-        update(ShortLink)
-        .where(ShortLink.code == code, (ShortLink.expires_at.is_(None)) | (ShortLink.expires_at > now))
-        .values({column.key: column + 1})
-        .returning(ShortLink.id, ShortLink.target, ShortLink.channel, ShortLink.campaign)
-    ).first()
-    if row is None:
+    live = (ShortLink.code == code, (ShortLink.expires_at.is_(None)) | (ShortLink.expires_at > now))
+    wanted = (ShortLink.id, ShortLink.target, ShortLink.channel, ShortLink.campaign)
+    if count:
+        statement = update(ShortLink).where(*live).values({column.key: column + 1}).returning(*wanted)
+    else:
+        statement = select(*wanted).where(*live)
+    row = db.session.execute(statement).first()
+    if row is None or not count:
         db.session.rollback()
-        return None
-    counts = {"scans": 1, "clicks": 0} if scanned else {"scans": 0, "clicks": 1}
-    statement = upsert_insert(db.session.get_bind(), LinkDay.__table__).values(
-        link_id=row.id, day=now.date(), **counts
-    )
+        return None if row is None else _visit_of(row, code, scanned)
     name = "scans" if scanned else "clicks"
+    day = upsert_insert(db.session.get_bind(), LinkDay.__table__).values(
+        link_id=row.id, day=now.date(), scans=int(scanned), clicks=int(not scanned)
+    )
     db.session.execute(
-        statement.on_conflict_do_update(
+        day.on_conflict_do_update(
             index_elements=["link_id", "day"], set_={name: getattr(LinkDay.__table__.c, name) + 1}
         )
     )
     db.session.commit()
+    return _visit_of(row, code, scanned)
+
+
+def _visit_of(row, code: str, scanned: bool) -> Visit:
     location = tagged_target(
         row.target, code=code, channel=row.channel, campaign=row.campaign, scanned=scanned
     )

@@ -11,6 +11,7 @@ from content.models import Article
 from content.services import public_articles, related_articles
 from core.extensions import db
 from core.timeutil import utcnow
+from insights.tracking import is_bot
 
 bp = Blueprint("channels", __name__, template_folder="templates")
 LATEST = 6
@@ -20,7 +21,10 @@ LATEST = 6
 def short_link(code: str):
     now = utcnow()
     if links.CODE_PATTERN.match(code):
-        found = links.visit(code, scanned=request.args.get("qr") == "1", now=now)
+        # Crawlers and link previews (WeChat's and others' unfurls) follow but are not counted.
+        found = links.visit(
+            code, scanned=request.args.get("qr") == "1", now=now, count=not is_bot(request.user_agent.string)
+        )
         if found is not None:
             response = Response(status=302, headers={"Location": found.location})
             response.headers["Cache-Control"] = "no-store"

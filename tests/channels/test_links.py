@@ -74,6 +74,16 @@ def test_a_visit_counts_once_and_carries_utm_tags(whitepaper, client):
     assert (day.scans, day.clicks) == (1, 1)
 
 
+def test_crawlers_follow_a_link_uncounted(whitepaper, client):
+    link = make_link()
+    for agent in ("Mozilla/5.0 (compatible; Baiduspider/2.0)", "facebookexternalhit/1.1", ""):
+        response = client.get(f"/s/{link.code}?qr=1", headers={"User-Agent": agent})
+        assert response.status_code == 302 and "utm_content=s-" in response.headers["Location"]
+    db.session.refresh(link)
+    assert (link.scans, link.clicks) == (0, 0)
+    assert db.session.scalar(select(LinkDay.link_id)) is None
+
+
 def test_an_expired_code_lands_on_latest_related_content(whitepaper, client):
     make_whitepaper("churn-playbook", "客户流失手册", with_asset=False)
     link = make_link()

@@ -18,6 +18,8 @@ from tests.factories import UserFactory
 def test_a_lead_through_a_staff_link_is_credited_to_the_sharer(whitepaper, client, login_as):
     article, _asset = whitepaper
     sharer = login_as("sales", name="陈晓")
+    editor_page = login_as("editor").get(f"/admin/content/{article.id}")
+    assert f'href="/admin/share/{article.id}"' in editor_page.text  # the article page's share panel
     page = sharer.get(f"/admin/share/{article.id}")
     assert page.status_code == 200
     link = db.session.scalar(select(ShortLink).where(ShortLink.sharer_user_id == sharer.user.id))

@@ -145,7 +145,12 @@ def test_a_colleagues_personal_link_credits_the_colleague(browser, live_app, liv
     shot(page, "share-phone")
 
     visitor = browser.new_context(
-        base_url=live_server.url, locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True
+        base_url=live_server.url,
+        locale="zh-CN",
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        user_agent=WECHAT_UA,
     )
     reader = visitor.new_page()
     reader.goto(personal)
