@@ -34,6 +34,18 @@ def shot(page, name: str) -> None:
         page.screenshot(path=str(Path(folder) / f"{name}.png"))
 
 
+def in_wechat(browser, live_server):
+    """A phone's browser context that says it is WeChat's in-app browser."""
+    return browser.new_context(
+        base_url=live_server.url,
+        locale="zh-CN",
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        user_agent=WECHAT_UA,
+    )
+
+
 def fits(page) -> bool:
     width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     return width <= inner
@@ -77,14 +89,7 @@ def test_a_booth_qr_code_brings_a_wechat_lead_with_channel_campaign_and_owner(
     shot(page, "short-link-phone")
     desk.close()
 
-    wechat = browser.new_context(
-        base_url=live_server.url,
-        locale="zh-CN",
-        viewport=PHONE,
-        is_mobile=True,
-        has_touch=True,
-        user_agent=WECHAT_UA,
-    )
+    wechat = in_wechat(browser, live_server)
     phone = wechat.new_page()
     phone.goto(short_url + "?qr=1")  # what the QR code holds
     assert "/library/expo-guide?" in phone.url and "utm_medium=qr" in phone.url
@@ -144,14 +149,7 @@ def test_a_colleagues_personal_link_credits_the_colleague(browser, live_app, liv
     assert fits(page)
     shot(page, "share-phone")
 
-    visitor = browser.new_context(
-        base_url=live_server.url,
-        locale="zh-CN",
-        viewport=PHONE,
-        is_mobile=True,
-        has_touch=True,
-        user_agent=WECHAT_UA,
-    )
+    visitor = in_wechat(browser, live_server)
     reader = visitor.new_page()
     reader.goto(personal)
     reader.get_by_label("工作邮箱").fill("friend@example.cn")
