@@ -1,7 +1,7 @@
 """channels: short links, their daily counts and the leads they brought, partners, advisers' contact QR images
 
 Revision ID: 58df4b784961
-Revises: e5f6a7b8c9d0
+Revises: bbf5c5884f50
 Create Date: 2026-12-05 10:29:39.654830
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '58df4b784961'
-down_revision = 'e5f6a7b8c9d0'
+down_revision = 'bbf5c5884f50'
 branch_labels = None
 depends_on = None
 
