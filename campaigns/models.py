@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
 from core.timeutil import utcnow
+from nurture.models import Topic  # noqa: F401 - topics are nurture's (every mail has one); named here too
 
 
 class Segment(db.Model):
@@ -27,17 +28,6 @@ class Segment(db.Model):
     rules: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class Topic(db.Model):
-    """What a marketing mail is about (newsletter, events, product news): every campaign
-    belongs to one."""
-
-    __tablename__ = "topics"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(String(120), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
 
 
 CAMPAIGN_STATUSES = ("draft", "scheduled", "sending", "sent", "cancelled")

@@ -22,7 +22,7 @@ import logging
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import String, case, cast, func, insert, literal, select, update
+from sqlalchemy import String, and_, case, cast, func, insert, literal, select, update
 
 from campaigns import audience
 from campaigns.models import Campaign, Recipient
@@ -30,7 +30,7 @@ from campaigns.services import campaign_template
 from campaigns.validation import audience_rules, sample_size
 from core.extensions import db
 from gated.models import Lead
-from nurture import compose
+from nurture import compose, topics
 from nurture.models import PRIORITY, Message
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,10 @@ def start(campaign_id: int, *, now: datetime) -> int:
         db.session.rollback()
         raise NotStartable(campaign_id)
     campaign = db.session.get(Campaign, campaign_id)
-    who = audience.condition(audience_rules(campaign.audience, campaign.exclude), now=now)
+    who = and_(
+        audience.condition(audience_rules(campaign.audience, campaign.exclude), now=now),
+        topics.leads_receiving(campaign.topic_id),
+    )
     # The sample's size from a count first, so that each row's variant is written by the
     # INSERT itself (an UPDATE of every row after it cost as much again). A lead joining
     # between the two statements only moves the sample's edge by one.
@@ -88,6 +91,7 @@ def _queue(campaign: Campaign, variant, which, now: datetime) -> None:
             literal(PRIORITY["campaign"]),
             Recipient.lead_id,
             Lead.email,
+            literal(campaign.topic_id),
             template,
             literal("queued"),
             literal(now),
@@ -103,6 +107,7 @@ def _queue(campaign: Campaign, variant, which, now: datetime) -> None:
                 "priority",
                 "lead_id",
                 "to_address",
+                "topic_id",
                 "template",
                 "status",
                 "next_attempt_at",

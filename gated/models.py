@@ -8,7 +8,7 @@ with it when the person is erased.
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -82,6 +82,10 @@ class Lead(db.Model):
     consent_version: Mapped[str] = mapped_column(String(40), default="")
     consent_at: Mapped[datetime | None]
     confirmed_at: Mapped[datetime | None]
+    # The language the person used (the form's page, an import column) and their IANA
+    # time zone; "" when not known (mail then goes in the site's language and zone).
+    locale: Mapped[str] = mapped_column(String(10), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -105,6 +109,9 @@ class Lead(db.Model):
     last_channel: Mapped[str] = mapped_column(String(20), default="direct")
     last_touch_at: Mapped[datetime | None]
 
+    tag_rows = relationship(
+        "LeadTag", cascade="all, delete-orphan", passive_deletes=True, order_by="LeadTag.tag"
+    )
     submissions = relationship(
         "Submission",
         back_populates="lead",
@@ -127,8 +134,24 @@ class Lead(db.Model):
         """The profile fields this lead has not told us yet, in form order."""
         return [name for name in PROFILE_FIELDS if not getattr(self, name)]
 
+    @property
+    def tags(self) -> list[str]:
+        return [row.tag for row in self.tag_rows]
+
 
 textsearch.install(Lead.__table__)
+
+
+class LeadTag(db.Model):
+    """One tag on a lead (a lead has many): a row each, so a segment's `tags contains`
+    is an indexed EXISTS, not a scan of a text column."""
+
+    __tablename__ = "lead_tags"
+    __table_args__ = (UniqueConstraint("lead_id", "tag"), Index("ix_lead_tags_tag", "tag"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    tag: Mapped[str] = mapped_column(String(60))
 
 
 class Submission(db.Model):

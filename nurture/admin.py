@@ -86,6 +86,9 @@ def _sequence_form(sequence: Sequence | None):
             form.fill(sequence)
         else:
             form.timezone.data = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+            form.topic.data = next(
+                (choice.value for choice in form.topic.choices if choice.value == "newsletter"), None
+            )
     return form
 
 

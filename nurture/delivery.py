@@ -49,8 +49,8 @@ from core.extensions import db, mail
 from core.schema import upsert_insert
 from core.timeutil import utcnow
 from gated.models import Lead
-from nurture import compose, email, inbound, personalise, scheduling, wire
-from nurture.models import Enrollment, Message, Sequence, Step, Suppression, email_hash
+from nurture import compose, email, inbound, personalise, scheduling, topics, wire
+from nurture.models import Enrollment, Message, Sequence, Step, Suppression, Topic, email_hash
 from nurture.recorder import Recorder
 from nurture.services import TEST_TEMPLATE
 
@@ -256,6 +256,7 @@ def _advance(enrollment, now: datetime, caps: dict, sender: str) -> tuple[str, d
         "lead_id": enrollment.lead_id,
         "to_address": enrollment.lead.email,
         "sequence_id": sequence.id,
+        "topic_id": sequence.topic_id,
         "enrollment_id": enrollment.id,
         "step_id": step.id,
         "round": enrollment.round,
@@ -433,6 +434,7 @@ _GROUPS = {
     "step": (Step.__table__, ("id", "position", "subject", "body")),
     "sequence": (Sequence.__table__, ("id", "locale", "status")),
     "enrollment": (ENROLLMENTS, ("id", "status", "exit_reason", "asset_id", "round")),
+    "topic": (Topic.__table__, ("id", "slug", "name")),
 }
 _MESSAGE_COLUMNS = (
     "id",
@@ -459,6 +461,7 @@ _CLAIMED = (
         .outerjoin(Step.__table__, Step.__table__.c.id == MESSAGES.c.step_id)
         .outerjoin(Sequence.__table__, Sequence.__table__.c.id == MESSAGES.c.sequence_id)
         .outerjoin(ENROLLMENTS, ENROLLMENTS.c.id == MESSAGES.c.enrollment_id)
+        .outerjoin(Topic.__table__, Topic.__table__.c.id == MESSAGES.c.topic_id)
     )
     # By id first (the rows this claim tried to take), then the token (those it got): a
     # filter on the token alone was a scan that PostgreSQL, its statistics behind after
@@ -623,6 +626,9 @@ def deliver(
     suppressed = set(
         db.session.scalars(select(Suppression.email_hash).where(Suppression.email_hash.in_(hashes)))
     )
+    # Whose recipient has left the mail's topic (or never chose an opt-in-only one): the
+    # choices as they are now, for the whole batch in one query.
+    unwanted = topics.unwanted([m.id for m in messages])
     db.session.commit()
     config = current_app.config
     recorder = Recorder(
@@ -631,7 +637,7 @@ def deliver(
         reconnect_seconds=config["NURTURE_LEASE_SECONDS"],
     )
     try:
-        return _deliver(recorder, messages, now, suppressed, pacer=pacer, stop=stop, counts=counts)
+        return _deliver(recorder, messages, now, suppressed, unwanted, pacer=pacer, stop=stop, counts=counts)
     finally:
         recorder.close()
 
@@ -664,14 +670,22 @@ def _close(connection) -> None:
         connection.__exit__(None, None, None)
 
 
+def list_id(config, topic, domain: str) -> str:
+    """The List-Id (RFC 2919) of a mail: one list per topic, so a person's mail program
+    can file or filter each; mail without a topic keeps the site's own."""
+    base = config["MAIL_LIST_ID"] or "nurture." + domain
+    if topic is None:
+        return f"{config['SITE_NAME']} <{base}>"
+    return f"{config['SITE_NAME']} {topic.name} <{topic.slug}.{base}>"
+
+
 def _deliver(
-    recorder: Recorder, messages: list, now: datetime, suppressed: set, *, pacer, stop, counts
+    recorder: Recorder, messages: list, now: datetime, suppressed: set, unwanted: set, *, pacer, stop, counts
 ) -> Counter:
     counts = Counter() if counts is None else counts
     config = current_app.config
     sender = config["MAIL_DEFAULT_SENDER"]
     _name, address, domain = email.sender_parts(sender)
-    list_id = f"{config['SITE_NAME']} <{config['MAIL_LIST_ID'] or 'nurture.' + domain}>"
     mailto = config["MAIL_UNSUBSCRIBE_MAILTO"] or f"unsubscribe@{domain}"
     max_attempts = config["MAIL_MAX_ATTEMPTS"]
     lease_ends = min((message.lease_ends for message in messages), default=float("inf"))
@@ -694,6 +708,10 @@ def _deliver(
             message = pending.pop(0)
             if email_hash(message.to_address) in suppressed:
                 record_suppressed(message)
+                continue
+            if message.id in unwanted:
+                recorder.record(message, status="skipped", error=f"left the topic: {message.topic.slug}")
+                counts["skipped"] += 1
                 continue
             refusal = _why_not(message, now)
             if refusal:
@@ -721,7 +739,7 @@ def _deliver(
                     sender=sender,
                     to=message.to_address,
                     message_id=message_id,
-                    list_id=list_id,
+                    list_id=list_id(config, message.topic, domain),
                     unsubscribe_url=None if staff else compose.unsubscribe_url(message.id),
                     unsubscribe_mailto=None
                     if staff

@@ -67,9 +67,9 @@ def _header(name: str, value: str) -> str:
     return f"{name}: " + Header(value, "utf-8", header_name=name).encode(linesep=CRLF)
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=64)
 def _constant_headers(sender: str, list_id: str) -> str:
-    """From and List-Id, the same on every mail of a worker: encoded once."""
+    """From and List-Id, the same on every mail of a worker and topic: encoded once."""
     name, address, _domain = sender_parts(sender)
     return _header("From", formataddr((name, address), "utf-8")) + CRLF + _header("List-Id", list_id)
 

@@ -62,6 +62,10 @@ class SequenceForm(FlaskForm):
     locale = SelectField(
         _l("Language of the mails"), choices=[SelectChoice("zh-CN", "中文"), SelectChoice("en", "English")]
     )
+    topic = SelectField(
+        _l("Topic"),
+        description=_l("People who leave this topic on the preference page stop getting these mails."),
+    )
     trigger_kind = SelectField(
         _l("Trigger"),
         choices=[SelectChoice(code, words) for code, words in LABELS["trigger"].items()],
@@ -75,6 +79,14 @@ class SequenceForm(FlaskForm):
     timezone = SelectField(_l("Time zone"), choices=zone_choices)
     hourly_cap = IntegerField(_l("At most this many mails per hour"), validators=[Optional()])
     steps = FieldList(FormField(StepForm), min_entries=1, max_entries=MAX_STEPS + 1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from nurture.topics import all_topics
+
+        self.topic.choices = [SelectChoice(topic.slug, topic.name) for topic in all_topics()] or [
+            SelectChoice("", _l("no topics yet"))
+        ]
 
     def to_data(self) -> dict:
         """The sequence as services.save_sequence takes it; an empty step row is the
@@ -103,6 +115,7 @@ class SequenceForm(FlaskForm):
             "slug": (self.slug.data or "").strip(),
             "name": (self.name.data or "").strip(),
             "locale": self.locale.data,
+            "topic": self.topic.data,
             "trigger": "manual" if kind == "manual" else {kind: (self.trigger_value.data or "").strip()},
             "send_window": {
                 "days": self.days.data or [],
@@ -119,6 +132,7 @@ class SequenceForm(FlaskForm):
         self.slug.data = sequence.slug
         self.name.data = sequence.name
         self.locale.data = sequence.locale
+        self.topic.data = sequence.topic.slug if sequence.topic else ""
         self.trigger_kind.data = sequence.trigger_kind
         self.trigger_value.data = sequence.trigger_value
         self.days.data = list(sequence.window_days or DAYS)

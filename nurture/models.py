@@ -1,4 +1,4 @@
-"""Sequences, their steps, enrollments, every outgoing message, suppressions, the
+"""Topics and each lead's choice of them, sequences, their steps, enrollments, every outgoing message, suppressions, the
 worker's heartbeat and the send-rate limit's shared state.
 
 The message table is the queue: a mail exists as a row before it is sent, and a unique
@@ -50,6 +50,40 @@ def email_hash(email: str) -> str:
     return hashlib.sha256(normalise_email(email).encode("utf-8")).hexdigest()
 
 
+class Topic(db.Model):
+    """What a marketing mail is about (newsletter, events, product news): every campaign
+    and every sequence belongs to one, and a person keeps or leaves each (nurture.topics).
+    An `opt_in_only` topic goes only to those who chose it; any other to every lead with
+    marketing consent until they leave it."""
+
+    __tablename__ = "topics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    opt_in_only: Mapped[bool] = mapped_column(default=False)
+
+
+class TopicChoice(db.Model):
+    """A lead's latest decision about one topic, kept like the form's consent: when, the
+    version and text of what they were shown, where (preference page, one-click, form,
+    import, admin) and from which address."""
+
+    __tablename__ = "topic_choices"
+    __table_args__ = (UniqueConstraint("lead_id", "topic_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"), index=True)
+    subscribed: Mapped[bool]
+    source: Mapped[str] = mapped_column(String(40))
+    version: Mapped[str] = mapped_column(String(40), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    ip: Mapped[str | None] = mapped_column(String(64))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Sequence(db.Model):
     """An ordered series of nurture mails with a trigger and a send window."""
 
@@ -67,9 +101,12 @@ class Sequence(db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     hourly_cap: Mapped[int | None]
     locale: Mapped[str] = mapped_column(String(10), default="zh-CN")
+    # None only where no topic exists at all (the migration gives every sequence one).
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    topic = relationship("Topic")
     steps = relationship(
         "Step", back_populates="sequence", order_by="Step.position", cascade="all, delete-orphan"
     )
@@ -145,6 +182,8 @@ class Message(db.Model):
     enrollment_id: Mapped[int | None] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"))
     step_id: Mapped[int | None] = mapped_column(ForeignKey("steps.id", ondelete="SET NULL"), index=True)
     round: Mapped[int | None]
+    # A marketing mail's topic (its sequence's or campaign's), fixed when it is queued.
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id", ondelete="SET NULL"))
     template: Mapped[str] = mapped_column(String(200), default="")
     context: Mapped[dict] = mapped_column(JSON, default=dict)
     subject: Mapped[str] = mapped_column(String(998), default="")
@@ -170,6 +209,7 @@ class Message(db.Model):
     step = relationship("Step")
     sequence = relationship("Sequence")
     enrollment = relationship("Enrollment")
+    topic = relationship("Topic")
 
 
 class Suppression(db.Model):

@@ -27,6 +27,7 @@ from nurture.models import (
     Sequence,
     Step,
     Suppression,
+    Topic,
     email_hash,
     normalise_email,
 )
@@ -103,6 +104,8 @@ def export_dict(sequence: Sequence) -> dict:
             "timezone": sequence.timezone,
         },
     }
+    if sequence.topic_id is not None:  # by id: `topic` may not follow a change not yet flushed
+        data["topic"] = db.session.get(Topic, sequence.topic_id).slug
     if sequence.hourly_cap:
         data["hourly_cap"] = sequence.hourly_cap
     data["steps"] = []

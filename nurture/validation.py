@@ -6,7 +6,7 @@ import yaml
 from flask import current_app
 
 from core.ids import MAX_ID
-from nurture import personalise, scheduling
+from nurture import personalise, scheduling, topics
 from nurture.models import DAYS, SEQUENCE_STATUSES
 
 CONDITIONS = ("downloaded", "clicked_previous", "opened_previous")
@@ -63,6 +63,7 @@ def clean_sequence(data: dict) -> dict:
     locale = mail_locale(raw_locale)
     if locale is None:
         errors.append(f"locale: {_unknown_locale(raw_locale)}")
+    topic_id = _clean_topic(data.get("topic"), errors)
     if errors:
         raise SequenceError(errors)
     return {
@@ -77,8 +78,21 @@ def clean_sequence(data: dict) -> dict:
         "timezone": timezone,
         "hourly_cap": cap,
         "locale": locale,
+        "topic_id": topic_id,
         "steps": steps,
     }
+
+
+def _clean_topic(value, errors: list[str]) -> int | None:
+    """The topic's id: the one named, or the default topic (newsletter) when none is."""
+    if value in (None, ""):
+        return topics.default_topic_id()
+    known = topics.all_topics()
+    found = next((topic.id for topic in known if topic.slug == value), None)
+    if found is None:
+        slugs = ", ".join(topic.slug for topic in known)
+        errors.append(f"topic: unknown topic {value!r}; one of: {slugs}")
+    return found
 
 
 def _kind_of(value) -> str:

@@ -5,6 +5,7 @@ Every token is signed (core.tokens); a tampered one gets a 400 page, never a red
 """
 
 import base64
+import contextlib
 import hmac
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request
@@ -15,10 +16,10 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from core import tokens
 from core.errors import render_error
 from core.extensions import csrf, limiter
-from core.ids import token_id
+from core.ids import parse_id, token_id
 from core.security import reads_json
 from core.timeutil import utcnow
-from nurture import services
+from nurture import preferences, services
 
 bp = Blueprint("nurture", __name__, template_folder="templates")
 
@@ -94,32 +95,53 @@ def click(token):
 @csrf.exempt
 @limiter.limit(_post_limit, methods=["POST"], key_func=_unsubscribe_key)
 def unsubscribe(token):
-    """GET: confirm page. POST: unsubscribe now; a mail provider's one-click POST
-    (body List-Unsubscribe=One-Click, no cookies, no CSRF token) too, so this route is
-    exempt from CSRF and the signed token is the proof; the page's own form still
+    """The preference page of a mail (GET), the person's choice of topics or "leave all"
+    (POST), and a mail provider's RFC 8058 one-click POST (body List-Unsubscribe=One-Click,
+    no cookies, no CSRF token), which leaves the mail's topic. This route is exempt from
+    CSRF for that POST, where the signed token is the proof; the page's own form still
     carries and checks a CSRF token."""
     message_id = _message_id("unsubscribe", token)
     if message_id is None:
         return render_error(400, _("This unsubscribe link is damaged. Copy the whole link from the mail."))
     if request.method == "GET":
-        try:
-            message = services.message_for_token(message_id)
-        except services.UnknownMessage:
-            return render_template("nurture/unsubscribed.html", address=None)
-        return render_template("nurture/unsubscribe.html", address=mask(message.to_address), token=token)
-    one_click = request.form.get("List-Unsubscribe") == "One-Click"
-    if not one_click and current_app.config.get("WTF_CSRF_ENABLED", True):
+        return _preference_page(message_id, token)
+    if request.form.get("List-Unsubscribe") == "One-Click":
+        with contextlib.suppress(services.UnknownMessage):
+            preferences.one_click(message_id, now=utcnow())
+        return "", 204
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
         try:
             validate_csrf(request.form.get("csrf_token"))
         except Exception as exc:  # noqa: BLE001 - flask_wtf raises ValidationError
             raise CSRFError(str(exc)) from exc
     try:
+        if request.form.get("action") == "save":
+            kept = {parse_id(value) for value in request.form.getlist("topic")} - {None}
+            choices = preferences.save(message_id, kept, now=utcnow(), ip=request.remote_addr)
+            return render_template("nurture/preferences_saved.html", choices=choices, token=token)
         address = services.unsubscribe(message_id, now=utcnow())
     except services.UnknownMessage:
         address = None
-    if one_click:
-        return "", 204
     return render_template("nurture/unsubscribed.html", address=mask(address) if address else None)
+
+
+def _preference_page(message_id: int, token: str):
+    try:
+        shown = preferences.page(message_id)
+        message = shown.message if shown else services.message_for_token(message_id)
+    except services.UnknownMessage:
+        return render_template("nurture/unsubscribed.html", address=None)
+    address = mask(message.to_address)
+    if shown is None:
+        return render_template("nurture/unsubscribe.html", address=address, token=token)
+    return render_template(
+        "nurture/preferences.html",
+        address=address,
+        token=token,
+        choices=shown.choices,
+        this_topic=message.topic_id,
+        left_all=preferences.suppressed(message.to_address),
+    )
 
 
 def mask(address: str) -> str:

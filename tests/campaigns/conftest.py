@@ -7,7 +7,6 @@ from datetime import datetime
 import pytest
 from flask import current_app
 
-from campaigns.models import Topic
 from core.extensions import db
 from gated.assets import store_asset
 from gated.models import Asset, Lead
@@ -38,18 +37,6 @@ def asset(slug: str) -> Asset:
 def download(lead: Lead, what: Asset, *, at: datetime = NOW) -> None:
     with current_app.test_request_context(base_url="http://localhost"):
         record_download(lead, what, ip=None, now=at)
-
-
-@pytest.fixture
-def topics(app):
-    """The three topics the migration creates (tests build tables with create_all)."""
-    made = [
-        Topic(slug=slug, name=name)
-        for slug, name in (("newsletter", "新闻简报"), ("events", "活动与直播"), ("product-news", "产品动态"))
-    ]
-    db.session.add_all(made)
-    db.session.commit()
-    return made
 
 
 @pytest.fixture

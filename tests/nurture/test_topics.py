@@ -1,0 +1,158 @@
+"""Topics: who receives them, the preference page behind every unsubscribe link, the
+one-click unsubscribe leaving one topic, and sending that honours both."""
+
+import pytest
+from sqlalchemy import select
+
+from core import tokens
+from core.extensions import db
+from nurture import services, topics
+from nurture.models import Enrollment, Message, Suppression, Topic, TopicChoice
+from tests.nurture.conftest import (
+    MONDAY_10_SHANGHAI,
+    TEST_MAIL,
+    make_lead,
+    make_sequence,
+    sequence_data,
+    tick,
+)
+
+pytestmark = pytest.mark.usefixtures("app", "topics")
+
+NOW = MONDAY_10_SHANGHAI
+
+
+def topic(slug: str) -> Topic:
+    return topics.by_slug(slug)
+
+
+def receiving(lead) -> set[str]:
+    return {choice.topic.slug for choice in topics.preferences(lead.id) if choice.receiving}
+
+
+def topic_mail(lead, slug="newsletter") -> Message:
+    """A sent marketing mail of a topic, as the worker leaves it."""
+    message = Message(
+        kind="campaign", lead_id=lead.id, to_address=lead.email, topic_id=topic(slug).id, status="sent"
+    )
+    db.session.add(message)
+    db.session.commit()
+    return message
+
+
+def link(message) -> str:
+    return f"/u/{tokens.sign('unsubscribe', message.id)}"
+
+
+def test_consent_means_every_open_topic_until_left_and_opt_in_only_means_chosen():
+    topic("events").opt_in_only = True
+    db.session.commit()
+    agreed, silent = make_lead("agreed@example.com"), make_lead("silent@example.com", consent=False)
+    assert receiving(agreed) == {"newsletter", "product-news"}
+    assert receiving(silent) == set()
+    decision = topics.Decision(source="form", now=NOW)
+    topics.choose(agreed.id, {topic("events").id: True, topic("newsletter").id: False}, decision)
+    topics.choose(silent.id, {topic("product-news").id: True}, decision)
+    db.session.commit()
+    assert receiving(agreed) == {"events", "product-news"}
+    assert receiving(silent) == {"product-news"}  # chose it, so it is theirs without general consent
+
+
+def test_the_page_lists_the_topics_and_marks_the_mails_own(client):
+    lead = make_lead("reader@example.com")
+    html = client.get(link(topic_mail(lead, "events"))).get_data(as_text=True)
+    assert "r***@example.com" in html and "reader@" not in html
+    for name in ("新闻简报", "活动与直播", "产品动态"):
+        assert name in html
+    assert html.count(" checked") == 3
+    assert 'class="topic this-mail"' in html and html.index("this-mail") < html.index("活动与直播")
+    assert TopicChoice.query.count() == 0  # a GET (a link scanner) changes nothing
+
+
+def test_one_click_leaves_only_the_topic_of_the_mail(client):
+    lead = make_lead("reader@example.com")
+    message = topic_mail(lead, "newsletter")
+    response = client.post(link(message), data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 204
+    assert receiving(lead) == {"events", "product-news"}
+    assert Suppression.query.count() == 0
+    choice = TopicChoice.query.one()
+    assert (choice.subscribed, choice.source, choice.changed_at is not None) == (False, "one_click", True)
+    assert db.session.get(Message, message.id).unsubscribed_at is not None
+
+
+def test_one_click_on_a_mail_without_a_topic_leaves_everything(client):
+    lead = make_lead("reader@example.com")
+    message = services.add_mail(to=lead.email, template=TEST_MAIL, context={}, lead_id=lead.id, now=NOW)
+    db.session.commit()
+    assert client.post(link(message), data={"List-Unsubscribe": "One-Click"}).status_code == 204
+    assert Suppression.query.one().reason == "unsubscribed"
+
+
+def test_saving_the_page_keeps_the_ticked_topics_with_the_consent_record(make_app):
+    csrf_app = make_app(WTF_CSRF_ENABLED=True)
+    with csrf_app.app_context():
+        lead = make_lead("reader@example.com")
+        message = topic_mail(lead, "newsletter")
+        client = csrf_app.test_client()
+        html = client.get(link(message)).get_data(as_text=True)
+        events = str(topic("events").id)
+        refused = client.post(link(message), data={"action": "save", "topic": events})
+        assert refused.status_code == 400 and TopicChoice.query.count() == 0  # no CSRF token
+        csrf_token = html.split('name="csrf_token" value="')[1].split('"')[0]
+        done = client.post(link(message), data={"csrf_token": csrf_token, "action": "save", "topic": events})
+        assert done.status_code == 200 and "活动与直播" in done.get_data(as_text=True)
+        assert receiving(lead) == {"events"}
+        rows = {row.topic_id: row for row in TopicChoice.query.all()}
+        assert {row.subscribed for row in rows.values()} == {True, False} and len(rows) == 3
+        kept = rows[topic("events").id]
+        assert (kept.source, kept.version, kept.ip) == (
+            "preferences",
+            topics.PREFERENCES_VERSION,
+            "127.0.0.1",
+        )
+        assert kept.text and Suppression.query.count() == 0
+        assert db.session.get(Message, message.id).unsubscribed_at is not None
+
+
+def test_leaving_all_suppresses_and_choosing_a_topic_again_lifts_it(client):
+    lead = make_lead("reader@example.com")
+    message = topic_mail(lead)
+    assert client.post(link(message), data={"action": "all"}).status_code == 200
+    assert Suppression.query.one().reason == "unsubscribed"
+    html = client.get(link(message)).get_data(as_text=True)
+    assert " checked" not in html  # nothing reaches a suppressed address, and the page says so
+    client.post(link(message), data={"action": "save", "topic": str(topic("events").id)})
+    assert Suppression.query.count() == 0 and receiving(lead) == {"events"}
+
+
+def test_a_forged_topic_value_is_ignored(client):
+    lead = make_lead("reader@example.com")
+    message = topic_mail(lead)
+    response = client.post(link(message), data={"action": "save", "topic": ["x", "99999999999999", "-1"]})
+    assert response.status_code == 200 and receiving(lead) == set()
+
+
+def test_a_sequence_belongs_to_the_default_topic_unless_it_names_one():
+    assert make_sequence(slug="plain").topic_id == topic("newsletter").id
+    assert make_sequence(slug="events-followup", topic="events").topic_id == topic("events").id
+    assert services.export_dict(make_sequence(slug="named", topic="events"))["topic"] == "events"
+    with pytest.raises(services.SequenceError) as refused:
+        services.save_sequence(sequence_data(slug="bad", topic="webinars"), now=NOW)
+    assert any(error.startswith("topic: unknown topic 'webinars'") for error in refused.value.errors)
+
+
+def test_sending_skips_a_mail_whose_topic_was_left_and_names_the_topic_in_list_id(smtp_sink):
+    sequence = make_sequence(topic="events")
+    kept, left = make_lead("kept@example.com"), make_lead("left@example.com")
+    for lead in (kept, left):
+        services.enroll([lead.id], sequence.id, now=NOW)
+    topics.leave(left.id, topic("events").id, topics.Decision(source="preferences", now=NOW))
+    db.session.commit()
+    tick(NOW)
+    [mail] = smtp_sink.wait_for(1)
+    assert mail["To"] == "kept@example.com"
+    assert "<events.nurture." in str(mail["List-Id"]) and "活动与直播" in str(mail["List-Id"])
+    skipped = db.session.scalar(select(Message).where(Message.to_address == "left@example.com"))
+    assert (skipped.status, skipped.error) == ("skipped", "left the topic: events")
+    assert db.session.get(Enrollment, skipped.enrollment_id).status == "active"  # the others go on
