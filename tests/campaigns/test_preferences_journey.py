@@ -1,0 +1,100 @@
+"""The issue's "a person leaves the newsletter and still gets the sequence they asked
+for", end to end: a real white-paper download enrols the person in a sequence of its own
+topic, a newsletter campaign reaches them through the real `flask nurture tick` and a
+real SMTP sink, they press their mail program's one-click unsubscribe (the header's URL,
+POSTed as RFC 8058 says), and then the next newsletter passes them by while the
+sequence's next mail still arrives."""
+
+from datetime import timedelta
+
+import pytest
+from flask import current_app
+
+from campaigns import services
+from campaigns.models import Campaign
+from core.extensions import db
+from gated.services import RequestMeta, capture_lead
+from nurture import services as nurture
+from nurture.models import Enrollment, Suppression
+from tests.campaigns.conftest import NOW, person
+from tests.nurture.test_enrollment import make_whitepaper
+
+pytestmark = pytest.mark.usefixtures("topics", "unpaced")
+
+
+def tick(runner, at) -> None:
+    result = runner.invoke(args=["nurture", "tick", "--now", at.isoformat()])
+    assert result.exit_code == 0, result.output
+
+
+def send(runner, slug: str) -> None:
+    newsletter = f"""slug: {slug}
+name: 月刊 {slug}
+topic: newsletter
+segment: {{all: [{{field: company, op: contains, value: 制造}}]}}
+subject: 月刊 {slug}
+body: 本月内容
+"""
+    campaign, _ = services.import_campaign(newsletter, now=NOW)
+    assert runner.invoke(args=["campaigns", "send", slug]).exit_code == 0
+    tick(runner, db.session.get(Campaign, campaign.id).started_at)
+
+
+def unsubscribe_path(mail) -> str:
+    url = str(mail["List-Unsubscribe"]).split(",")[0].strip().strip("<>")
+    return url.removeprefix(current_app.config["SITE_URL"].rstrip("/"))
+
+
+def test_a_person_leaves_the_newsletter_and_still_gets_the_sequence_they_asked_for(
+    app, client, runner, smtp_sink
+):
+    nurture.save_sequence(
+        {
+            "slug": "renewal-guide",
+            "name": "续费指南",
+            "status": "active",
+            "topic": "product-news",
+            "send_window": {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]},
+            "steps": [
+                {"delay": "0h", "subject": "续费指南(一)", "body": "[下载]({{ download_url }})"},
+                {"delay": "3d", "subject": "续费指南(二)", "body": "第二封"},
+            ],
+        },
+        now=NOW,
+    )
+    paper = make_whitepaper(slug="renewal-paper", sequence_slug="renewal-guide")
+    with current_app.test_request_context(base_url="http://localhost"):
+        capture_lead(
+            "whitepaper",
+            {"email": "reader@mfg.cn", "name": "韩梅梅", "company": "华东制造", "consent": "on"},
+            asset=paper,
+            request_meta=RequestMeta(),
+            now=NOW,
+        )
+    person("stays@mfg.cn", company="华东制造")
+    enrolled = db.session.query(Enrollment).one()
+    tick(runner, enrolled.next_send_at)
+    first = [m["Subject"] for m in smtp_sink.wait_for(2)]
+    assert len(first) == 2 and "续费指南(一)" in first  # and the download link
+    smtp_sink.clear()
+
+    send(runner, "december")
+    mails = {m["To"]: m for m in smtp_sink.wait_for(2)}
+    assert set(mails) == {"reader@mfg.cn", "stays@mfg.cn"}
+    december = mails["reader@mfg.cn"]
+    assert "<newsletter." in str(december["List-Id"])
+    assert december["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    left = client.post(unsubscribe_path(december), data={"List-Unsubscribe": "One-Click"})
+    assert left.status_code == 204
+    assert Suppression.query.count() == 0  # a topic left, not all mail
+    smtp_sink.clear()
+
+    send(runner, "january")
+    assert [m["To"] for m in smtp_sink.wait_for(1)] == ["stays@mfg.cn"]
+    smtp_sink.clear()
+
+    tick(runner, enrolled.enrolled_at + timedelta(days=3, hours=1))
+    [second] = smtp_sink.wait_for(1)
+    assert (second["To"], second["Subject"]) == ("reader@mfg.cn", "续费指南(二)")
+    assert "<product-news." in str(second["List-Id"])
+    assert len(smtp_sink.messages) == 1
