@@ -44,12 +44,24 @@ SETTINGS = {
 
 def init_app(app):
     """Register the package's blueprints, commands, signal receivers and demo data."""
-    from nurture import admin, demo, labels, receivers, scheduling, services, stats, views, worker
+    from nurture import (
+        admin,
+        demo,
+        labels,
+        receivers,
+        scheduling,
+        services,
+        stats,
+        topic_admin,
+        views,
+        worker,
+    )
     from nurture.cli import nurture_cli
 
     apply_defaults(app, SETTINGS)
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(topic_admin.bp)
     app.cli.add_command(nurture_cli)
     receivers.connect(app)
     add_admin_nav(
@@ -57,6 +69,9 @@ def init_app(app):
     )
     add_admin_nav(
         app, _l("Mail queue"), "nurture_admin.queue", roles=("marketer",), order=41, group="marketing"
+    )
+    add_admin_nav(
+        app, _l("Topics"), "topics_admin.topics_list", roles=("marketer",), order=46, group="marketing"
     )
     add_admin_nav(app, _l("Outbox"), "nurture_admin.outbox", roles=("marketer",), order=42, group="marketing")
     add_demo_loader(app, "nurture", demo.load, order=30)

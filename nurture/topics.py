@@ -34,15 +34,16 @@ def preferences_text() -> str:
 
 def receives(lead_id, topic_id) -> ColumnElement[bool]:
     """The SQL condition "lead `lead_id` receives topic `topic_id`" (columns or values)."""
-    # Aliases: `topic_id` may be the outer query's own Topic.id (the preference page).
-    choice, topic = aliased(TopicChoice), aliased(Topic)
+    # Aliases: `lead_id` or `topic_id` may be the outer query's own Lead.id (a campaign's
+    # audience) or Topic.id (the preference page), which the subqueries must not shadow.
+    choice, topic, person = aliased(TopicChoice), aliased(Topic), aliased(Lead)
 
     def chose(subscribed: bool):
         return exists().where(
             choice.lead_id == lead_id, choice.topic_id == topic_id, choice.subscribed.is_(subscribed)
         )
 
-    consenting = exists().where(Lead.id == lead_id, Lead.marketing_consent.is_(True))
+    consenting = exists().where(person.id == lead_id, person.marketing_consent.is_(True))
     open_topic = exists().where(topic.id == topic_id, topic.opt_in_only.is_(False))
     return or_(chose(True), and_(consenting, open_topic, not_(chose(False))))
 

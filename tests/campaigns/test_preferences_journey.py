@@ -98,3 +98,30 @@ def test_a_person_leaves_the_newsletter_and_still_gets_the_sequence_they_asked_f
     assert (second["To"], second["Subject"]) == ("reader@mfg.cn", "续费指南(二)")
     assert "<product-news." in str(second["List-Id"])
     assert len(smtp_sink.messages) == 1
+
+
+def test_a_campaign_fixes_only_the_leads_who_receive_its_topic_at_the_start(app):
+    from campaigns import sending
+    from campaigns.models import Recipient
+    from nurture import topics
+
+    events = topics.by_slug("events")
+    events.opt_in_only = True
+    chose, left, silent = (
+        person(f"{name}@mfg.cn", company="华东制造") for name in ("chose", "left", "silent")
+    )
+    decision = topics.Decision(source="form", now=NOW)
+    topics.choose(chose.id, {events.id: True}, decision)
+    topics.choose(left.id, {events.id: False}, decision)
+    db.session.commit()
+    webinar = """slug: webinar
+name: 直播邀请
+topic: events
+segment: {all: [{field: company, op: contains, value: 制造}]}
+subject: 直播邀请
+body: 欢迎参加
+"""
+    campaign, _ = services.import_campaign(webinar, now=NOW)
+    assert sending.start(campaign.id, now=NOW) == 1
+    [recipient] = db.session.query(Recipient).all()
+    assert recipient.lead_id == chose.id and silent.id != chose.id
