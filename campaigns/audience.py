@@ -33,10 +33,11 @@ from campaigns import rules as rule_language
 from campaigns.models import Campaign
 from core.extensions import db
 from core.timeutil import to_naive_utc
-from gated.models import Asset, Download, Lead, Submission
+from gated.models import Asset, Download, Lead, LeadTag, Submission
 from insights.models import Event
 from insights.scoring.models import Handoff
-from nurture.models import Message, Sequence
+from nurture import topics
+from nurture.models import Message, Sequence, Topic
 
 
 def _owner():
@@ -70,6 +71,8 @@ COLUMNS = {
     "created": lambda: Lead.created_at,
     "last_touch": lambda: Lead.last_touch_at,
     "consent": lambda: Lead.marketing_consent,
+    "locale": lambda: Lead.locale,
+    "timezone": lambda: Lead.timezone,
 }
 
 
@@ -104,10 +107,30 @@ def _item(item: dict, now: datetime) -> ColumnElement[bool]:
     return condition(item, now=now)
 
 
+def _tags(op: str, value) -> ColumnElement[bool]:
+    """Tags are rows (lead_tags), compared without case: an indexed EXISTS."""
+    where = [LeadTag.lead_id == Lead.id]
+    if op == "contains":
+        where.append(func.lower(LeadTag.tag) == value.lower())
+    elif op == "in":
+        where.append(func.lower(LeadTag.tag).in_([one.lower() for one in value]))
+    found = exists().where(*where)
+    return not_(found) if op == "exists" and not value else found
+
+
+def _topic(op: str, slug: str) -> ColumnElement[bool]:
+    receives = topics.leads_receiving(select(Topic.id).where(Topic.slug == slug).scalar_subquery())
+    return receives if op == "eq" else not_(receives)
+
+
 def _field(item: dict, now: datetime) -> ColumnElement[bool]:
     field, op, value = item["field"], item["op"], item["value"]
-    column = COLUMNS[field]()
     kind = rule_language.FIELDS[field]
+    if kind == "tags":
+        return _tags(op, value)
+    if kind == "topic":
+        return _topic(op, value)
+    column = COLUMNS[field]()
     if kind == "time":
         if op == "exists":
             return column.is_not(None) if value else column.is_(None)

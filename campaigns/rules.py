@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 
+from nurture import topics
 from nurture.scheduling import ScheduleError, parse_delay
 
 GROUPS = ("all", "any", "not")
@@ -40,12 +41,20 @@ FIELDS = {
     "created": "time",
     "last_touch": "time",
     "consent": "flag",
+    "locale": "text",
+    "timezone": "text",
+    "tags": "tags",
+    "topic": "topic",
 }
 OPS = {
     "text": ("eq", "ne", "contains", "in", "exists"),
     "number": ("eq", "ne", "gte", "lte", "in"),
     "time": ("gte", "lte", "exists"),
     "flag": ("eq", "ne"),
+    # contains: has this tag; in: has one of these; exists: has a tag at all.
+    "tags": ("contains", "in", "exists"),
+    # eq: receives the topic's mail now (nurture.topics); ne: does not.
+    "topic": ("eq", "ne"),
 }
 # Each event and the one detail that narrows it (None: no detail).
 EVENTS = {
@@ -174,6 +183,14 @@ def _value(kind: str, value, at: str, errors: list[str]):
         if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 2**31 - 1:
             errors.append(f"{at}: " + str(_l("a whole number")))
         return value
+    if kind == "topic":
+        if not isinstance(value, str) or topics.by_slug(value.strip()) is None:
+            known = ", ".join(topic.slug for topic in topics.all_topics())
+            errors.append(
+                f"{at}: " + str(_l("unknown topic %(topic)r; one of: %(known)s", topic=value, known=known))
+            )
+            return ""
+        return value.strip()
     if kind == "time":
         if isinstance(value, datetime | date):
             return value.isoformat()

@@ -24,7 +24,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import String, and_, case, cast, func, insert, literal, select, update
 
-from campaigns import audience
+from campaigns import audience, localhour
 from campaigns.models import Campaign, Recipient
 from campaigns.services import campaign_template
 from campaigns.validation import audience_rules, sample_size
@@ -85,20 +85,18 @@ def _queue(campaign: Campaign, variant, which, now: datetime) -> None:
     callers' sets never meet: the start queues those with a variant, the decision (once,
     guarded) those without."""
     template = literal(campaign_template(campaign.id)) + cast(variant, String)
-    rows = (
-        select(
-            literal("campaign"),
-            literal(PRIORITY["campaign"]),
-            Recipient.lead_id,
-            Lead.email,
-            literal(campaign.topic_id),
-            template,
-            literal("queued"),
-            literal(now),
-            literal(now),
-        )
-        .join(Lead, Lead.id == Recipient.lead_id)
-        .where(Recipient.campaign_id == campaign.id, which)
+    chosen = select(Recipient.lead_id).join(Lead, Lead.id == Recipient.lead_id)
+    chosen = chosen.where(Recipient.campaign_id == campaign.id, which)
+    rows = chosen.with_only_columns(
+        literal("campaign"),
+        literal(PRIORITY["campaign"]),
+        Recipient.lead_id,
+        Lead.email,
+        literal(campaign.topic_id),
+        template,
+        literal("queued"),
+        localhour.due_at(campaign, now=now, rows=chosen),
+        literal(now),
     )
     db.session.execute(
         insert(Message).from_select(

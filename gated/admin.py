@@ -15,7 +15,7 @@ from core.extensions import db
 from core.hooks import hooks, lead_timeline
 from core.signals import send_staff_action
 from core.timeutil import utcnow
-from gated import holding, privacy, services, timeline
+from gated import holding, leadfields, privacy, services, timeline
 from gated.labels import label
 from gated.listing import LeadFilters, export_rows, frequent_sources, lead_page, lead_query, to_csv
 from gated.models import CHANNELS, STAGES, Asset, Lead
@@ -129,16 +129,51 @@ def release(held_id):
 @bp.get("/<int:lead_id>")
 @roles_required(*ROLES)
 def lead(lead_id):
-    lead = _lead_or_404(lead_id)
+    return _lead_page(_lead_or_404(lead_id))
+
+
+def _lead_page(lead: Lead, *, typed: dict | None = None, errors: dict | None = None, status: int = 200):
+    typed = typed or {"locale": lead.locale, "timezone": lead.timezone, "tags": ", ".join(lead.tags)}
     return render_template(
         "gated/admin/lead.html",
         lead=lead,
         stages=STAGES,
+        languages=leadfields.site_languages(),
+        typed=typed,
+        errors=errors or {},
         timeline=lead_timeline(current_app, lead.id),
         submissions=timeline.submissions(lead.id),
         message=timeline.latest_messages([lead.id]).get(lead.id, ""),
         panels=[render(lead) for render in hooks(current_app).lead_panels],
-    )
+    ), status
+
+
+@bp.post("/<int:lead_id>/fields")
+@roles_required(*ROLES)
+def lead_fields(lead_id):
+    """The lead's language, time zone and tags; a mistake comes back beside its field
+    (422) and nothing is changed."""
+    lead = _lead_or_404(lead_id)
+    typed = {name: (request.form.get(name) or "")[:2000] for name in ("locale", "timezone", "tags")}
+    checks = {
+        "locale": leadfields.clean_locale,
+        "timezone": leadfields.clean_timezone,
+        "tags": leadfields.clean_tags,
+    }
+    clean, errors = {}, {}
+    for name, check in checks.items():
+        try:
+            clean[name] = check(typed[name])
+        except leadfields.FieldError as exc:
+            errors[name] = str(exc)
+    if errors:
+        return _lead_page(lead, typed=typed, errors=errors, status=422)
+    lead.locale, lead.timezone = clean["locale"], clean["timezone"]
+    leadfields.set_tags(lead, clean["tags"])
+    lead.updated_at = utcnow()
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for("gated_admin.lead", lead_id=lead_id))
 
 
 @bp.post("/<int:lead_id>/stage")

@@ -22,8 +22,8 @@ from core.ids import parse_id
 from core.localtime import iso_local
 from core.spreadsheet import csv_text
 from core.timeutil import parse_date
-from gated import signals, textsearch, webhooks
-from gated.models import PERSON_FIELDS, STAGES, Lead, Submission
+from gated import leadfields, signals, textsearch, webhooks
+from gated.models import PERSON_FIELDS, STAGES, Lead, LeadTag, Submission
 from gated.validation import InvalidSubmission, clean_fields
 
 EXPORT_FIELDS = webhooks.LEAD_FIELDS + (
@@ -33,8 +33,19 @@ EXPORT_FIELDS = webhooks.LEAD_FIELDS + (
     "first_touch_at",
     "last_touch_at",
     "updated_at",
+    "locale",
+    "timezone",
+    "tags",
 )
-IMPORT_FIELDS = (*PERSON_FIELDS, "stage", "source", "consent")
+IMPORT_FIELDS = (*PERSON_FIELDS, "stage", "source", "consent", "locale", "timezone", "tags")
+# The lead fields an import checks with gated.leadfields, and how.
+_EXTRA_FIELDS = {
+    "locale": leadfields.clean_locale,
+    "timezone": leadfields.clean_timezone,
+    "tags": leadfields.clean_tags,
+}
+# Leads whose tags are read in one query while exporting.
+TAG_BATCH = 1000
 TRUE = {"1", "y", "yes", "true", "on", "是"}
 # The list counts its matches up to this many and then says "10,000+": an exact count
 # reads every matching row on every page view.
@@ -193,12 +204,28 @@ def export_rows(filters: LeadFilters | None = None) -> list[dict]:
     return lead_rows(db.session.scalars(lead_query(filters or LeadFilters())))
 
 
+def _tags_of(lead_ids: list[int]) -> dict[int, list[str]]:
+    tags: dict[int, list[str]] = {}
+    query = select(LeadTag.lead_id, LeadTag.tag).where(LeadTag.lead_id.in_(lead_ids)).order_by(LeadTag.tag)
+    for lead_id, tag in db.session.execute(query):
+        tags.setdefault(lead_id, []).append(tag)
+    return tags
+
+
 def lead_rows(leads: Iterable[Lead]) -> list[dict]:
-    """The export's rows of `leads` (any query of them: the list's, a segment's)."""
+    """The export's rows of `leads` (any query of them: the list's, a segment's); the
+    tags of each batch of leads in one query."""
     rows = []
+    leads = list(leads)
+    tags: dict[int, list[str]] = {}
+    for start in range(0, len(leads), TAG_BATCH):
+        tags.update(_tags_of([lead.id for lead in leads[start : start + TAG_BATCH]]))
     for lead in leads:
         row = webhooks.lead_payload(lead)
         for name in EXPORT_FIELDS:
+            if name == "tags":
+                row[name] = ", ".join(tags.get(lead.id, []))
+                continue
             value = getattr(lead, name)
             # In the reader's zone with its offset: a spreadsheet shows local time, a program reads the instant.
             row[name] = iso_local(value) if isinstance(value, datetime) else value
@@ -247,6 +274,17 @@ def import_leads(text: str, *, source: str = "", sequence: str | None = None, no
         if stage and stage not in STAGES:
             errors.append((line, f"stage: must be one of {', '.join(STAGES)}"))
             continue
+        extra, problems = {}, []
+        for name, check in _EXTRA_FIELDS.items():
+            try:
+                extra[name] = check(raw.get(name, ""))
+            except leadfields.FieldError as exc:
+                problems.append((line, f"{name}: {exc}"))
+        if problems:
+            errors.extend(problems)
+            continue
+        clean.update(locale=extra["locale"], timezone=extra["timezone"])
+        clean["tags"] = extra["tags"]
         rows.append((clean, stage, raw.get("source", ""), raw.get("consent", "").lower() in TRUE, raw))
     if errors:
         return ImportResult(errors=errors)
@@ -296,8 +334,10 @@ def store_person(
     if lead is None:
         lead, created = upsert_lead(clean["email"], now=now, source=source)
     for name, value in clean.items():
-        if name != "email" and value:
+        if name not in ("email", "tags") and value:
             setattr(lead, name, value)
+    if clean.get("tags"):
+        leadfields.add_tags(lead, clean["tags"])  # added, never removed
     if stage and created:
         lead.stage = stage
     elif stage:

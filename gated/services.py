@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from flask import current_app
+from flask import current_app, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
 
 from content.services import get_public_article
 from core.extensions import db
+from core.i18n import visitor_language
 from core.ids import token_id
 from core.schema import upsert_insert
 from core.tokens import sign, unsign
@@ -269,10 +270,12 @@ def capture_lead(
     profile = {name: value for name, value in clean.items() if name != "email" and value}
     changes = {**_touch_columns(touch, now), "updated_at": now}
     granted = {"marketing_consent": True, "consent_version": version, "consent_at": now} if consent else {}
+    # The language of the page the form was on: the language to write to the person in.
+    language = {"locale": visitor_language()} if has_request_context() else {}
     try:
         # A new lead is written whole by the upsert's INSERT; a known one is updated.
         lead, created = upsert_lead(
-            clean["email"], now=now, touch=touch, fields={**profile, **changes, **granted}
+            clean["email"], now=now, touch=touch, fields={**profile, **changes, **granted, **language}
         )
         proposed = []
         if not created:
@@ -281,6 +284,8 @@ def capture_lead(
                 setattr(lead, name, value)
             if lead.stage == "new":
                 lead.stage = "engaged"
+            if language and not lead.locale:
+                lead.locale = language["locale"]
             if granted and not lead.marketing_consent:
                 for name, value in granted.items():
                     setattr(lead, name, value)
