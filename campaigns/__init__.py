@@ -4,13 +4,13 @@ whose events segments read. See ../shared/DESIGN.md and docs/CAMPAIGNS.md."""
 
 from flask_babel import lazy_gettext as _l
 
-from core.hooks import add_admin_nav
+from core.hooks import add_admin_nav, set_lead_views
 
 
 def init_app(app):
     """Register the package's blueprint, commands, its kind of mail and the receiver that
     starts due sends at each delivery pass."""
-    from campaigns import admin, sending
+    from campaigns import admin, segments, sending
     from campaigns.cli import campaigns_cli, segments_cli
     from nurture.delivery import add_renderer
     from nurture.signals import pass_started
@@ -19,6 +19,7 @@ def init_app(app):
     app.cli.add_command(segments_cli)
     app.cli.add_command(campaigns_cli)
     add_renderer(app, "campaign", sending.render_message)
+    set_lead_views(app, segments.view_choices, segments.view_condition)
     pass_started.connect(sending.on_pass_started, sender=app, weak=False)
     add_admin_nav(
         app,

@@ -133,3 +133,14 @@ def preview(rules, *, now: datetime, limit: int = 10) -> Preview:
     cannot be used."""
     clean = clean_rules(rules, where="rules")
     return Preview(audience.count(clean, now=now), audience.sample(clean, now=now, limit=limit))
+
+
+def view_choices() -> list[tuple[int, str]]:
+    """The segments as the lead list's saved views (core.hooks.set_lead_views)."""
+    return [tuple(row) for row in db.session.execute(select(Segment.id, Segment.name).order_by(Segment.name))]
+
+
+def view_condition(segment_id: int, now: datetime):
+    """A segment's condition on Lead now, or None when there is no such segment."""
+    rules = db.session.scalar(select(Segment.rules).where(Segment.id == segment_id))
+    return None if rules is None else audience.condition(rules, now=now)

@@ -46,6 +46,8 @@ class Hooks:
     article_panels: list[Callable] = field(default_factory=list)
     advisor_cards: list[Callable] = field(default_factory=list)
     insights_panels: list[Callable] = field(default_factory=list)
+    # The lead list's saved views (campaigns' segments): (choices, condition), or None.
+    lead_views: tuple[Callable, Callable] | None = None
 
 
 def hooks(app) -> Hooks:
@@ -194,3 +196,14 @@ def add_insights_panel(app, render):
 
 def insights_panels(app, since, until) -> list:
     return [html for html in (render(since, until) for render in hooks(app).insights_panels) if html]
+
+
+def set_lead_views(app, choices: Callable[[], list[tuple[int, str]]], condition: Callable) -> None:
+    """Offer saved views on the lead list: `choices()` gives (id, name) of each, and
+    `condition(id, now)` the SQL condition on Lead of one (None when there is no such
+    view). One package provides them (campaigns, with its segments)."""
+    hooks(app).lead_views = (choices, condition)
+
+
+def lead_views(app) -> tuple[Callable, Callable] | None:
+    return hooks(app).lead_views

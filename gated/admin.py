@@ -17,7 +17,15 @@ from core.signals import send_staff_action
 from core.timeutil import utcnow
 from gated import holding, leadfields, privacy, services, timeline
 from gated.labels import label
-from gated.listing import LeadFilters, export_rows, frequent_sources, lead_page, lead_query, to_csv
+from gated.listing import (
+    LeadFilters,
+    export_rows,
+    frequent_sources,
+    lead_page,
+    lead_query,
+    to_csv,
+    view_choices,
+)
 from gated.models import CHANNELS, STAGES, Asset, Lead
 from gated.validation import InvalidSubmission
 
@@ -56,6 +64,7 @@ def leads():
         channels=CHANNELS,
         sources=sources,
         assets=db.session.scalars(select(Asset).order_by(Asset.title)).all(),
+        views=view_choices(),
         actions=[render(filters.as_args()) for render in hooks(current_app).lead_list_actions],
     )
 

@@ -15,13 +15,14 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, func, literal, or_, select, tuple_
+from sqlalchemy import Select, false, func, literal, or_, select, tuple_
 
 from core.extensions import db
+from core.hooks import lead_views
 from core.ids import parse_id
 from core.localtime import iso_local
 from core.spreadsheet import csv_text
-from core.timeutil import parse_date
+from core.timeutil import parse_date, utcnow
 from gated import leadfields, signals, textsearch, webhooks
 from gated.models import PERSON_FIELDS, STAGES, Lead, LeadTag, Submission
 from gated.validation import InvalidSubmission, clean_fields
@@ -64,6 +65,8 @@ class LeadFilters:
     asset: int | None = None
     since: date | None = None
     until: date | None = None
+    # A saved view (a segment, core.hooks.lead_views): its leads, whoever they are now.
+    segment: int | None = None
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> LeadFilters:
@@ -77,6 +80,7 @@ class LeadFilters:
             asset=parse_id(args.get("asset", "")),
             since=parse_date(args.get("since")),
             until=parse_date(args.get("until")),
+            segment=parse_id(args.get("segment", "")),
         )
 
     def as_args(self) -> dict:
@@ -106,7 +110,23 @@ def lead_query(filters: LeadFilters) -> Select:
         query = query.where(
             Lead.created_at < datetime.combine(filters.until + timedelta(days=1), datetime.min.time())
         )
+    if filters.segment is not None:
+        query = query.where(view_condition(filters.segment))
     return query.order_by(Lead.created_at.desc(), Lead.id.desc())
+
+
+def view_condition(view_id: int):
+    """A saved view's condition; a view that does not exist (deleted, or no package
+    offers views) matches nobody, never everybody."""
+    provider = lead_views(current_app)
+    found = provider[1](view_id, utcnow()) if provider else None
+    return false() if found is None else found
+
+
+def view_choices() -> list[tuple[int, str]]:
+    """The saved views the lead list offers (id, name)."""
+    provider = lead_views(current_app)
+    return provider[0]() if provider else []
 
 
 def cursor(lead: Lead) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from accounts.guards import roles_required
 from core.extensions import db
-from core.ids import page_number, record_id
+from core.ids import page_number, parse_id, record_id
 from core.signals import send_staff_action
 from core.timeutil import utcnow
 from gated.listing import LeadFilters
@@ -292,6 +292,7 @@ def enroll_filtered(sequence_id):
             stage=form.stage.data,
             source=(form.source.data or "").strip(),
             since=since,
+            segment=parse_id(form.segment.data),
         )
         flash(
             _(

@@ -174,6 +174,7 @@ class EnrollForm(FlaskForm):
 
 
 class EnrollFilterForm(FlaskForm):
+    segment = SelectField(_l("Segment"), default="")
     stage = SelectField(_l("Stage"), default="")
     source = StringField(_l("Source contains"), validators=[Length(max=120)])
     since = DateField(_l("Created on or after"), validators=[Optional()])
@@ -181,10 +182,14 @@ class EnrollFilterForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         from gated.labels import label
+        from gated.listing import view_choices
         from gated.models import STAGES
 
         self.stage.choices = [SelectChoice("", _l("any stage"))] + [
             SelectChoice(stage, label("stage", stage)) for stage in STAGES
+        ]
+        self.segment.choices = [SelectChoice("", _l("any lead"))] + [
+            SelectChoice(str(view_id), name) for view_id, name in view_choices()
         ]
 
 

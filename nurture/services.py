@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from core.extensions import db
 from core.ids import parse_id
 from core.schema import upsert_insert
+from gated.listing import view_condition
 from gated.models import Lead
 from nurture import caps, scheduling, signals
 from nurture.email import queued_message_id
@@ -523,10 +524,15 @@ def enroll_listed(text: str, sequence_id: int, *, now: datetime) -> tuple[int, l
     return count, unknown
 
 
-def leads_matching(*, stage: str = "", source: str = "", since: datetime | None = None):
-    """The consenting leads a filter selects (for enrolling a list): stage, source
-    containing a text, created on or after a date."""
+def leads_matching(
+    *, stage: str = "", source: str = "", since: datetime | None = None, segment: int | None = None
+):
+    """The consenting leads a filter selects (for enrolling a list): a segment (the
+    lead list's saved view: campaigns' segments), stage, source containing a text,
+    created on or after a date."""
     query = select(Lead.id).where(Lead.marketing_consent.is_(True))
+    if segment is not None:
+        query = query.where(view_condition(segment))
     if stage:
         query = query.where(Lead.stage == stage)
     if source:
@@ -536,7 +542,15 @@ def leads_matching(*, stage: str = "", source: str = "", since: datetime | None 
     return query
 
 
-def enroll_filtered(sequence_id: int, *, now: datetime, stage: str = "", source: str = "", since=None) -> int:
+def enroll_filtered(
+    sequence_id: int,
+    *,
+    now: datetime,
+    stage: str = "",
+    source: str = "",
+    since=None,
+    segment: int | None = None,
+) -> int:
     """Enroll every consenting lead a filter selects; returns how many joined."""
-    ids = db.session.scalars(leads_matching(stage=stage, source=source, since=since)).all()
+    ids = db.session.scalars(leads_matching(stage=stage, source=source, since=since, segment=segment)).all()
     return enroll(ids, sequence_id, now=now, source="filter")
