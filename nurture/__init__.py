@@ -79,6 +79,7 @@ def init_app(app):
     add_dev_service(app, "nurture worker", worker.start_dev_worker)
     add_timeline_provider(app, services.lead_timeline)
     add_lead_panel(app, admin.lead_panel)
+    add_lead_panel(app, topic_admin.lead_panel)
     add_lead_list_action(app, admin.lead_list_action)
     app.add_template_filter(scheduling.format_delay, "nurture_delay")
     app.add_template_filter(labels.day_label, "nurture_day")

@@ -55,6 +55,14 @@ LABELS = {
         "mail_clicked": _l("Link in a mail clicked"),
         "unsubscribed": _l("Unsubscribed"),
     },
+    # Where a person's topic choice was made (nurture.topics.SOURCES).
+    "choice_source": {
+        "preferences": _l("on the preference page"),
+        "one_click": _l("one-click unsubscribe"),
+        "form": _l("on a form"),
+        "import": _l("by import"),
+        "admin": _l("by staff"),
+    },
 }
 
 

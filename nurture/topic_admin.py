@@ -4,7 +4,9 @@ admins only; every change is a POST with the CSRF token."""
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy import func, select
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp
@@ -32,6 +34,20 @@ class TopicForm(FlaskForm):
     )
     description = TextAreaField(_l("Description"), validators=[Length(max=500)], render_kw={"rows": 3})
     opt_in_only = BooleanField(_l("Opt-in only"))
+
+
+def lead_panel(lead: Lead) -> Markup:
+    """The lead page's Topics section: what the person receives now, and each choice
+    they made with where and when (core.hooks.add_lead_panel)."""
+    if not current_user.has_role(*ROLES, "sales") or not topics.all_topics():
+        return Markup("")
+    return Markup(
+        render_template(
+            "nurture/admin/_lead_topics.html",
+            preferences=topics.preferences(lead.id),
+            choices=topics.choices_of(lead.id),
+        )
+    )
 
 
 @bp.get("/")

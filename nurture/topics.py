@@ -89,6 +89,14 @@ class Preference:
     receiving: bool
 
 
+def choices_of(lead_id: int) -> dict[int, TopicChoice]:
+    """The lead's recorded choices by topic id (for staff: where and when each was made)."""
+    return {
+        choice.topic_id: choice
+        for choice in db.session.scalars(select(TopicChoice).where(TopicChoice.lead_id == lead_id))
+    }
+
+
 def preferences(lead_id: int) -> list[Preference]:
     """Every topic and whether the lead receives it now (by the same rule as sending)."""
     rows = db.session.execute(

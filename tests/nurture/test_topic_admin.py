@@ -4,6 +4,7 @@ editing a topic (opt-in only included), and bad input beside its field with noth
 import pytest
 
 from core.extensions import db
+from core.timeutil import utcnow
 from nurture import topics
 from nurture.models import Topic
 from tests.nurture.conftest import make_lead
@@ -56,3 +57,15 @@ def test_bad_input_is_named_beside_the_field_and_nothing_is_saved(login_as, data
     assert response.status_code == 422
     assert f'id="{field}-error"' in response.get_data(as_text=True)
     assert Topic.query.count() == 3
+
+
+def test_the_lead_page_shows_each_topic_and_the_persons_choice(login_as):
+    lead = make_lead("a@example.com")
+    events = topics.by_slug("events")
+    topics.leave(lead.id, events.id, topics.Decision(source="one_click", now=utcnow()))
+    db.session.commit()
+    html = login_as("sales").get(f"/admin/leads/{lead.id}").get_data(as_text=True)
+    section = html[html.index('id="topics"') :]
+    row = section[section.index("活动与直播") : section.index("</tr>", section.index("活动与直播"))]
+    assert "否" in row and "已退订 · 一键退订" in row
+    assert login_as("editor").get(f"/admin/leads/{lead.id}").status_code == 403
