@@ -49,12 +49,17 @@ def one_click(message_id: int, *, now: datetime) -> str:
     return message.to_address
 
 
-def save(message_id: int, kept: set[int], *, now: datetime, ip: str | None) -> list[topics.Preference]:
+def save(message_id: int, kept: set[int], *, now: datetime, ip: str | None) -> list[topics.Preference] | None:
     """The person's choice on the page: every topic in `kept` (ids) kept, every other
     left, each recorded with the page's wording and version. Keeping any topic lifts an
     earlier "unsubscribe from everything" of this address (never a bounce or a
-    complaint). Commits; the topics as they now stand."""
+    complaint). Commits; the topics as they now stand. A mail with no lead behind it
+    (one to an address that is no lead) has no topics to keep: its recipient leaves all
+    marketing mail, and None is returned."""
     message = services.message_for_token(message_id)
+    if message.lead_id is None:
+        services.unsubscribe(message_id, now=now)
+        return None
     known = {choice.topic.id for choice in topics.preferences(message.lead_id)}
     decision = topics.Decision(source="preferences", now=now, ip=ip, text=topics.preferences_text())
     topics.choose(message.lead_id, {topic_id: topic_id in kept for topic_id in known}, decision)

@@ -118,8 +118,11 @@ def unsubscribe(token):
         if request.form.get("action") == "save":
             kept = {parse_id(value) for value in request.form.getlist("topic")} - {None}
             choices = preferences.save(message_id, kept, now=utcnow(), ip=request.remote_addr)
-            return render_template("nurture/preferences_saved.html", choices=choices, token=token)
-        address = services.unsubscribe(message_id, now=utcnow())
+            if choices is not None:
+                return render_template("nurture/preferences_saved.html", choices=choices, token=token)
+            address = services.message_for_token(message_id).to_address
+        else:
+            address = services.unsubscribe(message_id, now=utcnow())
     except services.UnknownMessage:
         address = None
     return render_template("nurture/unsubscribed.html", address=mask(address) if address else None)

@@ -156,3 +156,11 @@ def test_sending_skips_a_mail_whose_topic_was_left_and_names_the_topic_in_list_i
     skipped = db.session.scalar(select(Message).where(Message.to_address == "left@example.com"))
     assert (skipped.status, skipped.error) == ("skipped", "left the topic: events")
     assert db.session.get(Enrollment, skipped.enrollment_id).status == "active"  # the others go on
+
+
+def test_saving_for_a_mail_without_a_lead_leaves_all_mail(client):
+    message = services.add_mail(to="someone@example.com", template=TEST_MAIL, context={}, now=NOW)
+    db.session.commit()
+    response = client.post(link(message), data={"action": "save", "topic": str(topic("events").id)})
+    assert response.status_code == 200 and "s***@example.com" in response.get_data(as_text=True)
+    assert Suppression.query.one().reason == "unsubscribed" and TopicChoice.query.count() == 0
