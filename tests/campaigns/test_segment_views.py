@@ -28,6 +28,20 @@ def bosses(app):
     return segment
 
 
+@pytest.fixture
+def sequence(app):
+    made, _ = nurture.save_sequence(
+        {
+            "slug": "follow",
+            "name": "跟进",
+            "status": "active",
+            "steps": [{"delay": "1d", "subject": "你好", "body": "正文"}],
+        },
+        now=NOW,
+    )
+    return made
+
+
 def test_a_segment_is_a_saved_view_of_the_lead_list(login_as, bosses):
     client = login_as("marketer")
     page = client.get("/admin/leads/").get_data(as_text=True)
@@ -40,16 +54,7 @@ def test_a_segment_is_a_saved_view_of_the_lead_list(login_as, bosses):
     assert "user@a.cn" not in client.get("/admin/leads/?segment=999999").get_data(as_text=True)
 
 
-def test_enrol_a_segment_from_the_sequence_page(login_as, bosses):
-    sequence, _ = nurture.save_sequence(
-        {
-            "slug": "follow",
-            "name": "跟进",
-            "status": "active",
-            "steps": [{"delay": "1d", "subject": "你好", "body": "正文"}],
-        },
-        now=NOW,
-    )
+def test_enrol_a_segment_from_the_sequence_page(login_as, bosses, sequence):
     client = login_as("marketer")
     assert "决策者" in client.get(f"/admin/nurture/{sequence.id}").get_data(as_text=True)
     response = client.post(f"/admin/nurture/{sequence.id}/enroll-filtered", data={"segment": str(bosses.id)})
@@ -58,16 +63,7 @@ def test_enrol_a_segment_from_the_sequence_page(login_as, bosses):
     assert enrolled == {"boss@a.cn"}  # the segment's consenting leads only
 
 
-def test_the_old_filter_still_enrols_without_a_segment(login_as, bosses):
-    sequence, _ = nurture.save_sequence(
-        {
-            "slug": "follow",
-            "name": "跟进",
-            "status": "active",
-            "steps": [{"delay": "1d", "subject": "你好", "body": "正文"}],
-        },
-        now=NOW,
-    )
+def test_the_old_filter_still_enrols_without_a_segment(login_as, bosses, sequence):
     login_as("marketer").post(
         f"/admin/nurture/{sequence.id}/enroll-filtered", data={"segment": "", "stage": ""}
     )
