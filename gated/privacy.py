@@ -55,6 +55,7 @@ def export_person(lead_id: int) -> dict:
     ).all()
     return {
         "lead": _row(lead),
+        "tags": lead.tags,
         "submissions": [_row(s) for s in by_lead(Submission)],
         "consents": [_row(c) for c in by_lead(Consent)],
         "downloads": [_row(d) for d in by_lead(Download)],

@@ -85,3 +85,13 @@ def test_only_staff_of_the_lead_roles_edit_them(login_as):
     lead = captured("a@example.com", "zh-CN")
     assert login_as("editor").post(f"/admin/leads/{lead.id}/fields", data={"tags": "x"}).status_code == 403
     assert LeadTag.query.count() == 0
+
+
+def test_an_access_request_gets_the_tags_too():
+    from gated import leadfields, privacy
+
+    lead = captured("a@example.com", "zh-CN")
+    leadfields.set_tags(lead, ["VIP"])
+    db.session.commit()
+    data = privacy.export_person(lead.id)
+    assert data["tags"] == ["VIP"] and data["lead"]["locale"] == "zh-CN"
