@@ -56,7 +56,7 @@ def clean_campaign(data: dict, *, now: datetime) -> dict:
     variants = _variants(data, body or "", locale or "zh-CN", say)
     sample, wait, metric = _test(data, len(variants), say)
     send_at = _send_at(data, now, say)
-    if not errors and included and not _matches_anyone(included, excluded, now):
+    if not errors and included and not _matches_anyone(included, excluded, topic.id, now):
         say("segment", _l("matches nobody now: nothing would be sent"))
     if errors:
         raise CampaignError(errors)
@@ -200,13 +200,17 @@ def _send_at(data: dict, now: datetime, say) -> datetime | None:
     return moment
 
 
-def _matches_anyone(included: list[dict], excluded: list[dict], now: datetime) -> bool:
-    return audience.count(audience_rules(included, excluded), now=now) > 0
+def _matches_anyone(included: list[dict], excluded: list[dict], topic_id: int, now: datetime) -> bool:
+    """Whether anyone of the audience receives the topic now (who the send would fix)."""
+    rules = audience_rules(included, excluded)
+    rules["all"].append({"field": "topic", "op": "eq", "value": db.session.get(Topic, topic_id).slug})
+    return audience.count(rules, now=now) > 0
 
 
 def audience_rules(included: list[dict], excluded: list[dict]) -> dict:
     """The whole audience as one rule: any included segment, none of the excluded, and
-    only leads who agreed to marketing mail."""
+    only leads who agreed to marketing mail (the send keeps, of these, those who receive
+    the campaign's topic: nurture.topics)."""
 
     def rules_of(item: dict) -> dict:
         if "rules" in item:

@@ -125,3 +125,17 @@ body: 欢迎参加
     assert sending.start(campaign.id, now=NOW) == 1
     [recipient] = db.session.query(Recipient).all()
     assert recipient.lead_id == chose.id and silent.id != chose.id
+
+
+def test_a_campaign_whose_topic_nobody_of_the_audience_receives_is_refused(app):
+    from campaigns.validation import CampaignError
+    from nurture import topics
+
+    topics.by_slug("events").opt_in_only = True
+    person("someone@mfg.cn", company="华东制造")
+    db.session.commit()
+    webinar = "slug: w\nname: w\ntopic: events\nsegment: {all: [{field: company, op: contains, value: 制造}]}\nsubject: s\nbody: b\n"
+    with pytest.raises(CampaignError) as refused:
+        services.import_campaign(webinar, now=NOW)
+    assert [error.split(":")[0] for error in refused.value.errors] == ["segment"]
+    assert db.session.query(Campaign).count() == 0
