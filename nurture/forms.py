@@ -62,8 +62,10 @@ class SequenceForm(FlaskForm):
     locale = SelectField(
         _l("Language of the mails"), choices=[SelectChoice("zh-CN", "中文"), SelectChoice("en", "English")]
     )
+    # Checked by validation.clean_sequence (as for a file): none given means the default topic.
     topic = SelectField(
         _l("Topic"),
+        validate_choice=False,
         description=_l("People who leave this topic on the preference page stop getting these mails."),
     )
     trigger_kind = SelectField(
