@@ -2,7 +2,7 @@
 lead's topic choices, opt-in-only topics; gated: a lead's locale, time zone and tags
 
 Revision ID: df4adff78be0
-Revises: e5f6a7b8c9d0
+Revises: 58df4b784961
 Create Date: 2026-12-05 10:40:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'df4adff78be0'
-down_revision = 'e5f6a7b8c9d0'
+down_revision = '58df4b784961'
 branch_labels = None
 depends_on = None
 
