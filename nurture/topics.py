@@ -67,10 +67,16 @@ def unwanted(message_ids: list[int]) -> set[int]:
     return set(db.session.scalars(query))
 
 
+DEFAULT_SEQUENCE_TOPIC = "follow-up"
+
+
 def default_topic_id() -> int | None:
-    """The topic of a sequence that names none: `newsletter`, else the first topic."""
+    """The topic of a sequence that names none: `follow-up` (the mails after a download or
+    a request, which leaving the newsletter does not stop), else the first topic."""
     topics = db.session.execute(select(Topic.id, Topic.slug).order_by(Topic.id)).all()
-    return next((id_ for id_, slug in topics if slug == "newsletter"), topics[0][0] if topics else None)
+    return next(
+        (id_ for id_, slug in topics if slug == DEFAULT_SEQUENCE_TOPIC), topics[0][0] if topics else None
+    )
 
 
 def all_topics() -> list[Topic]:

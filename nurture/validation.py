@@ -84,7 +84,7 @@ def clean_sequence(data: dict) -> dict:
 
 
 def _clean_topic(value, errors: list[str]) -> int | None:
-    """The topic's id: the one named, or the default topic (newsletter) when none is."""
+    """The topic's id: the one named, or the default topic (follow-up) when none is."""
     if value in (None, ""):
         return topics.default_topic_id()
     known = topics.all_topics()

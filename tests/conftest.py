@@ -383,12 +383,17 @@ def post_json_at_once(url: str, body: dict, headers: dict, count: int) -> list[t
 
 @pytest.fixture
 def topics(app):
-    """The three topics the migration creates (tests build tables with create_all)."""
+    """The topics the migrations create (tests build tables with create_all)."""
     from nurture.models import Topic
 
     made = [
         Topic(slug=slug, name=name)
-        for slug, name in (("newsletter", "新闻简报"), ("events", "活动与直播"), ("product-news", "产品动态"))
+        for slug, name in (
+            ("newsletter", "新闻简报"),
+            ("events", "活动与直播"),
+            ("product-news", "产品动态"),
+            ("follow-up", "资料跟进"),
+        )
     ]
     db.session.add_all(made)
     db.session.commit()

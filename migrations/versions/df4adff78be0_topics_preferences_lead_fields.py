@@ -42,8 +42,14 @@ def upgrade():
         batch.add_column(sa.Column('topic_id', sa.Integer(), nullable=True))
         batch.create_index(batch.f('ix_sequences_topic_id'), ['topic_id'], unique=False)
         batch.create_foreign_key(batch.f('fk_sequences_topic_id_topics'), 'topics', ['topic_id'], ['id'])
-    # Every sequence so far was a newsletter-like mail: it keeps going to everyone it went to.
-    op.execute("UPDATE sequences SET topic_id = (SELECT min(id) FROM topics WHERE slug = 'newsletter')")
+    # The topic of the mails that follow what a person downloaded or asked for: leaving
+    # the newsletter must not stop them. Every sequence so far is such a follow-up.
+    op.execute(
+        "INSERT INTO topics (slug, name, description, opt_in_only) "
+        "SELECT 'follow-up', '资料跟进', '您下载资料或提出咨询后，我们发送的后续邮件', false "
+        "WHERE NOT EXISTS (SELECT 1 FROM topics WHERE slug = 'follow-up')"
+    )
+    op.execute("UPDATE sequences SET topic_id = (SELECT min(id) FROM topics WHERE slug = 'follow-up')")
     with op.batch_alter_table('messages') as batch:
         batch.add_column(sa.Column('topic_id', sa.Integer(), nullable=True))
         batch.create_foreign_key(

@@ -48,13 +48,13 @@ def test_consent_means_every_open_topic_until_left_and_opt_in_only_means_chosen(
     topic("events").opt_in_only = True
     db.session.commit()
     agreed, silent = make_lead("agreed@example.com"), make_lead("silent@example.com", consent=False)
-    assert receiving(agreed) == {"newsletter", "product-news"}
+    assert receiving(agreed) == {"newsletter", "product-news", "follow-up"}
     assert receiving(silent) == set()
     decision = topics.Decision(source="form", now=NOW)
     topics.choose(agreed.id, {topic("events").id: True, topic("newsletter").id: False}, decision)
     topics.choose(silent.id, {topic("product-news").id: True}, decision)
     db.session.commit()
-    assert receiving(agreed) == {"events", "product-news"}
+    assert receiving(agreed) == {"events", "product-news", "follow-up"}
     assert receiving(silent) == {"product-news"}  # chose it, so it is theirs without general consent
 
 
@@ -62,9 +62,9 @@ def test_the_page_lists_the_topics_and_marks_the_mails_own(client):
     lead = make_lead("reader@example.com")
     html = client.get(link(topic_mail(lead, "events"))).get_data(as_text=True)
     assert "r***@example.com" in html and "reader@" not in html
-    for name in ("新闻简报", "活动与直播", "产品动态"):
+    for name in ("新闻简报", "活动与直播", "产品动态", "资料跟进"):
         assert name in html
-    assert html.count(" checked") == 3
+    assert html.count(" checked") == 4  # every topic: the lead gave marketing consent
     assert 'class="topic this-mail"' in html and html.index("this-mail") < html.index("活动与直播")
     assert TopicChoice.query.count() == 0  # a GET (a link scanner) changes nothing
 
@@ -74,7 +74,7 @@ def test_one_click_leaves_only_the_topic_of_the_mail(client):
     message = topic_mail(lead, "newsletter")
     response = client.post(link(message), data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 204
-    assert receiving(lead) == {"events", "product-news"}
+    assert receiving(lead) == {"events", "product-news", "follow-up"}
     assert Suppression.query.count() == 0
     choice = TopicChoice.query.one()
     assert (choice.subscribed, choice.source, choice.changed_at is not None) == (False, "one_click", True)
@@ -104,7 +104,7 @@ def test_saving_the_page_keeps_the_ticked_topics_with_the_consent_record(make_ap
         assert done.status_code == 200 and "活动与直播" in done.get_data(as_text=True)
         assert receiving(lead) == {"events"}
         rows = {row.topic_id: row for row in TopicChoice.query.all()}
-        assert {row.subscribed for row in rows.values()} == {True, False} and len(rows) == 3
+        assert {row.subscribed for row in rows.values()} == {True, False} and len(rows) == 4
         kept = rows[topic("events").id]
         assert (kept.source, kept.version, kept.ip) == (
             "preferences",
@@ -134,7 +134,8 @@ def test_a_forged_topic_value_is_ignored(client):
 
 
 def test_a_sequence_belongs_to_the_default_topic_unless_it_names_one():
-    assert make_sequence(slug="plain").topic_id == topic("newsletter").id
+    # The mails after a download: leaving the newsletter does not stop them.
+    assert make_sequence(slug="plain").topic_id == topic("follow-up").id
     assert make_sequence(slug="events-followup", topic="events").topic_id == topic("events").id
     assert services.export_dict(make_sequence(slug="named", topic="events"))["topic"] == "events"
     with pytest.raises(services.SequenceError) as refused:
