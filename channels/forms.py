@@ -15,7 +15,7 @@ class LinkForm(FlaskForm):
     channel = StringField(_l("Channel"), render_kw={"list": "channel-choices", "autocapitalize": "off"})
     campaign = StringField(_l("Campaign"), render_kw={"autocapitalize": "off"})
     owner_id = SelectField(_l("Owner"), coerce=int, validate_choice=False)
-    expires_on = DateField(_l("Expires after"), validators=[Optional()])
+    expires_on = DateField(_l("Expires on"), validators=[Optional()])
 
 
 class PartnerForm(FlaskForm):
