@@ -10,7 +10,7 @@ from core.hooks import add_admin_nav, set_lead_views
 def init_app(app):
     """Register the package's blueprint, commands, its kind of mail and the receiver that
     starts due sends at each delivery pass."""
-    from campaigns import admin, segments, sending
+    from campaigns import admin, resend, segments, sending
     from campaigns.cli import campaigns_cli, segments_cli
     from nurture.delivery import add_renderer
     from nurture.signals import pass_started
@@ -18,9 +18,10 @@ def init_app(app):
     app.register_blueprint(admin.bp)
     app.cli.add_command(segments_cli)
     app.cli.add_command(campaigns_cli)
-    add_renderer(app, "campaign", sending.render_message)
+    add_renderer(app, "campaign", resend.render_message)
     set_lead_views(app, segments.view_choices, segments.view_condition)
     pass_started.connect(sending.on_pass_started, sender=app, weak=False)
+    pass_started.connect(resend.on_pass_started, sender=app, weak=False)
     add_admin_nav(
         app,
         _l("Campaigns"),

@@ -63,6 +63,11 @@ class Campaign(db.Model):
     started_at: Mapped[datetime | None]
     winner: Mapped[int | None]
     decided_at: Mapped[datetime | None]
+    # Resend to non-openers: `resend_after_minutes` after every first mail is queued,
+    # those who opened none of the campaign's mail get `resend_subject` (campaigns.resend).
+    resend_after_minutes: Mapped[int | None]
+    resend_subject: Mapped[str] = mapped_column(String(300), default="")
+    resend_queued_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -81,3 +86,15 @@ class Recipient(db.Model):
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
     position: Mapped[int]
     variant: Mapped[int | None]
+
+
+class LinkClick(db.Model):
+    """One click of a link in a campaign's mail (for the report's click map): the
+    tracking route's click, with the address it led to."""
+
+    __tablename__ = "campaign_link_clicks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    clicked_at: Mapped[datetime] = mapped_column(default=utcnow)

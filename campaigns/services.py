@@ -88,6 +88,11 @@ def export_dict(campaign: Campaign) -> dict:
         data["local_time"] = campaign.local_time
     elif campaign.send_at and campaign.status == "scheduled":
         data["send_at"] = campaign.send_at.isoformat() + "+00:00"
+    if campaign.resend_after_minutes:
+        data["resend"] = {
+            "after": format_delay(campaign.resend_after_minutes),
+            "subject": campaign.resend_subject,
+        }
     data["locale"] = campaign.locale
     data["body"] = campaign.body
     return data

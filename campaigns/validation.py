@@ -2,6 +2,7 @@
 in its message, every problem at once, so that nothing saved can fail when it is sent.
 The variants are rendered for a sample lead by nurture's own check of a step."""
 
+from contextlib import suppress
 from datetime import datetime, timedelta
 from math import ceil
 
@@ -56,6 +57,7 @@ def clean_campaign(data: dict, *, now: datetime) -> dict:
     variants = _variants(data, body or "", locale or "zh-CN", say)
     sample, wait, metric = _test(data, len(variants), say)
     send_at = _send_at(data, now, say)
+    resend_after, resend_subject = _resend(data.get("resend"), locale or "zh-CN", say)
     if not errors and included and not _matches_anyone(included, excluded, topic.id, now):
         say("segment", _l("matches nobody now: nothing would be sent"))
     if errors:
@@ -74,6 +76,8 @@ def clean_campaign(data: dict, *, now: datetime) -> dict:
         "send_at": send_at,
         "local_time": data.get("local_time") or "",
         "locale": locale,
+        "resend_after_minutes": resend_after,
+        "resend_subject": resend_subject,
     }
 
 
@@ -144,6 +148,29 @@ def _variants(data: dict, body: str, locale: str, say) -> list[dict]:
             say(f"{at}{place}" if field and (place == "subject" or own_body) else place, problem.message)
         variants.append({"subject": subject.strip(), **({"body": own_body} if own_body else {})})
     return variants
+
+
+def _resend(value, locale: str, say) -> tuple[int | None, str]:
+    """`resend: {after: 3d, subject: …}`: after how long, and with which subject, the
+    recipients who opened none of the campaign's mail get it once more."""
+    if value in (None, "", {}):
+        return None, ""
+    if not isinstance(value, dict) or set(value) - {"after", "subject"}:
+        say("resend", _l("a mapping with after (e.g. 3d) and subject"))
+        return None, ""
+    after = None
+    with suppress(ScheduleError):
+        after = parse_delay(value.get("after") if isinstance(value.get("after"), str) else "")
+    if not after:
+        say("resend.after", _l("how long after the send the non-openers get it again, e.g. 3d"))
+    subject = value.get("subject") if isinstance(value.get("subject"), str) else ""
+    if not subject.strip():
+        say("resend.subject", _l("the resend needs a subject of its own"))
+    else:
+        for problem in step_problems(subject.strip(), "-", locale):
+            if problem.field == "subject":
+                say("resend.subject", problem.message)
+    return after, subject.strip()
 
 
 def _test(data: dict, count: int, say) -> tuple[int, int, str]:

@@ -70,3 +70,19 @@ def campaign_file(sample=100, **replace) -> str:
     for old, new in replace.items():
         text = text.replace(old, new)
     return text
+
+
+def open_mail(client, mail) -> None:
+    """The recipient's client loads the mail's open pixel (the real tracking route)."""
+    html = mail.get_body(("html",)).get_content()
+    pixel = html.split("url('http://localhost/t/o/")[1].split("'")[0]
+    assert client.get(f"/t/o/{pixel}").status_code == 200
+
+
+def click_link(client, mail, index: int = 0) -> str:
+    """The recipient clicks the mail's `index`th tracked link; where it led."""
+    html = mail.get_body(("html",)).get_content()
+    token = html.split('href="http://localhost/t/c/')[index + 1].split('"')[0]
+    response = client.get(f"/t/c/{token}")
+    assert response.status_code == 302
+    return response.headers["Location"]
