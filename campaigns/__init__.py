@@ -10,7 +10,7 @@ from core.hooks import add_admin_nav, set_lead_views
 def init_app(app):
     """Register the package's blueprint, commands, its kind of mail and the receiver that
     starts due sends at each delivery pass."""
-    from campaigns import admin, resend, segments, sending
+    from campaigns import admin, editor_views, resend, segments, sending  # noqa: F401 (editor_views: routes on admin.bp)
     from campaigns.cli import campaigns_cli, segments_cli
     from nurture.delivery import add_renderer
     from nurture.signals import pass_started

@@ -4,6 +4,7 @@ export, and cancelling a send."""
 from datetime import datetime
 
 import yaml
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from campaigns.models import Campaign, Topic
@@ -22,12 +23,18 @@ def campaign_template(campaign_id: int) -> str:
     return f"campaign:{campaign_id}:"
 
 
-def save_campaign(data: dict, *, now: datetime) -> tuple[Campaign, str]:
-    """Create or update the campaign of `data["slug"]`; "created", "updated" or
-    "unchanged". A campaign with a send time is scheduled; one without is a draft, sent
-    by `flask campaigns send`. Nothing is stored when it raises CampaignError."""
+def save_campaign(data: dict, *, now: datetime, campaign_id: int | None = None) -> tuple[Campaign, str]:
+    """Create or update the campaign `campaign_id` (the editor) or of `data["slug"]` (a
+    file); "created", "updated" or "unchanged". A campaign with a send time is
+    scheduled; one without is a draft, sent by `flask campaigns send` or the editor's
+    Send now. The file and the editor share this one check: nothing is stored when it
+    raises CampaignError."""
     clean = clean_campaign(data, now=now)
     campaign = db.session.scalar(select(Campaign).where(Campaign.slug == clean["slug"]))
+    if campaign_id is not None:
+        if campaign is not None and campaign.id != campaign_id:
+            raise CampaignError(["slug: " + str(_l("another campaign has this slug"))])
+        campaign = db.get_or_404(Campaign, campaign_id)
     if campaign is not None and campaign.status in STARTED:
         raise CampaignError(["status: " + _started(campaign)])
     status = "scheduled" if clean["send_at"] else "draft"

@@ -161,7 +161,13 @@ def preview():
     form = SequenceForm()
     if not form.validate_on_submit() and "csrf_token" in form.errors:
         abort(400)
-    subject, body, locale = _posted_step(form)
+    return mail_preview(*_posted_step(form))
+
+
+def mail_preview(subject: str, body: str, locale: str) -> Response:
+    """A step (or any marketing mail's subject and body) as typed, rendered for the
+    sample lead in the mail layout with its subject above, for a sandboxed iframe; or
+    what keeps it from rendering. Campaigns' editor shows its previews through it."""
     problems = validation.step_problems(subject, body, locale)
     if problems:
         return _frame(render_template("nurture/admin/preview_error.html", problems=problems))
@@ -189,13 +195,13 @@ def test_send():
     if "csrf_token" in form.errors:
         abort(400)
     subject, body, locale = _posted_step(form)
-    status = _queue_test(subject, body, locale)
+    status = queue_test_to_me(subject, body, locale)
     sequence = db.session.get(Sequence, request.form.get("sequence_id", type=record_id) or 0)
     return render_template("nurture/admin/edit.html", form=form, sequence=sequence), status
 
 
-def _queue_test(subject: str, body: str, locale: str) -> int:
-    """Queue a test of a step to the signed-in user and say so, or flash why it would
+def queue_test_to_me(subject: str, body: str, locale: str) -> int:
+    """Queue a test of a step (or a campaign's mail) to the signed-in user and say so, or flash why it would
     not render; the HTTP status of the answer."""
     try:
         services.queue_test(subject, body, to=current_user.email, locale=locale, now=utcnow())
@@ -253,7 +259,7 @@ def _status_label(status: str) -> str:
 def test_saved_step(sequence_id, position):
     sequence = db.get_or_404(Sequence, sequence_id)
     step = next((s for s in sequence.steps if s.position == position), None) or abort(404)
-    _queue_test(step.subject, step.body, sequence.locale)
+    queue_test_to_me(step.subject, step.body, sequence.locale)
     return redirect(url_for(".sequence", sequence_id=sequence_id))
 
 
