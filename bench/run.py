@@ -45,6 +45,12 @@ BENCHMARKS = [
     # demo into a fresh PostgreSQL database takes longest of all: the smoke run leaves it out.
     Benchmark("leads", "bench/leads.py", (), ("--seconds", "1", "--runs", "1", "--no-postgres")),
     Benchmark("sending", "bench/sending.py", (), ("--mails", "100", "--processes", "2")),
+    Benchmark(
+        "campaigns",
+        "bench/campaigns.py",
+        (),
+        ("--leads", "200", "--runs", "1", "--raw-mails", "100", "--workers", "1,4"),
+    ),
     Benchmark("search", "bench/search.py", (), ("--articles", "200", "--queries", "20")),
     Benchmark("insights", "bench/insights.py", (), ("--events", "5000", "--leads", "500", "--days", "7")),
     Benchmark(

@@ -10,10 +10,10 @@ from core.hooks import add_admin_nav, set_lead_views
 def init_app(app):
     """Register the package's blueprint, commands, its kind of mail and the receiver that
     starts due sends at each delivery pass."""
-    from campaigns import admin, editor_views, resend, segments, sending  # noqa: F401 (editor_views: routes on admin.bp)
+    from campaigns import admin, editor_views, reports, reports_views, resend, segments, sending  # noqa: F401 (routes on admin.bp)
     from campaigns.cli import campaigns_cli, segments_cli
     from nurture.delivery import add_renderer
-    from nurture.signals import pass_started
+    from nurture.signals import mail_clicked, mail_complained, pass_started
 
     app.register_blueprint(admin.bp)
     app.cli.add_command(segments_cli)
@@ -22,6 +22,8 @@ def init_app(app):
     set_lead_views(app, segments.view_choices, segments.view_condition)
     pass_started.connect(sending.on_pass_started, sender=app, weak=False)
     pass_started.connect(resend.on_pass_started, sender=app, weak=False)
+    mail_clicked.connect(reports.on_clicked, sender=app, weak=False)
+    mail_complained.connect(reports.on_complained, sender=app, weak=False)
     add_admin_nav(
         app,
         _l("Campaigns"),

@@ -12,7 +12,7 @@ from flask_login import current_user
 from accounts.guards import roles_required
 from campaigns import audience, segments, sending, services
 from campaigns.forms import SegmentForm
-from campaigns.models import Campaign, Recipient, Segment
+from campaigns.models import Campaign, Segment
 from campaigns.rules import RuleError
 from core.extensions import db
 from core.security import reads_json
@@ -119,20 +119,6 @@ def campaigns_list():
     ).all()
     return render_template(
         "campaigns/admin/campaigns.html", rows=[(campaign, sending.figures(campaign)) for campaign in rows]
-    )
-
-
-@bp.get("/<int:campaign_id>")
-@roles_required(*ROLES)
-def campaign(campaign_id: int):
-    shown = db.get_or_404(Campaign, campaign_id)
-    return render_template(
-        "campaigns/admin/campaign.html",
-        campaign=shown,
-        figures=sending.figures(shown),
-        recipients=db.session.scalar(
-            db.select(db.func.count()).select_from(Recipient).where(Recipient.campaign_id == shown.id)
-        ),
     )
 
 

@@ -36,6 +36,7 @@ from core.timeutil import to_naive_utc
 from gated.models import Asset, Download, Lead, LeadTag, Submission
 from insights.models import Event
 from insights.scoring.models import Handoff
+from insights.stages import moved_to
 from nurture import topics
 from nurture.models import Message, Sequence, Topic
 
@@ -194,7 +195,7 @@ def _event(item: dict, now: datetime) -> ColumnElement[bool]:
             if "query" in item:
                 where.append(func.lower(Event.value).contains(item["query"].lower(), autoescape=True))
         else:  # mql: the stage moved to mql, whatever it came from
-            where += [Event.kind == "stage_change", Event.value.endswith(">mql")]
+            where.append(moved_to("mql"))
     if since is not None:
         where.append(when >= since)
     return exists().where(*where)

@@ -88,13 +88,14 @@ class Recipient(db.Model):
     variant: Mapped[int | None]
 
 
-class LinkClick(db.Model):
-    """One click of a link in a campaign's mail (for the report's click map): the
-    tracking route's click, with the address it led to."""
+class MailEvent(db.Model):
+    """A click of a link (with where it led, for the report's click map) or a complaint
+    about a campaign's mail, as nurture's signals report them."""
 
-    __tablename__ = "campaign_link_clicks"
+    __tablename__ = "campaign_mail_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
-    url: Mapped[str] = mapped_column(Text)
-    clicked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20))
+    url: Mapped[str] = mapped_column(Text, default="")
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -55,7 +55,9 @@ def clean_campaign(data: dict, *, now: datetime) -> dict:
     if data.get("body") is not None and body is None:
         say("body", _l("Markdown text"))
     variants = _variants(data, body or "", locale or "zh-CN", say)
-    sample, wait, metric = _test(data, len(variants), say)
+    # As many as were given (one without a subject is named as such, not as "a single variant").
+    given = len(data["variants"]) if isinstance(data.get("variants"), list) else len(variants)
+    sample, wait, metric = _test(data, given, say)
     send_at = _send_at(data, now, say)
     resend_after, resend_subject = _resend(data.get("resend"), locale or "zh-CN", say)
     if not errors and included and not _matches_anyone(included, excluded, topic.id, now):

@@ -127,3 +127,12 @@ def sales_outcomes(since: date, until: date, *, channel: str = "") -> list[dict]
     for owner_id, figures in out.items():
         figures["owner"] = emails.get(owner_id, "")
     return sorted(out.values(), key=lambda r: (-r["handed"], -r["pending"], r["owner"]))
+
+
+def moved_to(stage: str):
+    """The condition on insights' raw events (Event) that a lead moved to `stage` (mql,
+    sql, customer), whatever it came from: the per-lead form of what stages_reached
+    counts, for reports that follow chosen leads (a campaign's recipients who became MQL)."""
+    from insights.models import Event
+
+    return (Event.kind == "stage_change") & Event.value.endswith(">" + stage)

@@ -164,10 +164,11 @@ def preview():
     return mail_preview(*_posted_step(form))
 
 
-def mail_preview(subject: str, body: str, locale: str) -> Response:
+def mail_preview(subject: str, body: str, locale: str, *, annotate=None) -> Response:
     """A step (or any marketing mail's subject and body) as typed, rendered for the
     sample lead in the mail layout with its subject above, for a sandboxed iframe; or
-    what keeps it from rendering. Campaigns' editor shows its previews through it."""
+    what keeps it from rendering. Campaigns' editor shows its previews through it, and
+    its report its click map (`annotate(html)` marks up the rendered mail)."""
     problems = validation.step_problems(subject, body, locale)
     if problems:
         return _frame(render_template("nurture/admin/preview_error.html", problems=problems))
@@ -183,7 +184,8 @@ def mail_preview(subject: str, body: str, locale: str) -> Response:
     # The subject as a mail client shows it, above the mail.
     body_open = mail.html.index(">", mail.html.index("<body")) + 1
     subject_bar = f'<div style="{SUBJECT_BAR}">{escape(rendered_subject)}</div>'
-    return _frame(mail.html[:body_open] + subject_bar + mail.html[body_open:])
+    page = mail.html[:body_open] + subject_bar + mail.html[body_open:]
+    return _frame(annotate(page) if annotate else page)
 
 
 @bp.post("/test-send")

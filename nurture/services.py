@@ -406,8 +406,9 @@ def record_open(message_id: int, *, now: datetime) -> None:
     db.session.commit()
 
 
-def record_click(message_id: int, *, now: datetime) -> None:
-    """A click is an open too (images are often blocked)."""
+def record_click(message_id: int, *, now: datetime, url: str = "") -> None:
+    """A click is an open too (images are often blocked). `url`: where the link led, for
+    the receivers that count clicks per link."""
     db.session.execute(
         update(Message)
         .where(Message.id == message_id)
@@ -417,7 +418,7 @@ def record_click(message_id: int, *, now: datetime) -> None:
             opened_at=func.coalesce(Message.opened_at, now),
         )
     )
-    signals.mail_clicked.send(current_app._get_current_object(), message_id=message_id)
+    signals.mail_clicked.send(current_app._get_current_object(), message_id=message_id, url=url)
     db.session.commit()
 
 
@@ -435,6 +436,8 @@ def _mark_message(address: str, event: dict, now: datetime) -> None:
         message.unsubscribed_at = message.unsubscribed_at or now
     else:
         message.bounced_at = message.bounced_at or now
+    if event["type"] == "complaint":
+        signals.mail_complained.send(current_app._get_current_object(), message_id=message.id)
 
 
 EVENT_REASONS = {"bounce": "bounced", "complaint": "complained", "unsubscribe": "unsubscribed"}

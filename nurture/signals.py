@@ -12,7 +12,12 @@ mail_opened = signals.signal("mail-opened")
 """A mail's open pixel was loaded. Payload: message_id (int)."""
 
 mail_clicked = signals.signal("mail-clicked")
-"""A tracked link in a mail was followed. Payload: message_id (int)."""
+"""A tracked link in a mail was followed. Payload: message_id (int), url (where the link
+led; "" when not known)."""
+
+mail_complained = signals.signal("mail-complained")
+"""The mail provider reported a complaint (marked as spam) about a sent mail, which is
+also marked bounced. Payload: message_id (int)."""
 
 pass_started = signals.signal("delivery-pass-started")
 """A delivery pass (`flask nurture tick`, or one round of the worker) begins, before any

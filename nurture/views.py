@@ -87,7 +87,7 @@ def click(token):
     )
     if not valid:
         return render_error(400)
-    services.record_click(payload[0], now=utcnow())
+    services.record_click(payload[0], now=utcnow(), url=payload[1])
     return redirect(payload[1], 302)
 
 

@@ -38,8 +38,19 @@
     variants.hidden = !test.checked;
   }
 
+  // One form can have one submission under way: the phone's preview is asked for when
+  // the computer's has loaded.
+  var desktopButton = form.querySelector("button[data-frame=preview-desktop]");
+  var phoneButton = form.querySelector("button[data-frame=preview-phone]");
+  var desktopFrame = form.querySelector("iframe[name=preview-desktop]");
+  var phoneWaiting = false;
+  desktopFrame.addEventListener("load", function () {
+    if (phoneWaiting) { phoneWaiting = false; phoneButton.click(); }
+  });
+
   function previews() {
-    form.querySelectorAll("button.preview-button").forEach(function (button) { button.click(); });
+    phoneWaiting = true;
+    desktopButton.click();
   }
 
   form.addEventListener("change", function (event) {
