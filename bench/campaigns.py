@@ -31,17 +31,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.harness import in_process_app, print_table, summary  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_BENCH = "postgresql://postgres@127.0.0.1:5432/lodestar_bench_campaigns"
+BENCH_DB = "lodestar_bench_campaign_send"
+PG_BENCH = f"postgresql://postgres@127.0.0.1:5432/{BENCH_DB}"
 NOW = datetime(2026, 12, 1, 1, 0)
 CHUNK = 20_000
 
 
 def fresh_database() -> None:
+    """An empty bench database: its schema emptied when it exists (DROP DATABASE waits
+    for a checkpoint, which a busy shared server can take minutes to finish), else made."""
     import psycopg
 
+    try:
+        with psycopg.connect(PG_BENCH.replace("+psycopg", ""), autocommit=True) as conn:
+            conn.execute("DROP SCHEMA public CASCADE")
+            conn.execute("CREATE SCHEMA public")
+            return
+    except psycopg.OperationalError:
+        pass
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS lodestar_bench_campaigns WITH (FORCE)")
-        conn.execute("CREATE DATABASE lodestar_bench_campaigns")
+        conn.execute(f"CREATE DATABASE {BENCH_DB}")
 
 
 def fill(n: int) -> None:

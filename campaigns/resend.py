@@ -14,16 +14,15 @@ import logging
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import and_, exists, insert, literal, select, update
+from sqlalchemy import and_, exists, literal, select, update
 from sqlalchemy.orm import aliased
 
 from campaigns import sending
 from campaigns.models import Campaign, Recipient
 from campaigns.services import campaign_template
 from core.extensions import db
-from gated.models import Lead
 from nurture import compose
-from nurture.models import PRIORITY, Message
+from nurture.models import Message
 
 log = logging.getLogger(__name__)
 RESEND = "resend"
@@ -64,31 +63,8 @@ def queue_resend(campaign_id: int, *, now: datetime) -> int | None:
     was_sent = exists().where(mine, first.sent_at.is_not(None), first.template != template)
     opened = exists().where(mine, first.opened_at.is_not(None))
     resent = exists().where(mine, first.template == template)
-    rows = (
-        select(
-            literal("campaign"),
-            literal(PRIORITY["campaign"]),
-            Recipient.lead_id,
-            Lead.email,
-            literal(template),
-            literal("queued"),
-            literal(now),
-            literal(now),
-        )
-        .join(Lead, Lead.id == Recipient.lead_id)
-        .where(Recipient.campaign_id == campaign.id, was_sent, ~opened, ~resent)
-    )
-    columns = [
-        "kind",
-        "priority",
-        "lead_id",
-        "to_address",
-        "template",
-        "status",
-        "next_attempt_at",
-        "created_at",
-    ]
-    db.session.execute(insert(Message).from_select(columns, rows))
+    # The template is "campaign:<id>:" + "resend", as sending writes "campaign:<id>:<variant>".
+    sending._queue(campaign, literal(RESEND), and_(was_sent, ~opened, ~resent), now)
     db.session.commit()
     return db.session.scalar(select(db.func.count()).where(Message.template == template))
 

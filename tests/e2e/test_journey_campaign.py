@@ -109,6 +109,7 @@ def test_a_subject_test_from_segment_to_report(live_app, live_server, page, brow
     page.frame_locator("iframe[name=preview-desktop]").get_by_text("王小明，续费更简单了").first.wait_for()
     page.get_by_text("收件人在发送开始时确定").wait_for()
     page.frame_locator("iframe[name=preview-phone]").get_by_text("王小明，续费更简单了").first.wait_for()
+    page.frame_locator("iframe[name=preview-desktop]").get_by_text("王小明，续费更简单了").first.wait_for()
     shoot(page, "campaign-editor")
     shoot(page, "campaign-editor-previews", at=".campaign-previews")
     phone = browser.new_context(
