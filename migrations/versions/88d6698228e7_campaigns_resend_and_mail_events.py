@@ -2,7 +2,7 @@
 (clicks per link for the report's click map, complaints)
 
 Revision ID: 88d6698228e7
-Revises: e5f6a7b8c9d0
+Revises: df4adff78be0
 Create Date: 2026-12-05 10:40:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '88d6698228e7'
-down_revision = 'e5f6a7b8c9d0'
+down_revision = 'df4adff78be0'
 branch_labels = None
 depends_on = None
 
