@@ -483,3 +483,19 @@ def admin_pages(
                 seen.add(key)
                 queue.append(link)
     return pages
+
+
+def rule_url(rule, number: int = 1, numbers=None) -> str:
+    """A URL the rule matches: `number` for its integer parts (or only those named in
+    `numbers`), the first choice of an any(…) part, and some text for the others."""
+    from werkzeug.routing import AnyConverter, IntegerConverter
+
+    def value(name):
+        converter = rule._converters.get(name)
+        if isinstance(converter, IntegerConverter) and (numbers is None or name in numbers):
+            return number
+        if isinstance(converter, AnyConverter):
+            return sorted(converter.items)[0]
+        return "x"
+
+    return rule.build({name: value(name) for name in rule.arguments}, append_unknown=False)[1]

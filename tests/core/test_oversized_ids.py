@@ -5,13 +5,14 @@ OverflowError (SQLite)."""
 import re
 
 import pytest
-from werkzeug.routing import AnyConverter, IntegerConverter
+from werkzeug.routing import IntegerConverter
 
 from assistant.models import ROUTES, Ticket
 from core.extensions import db
 from core.ids import MAX_ID
 from nurture import services
 from nurture.models import Enrollment
+from tests.conftest import rule_url
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence, sequence_data
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -28,23 +29,10 @@ def id_rules(app):
             yield rule, numbers
 
 
-def url_with(rule, numbers, number) -> str:
-    values = {name: number if name in numbers else _any_value(rule, name) for name in rule.arguments}
-    return rule.build(values, append_unknown=False)[1]
-
-
-def _any_value(rule, name) -> str:
-    """A value the part accepts: the first choice of an any(…) part, else some text."""
-    converter = rule._converters.get(name)
-    if isinstance(converter, AnyConverter):
-        return sorted(converter.items)[0]
-    return "x"
-
-
 def requests_for(app, number):
     for rule, numbers in id_rules(app):
         for method in sorted({"GET", "POST"} & rule.methods):
-            yield rule, method, url_with(rule, numbers, number)
+            yield rule, method, rule_url(rule, number, numbers)
 
 
 def failures(client, requests, expected=None):
