@@ -91,6 +91,7 @@ def environment(folder: Path, database_url: str, port: int) -> dict:
     env.update(
         LODESTAR_DEVELOPMENT="1",
         LODESTAR_DEV_SMTP_SINK="true",
+        LODESTAR_MAIL_PORT=str(free_port()),
         LODESTAR_SECRET_KEY=secrets.token_urlsafe(48),
         LODESTAR_DATABASE_URL=database_url,
         LODESTAR_INDEX_DIR=str(folder / "index"),
@@ -223,12 +224,14 @@ def main() -> int:
         "--database-url", help="a database of the review's own (default: SQLite in a temp dir)"
     )
     parser.add_argument("--sqlmap", default="/tmp/sqlmap-venv/bin/sqlmap")
-    parser.add_argument("--level", type=int, default=2)
-    parser.add_argument("--risk", type=int, default=2)
+    parser.add_argument("--level", type=int, default=1)
+    parser.add_argument("--risk", type=int, default=1)
     parser.add_argument("--technique", default="BEUST")
     parser.add_argument("--time-sec", type=int, default=2)
-    parser.add_argument("--timeout", type=int, default=600, help="seconds per target")
-    parser.add_argument("--only", help="run only the targets whose name contains this")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds per target")
+    parser.add_argument(
+        "--only", help="run only the targets whose name contains one of these (comma-separated)"
+    )
     args = parser.parse_args()
     if not shutil.which(args.sqlmap):
         raise SystemExit(f"sqlmap not found at {args.sqlmap}: see this script's docstring")
@@ -262,7 +265,7 @@ def main() -> int:
         names = {"whitepaper": first_whitepaper(base), "conversation": conversation(base)}
         print(f"instance {base} on {env['LODESTAR_DATABASE_URL'].split('@')[-1]}; sqlmap output in {folder}")
         for name, path, data, staff in PUBLIC + STAFF:
-            if args.only and args.only not in name:
+            if args.only and not any(part in name for part in args.only.split(",")):
                 continue
             command = sqlmap_command(
                 args.sqlmap, base, path.format(**names), data, cookie if staff else "", args, folder
