@@ -96,7 +96,8 @@ def test_the_step_preview_and_test_send_refuse_it(login_as, body):
 
 @shapes
 @pytest.mark.parametrize("where", ["body", "variant"])
-def test_a_campaign_body_is_refused_by_its_field(topics, runner, tmp_path, body, where):
+@pytest.mark.usefixtures("topics")
+def test_a_campaign_body_is_refused_by_its_field(runner, tmp_path, body, where):
     person("boss@mfg.cn", role="decision_maker")
     data = dict(GOOD)
     if where == "body":
