@@ -9,6 +9,14 @@ The run needs a PostgreSQL it may restart, so it makes a cluster of its own
 it at the end; that takes root and Debian's postgresql-common. Without them it says why
 and exits 0 (its summary row reads "skipped"), so `make bench-smoke` runs it where it can.
 
+A gunicorn web app (wsgi.py, the production settings of bench.harness) runs beside the
+workers on the same database, and a client thread posts the demo-request form to it, one
+new address after another, from before the first disturbance until the mail has drained
+after the last. The run reports the POSTs answered, those thanked (303 to the thank-you
+page), the leads stored, the thanked-but-not-stored (must be 0), the 5xx answers while
+PostgreSQL restarts, and how long after the restart the app thanked a visitor again,
+without being restarted itself.
+
 It migrates a fresh database, imports the leads into an always-open sequence through the
 lead admin's bulk enroll (nurture.services.enroll) and queues their first step
 (nurture.delivery.materialise, as a worker's pass does), so every mail has its
@@ -20,7 +28,9 @@ restarts the cluster. It stops when every mail is sent or failed, or at the time
 
 It exits 1 when a mail is lost (queued, never received, not failed with a reason), when a
 repeat carries a new Message-ID, when there are more repeats than killed workers, when a
-message is left 'sending', or when a disturbance did not happen; docs/PERFORMANCE.md
+message is left 'sending', when a disturbance did not happen, when a visitor was thanked
+for a lead that was not stored, or when the web app did not answer normally again after
+the restart; docs/PERFORMANCE.md
 ("Chaos run") and docs/SECURITY.md ("Sending: at most one repeat") say what it proves.
 """
 
@@ -32,14 +42,27 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import BIN, flask, free_port, in_process_app, instance_env, summary, temp_instance  # noqa: E402
+from bench.harness import (  # noqa: E402
+    BIN,
+    flask,
+    free_port,
+    gunicorn,
+    in_process_app,
+    instance_env,
+    summary,
+    temp_instance,
+)
 from bench.sending import STEP, received, run_sink  # noqa: E402
 
 CLUSTER = "lodestar_chaos"
@@ -48,7 +71,7 @@ SITE_URL = "http://localhost"
 SIZES = {
     # leads, outage seconds, mails per second (all workers), lease seconds, time limit
     "full": (2000, 20, 40.0, 10, 420),
-    "smoke": (100, 3, 15.0, 5, 50),
+    "smoke": (100, 3, 15.0, 5, 120),
 }
 # The disturbances, each when this share of the mails has been received.
 SCHEDULE = [(0.15, "kill"), (0.35, "smtp"), (0.6, "postgres")]
@@ -210,6 +233,89 @@ class Workers:
                 process.wait()
 
 
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class FormClient:
+    """A visitor after another posting the demo-request form, each with a new address,
+    in a thread, until stopped: (time, address, status or None for no answer, thanked)."""
+
+    def __init__(self, base: str):
+        self.base, self.answers, self.stopping = base, [], threading.Event()
+        self.opener = urllib.request.build_opener(NoRedirect)
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def post(self, number: int) -> None:
+        address = f"web{number}@visitors.example"
+        body = urllib.parse.urlencode(
+            {"email": address, "name": f"访客{number}", "company": "混沌测试", "message": "想看演示"}
+        ).encode()
+        status, location = None, ""
+        try:
+            with self.opener.open(self.base + "/demo-request", data=body, timeout=15) as response:
+                status = response.status
+        except urllib.error.HTTPError as answer:
+            status, location = answer.code, answer.headers.get("Location", "")
+            answer.close()
+        except OSError:
+            pass
+        self.answers.append((time.monotonic(), address, status, status == 303 and "/thanks" in location))
+
+    def run(self) -> None:
+        number = 0
+        while not self.stopping.is_set():
+            self.post(number)
+            number += 1
+            time.sleep(0.05)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=30)
+
+
+def web_figures(answers, stored: set[str], restart: tuple[float, float] | None) -> dict:
+    """What the visitors got, and how the web app came through the PostgreSQL restart."""
+    thanked = {address for _at, address, _status, ok in answers if ok}
+    figures = {
+        "posted": len(answers),
+        "answered": sum(1 for answer in answers if answer[2] is not None),
+        "thanked": len(thanked),
+        "stored": len({address for _at, address, _status, _ok in answers} & stored),
+        "thanked_not_stored": len(thanked - stored),
+        "5xx": sum(1 for answer in answers if answer[2] is not None and answer[2] >= 500),
+        "5xx_restart": 0,
+        "recovered_after": None,
+        "failed_after_recovery": 0,
+    }
+    if restart is not None:
+        began, ended = restart
+        # While PostgreSQL restarts and until the app thanks a visitor again.
+        after = [answer for answer in answers if answer[0] >= began]
+        first_ok = next((answer[0] for answer in after if answer[0] >= ended and answer[3]), None)
+        window_end = first_ok if first_ok is not None else float("inf")
+        figures["5xx_restart"] = sum(
+            1 for at, _a, status, _ok in after if at < window_end and status is not None and status >= 500
+        )
+        if first_ok is not None:
+            figures["recovered_after"] = first_ok - ended
+            figures["failed_after_recovery"] = sum(1 for at, _a, _s, ok in after if at > first_ok and not ok)
+    return figures
+
+
+def stored_addresses(database_url: str) -> set[str]:
+    import psycopg
+
+    with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        return {
+            row[0] for row in conn.execute("SELECT email FROM leads WHERE email LIKE 'web%@visitors.example'")
+        }
+
+
 def chaos(args, version: str, folder: Path) -> int:
     leads, outage, rate, lease, limit = SIZES["smoke" if args.smoke else "full"]
     leads = args.leads or leads
@@ -230,42 +336,69 @@ def chaos(args, version: str, folder: Path) -> int:
         queued = seed(database_url, folder, leads)
         print(f"{len(queued):,} mails queued for {leads:,} leads; {rate:g} mails/s, lease {lease} s")
         sink.start()
-        workers = Workers(env, folder / "workers.log")
-        for _ in range(3):
-            workers.start()
-        began, pending, done, killed = time.monotonic(), list(SCHEDULE), [], 0
-        try:
-            while time.monotonic() - began < limit:
-                time.sleep(0.5)
-                got = len(received(sink.path))
-                if pending and got >= pending[0][0] * len(queued):
-                    _, event = pending.pop(0)
-                    at = f"{time.monotonic() - began:5.1f} s, {got:,} received"
-                    if event == "kill":
-                        name = workers.kill_one()
-                        workers.start()
-                        killed += 1
-                        print(f"{at}: SIGKILL {name}, a replacement started")
-                    elif event == "smtp":
-                        sink.stop()
-                        print(f"{at}: SMTP sink down for {outage} s")
-                        time.sleep(outage)
-                        sink.start()
-                    else:
-                        run("pg_ctlcluster", version, CLUSTER, "restart")
-                        print(f"{at}: PostgreSQL restarted")
-                    done.append(event)
-                counts = statuses(database_url)
-                if not pending and counts is not None and not counts["queued"] + counts["sending"]:
-                    break
-            elapsed = time.monotonic() - began
-        finally:
-            workers.stop()
-            sink.stop()
-        return report(queued, received(sink.path), final_rows(database_url), killed, done, elapsed)
+        web_env = {**env, "LODESTAR_FORM_CHALLENGE": "off"}
+        with gunicorn("wsgi:app", web_env, probe="/robots.txt") as base:
+            return disturb(version, env, database_url, queued, sink, base, folder, (outage, limit))
 
 
-def report(queued, mails, rows, killed: int, done: list[str], elapsed: float) -> int:
+def disturb(version, env, database_url, queued, sink, base, folder, sizes) -> int:
+    """The workers and the visitors through the disturbances; the report."""
+    outage, limit = sizes
+    workers = Workers(env, folder / "workers.log")
+    visitors = FormClient(base)
+    visitors.start()
+    restart = None
+    for _ in range(3):
+        workers.start()
+    began, pending, done, killed = time.monotonic(), list(SCHEDULE), [], 0
+    try:
+        while time.monotonic() - began < limit:
+            time.sleep(0.5)
+            got = len(received(sink.path))
+            if pending and got >= pending[0][0] * len(queued):
+                _, event = pending.pop(0)
+                at = f"{time.monotonic() - began:5.1f} s, {got:,} received"
+                if event == "kill":
+                    name = workers.kill_one()
+                    workers.start()
+                    killed += 1
+                    print(f"{at}: SIGKILL {name}, a replacement started")
+                elif event == "smtp":
+                    sink.stop()
+                    print(f"{at}: SMTP sink down for {outage} s")
+                    time.sleep(outage)
+                    sink.start()
+                else:
+                    stopped = time.monotonic()
+                    run("pg_ctlcluster", version, CLUSTER, "restart")
+                    restart = (stopped, time.monotonic())
+                    print(f"{at}: PostgreSQL restarted ({restart[1] - stopped:.1f} s)")
+                done.append(event)
+            if restart and not visitors.stopping.is_set() and time.monotonic() - restart[1] > 10:
+                # Ten seconds of visitors after the restart, then the mail drains.
+                visitors.stop()
+            counts = statuses(database_url)
+            if (
+                not pending
+                and visitors.stopping.is_set()
+                and counts is not None
+                and not counts["queued"] + counts["sending"]
+            ):
+                break
+        elapsed = time.monotonic() - began
+    finally:
+        visitors.stop()
+        workers.stop()
+        sink.stop()
+    web = web_figures(visitors.answers, stored_addresses(database_url), restart)
+    return report(queued, received(sink.path), final_rows(database_url), killed, done, elapsed, web)
+
+
+def report(queued, mails, rows, killed: int, done: list[str], elapsed: float, web: dict) -> int:
+    # The visitors' receipts are mail too: counted in the database's states, but the
+    # mail figures are the seeded sequence's.
+    receipts = [mail for mail in mails if mail[0] not in queued]
+    mails = [mail for mail in mails if mail[0] in queued]
     by_address = {}
     for rcpt, message_id in mails:
         by_address.setdefault(rcpt, []).append(message_id)
@@ -290,12 +423,37 @@ def report(queued, mails, rows, killed: int, done: list[str], elapsed: float) ->
         print(f"lost: {', '.join(lost[:10])}{' …' if len(lost) > 10 else ''}")
     if missed:
         print(f"disturbances that did not happen: {', '.join(missed)}")
-    holds = not lost and not new_ids and not foreign and repeats <= killed and not stuck and not missed
+    recovered = web["recovered_after"]
+    print(
+        f"web app: {web['posted']:,} demo-request POSTs, {web['answered']:,} answered, "
+        f"{web['thanked']:,} thanked, {web['stored']:,} leads stored, "
+        f"{web['thanked_not_stored']} thanked but not stored, {web['5xx']} 5xx "
+        f"({web['5xx_restart']} during the PostgreSQL restart), "
+        + (
+            f"thanked again {recovered:.1f} s after the restart without a restart of its own, "
+            f"{web['failed_after_recovery']} not thanked after that"
+            if recovered is not None
+            else "never thanked a visitor again after the restart"
+        )
+        + f"; {len(receipts):,} receipts mailed"
+    )
+    web_holds = not web["thanked_not_stored"] and recovered is not None and not web["failed_after_recovery"]
+    holds = (
+        not lost
+        and not new_ids
+        and not foreign
+        and repeats <= killed
+        and not stuck
+        and not missed
+        and web_holds
+    )
     summary(
         f"chaos: 3 workers, {len(queued):,} mails, SIGKILL + SMTP outage + PostgreSQL restart",
         f"{len(mails):,} received, {len(lost)} lost, {repeats} repeat(s), {new_ids} with a new Message-ID, "
-        f"{stuck} left queued or sending",
-        aim="0 lost, repeats ≤ killed workers, same Message-ID",
+        f"{stuck} left queued or sending; web: {web['thanked']:,}/{web['posted']:,} thanked, "
+        f"{web['thanked_not_stored']} thanked not stored, {web['5xx_restart']} 5xx in the restart, "
+        + (f"recovered {recovered:.1f} s after it" if recovered is not None else "did not recover"),
+        aim="0 lost, repeats ≤ killed workers, same Message-ID; 0 thanked not stored, web recovers",
         holds=holds,
     )
     print("holds" if holds else "DOES NOT HOLD")

@@ -205,15 +205,21 @@ def sqlmap_command(sqlmap, base, path, data, cookie, args, output) -> list[str]:
 
 
 def verdict(output: str) -> str:
+    """sqlmap's conclusion. Only its confirmation counts as a finding: on a page whose
+    content changes between requests it says "appears to be UNION injectable" while it
+    counts columns, and then "does not seem to be injectable"."""
     if re.search(
-        r"is vulnerable|appears to be .*injectable|sqlmap identified the following injection", output
+        r"sqlmap identified the following injection point|parameter '[^']+' is '[^']+' injectable", output
     ):
         return "INJECTABLE"
-    if "all tested parameters do not appear to be injectable" in output:
-        return "not injectable"
     if "do not appear to be injectable" in output:
         return "not injectable"
     return "inconclusive"
+
+
+def tested(output: str) -> str:
+    """The parameters sqlmap finished with, for a target cut off by --timeout."""
+    return ", ".join(re.findall(r"parameter '([^']+)' does not seem to be injectable", output))
 
 
 def main() -> int:
@@ -280,7 +286,11 @@ def main() -> int:
                     part.decode() if isinstance(part, bytes) else part or ""
                     for part in (late.stdout, late.stderr)
                 )
-                result = "INJECTABLE" if verdict(output) == "INJECTABLE" else "timed out"
+                result = (
+                    "INJECTABLE"
+                    if verdict(output) == "INJECTABLE"
+                    else f"timed out (not injectable: {tested(output)})"
+                )
             found += result == "INJECTABLE"
             print(
                 f"{name:22} {result:15} {time.monotonic() - started:6.0f} s  {' '.join(command[1:])}",
