@@ -288,6 +288,7 @@ def web_figures(answers, stored: set[str], restart: tuple[float, float] | None) 
         "stored": len({address for _at, address, _status, _ok in answers} & stored),
         "thanked_not_stored": len(thanked - stored),
         "5xx": sum(1 for answer in answers if answer[2] is not None and answer[2] >= 500),
+        "statuses": Counter(answer[2] for answer in answers),
         "5xx_restart": 0,
         "recovered_after": None,
         "failed_after_recovery": 0,
@@ -435,7 +436,10 @@ def report(queued, mails, rows, killed: int, done: list[str], elapsed: float, we
             if recovered is not None
             else "never thanked a visitor again after the restart"
         )
-        + f"; {len(receipts):,} receipts mailed"
+        + f"; {len(receipts):,} receipts mailed; answers by status: "
+        + ", ".join(
+            f"{status or 'none'} {count}" for status, count in sorted(web["statuses"].items(), key=str)
+        )
     )
     web_holds = not web["thanked_not_stored"] and recovered is not None and not web["failed_after_recovery"]
     holds = (

@@ -3,13 +3,17 @@
 A visitor never sees a bare stack trace or a Werkzeug default page.
 """
 
+import contextlib
+
 from flask import jsonify, render_template, request
 from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from core.extensions import db
 from core.urls import site_adapter
 
 MESSAGES = {
@@ -21,6 +25,10 @@ MESSAGES = {
     415: (_l("Not a form"), _l("This address takes a form, not another kind of content.")),
     422: (_l("Please check the form"), _l("Some of what you entered needs correcting.")),
     429: (_l("Too many requests"), _l("You have made too many requests. Wait a minute and try again.")),
+    503: (
+        _l("Briefly unavailable"),
+        _l("The site could not reach its database, so nothing was saved. Please send it again in a moment."),
+    ),
     500: (
         _l("Something went wrong"),
         _l("We could not complete that request. It has been logged; please try again."),
@@ -57,9 +65,32 @@ def init_app(app):
             return error
         return render_error(error.code)
 
+    @app.errorhandler(OperationalError)
+    def database_unreachable(error):
+        """A database that restarts or refuses connections (PostgreSQL's
+        OperationalError, SQLite's "database is locked") is a moment's outage, not a bug:
+        503 with Retry-After, and a page that says nothing was saved. Other database
+        errors stay 500s."""
+        if not _is_outage(error):
+            raise error
+        app.logger.warning("Database unavailable on %s: %s", request.path, error.orig)
+        with contextlib.suppress(SQLAlchemyError):
+            db.session.rollback()
+        response = render_error(503)
+        response = app.make_response(response)
+        response.headers["Retry-After"] = "5"
+        return response
+
     @app.errorhandler(InternalServerError)
     def server_error(error):
         original = getattr(error, "original_exception", None)
         if original is not None:
             app.logger.exception("Unhandled error on %s", request.path, exc_info=original)
         return render_error(500)
+
+
+def _is_outage(error: OperationalError) -> bool:
+    orig = getattr(error, "orig", None)
+    if type(orig).__module__.startswith("psycopg"):
+        return True
+    return "locked" in str(orig) or "unable to open" in str(orig)
