@@ -15,7 +15,7 @@ from content.models import Article, Revision
 from core.extensions import db
 from nurture import services as nurture_services
 from nurture.models import Message, Sequence
-from tests.campaigns.conftest import NOW, person, topics  # noqa: F401 -- topics is a fixture
+from tests.campaigns.conftest import NOW, person
 from tests.campaigns.test_campaign_files import GOOD
 from tests.content.test_admin import FORM
 from tests.content.test_bounds import HOSTILE
