@@ -22,7 +22,7 @@ def init_app(app) -> None:
     from flask_babel import lazy_gettext as _l
 
     from core.config import apply_defaults
-    from core.hooks import add_admin_nav, add_demo_loader, add_timeline_provider
+    from core.hooks import add_admin_nav, add_demo_loader, add_lead_panel, add_timeline_provider
     from gated.signals import lead_captured
     from insights.scoring import admin, cli, demo, services
     from insights.signals import event_recorded
@@ -37,6 +37,7 @@ def init_app(app) -> None:
     )
     add_demo_loader(app, "scoring", demo.load, order=55)
     add_timeline_provider(app, admin.timeline)
+    add_lead_panel(app, admin.lead_panel)
     event_recorded.connect(services.on_event_recorded, sender=app, weak=False)
     lead_captured.connect(services.on_lead_captured, sender=app, weak=False)
     if "leads" in app.cli.commands:

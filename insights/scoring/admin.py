@@ -1,10 +1,11 @@
 """/admin/scoring: the rule editor (marketers, admins), hand-offs (sales see their own),
 a lead's score explained with a re-enrol button, and the dormant pool."""
 
-from flask import Blueprint, abort, flash, has_request_context, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, has_request_context, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from accounts.guards import roles_required
@@ -163,10 +164,13 @@ def _sequence_choices():
 @bp.route("/leads/<int:lead_id>", methods=["GET", "POST"])
 @roles_required(*SALES_ROLES)
 def lead(lead_id):
+    """The score is a section of the lead's one page now: a GET answers 301 there (old
+    links and hand-off mails keep working); the re-enrol form of that section posts here."""
+    if request.method == "GET":
+        return redirect(url_for("gated_admin.lead", lead_id=lead_id, _anchor="score"), code=301)
     from gated.models import Lead
-    from gated.timeline import latest_messages
 
-    found = db.get_or_404(Lead, lead_id)
+    db.get_or_404(Lead, lead_id)
     if not _may_see(lead_id):
         abort(403)
     form = ReenrollForm()
@@ -178,22 +182,33 @@ def lead(lead_id):
             flash(_("The lead re-entered the sequence."), "success")
         else:
             flash(_("The lead could not join the sequence (already in it, or no consent)."), "error")
-        return redirect(url_for(".lead", lead_id=lead_id))
+    return redirect(url_for("gated_admin.lead", lead_id=lead_id, _anchor="score"))
+
+
+def lead_panel(lead) -> Markup:
+    """The score section of the lead page: the score, why (points by reason), the owner,
+    activity and dormancy, the score's history and, for who may act, re-entering a
+    sequence. Sales see it for the leads handed to them; marketers and admins for all."""
+    if not current_user.has_role(*SALES_ROLES) or not _may_see(lead.id):
+        return Markup("")
+    form = ReenrollForm()
+    form.sequence.choices = _sequence_choices()
     changes = db.session.scalars(
         select(ScoreChange)
-        .where(ScoreChange.lead_id == lead_id)
+        .where(ScoreChange.lead_id == lead.id)
         .order_by(ScoreChange.at.desc(), ScoreChange.id.desc())
         .limit(200)
     ).all()
-    return render_template(
-        "insights/scoring_lead.html",
-        lead=found,
-        state=db.session.get(LeadScoring, lead_id),
-        reasons=services.reasons(lead_id),
-        changes=changes,
-        form=form,
-        owner=services.owner_of(lead_id),
-        message=latest_messages([lead_id]).get(lead_id, ""),
+    return Markup(
+        render_template(
+            "insights/_score_panel.html",
+            lead=lead,
+            state=db.session.get(LeadScoring, lead.id),
+            reasons=services.reasons(lead.id),
+            changes=changes,
+            form=form,
+            owner=services.owner_of(lead.id),
+        )
     )
 
 
@@ -210,7 +225,7 @@ def timeline(lead_id: int) -> list[dict]:
     ).all()
     if not changes:
         return []
-    url = url_for("scoring_admin.lead", lead_id=lead_id) if has_request_context() else None
+    url = url_for("gated_admin.lead", lead_id=lead_id, _anchor="score") if has_request_context() else None
     return [
         {
             "at": change.at,

@@ -602,7 +602,7 @@ def _mail(owner, template: str, lead, now: datetime) -> None:
 
     context = story(lead)
     context["locale"] = current_app.config["DEFAULT_LOCALE"].replace("_", "-")
-    context["lead_url"] = absolute_url(f"/admin/scoring/leads/{lead.id}")
+    context["lead_url"] = absolute_url(f"/admin/leads/{lead.id}")
     # Sent now, whatever the event's time (a replayed or imported event may be ahead).
     add_mail(to=owner.email, template=template, context=context, now=min(now, utcnow()), kind="staff")
 

@@ -165,12 +165,7 @@ def test_crossing_the_threshold_hands_the_lead_to_sales(app, monkeypatch, runner
     mine = next(m for m in mails if m["To"] == first.email)
     text = mine.get_body(preferencelist=("plain",)).get_content()
     assert "李雷" in mine["Subject"] and "61" in mine["Subject"]
-    assert (
-        "/pricing" in text
-        and "预约演示" in text
-        and "+30" in text
-        and f"/admin/scoring/leads/{hot.id}" in text
-    )
+    assert "/pricing" in text and "预约演示" in text and "+30" in text and f"/admin/leads/{hot.id}" in text
 
     events = {}
     for headers, body in receiver.requests:
@@ -213,10 +208,7 @@ def test_sales_read_what_the_prospect_wrote_in_the_demo_request(
 
     listed = sales.get("/admin/scoring/handoffs").get_data(as_text=True)
     assert "想了解续费预测模块，团队 30 人。" in listed
-    # The page the mail links to, and the lead's own page.
-    assert "想了解续费预测模块，团队 30 人。" in sales.get(f"/admin/scoring/leads/{someone.id}").get_data(
-        as_text=True
-    )
+    # The page the mail links to is the lead's one page, with its score section.
     page = sales.get(f"/admin/leads/{someone.id}").get_data(as_text=True)
     assert "对方留言" in page and "想了解续费预测模块，团队 30 人。" in page
 
@@ -239,7 +231,9 @@ def test_sales_accept_and_reject_their_own_leads(app, login_as):
     page = sales.get("/admin/scoring/handoffs").get_data(as_text=True)
     assert someone.email in page and stranger.email not in page
     assert sales.post(f"/admin/scoring/handoffs/{theirs.id}", data={"outcome": "accepted"}).status_code == 404
-    assert sales.get(f"/admin/scoring/leads/{stranger.id}").status_code == 403
+    # Another owner's lead: its page shows no score section, and re-enrolling it is refused.
+    assert 'id="score"' not in sales.get(f"/admin/leads/{stranger.id}").get_data(as_text=True)
+    assert sales.post(f"/admin/scoring/leads/{stranger.id}", data={"sequence": 1}).status_code == 403
 
     refused = sales.post(
         f"/admin/scoring/handoffs/{mine.id}",
@@ -296,9 +290,10 @@ def test_dormant_leads_come_back_and_re_enter_a_sequence(app, login_as, runner, 
     if sequence.status != "active":
         sequence.status = "active"
         db.session.commit()
-    page = sales.get(f"/admin/scoring/leads/{someone.id}").get_data(as_text=True)
+    page = sales.get(f"/admin/leads/{someone.id}").get_data(as_text=True)
     assert "下载资料" in page and sequence.name in page
-    sales.post(f"/admin/scoring/leads/{someone.id}", data={"sequence": sequence.id})
+    answer = sales.post(f"/admin/scoring/leads/{someone.id}", data={"sequence": sequence.id})
+    assert answer.status_code == 302 and answer.location.endswith(f"/admin/leads/{someone.id}#score")
     assert db.session.scalars(select(Enrollment).where(Enrollment.lead_id == someone.id)).first() is not None
 
 
@@ -481,3 +476,12 @@ def test_a_rejected_lead_goes_back_to_nurture_and_must_earn_its_way_back(app, mo
     assert "还没有预算" in page and "销售反馈" in page
     assert "还没有预算" in marketer.get("/admin/insights/handoffs.csv" + query).get_data(as_text=True)
     assert dashboards.handoffs(dashboards.Filters(period.since, period.until, "social")).rows == []
+
+
+def test_the_old_score_page_answers_301_to_the_lead_page(app, login_as):
+    sales = login_as("sales")
+    someone, _handoff = make_handoff(sales.user)
+    answer = sales.get(f"/admin/scoring/leads/{someone.id}")
+    assert answer.status_code == 301 and answer.location.endswith(f"/admin/leads/{someone.id}#score")
+    page = sales.get(f"/admin/leads/{someone.id}").get_data(as_text=True)
+    assert page.count('id="score"') == 1 and "评分依据" in page

@@ -1,0 +1,50 @@
+"""The public site on a phone (390 × 844): no page scrolls sideways, and the header's links
+sit behind a menu button that works from the keyboard."""
+
+import pytest
+
+from core.extensions import db
+
+pytestmark = pytest.mark.e2e
+PHONE = {"width": 390, "height": 844}
+PUBLIC_PAGES = ["/", "/help/", "/library/", "/cases/", "/solutions/", "/blog/", "/search?q=续费", "/demo-request"]
+
+
+@pytest.fixture(scope="module")
+def demo(live_app, live_server):
+    with live_app.app_context():
+        assert live_app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
+        db.session.remove()
+
+
+def test_no_public_page_scrolls_sideways_on_a_phone(phone, demo):
+    too_wide = {}
+    for path in PUBLIC_PAGES:
+        assert phone.goto(path).status == 200, path
+        width, inner = phone.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        if width > inner or inner > PHONE["width"]:
+            too_wide[path] = max(width, inner)
+    assert too_wide == {}
+
+
+def test_the_header_links_open_from_a_menu_button_with_the_keyboard(phone, demo):
+    phone.goto("/")
+    links = phone.get_by_role("navigation", name="主导航")
+    menu = phone.get_by_role("button", name="菜单")
+    assert menu.is_visible() and not links.is_visible()
+    assert menu.get_attribute("aria-expanded") == "false"
+    menu.focus()
+    phone.keyboard.press("Enter")
+    assert links.is_visible() and menu.get_attribute("aria-expanded") == "true"
+    phone.keyboard.press("Tab")
+    assert phone.evaluate("document.activeElement.closest('#site-nav') !== null")
+    phone.keyboard.press("Escape")
+    assert not links.is_visible() and menu.get_attribute("aria-expanded") == "false"
+    assert phone.evaluate("document.activeElement.classList.contains('menu-button')")
+
+
+def test_on_a_wide_screen_the_header_shows_its_links_and_no_menu_button(page, demo):
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto("/")
+    assert page.get_by_role("navigation", name="主导航").is_visible()
+    assert not page.get_by_role("button", name="菜单").is_visible()
