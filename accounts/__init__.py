@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.config import apply_defaults
 from core.extensions import login_manager
-from core.hooks import add_admin_nav, add_background_job, add_demo_loader
+from core.hooks import add_admin_nav, add_background_job, add_demo_loader, add_home_panel
 from core.timeutil import utcnow
 
 # Settings of this package with their defaults; each can be set as LODESTAR_<NAME>.
@@ -15,7 +15,7 @@ DEFAULTS = {
 
 
 def init_app(app):
-    from accounts import audit, audit_views, demo, services
+    from accounts import audit, audit_views, demo, home, services
     from accounts.cli import users_cli
     from accounts.labels import audit_action_label, role_label
     from accounts.views import admin_bp, bp
@@ -41,3 +41,4 @@ def init_app(app):
     add_admin_nav(app, _l("Overview"), "admin.dashboard", order=0)
     add_demo_loader(app, "staff users", demo.load, order=0)
     add_admin_nav(app, _l("Audit log"), "audit.log", roles=("admin",), order=95, group="settings")
+    add_home_panel(app, home.health_panel, roles=("admin",), order=900)

@@ -20,10 +20,16 @@ SETTINGS = {
 
 def init_app(app):
     """Register the package's blueprints, commands, signal receivers and demo data."""
-    from assistant import admin, demo, services, views
+    from assistant import admin, demo, home, services, views
     from assistant.cli import assistant_cli
     from core.config import apply_defaults
-    from core.hooks import add_admin_nav, add_demo_loader, add_robots_disallow, add_timeline_provider
+    from core.hooks import (
+        add_admin_nav,
+        add_demo_loader,
+        add_home_panel,
+        add_robots_disallow,
+        add_timeline_provider,
+    )
 
     apply_defaults(app, SETTINGS)
     app.register_blueprint(views.bp)
@@ -70,6 +76,7 @@ def init_app(app):
         group="settings",
     )
     add_demo_loader(app, "assistant", demo.load, order=50)
+    add_home_panel(app, home.unsolved_panel, roles=("editor",), order=40)
     add_timeline_provider(app, services.lead_timeline)
     # Asking is a GET form: a crawler following it would start conversations.
     add_robots_disallow(app, "/help/ask")

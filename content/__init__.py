@@ -7,7 +7,7 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 
 from core.config import apply_defaults
-from core.hooks import add_admin_nav, add_demo_loader, add_translated_path
+from core.hooks import add_admin_nav, add_demo_loader, add_home_panel, add_translated_path
 
 # Uploads are smaller than the site-wide request limit (MAX_CONTENT_LENGTH); a Markdown
 # body larger than MARKDOWN_MAX_BYTES is refused before rendering (content.bounds).
@@ -16,7 +16,7 @@ DEFAULTS = {"CONTENT_UPLOAD_MAX_BYTES": 10 * 1024 * 1024, "MARKDOWN_MAX_BYTES": 
 
 def init_app(app):
     """Register the package's blueprints, commands, signal receivers and demo data."""
-    from content import demo
+    from content import demo, home
     from content.admin import admin_bp
     from content.cli import content_cli
     from content.views import bp, translated_path
@@ -27,6 +27,7 @@ def init_app(app):
     app.cli.add_command(content_cli)
     add_admin_nav(app, _l("Content"), "content_admin.index", roles=("editor",), order=10, group="content")
     add_demo_loader(app, "content", demo.load, order=10)
+    add_home_panel(app, home.editor_panel, roles=("editor",), order=10)
     add_translated_path(app, translated_path)
     _wire_page_cache(app)
     # The search index is its own sub-package, built alongside; it wires itself.

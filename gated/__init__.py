@@ -51,8 +51,25 @@ def init_app(app):
     """Register the package's blueprints, commands, signal receivers and demo data."""
     from content.signals import article_changed
     from core.config import apply_defaults
-    from core.hooks import add_admin_nav, add_demo_loader, add_health_check, add_timeline_provider
-    from gated import admin, assets, demo, embed_admin, embed_views, forms_views, nextstep, timeline, webhooks
+    from core.hooks import (
+        add_admin_nav,
+        add_demo_loader,
+        add_health_check,
+        add_home_panel,
+        add_timeline_provider,
+    )
+    from gated import (
+        admin,
+        assets,
+        demo,
+        embed_admin,
+        embed_views,
+        forms_views,
+        home,
+        nextstep,
+        timeline,
+        webhooks,
+    )
     from gated.cli import leads_cli
     from gated.views import bp
 
@@ -79,6 +96,7 @@ def init_app(app):
         group="marketing",
     )
     add_demo_loader(app, "leads", demo.load, order=20)
+    add_home_panel(app, home.leads_panel, roles=("marketer",), order=100)
     add_timeline_provider(app, timeline.events)
     app.extensions["lodestar.asset_path"] = assets.article_asset_path
     if app.config["LEAD_WEBHOOK_URL"]:

@@ -11,6 +11,7 @@ from core.hooks import (
     add_demo_loader,
     add_dev_service,
     add_health_check,
+    add_home_panel,
     add_lead_list_action,
     add_lead_panel,
     add_timeline_provider,
@@ -47,6 +48,7 @@ def init_app(app):
     from nurture import (
         admin,
         demo,
+        home,
         labels,
         receivers,
         scheduling,
@@ -80,6 +82,7 @@ def init_app(app):
     add_timeline_provider(app, services.lead_timeline)
     add_lead_panel(app, admin.lead_panel)
     add_lead_panel(app, topic_admin.lead_panel)
+    add_home_panel(app, home.mail_panel, roles=("marketer",), order=50)
     add_lead_list_action(app, admin.lead_list_action)
     app.add_template_filter(scheduling.format_delay, "nurture_delay")
     app.add_template_filter(labels.day_label, "nurture_day")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
-from core.hooks import add_admin_nav, add_background_job, add_demo_loader, add_health_check
+from core.hooks import add_admin_nav, add_background_job, add_demo_loader, add_health_check, add_home_panel
 from core.i18n import compile_catalogs
 
 TRANSLATIONS = Path(__file__).with_name("translations")
@@ -25,7 +25,7 @@ def init_app(app):
     """Blueprints, the `search` commands, index updates on article signals, the health
     check, the worker's embedding job, the synonym dictionary as demo data, this module's
     translations, and (outside tests) jieba's dictionary loaded in the background."""
-    from content.search import services
+    from content.search import home, services
     from content.search.admin import REPORT_ROLES, SUGGESTION_ROLES, admin_bp
     from content.search.cli import search_cli
     from content.search.views import bp
@@ -57,6 +57,7 @@ def init_app(app):
         group="content",
     )
     add_health_check(app, "index", lambda: services.index_status(now=utcnow()))
+    add_home_panel(app, home.gaps_panel, roles=("editor",), order=30)
     # Vectors of saved articles are computed by the worker, never in the editor's request.
     add_background_job(app, "search", services.embed_pending)
     add_background_job(app, "synonyms", services.propose_synonyms_job)

@@ -11,6 +11,8 @@ SETTINGS = {
     # Seconds a process keeps its copy of the rules: a change made by another process or
     # host counts within this time (one made through this process counts at once).
     "SCORING_RULES_TTL": 1.0,
+    # Hours sales have to accept or reject an MQL: the staff home counts down to it.
+    "SCORING_RESPONSE_HOURS": 24,
 }
 
 
@@ -22,9 +24,15 @@ def init_app(app) -> None:
     from flask_babel import lazy_gettext as _l
 
     from core.config import apply_defaults
-    from core.hooks import add_admin_nav, add_demo_loader, add_lead_panel, add_timeline_provider
+    from core.hooks import (
+        add_admin_nav,
+        add_demo_loader,
+        add_home_panel,
+        add_lead_panel,
+        add_timeline_provider,
+    )
     from gated.signals import lead_captured
-    from insights.scoring import admin, cli, demo, services
+    from insights.scoring import admin, cli, demo, home, services
     from insights.signals import event_recorded
 
     apply_defaults(app, SETTINGS)
@@ -38,6 +46,8 @@ def init_app(app) -> None:
     add_demo_loader(app, "scoring", demo.load, order=55)
     add_timeline_provider(app, admin.timeline)
     add_lead_panel(app, admin.lead_panel)
+    add_home_panel(app, home.handoffs_panel, roles=("sales",), order=20)
+    add_home_panel(app, home.trends_panel, roles=("marketer",), order=110)
     event_recorded.connect(services.on_event_recorded, sender=app, weak=False)
     lead_captured.connect(services.on_lead_captured, sender=app, weak=False)
     if "leads" in app.cli.commands:

@@ -7,7 +7,16 @@ from core.extensions import db
 
 pytestmark = pytest.mark.e2e
 PHONE = {"width": 390, "height": 844}
-PUBLIC_PAGES = ["/", "/help/", "/library/", "/cases/", "/solutions/", "/blog/", "/search?q=续费", "/demo-request"]
+PUBLIC_PAGES = [
+    "/",
+    "/help/",
+    "/library/",
+    "/cases/",
+    "/solutions/",
+    "/blog/",
+    "/search?q=续费",
+    "/demo-request",
+]
 
 
 @pytest.fixture(scope="module")
