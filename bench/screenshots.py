@@ -19,8 +19,8 @@ CHROMIUM = os.environ.get("LODESTAR_CHROMIUM", "/usr/bin/chromium")
 OUT = ROOT / "docs" / "screenshots"
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
-ADMIN = "shots-admin@lodestar.example"
 PASSWORD = "screenshots only 0123"
+ROLES = ("admin", "editor", "marketer", "sales")
 
 PUBLIC = [
     ("home", "/"),
@@ -46,9 +46,14 @@ def shoot(page, name: str, path: str, suffix: str) -> Path:
     return target
 
 
-def sign_in(page) -> None:
+def staff_email(role: str) -> str:
+    return f"shots-{role}@lodestar.example"
+
+
+def sign_in(page, role: str) -> None:
+    page.context.clear_cookies()
     page.goto("/login")
-    page.locator("input[name=email]").fill(ADMIN)
+    page.locator("input[name=email]").fill(staff_email(role))
     page.locator("input[name=password]").fill(PASSWORD)
     page.locator("form button[type=submit]").first.click()
     page.wait_for_url("**/admin/")
@@ -66,7 +71,8 @@ def main() -> int:
         env = instance_env(folder)
         flask(env, "db", "upgrade")
         flask(env, "demo", "load")
-        flask(env, "users", "create", ADMIN, "--role", "admin", "--password", PASSWORD)
+        for role in ROLES:
+            flask(env, "users", "create", staff_email(role), "--role", role, "--password", PASSWORD)
         with gunicorn("wsgi:app", env, probe="/healthz") as base, sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM,
@@ -80,8 +86,13 @@ def main() -> int:
                 page = context.new_page()
                 for name, path in PUBLIC:
                     taken.append(shoot(page, name, path, suffix))
-                sign_in(page)
+                for role in ROLES:
+                    sign_in(page, role)
+                    taken.append(shoot(page, f"staff-home-{role}", "/admin/", suffix))
+                sign_in(page, "admin")
                 taken.append(shoot(page, "leads", "/admin/leads/", suffix))
+                lead = page.locator("tbody a[href^='/admin/leads/']").first.get_attribute("href")
+                taken.append(shoot(page, "lead", lead, suffix))
                 builder = link_to(page, "/admin/nurture/", "白皮书下载后培育") + "/edit"
                 taken.append(shoot(page, "sequence-builder", builder, suffix))
                 booth = link_to(page, "/admin/links/", "/s/expo-booth")

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from accounts.guards import roles_required
@@ -23,7 +24,8 @@ from content.models import KINDS, STATUSES, Article, Revision
 from content.revisions import restore_revision, revision_diff
 from core.extensions import db
 from core.hooks import article_panels
-from core.ids import page_number, record_id
+from core.ids import page_number, parse_id, record_id
+from core.listing import Sort, chosen_sort, keyset_page
 from core.localtime import zone
 from core.signals import send_staff_action
 from core.timeutil import utcnow
@@ -49,6 +51,17 @@ def _local_input(value, with_time: bool) -> str:
     return local.strftime("%Y-%m-%dT%H:%M") if hasattr(local, "hour") else f"{local.isoformat()}T00:00"
 
 
+# The editor's list orders (?sort=), the first the default.
+SORTS = [
+    Sort("updated", Article.updated_at),
+    Sort("updated_asc", Article.updated_at, descending=False),
+    Sort("title", Article.title, descending=False),
+    Sort("title_desc", Article.title),
+]
+BULK_ACTIONS = ("publish", "archive")
+MAX_BULK = 200
+
+
 @admin_bp.get("/")
 @roles_required(*EDITORS)
 def index():
@@ -57,27 +70,61 @@ def index():
     status = request.args.get("status", "") if request.args.get("status") in STATUSES else ""
     owner_id = request.args.get("owner", type=record_id)
     stale = request.args.get("stale") == "1"
-    query = services.editor_articles(kind=kind, status=status, owner_id=owner_id, stale=stale, now=now)
-    pagination = db.paginate(
-        query, page=request.args.get("page", 1, type=page_number), per_page=PAGE_SIZE, error_out=False
+    q = (request.args.get("q") or "").strip()[:200]
+    sort = chosen_sort(SORTS, request.args.get("sort"))
+    query = services.editor_articles(q=q, kind=kind, status=status, owner_id=owner_id, stale=stale, now=now)
+    page = keyset_page(
+        query,
+        sort=sort,
+        id_column=Article.id,
+        per_page=PAGE_SIZE,
+        page=request.args.get("page", 1, type=page_number) or 1,
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+        session=db.session,
     )
     owners = db.session.scalars(
         select(User).where(User.role.in_(("admin", "editor"))).order_by(User.email)
     ).all()
+    filters = {"q": q, "kind": kind, "status": status, "owner": owner_id, "stale": "1" if stale else ""}
+    filter_args = {name: value for name, value in filters.items() if value}
     return render_template(
         "content/admin/index.html",
-        pagination=pagination,
-        articles=pagination.items,
+        page=page,
         owners=owners,
         owner_names={user.id: user.display_name for user in owners},
         owner_choices=[(user.id, user.display_name) for user in owners],
-        filters={"kind": kind, "status": status, "owner": owner_id, "stale": stale},
-        filter_args={key: value for key, value in request.args.items() if key != "page"},
+        filters=filters,
+        filter_args=filter_args,
+        args={**filter_args, **({"sort": sort.key} if sort != SORTS[0] else {})},
+        sort=sort.key,
         kinds=KIND_LABELS,
         statuses=STATUS_LABELS,
         now=now,
         is_stale=services.is_stale,
+        bulk_actions=[services.ACTIONS[name] for name in BULK_ACTIONS]
+        if current_user.has_role("admin")
+        else [],
     )
+
+
+@admin_bp.post("/bulk")
+@roles_required("admin")
+def bulk():
+    """Publish or archive the ticked articles, each through the same workflow checks."""
+    ids = [found for value in request.form.getlist("article")[:MAX_BULK] if (found := parse_id(value))]
+    action = request.form.get("action", "")
+    back = safe_next(request.form.get("next"), url_for("content_admin.index"))
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    if action not in BULK_ACTIONS or not ids:
+        flash(_("Tick the articles and choose what to do with them."), "error")
+        return redirect(back)
+    done, refused = services.bulk_transition(ids, action, user=current_user, now=utcnow())
+    flash(_("%(n)d articles changed.", n=done), "success")
+    if refused:
+        flash(_("%(n)d could not change from their status.", n=refused), "error")
+    return redirect(back)
 
 
 def _form_for(article: Article | None) -> ArticleForm:

@@ -40,6 +40,7 @@ class Hooks:
     robots_disallow: list[str] = field(default_factory=list)
     lead_panels: list[Callable] = field(default_factory=list)
     lead_list_actions: list[Callable] = field(default_factory=list)
+    lead_list_columns: list[tuple[str, Callable]] = field(default_factory=list)
     translated_paths: list[Callable[[str, str], tuple[str, str] | None]] = field(default_factory=list)
     background_jobs: list[tuple[str, Callable]] = field(default_factory=list)
     home_panels: list[tuple[int, tuple[str, ...], Callable]] = field(default_factory=list)
@@ -125,6 +126,13 @@ def add_lead_list_action(app, render):
     """`render(filter_args)` returns the HTML of an action on the lead list as filtered
     by `filter_args` (the list's query string as a dict), or ""."""
     hooks(app).lead_list_actions.append(render)
+
+
+def add_lead_list_column(app, label, cells):
+    """A column of the lead list: `label` (lazy-translatable) heads it and `cells(lead_ids)`
+    returns {lead_id: text} for the leads of the page shown (one query for the page), so
+    the list shows each lead's owner without gated importing scoring."""
+    hooks(app).lead_list_columns.append((label, cells))
 
 
 def add_home_panel(app, render, *, roles=(), order=100):

@@ -8,16 +8,21 @@ import json
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from accounts.guards import roles_required
 from core.extensions import db
 from core.hooks import hooks, lead_timeline
+from core.ids import parse_id
+from core.listing import chosen_sort
 from core.signals import send_staff_action
 from core.timeutil import utcnow
+from core.views import safe_next
 from gated import holding, leadfields, privacy, services, timeline
 from gated.labels import label
 from gated.listing import (
+    LEAD_SORTS,
     LeadFilters,
     export_rows,
     frequent_sources,
@@ -30,6 +35,7 @@ from gated.models import CHANNELS, STAGES, Asset, Lead
 from gated.validation import InvalidSubmission
 
 ROLES = ("marketer", "sales", "admin")
+MAX_BULK = 500  # leads one bulk action takes: more than a page, far less than the table
 bp = Blueprint("gated_admin", __name__, url_prefix="/admin/leads", template_folder="templates")
 
 
@@ -45,13 +51,16 @@ def _lead_or_404(lead_id: int) -> Lead:
 def leads():
     filters = LeadFilters.from_args(request.args)
     number = request.args.get("page", "")
+    sort = chosen_sort(LEAD_SORTS, request.args.get("sort")).key
     page = lead_page(
         filters,
         per_page=current_app.config["LEADS_PER_PAGE"],
         page=int(number) if number.isdecimal() and len(number) < 7 else 1,
         after=request.args.get("after"),
         before=request.args.get("before"),
+        sort=sort,
     )
+    ids = [lead.id for lead in page.items]
     sources = frequent_sources()
     if filters.source and filters.source not in sources:
         sources.append(filters.source)
@@ -59,14 +68,40 @@ def leads():
         "gated/admin/leads.html",
         page=page,
         filters=filters,
-        args=filters.as_args(),
+        args={**filters.as_args(), **({"sort": sort} if sort != LEAD_SORTS[0].key else {})},
+        sort=sort,
+        columns=[(label, cells(ids) if ids else {}) for label, cells in hooks(current_app).lead_list_columns],
         stages=STAGES,
-        channels=CHANNELS,
-        sources=sources,
-        assets=db.session.scalars(select(Asset).order_by(Asset.title)).all(),
+        choices={
+            "stage": [(stage, label("stage", stage)) for stage in STAGES],
+            "channel": [(channel, label("channel", channel)) for channel in CHANNELS],
+            "source": [(source, source) for source in sources],
+            "asset": [
+                (asset.id, asset.title) for asset in db.session.scalars(select(Asset).order_by(Asset.title))
+            ],
+        },
         views=view_choices(),
         actions=[render(filters.as_args()) for render in hooks(current_app).lead_list_actions],
     )
+
+
+@bp.post("/stages")
+@roles_required(*ROLES)
+def bulk_stage():
+    """The list's bulk action: the ticked leads (at most a page) move to one stage."""
+    ids = [found for value in request.form.getlist("lead")[:MAX_BULK] if (found := parse_id(value))]
+    new = request.form.get("stage", "")
+    back = safe_next(request.form.get("next"), url_for("gated_admin.leads"))
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    if new not in STAGES:
+        flash(_("Choose a stage from the list."), "error")
+    elif not ids:
+        flash(_("Tick the leads to move first."), "error")
+    else:
+        moved = services.change_stages(ids, new, now=utcnow())
+        flash(_("%(n)d leads moved to %(stage)s.", n=moved, stage=label("stage", new)), "success")
+    return redirect(back)
 
 
 @bp.get("/export.csv")

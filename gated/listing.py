@@ -15,11 +15,12 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, false, func, literal, or_, select, tuple_
+from sqlalchemy import Select, false, func, or_, select
 
 from core.extensions import db
 from core.hooks import lead_views
 from core.ids import parse_id
+from core.listing import KeysetPage, Sort, chosen_sort, keyset_page
 from core.localtime import iso_local
 from core.spreadsheet import csv_text
 from core.timeutil import parse_date, utcnow
@@ -129,77 +130,40 @@ def view_choices() -> list[tuple[int, str]]:
     return provider[0]() if provider else []
 
 
-def cursor(lead: Lead) -> str:
-    """A lead's place in the list order, for the keyset links (?after= / ?before=)."""
-    return f"{lead.created_at.isoformat()}_{lead.id}"
-
-
-def _parse_cursor(value: str | None) -> tuple[datetime, int] | None:
-    at, _, lead_id = (value or "").rpartition("_")
-    try:
-        parsed = datetime.fromisoformat(at).replace(tzinfo=None), int(lead_id)
-    except ValueError:
-        return None
-    return parsed if 0 <= parsed[1] < 2**31 else None  # ids are 32-bit on PostgreSQL
-
-
-@dataclass
-class LeadPage:
-    items: list[Lead]
-    page: int
-    has_prev: bool
-    has_next: bool
-    total: int
-    total_is_floor: bool  # more than COUNT_CAP matched: total is the cap
-    per_page: int
-
-    @property
-    def pages(self) -> int | None:
-        """The number of pages, or None when the count stopped at COUNT_CAP."""
-        if self.total_is_floor:
-            return None
-        return max(1, -(-self.total // self.per_page))
-
-    def prev_args(self, args: dict) -> dict:
-        """The query string of the Previous link: the filters and the first row's cursor."""
-        return {**args, "page": self.page - 1, "before": cursor(self.items[0])}
-
-    def next_args(self, args: dict) -> dict:
-        return {**args, "page": self.page + 1, "after": cursor(self.items[-1])}
+# The lead list's orders (?sort=), the first the default; each is a column no lead lacks,
+# so the keyset cursor always has a value to stand on.
+LEAD_SORTS = [
+    Sort("created", Lead.created_at),
+    Sort("created_asc", Lead.created_at, descending=False),
+    Sort("score", Lead.score),
+    Sort("score_asc", Lead.score, descending=False),
+    Sort("email", Lead.email, descending=False),
+    Sort("email_desc", Lead.email),
+]
 
 
 def lead_page(
-    filters: LeadFilters, *, per_page: int, page: int = 1, after: str | None = None, before: str | None = None
-) -> LeadPage:
-    """One page of the list. The Previous/Next links carry a keyset cursor (the row
-    where the page ends), so a late page costs what the first one does; a bare ?page=n
-    (an old link) still works by OFFSET."""
-    query = lead_query(filters)
-    key = tuple_(Lead.created_at, Lead.id)
-    page = max(page, 1)
-    if (mark := _parse_cursor(after)) is not None:
-        bound = tuple_(literal(mark[0], Lead.created_at.type), literal(mark[1]))
-        rows = db.session.scalars(query.where(key < bound).limit(per_page + 1)).all()
-        has_prev, has_next, items = True, len(rows) > per_page, rows[:per_page]
-    elif (mark := _parse_cursor(before)) is not None:
-        bound = tuple_(literal(mark[0], Lead.created_at.type), literal(mark[1]))
-        newer = query.where(key > bound).order_by(None).order_by(Lead.created_at, Lead.id)
-        rows = db.session.scalars(newer.limit(per_page + 1)).all()
-        has_prev, has_next, items = len(rows) > per_page, True, rows[:per_page][::-1]
-        page = page if has_prev else 1
-    else:
-        rows = db.session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)).all()
-        has_prev, has_next, items = page > 1, len(rows) > per_page, rows[:per_page]
-    capped = query.with_only_columns(Lead.id).order_by(None).limit(COUNT_CAP + 1).subquery()
-    total = db.session.scalar(select(func.count()).select_from(capped))
-    return LeadPage(
-        items=list(items),
-        page=max(page, 1),
-        has_prev=has_prev,
-        has_next=has_next,
-        total=min(total, COUNT_CAP),
-        total_is_floor=total > COUNT_CAP,
+    filters: LeadFilters,
+    *,
+    per_page: int,
+    page: int = 1,
+    after: str | None = None,
+    before: str | None = None,
+    sort: str | None = None,
+) -> KeysetPage:
+    """One page of the list in the order ?sort= names (newest first by default). The
+    Previous/Next links carry a keyset cursor, so a late page costs what the first one
+    does; a bare ?page=n (an old link) still works by OFFSET."""
+    return keyset_page(
+        lead_query(filters),
+        sort=chosen_sort(LEAD_SORTS, sort),
+        id_column=Lead.id,
         per_page=per_page,
+        page=page,
+        after=after,
+        before=before,
+        count_cap=COUNT_CAP,
+        session=db.session,
     )
 
 

@@ -28,6 +28,7 @@ def init_app(app) -> None:
         add_admin_nav,
         add_demo_loader,
         add_home_panel,
+        add_lead_list_column,
         add_lead_panel,
         add_timeline_provider,
     )
@@ -46,6 +47,7 @@ def init_app(app) -> None:
     add_demo_loader(app, "scoring", demo.load, order=55)
     add_timeline_provider(app, admin.timeline)
     add_lead_panel(app, admin.lead_panel)
+    add_lead_list_column(app, _l("Owner"), services.owner_names)
     add_home_panel(app, home.handoffs_panel, roles=("sales",), order=20)
     add_home_panel(app, home.trends_panel, roles=("marketer",), order=110)
     event_recorded.connect(services.on_event_recorded, sender=app, weak=False)

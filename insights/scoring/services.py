@@ -644,6 +644,24 @@ def owner_of(lead_id: int):
     ).first()
 
 
+def owner_names(lead_ids: list[int]) -> dict[int, str]:
+    """The lead list's owner column: each lead's latest hand-off's owner, by name."""
+    from accounts.models import User
+
+    latest = (
+        select(Handoff.lead_id, func.max(Handoff.id).label("handoff_id"))
+        .where(Handoff.lead_id.in_(lead_ids))
+        .group_by(Handoff.lead_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(latest.c.lead_id, User)
+        .join(Handoff, Handoff.id == latest.c.handoff_id)
+        .join(User, User.id == Handoff.owner_id)
+    ).all()
+    return {lead_id: user.display_name for lead_id, user in rows}
+
+
 def _tell_owner_of_return(lead, at: datetime) -> None:
     owner = owner_of(lead.id)
     if owner is not None and owner.active:

@@ -299,3 +299,45 @@ def test_the_live_preview_answers_422_with_the_reason(login_as):
     assert response.status_code == 422
     assert response.get_json() == {"error": response.get_json()["error"], "field": "body"}
     assert response.get_json()["error"].startswith("正文的行内标记（* _ ` [ ( & <）相对其长度过多")
+
+
+def test_the_list_searches_sorts_and_pages_by_keyset(app, login_as, monkeypatch):
+    from content import admin as content_admin
+
+    monkeypatch.setattr(content_admin, "PAGE_SIZE", 2)
+    editor = login_as("editor")
+    for n, title in enumerate(["续费提醒", "价格说明", "续费报表", "安装指南", "续费预测"]):
+        make_article(title=title, slug=f"art-{n}", status="draft")
+    html = editor.get("/admin/content/?q=续费&sort=title").get_data(as_text=True)
+    assert "(3)" in html and "价格说明" not in html
+    walked = re.findall(r'<a href="/admin/content/\d+">([^<]+)</a>', html)
+    while found := re.search(r'rel="next" href="([^"]+)"', html):
+        url = found.group(1).replace("&amp;", "&")
+        assert "q=" in url and "sort=title" in url and "after=" in url
+        html = editor.get(url).get_data(as_text=True)
+        walked += re.findall(r'<a href="/admin/content/\d+">([^<]+)</a>', html)
+    assert walked == sorted(["续费提醒", "续费报表", "续费预测"])
+    empty = editor.get("/admin/content/?q=没有这个词").get_data(as_text=True)
+    assert 'class="empty-state"' in empty and "清除筛选" in empty
+
+
+def test_admins_publish_and_archive_the_ticked_articles(app, login_as):
+    admin = login_as("admin")
+    drafts = [make_article(title=f"草稿{n}", slug=f"bulk-{n}", status="draft") for n in range(3)]
+    answer = admin.post(
+        "/admin/content/bulk",
+        data={
+            "action": "publish",
+            "article": [str(drafts[0].id), str(drafts[1].id)],
+            "next": "/admin/content/",
+        },
+    )
+    assert answer.status_code == 302
+    db.session.expire_all()
+    assert [db.session.get(Article, a.id).status for a in drafts] == ["published", "published", "draft"]
+    assert "已处理 2 篇文章" in admin.get("/admin/content/").get_data(as_text=True)
+    # Editors may not publish: no bulk form for them, and the action is refused.
+    editor = login_as("editor")
+    assert 'id="bulk"' not in editor.get("/admin/content/").get_data(as_text=True)
+    refused = editor.post("/admin/content/bulk", data={"action": "archive", "article": [str(drafts[2].id)]})
+    assert refused.status_code == 403

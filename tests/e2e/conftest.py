@@ -109,3 +109,18 @@ def phone(browser, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_source():
+    if not AXE.exists():
+        reason = (
+            f"axe-core not installed at {AXE}: run `npm ci` (or `make test`, which does it when npm exists)"
+        )
+        if os.environ.get("LODESTAR_REQUIRE_BROWSER"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return AXE.read_text(encoding="utf-8")

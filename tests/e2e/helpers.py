@@ -63,3 +63,18 @@ def open_mailed_link(live_app, page) -> None:
         db.session.remove()
     link = urlsplit(context["download_url"])
     assert page.request.get(f"{link.path}?{link.query}" if link.query else link.path).ok
+
+
+def serious_violations(page, axe_source) -> list[str]:
+    page.evaluate(axe_source)
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    lines = []
+    for violation in result["violations"]:
+        if violation["impact"] not in ("serious", "critical"):
+            continue
+        lines.append(
+            f"[{violation['impact']}] {violation['id']}: {violation['help']} ({violation['helpUrl']})"
+        )
+        for node in violation["nodes"][:5]:
+            lines.append(f"    {' '.join(node['target'])}: {node['html'][:160]}")
+    return lines

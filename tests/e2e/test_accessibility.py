@@ -7,8 +7,6 @@ the DevTools protocol, which the page's CSP does not govern.
 """
 
 import io
-import os
-from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -21,23 +19,10 @@ from core.timeutil import utcnow
 from gated.assets import store_asset
 from nurture import services as nurture
 from tests.content.helpers import make_article
-from tests.e2e.helpers import sign_in
+from tests.e2e.helpers import serious_violations, sign_in
 
 pytestmark = pytest.mark.e2e
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 PASSWORD = "long enough pw"
-
-
-@pytest.fixture(scope="module")
-def axe_source():
-    if not AXE.exists():
-        reason = (
-            f"axe-core not installed at {AXE}: run `npm ci` (or `make test`, which does it when npm exists)"
-        )
-        if os.environ.get("LODESTAR_REQUIRE_BROWSER"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return AXE.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -87,21 +72,6 @@ def site(live_app, live_server):
         ids = {"help": help_article.id, "sequence": sequence.id}
         db.session.remove()
     return ids
-
-
-def serious_violations(page, axe_source) -> list[str]:
-    page.evaluate(axe_source)
-    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    lines = []
-    for violation in result["violations"]:
-        if violation["impact"] not in ("serious", "critical"):
-            continue
-        lines.append(
-            f"[{violation['impact']}] {violation['id']}: {violation['help']} ({violation['helpUrl']})"
-        )
-        for node in violation["nodes"][:5]:
-            lines.append(f"    {' '.join(node['target'])}: {node['html'][:160]}")
-    return lines
 
 
 def check(page, axe_source, path):

@@ -3,8 +3,8 @@ a CSV export, and no serious accessibility problem."""
 
 from accounts import services
 from core.extensions import db
-from tests.e2e.helpers import STAFF_PASSWORD, sign_in
-from tests.e2e.test_accessibility import AXE, serious_violations
+from tests.e2e.conftest import AXE
+from tests.e2e.helpers import STAFF_PASSWORD, serious_violations, sign_in
 from tests.insights.test_dashboards import known_data_set
 
 

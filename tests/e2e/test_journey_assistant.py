@@ -14,8 +14,7 @@ from core.extensions import db
 from core.timeutil import utcnow
 from nurture import worker
 from tests.content.helpers import make_article
-from tests.e2e.helpers import STAFF_PASSWORD, sign_in
-from tests.e2e.test_accessibility import axe_source, serious_violations  # noqa: F401 - a fixture
+from tests.e2e.helpers import STAFF_PASSWORD, serious_violations, sign_in
 
 pytestmark = pytest.mark.e2e
 QUESTION = "单点登录一直失败怎么办"
@@ -98,7 +97,7 @@ def test_the_floating_panel_keeps_the_conversation_on_the_page(page, help_center
     expect(panel.get_by_role("status")).to_contain_text("很高兴帮到您")
 
 
-def test_the_assistant_pages_have_no_serious_violations(live_app, page, phone, help_center, axe_source):  # noqa: F811
+def test_the_assistant_pages_have_no_serious_violations(live_app, page, phone, help_center, axe_source):
     def audit(where, name):
         problems = serious_violations(where, axe_source)
         assert not problems, f"axe-core on {name}:\n" + "\n".join(problems)

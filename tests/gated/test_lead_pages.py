@@ -129,3 +129,89 @@ def test_source_filter_offers_recent_sources_and_keeps_the_chosen_one(login_as, 
     html = client.get("/admin/leads/?source=src0").get_data(as_text=True)
     assert '<option value="src0" selected>' in html
     assert emails(html) == ["lead0@example.com"]
+
+
+def test_sorting_by_score_walks_every_lead_once_by_keyset(login_as, seven_leads):
+    for n, lead in enumerate(db.session.scalars(db.select(Lead).order_by(Lead.email))):
+        lead.score = [30, 10, 30, 50, 0, 30, 20][n]
+    db.session.commit()
+    client = login_as("marketer")
+    html = client.get("/admin/leads/?sort=score&stage=").get_data(as_text=True)
+    pages = [emails(html)]
+    while (url := link(html, "next")) is not None:
+        assert "sort=score" in url and "after=" in url
+        html = client.get(url).get_data(as_text=True)
+        pages.append(emails(html))
+    walked = [email for page in pages for email in page]
+    by_score = db.session.scalars(db.select(Lead.email).order_by(Lead.score.desc(), Lead.id.desc())).all()
+    assert walked == by_score and len(set(walked)) == 7
+    back = [emails(html)]
+    while (url := link(html, "prev")) is not None:
+        html = client.get(url).get_data(as_text=True)
+        back.append(emails(html))
+    assert back[::-1] == pages
+
+
+def test_column_headers_sort_and_keep_the_filters(login_as, seven_leads):
+    html = login_as("marketer").get("/admin/leads/?stage=mql&sort=score").get_data(as_text=True)
+    score = re.search(
+        r'<th scope="col" aria-sort="descending">\s*<a class="sort-link" href="([^"]+)">评分', html
+    )
+    assert score, "the score column is sorted, highest first"
+    assert "sort=score_asc" in score.group(1) and "stage=mql" in score.group(1)
+    created = re.search(r'<th scope="col">\s*<a class="sort-link" href="([^"]+)">创建时间', html)
+    assert "sort=created" in created.group(1) and "stage=mql" in created.group(1)
+    assert '<input type="hidden" name="sort" value="score">' in html  # the filter form keeps it
+
+
+def test_the_list_shows_score_and_owner(login_as, seven_leads):
+    from insights.scoring.models import Handoff
+    from tests.factories import UserFactory
+
+    owner = UserFactory(role="sales", name="王销售")
+    lead = db.session.scalars(db.select(Lead).filter_by(email="lead6@example.com")).one()
+    lead.score = 77
+    db.session.add(Handoff(lead_id=lead.id, owner_id=owner.id, score=77))
+    db.session.commit()
+    html = login_as("marketer").get("/admin/leads/").get_data(as_text=True)
+    row = re.search(r"lead6@example\.com</a>.*?</tr>", html, re.S).group(0)
+    assert '<td class="num">77</td>' in row and "<td>王销售</td>" in row
+    assert ">负责人</th>" in html
+
+
+def test_bulk_stage_change_moves_the_ticked_leads_only(login_as, seven_leads):
+    client = login_as("marketer")
+    ids = db.session.scalars(
+        db.select(Lead.id).where(Lead.email.in_(["lead0@example.com", "lead2@example.com"]))
+    ).all()
+    answer = client.post(
+        "/admin/leads/stages",
+        data={"lead": [str(i) for i in ids], "stage": "sql", "next": "/admin/leads/?stage=new"},
+    )
+    assert answer.status_code == 302 and answer.location.endswith("/admin/leads/?stage=new")
+    db.session.expire_all()
+    moved = db.session.scalars(db.select(Lead.email).where(Lead.stage == "sql").order_by(Lead.email)).all()
+    assert moved == ["lead0@example.com", "lead2@example.com"]
+    assert "2 条线索已改为" in client.get("/admin/leads/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"stage": "nonsense", "lead": ["1"]},
+        {"stage": "sql"},
+        {"stage": "sql", "lead": ["x", "0", "99999999999"]},
+    ],
+)
+def test_bulk_stage_change_refuses_bad_input_and_moves_nothing(login_as, seven_leads, form):
+    answer = login_as("marketer").post("/admin/leads/stages", data={**form, "next": "https://evil.example/"})
+    assert answer.status_code == 302 and answer.location.endswith("/admin/leads/")
+    assert db.session.scalar(db.select(db.func.count()).where(Lead.stage == "sql")) == 0
+
+
+def test_an_empty_list_says_what_to_do(login_as):
+    client = login_as("marketer")
+    html = client.get("/admin/leads/").get_data(as_text=True)
+    assert 'class="empty-state"' in html and "flask leads import" in html
+    html = client.get("/admin/leads/?stage=mql").get_data(as_text=True)
+    assert "清除筛选" in html
