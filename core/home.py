@@ -6,16 +6,11 @@ A section holds figures (a count that links to the list it counts, with a four-w
 where one matters) and rows (the things that need the reader, each a link)."""
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
 from flask import render_template
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import func, select
 
-from core.extensions import db
-
-WEEKS = 4  # the home's trends: the last four weeks, this week last
 SPARK_WIDTH, SPARK_HEIGHT = 96, 24
 
 
@@ -74,13 +69,3 @@ def panel(key: str, title: str, *, figures=(), rows=(), empty: str = "", more_ur
             spark=(SPARK_WIDTH, SPARK_HEIGHT),
         )
     )
-
-
-def weekly_counts(column, *conditions, now: datetime, weeks: int = WEEKS) -> list[int]:
-    """How many rows have `column` (a datetime) in each of the last `weeks` seven-day
-    windows ending at `now`, oldest first, in one query. Rolling windows, so the figure
-    needs no time zone: "this week" is the last seven days wherever the reader is."""
-    starts = [now - timedelta(days=7 * back) for back in range(weeks, 0, -1)]
-    counts = [func.count().filter(column >= start, column < start + timedelta(days=7)) for start in starts]
-    row = db.session.execute(select(*counts).where(column >= starts[0], column < now, *conditions)).one()
-    return [int(value) for value in row]

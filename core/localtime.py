@@ -53,6 +53,11 @@ def zone_choices() -> list[tuple[str, str]]:
     return [(name, zone_label(name)) for name in ZONES]
 
 
+def local_today(tz: str | None = None) -> date:
+    """Today's date where the reader is (their zone, else the site's)."""
+    return datetime.now(UTC).astimezone(zone(tz)).date()
+
+
 def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 

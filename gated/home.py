@@ -9,9 +9,10 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from core.extensions import db
-from core.home import Figure, panel, weekly_counts
+from core.home import Figure, panel
 from core.localtime import zone
 from core.timeutil import utcnow
+from core.trends import weekly_counts
 from gated.models import HeldSubmission, Lead
 
 

@@ -7,16 +7,17 @@ from flask_login import current_user
 
 from accounts.guards import roles_required
 from core.hooks import insights_panels
+from core.localtime import local_today
 from core.signals import send_staff_action
-from core.timeutil import utcnow
-from insights import charts, dashboards, stages
+from insights import charts, dashboards, stages, trends
 
 ROLES = ("marketer", "admin")
 bp = Blueprint("insights_admin", __name__, url_prefix="/admin/insights", template_folder="templates")
 
 
 def _filters() -> dashboards.Filters:
-    return dashboards.Filters.from_args(request.args, today=utcnow().date())
+    # "Today" is the reader's: the trends count local days.
+    return dashboards.Filters.from_args(request.args, today=local_today())
 
 
 def _charts(tables: dict) -> dict:
@@ -52,6 +53,7 @@ def dashboard():
         args=filters.as_args(),
         tables=tables,
         charts=_charts(tables),
+        trend=trends.trends(filters.since, filters.until, channel=filters.channel),
         channels=CHANNELS,
         # Days are counted from midnight UTC (the rollups' day); the page says when that is here.
         day_start=stages.bounds(filters.until, filters.until)[0],

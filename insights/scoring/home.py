@@ -11,8 +11,9 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from core.extensions import db
-from core.home import Figure, Row, panel, weekly_counts
+from core.home import Figure, Row, panel
 from core.timeutil import utcnow
+from core.trends import weekly_counts
 from insights.models import Event
 from insights.scoring.models import Handoff
 

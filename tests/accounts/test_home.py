@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from content.models import Article
 from core.extensions import db
-from core.home import weekly_counts
 from core.timeutil import utcnow
+from core.trends import weekly_counts
 from gated.models import Lead
 from insights.scoring.models import Handoff
 from tests.content.helpers import make_article

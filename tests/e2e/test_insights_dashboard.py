@@ -13,6 +13,8 @@ def test_a_marketer_reads_the_dashboard(live_app, page):
         services.create_user("marketer@example.com", role="marketer", password=STAFF_PASSWORD)
         known_data_set()
         db.session.remove()
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     sign_in(page, "marketer@example.com")
     page.get_by_role("navigation", name="后台栏目").get_by_role("link", name="数据洞察").click()
     page.wait_for_url("**/admin/insights/")
@@ -34,3 +36,15 @@ def test_a_marketer_reads_the_dashboard(live_app, page):
 
     if AXE.exists():
         assert not serious_violations(page, AXE.read_text(encoding="utf-8"))
+
+    # The trend chart is drawn (uPlot under the CSP, no script error); its table folds
+    # away, one click from view, with one row per day of the period.
+    page.goto("/admin/insights/?since=2026-11-02&until=2026-11-15")
+    chart = page.locator("#chart-trends")
+    chart.locator("canvas").wait_for()
+    assert chart.evaluate("box => box.querySelector('canvas').width") > 0
+    table = page.locator("details.chart-table")
+    assert table.get_attribute("open") is None
+    table.locator("summary").click()
+    assert table.locator("tbody tr").count() == 14
+    assert errors == []
