@@ -105,8 +105,11 @@ def _save(form: SequenceForm, sequence: Sequence | None):
         saved, _outcome = services.save_sequence(data, now=utcnow())
     except services.SequenceError as exc:
         db.session.rollback()
-        for error in exc.errors:
-            flash(error, "error")
+        elsewhere = form.show_problems(exc.problems)
+        if len(elsewhere) < len(exc.problems):
+            flash(_("The sequence was not saved: see the messages beside the fields."), "error")
+        for problem in elsewhere:
+            flash(problem.translated(), "error")
         return None
     return saved
 

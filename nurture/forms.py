@@ -90,14 +90,37 @@ class SequenceForm(FlaskForm):
             SelectChoice("", _l("no topics yet"))
         ]
 
+    def show_problems(self, problems) -> list:
+        """Each problem (nurture.validation.Problem) of `to_data()`'s sequence beside its
+        field, in the reader's language; those of no field are returned."""
+        elsewhere = []
+        for problem in problems:
+            target = self._field_of(problem.field)
+            if target is None:
+                elsewhere.append(problem)
+            else:
+                target.errors = [*target.errors, problem.translated()]
+        return elsewhere
+
+    def _field_of(self, name: str):
+        if name.startswith("steps-"):
+            _prefix, number, field_name = name.split("-", 2)
+            rows = getattr(self, "step_rows", [])
+            if int(number) >= len(rows):
+                return None
+            return getattr(self.steps.entries[rows[int(number)]].form, field_name, None)
+        return getattr(self, name, None) if name else None
+
     def to_data(self) -> dict:
         """The sequence as services.save_sequence takes it; an empty step row is the
         blank one offered for adding a step, not a step."""
         steps = []
-        for entry in self.steps.entries:
+        self.step_rows = []  # the form row of each step given (blank rows are left out)
+        for row, entry in enumerate(self.steps.entries):
             step = entry.form
             if not (step.subject.data or "").strip() and not (step.body.data or "").strip():
                 continue
+            self.step_rows.append(row)
             condition = None
             if step.condition.data:
                 condition = {"skip_if": step.condition.data}

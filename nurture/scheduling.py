@@ -20,7 +20,12 @@ MAX_DELAY_MINUTES = MAX_DELAY_DAYS * 1440
 
 
 class ScheduleError(ValueError):
-    """A delay, a window or a time zone that cannot be understood."""
+    """A delay, a window or a time zone that cannot be understood. `template` (English,
+    with %(name)s places filled from `params`) is also the msgid the admin translates."""
+
+    def __init__(self, template: str, **params):
+        super().__init__(template % params if params else template)
+        self.template, self.params = template, params
 
 
 def parse_delay(value) -> int:
@@ -31,9 +36,15 @@ def parse_delay(value) -> int:
     elif match := DELAY_RE.match(str(value or "")):
         minutes = int(match.group(1)) * DELAY_UNITS[match.group(2)]
     else:
-        raise ScheduleError(f"delay {value!r}: write it as a number and a unit, e.g. 0h, 90m, 3d, 1w")
+        raise ScheduleError(
+            "delay %(value)s: write it as a number and a unit, e.g. 0h, 90m, 3d, 1w", value=repr(value)
+        )
     if minutes > MAX_DELAY_MINUTES:
-        raise ScheduleError(f"delay {value!r} is too long: at most {MAX_DELAY_DAYS}d (ten years)")
+        raise ScheduleError(
+            "delay %(value)s is too long: at most %(days)dd (ten years)",
+            value=repr(value),
+            days=MAX_DELAY_DAYS,
+        )
     return minutes
 
 
@@ -48,13 +59,15 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ScheduleError(f"time zone {name!r} is unknown (use a name like Asia/Shanghai)") from exc
+        raise ScheduleError(
+            "time zone %(name)s is unknown (use a name like Asia/Shanghai)", name=repr(name)
+        ) from exc
 
 
 def parse_clock(value: str) -> time | None:
     """'09:00' -> time(9); '24:00' -> None (the end of the day)."""
     if not CLOCK_RE.match(str(value or "")):
-        raise ScheduleError(f"time {value!r}: write it as HH:MM, e.g. 09:00")
+        raise ScheduleError("time %(value)s: write it as HH:MM, e.g. 09:00", value=repr(value))
     if value == "24:00":
         return None
     hours, minutes = value.split(":")
@@ -65,7 +78,7 @@ def check_window(days, start: str, end: str, timezone: str) -> None:
     """Raise ScheduleError for a window that could never open."""
     zone(timezone)
     if not days or any(day not in DAYS for day in days):
-        raise ScheduleError(f"send window days must be some of {', '.join(DAYS)}")
+        raise ScheduleError("send window days must be some of %(days)s", days=", ".join(DAYS))
     opens, closes = parse_clock(start), parse_clock(end)
     if opens is None:
         raise ScheduleError("the send window cannot start at 24:00 (24:00 only ends a day; use 00:00)")

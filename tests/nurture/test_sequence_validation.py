@@ -2,6 +2,7 @@
 browser form, a YAML import, a test send) with a clear reason; a suppression asked for
 twice at the same moment is one suppression, not an error."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -56,7 +57,11 @@ def test_a_window_starting_at_24_00_is_refused_in_the_browser(login_as):
         "/admin/nurture/new", data=sequence_form(window_start="24:00", window_end="24:00")
     )
     assert response.status_code == 422
-    assert "cannot start at 24:00" in response.get_data(as_text=True)
+    # In the reader's language, beside the field it concerns.
+    page = response.get_data(as_text=True)
+    assert re.search(r'<p class="error" id="window_start-error">发送时段不能从 24:00 开始（[^<]*</p>', page)
+    assert 'aria-describedby="window_start-help window_start-error"' in page
+    assert "序列未保存：请查看各字段旁的提示。" in page and "cannot start" not in page
     assert Sequence.query.count() == 0
 
 
@@ -124,7 +129,10 @@ def test_a_delay_over_ten_years_is_refused_in_the_browser(login_as):
     marketer = login_as("marketer")
     response = marketer.post("/admin/nurture/new", data=sequence_form(**{"steps-1-delay": "9999999d"}))
     assert response.status_code == 422
-    assert "too long" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert re.search(
+        r'<p class="error" id="steps-1-delay-error">延迟 &#39;9999999d&#39; 太长：最多 3650d（十年）</p>', page
+    )
     assert Sequence.query.count() == 0
 
 
@@ -298,3 +306,16 @@ def test_a_step_body_past_the_markdown_bounds_is_refused_with_a_reason(body):
     errors = refusal(sequence_data(steps=[{"delay": "0h", "subject": "你好", "body": body}]))
     assert "step 1 body:" in errors
     assert "行内标记" in errors or "嵌套过深" in errors
+
+
+def test_problems_of_several_fields_show_beside_each_in_english_too(login_as):
+    marketer = login_as("marketer")
+    marketer.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    form = sequence_form(slug="bad slug!", window_start="9am", **{"steps-1-delay": "soon"})
+    response = marketer.post("/admin/nurture/new", data=form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert re.search(r'id="slug-error">use letters, digits, - and _', page)
+    assert re.search(r"id=\"window_start-error\">time &#39;9am&#39;: write it as HH:MM", page)
+    assert re.search(r"id=\"steps-1-delay-error\">delay &#39;soon&#39;: write it as a number and a unit", page)
+    assert Sequence.query.count() == 0
