@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from accounts.guards import roles_required
@@ -24,8 +23,8 @@ from content.models import KINDS, STATUSES, Article, Revision
 from content.revisions import restore_revision, revision_diff
 from core.extensions import db
 from core.hooks import article_panels
-from core.ids import page_number, parse_id, record_id
-from core.listing import Sort, chosen_sort, keyset_page
+from core.ids import page_number, record_id
+from core.listing import Sort, bulk_request, chosen_sort, keyset_page
 from core.localtime import zone
 from core.signals import send_staff_action
 from core.timeutil import utcnow
@@ -112,15 +111,13 @@ def index():
 @roles_required("admin")
 def bulk():
     """Publish or archive the ticked articles, each through the same workflow checks."""
-    ids = [found for value in request.form.getlist("article")[:MAX_BULK] if (found := parse_id(value))]
+    ticked = bulk_request(request.form, "article", limit=MAX_BULK, fallback=url_for("content_admin.index"))
     action = request.form.get("action", "")
-    back = safe_next(request.form.get("next"), url_for("content_admin.index"))
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    if action not in BULK_ACTIONS or not ids:
+    back = ticked.back
+    if action not in BULK_ACTIONS or not ticked.ids:
         flash(_("Tick the articles and choose what to do with them."), "error")
         return redirect(back)
-    done, refused = services.bulk_transition(ids, action, user=current_user, now=utcnow())
+    done, refused = services.bulk_transition(ticked.ids, action, user=current_user, now=utcnow())
     flash(_("%(n)d articles changed.", n=done), "success")
     if refused:
         flash(_("%(n)d could not change from their status.", n=refused), "error")

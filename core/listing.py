@@ -136,3 +136,27 @@ def keyset_page(
         first_cursor=_cursor(*(getattr(items[0], name) for name in cursor_of)) if items else "",
         last_cursor=_cursor(*(getattr(items[-1], name) for name in cursor_of)) if items else "",
     )
+
+
+@dataclass
+class BulkRequest:
+    """A list's bulk action as posted: the ticked ids (valid ones, at most `limit`) and
+    where to go back to (the list as it was filtered; never another site)."""
+
+    ids: list[int]
+    back: str
+
+
+def bulk_request(form, name: str, *, limit: int, fallback: str) -> BulkRequest:
+    """Read a bulk action's form (`name`: the checkboxes' name); refuses (400) a post
+    without its CSRF token."""
+    from flask import abort
+    from flask_wtf import FlaskForm
+
+    from core.ids import parse_id
+    from core.views import safe_next
+
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    ids = [found for value in form.getlist(name)[:limit] if (found := parse_id(value))]
+    return BulkRequest(ids, safe_next(form.get("next"), fallback))

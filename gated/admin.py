@@ -8,17 +8,14 @@ import json
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from accounts.guards import roles_required
 from core.extensions import db
 from core.hooks import hooks, lead_timeline
-from core.ids import parse_id
-from core.listing import chosen_sort
+from core.listing import bulk_request, chosen_sort
 from core.signals import send_staff_action
 from core.timeutil import utcnow
-from core.views import safe_next
 from gated import holding, leadfields, privacy, services, timeline
 from gated.labels import label
 from gated.listing import (
@@ -89,19 +86,16 @@ def leads():
 @roles_required(*ROLES)
 def bulk_stage():
     """The list's bulk action: the ticked leads (at most a page) move to one stage."""
-    ids = [found for value in request.form.getlist("lead")[:MAX_BULK] if (found := parse_id(value))]
+    ticked = bulk_request(request.form, "lead", limit=MAX_BULK, fallback=url_for("gated_admin.leads"))
     new = request.form.get("stage", "")
-    back = safe_next(request.form.get("next"), url_for("gated_admin.leads"))
-    if not FlaskForm().validate_on_submit():
-        abort(400)
     if new not in STAGES:
         flash(_("Choose a stage from the list."), "error")
-    elif not ids:
+    elif not ticked.ids:
         flash(_("Tick the leads to move first."), "error")
     else:
-        moved = services.change_stages(ids, new, now=utcnow())
+        moved = services.change_stages(ticked.ids, new, now=utcnow())
         flash(_("%(n)d leads moved to %(stage)s.", n=moved, stage=label("stage", new)), "success")
-    return redirect(back)
+    return redirect(ticked.back)
 
 
 @bp.get("/export.csv")

@@ -131,7 +131,8 @@ def test_a_delay_over_ten_years_is_refused_in_the_browser(login_as):
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert re.search(
-        r'<p class="error" id="steps-1-delay-error">延迟 &#39;9999999d&#39; 太长：最多 3650d（十年）</p>', page
+        r'<p class="error" id="steps-1-delay-error">延迟 &#39;9999999d&#39; 太长：最多 3650d（十年）</p>',
+        page,
     )
     assert Sequence.query.count() == 0
 
@@ -317,5 +318,7 @@ def test_problems_of_several_fields_show_beside_each_in_english_too(login_as):
     assert response.status_code == 422
     assert re.search(r'id="slug-error">use letters, digits, - and _', page)
     assert re.search(r"id=\"window_start-error\">time &#39;9am&#39;: write it as HH:MM", page)
-    assert re.search(r"id=\"steps-1-delay-error\">delay &#39;soon&#39;: write it as a number and a unit", page)
+    assert re.search(
+        r"id=\"steps-1-delay-error\">delay &#39;soon&#39;: write it as a number and a unit", page
+    )
     assert Sequence.query.count() == 0
