@@ -13,7 +13,7 @@ from sqlalchemy import select
 from accounts.guards import roles_required
 from core.extensions import db
 from core.hooks import hooks, lead_timeline
-from core.listing import bulk_request, chosen_sort
+from core.listing import bulk_request, chosen_sort, keyset_page
 from core.signals import send_staff_action
 from core.timeutil import utcnow
 from gated import holding, leadfields, privacy, services, timeline
@@ -28,7 +28,7 @@ from gated.listing import (
     to_csv,
     view_choices,
 )
-from gated.models import CHANNELS, STAGES, Asset, Lead
+from gated.models import CHANNELS, STAGES, Asset, HeldSubmission, Lead
 from gated.validation import InvalidSubmission
 
 ROLES = ("marketer", "sales", "admin")
@@ -136,9 +136,28 @@ def erase_filtered():
 @roles_required(*ROLES)
 def held():
     now = utcnow()
+    q = (request.args.get("q") or "").strip()[:200]
+    state = request.args.get("state", "") if request.args.get("state") in holding.HELD_STATES else ""
+    sort = chosen_sort(holding.HELD_SORTS, request.args.get("sort"))
+    number = request.args.get("page", "")
+    page = keyset_page(
+        holding.held_query(q=q, state=state),
+        sort=sort,
+        id_column=HeldSubmission.id,
+        per_page=current_app.config["LEADS_PER_PAGE"],
+        page=int(number) if number.isdecimal() and len(number) < 7 else 1,
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+        session=db.session,
+    )
+    filters = {name: value for name, value in (("q", q), ("state", state)) if value}
     return render_template(
         "gated/admin/held.html",
-        held=holding.recent_held(),
+        page=page,
+        filters=filters,
+        args={**filters, **({"sort": sort.key} if sort != holding.HELD_SORTS[0] else {})},
+        sort=sort.key,
+        states=[("waiting", _("Waiting")), ("released", _("Released"))],
         refused=holding.refused_counts(now=now),
         days=current_app.config["HELD_SUBMISSION_DAYS"],
     )

@@ -25,10 +25,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 
 from core.extensions import db
 from core.ids import token_id
+from core.listing import Sort
 from core.tokens import InvalidToken, sign, unsign
 from gated import challenge, services, visitor
 from gated.models import PERSON_FIELDS, UTM_FIELDS, BlockedSubmission, HeldSubmission
@@ -162,13 +163,24 @@ def release(held_id: int, *, now: datetime, released_by_id: int | None = None) -
     return held
 
 
-def recent_held(limit: int = 200) -> list[HeldSubmission]:
-    """Held submissions for the staff list: those still waiting first, newest first."""
-    return db.session.scalars(
-        select(HeldSubmission)
-        .order_by(HeldSubmission.released_at.is_not(None), HeldSubmission.created_at.desc())
-        .limit(limit)
-    ).all()
+HELD_STATES = ("waiting", "released")
+HELD_SORTS = [
+    Sort("received", HeldSubmission.created_at),
+    Sort("received_asc", HeldSubmission.created_at, descending=False),
+]
+
+
+def held_query(*, q: str = "", state: str = "") -> Select:
+    """Held submissions for the staff list: `q` in the address, `state` waiting (not yet a
+    lead) or released."""
+    query = select(HeldSubmission)
+    if q:
+        query = query.where(HeldSubmission.email.contains(q.lower(), autoescape=True))
+    if state == "waiting":
+        query = query.where(HeldSubmission.released_at.is_(None))
+    elif state == "released":
+        query = query.where(HeldSubmission.released_at.is_not(None))
+    return query
 
 
 def refused_counts(*, now: datetime, days: int = 30) -> list[tuple[str, str, int]]:

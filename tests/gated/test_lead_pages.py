@@ -215,3 +215,32 @@ def test_an_empty_list_says_what_to_do(login_as):
     assert 'class="empty-state"' in html and "flask leads import" in html
     html = client.get("/admin/leads/?stage=mql").get_data(as_text=True)
     assert "清除筛选" in html
+
+
+def test_the_held_list_searches_filters_and_pages_by_keyset(login_as):
+    from gated.models import HeldSubmission
+
+    for n in range(5):
+        db.session.add(
+            HeldSubmission(
+                form="demo",
+                reason="too_fast",
+                email=f"held{n}@{'acme' if n % 2 else 'other'}.cn",
+                fields={},
+                created_at=START + timedelta(hours=n),
+                released_at=START + timedelta(days=1) if n == 3 else None,
+            )
+        )
+    db.session.commit()
+    current_app.config["LEADS_PER_PAGE"] = 1
+    client = login_as("marketer")
+    html = client.get("/admin/leads/held?q=ACME&state=waiting").get_data(as_text=True)
+    found = re.findall(r"<td>(held\d@\w+\.cn)</td>", html)
+    while (url := link(html, "next")) is not None:
+        assert "q=ACME" in url and "state=waiting" in url
+        html = client.get(url).get_data(as_text=True)
+        found += re.findall(r"<td>(held\d@\w+\.cn)</td>", html)
+    assert found == ["held1@acme.cn"]  # held3 was released
+    html = client.get("/admin/leads/held?state=released").get_data(as_text=True)
+    assert re.findall(r"<td>(held\d@\w+\.cn)</td>", html) == ["held3@acme.cn"]
+    assert 'class="empty-state"' in client.get("/admin/leads/held?q=nobody").get_data(as_text=True)
