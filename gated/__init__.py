@@ -33,6 +33,12 @@ DEFAULTS = {
     # Origins (https://partner.example) every lead form may be embedded on; each form adds
     # its own in the admin (Leads → Embedded forms).
     "EMBED_ORIGINS": [],
+    # email | phone | email_or_phone; unset: email_or_phone for a zh_CN site, else email
+    # (gated.identity). Overrides per form: "demo=email,newsletter=email".
+    "FORM_IDENTITY": "",
+    "FORM_IDENTITY_OVERRIDES": [],
+    "PHONE_REGION": "CN",
+    "PHONE_ALLOWED_REGIONS": [],
 }
 
 
@@ -45,6 +51,32 @@ def _challenge_mode(value) -> str:
     if mode not in MODES:
         raise SettingsError(f"LODESTAR_FORM_CHALLENGE must be one of {', '.join(MODES)}, not {value!r}.")
     return mode
+
+
+def _identity_settings(app) -> None:
+    """FORM_IDENTITY and its overrides, checked at start like FORM_CHALLENGE."""
+    from core.config import SettingsError
+    from gated import identity
+
+    rule = str(app.config["FORM_IDENTITY"] or "").strip().lower()
+    rule = rule or identity.default_identity(app.config["DEFAULT_LOCALE"])
+    if rule not in identity.IDENTITIES:
+        raise SettingsError(
+            f"LODESTAR_FORM_IDENTITY must be one of {', '.join(identity.IDENTITIES)}, not {rule!r}."
+        )
+    app.config["FORM_IDENTITY"] = rule
+    try:
+        app.config["FORM_IDENTITY_OVERRIDES"] = identity.parse_overrides(
+            app.config["FORM_IDENTITY_OVERRIDES"]
+        )
+    except ValueError as exc:
+        raise SettingsError(
+            f"LODESTAR_FORM_IDENTITY_OVERRIDES: {exc} is not form=email|phone|email_or_phone."
+        ) from exc
+    app.config["PHONE_ALLOWED_REGIONS"] = [
+        str(code).strip().upper() for code in app.config["PHONE_ALLOWED_REGIONS"]
+    ]
+    app.config["PHONE_REGION"] = str(app.config["PHONE_REGION"] or "").strip().upper()
 
 
 def init_app(app):
@@ -75,6 +107,7 @@ def init_app(app):
 
     apply_defaults(app, DEFAULTS)
     app.config["FORM_CHALLENGE"] = _challenge_mode(app.config["FORM_CHALLENGE"])
+    _identity_settings(app)
 
     app.register_blueprint(bp)
     app.register_blueprint(admin.bp)

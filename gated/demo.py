@@ -37,7 +37,7 @@ DEMO_LEADS = [
         "Anna Schmidt",
         "Nordwerk GmbH",
         "Head of Ops",
-        "+49 30 1234567",
+        "+49 151 23456789",
         "decision_maker",
         {"utm_source": "newsletter", "utm_medium": "email"},
         "",

@@ -25,7 +25,7 @@ from core.localtime import iso_local
 from core.spreadsheet import csv_text
 from core.timeutil import parse_date, utcnow
 from gated import leadfields, signals, textsearch, webhooks
-from gated.models import PERSON_FIELDS, STAGES, Lead, LeadTag, Submission
+from gated.models import IDENTITY_FIELDS, PERSON_FIELDS, STAGES, Lead, LeadTag, Submission
 from gated.validation import InvalidSubmission, clean_fields
 
 EXPORT_FIELDS = webhooks.LEAD_FIELDS + (
@@ -242,15 +242,19 @@ def import_leads(text: str, *, source: str = "", sequence: str | None = None, no
     """
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [name.strip().lower() for name in (reader.fieldnames or [])]
-    if "email" not in header:
-        return ImportResult(errors=[(1, "the header row must name an email column")])
+    if "email" not in header and "phone" not in header:
+        return ImportResult(errors=[(1, "the header row must name an email column or a phone column")])
     reader.fieldnames = header
     rows, errors = [], []
     for row in reader:
         line = reader.line_num
         raw = {k: (v or "").strip() for k, v in row.items() if k in IMPORT_FIELDS}
         try:
-            clean = clean_fields({k: v for k, v in raw.items() if k in PERSON_FIELDS})
+            clean = clean_fields(
+                {k: v for k, v in raw.items() if k in PERSON_FIELDS},
+                identity="email_or_phone",
+                phone_rules={"region": current_app.config["PHONE_REGION"], "mobile_only": False},
+            )
         except InvalidSubmission as exc:
             errors.extend((line, f"{name}: {message}") for name, message in exc.errors.items())
             continue
@@ -312,13 +316,16 @@ def store_person(
     import, an API key), whose values overwrite what is stored, as a submission of `form`
     that sends lead_captured. `clean` is clean_fields' output (email required unless
     `lead` is the person already found, e.g. by phone). Returns (lead, created)."""
-    from gated.services import set_stage, upsert_lead
+    from gated.services import claim_identity, set_stage, upsert_lead
 
     created = False
     if lead is None:
-        lead, created = upsert_lead(clean["email"], now=now, source=source)
+        lead, created = upsert_lead(clean["email"], phone=clean.get("phone", ""), now=now, source=source)
     for name, value in clean.items():
-        if name not in ("email", "tags") and value:
+        if name in IDENTITY_FIELDS:
+            # Trusted senders overwrite, but never onto an address or number another lead holds.
+            claim_identity(lead, name, value, verified=True)
+        elif name != "tags" and value:
             setattr(lead, name, value)
     if clean.get("tags"):
         leadfields.add_tags(lead, clean["tags"])  # added, never removed

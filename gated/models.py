@@ -2,13 +2,14 @@
 consents, downloads; plus the outgoing hand-off webhooks, the count of blocked spam, the
 submissions held until a person confirms them and the proof-of-work solutions already used.
 
-A lead is one person keyed by the normalised email; everything else points at it and goes
-with it when the person is erased.
+A lead is one person keyed by the normalised email or the mobile number in E.164 (either
+may be empty, never both; each is unique where given); everything else points at it and
+goes with it when the person is erased.
 """
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -24,6 +25,8 @@ UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_conte
 # for the ones still unknown).
 PROFILE_FIELDS = ("name", "company", "job_title", "phone", "role")
 PERSON_FIELDS = ("email", *PROFILE_FIELDS)
+# What a lead is known by (gated.identity): each unique where given.
+IDENTITY_FIELDS = ("email", "phone")
 
 
 class Asset(db.Model):
@@ -45,7 +48,9 @@ class Asset(db.Model):
 
 
 class Lead(db.Model):
-    """One person, one row: keyed by the normalised email address.
+    """One person, one row: keyed by the normalised email address or the mobile number
+    (E.164), whichever the person gave; a lead known by one who later gives the other
+    stays one lead.
 
     First touch is set once, when the lead is created; last touch moves with every
     submission, so a marketer sees both what found the person and what brought them back.
@@ -55,6 +60,17 @@ class Lead(db.Model):
     # The admin list's order (newest first, id breaking ties) and its keyset cursor, alone
     # and after its two equality filters: any page of any stage or source reads one page.
     __table_args__ = (
+        # One lead per address and per number; "" (not given) may repeat.
+        *(
+            Index(
+                f"uq_leads_{name}_given",
+                name,
+                unique=True,
+                sqlite_where=text(f"{name} <> ''"),
+                postgresql_where=text(f"{name} <> ''"),
+            )
+            for name in IDENTITY_FIELDS
+        ),
         Index("ix_leads_created_at_id", "created_at", "id"),
         Index("ix_leads_stage_created_at_id", "stage", "created_at", "id"),
         Index("ix_leads_source_created_at_id", "source", "created_at", "id"),
@@ -69,7 +85,7 @@ class Lead(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str] = mapped_column(String(254), default="")
     name: Mapped[str] = mapped_column(String(120), default="")
     company: Mapped[str] = mapped_column(String(200), default="")
     job_title: Mapped[str] = mapped_column(String(120), default="")

@@ -27,10 +27,11 @@ from core.ids import token_id
 from core.schema import upsert_insert
 from core.tokens import sign, unsign
 from core.urls import absolute_url_for
-from gated import signals, webhooks
+from gated import identity, signals, webhooks
 from gated.assets import asset_for_article
 from gated.attribution import classify_channel, host_of, source_label
 from gated.models import (
+    IDENTITY_FIELDS,
     PERSON_FIELDS,
     STAGES,
     UTM_FIELDS,
@@ -142,24 +143,34 @@ def landing_facts(slug: str, *, now: datetime) -> dict | None:
 
 
 def upsert_lead(
-    email: str,
+    email: str = "",
     *,
+    phone: str = "",
     now: datetime,
     touch: dict | None = None,
     source: str = "",
     fields: dict | None = None,
 ) -> tuple[Lead, bool]:
-    """The lead of `email`, created if new, inside the caller's transaction. `fields`
-    (column values) are written only when the lead is created, in the same INSERT.
+    """The lead of `email` or `phone` (normalised; at least one given), created if new,
+    inside the caller's transaction. `fields` (column values) are written only when the
+    lead is created, in the same INSERT.
+
+    Which lead: the one known by the address; else the one known by the number, when it
+    has no address yet (a lead known by phone who gives an email stays one lead); else a
+    new lead. A number already held by a lead with another address is not taken by the
+    new one (the caller records it as proposed: claim_identity). Two people are never
+    merged here: staff merge (gated.merging).
 
     INSERT … ON CONFLICT DO NOTHING RETURNING the row, then (when it existed) SELECT,
     holds under concurrency on both databases: PostgreSQL makes the second insert wait
     for the first to commit and then skip; SQLite has one writer at a time. No savepoint
     is needed (a savepoint under pysqlite would commit early when it is the outermost).
+    The conflict target is left out, so a clash on either unique index skips the insert.
     """
+    if not email and not phone:
+        raise ValueError("a lead needs an email address or a mobile number")
     touch = touch or {}
     values = {
-        "email": email,
         "created_at": now,
         "updated_at": now,
         "source": (source or touch.get("source") or "")[:120],
@@ -174,18 +185,60 @@ def upsert_lead(
             **{f"first_{name}": value for name, value in touch["utm"].items()},
         )
     values.update(fields or {})
-    statement = (
-        upsert_insert(db.session.get_bind(), Lead)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["email"])
-        .returning(Lead)
-    )
-    populate = {"populate_existing": True}
-    lead = db.session.scalars(statement, execution_options=populate).one_or_none()
+    lead = _insert_lead({**values, "email": email, "phone": phone})
     if lead is not None:
         return lead, True
-    lead = db.session.scalars(select(Lead).where(Lead.email == email), execution_options=populate).one()
-    return lead, False
+    by_email, by_phone = find_leads(email, phone, populate=True)
+    if by_email is not None:
+        return by_email, False
+    if by_phone is not None and not (email and by_phone.email):
+        return by_phone, False
+    # The number is another person's (a lead with another address): a lead of its own.
+    lead = _insert_lead({**values, "email": email, "phone": ""})
+    if lead is not None:
+        return lead, True
+    return find_leads(email, "", populate=True)[0], False
+
+
+def _insert_lead(values: dict) -> Lead | None:
+    """The new lead, or None when a lead holds its address or number already."""
+    statement = (
+        upsert_insert(db.session.get_bind(), Lead).values(**values).on_conflict_do_nothing().returning(Lead)
+    )
+    return db.session.scalars(statement, execution_options={"populate_existing": True}).one_or_none()
+
+
+def find_leads(email: str, phone: str, *, populate: bool = False) -> tuple[Lead | None, Lead | None]:
+    """The lead known by this address and the one known by this number (either None,
+    or the same lead twice)."""
+    found = {}
+    for name, value in (("email", email), ("phone", phone)):
+        if value:
+            column = getattr(Lead, name)
+            # `<> ''` lets SQLite use the partial unique index.
+            found[name] = db.session.scalars(
+                select(Lead).where(column == value, column != ""),
+                execution_options={"populate_existing": populate},
+            ).one_or_none()
+    return found.get("email"), found.get("phone")
+
+
+def claim_identity(lead: Lead, name: str, value: str, *, verified: bool) -> bool:
+    """Give a lead an address or number it did not have (or, verified, another one),
+    unless another lead is known by it: that is another person, or the same person
+    twice, which staff decide by merging (gated.merging), never a form. Returns whether
+    the value was taken; a value not taken is a proposal."""
+    stored = getattr(lead, name)
+    if not value or stored == value:
+        return True
+    if stored and not verified:
+        return False
+    column = getattr(Lead, name)
+    holder = db.session.scalar(select(Lead.id).where(column == value, column != "", Lead.id != lead.id))
+    if holder is not None:
+        return False
+    setattr(lead, name, value)
+    return True
 
 
 def _touch_columns(touch: dict, now: datetime) -> dict:
@@ -200,24 +253,37 @@ def _touch_columns(touch: dict, now: datetime) -> dict:
 
 
 def check_submission(form_kind: str, data, *, known_lead_id: int | None = None) -> str:
-    """The normalised email of a submission capture_lead would take, or InvalidSubmission
-    with per-field messages as it would raise; stores nothing (for a submission that is
-    held rather than captured at once)."""
-    return _validated(form_kind, data, known_lead_id=known_lead_id)[1]["email"]
+    """The normalised email (or, without one, the mobile number) of a submission
+    capture_lead would take, or InvalidSubmission with per-field messages as it would
+    raise; stores nothing (for a submission that is held rather than captured at once)."""
+    clean = _validated(form_kind, data, known_lead_id=known_lead_id)[1]
+    return clean["email"] or clean.get("phone", "")
 
 
 def _validated(form_kind: str, data, *, known_lead_id: int | None) -> tuple[dict, dict, bool, str]:
     """The form's data (with the known visitor's email when the form did not ask for
     it), its cleaned person fields, the consent and the message; or InvalidSubmission."""
     data = dict(data)
-    if not str(data.get("email") or "").strip() and known_lead_id:
+    typed = [name for name in IDENTITY_FIELDS if str(data.get(name) or "").strip()]
+    if known_lead_id and "email" not in typed:
+        # The form did not ask for the address again (or the visitor gave only a
+        # number): the known visitor's address is theirs.
         known = db.session.get(Lead, known_lead_id)
-        if known is not None:
+        if known is not None and known.email:
             data["email"] = known.email
+    if known_lead_id and not typed:
+        known = db.session.get(Lead, known_lead_id)
+        if known is not None and known.phone:
+            data["phone"] = known.phone
     person_fields = {name: data[name] for name in PERSON_FIELDS if name in data}
     errors = {}
     try:
-        clean = clean_fields(person_fields, required=("email", *REQUIRED.get(form_kind, ())))
+        clean = clean_fields(
+            person_fields,
+            required=REQUIRED.get(form_kind, ()),
+            identity=identity.form_identity(form_kind),
+            phone_rules=identity.phone_rules(),
+        )
     except InvalidSubmission as exc:
         errors.update(exc.errors)
         clean = {}
@@ -240,6 +306,7 @@ def capture_lead(
     request_meta: RequestMeta,
     now: datetime,
     known_lead_id: int | None = None,
+    proven: bool = False,
     sequence: str | None = None,
     consent_shown: bool = True,
     before_commit: Callable[[Capture], None] | None = None,
@@ -252,6 +319,8 @@ def capture_lead(
     signed cookie (given only once the address was proven): when the form did not ask for
     the email again, it is theirs, and a submission for that lead may change what it
     stored; any other may only add what is missing (merge_profile).
+    `proven`: the visitor proved the submission's mobile number (an SMS code), which
+    counts as the lead's cookie does.
     `consent_shown`: the consent box was on the form, so an unticked box is a decision
     worth recording too (browsers send nothing for it). `before_commit(capture)` runs
     inside the transaction, so what it writes is stored with the lead or not at all.
@@ -267,7 +336,7 @@ def capture_lead(
 
     touch = attribution(data, request_meta)
     version, text = consent_text()
-    profile = {name: value for name, value in clean.items() if name != "email" and value}
+    profile = {name: value for name, value in clean.items() if name not in IDENTITY_FIELDS and value}
     changes = {**_touch_columns(touch, now), "updated_at": now}
     granted = {"marketing_consent": True, "consent_version": version, "consent_at": now} if consent else {}
     # The language of the page the form was on: the language to write to the person in.
@@ -275,11 +344,23 @@ def capture_lead(
     try:
         # A new lead is written whole by the upsert's INSERT; a known one is updated.
         lead, created = upsert_lead(
-            clean["email"], now=now, touch=touch, fields={**profile, **changes, **granted, **language}
+            clean["email"],
+            phone=clean.get("phone", ""),
+            now=now,
+            touch=touch,
+            fields={**profile, **changes, **granted, **language},
         )
-        proposed = []
+        proposed = [
+            name for name in IDENTITY_FIELDS if created and clean.get(name, "") != getattr(lead, name)
+        ]
         if not created:
-            proposed = merge_profile(lead, profile, verified=known_lead_id == lead.id)
+            verified = known_lead_id == lead.id or proven
+            proposed = merge_profile(lead, profile, verified=verified)
+            proposed += [
+                name
+                for name in IDENTITY_FIELDS
+                if not claim_identity(lead, name, clean.get(name, ""), verified=verified)
+            ]
             for name, value in changes.items():
                 setattr(lead, name, value)
             if lead.stage == "new":
@@ -405,7 +486,10 @@ def _request_mails(
 
 def request_mail(lead: Lead, template: str, context: dict) -> bool:
     """Ask for a transactional mail, inside the caller's transaction. Whether it was
-    queued (see signals.mail_requested): a page says "we have emailed you" only then."""
+    queued (see signals.mail_requested): a page says "we have emailed you" only then.
+    A lead known only by a mobile number has no mailbox: nothing is asked."""
+    if not lead.email:
+        return False
     answers = signals.mail_requested.send(_app(), lead_id=lead.id, template=template, context=context)
     return any(queued for _receiver, queued in answers)
 

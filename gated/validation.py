@@ -4,18 +4,15 @@ Pure functions (no database, no request): the service calls `clean_fields` and g
 either clean values or every field's message at once.
 """
 
-import re
 from collections.abc import Mapping
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 
+from gated.identity import normalise_phone
 from gated.models import ROLES
 
 MAX_LENGTHS = {"name": 120, "company": 200, "job_title": 120}
-_PHONE_PUNCTUATION = re.compile(r"[\s\-().·]")
-_CN_MOBILE = re.compile(r"^(?:\+86)?(1[3-9]\d{9})$")
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 class InvalidSubmission(Exception):
@@ -43,41 +40,30 @@ def normalise_email(value: str) -> str:
     return result.normalized
 
 
-def normalise_phone(value: str) -> str:
-    """A Chinese mobile number (11 digits starting 13-19, with or without +86) becomes
-    +86XXXXXXXXXXX; any other number must be international, +country code and number.
-    Empty stays empty. Raises ValueError."""
-    compact = _PHONE_PUNCTUATION.sub("", value or "")
-    if not compact:
-        return ""
-    if compact.startswith("00"):
-        compact = "+" + compact[2:]
-    if compact.startswith("86") and len(compact) == 13:
-        compact = "+" + compact
-    mobile = _CN_MOBILE.match(compact)
-    if mobile:
-        return "+86" + mobile.group(1)
-    if compact.startswith("+86"):
-        raise ValueError(_l("A Chinese mobile number has 11 digits and starts with 13–19."))
-    if _E164.match(compact):
-        return compact
-    raise ValueError(
-        _l("Enter a Chinese mobile number (e.g. 138 0013 8000) or an international one starting with +.")
-    )
-
-
-def clean_fields(data: Mapping[str, str], *, required: tuple[str, ...] = ("email",)) -> dict:
+def clean_fields(
+    data: Mapping[str, str],
+    *,
+    required: tuple[str, ...] = (),
+    identity: str = "email",
+    phone_rules: Mapping | None = None,
+) -> dict:
     """Validate and normalise the person's fields of a submission.
 
-    Returns {email, name, company, job_title, phone, role} with only the fields present in
-    `data`; raises InvalidSubmission with every field's message at once.
+    `identity` (gated.identity) says which of email and phone must be there: "email",
+    "phone", or "email_or_phone" (at least one). `required` names further fields the form
+    insists on; `phone_rules` are normalise_phone's region and allowed countries.
+    Returns {email, name, company, job_title, phone, role} with the fields present in
+    `data` (email always, "" when not given); raises InvalidSubmission with every field's
+    message at once.
     """
     errors: dict[str, str] = {}
-    clean: dict[str, str] = {}
-    try:
-        clean["email"] = normalise_email(data.get("email", ""))
-    except ValueError as exc:
-        errors["email"] = str(exc.args[0])
+    clean: dict[str, str] = {"email": ""}
+    typed_email = str(data.get("email") or "").strip()
+    if typed_email or identity == "email":
+        try:
+            clean["email"] = normalise_email(typed_email)
+        except ValueError as exc:
+            errors["email"] = str(exc.args[0])
     for name, limit in MAX_LENGTHS.items():
         if name not in data:
             continue
@@ -85,18 +71,23 @@ def clean_fields(data: Mapping[str, str], *, required: tuple[str, ...] = ("email
         if len(value) > limit:
             errors[name] = str(_l("At most %(limit)d characters.", limit=limit))
         clean[name] = value
-    if "phone" in data:
+    if "phone" in data or identity == "phone":
         try:
-            clean["phone"] = normalise_phone(str(data.get("phone") or ""))
+            clean["phone"] = normalise_phone(str(data.get("phone") or ""), **(phone_rules or {}))
         except ValueError as exc:
             errors["phone"] = str(exc.args[0])
+        if identity == "phone" and "phone" not in errors and not clean["phone"]:
+            errors["phone"] = str(_l("Enter your mobile number."))
+    neither = not clean["email"] and not clean.get("phone")
+    if identity == "email_or_phone" and neither and not errors.get("email") and not errors.get("phone"):
+        errors["email"] = str(_l("Enter your email address or your mobile number."))
     if "role" in data:
         role = str(data.get("role") or "").strip()
         if role and role not in ROLES:
             errors["role"] = str(_l("Choose one of the listed roles."))
         clean["role"] = role
     for name in required:
-        if name != "email" and name not in errors and not clean.get(name):
+        if name not in ("email", "phone") and name not in errors and not clean.get(name):
             errors[name] = str(_l("This field is required."))
     if errors:
         raise InvalidSubmission(errors)

@@ -35,7 +35,7 @@ from core.security import csrf_by_origin
 from core.timeutil import utcnow
 from core.tokens import InvalidToken
 from core.useragent import in_wechat
-from gated import assets, holding, services, visitor
+from gated import assets, holding, identity, services, visitor
 from gated.attribution import CLICK_IDS
 from gated.forms import AUTOCOMPLETE, FIELDS, HIDDEN, LeadForm
 from gated.models import UTM_FIELDS
@@ -149,10 +149,10 @@ def _new_form() -> LeadForm:
 def _visible(kind: str, lead) -> list[str]:
     """The fields to ask for: all of the form's, or for a known visitor the next few
     still unknown (PROGRESSIVE_FIELDS at a time, so the form stays short)."""
-    names = list(FIELDS[kind])
     if lead is None:
-        return names
-    unknown = [name for name in names if name not in ("email", "message") and not getattr(lead, name)]
+        return form_fields(kind)
+    names = FIELDS[kind]
+    unknown = [name for name in names if name != "message" and not getattr(lead, name)]
     asked = unknown[: current_app.config["PROGRESSIVE_FIELDS"]]
     return asked + (["message"] if "message" in names else [])
 
@@ -166,9 +166,20 @@ def held_page(held_id: int, kind: str, status: int = 202):
     return response
 
 
+def form_fields(kind: str) -> list[str]:
+    """A form's fields in order: what identifies the lead first (gated.identity), then
+    the rest. A form identifying by phone alone still offers the email where it asks for
+    the whole profile (phone included), never on the short newsletter form."""
+    first = identity.identity_fields(kind)
+    whole_profile = "phone" in FIELDS[kind]
+    rest = [name for name in FIELDS[kind] if name not in first and (name != "email" or whole_profile)]
+    return [*first, *rest]
+
+
 def _render(kind, template, form, lead, status=200, **context):
     _version, consent_text = services.consent_text()
-    required = ("email", *services.REQUIRED.get(kind, ()))
+    rule = identity.form_identity(kind)
+    required = (*(() if rule == "email_or_phone" else (rule,)), *services.REQUIRED.get(kind, ()))
     for name in required:
         form[name].flags.required = True
     # A white paper's landing page speaks the white paper's language, chrome included.
@@ -187,6 +198,7 @@ def _render(kind, template, form, lead, status=200, **context):
             consent_text=consent_text,
             consent_required=current_app.config["CONSENT_REQUIRED"] or kind == "newsletter",
             form_challenge=current_app.config["FORM_CHALLENGE"] != "off",
+            identity=rule,
             show_consent=not (lead is not None and lead.marketing_consent),
             **context,
         )
@@ -232,8 +244,8 @@ def _submit(kind, template, *, asset=None, sequence=None, slug="", page=None, th
         for name, message in exc.errors.items():
             if name in form:
                 form[name].errors = [message]
-        if "email" in exc.errors:
-            lead = None  # ask for the address again
+        if "email" in exc.errors or "phone" in exc.errors:
+            lead = None  # ask for the address or number again
         return _render(kind, template, form, lead, 422, **{"asset": asset, **(page() if page else {})})
     if captured is not None:
         captured()

@@ -355,6 +355,9 @@ def _refusals() -> dict[str, str]:
         "suppressed": _("The address is suppressed: it gets no more mail."),
         "stage": _("The lead is with sales (SQL or customer): sequences are for leads before that."),
         "refused": _("The lead could not be enrolled."),
+        "no_email": _(
+            "The lead is known by a mobile number only: sequences send mail, and it has no address."
+        ),
     }
 
 

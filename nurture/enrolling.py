@@ -92,7 +92,7 @@ def enroll_lead(lead: Lead, sequence_id: int | None, *, now: datetime, again: bo
         raise Refused("consent")
     refusal = services.enrollment_refusal(lead, sequence)
     if refusal is not None:
-        raise Refused(refusal if refusal in ("stage", "suppressed") else "sequence")
+        raise Refused(refusal if refusal in ("stage", "suppressed", "no_email") else "sequence")
     if not services.enroll([lead.id], sequence.id, now=now, source="manual", reenroll=again):
         raise Refused("refused")
     return services.enrollment_of(lead, sequence)

@@ -160,8 +160,9 @@ def is_suppressed(email: str) -> bool:
 
 def enrollment_refusal(lead: Lead, sequence: Sequence) -> str | None:
     """Why the lead may not join the sequence: "no_steps", "inactive" (draft or archived),
-    "consent" (no consent to marketing mail), "stage" (with sales: SQL or customer) or
-    "suppressed"; None when it may. The same rules hold for every trigger: download,
+    "consent" (no consent to marketing mail), "no_email" (known by mobile number only:
+    sequences send mail), "stage" (with sales: SQL or customer) or "suppressed"; None
+    when it may. The same rules hold for every trigger: download,
     form, import --sequence and manual (a pasted list of leads too)."""
     if not sequence.steps:
         return "no_steps"
@@ -169,6 +170,8 @@ def enrollment_refusal(lead: Lead, sequence: Sequence) -> str | None:
         return "inactive"
     if not lead.marketing_consent:
         return "consent"
+    if not lead.email:
+        return "no_email"
     if lead.stage in EXIT_STAGES:
         return "stage"
     if is_suppressed(lead.email):

@@ -52,7 +52,9 @@ def test_a_new_visitor_s_post_writes_each_row_once_and_reads_nothing_back(cached
     assert visitor(cached, "a" * 32).post("/library/saas-renewal", data=form_data()).status_code == 303
 
     # (Without consent: nurture's enrolment, which reads the asset, is not ours to count.)
-    statements = statements_of(visitor(cached, "b" * 32), form_data(email="new@example.com"))
+    statements = statements_of(
+        visitor(cached, "b" * 32), form_data(email="new@example.com", phone="139 0013 9000")
+    )
 
     for table in ("leads", "submissions", "consents", "messages", "insight_events"):
         assert len(starting(statements, f"INSERT INTO {table} ")) == 1, table
@@ -138,7 +140,9 @@ def score_of(email) -> int:
 def test_a_new_lead_is_scored_in_four_statements_without_reading_rules_or_its_state(scored):
     assert visitor(scored, "d" * 32).post("/library/saas-renewal", data=form_data()).status_code == 303
 
-    statements = statements_of(visitor(scored, "e" * 32), form_data(email="new@example.com"))
+    statements = statements_of(
+        visitor(scored, "e" * 32), form_data(email="new@example.com", phone="139 0013 9000")
+    )
 
     # The visitor's earlier anonymous events, then all of the score's changes (the fit and
     # the form), the state and the score written once each.

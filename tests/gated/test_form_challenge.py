@@ -97,7 +97,7 @@ def test_a_replayed_solution_is_held(client, whitepaper, solve):
 
 
 def test_an_empty_form_sent_fast_gets_its_errors_not_a_thank_you(client, whitepaper):
-    response = client.post(FORMS["whitepaper"], data=fast(email="", name=""))
+    response = client.post(FORMS["whitepaper"], data=fast(email="", name="", phone=""))
     assert response.status_code == 422 and "请输入您的邮箱地址" in response.get_data(as_text=True)
     assert count(HeldSubmission) == 0 and count(Lead) == 0
 
