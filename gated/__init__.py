@@ -39,6 +39,16 @@ DEFAULTS = {
     "FORM_IDENTITY_OVERRIDES": [],
     "PHONE_REGION": "CN",
     "PHONE_ALLOWED_REGIONS": [],
+    # SMS codes on forms that ask for a phone (gated.phonecodes): auto | on | off, and
+    # per form "demo=off,whitepaper=on".
+    "SMS_CODE_FORMS": "auto",
+    "SMS_CODE_OVERRIDES": [],
+    "SMS_CODE_VALID_SECONDS": 300,
+    "SMS_CODE_MAX_ATTEMPTS": 5,
+    "SMS_CODE_RESEND_SECONDS": 60,
+    "SMS_CODE_PER_NUMBER_PER_HOUR": 5,
+    "SMS_CODE_PER_IP_PER_HOUR": 20,
+    "SMS_CODE_RATE_LIMIT": "5 per minute;30 per hour",
 }
 
 
@@ -56,7 +66,7 @@ def _challenge_mode(value) -> str:
 def _identity_settings(app) -> None:
     """FORM_IDENTITY and its overrides, checked at start like FORM_CHALLENGE."""
     from core.config import SettingsError
-    from gated import identity
+    from gated import identity, phonecodes
 
     rule = str(app.config["FORM_IDENTITY"] or "").strip().lower()
     rule = rule or identity.default_identity(app.config["DEFAULT_LOCALE"])
@@ -73,6 +83,16 @@ def _identity_settings(app) -> None:
         raise SettingsError(
             f"LODESTAR_FORM_IDENTITY_OVERRIDES: {exc} is not form=email|phone|email_or_phone."
         ) from exc
+    mode = str(app.config["SMS_CODE_FORMS"]).strip().lower()
+    try:
+        if mode not in phonecodes.MODES:
+            raise ValueError(mode)
+        app.config["SMS_CODE_OVERRIDES"] = identity.parse_overrides(
+            app.config["SMS_CODE_OVERRIDES"], allowed=phonecodes.MODES
+        )
+    except ValueError as exc:
+        raise SettingsError(f"LODESTAR_SMS_CODE_FORMS / _OVERRIDES: {exc} is not auto, on or off.") from exc
+    app.config["SMS_CODE_FORMS"] = mode
     app.config["PHONE_ALLOWED_REGIONS"] = [
         str(code).strip().upper() for code in app.config["PHONE_ALLOWED_REGIONS"]
     ]

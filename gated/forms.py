@@ -41,7 +41,8 @@ class LeadForm(FlaskForm):
     name = StringField(_l("Full name"))
     company = StringField(_l("Company"))
     job_title = StringField(_l("Job title"))
-    phone = TelField(_l("Phone"))
+    phone = TelField(_l("Mobile number"))
+    sms_code = StringField(_l("Verification code"))
     role = SelectField(_l("Your part in the decision"), choices=ROLE_CHOICES, validate_choice=False)
     message = TextAreaField(_l("What would you like to see?"))
     consent = BooleanField()
@@ -68,4 +69,5 @@ AUTOCOMPLETE = {
     "company": "organization",
     "job_title": "organization-title",
     "phone": "tel",
+    "sms_code": "one-time-code",
 }

@@ -4,17 +4,20 @@
     GET  /forms/start       the form's signed start time, JSON, fetched by static/js/form-start.js
                             when the visitor first focuses a lead form
     POST /forms/confirm     "yes, I am a person": a held submission becomes a lead
+    POST /forms/sms-code    send a verification code to a mobile number (JSON; the
+                            form's proof-of-work first: gated.phonecodes)
 
 The confirm form carries a signed, expiring token naming the held submission, and the
 CSRF token; it works without JavaScript, so nobody is kept out by the check.
 """
 
 from flask import Blueprint, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
 
-from core.extensions import limiter
+from core.extensions import db, limiter
 from core.security import csrf_by_origin
 from core.timeutil import utcnow
-from gated import challenge, holding, visitor
+from gated import challenge, holding, phonecodes, visitor
 from gated.validation import InvalidSubmission
 from gated.views import thanks_redirect
 
@@ -67,3 +70,47 @@ def confirm():
     if held.lead_id is None:  # released, then the person was erased
         return render_template("gated/notice.html", notice="held_invalid"), 400
     return thanks_redirect(held.form, held.slug, held.lead_id, held.submission_id)
+
+
+def _sms_limit():
+    return current_app.config["SMS_CODE_RATE_LIMIT"]
+
+
+@bp.post("/sms-code")
+@limiter.limit(_sms_limit)
+@csrf_by_origin
+def sms_code():
+    """Send a verification code to the number typed (the "Send code" button). A text
+    costs money: the form's proof-of-work is required (unless FORM_CHALLENGE is off),
+    then the per-number and per-IP counts of gated.phonecodes. JSON either way:
+    {"ok": true, "resend_after": s} or {"ok": false, "field", "error", "retry_after"}."""
+    now = utcnow()
+    if current_app.config["FORM_CHALLENGE"] != "off":
+        reason = challenge.spend(request.form.get(challenge.FIELD), now=now)
+        if reason is not None:
+            db.session.rollback()
+            return _no_store(
+                jsonify(
+                    ok=False,
+                    field="sms_code",
+                    error=_(
+                        "Please wait a moment while your browser is checked, then press the button again."
+                    ),
+                ),
+                400,
+            )
+    try:
+        sent = phonecodes.request_code(request.form.get("phone", ""), ip=request.remote_addr, now=now)
+    except phonecodes.CodeRefused as refused:
+        db.session.commit()  # the proof-of-work stays spent
+        return _no_store(
+            jsonify(ok=False, field=refused.field, error=refused.message, retry_after=refused.retry_after),
+            429 if refused.retry_after else 422,
+        )
+    return _no_store(jsonify(ok=True, resend_after=sent.resend_after), 200)
+
+
+def _no_store(response, status):
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response

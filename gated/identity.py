@@ -28,8 +28,9 @@ def default_identity(default_locale: str) -> str:
     return "email_or_phone" if str(default_locale).replace("-", "_").lower() == "zh_cn" else "email"
 
 
-def parse_overrides(value) -> dict[str, str]:
-    """FORM_IDENTITY_OVERRIDES as {form: identity}; raises ValueError on a bad entry."""
+def parse_overrides(value, *, allowed: tuple[str, ...] = IDENTITIES) -> dict[str, str]:
+    """A per-form setting ("demo=email,newsletter=email") as {form: value}; raises
+    ValueError on an entry whose value is not `allowed`."""
     if isinstance(value, dict):
         pairs = value.items()
     else:
@@ -42,7 +43,7 @@ def parse_overrides(value) -> dict[str, str]:
             pairs.append((form.strip(), identity.strip()))
     overrides = {}
     for form, identity in pairs:
-        if identity not in IDENTITIES or not form:
+        if identity not in allowed or not form:
             raise ValueError(f"{form}={identity}")
         overrides[form] = identity
     return overrides

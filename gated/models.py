@@ -326,3 +326,21 @@ class EmbedSighting(db.Model):
     first_seen_at: Mapped[datetime] = mapped_column(db.DateTime)
     last_seen_at: Mapped[datetime] = mapped_column(db.DateTime)
     submissions: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class PhoneCode(db.Model):
+    """A verification code sent by SMS to a mobile number (gated.phonecodes). Only its
+    keyed hash is stored; `attempts` counts wrong tries (the code is locked after
+    SMS_CODE_MAX_ATTEMPTS), `used_at` marks the one submission it proved."""
+
+    __tablename__ = "phone_codes"
+    __table_args__ = (Index("ix_phone_codes_phone_created_at", "phone", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(64), index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

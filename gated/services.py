@@ -27,7 +27,7 @@ from core.ids import token_id
 from core.schema import upsert_insert
 from core.tokens import sign, unsign
 from core.urls import absolute_url_for
-from gated import identity, signals, webhooks
+from gated import identity, phonecodes, signals, webhooks
 from gated.assets import asset_for_article
 from gated.attribution import classify_channel, host_of, source_label
 from gated.models import (
@@ -306,7 +306,7 @@ def capture_lead(
     request_meta: RequestMeta,
     now: datetime,
     known_lead_id: int | None = None,
-    proven: bool = False,
+    phone_code_id: int | None = None,
     sequence: str | None = None,
     consent_shown: bool = True,
     before_commit: Callable[[Capture], None] | None = None,
@@ -319,8 +319,9 @@ def capture_lead(
     signed cookie (given only once the address was proven): when the form did not ask for
     the email again, it is theirs, and a submission for that lead may change what it
     stored; any other may only add what is missing (merge_profile).
-    `proven`: the visitor proved the submission's mobile number (an SMS code), which
-    counts as the lead's cookie does.
+    `phone_code_id`: the SMS code that proved the submission's mobile number
+    (gated.phonecodes.proof_for); it is spent in this transaction, and proves the lead
+    known by that number as the lead's cookie does.
     `consent_shown`: the consent box was on the form, so an unticked box is a decision
     worth recording too (browsers send nothing for it). `before_commit(capture)` runs
     inside the transaction, so what it writes is stored with the lead or not at all.
@@ -353,7 +354,10 @@ def capture_lead(
         proposed = [
             name for name in IDENTITY_FIELDS if created and clean.get(name, "") != getattr(lead, name)
         ]
+        if phone_code_id is not None:
+            phonecodes.spend(phone_code_id, now=now)
         if not created:
+            proven = phone_code_id is not None and lead.phone == clean.get("phone")
             verified = known_lead_id == lead.id or proven
             proposed = merge_profile(lead, profile, verified=verified)
             proposed += [

@@ -44,3 +44,11 @@ email (normalised): receivers delete their rows of the person and keep a suppres
 download_recorded = signals.signal("download-recorded")
 """After commit: a file was downloaded. Payload: lead_id, asset_id, download_id, proven
 (bool: through a link that went to the lead's mailbox, so the browser is the person's)."""
+
+sms_requested = signals.signal("sms-requested")
+"""Inside the transaction: a transactional text message. Payload: to_number (E.164),
+lead_id (or None: a code for a number not yet a lead), template (str, a key of
+nurture.sms.texts.TEXTS: "verify_code", "download_link"), params (dict of str),
+secret (list of the params never to show or keep once sent, e.g. ["code"]), expires_at
+(datetime or None: not worth sending after). A receiver returns whether it queued the
+text (False: that number had its share of texts lately)."""

@@ -35,7 +35,7 @@ from core.security import csrf_by_origin
 from core.timeutil import utcnow
 from core.tokens import InvalidToken
 from core.useragent import in_wechat
-from gated import assets, holding, identity, services, visitor
+from gated import assets, holding, identity, phonecodes, services, visitor
 from gated.attribution import CLICK_IDS
 from gated.forms import AUTOCOMPLETE, FIELDS, HIDDEN, LeadForm
 from gated.models import UTM_FIELDS
@@ -199,6 +199,7 @@ def _render(kind, template, form, lead, status=200, **context):
             consent_required=current_app.config["CONSENT_REQUIRED"] or kind == "newsletter",
             form_challenge=current_app.config["FORM_CHALLENGE"] != "off",
             identity=rule,
+            sms_code=phonecodes.asks_for_code(kind),
             show_consent=not (lead is not None and lead.marketing_consent),
             **context,
         )
@@ -229,13 +230,22 @@ def _submit(kind, template, *, asset=None, sequence=None, slug="", page=None, th
         "consent_shown": lead is None or not lead.marketing_consent,
     }
     try:
+        # A wrong SMS code is refused before anything else (and counted).
+        code_id = phonecodes.proof_for(kind, data, now=now)
         if reason:
             held = holding.hold(
                 kind, data, reason=reason, slug=slug, request_meta=_request_meta(), now=now, **known
             )
             return held_page(held.id, held.form)
         capture = services.capture_lead(
-            kind, data, asset=asset, request_meta=_request_meta(), now=now, sequence=sequence, **known
+            kind,
+            data,
+            asset=asset,
+            request_meta=_request_meta(),
+            now=now,
+            sequence=sequence,
+            phone_code_id=code_id,
+            **known,
         )
     except InvalidSubmission as exc:
         # Bound to what was sent, the start time included: the form's first showing
@@ -249,7 +259,9 @@ def _submit(kind, template, *, asset=None, sequence=None, slug="", page=None, th
         return _render(kind, template, form, lead, 422, **{"asset": asset, **(page() if page else {})})
     if captured is not None:
         captured()
-    return thanks(kind, slug, capture.lead_id, capture.submission_id, mailed=capture.mailed)
+    response = thanks(kind, slug, capture.lead_id, capture.submission_id, mailed=capture.mailed)
+    # An SMS code proves the number as a mailed link proves the address.
+    return remember_lead(response, capture.lead_id) if code_id is not None else response
 
 
 def thanks_url(kind: str, slug: str = "", **args) -> str:

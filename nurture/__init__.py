@@ -53,17 +53,22 @@ def init_app(app):
         receivers,
         scheduling,
         services,
+        sms,
         stats,
         topic_admin,
         views,
         worker,
     )
     from nurture.cli import nurture_cli
+    from nurture.sms import admin as sms_admin
 
     apply_defaults(app, SETTINGS)
+    apply_defaults(app, sms.SETTINGS)
+    sms.check_settings(app.config)
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(topic_admin.bp)
+    app.register_blueprint(sms_admin.bp)
     app.cli.add_command(nurture_cli)
     receivers.connect(app)
     add_admin_nav(
@@ -74,6 +79,9 @@ def init_app(app):
     )
     add_admin_nav(
         app, _l("Topics"), "topics_admin.topics_list", roles=("marketer",), order=46, group="marketing"
+    )
+    add_admin_nav(
+        app, _l("SMS outbox"), "sms_admin.outbox", roles=sms_admin.ROLES, order=42, group="marketing"
     )
     add_admin_nav(app, _l("Outbox"), "nurture_admin.outbox", roles=("marketer",), order=42, group="marketing")
     add_demo_loader(app, "nurture", demo.load, order=30)

@@ -39,6 +39,25 @@ def on_mail_requested(sender, *, lead_id, template, context, **extra):
     return message.status == "queued"
 
 
+def on_sms_requested(
+    sender, *, to_number, template, params, lead_id=None, secret=(), expires_at=None, **extra
+):
+    """A transactional text (a code, a link) becomes a queued SMS; whether it was queued
+    (not: the number had its share of texts lately)."""
+    from nurture.sms.queue import send_sms
+
+    lead = db.session.get(Lead, lead_id) if lead_id else None
+    queued = send_sms(
+        lead if lead is not None and lead.phone == to_number else to_number,
+        template,
+        params,
+        now=utcnow(),
+        secret=secret,
+        expires_at=expires_at,
+    )
+    return queued is not None
+
+
 def on_lead_captured(
     sender, *, lead_id, asset_id=None, form=None, marketing_consent=False, sequence=None, **extra
 ):
@@ -76,6 +95,7 @@ def connect(app):
     from gated import signals
 
     signals.mail_requested.connect(on_mail_requested, sender=app, weak=False)
+    signals.sms_requested.connect(on_sms_requested, sender=app, weak=False)
     signals.lead_captured.connect(on_lead_captured, sender=app, weak=False)
     signals.lead_stage_changed.connect(on_lead_stage_changed, sender=app, weak=False)
     signals.lead_erased.connect(on_lead_erased, sender=app, weak=False)

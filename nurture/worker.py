@@ -29,6 +29,7 @@ from core.timeutil import utcnow
 from gated.webhooks import deliver_due_webhooks
 from nurture import delivery, ratelimit, signals
 from nurture.models import WorkerHeartbeat
+from nurture.sms import queue as sms_queue
 
 
 def default_name() -> str:
@@ -82,6 +83,8 @@ def tick(
     # The hand-off webhooks share the worker, so no second scheduler is needed.
     webhooks = deliver_due_webhooks(now)
     counts.update({f"webhook_{outcome}": number for outcome, number in webhooks.items() if number})
+    # Texts (codes, links) too: one queue worker for every outgoing message.
+    counts.update(sms_queue.deliver_due(now))
     counts.update(run_background_jobs(now, stop=stop))
     beat(worker_name, counts)
     return counts

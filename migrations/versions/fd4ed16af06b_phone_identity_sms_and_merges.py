@@ -1,4 +1,5 @@
-"""gated: a lead known by email or mobile number (each unique where given)
+"""gated: a lead known by email or mobile number (each unique where given), SMS codes;
+nurture: the SMS queue
 
 Revision ID: fd4ed16af06b
 Revises: e5f6a7b8c9d0
@@ -84,8 +85,51 @@ def upgrade():
     else:
         change()
 
+    op.create_table('phone_codes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('phone', sa.String(length=20), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('ip', sa.String(length=64), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.Column('used_at', sa.DateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_phone_codes'))
+    )
+    with op.batch_alter_table('phone_codes', schema=None) as batch_op:
+        batch_op.create_index('ix_phone_codes_phone_created_at', ['phone', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_phone_codes_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_phone_codes_ip'), ['ip'], unique=False)
+
+    op.create_table('sms_messages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('lead_id', sa.Integer(), nullable=True),
+    sa.Column('to_number', sa.String(length=20), nullable=False),
+    sa.Column('template', sa.String(length=40), nullable=False),
+    sa.Column('params', sa.JSON(), nullable=False),
+    sa.Column('secret_params', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(), nullable=True),
+    sa.Column('expires_at', sa.DateTime(), nullable=True),
+    sa.Column('provider', sa.String(length=20), nullable=False),
+    sa.Column('provider_id', sa.String(length=100), nullable=False),
+    sa.Column('error', sa.String(length=500), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('sent_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['lead_id'], ['leads.id'], name=op.f('fk_sms_messages_lead_id_leads'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sms_messages'))
+    )
+    with op.batch_alter_table('sms_messages', schema=None) as batch_op:
+        batch_op.create_index('ix_sms_messages_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sms_messages_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sms_messages_lead_id'), ['lead_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sms_messages_to_number'), ['to_number'], unique=False)
+
 
 def downgrade():
+    op.drop_table('sms_messages')
+    op.drop_table('phone_codes')
     bind = op.get_bind()
 
     def change():

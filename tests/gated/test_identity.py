@@ -34,7 +34,10 @@ def phone_only(**overrides):
 
 @pytest.fixture
 def by_phone(app, monkeypatch):
+    """Forms identified by phone alone, without SMS codes (tests/gated/test_phone_codes.py
+    has them)."""
     monkeypatch.setitem(app.config, "FORM_IDENTITY", "phone")
+    monkeypatch.setitem(app.config, "SMS_CODE_FORMS", "off")
 
 
 @pytest.mark.parametrize(
@@ -213,6 +216,7 @@ def test_import_refuses_a_row_without_either():
 
 def test_concurrent_submissions_by_one_number_make_one_lead(live_server, whitepaper, app, monkeypatch):
     monkeypatch.setitem(app.config, "FORM_IDENTITY", "phone")
+    monkeypatch.setitem(app.config, "SMS_CODE_FORMS", "off")
     answers = post_at_once(f"{live_server}/library/saas-renewal", phone_only(phone="138 0013 8000"), THREADS)
     assert [status for status, _ in answers] == [303] * THREADS
     db.session.rollback()
