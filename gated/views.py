@@ -254,8 +254,8 @@ def _submit(kind, template, *, asset=None, sequence=None, slug="", page=None, th
         for name, message in exc.errors.items():
             if name in form:
                 form[name].errors = [message]
-        if "email" in exc.errors or "phone" in exc.errors:
-            lead = None  # ask for the address or number again
+        if exc.errors.keys() & {"email", "phone", phonecodes.FIELD}:
+            lead = None  # ask for the address or number (and its code) again
         return _render(kind, template, form, lead, 422, **{"asset": asset, **(page() if page else {})})
     if captured is not None:
         captured()
