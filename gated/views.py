@@ -180,6 +180,8 @@ def _render(kind, template, form, lead, status=200, **context):
     _version, consent_text = services.consent_text()
     rule = identity.form_identity(kind)
     required = (*(() if rule == "email_or_phone" else (rule,)), *services.REQUIRED.get(kind, ()))
+    for name in ("email", "phone"):
+        form[name].flags.required = False  # the identity rule decides (gated.identity)
     for name in required:
         form[name].flags.required = True
     # A white paper's landing page speaks the white paper's language, chrome included.
