@@ -17,6 +17,7 @@ from core.extensions import db
 from core.timeutil import utcnow
 from gated import signals, webhooks
 from gated.models import (
+    PhoneCode,
     BlockedSubmission,
     Consent,
     Download,
@@ -25,6 +26,7 @@ from gated.models import (
     Submission,
     WebhookDelivery,
 )
+from gated.identity import normalise_phone
 from gated.validation import normalise_email
 
 
@@ -36,13 +38,27 @@ def _row(obj, skip=()) -> dict:
     return {c.key: _iso(getattr(obj, c.key)) for c in obj.__table__.columns if c.key not in skip}
 
 
-def find_lead(email: str) -> Lead | None:
-    """The lead of an address as typed (normalised first); None if unknown or invalid."""
+def _identity(typed: str) -> tuple[str, str] | None:
+    """("email" or "phone", the normalised value) of an address or a number as typed."""
     try:
-        email = normalise_email(email)
+        return "email", normalise_email(typed)
+    except ValueError:
+        pass
+    try:
+        number = normalise_phone(typed, region=current_app.config["PHONE_REGION"], mobile_only=False)
     except ValueError:
         return None
-    return db.session.scalar(select(Lead).where(Lead.email == email))
+    return ("phone", number) if number else None
+
+
+def find_lead(email: str) -> Lead | None:
+    """The lead of an address or a mobile number as typed (normalised first); None if
+    unknown or invalid."""
+    found = _identity(email)
+    if found is None:
+        return None
+    column = getattr(Lead, found[0])
+    return db.session.scalar(select(Lead).where(column == found[1], column != ""))
 
 
 def export_person(lead_id: int) -> dict:
@@ -62,17 +78,25 @@ def export_person(lead_id: int) -> dict:
         "held_submissions": [
             _row(h)
             for h in db.session.scalars(
-                select(HeldSubmission).where(HeldSubmission.email == lead.email).order_by(HeldSubmission.id)
+                select(HeldSubmission)
+                .where(HeldSubmission.email.in_([value for value in (lead.email, lead.phone) if value]))
+                .order_by(HeldSubmission.id)
             )
         ],
     }
 
 
 def _erase(lead: Lead) -> None:
-    signals.lead_erased.send(current_app._get_current_object(), lead_id=lead.id, email=lead.email)
+    signals.lead_erased.send(
+        current_app._get_current_object(), lead_id=lead.id, email=lead.email, phone=lead.phone
+    )
     for model in (Consent, Download, Submission, WebhookDelivery):
         db.session.execute(delete(model).where(model.lead_id == lead.id))
-    _erase_held(lead.email)
+    for value in (lead.email, lead.phone):
+        if value:
+            _erase_held(value)
+    if lead.phone:
+        db.session.execute(delete(PhoneCode).where(PhoneCode.phone == lead.phone))
     webhooks.enqueue_erased(lead.id, now=utcnow())
     db.session.delete(lead)
 
@@ -88,10 +112,10 @@ def erase_lead(email: str) -> bool:
     lead = find_lead(email)
     try:
         if lead is None:
-            try:
-                held = _erase_held(normalise_email(email))
-            except ValueError:
+            found = _identity(email)
+            if found is None:
                 return False
+            held = _erase_held(found[1])
             db.session.commit()
             return held > 0
         _erase(lead)
@@ -124,7 +148,11 @@ def anonymise_lead(lead_id: int, *, now: datetime) -> Lead | None:
     if lead is None:
         return None
     try:
-        signals.lead_erased.send(current_app._get_current_object(), lead_id=lead.id, email=lead.email)
+        signals.lead_erased.send(
+            current_app._get_current_object(), lead_id=lead.id, email=lead.email, phone=lead.phone
+        )
+        if lead.phone:
+            db.session.execute(delete(PhoneCode).where(PhoneCode.phone == lead.phone))
         lead.email = f"anonymised-{lead.id}@anonymised.invalid"
         for name in ("name", "company", "job_title", "phone", "first_referrer", "last_referrer"):
             setattr(lead, name, "")

@@ -39,7 +39,8 @@ lead_stage_changed = signals.signal("lead-stage-changed")
 lead_erased = signals.signal("lead-erased")
 """Inside the transaction, before the lead's rows are deleted (erase) or its identity is
 dropped (anonymise: the lead row stays with a placeholder address). Payload: lead_id,
-email (normalised): receivers delete their rows of the person and keep a suppression hash."""
+email (normalised; "" for a lead known by phone alone), phone (E.164 or "", only on
+erase): receivers delete their rows of the person and keep a suppression hash."""
 
 download_recorded = signals.signal("download-recorded")
 """After commit: a file was downloaded. Payload: lead_id, asset_id, download_id, proven

@@ -84,11 +84,16 @@ def on_lead_stage_changed(sender, *, lead_id, old=None, new=None, **extra):
         services.exit_lead(lead_id, "stage", now=utcnow(), commit=False)
 
 
-def on_lead_erased(sender, *, lead_id, email, **extra):
-    """Forget the person's mail and enrollments; keep only the suppression hash."""
+def on_lead_erased(sender, *, lead_id, email, phone="", **extra):
+    """Forget the person's mail, texts and enrollments; keep only the suppression hash."""
+    from nurture.sms.models import SmsMessage
+
     db.session.execute(delete(Message).where(Message.lead_id == lead_id))
     db.session.execute(delete(Enrollment).where(Enrollment.lead_id == lead_id))
-    services.add_suppression(email, "erased", now=utcnow())
+    texts = SmsMessage.lead_id == lead_id
+    db.session.execute(delete(SmsMessage).where(texts | (SmsMessage.to_number == phone) if phone else texts))
+    if email:
+        services.add_suppression(email, "erased", now=utcnow())
 
 
 def connect(app):

@@ -227,3 +227,21 @@ def test_check_submission_is_refused_like_capture():
     with pytest.raises(InvalidSubmission):
         capture_lead("whitepaper", form_data(email="", phone="12"), request_meta=META, now=utcnow())
     assert count(Lead) == 0
+
+
+def test_a_lead_known_by_phone_is_erased_with_its_texts_and_codes(runner, app):
+    from gated.models import PhoneCode
+    from nurture.sms.queue import send_sms
+
+    now = utcnow()
+    capture = capture_lead("whitepaper", phone_only(phone="138 0013 8000"), request_meta=META, now=now)
+    send_sms(db.session.get(Lead, capture.lead_id), "download_link", {"title": "t", "url": "u"}, now=now)
+    db.session.add(PhoneCode(phone="+8613800138000", code_hash="x" * 64, created_at=now, expires_at=now))
+    db.session.commit()
+    result = runner.invoke(args=["leads", "erase", "138 0013 8000"])
+    assert result.exit_code == 0, result.output
+    from nurture.models import Suppression
+    from nurture.sms.models import SmsMessage
+
+    assert count(Lead) == 0 and count(SmsMessage) == 0 and count(PhoneCode) == 0
+    assert count(Suppression) == 0  # no address to suppress

@@ -44,7 +44,9 @@ def test_erase_removes_the_person_everywhere_and_tells_other_packages(whitepaper
     lead_id = person(whitepaper)
     other = person(whitepaper, "other@example.com")
     assert privacy.erase_lead("  wang.fang@EXAMPLE.com".replace("wang.fang", "Wang.Fang"))
-    assert recorder.of("lead_erased") == [{"lead_id": lead_id, "email": "Wang.Fang@example.com"}]
+    assert recorder.of("lead_erased") == [
+        {"lead_id": lead_id, "email": "Wang.Fang@example.com", "phone": "+8613800138000"}
+    ]
     for model in (Submission, Consent, Download):
         assert db.session.scalar(select(func.count()).select_from(model).where(model.lead_id == lead_id)) == 0
     assert db.session.get(Lead, lead_id) is None and db.session.get(Lead, other) is not None
