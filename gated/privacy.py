@@ -16,17 +16,17 @@ from sqlalchemy import delete, select, update
 from core.extensions import db
 from core.timeutil import utcnow
 from gated import signals, webhooks
+from gated.identity import normalise_phone
 from gated.models import (
-    PhoneCode,
     BlockedSubmission,
     Consent,
     Download,
     HeldSubmission,
     Lead,
+    PhoneCode,
     Submission,
     WebhookDelivery,
 )
-from gated.identity import normalise_phone
 from gated.validation import normalise_email
 
 
