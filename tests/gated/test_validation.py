@@ -40,14 +40,21 @@ def test_an_address_longer_than_254_characters_is_refused():
         ("+86 139 1234 5678", "+8613912345678"),
         ("8619912345678", "+8619912345678"),
         ("0086 15012345678", "+8615012345678"),
-        ("+49 30 1234567", "+49301234567"),
         ("+1 (415) 555-0100", "+14155550100"),
-        ("0044 20 7946 0958", "+442079460958"),
         ("", ""),
     ],
 )
 def test_phone_numbers_are_normalised(raw, expected):
     assert normalise_phone(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("+49 30 1234567", "+49301234567"), ("0044 20 7946 0958", "+442079460958")]
+)
+def test_office_lines_are_refused_on_forms_and_taken_from_staff_imports(raw, expected):
+    with pytest.raises(ValueError):
+        normalise_phone(raw)  # a form's number must receive a code
+    assert normalise_phone(raw, mobile_only=False) == expected
 
 
 @pytest.mark.parametrize(
