@@ -2,7 +2,7 @@
 nurture: the SMS queue
 
 Revision ID: fd4ed16af06b
-Revises: e5f6a7b8c9d0
+Revises: 88d6698228e7
 Create Date: 2026-12-05 10:30:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'fd4ed16af06b'
-down_revision = 'e5f6a7b8c9d0'
+down_revision = '88d6698228e7'
 branch_labels = None
 depends_on = None
 
