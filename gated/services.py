@@ -584,6 +584,30 @@ def send_fresh_link(token: str, *, now: datetime) -> bool:
     return queued
 
 
+def send_link_by_sms(token: str, *, now: datetime) -> bool:
+    """Text the download link to the lead's mobile number (where a browser cannot keep the
+    file, as in WeChat); whether it was queued (no number, or the number has had its
+    share of texts lately). Refuses tampered tokens (InvalidToken) and links whose lead
+    or asset is gone (NotFound)."""
+    lead, asset = _lead_and_asset(unsign(DOWNLOAD_PURPOSE, token))
+    if not lead.phone:
+        return False
+    answers = signals.sms_requested.send(
+        _app(),
+        to_number=lead.phone,
+        lead_id=lead.id,
+        template="download_link",
+        # Sent to the person's own phone: opening it proves the browser, as a mailed link does.
+        params={"title": asset.title, "url": make_download_url(lead.id, asset.id, mailed=True)},
+        secret=[],
+        expires_at=None,
+    )
+    queued = any(result for _receiver, result in answers)
+    lead.updated_at = now
+    db.session.commit()
+    return queued
+
+
 def confirm_lead(token: str, *, now: datetime) -> Lead:
     """Double opt-in: mark the lead confirmed (once) and let nurture enrol it now, by
     sending lead_captured again for the submission that asked, with consent."""

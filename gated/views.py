@@ -448,6 +448,13 @@ def fresh_link():
     return render_template("gated/notice.html", notice="sent" if mailed else "not_sent")
 
 
+@bp.post("/download/sms")
+@public_post
+def link_by_sms():
+    texted = services.send_link_by_sms(request.form.get("token", ""), now=utcnow())
+    return render_template("gated/notice.html", notice="texted" if texted else "not_texted")
+
+
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 @public_post
 def confirm(token):

@@ -12,6 +12,7 @@ from core.extensions import db
 from core.timeutil import utcnow
 from gated.models import Lead
 from nurture.models import Message
+from nurture.sms.models import SmsMessage
 from tests.channels.conftest import follow_and_submit
 from tests.channels.test_admin import tiny_png
 from tests.factories import UserFactory
@@ -42,6 +43,32 @@ def test_in_wechat_the_pdf_opens_inline_with_guidance_and_mail(whitepaper, clien
     mails = db.session.scalar(select(db.func.count()).select_from(Message))
     assert client.post("/download/fresh", data={"token": token}).status_code == 200
     assert db.session.scalar(select(db.func.count()).select_from(Message)) == mails + 1
+
+
+def test_in_wechat_a_lead_with_a_mobile_number_can_have_the_link_by_sms(whitepaper, client):
+    page = thanks_in(client, {"User-Agent": WECHAT})
+    form = re.search(
+        r'<form method="post" action="/download/sms".*?name="token" value="([^"]+)"', page.text, re.S
+    )
+    assert form and "把链接发到我的手机" in page.text
+    answer = client.post("/download/sms", data={"token": form.group(1)})
+    assert answer.status_code == 200 and "请查看您的手机" in answer.text
+    [text] = db.session.scalars(select(SmsMessage)).all()
+    assert (text.to_number, text.template) == ("+8613800138000", "download_link")
+    assert text.params["url"].startswith("http") and "/download/" in text.params["url"]
+
+
+def test_without_a_mobile_number_there_is_no_sms_offer(whitepaper, client):
+    response = client.post(
+        "/library/saas-renewal",
+        data=form_data(email="wx2@example.com", phone=""),
+        headers={"User-Agent": WECHAT},
+    )
+    page = client.get(response.headers["Location"], headers={"User-Agent": WECHAT})
+    assert "wechat-guide" in page.text and "/download/sms" not in page.text
+    token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)
+    answer = client.post("/download/sms", data={"token": token})
+    assert answer.status_code == 200 and db.session.scalars(select(SmsMessage)).all() == []
 
 
 def test_elsewhere_the_pdf_is_a_download(whitepaper, client):
