@@ -19,7 +19,7 @@ def init_app(app):
     app.cli.add_command(segments_cli)
     app.cli.add_command(campaigns_cli)
     add_renderer(app, "campaign", resend.render_message)
-    set_lead_views(app, segments.view_choices, segments.view_condition)
+    set_lead_views(app, segments.view_choices, segments.view_condition, segments.view_id)
     pass_started.connect(sending.on_pass_started, sender=app, weak=False)
     pass_started.connect(resend.on_pass_started, sender=app, weak=False)
     mail_clicked.connect(reports.on_clicked, sender=app, weak=False)

@@ -140,6 +140,11 @@ def view_choices() -> list[tuple[int, str]]:
     return [tuple(row) for row in db.session.execute(select(Segment.id, Segment.name).order_by(Segment.name))]
 
 
+def view_id(slug: str) -> int | None:
+    """The id of the segment with this slug (`flask leads export --segment SLUG`)."""
+    return db.session.scalar(select(Segment.id).where(Segment.slug == slug))
+
+
 def view_condition(segment_id: int, now: datetime):
     """A segment's condition on Lead now, or None when there is no such segment."""
     rules = db.session.scalar(select(Segment.rules).where(Segment.id == segment_id))

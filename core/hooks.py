@@ -48,7 +48,7 @@ class Hooks:
     advisor_cards: list[Callable] = field(default_factory=list)
     insights_panels: list[Callable] = field(default_factory=list)
     # The lead list's saved views (campaigns' segments): (choices, condition), or None.
-    lead_views: tuple[Callable, Callable] | None = None
+    lead_views: tuple[Callable, Callable, Callable] | None = None
 
 
 def hooks(app) -> Hooks:
@@ -209,12 +209,16 @@ def insights_panels(app, since, until) -> list:
     return [html for html in (render(since, until) for render in hooks(app).insights_panels) if html]
 
 
-def set_lead_views(app, choices: Callable[[], list[tuple[int, str]]], condition: Callable) -> None:
-    """Offer saved views on the lead list: `choices()` gives (id, name) of each, and
+def set_lead_views(
+    app, choices: Callable[[], list[tuple[int, str]]], condition: Callable, find: Callable[[str], int | None]
+) -> None:
+    """Offer saved views on the lead list: `choices()` gives (id, name) of each,
     `condition(id, now)` the SQL condition on Lead of one (None when there is no such
-    view). One package provides them (campaigns, with its segments)."""
-    hooks(app).lead_views = (choices, condition)
+    view) and `find(slug)` the id of the view with that slug (None: none has it; for
+    `flask leads export --segment`). One package provides them (campaigns, with its
+    segments)."""
+    hooks(app).lead_views = (choices, condition, find)
 
 
-def lead_views(app) -> tuple[Callable, Callable] | None:
+def lead_views(app) -> tuple[Callable, Callable, Callable] | None:
     return hooks(app).lead_views

@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 from core.signals import send_staff_action
 from core.timeutil import utcnow
 from gated import privacy, webhooks
-from gated.listing import LeadFilters, export_rows, import_leads, to_csv, to_json
+from gated.listing import LeadFilters, export_rows, import_leads, to_csv, to_json, view_by_slug
 
 
 @click.group("leads")
@@ -50,11 +50,18 @@ def import_command(file, sequence, source):
 @click.option(
     "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File (default: stdout)."
 )
+@click.option("--segment", default=None, help="Only the members of this segment (slug), as they are now.")
 @with_appcontext
-def export_command(fmt, output):
-    """Every lead with every field, attribution included."""
-    rows = export_rows(LeadFilters())
-    send_staff_action("leads.export", user=None, details={"count": len(rows), "format": fmt})
+def export_command(fmt, output, segment):
+    """Every lead (or a segment's members) with every field, attribution included."""
+    filters = LeadFilters()
+    if segment is not None:
+        filters.segment = view_by_slug(segment)
+        if filters.segment is None:
+            raise click.ClickException(f"no segment with the slug {segment!r}")
+    rows = export_rows(filters)
+    details = {"count": len(rows), "format": fmt, **({"segment": segment} if segment else {})}
+    send_staff_action("leads.export", user=None, details=details)
     text = to_csv(rows) if fmt == "csv" else to_json(rows)
     if output:
         output.write_text(text, encoding="utf-8")

@@ -124,6 +124,12 @@ def view_condition(view_id: int):
     return false() if found is None else found
 
 
+def view_by_slug(slug: str) -> int | None:
+    """The id of the saved view (segment) with this slug, or None."""
+    provider = lead_views(current_app)
+    return provider[2](slug) if provider else None
+
+
 def view_choices() -> list[tuple[int, str]]:
     """The saved views the lead list offers (id, name)."""
     provider = lead_views(current_app)

@@ -2,6 +2,9 @@
 and its CSV) and sequence enrolment (enrol a segment from the sequence's page, or the
 filtered lead list; leads without consent stay out)."""
 
+import csv
+import io
+
 import pytest
 
 from campaigns import segments
@@ -68,3 +71,23 @@ def test_the_old_filter_still_enrols_without_a_segment(login_as, bosses, sequenc
         f"/admin/nurture/{sequence.id}/enroll-filtered", data={"segment": "", "stage": ""}
     )
     assert {row.lead.email for row in db.session.query(Enrollment).all()} == {"boss@a.cn", "user@a.cn"}
+
+
+def test_leads_export_segment_exports_exactly_its_members(app, bosses):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["leads", "export", "--segment", "bosses"])
+    assert result.exit_code == 0, result.output
+    emails = {row["email"] for row in csv.DictReader(io.StringIO(result.output))}
+    assert emails == {"boss@a.cn", "quiet-boss@a.cn"}
+    everyone = runner.invoke(args=["leads", "export", "--format", "json"]).output
+    assert "user@a.cn" in everyone
+
+
+def test_leads_export_of_an_unknown_segment_exits_1_and_writes_nothing(app, bosses, tmp_path):
+    out = tmp_path / "out.csv"
+    result = app.test_cli_runner().invoke(
+        args=["leads", "export", "--segment", "nobody", "--output", str(out)]
+    )
+    assert result.exit_code == 1
+    assert "no segment with the slug 'nobody'" in result.output
+    assert not out.exists()
