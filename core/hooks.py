@@ -47,6 +47,8 @@ class Hooks:
     article_panels: list[Callable] = field(default_factory=list)
     advisor_cards: list[Callable] = field(default_factory=list)
     insights_panels: list[Callable] = field(default_factory=list)
+    # Inputs a package adds to the public lead forms: (posted name, render(kind)).
+    form_extras: list[tuple[str, Callable[[str], str]]] = field(default_factory=list)
     # The lead list's saved views (campaigns' segments): (choices, condition), or None.
     lead_views: tuple[Callable, Callable, Callable] | None = None
 
@@ -222,3 +224,16 @@ def set_lead_views(
 
 def lead_views(app) -> tuple[Callable, Callable, Callable] | None:
     return hooks(app).lead_views
+
+
+def add_form_extra(app, name: str, render: Callable[[str], str]) -> None:
+    """Add inputs to the public lead forms: `render(kind)` returns their HTML for a form of
+    that kind ("" for none; the same for every visitor, so the page stays cacheable), and
+    the values posted under `name` are kept in the submission's fields as a list of
+    strings, where the package's `lead_captured` receiver reads them. So nurture offers
+    its topics on the newsletter form without gated knowing of topics."""
+    hooks(app).form_extras.append((name, render))
+
+
+def form_extras(app) -> list[tuple[str, Callable[[str], str]]]:
+    return hooks(app).form_extras

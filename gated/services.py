@@ -22,6 +22,7 @@ from sqlalchemy import insert, select
 
 from content.services import get_public_article
 from core.extensions import db
+from core.hooks import form_extras
 from core.i18n import visitor_language
 from core.ids import token_id
 from core.schema import upsert_insert
@@ -329,6 +330,7 @@ def capture_lead(
     the caller added to the session, e.g. a spent proof-of-work, is rolled back too).
     """
     config = current_app.config
+    extras = _extra_values(data)
     try:
         data, clean, consent, message = _validated(form_kind, data, known_lead_id=known_lead_id)
     except InvalidSubmission:
@@ -378,6 +380,7 @@ def capture_lead(
         if message:
             submitted["message"] = message
         submitted["consent"] = consent
+        submitted.update(extras)
         user_agent = (request_meta.user_agent or "")[:500] or None
         # One INSERT … RETURNING each instead of a unit-of-work flush: the submission
         # comes back as an ORM object (receivers get it from the identity map, without a
@@ -440,6 +443,23 @@ def capture_lead(
         db.session.rollback()
         raise
     return capture
+
+
+# At most this many values of one added input (core.hooks.add_form_extra), each this long.
+EXTRA_VALUES, EXTRA_LENGTH = 20, 40
+
+
+def _extra_values(data) -> dict[str, list[str]]:
+    """The values posted for the inputs other packages add to the forms, as lists of
+    short strings (what they mean is the adding package's business)."""
+    found = {}
+    for name, _render in form_extras(current_app):
+        values = data.getlist(name) if hasattr(data, "getlist") else data.get(name) or []
+        values = [values] if isinstance(values, str) else list(values)
+        kept = [str(value)[:EXTRA_LENGTH] for value in values[:EXTRA_VALUES] if str(value).strip()]
+        if kept:
+            found[name] = kept
+    return found
 
 
 def merge_profile(lead: Lead, values: dict, *, verified: bool) -> list[str]:

@@ -24,10 +24,11 @@ from flask import (
     send_file,
     url_for,
 )
+from markupsafe import Markup
 
 from content.services import get_public_article
 from core.extensions import limiter
-from core.hooks import advisor_card
+from core.hooks import advisor_card, form_extras
 from core.i18n import page_language
 from core.pagecache import cached_page, per_visitor, remembered
 from core.privacy import tracking_refused
@@ -188,6 +189,8 @@ def _render(kind, template, form, lead, status=200, **context):
     article = context.get("article")
     language = page_language(article.locale.replace("-", "_")) if article is not None else nullcontext()
     with language:
+        # Inputs other packages add (core.hooks.add_form_extra), e.g. nurture's opt-in topics.
+        extras = Markup("".join(str(render(kind)) for _name, render in form_extras(current_app)))
         page = render_template(
             template,
             form=form,
@@ -203,6 +206,7 @@ def _render(kind, template, form, lead, status=200, **context):
             identity=rule,
             sms_code=phonecodes.asks_for_code(kind),
             show_consent=not (lead is not None and lead.marketing_consent),
+            form_extras=extras,
             **context,
         )
     response = make_response(page, status)

@@ -10,6 +10,7 @@ from core.hooks import (
     add_admin_nav,
     add_demo_loader,
     add_dev_service,
+    add_form_extra,
     add_health_check,
     add_home_panel,
     add_lead_list_action,
@@ -48,6 +49,7 @@ def init_app(app):
     from nurture import (
         admin,
         demo,
+        form_topics,
         home,
         labels,
         receivers,
@@ -71,6 +73,7 @@ def init_app(app):
     app.register_blueprint(sms_admin.bp)
     app.cli.add_command(nurture_cli)
     receivers.connect(app)
+    add_form_extra(app, form_topics.FIELD, form_topics.render)
     add_admin_nav(
         app, _l("Sequences"), "nurture_admin.sequences", roles=("marketer",), order=40, group="marketing"
     )

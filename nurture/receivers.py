@@ -98,9 +98,11 @@ def on_lead_erased(sender, *, lead_id, email, phone="", **extra):
 
 def connect(app):
     from gated import signals
+    from nurture import form_topics
 
     signals.mail_requested.connect(on_mail_requested, sender=app, weak=False)
     signals.sms_requested.connect(on_sms_requested, sender=app, weak=False)
     signals.lead_captured.connect(on_lead_captured, sender=app, weak=False)
+    signals.lead_captured.connect(form_topics.on_lead_captured, sender=app, weak=False)
     signals.lead_stage_changed.connect(on_lead_stage_changed, sender=app, weak=False)
     signals.lead_erased.connect(on_lead_erased, sender=app, weak=False)
