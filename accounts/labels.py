@@ -33,6 +33,8 @@ AUDIT_ACTION_LABELS = {
     "leads.erase": _l("Erased a person"),
     "leads.stage_change": _l("Changed a lead's stage"),
     "leads.held_release": _l("Released a held submission"),
+    "leads.merge": _l("Merged duplicate leads"),
+    "leads.merge_undo": _l("Undid a lead merge"),
     "leads.embed_settings": _l("Changed where a form may be embedded"),
     "insights.export": _l("Exported a report"),
     "segments.export": _l("Exported a segment"),

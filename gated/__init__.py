@@ -108,6 +108,7 @@ def init_app(app):
         add_demo_loader,
         add_health_check,
         add_home_panel,
+        add_lead_panel,
         add_timeline_provider,
     )
     from gated import (
@@ -118,6 +119,7 @@ def init_app(app):
         embed_views,
         forms_views,
         home,
+        merge_admin,
         nextstep,
         timeline,
         webhooks,
@@ -134,6 +136,8 @@ def init_app(app):
     app.register_blueprint(forms_views.bp)
     app.register_blueprint(embed_views.bp)
     app.register_blueprint(embed_admin.bp)
+    app.register_blueprint(merge_admin.bp)
+    add_lead_panel(app, merge_admin.lead_panel)
     app.context_processor(nextstep.thanks_context)
     app.cli.add_command(leads_cli)
     add_admin_nav(app, _l("Leads"), "gated_admin.leads", roles=admin.ROLES, order=40, group="sales")

@@ -52,6 +52,9 @@ LABELS = {
         "job_title": _l("Job title"),
         "phone": _l("Phone"),
         "role": _l("Role"),
+        "stage": _l("Stage"),
+        "locale": _l("Language"),
+        "timezone": _l("Time zone"),
     },
     "event": {
         "submission": _l("Form"),

@@ -344,3 +344,27 @@ class PhoneCode(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class LeadMerge(db.Model):
+    """Lead `merged_id` folded into lead `lead_id` by a staff user (gated.merging), with
+    everything needed to undo it: the merged lead's row, the rows that moved and the rows
+    that clashed (kept as copies), and the survivor's values before. The ids are plain
+    numbers, not foreign keys: the log outlives the merged lead's row, and no merge moves
+    another merge's log."""
+
+    __tablename__ = "lead_merges"
+    __table_args__ = (
+        Index("ix_lead_merges_lead_id", "lead_id"),
+        Index("ix_lead_merges_merged_id", "merged_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int]
+    merged_id: Mapped[int]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    chosen: Mapped[dict] = mapped_column(JSON, default=dict)
+    snapshot: Mapped[dict] = mapped_column(JSON, default=dict)
+    undone_at: Mapped[datetime | None]
+    undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -53,3 +53,8 @@ nurture.sms.texts.TEXTS: "verify_code", "download_link"), params (dict of str),
 secret (list of the params never to show or keep once sent, e.g. ["code"]), expires_at
 (datetime or None: not worth sending after). A receiver returns whether it queued the
 text (False: that number had its share of texts lately)."""
+
+leads_merged = signals.signal("leads-merged")
+"""Inside the transaction, after one lead's rows were moved to another (a merge) or moved
+back (its undo). Payload: lead_ids (list of the leads that exist now and whose history
+changed): receivers recompute what they derive from a lead's rows, such as the score."""

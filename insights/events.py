@@ -206,6 +206,16 @@ def on_download(lead_id, asset_id, download_id, proven=False, **extra) -> None:
     db.session.commit()
 
 
+def on_leads_merged(lead_ids, **extra) -> None:
+    """Inside the merge's transaction: the leads' events changed hands, so each score is
+    recomputed from the events it holds now."""
+    from insights.scoring.services import rescore_lead
+
+    now = utcnow()
+    for lead_id in lead_ids:
+        rescore_lead(lead_id, now=now)
+
+
 def on_lead_erased(lead_id, **extra) -> None:
     """Unlink the person's browser and search details (an erased lead's rows then go
     with the lead; an anonymised lead keeps only the counts). A form kind and a stage
@@ -319,6 +329,7 @@ def init_app(app) -> None:
     gated_signals.lead_stage_changed.connect(_adapt(on_stage_changed), sender=app, weak=False)
     gated_signals.download_recorded.connect(_adapt(on_download), sender=app, weak=False)
     gated_signals.lead_erased.connect(_adapt(on_lead_erased), sender=app, weak=False)
+    gated_signals.leads_merged.connect(_adapt(on_leads_merged), sender=app, weak=False)
     nurture_signals.mail_opened.connect(on_mail_event("mail_open"), sender=app, weak=False)
     nurture_signals.mail_clicked.connect(on_mail_event("mail_click"), sender=app, weak=False)
     nurture_signals.unsubscribed.connect(on_mail_event("unsubscribe"), sender=app, weak=False)
