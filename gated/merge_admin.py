@@ -27,11 +27,13 @@ def _lead_or_404(lead_id: int) -> Lead:
     return lead
 
 
-@bp.get("/<int:lead_id>/merge")
+@bp.route("/<int:lead_id>/merge", methods=["GET", "POST"])
 @roles_required(*ROLES)
 def choose(lead_id):
-    """Search for the other lead, or (with ?other=) compare the two."""
+    """Search for the other lead, or (with ?other=) compare the two; a POST merges."""
     lead = _lead_or_404(lead_id)
+    if request.method == "POST":
+        return _merge(lead)
     q = (request.args.get("q") or "").strip()[:200]
     other_id = request.args.get("other", "")
     other = None
@@ -52,10 +54,8 @@ def choose(lead_id):
     )
 
 
-@bp.post("/<int:lead_id>/merge")
-@roles_required(*ROLES)
-def merge(lead_id):
-    lead = _lead_or_404(lead_id)
+def _merge(lead: Lead):
+    lead_id = lead.id
     other_id = request.form.get("other", "")
     if not (other_id.isdecimal() and len(other_id) < 12) or request.form.get("confirm") != "yes":
         flash(_("Choose the other lead and confirm."), "error")
