@@ -23,6 +23,7 @@ from gated.models import (
     Download,
     HeldSubmission,
     Lead,
+    LeadMerge,
     PhoneCode,
     Submission,
     WebhookDelivery,
@@ -98,7 +99,15 @@ def _erase(lead: Lead) -> None:
     if lead.phone:
         db.session.execute(delete(PhoneCode).where(PhoneCode.phone == lead.phone))
     webhooks.enqueue_erased(lead.id, now=utcnow())
+    _forget_merges(lead.id)
     db.session.delete(lead)
+
+
+def _forget_merges(lead_id: int) -> None:
+    """The merge logs of the person: their snapshots hold the merged lead's whole row."""
+    db.session.execute(
+        delete(LeadMerge).where((LeadMerge.lead_id == lead_id) | (LeadMerge.merged_id == lead_id))
+    )
 
 
 def _erase_held(email: str) -> int:
@@ -153,6 +162,7 @@ def anonymise_lead(lead_id: int, *, now: datetime) -> Lead | None:
         )
         if lead.phone:
             db.session.execute(delete(PhoneCode).where(PhoneCode.phone == lead.phone))
+        _forget_merges(lead.id)
         lead.email = f"anonymised-{lead.id}@anonymised.invalid"
         for name in ("name", "company", "job_title", "phone", "first_referrer", "last_referrer"):
             setattr(lead, name, "")

@@ -198,3 +198,14 @@ def test_other_roles_cannot_merge(pair, login_as, role):
     assert answer.status_code in (302, 403)
     db.session.expire_all()
     assert db.session.get(Lead, b_id) is not None
+
+
+def test_erasing_the_person_drops_the_merge_snapshots(pair):
+    from gated.privacy import erase_lead
+
+    a_id, b_id = pair
+    merging.merge(a_id, b_id, chosen={}, user_id=None, now=utcnow())
+    assert erase_lead("wang@example.cn")
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(LeadMerge)) == 0
+    assert db.session.get(Lead, a_id) is None
