@@ -36,7 +36,7 @@ MAX_BULK = 500  # leads one bulk action takes: more than a page, far less than t
 bp = Blueprint("gated_admin", __name__, url_prefix="/admin/leads", template_folder="templates")
 
 
-def _lead_or_404(lead_id: int) -> Lead:
+def lead_or_404(lead_id: int) -> Lead:
     lead = db.session.get(Lead, lead_id)
     if lead is None:
         abort(404)
@@ -186,7 +186,7 @@ def release(held_id):
 @bp.get("/<int:lead_id>")
 @roles_required(*ROLES)
 def lead(lead_id):
-    return _lead_page(_lead_or_404(lead_id))
+    return _lead_page(lead_or_404(lead_id))
 
 
 def _lead_page(lead: Lead, *, typed: dict | None = None, errors: dict | None = None, status: int = 200):
@@ -210,7 +210,7 @@ def _lead_page(lead: Lead, *, typed: dict | None = None, errors: dict | None = N
 def lead_fields(lead_id):
     """The lead's language, time zone and tags; a mistake comes back beside its field
     (422) and nothing is changed."""
-    lead = _lead_or_404(lead_id)
+    lead = lead_or_404(lead_id)
     typed = {name: (request.form.get(name) or "")[:2000] for name in ("locale", "timezone", "tags")}
     checks = {
         "locale": leadfields.clean_locale,
@@ -236,7 +236,7 @@ def lead_fields(lead_id):
 @bp.post("/<int:lead_id>/stage")
 @roles_required(*ROLES)
 def stage(lead_id):
-    old = _lead_or_404(lead_id).stage
+    old = lead_or_404(lead_id).stage
     new = request.form.get("stage", "")
     if new not in STAGES:
         flash(_("Choose a stage from the list."), "error")
@@ -255,7 +255,7 @@ def stage(lead_id):
 @bp.get("/<int:lead_id>/export.json")
 @roles_required(*ROLES)
 def export_person(lead_id):
-    _lead_or_404(lead_id)
+    lead_or_404(lead_id)
     body = json.dumps(privacy.export_person(lead_id), ensure_ascii=False, indent=2)
     send_staff_action("leads.export", user=current_user, target=f"lead:{lead_id}", details={"count": 1})
     return Response(
@@ -268,7 +268,7 @@ def export_person(lead_id):
 @bp.route("/<int:lead_id>/erase", methods=["GET", "POST"])
 @roles_required(*ROLES)
 def erase(lead_id):
-    lead = _lead_or_404(lead_id)
+    lead = lead_or_404(lead_id)
     if request.method == "POST" and request.form.get("confirm") == "yes":
         privacy.erase_lead(lead.email)
         send_staff_action("leads.erase", user=current_user, target=f"lead:{lead_id}", details={"count": 1})
@@ -280,7 +280,7 @@ def erase(lead_id):
 @bp.post("/<int:lead_id>/anonymise")
 @roles_required(*ROLES)
 def anonymise(lead_id):
-    _lead_or_404(lead_id)
+    lead_or_404(lead_id)
     privacy.anonymise_lead(lead_id, now=utcnow())
     send_staff_action(
         "leads.erase", user=current_user, target=f"lead:{lead_id}", details={"anonymised": True}

@@ -13,25 +13,18 @@ from core.extensions import db
 from core.signals import send_staff_action
 from core.timeutil import utcnow
 from gated import merging
-from gated.admin import ROLES
+from gated.admin import ROLES, lead_or_404
 from gated.models import Lead, LeadMerge
 
 MAX_CANDIDATES = 20
 bp = Blueprint("gated_merge", __name__, url_prefix="/admin/leads", template_folder="templates")
 
 
-def _lead_or_404(lead_id: int) -> Lead:
-    lead = db.session.get(Lead, lead_id)
-    if lead is None:
-        abort(404)
-    return lead
-
-
 @bp.route("/<int:lead_id>/merge", methods=["GET", "POST"])
 @roles_required(*ROLES)
 def choose(lead_id):
     """Search for the other lead, or (with ?other=) compare the two; a POST merges."""
-    lead = _lead_or_404(lead_id)
+    lead = lead_or_404(lead_id)
     if request.method == "POST":
         return _merge(lead)
     q = (request.args.get("q") or "").strip()[:200]
