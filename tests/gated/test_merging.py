@@ -5,7 +5,7 @@ roles and audit entries."""
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from core.extensions import db
 from core.timeutil import utcnow
@@ -209,3 +209,26 @@ def test_erasing_the_person_drops_the_merge_snapshots(pair):
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(LeadMerge)) == 0
     assert db.session.get(Lead, a_id) is None
+
+
+def test_scores_follow_the_events(pair, app):
+    from insights.scoring.models import ScoreRule
+
+    a_id, b_id = pair
+    db.session.execute(delete(ScoreRule))
+    db.session.add(ScoreRule(name="一次下载", kind="action", event_kind="download", points=7))
+    db.session.commit()
+    app.config["SCORING_RULES_TTL"] = 0
+    downloads = {
+        lead_id: db.session.scalar(
+            select(func.count()).select_from(Event).where(Event.lead_id == lead_id, Event.kind == "download")
+        )
+        for lead_id in (a_id, b_id)
+    }
+    log = merging.merge(a_id, b_id, chosen={}, user_id=None, now=utcnow())
+    db.session.expire_all()
+    assert db.session.get(Lead, a_id).score == 7 * (downloads[a_id] + downloads[b_id])
+    merging.undo(log.id, user_id=None, now=utcnow())
+    db.session.expire_all()
+    assert db.session.get(Lead, a_id).score == 7 * downloads[a_id]
+    assert db.session.get(Lead, b_id).score == 7 * downloads[b_id]
