@@ -261,9 +261,26 @@ def make_app(database_url, tmp_path_factory, smtp_server):
         built.append(application)
         return application
 
+    build.built = built
     yield build
     # Kept alive until here so no pool is garbage-collected with open connections.
     for application in built:
+        with application.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _close_the_pools_of_apps_built_in_the_test(request):
+    """An app a test (or its fixture) builds keeps its idle connections in its pool until
+    the session ends; dozens of them would pass PostgreSQL's max_connections. Closed at
+    the test's end (the app still works: its pool opens connections again when used)."""
+    if "make_app" not in request.fixturenames:
+        yield
+        return
+    built = request.getfixturevalue("make_app").built
+    before = len(built)
+    yield
+    for application in built[before:]:
         with application.app_context():
             db.engine.dispose()
 
