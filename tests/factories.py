@@ -1,5 +1,8 @@
 """factory_boy factories bound to the app's db.session. Packages add theirs here."""
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import factory
 
 from accounts.models import User
@@ -106,3 +109,33 @@ def audit_entries(action: str) -> list:
     return list(
         db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id))
     )
+
+
+class LocalHttpServer:
+    """An outside service's stand-in on 127.0.0.1: a ThreadingHTTPServer for `handler` on a
+    free port, serving from a daemon thread until `stop()`. Usable as a context manager."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1"):
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.port = self.server.server_port
+        self.url = f"http://{host}:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+    def __enter__(self) -> "LocalHttpServer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that keeps the test output free of its access log."""
+
+    def log_message(self, *args):
+        pass

@@ -7,7 +7,8 @@ import json
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.factories import LocalHttpServer, QuietHandler
 
 
 class FakeHubSpot:
@@ -19,20 +20,18 @@ class FakeHubSpot:
         self.ids = itertools.count(501)
         self.clock = datetime(2026, 12, 1, tzinfo=UTC)
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.local: LocalHttpServer | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
+        return self.local.url
 
     def start(self):
-        self.thread.start()
+        self.local = LocalHttpServer(self._handler())
         return self
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.local.stop()
 
     def tick(self) -> str:
         self.clock += timedelta(seconds=1)
@@ -48,10 +47,7 @@ class FakeHubSpot:
     def _handler(self):
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                return None
-
+        class Handler(QuietHandler):
             def _answer(self, status, body, headers=None):
                 data = json.dumps(body).encode()
                 self.send_response(status)

@@ -6,8 +6,6 @@ stored and the console says why; a plain iframe on another origin is refused by 
 browser (frame-ancestors)."""
 
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select
@@ -16,6 +14,7 @@ from content.models import Article
 from core.extensions import db
 from gated.models import EmbedSighting, Lead, Submission
 from tests.e2e.helpers import publish_whitepaper
+from tests.factories import LocalHttpServer, QuietHandler
 
 pytestmark = pytest.mark.e2e
 PDF_BYTES = b"%PDF-1.4\n% embedded white paper\n" + bytes(range(256)) * 4 + b"\n%%EOF\n"
@@ -35,24 +34,19 @@ class HostSite:
     def __init__(self, embed: str):
         body = HOST_PAGE.format(embed=embed).encode()
 
-        class Page(BaseHTTPRequestHandler):
+        class Page(QuietHandler):
             def do_GET(self):
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, *args):
-                return None
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
         # localhost, not 127.0.0.1: another site than the form's, as a partner's is.
-        self.origin = f"http://localhost:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.local = LocalHttpServer(Page, host="localhost")
+        self.origin = self.local.url
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.local.stop()
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,7 @@ backoff while the receiver fails, never blocking the form."""
 import hashlib
 import hmac
 import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +16,7 @@ from gated.models import WebhookDelivery
 from gated.services import RequestMeta, capture_lead
 from gated.webhooks import backoff, deliver_due_webhooks
 from tests.conftest import free_port
+from tests.factories import LocalHttpServer, QuietHandler
 
 pytestmark = pytest.mark.usefixtures("app")
 SECRET = "hook-secret"
@@ -29,7 +28,7 @@ class Receiver:
         self.fail_next = 0
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests.append((dict(self.headers), body))
@@ -39,18 +38,11 @@ class Receiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.local = LocalHttpServer(Handler)
+        self.url = f"{self.local.url}/hook"
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
+        self.local.stop()
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,8 @@ timeouts are retried with backoff, refusals fail with the vendor's code, and not
 lost while the provider is down. Nothing here reaches the internet."""
 
 import json
-import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import pytest
@@ -20,6 +18,7 @@ from gated.webhooks import signature
 from nurture.sms.models import SmsMessage
 from nurture.sms.queue import add_sms, deliver_due, send_sms
 from tests.conftest import free_port
+from tests.factories import LocalHttpServer, QuietHandler
 
 pytestmark = pytest.mark.usefixtures("app")
 NUMBER = "+8613800138000"
@@ -84,7 +83,7 @@ class FakeApi:
         self.content_type = "application/json;charset=utf-8"
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
 
             def _answer(self):
@@ -108,18 +107,11 @@ class FakeApi:
 
             do_POST = do_GET = _answer
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.address = f"127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.local = LocalHttpServer(Handler)
+        self.address = f"127.0.0.1:{self.local.port}"
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
+        self.local.stop()
 
 
 @pytest.fixture
