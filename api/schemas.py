@@ -149,10 +149,16 @@ class SearchResultSchema(Schema):
     results = fields.List(fields.Nested(SearchHitSchema))
 
 
-class SegmentSchema(Schema):
+class NamedSchema(Schema):
+    """What every named thing the API lists carries: a segment, a campaign, a sequence."""
+
     id = fields.Integer()
     slug = fields.String()
     name = fields.String()
+
+
+class SegmentSchema(NamedSchema):
+    pass
 
 
 class SegmentMembersSchema(PageSchema):
@@ -165,17 +171,11 @@ class MembersQuerySchema(Schema):
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
 
-class CampaignSchema(Schema):
-    id = fields.Integer()
-    slug = fields.String()
-    name = fields.String()
+class CampaignSchema(NamedSchema):
     status = fields.String()
 
 
-class SequenceSchema(Schema):
-    id = fields.Integer()
-    slug = fields.String()
-    name = fields.String()
+class SequenceSchema(NamedSchema):
     status = fields.String()
 
 
