@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import demo_site, gunicorn, require, summary, temp_instance  # noqa: E402
+from bench.harness import demo_site, flask, gunicorn, require, summary, temp_instance  # noqa: E402
 
 QUALITY = Path(__file__).resolve().parent / "quality"
 PAGES = QUALITY / "pages.toml"
@@ -57,7 +57,18 @@ def page_list(names: str | None, smoke: bool) -> tuple[list[dict], list[dict]]:
         pages = [page for page in pages if page["name"] in wanted]
     elif smoke:
         pages = [page for page in pages if page.get("smoke")]
-    return [page for page in pages if page["path"]], [page for page in pages if not page["path"]]
+    built = [page for page in pages if page["path"] or page.get("command")]
+    return built, [page for page in pages if page not in built]
+
+
+def resolve_paths(env: dict, pages: list[dict]) -> None:
+    """Fill in the path of a page whose address only the instance knows (a signed link):
+    its `command` is a `flask` command that prints the page's URL."""
+    for page in pages:
+        if page.get("command"):
+            url = flask(env, *page["command"].split()).strip().splitlines()[-1]
+            parts = urllib.parse.urlsplit(url)
+            page["path"] = parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def address(base: str, path: str) -> str:
@@ -203,6 +214,7 @@ def main() -> int:
         out = folder / "quality"
         out.mkdir()
         env = demo_site(folder)
+        resolve_paths(env, pages)
         with gunicorn("wsgi:app", env, probe="/healthz") as base:
             files = []
             for number, listed in enumerate(pages):

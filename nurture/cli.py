@@ -8,9 +8,13 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import func, select
 
+from core.extensions import db
 from core.timeutil import to_naive_utc, utcnow
 from nurture import services, worker
+from nurture.compose import unsubscribe_url
+from nurture.models import Message
 
 nurture_cli = AppGroup("nurture", help="Nurture sequences and mail delivery.")
 
@@ -42,6 +46,20 @@ def export_command(slug):
         click.echo(services.export_sequence(slug), nl=False)
     except LookupError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@nurture_cli.command("preference-link")
+@click.argument("address", required=False)
+def preference_link_command(address):
+    """Print the preference center's link of the newest mail to ADDRESS (for a person who
+    asks support how to change what they receive); without ADDRESS, of the newest mail."""
+    query = select(Message.id).order_by(Message.created_at.desc(), Message.id.desc()).limit(1)
+    if address:
+        query = query.where(func.lower(Message.to_address) == address.strip().lower())
+    message_id = db.session.scalar(query)
+    if message_id is None:
+        raise click.ClickException(f"no mail to {address}" if address else "no mail yet")
+    click.echo(unsubscribe_url(message_id))
 
 
 def _parse_now(value: str | None) -> datetime:

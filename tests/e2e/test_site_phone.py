@@ -57,3 +57,18 @@ def test_on_a_wide_screen_the_header_shows_its_links_and_no_menu_button(page, de
     page.goto("/")
     assert page.get_by_role("navigation", name="主导航").is_visible()
     assert not page.get_by_role("button", name="菜单").is_visible()
+
+
+def test_the_header_is_as_tall_before_the_menu_script_runs_as_after_so_nothing_jumps(phone, demo):
+    def header_height() -> float:
+        phone.goto("/help/")
+        return phone.evaluate("document.querySelector('.site-header').getBoundingClientRect().height")
+
+    with_script = header_height()
+    phone.route("**/js/menu.js*", lambda route: route.abort())
+    try:
+        before_script = header_height()
+    finally:
+        phone.unroute("**/js/menu.js*")
+    assert before_script == with_script
+    assert not phone.get_by_role("navigation", name="主导航").is_visible()

@@ -165,3 +165,18 @@ def test_saving_for_a_mail_without_a_lead_leaves_all_mail(client):
     response = client.post(link(message), data={"action": "save", "topic": str(topic("events").id)})
     assert response.status_code == 200 and "s***@example.com" in response.get_data(as_text=True)
     assert Suppression.query.one().reason == "unsubscribed" and TopicChoice.query.count() == 0
+
+
+def test_support_prints_a_persons_preference_link_from_their_newest_mail(app, client):
+    lead = make_lead("asks@example.com")
+    topic_mail(make_lead("other@example.com"), "events")
+    older, newest = topic_mail(lead, "events"), topic_mail(lead, "newsletter")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["nurture", "preference-link", "Asks@Example.com"])
+    assert result.exit_code == 0, result.output
+    url = result.output.strip()
+    assert tokens.unsign("unsubscribe", url.rsplit("/", 1)[1]) == newest.id != older.id
+    html = client.get(url[url.index("/u/") :]).get_data(as_text=True)
+    assert "a***@example.com" in html and 'class="topic this-mail"' in html
+    missing = runner.invoke(args=["nurture", "preference-link", "nobody@example.com"])
+    assert missing.exit_code != 0 and "no mail to nobody@example.com" in missing.output
