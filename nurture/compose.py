@@ -3,9 +3,9 @@ gated's transactional templates, wrapped in the mail layout with the footer ever
 a prospect carries (sender, postal address, why you get this, unsubscribe); or a mail to
 staff, whose footer says only why the staff member gets it."""
 
-import re
 from functools import lru_cache
 
+import css_inline
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -16,27 +16,27 @@ from core.urls import absolute_url
 from nurture import personalise
 from nurture.email import Rendered, sender_parts, track_links
 
-# Mail clients drop <style>, so the body's tags get their styles inline.
-INLINE_STYLES = {
-    "p": "margin:0 0 14px;",
-    "h1": "margin:0 0 14px;font-size:22px;line-height:1.35;color:#111827;",
-    "h2": "margin:18px 0 10px;font-size:19px;line-height:1.4;color:#111827;",
-    "h3": "margin:16px 0 8px;font-size:17px;color:#111827;",
-    "a": "color:#1d4ed8;text-decoration:underline;",
-    "ul": "margin:0 0 14px;padding-left:22px;",
-    "ol": "margin:0 0 14px;padding-left:22px;",
-    "li": "margin:0 0 6px;",
-    "blockquote": "margin:0 0 14px;padding:4px 14px;border-left:3px solid #c7d2fe;color:#374151;",
-    "table": "border-collapse:collapse;margin:0 0 14px;",
-    "th": "border:1px solid #e2e7ef;padding:6px 10px;text-align:left;",
-    "td": "border:1px solid #e2e7ef;padding:6px 10px;",
-    "code": "font-family:Menlo,Consolas,monospace;font-size:14px;background:#f3f5f9;padding:1px 4px;",
-}
-_TAG = re.compile(r"<({})(?=[\s>])".format("|".join(INLINE_STYLES)))
+# Mail clients drop <style>, so the body's tags get these rules as inline styles
+# (css-inline, which applies them as a browser would, selectors and all).
+MAIL_BODY_CSS = """
+p { margin: 0 0 14px; }
+h1 { margin: 0 0 14px; font-size: 22px; line-height: 1.35; color: #111827; }
+h2 { margin: 18px 0 10px; font-size: 19px; line-height: 1.4; color: #111827; }
+h3 { margin: 16px 0 8px; font-size: 17px; color: #111827; }
+a { color: #1d4ed8; text-decoration: underline; }
+ul, ol { margin: 0 0 14px; padding-left: 22px; }
+li { margin: 0 0 6px; }
+blockquote { margin: 0 0 14px; padding: 4px 14px; border-left: 3px solid #c7d2fe; color: #374151; }
+table { border-collapse: collapse; margin: 0 0 14px; }
+th, td { border: 1px solid #e2e7ef; padding: 6px 10px; }
+th { text-align: left; }
+code { font-family: Menlo, Consolas, monospace; font-size: 14px; background: #f3f5f9; padding: 1px 4px; }
+"""
 
 
 def inline_styles(html: str) -> str:
-    return _TAG.sub(lambda match: f'<{match.group(1)} style="{INLINE_STYLES[match.group(1)]}"', html)
+    """A mail body (a fragment, not a document) with MAIL_BODY_CSS inlined."""
+    return css_inline.inline_fragment(html, MAIL_BODY_CSS)
 
 
 def unsubscribe_url(message_id: int) -> str:

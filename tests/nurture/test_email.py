@@ -9,6 +9,7 @@ from core.extensions import db
 from core.hooks import hooks, lead_timeline
 from core.timeutil import utcnow
 from nurture import services, stats
+from nurture.compose import inline_styles
 from nurture.models import DAYS, Message
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence, tick
 
@@ -91,3 +92,16 @@ def test_the_development_worker_thread_delivers_and_stops(app, smtp_sink, monkey
     db.session.expire_all()
     assert Message.query.one().status == "sent"
     assert stats.mail_status(utcnow())["last_heartbeat"]
+
+
+def test_the_mail_stylesheet_is_inlined_and_keeps_a_cells_own_alignment():
+    html = inline_styles(
+        "<p>见 <a href='https://example.com/'>报告</a></p>"
+        '<table><tr><th style="text-align: right">金额</th></tr><tr><td>12</td></tr></table>'
+    )
+    assert '<p style="margin: 0 0 14px;">' in html
+    assert "color: #1d4ed8" in html.split("<a ", 1)[1].split(">", 1)[0]
+    header = html.split("<th ", 1)[1].split(">", 1)[0]
+    # One style attribute, the cell's own alignment winning over the sheet's `left`.
+    assert header.count("style=") == 1 and "text-align: right" in header and "left" not in header
+    assert "padding: 6px 10px" in html.split("<td ", 1)[1].split(">", 1)[0]
