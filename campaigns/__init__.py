@@ -4,7 +4,14 @@ whose events segments read. See ../shared/DESIGN.md and docs/CAMPAIGNS.md."""
 
 from flask_babel import lazy_gettext as _l
 
+from core.config import apply_defaults
 from core.hooks import add_admin_nav, set_lead_views
+
+DEFAULTS = {
+    # utm_source of a campaign's links to the site (utm_medium "email", utm_campaign its
+    # slug); "" leaves them untagged.
+    "CAMPAIGN_UTM_SOURCE": "lodestar",
+}
 
 
 def init_app(app):
@@ -15,6 +22,7 @@ def init_app(app):
     from nurture.delivery import add_renderer
     from nurture.signals import mail_clicked, mail_complained, pass_started
 
+    apply_defaults(app, DEFAULTS)
     app.register_blueprint(admin.bp)
     app.cli.add_command(segments_cli)
     app.cli.add_command(campaigns_cli)

@@ -105,5 +105,10 @@ def render_message(message):
     chosen = campaign.variants[variant or 0]
     content = SimpleNamespace(subject=campaign.resend_subject, body=chosen.get("body") or campaign.body)
     return compose.compose_step(
-        content, message.lead, message_id=message.id, asset_id=None, locale=campaign.locale
+        content,
+        message.lead,
+        message_id=message.id,
+        asset_id=None,
+        locale=campaign.locale,
+        link_tags=sending.link_tags(campaign),
     )

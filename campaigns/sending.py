@@ -22,6 +22,7 @@ import logging
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
+from flask import current_app
 from sqlalchemy import String, and_, case, cast, func, insert, literal, select, update
 
 from campaigns import audience, localhour
@@ -204,5 +205,18 @@ def render_message(message):
     chosen = campaign.variants[int(variant)]
     content = SimpleNamespace(subject=chosen["subject"], body=chosen.get("body") or campaign.body)
     return compose.compose_step(
-        content, message.lead, message_id=message.id, asset_id=None, locale=campaign.locale
+        content,
+        message.lead,
+        message_id=message.id,
+        asset_id=None,
+        locale=campaign.locale,
+        link_tags=link_tags(campaign),
     )
+
+
+def link_tags(campaign: Campaign) -> dict[str, str]:
+    """The utm_* parameters of a campaign's links to the site, so the visits and leads it
+    brings are attributed to it (a lead's first and last campaign, the segments' rules);
+    CAMPAIGN_UTM_SOURCE = "" leaves links untagged."""
+    source = current_app.config["CAMPAIGN_UTM_SOURCE"]
+    return {"utm_source": source, "utm_medium": "email", "utm_campaign": campaign.slug} if source else {}

@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 from core import tokens
 from core.urls import absolute_url
 from nurture import personalise
-from nurture.email import Rendered, sender_parts, track_links
+from nurture.email import Rendered, sender_parts, tag_link, track_links
 
 # Mail clients drop <style>, so the body's tags get these rules as inline styles
 # (css-inline, which applies them as a browser would, selectors and all).
@@ -81,13 +81,28 @@ def step_context(lead, *, message_id: int, asset_id: int | None) -> dict:
 
 
 def compose_step(
-    step, lead, *, message_id: int, asset_id: int | None, locale: str, track: bool = True
+    step,
+    lead,
+    *,
+    message_id: int,
+    asset_id: int | None,
+    locale: str,
+    track: bool = True,
+    link_tags: dict[str, str] | None = None,
 ) -> Rendered:
-    """A nurture step for one lead, with tracked links and an open pixel."""
+    """A nurture step for one lead, with tracked links and an open pixel; `link_tags`
+    (a campaign's utm_* parameters) are added to the links to the site first."""
     context = step_context(lead, message_id=message_id, asset_id=asset_id)
     subject, text, html = personalise.render_step(step.subject, step.body, context)
+    site_url = current_app.config["SITE_URL"]
+
+    def target(url: str) -> str:
+        return tag_link(url, link_tags or {}, site_url)
+
     if track:
-        html = track_links(html, lambda target: click_url(message_id, target))
+        html = track_links(html, lambda url: click_url(message_id, target(url)))
+    elif link_tags:
+        html = track_links(html, target)
     return wrap(
         Rendered(subject, text, inline_styles(html)),
         message_id=message_id,

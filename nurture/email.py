@@ -17,9 +17,11 @@ from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import flask_mail
 from flask import current_app
+from markupsafe import escape
 
 CRLF = "\r\n"
 DKIM_HEADERS = [
@@ -192,5 +194,22 @@ def dkim_key(setting: str) -> bytes:
 
 
 def track_links(html: str, make_click_url) -> str:
-    """Point every http(s) link of a step's body at the click redirect."""
-    return _HREF.sub(lambda match: f'href="{make_click_url(match.group(1).replace("&amp;", "&"))}"', html)
+    """Point every http(s) link of a step's body at the click redirect (or whatever
+    `make_click_url` makes of its target)."""
+    return _HREF.sub(
+        lambda match: f'href="{escape(make_click_url(match.group(1).replace("&amp;", "&")))}"', html
+    )
+
+
+def tag_link(url: str, tags: dict[str, str], site_url: str) -> str:
+    """`url` with `tags` (a campaign's utm_* parameters) added, when it points at the site
+    itself and carries none of them already: the editor's own tags win, and other sites'
+    links are left as they are."""
+    parts = urlsplit(url)
+    site = urlsplit(site_url)
+    if not tags or (parts.scheme, parts.netloc) != (site.scheme, site.netloc):
+        return url
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if any(name in tags for name, _value in query):
+        return url
+    return urlunsplit(parts._replace(query=urlencode([*query, *tags.items()])))

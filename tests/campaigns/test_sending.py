@@ -16,7 +16,7 @@ from campaigns.rules import clean_rules
 from core.extensions import db
 from nurture import services as nurture
 from nurture.models import Message
-from tests.campaigns.conftest import NOW, campaign_file, person
+from tests.campaigns.conftest import NOW, campaign_file, click_link, person
 
 pytestmark = pytest.mark.usefixtures("topics", "unpaced")
 
@@ -160,3 +160,33 @@ def test_cancel_before_the_worker_came_sends_nothing(app, runner, smtp_sink):
     tick(runner, NOW)
     assert smtp_sink.messages == []
     assert db.session.scalars(select(Message.status)).all() == ["skipped"]
+
+
+def test_a_campaigns_links_to_the_site_carry_its_utm_tags_and_other_links_stay_as_written(
+    app, runner, smtp_sink, client, monkeypatch
+):
+    person("m0@mfg.cn", company="华东制造")
+    body = (
+        "[白皮书](http://localhost/library/saas-renewal?from=mail) "
+        "[自带标记](http://localhost/blog/?utm_campaign=mine) "
+        "[外部](https://example.com/renewal)"
+    )
+    text = campaign_file().replace("  [阅读全文](https://example.com/renewal)", f"  {body}")
+    campaign, _ = services.import_campaign(text, now=NOW)
+    sending.start(campaign.id, now=NOW)
+    tick(runner, NOW)
+    (mail,) = smtp_sink.wait_for(1)
+    own, tagged_by_editor, outside = (click_link(client, mail, index) for index in range(3))
+    assert own == (
+        "http://localhost/library/saas-renewal?from=mail"
+        "&utm_source=lodestar&utm_medium=email&utm_campaign=december"
+    )
+    assert tagged_by_editor == "http://localhost/blog/?utm_campaign=mine"
+    assert outside == "https://example.com/renewal"
+
+    monkeypatch.setitem(app.config, "CAMPAIGN_UTM_SOURCE", "")
+    again, _ = services.import_campaign(text.replace("slug: december", "slug: january"), now=NOW)
+    sending.start(again.id, now=NOW)
+    tick(runner, NOW + timedelta(minutes=5))
+    second = smtp_sink.wait_for(2)[-1]
+    assert click_link(client, second, 0) == "http://localhost/library/saas-renewal?from=mail"
