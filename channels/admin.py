@@ -16,6 +16,7 @@ from channels import advisors, links, qr, sharing
 from channels.forms import AdvisorCardForm, LinkForm, PartnerForm
 from channels.labels import CHANNELS
 from channels.models import AdvisorCard, LinkLead, Partner, ShortLink
+from channels.sitedays import site_day
 from content.models import Article
 from core.extensions import db
 from core.ids import record_id
@@ -161,7 +162,7 @@ def partners():
 
 
 def _week(value: str | None) -> date:
-    today = utcnow().date()
+    today = site_day(utcnow())
     try:
         day = date.fromisoformat(value) if value else today
     except ValueError:

@@ -28,6 +28,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from channels.models import CONTENT_PREFIX, LinkDay, ShortLink
+from channels.sitedays import site_day
 from content.models import KIND_PREFIX, Article
 from core.extensions import db
 from core.schema import upsert_insert
@@ -187,7 +188,7 @@ def visit(code: str, *, scanned: bool, now: datetime, count: bool = True) -> Vis
         return None if row is None else _visit_of(row, code, scanned)
     name = "scans" if scanned else "clicks"
     day = upsert_insert(db.session.get_bind(), LinkDay.__table__).values(
-        link_id=row.id, day=now.date(), scans=int(scanned), clicks=int(not scanned)
+        link_id=row.id, day=site_day(now), scans=int(scanned), clicks=int(not scanned)
     )
     db.session.execute(
         day.on_conflict_do_update(

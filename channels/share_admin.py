@@ -13,6 +13,7 @@ from accounts.models import ROLES as STAFF_ROLES
 from channels import admin as links_admin
 from channels import links, qr, sharing
 from channels.models import Partner, ShortLink
+from channels.sitedays import site_day
 from content.models import Article
 from core.extensions import db
 from core.ids import record_id
@@ -87,7 +88,7 @@ def article_panel(article) -> str:
 
 def home_panel(user) -> str:
     """The staff home's section of one's own sharing figures."""
-    figures = sharing.figures_of_user(user.id, today=utcnow().date())
+    figures = sharing.figures_of_user(user.id, today=site_day(utcnow()))
     return Markup(render_template("channels/admin/_home_panel.html", figures=figures))
 
 

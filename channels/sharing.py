@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from channels.links import new_code
 from channels.models import CONTENT_PREFIX, LinkDay, LinkLead, Partner, ShortLink
+from channels.sitedays import day_start
 from content.models import Article
 from core.extensions import db
 from core.schema import upsert_insert
@@ -119,6 +120,7 @@ def credits_of(lead_id: int) -> list[LinkLead]:
 
 
 def week_start(day: date) -> date:
+    """The Monday of `day`'s week (days are the site's: channels.sitedays)."""
     return day - timedelta(days=day.weekday())
 
 
@@ -147,8 +149,8 @@ def _leads(group, *, start: date, end: date, where=()):
         select(*group, func.count(func.distinct(LinkLead.lead_id)))
         .join(ShortLink, ShortLink.id == LinkLead.link_id)
         .where(
-            LinkLead.created_at >= datetime.combine(start, datetime.min.time()),
-            LinkLead.created_at < datetime.combine(end, datetime.min.time()),
+            LinkLead.created_at >= day_start(start),
+            LinkLead.created_at < day_start(end),
             *where,
         )
         .group_by(*group)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from channels import links, qr
 from channels.models import LinkDay, ShortLink
+from channels.sitedays import site_day
 from core.extensions import db
 from core.timeutil import utcnow
 from tests.channels.conftest import make_link, png_facts
@@ -70,7 +71,7 @@ def test_a_visit_counts_once_and_carries_utm_tags(whitepaper, client):
     assert "utm_medium=link" in click.headers["Location"]
     db.session.refresh(link)
     assert (link.scans, link.clicks) == (1, 1)
-    day = db.session.get(LinkDay, (link.id, utcnow().date()))
+    day = db.session.get(LinkDay, (link.id, site_day(utcnow())))
     assert (day.scans, day.clicks) == (1, 1)
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from channels import sharing
 from channels.models import LinkLead, ShortLink
+from channels.sitedays import site_day
 from core.extensions import db
 from core.timeutil import utcnow
 from gated.models import Lead
@@ -49,7 +50,7 @@ def test_a_lead_through_a_staff_link_is_credited_to_the_sharer(whitepaper, clien
     assert "陈晓" in lead_page.text and f"/s/{link.code}" in lead_page.text
     home = sharer.get("/admin/")
     assert "share-home" in home.text
-    figures = sharing.figures_of_user(sharer.user.id, today=utcnow().date())
+    figures = sharing.figures_of_user(sharer.user.id, today=site_day(utcnow()))
     assert figures == {"links": 1, "week_visits": 1, "week_leads": 1, "visits": 1, "leads": 1}
 
 
@@ -74,7 +75,7 @@ def test_the_leaderboard_ranks_sharers_and_content_of_the_week(whitepaper, clien
         client.get(f"/s/{staff_link.code}")
     follow_and_submit(client.application.test_client(), f"/s/{staff_link.code}?qr=1", email="s@example.com")
 
-    start = sharing.week_start(utcnow().date())
+    start = sharing.week_start(site_day(utcnow()))
     board = [(row.label, row.visits, row.leads) for row in sharing.sharer_board(start=start)]
     assert board == [("渠道伙伴甲（合作伙伴）", 2, 2), ("李娜", 3, 1)]
     content = sharing.content_board(start=start)
