@@ -18,6 +18,9 @@ from core.hooks import (
 DEFAULTS = {
     # The largest 企业微信 contact QR image an adviser may upload, in bytes.
     "ADVISOR_QR_MAX_BYTES": 512 * 1024,
+    # Visits to /s/<code> per IP that are counted; past it a live link still redirects
+    # (uncounted) and an unknown code answers 429. Generous: a booth's Wi-Fi is one IP.
+    "SHORT_LINK_RATE_LIMIT": "60 per minute;600 per hour",
 }
 
 
