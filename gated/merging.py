@@ -11,8 +11,14 @@ the person's address (blocking the unique identity indexes) and would have to be
 out of every list, count and export, while a deleted row re-inserted with its own id and
 columns is exactly what it was.
 
+Where a package says B's row should win a clash (gated.merge_carry.add_clash_rule: a
+topic choice made more recently), A's row is the one copied into the log and deleted,
+and B's moves. A's consent, double opt-in and first/last touch columns are set from both
+leads by the rules of gated.merge_carry.
+
 `undo(log)` re-inserts B with its id, moves back exactly the rows listed as moved that
-still point at A, re-inserts the clashing copies, and gives A its values before.
+still point at A, re-inserts the clashing copies, and gives A its values before (the
+carried columns only where nothing changed them since).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from flask import current_app
 from sqlalchemy import and_, delete, insert, select, update
 
 from core.extensions import db
-from gated import signals
+from gated import merge_carry, signals
 from gated.models import Lead, LeadMerge
 
 # The lead fields staff choose between when both leads have a value and they differ.
@@ -140,15 +146,24 @@ def merge(lead_id: int, other_id: int, *, chosen: dict, user_id: int | None, now
             rows = db.session.execute(select(table).where(column == b.id)).all()
             sets = _unique_sets(table, column)
             for row in rows:
-                clash = any(
-                    db.session.execute(
-                        select(column)
-                        .where(column == a.id, *(c == row._mapping[c.name] for c in others))
-                        .limit(1)
-                    ).first()
-                    for others in sets
+                mine = next(
+                    (
+                        found
+                        for others in sets
+                        for found in db.session.execute(
+                            select(table)
+                            .where(column == a.id, *(c == row._mapping[c.name] for c in others))
+                            .limit(1)
+                        )
+                    ),
+                    None,
                 )
-                if clash:
+                if mine is not None and merge_carry.theirs_wins(table.name, mine._mapping, row._mapping):
+                    # B's row wins: A's is kept in the log instead, and B's moves.
+                    clashed.append({"table": table.name, "row": _row_dict(mine)})
+                    db.session.execute(delete(table).where(_pk_clause(table, _pk(table, mine))))
+                    mine = None
+                if mine is not None:
                     clashed.append({"table": table.name, "row": _row_dict(row)})
                     db.session.execute(delete(table).where(_pk_clause(table, _pk(table, row))))
                 else:
@@ -159,6 +174,12 @@ def merge(lead_id: int, other_id: int, *, chosen: dict, user_id: int | None, now
         db.session.expunge(b)
         db.session.execute(delete(lead_table).where(lead_table.c.id == b_row.id))
         for name, value in values.items():
+            setattr(a, name, value)
+        carried_before = {name: getattr(a, name) for name in merge_carry.CARRIED}
+        carried = merge_carry.carried_values(
+            {**carried_before, "email": before["email"]}, dict(b_row._mapping), email_after=a.email
+        )
+        for name, value in carried.items():
             setattr(a, name, value)
         a.updated_at = now
         log = LeadMerge(
@@ -171,6 +192,10 @@ def merge(lead_id: int, other_id: int, *, chosen: dict, user_id: int | None, now
                 "lead": _row_dict(b_row),
                 "before": before,
                 "after": {name: getattr(a, name) for name in CHOSEN_FIELDS},
+                "carried": {
+                    "before": {name: _encode(value) for name, value in carried_before.items()},
+                    "after": {name: _encode(value) for name, value in carried.items()},
+                },
                 "moved": moved,
                 "clashed": clashed,
             },
@@ -234,6 +259,11 @@ def undo(log_id: int, *, user_id: int | None, now: datetime) -> LeadMerge:
     try:
         # A gives back what it took first, so B's address is free for B again.
         for name, value in snapshot["before"].items():
+            setattr(a, name, value)
+        carried = snapshot.get("carried") or {"before": {}, "after": {}}
+        decoded = {part: {k: _decode(v) for k, v in carried[part].items()} for part in ("before", "after")}
+        current = {name: getattr(a, name) for name in decoded["before"]}
+        for name, value in merge_carry.restorable(current, decoded["before"], decoded["after"]).items():
             setattr(a, name, value)
         a.updated_at = now
         db.session.flush()

@@ -58,6 +58,7 @@ def init_app(app):
         sms,
         stats,
         topic_admin,
+        topic_merge,
         views,
         worker,
     )
@@ -73,6 +74,7 @@ def init_app(app):
     app.register_blueprint(sms_admin.bp)
     app.cli.add_command(nurture_cli)
     receivers.connect(app)
+    topic_merge.connect(app)
     add_form_extra(app, form_topics.FIELD, form_topics.render)
     add_admin_nav(
         app, _l("Sequences"), "nurture_admin.sequences", roles=("marketer",), order=40, group="marketing"
