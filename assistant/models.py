@@ -133,7 +133,10 @@ class Ticket(db.Model):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     route: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    # How to reach the person: an email address, a mobile number (E.164), or both; a
+    # visitor who left only a number has "" as email (assistant.contact).
     email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
     name: Mapped[str] = mapped_column(String(120), default="")
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)

@@ -15,6 +15,7 @@ from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
+from assistant import contact
 from assistant.models import TICKET_STATUSES, Conversation, CustomerAccount, Round, Ticket
 from assistant.tiers import match_account
 from content.search import services as search
@@ -24,8 +25,10 @@ from core.i18n import article_language
 from core.ids import token_id
 from core.tokens import InvalidToken, sign, unsign
 from core.urls import absolute_url, absolute_url_for
+from gated import phonecodes
 from gated import services as gated
-from gated.validation import InvalidSubmission, clean_fields
+from gated.identity import phone_number
+from gated.validation import InvalidSubmission
 from nurture.models import Message, normalise_email
 from nurture.services import add_mail
 
@@ -198,20 +201,19 @@ def escalate(conversation: Conversation, data: dict, *, visitor: gated.RequestMe
         errors["message"] = str(_l("Tell us what you need."))
     elif len(message) > TICKET_BODY_LIMIT:
         errors["message"] = str(_l("At most %(limit)d characters.", limit=TICKET_BODY_LIMIT))
-    try:
-        person = clean_fields({"email": data.get("email", ""), "name": data.get("name", "")})
-    except InvalidSubmission as exc:
-        errors.update(exc.errors)
-        person = {}
+    person, contact_errors = contact.clean_contact(data, now=now)
+    errors.update(contact_errors)
     if errors:
         raise AssistantError(errors)
-    account = conversation.account or match_account(person["email"])
+    account = conversation.account or match_account(person.email)
     lead_id = None
     if account is None:
         lead_id = _capture_lead(person, data, visitor=visitor, now=now)
         route = "lead"
     else:
         route = account.tier.route
+        if person.code_id is not None:
+            phonecodes.spend(person.code_id, now=now)
     ticket = Ticket(
         conversation_id=conversation.id,
         account_id=account.id if account else None,
@@ -219,8 +221,9 @@ def escalate(conversation: Conversation, data: dict, *, visitor: gated.RequestMe
         owner_id=account.owner_id if account else None,
         route=route,
         status="open",
-        email=person["email"],
-        name=person.get("name", ""),
+        email=person.email,
+        phone=person.phone,
+        name=person.name,
         subject=conversation.question[:300],
         body=message,
         created_at=now,
@@ -228,7 +231,7 @@ def escalate(conversation: Conversation, data: dict, *, visitor: gated.RequestMe
     )
     db.session.add(ticket)
     conversation.status = "escalated"
-    conversation.email = person["email"]
+    conversation.email = person.email
     conversation.account_id = account.id if account else None
     conversation.tier_id = account.tier_id if account else None
     conversation.updated_at = conversation.ended_at = now
@@ -238,17 +241,24 @@ def escalate(conversation: Conversation, data: dict, *, visitor: gated.RequestMe
     return ticket
 
 
-def _capture_lead(person: dict, data: dict, *, visitor: gated.RequestMeta, now: datetime) -> int:
-    """The lead of an unknown visitor, through gated's form capture (consent rules,
-    consent record, double opt-in, lead_captured): it commits on its own."""
-    fields = {"email": person["email"], "name": person.get("name", ""), "consent": data.get("consent", "")}
+def _capture_lead(person: contact.Contact, data: dict, *, visitor: gated.RequestMeta, now: datetime) -> int:
+    """The lead of an unknown visitor (known by email, by mobile number, or both), through
+    gated's form capture (identity and consent rules, consent record, double opt-in, the
+    SMS code spent, lead_captured): it commits on its own."""
+    fields = {
+        "email": person.email,
+        "phone": person.phone,
+        "name": person.name,
+        "consent": data.get("consent", ""),
+    }
     try:
         capture = gated.capture_lead(
-            "assistant",
+            contact.FORM,
             fields,
             request_meta=visitor,
             now=now,
             consent_shown=True,
+            phone_code_id=person.code_id,
         )
     except InvalidSubmission as exc:
         raise AssistantError(exc.errors) from exc
@@ -261,6 +271,7 @@ def _queue_mails(ticket: Ticket, conversation: Conversation, account, *, now: da
         "route": ticket.route,
         "name": ticket.name,
         "email": ticket.email,
+        "phone": phone_number(ticket.phone),
         "company": account.company if account else "",
         "tier": account.tier.name if account else "",
         "message": ticket.body,
@@ -274,6 +285,9 @@ def _queue_mails(ticket: Ticket, conversation: Conversation, account, *, now: da
             owner.email if owner is not None and owner.active else current_app.config["ASSISTANT_HUMAN_QUEUE"]
         )
         add_mail(to=to, template="assistant/email/escalation", context=context, now=now, kind="staff")
+    if not ticket.email:
+        contact.acknowledge_by_sms(ticket, now=now)
+        return
     add_mail(
         to=ticket.email,
         template="assistant/email/received",
@@ -286,7 +300,9 @@ def _queue_mails(ticket: Ticket, conversation: Conversation, account, *, now: da
 def acknowledged(ticket: Ticket) -> bool:
     """Whether the visitor's acknowledgement of the ticket was queued: an address that
     has had its share of mail lately gets none (nurture/caps.py), and the page must not
-    say one is on its way."""
+    say one is on its way. A ticket reached by phone alone: its acknowledgement text."""
+    if not ticket.email:
+        return contact.sms_acknowledged(ticket)
     status = db.session.scalar(
         select(Message.status).where(
             Message.to_address == normalise_email(ticket.email),

@@ -26,12 +26,14 @@ from flask import Blueprint, abort, current_app, make_response, redirect, render
 from flask_babel import get_locale
 from markupsafe import Markup, escape
 
+from assistant import contact as handover
 from assistant import services
 from assistant.tiers import account_from_token
 from core.extensions import limiter
 from core.security import csrf_by_origin, from_another_site
 from core.timeutil import utcnow
 from core.tokens import InvalidToken
+from gated.identity import form_identity
 from gated.services import RequestMeta, consent_text
 
 bp = Blueprint("assistant", __name__, url_prefix="/help/ask", template_folder="templates")
@@ -155,8 +157,13 @@ def _conversation_page(conversation, token: str, status: int = 200, *, form=None
         conversation=conversation,
         token=token,
         route=services.route_for(conversation),
-        form=form or {"message": services.default_message(conversation), "email": "", "name": ""},
+        form=form
+        or {"message": services.default_message(conversation), "email": "", "phone": "", "name": ""},
         errors=errors or {},
+        contact_fields=handover.fields(),
+        identity=form_identity(handover.FORM),
+        sms_code=handover.asks_for_code(),
+        form_challenge=current_app.config["FORM_CHALLENGE"] != "off",
     )
 
 
@@ -187,7 +194,10 @@ def answer(token):
 @csrf_by_origin
 def contact(token):
     conversation = _conversation_or_404(token)
-    form = {name: request.form.get(name, "") for name in ("email", "name", "message", "consent")}
+    form = {
+        name: request.form.get(name, "")
+        for name in ("email", "phone", "sms_code", "name", "message", "consent")
+    }
     visitor = RequestMeta(
         ip=request.remote_addr,
         user_agent=request.user_agent.string,

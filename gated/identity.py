@@ -103,6 +103,18 @@ def phone_rules() -> dict:
     return {"region": config["PHONE_REGION"], "allowed": tuple(config["PHONE_ALLOWED_REGIONS"])}
 
 
+def phone_number(number: str) -> str:
+    """A stored number (E.164) as people write it, for staff screens and mails:
+    +86 139 0013 9000 ("" stays ""; anything unparsable is shown as stored)."""
+    if not number:
+        return ""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def masked(number: str) -> str:
     """A number shown to staff in lists (the SMS outbox): +86 138****8000."""
     if len(number) < 8:

@@ -8,9 +8,17 @@ from flask_babel import lazy_gettext as _l
 TEXTS = {
     "verify_code": _l("Your verification code is %(code)s. It is valid for %(minutes)s minutes."),
     "download_link": _l("Your download of “%(title)s”: %(url)s"),
+    # The help assistant's acknowledgement to a visitor who left only a mobile number.
+    "ticket_received": _l(
+        "We have your question (ticket %(number)s). A person will contact you at this number soon."
+    ),
 }
 # The order a vendor that takes a list of values (Tencent) expects them in.
-PARAM_ORDER = {"verify_code": ("code", "minutes"), "download_link": ("title", "url")}
+PARAM_ORDER = {
+    "verify_code": ("code", "minutes"),
+    "download_link": ("title", "url"),
+    "ticket_received": ("number",),
+}
 
 
 def render(template: str, params: dict, *, sign: str, locale: str) -> str:
