@@ -9,7 +9,7 @@ from tests.channels.test_admin import tiny_png
 from tests.channels.test_wechat import WECHAT
 
 
-def escalated_to_owner(account):
+def escalated(account, contact: dict):
     conversation = services.start("如何配置单点登录？", account=account, locale="zh_CN", now=utcnow())
     for _ in range(3):
         if conversation.status == "escalating":
@@ -17,11 +17,15 @@ def escalated_to_owner(account):
         services.answer(conversation, "not_yet", now=utcnow())
     services.escalate(
         conversation,
-        {"email": "wang@xinghe.cn", "name": "王芳", "message": "单点登录一直报错"},
+        {**contact, "message": "单点登录一直报错"},
         visitor=RequestMeta(ip="203.0.113.9", user_agent="pytest"),
         now=utcnow(),
     )
     return conversation
+
+
+def escalated_to_owner(account):
+    return escalated(account, {"email": "wang@xinghe.cn", "name": "王芳"})
 
 
 def test_the_handover_shows_the_owners_card(help_center, customers, client, smtp_sink):
@@ -55,17 +59,7 @@ def test_a_visitor_who_came_through_a_colleagues_link_sees_that_colleagues_card(
     capture_lead("whitepaper", data, request_meta=RequestMeta(ip="203.0.113.9"), now=utcnow())
     card = advisors.save_card(tiny_png(200, 200), now=utcnow(), user_id=colleague.id)
 
-    conversation = services.start("如何配置单点登录？", account=None, locale="zh_CN", now=utcnow())
-    for _ in range(3):
-        if conversation.status == "escalating":
-            break
-        services.answer(conversation, "not_yet", now=utcnow())
-    services.escalate(
-        conversation,
-        {"phone": "139 0013 9000", "message": "单点登录一直报错", "consent": "y"},
-        visitor=RequestMeta(ip="203.0.113.9", user_agent="pytest"),
-        now=utcnow(),
-    )
+    conversation = escalated(None, {"phone": "139 0013 9000", "consent": "y"})
     assert db.session.scalars(select(Ticket)).one().owner_id is None
     page = client.get(f"/help/ask/{services.conversation_token(conversation.id)}").text
     assert f"/advisor/{card.id}" in page and "扫码添加您的专属顾问" in page
