@@ -483,19 +483,19 @@ def _after_edits(app, client, distinct: list[str]) -> dict:
     generation's clauses, the same after a second's pause (a site whose searches are not
     back to back), and without a warm-up."""
     from content.models import Article
-    from content.search import queries
+    from content.search import termscores
     from content.services import save_article
     from core.extensions import db
     from core.timeutil import utcnow
 
-    budget = queries.WARM_UP_POSTINGS
+    budget = termscores.WARM_UP_POSTINGS
     out = {}
     for name, postings, pause in (
         ("edit_warm", budget, 0.0),
         ("edit_warm_paused", budget, 1.0),
         ("edit_cold", 0, 0.0),
     ):
-        queries.WARM_UP_POSTINGS = postings
+        termscores.WARM_UP_POSTINGS = postings
         with app.app_context():
             article = db.session.scalars(
                 db.select(Article).where(Article.status == "published").limit(1)
@@ -515,7 +515,7 @@ def _after_edits(app, client, distinct: list[str]) -> dict:
             timings.append((time.perf_counter() - started) * 1000)
         row = _latency(timings, peak_rss_mb(), found=0)
         out.update({f"{name}_{key}": row[key] for key in ("p50_ms", "p95_ms", "p99_ms")})
-    queries.WARM_UP_POSTINGS = budget
+    termscores.WARM_UP_POSTINGS = budget
     return out
 
 

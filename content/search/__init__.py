@@ -2,7 +2,10 @@
 
 analysis.py  folding, jieba + bigrams, pinyin, question words
 index.py     the index on this node's disk, kept in step with the database
-queries.py   from typed text to ranked, highlighted results
+queries.py   planning: from typed text to the query, and spelling corrections
+termscores.py  each clause's BM25F scores kept per index generation; the field weights
+ranking.py   running a search: ranked hits, a page, "did you mean", kind counts
+highlight.py  marked titles and snippets
 dense.py     the embedding model (what a text means), loaded once per process
 semantic.py  article vectors in the database, their queue, and fusion with the words
 learning.py  synonym pairs proposed from visitors' searches and clicks

@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, delete, func, select
 
 from content.models import Article
-from content.search import dense, learning, queries, semantic
+from content.search import dense, learning, queries, ranking, semantic, termscores
 from content.search.analysis import load_dictionary
 from content.search.index import SearchIndex, published_clause
 from content.search.models import SearchQuery, Synonym
@@ -56,14 +56,14 @@ class SearchState:
     homophones_built: float = float("-inf")
     lock: threading.Lock = field(default_factory=threading.Lock)
     results: OrderedDict = field(default_factory=OrderedDict)
-    scores: queries.TermScores = field(default_factory=queries.TermScores)
+    scores: termscores.TermScores = field(default_factory=termscores.TermScores)
     warm_up: threading.Thread | None = None
     # Searches in progress in this process (the warm-up waits while there are any).
     searching: int = 0
     vectors: semantic.Vectors = field(default_factory=semantic.Vectors)
     proposed_at: datetime | None = None
 
-    def scores_of(self, generation) -> queries.TermScores:
+    def scores_of(self, generation) -> termscores.TermScores:
         """The kept clause scores of an index generation, new when the index changed.
         A thread still on the previous generation gets its own, so no search ever mixes
         the scores (and document numbers) of two generations. A new one is warmed on a
@@ -73,9 +73,9 @@ class SearchState:
             found = self.scores
             if found.generation == generation:
                 return found
-            previous, found = found, queries.TermScores(generation)
+            previous, found = found, termscores.TermScores(generation)
             self.scores = found
-        clauses = previous.recent(queries.WARM_UP_POSTINGS)
+        clauses = previous.recent(termscores.WARM_UP_POSTINGS)
         if generation is not None:
             found.inherited = clauses
             self.warm_up = threading.Thread(
@@ -84,7 +84,7 @@ class SearchState:
             self.warm_up.start()
         return found
 
-    def _warm(self, scores: queries.TermScores, clauses: list) -> None:
+    def _warm(self, scores: termscores.TermScores, clauses: list) -> None:
         try:
             name, ix = self.index.open_named()
             searcher = ix.searcher()
@@ -95,14 +95,14 @@ class SearchState:
             # The index may have moved on already: that generation has its own warm-up.
             if (name, searcher.ixreader.generation()) != scores.generation:
                 return
-            searcher.weighting = queries.WEIGHTING
+            searcher.weighting = termscores.WEIGHTING
             scores.warm(searcher, clauses, go_on=lambda: self._may_warm(scores))
         except Exception:  # noqa: BLE001
             log.exception("search warm-up failed")
         finally:
             searcher.close()
 
-    def _may_warm(self, scores: queries.TermScores) -> bool:
+    def _may_warm(self, scores: termscores.TermScores) -> bool:
         """Every few hundred postings: stop once a newer generation came, and leave the
         interpreter to searches in progress (with the GIL, a busy warm-up thread would
         slow each of them down by half)."""
@@ -110,14 +110,14 @@ class SearchState:
             time.sleep(0.001)
         return self.scores is scores
 
-    def cached(self, key: tuple) -> queries.Results | None:
+    def cached(self, key: tuple) -> ranking.Results | None:
         with self.lock:
             found = self.results.get(key)
             if found is not None:
                 self.results.move_to_end(key)
             return found
 
-    def remember(self, key: tuple, results: queries.Results) -> None:
+    def remember(self, key: tuple, results: ranking.Results) -> None:
         with self.lock:
             self.results[key] = results
             while len(self.results) > RESULT_CACHE_SIZE:
@@ -156,7 +156,7 @@ def search_articles(
     record: str | None = None,
     ui_locale: str = "",
     visit: str = "",
-) -> tuple[queries.Results, int | None]:
+) -> tuple[ranking.Results, int | None]:
     """Search the public articles. `record` ("page", "api") stores the search for the
     analytics and returns its id (for click tokens). Never raises on odd input."""
     current = state()
@@ -173,7 +173,7 @@ def search_articles(
 
 def _search_articles(
     current, text, now, kind, category, locale, page, per_page, with_facets, record, ui_locale, visit
-) -> tuple[queries.Results, int | None]:
+) -> tuple[ranking.Results, int | None]:
     index = current.index
     try:
         index.sync(now)
@@ -204,7 +204,7 @@ def _search_articles(
         key += (current.vectors.signature,)
     results = current.cached(key)
     if results is None:
-        searcher.weighting = queries.WEIGHTING
+        searcher.weighting = termscores.WEIGHTING
         options = dict(
             kind=kind or None,
             category=category or None,
@@ -216,9 +216,9 @@ def _search_articles(
             scores=current.scores_of(key[:2]),
         )
         if vector is None:
-            results = queries.search(searcher, text, page=page, per_page=per_page, **options)
+            results = ranking.search(searcher, text, page=page, per_page=per_page, **options)
         else:
-            lexical = queries.search(searcher, text, page=1, per_page=semantic.FUSION_DEPTH, **options)
+            lexical = ranking.search(searcher, text, page=1, per_page=semantic.FUSION_DEPTH, **options)
             results = semantic.merge(
                 searcher,
                 lexical,

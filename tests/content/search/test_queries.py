@@ -2,8 +2,9 @@
 hostile input."""
 
 import pytest
+from whoosh import query as Q
 
-from content.search import queries, services
+from content.search import highlight, ranking, services, termscores
 from core.timeutil import utcnow
 
 
@@ -98,9 +99,9 @@ def test_snippets_show_the_matched_terms_in_context(publish):
 
 def test_snippets_escape_the_text_around_the_marks():
     text = 'Use <b>bold</b> & "quotes" in the renewal email'
-    snippet = str(queries.snippet(text, ["renewal"]))
+    snippet = str(highlight.snippet(text, ["renewal"]))
     assert snippet == "Use &lt;b&gt;bold&lt;/b&gt; &amp; &quot;quotes&quot; in the <mark>renewal</mark> email"
-    assert str(queries.snippet("<i>x</i>", [], fallback="")) == "&lt;i&gt;x&lt;/i&gt;"
+    assert str(highlight.snippet("<i>x</i>", [], fallback="")) == "&lt;i&gt;x&lt;/i&gt;"
 
 
 def test_snippet_marks_traditional_and_full_width_matches_in_the_original_text(publish):
@@ -220,8 +221,8 @@ def test_kept_clause_scores_rank_and_count_as_whoosh_does(publish, search_index)
             kind="blog" if n % 5 == 0 else "help",
         )
     searcher = search_index.searcher()
-    searcher.weighting = queries.WEIGHTING
-    kept = queries.TermScores()
+    searcher.weighting = termscores.WEIGHTING
+    kept = termscores.TermScores()
     hidden = frozenset({0, 7})
     for text, kwargs in (
         ("续费提醒", {}),
@@ -230,25 +231,25 @@ def test_kept_clause_scores_rank_and_count_as_whoosh_does(publish, search_index)
         ("续费", {"kind": "blog"}),
         ("续费提醒", {"hidden": hidden, "per_page": 50}),
     ):
-        whoosh = queries.search(searcher, text, **kwargs)
-        ours = queries.search(searcher, text, scores=kept, **kwargs)
+        whoosh = ranking.search(searcher, text, **kwargs)
+        ours = ranking.search(searcher, text, scores=kept, **kwargs)
         assert ours.total == whoosh.total > 0
         assert [(h.slug, round(h.score, 9)) for h in ours.hits] == [
             (h.slug, round(h.score, 9)) for h in whoosh.hits
         ]
         # Asked again, the scores come from memory and nothing changes.
-        again = queries.search(searcher, text, scores=kept, **kwargs)
+        again = ranking.search(searcher, text, scores=kept, **kwargs)
         assert [h.slug for h in again.hits] == [h.slug for h in ours.hits]
-    assert queries.search(searcher, "续费提醒", hidden=hidden, per_page=50, scores=kept).total == 30 - 2
+    assert ranking.search(searcher, "续费提醒", hidden=hidden, per_page=50, scores=kept).total == 30 - 2
 
 
 def test_kept_clause_scores_stay_within_their_budget_and_follow_the_index(app, publish, search_index):
     for n in range(5):
         publish(f"续费提醒 {n}", "续费提醒与客户成功", slug=f"doc-{n}")
     searcher = search_index.searcher()
-    searcher.weighting = queries.WEIGHTING
-    kept = queries.TermScores(kept=6)
-    queries.search(searcher, "续费提醒 客户成功", scores=kept)
+    searcher.weighting = termscores.WEIGHTING
+    kept = termscores.TermScores(kept=6)
+    ranking.search(searcher, "续费提醒 客户成功", scores=kept)
     assert 0 < kept._size <= 6
     current = services.state()
     first = current.scores_of(("gen", 1))
@@ -260,8 +261,8 @@ def _whoosh_ranks(text: str) -> tuple[int, list[tuple[str, float]]]:
     """The app's search of `text` with Whoosh scoring every match (no kept scores)."""
     index = services.get_index()
     searcher = index.searcher()
-    searcher.weighting = queries.WEIGHTING
-    found = queries.search(
+    searcher.weighting = termscores.WEIGHTING
+    found = ranking.search(
         searcher,
         text,
         synonyms=services.synonym_map(now=utcnow()),
@@ -291,7 +292,7 @@ def test_after_an_edit_the_popular_clauses_are_scored_again_ahead_with_the_same_
     for text in WARMED_TEXTS:
         search(text)
     current = services.state()
-    popular = {key for key, _size in current.scores.recent(queries.WARM_UP_POSTINGS)}
+    popular = {key for key, _size in current.scores.recent(termscores.WARM_UP_POSTINGS)}
     assert popular
     publish("续费提醒的新模板", "续费提醒。NRR and renewal rate.", slug="new")
     # Right after the edit, while the new generation is being warmed.
@@ -310,25 +311,25 @@ def _searched(publish, search_index):
     """(searcher, the kept scores of WARMED_TEXTS searched once) over a small library."""
     _renewal_library(publish)
     searcher = search_index.searcher()
-    searcher.weighting = queries.WEIGHTING
-    previous = queries.TermScores()
+    searcher.weighting = termscores.WEIGHTING
+    previous = termscores.TermScores()
     for text in WARMED_TEXTS:
-        queries.search(searcher, text, scores=previous)
+        ranking.search(searcher, text, scores=previous)
     return searcher, previous
 
 
 def test_a_partly_warmed_generation_scores_the_rest_itself(publish, search_index):
     searcher, previous = _searched(publish, search_index)
-    clauses = previous.recent(queries.WARM_UP_POSTINGS)
-    warmed = queries.TermScores()
-    warmed.lengths = queries.field_lengths(searcher, queries.SCORED_FIELDS)
+    clauses = previous.recent(termscores.WARM_UP_POSTINGS)
+    warmed = termscores.TermScores()
+    warmed.lengths = termscores.field_lengths(searcher, termscores.SCORED_FIELDS)
     # A warm-up stopped after two clauses (a newer generation came).
     asked = iter([True, True])
     assert warmed.warm(searcher, clauses, go_on=lambda: next(asked, False)) == 2
     assert len(warmed._clauses) == 2
     for text in WARMED_TEXTS:
-        whoosh = queries.search(searcher, text)
-        ours = queries.search(searcher, text, scores=warmed)
+        whoosh = ranking.search(searcher, text)
+        ours = ranking.search(searcher, text, scores=warmed)
         assert _ranks(ours) == _ranks(whoosh)
 
 
@@ -338,12 +339,12 @@ def test_a_warm_up_stays_within_its_budgets(publish, search_index):
     assert sum(size for _key, size in everything) == previous._size
     few = previous.recent(20)
     assert 0 < sum(size for _key, size in few) <= 20
-    warmed = queries.TermScores(kept=15)
-    searched = warmed.of(searcher, queries.Q.Term("body_bi", "续费"))
+    warmed = termscores.TermScores(kept=15)
+    searched = warmed.of(searcher, Q.Term("body_bi", "续费"))
     warmed.warm(searcher, everything)
     assert warmed._size <= 15
     # What a search brought in is never pushed out by the warm-up.
-    assert warmed.of(searcher, queries.Q.Term("body_bi", "续费")) is searched
+    assert warmed.of(searcher, Q.Term("body_bi", "续费")) is searched
     # A generation warmed from one interrupted early still knows what was popular.
     warmed.inherited = everything
     assert {key for key, _size in warmed.recent(previous._size)} == {key for key, _size in everything}
@@ -353,12 +354,12 @@ def test_terms_scored_from_the_field_lengths_score_as_whoosh_does(publish, searc
     _renewal_library(publish)
     publish("续费提醒", "续费", slug="doc-0")  # an edit: a deleted document in a segment
     searcher = search_index.searcher()
-    searcher.weighting = queries.WEIGHTING
-    lengths = queries.field_lengths(searcher, queries.SCORED_FIELDS)
-    kept = queries.TermScores()
+    searcher.weighting = termscores.WEIGHTING
+    lengths = termscores.field_lengths(searcher, termscores.SCORED_FIELDS)
+    kept = termscores.TermScores()
     for text in WARMED_TEXTS:
-        queries.search(searcher, text, scores=kept)
+        ranking.search(searcher, text, scores=kept)
     assert any(key[0] == "term" for key in kept._clauses)
     for key in kept._clauses:
-        assert queries._scored(searcher, key, lengths=lengths) == queries._scored(searcher, key)
-    assert queries.field_lengths(searcher, ["body"], go_on=lambda: False) is None
+        assert termscores._scored(searcher, key, lengths=lengths) == termscores._scored(searcher, key)
+    assert termscores.field_lengths(searcher, ["body"], go_on=lambda: False) is None

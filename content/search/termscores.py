@@ -1,0 +1,202 @@
+"""Term scores: each clause's BM25F score in every document it matches, kept per index
+generation (TermScores), and a flat OR query ranked from them; the fields a query
+scores, with their weights.
+"""
+
+import heapq
+import threading
+from array import array
+from collections import OrderedDict
+
+from whoosh import query as Q
+from whoosh.scoring import BM25F, WeightLengthScorer
+
+# Weights: a term in the title counts most; bigrams back jieba up.
+WORD_FIELDS = (("title", 4.0), ("tags", 2.5), ("headings", 2.0), ("summary", 1.5), ("body", 1.0))
+BIGRAM_FIELDS = (("title_bi", 1.5), ("body_bi", 0.4))
+# The fields whose terms a query scores.
+SCORED_FIELDS = tuple(name for name, _weight in WORD_FIELDS + BIGRAM_FIELDS) + ("pinyin",)
+# Postings whose scores TermScores keeps (12 bytes each): about 12 MB.
+SCORED_POSTINGS_KEPT = 1_000_000
+# After an index change, at most this many postings of the previous generation's most
+# recently used clauses are scored again ahead of the searches (a few seconds of one core
+# at most; half the budget, so the searches' own clauses always find room).
+WARM_UP_POSTINGS = SCORED_POSTINGS_KEPT // 2
+# How often (in postings, a fraction of a millisecond) the warm-up asks whether to go on.
+WARM_UP_STEP = 256
+WEIGHTING = BM25F(B=0.75, K1=1.2, title_B=0.5, tags_B=0.3)
+
+
+class TermScores:
+    """Each clause's BM25F score in every document it matches, kept per index generation.
+
+    A visitor's query is a flat OR of weighted clauses (field, term) and phrases, and a
+    clause's score in a document depends only on the index, not on the query it is part
+    of: scoring a posting in Whoosh costs microseconds of Python, adding a kept score a
+    fraction of one. Searches share most clauses (客户, 续费率, retention…), so a query's
+    cost becomes the sum of its new clauses' postings plus one addition per posting. The
+    sum is the one Whoosh's array union computes, in the same order, so ranks and totals
+    are the same. Least recently used clauses go first past SCORED_POSTINGS_KEPT; a new
+    index generation starts a new TermScores, which `warm` fills with the previous one's
+    most recently used clauses (services runs it on a thread of its own)."""
+
+    def __init__(self, generation=None, *, kept: int = SCORED_POSTINGS_KEPT):
+        # The index generation these scores belong to: a searcher of another one must
+        # use another TermScores (its statistics and document numbers differ).
+        self.generation = generation
+        self.kept = kept
+        self._clauses: OrderedDict = OrderedDict()
+        self._size = 0
+        self._filters: dict[str, frozenset[int]] = {}
+        self._lock = threading.Lock()
+        # The previous generation's popular clauses this one's warm-up was given.
+        self.inherited: list[tuple[tuple, int]] = []
+        # Field name -> each document's length, once the warm-up has read them.
+        self.lengths: dict[str, array] = {}
+
+    def of(self, searcher, clause: Q.Query) -> tuple[array, array]:
+        """(document numbers, scores) of a Term or Phrase clause, without its boost."""
+        key = _clause_key(clause)
+        with self._lock:
+            found = self._clauses.get(key)
+            if found is not None:
+                self._clauses.move_to_end(key)
+                return found
+        found = _scored(searcher, key, lengths=self.lengths)
+        with self._lock:
+            if key not in self._clauses:
+                self._clauses[key] = found
+                self._size += len(found[0])
+            self._clauses.move_to_end(key)
+            while self._size > self.kept and len(self._clauses) > 1:
+                _old, (dropped, _scores) = self._clauses.popitem(last=False)
+                self._size -= len(dropped)
+        return found
+
+    def recent(self, postings: int) -> list[tuple[tuple, int]]:
+        """(clause, postings) of the most recently used clauses, newest first, up to
+        `postings` in all; then those handed to this generation's warm-up that it has
+        not scored yet, so edits in quick succession do not forget what was popular."""
+        with self._lock:
+            kept = [(key, len(numbers)) for key, (numbers, _scores) in reversed(self._clauses.items())]
+        chosen, seen, total = [], set(), 0
+        for key, size in kept + self.inherited:
+            if key in seen or total + size > postings:
+                continue
+            chosen.append((key, size))
+            seen.add(key)
+            total += size
+        return chosen
+
+    def warm(self, searcher, clauses: list[tuple[tuple, int]], *, go_on=lambda: True) -> int:
+        """Read the field lengths, then score `clauses` ((clause, postings), most used
+        first) not kept yet, as long as
+        go_on() (asked every WARM_UP_STEP postings) says so and they fit in the budget. They go to the least recently used
+        end, so the warm-up never pushes out what searches brought in. Returns how many
+        were scored."""
+        if not self.lengths:
+            lengths = field_lengths(searcher, SCORED_FIELDS, go_on)
+            if lengths is None:
+                return 0
+            self.lengths = lengths
+        scored = 0
+        for key, _size in clauses:
+            if not go_on():
+                break
+            with self._lock:
+                if key in self._clauses:
+                    continue
+            found = _scored(searcher, key, go_on, self.lengths)
+            if found is None:
+                break
+            with self._lock:
+                if key in self._clauses or self._size + len(found[0]) > self.kept:
+                    continue
+                self._clauses[key] = found
+                self._clauses.move_to_end(key, last=False)
+                self._size += len(found[0])
+            scored += 1
+        return scored
+
+    def allowed(self, searcher, wanted: Q.Query) -> frozenset[int]:
+        """The documents a kind/category/locale filter lets through."""
+        key = repr(wanted)
+        found = self._filters.get(key)
+        if found is None:
+            found = self._filters[key] = frozenset(searcher.docs_for_query(wanted))
+        return found
+
+
+def _scored(searcher, key: tuple, go_on=None, lengths: dict | None = None) -> tuple[array, array] | None:
+    """Every (document number, score) of one clause, as Whoosh scores it; None when
+    go_on(), asked every WARM_UP_STEP postings, says to stop. With the generation's field
+    lengths read already, a term's postings are scored from them (the same BM25F
+    arithmetic; Whoosh looks each document's length up anew, ~30% of a term's cost)."""
+    plain = Q.Term(key[1], key[2]) if key[0] == "term" else Q.Phrase(key[1], list(key[2]))
+    numbers, scores = array("i"), array("d")
+    matcher = plain.matcher(searcher, searcher.context())
+    length_of = (lengths or {}).get(key[1]) if key[0] == "term" else None
+    score = None
+    if length_of is not None and matcher.is_active():
+        scorer = searcher.weighting.scorer(searcher, key[1], searcher.schema[key[1]].to_bytes(key[2]))
+        if isinstance(scorer, WeightLengthScorer):
+            score = scorer._score
+    while matcher.is_active():
+        number = matcher.id()
+        numbers.append(number)
+        scores.append(matcher.score() if score is None else score(matcher.weight(), length_of[number]))
+        matcher.next()
+        if go_on is not None and not len(numbers) % WARM_UP_STEP and not go_on():
+            return None
+    return numbers, scores
+
+
+def field_lengths(searcher, names, go_on=lambda: True) -> dict[str, array] | None:
+    """Each document's length in the fields `names`, by document number (what BM25F
+    reads per posting; 4 bytes a document and field); None when go_on() says to stop."""
+    reader = searcher.reader()
+    found = {}
+    for name in names:
+        lengths = array("I")
+        for number in range(reader.doc_count_all()):
+            length = reader.doc_field_length(number, name, 1)
+            # None: a deleted document, which no posting list yields.
+            lengths.append(0 if length is None else length)
+            if not number % WARM_UP_STEP and not go_on():
+                return None
+        found[name] = lengths
+    return found
+
+
+def _clause_key(clause: Q.Query) -> tuple:
+    if isinstance(clause, Q.Term):
+        return ("term", clause.fieldname, clause.text)
+    return ("phrase", clause.fieldname, tuple(clause.words))
+
+
+def flat(query: Q.Query) -> bool:
+    """A plain OR of terms and phrases (what `plan` builds without quoted phrases)."""
+    return isinstance(query, Q.Or) and all(
+        type(sub) in (Q.Term, Q.Phrase) and (type(sub) is Q.Term or sub.slop == 1) for sub in query.subqueries
+    )
+
+
+def ranked(
+    searcher, query: Q.Query, scores: TermScores, wanted, hidden, page: int, per_page: int
+) -> tuple[int, list[tuple[int, float]]]:
+    """(how many documents match, the page's (document, score)), from the kept scores:
+    best score first, the lower document number first on a tie (as Whoosh orders them)."""
+    total: dict[int, float] = {}
+    get = total.get
+    for clause in query.subqueries:
+        numbers, values = scores.of(searcher, clause)
+        boost = clause.boost
+        for number, value in zip(numbers, values, strict=True):
+            total[number] = get(number, 0.0) + value * boost
+    if wanted is not None:
+        allowed = scores.allowed(searcher, wanted)
+        total = {number: score for number, score in total.items() if number in allowed}
+    for number in hidden:
+        total.pop(number, None)
+    best = heapq.nsmallest(page * per_page, total.items(), key=lambda item: (-item[1], item[0]))
+    return len(total), best[(page - 1) * per_page :]
