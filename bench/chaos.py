@@ -18,7 +18,7 @@ PostgreSQL restarts, and how long after the restart the app thanked a visitor ag
 without being restarted itself.
 
 It migrates a fresh database, imports the leads into an always-open sequence through the
-lead admin's bulk enroll (nurture.services.enroll) and queues their first step
+lead admin's bulk enroll (nurture.enrolment.enroll) and queues their first step
 (nurture.delivery.materialise, as a worker's pass does), so every mail has its
 Message-ID before any worker starts. A real aiosmtpd sink records each mail's recipient
 and Message-ID. Three `flask nurture worker` processes send at MAIL_RATE_PER_SECOND with a
@@ -142,14 +142,14 @@ def seed(database_url: str, folder: Path, leads: int) -> dict[str, str]:
     from core.extensions import db
     from core.timeutil import utcnow
     from gated.models import Lead
-    from nurture import delivery, services
+    from nurture import delivery, enrolment, sequences
     from nurture.models import DAYS, Message
 
     app = in_process_app(database_url, folder, SITE_URL=SITE_URL)
     with app.app_context(), app.test_request_context(base_url=SITE_URL):
         now = utcnow()
         window = {"days": list(DAYS), "start": "00:00", "end": "24:00", "timezone": "UTC"}
-        sequence, _ = services.save_sequence(
+        sequence, _ = sequences.save_sequence(
             {"slug": "chaos", "status": "active", "send_window": window, "steps": [STEP]}, now=now
         )
         db.session.execute(
@@ -160,7 +160,7 @@ def seed(database_url: str, folder: Path, leads: int) -> dict[str, str]:
             ],
         )
         ids = db.session.scalars(select(Lead.id)).all()
-        services.enroll(ids, sequence.id, now=now, source="import")
+        enrolment.enroll(ids, sequence.id, now=now, source="import")
         while sum(delivery.materialise(now, limit=500).values()):
             pass
         queued = dict(db.session.execute(select(Message.to_address, Message.message_id)).all())

@@ -130,14 +130,14 @@ def seed(count):
     from core.extensions import db
     from core.timeutil import utcnow
     from gated.models import Lead
-    from nurture import services
+    from nurture import sequences
     from nurture.models import DAYS, Enrollment
 
     db.drop_all()
     db.create_all()
     now = utcnow()
     window = {"days": list(DAYS), "start": "00:00", "end": "24:00", "timezone": "UTC"}
-    sequence, _ = services.save_sequence(
+    sequence, _ = sequences.save_sequence(
         {"slug": "bench", "status": "active", "send_window": window, "steps": [STEP]}, now=now
     )
     db.session.execute(

@@ -6,8 +6,8 @@ A change of a few points in one worker's share of raw smtplib cannot be seen in 
 of bench/sending.py on a shared or drifting machine (its ceiling alone moves by 20 %). This
 runs the two variants alternately in one process, against one aiosmtpd sink in its own
 process, measuring raw smtplib around each run, and prints each run's ratio and the means.
-REV's delivery.py (with its recorder.py and wire.py, once it has them) is loaded from git as
-modules of their own; everything else (models, rendering, the rate limiter) is this
+REV's delivery.py, or its nurture/delivery/ package (with its recorder.py and wire.py, once it
+has them) is loaded from git as modules of their own; everything else (models, rendering, the rate limiter) is this
 checkout's, so REV must be close enough to run with it.
 """
 
@@ -26,9 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import sending  # noqa: E402 - bench/sending.py, next to this file
 
-# The modules delivery.py was split into, and what it takes from each: REV's own are
+# The modules delivery.py was first split into, and what it takes from each: REV's own are
 # loaded too (when REV has them), so a change to any of them shows in the comparison.
 SPLIT_MODULES = {"recorder": ("Recorder",), "wire": None}
+# Since nurture.delivery became a package, what it imports of these by name.
+SENDING_MODULES = ("nurture.recorder", "nurture.wire")
 
 
 def revision_source(rev: str, path: str) -> str | None:
@@ -48,7 +50,7 @@ def load_source(name: str, source: str, tmp: str):
 def load_revision(rev: str, tmp: str):
     source = revision_source(rev, "nurture/delivery.py")
     if source is None:
-        sys.exit(f"{rev} has no nurture/delivery.py")
+        return load_package_revision(rev, tmp)
     module = load_source("delivery_at_revision", source, tmp)
     for name, taken in SPLIT_MODULES.items():
         split = revision_source(rev, f"nurture/{name}.py")
@@ -60,6 +62,59 @@ def load_revision(rev: str, tmp: str):
             setattr(module, attribute, getattr(own, attribute))
         if taken is None:
             setattr(module, name, own)
+    return module
+
+
+def load_package_revision(rev: str, tmp: str):
+    """REV's nurture/delivery/ package, with REV's recorder and wire: each is loaded
+    under its own name while this checkout's are set aside, so REV's modules import
+    each other, then this checkout's come back."""
+    listed = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-tree", "--name-only", rev, "nurture/delivery/"],
+        capture_output=True,
+        text=True,
+    )
+    files = [path for path in listed.stdout.split() if path.endswith(".py")]
+    if not files:
+        sys.exit(f"{rev} has no nurture/delivery.py nor nurture/delivery/")
+    folder = Path(tmp) / "revision" / "nurture" / "delivery"
+    folder.mkdir(parents=True)
+    for path in files:
+        (folder / Path(path).name).write_text(revision_source(rev, path))
+    import nurture
+    import nurture.delivery  # noqa: F401 - this checkout's, set aside below
+
+    names = [name for name in sys.modules if name.startswith("nurture.delivery")] + list(SENDING_MODULES)
+    own = {name: sys.modules.pop(name, None) for name in names}
+    # `from nurture import wire` takes the package's attribute when it has one.
+    attributes = {name: getattr(nurture, name, None) for name in ("delivery", "recorder", "wire")}
+    try:
+        for name in SENDING_MODULES:
+            source = revision_source(rev, name.replace(".", "/") + ".py")
+            if source is not None:
+                path = Path(tmp) / "revision" / (name.replace(".", "/") + ".py")
+                path.write_text(source)
+                _exec_module(name, path)
+        return _exec_module("nurture.delivery", folder / "__init__.py", package=folder)
+    finally:
+        for name in [name for name in sys.modules if name.startswith("nurture.delivery")] + list(
+            SENDING_MODULES
+        ):
+            del sys.modules[name]
+        sys.modules.update({name: module for name, module in own.items() if module is not None})
+        for name, module in attributes.items():
+            setattr(nurture, name, module)
+
+
+def _exec_module(name: str, path: Path, *, package: Path | None = None):
+    spec = importlib.util.spec_from_file_location(
+        name, path, submodule_search_locations=[str(package)] if package else None
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    parent, _dot, child = name.rpartition(".")
+    setattr(sys.modules[parent], child, module)
+    spec.loader.exec_module(module)
     return module
 
 

@@ -71,7 +71,7 @@ def recipients() -> list[str]:
 def send_digest(*, now: datetime, force: bool = False) -> tuple[int, int]:
     """Queue this week's digest to every marketer and admin who has not had it this week
     (`force`: to all of them again). Returns (queued, skipped as already sent)."""
-    from nurture.services import add_mail
+    from nurture.mailqueue import add_mail
 
     week = now.date() - timedelta(days=now.weekday())
     sent = {

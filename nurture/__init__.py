@@ -54,11 +54,11 @@ def init_app(app):
         labels,
         receivers,
         scheduling,
-        services,
         sms,
         stats,
         topic_admin,
         topic_merge,
+        tracking,
         views,
         worker,
     )
@@ -92,7 +92,7 @@ def init_app(app):
     add_demo_loader(app, "nurture", demo.load, order=30)
     add_health_check(app, "mail_queue", stats.health_check)
     add_dev_service(app, "nurture worker", worker.start_dev_worker)
-    add_timeline_provider(app, services.lead_timeline)
+    add_timeline_provider(app, tracking.lead_timeline)
     add_lead_panel(app, admin.lead_panel)
     add_lead_panel(app, topic_admin.lead_panel)
     add_home_panel(app, home.mail_panel, roles=("marketer",), order=50)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.timeutil import to_naive_utc, utcnow
-from nurture import services, worker
+from nurture import sequences, validation, worker
 from nurture.compose import unsubscribe_url
 from nurture.models import Message
 
@@ -28,8 +28,8 @@ def import_command(files):
     failed = False
     for path in files:
         try:
-            sequence, outcome = services.import_sequence(path.read_text(encoding="utf-8"), now=utcnow())
-        except services.SequenceError as exc:
+            sequence, outcome = sequences.import_sequence(path.read_text(encoding="utf-8"), now=utcnow())
+        except validation.SequenceError as exc:
             failed = True
             for error in exc.errors:
                 click.secho(f"{path}: {error}", fg="red", err=True)
@@ -43,7 +43,7 @@ def import_command(files):
 def export_command(slug):
     """Print a sequence as YAML (import takes it back unchanged)."""
     try:
-        click.echo(services.export_sequence(slug), nl=False)
+        click.echo(sequences.export_sequence(slug), nl=False)
     except LookupError as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.timeutil import utcnow
-from nurture import services
+from nurture import enrolment, sequences
 
 FOLDER = Path(__file__).resolve().parent / "demo"
 
@@ -19,7 +19,7 @@ FOLDER = Path(__file__).resolve().parent / "demo"
 def load(echo) -> None:
     now = utcnow()
     for path in sorted(FOLDER.glob("*.yml")):
-        sequence, outcome = services.import_sequence(path.read_text(encoding="utf-8"), now=now)
+        sequence, outcome = sequences.import_sequence(path.read_text(encoding="utf-8"), now=now)
         echo(f"  sequence {sequence.slug}: {outcome}")
     enrolled = _enroll_earlier_downloads(now)
     if enrolled:
@@ -36,8 +36,8 @@ def _enroll_earlier_downloads(now) -> int:
         .where(Submission.asset_id.is_not(None), Lead.marketing_consent.is_(True))
     ).all()
     for asset_id, form, lead in rows:
-        for sequence in services.sequences_triggered(asset_id=asset_id, form=form):
-            if services.add_enrollment(lead, sequence, now=now, source="demo", asset_id=asset_id):
+        for sequence in enrolment.sequences_triggered(asset_id=asset_id, form=form):
+            if enrolment.add_enrollment(lead, sequence, now=now, source="demo", asset_id=asset_id):
                 count += 1
     db.session.commit()
     return count

@@ -1,10 +1,12 @@
-"""Enrolling from the lead admin: one lead from its page (again, when a marketer means
-it), or every lead the lead list's filters select, counted before and after.
+"""Enrolling from the admin: one lead from its page (again, when a marketer means it),
+every lead the lead list's filters select (counted before and after), or every lead the
+sequence page's filter selects.
 
-The filtered set comes from gated's own list query, so what is enrolled is exactly what
-the marketer saw listed. services (enroll, enrollment_refusal) stay the one place that decides
-whether a lead may join (suppressed, already in, handed to sales); this module only
-says why not, and leaves out leads without consent to marketing mail.
+Both filtered sets come from gated's own list query, so what is enrolled is exactly what
+the marketer saw listed, and both go through enrol_ids. nurture.enrolment (enroll,
+enrollment_refusal) stays the one place that decides whether a lead may join
+(suppressed, already in, handed to sales); this module only says why not, and leaves out
+leads without consent to marketing mail.
 """
 
 from dataclasses import dataclass
@@ -16,11 +18,11 @@ from core.extensions import db
 from core.ids import parse_id
 from gated.listing import LeadFilters, lead_query
 from gated.models import Lead
-from nurture import services
+from nurture import enrolment
 from nurture.models import Enrollment, Sequence
 
 ENROLLABLE = ("active", "paused")
-# services.enroll reads the leads with one IN list; SQLite takes at most 32,766 variables.
+# enrolment.enroll reads the leads with one IN list; SQLite takes at most 32,766 variables.
 CHUNK = 500
 
 
@@ -83,19 +85,19 @@ def enroll_lead(lead: Lead, sequence_id: int | None, *, now: datetime, again: bo
     """Enroll one lead, or with `again` start a finished or exited enrollment over from
     step one. Raises Refused (nothing stored) with the reason."""
     sequence = _sequence(sequence_id)
-    existing = services.enrollment_of(lead, sequence)
+    existing = enrolment.enrollment_of(lead, sequence)
     if existing is not None and not again:
         raise Refused("enrolled", existing)
     if existing is not None and existing.status == "active":
         raise Refused("active", existing)
     if not lead.marketing_consent:
         raise Refused("consent")
-    refusal = services.enrollment_refusal(lead, sequence)
+    refusal = enrolment.enrollment_refusal(lead, sequence)
     if refusal is not None:
         raise Refused(refusal if refusal in ("stage", "suppressed", "no_email") else "sequence")
-    if not services.enroll([lead.id], sequence.id, now=now, source="manual", reenroll=again):
+    if not enrolment.enroll([lead.id], sequence.id, now=now, source="manual", reenroll=again):
         raise Refused("refused")
-    return services.enrollment_of(lead, sequence)
+    return enrolment.enrollment_of(lead, sequence)
 
 
 def _matching(filters: LeadFilters):
@@ -125,8 +127,34 @@ def enroll_matching(filters: LeadFilters, sequence_id: int | None, *, now: datet
         _matching(filters).with_only_columns(Lead.id, Lead.marketing_consent).order_by(Lead.id)
     ).all()
     ids = [lead_id for lead_id, consent in rows if consent]
-    enrolled = sum(
-        services.enroll(ids[start : start + CHUNK], sequence.id, now=now, source="filter")
+    enrolled = enrol_ids(ids, sequence.id, now=now)
+    return BulkOutcome(matched=len(rows), without_consent=len(rows) - len(ids), enrolled=enrolled)
+
+
+def enrol_ids(ids: list[int], sequence_id: int, *, now: datetime) -> int:
+    """Enroll the leads by id, CHUNK at a time (each chunk commits); how many joined."""
+    return sum(
+        enrolment.enroll(ids[start : start + CHUNK], sequence_id, now=now, source="filter")
         for start in range(0, len(ids), CHUNK)
     )
-    return BulkOutcome(matched=len(rows), without_consent=len(rows) - len(ids), enrolled=enrolled)
+
+
+def enroll_filtered(
+    sequence_id: int,
+    *,
+    now: datetime,
+    stage: str = "",
+    source: str = "",
+    since: datetime | None = None,
+    segment: int | None = None,
+) -> int:
+    """The sequence page's filter: every consenting lead of a segment, a stage, a
+    source containing a text, created on or after `since` (no filter: every consenting
+    lead); returns how many joined."""
+    db.get_or_404(Sequence, sequence_id)
+    filters = LeadFilters(stage=stage, since=since.date() if since else None, segment=segment)
+    query = lead_query(filters).where(Lead.marketing_consent.is_(True))
+    if source:
+        query = query.where(Lead.source.contains(source, autoescape=True))
+    ids = list(db.session.scalars(query.with_only_columns(Lead.id).order_by(None).order_by(Lead.id)))
+    return enrol_ids(ids, sequence_id, now=now)

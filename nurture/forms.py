@@ -112,7 +112,7 @@ class SequenceForm(FlaskForm):
         return getattr(self, name, None) if name else None
 
     def to_data(self) -> dict:
-        """The sequence as services.save_sequence takes it; an empty step row is the
+        """The sequence as sequences.save_sequence takes it; an empty step row is the
         blank one offered for adding a step, not a step."""
         steps = []
         self.step_rows = []  # the form row of each step given (blank rows are left out)

@@ -94,7 +94,7 @@ def recipients(raw: bytes, envelope: tuple[str, ...] = ()) -> list[str]:
 def handle_mail(raw: bytes, *, envelope: tuple[str, ...] = (), now: datetime | None = None) -> list[Outcome]:
     """Unsubscribe the recipient of every message this mail's tagged addresses name;
     a forged or damaged address is logged and changes nothing. Commits."""
-    from nurture import services
+    from nurture import suppression
 
     box = mailbox()
     outcomes = []
@@ -107,8 +107,8 @@ def handle_mail(raw: bytes, *, envelope: tuple[str, ...] = (), now: datetime | N
             outcomes.append(Outcome(address, "forged"))
             continue
         try:
-            unsubscribed = services.unsubscribe(message_id, now=now or utcnow())
-        except services.UnknownMessage:
+            unsubscribed = suppression.unsubscribe(message_id, now=now or utcnow())
+        except suppression.UnknownMessage:
             db.session.rollback()
             log.info("unsubscribe mail for message %s, which no longer exists (erased)", message_id)
             outcomes.append(Outcome(address, "unknown", message_id))

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 
 from core.extensions import db
-from nurture import services, topics
+from nurture import suppression, topics
 from nurture.models import Message, Suppression, email_hash
 
 
@@ -28,8 +28,8 @@ class Page:
 
 def page(message_id: int) -> Page | None:
     """The page of a mail's link; None when the mail has no lead or no topic exists (the
-    plain "unsubscribe from everything" page then). Raises services.UnknownMessage."""
-    message = services.message_for_token(message_id)
+    plain "unsubscribe from everything" page then). Raises suppression.UnknownMessage."""
+    message = suppression.message_for_token(message_id)
     if message.lead_id is None:
         return None
     choices = topics.preferences(message.lead_id)
@@ -39,9 +39,9 @@ def page(message_id: int) -> Page | None:
 def one_click(message_id: int, *, now: datetime) -> str:
     """A mail provider's one-click unsubscribe: the mail's topic is left; a mail without
     one (transactional) leaves all marketing mail, as before topics. Commits; the address."""
-    message = services.message_for_token(message_id)
+    message = suppression.message_for_token(message_id)
     if message.topic_id is None or message.lead_id is None:
-        return services.unsubscribe(message_id, now=now)
+        return suppression.unsubscribe(message_id, now=now)
     topics.leave(message.lead_id, message.topic_id, topics.Decision(source="one_click", now=now))
     if message.unsubscribed_at is None:
         message.unsubscribed_at = now
@@ -56,9 +56,9 @@ def save(message_id: int, kept: set[int], *, now: datetime, ip: str | None) -> l
     complaint). Commits; the topics as they now stand. A mail with no lead behind it
     (one to an address that is no lead) has no topics to keep: its recipient leaves all
     marketing mail, and None is returned."""
-    message = services.message_for_token(message_id)
+    message = suppression.message_for_token(message_id)
     if message.lead_id is None:
-        services.unsubscribe(message_id, now=now)
+        suppression.unsubscribe(message_id, now=now)
         return None
     known = {choice.topic.id for choice in topics.preferences(message.lead_id)}
     decision = topics.Decision(source="preferences", now=now, ip=ip, text=topics.preferences_text())

@@ -8,9 +8,9 @@ from sqlalchemy import delete, select
 from core.extensions import db
 from core.timeutil import utcnow
 from gated.models import Lead
-from nurture import services
+from nurture import enrolment, exits, mailqueue, suppression
+from nurture.exits import EXIT_STAGES
 from nurture.models import Enrollment, Message, Sequence
-from nurture.services import EXIT_STAGES
 
 # Stored in English like every message error (a server's reply, a render error); the
 # admin shows these two translated (admin.message_error), as reason codes.
@@ -25,7 +25,7 @@ def on_mail_requested(sender, *, lead_id, template, context, **extra):
     Returns whether the mail was queued (not: no address, or the address's cap)."""
     lead = db.session.get(Lead, lead_id)
     now = utcnow()
-    message = services.add_mail(
+    message = mailqueue.add_mail(
         to=(lead.email if lead else "") or "",
         template=template,
         context=dict(context or {}),
@@ -69,19 +69,19 @@ def on_lead_captured(
     if lead is None:
         return
     now = utcnow()
-    sequences = services.sequences_triggered(asset_id=asset_id, form=form)
+    sequences = enrolment.sequences_triggered(asset_id=asset_id, form=form)
     if sequence:
         named = db.session.scalar(select(Sequence).where(Sequence.slug == sequence))
         if named is not None and named not in sequences:
             sequences.append(named)
     for found in sequences:
-        services.add_enrollment(lead, found, now=now, source=(form or "form"), asset_id=asset_id)
+        enrolment.add_enrollment(lead, found, now=now, source=(form or "form"), asset_id=asset_id)
 
 
 def on_lead_stage_changed(sender, *, lead_id, old=None, new=None, **extra):
     """A lead handed to sales (SQL) or won leaves marketing sequences."""
     if new in EXIT_STAGES:
-        services.exit_lead(lead_id, "stage", now=utcnow(), commit=False)
+        exits.exit_lead(lead_id, "stage", now=utcnow(), commit=False)
 
 
 def on_lead_erased(sender, *, lead_id, email, phone="", **extra):
@@ -93,7 +93,7 @@ def on_lead_erased(sender, *, lead_id, email, phone="", **extra):
     texts = SmsMessage.lead_id == lead_id
     db.session.execute(delete(SmsMessage).where(texts | (SmsMessage.to_number == phone) if phone else texts))
     if email:
-        services.add_suppression(email, "erased", now=utcnow())
+        suppression.add_suppression(email, "erased", now=utcnow())
 
 
 def connect(app):

@@ -286,7 +286,7 @@ CONDITION_USAGE = (
 
 
 def _clean_condition(condition, number: int, errors: list) -> dict | None:
-    """A step's skip condition as the worker reads it (delivery._condition_holds): only
+    """A step's skip condition as the worker reads it (delivery.materialising._condition_holds): only
     the known kinds, an asset slug as text for "downloaded" (compared with a VARCHAR
     column, which PostgreSQL will not compare with a number), no other fields."""
     label = f"step {number}"

@@ -19,7 +19,7 @@ from core.extensions import csrf, limiter
 from core.ids import parse_id, token_id
 from core.security import reads_json
 from core.timeutil import utcnow
-from nurture import preferences, services
+from nurture import preferences, suppression, tracking
 
 bp = Blueprint("nurture", __name__, template_folder="templates")
 
@@ -65,7 +65,7 @@ def open_pixel(token):
     message_id = _message_id("open", token)
     if message_id is None:
         return render_error(400)
-    services.record_open(message_id, now=utcnow())
+    tracking.record_open(message_id, now=utcnow())
     response = current_app.response_class(PIXEL, mimetype="image/gif")
     response.headers["Cache-Control"] = "no-store, private"
     return response
@@ -87,7 +87,7 @@ def click(token):
     )
     if not valid:
         return render_error(400)
-    services.record_click(payload[0], now=utcnow(), url=payload[1])
+    tracking.record_click(payload[0], now=utcnow(), url=payload[1])
     return redirect(payload[1], 302)
 
 
@@ -106,7 +106,7 @@ def unsubscribe(token):
     if request.method == "GET":
         return _preference_page(message_id, token)
     if request.form.get("List-Unsubscribe") == "One-Click":
-        with contextlib.suppress(services.UnknownMessage):
+        with contextlib.suppress(suppression.UnknownMessage):
             preferences.one_click(message_id, now=utcnow())
         return "", 204
     if current_app.config.get("WTF_CSRF_ENABLED", True):
@@ -120,10 +120,10 @@ def unsubscribe(token):
             choices = preferences.save(message_id, kept, now=utcnow(), ip=request.remote_addr)
             if choices is not None:
                 return render_template("nurture/preferences_saved.html", choices=choices, token=token)
-            address = services.message_for_token(message_id).to_address
+            address = suppression.message_for_token(message_id).to_address
         else:
-            address = services.unsubscribe(message_id, now=utcnow())
-    except services.UnknownMessage:
+            address = suppression.unsubscribe(message_id, now=utcnow())
+    except suppression.UnknownMessage:
         address = None
     return render_template("nurture/unsubscribed.html", address=mask(address) if address else None)
 
@@ -131,8 +131,8 @@ def unsubscribe(token):
 def _preference_page(message_id: int, token: str):
     try:
         shown = preferences.page(message_id)
-        message = shown.message if shown else services.message_for_token(message_id)
-    except services.UnknownMessage:
+        message = shown.message if shown else suppression.message_for_token(message_id)
+    except suppression.UnknownMessage:
         return render_template("nurture/unsubscribed.html", address=None)
     address = mask(message.to_address)
     if shown is None:
@@ -165,7 +165,7 @@ def mail_events():
         return jsonify({"error": "unauthorized"}), 401
     payload = request.get_json(silent=True)
     try:
-        count = services.record_mail_events(payload, now=utcnow())
+        count = suppression.record_mail_events(payload, now=utcnow())
     except ValueError as exc:
         return jsonify({"error": str(exc)}), 400
     return jsonify({"recorded": count})

@@ -128,7 +128,7 @@ def _queue_the_rest(app) -> None:
     from gated.models import Lead
     from insights.digest import send_digest
     from insights.scoring.services import hand_off
-    from nurture import services
+    from nurture import mailqueue
     from nurture.models import Message, Sequence
 
     now = utcnow()
@@ -155,7 +155,7 @@ def _queue_the_rest(app) -> None:
     marketer = db.session.scalar(select(User).where(User.role == "marketer").order_by(User.id))
     for sequence in db.session.scalars(select(Sequence).order_by(Sequence.slug)):
         first = min(sequence.steps, key=lambda step: step.position)
-        services.queue_test(first.subject, first.body, to=marketer.email, locale=sequence.locale, now=now)
+        mailqueue.queue_test(first.subject, first.body, to=marketer.email, locale=sequence.locale, now=now)
     send_digest(now=now, force=True)
     lead = db.session.scalar(select(Lead).where(Lead.email == "wang.fang@example.cn"))
     hand_off(lead, now=now)

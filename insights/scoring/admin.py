@@ -176,7 +176,7 @@ def lead(lead_id):
     form = ReenrollForm()
     form.sequence.choices = _sequence_choices()
     if form.validate_on_submit():
-        from nurture.services import enroll
+        from nurture.enrolment import enroll
 
         if enroll([lead_id], form.sequence.data, now=utcnow(), source="dormant", reenroll=True):
             flash(_("The lead re-entered the sequence."), "success")

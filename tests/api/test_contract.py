@@ -16,7 +16,7 @@ from content.models import Article
 from core.extensions import db
 from core.timeutil import utcnow
 from gated.models import Download, Lead
-from nurture.services import import_sequence
+from nurture.sequences import import_sequence
 from tests.api.conftest import bearer
 
 SEQUENCE = """

@@ -8,8 +8,7 @@ import pytest
 from campaigns import sending, services
 from campaigns.models import Campaign
 from core.extensions import db
-from nurture import services as nurture
-from nurture import worker
+from nurture import tracking, worker
 from nurture.models import Message
 from tests.campaigns.conftest import NOW, campaign_file, person
 
@@ -24,7 +23,7 @@ def test_the_page_shows_which_subject_won_and_its_figures(app, login_as, smtp_si
     worker.tick(NOW, worker_name="test")
     smtp_sink.wait_for(4)
     [opened] = db.session.scalars(db.select(Message.id).where(Message.template.endswith(":1")).limit(1))
-    nurture.record_open(opened, now=NOW + timedelta(hours=1))
+    tracking.record_open(opened, now=NOW + timedelta(hours=1))
     worker.tick(NOW + timedelta(hours=5), worker_name="test")
     client = login_as("marketer")
     page = client.get(f"/admin/campaigns/{campaign.id}?lang=zh_CN").get_data(as_text=True)

@@ -14,7 +14,7 @@ from campaigns import services
 from campaigns.models import Campaign
 from core.extensions import db
 from gated.services import RequestMeta, capture_lead
-from nurture import services as nurture
+from nurture import sequences
 from nurture.models import Enrollment, Suppression
 from tests.campaigns.conftest import NOW, person
 from tests.nurture.test_enrollment import make_whitepaper
@@ -48,7 +48,7 @@ def unsubscribe_path(mail) -> str:
 def test_a_person_leaves_the_newsletter_and_still_gets_the_sequence_they_asked_for(
     app, client, runner, smtp_sink
 ):
-    nurture.save_sequence(
+    sequences.save_sequence(
         {
             "slug": "renewal-guide",
             "name": "续费指南",

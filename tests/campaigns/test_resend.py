@@ -11,7 +11,7 @@ import yaml
 from campaigns import sending, services
 from campaigns.validation import CampaignError
 from core.extensions import db
-from nurture import services as nurture
+from nurture import suppression
 from tests.campaigns.conftest import NOW, campaign_file, click_link, open_mail, person
 from tests.campaigns.test_sending import tick
 
@@ -29,7 +29,7 @@ def test_non_openers_get_the_follow_up_exactly_once(app, runner, client, smtp_si
     first = {mail["To"]: mail for mail in smtp_sink.wait_for(6)}
     open_mail(client, first["m0@mfg.cn"])
     click_link(client, first["m1@mfg.cn"])  # a click is an open too
-    nurture.suppress("m2@mfg.cn", "unsubscribed", now=NOW)
+    suppression.suppress("m2@mfg.cn", "unsubscribed", now=NOW)
     db.session.commit()
     tick(runner, NOW + timedelta(days=2))  # not yet
     assert len(smtp_sink.messages) == 6

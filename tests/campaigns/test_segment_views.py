@@ -9,7 +9,7 @@ import pytest
 
 from campaigns import segments
 from core.extensions import db
-from nurture import services as nurture
+from nurture import sequences
 from nurture.models import Enrollment
 from tests.campaigns.conftest import NOW, person
 
@@ -33,7 +33,7 @@ def bosses(app):
 
 @pytest.fixture
 def sequence(app):
-    made, _ = nurture.save_sequence(
+    made, _ = sequences.save_sequence(
         {
             "slug": "follow",
             "name": "跟进",

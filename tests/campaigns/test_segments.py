@@ -15,8 +15,7 @@ from gated.models import Lead
 from gated.services import change_stage
 from insights.events import record
 from insights.scoring.models import Handoff
-from nurture import services as nurture
-from nurture import worker
+from nurture import enrolment, sequences, tracking, worker
 from nurture.models import Message
 from tests.campaigns.conftest import NOW, asset, download, person
 from tests.factories import UserFactory
@@ -132,7 +131,7 @@ def test_downloads_forms_pages_searches_and_mql_within_a_window(app):
 
 def test_mails_sent_opened_and_clicked(app, smtp_sink, monkeypatch):
     monkeypatch.setitem(app.config, "MAIL_RATE_PER_SECOND", 0)
-    sequence, _ = nurture.save_sequence(
+    sequence, _ = sequences.save_sequence(
         {
             "slug": "monthly",
             "name": "月刊",
@@ -143,12 +142,12 @@ def test_mails_sent_opened_and_clicked(app, smtp_sink, monkeypatch):
     )
     readers = [person(f"reader{n}@a.cn") for n in range(3)]
     person("never@a.cn", consent="")
-    nurture.enroll([lead.id for lead in readers], sequence.id, now=NOW)
+    enrolment.enroll([lead.id for lead in readers], sequence.id, now=NOW)
     worker.tick(NOW + timedelta(minutes=1), worker_name="test")
     smtp_sink.wait_for(3)
     mail = {m.lead_id: m.id for m in db.session.scalars(select(Message).where(Message.kind == "nurture"))}
-    nurture.record_open(mail[readers[0].id], now=NOW + timedelta(hours=1))
-    nurture.record_click(mail[readers[1].id], now=NOW + timedelta(hours=1))
+    tracking.record_open(mail[readers[0].id], now=NOW + timedelta(hours=1))
+    tracking.record_click(mail[readers[1].id], now=NOW + timedelta(hours=1))
     later = NOW + timedelta(days=1)
 
     sent = {"reader0@a.cn", "reader1@a.cn", "reader2@a.cn"}

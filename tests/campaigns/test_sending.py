@@ -14,7 +14,7 @@ from campaigns import audience, sending, services
 from campaigns.models import Campaign, Recipient
 from campaigns.rules import clean_rules
 from core.extensions import db
-from nurture import services as nurture
+from nurture import suppression, tracking
 from nurture.models import Message
 from tests.campaigns.conftest import NOW, campaign_file, click_link, person
 
@@ -71,7 +71,7 @@ def test_a_suppressed_address_is_skipped_at_sending(app, runner, smtp_sink):
     campaign, _ = services.import_campaign(campaign_file(), now=NOW)
     sending.start(campaign.id, now=NOW)
     # Unsubscribed after the recipients were fixed, before the worker came.
-    nurture.suppress("m1@mfg.cn", "unsubscribed", now=NOW)
+    suppression.suppress("m1@mfg.cn", "unsubscribed", now=NOW)
     db.session.commit()
     tick(runner, NOW)
     smtp_sink.wait_for(2)
@@ -90,7 +90,7 @@ def test_the_winner_goes_to_the_rest_after_the_wait(app, runner, smtp_sink):
     assert len(smtp_sink.messages) == 8  # 40% of 20, four per variant
     second = [m.id for m in db.session.scalars(select(Message).where(Message.template.endswith(":1")))]
     for message_id in second[:2]:
-        nurture.record_open(message_id, now=NOW + timedelta(hours=1))
+        tracking.record_open(message_id, now=NOW + timedelta(hours=1))
     tick(runner, NOW + timedelta(hours=3))  # still waiting
     assert db.session.get(Campaign, campaign.id).winner is None
     tick(runner, NOW + timedelta(hours=4, minutes=1))

@@ -13,7 +13,7 @@ from campaigns.models import Campaign
 from campaigns.validation import CampaignError
 from content.models import Article, Revision
 from core.extensions import db
-from nurture import services as nurture_services
+from nurture import sequences, validation
 from nurture.models import Message, Sequence
 from tests.campaigns.conftest import NOW, person
 from tests.campaigns.test_campaign_files import GOOD
@@ -74,8 +74,8 @@ def test_the_import_names_the_file_and_stores_nothing_of_it(runner, tmp_path, bo
 
 @shapes
 def test_a_sequence_step_is_refused_with_its_reason(body):
-    with pytest.raises(nurture_services.SequenceError) as refused:
-        nurture_services.save_sequence(
+    with pytest.raises(validation.SequenceError) as refused:
+        sequences.save_sequence(
             sequence_data(steps=[{"delay": "0h", "subject": "你好", "body": body}]), now=SEQUENCE_NOW
         )
     assert any(error.startswith("step 1 body:") for error in refused.value.errors), refused.value.errors

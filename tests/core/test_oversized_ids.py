@@ -10,7 +10,7 @@ from werkzeug.routing import IntegerConverter
 from assistant.models import ROUTES, Ticket
 from core.extensions import db
 from core.ids import MAX_ID
-from nurture import services
+from nurture import sequences, validation
 from nurture.models import Enrollment
 from tests.conftest import rule_url
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence, sequence_data
@@ -152,11 +152,11 @@ def test_a_test_send_names_no_sequence_when_its_number_is_too_big(login_as, numb
 
 
 def test_an_hourly_cap_too_big_for_the_column_is_refused(login_as):
-    with pytest.raises(services.SequenceError) as refused:
-        services.save_sequence(sequence_data(hourly_cap=HUGE), now=MONDAY_10_SHANGHAI)
+    with pytest.raises(validation.SequenceError) as refused:
+        sequences.save_sequence(sequence_data(hourly_cap=HUGE), now=MONDAY_10_SHANGHAI)
     assert any(error.startswith("hourly_cap:") for error in refused.value.errors)
     assert (
-        services.save_sequence(sequence_data(hourly_cap=MAX_ID), now=MONDAY_10_SHANGHAI)[0].hourly_cap
+        sequences.save_sequence(sequence_data(hourly_cap=MAX_ID), now=MONDAY_10_SHANGHAI)[0].hourly_cap
         == MAX_ID
     )
 

@@ -17,7 +17,7 @@ from content.models import Article
 from core.extensions import db
 from core.timeutil import utcnow
 from gated.assets import store_asset
-from nurture import services as nurture
+from nurture import sequences
 from tests.content.helpers import make_article
 from tests.e2e.helpers import serious_violations, sign_in
 
@@ -56,7 +56,7 @@ def site(live_app, live_server):
             article_id=paper.id,
             now=now,
         )
-        sequence, _ = nurture.save_sequence(
+        sequence, _ = sequences.save_sequence(
             {
                 "slug": "a11y-followup",
                 "name": "白皮书下载后培育",

@@ -147,7 +147,7 @@ def expo_leads(live_app):
     """Leads from a trade fair, imported (not through the form): three agreed to
     marketing mail, one is already a customer, one did not agree; and a sequence."""
     from gated.models import Lead as LeadRow
-    from nurture import services
+    from nurture import sequences
 
     with live_app.app_context():
         accounts.create_user("lists@example.com", role="marketer", password=PASSWORD)
@@ -165,7 +165,7 @@ def expo_leads(live_app):
             )
         db.session.add(LeadRow(email="web@example.com", source="website", marketing_consent=True))
         db.session.commit()
-        services.import_sequence(
+        sequences.import_sequence(
             "slug: expo-followup\nname: 展会跟进\nsteps:\n  - {delay: 1d, subject: 展会之后, body: 您好}\n",
             now=utcnow(),
         )
@@ -173,7 +173,7 @@ def expo_leads(live_app):
 
 
 def test_a_marketer_enrolls_a_filtered_lead_list_and_one_lead_again(live_app, page, expo_leads):
-    from nurture import services
+    from nurture import exits
 
     sign_in(page, "lists@example.com", PASSWORD)
     page.goto("/admin/leads/")
@@ -194,7 +194,7 @@ def test_a_marketer_enrolls_a_filtered_lead_list_and_one_lead_again(live_app, pa
         assert "expo0@example.com" in enrolled and "expo1@example.com" in enrolled
         assert not {"expo2@example.com", "expo3@example.com", "web@example.com"} & set(enrolled)
         lead = db.session.scalar(db.select(Lead).where(Lead.email == "expo0@example.com"))
-        services.exit_lead(lead.id, "removed", now=utcnow())
+        exits.exit_lead(lead.id, "removed", now=utcnow())
         lead_id = lead.id
         db.session.remove()
 

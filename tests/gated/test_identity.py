@@ -181,7 +181,7 @@ def test_unverified_submissions_only_propose_another_number_or_one_someone_holds
 
 
 def test_a_phone_only_lead_is_not_enrolled_in_mail_sequences(client, whitepaper, by_phone):
-    from nurture.services import enroll, enrollment_refusal
+    from nurture.enrolment import enroll, enrollment_refusal
     from tests.nurture.conftest import make_sequence
 
     sequence = make_sequence(trigger={"form": "newsletter"})

@@ -147,20 +147,18 @@ def test_downloads_and_stage_changes_are_events_in_their_own_transaction(app, br
 
 
 def test_mail_opens_clicks_and_unsubscribes_are_events(app, client):
-    from nurture import services as nurture_services
+    from nurture import mailqueue, suppression, tracking
     from nurture.models import Message
 
     lead = Lead(email="li@example.cn")
     db.session.add(lead)
     db.session.commit()
-    message = nurture_services.add_mail(
-        to=lead.email, template="x", context={}, now=utcnow(), lead_id=lead.id
-    )
+    message = mailqueue.add_mail(to=lead.email, template="x", context={}, now=utcnow(), lead_id=lead.id)
     db.session.commit()
-    nurture_services.record_open(message.id, now=utcnow())
-    nurture_services.record_click(message.id, now=utcnow())
-    nurture_services.unsubscribe(message.id, now=utcnow())
-    nurture_services.record_mail_events({"type": "unsubscribe", "email": lead.email}, now=utcnow())
+    tracking.record_open(message.id, now=utcnow())
+    tracking.record_click(message.id, now=utcnow())
+    suppression.unsubscribe(message.id, now=utcnow())
+    suppression.record_mail_events({"type": "unsubscribe", "email": lead.email}, now=utcnow())
     events = db.session.scalars(select(Event).order_by(Event.id)).all()
     assert [(e.kind, e.lead_id, e.ref_id) for e in events] == [
         ("mail_open", lead.id, message.id),

@@ -6,7 +6,7 @@ import pytest
 
 from core.extensions import db
 from gated.models import Lead
-from nurture import services, worker
+from nurture import sequences, worker
 
 # A Monday, 10:00 in Shanghai (02:00 UTC): inside a weekday 09:00-18:00 window.
 MONDAY_10_SHANGHAI = datetime(2026, 11, 23, 2, 0)
@@ -55,7 +55,7 @@ def sequence_data(slug="follow", steps=None, **fields) -> dict:
 
 
 def make_sequence(**kwargs):
-    sequence, _outcome = services.save_sequence(sequence_data(**kwargs), now=MONDAY_10_SHANGHAI)
+    sequence, _outcome = sequences.save_sequence(sequence_data(**kwargs), now=MONDAY_10_SHANGHAI)
     return sequence
 
 

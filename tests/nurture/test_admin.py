@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 from core.extensions import db
 from core.timeutil import utcnow
 from gated import signals
-from nurture import services
+from nurture import enrolment, exits, mailqueue
 from nurture.models import Enrollment, Message, Sequence, Suppression
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence, tick
 
@@ -148,7 +148,7 @@ def test_figures_enroll_remove_and_export(login_as, smtp_sink):
 def test_message_log_and_a_mail_as_sent(login_as, smtp_sink):
     marketer = login_as("marketer")
     sequence = make_sequence()
-    services.enroll([make_lead().id], sequence.id, now=MONDAY_10_SHANGHAI)
+    enrolment.enroll([make_lead().id], sequence.id, now=MONDAY_10_SHANGHAI)
     tick(MONDAY_10_SHANGHAI)
     message = Message.query.one()
     log = marketer.get("/admin/nurture/messages?status=sent").get_data(as_text=True)
@@ -163,7 +163,7 @@ def test_message_log_and_a_mail_as_sent(login_as, smtp_sink):
 def test_queue_page_and_worker_warning(login_as):
     marketer = login_as("marketer")
     lead = make_lead()
-    services.add_mail(
+    mailqueue.add_mail(
         to=lead.email, template="x", context={}, lead_id=lead.id, now=utcnow() - timedelta(minutes=5)
     )
     db.session.commit()
@@ -192,7 +192,7 @@ def test_outbox_lists_and_shows_caught_mail(app, login_as, smtp_sink):
 
     marketer = login_as("marketer")
     sequence = make_sequence()
-    services.enroll([make_lead().id], sequence.id, now=MONDAY_10_SHANGHAI)
+    enrolment.enroll([make_lead().id], sequence.id, now=MONDAY_10_SHANGHAI)
     tick(MONDAY_10_SHANGHAI)
     outbox = Path(app.config["OUTBOX_DIR"])
     outbox.mkdir(parents=True, exist_ok=True)
@@ -242,8 +242,8 @@ def test_why_a_lead_left_a_sequence_is_a_translated_label(login_as, reason, zh, 
     marketer = login_as("marketer")
     sequence = make_sequence()
     lead = make_lead()
-    services.enroll([lead.id], sequence.id, now=MONDAY_10_SHANGHAI)
-    services.exit_lead(lead.id, reason, now=MONDAY_10_SHANGHAI)
+    enrolment.enroll([lead.id], sequence.id, now=MONDAY_10_SHANGHAI)
+    exits.exit_lead(lead.id, reason, now=MONDAY_10_SHANGHAI)
     for page in (f"/admin/leads/{lead.id}", f"/admin/nurture/{sequence.id}"):
         chinese = marketer.get(f"{page}?lang=zh_CN").get_data(as_text=True)
         assert zh in chinese and f'<span class="help">{reason}</span>' not in chinese

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core import tokens
 from core.extensions import db
-from nurture import services
+from nurture import enrolment, mailqueue, suppression
 from nurture.models import Enrollment, Message, Suppression, email_hash, normalise_email
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, TEST_MAIL, make_lead, make_sequence, tick
 
@@ -21,7 +21,7 @@ EVENTS_TOKEN = "provider-events-token"
 
 def sent_message(email: str) -> Message:
     lead = make_lead(email)
-    message = services.add_mail(to=lead.email, template=TEST_MAIL, context={}, lead_id=lead.id, now=NOW)
+    message = mailqueue.add_mail(to=lead.email, template=TEST_MAIL, context={}, lead_id=lead.id, now=NOW)
     message.status = "sent"
     db.session.commit()
     return message
@@ -50,7 +50,7 @@ def test_a_complaint_for_the_ascii_form_of_a_unicode_domain_stops_the_sequence(
     monkeypatch.setitem(app.config, "MAIL_EVENTS_TOKEN", EVENTS_TOKEN)
     sequence = make_sequence(slug="idn")
     lead = make_lead("lead@例子.中国")
-    services.enroll([lead.id], sequence.id, now=NOW)
+    enrolment.enroll([lead.id], sequence.id, now=NOW)
     assert tick(NOW)["sent"] == 1
     (recipient,) = smtp_sink.envelopes[0].rcpt_tos
     assert recipient == "lead@xn--fsqu00a.xn--fiqs8s"  # what the provider will report
@@ -61,7 +61,7 @@ def test_a_complaint_for_the_ascii_form_of_a_unicode_domain_stops_the_sequence(
         headers={"Authorization": f"Bearer {EVENTS_TOKEN}"},
     )
     assert response.status_code == 200
-    assert services.is_suppressed(lead.email)
+    assert suppression.is_suppressed(lead.email)
     assert db.session.scalar(select(Enrollment.exit_reason)) == "complained"
     assert db.session.scalar(select(Message.bounced_at)) is not None  # counted on its step
     assert tick(NOW + timedelta(days=3))["sent"] == 0

@@ -14,8 +14,10 @@ from sqlalchemy import create_engine, event, func, select, update
 
 from core.extensions import db
 from core.timeutil import utcnow
-from nurture import delivery, email, services, stats
+from nurture import delivery, email, enrolment, exits, mailqueue, sequences, stats, suppression
+from nurture.delivery import materialising, rendering
 from nurture.models import Enrollment, Message, Step, Suppression, WorkerHeartbeat, email_hash
+from nurture.recorder import Recorder
 from tests.conftest import free_port
 from tests.nurture.conftest import (
     MONDAY_10_SHANGHAI,
@@ -34,7 +36,7 @@ NOW = MONDAY_10_SHANGHAI
 def queue_test_mails(*addresses: str) -> None:
     """Queue the transactional test mail to each address, in order, and commit."""
     for to in addresses:
-        services.add_mail(
+        mailqueue.add_mail(
             to=to, template=TEST_MAIL, context={"link": "http://localhost/d", "title": "T"}, now=NOW
         )
     db.session.commit()
@@ -43,7 +45,7 @@ def queue_test_mails(*addresses: str) -> None:
 def enrolled(email="lead@example.com", **sequence_fields):
     sequence = make_sequence(**sequence_fields)
     lead = make_lead(email)
-    services.enroll([lead.id], sequence.id, now=NOW)
+    enrolment.enroll([lead.id], sequence.id, now=NOW)
     return sequence, lead
 
 
@@ -97,7 +99,7 @@ def test_a_delivered_mail_has_the_headers_and_parts_it_must(smtp_sink):
 
 def test_transactional_mail_goes_first_and_carries_unsubscribe_too(smtp_sink):
     sequence, lead = enrolled()
-    services.add_mail(
+    mailqueue.add_mail(
         to=lead.email, template=TEST_MAIL, lead_id=lead.id, now=NOW,
         context={"link": "http://localhost/download/abc", "title": "续费白皮书"},
     )  # fmt: skip
@@ -148,7 +150,7 @@ def test_suppression_beats_queued_mail(smtp_sink):
     sequence, lead = enrolled()
     delivery.materialise(NOW, limit=10)
     assert statuses() == ["queued"]
-    services.suppress(lead.email, "manual", now=NOW)
+    suppression.suppress(lead.email, "manual", now=NOW)
     counts = tick(NOW)
     assert counts["suppressed"] == 1 and counts["sent"] == 0
     assert statuses() == ["suppressed"]
@@ -172,7 +174,7 @@ def test_one_click_unsubscribe_then_no_more_mail(client, smtp_sink):
 
 def test_unsubscribe_stops_transactional_mail_too(client, smtp_sink):
     lead = make_lead()
-    services.add_mail(
+    mailqueue.add_mail(
         to=lead.email,
         template=TEST_MAIL,
         lead_id=lead.id,
@@ -184,7 +186,7 @@ def test_unsubscribe_stops_transactional_mail_too(client, smtp_sink):
     [mail] = smtp_sink.wait_for(1)
     path = str(mail["List-Unsubscribe"]).split(",")[0].strip().strip("<>").removeprefix("http://localhost")
     assert client.post(path, data={"List-Unsubscribe": "One-Click"}).status_code == 204
-    services.add_mail(
+    mailqueue.add_mail(
         to=lead.email,
         template=TEST_MAIL,
         lead_id=lead.id,
@@ -226,7 +228,7 @@ def test_a_refused_address_leaves_the_connection_ready_for_the_next_mail(picky_s
     """After a refused RCPT the transaction is reset on the same connection; without the
     reset the next MAIL FROM is a nested command the server refuses."""
     sequence, _ = enrolled("bounce@example.com")
-    services.enroll([make_lead("fine@example.com").id], sequence.id, now=NOW)
+    enrolment.enroll([make_lead("fine@example.com").id], sequence.id, now=NOW)
     counts = tick(NOW)
     assert (counts["failed"], counts["sent"]) == (1, 1)
     assert status_by_address() == {"bounce@example.com": "failed", "fine@example.com": "sent"}
@@ -322,7 +324,7 @@ def test_a_claim_that_loses_its_rows_to_another_worker_picks_again():
 def test_expired_leases_are_claimed_before_queued_mail_and_transactional_still_goes_first(smtp_sink):
     sequence = make_sequence()
     crashed, waiting = make_lead("crashed@example.com"), make_lead("waiting@example.com")
-    services.enroll([crashed.id, waiting.id], sequence.id, now=NOW)
+    enrolment.enroll([crashed.id, waiting.id], sequence.id, now=NOW)
     delivery.materialise(NOW, limit=10)
     [left] = delivery.claim(NOW, limit=1, worker="crashed", lease_seconds=300)
     assert left.to_address == "crashed@example.com"
@@ -351,7 +353,7 @@ def test_expired_leases_are_claimed_before_queued_mail_and_transactional_still_g
 def test_hourly_cap(smtp_sink):
     sequence = make_sequence(hourly_cap=2)
     leads = [make_lead(f"c{i}@example.com") for i in range(5)]
-    services.enroll([lead.id for lead in leads], sequence.id, now=NOW)
+    enrolment.enroll([lead.id for lead in leads], sequence.id, now=NOW)
     assert tick(NOW)["sent"] == 2
     assert tick(NOW + timedelta(minutes=30))["sent"] == 0
     assert tick(NOW + timedelta(minutes=61))["sent"] == 2
@@ -361,7 +363,7 @@ def test_hourly_cap(smtp_sink):
 def test_rate_per_hour_setting(app, smtp_sink, monkeypatch):
     monkeypatch.setitem(app.config, "MAIL_RATE_PER_HOUR", 3)
     sequence = make_sequence()
-    services.enroll([make_lead(f"r{i}@example.com").id for i in range(5)], sequence.id, now=NOW)
+    enrolment.enroll([make_lead(f"r{i}@example.com").id for i in range(5)], sequence.id, now=NOW)
     assert tick(NOW)["sent"] == 3
     assert tick(NOW + timedelta(minutes=61))["sent"] == 2
 
@@ -388,16 +390,16 @@ def test_skip_if_clicked_previous(client, smtp_sink):
 def test_an_exited_enrollments_queued_mail_is_not_sent(smtp_sink):
     sequence, lead = enrolled()
     delivery.materialise(NOW, limit=10)
-    services.exit_lead(lead.id, "removed", now=NOW)
+    exits.exit_lead(lead.id, "removed", now=NOW)
     assert tick(NOW)["skipped"] == 1
     assert smtp_sink.wait_for(1, timeout=0.3) == []
 
 
 def test_paused_sequences_hold_and_resume(smtp_sink):
     sequence, lead = enrolled()
-    services.set_status(sequence.id, "paused", now=NOW)
+    sequences.set_status(sequence.id, "paused", now=NOW)
     assert tick(NOW)["sent"] == 0
-    services.set_status(sequence.id, "active", now=NOW)
+    sequences.set_status(sequence.id, "active", now=NOW)
     assert tick(NOW)["sent"] == 1
 
 
@@ -417,7 +419,7 @@ def test_heartbeat_and_health(client, smtp_sink):
 
 def test_stale_worker_is_reported(app, monkeypatch):
     lead = make_lead()
-    services.add_mail(to=lead.email, template=TEST_MAIL, context={}, lead_id=lead.id, now=NOW)
+    mailqueue.add_mail(to=lead.email, template=TEST_MAIL, context={}, lead_id=lead.id, now=NOW)
     db.session.commit()
     status = stats.mail_status(utcnow())
     assert status["worker_stale"] is True and status["due"] == 1
@@ -427,7 +429,7 @@ def test_stale_worker_is_reported(app, monkeypatch):
 def test_a_batch_of_expired_nurture_leases_does_not_hold_back_a_download_link(smtp_sink):
     sequence = make_sequence()
     crashed = [make_lead(f"crashed{n}@example.com") for n in range(2)]
-    services.enroll([lead.id for lead in crashed], sequence.id, now=NOW)
+    enrolment.enroll([lead.id for lead in crashed], sequence.id, now=NOW)
     delivery.materialise(NOW, limit=10)
     assert len(delivery.claim(NOW, limit=2, worker="crashed", lease_seconds=300)) == 2
     queue_test_mails("buyer@example.com")
@@ -442,7 +444,7 @@ def test_a_stop_request_gives_claimed_mail_back_at_once(smtp_sink):
     import threading
 
     sequence = make_sequence()
-    services.enroll([make_lead(f"s{i}@example.com").id for i in range(3)], sequence.id, now=NOW)
+    enrolment.enroll([make_lead(f"s{i}@example.com").id for i in range(3)], sequence.id, now=NOW)
     delivery.materialise(NOW, limit=10)
     batch = delivery.claim(NOW, limit=10, worker="w", lease_seconds=300)
     stop = threading.Event()
@@ -490,7 +492,7 @@ def test_an_outcome_whose_claim_was_taken_over_is_not_recorded_and_still_checks_
     db.session.execute(update(Message).values(claimed_by="other:1"))
     db.session.add(Suppression(email_hash=email_hash("gone@example.com"), reason="unsubscribed"))
     db.session.commit()
-    recorder = delivery.Recorder(db.engine)
+    recorder = Recorder(db.engine)
     try:
         for job in jobs:
             recorder.record_later(job, check_address=job.to_address, status="sent", sent_at=NOW)
@@ -549,7 +551,7 @@ def test_an_outcome_waits_for_a_restarting_database_instead_of_the_mail_going_ag
     url = db.engine.url
     forwarder = _ClosedUntilStarted(url.host or "127.0.0.1", url.port or 5432)
     engine = create_engine(url.set(host="127.0.0.1", port=forwarder.port))
-    recorder = delivery.Recorder(engine, reconnect_seconds=60)
+    recorder = Recorder(engine, reconnect_seconds=60)
     opens = threading.Timer(0.5, forwarder.start)
     try:
         opens.start()
@@ -565,7 +567,7 @@ def test_an_outcome_waits_for_a_restarting_database_instead_of_the_mail_going_ag
 
 def test_an_unknown_synchronous_commit_setting_is_refused(app):
     with pytest.raises(ValueError, match="NURTURE_SYNCHRONOUS_COMMIT"):
-        delivery.Recorder(db.engine, synchronous_commit="sometimes")
+        Recorder(db.engine, synchronous_commit="sometimes")
 
 
 def test_an_internationalised_domain_is_delivered_in_its_ascii_form(smtp_sink):
@@ -579,7 +581,7 @@ def test_an_internationalised_domain_is_delivered_in_its_ascii_form(smtp_sink):
 
 def test_a_batch_goes_in_order_and_each_mail_only_when_it_may(smtp_sink):
     queue_test_mails("first@example.com", "no-at-sign", "gone@example.com", "last@example.com")
-    services.suppress("gone@example.com", "manual", now=NOW)
+    suppression.suppress("gone@example.com", "manual", now=NOW)
     counts = tick(NOW, batch_size=10)
     assert (counts["sent"], counts["failed"], counts["suppressed"]) == (2, 1, 1)
     assert [str(mail["To"]) for mail in smtp_sink.wait_for(2)] == ["first@example.com", "last@example.com"]
@@ -659,14 +661,14 @@ def test_an_unexpected_error_preparing_the_next_mail_never_unmarks_the_mail_sent
     error nobody expected there, outside building the mail (which only fails that mail),
     stops the batch only after the current mail is marked sent, so it is never sent again."""
     queue_test_mails("first@example.com", "second@example.com")
-    real_why_not = delivery._why_not
+    real_why_not = rendering.why_not
 
     def why_not_failing_for_second(message, now):
         if message.to_address == "second@example.com":
             raise RuntimeError("disk full")  # fault injection
         return real_why_not(message, now)
 
-    monkeypatch.setattr(delivery, "_why_not", why_not_failing_for_second)
+    monkeypatch.setattr(rendering, "why_not", why_not_failing_for_second)
     batch = delivery.claim(NOW, limit=10, worker="w", lease_seconds=300)
     with pytest.raises(RuntimeError, match="disk full"):
         delivery.deliver(batch, NOW)
@@ -674,7 +676,7 @@ def test_an_unexpected_error_preparing_the_next_mail_never_unmarks_the_mail_sent
     outcomes = status_by_address()
     assert outcomes == {"first@example.com": "sent", "second@example.com": "sending"}
 
-    monkeypatch.setattr(delivery, "_why_not", real_why_not)
+    monkeypatch.setattr(rendering, "why_not", real_why_not)
     expire_leases()
     assert tick(NOW + timedelta(minutes=6))["sent"] == 1  # the second, after its lease
     assert [str(mail["To"]) for mail in smtp_sink.wait_for(2)] == ["first@example.com", "second@example.com"]
@@ -697,7 +699,7 @@ def test_a_batch_stops_before_its_lease_runs_out_and_gives_the_rest_back(smtp_si
 def unsubscribe_while_rendering(monkeypatch, address: str) -> None:
     """The person at `address` unsubscribes while the worker renders their mail (after
     the batch was claimed and its suppressions read)."""
-    real_render = delivery.render
+    real_render = rendering.render
 
     def render(message):
         if message.to_address == address:
@@ -709,7 +711,7 @@ def unsubscribe_while_rendering(monkeypatch, address: str) -> None:
                 )
         return real_render(message)
 
-    monkeypatch.setattr(delivery, "render", render)
+    monkeypatch.setattr(rendering, "render", render)
 
 
 def test_an_address_suppressed_while_the_batch_is_sent_gets_nothing(app, smtp_sink, monkeypatch):
@@ -773,17 +775,17 @@ def test_an_error_mid_batch_gives_the_unsent_hourly_budget_back(app, smtp_sink, 
     give back what it did not send, or a few errors would stop all mail for an hour."""
     monkeypatch.setitem(app.config, "MAIL_RATE_PER_HOUR", 3)
     queue_test_mails("first@example.com", "second@example.com", "third@example.com")
-    real_why_not = delivery._why_not
+    real_why_not = rendering.why_not
 
     def why_not_failing_for_second(message, now):
         if message.to_address == "second@example.com":
             raise RuntimeError("disk full")  # fault injection
         return real_why_not(message, now)
 
-    monkeypatch.setattr(delivery, "_why_not", why_not_failing_for_second)
+    monkeypatch.setattr(rendering, "why_not", why_not_failing_for_second)
     with pytest.raises(RuntimeError, match="disk full"):
         tick(NOW)
-    monkeypatch.setattr(delivery, "_why_not", real_why_not)
+    monkeypatch.setattr(rendering, "why_not", real_why_not)
     expire_leases()
     assert tick(NOW)["sent"] == 2  # the two the budget still has room for
     assert len(smtp_sink.wait_for(3)) == 3
@@ -793,21 +795,21 @@ def test_the_next_mail_is_not_accepted_before_the_previous_outcome_is_committed(
     """The final "." of mail N+1 goes only after mail N's outcome is committed: when
     that commit fails, the server never accepts N+1 (its content was already sent)."""
     queue_test_mails("first@example.com", "second@example.com", "third@example.com")
-    real_commit = delivery.Recorder._commit
+    real_commit = Recorder._commit
 
     def commit_failing_for_the_first_sent(self, statement, params, check):
         if params and params.get("v_status") == "sent":
             raise RuntimeError("database went away")  # fault injection
         return real_commit(self, statement, params, check)
 
-    monkeypatch.setattr(delivery.Recorder, "_commit", commit_failing_for_the_first_sent)
+    monkeypatch.setattr(Recorder, "_commit", commit_failing_for_the_first_sent)
     batch = delivery.claim(NOW, limit=10, worker="w", lease_seconds=300)
     with pytest.raises(RuntimeError, match="database went away"):
         delivery.deliver(batch, NOW)
     # The server accepted only the first mail; the second's content arrived without its "."
     assert [str(mail["To"]) for mail in smtp_sink.wait_for(1)] == ["first@example.com"]
     assert len(smtp_sink.messages) == 1
-    monkeypatch.setattr(delivery.Recorder, "_commit", real_commit)
+    monkeypatch.setattr(Recorder, "_commit", real_commit)
     db.session.expire_all()
     assert statuses() == ["sending"] * 3  # nothing recorded: all wait for their lease
 
@@ -815,12 +817,12 @@ def test_the_next_mail_is_not_accepted_before_the_previous_outcome_is_committed(
 def test_a_paused_sequence_holds_its_queued_mail_until_it_is_resumed(smtp_sink):
     sequence, _lead = enrolled("held@example.com")
     delivery.materialise(NOW, limit=10)
-    services.set_status(sequence.id, "paused", now=NOW)
+    sequences.set_status(sequence.id, "paused", now=NOW)
     message = Message.query.one()
     assert (message.status, message.error, message.next_attempt_at) == (
         "queued",
-        delivery.HELD,
-        delivery.HELD_UNTIL,
+        mailqueue.HELD,
+        mailqueue.HELD_UNTIL,
     )
     # Held mail is not due: no pass claims it, however late (nothing churns).
     assert tick(NOW)["sent"] == 0
@@ -828,7 +830,7 @@ def test_a_paused_sequence_holds_its_queued_mail_until_it_is_resumed(smtp_sink):
     assert smtp_sink.messages == []
 
     # Resuming makes the held mail due at once.
-    services.set_status(sequence.id, "active", now=NOW + timedelta(minutes=10))
+    sequences.set_status(sequence.id, "active", now=NOW + timedelta(minutes=10))
     assert tick(NOW + timedelta(minutes=10))["sent"] == 1
     assert [str(mail["To"]) for mail in smtp_sink.wait_for(1)] == ["held@example.com"]
 
@@ -839,22 +841,22 @@ def test_mail_queued_again_after_the_pause_is_held_by_the_worker(smtp_sink):
     sequence, _lead = enrolled("retried@example.com")
     delivery.materialise(NOW, limit=10)
     [job] = delivery.claim(NOW, limit=10, worker="w", lease_seconds=300)
-    services.set_status(sequence.id, "paused", now=NOW)
+    sequences.set_status(sequence.id, "paused", now=NOW)
     db.session.execute(update(Message).values(status="queued", claimed_by="", attempts=1))
     db.session.commit()
     counts = tick(NOW)
     assert counts["sent"] == 0 and counts["held"] == 1
     message = Message.query.one()
-    assert (message.status, message.attempts, message.error) == ("queued", 1, delivery.HELD)
-    assert message.next_attempt_at == NOW + delivery.HOLD
-    services.set_status(sequence.id, "active", now=NOW)
+    assert (message.status, message.attempts, message.error) == ("queued", 1, mailqueue.HELD)
+    assert message.next_attempt_at == NOW + mailqueue.HOLD
+    sequences.set_status(sequence.id, "active", now=NOW)
     assert tick(NOW)["sent"] == 1
 
 
 def test_an_archived_sequences_queued_mail_is_skipped(smtp_sink):
     sequence, _lead = enrolled("archived@example.com")
     delivery.materialise(NOW, limit=10)
-    services.set_status(sequence.id, "archived", now=NOW)
+    sequences.set_status(sequence.id, "archived", now=NOW)
     assert tick(NOW)["skipped"] == 1
     assert Message.query.one().status == "skipped"
     assert smtp_sink.messages == []
@@ -927,11 +929,11 @@ def test_a_mail_queued_before_the_lead_was_enrolled_again_is_not_sent_twice(smtp
 
     sequence, lead = enrolled("again@example.com")
     delivery.materialise(NOW, limit=10)  # round 1's step 1, queued
-    services.set_status(sequence.id, "paused", now=NOW)  # and held
-    services.exit_lead(lead.id, "removed", now=NOW, sequence_id=sequence.id)
+    sequences.set_status(sequence.id, "paused", now=NOW)  # and held
+    exits.exit_lead(lead.id, "removed", now=NOW, sequence_id=sequence.id)
     enrolling.enroll_lead(db.session.get(type(lead), lead.id), sequence.id, now=NOW, again=True)
     db.session.commit()
-    services.set_status(sequence.id, "active", now=NOW)
+    sequences.set_status(sequence.id, "active", now=NOW)
     counts = tick(NOW)
     assert counts["sent"] == 1 and counts["skipped"] == 1
     # tick returns once the server has answered every mail: all that went is here.
@@ -958,7 +960,7 @@ def test_an_enrollment_that_cannot_be_scheduled_leaves_with_a_reason_and_the_res
         "fine@example.com",
     ]
     enrollment = db.session.scalars(select(Enrollment).where(Enrollment.lead_id == broken_lead.id)).one()
-    assert (enrollment.status, enrollment.exit_reason) == ("exited", delivery.CANNOT_SCHEDULE)
+    assert (enrollment.status, enrollment.exit_reason) == ("exited", materialising.CANNOT_SCHEDULE)
     assert enrollment.next_send_at is None
     assert tick(NOW + timedelta(minutes=1))["error"] == 0  # not picked again
 

@@ -8,7 +8,7 @@ import pytest
 from core.extensions import db
 from core.hooks import hooks, lead_timeline
 from core.timeutil import utcnow
-from nurture import services, stats
+from nurture import enrolment, stats
 from nurture.compose import inline_styles
 from nurture.models import DAYS, Message
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence, tick
@@ -28,7 +28,7 @@ def test_dkim_signature_verifies(app, monkeypatch, smtp_sink):
     monkeypatch.setitem(app.config, "DKIM_DOMAIN", "lodestar.example")
     monkeypatch.setitem(app.config, "DKIM_SELECTOR", "s1")
     sequence = make_sequence(steps=[{"delay": "0h", "subject": "签名测试", "body": "长" * 3000}])
-    services.enroll([make_lead().id], sequence.id, now=MONDAY_10_SHANGHAI)
+    enrolment.enroll([make_lead().id], sequence.id, now=MONDAY_10_SHANGHAI)
     assert tick(MONDAY_10_SHANGHAI)["sent"] == 1
     smtp_sink.wait_for(1)
     raw = smtp_sink.envelopes[0].original_content
@@ -51,8 +51,8 @@ def test_the_footer_is_in_the_sequences_language_and_lead_values_are_escaped(smt
         steps=[{"delay": "0h", "subject": "你好", "body": "{{ lead.name }} / {{ lead.company }}"}]
     )
     en = make_sequence(slug="en", locale="en", steps=[{"delay": "0h", "subject": "Hello", "body": "Hi"}])
-    services.enroll([lead.id], zh.id, now=MONDAY_10_SHANGHAI)
-    services.enroll([lead.id], en.id, now=MONDAY_10_SHANGHAI)
+    enrolment.enroll([lead.id], zh.id, now=MONDAY_10_SHANGHAI)
+    enrolment.enroll([lead.id], en.id, now=MONDAY_10_SHANGHAI)
     tick(MONDAY_10_SHANGHAI)
     mails = {mail["Subject"]: mail for mail in smtp_sink.wait_for(2)}
     zh_html = mails["你好"].get_body(("html",)).get_content()
@@ -68,7 +68,7 @@ def test_the_leads_timeline_shows_mail_opens_and_clicks(app, client, smtp_sink):
 
     lead = make_lead()
     sequence = make_sequence()
-    services.enroll([lead.id], sequence.id, now=MONDAY_10_SHANGHAI)
+    enrolment.enroll([lead.id], sequence.id, now=MONDAY_10_SHANGHAI)
     tick(MONDAY_10_SHANGHAI)
     message = Message.query.one()
     client.get(f"/t/o/{tokens.sign('open', message.id)}")
@@ -83,7 +83,7 @@ def test_the_development_worker_thread_delivers_and_stops(app, smtp_sink, monkey
     start = dict(hooks(app).dev_services)["nurture worker"]
     window = {"days": list(DAYS), "start": "00:00", "end": "24:00", "timezone": "UTC"}
     sequence = make_sequence(send_window=window)
-    services.enroll([make_lead().id], sequence.id, now=utcnow())
+    enrolment.enroll([make_lead().id], sequence.id, now=utcnow())
     stop = start(app)
     try:
         assert len(smtp_sink.wait_for(1, timeout=10)) == 1

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import current_app
 
-from nurture import services, stats
+from nurture import sequences, stats
 from nurture.models import Message, Sequence
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, tick
 from tests.nurture.test_enrollment import make_whitepaper
@@ -29,7 +29,7 @@ STEPS = [
 def test_a_whitepaper_download_gets_each_step_once_until_unsubscribe(client, smtp_sink):
     from gated.services import RequestMeta, capture_lead
 
-    services.save_sequence(
+    sequences.save_sequence(
         {
             "slug": "whitepaper-followup",
             "name": "白皮书下载后培育",

@@ -9,7 +9,7 @@ from content.models import Article
 from core.extensions import db
 from gated import signals
 from gated.models import Asset
-from nurture import services
+from nurture import enrolment, exits, mailqueue, suppression
 from nurture.models import Enrollment, Message, Suppression, email_hash
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, TEST_MAIL, make_lead, make_sequence
 
@@ -99,8 +99,8 @@ def test_a_lead_is_enrolled_once_unless_reenrolled_deliberately():
     capture(lead)
     [enrollment] = enrollments(lead)
     assert enrollment.round == 1
-    assert services.enroll([lead.id], sequence.id, now=MONDAY_10_SHANGHAI) == 0
-    assert services.enroll([lead.id], sequence.id, now=MONDAY_10_SHANGHAI, reenroll=True) == 1
+    assert enrolment.enroll([lead.id], sequence.id, now=MONDAY_10_SHANGHAI) == 0
+    assert enrolment.enroll([lead.id], sequence.id, now=MONDAY_10_SHANGHAI, reenroll=True) == 1
     db.session.refresh(enrollment)
     assert (enrollment.round, enrollment.position, enrollment.status) == (2, 0, "active")
 
@@ -108,8 +108,8 @@ def test_a_lead_is_enrolled_once_unless_reenrolled_deliberately():
 def test_manual_enrollment_of_a_list_skips_the_suppressed():
     sequence = make_sequence()
     leads = [make_lead(f"p{i}@example.com") for i in range(3)]
-    services.suppress("P1@example.com ", "manual", now=MONDAY_10_SHANGHAI)
-    assert services.enroll([lead.id for lead in leads], sequence.id, now=MONDAY_10_SHANGHAI) == 2
+    suppression.suppress("P1@example.com ", "manual", now=MONDAY_10_SHANGHAI)
+    assert enrolment.enroll([lead.id for lead in leads], sequence.id, now=MONDAY_10_SHANGHAI) == 2
 
 
 def test_manual_enrollment_of_a_list_skips_leads_without_consent_to_marketing_mail():
@@ -117,15 +117,15 @@ def test_manual_enrollment_of_a_list_skips_leads_without_consent_to_marketing_ma
     like every trigger and the lead admin."""
     sequence = make_sequence()
     agreed, did_not = make_lead("agreed@example.com"), make_lead("no@example.com", consent=False)
-    assert services.enroll([agreed.id, did_not.id], sequence.id, now=MONDAY_10_SHANGHAI) == 1
-    assert services.enrollment_refusal(did_not, sequence) == "consent"
+    assert enrolment.enroll([agreed.id, did_not.id], sequence.id, now=MONDAY_10_SHANGHAI) == 1
+    assert enrolment.enrollment_refusal(did_not, sequence) == "consent"
     assert [e.lead_id for e in Enrollment.query.all()] == [agreed.id]
 
 
 def test_stage_sql_or_customer_exits():
     sequence = make_sequence()
     lead = make_lead()
-    services.enroll([lead.id], sequence.id, now=MONDAY_10_SHANGHAI)
+    enrolment.enroll([lead.id], sequence.id, now=MONDAY_10_SHANGHAI)
     signals.lead_stage_changed.send(current_app._get_current_object(), lead_id=lead.id, old="new", new="mql")
     db.session.commit()
     assert enrollments(lead)[0].status == "active"
@@ -140,10 +140,10 @@ def test_a_lead_with_sales_or_a_customer_is_never_enrolled_manually(stage):
     sequence = make_sequence()
     handed = make_lead("sales@example.com", stage=stage)
     nurtured = make_lead("mql@example.com", stage="mql")
-    assert services.enrollment_refusal(handed, sequence) == "stage"
-    assert services.enrollment_refusal(nurtured, sequence) is None
-    assert services.enroll([handed.id, nurtured.id], sequence.id, now=MONDAY_10_SHANGHAI) == 1
-    assert services.enroll_listed("sales@example.com", sequence.id, now=MONDAY_10_SHANGHAI) == (0, [])
+    assert enrolment.enrollment_refusal(handed, sequence) == "stage"
+    assert enrolment.enrollment_refusal(nurtured, sequence) is None
+    assert enrolment.enroll([handed.id, nurtured.id], sequence.id, now=MONDAY_10_SHANGHAI) == 1
+    assert enrolment.enroll_listed("sales@example.com", sequence.id, now=MONDAY_10_SHANGHAI) == (0, [])
     assert enrollments(handed) == [] and len(enrollments(nurtured)) == 1
 
 
@@ -171,9 +171,9 @@ def test_a_lead_with_sales_or_a_customer_is_never_enrolled_by_a_trigger(stage, c
 def test_manual_removal_exits_one_sequence():
     first, second = make_sequence(slug="a"), make_sequence(slug="b")
     lead = make_lead()
-    services.enroll([lead.id], first.id, now=MONDAY_10_SHANGHAI)
-    services.enroll([lead.id], second.id, now=MONDAY_10_SHANGHAI)
-    services.exit_lead(lead.id, "removed", now=MONDAY_10_SHANGHAI, sequence_id=first.id)
+    enrolment.enroll([lead.id], first.id, now=MONDAY_10_SHANGHAI)
+    enrolment.enroll([lead.id], second.id, now=MONDAY_10_SHANGHAI)
+    exits.exit_lead(lead.id, "removed", now=MONDAY_10_SHANGHAI, sequence_id=first.id)
     statuses = {e.sequence_id: e.status for e in enrollments(lead)}
     assert statuses == {first.id: "exited", second.id: "active"}
 
@@ -181,8 +181,8 @@ def test_manual_removal_exits_one_sequence():
 def test_erasure_forgets_the_person_but_keeps_a_suppression_hash():
     sequence = make_sequence()
     lead = make_lead("Erase.Me@example.com")
-    services.enroll([lead.id], sequence.id, now=MONDAY_10_SHANGHAI)
-    services.add_mail(to=lead.email, template=TEST_MAIL, context={}, lead_id=lead.id, now=MONDAY_10_SHANGHAI)
+    enrolment.enroll([lead.id], sequence.id, now=MONDAY_10_SHANGHAI)
+    mailqueue.add_mail(to=lead.email, template=TEST_MAIL, context={}, lead_id=lead.id, now=MONDAY_10_SHANGHAI)
     db.session.commit()
     signals.lead_erased.send(current_app._get_current_object(), lead_id=lead.id, email="erase.me@example.com")
     db.session.delete(lead)
@@ -195,7 +195,7 @@ def test_erasure_forgets_the_person_but_keeps_a_suppression_hash():
     assert "erase" not in (suppression.detail or "")
     # Coming back with the same address: never mailed again.
     again = make_lead("erase.me@example.com")
-    assert services.enroll([again.id], sequence.id, now=MONDAY_10_SHANGHAI) == 0
+    assert enrolment.enroll([again.id], sequence.id, now=MONDAY_10_SHANGHAI) == 0
 
 
 def test_mail_requested_queues_a_transactional_message():
@@ -251,5 +251,5 @@ def test_an_enrollment_made_by_another_request_meanwhile_is_no_error(monkeypatch
         return real_due_at(*args, **kwargs)
 
     monkeypatch.setattr(scheduling, "due_at", due_at_while_another_request_enrolls)
-    assert services.enroll([lead.id], sequence.id, now=MONDAY_10_SHANGHAI) == 0
+    assert enrolment.enroll([lead.id], sequence.id, now=MONDAY_10_SHANGHAI) == 0
     assert [(e.lead_id, e.source) for e in Enrollment.query.all()] == [(lead.id, "download")]

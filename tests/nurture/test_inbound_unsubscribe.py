@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from core.extensions import db
-from nurture import inbound, services
+from nurture import enrolment, inbound, suppression
 from nurture.models import Enrollment, Message
 from tests.conftest import free_port
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence, tick
@@ -33,7 +33,7 @@ def delivered_mailto(smtp_sink, email="lead@example.com"):
     address its List-Unsubscribe names."""
     sequence = make_sequence()
     lead = make_lead(email)
-    services.enroll([lead.id], sequence.id, now=NOW)
+    enrolment.enroll([lead.id], sequence.id, now=NOW)
     assert tick(NOW)["sent"] == 1
     [mail] = smtp_sink.wait_for(1)
     _https, mailto = [part.strip().strip("<>") for part in str(mail["List-Unsubscribe"]).split(",")]
@@ -50,7 +50,7 @@ def unsubscribe_mail(to: str, sender="lead@example.com") -> EmailMessage:
 
 def assert_unsubscribed(lead):
     db.session.expire_all()
-    assert services.is_suppressed(lead.email)
+    assert suppression.is_suppressed(lead.email)
     assert db.session.scalar(select(Enrollment.status).where(Enrollment.lead_id == lead.id)) == "exited"
     assert db.session.scalar(select(Message.unsubscribed_at)) is not None
 
@@ -91,7 +91,7 @@ def test_a_forged_address_changes_nothing_and_is_logged(smtp_sink, inbound_serve
         for address in forged:
             smtp.send_message(unsubscribe_mail(address))
     db.session.expire_all()
-    assert not services.is_suppressed(lead.email)
+    assert not suppression.is_suppressed(lead.email)
     assert db.session.scalar(select(Enrollment.status).where(Enrollment.lead_id == lead.id)) == "active"
     assert sum("signature does not match" in record.getMessage() for record in caplog.records) == 2
 
@@ -114,7 +114,7 @@ def test_a_piped_forgery_exits_zero_and_changes_nothing(smtp_sink, runner):
     assert result.exit_code == 0
     assert f"{tampered}: forged" in result.output
     db.session.expire_all()
-    assert not services.is_suppressed(lead.email)
+    assert not suppression.is_suppressed(lead.email)
 
 
 def test_the_signature_depends_on_the_secret(app):

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from core.extensions import db
-from nurture import enrolling, services
+from nurture import enrolling, enrolment, exits, suppression
 from nurture.models import Enrollment
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence, tick
 
@@ -54,7 +54,7 @@ def test_lead_page_enrolls_and_enrolls_again_only_on_purpose(login_as, smtp_sink
     assert Enrollment.query.count() == 1 and enrollments(sequence)[lead.email].round == 1
 
     tick(first.next_send_at)
-    services.exit_lead(lead.id, "removed", now=MONDAY_10_SHANGHAI)
+    exits.exit_lead(lead.id, "removed", now=MONDAY_10_SHANGHAI)
     page = marketer.get(f"/admin/leads/{lead.id}").get_data(as_text=True)
     assert "Enroll again" in page and "1 of 2 sent" in page
     response = marketer.post(
@@ -84,7 +84,7 @@ def test_lead_page_says_why_a_lead_cannot_join(login_as, setup, words):
     suppressed = fields.pop("suppressed", False)
     lead = make_lead(**fields)
     if suppressed:
-        services.suppress(lead.email, "manual", now=MONDAY_10_SHANGHAI)
+        suppression.suppress(lead.email, "manual", now=MONDAY_10_SHANGHAI)
     marketer.post(f"/admin/nurture/leads/{lead.id}/enroll", data={"sequence": sequence.id})
     assert Enrollment.query.count() == 0
     assert words in flashes(marketer, f"/admin/leads/{lead.id}")
@@ -131,8 +131,8 @@ def test_filtered_list_enrolls_exactly_what_it_shows(login_as):
     marketer = login_as("marketer")
     sequence = make_sequence()
     fair, others = make_list()
-    services.enroll([fair[2].id], sequence.id, now=MONDAY_10_SHANGHAI)
-    services.suppress(fair[4].email, "unsubscribed", now=MONDAY_10_SHANGHAI)
+    enrolment.enroll([fair[2].id], sequence.id, now=MONDAY_10_SHANGHAI)
+    suppression.suppress(fair[4].email, "unsubscribed", now=MONDAY_10_SHANGHAI)
 
     listed = marketer.get("/admin/leads/?source=fair-2026&lang=en").get_data(as_text=True)
     assert 'action="/admin/nurture/leads/enroll"' in listed and 'name="source" value="fair-2026"' in listed

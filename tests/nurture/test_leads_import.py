@@ -5,7 +5,7 @@ import pytest
 
 from core.extensions import db
 from gated.models import Lead
-from nurture import services
+from nurture import enrolment, suppression
 from nurture.models import Enrollment
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence
 
@@ -35,9 +35,9 @@ def enrolled_emails(sequence_id):
 
 def test_import_with_a_sequence_enrolls_the_leads_it_may(runner, tmp_path):
     sequence = make_sequence(slug="imported")
-    services.suppress("suppressed@example.com", "unsubscribed", now=MONDAY_10_SHANGHAI)
+    suppression.suppress("suppressed@example.com", "unsubscribed", now=MONDAY_10_SHANGHAI)
     already = make_lead("already@example.com", stage="mql")
-    services.enroll([already.id], sequence.id, now=MONDAY_10_SHANGHAI)
+    enrolment.enroll([already.id], sequence.id, now=MONDAY_10_SHANGHAI)
     path = tmp_path / "leads.csv"
     path.write_text(CSV, encoding="utf-8")
 
@@ -67,7 +67,7 @@ def test_import_with_a_sequence_enrolls_the_leads_it_may(runner, tmp_path):
 def test_an_import_that_hands_an_enrolled_lead_to_sales_ends_its_enrollment(runner, tmp_path):
     sequence = make_sequence(slug="imported")
     lead = make_lead("won@example.com", stage="mql")
-    services.enroll([lead.id], sequence.id, now=MONDAY_10_SHANGHAI)
+    enrolment.enroll([lead.id], sequence.id, now=MONDAY_10_SHANGHAI)
     path = tmp_path / "won.csv"
     path.write_text("email,stage,consent\nwon@example.com,customer,yes\n", encoding="utf-8")
     result = runner.invoke(args=["leads", "import", str(path), "--sequence", "imported"])

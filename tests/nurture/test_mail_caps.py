@@ -14,8 +14,8 @@ from core.timeutil import utcnow
 from gated import services as gated
 from gated.models import Asset, Submission
 from nurture import caps
+from nurture.mailqueue import add_mail, queue_test
 from nurture.models import Message
-from nurture.services import add_mail, queue_test
 from tests.conftest import post_at_once
 from tests.gated.conftest import form_data, make_whitepaper, started
 from tests.nurture.conftest import tick

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 import app as app_module
 from core.extensions import db
 from core.timeutil import utcnow
-from nurture import services
+from nurture import enrolment
 from nurture.models import DAYS, Message
 from tests.conftest import TEST_SECRET
 from tests.nurture.conftest import PickySink, expire_leases, make_lead, make_sequence, tick
@@ -65,7 +65,7 @@ def enroll_many(count, now):
         send_window=ALWAYS_OPEN, steps=[{"delay": "0h", "subject": "你好 {{ lead.name }}", "body": "正文"}]
     )
     ids = [make_lead(f"p{i}@example.com", name=f"P{i}").id for i in range(count)]
-    services.enroll(ids, sequence.id, now=now)
+    enrolment.enroll(ids, sequence.id, now=now)
     return [f"p{i}@example.com" for i in range(count)]
 
 

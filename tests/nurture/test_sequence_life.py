@@ -12,7 +12,7 @@ from sqlalchemy import select
 from core.extensions import db
 from core.timeutil import utcnow
 from gated.models import Download
-from nurture import services, stats
+from nurture import enrolment, mailqueue, stats, tracking
 from nurture.models import Enrollment, Message, Suppression
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence, tick
 from tests.nurture.test_enrollment import make_whitepaper
@@ -51,7 +51,7 @@ def test_per_step_figures_in_the_functions_and_on_the_page(client, login_as, pic
     sequence = make_sequence(steps=TWO_STEPS)
     addresses = ["opens@example.com", "clicks@example.com", "bounce@example.com", "spam@example.com"]
     addresses += ["later@example.com", "complains@example.com"]
-    services.enroll([make_lead(address).id for address in addresses], sequence.id, now=NOW)
+    enrolment.enroll([make_lead(address).id for address in addresses], sequence.id, now=NOW)
     tick(NOW)
     assert client.get(tracking_path(mail_to(picky_sink, "opens@example.com"), "o")).status_code == 200
     assert client.get(tracking_path(mail_to(picky_sink, "clicks@example.com"), "c")).status_code == 302
@@ -86,7 +86,7 @@ def test_the_queue_page_eta_at_the_rate_of_the_last_hour(app, login_as, monkeypa
     marketer = login_as("marketer")
     now = utcnow()
     for number in range(130):
-        message = services.add_mail(to=f"q{number}@example.com", template="x", context={}, now=now)
+        message = mailqueue.add_mail(to=f"q{number}@example.com", template="x", context={}, now=now)
         if number < 120:  # sent in the last hour: 2 a minute
             message.status, message.sent_at = "sent", now - timedelta(minutes=30)
     db.session.commit()
@@ -119,7 +119,7 @@ def test_skip_if_downloaded(smtp_sink):
     ]
     sequence = make_sequence(steps=steps)
     has, hasnt = make_lead("has@example.com"), make_lead("hasnt@example.com")
-    services.enroll([has.id, hasnt.id], sequence.id, now=NOW)
+    enrolment.enroll([has.id, hasnt.id], sequence.id, now=NOW)
     tick(NOW)
     db.session.add(Download(lead_id=has.id, asset_id=asset.id, created_at=NOW + timedelta(hours=1)))
     db.session.commit()
@@ -140,7 +140,7 @@ def test_skip_if_opened_previous(client, smtp_sink):
         {"delay": "1d", "subject": "没打开", "body": "2", "condition": {"skip_if": "opened_previous"}},
     ]
     sequence = make_sequence(steps=steps)
-    services.enroll(
+    enrolment.enroll(
         [make_lead("opens@example.com").id, make_lead("not@example.com").id], sequence.id, now=NOW
     )
     tick(NOW)
@@ -162,7 +162,7 @@ def test_a_delay_from_the_enrollment_ignores_a_late_previous_send(smtp_sink):
         {"delay": "1h", "subject": "三", "body": "3"},
     ]
     sequence = make_sequence(steps=steps)
-    services.enroll([make_lead().id], sequence.id, now=NOW)  # Monday 10:00 in Shanghai
+    enrolment.enroll([make_lead().id], sequence.id, now=NOW)  # Monday 10:00 in Shanghai
     assert tick(NOW + timedelta(days=1, hours=7))["sent"] == 1  # the worker was late: Tuesday 17:00
     enrollment = Enrollment.query.one()
     assert enrollment.next_send_at == NOW + timedelta(days=2)  # Wednesday 10:00, not Thursday 17:00
@@ -177,7 +177,7 @@ def test_a_delay_from_the_enrollment_ignores_a_late_previous_send(smtp_sink):
 def test_pause_resume_and_archive_through_the_admin(login_as, smtp_sink):
     marketer = login_as("marketer")
     sequence = make_sequence(steps=TWO_STEPS)
-    services.enroll([make_lead().id], sequence.id, now=NOW)
+    enrolment.enroll([make_lead().id], sequence.id, now=NOW)
 
     def set_status(status):
         response = marketer.post(f"/admin/nurture/{sequence.id}/status", data={"status": status})
@@ -201,7 +201,7 @@ def test_a_complaint_through_the_webhook_ends_the_enrollment_and_suppresses(
 ):
     monkeypatch.setitem(app.config, "MAIL_EVENTS_TOKEN", "events-token")
     sequence = make_sequence(steps=TWO_STEPS)
-    services.enroll([make_lead("Angry@Example.com").id], sequence.id, now=NOW)
+    enrolment.enroll([make_lead("Angry@Example.com").id], sequence.id, now=NOW)
     tick(NOW)
     [mail] = smtp_sink.wait_for(1)
     event = {"type": "complaint", "email": "angry@example.com", "message_id": mail["Message-ID"]}
@@ -214,7 +214,7 @@ def test_a_complaint_through_the_webhook_ends_the_enrollment_and_suppresses(
     assert Message.query.one().bounced_at is not None
     assert tick(NOW + timedelta(days=3))["sent"] == 0
     # Mail queued by anyone for the address afterwards is stopped at send time.
-    services.add_mail(to="angry@example.com", template="x", context={}, now=NOW + timedelta(days=3))
+    mailqueue.add_mail(to="angry@example.com", template="x", context={}, now=NOW + timedelta(days=3))
     db.session.commit()
     assert tick(NOW + timedelta(days=3))["suppressed"] == 1
     assert len(smtp_sink.wait_for(2, timeout=0.3)) == 1
@@ -223,7 +223,7 @@ def test_a_complaint_through_the_webhook_ends_the_enrollment_and_suppresses(
 def test_a_click_appears_on_the_leads_timeline(client, login_as, smtp_sink):
     lead = make_lead()
     sequence = make_sequence(steps=TWO_STEPS)
-    services.enroll([lead.id], sequence.id, now=NOW)
+    enrolment.enroll([lead.id], sequence.id, now=NOW)
     tick(NOW)
     [mail] = smtp_sink.wait_for(1)
     response = client.get(tracking_path(mail, "c"))
@@ -234,7 +234,7 @@ def test_a_click_appears_on_the_leads_timeline(client, login_as, smtp_sink):
         True,
         True,
     )
-    kinds = [event["kind"] for event in services.lead_timeline(lead.id)]
+    kinds = [event["kind"] for event in tracking.lead_timeline(lead.id)]
     assert kinds == ["mail_sent", "mail_opened", "mail_clicked"]
     page = login_as("marketer").get(f"/admin/leads/{lead.id}").get_data(as_text=True)
     assert "一" in page and f"/admin/nurture/messages/{message.id}" in page
@@ -245,7 +245,7 @@ def test_a_day_after_a_send_across_the_spring_change_keeps_the_clock_time(smtp_s
     london = {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "09:00", "end": "18:00"}
     sequence = make_sequence(steps=TWO_STEPS, send_window=dict(london, timezone="Europe/London"))
     saturday_1730 = datetime(2026, 3, 28, 17, 30)  # GMT: UTC
-    services.enroll([make_lead().id], sequence.id, now=saturday_1730)
+    enrolment.enroll([make_lead().id], sequence.id, now=saturday_1730)
     assert tick(saturday_1730)["sent"] == 1
     sunday_1730_bst = datetime(2026, 3, 29, 16, 30)
     assert Enrollment.query.one().next_send_at == sunday_1730_bst  # not Monday 09:00

@@ -10,7 +10,7 @@ from sqlalchemy import event, insert, update
 
 from core import tokens
 from core.extensions import db
-from nurture import services
+from nurture import enrolment, mailqueue, sequences, validation
 from nurture.models import Enrollment, Message, Sequence, Step, Suppression, email_hash
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, TEST_MAIL, make_lead, make_sequence, sequence_data
 from tests.nurture.test_admin import sequence_form
@@ -36,8 +36,8 @@ def sequence_yaml(extra="", delay="0h", step_extra=""):
 
 
 def refusal(data: dict) -> str:
-    with pytest.raises(services.SequenceError) as caught:
-        services.save_sequence(data, now=NOW)
+    with pytest.raises(validation.SequenceError) as caught:
+        sequences.save_sequence(data, now=NOW)
     db.session.rollback()
     assert Sequence.query.count() == 0
     return " ".join(caught.value.errors)
@@ -71,7 +71,7 @@ def test_a_window_saved_opening_at_24_00_does_not_break_enrolling():
     db.session.execute(update(Sequence).values(window_start="24:00", window_end="24:00"))
     db.session.commit()
     lead = make_lead()
-    assert services.enroll([lead.id], sequence.id, now=NOW) == 1
+    assert enrolment.enroll([lead.id], sequence.id, now=NOW) == 1
     assert db.session.get(Enrollment, Enrollment.query.one().id).next_send_at == NOW
 
 
@@ -88,8 +88,8 @@ def test_a_window_saved_opening_at_24_00_does_not_break_enrolling():
     ],
 )
 def test_a_condition_of_the_wrong_shape_is_refused(condition, message):
-    with pytest.raises(services.SequenceError) as caught:
-        services.import_sequence(sequence_yaml(step_extra=f"    condition: {condition}"), now=NOW)
+    with pytest.raises(validation.SequenceError) as caught:
+        sequences.import_sequence(sequence_yaml(step_extra=f"    condition: {condition}"), now=NOW)
     db.session.rollback()
     assert message in " ".join(caught.value.errors)
     assert Sequence.query.count() == 0
@@ -99,10 +99,10 @@ def test_a_downloaded_condition_takes_the_asset_slug_as_text():
     """The worker compares it with assets.slug, a VARCHAR: PostgreSQL will not compare
     one with a number."""
     unquoted = sequence_yaml(step_extra="    condition: {skip_if: downloaded, asset: 2024}")
-    with pytest.raises(services.SequenceError):
-        services.import_sequence(unquoted, now=NOW)
+    with pytest.raises(validation.SequenceError):
+        sequences.import_sequence(unquoted, now=NOW)
     db.session.rollback()
-    sequence, _outcome = services.import_sequence(unquoted.replace("2024", "'2024'"), now=NOW)
+    sequence, _outcome = sequences.import_sequence(unquoted.replace("2024", "'2024'"), now=NOW)
     assert sequence.steps[0].condition == {"skip_if": "downloaded", "asset": "2024"}
 
 
@@ -111,18 +111,18 @@ def test_a_downloaded_condition_takes_the_asset_slug_as_text():
 
 @pytest.mark.parametrize("delay", ["9999999d", "3651d", "522w", "5256001"])
 def test_a_delay_over_ten_years_is_refused(delay):
-    with pytest.raises(services.SequenceError) as caught:
-        services.import_sequence(sequence_yaml(delay=delay), now=NOW)
+    with pytest.raises(validation.SequenceError) as caught:
+        sequences.import_sequence(sequence_yaml(delay=delay), now=NOW)
     db.session.rollback()
     assert "too long: at most 3650d" in " ".join(caught.value.errors)
     assert Sequence.query.count() == 0
 
 
 def test_ten_years_is_the_longest_delay():
-    sequence, _outcome = services.import_sequence(sequence_yaml(delay="3650d"), now=NOW)
+    sequence, _outcome = sequences.import_sequence(sequence_yaml(delay="3650d"), now=NOW)
     assert sequence.steps[0].delay_minutes == 3650 * 1440
-    with pytest.raises(services.SequenceError):
-        services.import_sequence(sequence_yaml(delay="3651d"), now=NOW)
+    with pytest.raises(validation.SequenceError):
+        sequences.import_sequence(sequence_yaml(delay="3651d"), now=NOW)
 
 
 def test_a_delay_over_ten_years_is_refused_in_the_browser(login_as):
@@ -142,7 +142,7 @@ def test_a_delay_saved_over_ten_years_counts_as_ten_years():
     sequence = make_sequence(steps=[{"delay": "0h", "subject": "one", "body": "one"}])
     db.session.execute(update(Step).values(delay_minutes=1_000_000 * 1440))
     db.session.commit()
-    assert services.enroll([make_lead().id], sequence.id, now=NOW) == 1
+    assert enrolment.enroll([make_lead().id], sequence.id, now=NOW) == 1
     due = Enrollment.query.one().next_send_at
     assert NOW + timedelta(days=3649) < due < NOW + timedelta(days=3660)
 
@@ -208,13 +208,13 @@ def test_a_refused_update_leaves_the_sequence_as_it_was(runner, tmp_path):
 
 
 def test_the_locale_is_one_of_the_sites_languages(app, monkeypatch):
-    sequence, _outcome = services.import_sequence(sequence_yaml(extra="locale: EN"), now=NOW)
+    sequence, _outcome = sequences.import_sequence(sequence_yaml(extra="locale: EN"), now=NOW)
     assert sequence.locale == "en"
-    sequence, _outcome = services.import_sequence(sequence_yaml(extra="locale: zh_CN"), now=NOW)
+    sequence, _outcome = sequences.import_sequence(sequence_yaml(extra="locale: zh_CN"), now=NOW)
     assert sequence.locale == "zh-CN"
     monkeypatch.setitem(app.config, "LOCALES", ["zh_CN"])
-    with pytest.raises(services.SequenceError) as caught:
-        services.import_sequence(sequence_yaml(extra="locale: en"), now=NOW)
+    with pytest.raises(validation.SequenceError) as caught:
+        sequences.import_sequence(sequence_yaml(extra="locale: en"), now=NOW)
     assert "use one of zh-CN" in caught.value.errors[0]
 
 
@@ -265,8 +265,8 @@ def test_an_unsubscribe_and_a_bounce_at_the_same_moment_are_one_suppression(clie
     one-click unsubscribe inserts its own (another request, on another connection)."""
     lead = make_lead("both@example.com")
     sequence = make_sequence()
-    services.enroll([lead.id], sequence.id, now=NOW)
-    message = services.add_mail(to=lead.email, template=TEST_MAIL, context={}, lead_id=lead.id, now=NOW)
+    enrolment.enroll([lead.id], sequence.id, now=NOW)
+    message = mailqueue.add_mail(to=lead.email, template=TEST_MAIL, context={}, lead_id=lead.id, now=NOW)
     db.session.commit()
     competed = []
 

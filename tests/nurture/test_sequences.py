@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from core.extensions import db
-from nurture import services
+from nurture import sequences, validation
 from nurture.models import Sequence, Step
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, sequence_data
 
@@ -27,34 +27,34 @@ steps:
 
 
 def test_import_creates_then_is_unchanged_then_updates():
-    sequence, outcome = services.import_sequence(DEMO_YAML, now=MONDAY_10_SHANGHAI)
+    sequence, outcome = sequences.import_sequence(DEMO_YAML, now=MONDAY_10_SHANGHAI)
     assert outcome == "created"
     assert sequence.status == "active"
     assert (sequence.trigger_kind, sequence.trigger_value) == ("asset", "saas-renewal")
     assert [step.delay_minutes for step in sequence.steps] == [0, 3 * 1440]
 
-    assert services.import_sequence(DEMO_YAML, now=MONDAY_10_SHANGHAI)[1] == "unchanged"
+    assert sequences.import_sequence(DEMO_YAML, now=MONDAY_10_SHANGHAI)[1] == "unchanged"
 
     changed = DEMO_YAML.replace("delay: 3d", "delay: 2d").replace('body: "正文"', 'body: "新正文"')
-    sequence, outcome = services.import_sequence(changed, now=MONDAY_10_SHANGHAI)
+    sequence, outcome = sequences.import_sequence(changed, now=MONDAY_10_SHANGHAI)
     assert outcome == "updated"
     assert [step.body for step in sequence.steps][1] == "新正文"
     assert Step.query.count() == 2
 
 
 def test_export_round_trips():
-    services.import_sequence(DEMO_YAML, now=MONDAY_10_SHANGHAI)
-    exported = services.export_sequence("whitepaper-followup")
+    sequences.import_sequence(DEMO_YAML, now=MONDAY_10_SHANGHAI)
+    exported = sequences.export_sequence("whitepaper-followup")
     assert yaml.safe_load(exported)["steps"][1]["delay"] == "3d"
-    assert services.import_sequence(exported, now=MONDAY_10_SHANGHAI)[1] == "unchanged"
+    assert sequences.import_sequence(exported, now=MONDAY_10_SHANGHAI)[1] == "unchanged"
 
 
 def test_an_undefined_variable_is_an_error_at_save_time():
     data = sequence_data(
         steps=[{"delay": "0h", "subject": "Hi {{ lead.frist_name }}", "body": "{{ downlod_url }}"}]
     )
-    with pytest.raises(services.SequenceError) as caught:
-        services.save_sequence(data, now=MONDAY_10_SHANGHAI)
+    with pytest.raises(validation.SequenceError) as caught:
+        sequences.save_sequence(data, now=MONDAY_10_SHANGHAI)
     text = " ".join(caught.value.errors)
     assert "step 1 subject" in text and "frist_name" in text
     assert "step 1 body" in text and "downlod_url" in text
@@ -75,8 +75,8 @@ def test_an_undefined_variable_is_an_error_at_save_time():
 )
 def test_an_undefined_variable_in_an_untaken_branch_is_an_error_at_save_time(subject, body, named):
     data = sequence_data(steps=[{"delay": "0h", "subject": subject, "body": body}])
-    with pytest.raises(services.SequenceError) as caught:
-        services.save_sequence(data, now=MONDAY_10_SHANGHAI)
+    with pytest.raises(validation.SequenceError) as caught:
+        sequences.save_sequence(data, now=MONDAY_10_SHANGHAI)
     [error] = caught.value.errors
     field = "subject" if subject != "ok" else "body"
     assert error.startswith(f"step 1 {field}: unknown variable {named} ")
@@ -90,7 +90,7 @@ def test_variables_set_in_the_template_and_loop_variables_are_known():
         "{% for word in ['a', 'b'] %}{{ loop.index }}{{ word }}{% endfor %}\n"
         "{{ lead['company'] }} {{ site_name }} {{ site_url }} {{ unsubscribe_url }} {{ range(2) | list }}"
     )
-    sequence, outcome = services.save_sequence(
+    sequence, outcome = sequences.save_sequence(
         sequence_data(steps=[{"delay": "0h", "subject": "{{ lead.email }}", "body": body}]),
         now=MONDAY_10_SHANGHAI,
     )
@@ -111,7 +111,7 @@ def test_variables_set_in_the_template_and_loop_variables_are_known():
     ],
 )
 def test_dict_methods_and_a_template_own_lead_are_not_unknown_variables(body):
-    sequence, outcome = services.save_sequence(
+    sequence, outcome = sequences.save_sequence(
         sequence_data(steps=[{"delay": "0h", "subject": "ok", "body": body}]), now=MONDAY_10_SHANGHAI
     )
     assert outcome == "created" and sequence.steps[0].body == body
@@ -119,15 +119,15 @@ def test_dict_methods_and_a_template_own_lead_are_not_unknown_variables(body):
 
 def test_a_template_syntax_error_names_the_line():
     data = sequence_data(steps=[{"delay": "0h", "subject": "ok", "body": "line one\n{% if %}"}])
-    with pytest.raises(services.SequenceError) as caught:
-        services.save_sequence(data, now=MONDAY_10_SHANGHAI)
+    with pytest.raises(validation.SequenceError) as caught:
+        sequences.save_sequence(data, now=MONDAY_10_SHANGHAI)
     assert "line 2" in caught.value.errors[0]
 
 
 def test_the_sandbox_refuses_unsafe_templates():
     data = sequence_data(steps=[{"delay": "0h", "subject": "x", "body": "{{ lead.__class__.__mro__ }}"}])
-    with pytest.raises(services.SequenceError):
-        services.save_sequence(data, now=MONDAY_10_SHANGHAI)
+    with pytest.raises(validation.SequenceError):
+        sequences.save_sequence(data, now=MONDAY_10_SHANGHAI)
 
 
 @pytest.mark.parametrize(
@@ -151,23 +151,23 @@ def test_the_sandbox_refuses_unsafe_templates():
     ],
 )
 def test_bad_sequences_are_refused_with_a_reason(change, message):
-    with pytest.raises(services.SequenceError) as caught:
-        services.save_sequence(sequence_data(**change), now=MONDAY_10_SHANGHAI)
+    with pytest.raises(validation.SequenceError) as caught:
+        sequences.save_sequence(sequence_data(**change), now=MONDAY_10_SHANGHAI)
     assert message in " ".join(caught.value.errors)
     assert Sequence.query.count() == 0
 
 
 def test_bad_yaml_names_the_line():
-    with pytest.raises(services.SequenceError) as caught:
-        services.import_sequence("slug: x\nsteps: [\n  - : :\n", now=MONDAY_10_SHANGHAI)
+    with pytest.raises(validation.SequenceError) as caught:
+        sequences.import_sequence("slug: x\nsteps: [\n  - : :\n", now=MONDAY_10_SHANGHAI)
     assert "line" in caught.value.errors[0]
 
 
 def test_removing_a_step_keeps_the_others():
-    services.save_sequence(sequence_data(), now=MONDAY_10_SHANGHAI)
+    sequences.save_sequence(sequence_data(), now=MONDAY_10_SHANGHAI)
     data = sequence_data()
     data["steps"] = data["steps"][:1]
-    sequence, outcome = services.save_sequence(data, now=MONDAY_10_SHANGHAI)
+    sequence, outcome = sequences.save_sequence(data, now=MONDAY_10_SHANGHAI)
     assert outcome == "updated"
     assert len(sequence.steps) == 1
 

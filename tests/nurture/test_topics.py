@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from core import tokens
 from core.extensions import db
-from nurture import services, topics
+from nurture import enrolment, mailqueue, sequences, topics, validation
 from nurture.models import Enrollment, Message, Suppression, Topic, TopicChoice
 from tests.nurture.conftest import (
     MONDAY_10_SHANGHAI,
@@ -83,7 +83,7 @@ def test_one_click_leaves_only_the_topic_of_the_mail(client):
 
 def test_one_click_on_a_mail_without_a_topic_leaves_everything(client):
     lead = make_lead("reader@example.com")
-    message = services.add_mail(to=lead.email, template=TEST_MAIL, context={}, lead_id=lead.id, now=NOW)
+    message = mailqueue.add_mail(to=lead.email, template=TEST_MAIL, context={}, lead_id=lead.id, now=NOW)
     db.session.commit()
     assert client.post(link(message), data={"List-Unsubscribe": "One-Click"}).status_code == 204
     assert Suppression.query.one().reason == "unsubscribed"
@@ -137,9 +137,9 @@ def test_a_sequence_belongs_to_the_default_topic_unless_it_names_one():
     # The mails after a download: leaving the newsletter does not stop them.
     assert make_sequence(slug="plain").topic_id == topic("follow-up").id
     assert make_sequence(slug="events-followup", topic="events").topic_id == topic("events").id
-    assert services.export_dict(make_sequence(slug="named", topic="events"))["topic"] == "events"
-    with pytest.raises(services.SequenceError) as refused:
-        services.save_sequence(sequence_data(slug="bad", topic="webinars"), now=NOW)
+    assert sequences.export_dict(make_sequence(slug="named", topic="events"))["topic"] == "events"
+    with pytest.raises(validation.SequenceError) as refused:
+        sequences.save_sequence(sequence_data(slug="bad", topic="webinars"), now=NOW)
     assert any(error.startswith("topic: unknown topic 'webinars'") for error in refused.value.errors)
 
 
@@ -147,7 +147,7 @@ def test_sending_skips_a_mail_whose_topic_was_left_and_names_the_topic_in_list_i
     sequence = make_sequence(topic="events")
     kept, left = make_lead("kept@example.com"), make_lead("left@example.com")
     for lead in (kept, left):
-        services.enroll([lead.id], sequence.id, now=NOW)
+        enrolment.enroll([lead.id], sequence.id, now=NOW)
     topics.leave(left.id, topic("events").id, topics.Decision(source="preferences", now=NOW))
     db.session.commit()
     tick(NOW)
@@ -160,7 +160,7 @@ def test_sending_skips_a_mail_whose_topic_was_left_and_names_the_topic_in_list_i
 
 
 def test_saving_for_a_mail_without_a_lead_leaves_all_mail(client):
-    message = services.add_mail(to="someone@example.com", template=TEST_MAIL, context={}, now=NOW)
+    message = mailqueue.add_mail(to="someone@example.com", template=TEST_MAIL, context={}, now=NOW)
     db.session.commit()
     response = client.post(link(message), data={"action": "save", "topic": str(topic("events").id)})
     assert response.status_code == 200 and "s***@example.com" in response.get_data(as_text=True)

@@ -4,7 +4,7 @@ import pytest
 
 from core import tokens
 from core.extensions import db
-from nurture import services
+from nurture import mailqueue
 from nurture.models import Message, Suppression
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, TEST_MAIL, make_lead
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.usefixtures("app")
 
 def sent_message(email="lead@example.com"):
     lead = make_lead(email)
-    message = services.add_mail(
+    message = mailqueue.add_mail(
         to=lead.email, template=TEST_MAIL, context={}, lead_id=lead.id, now=MONDAY_10_SHANGHAI
     )
     message.status = "sent"

@@ -7,7 +7,7 @@ import pytest
 
 from core.extensions import db
 from core.timeutil import utcnow
-from nurture import services, stats
+from nurture import enrolment, sequences, stats
 from nurture.models import Enrollment, Message
 from tests.nurture.conftest import make_lead, make_sequence, tick
 
@@ -19,9 +19,9 @@ ALWAYS = {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "0
 def due_enrollment(status="active"):
     """One lead enrolled an hour ago in a sequence whose first step is due at once; no message yet."""
     sequence = make_sequence(send_window=dict(ALWAYS, timezone="Asia/Shanghai"), status=status)
-    services.enroll([make_lead().id], sequence.id, now=utcnow() - timedelta(hours=1))
+    enrolment.enroll([make_lead().id], sequence.id, now=utcnow() - timedelta(hours=1))
     if status != "active":
-        services.set_status(sequence.id, status, now=utcnow())
+        sequences.set_status(sequence.id, status, now=utcnow())
     assert Message.query.count() == 0
     return sequence
 
@@ -38,7 +38,7 @@ def test_a_due_step_with_no_worker_ever_run_is_due_mail():
 def test_a_step_not_yet_due_or_paused_is_not_due():
     sequence = due_enrollment(status="paused")
     assert stats.mail_status(utcnow())["due"] == 0
-    services.set_status(sequence.id, "active", now=utcnow())
+    sequences.set_status(sequence.id, "active", now=utcnow())
     enrollment = Enrollment.query.one()
     enrollment.next_send_at = utcnow() + timedelta(hours=1)
     db.session.commit()
