@@ -25,9 +25,11 @@ import numpy as np
 from sqlalchemy import delete, func, select
 
 from content.models import Article
-from content.search import dense, highlight, ranking
+from content.search import dense
+from content.search.highlight import mark, snippet
 from content.search.index import published_clause
 from content.search.models import ArticleVector, EmbeddingJob
+from content.search.ranking import Hit, Results
 from core.extensions import db
 
 log = logging.getLogger(__name__)
@@ -269,8 +271,8 @@ def fuse(
     surer sign)."""
     weight = DENSE_WEIGHT if weight is None else weight
     scores: dict[int, float] = {}
-    for ranked_ids, share in ((lexical, 1.0), (dense_ids, weight)):
-        for rank, item in enumerate(ranked_ids, start=1):
+    for ranking, share in ((lexical, 1.0), (dense_ids, weight)):
+        for rank, item in enumerate(ranking, start=1):
             scores[item] = scores.get(item, 0.0) + share / (k + rank)
     position = {item: rank for rank, item in enumerate(lexical)}
     return sorted(scores, key=lambda item: (-scores[item], position.get(item, len(position)), item))
@@ -278,7 +280,7 @@ def fuse(
 
 def merge(
     searcher,
-    lexical: ranking.Results,
+    lexical: Results,
     ranking: list[tuple[int, float, int]],
     *,
     kind: str | None,
@@ -287,7 +289,7 @@ def merge(
     hidden: frozenset[int],
     page: int,
     per_page: int,
-) -> ranking.Results:
+) -> Results:
     """The page of the fused ranking: `lexical` holds the first FUSION_DEPTH lexical hits,
     `ranking` the closest articles by meaning. An article found only by meaning joins
     when it is public, passes the filters and is close enough (DENSE_FLOOR beside words,
@@ -307,7 +309,7 @@ def merge(
             close.append(article_id)
     order = fuse([hit.id for hit in lexical.hits], close)
     added = len(order) - len(lexical.hits)
-    results = ranking.Results(
+    results = Results(
         query=lexical.query,
         total=lexical.total + added,
         page=page,
@@ -320,7 +322,7 @@ def merge(
     return results
 
 
-def _hit(searcher, article_id, start, similarity, kind, category, locale, hidden) -> ranking.Hit | None:
+def _hit(searcher, article_id, start, similarity, kind, category, locale, hidden) -> Hit | None:
     docnum = searcher.document_number(id=str(article_id))
     if docnum is None or docnum in hidden:
         return None
@@ -329,14 +331,14 @@ def _hit(searcher, article_id, start, similarity, kind, category, locale, hidden
     if any(value and stored.get(name, "") != value for name, value in wanted):
         return None
     body = stored.get("body", "")
-    return ranking.Hit(
+    return Hit(
         id=article_id,
         slug=stored["slug"],
         kind=stored["kind"],
         title=stored["title"],
         url=stored["url"],
-        snippet=highlight.snippet(body[start:] or stored.get("summary", ""), []),
-        title_html=highlight.mark(stored["title"], []),
+        snippet=snippet(body[start:] or stored.get("summary", ""), []),
+        title_html=mark(stored["title"], []),
         score=similarity,
         locale=stored.get("locale", ""),
         category=stored.get("category", ""),
