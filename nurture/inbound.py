@@ -21,6 +21,7 @@ from flask import current_app
 
 from core.extensions import db
 from core.timeutil import utcnow
+from nurture import suppression
 
 log = logging.getLogger(__name__)
 SIGNATURE_LENGTH = 20  # hex digits: 80 bits, and the local part stays under RFC 5321's 64
@@ -94,8 +95,6 @@ def recipients(raw: bytes, envelope: tuple[str, ...] = ()) -> list[str]:
 def handle_mail(raw: bytes, *, envelope: tuple[str, ...] = (), now: datetime | None = None) -> list[Outcome]:
     """Unsubscribe the recipient of every message this mail's tagged addresses name;
     a forged or damaged address is logged and changes nothing. Commits."""
-    from nurture import suppression
-
     box = mailbox()
     outcomes = []
     for address in recipients(raw, envelope):

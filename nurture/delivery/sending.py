@@ -26,6 +26,7 @@ from nurture.delivery import rendering
 from nurture.delivery.claiming import LEASE_SAFETY
 from nurture.models import Suppression, email_hash
 from nurture.recorder import Recorder
+from nurture.suppression import suppress
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=6)
@@ -328,6 +329,4 @@ class _Batch:
         )
         self.counts["failed"] += 1
         if bounced:
-            from nurture.suppression import suppress
-
             suppress(message.to_address, "bounced", now=self.now, detail=error)
