@@ -2,7 +2,7 @@
 
 The same folding runs at index and at query time, so that what a visitor types meets
 what an editor wrote whatever the keyboard: full-width and half-width (NFKC), traditional
-and simplified (zhconv), upper and lower case, and the spelling variants of the B2B field
+and simplified (OpenCC), upper and lower case, and the spelling variants of the B2B field
 (ToB = To B = 2B). Then three token streams feed three kinds of field:
 
 - words: jieba segmentation for Chinese (with the domain words of the synonym dictionary,
@@ -26,8 +26,8 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
+import opencc
 import yaml
-import zhconv
 from pypinyin import Style, lazy_pinyin
 from whoosh.analysis import Token, Tokenizer
 from whoosh.analysis.filters import STOP_WORDS
@@ -100,18 +100,35 @@ def _canonical(match: re.Match) -> str:
     return _variants()[1].get(re.sub(r"[\s\-]+", "", match.group()), match.group())
 
 
+# Taiwan's forms and phrases to the mainland's (軟體 → 软件, 資料庫 → 数据库), as a visitor
+# in Taipei types what an editor in Shanghai wrote.
+OPENCC_CONFIG = "tw2sp"
+# Simplified characters OpenCC keeps apart that mainland text uses one for (帳號 becomes
+# 帐号, written 账号): folded alike at index and query time, so either finds the other.
+SIMPLIFIED_VARIANTS = str.maketrans({"帐": "账"})
+
+
+@lru_cache(maxsize=1)
+def _converter() -> opencc.OpenCC:
+    return opencc.OpenCC(OPENCC_CONFIG)
+
+
 @lru_cache(maxsize=1)
 def _traditional_chars() -> frozenset[str]:
-    """Load zhconv's table from its file ourselves (its own loader leaves the file open)
-    and keep the characters only traditional text uses: most text is
-    simplified already and skips the (slow, pure Python) conversion."""
-    zhconv.zhconv.loaddict(str(Path(zhconv.zhconv.__file__).with_name("zhcdict.json")))
-    return frozenset(c for c in zhconv.zhconv.zhcdicts["TRADONLY"] if len(c) == 1)
+    """The Chinese characters the conversion changes: most text is simplified already
+    and skips it."""
+    chars = [
+        chr(code) for start, end in ((0x3400, 0x4DBF), (0x4E00, 0x9FFF)) for code in range(start, end + 1)
+    ]
+    # One call for them all (a call costs far more than a character), one per line so no
+    # two characters form a phrase.
+    converted = _converter().convert("\n".join(chars)).split("\n")
+    return frozenset(char for char, new in zip(chars, converted, strict=True) if new != char) | {"帐"}
 
 
 def to_simplified(text: str) -> str:
     if not _traditional_chars().isdisjoint(text):
-        return zhconv.convert(text, "zh-cn")
+        return _converter().convert(text).translate(SIMPLIFIED_VARIANTS)
     return text
 
 
