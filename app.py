@@ -19,6 +19,7 @@ import gated
 import insights
 import nurture
 from core import config, errors, i18n, localtime, pagecache, security, urls
+from core.beacon import bp as beacon_bp
 from core.cli import demo_cli, serve
 from core.extensions import (
     babel,
@@ -72,6 +73,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.add_template_filter(i18n.word_list)
     pagecache.init_app(app)
     app.register_blueprint(core_bp)
+    app.register_blueprint(beacon_bp)
     app.cli.add_command(demo_cli)
     app.cli.add_command(serve)
     if app.config["DEV_SMTP_SINK"]:
@@ -101,6 +103,7 @@ def _tune_sqlite(engine) -> None:
 def _template_globals(app: Flask) -> None:
     # Every absolute URL a page or mail shows is on SITE_URL, never on the Host header.
     app.jinja_env.globals["absolute_url"] = urls.absolute_url
+    app.jinja_env.globals["page_path_for_links"] = urls.page_path_for_links
     # A person to talk to (an adviser's contact QR), offered by whichever package keeps them.
     app.jinja_env.globals["advisor_card"] = lambda **where: advisor_card(app, **where)
 

@@ -7,7 +7,10 @@ content generation (registered by the packages, e.g. the articles' count and new
 seconds, so an edit shows within that time on every web node.
 
 Public pages carry no CSRF token (their forms are checked by Origin, see
-core.security.csrf_by_origin), so a page is the same bytes for every anonymous visitor.
+core.security.csrf_by_origin), no cookie (page views and campaign landings are told by the
+page's beacon, core.beacon) and nothing of the visitor's (a lead form's referrer is added
+by its script when sent, a known visitor's fields come from /forms/known), so a page is the
+same bytes for every anonymous visitor.
 Staff who are signed in, visitors with flashed messages and visitors carrying a cookie
 the view names (`vary_cookies`) always get a fresh render.
 
@@ -23,10 +26,9 @@ import time
 from collections import OrderedDict
 from functools import wraps
 
-from flask import current_app, g, make_response, request, session
+from flask import current_app, make_response, request, session
 from flask_babel import get_locale
 from flask_login import current_user
-from markupsafe import escape
 
 KEY = "lodestar.pagecache"
 
@@ -92,9 +94,10 @@ def init_app(app) -> None:
 
 
 def _never_share_a_cookie(response):
-    """A public page that leaves with a cookie (the visitor id and visit of
-    insights.tracking) is for this visitor only: no shared cache may keep it and hand the
-    cookie to someone else."""
+    """A public page that leaves with a cookie (a language chosen by ?lang=, "Not you?"
+    forgetting the lead cookie) is for this visitor only: no shared cache may keep it and
+    hand the cookie to someone else. Page views and campaign landings set theirs on the
+    page's beacon (core.beacon), never on the page."""
     if "Set-Cookie" in response.headers and response.cache_control.public:
         response.headers["Cache-Control"] = "private, no-cache"
     return response
@@ -139,24 +142,6 @@ def remembered(key, make):
     return entry[0]
 
 
-def per_visitor(name: str, make) -> str:
-    """`make()` now, or, while a page is rendered for the cache, a placeholder that is
-    replaced by `make()` on every serve (a signed form start time, the visitor's referrer).
-    `make` must return text that needs no HTML escaping beyond what it returns."""
-    pending = g.get("pagecache_fills")
-    if pending is None:
-        return make()
-    placeholder = f"lodestar-visitor-{name}-c0ffee"
-    pending[placeholder] = make
-    return placeholder
-
-
-def _for_this_visitor(body: bytes, fills=None) -> bytes:
-    for placeholder, make in (fills or {}).items():
-        body = body.replace(placeholder.encode(), escape(make()).encode())
-    return body
-
-
 def public_cache_control() -> str:
     config = current_app.config
     return (
@@ -165,15 +150,10 @@ def public_cache_control() -> str:
     )
 
 
-def _http_cached(body: bytes, content_type, fills, etag: str):
-    """The page for this visitor, with what an HTTP cache in front needs: a page that is
-    the same bytes for everyone is public with a strong ETag of those bytes (so any edit
-    changes it) and answers If-None-Match with 304; one with per-visitor values in it
-    (a lead form's start time and referrer) is kept by nobody."""
-    response = current_app.response_class(_for_this_visitor(body, fills), content_type=content_type)
-    if fills:
-        response.headers["Cache-Control"] = "private, no-cache"
-        return response
+def _http_cached(body: bytes, content_type, etag: str):
+    """The page with what an HTTP cache in front needs: public, with a strong ETag of its
+    bytes (so any edit changes it), and 304 on If-None-Match."""
+    response = current_app.response_class(body, content_type=content_type)
     response.headers["Cache-Control"] = public_cache_control()
     # The page's language comes from ?lang= (in the URL), the lang cookie or Accept-Language.
     response.vary.update(("Accept-Language", "Cookie"))
@@ -202,15 +182,12 @@ def cached_page(view=None, *, vary_cookies=()):
                 key = (request.host, request.full_path, str(get_locale()))
                 entry = cache.get(key)
             if entry is None:
-                g.pagecache_fills = {}
                 response = make_response(view(*args, **kwargs))
-                fills = g.pop("pagecache_fills")
                 if response.status_code != 200 or response.is_streamed or "Set-Cookie" in response.headers:
-                    response.set_data(_for_this_visitor(response.get_data(), fills))
                     return response
                 body = response.get_data()
                 etag = hashlib.blake2b(body, digest_size=16).hexdigest()
-                entry = (body, response.headers.get("Content-Type"), fills, etag)
+                entry = (body, response.headers.get("Content-Type"), etag)
                 if cache is not None and generation == cache.generation:
                     cache.put(key, entry)
             return _http_cached(*entry)

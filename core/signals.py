@@ -23,3 +23,9 @@ def send_staff_action(action: str, *, user, target: str = "", details: dict | No
     staff_action.send(
         current_app._get_current_object(), action=action, user=user, target=target, details=details or {}
     )
+
+
+# Sent by core.beacon when a browser says it showed one of our pages, with `page` (a
+# core.beacon.Page: path, query, args, referrer, endpoint) and `response` (the beacon's
+# answer, on which a receiver may set this visitor's cookies).
+page_seen = signals.signal("page-seen")

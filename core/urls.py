@@ -43,3 +43,27 @@ def trusted_hosts(config) -> list[str] | None:
         return None
     site_host = urlsplit(config["SITE_URL"]).hostname
     return list(dict.fromkeys([*([site_host] if site_host else []), *extra]))
+
+
+CAMPAIGN_PARAMETERS = "lodestar.campaign_parameters"
+
+
+def add_campaign_parameters(app, names) -> None:
+    """Query parameters that only say where a visitor came from (utm_*, ad click ids),
+    registered by the package that reads them."""
+    app.extensions.setdefault(CAMPAIGN_PARAMETERS, set()).update(names)
+
+
+def page_path_for_links() -> str:
+    """This page's path and query without the campaign parameters, for a link a public page
+    makes to itself (the language switch): visitors from two campaigns get the same bytes,
+    and the campaign is read from the URL they landed on, not from the page."""
+    from urllib.parse import urlencode
+
+    from flask import request
+
+    if not request.query_string:
+        return request.path
+    drop = current_app.extensions.get(CAMPAIGN_PARAMETERS, set())
+    kept = [(name, value) for name, value in request.args.items(multi=True) if name not in drop]
+    return f"{request.path}?{urlencode(kept)}" if kept else request.path

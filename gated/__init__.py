@@ -111,6 +111,8 @@ def init_app(app):
         add_lead_panel,
         add_timeline_provider,
     )
+    from core.signals import page_seen
+    from core.urls import add_campaign_parameters
     from gated import (
         admin,
         assets,
@@ -126,9 +128,11 @@ def init_app(app):
     )
     from gated.cli import leads_cli
     from gated.identity import phone_number
-    from gated.views import bp
+    from gated.views import CAMPAIGN_PARAMETERS, bp, remember_landing
 
     apply_defaults(app, DEFAULTS)
+    add_campaign_parameters(app, CAMPAIGN_PARAMETERS)
+    page_seen.connect(remember_landing, sender=app, weak=False)
     app.config["FORM_CHALLENGE"] = _challenge_mode(app.config["FORM_CHALLENGE"])
     _identity_settings(app)
     # A stored number as people write it (+86 139 0013 9000), for every staff screen.

@@ -3,6 +3,8 @@
     GET  /forms/challenge   a fresh proof-of-work challenge, JSON (the widget's `challenge` URL)
     GET  /forms/start       the form's signed start time, JSON, fetched by static/js/form-start.js
                             when the visitor first focuses a lead form
+    GET  /forms/known       what a known visitor (the lead cookie) need not type again, JSON,
+                            for static/js/lead-form.js (progressive profiling)
     POST /forms/confirm     "yes, I am a person": a held submission becomes a lead
     POST /forms/sms-code    send a verification code to a mobile number (JSON; the
                             form's proof-of-work first: gated.phonecodes)
@@ -18,8 +20,9 @@ from core.extensions import db, limiter
 from core.security import csrf_by_origin
 from core.timeutil import utcnow
 from gated import challenge, holding, phonecodes, visitor
+from gated.forms import FIELDS
 from gated.validation import InvalidSubmission
-from gated.views import thanks_redirect
+from gated.views import _known_lead, _visible, thanks_redirect
 
 bp = Blueprint("gated_forms", __name__, url_prefix="/forms", template_folder="templates")
 
@@ -47,6 +50,33 @@ def form_start():
     response = jsonify({"started": visitor.form_start_token(utcnow())})
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.get("/known")
+@limiter.limit(_limit)
+def known():
+    """Progressive profiling off the (cacheable) form page: for a visitor whose browser
+    carries the lead cookie, the greeting, the few fields still to ask (`ask`) and whether
+    the consent box is shown; {"known": false} for everyone else. Without JavaScript a
+    known visitor sees the whole form, and what they type updates their record."""
+    kind = request.args.get("kind", "")
+    lead = _known_lead() if kind in FIELDS else None
+    if lead is None:
+        payload = {"known": False}
+    else:
+        payload = {
+            "known": True,
+            "greeting": _("Welcome back, %(who)s.", who=lead.first_name or lead.email or lead.phone),
+            "forget": _("Not you?"),
+            "fields": FIELDS[kind],
+            "ask": _visible(kind, lead),
+            "consent": not lead.marketing_consent,
+        }
+    response = jsonify(payload)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    response.vary.add("Cookie")
     return response
 
 

@@ -30,7 +30,7 @@ from content.services import get_public_article
 from core.extensions import limiter
 from core.hooks import advisor_card, form_extras
 from core.i18n import page_language
-from core.pagecache import cached_page, per_visitor, remembered
+from core.pagecache import cached_page, remembered
 from core.privacy import tracking_refused
 from core.security import csrf_by_origin
 from core.timeutil import utcnow
@@ -90,28 +90,21 @@ def _is_campaign_landing() -> bool:
     return any(args[name] for name in CAMPAIGN_PARAMETERS.intersection(args))
 
 
-@bp.after_app_request
-def _remember_landing(response):
+def remember_landing(_app, page, response, **_ignored):
     """A visit that lands on any page from a campaign keeps that landing in a session
-    cookie, so its attribution survives a search or a click through the site."""
-    if (
-        request.method == "GET"
-        and response.status_code == 200
-        and _is_campaign_landing()
-        and not tracking_refused()
-    ):
-        response.set_cookie(
-            TOUCH_COOKIE,
-            visitor.touch_cookie_value(
-                {name: request.args.get(name, "")[:200] for name in UTM_FIELDS},
-                request.referrer or "",
-                request.full_path.rstrip("?"),
-            ),
-            httponly=True,
-            samesite="Lax",
-            secure=request.is_secure,
-        )
-    return response
+    cookie, so its attribution survives a search or a click through the site. Set on the
+    page's beacon (core.beacon), never on the page, which is the same for everyone."""
+    if tracking_refused() or not any(page.args.get(name) for name in CAMPAIGN_PARAMETERS):
+        return
+    response.set_cookie(
+        TOUCH_COOKIE,
+        visitor.touch_cookie_value(
+            {name: page.args.get(name, "")[:200] for name in UTM_FIELDS}, page.referrer, page.full_path
+        ),
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+    )
 
 
 def _visit_touch() -> dict | None:
@@ -125,26 +118,33 @@ def _visit_touch() -> dict | None:
 
 
 def _new_form() -> LeadForm:
-    """A form as first shown: attribution from this landing (or from the campaign
-    landing earlier in the visit); the start time comes from GET /forms/start when the
-    visitor first focuses the form (gated.forms_views)."""
-    form = LeadForm(formdata=None)
-    # Per visitor even when the page itself comes from the page cache.
-    form.referrer.data = per_visitor(
-        "referrer", lambda: (_visit_touch() or {}).get("referrer") or request.referrer or ""
-    )
-    form.landing_page.data = per_visitor(
-        "landing", lambda: (_visit_touch() or {}).get("landing_page") or request.full_path.rstrip("?")
-    )
+    """A form as first shown: the same for every visitor, so a cache may serve its page.
+    Where the visit came from is added when it is sent (_with_attribution); the start time
+    comes from GET /forms/start when the visitor first focuses the form, what a known
+    visitor need not type again from GET /forms/known (gated.forms_views)."""
+    return LeadForm(formdata=None)
+
+
+def _with_attribution(form):
+    """The form as sent, with where the visit came from: the campaign landing earlier in
+    the visit (the touch cookie), else the utm parameters and path of the URL the form was
+    sent to (a lead form posts to its own page's URL, query included) and the referrer the
+    page's script read from `document.referrer` (static/js/lead-form.js). A form that
+    brings its own values (an embedded frame's host page) keeps them."""
+    data = form.copy()
+    touch = _visit_touch()
+    if touch is not None:
+        data["referrer"] = str(touch.get("referrer") or "")
+        data["landing_page"] = str(touch.get("landing_page") or "")
+        for name in UTM_FIELDS:
+            data[name] = str(touch["utm"].get(name) or "")[:200]
+        return data
+    if not data.get("landing_page"):
+        data["landing_page"] = request.full_path.rstrip("?")
     for name in UTM_FIELDS:
-        getattr(form, name).data = per_visitor(
-            name,
-            lambda name=name: (
-                str(((_visit_touch() or {}).get("utm") or {}).get(name) or "")[:200]
-                or request.args.get(name, "")[:200]
-            ),
-        )
-    return form
+        if not data.get(name):
+            data[name] = request.args.get(name, "")[:200]
+    return data
 
 
 def _visible(kind: str, lead) -> list[str]:
@@ -223,7 +223,7 @@ def _submit(kind, template, *, asset=None, sequence=None, slug="", page=None, th
     `captured()` runs once it is stored."""
     thanks = thanks or thanks_redirect
     now = utcnow()
-    data = request.form
+    data = _with_attribution(request.form)
     reason = holding.screen(data, now=now)
     if reason == holding.HONEYPOT:
         visitor.record_blocked(kind, reason, now=now)
@@ -312,7 +312,7 @@ def _whitepaper_or_404(slug):
 @bp.route("/library/<slug>", methods=["GET", "POST"])
 @public_post
 @csrf_by_origin
-@cached_page(vary_cookies=(COOKIE,))
+@cached_page
 def whitepaper(slug):
     template = "gated/whitepaper.html"
     if request.method == "POST":
@@ -330,7 +330,7 @@ def whitepaper(slug):
             page=lambda: dict(zip(("article", "asset"), _whitepaper_or_404(slug), strict=True)),
         )
     article, asset = _whitepaper_or_404(slug)
-    return _render("whitepaper", template, _new_form(), _known_lead(), article=article, asset=asset)
+    return _render("whitepaper", template, _new_form(), None, article=article, asset=asset)
 
 
 @bp.get("/library/<slug>/thanks")
@@ -364,7 +364,7 @@ def _form_page(kind: str):
     template = "gated/form_page.html"
     if request.method == "POST":
         return _submit(kind, template)
-    return _render(kind, template, _new_form(), _known_lead())
+    return _render(kind, template, _new_form(), None)
 
 
 def _thanks_page(kind: str):
@@ -384,6 +384,7 @@ def _thanks_page(kind: str):
 @bp.route("/demo-request", methods=["GET", "POST"])
 @public_post
 @csrf_by_origin
+@cached_page
 def demo_request():
     return _form_page("demo")
 
@@ -396,6 +397,7 @@ def demo_thanks():
 @bp.route("/newsletter", methods=["GET", "POST"])
 @public_post
 @csrf_by_origin
+@cached_page
 def newsletter():
     return _form_page("newsletter")
 

@@ -1,17 +1,19 @@
-"""Page views, recorded server-side: a first-party visitor cookie, the visit's place and
-landing page, bots left out, and a per-process buffer written in batches.
+"""Page views, recorded from each page's beacon (core.beacon: `navigator.sendBeacon`,
+or a <noscript> pixel): a first-party visitor cookie, the visit's place and landing page,
+bots and staff left out, and a per-process buffer written in batches.
 
-A page view must cost a request almost nothing (well under a millisecond): the view is
-appended to an in-memory list, and a background thread per process writes the list every
-INSIGHTS_FLUSH_SECONDS (or sooner when INSIGHTS_BATCH_SIZE views wait) and at exit.
-Anonymous views (nearly all) are written with one executemany: that thread shares the
-GIL with the process's request threads, and ORM objects cost it about 0.1 ms per row.
-A crash loses at most those seconds of page views; forms, downloads and mail events never
-go through the buffer (they are stored in the transaction of the thing itself).
+The page itself sets no cookie and counts nothing, so it is the same bytes for every
+visitor and a cache in front (nginx, a CDN) may serve it; the beacon's answer carries the
+visitor and visit cookies. Search result clicks are their own requests and are counted
+as they arrive (record_click).
 
-Pages served from the page cache are counted too: this runs in after_request, after the
-cache has answered, and its cookies go on this response only (the cache stores the view's
-response before they are added, so no visitor ever receives another's cookie).
+Recording must cost a request almost nothing: the view is appended to an in-memory list,
+and a background thread per process writes the list every INSIGHTS_FLUSH_SECONDS (or
+sooner when INSIGHTS_BATCH_SIZE views wait) and at exit. Anonymous views (nearly all) are
+written with one executemany, since ORM objects cost that thread (which shares the GIL
+with the request threads) far more per row. A crash loses at most those seconds of page
+views; forms, downloads and mail events never go through the buffer (they are stored in
+the transaction of the thing itself).
 
 Visitors who send `DNT: 1` or `Sec-GPC: 1` get no cookie; their views are stored without a
 visitor id and with visit_seq 0, so they count as page views but not as visits.
@@ -30,6 +32,7 @@ from sqlalchemy import insert
 
 from core.extensions import db
 from core.privacy import tracking_refused
+from core.signals import page_seen
 from core.timeutil import utcnow
 from insights.models import Event
 
@@ -181,75 +184,63 @@ def cookie_lead_id() -> int | None:
     return lead_id_from_cookie(request.cookies.get(COOKIE))
 
 
-def _entrance_channel() -> str:
-    if not request.query_string and not request.referrer:
+def _entrance_channel(args, referrer: str, full_path: str) -> str:
+    if not args and not referrer:
         return "direct"  # classify_channel's answer without campaign, click id or referrer
     from gated.attribution import classify_channel
     from gated.models import UTM_FIELDS
     from gated.services import site_hosts
 
     return classify_channel(
-        {name: request.args.get(name, "") for name in UTM_FIELDS},
-        request.referrer or "",
-        request.full_path,
+        {name: args.get(name, "") for name in UTM_FIELDS},
+        referrer,
+        full_path,
         partner_domains=current_app.config["PARTNER_DOMAINS"],
         site_hosts=site_hosts(),
     )
 
 
-def _kind_of_request() -> str | None:
-    endpoint = request.endpoint or ""
-    if request.method == "GET":
-        if endpoint == SEARCH_ENDPOINT:
-            return "search"
-        if endpoint in PAGE_ENDPOINTS or (request.blueprint == "content" and endpoint not in NOT_PAGES):
-            return "page_view"
-    elif endpoint == SEARCH_CLICK_ENDPOINT:
-        return "search_click"
+def _kind_of_page(endpoint: str, blueprint: str) -> str | None:
+    if endpoint == SEARCH_ENDPOINT:
+        return "search"
+    if endpoint in PAGE_ENDPOINTS or (blueprint == "content" and endpoint not in NOT_PAGES):
+        return "page_view"
     return None
 
 
-def record_request(response):
-    """after_request: store this request's page view, search or search click."""
-    kind = _kind_of_request()
-    if kind is None or response.status_code != 200 or "_user_id" in session:
-        return response
-    req = request._get_current_object()  # one context lookup instead of a dozen
-    if is_bot(req.user_agent.string):
-        return response
+def _counted() -> bool:
+    """Whether this request's browser is a visitor we count (not staff, not a bot)."""
+    return "_user_id" not in session and not is_bot(request.user_agent.string)
+
+
+def record_page(_app, page, response, **_ignored):
+    """page_seen (core.beacon): store the page view (or search) a page's beacon reports,
+    and give the visitor their id and visit cookies on the beacon's answer."""
+    kind = _kind_of_page(page.endpoint, page.blueprint)
+    if kind is None or not _counted():
+        return
     refused = tracking_refused()
     seq, channel, landing = (0, "", "") if refused else read_visit()
     visitor = None if refused else visitor_id()
     new_visitor = not refused and visitor is None
     if new_visitor:
-        # 32 random hex digits, as uuid4().hex gave: uuid4 cost 7 us (40 us with four busy
-        # workers, the largest part of a view in py-spy); pooled random bytes cost 1 us.
         visitor = secrets.token_hex(16)
-    if kind == "page_view" or kind == "search":
-        if refused:
-            channel = _entrance_channel()
-        elif seq == 0:
-            channel, landing = _entrance_channel(), req.path[:500]
-        seq = min(seq + 1, 3) if not refused else 0
-    row = {
-        "kind": kind,
-        "occurred_at": utcnow(),
-        "visitor_id": visitor,
-        "lead_id": None if refused else cookie_lead_id(),
-        "path": req.path[:500],
-        "value": req.args.get("q", "")[:200] if kind == "search" else "",
-        "channel": channel,
-        "visit_seq": seq if kind != "search_click" else 0,
-        "landing": landing,
-    }
+    if refused:
+        channel = _entrance_channel(page.args, page.referrer, page.full_path)
+    elif seq == 0:
+        channel, landing = _entrance_channel(page.args, page.referrer, page.full_path), page.path[:500]
+    seq = min(seq + 1, 3) if not refused else 0
+    row = _row(kind, visitor, None if refused else cookie_lead_id(), page.path, seq, channel, landing)
+    if kind == "search":
+        row["value"] = page.args.get("q", "")[:200]
     store = buffer()
     store.add(row)
-    form = FORM_ENDPOINTS.get(req.endpoint)
+    form = FORM_ENDPOINTS.get(page.endpoint)
     if form:
         store.add({**row, "kind": "form_view", "value": form, "visit_seq": 0})
-    if refused or kind == "search_click":
-        return response
-    secure = req.is_secure
+    if refused:
+        return
+    secure = request.is_secure
     if new_visitor:
         response.set_cookie(
             VISITOR_COOKIE,
@@ -267,12 +258,44 @@ def record_request(response):
         samesite="Lax",
         secure=secure,
     )
+
+
+def _row(kind, visitor, lead_id, path, seq, channel, landing) -> dict:
+    return {
+        "kind": kind,
+        "occurred_at": utcnow(),
+        "visitor_id": visitor,
+        "lead_id": lead_id,
+        "path": path[:500],
+        "value": "",
+        "channel": channel,
+        "visit_seq": seq,
+        "landing": landing,
+    }
+
+
+def record_click(response):
+    """after_request: a click on a search result (a request of its own) with the visitor
+    and visit the beacon's cookies name; it sets no cookie."""
+    if request.endpoint != SEARCH_CLICK_ENDPOINT or request.method == "GET":
+        return response
+    if response.status_code != 200 or not _counted():
+        return response
+    refused = tracking_refused()
+    _seq, channel, landing = (0, "", "") if refused else read_visit()
+    visitor = None if refused else visitor_id()
+    buffer().add(
+        _row(
+            "search_click", visitor, None if refused else cookie_lead_id(), request.path, 0, channel, landing
+        )
+    )
     return response
 
 
 def init_app(app) -> None:
     app.extensions[KEY] = store = PageViewBuffer(app)
-    app.after_request(record_request)
+    app.after_request(record_click)
+    page_seen.connect(record_page, sender=app, weak=False)
 
     def flush_at_exit():
         store.stopping = True

@@ -139,3 +139,16 @@ class QuietHandler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+def visit(client, path: str, headers: dict | None = None):
+    """Show a page as a browser does: GET it, then send its beacon (static/js/beacon.js)
+    with the page's URL and the visitor's referrer. Returns (page, beacon) responses."""
+    headers = dict(headers or {})
+    page = client.get(path, headers=headers)
+    beacon = client.post(
+        "/beacon",
+        data={"u": path, "r": headers.get("Referer", "")},
+        headers={**headers, "Sec-Fetch-Site": "same-origin"},
+    )
+    return page, beacon

@@ -1,4 +1,5 @@
-"""Events from real requests: page views with the visitor and visit cookies, bots and
+"""Events from real requests: page views by the page's beacon with the visitor and visit
+cookies (the page itself sets none), the no-JavaScript pixel, bots and
 Do Not Track, cached pages, forms, stitching a visitor to a lead, downloads, stage
 changes and mail events."""
 
@@ -11,14 +12,16 @@ from gated import services as gated_services
 from gated.models import Lead
 from insights import tracking
 from insights.models import Event
+from tests.factories import visit
 from tests.gated.conftest import open_mailed_link
 from tests.insights.conftest import BROWSER, flushed, form_data, make_article, make_whitepaper
 
 
 def test_a_page_view_sets_the_visitor_cookie_and_starts_a_visit(app, browser):
     make_article("renewal")
-    response = browser.get("/help/renewal", headers={"Referer": "https://www.baidu.com/s?wd=x"})
-    assert response.status_code == 200
+    page, response = visit(browser, "/help/renewal", {"Referer": "https://www.baidu.com/s?wd=x"})
+    assert page.status_code == 200 and "Set-Cookie" not in page.headers
+    assert response.status_code == 204
     visitor = browser.get_cookie(tracking.VISITOR_COOKIE)
     assert visitor is not None and len(visitor.value) == 32
     set_cookies = response.headers.getlist("Set-Cookie")
@@ -27,7 +30,7 @@ def test_a_page_view_sets_the_visitor_cookie_and_starts_a_visit(app, browser):
     assert (event.kind, event.path, event.visitor_id) == ("page_view", "/help/renewal", visitor.value)
     assert (event.visit_seq, event.landing, event.channel) == (1, "/help/renewal", "organic_search")
 
-    browser.get("/help/")
+    visit(browser, "/help/")
     events = flushed()
     assert [e.visit_seq for e in events] == [1, 2]
     assert events[1].landing == "/help/renewal" and events[1].channel == "organic_search"
@@ -37,8 +40,8 @@ def test_a_page_view_sets_the_visitor_cookie_and_starts_a_visit(app, browser):
 def test_bots_are_not_counted(app, client):
     make_article("renewal")
     for agent in ("Mozilla/5.0 (compatible; Baiduspider/2.0)", "Googlebot/2.1", "curl/8.5.0", ""):
-        response = client.get("/help/renewal", headers={"User-Agent": agent})
-        assert response.status_code == 200
+        _page, response = visit(client, "/help/renewal", {"User-Agent": agent})
+        assert response.status_code == 204
         assert not any("lodestar_" in c for c in response.headers.getlist("Set-Cookie"))
     assert flushed() == []
 
@@ -46,7 +49,7 @@ def test_bots_are_not_counted(app, client):
 def test_do_not_track_counts_the_view_without_any_cookie(app, browser):
     make_article("renewal")
     for header in ({"DNT": "1"}, {"Sec-GPC": "1"}):
-        response = browser.get("/help/renewal", headers=header)
+        _page, response = visit(browser, "/help/renewal", header)
         assert not any("lodestar_" in c for c in response.headers.getlist("Set-Cookie"))
     events = flushed()
     assert [(e.kind, e.visitor_id, e.visit_seq) for e in events] == [("page_view", None, 0)] * 2
@@ -56,8 +59,8 @@ def test_staff_and_admin_pages_are_not_page_views(app, login_as):
     make_article("renewal")
     staff = login_as("marketer")
     staff.environ_base["HTTP_USER_AGENT"] = BROWSER
-    assert staff.get("/help/renewal").status_code == 200
-    assert staff.get("/admin/insights/").status_code == 200
+    assert visit(staff, "/help/renewal")[0].status_code == 200
+    assert visit(staff, "/admin/insights/")[0].status_code == 200
     assert flushed() == []
 
 
@@ -68,8 +71,8 @@ def test_pages_from_the_page_cache_are_counted_with_each_visitors_own_cookie(mak
     visitors = []
     for _ in range(3):
         visitor = cached.test_client()
-        response = visitor.get("/help/renewal", headers={"User-Agent": BROWSER})
-        assert response.status_code == 200
+        page, _beacon = visit(visitor, "/help/renewal", {"User-Agent": BROWSER})
+        assert page.status_code == 200 and "Set-Cookie" not in page.headers
         visitors.append(visitor.get_cookie(tracking.VISITOR_COOKIE).value)
     assert len(set(visitors)) == 3
     events = flushed(cached)
@@ -77,7 +80,7 @@ def test_pages_from_the_page_cache_are_counted_with_each_visitors_own_cookie(mak
 
 
 def test_search_pages_and_result_clicks_are_events(app, browser):
-    assert browser.get("/search?q=续费").status_code == 200
+    assert visit(browser, "/search?q=续费")[0].status_code == 200
     [event] = flushed()
     assert (event.kind, event.value, event.visit_seq) == ("search", "续费", 1)
 
@@ -85,12 +88,12 @@ def test_search_pages_and_result_clicks_are_events(app, browser):
 def test_a_visitor_who_fills_a_form_becomes_the_lead_of_their_earlier_visits(app, browser):
     article, _asset = make_whitepaper()
     make_article("renewal")
-    browser.get("/help/renewal?utm_source=zhihu&utm_medium=social")
-    browser.get(f"/library/{article.slug}")
+    visit(browser, "/help/renewal?utm_source=zhihu&utm_medium=social")
+    visit(browser, f"/library/{article.slug}")
     waiting = tracking.buffer(app).rows
     assert [row["kind"] for row in waiting] == ["page_view", "page_view", "form_view"]
     tracking.flush(app)  # one view stored, one still waiting: both must join the lead
-    browser.get("/help/")
+    visit(browser, "/help/")
     response = browser.post(f"/library/{article.slug}", data=form_data())
     assert response.status_code == 303
     lead = db.session.scalar(select(Lead))
@@ -121,7 +124,7 @@ def test_a_stranger_typing_a_known_address_keeps_their_views_until_the_mailed_li
     owner.post(f"/library/{article.slug}", data=form_data())
     lead = db.session.scalar(select(Lead))
     stranger = browser
-    stranger.get("/help/pricing")
+    visit(stranger, "/help/pricing")
     assert stranger.post(f"/library/{article.slug}", data=form_data()).status_code == 303
     visitor = stranger.get_cookie(tracking.VISITOR_COOKIE).value
     views = [e for e in flushed() if e.visitor_id == visitor and e.kind == "page_view"]
@@ -173,7 +176,7 @@ def test_an_erased_lead_keeps_no_visitor_link(app, browser):
     from gated import privacy
 
     article, _asset = make_whitepaper()
-    browser.get(f"/library/{article.slug}")
+    visit(browser, f"/library/{article.slug}")
     browser.post(f"/library/{article.slug}", data=form_data())
     lead = db.session.scalar(select(Lead))
     privacy.anonymise_lead(lead.id, now=utcnow())
@@ -188,8 +191,8 @@ def test_a_batch_of_anonymous_and_lead_views_is_stored_in_its_order(app, browser
     lead = db.session.scalar(select(Lead))
     open_mailed_link(browser, lead.id, asset.id)
     flushed()
-    browser.get(
-        "/help/renewal"
+    visit(
+        browser, "/help/renewal"
     )  # the lead's view (the cookie its mailed link gave), between two anonymous ones
     store = tracking.buffer(app)
     lead_view = store.rows[-1]
@@ -202,3 +205,32 @@ def test_a_batch_of_anonymous_and_lead_views_is_stored_in_its_order(app, browser
         ("/help/renewal", lead.id),
         ("/blog/x", None),
     ]
+
+
+def test_the_no_javascript_pixel_counts_the_page_it_is_on(app, browser):
+    make_article("renewal")
+    landing = "/help/renewal?utm_source=zhihu&utm_medium=social"
+    page = browser.get(landing)
+    assert 'src="/beacon.gif"' in page.get_data(as_text=True) and "Set-Cookie" not in page.headers
+    pixel = browser.get("/beacon.gif", headers={"Referer": "http://localhost" + landing})
+    assert pixel.status_code == 200 and pixel.mimetype == "image/gif"
+    assert pixel.headers["Cache-Control"] == "no-store"
+    assert browser.get_cookie(tracking.VISITOR_COOKIE) is not None
+    [event] = flushed()
+    assert (event.kind, event.path, event.channel, event.landing) == (
+        "page_view",
+        "/help/renewal",
+        "social",
+        "/help/renewal",
+    )
+
+
+def test_a_beacon_from_another_site_or_for_no_page_of_ours_counts_nothing(app, browser):
+    make_article("renewal")
+    cross = browser.post("/beacon", data={"u": "/help/renewal"}, headers={"Sec-Fetch-Site": "cross-site"})
+    assert cross.status_code == 204 and "Set-Cookie" not in cross.headers
+    for url in ("/admin/insights/", "//evil.example/help/renewal", "/no/such/page", "https://evil.example/"):
+        browser.post("/beacon", data={"u": url}, headers={"Sec-Fetch-Site": "same-origin"})
+    browser.get("/beacon.gif", headers={"Referer": "https://evil.example/help/renewal"})
+    browser.get("/beacon.gif")
+    assert flushed() == []
