@@ -38,10 +38,12 @@ def init_app(app):
 
 
 def _wire_page_cache(app):
-    """Cached public pages follow the articles: at once for changes made in this process,
-    within PAGE_CACHE_TTL for changes other web nodes make."""
+    """Cached public pages follow the articles: at once for changes made in this process
+    (and in the front cache, core.frontcache), within PAGE_CACHE_TTL for changes other web
+    nodes make."""
     from content.services import content_generation
     from content.signals import article_changed, article_deleted
+    from core import frontcache
     from core.pagecache import KEY, add_generation_source
     from core.timeutil import utcnow
 
@@ -51,6 +53,7 @@ def _wire_page_cache(app):
     def forget_pages(sender, **_payload):
         if sender is app:
             cache.invalidate()
+            frontcache.purge(app)
 
     article_changed.connect(forget_pages, weak=False)
     article_deleted.connect(forget_pages, weak=False)

@@ -75,16 +75,27 @@ class PageCache:
                 self.entries.popitem(last=False)
 
 
-def init_app(app) -> None:
-    app.config.setdefault("PAGE_CACHE_ENABLED", True)
-    app.config.setdefault("PAGE_CACHE_TTL", 1.0)
-    app.config.setdefault("PAGE_CACHE_MAX_ENTRIES", 2000)
+DEFAULTS = {
+    "PAGE_CACHE_ENABLED": True,
+    "PAGE_CACHE_TTL": 1.0,
+    "PAGE_CACHE_MAX_ENTRIES": 2000,
     # What a browser (max-age) and a shared cache in front (s-maxage, e.g. nginx's
     # micro-cache or a CDN) may keep a public page for, in seconds, and how long past that
     # a shared cache may serve it while it asks again (stale-while-revalidate).
-    app.config.setdefault("HTTP_MAX_AGE", 60)
-    app.config.setdefault("HTTP_S_MAXAGE", 10)
-    app.config.setdefault("HTTP_STALE_WHILE_REVALIDATE", 30)
+    "HTTP_MAX_AGE": 60,
+    "HTTP_S_MAXAGE": 10,
+    "HTTP_STALE_WHILE_REVALIDATE": 30,
+    # URLs to send `PURGE` to when content changes (core.frontcache), e.g. nginx's
+    # purge location (deploy/nginx.conf): "http://127.0.0.1/purge/".
+    "FRONT_CACHE_PURGE_URLS": [],
+    "FRONT_CACHE_PURGE_TIMEOUT": 2.0,
+}
+
+
+def init_app(app) -> None:
+    from core.config import apply_defaults
+
+    apply_defaults(app, DEFAULTS)
     app.extensions[KEY] = PageCache(
         max_entries=int(app.config["PAGE_CACHE_MAX_ENTRIES"]), ttl=float(app.config["PAGE_CACHE_TTL"])
     )
