@@ -192,7 +192,8 @@ def apply_defaults(app, defaults) -> None:
     """Give a package's settings their defaults, each read as the type of its default.
 
     Only a missing setting (or None) takes the default: zero, false and an empty string are
-    settings too (SCORING_DECAY_DAYS=0 means no decay, MAIL_LIST_ID="" means no List-Id).
+    settings too (SCORING_DECAY_DAYS=0 means no decay, HTTP_MAX_AGE=0 means revalidate every
+    time, PARTNER_DOMAINS="" means none).
     Values from instance/config.py may arrive as text ("0", "false", "a.com,b.cn"), so text
     is parsed by the default's type; a value that does not parse stops the start.
     """

@@ -144,3 +144,72 @@ def test_a_package_setting_that_does_not_parse_stops_the_start(monkeypatch, tmp_
         create_app(
             {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db", "SCORING_DECAY_DAYS": "two weeks"}
         )
+
+
+# Every package's settings with a default (read through core.config.apply_defaults).
+PACKAGE_SETTINGS = (
+    "accounts",
+    "content",
+    "gated",
+    "nurture",
+    "nurture.sms",
+    "insights.scoring",
+    "insights.events",
+    "assistant",
+    "api",
+    "channels",
+    "core.pagecache",
+)
+# Settings that name one of a few modes: an empty one is refused at start, with the modes.
+MODES = {"FORM_CHALLENGE", "SMS_CODE_FORMS", "SMS_PROVIDER"}
+# Settings whose empty default is documented as "derive it": the identity a form asks for
+# follows the site's language (docs/LEADS.md).
+DERIVED = {"FORM_IDENTITY"}
+# Lists of form=mode read into a mapping: empty is none.
+MAPPINGS = {"FORM_IDENTITY_OVERRIDES", "SMS_CODE_OVERRIDES"}
+
+
+def _zero_of(default):
+    """(the environment's text, the value it must become) for a default's type."""
+    if isinstance(default, bool):
+        return "false", False
+    if isinstance(default, int | float):
+        return "0", 0
+    if isinstance(default, str):
+        return "", ""
+    if isinstance(default, list):
+        return "", []
+    return None
+
+
+def test_every_package_setting_keeps_zero_false_and_empty_from_the_environment(monkeypatch, tmp_path):
+    """A zero means zero everywhere: no package reads a setting as `value or default`."""
+    import importlib
+
+    expected = {}
+    for name in PACKAGE_SETTINGS:
+        module = importlib.import_module(name)
+        defaults = getattr(module, "DEFAULTS", None) or module.SETTINGS
+        for key, default in defaults.items():
+            zero = _zero_of(default)
+            if zero is None or key in MODES | DERIVED:
+                continue
+            monkeypatch.setenv(f"LODESTAR_{key}", zero[0])
+            expected[key] = {} if key in MAPPINGS else zero[1]
+    assert len(expected) > 80
+    monkeypatch.setenv("LODESTAR_SECRET_KEY", STRONG)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
+    kept = {key: app.config[key] for key in expected}
+    assert kept == expected
+    with app.test_request_context():
+        from core.pagecache import public_cache_control
+
+        assert public_cache_control() == "public, max-age=0, s-maxage=0, stale-while-revalidate=0"
+
+
+@pytest.mark.parametrize("setting", sorted(MODES))
+def test_an_empty_mode_is_refused_with_the_modes(monkeypatch, tmp_path, setting):
+    monkeypatch.setenv("LODESTAR_SECRET_KEY", STRONG)
+    monkeypatch.setenv(f"LODESTAR_{setting}", "")
+    with pytest.raises(SettingsError, match=f"LODESTAR_{setting}"):
+        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
