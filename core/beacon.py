@@ -70,7 +70,7 @@ def page_of(url: str, referrer: str) -> Page | None:
 def _answer(page: Page | None, response):
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
-    if page is not None and not from_another_site():
+    if page is not None:
         page_seen.send(current_app._get_current_object(), page=page, response=response)
     return response
 
@@ -78,8 +78,10 @@ def _answer(page: Page | None, response):
 @bp.post("/beacon")
 @csrf.exempt
 def beacon():
-    """A page's script says it was seen (no token: a view counted is all it can do, and a
-    page of another site is ignored by its Origin / Sec-Fetch-Site)."""
+    """A page's script says it was seen (no token: a view counted is all it can do; a
+    page of another site is refused by its Origin / Sec-Fetch-Site)."""
+    if from_another_site():
+        return current_app.response_class(status=403)
     page = page_of(request.form.get("u", ""), request.form.get("r", ""))
     return _answer(page, current_app.response_class(status=204))
 
@@ -89,8 +91,10 @@ def pixel():
     """The same for a browser without JavaScript, from the page's <noscript> image."""
     referrer = request.referrer or ""
     parts = urlsplit(referrer)
-    own = parts.netloc.lower() == request.host.lower() or (
-        f"{parts.scheme}://{parts.netloc}".lower() == current_app.config["SITE_URL"].rstrip("/").lower()
+    own = (
+        not from_another_site()
+        and parts.netloc.lower() == request.host.lower()
+        or (f"{parts.scheme}://{parts.netloc}".lower() == current_app.config["SITE_URL"].rstrip("/").lower())
     )
     page = None
     if own:

@@ -5,7 +5,7 @@ what an editor wrote whatever the keyboard: full-width and half-width (NFKC), tr
 and simplified (OpenCC), upper and lower case, and the spelling variants of the B2B field
 (ToB = To B = 2B). Then three token streams feed three kinds of field:
 
-- words: jieba segmentation for Chinese (with the domain words of the synonym dictionary,
+- words: jieba segmentation (jieba-rs, through rjieba) for Chinese (with the domain words of the synonym dictionary,
   so 客户成功 or 落地页 stay whole) and stemmed English words;
 - bigrams: every pair of neighbouring Chinese characters, so that a word jieba splits
   oddly, or does not know, is still found, and phrases can be matched by position;
@@ -13,13 +13,12 @@ and simplified (OpenCC), upper and lower case, and the spelling variants of the 
   keyboard (落第页 for 落地页) still finds the page.
 
 The analyzers are pickled into the index schema, so they hold no state: jieba's
-tokenizer lives at module level and is loaded once per process, quietly.
+tokenizer lives at module level and is loaded once per process.
 """
 
 import logging
 import os
 import re
-import tempfile
 import threading
 import unicodedata
 from collections.abc import Iterator
@@ -154,20 +153,18 @@ def fold_chars(text: str) -> str:
 
 
 def jieba_tokenizer():
-    """jieba's tokenizer, loaded once per process with the domain words, without its log
-    lines; its dictionary cache goes to the temp folder."""
+    """jieba's segmenter (jieba-rs through rjieba: jieba's dictionary and algorithm,
+    maintained, and as good for search as jieba itself: bench/segmenters.py), loaded once
+    per process with the domain words."""
     global _jieba
     if _jieba is None:
         with _jieba_lock:
             if _jieba is None:
-                import jieba
+                import rjieba
 
-                jieba.setLogLevel(logging.WARNING)
-                tokenizer = jieba.Tokenizer()
-                tokenizer.tmp_dir = tempfile.gettempdir()
-                tokenizer.initialize()
+                tokenizer = rjieba.Jieba()
                 for word in domain_words(load_dictionary()):
-                    tokenizer.add_word(word, freq=20000)
+                    tokenizer.add_word(word, 20000, None)
                 _jieba = tokenizer
     return _jieba
 
@@ -184,13 +181,13 @@ def domain_words(dictionary: dict) -> set[str]:
 
 def segment(run: str) -> list[str]:
     """jieba's words of a run of Chinese characters (precise mode: for queries)."""
-    return [word for word in jieba_tokenizer().cut(run, HMM=True) if word.strip()]
+    return [word for word in jieba_tokenizer().cut(run, hmm=True) if word.strip()]
 
 
 def segment_for_index(run: str) -> list[str]:
     """jieba's search mode: each word and the known words inside it (流失率 -> 流失, 流失率),
     so a query for the shorter word finds the longer one."""
-    return [word for word in jieba_tokenizer().cut_for_search(run, HMM=True) if word.strip()]
+    return [word for word in jieba_tokenizer().cut_for_search(run, hmm=True) if word.strip()]
 
 
 def english_word(word: str) -> str | None:

@@ -66,7 +66,7 @@ def test_development_and_tests_serve_any_host(app):
 # -- absolute URLs ---------------------------------------------------------------------
 
 _LINK = re.compile(r'(?:href|src|action)="([^"]+)"|<loc>([^<]+)</loc>|^Sitemap: (\S+)', re.M)
-SKIP = ("/static/", "/download/", "/u/", "/t/", "/logout", "/login")
+SKIP = ("/static/", "/download/", "/u/", "/t/", "/logout", "/login", "/beacon")
 
 
 def crawl(client, starts, *, inside="/", limit=400) -> dict[str, object]:

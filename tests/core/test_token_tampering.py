@@ -128,9 +128,11 @@ class Kind:
 
 
 def cookie_page(name):
+    """The known-visitor cookie as the lead form's script presents it (/forms/known)."""
+
     def present(client, world, token):
         client.set_cookie(name, token)
-        return client.get(f"/library/{world.slug}")
+        return client.get("/forms/known", query_string={"kind": "whitepaper"})
 
     return present
 
@@ -169,7 +171,7 @@ KINDS = [
         "verified-lead",
         lambda w, lead: lead.id,
         cookie_page(visitor.COOKIE),
-        lambda r, w: "王芳" in r.get_data(as_text=True),
+        lambda r, w: "王芳" in (r.get_json() or {}).get("greeting", ""),
     ),
     Kind(
         "thank-you page",
