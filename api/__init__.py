@@ -1,7 +1,7 @@
 """The public REST API (/api/v1) over the other packages' services, its API keys, and
 the OpenAPI document flask-smorest writes from the code (/api/v1/openapi.json; staff read
 it rendered at /admin/api/reference). A top layer like app.py: nothing imports it.
-See ../shared/DESIGN.md and docs/API.md."""
+See docs/ARCHITECTURE.md and docs/API.md."""
 
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Api

@@ -6,7 +6,7 @@ on a generated 10,000-article corpus against a raw Whoosh searcher and SQLite FT
     .venv/bin/python bench/search.py --skip-relevance --folder /tmp/search-10k
         # keeps the corpus and index there; later runs with the same folder reuse them
 
-Relevance: the demo articles, the judgements of tests/content/search/relevance.yml,
+Relevance: the demo articles, the judgements of bench/search_eval/development/relevance.yml,
 nDCG@10 and recall@5 for Lodestar's search and for the same articles indexed with
 Whoosh's StandardAnalyzer (title, summary, tags, body) and parsed with its MultifieldParser
 in OR mode (its default AND mode finds even less), as ratios.
@@ -181,7 +181,7 @@ def independent_relevance() -> dict | None:
 
 def print_relevance(report: dict) -> None:
     mine, words, base = report["lodestar"], report["words"], report["whoosh_default"]
-    print("\n## Relevance (demo articles, tests/content/search/relevance.yml)\n")
+    print("\n## Relevance (demo articles, bench/search_eval/development/relevance.yml)\n")
     print(
         "| kind | queries | nDCG@10 | words alone | default analyzer | ratio | recall@5 | words alone | "
         "default analyzer | ratio |"

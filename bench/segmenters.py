@@ -13,7 +13,7 @@ analyzer (bigrams and pinyin beside it):
   first use, which a site (and this machine) cannot rely on: not measured.
 
 Quality: nDCG@10 and recall@5 of the whole search (words alone, no embedding) on the
-demo articles with their judgements (tests/content/search/relevance.yml, the development
+demo articles with their judgements (bench/search_eval/development/relevance.yml, the development
 set) and on the independent set (bench/search_eval/independent/); the fresh set is left
 unread, since a choice made on it would spend it. Speed: words per second of precise
 mode (queries) and search mode (indexing) over the independent set's text, and the time

@@ -1,6 +1,6 @@
 """The campaigns package: segments (saved audiences whose members update themselves), and
 the mailings that will be sent to them through nurture's queue. It sits above insights,
-whose events segments read. See ../shared/DESIGN.md and docs/CAMPAIGNS.md."""
+whose events segments read. See docs/ARCHITECTURE.md and docs/CAMPAIGNS.md."""
 
 from flask_babel import lazy_gettext as _l
 

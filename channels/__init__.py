@@ -1,7 +1,7 @@
 """The channels package: short links (/s/<code>) with their QR codes, staff and partner
 sharing (全员营销) with its leaderboard, and the advisers' 企业微信 contact QR images. It sits
 above gated (whose lead_captured signal credits a lead to the link that brought it) and
-content. See ../shared/DESIGN.md and docs/CHANNELS.md."""
+content. See docs/ARCHITECTURE.md and docs/CHANNELS.md."""
 
 from flask_babel import lazy_gettext as _l
 

@@ -1,6 +1,6 @@
 """Measuring relevance: graded judgements (0-3) in, nDCG@10 and recall@5 per query kind out.
 
-Two sets. The current one (tests/content/search/relevance.yml over the demo articles) was
+Two sets. The current one (bench/search_eval/development/relevance.yml over the demo articles) was
 written beside the ranking code and its synonyms, so it cannot see what they miss. The
 independent one (bench/search_eval/independent/: documents.jsonl and queries.jsonl) was
 written by someone who never saw the analyzer, the synonyms or this code; nothing may be
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-JUDGEMENTS = Path(__file__).resolve().parents[2] / "tests" / "content" / "search" / "relevance.yml"
+JUDGEMENTS = Path(__file__).resolve().parents[2] / "bench" / "search_eval" / "development" / "relevance.yml"
 DEMO_ARTICLES = Path(__file__).resolve().parents[1] / "demo" / "articles"
 INDEPENDENT = Path(__file__).resolve().parents[2] / "bench" / "search_eval" / "independent"
 SLUG_PREFIX = "eval-"
