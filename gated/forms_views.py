@@ -73,6 +73,8 @@ def known():
             "ask": _visible(kind, lead),
             "consent": not lead.marketing_consent,
         }
+        if kind == "whitepaper" and not payload["ask"]:
+            payload["submit"] = _("Download")  # everything known: one click
     response = jsonify(payload)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Robots-Tag"] = "noindex"

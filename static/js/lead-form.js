@@ -37,7 +37,13 @@ function personalise(form, known) {
   forget.href = "?forget=1";
   forget.textContent = known.forget;
   greeting.append(forget);
-  const first = form.querySelector(".field, .identity-note");
+  if (known.submit) {
+    const button = form.querySelector("button[type=submit]");
+    if (button) {
+      button.textContent = known.submit;
+    }
+  }
+  const first = form.querySelector(":scope > .field, :scope > .identity-note, :scope > .hp-field");
   form.insertBefore(greeting, first);
 }
 

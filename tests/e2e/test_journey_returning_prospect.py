@@ -71,6 +71,7 @@ def test_the_form_asks_only_for_what_is_unknown_then_one_click(live_app, page, p
 
     # Everything known: no field at all, one button.
     page.goto("/library/e2e-return-third")
+    expect(page.locator(".lead-known")).to_contain_text("欢迎回来")  # /forms/known answered
     assert visible_fields(page) == []
     page.get_by_role("button", name="下载", exact=True).click()
     download(page, "e2e-return-third")
