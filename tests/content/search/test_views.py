@@ -157,7 +157,8 @@ def test_click_beacon_needs_no_csrf_token(make_app, app):
     strict = make_app(WTF_CSRF_ENABLED=True)
     with strict.app_context():
         response = strict.test_client().post("/api/search/click", json={"token": "x"})
-    assert response.status_code == 400  # refused as a bad token, not as a CSRF failure
+    # Refused as a bad token (the view's JSON), not as a CSRF failure (an HTML error page).
+    assert response.status_code == 400 and response.get_json() == {"ok": False}
 
 
 def test_report_lists_top_searches_and_those_that_found_nothing(articles, login_as):
