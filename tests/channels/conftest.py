@@ -1,10 +1,8 @@
 """Channels test helpers: a short link made through the service, a visit through it and
 a submission of the white paper's form made by following the redirect as a browser does."""
 
-import re
 import struct
 import zlib
-from html import unescape
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -24,22 +22,17 @@ def make_link(**data):
 
 
 def follow_and_submit(client, path: str, **fields):
-    """Open `path` (a short link), land where it redirects, and send the form with the
-    hidden attribution fields that landing page wrote: the lead's submission response."""
+    """Open `path` (a short link), land where it redirects, and send the form as the
+    browser does: to the landing page's own URL, whose utm tags the server reads then
+    (the page itself carries none): the lead's submission response and those tags."""
     redirect = client.get(path)
     assert redirect.status_code == 302, redirect.status_code
     location = redirect.headers["Location"]
     landing = client.get(location)
     assert landing.status_code == 200
-    hidden = dict(
-        (name, unescape(value))
-        for name, value in re.findall(
-            r'<input[^>]*name="(utm_\w+|referrer|landing_page)"[^>]*value="([^"]*)"', landing.text
-        )
-    )
+    parts = urlsplit(location)
     data = form_data(**{"utm_source": None, "utm_medium": None, "utm_campaign": None}, **fields)
-    data.update(hidden)
-    return client.post(urlsplit(location).path, data=data), dict(parse_qsl(urlsplit(location).query))
+    return client.post(f"{parts.path}?{parts.query}", data=data), dict(parse_qsl(parts.query))
 
 
 def png_facts(data: bytes) -> tuple[int, int, list[list[int]]]:
