@@ -12,6 +12,7 @@ from content.models import KINDS, LOCALES, other_locale
 from content.search import learning, services
 from core.extensions import csrf, limiter
 from core.i18n import visitor_language
+from core.pagecache import cached_page
 from core.security import reads_json
 from core.timeutil import utcnow
 
@@ -70,6 +71,14 @@ def _result_dicts(results, query_id, *, first_rank: int = 1):
 
 @bp.get("/search")
 def search_page():
+    """Results for a query are the searcher's own (the search is recorded, each result
+    carries its click token); the page without one is everyone's, so a cache may keep it."""
+    if not request.args.get("q", "").strip():
+        return _search_without_query()
+    return _search()
+
+
+def _search():
     text = request.args.get("q", "")
     kind = _kind()
     page = _int("page", 1, low=1, high=1000)
@@ -106,6 +115,9 @@ def search_page():
         kind=kind,
         kinds=KINDS,
     )
+
+
+_search_without_query = cached_page(_search)
 
 
 @bp.get("/api/search")

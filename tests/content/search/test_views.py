@@ -211,3 +211,13 @@ def test_synonym_admin_loads_the_dictionary_and_edits_groups(login_as, app):
 def test_pages_speak_chinese_by_default_and_english_on_request(client, articles):
     assert "没有找到与“量子纠缠”相关的内容。" in client.get("/search?q=量子纠缠").get_data(as_text=True)
     assert "Nothing found for “量子纠缠”." in client.get("/search?q=量子纠缠&lang=en").get_data(as_text=True)
+
+
+def test_the_search_page_without_a_query_is_public_and_one_with_a_query_is_not(app):
+    pages = [app.test_client().get("/search") for _visitor in range(2)]
+    assert [page.status_code for page in pages] == [200, 200]
+    assert pages[0].get_data() == pages[1].get_data()
+    assert all(page.cache_control.public and "Set-Cookie" not in page.headers for page in pages)
+    assert pages[0].headers["ETag"] == pages[1].headers["ETag"]
+    searched = app.test_client().get("/search?q=续费")
+    assert searched.status_code == 200 and not searched.cache_control.public
