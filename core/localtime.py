@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time, get_timezone_name
+from flask import current_app
 from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 
@@ -51,6 +52,17 @@ def zone_label(name: str) -> str:
 def zone_choices() -> list[tuple[str, str]]:
     """ZONES as (value, label) for a select field, in the request's language."""
     return [(name, zone_label(name)) for name in ZONES]
+
+
+def site_zone() -> str:
+    """The site's zone (the TIMEZONE setting): where reports count their days, so every
+    reader, the CSV files and the weekly digest see the same figure for a day."""
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def day_of(value: datetime, tz: str | None = None) -> date:
+    """The local day a stored time (naive UTC) falls on in `tz` (else the reader's zone)."""
+    return _aware(value).astimezone(zone(tz)).date()
 
 
 def local_today(tz: str | None = None) -> date:

@@ -2,10 +2,10 @@
 how many rows fall between consecutive instants, in one query, so a day or a week can
 start at the reader's local midnight (DST included) on SQLite and PostgreSQL alike."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, literal, select
 
 from core.extensions import db
 from core.localtime import zone
@@ -43,7 +43,25 @@ def local_midnights(first: date, last: date, *, step_days: int = 1, tz: str | No
         starts.append(day)
         day += timedelta(days=step_days)
     starts.append(day)  # the end of the last day or week
-    return [
-        datetime.combine(day, datetime.min.time(), tzinfo=place).astimezone(zone("UTC")).replace(tzinfo=None)
-        for day in starts
-    ]
+    return [midnight(day, tz=place) for day in starts]
+
+
+def midnight(day: date, *, tz=None) -> datetime:
+    """The instant (naive UTC, as stored) at which `day` starts in `tz` (a name or a zone;
+    else the reader's)."""
+    place = tz if tz is not None and not isinstance(tz, str) else zone(tz)
+    return datetime.combine(day, datetime.min.time(), tzinfo=place).astimezone(UTC).replace(tzinfo=None)
+
+
+def local_day(column, first: date, last: date, *, tz: str | None = None):
+    """A SQL expression for the local day (an ISO date) on which `column`, a naive UTC
+    time between the start of `first` and the end of `last`, falls in `tz`: one CASE
+    over the days' midnights, so rows are grouped by local day in the database, in one
+    statement, on SQLite and PostgreSQL alike and across a DST change (a fixed offset
+    would be wrong for half the year in New York)."""
+    bounds = local_midnights(first, last, tz=tz)
+    days = [first + timedelta(days=n) for n in range(len(bounds) - 1)]
+    return case(
+        *((column < end, literal(day.isoformat())) for day, end in zip(days, bounds[1:], strict=True)),
+        else_=literal(None),
+    )

@@ -7,17 +7,17 @@ from flask_login import current_user
 
 from accounts.guards import roles_required
 from core.hooks import insights_panels
-from core.localtime import local_today
+from core.localtime import local_today, site_zone
 from core.signals import send_staff_action
-from insights import charts, dashboards, stages, trends
+from insights import charts, dashboards, trends
 
 ROLES = ("marketer", "admin")
 bp = Blueprint("insights_admin", __name__, url_prefix="/admin/insights", template_folder="templates")
 
 
 def _filters() -> dashboards.Filters:
-    # "Today" is the reader's: the trends count local days.
-    return dashboards.Filters.from_args(request.args, today=local_today())
+    # A report's days are the site's (insights.stages), for every reader alike.
+    return dashboards.Filters.from_args(request.args, today=local_today(site_zone()))
 
 
 def _charts(tables: dict) -> dict:
@@ -53,10 +53,9 @@ def dashboard():
         args=filters.as_args(),
         tables=tables,
         charts=_charts(tables),
-        trend=trends.trends(filters.since, filters.until, channel=filters.channel),
+        trend=trends.trends(filters.since, filters.until, channel=filters.channel, tz=site_zone()),
         channels=CHANNELS,
-        # Days are counted from midnight UTC (the rollups' day); the page says when that is here.
-        day_start=stages.bounds(filters.until, filters.until)[0],
+        site_zone=site_zone(),
         panels=insights_panels(current_app, filters.since, filters.until),
     )
 

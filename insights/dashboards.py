@@ -33,7 +33,7 @@ VISIT_KINDS = ("page_view", "search")
 
 @dataclass
 class Filters:
-    """The period (inclusive days, UTC) and an optional channel."""
+    """The period (inclusive days of the site's zone) and an optional channel."""
 
     since: date
     until: date

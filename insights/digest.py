@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.extensions import db
+from core.localtime import day_of, site_zone
 from insights import dashboards, stages
 from insights.models import SentDigest
 
@@ -31,9 +32,9 @@ def _mqls(filters: dashboards.Filters) -> int:
 
 
 def figures(*, now: datetime) -> dict:
-    """The digest's figures for the seven days before `now`'s day (JSON values only, as
-    a queued mail's context must be)."""
-    until = now.date() - timedelta(days=1)
+    """The digest's figures for the seven days before `now`'s day in the site's zone
+    (JSON values only, as a queued mail's context must be)."""
+    until = day_of(now, site_zone()) - timedelta(days=1)
     week = dashboards.Filters(until - timedelta(days=6), until)
     before = week.before()
     channels_before = {row["channel"]: row["leads"] for row in dashboards.channels(before).rows}
@@ -73,7 +74,8 @@ def send_digest(*, now: datetime, force: bool = False) -> tuple[int, int]:
     (`force`: to all of them again). Returns (queued, skipped as already sent)."""
     from nurture.mailqueue import add_mail
 
-    week = now.date() - timedelta(days=now.weekday())
+    today = day_of(now, site_zone())
+    week = today - timedelta(days=today.weekday())
     sent = {
         record.email: record
         for record in db.session.scalars(select(SentDigest).where(SentDigest.week == week))

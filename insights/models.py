@@ -81,7 +81,7 @@ GRAINS = ("total", "total_channel", "page", "page_channel", "landing", "landing_
 
 class DailyCount(db.Model):
     """How many events of one kind, path, landing page, channel and value happened on a
-    day (UTC), at one of GRAINS. Written by the rollup; raw events of rolled-up days may
+    day (the site's local day), at one of GRAINS. Written by the rollup; raw events of rolled-up days may
     then be pruned."""
 
     __tablename__ = "insight_daily"
@@ -111,7 +111,7 @@ class RolledUpDay(db.Model):
 
 
 class SentDigest(db.Model):
-    """A weekly digest queued to one address for one week (its Monday, UTC): running the
+    """A weekly digest queued to one address for one week (its Monday in the site's zone): running the
     digest again that week sends nothing more unless forced (the key makes two runs at
     once fail rather than both send)."""
 

@@ -2,7 +2,9 @@
 events past INSIGHTS_RETENTION_DAYS, and `tally`, which every dashboard figure goes
 through so that a figure is the same before and after a rollup and a prune.
 
-A day is rolled up once it is over (UTC). Dashboards read the aggregates for rolled-up
+A day is the site's local day (TIMEZONE, Asia/Shanghai by default: from 16:00 UTC the
+day before), so a report's Monday is the Monday its readers live, and one day's figures
+are the same for every reader. A day is rolled up once it is over. Dashboards read the aggregates for rolled-up
 days and the raw events for the days after the last one (today, usually), so they read a
 few rows per day and path instead of every event.
 
@@ -14,12 +16,14 @@ grains, and `tally` counts them from the raw events for the days after.
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, case, delete, func, literal, or_, select
 
 from core.extensions import db
+from core.localtime import day_of, site_zone
+from core.trends import local_day, midnight
 from insights.models import VALUE_KINDS, DailyCount, Event, RolledUpDay
 
 GROUPS = ("kind", "path", "landing", "channel", "value", "visit_seq")
@@ -54,7 +58,13 @@ def _as_date(value) -> date:
 
 
 def _start(day: date) -> datetime:
-    return datetime.combine(day, time())
+    """The instant (naive UTC) the site's local `day` starts."""
+    return midnight(day, tz=site_zone())
+
+
+def _day(at: datetime) -> date:
+    """The site's local day of a stored time."""
+    return day_of(at, site_zone())
 
 
 def _raw_columns():
@@ -102,7 +112,7 @@ def raw_assists(start: datetime, end: datetime) -> dict[tuple[date, str, str], i
         for lead_id, viewed in views.items():
             for converted_at, page, channel in conversions[lead_id]:
                 for path in {path for at, path in viewed if at <= converted_at and path != page}:
-                    counts[(converted_at.date(), path, channel)] += 1
+                    counts[(_day(converted_at), path, channel)] += 1
     return counts
 
 
@@ -135,11 +145,11 @@ def rollup(*, now: datetime) -> int:
         oldest = db.session.scalar(select(func.min(Event.occurred_at)))
         if oldest is None:
             return 0
-        first = oldest.date()
+        first = _day(oldest)
     columns = _raw_columns()
     done = 0
     day = first
-    while day < now.date():
+    while day < _day(now):
         in_day = (Event.occurred_at >= _start(day), Event.occurred_at < _start(day + timedelta(days=1)))
         total = 0
         for grain, (groups, condition) in _grains().items():
@@ -170,7 +180,7 @@ def backfill_assists() -> int:
     if oldest is None:
         return 0
     days = db.session.scalars(
-        select(RolledUpDay.day).where(RolledUpDay.day >= oldest.date()).order_by(RolledUpDay.day)
+        select(RolledUpDay.day).where(RolledUpDay.day >= _day(oldest)).order_by(RolledUpDay.day)
     ).all()
     for day in map(_as_date, days):
         db.session.execute(delete(DailyCount).where(DailyCount.day == day, DailyCount.kind == ASSISTED))
@@ -182,7 +192,7 @@ def backfill_assists() -> int:
 def prune(*, now: datetime) -> int:
     """Delete raw events older than INSIGHTS_RETENTION_DAYS whose day is rolled up."""
     days = int(current_app.config["INSIGHTS_RETENTION_DAYS"])
-    cutoff = _start(now.date() - timedelta(days=days))
+    cutoff = _start(_day(now) - timedelta(days=days))
     until = rolled_until()
     if until is None:
         return 0
@@ -228,7 +238,7 @@ def tally(
         for row in db.session.execute(_filtered(stmt, columns, where).group_by(*(columns[n] for n in by))):
             totals[_key(row[:-1], by)] += int(row[-1] or 0)
     if boundary < end:
-        columns = _raw_columns() | {"day": func.date(Event.occurred_at)}
+        columns = _raw_columns() | {"day": local_day(Event.occurred_at, boundary, until, tz=site_zone())}
         stmt = select(*(columns[name] for name in by), func.count()).where(
             Event.occurred_at >= _start(boundary), Event.occurred_at < _start(end), Event.kind.in_(kinds)
         )

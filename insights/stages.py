@@ -1,8 +1,8 @@
 """What each figure about leads counts, defined once, so that the dashboards' tables, their
 charts and CSV files and the weekly digest add up to one another.
 
-- A period is whole UTC days `since`..`until`: the times in [the start of `since`, the
-  start of the day after `until`).
+- A period is whole days `since`..`until` of the site's zone (TIMEZONE): the times in
+  [the local midnight that starts `since`, the one that ends `until`), whoever reads.
 - A lead is new in a period when its row was created in it.
 - A lead's channel, in every figure about the lead (new leads, the stages it reaches, its
   hand-offs), is its first-touch channel (`Lead.first_channel`): where it first came
@@ -29,6 +29,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, or_, select
 
 from core.extensions import db
+from core.localtime import site_zone
+from core.trends import local_day
 from insights.rollups import _as_date, _start, tally
 
 FUNNEL_STAGES = ("mql", "sql", "customer")
@@ -41,10 +43,10 @@ def bounds(since: date, until: date) -> tuple[datetime, datetime]:
 
 def new_leads(since: date, until: date, *, channel: str = "", by: tuple[str, ...] = ("channel",)) -> dict:
     """Leads created in the period (of first channel `channel`, when given), grouped by
-    "channel" (the first channel) and/or "day" (UTC), as {(values of `by`): count}."""
+    "channel" (the first channel) and/or "day" (the site's local day), as {(values of `by`): count}."""
     from gated.models import Lead
 
-    columns = {"channel": Lead.first_channel, "day": func.date(Lead.created_at)}
+    columns = {"channel": Lead.first_channel, "day": local_day(Lead.created_at, since, until, tz=site_zone())}
     chosen = [columns[name] for name in by]
     start, end = bounds(since, until)
     query = (

@@ -1,6 +1,7 @@
 """The insights page's trends: new leads, MQLs and conversions (leads that became
-customers) per day, or per week over a long period, where each day starts at the
-reader's local midnight (their zone, else the site's), not at midnight UTC. Counted from
+customers) per day, or per week over a long period, where each day starts at local
+midnight in the zone given (the insights page gives the site's, as its tables count), not at
+midnight UTC. Counted from
 the rows themselves (leads, hand-offs, stage changes), one query per series."""
 
 from dataclasses import dataclass

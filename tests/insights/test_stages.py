@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 
 from core.extensions import db
+from core.localtime import day_of, site_zone
 from core.timeutil import utcnow
 from gated.models import CHANNELS
 from gated.privacy import anonymise_lead
@@ -107,7 +108,8 @@ def three_weeks_through_the_pipeline():
     decide(
         zhao_first.id, "rejected", "还没有预算", user=owner_of(zhao_first, sales), now=T0 + timedelta(days=4)
     )
-    capture("wang@qq.com", "direct", T0 + timedelta(days=6, hours=14, minutes=59), asset=asset)
+    # 15:59 UTC on Sunday: 23:59 in Shanghai, the site's zone, so still week 1.
+    capture("wang@qq.com", "direct", T0 + timedelta(days=6, hours=6, minutes=59), asset=asset)
 
     chen = capture(
         "chen@delta.cn", "email", T0 + timedelta(days=7), form="demo", role="decision_maker", job_title="总监"
@@ -180,7 +182,7 @@ def test_the_digest_says_what_the_dashboard_says(app):
 def test_the_demo_is_replayed_through_the_services_and_adds_up(app, runner):
     result = runner.invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
-    today = utcnow().date()
+    today = day_of(utcnow(), site_zone())
     # No stage change without its lead, and each hand-off is its lead's move to MQL, at once.
     stages = select(func.count()).where(Event.kind == "stage_change")
     assert db.session.scalar(stages.where(Event.lead_id.is_(None))) == 0
@@ -197,7 +199,7 @@ def test_the_demo_is_replayed_through_the_services_and_adds_up(app, runner):
     raw = (
         select(func.count())
         .select_from(Event)
-        .where(Event.occurred_at < datetime.combine(today, datetime.min.time()))
+        .where(Event.occurred_at < rollups._start(today))  # the site's midnight
     )
     aggregated = select(func.sum(DailyCount.count)).where(DailyCount.grain == "total")
     assert db.session.scalar(aggregated) == db.session.scalar(raw)
