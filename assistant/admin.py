@@ -89,6 +89,13 @@ def unsolved():
     return render_template("assistant/admin/unsolved.html", groups=stats.unsolved(since, until), days=days)
 
 
+def _rate_chart(rates: list) -> tuple[list[str], list]:
+    """Rates as (labels, series) for the shared bar chart, in whole percents."""
+    return [str(rate.label) for rate in rates], [
+        (_("Deflection"), [round(rate.rate * 100) for rate in rates])
+    ]
+
+
 @bp.get("/stats")
 @roles_required(*INSIGHT_ROLES)
 def figures():
@@ -97,8 +104,7 @@ def figures():
     return render_template(
         "assistant/admin/stats.html",
         rates=rates,
-        week_chart=stats.bar_chart(rates["weeks"]),
-        tier_chart=stats.bar_chart(rates["tiers"]),
+        charts={name: _rate_chart(rates[name]) for name in ("weeks", "tiers")},
         articles=stats.articles(since, until),
         days=days,
     )

@@ -124,28 +124,3 @@ def articles(since: datetime, until: datetime) -> list[dict]:
         for key, count in offered.items()
     ]
     return sorted(rows, key=lambda row: (-row["offered"], row["solved"], row["title"]))
-
-
-def bar_chart(rates: list[Rate], *, width: int = 640, height: int = 220) -> dict:
-    """Geometry of a server-rendered SVG bar chart of rates (0–100 %), one bar per Rate:
-    the template draws it, with the figures as text too (no script, no inline style)."""
-    left, bottom, top = 40, 30, 10
-    plot_h = height - bottom - top
-    slot = (width - left) / max(len(rates), 1)
-    bars = []
-    for index, rate in enumerate(rates):
-        bar_h = round(plot_h * rate.rate, 1)
-        bars.append(
-            {
-                "x": round(left + index * slot + slot * 0.15, 1),
-                "y": round(top + plot_h - bar_h, 1),
-                "w": round(slot * 0.7, 1),
-                "h": bar_h,
-                "label": rate.label,
-                "label_x": round(left + index * slot + slot / 2, 1),
-                "percent": round(rate.rate * 100),
-                "total": rate.total,
-            }
-        )
-    grid = [{"y": round(top + plot_h * (1 - share / 100), 1), "label": f"{share}%"} for share in (0, 50, 100)]
-    return {"width": width, "height": height, "bars": bars, "grid": grid, "base": top + plot_h, "left": left}

@@ -3,13 +3,14 @@ pages, searches with no results, sales outcomes and sequence steps for a period,
 table also as CSV. Marketers and admins."""
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from accounts.guards import roles_required
 from core.hooks import insights_panels
 from core.localtime import local_today, site_zone
 from core.signals import send_staff_action
-from insights import charts, dashboards, trends
+from insights import dashboards, trends
 
 ROLES = ("marketer", "admin")
 bp = Blueprint("insights_admin", __name__, url_prefix="/admin/insights", template_folder="templates")
@@ -21,23 +22,20 @@ def _filters() -> dashboards.Filters:
 
 
 def _charts(tables: dict) -> dict:
+    """The funnel's totals and new leads by channel as (labels, series) for the shared
+    bar chart (templates/_chart.html)."""
     from gated.labels import label
 
-    totals = {key: sum(row[key] for row in tables["funnel"].rows) for key, _l in tables["funnel"].columns[1:]}
-    funnel = charts.bar_chart(
-        [(title, totals[key], f"{totals[key]:,}") for key, title in tables["funnel"].columns[1:]]
-    )
-    channel_chart = charts.bar_chart(
-        [
-            (
-                label("channel", row["channel"]),
-                row["leads"],
-                f"{row['leads']:,} · {row['lead_share'] or 0:.0%}",
-            )
-            for row in tables["channels"].rows
-        ]
-    )
-    return {"funnel": funnel, "channels": channel_chart}
+    steps = tables["funnel"].columns[1:]
+    funnel = [sum(row[key] for row in tables["funnel"].rows) for key, _title in steps]
+    rows = tables["channels"].rows
+    return {
+        "funnel": ([str(title) for _key, title in steps], [(_("Count"), funnel)]),
+        "channels": (
+            [str(label("channel", row["channel"])) for row in rows],
+            [(_("New leads"), [row["leads"] for row in rows])],
+        ),
+    }
 
 
 @bp.get("/")

@@ -1,7 +1,8 @@
-/* Draws each `.chart[data-chart]` (templates/_chart.html) with uPlot: one line per
-   series over the period's days or weeks, sized to its box and redrawn when the box
-   changes width. The table beside it closes once the chart is drawn (it stays one click
-   away); without this script or uPlot it stays open. */
+/* Draws each `.chart[data-chart]` (templates/_chart.html) with uPlot: "line" charts one
+   line per series over the period's days or weeks, "bars" charts one bar per label
+   (of one series), sized to their box and redrawn when the
+   box changes width. The table beside a chart closes once it is drawn (it stays one
+   click away); without this script or uPlot it stays open. */
 (function () {
   "use strict";
   if (typeof uPlot === "undefined") {
@@ -10,23 +11,45 @@
   var COLOURS = ["#1f5eff", "#0f9d76", "#b26a00", "#c62828"];
   document.querySelectorAll(".chart[data-chart]").forEach(function (box) {
     var data = JSON.parse(box.getAttribute("data-chart"));
+    var bars = data.kind === "bars";
     var labels = data.labels;
+    var suffix = data.suffix || "";
     var xs = labels.map(function (_label, index) { return index; });
+    var count = data.series.length;
     var series = [{}].concat(data.series.map(function (pair, index) {
-      return { label: pair[0], stroke: COLOURS[index % COLOURS.length], width: 2 };
+      var colour = COLOURS[index % COLOURS.length];
+      if (!bars) {
+        return { label: pair[0], stroke: colour, width: 2 };
+      }
+      return {
+        label: pair[0],
+        stroke: colour,
+        fill: colour,
+        width: 0,
+        paths: uPlot.paths.bars({ size: [0.6, 64] }),
+        points: { show: false },
+        value: function (_u, value) { return value == null ? "" : value + suffix; }
+      };
     }));
     var values = [xs].concat(data.series.map(function (pair) { return pair[1]; }));
     function size() {
-      return { width: Math.max(box.clientWidth, 200), height: 220 };
+      return { width: Math.max(box.clientWidth, 200), height: bars ? 240 : 220 };
+    }
+    var xAxis = { values: function (_u, ticks) { return ticks.map(function (tick) { return labels[tick] || ""; }); } };
+    var yAxis = { values: function (_u, ticks) { return ticks.map(function (tick) { return tick + suffix; }); } };
+    var scales = { x: { time: false } };
+    if (bars) {
+      xAxis.splits = function () { return xs; };
+      xAxis.gap = 4;
+      xAxis.size = 40;
+      scales.x.range = function () { return [-0.5, labels.length - 0.5]; };
+      scales.y = { range: function (_u, _min, max) { return [0, Math.max(max, 1) * 1.1]; } };
     }
     var options = Object.assign(size(), {
       series: series,
-      scales: { x: { time: false } },
-      axes: [
-        { values: function (_u, ticks) { return ticks.map(function (tick) { return labels[tick] || ""; }); } },
-        {}
-      ],
-      legend: { live: false }
+      scales: scales,
+      axes: [xAxis, yAxis],
+      legend: { live: false, show: count > 1 || !bars }
     });
     var chart = new uPlot(options, values, box);
     var table = box.parentNode.querySelector("details.chart-table");

@@ -1,7 +1,14 @@
 """Every admin page each role can open fits a phone (390 × 844): nothing wider than the
 screen, so nothing needs a sideways scroll of the whole page (a wide table scrolls inside
-its own box). The pages are reached as a user reaches them, by links from /admin/, with
+its own box), and its interface reads in Chinese (no English label, button or heading;
+no code), on a phone and at 1366 × 900. With LODESTAR_SCREENSHOT_DIR set, each page's
+screenshot is saved there, to look at. The pages are reached as a user reaches them, by links from /admin/, with
 the demo data loaded."""
+
+import json
+import os
+import re
+from pathlib import Path
 
 import pytest
 
@@ -24,30 +31,90 @@ def staff(live_app, live_server):
     return {role: f"{role}-phone@example.com" for role in ROLES}
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_every_admin_page_fits_a_phone(browser, live_server, staff, role):
-    context = browser.new_context(
-        base_url=live_server.url, locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True
+# The words of the interface itself (headings, labels, buttons, column heads, options,
+# badges, captions, empty states, menus), not the data in it: a lead's English company
+# name or an English article's title is what was typed, and stays.
+INTERFACE = (
+    "h1, h2, h3, label, button, th, legend, summary, caption, figcaption, option, .badge,"
+    " .empty-state, .muted, .field-error, .flash, nav a, .button"
+)
+# Names that are the same in Chinese copy: acronyms, formats and product names.
+NAMES = re.compile(
+    r"\b(MQL|SQL|MQLs|SQLs|CSV|UTM|API|URL|SMS|PDF|SEO|SEM|CRM|ID|QR|IP|CEO|CTO|CFO|HTML|JSON|YAML|"
+    r"Markdown|Lodestar|Webhook|webhook|WeChat|Baidu|Google|Excel|Whoosh|SMTP|HTTP|HTTPS|DNS|SPF|DKIM|"
+    r"DMARC|B2B|SaaS|App|Bearer|PostgreSQL|SQLite|Worker|OpenAPI|DNT|GPC|VIP|UV|PV|cron|"
+    r"utm_\w+|[A-Z]{2,}\d*)\b"
+)
+ENGLISH = re.compile(r"[A-Za-z]{3,}")
+
+
+def english_on(page) -> set[str]:
+    """Latin words in the interface's own text that are not names (see NAMES): text left in
+    English, or a code that reached the screen."""
+    texts = page.evaluate(
+        "selector => [...document.querySelectorAll(selector)].filter(e => !e.closest('code, pre,"
+        " [translate=no], .data')).map(e => e.innerText || e.textContent || '')",
+        INTERFACE,
     )
+    words = set()
+    for text in texts:
+        text = re.sub(r"\S*[@/.:]\S*", " ", text)  # addresses, paths, domains, times
+        words |= set(ENGLISH.findall(NAMES.sub(" ", text)))
+    return words
+
+
+def walk(browser, live_server, email, viewport, *, shots=None, **options):
+    """Every admin page `email` reaches by links: {path: (width too wide or 0, English words)};
+    each page's screenshot into `shots` (a folder) when given."""
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport=viewport, **options)
     page = context.new_page()
+    found = {}
     try:
-        sign_in(page, staff[role])
-        too_wide = {}
+        sign_in(page, email)
 
         def get(path):
             response = page.goto(path)
             # A phone widens its layout viewport to fit a page that is too wide (and zooms
             # out), so innerWidth grows with the page: both are held to the screen's width.
             width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-            if width > inner or inner > PHONE["width"]:
-                too_wide[path] = max(width, inner)
+            wide = max(width, inner) if width > inner or inner > viewport["width"] else 0
+            found[path] = (wide, english_on(page))
+            if shots is not None:
+                name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
+                page.screenshot(path=str(shots / f"{name}-{viewport['width']}.png"), full_page=True)
             return response.status, response.headers.get("content-type", ""), page.content()
 
         opened = admin_pages(get, one_per_kind=True)
     finally:
         context.close()
-    assert len(opened) >= 3, sorted(opened)
-    assert too_wide == {}
+    if shots is not None:
+        report = {path: [wide, sorted(words)] for path, (wide, words) in found.items()}
+        (shots / f"pages-{viewport['width']}.json").write_text(
+            json.dumps(report, ensure_ascii=False, indent=1)
+        )
+    return {path: found[path] for path in opened}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_admin_page_fits_a_phone_in_chinese(browser, live_server, staff, role):
+    shots = os.environ.get("LODESTAR_SCREENSHOT_DIR")
+    if shots:
+        shots = Path(shots) / role
+        shots.mkdir(parents=True, exist_ok=True)
+    pages = walk(browser, live_server, staff[role], PHONE, shots=shots, is_mobile=True, has_touch=True)
+    assert len(pages) >= 3, sorted(pages)
+    assert {path: wide for path, (wide, _words) in pages.items() if wide} == {}
+    assert {path: sorted(words) for path, (_wide, words) in pages.items() if words} == {}
+
+
+def test_every_admin_page_reads_in_chinese_on_a_wide_screen(browser, live_server, staff):
+    shots = os.environ.get("LODESTAR_SCREENSHOT_DIR")
+    if shots:
+        shots = Path(shots) / "admin"
+        shots.mkdir(parents=True, exist_ok=True)
+    pages = walk(browser, live_server, staff["admin"], {"width": 1366, "height": 900}, shots=shots)
+    assert {path: wide for path, (wide, _words) in pages.items() if wide} == {}
+    assert {path: sorted(words) for path, (_wide, words) in pages.items() if words} == {}
 
 
 def test_on_a_phone_the_sections_are_behind_a_menu_button(browser, live_server, staff):
