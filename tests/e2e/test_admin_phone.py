@@ -141,3 +141,34 @@ def test_on_a_wide_screen_the_sections_are_a_sidebar(page, staff):
     sign_in(page, staff["editor"])
     assert page.get_by_role("navigation", name="后台栏目").is_visible()
     assert not page.get_by_role("button", name="菜单").is_visible()
+
+
+def test_on_a_phone_the_lead_filters_are_behind_a_button_a_keyboard_opens(browser, live_server, staff):
+    context = browser.new_context(
+        base_url=live_server.url, locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    try:
+        sign_in(page, staff["marketer"])
+        page.goto("/admin/leads/")
+        button = page.get_by_role("button", name="筛选")
+        stage = page.get_by_label("阶段", exact=True)
+        assert page.get_by_label("搜索").is_visible() and not stage.is_visible()
+        assert button.get_attribute("aria-expanded") == "false"
+        button.focus()
+        page.keyboard.press("Enter")
+        assert button.get_attribute("aria-expanded") == "true" and stage.is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        stage.focus()
+        page.keyboard.press("Escape")  # closes the filters, the focus back on their button
+        assert not stage.is_visible()
+        assert page.evaluate("document.activeElement.getAttribute('aria-controls')") == "lead-filters"
+        page.keyboard.press("Space")
+        stage.select_option(label="市场认可线索（MQL）")
+        page.get_by_role("button", name="搜索", exact=True).click()
+        page.wait_for_url("**stage=mql**")
+        # A filter that is set says so on the folded button.
+        assert page.get_by_role("button", name="筛选（已设 1 项）").get_attribute("aria-expanded") == "false"
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    finally:
+        context.close()

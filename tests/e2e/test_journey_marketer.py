@@ -178,7 +178,7 @@ def test_a_marketer_enrolls_a_filtered_lead_list_and_one_lead_again(live_app, pa
     sign_in(page, "lists@example.com", PASSWORD)
     page.goto("/admin/leads/")
     page.get_by_label("来源").select_option("expo-2026")
-    page.get_by_role("button", name="筛选", exact=True).click()
+    page.get_by_role("button", name="搜索", exact=True).click()  # the search and the filters
     page.get_by_label("序列", exact=True).select_option(label="展会跟进")
     page.get_by_role("button", name="将筛选出的线索加入序列…").click()
 
