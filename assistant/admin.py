@@ -16,10 +16,11 @@ from sqlalchemy import select
 
 from accounts.guards import roles_required
 from accounts.models import User
-from assistant import services, stats, tiers
-from assistant.models import ROUTES, TICKET_STATUSES, CustomerAccount, Ticket, Tier
+from assistant import listing, services, stats, tiers
+from assistant.models import ROUTES, TICKET_ROUTES, TICKET_STATUSES, CustomerAccount, Ticket, Tier
 from core.extensions import db
 from core.ids import page_number, parse_id
+from core.listing import chosen_sort, keyset_page
 from core.signals import send_staff_action
 from core.timeutil import utcnow
 from core.urls import absolute_url_for
@@ -46,16 +47,37 @@ def _period() -> tuple:
 @bp.get("/")
 @roles_required(*SUPPORT_ROLES)
 def tickets():
-    status = request.args.get("status", "open")
-    query = select(Ticket).order_by(Ticket.created_at.desc())
-    if status in TICKET_STATUSES:
-        query = query.where(Ticket.status == status)
-    else:
-        status = ""
-    page = db.paginate(
-        query, page=request.args.get("page", 1, type=page_number), per_page=50, error_out=False
+    filters = listing.TicketFilters.from_args(request.args)
+    sort = chosen_sort(listing.TICKET_SORTS, request.args.get("sort"))
+    page = _page(filters.query(), sort, Ticket.id)
+    return render_template(
+        "assistant/admin/tickets.html",
+        page=page,
+        filters=filters,
+        args=_args(filters, sort, listing.TICKET_SORTS),
+        sort=sort.key,
+        statuses=[(value, ticket_status(value)) for value in TICKET_STATUSES],
+        routes=[(value, ticket_route(value)) for value in TICKET_ROUTES],
+        owners=[(user.id, user.display_name) for user in _staff()],
     )
-    return render_template("assistant/admin/tickets.html", page=page, status=status, statuses=TICKET_STATUSES)
+
+
+def _page(query, sort, id_column):
+    return keyset_page(
+        query,
+        sort=sort,
+        id_column=id_column,
+        per_page=listing.PAGE_SIZE,
+        page=request.args.get("page", 1, type=page_number) or 1,
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+        session=db.session,
+    )
+
+
+def _args(filters, sort, sorts) -> dict:
+    """The list's query string: its filters and a sort other than the first."""
+    return {**filters.as_args(), **({"sort": sort.key} if sort != sorts[0] else {})}
 
 
 @bp.route("/tickets/<int:ticket_id>", methods=["GET", "POST"])
@@ -113,8 +135,18 @@ def figures():
 @bp.get("/accounts")
 @roles_required(*SUPPORT_ROLES)
 def accounts():
-    rows = db.session.scalars(select(CustomerAccount).order_by(CustomerAccount.company)).all()
-    return render_template("assistant/admin/accounts.html", accounts=rows)
+    filters = listing.AccountFilters.from_args(request.args)
+    sort = chosen_sort(listing.ACCOUNT_SORTS, request.args.get("sort"))
+    tier_rows = db.session.scalars(select(Tier).order_by(Tier.level)).all()
+    return render_template(
+        "assistant/admin/accounts.html",
+        page=_page(filters.query(), sort, CustomerAccount.id),
+        filters=filters,
+        args=_args(filters, sort, listing.ACCOUNT_SORTS),
+        sort=sort.key,
+        tiers=[(tier.id, f"{tier.level} · {tier.name}") for tier in tier_rows],
+        owners=[(user.id, user.display_name) for user in _staff()],
+    )
 
 
 @bp.route("/accounts/new", methods=["GET", "POST"], defaults={"account_id": None})
