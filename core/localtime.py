@@ -8,6 +8,7 @@ user's zone); mails and commands, which have no reader in the request, name the 
 """
 
 from datetime import UTC, date, datetime, tzinfo
+from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
@@ -114,6 +115,18 @@ def local_clock(value: datetime, *, tz: str | None = None, locale=None) -> str:
     )
 
 
+def mail_date(value: str, *, tz: str | None = None, locale=None) -> str:
+    """A mail's Date header (RFC 5322: "Sat, 05 Dec 2026 13:00:00 +0000") as local_time
+    shows a stored time; a header that is no date is shown as it is."""
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return value or EMPTY
+    if moment.tzinfo is None:  # "-0000": the time is UTC, its zone unknown (RFC 5322 3.3)
+        moment = moment.replace(tzinfo=UTC)
+    return local_time(moment, tz=tz, locale=locale)
+
+
 def iso_local(value: datetime | None, *, tz: str | None = None) -> str:
     """ISO 8601 with the offset, in the reader's zone (CSV exports): one column a
     spreadsheet reads as local time and a program reads exactly."""
@@ -127,4 +140,5 @@ def init_app(app) -> None:
     app.add_template_filter(local_time)
     app.add_template_filter(local_date)
     app.add_template_filter(local_clock)
+    app.add_template_filter(mail_date)
     app.add_template_filter(zone_label)

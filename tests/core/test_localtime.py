@@ -11,7 +11,7 @@ import pytest
 
 from core.config import SettingsError
 from core.extensions import db
-from core.localtime import iso_local, local_date, local_time
+from core.localtime import iso_local, local_date, local_time, mail_date
 from gated.models import Lead
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -90,3 +90,13 @@ def test_the_csv_export_carries_the_offset(login_as):
     assert (
         next(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))["created_at"] == "2026-11-01T01:30:00-05:00"
     )
+
+
+def test_a_mails_date_header_reads_in_the_zone(app):
+    # The outbox lists caught mail by its Date header: 23:30 UTC is 07:30 the next day in
+    # Shanghai, with no English weekday and no offset left.
+    with app.test_request_context():
+        assert mail_date("Sat, 05 Dec 2026 23:30:00 +0000", tz="Asia/Shanghai", locale="zh_CN") == (
+            "2026年12月6日 07:30"
+        )
+        assert mail_date("not a date", tz="Asia/Shanghai", locale="zh_CN") == "not a date"
