@@ -31,13 +31,17 @@ def staff(live_app, live_server):
     return {role: f"{role}-phone@example.com" for role in ROLES}
 
 
-# The words of the interface itself (headings, labels, buttons, column heads, options,
-# badges, captions, empty states, menus), not the data in it: a lead's English company
-# name or an English article's title is what was typed, and stays.
+# The words of the interface itself (labels, buttons, column heads, badges, captions,
+# empty states, messages, the menu), not the data in it: a lead's English company or an
+# English sequence's name (in a heading) is what was typed, and stays; so does text
+# marked translate="no" (the terms of a synonym group inside its button's name).
 INTERFACE = (
-    "h1, h2, h3, label, button, th, legend, summary, caption, figcaption, option, .badge,"
-    " .empty-state, .muted, .field-error, .flash, nav a, .button"
+    "label, button, thead th, legend, summary, caption, figcaption, .badge,"
+    " .empty-state, .field-error, .flash, .admin-nav a, .button"
 )
+# The API reference documents the public REST API as its OpenAPI description says it
+# (docs/API.md), for developers, in English.
+ENGLISH_PAGES = ("/admin/api/reference",)
 # Names that are the same in Chinese copy: acronyms, formats and product names.
 NAMES = re.compile(
     r"\b(MQL|SQL|MQLs|SQLs|CSV|UTM|API|URL|SMS|PDF|SEO|SEM|CRM|ID|QR|IP|CEO|CTO|CFO|HTML|JSON|YAML|"
@@ -52,13 +56,22 @@ def english_on(page) -> set[str]:
     """Latin words in the interface's own text that are not names (see NAMES): text left in
     English, or a code that reached the screen."""
     texts = page.evaluate(
-        "selector => [...document.querySelectorAll(selector)].filter(e => !e.closest('code, pre,"
-        " [translate=no], .data')).map(e => e.innerText || e.textContent || '')",
+        """selector => [...document.querySelectorAll(selector)].map(element => {
+            const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+            let text = "", node;
+            while ((node = walker.nextNode())) {
+                if (!node.parentElement.closest("code, pre, [translate=no]")) text += node.textContent + " ";
+            }
+            return text;
+        })""",
         INTERFACE,
     )
     words = set()
     for text in texts:
         text = re.sub(r"\S*[@/.:]\S*", " ", text)  # addresses, paths, domains, times
+        # A command quoted to type (“flask nurture worker”) and a term given beside its
+        # translation (网址别名（slug）) are meant as they are.
+        text = re.sub(r"“[^”]*”|（[\x20-\x7e]*）", " ", text)
         words |= set(ENGLISH.findall(NAMES.sub(" ", text)))
     return words
 
@@ -81,7 +94,7 @@ def walk(browser, live_server, email, viewport, *, shots=None, **options):
             found[path] = (wide, english_on(page))
             if shots is not None:
                 name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
-                page.screenshot(path=str(shots / f"{name}-{viewport['width']}.png"), full_page=True)
+                page.screenshot(path=str(shots / f"{name}-{viewport['width']}.png"))
             return response.status, response.headers.get("content-type", ""), page.content()
 
         opened = admin_pages(get, one_per_kind=True)
@@ -104,7 +117,9 @@ def test_every_admin_page_fits_a_phone_in_chinese(browser, live_server, staff, r
     pages = walk(browser, live_server, staff[role], PHONE, shots=shots, is_mobile=True, has_touch=True)
     assert len(pages) >= 3, sorted(pages)
     assert {path: wide for path, (wide, _words) in pages.items() if wide} == {}
-    assert {path: sorted(words) for path, (_wide, words) in pages.items() if words} == {}
+    assert {
+        path: sorted(words) for path, (_wide, words) in pages.items() if words and path not in ENGLISH_PAGES
+    } == {}
 
 
 def test_every_admin_page_reads_in_chinese_on_a_wide_screen(browser, live_server, staff):
@@ -114,7 +129,9 @@ def test_every_admin_page_reads_in_chinese_on_a_wide_screen(browser, live_server
         shots.mkdir(parents=True, exist_ok=True)
     pages = walk(browser, live_server, staff["admin"], {"width": 1366, "height": 900}, shots=shots)
     assert {path: wide for path, (wide, _words) in pages.items() if wide} == {}
-    assert {path: sorted(words) for path, (_wide, words) in pages.items() if words} == {}
+    assert {
+        path: sorted(words) for path, (_wide, words) in pages.items() if words and path not in ENGLISH_PAGES
+    } == {}
 
 
 def test_on_a_phone_the_sections_are_behind_a_menu_button(browser, live_server, staff):
