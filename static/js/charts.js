@@ -42,6 +42,11 @@
       xAxis.splits = function () { return xs; };
       xAxis.gap = 4;
       xAxis.size = 40;
+      // Labels that would overlap side by side (a phone, many channels) are slanted.
+      if (box.clientWidth / Math.max(labels.length, 1) < 72) {
+        xAxis.rotate = -40;
+        xAxis.size = 72;
+      }
       scales.x.range = function () { return [-0.5, labels.length - 0.5]; };
       scales.y = { range: function (_u, _min, max) { return [0, Math.max(max, 1) * 1.1]; } };
     }
