@@ -32,11 +32,19 @@ NOW_OPTION = click.option("--now", "now_text", help="Act as if it were this time
     help="First count assisted conversions again for rolled-up days whose raw events are kept "
     "(once, after upgrading from a version that did not aggregate them).",
 )
-def rollup_command(now_text, no_prune, assists):
+@click.option(
+    "--recount",
+    is_flag=True,
+    help="First drop the aggregates of rolled-up days whose raw events are all kept, so they are "
+    "counted again by the site's days (after upgrading from UTC days, or a change of TIMEZONE).",
+)
+def rollup_command(now_text, no_prune, assists, recount):
     """Aggregate finished days, then delete raw events older than INSIGHTS_RETENTION_DAYS."""
     from insights import rollups
 
     now = _now(now_text)
+    if recount:
+        click.echo(f"rolled-up days to count again: {rollups.forget_kept_days()}")
     if assists:
         click.echo(f"days with assisted conversions counted again: {rollups.backfill_assists()}")
     days = rollups.rollup(now=now)

@@ -189,6 +189,21 @@ def backfill_assists() -> int:
     return len(days)
 
 
+def forget_kept_days() -> int:
+    """Drop the aggregates of every rolled-up day whose raw events are all still kept (the
+    days after the oldest event's day, which a prune may have cut), so the next rollup
+    counts them again by the site's days: after upgrading from UTC days, or after a change
+    of TIMEZONE. Earlier days keep their aggregates. Returns the days dropped."""
+    oldest = db.session.scalar(select(func.min(Event.occurred_at)))
+    if oldest is None:
+        return 0
+    first = _day(oldest) + timedelta(days=1)
+    dropped = db.session.execute(delete(RolledUpDay).where(RolledUpDay.day >= first)).rowcount or 0
+    db.session.execute(delete(DailyCount).where(DailyCount.day >= first))
+    db.session.commit()
+    return dropped
+
+
 def prune(*, now: datetime) -> int:
     """Delete raw events older than INSIGHTS_RETENTION_DAYS whose day is rolled up."""
     days = int(current_app.config["INSIGHTS_RETENTION_DAYS"])

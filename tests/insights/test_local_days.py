@@ -90,3 +90,29 @@ def test_the_trend_and_the_tables_agree_on_the_day(app):
         trend = trends.trends(SUNDAY, MONDAY, tz="Asia/Shanghai")
     assert trend.series[0][1] == [0, 1]  # new leads: Monday, as in the funnel
     assert figures(MONDAY)["leads"] == 1
+
+
+def test_recount_rolls_up_kept_days_again_by_the_sites_days(app, monkeypatch, runner):
+    # Rolled up while the site counted UTC days (as before this rule), then counted again.
+    events_around_midnight()
+    record(
+        "page_view",
+        visitor_id="early",
+        path="/help/a",
+        visit_seq=1,
+        landing="/help/a",
+        at=datetime(2026, 12, 5, 10),
+    )
+    db.session.commit()
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_TIMEZONE", "UTC")
+    assert rollups.rollup(now=datetime(2026, 12, 9, 12, 0)) == 4  # 5 to 8 December
+    assert figures(SUNDAY)["leads"] == 1
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
+    result = runner.invoke(
+        args=["insights", "rollup", "--recount", "--no-prune", "--now", "2026-12-09T12:00:00"]
+    )
+    assert result.exit_code == 0, result.output
+    # The oldest event's day (the 5th) keeps its aggregates (a prune may have cut it); the
+    # 6th to the 8th are counted again by Shanghai's days.
+    assert "rolled-up days to count again: 3" in result.output
+    assert (figures(SUNDAY), figures(MONDAY)) == (NOTHING, {**EVERYTHING_LATE, "visits": 2})
