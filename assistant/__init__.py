@@ -32,6 +32,10 @@ def init_app(app):
     )
 
     apply_defaults(app, SETTINGS)
+    from assistant.review_signal import unhelpful_offers
+    from content.freshness import add_queue_signal
+
+    add_queue_signal(app, "assistant_unhelpful", _l("Did not help in the assistant"), unhelpful_offers)
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
     app.cli.add_command(assistant_cli)

@@ -7,7 +7,14 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 
 from core.config import apply_defaults
-from core.hooks import add_admin_nav, add_demo_loader, add_home_panel, add_translated_path
+from core.hooks import (
+    add_admin_nav,
+    add_article_panel,
+    add_background_job,
+    add_demo_loader,
+    add_home_panel,
+    add_translated_path,
+)
 
 # Uploads are smaller than the site-wide request limit (MAX_CONTENT_LENGTH); a Markdown
 # body larger than MARKDOWN_MAX_BYTES is refused before rendering (content.bounds).
@@ -29,12 +36,38 @@ def init_app(app):
     add_demo_loader(app, "content", demo.load, order=10)
     add_home_panel(app, home.editor_panel, roles=("editor",), order=10)
     add_translated_path(app, translated_path)
+    _wire_operations(app)
     _wire_page_cache(app)
     # The search index is its own sub-package, built alongside; it wires itself.
     if (Path(__file__).parent / "search" / "__init__.py").exists():
         search = import_module("content.search")
         if hasattr(search, "init_app"):
             search.init_app(app)
+
+
+def _wire_operations(app):
+    """Teams, standards per kind and review dates (content.teams, .standards, .freshness)."""
+    from content import review_admin, review_mail, teams
+    from content.teams_admin import ops_bp
+
+    app.register_blueprint(ops_bp)
+    add_admin_nav(
+        app, _l("Review queue"), "content_ops.review_queue", roles=("editor",), order=12, group="content"
+    )
+    add_admin_nav(app, _l("Teams"), "content_ops.teams_index", roles=("admin",), order=14, group="content")
+    add_admin_nav(
+        app,
+        _l("Standards per kind"),
+        "content_ops.standards_index",
+        roles=("admin",),
+        order=15,
+        group="content",
+    )
+    add_article_panel(app, review_admin.article_panel)
+    add_home_panel(app, review_admin.home_panel, roles=("editor",), order=11)
+    add_background_job(app, "review mail", review_mail.weekly_job)
+    add_demo_loader(app, "teams", lambda echo: teams.ensure_default_teams(), order=5)
+    app.add_template_global(review_admin.review_flag, "review_flag")
 
 
 def _wire_page_cache(app):

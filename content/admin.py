@@ -21,6 +21,8 @@ from content.documents import DocumentError, Problem, from_utc, normalise_body, 
 from content.forms import KIND_LABELS, STATUS_LABELS, ArticleForm, UploadForm
 from content.models import KINDS, STATUSES, Article, Revision
 from content.revisions import restore_revision, revision_diff
+from content.standards import standard_for
+from content.teams import team_names
 from core.extensions import db
 from core.hooks import article_panels
 from core.ids import page_number, record_id
@@ -68,10 +70,13 @@ def index():
     kind = request.args.get("kind", "") if request.args.get("kind") in KINDS else ""
     status = request.args.get("status", "") if request.args.get("status") in STATUSES else ""
     owner_id = request.args.get("owner", type=record_id)
+    team_id = request.args.get("team", type=record_id)
     stale = request.args.get("stale") == "1"
     q = (request.args.get("q") or "").strip()[:200]
     sort = chosen_sort(SORTS, request.args.get("sort"))
-    query = services.editor_articles(q=q, kind=kind, status=status, owner_id=owner_id, stale=stale, now=now)
+    query = services.editor_articles(
+        q=q, kind=kind, status=status, owner_id=owner_id, team_id=team_id, stale=stale, now=now
+    )
     page = keyset_page(
         query,
         sort=sort,
@@ -85,7 +90,14 @@ def index():
     owners = db.session.scalars(
         select(User).where(User.role.in_(("admin", "editor"))).order_by(User.email)
     ).all()
-    filters = {"q": q, "kind": kind, "status": status, "owner": owner_id, "stale": "1" if stale else ""}
+    filters = {
+        "q": q,
+        "kind": kind,
+        "status": status,
+        "owner": owner_id,
+        "team": team_id,
+        "stale": "1" if stale else "",
+    }
     filter_args = {name: value for name, value in filters.items() if value}
     return render_template(
         "content/admin/index.html",
@@ -93,6 +105,7 @@ def index():
         owners=owners,
         owner_names={user.id: user.display_name for user in owners},
         owner_choices=[(user.id, user.display_name) for user in owners],
+        team_choices=list(team_names().items()),
         filters=filters,
         filter_args=filter_args,
         args={**filter_args, **({"sort": sort.key} if sort != SORTS[0] else {})},
@@ -138,6 +151,9 @@ def _form_for(article: Article | None) -> ArticleForm:
         else:
             form.kind.data = request.args.get("kind") if request.args.get("kind") in KINDS else "help"
             form.locale.data = current_app.config["DEFAULT_LOCALE"].replace("_", "-")
+            form.body.data = standard_for(
+                form.kind.data
+            ).template  # a new article starts from its kind's template
     return form
 
 

@@ -1,4 +1,5 @@
-"""`flask content import PATH… [--dry-run]` and `flask content export DIR`."""
+"""`flask content import PATH… [--dry-run]`, `flask content export DIR` and
+`flask content review-mail [--now]`."""
 
 from pathlib import Path
 
@@ -44,3 +45,24 @@ def export_command(directory):
             if warning:
                 click.secho(f"warning   {path}: {warning}", fg="yellow", err=True)
         click.secho(f"{len(written)} articles written to {directory}", bold=True, fg="green")
+
+
+@content_cli.command("review-mail")
+@click.option("--now", "now_text", help="Act as if it were this time (ISO-8601).")
+def review_mail_command(now_text):
+    """Queue this week's review reminders (the worker does it on its first pass of the
+    week); once per week whoever runs it."""
+    from datetime import datetime
+
+    from content.review_mail import send_review_mail
+    from core.timeutil import to_naive_utc
+
+    try:
+        now = to_naive_utc(datetime.fromisoformat(now_text)) if now_text else utcnow()
+    except ValueError as exc:
+        raise click.BadParameter(f"not an ISO-8601 time: {now_text}") from exc
+    queued, ran = send_review_mail(now=now)
+    if ran:
+        click.echo(f"review reminders queued: {queued}")
+    else:
+        click.echo("this week's review reminders were already sent")

@@ -62,6 +62,12 @@ class Article(db.Model):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     published_at: Mapped[datetime | None] = mapped_column(index=True)
     review_by: Mapped[datetime | None]
+    # Content operations (content.teams, content.standards, content.freshness): the
+    # owning team, when someone last confirmed the article is still right, and the
+    # reviewer's checklist items ticked so far (cleared when the article is published).
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), index=True)
+    verified_at: Mapped[datetime | None]
+    checklist: Mapped[list | None] = mapped_column(JSON)
     seo_title: Mapped[str] = mapped_column(String(300), default="")
     seo_description: Mapped[str] = mapped_column(String(500), default="")
     # White papers: the gated file named in front matter and the nurture sequence a

@@ -21,7 +21,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload, load_only
 
-from content import signals
+from content import freshness, signals, standards, teams
 from content.bounds import TooComplex
 from content.documents import FIELD_NAMES, DocumentError, Problem, slugify
 from content.models import Article, Feedback, Revision
@@ -61,6 +61,10 @@ class InvalidTransition(ContentError):
     pass
 
 
+class NotReady(ContentError):
+    """A publish refused until the reviewer's checklist is ticked."""
+
+
 @dataclass(frozen=True)
 class Action:
     name: str
@@ -89,11 +93,28 @@ ADMIN_ONLY_STATUSES = {"published", "archived"}
 
 
 def can_edit(user, article: Article | None) -> bool:
+    """Editors write their teams' articles (content.teams); what readers may already see
+    only admins and the article's team reviewers change."""
     if user is None:
         return True
     if not user.has_role("editor"):
         return False
-    return article is None or article.status not in ADMIN_ONLY_STATUSES or user.has_role("admin")
+    if article is None:
+        return True
+    if not teams.may_write(user, article.team_id):
+        return False
+    return article.status not in ADMIN_ONLY_STATUSES or teams.may_approve(user, article.team_id)
+
+
+def _may(user, article: Article | None, action: Action) -> bool:
+    if user is None:
+        return True
+    if action.roles == ("admin",):
+        # Approval: admins, and the reviewers of the article's team.
+        return user.has_role("admin") or (
+            user.has_role("editor") and article is not None and teams.may_approve(user, article.team_id)
+        )
+    return user.has_role(*action.roles)
 
 
 def allowed_actions(user, article: Article | None) -> list[Action]:
@@ -102,9 +123,7 @@ def allowed_actions(user, article: Article | None) -> list[Action]:
     return [
         action
         for action in ACTIONS.values()
-        if status in action.sources
-        and can_edit(user, article)
-        and (user is None or user.has_role(*action.roles))
+        if status in action.sources and can_edit(user, article) and _may(user, article, action)
     ]
 
 
@@ -115,7 +134,52 @@ def _check(user, article: Article | None, action: Action) -> None:
             _l("An article that is %(status)s cannot be %(action)s.", status=status, action=action.name)
         )
     if action not in allowed_actions(user, article):
+        if article is not None and not teams.may_write(user, article.team_id):
+            raise NotAllowed(
+                _l(
+                    "This article belongs to another team: only its members write it and its reviewers publish it."
+                )
+            )
         raise NotAllowed(_l("Your role may not do this: ask an admin to publish, unpublish or archive."))
+
+
+def _new_article_team(fields: dict, user) -> int | None:
+    """The team a new article belongs to; refuses a kind or category of a team the
+    writer is not in (the problem shown beside the category, else the kind)."""
+    team_id = teams.team_for(fields.get("kind", ""), fields.get("category") or "")
+    if not teams.may_write(user, team_id):
+        name = teams.team_names().get(team_id, "")
+        field = "category" if fields.get("category") else "kind"
+        raise DocumentError(
+            [
+                Problem(
+                    _l(
+                        "This belongs to the team %(team)s: choose a kind or category of your team.",
+                        team=name,
+                    ),
+                    None,
+                    field,
+                )
+            ]
+        )
+    return team_id
+
+
+def _ready_to_publish(fields: dict, article: Article | None, rendered: Rendered | None) -> None:
+    """What a publish needs by its kind's standard (content.standards): the required
+    fields and headings (DocumentError, each beside its field), then the reviewer's
+    checklist (NotReady)."""
+    values = {name: fields.get(name, getattr(article, name, None)) for name in standards.REQUIRABLE}
+    standard = standards.standard_for(fields.get("kind") or article.kind)
+    headings = rendered.headings if rendered is not None else article.headings
+    problems = standards.missing_parts(standard, values, headings)
+    if problems:
+        raise DocumentError(problems)
+    left = standards.unticked(standard, article.checklist if article is not None else ())
+    if left:
+        raise NotReady(
+            _l("Tick the reviewer's checklist before publishing: %(items)s.", items="、".join(left))
+        )
 
 
 def unique_slug(base: str, *, exclude_id: int | None = None) -> str:
@@ -199,6 +263,9 @@ def save_article(
             rendered = render_body(body_md)
         except TooComplex as exc:
             raise DocumentError([Problem(exc.message, None, "body")]) from None
+    team_id = _new_article_team(fields, user) if new and user is not None else None
+    if step.target == "published" and user is not None:
+        _ready_to_publish(fields, article, rendered)
     if new:
         requested = fields.get("slug") or ""
         if (
@@ -215,7 +282,13 @@ def save_article(
             )
         slug = unique_slug(requested or slugify(fields.get("title", "")) or fields.get("kind", "article"))
         article = Article(
-            slug=slug, created_at=now, owner_id=user.id if user is not None else None, status="draft"
+            slug=slug,
+            created_at=now,
+            owner_id=user.id if user is not None else None,
+            team_id=team_id
+            if user is not None
+            else teams.team_for(fields.get("kind", ""), fields.get("category") or ""),
+            status="draft",
         )
         db.session.add(article)
     fields.pop("slug", None)
@@ -238,6 +311,10 @@ def save_article(
         changed.append(step.name)
     if article.status == "published" and article.published_at is None:
         article.published_at = now
+    if article.status == "published":
+        freshness.set_first_review_date(article, now)
+    if step.target:
+        article.checklist = []  # each approval is ticked afresh
     article.updated_at = now
     try:
         db.session.flush()
@@ -386,12 +463,15 @@ def editor_articles(
     kind: str = "",
     status: str = "",
     owner_id: int | None = None,
+    team_id: int | None = None,
     stale: bool = False,
     now: datetime,
 ) -> Select:
     """The editor's list: every article, filtered (`q`: words of the title or the slug),
     recently changed first."""
-    query = select(Article).options(load_only(*LISTING_COLUMNS, Article.review_by, Article.owner_id))
+    query = select(Article).options(
+        load_only(*LISTING_COLUMNS, Article.review_by, Article.owner_id, Article.team_id)
+    )
     if q:
         query = query.where(
             or_(Article.title.contains(q, autoescape=True), Article.slug.contains(q.lower(), autoescape=True))
@@ -402,6 +482,8 @@ def editor_articles(
         query = query.where(Article.status == status)
     if owner_id:
         query = query.where(Article.owner_id == owner_id)
+    if team_id:
+        query = query.where(Article.team_id == team_id)
     if stale:
         query = query.where(Article.review_by.is_not(None), Article.review_by <= now)
     return query.order_by(Article.updated_at.desc(), Article.id.desc())

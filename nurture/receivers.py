@@ -96,9 +96,19 @@ def on_lead_erased(sender, *, lead_id, email, phone="", **extra):
         suppression.add_suppression(email, "erased", now=utcnow())
 
 
+def on_staff_mail_requested(sender, *, to, template, context, now=None, **extra):
+    """A mail to staff from a package below nurture (content's weekly review reminder)."""
+    services.add_mail(
+        to=to, template=template, context=dict(context or {}), now=now or utcnow(), kind="staff"
+    )
+
+
 def connect(app):
+    from content.signals import staff_mail_requested
     from gated import signals
     from nurture import form_topics
+
+    staff_mail_requested.connect(on_staff_mail_requested, sender=app, weak=False)
 
     signals.mail_requested.connect(on_mail_requested, sender=app, weak=False)
     signals.sms_requested.connect(on_sms_requested, sender=app, weak=False)

@@ -425,6 +425,26 @@ def topics(app):
 
 
 @pytest.fixture
+def default_teams(app):
+    """The teams and standards per kind the migration creates, {name: Team}."""
+    from content.standards import install_default_standards
+    from content.teams import all_teams, ensure_default_teams
+    from core.timeutil import utcnow
+
+    ensure_default_teams()
+    install_default_standards(now=utcnow())
+    return {team.name: team for team in all_teams()}
+
+
+def join_team(team, user, *, reviewer=False) -> None:
+    """Put `user` in `team` (a reviewer if told)."""
+    from content.teams import TeamMember
+
+    db.session.add(TeamMember(team_id=team.id, user_id=user.id, reviewer=reviewer))
+    db.session.commit()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -64,6 +64,11 @@ def init_app(app):
     # Vectors of saved articles are computed by the worker, never in the editor's request.
     add_background_job(app, "search", services.embed_pending)
     add_background_job(app, "synonyms", services.propose_synonyms_job)
+    # Pages people left to search again rise in the review queue.
+    from content.freshness import add_queue_signal
+    from content.search.exits import searched_again
+
+    add_queue_signal(app, "searched_again", _l("Left to search again"), searched_again)
 
     def load_demo(echo):
         added = services.ensure_synonyms(now=utcnow())
