@@ -53,6 +53,7 @@ def review_queue():
         team_id=team_id,
         mine=mine,
         team_names=teams.team_names(),
+        has_teams=bool(teams.visible_team_ids(current_user)),
         kinds=KIND_LABELS,
         labels=freshness.signal_labels(),
         verify_form=VerifyForm(),
