@@ -3,10 +3,10 @@ is due, and "verify" (someone confirmed it is still right, with an optional note
 the article's verification history).
 
 An article's review date is `review_by`: set by hand in the editor, else on publishing
-(the publish date plus its kind's interval) and on each verify (that day plus the
-interval). Months are calendar months: 31 August plus six months is 28 (or 29) February.
-A published article from before these dates (no `review_by`) counts from its last
-verification or its publish date.
+through the workflow (the publish date plus its kind's interval) and on each verify (that
+day plus the interval). An article without one (imported as published, or from before
+review dates) is due its kind's interval after its last verification, else its publish
+date: computed, never stored, so an import stays idempotent. Months are calendar months: 31 August plus six months is 28 (or 29) February.
 
 The queue holds published articles due within DUE_SOON or overdue. Signals other
 packages register (add_queue_signal: help articles the assistant offered that visitors
@@ -34,6 +34,8 @@ SIGNAL_DAYS = 30
 SIGNAL_WINDOW = timedelta(days=90)
 NOTE_MAX = 500
 EXTENSION = "lodestar.review_signals"
+# A month's end clamps the day by up to three days (31 August + 6 months = 28 February).
+CLAMP_SLACK = timedelta(days=4)
 
 
 class Verification(db.Model):
@@ -108,10 +110,15 @@ def due_date(article: Article, months: int | None = None) -> datetime | None:
 
 def _due_condition(horizon: datetime, months: dict[str, int]):
     """Due by `horizon`: the stored review date, or for articles without one, the last
-    verification (else the publish date) a kind's interval before it."""
+    verification (else the publish date) a kind's interval before it. Calendar months
+    are not a fixed length, so the second half keeps CLAMP_SLACK more (a superset) and
+    review_queue keeps the rows whose due_date is really by `horizon`."""
     cutoff = case(
-        *((Article.kind == kind, add_months(horizon, -number)) for kind, number in months.items()),
-        else_=add_months(horizon, -12),
+        *(
+            (Article.kind == kind, add_months(horizon, -number) + CLAMP_SLACK)
+            for kind, number in months.items()
+        ),
+        else_=add_months(horizon, -12) + CLAMP_SLACK,
     )
     base = func.coalesce(Article.verified_at, Article.published_at)
     return or_(
@@ -139,7 +146,7 @@ def review_queue(
     rows = [
         DueArticle(article, due, due <= now, max(0.0, (now - due).total_seconds() / 86400))
         for article in db.session.scalars(query)
-        if (due := due_date(article, months[article.kind])) is not None
+        if (due := due_date(article, months[article.kind])) is not None and due <= horizon
     ]
     counts = signal_counts([row.article.id for row in rows], now=now)
     for row in rows:

@@ -4,7 +4,7 @@ last three show as sections of the article's admin page (core.hooks article pane
 the editor's own template stays as it is; verify shows on the public page too, in the
 staff-only flag of a past-due article."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -92,11 +92,11 @@ def verify(article_id: int):
 @roles_required("editor")
 def checklist(article_id: int):
     article = db.get_or_404(Article, article_id)
-    if not teams.may_approve(current_user, article.team_id):
-        abort(403)
     form = ChecklistForm()
     standard = standards.standard_for(article.kind)
-    if form.validate():
+    if not teams.may_approve(current_user, article.team_id):
+        flash(_("Only the team's reviewers or an admin tick the checklist."), "error")
+    elif form.validate():
         article.checklist = [item for item in standard.checklist if item in set(form.items.data or ())]
         db.session.commit()
         flash(_("Checklist saved."), "success")

@@ -311,7 +311,7 @@ def save_article(
         changed.append(step.name)
     if article.status == "published" and article.published_at is None:
         article.published_at = now
-    if article.status == "published":
+    if step.target == "published":
         freshness.set_first_review_date(article, now)
     if step.target:
         article.checklist = []  # each approval is ticked afresh
