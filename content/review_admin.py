@@ -99,6 +99,12 @@ def checklist(article_id: int):
     elif form.validate():
         article.checklist = [item for item in standard.checklist if item in set(form.items.data or ())]
         db.session.commit()
+        send_staff_action(
+            "content.checklist",
+            user=current_user,
+            target=f"article:{article.id}",
+            details={"ticked": article.checklist},
+        )
         flash(_("Checklist saved."), "success")
     return redirect(url_for("content_admin.edit", article_id=article.id), code=303)
 

@@ -12,7 +12,7 @@ from content.models import Article
 from content.search.models import SearchQuery
 from core.extensions import db
 from nurture.models import Message
-from tests.conftest import join_team
+from tests.conftest import assert_staff_mail, join_team, mail_texts
 from tests.content.helpers import make_article
 from tests.factories import UserFactory, audit_entries
 
@@ -223,3 +223,18 @@ def test_publishing_sets_the_first_review_date_by_kind(app, default_teams):
     assert article.review_by == datetime(2027, 3, 31)
     unpublished = services.transition(article, "unpublish", user=None, now=datetime(2026, 4, 1))
     assert queue_ids(datetime(2028, 1, 1)) == [] and unpublished.status == "draft"
+
+
+def test_the_reminder_is_delivered_by_the_worker(app, default_teams, runner, smtp_sink):
+    member = UserFactory(role="editor", email="member@example.com")
+    join_team(default_teams["客服"], member)
+    make_article(HELP, title="过期的帮助", now=datetime(2025, 1, 1), published_at=datetime(2025, 1, 1))
+    # The worker's pass does the week's run, then delivers what it queued on the next pass.
+    assert runner.invoke(args=["nurture", "tick"]).exit_code == 0
+    result = runner.invoke(args=["nurture", "tick"])
+    assert result.exit_code == 0, result.output
+    [mail] = smtp_sink.wait_for(1)
+    assert mail["To"] == "member@example.com" and "待复核的文章：1 篇" in str(mail["Subject"])
+    text, html = mail_texts(mail)
+    assert "过期的帮助" in text and "/admin/content/review/" in text and "过期的帮助" in html
+    assert_staff_mail(mail, "提醒每周发送一次")

@@ -160,3 +160,24 @@ def test_the_editor_list_filters_by_team(app, default_teams, login_as):
     make_article(SOLUTION_BODY, kind="solution", title="方案一篇")
     page = login_as("admin").get(f"/admin/content/?team={default_teams['售前'].id}").get_data(as_text=True)
     assert "方案一篇" in page and "帮助一篇" not in page
+
+
+def test_the_owner_must_belong_to_the_articles_team(app, default_teams, login_as):
+    reviewer = login_as("editor")
+    join_team(default_teams["客服"], reviewer.user, reviewer=True)
+    outsider = UserFactory(role="editor")
+    article = make_article(title="帮助")
+    team = str(default_teams["客服"].id)
+
+    reviewer.post(f"/admin/content/{article.id}/ownership", data={"team": team, "owner": str(outsider.id)})
+    db.session.expire_all()
+    assert db.session.get(Article, article.id).owner_id is None
+    assert "负责人必须是文章所属团队的成员" in reviewer.get(f"/admin/content/{article.id}").get_data(
+        as_text=True
+    )
+
+    join_team(default_teams["客服"], outsider)
+    reviewer.post(f"/admin/content/{article.id}/ownership", data={"team": team, "owner": str(outsider.id)})
+    db.session.expire_all()
+    assert db.session.get(Article, article.id).owner_id == outsider.id
+    assert audit_entries("content.ownership")
