@@ -1,7 +1,7 @@
 """content: teams, standards per kind, review dates and verifications
 
 Revision ID: b7c8d9e0f1a2
-Revises: 3b7e91c4d2a6
+Revises: a4c1e7d2b9f0
 Create Date: 2026-12-05 13:30:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7c8d9e0f1a2'
-down_revision = '3b7e91c4d2a6'
+down_revision = 'a4c1e7d2b9f0'
 branch_labels = None
 depends_on = None
 
