@@ -13,27 +13,37 @@ from core.hooks import (
     add_background_job,
     add_demo_loader,
     add_home_panel,
+    add_robots_disallow,
     add_translated_path,
 )
 
 # Uploads are smaller than the site-wide request limit (MAX_CONTENT_LENGTH); a Markdown
 # body larger than MARKDOWN_MAX_BYTES is refused before rendering (content.bounds).
-DEFAULTS = {"CONTENT_UPLOAD_MAX_BYTES": 10 * 1024 * 1024, "MARKDOWN_MAX_BYTES": 500_000}
+# A draft's shared preview link (content.editor) works for CONTENT_PREVIEW_LINK_HOURS.
+DEFAULTS = {
+    "CONTENT_UPLOAD_MAX_BYTES": 10 * 1024 * 1024,
+    "MARKDOWN_MAX_BYTES": 500_000,
+    "CONTENT_PREVIEW_LINK_HOURS": 72,
+}
 
 
 def init_app(app):
     """Register the package's blueprints, commands, signal receivers and demo data."""
-    from content import demo, home
+    from content import demo, home, notices, slugs  # noqa: F401 - slugs: its table
     from content.admin import admin_bp
     from content.cli import content_cli
+    from content.editor import preview_bp
     from content.views import bp, translated_path
 
     apply_defaults(app, DEFAULTS)
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(preview_bp)
+    add_robots_disallow(app, "/preview/")
     app.cli.add_command(content_cli)
     add_admin_nav(app, _l("Content"), "content_admin.index", roles=("editor",), order=10, group="content")
     add_demo_loader(app, "content", demo.load, order=10)
+    add_home_panel(app, notices.home_panel, roles=("editor",), order=9)
     add_home_panel(app, home.editor_panel, roles=("editor",), order=10)
     add_translated_path(app, translated_path)
     _wire_operations(app)

@@ -15,9 +15,10 @@ from sqlalchemy import select
 
 from accounts.guards import roles_required
 from accounts.models import User
-from content import services, uploads
+from content import notices, services, uploads
 from content.bounds import TooComplex
 from content.documents import DocumentError, Problem, from_utc, normalise_body, validate_fields
+from content.editor import editor_extras, sequence_options
 from content.forms import KIND_LABELS, STATUS_LABELS, ArticleForm, UploadForm
 from content.models import KINDS, STATUSES, Article, Revision
 from content.revisions import restore_revision, revision_diff
@@ -157,8 +158,9 @@ def _form_for(article: Article | None) -> ArticleForm:
     return form
 
 
-def _render_editor(form, article, *, preview=None, status=200):
+def _render_editor(form, article, *, preview=None, status=200, comment_error=""):
     user = current_user._get_current_object()
+    form.sequence.choices = sequence_options(form.sequence.data or "")
     return (
         render_template(
             "content/admin/edit.html",
@@ -172,6 +174,8 @@ def _render_editor(form, article, *, preview=None, status=200):
             statuses=STATUS_LABELS,
             upload_form=UploadForm(),
             max_upload=current_app.config["CONTENT_UPLOAD_MAX_BYTES"],
+            comment_error=comment_error,
+            **editor_extras(article),
         ),
         status,
     )
@@ -183,7 +187,7 @@ def _preview_html(body: str) -> str:
 
 
 # The workflow actions that change what the public sees (the audit log records them).
-AUDITED_ACTIONS = ("publish", "unpublish", "archive")
+AUDITED_ACTIONS = ("publish", "unpublish", "archive", "return")
 
 
 @admin_bp.route("/new", methods=["GET", "POST"])
@@ -193,8 +197,16 @@ def edit(article_id: int | None = None):
     article = db.get_or_404(Article, article_id) if article_id else None
     form = _form_for(article)
     if request.method == "GET":
+        if article is not None:
+            notices.mark_read(current_user.id, article.id, now=utcnow())
         return _render_editor(form, article)
     action = request.form.get("action", "save")
+    comment = (request.form.get("review_comment") or "").strip()[:2000]
+    if action == "return" and not comment:
+        form.validate()
+        return _render_editor(
+            form, article, comment_error=_("Say what should change before returning it."), status=422
+        )
     if action == "preview":
         try:
             return _render_editor(form, article, preview=_preview_html(form.body.data or ""))
@@ -206,7 +218,8 @@ def edit(article_id: int | None = None):
         form.front_matter(), default_locale=current_app.config["DEFAULT_LOCALE"], timezone=_timezone()
     )
     if article is not None:
-        fields.pop("slug", None)  # an existing slug never changes
+        if not fields.get("slug"):
+            fields.pop("slug", None)  # left empty: the article keeps its address
         fields["asset_source"] = article.asset_source
     if problems:
         return _show_problems(form, article, problems)
@@ -229,6 +242,7 @@ def edit(article_id: int | None = None):
             user=current_user._get_current_object(),
             action=action if action in services.ACTIONS else "save",
             now=utcnow(),
+            comment=comment,
         )
     except DocumentError as exc:
         return _show_problems(form, article, exc.problems)

@@ -45,7 +45,13 @@ FIELD_NAMES = {
     "asset": "asset_source",
     "sequence": "sequence_slug",
 }
+# Front matter that is not an Article attribute: the slugs an article had before, whose
+# URLs redirect to it (content.slugs), written after the attributes on export.
+HISTORY_KEY = "old_slugs"
+FRONT_MATTER_KEYS = (*FIELD_NAMES, HISTORY_KEY)
 DATE_FIELDS = ("published_at", "review_by")
+# Typed tags split on commas, the Chinese enumeration comma, semicolons and spaces.
+TAG_SEPARATORS = re.compile(r"[,，、;；\s]+")
 LIMITS = {
     "title": 300,
     "category": 120,
@@ -95,10 +101,12 @@ class Document:
 
 
 def slugify(text: str) -> str:
-    """A readable ASCII slug: Chinese by its pinyin ("如何提高续费率" -> "ru-he-ti-gao-xu-fei-lv")."""
-    words = lazy_pinyin(text or "", errors="default")
-    ascii_text = "-".join(words).lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    """A readable ASCII slug, Chinese as pinyin words joined per word
+    ("线索评分起步指南" -> "xiansuo-pingfen-qibu-zhinan"), not one syllable per word."""
+    from content.slugs import words
+
+    parts = ("".join(lazy_pinyin(word, errors="default")) for word in words(text or ""))
+    slug = re.sub(r"[^a-z0-9]+", "-", "-".join(parts).lower()).strip("-")
     return slug[:SLUG_MAX].rstrip("-")
 
 
@@ -189,9 +197,10 @@ def validate_fields(
 
     fields: dict = {}
     for key in raw:
-        if key not in FIELD_NAMES:
+        if key not in FRONT_MATTER_KEYS:
             problem(
-                key, _l("unknown field '%(key)s' (known: %(known)s)", key=key, known=", ".join(FIELD_NAMES))
+                key,
+                _l("unknown field '%(key)s' (known: %(known)s)", key=key, known=", ".join(FRONT_MATTER_KEYS)),
             )
 
     def text(key, default=""):
@@ -248,7 +257,7 @@ def validate_fields(
 
     tags = raw.get("tags") or []
     if isinstance(tags, str):
-        tags = [tag for tag in re.split(r"[,，]", tags)]
+        tags = TAG_SEPARATORS.split(tags)
     if not isinstance(tags, list) or any(isinstance(tag, dict | list) for tag in tags):
         problem("tags", _l("tags must be a list, e.g. [renewal, onboarding]"))
         tags = []
@@ -281,6 +290,14 @@ def validate_fields(
             problem("asset", _l("asset file not found: %(path)s", path=str(asset_path)))
         else:
             fields["asset_source"] = str(asset_path.resolve())
+    if HISTORY_KEY in raw:
+        old = raw[HISTORY_KEY] or []
+        if not isinstance(old, list) or not all(
+            isinstance(item, str) and SLUG_RE.match(item) for item in old
+        ):
+            problem(HISTORY_KEY, _l("old_slugs must be a list of slugs, e.g. [old-name, older-name]"))
+            old = []
+        fields[HISTORY_KEY] = list(old)
     if fields["sequence_slug"] and kind != "whitepaper":
         problem("sequence", _l("sequence is only for white papers (kind: whitepaper)"))
     return fields, problems
@@ -321,13 +338,17 @@ def front_matter(values: dict, timezone: str) -> dict:
         if name in DATE_FIELDS:
             value = from_utc(value, timezone)
         front[key] = value
+    if values.get(HISTORY_KEY):
+        front[HISTORY_KEY] = list(values[HISTORY_KEY])
     return front
 
 
 def to_markdown(front: dict, body_md: str) -> str:
-    """The canonical file: front matter in FIELD_NAMES order, empty values left out."""
+    """The canonical file: front matter in FRONT_MATTER_KEYS order, empty values left out."""
     ordered = {
-        key: front[key] for key in FIELD_NAMES if key in front and front[key] not in (None, "", [], False)
+        key: front[key]
+        for key in FRONT_MATTER_KEYS
+        if key in front and front[key] not in (None, "", [], False)
     }
     yaml_text = "".join(_yaml_line(key, value) for key, value in ordered.items())
     body = normalise_body(body_md)

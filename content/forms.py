@@ -34,7 +34,9 @@ class ArticleForm(FlaskForm):
         choices=[SelectChoice(locale, "中文" if locale == "zh-CN" else "English") for locale in LOCALES],
     )
     translation_key = StringField(_l("Translation key"), validators=[Optional(), Length(max=120)])
-    category = StringField(_l("Category"), validators=[Optional(), Length(max=120)])
+    category = StringField(
+        _l("Category"), validators=[Optional(), Length(max=120)], render_kw={"list": "category-choices"}
+    )
     tags = StringField(_l("Tags"), validators=[Optional(), Length(max=500)])
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=1000)])
     body = TextAreaField(_l("Body (Markdown)"))
@@ -45,7 +47,8 @@ class ArticleForm(FlaskForm):
     review_by = StringField(_l("Review by"), validators=[Optional()], render_kw={"type": "date"})
     seo_title = StringField(_l("SEO title"), validators=[Optional(), Length(max=300)])
     seo_description = TextAreaField(_l("SEO description"), validators=[Optional(), Length(max=500)])
-    sequence = StringField(_l("Nurture sequence (slug)"), validators=[Optional(), Length(max=120)])
+    # Chosen from the sequences a later package offers (content.editor.add_picker).
+    sequence = SelectField(_l("Nurture sequence"), choices=[], validate_choice=False)
     gated_file = FileField(_l("Gated file (white papers)"))
 
     FRONT_MATTER = (

@@ -75,6 +75,8 @@ def _markdown() -> markdown.Markdown:
             "md_in_html",
         ],
         extension_configs={
+            # `---:` columns as align="right" (a style attribute would not survive nh3).
+            "tables": {"use_align_attribute": True},
             "codehilite": {"css_class": "highlight", "guess_lang": False, "use_pygments": True},
             "toc": {"slugify": slugify_heading, "toc_depth": "2-3", "permalink": False},
         },

@@ -17,7 +17,9 @@ def restore_revision(revision: Revision, *, user, now: datetime) -> Article:
     """Bring back a revision's title, body and fields as a new revision (status stays)."""
     article = db.session.get(Article, revision.article_id)
     fields = {
-        name: revision.fields[name] for name in EDITABLE if name in revision.fields and name != "status"
+        name: revision.fields[name]
+        for name in EDITABLE
+        if name in revision.fields and name not in ("status", "slug")
     }
     for name in DATE_FIELDS:
         if fields.get(name):

@@ -21,7 +21,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload, load_only
 
-from content import freshness, signals, standards, teams
+from content import freshness, notices, signals, slugs, standards, teams
 from content.bounds import TooComplex
 from content.documents import FIELD_NAMES, DocumentError, Problem, slugify
 from content.models import Article, Feedback, Revision
@@ -81,6 +81,7 @@ ACTIONS = {
             "save", _l("Save"), frozenset({"draft", "in_review", "published", "archived"}), "", ("editor",)
         ),
         Action("submit", _l("Send to review"), frozenset({"draft"}), "in_review", ("editor",)),
+        Action("return", _l("Return to the author"), frozenset({"in_review"}), "draft", ("admin",)),
         Action("publish", _l("Publish"), frozenset({"draft", "in_review"}), "published", ("admin",)),
         Action("unpublish", _l("Unpublish"), frozenset({"published", "archived"}), "draft", ("admin",)),
         Action(
@@ -242,12 +243,14 @@ def save_article(
     action: str = "save",
     now: datetime,
     note: str = "",
+    comment: str = "",
 ) -> Article:
     """Create or update an article and apply a workflow action, in one transaction with
     one revision row (who, when, what changed).
 
     `fields` are Article attributes as validate_fields returns them. A new article gets
-    a unique slug from its slug field or title; an existing slug never changes. `status`
+    a unique slug from its slug field or title; an existing one moves to a new slug when
+    `fields` asks, and its old slug redirects (content.slugs). `status`
     in `fields` is honoured only for callers without a user (the importer). Raises
     NotAllowed, InvalidTransition or DocumentError (a slug another article has, a body
     past the Markdown bounds).
@@ -290,11 +293,22 @@ def save_article(
             else teams.team_for(fields.get("kind", ""), fields.get("category") or ""),
             status="draft",
         )
+        slugs.claim(slug)
         db.session.add(article)
-    fields.pop("slug", None)
+    requested = fields.pop("slug", None)
+    old_slugs = fields.pop("old_slugs", None)
+    renamed = not new and bool(requested) and requested != article.slug
+    if renamed:
+        try:
+            slugs.rename(article, requested, now=now)
+        except slugs.SlugTaken:
+            message = _l("slug '%(slug)s' is already used by another article", slug=requested)
+            raise DocumentError([Problem(message, None, "slug")]) from None
     if user is not None:
         fields.pop("status", None)
     changed = ["created"] if new else changed_fields(article, fields, body_md)
+    if renamed:
+        changed.append("slug")
     for name, value in fields.items():
         if name in EDITABLE:
             setattr(article, name, _normal(name, value))
@@ -318,6 +332,10 @@ def save_article(
     article.updated_at = now
     try:
         db.session.flush()
+        if old_slugs is not None:
+            slugs.replace_history(article, old_slugs, now=now)
+        if step.target:
+            notices.add_notices(article, step.name, actor=user, comment=comment, now=now)
         db.session.add(
             Revision(
                 article_id=article.id,

@@ -19,7 +19,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from content.documents import DocumentError, Problem, front_matter, parse_markdown_file, to_markdown
+from content import slugs
+from content.documents import (
+    HISTORY_KEY,
+    DocumentError,
+    Problem,
+    front_matter,
+    parse_markdown_file,
+    to_markdown,
+)
 from content.models import Article
 from content.services import EDITABLE, changed_fields, save_article
 from core.extensions import db
@@ -123,7 +131,9 @@ def _import_one(path: Path, seen: dict, *, now, dry_run, locale, timezone) -> Fi
         fields.pop("published_at")
     if article is None:
         outcome = "imported"
-    elif changed_fields(article, {k: v for k, v in fields.items() if k in EDITABLE}, document.body_md):
+    elif changed_fields(article, {k: v for k, v in fields.items() if k in EDITABLE}, document.body_md) or (
+        HISTORY_KEY in fields and fields[HISTORY_KEY] != slugs.history(article.id)
+    ):
         outcome = "updated"
     else:
         return FileResult(path, "unchanged", slug)
@@ -164,6 +174,7 @@ def export_all(directory: Path) -> list[tuple[Path, str]]:
     written = []
     for article in db.session.scalars(select(Article).order_by(Article.slug)):
         values = {name: getattr(article, name) for name in EDITABLE}
+        values[HISTORY_KEY] = slugs.history(article.id)
         warning = ""
         if article.asset_source or article.kind == "whitepaper":
             source = asset_file(article)

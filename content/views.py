@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from content import seo, services, uploads
+from content import seo, services, slugs, uploads
 from content.models import KIND_PREFIX, Article, other_locale
 from core.extensions import db, limiter
 from core.hooks import hooks
@@ -143,9 +143,12 @@ def _listing(kind: str):
 
 def _article(kind: str, slug: str):
     now = utcnow()
-    article = services.get_public_article(kind, slug, now=now)
-    if article is None:
-        abort(404)
+    return render_article(slugs.public_article_or_redirect(kind, slug, now=now), now=now)
+
+
+def render_article(article: Article, *, now, preview: bool = False) -> str:
+    """The article's public page; `preview` marks a shared draft (content.editor)."""
+    kind = article.kind
     with page_language(article.locale.replace("-", "_")):
         crumbs = [(_("Home"), "/"), (SECTIONS[kind], section_path(kind))]
         if kind == "help" and article.category:
@@ -154,6 +157,7 @@ def _article(kind: str, slug: str):
         return render_template(
             "content/article.html",
             article=article,
+            preview=preview,
             related=services.related_articles(article, now=now),
             translations=services.translations_of(article, now=now),
             crumbs=crumbs,

@@ -26,7 +26,7 @@ from flask import (
 )
 from markupsafe import Markup
 
-from content.services import get_public_article
+from content.slugs import public_article_or_redirect
 from core.extensions import limiter
 from core.hooks import advisor_card, form_extras
 from core.i18n import page_language
@@ -303,9 +303,7 @@ def remember_lead(response, lead_id: int):
 
 
 def _whitepaper_or_404(slug):
-    article = get_public_article("whitepaper", slug, now=utcnow())
-    if article is None:
-        abort(404)
+    article = public_article_or_redirect("whitepaper", slug, now=utcnow())
     return article, assets.asset_for_article(article.id)
 
 

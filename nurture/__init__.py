@@ -46,6 +46,7 @@ SETTINGS = {
 
 def init_app(app):
     """Register the package's blueprints, commands, signal receivers and demo data."""
+    from content.editor import add_picker
     from nurture import (
         admin,
         demo,
@@ -54,6 +55,7 @@ def init_app(app):
         labels,
         receivers,
         scheduling,
+        sequences,
         sms,
         stats,
         topic_admin,
@@ -75,6 +77,7 @@ def init_app(app):
     app.cli.add_command(nurture_cli)
     receivers.connect(app)
     topic_merge.connect(app)
+    add_picker(app, "sequence", sequences.sequence_choices)
     add_form_extra(app, form_topics.FIELD, form_topics.render)
     add_admin_nav(
         app, _l("Sequences"), "nurture_admin.sequences", roles=("marketer",), order=40, group="marketing"

@@ -98,7 +98,7 @@ def on_lead_erased(sender, *, lead_id, email, phone="", **extra):
 
 def on_staff_mail_requested(sender, *, to, template, context, now=None, **extra):
     """A mail to staff from a package below nurture (content's weekly review reminder)."""
-    services.add_mail(
+    mailqueue.add_mail(
         to=to, template=template, context=dict(context or {}), now=now or utcnow(), kind="staff"
     )
 

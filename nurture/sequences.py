@@ -112,3 +112,12 @@ def set_status(sequence_id: int, status: str, *, now: datetime) -> Sequence:
         release_held(sequence_id, now)  # what was held while it was paused
     db.session.commit()
     return sequence
+
+
+def sequence_choices() -> list[tuple[str, str]]:
+    """(slug, name) of every sequence, by name: the editor's picker for a white paper's
+    follow-up sequence."""
+    return [
+        (row.slug, f"{row.name} ({row.slug})")
+        for row in db.session.execute(select(Sequence.slug, Sequence.name).order_by(Sequence.name))
+    ]

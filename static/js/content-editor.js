@@ -31,7 +31,13 @@
         message.className = "error";
         message.textContent = json.error;
         preview.replaceChildren(message);
-      } else if (json) { preview.innerHTML = json.html; }
+      } else if (json) {
+        preview.innerHTML = json.html;
+        // The Markdown editor's side-by-side pane shows the same (markdown-editor.js).
+        document.querySelectorAll(".editor-preview-side").forEach(function (side) {
+          side.innerHTML = json.html;
+        });
+      }
     }).catch(function () { /* keep the last preview when offline */ });
   }
 
@@ -55,6 +61,7 @@
       var el = form.elements.namedItem(name);
       if (!el || el.type === "file") { return; }
       if (el.type === "checkbox") { el.checked = saved.fields[name]; } else { el.value = saved.fields[name]; }
+      if (el.lodestarEditor) { el.lodestarEditor.value(saved.fields[name]); }
     });
     refreshPreview();
   }
@@ -107,12 +114,28 @@
         if (!response.ok) { throw new Error(String(response.status)); }
         return response.json();
       }).then(function (json) {
-        var at = body.selectionStart || body.value.length;
-        body.value = body.value.slice(0, at) + json.markdown + body.value.slice(at);
+        if (body.lodestarEditor) {
+          body.lodestarEditor.codemirror.replaceSelection(json.markdown);
+        } else {
+          var at = body.selectionStart || body.value.length;
+          body.value = body.value.slice(0, at) + json.markdown + body.value.slice(at);
+        }
         result.textContent = json.markdown;
         refreshPreview();
         autosave();
       }).catch(function (error) { result.textContent = error.message; });
+    });
+  }
+
+  var copy = document.getElementById("copy-preview-link");
+  if (copy) {
+    copy.hidden = false;
+    copy.addEventListener("click", function () {
+      var link = document.getElementById("preview-link");
+      link.select();
+      (navigator.clipboard ? navigator.clipboard.writeText(link.value) : Promise.reject()).then(function () {
+        copy.textContent = copy.dataset.copied;
+      }).catch(function () { /* the link stays selected for Ctrl+C */ });
     });
   }
 }());
