@@ -27,7 +27,7 @@ def test_import_a_folder_then_again_reports_unchanged(runner):
     result = runner.invoke(args=["content", "import", str(SITE)])
     assert result.exit_code == 0, result.output
     assert "5 imported, 0 updated, 0 unchanged, 0 errors" in result.output
-    assert "imported  " in result.output and "(ruhe-kaishi)" in result.output
+    assert "imported  " in result.output and "(ru-he-kai-shi)" in result.output
     assert count() == 5
     guide = article("renewal-guide")
     assert guide.kind == "whitepaper" and guide.featured and guide.sequence_slug == "whitepaper-followup"
@@ -35,7 +35,7 @@ def test_import_a_folder_then_again_reports_unchanged(runner):
     assert "<p>本指南介绍续费管理的五个阶段。</p>" in guide.body_html
     # Dates are in the site's time zone (Asia/Shanghai), stored as UTC.
     assert article("faq-account").published_at.isoformat() == "2026-01-06T02:30:00"
-    assert article("ruhe-kaishi").translation_key == "getting-started"
+    assert article("ru-he-kai-shi").translation_key == "getting-started"
 
     again = runner.invoke(args=["content", "import", str(SITE)])
     assert again.exit_code == 0

@@ -120,3 +120,11 @@ def test_reading_time_counts_chinese_characters_and_english_words():
 def test_sanitise_is_idempotent():
     html = render("## 标题\n\n<b>粗</b> [a](https://example.com)")
     assert sanitise(html, HOSTS) == html
+
+
+def test_aligned_table_columns_keep_their_alignment_and_nothing_else():
+    html = render("| 项目 | 居中 | 金额 |\n| :--- | :---: | ---: |\n| 席位 | 是 | 1,200 |\n")
+    assert '<th align="left">项目</th>' in html and '<th align="center">居中</th>' in html
+    assert '<td align="right">1,200</td>' in html
+    # Alignment comes only from the Markdown: a style attribute still never survives.
+    assert "style=" not in render('<table><tr><td style="color:red" align="right">x</td></tr></table>')

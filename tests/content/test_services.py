@@ -225,3 +225,19 @@ def test_signals_are_sent_after_commit():
     finally:
         signals.article_deleted.receivers.clear()
     assert deleted == [article.slug]
+
+
+@pytest.mark.parametrize(
+    "typed, tags",
+    [
+        ("续费、客户成功、NPS", ["续费", "客户成功", "NPS"]),
+        ("续费，客户成功; onboarding；churn", ["续费", "客户成功", "onboarding", "churn"]),
+        ("续费 客户成功  NPS", ["续费", "客户成功", "NPS"]),
+        ("a,, b ,", ["a", "b"]),
+    ],
+)
+def test_typed_tags_split_on_every_separator(typed, tags):
+    from content.documents import validate_fields
+
+    fields, problems = validate_fields({"title": "T", "tags": typed}, default_locale="zh-CN", timezone="UTC")
+    assert problems == [] and fields["tags"] == tags
