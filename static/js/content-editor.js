@@ -96,6 +96,7 @@
   form.addEventListener("submit", function (event) {
     var action = event.submitter ? event.submitter.value : "save";
     if (action !== "preview") {
+      clearTimeout(saveTimer);  // a pending autosave would write the copy back
       // A new article's copy moves to its own key after the redirect; drop it now.
       if (key.slice(-4) === "-new") { localStorage.removeItem(key); }
     }

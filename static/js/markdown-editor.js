@@ -45,7 +45,7 @@
     // Three columns, the last right-aligned (numbers), as a reminder that `---:` works.
     var cm = mde.codemirror;
     var head = "| " + labels.column + " 1 | " + labels.column + " 2 | " + labels.column + " 3 |";
-    var rows = "\n| --- | :---: | ---: |\n| " + labels.text + " | " + labels.text + " | 0 |\n";
+    var rows = "\n| --- | :---: | ---: |\n| " + labels.text + " | " + labels.text + " | 0 |\n\n";
     var at = cm.getCursor();
     var before = at.ch > 0 || (at.line > 0 && cm.getLine(at.line - 1) !== "") ? "\n\n" : "";
     cm.replaceSelection(before + head + rows);
@@ -82,6 +82,8 @@
     forceSync: true,
     autofocus: false,
     minHeight: "24rem",
+    // A fixed height, so the text scrolls inside the editor and the preview can follow it.
+    maxHeight: "520px",  // in px: EasyMDE sizes the side preview from this number
     sideBySideFullscreen: false,
     syncSideBySidePreviewScroll: true,
     previewClass: ["editor-preview", "prose"],

@@ -78,3 +78,11 @@ def serious_violations(page, axe_source) -> list[str]:
         for node in violation["nodes"][:5]:
             lines.append(f"    {' '.join(node['target'])}: {node['html'][:160]}")
     return lines
+
+
+def fill_body(page, text: str) -> None:
+    """Replace an article's body as a person does in the Markdown editor (CodeMirror):
+    focus it, select everything, put the text in through the keyboard's input."""
+    page.locator(".CodeMirror").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text(text)

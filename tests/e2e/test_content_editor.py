@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from accounts import services as accounts
 from core.extensions import db
-from tests.e2e.helpers import sign_in
+from tests.e2e.helpers import fill_body, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -18,10 +18,10 @@ def test_live_preview_and_autosave_survive_a_reload(live_app, page):
     sign_in(page, "writer@example.com")
     page.goto("/admin/content/new")
     # The no-JavaScript preview button is hidden when the live preview runs.
-    expect(page.get_by_role("button", name="预览")).to_be_hidden()
+    expect(page.locator("button[name=action][value=preview]")).to_be_hidden()
     page.get_by_label("标题", exact=True).fill("浏览器里写的文章")
-    page.locator("textarea[name=body]").fill("## 第一节\n\n<img src=x onerror=alert(1)>正文")
-    preview = page.locator("#preview-body")
+    fill_body(page, "## 第一节\n\n<img src=x onerror=alert(1)>正文")
+    preview = page.locator(".editor-preview-side")  # the side-by-side preview
     preview.locator("h2#第一节").wait_for()
     assert "onerror" not in preview.inner_html()
 
@@ -38,7 +38,7 @@ def test_live_preview_and_autosave_survive_a_reload(live_app, page):
     assert page.get_by_text("已保存").first.is_visible()
     # Saved: the local copy is gone, no offer after a reload.
     page.goto("/admin/content/new")
-    expect(page.get_by_role("button", name="预览")).to_be_hidden()  # the script has run
+    expect(page.locator("button[name=action][value=preview]")).to_be_hidden()  # the script has run
     expect(page.locator("#autosave-offer")).to_be_hidden()
 
 
@@ -49,7 +49,7 @@ def test_upload_inserts_the_markdown_at_the_cursor(live_app, page):
     sign_in(page, "uploader@example.com")
     page.goto("/admin/content/new")
     body = page.locator("textarea[name=body]")
-    body.fill("前文")
+    fill_body(page, "前文")
     page.locator("#upload-form input[type=file]").set_input_files(
         files=[{"name": "chart.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n" + b"0" * 64}]
     )

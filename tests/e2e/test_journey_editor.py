@@ -9,7 +9,7 @@ from sqlalchemy import select
 from accounts import services as accounts
 from content.models import Article
 from core.extensions import db
-from tests.e2e.helpers import sign_in
+from tests.e2e.helpers import fill_body, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -34,8 +34,8 @@ def test_editor_writes_admin_publishes_and_search_finds_it(live_app, live_server
     sign_in(page, "writer2@example.com")
     page.goto("/admin/content/new")
     page.get_by_label("标题", exact=True).fill("如何配置续费提醒")
-    page.locator("textarea[name=body]").fill(BODY)
-    preview = page.locator("#preview-body")
+    fill_body(page, BODY)
+    preview = page.locator(".editor-preview-side")  # the side-by-side preview
     expect(preview.locator("table td").first).to_have_text("30")
     expect(preview.locator("pre code")).to_contain_text("remind")
     page.get_by_role("button", name="提交审核").click()

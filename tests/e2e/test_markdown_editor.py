@@ -1,0 +1,190 @@
+"""The Markdown editor in Chromium: an editor writes with the toolbar and the keyboard
+(Ctrl+B/I/K, a table with a right-aligned column), pastes an image that is uploaded,
+watches the side-by-side preview follow the text, saves with Ctrl+S, renames the slug and
+sends the article to review; the admin is told and publishes; the old URL answers 301.
+On a phone the editor fits the screen. Nothing breaks the Content-Security-Policy."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from accounts import services as accounts
+from content.models import Article
+from core.extensions import db
+from tests.e2e.helpers import sign_in
+
+pytestmark = pytest.mark.e2e
+
+SAVED = re.compile(r"/admin/content/\d+$")
+
+# A 1×1 PNG, as a screenshot tool puts on the clipboard.
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+PASTE_IMAGE = """(png) => {
+  const bytes = Uint8Array.from(atob(png), (c) => c.charCodeAt(0));
+  const data = new DataTransfer();
+  data.items.add(new File([bytes], "截图.png", { type: "image/png" }));
+  const target = document.querySelector(".CodeMirror textarea");
+  target.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+}"""
+
+
+def shoot(page, name: str) -> None:
+    folder = os.environ.get("LODESTAR_SHOTS_DIR")
+    if folder:
+        size = page.viewport_size
+        page.screenshot(path=str(Path(folder) / f"{name}-{size['width']}x{size['height']}.png"))
+
+
+def csp_watch(page) -> list[str]:
+    """Console errors (a blocked script or style says so there)."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+def article_row(live_app, title: str):
+    with live_app.app_context():
+        article = db.session.scalars(select(Article).where(Article.title == title)).one()
+        db.session.expunge(article)
+        db.session.remove()
+    return article
+
+
+def test_an_editor_writes_saves_with_ctrl_s_renames_and_the_old_url_answers_301(
+    live_app, live_server, browser
+):
+    with live_app.app_context():
+        accounts.create_user("mde-writer@example.com", role="editor", password="long enough pw")
+        accounts.create_user("mde-chief@example.com", role="admin", password="long enough pw")
+        db.session.remove()
+    context = browser.new_context(
+        base_url=live_server.url, locale="zh-CN", viewport={"width": 1366, "height": 900}
+    )
+    page = context.new_page()
+    errors = csp_watch(page)
+    sign_in(page, "mde-writer@example.com")
+    page.goto("/admin/content/new")
+    page.get_by_label("标题", exact=True).fill("线索评分起步指南")
+    expect(page.locator(".editor-preview-side")).to_be_visible()  # side by side on a wide screen
+
+    editor = page.locator(".CodeMirror")
+    editor.click()
+    page.keyboard.type("## 评分规则\n\n")
+    page.get_by_title("粗体（Ctrl+B）").click()
+    page.keyboard.type("重点")
+    page.keyboard.press("End")
+    page.keyboard.type("，然后 ")
+    page.keyboard.press("Control+I")
+    page.keyboard.type("斜体")
+    page.keyboard.press("End")
+    page.keyboard.type("\n\n")
+    page.keyboard.press("Control+K")  # a link around nothing: [](https://)
+    page.keyboard.press("End")
+    page.keyboard.type("\n\n")
+    page.get_by_title("插入表格").click()
+    page.evaluate(PASTE_IMAGE, PNG)
+
+    body = page.locator("textarea[name=body]")
+    page.wait_for_function(
+        "() => document.querySelector('textarea[name=body]').value.includes('](/uploads/')"
+    )
+    source = body.input_value()
+    assert "**重点**" in source and "*斜体*" in source and "[](https://)" in source
+    assert "| --- | :---: | ---: |" in source
+    image = source.split("](/uploads/", 1)[1].split(")", 1)[0]
+    assert page.request.get(f"/uploads/{image}").status == 200
+
+    side = page.locator(".editor-preview-side")
+    expect(side.locator("strong")).to_have_text("重点")
+    expect(side.locator('td[align="right"]')).to_have_text("0")
+    expect(side.locator("img[src^='/uploads/']")).to_have_count(1)
+
+    # The preview follows the text: a long body scrolled to its end shows the end.
+    page.keyboard.press("Control+End")
+    page.keyboard.insert_text("\n\n" + "\n\n".join(f"第 {n} 段正文。" for n in range(1, 80)) + "\n\n## 结尾")
+    expect(side.locator("h2#结尾")).to_be_attached()
+    page.locator(".CodeMirror-scroll").evaluate(
+        "el => { el.scrollTop = el.scrollHeight; el.dispatchEvent(new Event('scroll')); }"
+    )
+    page.wait_for_function("() => document.querySelector('.editor-preview-side').scrollTop > 200")
+    shoot(page, "editor-writing")
+
+    # Ctrl+S saves (a draft), from inside the editor.
+    page.keyboard.press("Control+S")
+    page.wait_for_url(SAVED)
+    expect(page.locator(".flash-success")).to_contain_text("已保存")
+    article = article_row(live_app, "线索评分起步指南")
+    assert article.slug == "xiansuo-pingfen-qibu-zhinan" and article.status == "draft"
+    assert "## 结尾" in article.body_md
+
+    # Rename the slug and save again with the keyboard, from the slug field.
+    slug = page.get_by_label("网址别名（slug）")
+    expect(slug).to_have_value("xiansuo-pingfen-qibu-zhinan")
+    slug.fill("lead-scoring-101")
+    page.keyboard.press("Control+S")
+    page.wait_for_load_state()
+    expect(page.locator(".flash-success")).to_contain_text("已保存")
+    expect(slug).to_have_value("lead-scoring-101")
+    shoot(page, "editor-saved")
+    page.get_by_role("button", name="提交审核").click()
+    page.wait_for_url(SAVED)
+
+    admin_context = browser.new_context(
+        base_url=live_server.url, locale="zh-CN", viewport={"width": 1366, "height": 900}
+    )
+    admin = admin_context.new_page()
+    try:
+        sign_in(admin, "mde-chief@example.com")
+        expect(admin.get_by_text("等待您审阅：线索评分起步指南")).to_be_visible()
+        admin.get_by_text("等待您审阅：线索评分起步指南").click()
+        admin.get_by_role("button", name="发布", exact=True).click()
+        admin.wait_for_url("**/admin/content/*")
+    finally:
+        admin_context.close()
+    moved = page.request.get("/help/xiansuo-pingfen-qibu-zhinan", max_redirects=0)
+    assert moved.status == 301 and moved.headers["location"] == "/help/lead-scoring-101"
+    page.goto("/help/xiansuo-pingfen-qibu-zhinan")
+    assert page.url.endswith("/help/lead-scoring-101")
+    expect(page.locator('article td[align="right"]')).to_have_css("text-align", "right")
+    assert errors == [], errors
+    context.close()
+
+
+def test_the_editor_fits_a_phone_and_still_saves_with_the_keyboard(live_app, live_server, browser):
+    with live_app.app_context():
+        accounts.create_user("mde-phone@example.com", role="editor", password="long enough pw")
+        db.session.remove()
+    context = browser.new_context(
+        base_url=live_server.url,
+        locale="zh-CN",
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+    )
+    page = context.new_page()
+    errors = csp_watch(page)
+    try:
+        sign_in(page, "mde-phone@example.com")
+        page.goto("/admin/content/new")
+        expect(page.locator(".editor-toolbar")).to_be_visible()
+        page.get_by_label("标题", exact=True).fill("手机上写的文章")
+        page.locator(".CodeMirror").click()
+        page.keyboard.type("手机上的正文")
+        page.get_by_title("粗体（Ctrl+B）").click()
+        page.keyboard.type("加粗")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        shoot(page, "editor-phone")
+        page.keyboard.press("Control+S")
+        page.wait_for_url(SAVED)
+        expect(page.locator(".flash-success")).to_contain_text("已保存")
+        assert "手机上的正文**加粗**" in article_row(live_app, "手机上写的文章").body_md
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        shoot(page, "editor-phone-saved")
+        assert errors == [], errors
+    finally:
+        context.close()
