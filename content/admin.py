@@ -18,7 +18,7 @@ from accounts.models import User
 from content import notices, services, uploads
 from content.bounds import TooComplex
 from content.documents import DocumentError, Problem, from_utc, normalise_body, validate_fields
-from content.editor import editor_extras, sequence_options
+from content.editor import asset_options, editor_extras, picked, sequence_options
 from content.forms import KIND_LABELS, STATUS_LABELS, ArticleForm, UploadForm
 from content.models import KINDS, STATUSES, Article, Revision
 from content.revisions import restore_revision, revision_diff
@@ -161,6 +161,7 @@ def _form_for(article: Article | None) -> ArticleForm:
 def _render_editor(form, article, *, preview=None, status=200, comment_error=""):
     user = current_user._get_current_object()
     form.sequence.choices = sequence_options(form.sequence.data or "")
+    form.library_file.choices = asset_options()
     return (
         render_template(
             "content/admin/edit.html",
@@ -234,6 +235,12 @@ def edit(article_id: int | None = None):
             form.gated_file.errors = [_("The file is empty.")]
             return _render_editor(form, article, status=422)
         fields["asset_source"] = str(stored)
+    elif form.library_file.data:
+        chosen = picked("asset", form.library_file.data)
+        if chosen is None:
+            form.library_file.errors = [_("Choose one of the files listed.")]
+            return _render_editor(form, article, status=422)
+        fields["asset_source"] = chosen
     try:
         saved = services.save_article(
             fields,

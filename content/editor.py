@@ -25,16 +25,32 @@ PICKERS_KEY = "content.pickers"
 preview_bp = Blueprint("content_preview", __name__, template_folder="templates")
 
 
-def add_picker(app, field: str, choices: Callable[[], list[tuple[str, str]]]) -> None:
+def add_picker(
+    app,
+    field: str,
+    choices: Callable[[], list[tuple[str, str]]],
+    resolve: Callable[[str], str | None] | None = None,
+) -> None:
     """A later package offers the choices of an editor field: `choices()` returns
-    (stored value, label) pairs, e.g. nurture's sequences for `sequence`."""
-    app.extensions.setdefault(PICKERS_KEY, {})[field] = choices
+    (value, label) pairs, e.g. nurture's sequences for `sequence`; `resolve(value)` turns
+    a chosen value into what the article stores, when that is not the value itself (the
+    gated file an asset id names)."""
+    app.extensions.setdefault(PICKERS_KEY, {})[field] = (choices, resolve)
 
 
 def picker_choices(field: str) -> list[tuple[str, str]] | None:
     """The choices offered for `field`, or None when no package offers any."""
-    source = current_app.extensions.get(PICKERS_KEY, {}).get(field)
-    return source() if source else None
+    picker = current_app.extensions.get(PICKERS_KEY, {}).get(field)
+    return picker[0]() if picker else None
+
+
+def picked(field: str, value: str) -> str | None:
+    """What the article stores for a value chosen in `field`'s picker; None for a value
+    that was not offered (a forged form may name anything: never trust it)."""
+    picker = current_app.extensions.get(PICKERS_KEY, {}).get(field)
+    if not picker or not value or value not in {choice for choice, _label in picker[0]()}:
+        return None
+    return picker[1](value) if picker[1] else value
 
 
 def categories() -> list[str]:
@@ -93,6 +109,13 @@ def editor_labels() -> dict:
         "column": _("Column"),
         "text": _("Text"),
     }
+
+
+def asset_options() -> list[tuple[str, str]]:
+    """The gated-file picker's options: keep the current file, or one already stored."""
+    from flask_babel import gettext as _
+
+    return [("", _("Keep the current file")), *(picker_choices("asset") or [])]
 
 
 def editor_extras(article: Article | None) -> dict:

@@ -50,6 +50,8 @@ class ArticleForm(FlaskForm):
     # Chosen from the sequences a later package offers (content.editor.add_picker).
     sequence = SelectField(_l("Nurture sequence"), choices=[], validate_choice=False)
     gated_file = FileField(_l("Gated file (white papers)"))
+    # Or a file already in the library (content.editor.add_picker: gated offers its assets).
+    library_file = SelectField(_l("Or a file already uploaded"), choices=[], validate_choice=False)
 
     FRONT_MATTER = (
         "title",

@@ -101,6 +101,7 @@ def _identity_settings(app) -> None:
 
 def init_app(app):
     """Register the package's blueprints, commands, signal receivers and demo data."""
+    from content.editor import add_picker
     from content.signals import article_changed
     from core.config import apply_defaults
     from core.hooks import (
@@ -163,6 +164,7 @@ def init_app(app):
     add_home_panel(app, home.leads_panel, roles=("marketer",), order=100)
     add_timeline_provider(app, timeline.events)
     app.extensions["lodestar.asset_path"] = assets.article_asset_path
+    add_picker(app, "asset", assets.library_choices, assets.library_source)
     if app.config["LEAD_WEBHOOK_URL"]:
         add_health_check(app, "lead_webhook", webhooks.health)
 

@@ -140,6 +140,20 @@ def sync_article_asset(article, *, now: datetime) -> Asset | None:
         )
 
 
+def library_choices() -> list[tuple[str, str]]:
+    """(asset id, title and file name) of every stored file: the editor's picker of a
+    white paper's gated file."""
+    rows = db.session.execute(select(Asset.id, Asset.title, Asset.filename).order_by(Asset.title, Asset.id))
+    return [(str(row.id), f"{row.title or row.filename} ({row.filename})") for row in rows]
+
+
+def library_source(value: str) -> str | None:
+    """The stored file of the asset the editor picked, as an article's asset_source."""
+    asset = db.session.get(Asset, int(value)) if value.isdecimal() else None
+    path = asset_path(asset) if asset is not None else None
+    return str(path) if path is not None and path.is_file() else None
+
+
 def asset_for_article(article_id: int) -> Asset | None:
     return db.session.scalar(select(Asset).where(Asset.article_id == article_id).order_by(Asset.id).limit(1))
 
