@@ -121,6 +121,9 @@
     ]
   });
   body.lodestarEditor = editor;
+  // CodeMirror types into a textarea of its own: give it the body's label.
+  var label = form.querySelector("label[for=" + body.id + "]");
+  if (label) { editor.codemirror.getInputField().setAttribute("aria-label", label.textContent.trim()); }
   form.classList.add("has-markdown-editor");
   document.querySelectorAll(".js-only").forEach(function (el) { el.hidden = false; });
 
