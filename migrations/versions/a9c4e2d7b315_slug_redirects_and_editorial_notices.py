@@ -1,7 +1,7 @@
 """content: old slugs that redirect, and editorial notices (review, published, returned)
 
 Revision ID: a9c4e2d7b315
-Revises: 3b7e91c4d2a6
+Revises: b7c8d9e0f1a2
 Create Date: 2026-12-05 13:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a9c4e2d7b315'
-down_revision = '3b7e91c4d2a6'
+down_revision = 'b7c8d9e0f1a2'
 branch_labels = None
 depends_on = None
 

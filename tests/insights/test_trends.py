@@ -68,7 +68,7 @@ def test_the_insights_page_draws_trends_by_the_sites_day(app, monkeypatch, login
     db.session.commit()
     marketer = login_as("marketer", timezone=reader)
     html = marketer.get("/admin/insights/?since=2026-12-06&until=2026-12-07").get_data(as_text=True)
-    assert 'class="chart" id="chart-trends"' in html and "vendor/uplot/uPlot.iife.min.js" in html
+    assert 'class="chart chart-line" id="chart-trends"' in html and "vendor/uplot/uPlot.iife.min.js" in html
     assert trend_rows(html) == expected
 
 
