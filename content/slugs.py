@@ -53,7 +53,7 @@ def words(text: str) -> list[str]:
             len(word) >= 4
             and len(word) % 2 == 0
             and _CJK_RUN.fullmatch(word)
-            and all(tokenizer.FREQ.get(pair) for pair in pairs)
+            and all(tokenizer.has_word(pair) for pair in pairs)
         ):
             out.extend(pairs)
         else:
