@@ -49,6 +49,7 @@ def init_app(app):
     from content.editor import add_picker
     from nurture import (
         admin,
+        admin_enroll,
         demo,
         form_topics,
         home,
@@ -71,7 +72,7 @@ def init_app(app):
     apply_defaults(app, sms.SETTINGS)
     sms.check_settings(app.config)
     app.register_blueprint(views.bp)
-    app.register_blueprint(admin.bp)
+    app.register_blueprint(admin.routes())
     app.register_blueprint(topic_admin.bp)
     app.register_blueprint(sms_admin.bp)
     app.cli.add_command(nurture_cli)
@@ -96,10 +97,10 @@ def init_app(app):
     add_health_check(app, "mail_queue", stats.health_check)
     add_dev_service(app, "nurture worker", worker.start_dev_worker)
     add_timeline_provider(app, tracking.lead_timeline)
-    add_lead_panel(app, admin.lead_panel)
+    add_lead_panel(app, admin_enroll.lead_panel)
     add_lead_panel(app, topic_admin.lead_panel)
     add_home_panel(app, home.mail_panel, roles=("marketer",), order=50)
-    add_lead_list_action(app, admin.lead_list_action)
+    add_lead_list_action(app, admin_enroll.lead_list_action)
     app.add_template_filter(scheduling.format_delay, "nurture_delay")
     app.add_template_filter(labels.day_label, "nurture_day")
     app.add_template_global(labels.nurture_label)
