@@ -45,6 +45,7 @@ AUDIT_ACTION_LABELS = {
     "nurture.suppress": _l("Stopped mail to an address"),
     "nurture.unsuppress": _l("Removed a suppression"),
     "nurture.enrol": _l("Enrolled a lead in a sequence"),
+    "nurture.sequence_saved": _l("Changed a sequence"),
     "api.key_create": _l("Created an API key"),
     "api.key_revoke": _l("Revoked an API key"),
 }

@@ -56,7 +56,9 @@ def frame(html: str) -> Response:
 
 
 # -- sequences ----------------------------------------------------------------------
-def mail_preview(subject: str, body: str, locale: str, *, annotate=None) -> Response:
+def mail_preview(
+    subject: str, body: str, locale: str, *, annotate=None, context: dict | None = None
+) -> Response:
     """A step (or any marketing mail's subject and body) as typed, rendered for the
     sample lead in the mail layout with its subject above, for a sandboxed iframe; or
     what keeps it from rendering. Campaigns' editor shows its previews through it, and
@@ -64,7 +66,7 @@ def mail_preview(subject: str, body: str, locale: str, *, annotate=None) -> Resp
     problems = validation.step_problems(subject, body, locale)
     if problems:
         return frame(render_template("nurture/admin/preview_error.html", problems=problems))
-    context = personalise.sample_context(current_app.config)
+    context = context or personalise.sample_context(current_app.config)
     rendered_subject, text, html = personalise.render_step(subject, body, context)
     mail = wrap(
         Rendered(rendered_subject, text, inline_styles(html)),

@@ -1,18 +1,23 @@
 """Sequences and their steps: the list, the editor, previews and test sends, a
 sequence's page with its figures and enrolled leads, status changes, YAML export."""
 
+from types import SimpleNamespace
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
 from accounts.guards import roles_required
 from core.extensions import db
 from core.ids import record_id
+from core.signals import send_staff_action
 from core.timeutil import utcnow
-from nurture import services, stats
+from gated.models import Lead
+from nurture import delays, journey, journey_save, revisions, services, stats
 from nurture.admin import ROLES, bp, mail_preview, queue_test_to_me
-from nurture.forms import EnrollFilterForm, EnrollForm, SequenceForm
-from nurture.models import SEQUENCE_STATUSES, Sequence
+from nurture.forms import EnrollFilterForm, EnrollForm, SequenceForm, StepForm
+from nurture.models import SEQUENCE_STATUSES, Sequence, Step
 
 
 @bp.get("/")
@@ -35,16 +40,22 @@ def _sequence_form(sequence: Sequence | None):
 
 
 def _save(form: SequenceForm, sequence: Sequence | None):
-    """Save a valid form; on refusal, the reasons as flash messages and None."""
+    """Save a valid form as one change (nurture.journey_save); on refusal, the reasons
+    beside their step and field (or as flash messages) and None."""
     data = form.to_data()
-    if sequence is not None and data["slug"] != sequence.slug:
-        taken = db.session.scalar(select(Sequence.id).where(Sequence.slug == data["slug"]))
-        if taken:
-            flash(_("Another sequence already uses the slug %(slug)s.", slug=data["slug"]), "error")
-            return None
-        sequence.slug = data["slug"]
+    if (sequence is None or data["slug"] != sequence.slug) and db.session.scalar(
+        select(Sequence.id).where(Sequence.slug == data["slug"])
+    ):
+        form.slug.errors = [
+            *form.slug.errors,
+            _("Another sequence already uses the slug %(slug)s.", slug=data["slug"]),
+        ]
+        flash(_("The sequence was not saved: see the messages beside the fields."), "error")
+        return None
     try:
-        saved, _outcome = services.save_sequence(data, now=utcnow())
+        saved, outcome = journey_save.save_journey(
+            sequence, data, form.step_ids, now=utcnow(), user_id=current_user.id
+        )
     except services.SequenceError as exc:
         db.session.rollback()
         elsewhere = form.show_problems(exc.problems)
@@ -53,7 +64,58 @@ def _save(form: SequenceForm, sequence: Sequence | None):
         for problem in elsewhere:
             flash(problem.translated(), "error")
         return None
+    if outcome != "unchanged":
+        send_staff_action("nurture.sequence_saved", user=current_user, target=f"sequence:{saved.id}")
     return saved
+
+
+def _editor(form: SequenceForm, sequence: Sequence | None, status: int = 200):
+    """The journey editor: every step as a card, previews for the sample or a real lead."""
+    lead = db.session.get(Lead, request.values.get("lead", type=record_id) or 0)
+    context = journey.preview_context(lead)
+    return render_template(
+        "nurture/admin/edit.html",
+        form=form,
+        sequence=sequence,
+        cards=journey.cards(form, sequence, context),
+        trigger=journey.trigger_words(form),
+        variables=journey.variables(context),
+        preview_leads=journey.preview_leads(sequence),
+        preview_lead=lead,
+        history=revisions.history(sequence.id) if sequence else [],
+        blank_step=StepForm(prefix="steps-0-"),
+    ), status
+
+
+@bp.get("/delay-words")
+@roles_required(*ROLES)
+def delay_words():
+    """A delay as typed, in words for the journey's wait card, or why it does not read."""
+    try:
+        minutes = delays.parse_delay(request.args.get("delay", "").strip())
+    except delays.ScheduleError as exc:
+        return {"error": _(exc.template, **exc.params)}
+    timing = SimpleNamespace(delay_minutes=minutes, delay_from=request.args.get("from", "previous"))
+    typed = SimpleNamespace(
+        trigger_kind=request.args.get("trigger_kind", "manual"),
+        window_days=request.args.getlist("days"),
+        window_start=request.args.get("window_start", "00:00"),
+        window_end=request.args.get("window_end", "24:00"),
+    )
+    return {"words": delays.delay_words(timing, typed, first=request.args.get("first") == "1")}
+
+
+def _arranged(form: SequenceForm) -> bool:
+    """A move / duplicate / add button pressed without the page's script: re-show the
+    journey rearranged, saving nothing."""
+    action = request.form.get("arrange")
+    if request.method != "POST" or not action:
+        return False
+    form.validate()
+    if "csrf_token" in form.errors:
+        abort(400)
+    form.rearrange(action)
+    return True
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -62,16 +124,14 @@ def new_sequence():
     form = _sequence_form(None)
     if request.method == "GET":
         form.add_blank_step()
+    if _arranged(form):
+        return _editor(form, None)
     if form.validate_on_submit():
-        if db.session.scalar(select(Sequence.id).where(Sequence.slug == form.slug.data.strip())):
-            flash(_("Another sequence already uses the slug %(slug)s.", slug=form.slug.data), "error")
-        else:
-            saved = _save(form, None)
-            if saved is not None:
-                flash(_("Sequence saved as a draft. Preview and test it, then activate it."), "success")
-                return redirect(url_for(".sequence", sequence_id=saved.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("nurture/admin/edit.html", form=form, sequence=None), status
+        saved = _save(form, None)
+        if saved is not None:
+            flash(_("Sequence saved as a draft. Preview and test it, then activate it."), "success")
+            return redirect(url_for(".sequence", sequence_id=saved.id))
+    return _editor(form, None, 422 if request.method == "POST" else 200)
 
 
 @bp.route("/<int:sequence_id>/edit", methods=["GET", "POST"])
@@ -79,13 +139,14 @@ def new_sequence():
 def edit_sequence(sequence_id):
     sequence = db.get_or_404(Sequence, sequence_id)
     form = _sequence_form(sequence)
+    if _arranged(form):
+        return _editor(form, sequence)
     if form.validate_on_submit():
         saved = _save(form, sequence)
         if saved is not None:
             flash(_("Sequence saved."), "success")
             return redirect(url_for(".sequence", sequence_id=saved.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("nurture/admin/edit.html", form=form, sequence=sequence), status
+    return _editor(form, sequence, 422 if request.method == "POST" else 200)
 
 
 def _posted_step(form: SequenceForm):
@@ -106,7 +167,20 @@ def preview():
     form = SequenceForm()
     if not form.validate_on_submit() and "csrf_token" in form.errors:
         abort(400)
-    return mail_preview(*_posted_step(form))
+    lead = db.session.get(Lead, request.form.get("lead", type=record_id) or 0)
+    return mail_preview(*_posted_step(form), context=journey.preview_context(lead))
+
+
+@bp.get("/<int:sequence_id>/steps/<int:step_id>/preview")
+@roles_required(*ROLES)
+def saved_preview(sequence_id, step_id):
+    """A saved step for the sample lead or `?lead=`, as the editor's frames load it
+    (with no script too)."""
+    step = db.get_or_404(Step, step_id)
+    if step.sequence_id != sequence_id:
+        abort(404)
+    lead = db.session.get(Lead, request.args.get("lead", type=record_id) or 0)
+    return mail_preview(step.subject, step.body, step.sequence.locale, context=journey.preview_context(lead))
 
 
 @bp.post("/test-send")
@@ -120,7 +194,7 @@ def test_send():
     subject, body, locale = _posted_step(form)
     status = queue_test_to_me(subject, body, locale)
     sequence = db.session.get(Sequence, request.form.get("sequence_id", type=record_id) or 0)
-    return render_template("nurture/admin/edit.html", form=form, sequence=sequence), status
+    return _editor(form, sequence, status)
 
 
 @bp.get("/<int:sequence_id>")
@@ -138,6 +212,7 @@ def sequence(sequence_id):
         enroll_form=EnrollForm(),
         filter_form=EnrollFilterForm(),
         statuses=SEQUENCE_STATUSES,
+        history=revisions.history(sequence.id),
     )
 
 

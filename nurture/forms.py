@@ -7,10 +7,12 @@ as a YAML import), so the browser and the command line can never disagree.
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     FieldList,
     Form,
     FormField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -21,6 +23,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from core.ids import parse_id
 from core.localtime import zone_choices
 from nurture.labels import LABELS
 from nurture.models import DAYS
@@ -34,7 +37,16 @@ class CheckboxesField(SelectMultipleField):
 
 
 class StepForm(Form):
-    delay = StringField(_l("Delay"), default="1d", validators=[Length(max=20)])
+    # Which saved step this row is ("" for a new one): moving a step keeps its figures
+    # and the leads waiting for it (nurture.journey_save).
+    step_id = HiddenField()
+    remove = BooleanField(_l("Delete this step on save"))
+    delay = StringField(
+        _l("Delay"),
+        default="1d",
+        validators=[Length(max=20)],
+        description=_l("A number and a unit: 2天, 3小时, 1周, 2d, 36h."),
+    )
     delay_from = SelectField(
         _l("Counted from"),
         choices=[
@@ -115,12 +127,16 @@ class SequenceForm(FlaskForm):
         """The sequence as sequences.save_sequence takes it; an empty step row is the
         blank one offered for adding a step, not a step."""
         steps = []
-        self.step_rows = []  # the form row of each step given (blank rows are left out)
+        self.step_rows = []  # the form row of each step given (blank and deleted rows are left out)
+        self.step_ids = []  # the saved step each is, or None
         for row, entry in enumerate(self.steps.entries):
             step = entry.form
+            if step.remove.data:
+                continue
             if not (step.subject.data or "").strip() and not (step.body.data or "").strip():
                 continue
             self.step_rows.append(row)
+            self.step_ids.append(parse_id(step.step_id.data))
             condition = None
             if step.condition.data:
                 condition = {"skip_if": step.condition.data}
@@ -165,7 +181,7 @@ class SequenceForm(FlaskForm):
         self.window_end.data = sequence.window_end
         self.timezone.data = sequence.timezone
         self.hourly_cap.data = sequence.hourly_cap
-        from nurture.scheduling import format_delay
+        from nurture.delays import format_delay
 
         while self.steps.entries:
             self.steps.pop_entry()
@@ -173,7 +189,8 @@ class SequenceForm(FlaskForm):
             condition = step.condition or {}
             self.steps.append_entry(
                 {
-                    "delay": format_delay(step.delay_minutes),
+                    "step_id": str(step.id),
+                    "delay": format_delay(step.delay_minutes, language=sequence.locale),
                     "delay_from": step.delay_from,
                     "subject": step.subject,
                     "body": step.body,
@@ -181,7 +198,32 @@ class SequenceForm(FlaskForm):
                     "condition_asset": condition.get("asset", ""),
                 }
             )
-        self.add_blank_step()
+
+    def rearrange(self, action: str) -> bool:
+        """Move, duplicate or add a step row as the editor's buttons ask ("up-2",
+        "down-0", "copy-1", "add"), without saving: what the page's script does in the
+        browser, for a browser without it. False for an action it does not know."""
+        rows = [entry.form.data for entry in self.steps.entries]
+        verb, _dash, number = action.partition("-")
+        index = int(number) if number.isdigit() else -1
+        if verb == "add":
+            rows.append({"delay": "1d", "delay_from": "previous"})
+        elif not 0 <= index < len(rows) or verb not in ("up", "down", "copy"):
+            return False
+        elif verb == "copy":
+            rows.insert(index + 1, {**rows[index], "step_id": "", "remove": False})
+        else:
+            other = index - 1 if verb == "up" else index + 1
+            if not 0 <= other < len(rows):
+                return True
+            rows[index], rows[other] = rows[other], rows[index]
+        if len(rows) > MAX_STEPS + 1:
+            return True
+        while self.steps.entries:
+            self.steps.pop_entry()
+        for row in rows:
+            self.steps.append_entry(row)
+        return True
 
     def add_blank_step(self) -> None:
         last = self.steps.entries[-1].form if self.steps.entries else None

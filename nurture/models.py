@@ -131,6 +131,25 @@ class Step(db.Model):
     sequence = relationship("Sequence", back_populates="steps")
 
 
+class SequenceRevision(db.Model):
+    """One saved change of a sequence from the journey editor: who, when, what changed
+    (`changes`: codes with step numbers, put in words by nurture.revisions) and the
+    whole sequence after it as its YAML export gives it (`snapshot`)."""
+
+    __tablename__ = "sequence_revisions"
+    __table_args__ = (UniqueConstraint("sequence_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sequence_id: Mapped[int] = mapped_column(ForeignKey("sequences.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changes: Mapped[list] = mapped_column(JSON, default=list)
+    snapshot: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    user = relationship("User")
+
+
 class Enrollment(db.Model):
     """A lead's way through one sequence. `position` is the next step to send;
     `round` grows on a deliberate re-enrollment so its mails are new rows."""
@@ -153,6 +172,9 @@ class Enrollment(db.Model):
     last_sent_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     source: Mapped[str] = mapped_column(String(40), default="")
+    # When the lead first became an MQL (or went straight past it) while enrolled: the
+    # journey counts, per step, the leads that qualified after getting it.
+    qualified_at: Mapped[datetime | None]
     # The asset whose download enrolled the lead: {{ download_url }} links to it.
     asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"))
 

@@ -3,7 +3,7 @@ gated's transaction: it only adds to db.session, and gated commits (or rolls bac
 submission and what is added here together."""
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from core.extensions import db
 from core.timeutil import utcnow
@@ -11,6 +11,9 @@ from gated.models import Lead
 from nurture import enrolment, exits, mailqueue, suppression
 from nurture.exits import EXIT_STAGES
 from nurture.models import Enrollment, Message, Sequence
+
+# An MQL, or a lead past it (sales can take a lead straight to SQL).
+QUALIFIED_STAGES = ("mql", "sql", "customer")
 
 # Stored in English like every message error (a server's reply, a render error); the
 # admin shows these two translated (admin.message_error), as reason codes.
@@ -79,7 +82,14 @@ def on_lead_captured(
 
 
 def on_lead_stage_changed(sender, *, lead_id, old=None, new=None, **extra):
-    """A lead handed to sales (SQL) or won leaves marketing sequences."""
+    """A lead that qualifies is counted by the journey's figures; one handed to sales
+    (SQL) or won leaves marketing sequences."""
+    if new in QUALIFIED_STAGES and old not in QUALIFIED_STAGES:
+        db.session.execute(
+            update(Enrollment)
+            .where(Enrollment.lead_id == lead_id, Enrollment.qualified_at.is_(None))
+            .values(qualified_at=utcnow())
+        )
     if new in EXIT_STAGES:
         exits.exit_lead(lead_id, "stage", now=utcnow(), commit=False)
 

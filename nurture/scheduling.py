@@ -8,51 +8,13 @@ import re
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+# Delays are read and written by nurture.delays; their names stay here for the callers.
+from nurture.delays import MAX_DELAY_MINUTES, ScheduleError
+from nurture.delays import format_delay as format_delay
+from nurture.delays import parse_delay as parse_delay
 from nurture.models import DAYS
 
-DELAY_UNITS = {"m": 1, "min": 1, "h": 60, "d": 1440, "w": 10080}
-DELAY_RE = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$")
 CLOCK_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
-# Ten years: far beyond any nurture plan, and far from where date arithmetic overflows
-# (year 9999) or an INTEGER column of minutes ends.
-MAX_DELAY_DAYS = 3650
-MAX_DELAY_MINUTES = MAX_DELAY_DAYS * 1440
-
-
-class ScheduleError(ValueError):
-    """A delay, a window or a time zone that cannot be understood. `template` (English,
-    with %(name)s places filled from `params`) is also the msgid the admin translates."""
-
-    def __init__(self, template: str, **params):
-        super().__init__(template % params if params else template)
-        self.template, self.params = template, params
-
-
-def parse_delay(value) -> int:
-    """'0h', '3d', '90m', '2w' (or a number of minutes) -> minutes, at most ten years."""
-    # YAML reads `delay: yes` as True, an int to Python: not a number of minutes.
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        minutes = value
-    elif match := DELAY_RE.match(str(value or "")):
-        minutes = int(match.group(1)) * DELAY_UNITS[match.group(2)]
-    else:
-        raise ScheduleError(
-            "delay %(value)s: write it as a number and a unit, e.g. 0h, 90m, 3d, 1w", value=repr(value)
-        )
-    if minutes > MAX_DELAY_MINUTES:
-        raise ScheduleError(
-            "delay %(value)s is too long: at most %(days)dd (ten years)",
-            value=repr(value),
-            days=MAX_DELAY_DAYS,
-        )
-    return minutes
-
-
-def format_delay(minutes: int) -> str:
-    for unit, size in (("w", 10080), ("d", 1440), ("h", 60)):
-        if minutes and minutes % size == 0:
-            return f"{minutes // size}{unit}"
-    return f"{minutes}m" if minutes else "0h"
 
 
 def zone(name: str) -> ZoneInfo:

@@ -24,6 +24,7 @@ STEP_FIGURES = (
     "failed",
     "skipped",
     "suppressed",
+    "qualified",
 )
 
 
@@ -33,7 +34,8 @@ def _count_if(condition):
 
 def step_figures(sequence: Sequence) -> list[dict]:
     """One row per step: queued, sent, opened, clicked, unsubscribed, bounced, failed,
-    skipped, suppressed, with open and click rates over sent."""
+    skipped, suppressed, qualified (became an MQL after it), with open and click rates
+    over sent: one query for the mails' figures of every step, one for the leads waiting."""
     rows = db.session.execute(
         select(
             Message.step_id,
@@ -46,7 +48,10 @@ def step_figures(sequence: Sequence) -> list[dict]:
             _count_if(Message.status == "failed"),
             _count_if(Message.status == "skipped"),
             _count_if(Message.status == "suppressed"),
+            # Leads that became MQLs (or went past) after getting the step.
+            _count_if(Enrollment.qualified_at >= Message.sent_at),
         )
+        .outerjoin(Enrollment, Enrollment.id == Message.enrollment_id)
         .where(Message.sequence_id == sequence.id, Message.kind == "nurture")
         .group_by(Message.step_id)
     ).all()

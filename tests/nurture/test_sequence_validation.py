@@ -179,7 +179,7 @@ def test_cli_import_refuses_odd_values_with_a_reason(runner, tmp_path, extra, me
 @pytest.mark.parametrize(
     ("step", "message"),
     [
-        ({"delay": "yes"}, "delay True"),
+        ({"delay": "yes"}, "delay “True”"),
         ({"subject": "x" * 301}, "step 1 subject: at most 300 characters"),
         ({"body": '"a\\0b"'}, "step 1 body: contains a NUL character"),
         ({"subject": "2024"}, "step 1 subject: text, not a number"),
@@ -319,6 +319,6 @@ def test_problems_of_several_fields_show_beside_each_in_english_too(login_as):
     assert re.search(r'id="slug-error">use letters, digits, - and _', page)
     assert re.search(r"id=\"window_start-error\">time &#39;9am&#39;: write it as HH:MM", page)
     assert re.search(
-        r"id=\"steps-1-delay-error\">delay &#39;soon&#39;: write it as a number and a unit", page
+        r"id=\"steps-1-delay-error\">delay “soon”: write a number and a unit", page
     )
     assert Sequence.query.count() == 0
