@@ -48,6 +48,8 @@ def save_journey(
         before, old_steps = None, []
     else:
         before, old_steps = export_dict(sequence), list(sequence.steps)
+    # The old steps' timing, read before their rows take the new values.
+    old_timing = {step.id: (step.delay_minutes, step.delay_from) for step in old_steps}
     for key, value in fields.items():
         setattr(sequence, key, value)
     new_steps = _place_steps(sequence, old_steps, steps, step_ids)
@@ -57,7 +59,7 @@ def save_journey(
         db.session.rollback()
         return sequence, "unchanged"
     if not created:
-        _move_leads(sequence, old_steps, new_steps, now)
+        _move_leads(sequence, old_steps, old_timing, new_steps, now)
     changes = _changes(before, after, old_steps, new_steps)
     number = db.session.scalar(
         select(func.coalesce(func.max(SequenceRevision.number), 0)).where(
@@ -116,9 +118,10 @@ def _new_position(waited_index: int, old_ids: list, new_index: dict, total: int)
     return total
 
 
-def _move_leads(sequence: Sequence, old_steps: list, new_steps: list, now: datetime) -> None:
+def _move_leads(
+    sequence: Sequence, old_steps: list, old_timing: dict, new_steps: list, now: datetime
+) -> None:
     old_ids = [step.id for step in old_steps]
-    old_timing = {step.id: (step.delay_minutes, step.delay_from) for step in old_steps}
     new_index = {step.id: index for index, step in enumerate(new_steps)}
     # Locked, so a worker cannot move one of these leads on while they are placed.
     waiting = db.session.execute(

@@ -85,10 +85,12 @@ def on_lead_stage_changed(sender, *, lead_id, old=None, new=None, **extra):
     """A lead that qualifies is counted by the journey's figures; one handed to sales
     (SQL) or won leaves marketing sequences."""
     if new in QUALIFIED_STAGES and old not in QUALIFIED_STAGES:
+        # gated's set_stage stamps updated_at with the move's time (an import's or a replay's too).
+        lead = db.session.get(Lead, lead_id)
         db.session.execute(
             update(Enrollment)
             .where(Enrollment.lead_id == lead_id, Enrollment.qualified_at.is_(None))
-            .values(qualified_at=utcnow())
+            .values(qualified_at=(lead.updated_at if lead else None) or utcnow())
         )
     if new in EXIT_STAGES:
         exits.exit_lead(lead_id, "stage", now=utcnow(), commit=False)
