@@ -16,8 +16,9 @@
 
   function cards() { return Array.prototype.slice.call(list.querySelectorAll(":scope > li[data-step]")); }
 
-  // Field names, ids and targets carry the step's place (steps-2-subject): after a move,
-  // they follow the new order, so the server reads the steps as the page shows them.
+  // Field names and ids carry the step's place (steps-2-subject): after a move, they
+  // follow the new order, so the server reads the steps as the page shows them. The
+  // frames keep their names: a browser names a frame when it is put in the page.
   function renumber() {
     var label = list.getAttribute("data-mail-label") || "";
     cards().forEach(function (card, index) {
@@ -31,11 +32,6 @@
         button.value = button.getAttribute("data-arrange") + "-" + index;
       });
       card.querySelectorAll("button[name=step]").forEach(function (button) { button.value = String(index); });
-      var frames = card.querySelectorAll("iframe");
-      if (frames[0]) { frames[0].name = "preview-" + index; }
-      if (frames[1]) { frames[1].name = "preview-" + index + "-phone"; }
-      var preview = card.querySelector(".preview-button");
-      if (preview) { preview.formTarget = "preview-" + index; }
       var number = card.querySelector("[data-number]");
       if (number && label) { number.textContent = label.replace("__n__", String(index + 1)); }
       card.classList.toggle("is-first", index === 0);
@@ -50,11 +46,15 @@
     var subject = card.querySelector("input[name$='-subject']");
     var body = card.querySelector("textarea[name$='-body']");
     if (subject && body && !subject.value.trim() && !body.value.trim()) { return; }
-    [frames[0].name, frames[1].name].forEach(function (target) {
-      button.formTarget = target;
+    // One post at a time: a form's second submission cancels a first still pending, so
+    // the phone frame's goes once the desktop frame has its mail.
+    frames[0].addEventListener("load", function () {
+      button.formTarget = frames[1].name;
       button.click();
-    });
+      button.formTarget = frames[0].name;
+    }, { once: true });
     button.formTarget = frames[0].name;
+    button.click();
   }
 
   function later(kind, card, job) {
@@ -91,11 +91,23 @@
       .catch(function () {});
   }
 
+  // Names for a new card's frames, given before it is put in the page.
+  function nameFrames(card, index) {
+    var base = "preview-" + index;
+    if (document.querySelector("iframe[name='" + base + "']")) { base = "preview-n" + (++named); }
+    var frames = card.querySelectorAll("iframe");
+    frames[0].name = base;
+    frames[1].name = base + "-phone";
+    card.querySelector(".preview-button").formTarget = base;
+  }
+  var named = 0;
+
   function arrange(button) {
     var verb = button.getAttribute("data-arrange");
     var card = button.closest("li[data-step]");
     if (verb === "add") {
       var fresh = template.content.firstElementChild.cloneNode(true);
+      nameFrames(fresh, cards().length);
       list.appendChild(fresh);
       wire(fresh);
       renumber();
@@ -107,10 +119,13 @@
       return;
     }
     if (!card) { return; }
+    var other = null;
     if (verb === "up" && card.previousElementSibling) {
-      list.insertBefore(card, card.previousElementSibling);
+      other = card.previousElementSibling;
+      list.insertBefore(card, other);
     } else if (verb === "down" && card.nextElementSibling) {
-      list.insertBefore(card.nextElementSibling, card);
+      other = card.nextElementSibling;
+      list.insertBefore(other, card);
     } else if (verb === "copy") {
       var copy = card.cloneNode(true);
       var id = copy.querySelector("input[name$='-step_id']");
@@ -126,6 +141,7 @@
         if (node.type === "checkbox" || node.name.indexOf("step_id") !== -1 || node.type === "hidden") { return; }
         node.value = from[index].value;
       });
+      nameFrames(copy, cards().indexOf(card) + 1);
       card.after(copy);
       wire(copy);
       renumber();
@@ -135,8 +151,11 @@
     }
     renumber();
     describeAll();
+    // A frame moved in the page loads again: show what is typed, not what was saved.
+    if (other) { preview(card); preview(other); }
     button.focus();
   }
+
 
   function wire(card) {
     card.addEventListener("focusin", function (event) {
@@ -238,7 +257,7 @@
       // Mouse and touch events rather than the browser's drag and drop, which does not
       // scroll the page while dragging in every browser.
       forceFallback: true,
-      onEnd: function () { renumber(); describeAll(); }
+      onEnd: function (event) { renumber(); describeAll(); preview(event.item); }
     });
   }
 })();

@@ -58,12 +58,13 @@ def test_a_marketer_builds_a_sequence_that_nurtures_a_new_lead(
     page.locator("#steps-0-delay").fill("0h")
     page.locator("#steps-0-subject").fill("{{ lead.first_name or '您好' }},白皮书已送达")
     page.locator("#steps-0-body").fill("您好 {{ lead.name }},这是您要的资料:{{ download_url }}")
-    page.get_by_role("button", name="保存", exact=True).click()
+    page.get_by_role("button", name="保存旅程").click()
     page.wait_for_url(re.compile(r".*/admin/nurture/\d+$"))
     sequence_url = page.url
 
     # A second step, previewed for the sample lead and sent as a test to the marketer.
-    page.get_by_role("link", name="编辑", exact=True).click()
+    page.get_by_role("link", name="编辑旅程").click()
+    page.get_by_role("button", name="+ 添加一步").click()
     page.locator("#steps-1-delay").fill("3d")
     page.locator("#steps-1-subject").fill("{{ lead.company }} 的续费案例")
     page.locator("#steps-1-body").fill("三天后的第二封:{{ lead.company }} 可以参考的做法。")
@@ -71,7 +72,9 @@ def test_a_marketer_builds_a_sequence_that_nurtures_a_new_lead(
     preview = page.frame_locator("iframe[name=preview-1]")
     expect(preview.get_by_text("示例科技有限公司 的续费案例").first).to_be_visible()
     expect(preview.get_by_text("三天后的第二封:示例科技有限公司 可以参考的做法。")).to_be_visible()
-    page.locator("fieldset.step").nth(1).get_by_role("button", name="给我发一封测试邮件").click()
+    page.locator("#journey-steps > li[data-step]").nth(1).get_by_role(
+        "button", name="给我发一封测试邮件"
+    ).click()
     expect(page.get_by_text("marketer@example.com").first).to_be_visible()
     tick(live_app)
     (test_mail,) = smtp_sink.wait_for(1)
@@ -79,7 +82,7 @@ def test_a_marketer_builds_a_sequence_that_nurtures_a_new_lead(
     assert "示例科技有限公司 的续费案例" in test_mail["Subject"]
     smtp_sink.clear()
 
-    page.get_by_role("button", name="保存", exact=True).click()
+    page.get_by_role("button", name="保存旅程").click()
     page.wait_for_url(sequence_url)
     figures = page.locator("table.figures tbody tr")
     expect(figures).to_have_count(2)

@@ -109,7 +109,7 @@ def test_three_steps_each_once_in_the_window_until_the_lead_unsubscribes(
     page.get_by_label("结束", exact=True).fill("18:00")
     page.get_by_label("时区").select_option("America/New_York")
     fill_step(page, 0)
-    step_one = page.locator("fieldset.step").first
+    step_one = page.locator("#journey-steps > li[data-step]").first
     # The live preview (the editor's script presses the hidden Preview button as one types).
     preview = page.frame_locator("iframe[name=preview-0]")
     expect(preview.get_by_text("白皮书已送达").first).to_be_visible()
@@ -121,13 +121,14 @@ def test_three_steps_each_once_in_the_window_until_the_lead_unsubscribes(
     (test_mail,) = smtp_sink.wait_for(1)
     assert test_mail["To"] == MARKETER and "白皮书已送达" in test_mail["Subject"]
 
-    page.get_by_role("button", name="保存", exact=True).click()
+    page.get_by_role("button", name="保存旅程").click()
     page.wait_for_url(re.compile(r".*/admin/nurture/\d+$"))
     sequence_url = page.url
-    for index in (1, 2):  # each save leaves one blank step to fill on the next edit
-        page.get_by_role("link", name="编辑", exact=True).click()
+    for index in (1, 2):  # a step added on each later edit
+        page.get_by_role("link", name="编辑旅程").click()
+        page.get_by_role("button", name="+ 添加一步").click()
         fill_step(page, index)
-        page.get_by_role("button", name="保存", exact=True).click()
+        page.get_by_role("button", name="保存旅程").click()
         page.wait_for_url(sequence_url)
     expect(page.locator("table.figures tbody tr")).to_have_count(3)
     expect(page.get_by_text("北美东部时间").first).to_be_visible()  # the zone in words, not its code

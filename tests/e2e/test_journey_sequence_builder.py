@@ -96,6 +96,8 @@ def test_build_reorder_and_preview_a_journey(live_app, page, marketer):
     # The live preview renders the typed step for the sample lead.
     preview = page.frame_locator("iframe[name=preview-0]")
     expect(preview.get_by_text(SUBJECTS[0] + "示例科技有限公司").first).to_be_visible()
+    phone = page.frame_locator("iframe[name=preview-0-phone]")
+    expect(phone.get_by_text(SUBJECTS[0] + "示例科技有限公司").first).to_be_attached()
     shoot(page, "journey-new-desktop")
     page.get_by_role("button", name="保存旅程").click()
     page.wait_for_url(re.compile(r".*/admin/nurture/\d+$"))
