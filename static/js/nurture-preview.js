@@ -227,7 +227,7 @@
   // Preview for a real lead: the choice goes with every later preview post.
   var chooser = document.getElementById("preview-lead");
   if (chooser) {
-    chooser.form.querySelector("button[type=submit]").hidden = true;
+    chooser.form.querySelector("button[type=submit]").style.display = "none";
     chooser.addEventListener("change", function () {
       var hidden = form.querySelector("input[name=lead]");
       if (!hidden) {
@@ -243,10 +243,12 @@
 
   cards().forEach(wire);
   renumber();
-  // Steps not saved yet (or re-shown after a refused save) render from what was typed.
+  // Saved steps' frames load with the page; steps not saved yet, and every step of a
+  // page shown again after a refused save or a rearrangement, render from what was typed.
+  var reshown = form.hasAttribute("data-reshown");
   cards().forEach(function (card) {
     var frame = card.querySelector("iframe");
-    if (frame && !frame.getAttribute("src")) { preview(card); }
+    if (frame && (reshown || !frame.getAttribute("src"))) { preview(card); }
   });
 
   if (window.Sortable) {

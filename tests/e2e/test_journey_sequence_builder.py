@@ -12,6 +12,8 @@ from playwright.sync_api import expect
 
 from accounts import services as accounts
 from core.extensions import db
+from core.timeutil import utcnow
+from nurture import services
 from nurture.models import Sequence, SequenceRevision
 from tests.e2e.helpers import sign_in
 
@@ -21,7 +23,7 @@ PASSWORD = "long enough pw"
 SUBJECTS = ["第一封：白皮书送达", "第二封：客户案例", "第三封：预约演示"]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def marketer(live_app):
     with live_app.app_context():
         accounts.create_user(MARKETER, role="marketer", password=PASSWORD)
@@ -36,9 +38,9 @@ def shoot(page, name: str) -> None:
         page.screenshot(path=str(Path(folder) / f"{name}-screen.png"))
 
 
-def saved_steps(live_app) -> list[tuple[str, int]]:
+def saved_steps(live_app, slug="journey-built") -> list[tuple[str, int]]:
     with live_app.app_context():
-        sequence = db.session.scalar(db.select(Sequence).where(Sequence.slug == "journey-built"))
+        sequence = db.session.scalar(db.select(Sequence).where(Sequence.slug == slug))
         steps = [(step.subject, step.delay_minutes) for step in sequence.steps]
         db.session.remove()
     return steps
@@ -153,3 +155,48 @@ def test_build_reorder_and_preview_a_journey(live_app, page, marketer):
     no_sideways_scroll(page)
     steps.first.scroll_into_view_if_needed()
     shoot(page, "journey-edit-phone")
+
+
+def test_without_javascript_the_journey_still_moves_and_saves(live_app, browser, live_server, marketer):
+    with live_app.app_context():
+        steps = [{"delay": "1d", "subject": subject, "body": f"{subject}的正文。"} for subject in SUBJECTS]
+        sequence, _outcome = services.save_sequence(
+            {
+                "slug": "journey-nojs",
+                "name": "无脚本",
+                "trigger": "manual",
+                "send_window": {
+                    "days": ["mon"],
+                    "start": "09:00",
+                    "end": "18:00",
+                    "timezone": "Asia/Shanghai",
+                },
+                "steps": steps,
+            },
+            now=utcnow(),
+        )
+        edit_url = f"/admin/nurture/{sequence.id}/edit"
+        db.session.remove()
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN", java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.set_viewport_size({"width": 390, "height": 844})
+        sign_in(page, MARKETER, PASSWORD)
+        page.goto(edit_url)
+        cards = page.locator("#journey-steps > li[data-step]")
+        # The previews of saved mails load with the page, no script needed.
+        expect(page.frame_locator("iframe[name=preview-1]").get_by_text(SUBJECTS[1]).first).to_be_visible()
+        cards.nth(2).get_by_role("button", name="上移").click()  # the server shows it moved, unsaved
+        expect(cards.nth(1).get_by_label("主题", exact=True)).to_have_value(SUBJECTS[2])
+        expect(page.frame_locator("iframe[name=preview-1]").get_by_text(SUBJECTS[2]).first).to_be_visible()
+        cards.nth(0).get_by_text("保存时删除此步").click()
+        no_sideways_scroll(page)
+        shoot(page, "journey-nojs-phone")
+        page.get_by_role("button", name="保存旅程").click()
+        page.wait_for_url(re.compile(r".*/admin/nurture/\d+$"))
+        assert [subject for subject, _minutes in saved_steps(live_app, "journey-nojs")] == [
+            SUBJECTS[2],
+            SUBJECTS[1],
+        ]
+    finally:
+        context.close()

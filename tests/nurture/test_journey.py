@@ -11,6 +11,7 @@ from core.extensions import db
 from gated import services as gated_services
 from nurture import delays, journey_save, scheduling, services, stats
 from nurture.models import Enrollment, Message, Sequence, SequenceRevision
+from tests.factories import audit_entries
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence, tick
 
 NOW = MONDAY_10_SHANGHAI
@@ -291,6 +292,9 @@ def test_without_javascript_the_move_buttons_rearrange_and_one_save_keeps_it(log
     ]
     (revision,) = db.session.scalars(select(SequenceRevision)).all()
     assert {change["change"] for change in revision.changes} == {"reordered", "edited", "deleted"}
+    assert revision.user_id == marketer.user.id
+    [audited] = audit_entries("nurture.sequence_saved")
+    assert (audited.user_id, audited.target) == (marketer.user.id, f"sequence:{sequence.id}")
 
 
 def test_a_delay_that_does_not_read_is_shown_on_its_step_in_chinese(login_as):

@@ -318,7 +318,5 @@ def test_problems_of_several_fields_show_beside_each_in_english_too(login_as):
     assert response.status_code == 422
     assert re.search(r'id="slug-error">use letters, digits, - and _', page)
     assert re.search(r"id=\"window_start-error\">time &#39;9am&#39;: write it as HH:MM", page)
-    assert re.search(
-        r"id=\"steps-1-delay-error\">delay “soon”: write a number and a unit", page
-    )
+    assert re.search(r"id=\"steps-1-delay-error\">delay “soon”: write a number and a unit", page)
     assert Sequence.query.count() == 0
