@@ -78,7 +78,7 @@ def _editor(form: SequenceForm, sequence: Sequence | None, status: int = 200):
         form=form,
         sequence=sequence,
         cards=journey.cards(form, sequence, context),
-        trigger=journey.trigger_words(form),
+        trigger=journey.trigger_words(form.trigger_kind.data, form.trigger_value.data),
         variables=journey.variables(context),
         preview_leads=journey.preview_leads(sequence),
         preview_lead=lead,
@@ -90,11 +90,15 @@ def _editor(form: SequenceForm, sequence: Sequence | None, status: int = 200):
 @bp.get("/delay-words")
 @roles_required(*ROLES)
 def delay_words():
-    """A delay as typed, in words for the journey's wait card, or why it does not read."""
+    """A delay as typed, in words for the journey's wait card (or why it does not read),
+    and the trigger as typed, in words for its card."""
+    trigger = journey.trigger_words(
+        request.args.get("trigger_kind", "manual"), request.args.get("trigger_value", "")
+    )
     try:
         minutes = delays.parse_delay(request.args.get("delay", "").strip())
     except delays.ScheduleError as exc:
-        return {"error": _(exc.template, **exc.params)}
+        return {"error": _(exc.template, **exc.params), "trigger": trigger}
     timing = SimpleNamespace(delay_minutes=minutes, delay_from=request.args.get("from", "previous"))
     typed = SimpleNamespace(
         trigger_kind=request.args.get("trigger_kind", "manual"),
@@ -102,7 +106,10 @@ def delay_words():
         window_start=request.args.get("window_start", "00:00"),
         window_end=request.args.get("window_end", "24:00"),
     )
-    return {"words": delays.delay_words(timing, typed, first=request.args.get("first") == "1")}
+    return {
+        "words": delays.delay_words(timing, typed, first=request.args.get("first") == "1"),
+        "trigger": trigger,
+    }
 
 
 def _arranged(form: SequenceForm) -> bool:

@@ -90,9 +90,9 @@ def _typed_sequence(form) -> SimpleNamespace:
     )
 
 
-def trigger_words(form) -> str:
-    kind = form.trigger_kind.data or "manual"
-    value = (form.trigger_value.data or "").strip()
+def trigger_words(kind: str, value: str) -> str:
+    """What enrolls a lead, in words: "线索下载 saas-renewal 时"."""
+    value = (value or "").strip()
     if kind == "asset":
         return (
             _("When a lead downloads %(asset)s", asset=value)

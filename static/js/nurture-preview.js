@@ -77,7 +77,7 @@
     params.set("delay", delay.value);
     params.set("from", from ? from.value : "previous");
     params.set("first", index === 0 ? "1" : "0");
-    ["trigger_kind", "window_start", "window_end"].forEach(function (name) {
+    ["trigger_kind", "trigger_value", "window_start", "window_end"].forEach(function (name) {
       var field = form.elements[name];
       if (field) { params.set(name, field.value); }
     });
@@ -87,6 +87,8 @@
       .then(function (data) {
         words.textContent = data.words || data.error || "";
         words.classList.toggle("error-text", !data.words);
+        var trigger = form.querySelector("[data-trigger]");
+        if (trigger && data.trigger) { trigger.textContent = data.trigger; }
       })
       .catch(function () {});
   }
@@ -204,7 +206,7 @@
     var card = event.target.closest("li[data-step]");
     if (!card) {
       // The trigger and the window are part of every wait's words.
-      if (event.target.matches("[name=trigger_kind], [name=days], [name=window_start], [name=window_end]")) {
+      if (event.target.matches("[name=trigger_kind], [name=trigger_value], [name=days], [name=window_start], [name=window_end]")) {
         later("words", form, describeAll);
       }
       return;
