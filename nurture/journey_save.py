@@ -26,7 +26,7 @@ from sqlalchemy import func, select, update
 from core.extensions import db
 from nurture import scheduling
 from nurture.models import Enrollment, Sequence, SequenceRevision, Step
-from nurture.services import export_dict
+from nurture.sequences import export_dict
 from nurture.validation import clean_sequence
 
 STEP_FIELDS = ("delay_minutes", "delay_from", "subject", "body", "condition")

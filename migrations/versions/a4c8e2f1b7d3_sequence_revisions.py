@@ -1,7 +1,7 @@
 """nurture: a sequence's revision history, and when an enrolled lead became an MQL
 
 Revision ID: a4c8e2f1b7d3
-Revises: 3b7e91c4d2a6
+Revises: a9c4e2d7b315
 Create Date: 2026-12-05 13:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a4c8e2f1b7d3'
-down_revision = '3b7e91c4d2a6'
+down_revision = 'a9c4e2d7b315'
 branch_labels = None
 depends_on = None
 
