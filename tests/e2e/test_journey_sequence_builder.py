@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from accounts import services as accounts
 from core.extensions import db
 from core.timeutil import utcnow
-from nurture import services
+from nurture import sequences
 from nurture.models import Sequence, SequenceRevision
 from tests.e2e.helpers import sign_in
 
@@ -161,7 +161,7 @@ def test_build_reorder_and_preview_a_journey(live_app, page, marketer):
 def test_without_javascript_the_journey_still_moves_and_saves(live_app, browser, live_server, marketer):
     with live_app.app_context():
         steps = [{"delay": "1d", "subject": subject, "body": f"{subject}的正文。"} for subject in SUBJECTS]
-        sequence, _outcome = services.save_sequence(
+        sequence, _outcome = sequences.save_sequence(
             {
                 "slug": "journey-nojs",
                 "name": "无脚本",

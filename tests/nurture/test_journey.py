@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from gated import services as gated_services
-from nurture import delays, journey_save, scheduling, services, stats
+from nurture import delays, enrolment, journey_save, scheduling, sequences, stats
 from nurture.models import Enrollment, Message, Sequence, SequenceRevision
 from tests.factories import audit_entries
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence, tick
@@ -95,7 +95,7 @@ def edit(sequence, order, *, changes=None):
     """Save the sequence with its steps in `order` (indexes of the old steps, or a dict
     for a new step), through the editor's save."""
     old = list(sequence.steps)
-    data = services.export_dict(sequence)
+    data = sequences.export_dict(sequence)
     steps, ids = [], []
     for item in order:
         if isinstance(item, dict):
@@ -134,11 +134,11 @@ def running(app, smtp_sink):
     one waiting for B (got A), one waiting for A."""
     sequence = make_sequence(steps=THREE_STEPS)
     at_c, at_b, at_a = (make_lead(f"{name}@example.com").id for name in ("at-c", "at-b", "at-a"))
-    services.enroll([at_c], sequence.id, now=NOW)
+    enrolment.enroll([at_c], sequence.id, now=NOW)
     tick(NOW)
-    services.enroll([at_b], sequence.id, now=NOW + timedelta(days=2))
+    enrolment.enroll([at_b], sequence.id, now=NOW + timedelta(days=2))
     tick(NOW + timedelta(days=2))
-    services.enroll([at_a], sequence.id, now=NOW + timedelta(days=2, hours=1))
+    enrolment.enroll([at_a], sequence.id, now=NOW + timedelta(days=2, hours=1))
     assert {lead: position for lead, (position, _due) in places(sequence).items()} == {
         at_c: 2,
         at_b: 1,
@@ -205,7 +205,7 @@ def test_each_save_is_one_revision_saying_what_changed(running):
 def test_leads_that_became_mql_after_a_mail_are_counted_on_it(app, smtp_sink):
     sequence = make_sequence(steps=THREE_STEPS)
     before, after = make_lead("before@example.com"), make_lead("after@example.com")
-    services.enroll([before.id, after.id], sequence.id, now=NOW)
+    enrolment.enroll([before.id, after.id], sequence.id, now=NOW)
     gated_services.set_stage(before, "mql", now=NOW - timedelta(minutes=5))  # before any mail: not counted
     db.session.commit()
     tick(NOW)
