@@ -33,7 +33,7 @@ def init_app(app) -> None:
         add_timeline_provider,
     )
     from gated.signals import lead_captured
-    from insights.scoring import admin, cli, demo, home, services
+    from insights.scoring import admin, cli, demo, engine, handoff, home
     from insights.signals import event_recorded
 
     apply_defaults(app, SETTINGS)
@@ -47,11 +47,12 @@ def init_app(app) -> None:
     add_demo_loader(app, "scoring", demo.load, order=55)
     add_timeline_provider(app, admin.timeline)
     add_lead_panel(app, admin.lead_panel)
-    add_lead_list_column(app, _l("Owner"), services.owner_names)
+    add_lead_list_column(app, _l("Owner"), handoff.owner_names)
     add_home_panel(app, home.handoffs_panel, roles=("sales",), order=20)
     add_home_panel(app, home.trends_panel, roles=("marketer",), order=110)
-    event_recorded.connect(services.on_event_recorded, sender=app, weak=False)
-    lead_captured.connect(services.on_lead_captured, sender=app, weak=False)
+    engine.register_listeners()
+    event_recorded.connect(handoff.on_event_recorded, sender=app, weak=False)
+    lead_captured.connect(handoff.on_lead_captured, sender=app, weak=False)
     if "leads" in app.cli.commands:
         app.cli.commands["leads"].add_command(cli.rescore_command)
     if "insights" in app.cli.commands:

@@ -12,7 +12,9 @@ from accounts.guards import roles_required
 from core.extensions import db
 from core.signals import send_staff_action
 from core.timeutil import utcnow
-from insights.scoring import services
+from insights.scoring import dormant as dormant_pool
+from insights.scoring import engine, handoff
+from insights.scoring import rules as rule_service
 from insights.scoring.forms import FIELD_LABELS, DecisionForm, ReenrollForm, RuleForm
 from insights.scoring.models import Handoff, LeadScoring, ScoreChange, ScoreRule
 
@@ -35,8 +37,8 @@ def _save(form: RuleForm, rule: ScoreRule | None):
     if not form.validate_on_submit():
         return None
     try:
-        saved = services.save_rule(rule, form.data)
-    except services.RuleError as exc:
+        saved = rule_service.save_rule(rule, form.data)
+    except rule_service.RuleError as exc:
         db.session.rollback()
         flash(str(RULE_ERRORS[str(exc)]), "error")
         return None
@@ -128,10 +130,10 @@ def decide(handoff_id):
         )
         return redirect(url_for(".handoffs"))
     try:
-        services.decide(handoff_id, form.outcome.data, form.reason.data, user=current_user, now=utcnow())
+        handoff.decide(handoff_id, form.outcome.data, form.reason.data, user=current_user, now=utcnow())
     except LookupError:
         abort(404)
-    except services.RuleError:
+    except rule_service.RuleError:
         db.session.rollback()
         flash(_("Say why the lead is rejected."), "error")
         return redirect(url_for(".handoffs"))
@@ -204,10 +206,10 @@ def lead_panel(lead) -> Markup:
             "insights/_score_panel.html",
             lead=lead,
             state=db.session.get(LeadScoring, lead.id),
-            reasons=services.reasons(lead.id),
+            reasons=engine.reasons(lead.id),
             changes=changes,
             form=form,
-            owner=services.owner_of(lead.id),
+            owner=handoff.owner_of(lead.id),
         )
     )
 
@@ -215,7 +217,7 @@ def lead_panel(lead) -> Markup:
 @bp.get("/dormant")
 @roles_required(*SALES_ROLES)
 def dormant():
-    return render_template("insights/scoring_dormant.html", rows=services.dormant_leads())
+    return render_template("insights/scoring_dormant.html", rows=dormant_pool.dormant_leads())
 
 
 def timeline(lead_id: int) -> list[dict]:
@@ -238,6 +240,6 @@ def timeline(lead_id: int) -> list[dict]:
 
 
 def _reason(reason: str) -> str:
-    if reason == services.REJECTED:
+    if reason == engine.REJECTED:
         return _("rejected by sales")
     return _("inactivity") if reason == "decay" else reason

@@ -11,7 +11,7 @@ from insights.cli import NOW_OPTION, _now
 def rescore_command(now_text):
     """Recompute every lead's score from its events and the current rules."""
     from core.extensions import db
-    from insights.scoring.services import lead_ids, rescore_lead, rules_by_kind
+    from insights.scoring.engine import lead_ids, rescore_lead, rules_by_kind
 
     now = _now(now_text)
     ids = lead_ids()
@@ -29,7 +29,7 @@ def rescore_command(now_text):
 @NOW_OPTION
 def dormant_command(now_text):
     """Decay idle scores and move leads idle for SCORING_DORMANT_DAYS to the dormant pool."""
-    from insights.scoring.services import sweep
+    from insights.scoring.dormant import sweep
 
     counts = sweep(now=_now(now_text))
     click.echo(f"scores decayed: {counts['decayed']}, leads made dormant: {counts['dormant']}")
