@@ -41,6 +41,8 @@ AUDIT_ACTION_LABELS = {
     "campaigns.send": _l("Sent a campaign"),
     "campaigns.export": _l("Exported campaigns"),
     "settings.scoring_rule": _l("Changed a scoring rule"),
+    "sales.handoff_decision": _l("Decided on a hand-off"),
+    "sales.review_export": _l("Exported a weekly hand-off review"),
     "settings.support_tiers": _l("Changed the support tiers"),
     "nurture.suppress": _l("Stopped mail to an address"),
     "nurture.unsuppress": _l("Removed a suppression"),

@@ -40,3 +40,15 @@ def csv_text(header: Iterable[str], rows: Iterable[Iterable]) -> str:
     writer.writerow([csv_cell(name) for name in header])
     writer.writerows([csv_cell(value) for value in row] for row in rows)
     return out.getvalue()
+
+
+def csv_download(text: str, filename: str):
+    """A CSV document as a download: with a BOM, which makes Excel read UTF-8 (Chinese
+    names, companies) instead of the system's code page."""
+    from flask import Response
+
+    return Response(
+        "\ufeff" + text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )

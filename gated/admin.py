@@ -15,6 +15,7 @@ from core.extensions import db
 from core.hooks import hooks, lead_timeline
 from core.listing import bulk_request, chosen_sort, keyset_page
 from core.signals import send_staff_action
+from core.spreadsheet import csv_download
 from core.timeutil import utcnow
 from gated import holding, leadfields, privacy, services, timeline
 from gated.labels import label
@@ -103,14 +104,12 @@ def bulk_stage():
 def export_csv():
     filters = LeadFilters.from_args(request.args)
     rows = export_rows(filters)
-    body = "\ufeff" + to_csv(rows)  # the BOM makes Excel read UTF-8 Chinese
+    body = to_csv(rows)
     send_staff_action(
         "leads.export", user=current_user, details={"filters": filters.as_args(), "count": len(rows)}
     )
     name = f"leads-{utcnow():%Y%m%d-%H%M}.csv"
-    return Response(
-        body, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={name}"}
-    )
+    return csv_download(body, name)
 
 
 @bp.route("/erase", methods=["GET", "POST"])

@@ -2,7 +2,7 @@
 pages, searches with no results, sales outcomes and sequence steps for a period, each
 table also as CSV. Marketers and admins."""
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,6 +10,7 @@ from accounts.guards import roles_required
 from core.hooks import insights_panels
 from core.localtime import local_today, site_zone
 from core.signals import send_staff_action
+from core.spreadsheet import csv_download
 from insights import dashboards, trends
 
 ROLES = ("marketer", "admin")
@@ -65,7 +66,7 @@ def export_csv(name):
     if build is None:
         abort(404)
     filters = _filters()
-    body = "\ufeff" + dashboards.to_csv(build(filters))  # the BOM makes Excel read UTF-8 Chinese
+    body = dashboards.to_csv(build(filters))
     send_staff_action(
         "insights.export",
         user=current_user,
@@ -73,6 +74,4 @@ def export_csv(name):
         details={"since": str(filters.since), "until": str(filters.until)},
     )
     filename = f"insights-{name}-{filters.since:%Y%m%d}-{filters.until:%Y%m%d}.csv"
-    return Response(
-        body, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={filename}"}
-    )
+    return csv_download(body, filename)

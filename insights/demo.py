@@ -57,7 +57,22 @@ GIVEN_NAMES = ("伟", "芳", "敏", "静", "磊", "洋", "婷", "杰", "军", "�
 COMPANIES = ("星河软件", "远景制造", "云帆科技", "海川物流", "恒信金融", "博远教育", "启明医疗", "华拓零售")
 JOB_TITLES = ("市场总监", "IT 经理", "CTO", "采购", "运营专员", "产品经理", "CEO", "数据分析师")
 ROLES = ("decision_maker", "user", "requester", "other")
-REJECTIONS = ("还没有预算", "学生，无采购计划", "已有供应商，明年再谈")
+DEMO_MESSAGES = (
+    "我们有 30 人的销售团队，想看看线索评分和移交怎么配置。",
+    "下季度准备替换现有的营销工具，希望下周安排一次演示。",
+    "请介绍一下私有化部署和数据迁移的方案。",
+    "我们主要做华东市场，想了解企业微信的对接。",
+)
+# Hours before the demo's load at which its last demo requests came in.
+FRESH_REQUESTS = (2, 5, 26, 30, 50, 75)
+# Why sales return a lead: the desk's preset reason (its words as the Chinese desk shows
+# them) and a note.
+REJECTIONS = (
+    ("no_budget", "没有预算", "明年一季度再联系"),
+    ("not_a_fit", "不合适", "学生，无采购计划"),
+    ("other", "已有供应商，明年再谈", ""),
+    ("wrong_contact", "联系人不对", "请市场找到 IT 负责人"),
+)
 CONVERSION_CHANCE = 0.2
 
 
@@ -196,6 +211,9 @@ class Replay:
             "name": lead.name,
             "company": lead.company,
             "job_title": lead.job_title,
+            "message": DEMO_MESSAGES[
+                lead_id % len(DEMO_MESSAGES)
+            ],  # not from rng: the replay stays as it was
         }
         self.visit(at, visitor, "direct", ["/demo-request"], lead_id=lead_id)
         self.submit(at, "demo", visitor, "direct", "/demo-request", 1, "/demo-request", person)
@@ -204,7 +222,8 @@ class Replay:
     # -- sales -------------------------------------------------------------------------
 
     def settle(self, lead_id: int) -> None:
-        """A hand-off the engine made for the lead is decided a few days later."""
+        """A hand-off the engine made for the lead is decided within two days: those of
+        the last two days are still on the desk when the demo is loaded."""
         from insights.scoring.models import Handoff
 
         for handoff_id, made in db.session.execute(
@@ -215,7 +234,7 @@ class Replay:
             if handoff_id not in self.decided:
                 self.decided.add(handoff_id)
                 self.later(
-                    made + timedelta(days=self.rng.randint(1, 5), hours=self.rng.randint(1, 8)),
+                    made + timedelta(hours=self.rng.randint(1, 48), minutes=self.rng.randint(0, 59)),
                     self.decide,
                     handoff_id,
                 )
@@ -234,12 +253,31 @@ class Replay:
             if next(self.accepted) % 2 == 0:  # every other accepted lead signs, the first included
                 self.later(at + timedelta(days=self.rng.randint(3, 10)), self.win, handoff.lead_id)
         else:
-            decide(handoff_id, "rejected", self.rng.choice(REJECTIONS), user=owner, now=at)
+            code, words, note = self.rng.choice(REJECTIONS)
+            decide(handoff_id, "rejected", words, user=owner, now=at, reason_code=code, note=note)
 
     def win(self, at, lead_id) -> None:
         from gated.services import change_stage
 
         change_stage(lead_id, "customer", now=at)
+
+
+def _fresh_demo_requests(replay: Replay) -> None:
+    """Demo requests of the last days, after the replay (so nobody decides them): the
+    leads closest to the threshold ask, and those it hands off wait on the sales desk,
+    some within their promise and some past it."""
+    from gated.models import Lead
+
+    leads = db.session.execute(
+        select(Lead.id, select(Event.visitor_id).where(Event.lead_id == Lead.id).limit(1).scalar_subquery())
+        .where(Lead.stage.in_(("new", "engaged")), Lead.score >= 10)
+        .order_by(Lead.score.desc(), Lead.id)
+        .limit(len(FRESH_REQUESTS))
+    ).all()
+    for hours_ago, (lead_id, visitor) in zip(FRESH_REQUESTS, leads, strict=False):
+        if visitor:
+            replay.request_demo(replay.now - timedelta(hours=hours_ago), lead_id, visitor)
+    replay.store_views()
 
 
 def _papers() -> dict:
@@ -271,6 +309,8 @@ def _schedule(replay: Replay) -> None:
 
 
 def load(echo) -> None:
+    from insights.scoring.desk import escalate
+
     if db.session.scalar(select(Event.id).where(Event.visitor_id.like("demo%")).limit(1)):
         return
     paths = sorted(article_titles())
@@ -281,6 +321,8 @@ def load(echo) -> None:
     replay = Replay(random.Random(9), now, paths, papers)
     _schedule(replay)
     replay.run()
+    _fresh_demo_requests(replay)
+    escalate(now=now)  # the hand-offs left waiting past their promise: the marketer's home shows them
     days = rollups.rollup(now=now)
     echo(
         f"insights: six weeks of visits replayed, {next(replay.leads) - 1} demo leads, {days} days rolled up"

@@ -152,3 +152,23 @@ def visit(client, path: str, headers: dict | None = None):
         headers={**headers, "Sec-Fetch-Site": "same-origin"},
     )
     return page, beacon
+
+
+def handed_off(owner, *, at, email="li@acme.cn", **fields):
+    """A lead in stage mql handed to `owner` at `at` (naive UTC), and its hand-off."""
+    from gated.models import Lead
+    from insights.scoring.models import Handoff
+
+    lead = Lead(
+        email=email,
+        name=fields.pop("name", "李雷"),
+        company=fields.pop("company", "Acme"),
+        stage="mql",
+        **fields,
+    )
+    db.session.add(lead)
+    db.session.flush()
+    handoff = Handoff(lead_id=lead.id, owner_id=owner.id if owner else None, score=60, created_at=at)
+    db.session.add(handoff)
+    db.session.commit()
+    return lead, handoff

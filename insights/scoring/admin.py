@@ -1,7 +1,19 @@
 """/admin/scoring: the rule editor (marketers, admins), hand-offs (sales see their own),
 a lead's score explained with a re-enrol button, and the dormant pool."""
 
-from flask import Blueprint, abort, flash, has_request_context, redirect, render_template, request, url_for
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -12,10 +24,12 @@ from accounts.guards import roles_required
 from core.extensions import db
 from core.signals import send_staff_action
 from core.timeutil import utcnow
+from gated.models import Lead
+from insights.scoring import desk, engine, handoff
 from insights.scoring import dormant as dormant_pool
-from insights.scoring import engine, handoff
+from insights.scoring import review as weekly
 from insights.scoring import rules as rule_service
-from insights.scoring.forms import FIELD_LABELS, DecisionForm, ReenrollForm, RuleForm
+from insights.scoring.forms import FIELD_LABELS, RETURN_REASON_LABELS, DecisionForm, ReenrollForm, RuleForm
 from insights.scoring.models import Handoff, LeadScoring, ScoreChange, ScoreRule
 
 RULE_ROLES = ("marketer", "admin")
@@ -100,23 +114,33 @@ def _own(query):
 @bp.get("/handoffs")
 @roles_required(*SALES_ROLES)
 def handoffs():
-    from accounts.models import User
-    from gated.models import Lead
-    from gated.timeline import latest_messages
+    """The hand-off desk: the MQLs waiting for a decision, oldest promise first."""
+    return _desk()
 
-    rows = db.session.execute(
+
+def _desk(failed: int | None = None, failed_form: DecisionForm | None = None, status: int = 200):
+    now = utcnow()
+    items = desk.pending(current_user, now=now)
+    decided = db.session.execute(
         _own(
-            select(Handoff, Lead, User)
+            select(Handoff, Lead)
             .join(Lead, Lead.id == Handoff.lead_id)
-            .outerjoin(User, User.id == Handoff.owner_id)
-            .order_by(Handoff.outcome != "pending", Handoff.created_at.desc())
-            .limit(200)
+            .where(Handoff.outcome != "pending")
+            .order_by(Handoff.decided_at.desc(), Handoff.id.desc())
+            .limit(10)
         )
     ).all()
-    messages = latest_messages(lead.id for _handoff, lead, _owner in rows)
-    return render_template(
-        "insights/scoring_handoffs.html", rows=rows, messages=messages, form=DecisionForm()
+    forms = {item.handoff.id: failed_form if item.handoff.id == failed else DecisionForm() for item in items}
+    page = render_template(
+        "insights/scoring_handoffs.html",
+        items=items,
+        forms=forms,
+        decided=decided,
+        hours=desk.promise_hours(),
+        reason_labels=RETURN_REASON_LABELS,
+        now=now,
     )
+    return page, status
 
 
 @bp.post("/handoffs/<int:handoff_id>")
@@ -124,21 +148,56 @@ def handoffs():
 def decide(handoff_id):
     form = DecisionForm()
     if not form.validate_on_submit():
-        flash(
-            _("The decision was not saved: %(errors)s", errors=" ".join(sum(form.errors.values(), []))),
-            "error",
-        )
-        return redirect(url_for(".handoffs"))
+        return _desk(handoff_id, form, 422)
     try:
-        handoff.decide(handoff_id, form.outcome.data, form.reason.data, user=current_user, now=utcnow())
+        decided = handoff.decide(
+            handoff_id,
+            form.outcome.data,
+            form.reason_words(),
+            user=current_user,
+            now=utcnow(),
+            reason_code=form.reason_code.data or "",
+            note=form.note.data or "",
+        )
     except LookupError:
         abort(404)
     except rule_service.RuleError:
         db.session.rollback()
-        flash(_("Say why the lead is rejected."), "error")
-        return redirect(url_for(".handoffs"))
-    flash(_("Decision saved."), "success")
-    return redirect(url_for(".handoffs"))
+        form.reason_code.errors.append(_("Choose why you return the lead."))
+        return _desk(handoff_id, form, 422)
+    send_staff_action(
+        "sales.handoff_decision",
+        user=current_user,
+        target=f"lead:{decided.lead_id}",
+        details={"outcome": decided.outcome, "reason": decided.reason},
+    )
+    flash(_("Accepted.") if decided.outcome == "accepted" else _("Returned to marketing."), "success")
+    return redirect(url_for(".handoffs"), code=303)
+
+
+@bp.get("/review")
+@roles_required(*SALES_ROLES)
+def review():
+    """The weekly review: every lead handed over in a week and what became of it."""
+    try:
+        monday = weekly.week_of(request.args.get("week"))
+    except ValueError:
+        abort(404)
+    week = weekly.review(monday)
+    if request.args.get("format") == "csv":
+        from core.spreadsheet import csv_download, csv_text
+
+        header, rows = weekly.csv_rows(week, tz=current_app.config["TIMEZONE"])
+        send_staff_action("sales.review_export", user=current_user, target=f"week:{monday.isoformat()}")
+        return csv_download(csv_text(header, rows), f"handoffs-{monday.isoformat()}.csv")
+    return render_template(
+        "insights/scoring_review.html",
+        week=week,
+        previous=(monday - timedelta(days=7)).isoformat(),
+        following=(monday + timedelta(days=7)).isoformat(),
+        last_day=monday + timedelta(days=6),
+        reason_labels=RETURN_REASON_LABELS,
+    )
 
 
 def _may_see(lead_id: int) -> bool:
@@ -170,7 +229,6 @@ def lead(lead_id):
     links and hand-off mails keep working); the re-enrol form of that section posts here."""
     if request.method == "GET":
         return redirect(url_for("gated_admin.lead", lead_id=lead_id, _anchor="score"), code=301)
-    from gated.models import Lead
 
     db.get_or_404(Lead, lead_id)
     if not _may_see(lead_id):

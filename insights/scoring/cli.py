@@ -33,3 +33,13 @@ def dormant_command(now_text):
 
     counts = sweep(now=_now(now_text))
     click.echo(f"scores decayed: {counts['decayed']}, leads made dormant: {counts['dormant']}")
+
+
+@click.command("escalate")
+@NOW_OPTION
+def escalate_command(now_text):
+    """Mail the team's lead every MQL whose response promise ended unanswered (once each)."""
+    from insights.scoring.desk import escalate
+
+    counts = escalate(now=_now(now_text))
+    click.echo(f"missed promises escalated: {counts.get('escalated', 0)}")

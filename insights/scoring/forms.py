@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -50,12 +50,54 @@ class RuleForm(FlaskForm):
     active = BooleanField(_l("Active"), default=True)
 
 
+RETURN_REASON_LABELS = {
+    "not_a_fit": _l("Not a fit"),
+    "no_budget": _l("No budget"),
+    "wrong_contact": _l("Wrong contact"),
+    "customer": _l("Already a customer"),
+    "duplicate": _l("Duplicate"),
+    "other": _l("Other"),
+}
+
+
 class DecisionForm(FlaskForm):
+    """The desk's decision: 接受 or 退回 (the button pressed), why it is returned, a note."""
+
     outcome = SelectField(
         _l("Outcome"),
-        choices=[SelectChoice("accepted", _l("Accept")), SelectChoice("rejected", _l("Reject"))],
+        choices=[SelectChoice("accepted", _l("Accept")), SelectChoice("rejected", _l("Return"))],
+        validate_choice=False,
     )
-    reason = TextAreaField(_l("Reason"), validators=[Length(max=500)])
+    reason_code = RadioField(
+        _l("Why return it"),
+        choices=[SelectChoice(code, words) for code, words in RETURN_REASON_LABELS.items()],
+        validators=[Optional()],
+        validate_choice=False,
+    )
+    reason = StringField(_l("Other reason"), validators=[Length(max=500)])
+    note = TextAreaField(_l("Note"), validators=[Length(max=1000)])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.outcome.data not in ("accepted", "rejected"):
+            self.outcome.errors.append(_l("Press Accept or Return."))
+            return False
+        if self.outcome.data == "rejected":
+            if self.reason_code.data not in RETURN_REASON_LABELS:
+                self.reason_code.errors.append(_l("Choose why you return the lead."))
+                valid = False
+            elif self.reason_code.data == "other" and not (self.reason.data or "").strip():
+                self.reason.errors.append(_l("Say why the lead is returned."))
+                valid = False
+        return valid
+
+    def reason_words(self) -> str:
+        """What the decision stores as its reason: the preset's words or the typed text."""
+        if self.outcome.data != "rejected":
+            return (self.reason.data or "").strip()
+        if self.reason_code.data == "other":
+            return self.reason.data.strip()
+        return str(RETURN_REASON_LABELS[self.reason_code.data])
 
 
 class ReenrollForm(FlaskForm):

@@ -15,7 +15,7 @@ from core.urls import absolute_url
 from gated.models import Lead
 from insights.models import Event
 from insights.scoring.engine import apply_event, config, reasons, refit, requalify
-from insights.scoring.models import Handoff
+from insights.scoring.models import RETURN_REASONS, Handoff
 from insights.scoring.rules import RuleError
 
 HANDOFF_STAGES = ("new", "engaged")
@@ -214,8 +214,11 @@ def _tell_owner_of_return(lead, at: datetime) -> None:
         mail_story(owner.email, RETURNED_TEMPLATE, lead, at)
 
 
-def decide(handoff_id: int, outcome: str, reason: str, *, user, now: datetime) -> Handoff:
-    """Sales accepts (the lead becomes an SQL) or rejects (with a reason) a hand-off."""
+def decide(
+    handoff_id: int, outcome: str, reason: str, *, user, now: datetime, reason_code: str = "", note: str = ""
+) -> Handoff:
+    """Sales accepts (the lead becomes an SQL) or rejects (returns to nurture, with a
+    reason: words, and the desk's preset code beside them) a hand-off, with a note."""
     from gated.services import set_stage
 
     handoff = db.session.get(Handoff, handoff_id)
@@ -227,6 +230,8 @@ def decide(handoff_id: int, outcome: str, reason: str, *, user, now: datetime) -
     if outcome == "rejected" and not reason:
         raise RuleError("reason")
     handoff.outcome, handoff.reason, handoff.decided_at = outcome, reason[:500], now
+    handoff.reason_code = reason_code if outcome == "rejected" and reason_code in RETURN_REASONS else ""
+    handoff.note = (note or "").strip()[:1000]
     lead = db.session.get(Lead, handoff.lead_id)
     if outcome == "accepted":
         set_stage(lead, "sql", now=now)

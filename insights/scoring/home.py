@@ -1,57 +1,84 @@
 """Scoring's sections of the staff home: for sales, the MQLs waiting for their decision
-with the time left on the response promise (SCORING_RESPONSE_HOURS); for marketers, MQLs
-and conversions (leads that became customers) this week against the last four."""
+with the working time left on the response promise (promise.py); for marketers, missed
+promises and the leads sales returned with their reasons, and MQLs and conversions (leads
+that became customers) this week against the last four."""
 
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
 
-from core.extensions import db
 from core.home import Figure, Row, panel
+from core.localtime import local_time
 from core.timeutil import utcnow
 from core.trends import weekly_counts
 from insights.models import Event
+from insights.scoring import desk
 from insights.scoring.models import Handoff
 
 SHOWN = 8
 
 
 def handoffs_panel(user) -> Markup:
-    from gated.models import Lead
-
-    now = utcnow()
-    promise = timedelta(hours=current_app.config["SCORING_RESPONSE_HOURS"])
-    query = (
-        select(Handoff, Lead)
-        .join(Lead, Lead.id == Handoff.lead_id)
-        .where(Handoff.outcome == "pending")
-        .order_by(Handoff.created_at)
-    )
-    if not current_user.has_role("marketer"):
-        query = query.where(Handoff.owner_id == user.id)
-    waiting = db.session.execute(query).all()
+    waiting = desk.pending(user, now=utcnow())
     rows = [
         Row(
-            lead.name or lead.email,
-            url_for("gated_admin.lead", lead_id=lead.id),
-            _time_left(handoff.created_at + promise - now),
-            urgent=handoff.created_at + promise - now < timedelta(hours=4),
+            item.lead.name or item.lead.email or item.lead.phone,
+            url_for("scoring_admin.handoffs", _anchor=f"handoff-{item.handoff.id}"),
+            _time_left(item),
+            urgent=item.left < timedelta(hours=1),
         )
-        for handoff, lead in waiting[:SHOWN]
+        for item in waiting[:SHOWN]
     ]
     figures = [Figure(_("MQLs waiting for my decision"), len(waiting), url_for("scoring_admin.handoffs"))]
     return panel("handoffs", _("Hand-offs"), figures=figures, rows=rows, empty=_("No lead waits for you."))
 
 
-def _time_left(left: timedelta) -> str:
-    if left <= timedelta(0):
-        return _("overdue by %(hours)d h", hours=-left // timedelta(hours=1))
-    hours = left // timedelta(hours=1)
-    return _("%(hours)d h left", hours=hours) if hours else _("under an hour left")
+def _time_left(item: desk.Waiting) -> str:
+    hours, minutes = item.hours_minutes
+    if item.missed:
+        return _("Promise missed by %(hours)d h %(minutes)d min", hours=hours, minutes=minutes)
+    return _("%(hours)d h %(minutes)d min left", hours=hours, minutes=minutes)
+
+
+def returned_panel(_user) -> Markup:
+    """The marketer's follow-up: MQLs whose response promise was missed (escalated), and
+    the leads sales returned lately, each with the reason."""
+    now = utcnow()
+    missed = desk.missed()
+    returned = desk.returned(now=now)
+    rows = [
+        Row(
+            lead.name or lead.email or lead.phone,
+            url_for("gated_admin.lead", lead_id=lead.id),
+            _("Promise missed, handed off %(at)s", at=local_time(handoff.created_at)),
+            urgent=True,
+        )
+        for handoff, lead in missed[:SHOWN]
+    ] + [
+        Row(
+            lead.name or lead.email or lead.phone,
+            url_for("gated_admin.lead", lead_id=lead.id),
+            _(
+                "Returned: %(reason)s",
+                reason=handoff.reason + (f"（{handoff.note}）" if handoff.note else ""),
+            ),
+        )
+        for handoff, lead in returned[:SHOWN]
+    ]
+    figures = [
+        Figure(_("Missed response promises"), len(missed), url_for("scoring_admin.handoffs"), alert=True),
+        Figure(_("Returned by sales (30 days)"), len(returned), url_for("scoring_admin.review")),
+    ]
+    return panel(
+        "returned",
+        _("Returned by sales"),
+        figures=figures,
+        rows=rows,
+        empty=_("Sales returned no lead lately and kept every promise."),
+        more_url=url_for("scoring_admin.review"),
+    )
 
 
 def trends_panel(_user) -> Markup:

@@ -16,6 +16,8 @@ ACTION_FIELDS = ("", "path", "value", "ref_id")
 # job title, company: contained), case-insensitive.
 FIT_FIELDS = ("role", "job_title", "email_domain", "company")
 OUTCOMES = ("pending", "accepted", "rejected")
+# Why sales return a lead (the desk's preset reasons); "other" comes with text.
+RETURN_REASONS = ("not_a_fit", "no_budget", "wrong_contact", "customer", "duplicate", "other")
 
 
 class ScoreRule(db.Model):
@@ -76,5 +78,10 @@ class Handoff(db.Model):
     score: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     outcome: Mapped[str] = mapped_column(String(10), default="pending")
+    # Words: a preset reason's label or what sales typed for "other"; the code beside it.
     reason: Mapped[str] = mapped_column(String(500), default="")
+    reason_code: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    note: Mapped[str] = mapped_column(String(1000), default="", server_default="")
     decided_at: Mapped[datetime | None]
+    # When the missed response promise was mailed to the team's lead (once).
+    escalated_at: Mapped[datetime | None]

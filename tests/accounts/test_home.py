@@ -36,7 +36,7 @@ def figure(page: str, label: str) -> tuple[str, str]:
 
 def test_each_role_sees_its_own_sections(app, login_as):
     assert sections(home(login_as("editor"))) == {"content", "search-gaps", "unsolved"}
-    assert sections(home(login_as("marketer"))) == {"mail", "leads", "pipeline"}
+    assert sections(home(login_as("marketer"))) == {"mail", "leads", "returned", "pipeline"}
     assert sections(home(login_as("sales"))) == {"handoffs"}
     everything = sections(home(login_as("admin")))
     assert {"content", "mail", "leads", "pipeline", "handoffs", "health"} <= everything
@@ -70,7 +70,11 @@ def test_the_marketer_sees_leads_by_week_with_a_trend_and_its_table(app, login_a
     assert re.findall(r"<td>(\d+)</td>", table) == ["0", "0", "1", "2"]
 
 
-def test_sales_see_their_waiting_mqls_with_the_time_left(app, login_as):
+def test_sales_see_their_waiting_mqls_with_the_time_left(app, login_as, monkeypatch):
+    # A promise of 24 hours on a week that never closes: the clock on the wall.
+    monkeypatch.setitem(app.config, "SCORING_RESPONSE_HOURS", 24)
+    monkeypatch.setitem(app.config, "SCORING_WORK_DAYS", "mon,tue,wed,thu,fri,sat,sun")
+    monkeypatch.setitem(app.config, "SCORING_WORK_HOURS", "00:00-24:00")
     sales = login_as("sales")
     now = utcnow()
     soon = Lead(email="soon@acme.cn", name="赵敏")
@@ -79,20 +83,22 @@ def test_sales_see_their_waiting_mqls_with_the_time_left(app, login_as):
     db.session.add_all([soon, late, theirs])
     db.session.flush()
     other = UserFactory(role="sales")
-    db.session.add_all(
-        [
-            Handoff(
-                lead_id=soon.id, owner_id=sales.user.id, created_at=now - timedelta(hours=21, minutes=30)
-            ),
-            Handoff(lead_id=late.id, owner_id=sales.user.id, created_at=now - timedelta(hours=30)),
-            Handoff(lead_id=theirs.id, owner_id=other.id, created_at=now),
-        ]
+    mine = Handoff(
+        lead_id=soon.id, owner_id=sales.user.id, created_at=now - timedelta(hours=21, minutes=29, seconds=30)
     )
+    missed = Handoff(lead_id=late.id, owner_id=sales.user.id, created_at=now - timedelta(hours=30))
+    db.session.add_all([mine, missed, Handoff(lead_id=theirs.id, owner_id=other.id, created_at=now)])
     db.session.commit()
     page = home(sales)
     assert figure(page, "等我处理的 MQL") == ("2", "/admin/scoring/handoffs")
-    assert f'href="/admin/leads/{soon.id}">赵敏</a> <span class="badge warn">还剩 2 小时</span>' in page
-    assert f'href="/admin/leads/{late.id}">钱多</a> <span class="badge warn">已超时 6 小时</span>' in page
+    assert (
+        f'href="/admin/scoring/handoffs#handoff-{mine.id}">赵敏</a> <span class="badge">还剩 2 小时 30 分</span>'
+        in page
+    )
+    assert (
+        f'href="/admin/scoring/handoffs#handoff-{missed.id}">钱多</a> <span class="badge warn">已超出承诺 6 小时 0 分</span>'
+        in page
+    )
     assert "别人的" not in page
 
 

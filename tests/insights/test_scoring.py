@@ -237,15 +237,17 @@ def test_sales_accept_and_reject_their_own_leads(app, login_as):
 
     refused = sales.post(
         f"/admin/scoring/handoffs/{mine.id}",
-        data={"outcome": "rejected", "reason": " "},
-        follow_redirects=True,
+        data={"outcome": "rejected", "reason_code": "other", "reason": " "},
     )
-    assert refused.status_code == 200 and "Say why" in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Say why" in refused.get_data(as_text=True)
     assert db.session.get(Handoff, mine.id).outcome == "pending"
-    sales.post(f"/admin/scoring/handoffs/{mine.id}", data={"outcome": "rejected", "reason": "学生，无预算"})
+    sales.post(
+        f"/admin/scoring/handoffs/{mine.id}",
+        data={"outcome": "rejected", "reason_code": "other", "reason": "学生，无预算"},
+    )
     db.session.expire_all()
     assert (mine.outcome, mine.reason) == ("rejected", "学生，无预算")
-    assert sales.post(f"/admin/scoring/handoffs/{mine.id}", data={"outcome": "maybe"}).status_code == 302
+    assert sales.post(f"/admin/scoring/handoffs/{mine.id}", data={"outcome": "maybe"}).status_code == 422
 
     boss = login_as("marketer")
     boss.post(f"/admin/scoring/handoffs/{theirs.id}", data={"outcome": "accepted"})
@@ -451,7 +453,9 @@ def test_a_rejected_lead_goes_back_to_nurture_and_must_earn_its_way_back(app, mo
     handoff = db.session.scalars(select(Handoff)).one()
     assert boss.stage == "mql" and handoff.owner_id == sales.user.id
 
-    sales.post(f"/admin/scoring/handoffs/{handoff.id}", data={"outcome": "rejected", "reason": "还没有预算"})
+    sales.post(
+        f"/admin/scoring/handoffs/{handoff.id}", data={"outcome": "rejected", "reason_code": "no_budget"}
+    )
     db.session.expire_all()
     boss = db.session.get(Lead, boss.id)
     # Back with the leads being nurtured, the fit points kept, the activity's taken off.
@@ -469,12 +473,12 @@ def test_a_rejected_lead_goes_back_to_nurture_and_must_earn_its_way_back(app, mo
     period = dashboards.Filters(today - timedelta(days=1), today + timedelta(days=1))
     row = dashboards.handoffs(period).rows[0]
     assert (row["owner"], row["handed"], row["rejected"], row["pending"]) == (sales.user.email, 2, 1, 1)
-    assert row["reasons"] == "还没有预算" and row["acceptance_rate"] == 0.0
+    assert row["reasons"] == "没有预算" and row["acceptance_rate"] == 0.0
     marketer = login_as("marketer")
     query = f"?since={period.since}&until={period.until}"
     page = marketer.get("/admin/insights/" + query).get_data(as_text=True)
-    assert "还没有预算" in page and "销售反馈" in page
-    assert "还没有预算" in marketer.get("/admin/insights/handoffs.csv" + query).get_data(as_text=True)
+    assert "没有预算" in page and "销售反馈" in page
+    assert "没有预算" in marketer.get("/admin/insights/handoffs.csv" + query).get_data(as_text=True)
     assert dashboards.handoffs(dashboards.Filters(period.since, period.until, "social")).rows == []
 
 

@@ -1,0 +1,148 @@
+"""Sales clear the hand-off desk with the keyboard, and the weekly review counts what they
+decided: Chromium at 1366 × 900 and 390 × 844, no sideways scroll on the phone."""
+
+import os
+from datetime import timedelta
+
+import pytest
+
+from accounts import services
+from core.extensions import db
+from core.timeutil import utcnow
+from gated.models import Submission
+from insights.events import record
+from insights.scoring.models import Handoff
+from tests.e2e.helpers import STAFF_PASSWORD, sign_in
+from tests.factories import handed_off
+
+pytestmark = pytest.mark.e2e
+SHOTS = os.environ.get("LODESTAR_SCREENSHOTS", "")
+NAMES = ("王伟", "李芳", "张敏", "刘静", "陈磊")
+
+
+def shot(page, name):
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/{name}.png", full_page=True)
+
+
+def fits(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+@pytest.fixture(scope="module")
+def desk(live_app, live_server):
+    with live_app.app_context():
+        sales = services.create_user("desk-sales@example.com", role="sales", password=STAFF_PASSWORD)
+        now = utcnow()
+        for number, name in enumerate(NAMES):
+            lead, _handoff = handed_off(
+                sales,
+                at=now - timedelta(hours=6 - number),
+                email=f"desk{number}@acme.cn",
+                name=name,
+                company=f"星河软件 {number + 1} 部",
+                job_title="IT 经理",
+            )
+            for minute in range(3):
+                record(
+                    "page_view", lead_id=lead.id, at=now - timedelta(hours=7, minutes=minute), path="/pricing"
+                )
+            db.session.add(Submission(lead_id=lead.id, form="demo", fields={"message": "请安排下周的演示。"}))
+        db.session.commit()
+        db.session.remove()
+    return "desk-sales@example.com"
+
+
+def decide(page, *keys):
+    """Press `keys` on the desk; the last one submits, and the page comes back."""
+    for key in keys[:-1]:
+        page.keyboard.press(key)
+    with page.expect_navigation():
+        page.keyboard.press(keys[-1])
+
+
+def test_sales_decide_five_mqls_with_the_keyboard_and_the_review_counts_them(
+    browser, live_server, live_app, desk
+):
+    context = browser.new_context(
+        base_url=live_server.url, locale="zh-CN", viewport={"width": 1366, "height": 900}
+    )
+    page = context.new_page()
+    try:
+        sign_in(page, desk)
+        page.goto("/admin/scoring/handoffs")
+        cards = page.locator("[data-desk-card]")
+        assert cards.count() == 5
+        first = cards.first
+        assert NAMES[0] in first.inner_text()  # the oldest promise first
+        assert "请安排下周的演示。" in first.inner_text() and "星河软件 1 部" in first.inner_text()
+        assert "键盘快捷键" in page.content()
+        shot(page, "desk-desktop")
+
+        decide(page, "a")  # 王伟: accepted
+        decide(page, "2", "r")  # 李芳: returned, no budget
+        page.keyboard.press("n")
+        page.keyboard.type("下周一电话确认")
+        page.keyboard.press("Escape")
+        decide(page, "a")  # 张敏: accepted with a note
+        decide(page, "r")  # 刘静: no reason chosen, refused beside the reasons
+        assert page.locator(".desk-return-reasons .error").inner_text() == "请选择退回原因。"
+        shot(page, "desk-refused")
+        decide(page, "1", "r")  # 刘静: returned, not a fit
+        page.keyboard.press("6")
+        page.keyboard.type("已在谈合作")
+        page.keyboard.press("Escape")
+        decide(page, "r")  # 陈磊: returned, other reason typed
+        assert page.locator("[data-desk-card]").count() == 0
+        assert "工作台已清空" in page.content()
+
+        with live_app.app_context():
+            decided = {
+                h.lead_id: (h.outcome, h.reason_code, h.reason, h.note)
+                for h in db.session.query(Handoff).all()
+            }
+            db.session.remove()
+        outcomes = sorted(decided.values())
+        assert outcomes == sorted(
+            [
+                ("accepted", "", "", ""),
+                ("accepted", "", "", "下周一电话确认"),
+                ("rejected", "no_budget", "没有预算", ""),
+                ("rejected", "not_a_fit", "不合适", ""),
+                ("rejected", "other", "已在谈合作", ""),
+            ]
+        )
+
+        page.goto("/admin/scoring/review")
+        assert page.locator('[data-figure="handed"]').inner_text() == "5"
+        assert page.locator('[data-figure="decided"]').inner_text() == "5"
+        assert page.locator('[data-figure="lost"]').inner_text() == "3"
+        assert page.locator("[data-review-row]").count() == 5
+        shot(page, "review-desktop")
+        page.emulate_media(media="print")
+        assert not page.locator(".admin-nav").is_visible()
+        shot(page, "review-print")
+    finally:
+        context.close()
+
+
+def test_the_desk_and_the_review_fit_a_phone(phone, live_app, desk):
+    with live_app.app_context():
+        from accounts.models import User
+
+        sales = db.session.query(User).filter_by(email=desk).one()
+        handed_off(
+            sales, at=utcnow() - timedelta(hours=30), email="phone@acme.cn", name="赵丽", company="远景制造"
+        )
+        db.session.remove()
+    sign_in(phone, desk)
+    phone.goto("/admin/scoring/handoffs")
+    assert "赵丽" in phone.locator("[data-desk-card]").first.inner_text()
+    assert fits(phone)
+    shot(phone, "desk-phone")
+    with phone.expect_navigation():
+        phone.locator("[data-desk-card]").first.get_by_role("button", name="接受").tap()
+    assert phone.locator("[data-desk-card]").count() == 0
+    phone.goto("/admin/scoring/review")
+    assert fits(phone)
+    shot(phone, "review-phone")
