@@ -12,7 +12,7 @@ from core.timeutil import utcnow
 from gated.models import Submission
 from insights.events import record
 from insights.scoring.models import Handoff
-from tests.e2e.helpers import STAFF_PASSWORD, sign_in
+from tests.e2e.helpers import STAFF_PASSWORD, serious_violations, sign_in
 from tests.factories import handed_off
 
 pytestmark = pytest.mark.e2e
@@ -62,7 +62,7 @@ def decide(page, *keys):
 
 
 def test_sales_decide_five_mqls_with_the_keyboard_and_the_review_counts_them(
-    browser, live_server, live_app, desk
+    browser, live_server, live_app, desk, axe_source
 ):
     context = browser.new_context(
         base_url=live_server.url, locale="zh-CN", viewport={"width": 1366, "height": 900}
@@ -77,6 +77,7 @@ def test_sales_decide_five_mqls_with_the_keyboard_and_the_review_counts_them(
         assert NAMES[0] in first.inner_text()  # the oldest promise first
         assert "请安排下周的演示。" in first.inner_text() and "星河软件 1 部" in first.inner_text()
         assert "键盘快捷键" in page.content()
+        assert not serious_violations(page, axe_source)
         shot(page, "desk-desktop")
 
         decide(page, "a")  # 王伟: accepted
@@ -118,6 +119,7 @@ def test_sales_decide_five_mqls_with_the_keyboard_and_the_review_counts_them(
         assert page.locator('[data-figure="decided"]').inner_text() == "5"
         assert page.locator('[data-figure="lost"]').inner_text() == "3"
         assert page.locator("[data-review-row]").count() == 5
+        assert not serious_violations(page, axe_source)
         shot(page, "review-desktop")
         page.emulate_media(media="print")
         assert not page.locator(".admin-nav").is_visible()
