@@ -1,7 +1,7 @@
 """insights: the hand-off desk's reason code, note and escalation time
 
 Revision ID: 7d4c2a9e5b18
-Revises: 3b7e91c4d2a6
+Revises: a4c8e2f1b7d3
 Create Date: 2026-12-05 13:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7d4c2a9e5b18'
-down_revision = '3b7e91c4d2a6'
+down_revision = 'a4c8e2f1b7d3'
 branch_labels = None
 depends_on = None
 
