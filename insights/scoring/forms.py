@@ -55,7 +55,7 @@ RETURN_REASON_LABELS = {
     "no_budget": _l("No budget"),
     "wrong_contact": _l("Wrong contact"),
     "customer": _l("Already a customer"),
-    "duplicate": _l("Duplicate"),
+    "duplicate": _l("Duplicate lead"),
     "other": _l("Other"),
 }
 
