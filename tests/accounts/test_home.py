@@ -35,7 +35,7 @@ def figure(page: str, label: str) -> tuple[str, str]:
 
 
 def test_each_role_sees_its_own_sections(app, login_as):
-    assert sections(home(login_as("editor"))) == {"content", "search-gaps", "unsolved"}
+    assert sections(home(login_as("editor"))) == {"content", "review", "search-gaps", "unsolved"}
     assert sections(home(login_as("marketer"))) == {"mail", "leads", "returned", "pipeline"}
     assert sections(home(login_as("sales"))) == {"handoffs"}
     everything = sections(home(login_as("admin")))
