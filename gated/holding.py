@@ -84,6 +84,9 @@ def hold(
     fields = {
         name: str(data.get(name) or "")[:2000] for name in (*PERSON_FIELDS, *KEPT_FIELDS) if data.get(name)
     }
+    # What other packages' inputs carried (nurture's ticked opt-in topics), kept as the
+    # capture reads them, so a confirmed submission records them too.
+    fields.update(services.extra_values(data))
     held = HeldSubmission(
         form=form_kind,
         slug=slug,

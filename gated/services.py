@@ -330,7 +330,7 @@ def capture_lead(
     the caller added to the session, e.g. a spent proof-of-work, is rolled back too).
     """
     config = current_app.config
-    extras = _extra_values(data)
+    extras = extra_values(data)
     try:
         data, clean, consent, message = _validated(form_kind, data, known_lead_id=known_lead_id)
     except InvalidSubmission:
@@ -449,7 +449,7 @@ def capture_lead(
 EXTRA_VALUES, EXTRA_LENGTH = 20, 40
 
 
-def _extra_values(data) -> dict[str, list[str]]:
+def extra_values(data) -> dict[str, list[str]]:
     """The values posted for the inputs other packages add to the forms, as lists of
     short strings (what they mean is the adding package's business)."""
     found = {}

@@ -8,7 +8,9 @@ from sqlalchemy import select
 from campaigns import sending, services
 from campaigns.models import Recipient
 from core.extensions import db
-from gated.models import Lead, Submission
+from core.timeutil import utcnow
+from gated import holding
+from gated.models import HeldSubmission, Lead, Submission
 from gated.services import consent_text
 from nurture import topics
 from nurture.models import Message, TopicChoice
@@ -107,4 +109,17 @@ def test_with_double_opt_in_the_topic_is_chosen_when_the_address_is_confirmed(ap
         client.post(confirm)
     finally:
         app.config["DOUBLE_OPT_IN"] = False
+    assert topics.receiving(lead.id, events.id)
+
+
+def test_a_held_submission_keeps_its_ticked_topics_until_it_is_released(app, client, events, monkeypatch):
+    monkeypatch.setitem(app.config, "FORM_CHALLENGE", "always")  # no proof: held
+    response = client.post("/newsletter", data=form_data(consent="y", topic=str(events.id)))
+    assert response.status_code == 202
+    held = db.session.scalar(select(HeldSubmission))
+    assert held.fields["topic"] == [str(events.id)]
+    holding.release(held.id, now=utcnow())
+    lead = the_lead()
+    choice = db.session.scalar(select(TopicChoice).where(TopicChoice.lead_id == lead.id))
+    assert (choice.topic_id, choice.subscribed, choice.source) == (events.id, True, "form")
     assert topics.receiving(lead.id, events.id)
