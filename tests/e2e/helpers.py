@@ -6,6 +6,24 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 STAFF_PASSWORD = "long enough pw"
+# WeChat's in-app browser on an iPhone, as it names itself.
+WECHAT_UA = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN"
+)
+PHONE = {"width": 390, "height": 844}
+
+
+def in_wechat(browser, live_server):
+    """A phone's browser context that says it is WeChat's in-app browser."""
+    return browser.new_context(
+        base_url=live_server.url,
+        locale="zh-CN",
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        user_agent=WECHAT_UA,
+    )
 
 
 def publish_whitepaper(slug: str, title: str, pdf: bytes, *, filename: str = "", **article_fields) -> None:

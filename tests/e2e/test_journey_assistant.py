@@ -14,7 +14,7 @@ from core.extensions import db
 from core.timeutil import utcnow
 from nurture import worker
 from tests.content.helpers import make_article
-from tests.e2e.helpers import STAFF_PASSWORD, serious_violations, sign_in
+from tests.e2e.helpers import STAFF_PASSWORD, in_wechat, serious_violations, sign_in
 
 pytestmark = pytest.mark.e2e
 QUESTION = "单点登录一直失败怎么办"
@@ -132,3 +132,26 @@ def test_the_assistant_pages_have_no_serious_violations(live_app, page, phone, h
     ):
         page.goto(path)
         audit(page, path)
+
+
+def test_in_wechats_browser_the_assistant_answers_and_hands_over_on_a_phone(
+    browser, live_server, help_center
+):
+    wechat = in_wechat(browser, live_server)
+    try:
+        page = wechat.new_page()
+        page.goto("/help/ask")
+        page.get_by_label("您的问题").fill(QUESTION)
+        page.get_by_role("button", name="提问", exact=True).click()
+        page.wait_for_url("**/help/ask/**")
+        expect(page.locator(".assistant-answers a")).to_have_count(3)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        for _round in range(3):
+            page.get_by_role("button", name="还没有").click()
+            page.wait_for_load_state()
+        form = page.locator("#contact")
+        expect(form.get_by_role("heading", name="联系专人")).to_be_visible()
+        expect(form.get_by_label("您的留言")).to_have_value(QUESTION)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    finally:
+        wechat.close()

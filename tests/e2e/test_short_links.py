@@ -16,34 +16,17 @@ from accounts import services as accounts
 from channels.models import LinkLead, ShortLink
 from core.extensions import db
 from gated.models import Lead
-from tests.e2e.helpers import STAFF_PASSWORD, publish_whitepaper, sign_in
+from tests.e2e.helpers import PHONE, STAFF_PASSWORD, WECHAT_UA, in_wechat, publish_whitepaper, sign_in
 
 pytestmark = pytest.mark.e2e
 PDF_BYTES = b"%PDF-1.4\n% expo white paper\n" + bytes(range(256)) * 4 + b"\n%%EOF\n"
-WECHAT_UA = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-    "Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN"
-)
 DESKTOP = {"width": 1366, "height": 900}
-PHONE = {"width": 390, "height": 844}
 
 
 def shot(page, name: str) -> None:
     folder = os.environ.get("LODESTAR_SHOTS_DIR")
     if folder:
         page.screenshot(path=str(Path(folder) / f"{name}.png"))
-
-
-def in_wechat(browser, live_server):
-    """A phone's browser context that says it is WeChat's in-app browser."""
-    return browser.new_context(
-        base_url=live_server.url,
-        locale="zh-CN",
-        viewport=PHONE,
-        is_mobile=True,
-        has_touch=True,
-        user_agent=WECHAT_UA,
-    )
 
 
 def fits(page) -> bool:
