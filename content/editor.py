@@ -10,7 +10,7 @@ never indexed or cached.
 from collections.abc import Callable
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, render_template, url_for
+from flask import Blueprint, abort, current_app, render_template
 from sqlalchemy import select
 
 from content.models import Article
@@ -18,6 +18,7 @@ from core.extensions import db
 from core.ids import record_id
 from core.timeutil import utcnow
 from core.tokens import InvalidToken, sign, unsign
+from core.urls import absolute_url_for
 
 PURPOSE = "article-preview"
 PICKERS_KEY = "content.pickers"
@@ -64,7 +65,8 @@ def categories() -> list[str]:
 
 def preview_link(article: Article) -> str:
     """An absolute, signed, expiring link to the article as it is (draft or not)."""
-    return url_for("content_preview.show", token=sign(PURPOSE, {"article": article.id}), _external=True)
+    # On SITE_URL, never the request's Host header (core.urls).
+    return absolute_url_for("content_preview.show", token=sign(PURPOSE, {"article": article.id}))
 
 
 def lifetime() -> timedelta:

@@ -36,7 +36,7 @@ def test_past_the_limit_unknown_codes_get_429(limited):
     answers = [client.get(f"/s/guess{number}") for number in range(5)]
     assert [answer.status_code for answer in answers[:3]] == [200] * 3  # the friendly page
     assert {answer.status_code for answer in answers[3:]} == {429}
-    assert answers[-1].headers["Retry-After"] == "60"
+    assert 0 < int(answers[-1].headers["Retry-After"]) <= 60  # the minute window's rest
     assert "<html" in answers[-1].text
 
 

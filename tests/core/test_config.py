@@ -154,7 +154,8 @@ PACKAGE_SETTINGS = (
     "nurture",
     "nurture.sms",
     "insights.scoring",
-    "insights.events",
+    "insights",
+    "campaigns",
     "assistant",
     "api",
     "channels",
@@ -162,6 +163,8 @@ PACKAGE_SETTINGS = (
 )
 # Settings that name one of a few modes: an empty one is refused at start, with the modes.
 MODES = {"FORM_CHALLENGE", "SMS_CODE_FORMS", "SMS_PROVIDER"}
+# Working days and hours: empty is refused at start too (tests/insights/test_desk.py).
+SHAPED = {"SCORING_WORK_DAYS", "SCORING_WORK_HOURS"}
 # Settings whose empty default is documented as "derive it": the identity a form asks for
 # follows the site's language (docs/LEADS.md).
 DERIVED = {"FORM_IDENTITY"}
@@ -192,7 +195,7 @@ def test_every_package_setting_keeps_zero_false_and_empty_from_the_environment(m
         defaults = getattr(module, "DEFAULTS", None) or module.SETTINGS
         for key, default in defaults.items():
             zero = _zero_of(default)
-            if zero is None or key in MODES | DERIVED:
+            if zero is None or key in MODES | DERIVED | SHAPED:
                 continue
             monkeypatch.setenv(f"LODESTAR_{key}", zero[0])
             expected[key] = {} if key in MAPPINGS else zero[1]
