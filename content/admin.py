@@ -162,6 +162,7 @@ def _render_editor(form, article, *, preview=None, status=200, comment_error="")
     user = current_user._get_current_object()
     form.sequence.choices = sequence_options(form.sequence.data or "")
     form.library_file.choices = asset_options()
+    form.related.choices = services.related_choices(article, form.locale.data or "zh-CN")
     return (
         render_template(
             "content/admin/edit.html",
@@ -214,6 +215,10 @@ def edit(article_id: int | None = None):
         except TooComplex as exc:
             return _show_problems(form, article, [Problem(exc.message, None, "body")])
     if not form.validate():
+        return _render_editor(form, article, status=422)
+    offered = {slug for slug, _title in services.related_choices(article, form.locale.data or "zh-CN")}
+    if set(form.related.data or []) - offered:
+        form.related.errors = [_("Choose related articles from the list: published ones in this language.")]
         return _render_editor(form, article, status=422)
     fields, problems = validate_fields(
         form.front_matter(), default_locale=current_app.config["DEFAULT_LOCALE"], timezone=_timezone()

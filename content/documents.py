@@ -44,6 +44,7 @@ FIELD_NAMES = {
     "seo_description": "seo_description",
     "asset": "asset_source",
     "sequence": "sequence_slug",
+    "related": "related",
 }
 # Front matter that is not an Article attribute: the slugs an article had before, whose
 # URLs redirect to it (content.slugs), written after the attributes on export.
@@ -52,6 +53,8 @@ FRONT_MATTER_KEYS = (*FIELD_NAMES, HISTORY_KEY)
 DATE_FIELDS = ("published_at", "review_by")
 # Typed tags split on commas, the Chinese enumeration comma, semicolons and spaces.
 TAG_SEPARATORS = re.compile(r"[,，、;；\s]+")
+# At most this many related articles an editor picks (the page shows them first).
+RELATED_MAX = 6
 LIMITS = {
     "title": 300,
     "category": 120,
@@ -262,6 +265,19 @@ def validate_fields(
         problem("tags", _l("tags must be a list, e.g. [renewal, onboarding]"))
         tags = []
     fields["tags"] = [str(tag).strip() for tag in tags if str(tag).strip()]
+
+    related = raw.get("related") or []
+    if isinstance(related, str):
+        related = TAG_SEPARATORS.split(related)
+    if not isinstance(related, list) or not all(
+        isinstance(item, str) and (SLUG_RE.match(item.strip()) or not item.strip()) for item in related
+    ):
+        problem("related", _l("related must be a list of article slugs, e.g. [renewal-guide, sso-setup]"))
+        related = []
+    related = list(dict.fromkeys(item.strip() for item in related if item.strip()))
+    if len(related) > RELATED_MAX:
+        problem("related", _l("choose at most %(n)d related articles", n=RELATED_MAX))
+    fields["related"] = related[:RELATED_MAX]
 
     featured = raw.get("featured", False)
     if isinstance(featured, str):

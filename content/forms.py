@@ -4,7 +4,7 @@ through the same validator as an imported file (content.documents.validate_field
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -52,6 +52,10 @@ class ArticleForm(FlaskForm):
     gated_file = FileField(_l("Gated file (white papers)"))
     # Or a file already in the library (content.editor.add_picker: gated offers its assets).
     library_file = SelectField(_l("Or a file already uploaded"), choices=[], validate_choice=False)
+    # Chosen from the published articles of the same language (content.admin checks the choice).
+    related = SelectMultipleField(
+        _l("Related articles"), choices=[], validate_choice=False, render_kw={"size": 6}
+    )
 
     FRONT_MATTER = (
         "title",
@@ -68,6 +72,7 @@ class ArticleForm(FlaskForm):
         "seo_title",
         "seo_description",
         "sequence",
+        "related",
     )
 
     def front_matter(self) -> dict:

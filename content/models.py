@@ -74,6 +74,9 @@ class Article(db.Model):
     # download enrols into (by slug: the sequence may be imported later).
     asset_source: Mapped[str] = mapped_column(String(500), default="")
     sequence_slug: Mapped[str] = mapped_column(String(120), default="")
+    # The slugs of the articles an editor chose to show as related, in order (the page
+    # fills the rest from the category and tags: content.services.related_articles).
+    related: Mapped[list | None] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 

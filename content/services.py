@@ -436,7 +436,24 @@ def get_public_article(kind: str, slug: str, *, now: datetime) -> Article | None
 
 
 def related_articles(article: Article, *, now: datetime, limit: int = 4) -> list[Article]:
-    """Public articles that share the category or tags, best match first (one query)."""
+    """The related articles an editor chose (the public ones, in their order), then public
+    articles that share the category or tags, best match first, up to `limit` in all."""
+    chosen_slugs = list(article.related or [])
+    chosen = []
+    if chosen_slugs:
+        found = {
+            other.slug: other
+            for other in db.session.scalars(
+                public_articles(locale=article.locale, now=now).where(
+                    Article.slug.in_(chosen_slugs), Article.id != article.id
+                )
+            )
+        }
+        chosen = [found[slug] for slug in chosen_slugs if slug in found]
+    limit = max(limit, len(chosen))
+    if len(chosen) >= limit:
+        return chosen
+    picked = {other.id for other in chosen}
     candidates = db.session.scalars(
         public_articles(locale=article.locale, now=now)
         .where(
@@ -451,8 +468,21 @@ def related_articles(article: Article, *, now: datetime, limit: int = 4) -> list
             tags & set(other.tags or [])
         )
 
-    ranked = sorted((c for c in candidates if score(c) > 0), key=score, reverse=True)
-    return ranked[:limit]
+    ranked = sorted((c for c in candidates if score(c) > 0 and c.id not in picked), key=score, reverse=True)
+    return [*chosen, *ranked][:limit]
+
+
+def related_choices(article: Article | None, locale: str) -> list[tuple[str, str]]:
+    """(slug, title) of the published articles an editor may choose as related: the same
+    language, this article excluded, by title."""
+    query = (
+        select(Article.slug, Article.title)
+        .where(Article.status == "published", Article.locale == locale)
+        .order_by(Article.title)
+    )
+    if article is not None:
+        query = query.where(Article.id != article.id)
+    return [(row.slug, row.title) for row in db.session.execute(query)]
 
 
 def translations_of(article: Article, *, now: datetime) -> list[Article]:
