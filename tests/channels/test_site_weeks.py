@@ -49,9 +49,9 @@ def test_weeks_turn_at_midnight_in_the_site_time_zone(app, whitepaper):
     }
 
 
-def test_another_site_zone_moves_the_boundary(app, whitepaper):
+def test_another_site_zone_moves_the_boundary(app, whitepaper, monkeypatch):
     article, _asset = whitepaper
-    app.config["TIMEZONE"] = "UTC"
+    monkeypatch.setitem(app.config, "TIMEZONE", "UTC")  # the app lives for the whole session
     link = sharing.share_link(article, now=SUNDAY_LATE, user_id=UserFactory(role="sales").id)
     _visit_and_lead(link, "late@example.com", MONDAY_EARLY)
     # In UTC, 16:30 on Sunday is still the week that began on 30 November.
