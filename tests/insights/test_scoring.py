@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from core.extensions import db
+from core.localtime import local_today, site_zone
 from core.timeutil import utcnow
 from gated.models import Lead
 from insights import stages
@@ -263,7 +264,7 @@ def test_sales_accept_and_reject_their_own_leads(app, login_as):
         }
 
     assert outcomes(T0.date()) == {sales.user.email: (1, 0, 0, 1), other_owner.email: (1, 0, 0, 1)}
-    today = utcnow().date()
+    today = local_today(site_zone())  # the site's day: past 16:00 UTC it is already tomorrow in Shanghai
     assert outcomes(today) == {sales.user.email: (0, 0, 1, 0), other_owner.email: (0, 1, 0, 0)}
 
 
