@@ -27,6 +27,7 @@ def sequences():
 
 
 def _sequence_form(sequence: Sequence | None):
+    """The form as saved, or a new sequence's defaults and one blank step (on a GET)."""
     form = SequenceForm()
     if request.method == "GET":
         if sequence is not None:
@@ -36,6 +37,7 @@ def _sequence_form(sequence: Sequence | None):
             form.topic.data = next(
                 (choice.value for choice in form.topic.choices if choice.value == "newsletter"), None
             )
+            form.add_blank_step()
     return form
 
 
@@ -125,33 +127,22 @@ def _arranged(form: SequenceForm) -> bool:
     return True
 
 
-@bp.route("/new", methods=["GET", "POST"])
-@roles_required(*ROLES)
-def new_sequence():
-    form = _sequence_form(None)
-    if request.method == "GET":
-        form.add_blank_step()
-    if _arranged(form):
-        return _editor(form, None)
-    if form.validate_on_submit():
-        saved = _save(form, None)
-        if saved is not None:
-            flash(_("Sequence saved as a draft. Preview and test it, then activate it."), "success")
-            return redirect(url_for(".sequence", sequence_id=saved.id))
-    return _editor(form, None, 422 if request.method == "POST" else 200)
-
-
+@bp.route("/new", methods=["GET", "POST"], endpoint="new_sequence", defaults={"sequence_id": None})
 @bp.route("/<int:sequence_id>/edit", methods=["GET", "POST"])
 @roles_required(*ROLES)
-def edit_sequence(sequence_id):
-    sequence = db.get_or_404(Sequence, sequence_id)
+def edit_sequence(sequence_id: int | None):
+    """The journey editor of a new sequence (no id) or a saved one."""
+    sequence = db.get_or_404(Sequence, sequence_id) if sequence_id is not None else None
     form = _sequence_form(sequence)
     if _arranged(form):
         return _editor(form, sequence)
     if form.validate_on_submit():
         saved = _save(form, sequence)
         if saved is not None:
-            flash(_("Sequence saved."), "success")
+            if sequence is None:
+                flash(_("Sequence saved as a draft. Preview and test it, then activate it."), "success")
+            else:
+                flash(_("Sequence saved."), "success")
             return redirect(url_for(".sequence", sequence_id=saved.id))
     return _editor(form, sequence, 422 if request.method == "POST" else 200)
 
