@@ -51,6 +51,7 @@ def init_app(app):
         admin,
         admin_enroll,
         demo,
+        exits,
         form_topics,
         home,
         labels,
@@ -97,6 +98,7 @@ def init_app(app):
     add_health_check(app, "mail_queue", stats.health_check)
     add_dev_service(app, "nurture worker", worker.start_dev_worker)
     add_timeline_provider(app, tracking.lead_timeline)
+    add_timeline_provider(app, exits.lead_timeline)
     add_lead_panel(app, admin_enroll.lead_panel)
     add_lead_panel(app, topic_admin.lead_panel)
     add_home_panel(app, home.mail_panel, roles=("marketer",), order=50)

@@ -29,6 +29,9 @@ LABELS = {
         "removed": _l("removed from the sequence"),
         "erased": _l("lead erased"),
         "suppressed": _l("address suppressed"),
+        "topic_left": _l("left the sequence's topic"),
+        # delivery.materialising.CANNOT_SCHEDULE: its settings could not be scheduled.
+        "could not schedule": _l("its next mail could not be scheduled"),
     },
     "trigger": {
         "asset": _l("download of an asset"),
@@ -54,6 +57,7 @@ LABELS = {
         "mail_opened": _l("Mail opened"),
         "mail_clicked": _l("Link in a mail clicked"),
         "unsubscribed": _l("Unsubscribed"),
+        "sequence_left": _l("Left a sequence"),
     },
     # Where a person's topic choice was made (nurture.topics.SOURCES).
     "choice_source": {

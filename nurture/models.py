@@ -20,7 +20,16 @@ SEQUENCE_STATUSES = ("draft", "active", "paused", "archived")
 TRIGGERS = ("asset", "form", "manual")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ENROLLMENT_STATUSES = ("active", "completed", "exited")
-EXIT_REASONS = ("unsubscribed", "bounced", "complained", "stage", "removed", "erased", "suppressed")
+EXIT_REASONS = (
+    "unsubscribed",
+    "bounced",
+    "complained",
+    "stage",
+    "removed",
+    "erased",
+    "suppressed",
+    "topic_left",
+)
 # "staff": a mail to our own people (hand-off to sales, digests, escalations), which says
 # why they get it and carries nothing meant for prospects (no unsubscribe).
 MESSAGE_KINDS = ("transactional", "nurture", "staff", "campaign")

@@ -8,6 +8,10 @@ leads in Python:
   opt-in only.
 Suppressions (an address that left all mail, bounced, complained) hold on top of this,
 where they always have: at the worker.
+
+Leaving a topic ends the lead's enrollments in the sequences of that topic (reason
+`topic_left`), so the lead page and the sequence's figures say so; the worker still skips
+a mail of a left topic that was queued before.
 """
 
 from dataclasses import dataclass
@@ -20,7 +24,8 @@ from sqlalchemy.orm import aliased
 from core.extensions import db
 from core.schema import upsert_insert
 from gated.models import Lead
-from nurture.models import Message, Topic, TopicChoice
+from nurture.exits import exit_where
+from nurture.models import Enrollment, Message, Sequence, Topic, TopicChoice
 
 # Where a choice was made (stored with it, shown to staff).
 SOURCES = ("preferences", "one_click", "form", "import", "admin")
@@ -122,11 +127,12 @@ class Decision:
     text: str = ""
 
 
-def choose(lead_id: int, kept: dict[int, bool], decision: Decision) -> None:
+def choose(lead_id: int, kept: dict[int, bool], decision: Decision) -> int:
     """Record the lead's choice of each topic in `kept` ({topic id: keeps it}) in one
-    upsert; not committed."""
+    upsert, and end the lead's enrollments in the sequences of the topics left; not
+    committed. How many enrollments ended."""
     if not kept:
-        return
+        return 0
     rows = [
         {
             "lead_id": lead_id,
@@ -151,11 +157,21 @@ def choose(lead_id: int, kept: dict[int, bool], decision: Decision) -> None:
         ),
         rows,
     )
+    left = [topic_id for topic_id, keeps in kept.items() if not keeps]
+    if not left:
+        return 0
+    in_left_topics = select(Sequence.id).where(Sequence.topic_id.in_(left))
+    return exit_where(
+        (Enrollment.lead_id == lead_id) & Enrollment.sequence_id.in_(in_left_topics),
+        "topic_left",
+        decision.now,
+    )
 
 
-def leave(lead_id: int, topic_id: int, decision: Decision) -> None:
-    """The lead leaves one topic (one-click unsubscribe of a mail of it); not committed."""
-    choose(lead_id, {topic_id: False}, decision)
+def leave(lead_id: int, topic_id: int, decision: Decision) -> int:
+    """The lead leaves one topic (one-click unsubscribe of a mail of it), and the
+    sequences of it; not committed. How many enrollments ended."""
+    return choose(lead_id, {topic_id: False}, decision)
 
 
 def receiving(lead_id: int, topic_id: int) -> bool:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from core import tokens
 from core.extensions import db
-from nurture import enrolment, mailqueue, sequences, topics, validation
+from nurture import delivery, enrolment, mailqueue, sequences, topics, validation
 from nurture.models import Enrollment, Message, Suppression, Topic, TopicChoice
 from tests.nurture.conftest import (
     MONDAY_10_SHANGHAI,
@@ -143,11 +143,12 @@ def test_a_sequence_belongs_to_the_default_topic_unless_it_names_one():
     assert any(error.startswith("topic: unknown topic 'webinars'") for error in refused.value.errors)
 
 
-def test_sending_skips_a_mail_whose_topic_was_left_and_names_the_topic_in_list_id(smtp_sink):
+def test_sending_skips_a_queued_mail_whose_topic_was_left_and_names_the_topic_in_list_id(smtp_sink):
     sequence = make_sequence(topic="events")
     kept, left = make_lead("kept@example.com"), make_lead("left@example.com")
     for lead in (kept, left):
         enrolment.enroll([lead.id], sequence.id, now=NOW)
+    delivery.materialise(NOW, limit=10)  # both first mails wait in the queue
     topics.leave(left.id, topic("events").id, topics.Decision(source="preferences", now=NOW))
     db.session.commit()
     tick(NOW)
@@ -156,7 +157,43 @@ def test_sending_skips_a_mail_whose_topic_was_left_and_names_the_topic_in_list_i
     assert "<events.nurture." in str(mail["List-Id"]) and "活动与直播" in str(mail["List-Id"])
     skipped = db.session.scalar(select(Message).where(Message.to_address == "left@example.com"))
     assert (skipped.status, skipped.error) == ("skipped", "left the topic: events")
-    assert db.session.get(Enrollment, skipped.enrollment_id).status == "active"  # the others go on
+    ended = db.session.get(Enrollment, skipped.enrollment_id)
+    assert (ended.status, ended.exit_reason, ended.ended_at) == ("exited", "topic_left", NOW)
+    assert Enrollment.query.filter_by(lead_id=kept.id).one().status == "active"  # the others go on
+
+
+def test_leaving_a_topic_ends_its_sequences_and_the_admin_says_so(client, login_as):
+    invites = make_sequence(slug="invites", name="直播邀请", topic="events")
+    monthly = make_sequence(slug="monthly", name="每月精选", topic="newsletter")
+    after_download = make_sequence(slug="after-download", name="下载之后")  # follow-up
+    lead, other = make_lead("reader@example.com"), make_lead("other@example.com")
+    for sequence in (invites, monthly, after_download):
+        enrolment.enroll([lead.id, other.id], sequence.id, now=NOW)
+    kept = [str(topic(slug).id) for slug in ("newsletter", "follow-up")]
+    client.post(link(topic_mail(lead, "events")), data={"action": "save", "topic": kept})
+    client.post(link(topic_mail(lead, "newsletter")), data={"List-Unsubscribe": "One-Click"})
+
+    db.session.expire_all()
+    ended = {e.sequence.slug: (e.status, e.exit_reason) for e in Enrollment.query.filter_by(lead_id=lead.id)}
+    assert ended == {
+        "invites": ("exited", "topic_left"),  # left on the preference page
+        "monthly": ("exited", "topic_left"),  # left by one click on a newsletter
+        "after-download": ("active", ""),  # a topic kept: the sequence asked for goes on
+    }
+    assert {e.status for e in Enrollment.query.filter_by(lead_id=other.id)} == {"active"}
+
+    marketer = login_as("marketer")
+    page = marketer.get(f"/admin/leads/{lead.id}").get_data(as_text=True)
+    sequences_panel = page[
+        page.index('id="sequences"') : page.index("</section>", page.index('id="sequences"'))
+    ]
+    assert sequences_panel.count("已退订该序列的订阅类别") == 2
+    timeline = page[page.index('class="lead-timeline"') :]
+    assert "退出序列" in timeline and "直播邀请（已退订该序列的订阅类别）" in timeline
+    assert "每月精选（已退订该序列的订阅类别）" in timeline and "下载之后" not in timeline
+    figures = marketer.get(f"/admin/nurture/{invites.id}").get_data(as_text=True)
+    assert '<span class="value">1</span>已退出' in figures and '<span class="value">1</span>进行中' in figures
+    assert "已退订该序列的订阅类别" in figures and "topic_left" not in figures
 
 
 def test_saving_for_a_mail_without_a_lead_leaves_all_mail(client):
