@@ -128,7 +128,7 @@ def init_app(app):
         webhooks,
     )
     from gated.cli import leads_cli
-    from gated.identity import phone_number
+    from gated.identity import lead_name, phone_number
     from gated.views import CAMPAIGN_PARAMETERS, bp, remember_landing
 
     apply_defaults(app, DEFAULTS)
@@ -138,6 +138,8 @@ def init_app(app):
     _identity_settings(app)
     # A stored number as people write it (+86 139 0013 9000), for every staff screen.
     app.add_template_filter(phone_number, "phone_number")
+    # A lead as staff screens name it: name, else address, else that number.
+    app.add_template_filter(lead_name, "lead_name")
 
     app.register_blueprint(bp)
     app.register_blueprint(admin.bp)

@@ -115,6 +115,12 @@ def phone_number(number: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def lead_name(lead) -> str:
+    """How staff screens and mails name a lead: the name, else the address, else the
+    number as people write it."""
+    return lead.name or lead.email or phone_number(lead.phone)
+
+
 def masked(number: str) -> str:
     """A number shown to staff in lists (the SMS outbox): +86 138****8000."""
     if len(number) < 8:

@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from core.extensions import db
+from gated.identity import lead_name
 from gated.models import Lead
 from insights.models import Event
 from insights.scoring.engine import PASSIVE_KINDS, write_changes
@@ -207,7 +208,7 @@ def escalate(*, now: datetime, stop=None) -> dict:
     ).all()
     leads = [
         {
-            "name": lead.name or lead.email or lead.phone,
+            "name": lead_name(lead),
             "company": lead.company,
             "owner": owner_name or owner_email or "",
             "handed_at": local_time(made, tz=zone, locale=locale),

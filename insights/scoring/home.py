@@ -13,6 +13,7 @@ from core.home import Figure, Row, panel
 from core.localtime import local_time
 from core.timeutil import utcnow
 from core.trends import weekly_counts
+from gated.identity import lead_name
 from insights.models import Event
 from insights.scoring import desk
 from insights.scoring.models import Handoff
@@ -24,7 +25,7 @@ def handoffs_panel(user) -> Markup:
     waiting = desk.pending(user, now=utcnow())
     rows = [
         Row(
-            item.lead.name or item.lead.email or item.lead.phone,
+            lead_name(item.lead),
             url_for("scoring_admin.handoffs", _anchor=f"handoff-{item.handoff.id}"),
             _time_left(item),
             urgent=item.left < timedelta(hours=1),
@@ -50,7 +51,7 @@ def returned_panel(_user) -> Markup:
     returned = desk.returned(now=now)
     rows = [
         Row(
-            lead.name or lead.email or lead.phone,
+            lead_name(lead),
             url_for("gated_admin.lead", lead_id=lead.id),
             _("Promise missed, handed off %(at)s", at=local_time(handoff.created_at)),
             urgent=True,
@@ -58,7 +59,7 @@ def returned_panel(_user) -> Markup:
         for handoff, lead in missed[:SHOWN]
     ] + [
         Row(
-            lead.name or lead.email or lead.phone,
+            lead_name(lead),
             url_for("gated_admin.lead", lead_id=lead.id),
             _(
                 "Returned: %(reason)s",

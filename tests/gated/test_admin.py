@@ -3,6 +3,7 @@ CSV and JSON export, erase with confirmation, bulk erase, anonymise."""
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from core.extensions import db
 from core.hooks import add_timeline_provider, hooks
 from core.timeutil import utcnow
-from gated.models import Lead
+from gated.models import Lead, Submission
 from gated.services import RequestMeta, capture_lead
 from tests.factories import FORMULA_PAYLOADS, formula_cells, payload_leads
 from tests.gated.conftest import form_data
@@ -94,6 +95,35 @@ def test_lead_page_shows_each_submissions_values_and_marks_those_not_applied(log
     assert f'Evil Corp <span class="badge warn">{proposed}' in demo
     assert "CEO" in demo and "CEO <span" not in demo  # was missing: applied
     assert "李雷" in newsletter and proposed not in newsletter
+
+
+def without_tel_links(html: str) -> str:
+    """The page without its tel: links, which dial the stored E.164 number."""
+    return re.sub(r'href="tel:[^"]*"', "", html)
+
+
+def test_staff_screens_write_a_number_as_people_do_and_the_csv_keeps_e164(login_as):
+    by_phone = Lead(phone="+8613800138000", company="远景制造")
+    both = Lead(email="zhao@acme.cn", name="赵丽", phone="+8613900139000")
+    db.session.add_all([by_phone, both])
+    db.session.flush()
+    db.session.add(Submission(lead_id=by_phone.id, form="demo", fields={"phone": "+8613800138000"}))
+    db.session.commit()
+    client = login_as("sales")
+
+    page = client.get(f"/admin/leads/{by_phone.id}").get_data(as_text=True)
+    assert "<h1>+86 138 0013 8000</h1>" in page and 'href="tel:+8613800138000"' in page
+    assert page.count("+86 138 0013 8000") >= 4  # title, heading, contact, the form's value
+    assert "+8613800138000" not in without_tel_links(page)
+    page = client.get(f"/admin/leads/{both.id}").get_data(as_text=True)
+    assert "+86 139 0013 9000" in page and "+8613900139000" not in without_tel_links(page)
+    listing = client.get("/admin/leads/").get_data(as_text=True)
+    assert ">+86 138 0013 8000</a>" in listing and "+8613800138000" not in listing
+
+    exported = client.get("/admin/leads/export.csv").get_data(as_text=True).lstrip("\ufeff")
+    phones = {row["id"]: row["phone"] for row in csv.DictReader(io.StringIO(exported))}
+    # E.164, behind the quote that keeps a spreadsheet from reading it as a formula.
+    assert phones == {str(by_phone.id): "'+8613800138000", str(both.id): "'+8613900139000"}
 
 
 def test_lead_page_shows_the_timeline_of_every_package(login_as, leads, app):

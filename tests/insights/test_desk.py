@@ -75,6 +75,17 @@ def test_the_desk_shows_what_sales_need_oldest_promise_first(app, login_as):
         assert words in page
 
 
+def test_the_desk_and_the_home_write_a_number_as_people_do(app, login_as):
+    sales = login_as("sales")
+    handed_off(sales.user, at=FRIDAY_4PM, email="", name="", phone="+8613800138000")
+    page = sales.get("/admin/scoring/handoffs").get_data(as_text=True)
+    assert ">+86 138 0013 8000</a></h2>" in page and "· +86 138 0013 8000 ·" in page
+    assert "+8613800138000" not in page
+    home = sales.get("/admin/").get_data(as_text=True)
+    section = home[home.index('id="home-handoffs"') :]
+    assert "+86 138 0013 8000" in section and "+8613800138000" not in home
+
+
 def test_sales_return_a_lead_with_a_preset_reason_and_a_note(app, login_as):
     sales = login_as("sales")
     lead, handoff = handed_off(sales.user, at=FRIDAY_4PM)
