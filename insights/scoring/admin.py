@@ -137,6 +137,7 @@ def _desk(failed: int | None = None, failed_form: DecisionForm | None = None, st
         forms=forms,
         decided=decided,
         hours=desk.promise_hours(),
+        clock=desk.clock(now=now),
         reason_labels=RETURN_REASON_LABELS,
         now=now,
     )

@@ -52,6 +52,43 @@ def promise_hours() -> float:
     return float(current_app.config["SCORING_RESPONSE_HOURS"])
 
 
+# The days of working hours the desk's script is given: a page is not left open longer.
+CLOCK_DAYS = 8
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The promise clock as the desk's script needs it to tick without a reload: the
+    server's time the page was made at, and the working hours (naive UTC) of the coming
+    days, the only time in which a promise counts down."""
+
+    now: datetime
+    windows: list[tuple[datetime, datetime]]
+
+    @property
+    def running(self) -> bool:
+        return any(opens <= self.now < closes for opens, closes in self.windows)
+
+    @property
+    def served(self) -> str:
+        """`now` in ISO 8601 UTC, to the millisecond."""
+        return self.now.isoformat(timespec="milliseconds") + "Z"
+
+    @property
+    def intervals(self) -> str:
+        """The working hours as ISO 8601 UTC intervals, space-separated (start/end)."""
+        return " ".join(f"{_utc(opens)}/{_utc(closes)}" for opens, closes in self.windows)
+
+
+def _utc(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def clock(*, now: datetime) -> Clock:
+    """The desk's promise clock at `now`, in the site's working hours (promise.py)."""
+    return Clock(now, WorkingTime.from_config(current_app.config).windows(now, CLOCK_DAYS))
+
+
 def pending(user, *, now: datetime, limit: int = QUEUE_LIMIT) -> list[Waiting]:
     """The hand-offs waiting for `user`'s decision (marketers and admins: everyone's),
     oldest promise first: a promise is a fixed time after its hand-off, so the oldest

@@ -82,6 +82,16 @@ class WorkingTime:
             day += timedelta(days=1)
         raise PromiseSettingError("the promise does not end within the working days")
 
+    def windows(self, at: datetime, days: int) -> list[tuple[datetime, datetime]]:
+        """The working hours of `days` local days from `at`'s (naive UTC pairs, in order):
+        when the clock runs, for the desk's script to count on its own."""
+        first = self._local_day(at)
+        opened = (self._open(first + timedelta(days=n)) for n in range(days))
+        return [
+            (opens.replace(tzinfo=None), closes.replace(tzinfo=None))
+            for opens, closes in filter(None, opened)
+        ]
+
     def between(self, earlier: datetime, later: datetime) -> timedelta:
         """Working time from `earlier` to `later` (naive UTC); negative if they are swapped."""
         if later < earlier:

@@ -1,10 +1,13 @@
 """Sales clear the hand-off desk with the keyboard, and the weekly review counts what they
-decided: Chromium at 1366 × 900 and 390 × 844, no sideways scroll on the phone."""
+decided: Chromium at 1366 × 900 and 390 × 844, no sideways scroll on the phone; a
+promise's countdown ticks and turns missed on the open page."""
 
 import os
+import re
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts import services
 from core.extensions import db
@@ -148,3 +151,41 @@ def test_the_desk_and_the_review_fit_a_phone(phone, live_app, desk):
     phone.goto("/admin/scoring/review")
     assert fits(phone)
     shot(phone, "review-phone")
+
+
+def test_a_countdown_ticks_to_missed_on_the_open_page(browser, live_server, live_app, desk, monkeypatch):
+    # Every hour of every day is working time: the promise clock runs now.
+    monkeypatch.setitem(live_app.config, "SCORING_WORK_DAYS", "mon,tue,wed,thu,fri,sat,sun")
+    monkeypatch.setitem(live_app.config, "SCORING_WORK_HOURS", "00:00-24:00")
+    context = browser.new_context(
+        base_url=live_server.url, locale="zh-CN", viewport={"width": 1366, "height": 900}
+    )
+    page = context.new_page()
+    try:
+        sign_in(page, desk)
+        with live_app.app_context():
+            from accounts.models import User
+
+            sales = db.session.query(User).filter_by(email=desk).one()
+            promise = timedelta(hours=live_app.config["SCORING_RESPONSE_HOURS"])
+            # Handed off a promise ago, less a few seconds: it runs out while the page is open.
+            _lead, handoff = handed_off(
+                sales, at=utcnow() - promise + timedelta(seconds=12), email="clock@acme.cn", name="孙倩"
+            )
+            card_id = f"handoff-{handoff.id}"
+            db.session.remove()
+        page.goto("/admin/scoring/handoffs")
+        card = page.locator(f"#{card_id}")
+        countdown = card.locator(".desk-promise .badge")
+        expect(countdown).to_have_text("还剩 0 小时 0 分")
+        expect(countdown).to_have_class(re.compile(r"\bwarn\b"))
+        expect(card).not_to_have_class(re.compile(r"\bis-missed\b"))
+        page.evaluate("window.sameDocument = true")
+
+        expect(countdown).to_have_text("已超出承诺 0 小时 0 分", timeout=30_000)
+        expect(countdown).to_have_class(re.compile(r"\bbad\b"))
+        expect(card).to_have_class(re.compile(r"\bis-missed\b"))
+        assert page.evaluate("window.sameDocument") is True  # no reload did it
+        shot(page, "desk-missed-live")
+    finally:
+        context.close()

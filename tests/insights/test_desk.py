@@ -3,16 +3,18 @@ reasons, the escalation of a missed promise (exactly once) and the weekly review
 
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from core.extensions import db
+from core.timeutil import utcnow
 from gated.models import Submission
 from insights.events import record
 from insights.scoring.desk import escalate
 from insights.scoring.models import Handoff
-from insights.scoring.promise import WorkingTime
+from insights.scoring.promise import WEEKDAYS, WorkingTime
 from nurture.models import Message
 from tests.conftest import assert_staff_mail
 from tests.factories import UserFactory, handed_off
@@ -84,6 +86,33 @@ def test_the_desk_and_the_home_write_a_number_as_people_do(app, login_as):
     home = sales.get("/admin/").get_data(as_text=True)
     section = home[home.index('id="home-handoffs"') :]
     assert "+86 138 0013 8000" in section and "+8613800138000" not in home
+
+
+def test_the_desk_gives_its_script_the_working_hours_and_says_when_the_clock_is_paused(
+    app, login_as, monkeypatch
+):
+    sales = login_as("sales")
+    now = utcnow()
+    handed_off(sales.user, at=now - timedelta(minutes=1))
+    # One working day a week, three days after the site's today: the clock stands still now.
+    today = now.replace(tzinfo=UTC).astimezone(ZoneInfo(app.config["TIMEZONE"])).date()
+    workday = today + timedelta(days=3)
+    monkeypatch.setitem(app.config, "SCORING_WORK_DAYS", WEEKDAYS[workday.weekday()])
+    monkeypatch.setitem(app.config, "SCORING_WORK_HOURS", "09:00-18:00")
+    page = sales.get("/admin/scoring/handoffs").get_data(as_text=True)
+    assert "还剩 4 小时 0 分（非工作时间，暂停计时）" in page
+    assert 'data-promise-left="14400.0"' in page  # no working time has passed
+    opens = datetime.combine(workday, time(9), tzinfo=ZoneInfo(app.config["TIMEZONE"])).astimezone(UTC)
+    windows = page.split('data-windows="')[1].split('"')[0]
+    assert windows == f"{opens:%Y-%m-%dT%H:%M:%SZ}/{opens + timedelta(hours=9):%Y-%m-%dT%H:%M:%SZ}"
+    assert 'data-paused-words="还剩 {h} 小时 {m} 分（非工作时间，暂停计时）"' in page
+    assert 'data-missed-words="已超出承诺 {h} 小时 {m} 分"' in page
+
+    # Every hour of every day: the clock runs, and the minute already passed counts.
+    monkeypatch.setitem(app.config, "SCORING_WORK_DAYS", ",".join(WEEKDAYS))
+    monkeypatch.setitem(app.config, "SCORING_WORK_HOURS", "00:00-24:00")
+    page = sales.get("/admin/scoring/handoffs").get_data(as_text=True)
+    assert "还剩 3 小时 58 分" in page and "暂停计时）</span>" not in page
 
 
 def test_sales_return_a_lead_with_a_preset_reason_and_a_note(app, login_as):
