@@ -2,15 +2,63 @@
 how many rows fall between consecutive instants, in one query, so a day or a week can
 start at the reader's local midnight (DST included) on SQLite and PostgreSQL alike."""
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 
+from babel.dates import format_skeleton
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import case, func, literal, select
 
 from core.extensions import db
 from core.localtime import zone
 
 WEEKS = 4  # the home's trends: the last four weeks, this week last
+DAILY_UP_TO = 62  # days: a longer period is drawn by week (Monday to Sunday)
+
+
+@dataclass
+class Trend:
+    """Counts over a period, per local day or per week, ready for the shared line chart."""
+
+    grain: str  # "day" or "week"
+    starts: list[date]  # the local day (or the Monday) each point counts
+    series: list[tuple[str, list[int]]]  # (label, one count per point)
+
+    @property
+    def labels(self) -> list[str]:
+        return [point_label(start, self.grain) for start in self.starts]
+
+
+def point_label(start: date, grain: str) -> str:
+    """A point of a trend in the reader's words: 12月7日 (a day), 12月7日当周 (a week)."""
+    day = format_skeleton("MMMd", start, locale=get_locale())
+    return _("week of %(day)s", day=day) if grain == "week" else day
+
+
+@dataclass
+class Points:
+    """Where a period's points start: its days, or (past DAILY_UP_TO days) its weeks from
+    the Monday of its first; `bounds` are the local midnights that start each point, and
+    the one that ends the last."""
+
+    grain: str
+    starts: list[date]
+    bounds: list[datetime]
+
+    @property
+    def step_days(self) -> int:
+        return 7 if self.grain == "week" else 1
+
+
+def points(since: date, until: date, *, tz: str | None = None) -> Points:
+    weekly = (until - since).days + 1 > DAILY_UP_TO
+    step = 7 if weekly else 1
+    first = since - timedelta(days=since.weekday()) if weekly else since
+    bounds = local_midnights(first, until, step_days=step, tz=tz)
+    starts = [first + timedelta(days=step * n) for n in range(len(bounds) - 1)]
+    return Points("week" if weekly else "day", starts, bounds)
 
 
 def counts_between(column, bounds: list[datetime], *conditions) -> list[int]:
@@ -53,14 +101,15 @@ def midnight(day: date, *, tz=None) -> datetime:
     return datetime.combine(day, datetime.min.time(), tzinfo=place).astimezone(UTC).replace(tzinfo=None)
 
 
-def local_day(column, first: date, last: date, *, tz: str | None = None):
+def local_day(column, first: date, last: date, *, tz: str | None = None, step_days: int = 1):
     """A SQL expression for the local day (an ISO date) on which `column`, a naive UTC
     time between the start of `first` and the end of `last`, falls in `tz`: one CASE
     over the days' midnights, so rows are grouped by local day in the database, in one
     statement, on SQLite and PostgreSQL alike and across a DST change (a fixed offset
-    would be wrong for half the year in New York)."""
-    bounds = local_midnights(first, last, tz=tz)
-    days = [first + timedelta(days=n) for n in range(len(bounds) - 1)]
+    would be wrong for half the year in New York). With step_days=7, the day is the
+    first of the week (from `first`) the time falls in."""
+    bounds = local_midnights(first, last, step_days=step_days, tz=tz)
+    days = [first + timedelta(days=step_days * n) for n in range(len(bounds) - 1)]
     return case(
         *((column < end, literal(day.isoformat())) for day, end in zip(days, bounds[1:], strict=True)),
         else_=literal(None),

@@ -172,3 +172,25 @@ def handed_off(owner, *, at, email="li@acme.cn", **fields):
     db.session.add(handoff)
     db.session.commit()
     return lead, handoff
+
+
+def chart_on(page: str, chart_id: str) -> dict:
+    """A chart of a page (templates/_chart.html) as the browser's script reads it:
+    {"kind", "labels", "series": [[name, values], …], "suffix"}, and "table": its table
+    view's rows, [label, cell, …] each, as a screen reader hears them."""
+    import html
+    import json
+    import re
+
+    found = re.search(rf'id="{re.escape(chart_id)}" aria-hidden="true" data-chart="([^"]*)"', page)
+    assert found, f"no chart {chart_id}"
+    chart = json.loads(html.unescape(found.group(1)))
+    table = page[found.end() :].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    chart["table"] = [
+        [
+            html.unescape(re.sub(r"<[^>]+>", "", cell))
+            for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)
+        ]
+        for row in re.findall(r"<tr>(.*?)</tr>", table)
+    ]
+    return chart

@@ -1,5 +1,6 @@
-"""Search admin: what visitors searched for (and did not find), the synonym groups, and
-the synonym pairs suggested by visitors' searches (accepted or rejected in one click)."""
+"""Search admin: what visitors searched for (and did not find), per day and in all, the
+synonym groups, and the synonym pairs suggested by visitors' searches (accepted or
+rejected in one click)."""
 
 from datetime import timedelta
 
@@ -10,7 +11,10 @@ from flask_login import current_user
 from accounts.guards import roles_required
 from content.search import services
 from content.search.forms import SynonymForm
+from content.search.volume import search_volume
+from core.localtime import local_today, site_zone
 from core.timeutil import utcnow
+from core.trends import midnight
 
 admin_bp = Blueprint("search_admin", __name__, url_prefix="/admin/search", template_folder="templates")
 
@@ -27,12 +31,18 @@ def report():
     except ValueError:
         days = 30
     days = days if days in PERIODS else 30
-    until = utcnow()
-    since = until - timedelta(days=days)
+    # The last `days` days of the site's zone, today included, so the chart's days add up
+    # to the totals and tables (the insights page counts the same days).
+    zone = site_zone()
+    last = local_today(zone)
+    first = last - timedelta(days=days - 1)
+    since, until = midnight(first, tz=zone), midnight(last + timedelta(days=1), tz=zone)
     return render_template(
         "content/search/admin_report.html",
         days=days,
         periods=PERIODS,
+        volume=search_volume(first, last, tz=zone),
+        site_zone=zone,
         totals=services.search_totals(since, until),
         top=services.top_searches(since, until, limit=50),
         empty=services.zero_result_searches(since, until, limit=50),

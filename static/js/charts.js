@@ -1,14 +1,37 @@
 /* Draws each `.chart[data-chart]` (templates/_chart.html) with uPlot: "line" charts one
-   line per series over the period's days or weeks, "bars" charts one bar per label
-   (of one series), sized to their box and redrawn when the
-   box changes width. The table beside a chart closes once it is drawn (it stays one
-   click away); without this script or uPlot it stays open. */
+   line per series over the period's days or weeks, "bars" charts one bar per label, side
+   by side when there are several series (a sequence step's sent, opened, clicked), sized
+   to their box and redrawn when the box changes width. The table beside a chart closes
+   once it is drawn (it stays one click away); without this script or uPlot it stays open. */
 (function () {
   "use strict";
   if (typeof uPlot === "undefined") {
     return;
   }
   var COLOURS = ["#1f5eff", "#0f9d76", "#b26a00", "#c62828"];
+  var GROUP = 0.8; // the share of a label's width its bars fill together
+  var LABEL_CHARACTERS = 12; // a bar's label past this is cut (the table has it whole)
+
+  function short(label) {
+    var text = String(label);
+    return text.length > LABEL_CHARACTERS ? text.slice(0, LABEL_CHARACTERS - 1) + "…" : text;
+  }
+
+  // Several series' bars beside one another under each label: each series' bars start
+  // at its own offset (in the x scale's units) and are one share of the group wide.
+  function barPaths(index, count, xs) {
+    if (count < 2) {
+      return uPlot.paths.bars({ size: [0.6, 64] });
+    }
+    var width = GROUP / count;
+    return uPlot.paths.bars({
+      size: [width, 48],
+      disp: {
+        x0: { unit: 1, values: function () { return xs.map(function (x) { return x - GROUP / 2 + index * width; }); } },
+        size: { unit: 1, values: function () { return xs.map(function () { return width * 0.9; }); } }
+      }
+    });
+  }
   document.querySelectorAll(".chart[data-chart]").forEach(function (box) {
     var data = JSON.parse(box.getAttribute("data-chart"));
     var bars = data.kind === "bars";
@@ -26,7 +49,7 @@
         stroke: colour,
         fill: colour,
         width: 0,
-        paths: uPlot.paths.bars({ size: [0.6, 64] }),
+        paths: barPaths(index, count, xs),
         points: { show: false },
         value: function (_u, value) { return value == null ? "" : value + suffix; }
       };
@@ -35,7 +58,7 @@
     function size() {
       return { width: Math.max(box.clientWidth, 200), height: bars ? 240 : 220 };
     }
-    var xAxis = { values: function (_u, ticks) { return ticks.map(function (tick) { return labels[tick] || ""; }); } };
+    var xAxis = { values: function (_u, ticks) { return ticks.map(function (tick) { return bars ? short(labels[tick] || "") : labels[tick] || ""; }); } };
     var yAxis = { values: function (_u, ticks) { return ticks.map(function (tick) { return tick + suffix; }); } };
     var scales = { x: { time: false } };
     if (bars) {
