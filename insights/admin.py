@@ -22,19 +22,32 @@ def _filters() -> dashboards.Filters:
     return dashboards.Filters.from_args(request.args, today=local_today(site_zone()))
 
 
+CONVERSION_BARS = 10  # form pages charted (the most leads first); the table has them all
+
+
 def _charts(tables: dict) -> dict:
-    """The funnel's totals and new leads by channel as (labels, series) for the shared
-    bar chart (templates/_chart.html)."""
+    """The funnel's totals, new leads by channel, and the form pages' views, leads and
+    conversion as (labels, series) for the shared bar chart (templates/_chart.html)."""
     from gated.labels import label
 
     steps = tables["funnel"].columns[1:]
     funnel = [sum(row[key] for row in tables["funnel"].rows) for key, _title in steps]
     rows = tables["channels"].rows
+    pages = tables["conversion"].rows[:CONVERSION_BARS]
+    titles = [row["title"] for row in pages]
     return {
         "funnel": ([str(title) for _key, title in steps], [(_("Count"), funnel)]),
         "channels": (
             [str(label("channel", row["channel"])) for row in rows],
             [(_("New leads"), [row["leads"] for row in rows])],
+        ),
+        "conversion": (
+            titles,
+            [(_("Views"), [row["views"] for row in pages]), (_("Leads"), [row["leads"] for row in pages])],
+        ),
+        "conversion_rate": (
+            titles,
+            [(_("Conversion rate"), [round((row["conversion_rate"] or 0) * 100, 1) for row in pages])],
         ),
     }
 

@@ -5,7 +5,8 @@ Every event figure goes through rollups.tally (aggregates for rolled-up days, ra
 after), so figures stay the same when old raw events are pruned; new leads, the stages
 leads reach and sales outcomes are counted as insights.stages defines them, once for
 every table, chart and the digest, so they add up to one another; searches come from the
-search log, sequence figures from nurture.
+search log, sequence figures from nurture; landing conversion (insights.conversion) sets
+page views beside gated's submissions.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy import select
 from core.extensions import db
 from core.spreadsheet import csv_text
 from core.timeutil import parse_date
-from insights import stages
+from insights import conversion, stages
 from insights.rollups import ASSISTED, tally
 from insights.stages import FUNNEL_STAGES
 
@@ -270,6 +271,12 @@ def landing_pages(filters: Filters, *, limit: int = 20) -> Table:
     )
 
 
+def landing_conversion(filters: Filters) -> Table:
+    """Per form page: views, the leads its form brought and their share (insights.conversion)."""
+    rows = conversion.landing_conversion(*filters.period, channel=filters.channel)
+    return Table("conversion", _l("Form pages: views and leads"), conversion.COLUMNS, rows)
+
+
 def zero_result_searches(filters: Filters, *, limit: int = 20) -> Table:
     """What visitors searched for and did not find (from the search log)."""
     from content.search.services import zero_result_searches as empty_searches
@@ -357,6 +364,7 @@ TABLES = {
     "channels": channels,
     "content": top_content,
     "landing": landing_pages,
+    "conversion": landing_conversion,
     "searches": zero_result_searches,
     "handoffs": handoffs,
     "sequences": lambda filters: sequence_steps(),
