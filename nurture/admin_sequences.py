@@ -200,10 +200,12 @@ def test_send():
 def sequence(sequence_id):
     sequence = db.get_or_404(Sequence, sequence_id)
     status = request.args.get("status") or None
+    figures = stats.step_figures(sequence)
     return render_template(
         "nurture/admin/sequence.html",
         sequence=sequence,
-        figures=stats.step_figures(sequence),
+        figures=figures,
+        funnel=stats.step_funnel(figures) if any(row["sent"] for row in figures) else None,
         counts=stats.enrollment_counts(sequence.id),
         enrolled=stats.enrolled_leads(sequence.id, status=status),
         status_filter=status,

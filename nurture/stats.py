@@ -75,6 +75,15 @@ def step_figures(sequence: Sequence) -> list[dict]:
     return figures
 
 
+def step_funnel(figures: list[dict]) -> tuple[list[str], list[tuple[str, list[int]]]]:
+    """Each step's sent → opened → clicked → became MQL (from step_figures) as (labels,
+    series) for the shared bar chart (templates/_chart.html)."""
+    labels = [_("Step %(n)d", n=row["step"].position + 1) for row in figures]
+    names = (("sent", _("Sent")), ("opened", _("Opened")), ("clicked", _("Clicked")))
+    names += (("qualified", _("Became MQL after it")),)
+    return labels, [(name, [row[key] for row in figures]) for key, name in names]
+
+
 def enrollment_counts(sequence_id: int) -> dict:
     rows = db.session.execute(
         select(Enrollment.status, func.count())
