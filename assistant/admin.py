@@ -23,6 +23,7 @@ from core.ids import page_number, parse_id
 from core.listing import chosen_sort, keyset_page
 from core.signals import send_staff_action
 from core.timeutil import utcnow
+from core.trends import point_label
 from core.urls import absolute_url_for
 
 SUPPORT_ROLES = ("sales",)
@@ -123,6 +124,8 @@ def _rate_chart(rates: list) -> tuple[list[str], list]:
 def figures():
     since, until, days = _period()
     rates = stats.deflection(since, until)
+    for rate in rates["weeks"]:
+        rate.label = point_label(rate.start, "week")  # 11月16日当周, as the insights page says
     return render_template(
         "assistant/admin/stats.html",
         rates=rates,

@@ -2,7 +2,8 @@
 articles / all conversations) by week and by tier, the unsolved questions grouped into a
 to-write list, and which articles help and which never do.
 
-Counted in Python over one period's rows, so SQLite and PostgreSQL agree on weeks.
+Counted in Python over one period's rows, so SQLite and PostgreSQL agree on weeks; a
+week is the site's (TIMEZONE), Monday to Sunday, as the insights page counts them.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from assistant.models import Conversation
 from content.search.queries import normalise
 from core.extensions import db
+from core.localtime import day_of, site_zone
 
 # Chinese is written without spaces: "单点登录 怎么配置" is "单点登录怎么配置".
 _CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff])\s+|\s+(?=[\u3400-\u9fff])")
@@ -30,6 +32,7 @@ class Rate:
     label: str
     total: int = 0
     solved: int = 0
+    start: date | None = None  # the Monday of a week's rate
 
     @property
     def rate(self) -> float:
@@ -54,15 +57,16 @@ def _conversations(since: datetime, until: datetime) -> list[Conversation]:
     ).all()
 
 
-def week_start(moment: datetime) -> datetime:
-    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+def week_start(moment: datetime) -> date:
+    """The Monday of the site's week in which a stored time (naive UTC) falls."""
+    day = day_of(moment, site_zone())
     return day - timedelta(days=day.weekday())
 
 
 def deflection(since: datetime, until: datetime) -> dict:
     """{"overall": Rate, "weeks": [Rate by ISO week, oldest first], "tiers": [Rate]}."""
     overall = Rate(_("All"))
-    weeks: dict[datetime, Rate] = {}
+    weeks: dict[date, Rate] = {}
     tiers: dict[tuple[int, str], Rate] = {}
     for conversation in _conversations(since, until):
         solved = conversation.status == "solved"
@@ -71,7 +75,7 @@ def deflection(since: datetime, until: datetime) -> dict:
         tier_key = (tier.level, tier.name) if tier is not None else (99, _("Not identified"))
         for rate in (
             overall,
-            weeks.setdefault(start, Rate(start.strftime("%Y-%m-%d"))),
+            weeks.setdefault(start, Rate(start.isoformat(), start=start)),
             tiers.setdefault(tier_key, Rate(tier_key[1])),
         ):
             rate.total += 1

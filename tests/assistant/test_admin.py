@@ -1,7 +1,7 @@
 """The assistant's admin: who may see what, tickets, accounts and tiers, and the figures
 (deflection by week and tier, the to-write list) on a known set of conversations."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -9,8 +9,10 @@ from sqlalchemy import select
 from assistant import services, stats
 from assistant.models import Conversation, CustomerAccount, Round, Ticket
 from core.extensions import db
+from core.localtime import day_of
 from core.timeutil import utcnow
 from gated.services import RequestMeta
+from tests.factories import chart_on
 
 MONDAY = datetime(2026, 11, 16, 10, 0)  # a Monday
 
@@ -50,16 +52,24 @@ def known_set(levels):
     db.session.commit()
 
 
-def test_deflection_by_week_and_by_tier(known_set):
+def test_deflection_by_week_and_by_tier(known_set, app, monkeypatch):
     rates = stats.deflection(MONDAY - timedelta(days=1), MONDAY + timedelta(days=30))
     assert (rates["overall"].total, rates["overall"].solved) == (5, 3)
-    assert [(r.label, r.total, r.solved) for r in rates["weeks"]] == [
-        ("2026-11-16", 3, 2),
-        ("2026-11-23", 2, 1),
+    # The site's weeks (Asia/Shanghai): the escalation at 23:00 UTC on Sunday the 22nd is
+    # 07:00 on Monday there, in the second week.
+    assert [(r.start, r.total, r.solved) for r in rates["weeks"]] == [
+        (date(2026, 11, 16), 2, 2),
+        (date(2026, 11, 23), 3, 1),
     ]
     assert [(r.label, r.total, r.solved) for r in rates["tiers"][:2]] == [("Strategic", 1, 1), ("Team", 2, 1)]
     assert (rates["tiers"][2].total, rates["tiers"][2].solved) == (2, 1)  # not identified
-    assert rates["weeks"][0].rate == pytest.approx(2 / 3)
+    assert rates["weeks"][1].rate == pytest.approx(1 / 3)
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_TIMEZONE", "UTC")
+    weeks = stats.deflection(MONDAY - timedelta(days=1), MONDAY + timedelta(days=30))["weeks"]
+    assert [(r.start, r.total, r.solved) for r in weeks] == [
+        (date(2026, 11, 16), 3, 2),
+        (date(2026, 11, 23), 2, 1),
+    ]
 
 
 def test_unsolved_questions_are_grouped(known_set):
@@ -85,6 +95,15 @@ def test_the_figures_page_shows_the_rate_and_a_chart(login_as, levels):
     # Two bar charts through the shared chart partial (uPlot), each with its table of rates.
     assert html.count('class="chart chart-bars"') == 2 and "<svg" not in html
     assert "&#34;suffix&#34;: &#34;%&#34;" in html and '<td class="num">50%</td>' in html
+    # A week in words, the site's Monday (as the insights page says it), in the chart and
+    # its table alike.
+    monday = day_of(now - timedelta(days=1), "Asia/Shanghai")
+    monday -= timedelta(days=monday.weekday())
+    weeks = chart_on(html, "chart-weeks")
+    assert (
+        weeks["labels"] == [f"{monday.month}月{monday.day}日当周"]
+        and weeks["table"][0][0] == weeks["labels"][0]
+    )
 
 
 @pytest.mark.parametrize(
