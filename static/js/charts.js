@@ -9,6 +9,7 @@
     return;
   }
   var COLOURS = ["#1f5eff", "#0f9d76", "#b26a00", "#c62828"];
+  var WHOLE_STEPS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000, 100000, 200000, 500000, 1000000];
   var GROUP = 0.8; // the share of a label's width its bars fill together
   var LABEL_CHARACTERS = 12; // a bar's label past this is cut (the table has it whole)
 
@@ -17,18 +18,29 @@
     return text.length > LABEL_CHARACTERS ? text.slice(0, LABEL_CHARACTERS - 1) + "…" : text;
   }
 
-  // Several series' bars beside one another under each label: each series' bars start
-  // at its own offset (in the x scale's units) and are one share of the group wide.
+  // Several series' bars beside one another under each label: series `index` has the
+  // index-th share of the group's width, its bar (at most MAX_BAR px wide) in the middle.
+  var MAX_BAR = 48;
   function barPaths(index, count, xs) {
     if (count < 2) {
       return uPlot.paths.bars({ size: [0.6, 64] });
     }
-    var width = GROUP / count;
+    var share = GROUP / count;
+    function width(u) {
+      var unit = Math.abs(u.valToPos(1, "x") - u.valToPos(0, "x")) || 1;
+      return Math.min(share * 0.9, MAX_BAR / unit);
+    }
     return uPlot.paths.bars({
-      size: [width, 48],
+      size: [share, Infinity],
       disp: {
-        x0: { unit: 1, values: function () { return xs.map(function (x) { return x - GROUP / 2 + index * width; }); } },
-        size: { unit: 1, values: function () { return xs.map(function () { return width * 0.9; }); } }
+        x0: { unit: 1, values: function (u) {
+          var offset = index * share + (share - width(u)) / 2 - GROUP / 2;
+          return xs.map(function (x) { return x + offset; });
+        } },
+        size: { unit: 1, values: function (u) {
+          var each = width(u);
+          return xs.map(function () { return each; });
+        } }
       }
     });
   }
@@ -59,7 +71,11 @@
       return { width: Math.max(box.clientWidth, 200), height: bars ? 240 : 220 };
     }
     var xAxis = { values: function (_u, ticks) { return ticks.map(function (tick) { return bars ? short(labels[tick] || "") : labels[tick] || ""; }); } };
-    var yAxis = { values: function (_u, ticks) { return ticks.map(function (tick) { return tick + suffix; }); } };
+    // Whole steps only: counts (and rates in whole percents) have no 2.5.
+    var yAxis = {
+      incrs: WHOLE_STEPS,
+      values: function (_u, ticks) { return ticks.map(function (tick) { return tick + suffix; }); }
+    };
     var scales = { x: { time: false } };
     if (bars) {
       xAxis.splits = function () { return xs; };

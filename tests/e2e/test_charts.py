@@ -53,6 +53,7 @@ def _form_pages(now) -> None:
                 visitor_id=f"v{back}{slug}",
                 path=f"/library/{slug}",
                 visit_seq=1,
+                landing=f"/library/{slug}",
                 at=now - timedelta(days=back),
             )
     db.session.commit()
@@ -79,6 +80,7 @@ def _sequence(now) -> int:
             "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
             "start": "00:00",
             "end": "24:00",
+            "timezone": "Asia/Shanghai",
         },
         "steps": [
             {"delay": "0h", "subject": "您好", "body": "[看看](https://example.com/a)"},
@@ -158,6 +160,9 @@ def test_each_chart_is_drawn_and_the_page_fits(browser, live_server, charted, na
         if SHOTS:
             Path(SHOTS).mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(Path(SHOTS) / f"charts-{name}-{size}.png"), full_page=True)
+            for chart_id in charts:
+                figure = page.locator(f"figure:has(#chart-{chart_id})")
+                figure.screenshot(path=str(Path(SHOTS) / f"chart-{chart_id}-{size}.png"))
         assert errors == []
     finally:
         context.close()
