@@ -12,6 +12,23 @@ WECHAT_UA = (
     "Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN"
 )
 PHONE = {"width": 390, "height": 844}
+# The staff screens' two sizes: a laptop and a phone.
+SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": PHONE}
+
+
+def sized_context(browser, live_server, size: str):
+    """A browser context of one of SIZES; the phone's is mobile and touches, as a phone does."""
+    phone = size == "phone"
+    return browser.new_context(
+        base_url=live_server.url, locale="zh-CN", viewport=SIZES[size], is_mobile=phone, has_touch=phone
+    )
+
+
+def fits(page) -> bool:
+    """No sideways scroll: the document is no wider than the window, nor the window (which
+    a phone widens to show a page too wide for it) than the screen."""
+    width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    return width <= inner <= page.viewport_size["width"]
 
 
 def in_wechat(browser, live_server):

@@ -15,11 +15,10 @@ from sqlalchemy import select
 from accounts import services as accounts
 from core.extensions import db
 from core.timeutil import utcnow
-from tests.e2e.helpers import STAFF_PASSWORD, publish_whitepaper, sign_in
+from tests.e2e.helpers import SIZES, STAFF_PASSWORD, fits, publish_whitepaper, sign_in, sized_context
 from tests.gated.conftest import PDF_BYTES, form_data
 
 pytestmark = pytest.mark.e2e
-SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 SHOTS = os.environ.get("LODESTAR_SCREENSHOTS")
 ADMIN = "charts-admin@example.com"
 PAGES = {
@@ -129,18 +128,10 @@ def charted(live_app, live_server):
     return {"sequence": f"/admin/nurture/{sequence_id}"}
 
 
-def fits(page) -> bool:
-    width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    return width <= inner
-
-
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("name", PAGES)
 def test_each_chart_is_drawn_and_the_page_fits(browser, live_server, charted, name, size):
-    phone = size == "phone"
-    context = browser.new_context(
-        base_url=live_server.url, locale="zh-CN", viewport=SIZES[size], is_mobile=phone, has_touch=phone
-    )
+    context = sized_context(browser, live_server, size)
     page = context.new_page()
     errors = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)

@@ -16,16 +16,10 @@ from content.standards import install_default_standards
 from content.teams import TeamMember, all_teams, ensure_default_teams
 from core.extensions import db
 from core.timeutil import utcnow
-from tests.e2e.helpers import sign_in
+from tests.e2e.helpers import SIZES, fits, sign_in, sized_context
 
 pytestmark = pytest.mark.e2e
-SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 SHOTS = os.environ.get("LODESTAR_SCREENSHOTS")  # a folder: keep screenshots to look at
-
-
-def fits(page) -> bool:
-    width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    return width <= inner
 
 
 def shoot(page, name: str, element=None) -> None:
@@ -76,10 +70,7 @@ def chief(live_app, past_due):
 
 @pytest.mark.parametrize("size", SIZES)
 def test_verify_from_the_past_due_flag(browser, live_server, past_due, size):
-    phone = size == "phone"
-    context = browser.new_context(
-        base_url=live_server.url, locale="zh-CN", viewport=SIZES[size], is_mobile=phone, has_touch=phone
-    )
+    context = sized_context(browser, live_server, size)
     page = context.new_page()
     try:
         sign_in(page, "support-writer@example.com")
@@ -117,10 +108,7 @@ def test_verify_from_the_past_due_flag(browser, live_server, past_due, size):
 
 @pytest.mark.parametrize("size", SIZES)
 def test_team_and_standard_pages_fit(browser, live_server, past_due, chief, size):
-    phone = size == "phone"
-    context = browser.new_context(
-        base_url=live_server.url, locale="zh-CN", viewport=SIZES[size], is_mobile=phone, has_touch=phone
-    )
+    context = sized_context(browser, live_server, size)
     page = context.new_page()
     try:
         sign_in(page, "chief@example.com")

@@ -8,10 +8,9 @@ from accounts import services
 from accounts.models import ROLES
 from core.extensions import db
 from gated.models import Lead
-from tests.e2e.helpers import STAFF_PASSWORD, serious_violations, sign_in
+from tests.e2e.helpers import SIZES, STAFF_PASSWORD, fits, serious_violations, sign_in, sized_context
 
 pytestmark = pytest.mark.e2e
-SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 # The sections each role's home shows with the demo data, by their headings.
 SECTIONS = {
     "editor": {"内容", "帮助中心的缺口", "智能助手"},
@@ -32,22 +31,10 @@ def staff(live_app, live_server):
     return {"lead": lead_id, **{role: f"{role}-home@example.com" for role in ROLES}}
 
 
-def open_as(browser, live_server, size):
-    phone = size == "phone"
-    return browser.new_context(
-        base_url=live_server.url, locale="zh-CN", viewport=SIZES[size], is_mobile=phone, has_touch=phone
-    )
-
-
-def fits(page) -> bool:
-    width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    return width <= inner <= page.viewport_size["width"]
-
-
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_home_passes_axe_and_fits(browser, live_server, staff, axe_source, role, size):
-    context = open_as(browser, live_server, size)
+    context = sized_context(browser, live_server, size)
     page = context.new_page()
     try:
         sign_in(page, staff[role])
@@ -74,7 +61,7 @@ def test_a_figure_opens_the_list_it_counts(page, staff):
 
 @pytest.mark.parametrize("size", SIZES)
 def test_the_lead_list_and_page_pass_axe_and_fit(browser, live_server, staff, axe_source, size):
-    context = open_as(browser, live_server, size)
+    context = sized_context(browser, live_server, size)
     page = context.new_page()
     try:
         sign_in(page, staff["marketer"])
