@@ -1,6 +1,8 @@
-"""Counts over time for the trends (the staff home's sparklines, the insights charts):
-how many rows fall between consecutive instants, in one query, so a day or a week can
-start at the reader's local midnight (DST included) on SQLite and PostgreSQL alike."""
+"""Counts over time for the trends (the staff home's sparklines, the insights and search
+report charts): how many rows fall between consecutive instants, or on each local day, in
+one query, so a day or a week can start at the reader's local midnight (DST included) on
+SQLite and PostgreSQL alike; and a period's points (days, or weeks past DAILY_UP_TO days)
+with their labels in the reader's words."""
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
