@@ -36,6 +36,10 @@ def init_app(app):
     from content.freshness import add_queue_signal
 
     add_queue_signal(app, "assistant_unhelpful", _l("Did not help in the assistant"), unhelpful_offers)
+    from assistant.stats import write_next
+    from content.ideas import add_idea_source
+
+    add_idea_source(app, "assistant_unsolved", _l("Questions the assistant could not answer"), write_next)
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
     app.cli.add_command(assistant_cli)

@@ -128,3 +128,13 @@ def articles(since: datetime, until: datetime) -> list[dict]:
         for key, count in offered.items()
     ]
     return sorted(rows, key=lambda row: (-row["offered"], row["solved"], row["title"]))
+
+
+def write_next(since: datetime, until: datetime, limit: int) -> list:
+    """The unsolved questions as ideas for content's "what to write next" list."""
+    from content.ideas import Idea
+
+    return [
+        Idea(f"assistant:{group.key}"[:200], group.example, group.count, group.last_at)
+        for group in unsolved(since, until, limit=limit)
+    ]

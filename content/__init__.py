@@ -78,6 +78,34 @@ def _wire_operations(app):
     add_background_job(app, "review mail", review_mail.weekly_job)
     add_demo_loader(app, "teams", lambda echo: teams.ensure_default_teams(), order=5)
     app.add_template_global(review_admin.review_flag, "review_flag")
+    _wire_calendar(app)
+
+
+def _wire_calendar(app):
+    """The editorial calendar, its iCal feeds and what to write next (content.planning,
+    .calendar, .ideas)."""
+    from content import ideas_admin  # noqa: F401 - its views join the calendar's blueprint
+    from content.calendar_admin import calendar_bp, feed_bp
+
+    app.register_blueprint(calendar_bp)
+    app.register_blueprint(feed_bp)
+    add_robots_disallow(app, "/calendar/")
+    add_admin_nav(
+        app,
+        _l("Editorial calendar"),
+        "content_calendar.calendar",
+        roles=("editor",),
+        order=11,
+        group="content",
+    )
+    add_admin_nav(
+        app,
+        _l("What to write next"),
+        "content_calendar.ideas_page",
+        roles=("editor",),
+        order=13,
+        group="content",
+    )
 
 
 def _wire_page_cache(app):

@@ -4,7 +4,7 @@ checklist and an article's owner and team. Values are checked by the services
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -52,3 +52,17 @@ class ChecklistForm(FlaskForm):
 class OwnershipForm(FlaskForm):
     team = SelectField(_l("Team"), coerce=_optional_int, validate_choice=False)
     owner = SelectField(_l("Owner"), coerce=_optional_int, validate_choice=False)
+
+
+class PlanForm(FlaskForm):
+    title = StringField(_l("Working title"), validators=[Length(max=1000)])
+    kind = SelectField(_l("Kind"), validate_choice=False)
+    team = SelectField(_l("Team"), coerce=_optional_int, validate_choice=False)
+    owner = SelectField(_l("Owner"), coerce=_optional_int, validate_choice=False)
+    target_date = StringField(_l("Target date"), render_kw={"type": "date"})
+    serves = StringField(_l("Serves (campaign or product launch)"), validators=[Length(max=1000)])
+    idea = HiddenField()
+
+
+class MoveForm(FlaskForm):
+    target_date = StringField(_l("New date"), render_kw={"type": "date"})

@@ -144,10 +144,13 @@ def _check(user, article: Article | None, action: Action) -> None:
         raise NotAllowed(_l("Your role may not do this: ask an admin to publish, unpublish or archive."))
 
 
-def _new_article_team(fields: dict, user) -> int | None:
-    """The team a new article belongs to; refuses a kind or category of a team the
-    writer is not in (the problem shown beside the category, else the kind)."""
-    team_id = teams.team_for(fields.get("kind", ""), fields.get("category") or "")
+def _new_article_team(fields: dict, user, chosen: int | None = None) -> int | None:
+    """The team a new article belongs to (`chosen` ahead, by a plan, else its category's
+    or kind's); refuses a team the writer is not in (the problem shown beside the
+    category, else the kind)."""
+    team_id = (
+        chosen if chosen is not None else teams.team_for(fields.get("kind", ""), fields.get("category") or "")
+    )
     if not teams.may_write(user, team_id):
         name = teams.team_names().get(team_id, "")
         field = "category" if fields.get("category") else "kind"
@@ -244,6 +247,8 @@ def save_article(
     now: datetime,
     note: str = "",
     comment: str = "",
+    team_id: int | None = None,
+    owner_id: int | None = None,
 ) -> Article:
     """Create or update an article and apply a workflow action, in one transaction with
     one revision row (who, when, what changed).
@@ -253,7 +258,9 @@ def save_article(
     `fields` asks, and its old slug redirects (content.slugs). `status`
     in `fields` is honoured only for callers without a user (the importer). Raises
     NotAllowed, InvalidTransition or DocumentError (a slug another article has, a body
-    past the Markdown bounds).
+    past the Markdown bounds). `team_id` and `owner_id` give a new article the team and
+    owner chosen ahead (a planned piece, content.planning) instead of its kind's team and
+    the writer.
     """
     step = ACTIONS[action]
     _check(user, article, step)
@@ -266,7 +273,7 @@ def save_article(
             rendered = render_body(body_md)
         except TooComplex as exc:
             raise DocumentError([Problem(exc.message, None, "body")]) from None
-    team_id = _new_article_team(fields, user) if new and user is not None else None
+    team_id = _new_article_team(fields, user, team_id) if new and user is not None else None
     if step.target == "published" and user is not None:
         _ready_to_publish(fields, article, rendered)
     if new:
@@ -287,7 +294,7 @@ def save_article(
         article = Article(
             slug=slug,
             created_at=now,
-            owner_id=user.id if user is not None else None,
+            owner_id=owner_id or (user.id if user is not None else None),
             team_id=team_id
             if user is not None
             else teams.team_for(fields.get("kind", ""), fields.get("category") or ""),

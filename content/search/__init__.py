@@ -69,6 +69,12 @@ def init_app(app):
     from content.search.exits import searched_again
 
     add_queue_signal(app, "searched_again", _l("Left to search again"), searched_again)
+    # And both kinds of evidence lead the list of what to write next.
+    from content.ideas import add_idea_source
+    from content.search.ideas import empty_searches, left_pages
+
+    add_idea_source(app, "empty_searches", _l("Searches that found nothing"), empty_searches)
+    add_idea_source(app, "left_pages", _l("Pages people left to search again"), left_pages)
 
     def load_demo(echo):
         added = services.ensure_synonyms(now=utcnow())
