@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from assistant.models import Conversation
+from content.ideas import Idea
 from content.search.queries import normalise
 from core.extensions import db
 from core.localtime import day_of, site_zone
@@ -130,10 +131,8 @@ def articles(since: datetime, until: datetime) -> list[dict]:
     return sorted(rows, key=lambda row: (-row["offered"], row["solved"], row["title"]))
 
 
-def write_next(since: datetime, until: datetime, limit: int) -> list:
+def write_next(since: datetime, until: datetime, limit: int) -> list[Idea]:
     """The unsolved questions as ideas for content's "what to write next" list."""
-    from content.ideas import Idea
-
     return [
         Idea(f"assistant:{group.key}"[:200], group.example, group.count, group.last_at)
         for group in unsolved(since, until, limit=limit)

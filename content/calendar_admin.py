@@ -156,7 +156,6 @@ def calendar_page():
         feed_url=absolute_url_for("content_feed.team_feed", token=sign(FEED, {"team": team_id}))
         if team_id
         else "",
-        may_plan=lambda team: planning.may_plan(_user(), team),
         move_form=MoveForm(),
         start_form=FlaskForm(),
     )
@@ -196,7 +195,8 @@ def plan_edit(plan_id: int | None = None):
             form.kind.data = request.args.get("kind") if request.args.get("kind") in KIND_LABELS else "help"
             form.target_date.data = request.args.get("date", "")[:10]
             form.team.data = request.args.get("team", type=record_id)
-            form.owner.data = current_user.id
+            # The planner owns what they plan, when they are in a team to own it in.
+            form.owner.data = current_user.id if teams.membership(current_user).writes else None
         return _plan_page(form, plan)
     if form.validate():
         try:

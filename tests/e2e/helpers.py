@@ -121,3 +121,22 @@ def fill_body(page, text: str) -> None:
     page.locator(".CodeMirror").click()
     page.keyboard.press("Control+A")
     page.keyboard.insert_text(text)
+
+
+def fits(page) -> bool:
+    """Whether the page needs no sideways scroll at its viewport's width."""
+    width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    return width <= inner
+
+
+def shoot(page, name: str, element=None) -> None:
+    """Keep a screenshot (the whole page, or `element`) in LODESTAR_SCREENSHOTS, a folder,
+    when it is set: pictures to look at, never compared."""
+    import os
+    from pathlib import Path
+
+    folder = os.environ.get("LODESTAR_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        path = str(Path(folder) / f"{name}.png")
+        element.screenshot(path=path) if element is not None else page.screenshot(path=path, full_page=True)
