@@ -12,13 +12,24 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from content import ical
+from content.forms import KIND_LABELS
 from content.models import Article
 from content.planning import PlannedPiece, plans_between
 from core.extensions import db
+from core.urls import absolute_url_for
 
 VIEWS = ("week", "month")
+STATES = {
+    "planned": _l("Planned"),
+    "started": _l("Being written"),
+    "scheduled": _l("Scheduled"),
+    "published": _l("Published"),
+}
 # The iCal feed's window: what a calendar app keeps showing and what is coming.
 FEED_PAST = timedelta(days=180)
 FEED_AHEAD = timedelta(days=400)
@@ -134,3 +145,40 @@ def feed_entries(team_id: int, *, now: datetime, tz: str) -> list[Entry]:
     """A team's pieces for its iCal feed: FEED_PAST back to FEED_AHEAD on."""
     today = now.replace(tzinfo=UTC).astimezone(ZoneInfo(tz)).date()
     return entries(today - FEED_PAST, today + FEED_AHEAD, team_ids={team_id}, now=now, tz=tz)
+
+
+def _feed_event(entry: Entry, *, host: str, people: dict, now: datetime) -> ical.Event:
+    if entry.plan is not None:
+        uid = f"plan-{entry.plan.id}@{host}"
+        url = absolute_url_for("content_calendar.plan_edit", plan_id=entry.plan.id)
+    else:
+        uid = f"article-{entry.article_id}@{host}"
+        url = absolute_url_for("content_admin.edit", article_id=entry.article_id)
+    kind = str(KIND_LABELS.get(entry.kind, entry.kind))
+    details = [kind]
+    if entry.owner_id in people:
+        details.append(_("Owner: %(name)s", name=people[entry.owner_id]))
+    if entry.plan is not None and entry.plan.serves:
+        details.append(_("Serves: %(what)s", what=entry.plan.serves))
+    return ical.Event(
+        uid=uid,
+        day=entry.day,
+        summary=_("%(state)s: %(title)s", state=STATES[entry.state], title=entry.title),
+        stamp=entry.changed_at or now,
+        description="\n".join(details),
+        url=url,
+        categories=kind,
+    )
+
+
+def team_feed(team, *, now: datetime, tz: str, host: str) -> str:
+    """A team's iCalendar text: each piece an all-day event whose UID names the piece
+    (plan-7@host, article-12@host), so a calendar app moves it rather than copying it."""
+    from accounts.models import User
+
+    people = {user.id: user.display_name for user in db.session.scalars(select(User))}
+    events = [
+        _feed_event(entry, host=host, people=people, now=now)
+        for entry in feed_entries(team.id, now=now, tz=tz)
+    ]
+    return ical.calendar_text(_("Editorial calendar: %(team)s", team=team.name), events)

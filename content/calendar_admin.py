@@ -6,6 +6,7 @@ that works without scripts), starting its draft; and each team's iCal feed
 Editors see and plan for their teams, admins for all (content.planning.may_plan); every
 change is audit-logged. Views parse, call one service, render or redirect."""
 
+from datetime import date
 from urllib.parse import urlsplit
 
 from babel.dates import format_date, format_interval, get_day_names
@@ -29,7 +30,7 @@ from sqlalchemy import select
 
 from accounts.guards import roles_required
 from accounts.models import User
-from content import calendar, ical, planning, teams
+from content import calendar, planning, teams
 from content.documents import DocumentError
 from content.forms import KIND_LABELS
 from content.ops_forms import MoveForm, PlanForm
@@ -50,15 +51,6 @@ calendar_bp = Blueprint(
 feed_bp = Blueprint("content_feed", __name__)
 FEED = "calendar-feed"
 STATE_TONES = {"planned": "", "started": "warn", "scheduled": "", "published": "good"}
-
-
-def state_labels() -> dict[str, str]:
-    return {
-        "planned": _("Planned"),
-        "started": _("Being written"),
-        "scheduled": _("Scheduled"),
-        "published": _("Published"),
-    }
 
 
 def _user():
@@ -123,6 +115,8 @@ def calendar_page():
     view = request.args.get("view") if request.args.get("view") in calendar.VIEWS else "month"
     today = local_today()
     day = planning.parse_day(request.args.get("date")) or today
+    if not date(2000, 1, 1) <= day <= planning.latest_day(today):
+        day = today  # a calendar of plans has nothing outside these years
     team_id = request.args.get("team", type=record_id)
     visible = teams.visible_team_ids(current_user) or None
     if team_id is not None and (
@@ -150,7 +144,7 @@ def calendar_page():
         team_names=names,
         people={user.id: user.display_name for user in db.session.scalars(select(User))},
         kinds=KIND_LABELS,
-        states=state_labels(),
+        states=calendar.STATES,
         tones=STATE_TONES,
         weekdays=[get_day_names("abbreviated", locale=get_locale())[n] for n in range(7)],
         feed_url=absolute_url_for("content_feed.team_feed", token=sign(FEED, {"team": team_id}))
@@ -168,7 +162,7 @@ def _plan_page(form, plan, status=200):
         plan=plan,
         team_names=teams.team_names(),
         start_form=FlaskForm(),
-        states=state_labels(),
+        states=calendar.STATES,
     ), status
 
 
@@ -249,6 +243,17 @@ def move(plan_id: int):
     return redirect(safe_next(request.form.get("next"), calendar_url(plan.target_date)), code=303)
 
 
+def _reason(exc: Exception) -> str:
+    """What a refused start says: a plan's messages per field, a save's problems, or the
+    workflow's sentence."""
+    problems = getattr(exc, "problems", None)
+    if isinstance(problems, dict):
+        return " ".join(str(text) for text in problems.values())
+    if problems:
+        return " ".join(str(problem.message) for problem in problems)
+    return str(exc)
+
+
 @calendar_bp.post("/plans/<int:plan_id>/start")
 @roles_required("editor")
 def start(plan_id: int):
@@ -261,13 +266,7 @@ def start(plan_id: int):
         article = planning.start_draft(plan, user=_user(), now=utcnow())
     except (planning.PlanError, DocumentError, ContentError) as exc:
         db.session.rollback()
-        problems = getattr(exc, "problems", None)
-        if isinstance(problems, dict):
-            flash(" ".join(str(text) for text in problems.values()), "error")
-        elif problems:
-            flash(" ".join(str(problem.message) for problem in problems), "error")
-        else:
-            flash(str(exc), "error")
+        flash(_reason(exc), "error")
         return redirect(url_for("content_calendar.plan_edit", plan_id=plan.id), code=303)
     if not was_started:
         audit_plan("plan_start", plan, article_id=article.id)
@@ -287,39 +286,8 @@ def team_feed(token: str):
     team = db.session.get(teams.Team, team_id) if team_id else None
     if team is None:
         abort(404)
-    now = utcnow()
     host = urlsplit(current_app.config.get("SITE_URL") or "").hostname or "lodestar"
-    states = state_labels()
-    people = {user.id: user.display_name for user in db.session.scalars(select(User))}
-    events = []
-    for entry in calendar.feed_entries(team.id, now=now, tz=site_zone()):
-        if entry.plan is not None:
-            uid, url = (
-                f"plan-{entry.plan.id}@{host}",
-                absolute_url_for("content_calendar.plan_edit", plan_id=entry.plan.id),
-            )
-        else:
-            uid, url = (
-                f"article-{entry.article_id}@{host}",
-                absolute_url_for("content_admin.edit", article_id=entry.article_id),
-            )
-        details = [str(KIND_LABELS.get(entry.kind, entry.kind))]
-        if entry.owner_id in people:
-            details.append(_("Owner: %(name)s", name=people[entry.owner_id]))
-        if entry.plan is not None and entry.plan.serves:
-            details.append(_("Serves: %(what)s", what=entry.plan.serves))
-        events.append(
-            ical.Event(
-                uid=uid,
-                day=entry.day,
-                summary=_("%(state)s: %(title)s", state=states[entry.state], title=entry.title),
-                stamp=entry.changed_at or now,
-                description="\n".join(details),
-                url=url,
-                categories=str(KIND_LABELS.get(entry.kind, entry.kind)),
-            )
-        )
-    text = ical.calendar_text(_("Editorial calendar: %(team)s", team=team.name), events)
+    text = calendar.team_feed(team, now=utcnow(), tz=site_zone(), host=host)
     response = Response(text, mimetype="text/calendar")
     response.headers["Cache-Control"] = "private, max-age=300"
     response.headers["X-Robots-Tag"] = "noindex"

@@ -24,6 +24,9 @@ from core.timeutil import utcnow
 TITLE_MAX = 300
 SERVES_MAX = 200
 IDEA_MAX = 200
+# How far ahead a plan may go: a calendar, not a wish list (and every date it shows has
+# a day after it).
+YEARS_AHEAD = 5
 
 
 class PlannedPiece(db.Model):
@@ -77,6 +80,10 @@ def may_plan(user, team_id: int | None) -> bool:
     return team_id is not None and user.has_role("editor") and teams.may_write(user, team_id)
 
 
+def latest_day(today: date) -> date:
+    return today.replace(year=today.year + YEARS_AHEAD, day=min(today.day, 28))
+
+
 def parse_day(value) -> date | None:
     if isinstance(value, date):
         return value
@@ -92,6 +99,8 @@ def _check_day(value, today: date, problems: dict) -> date | None:
         problems["target_date"] = _l("Give the target date as a date (YYYY-MM-DD).")
     elif day < today:
         problems["target_date"] = _l("The target date has passed: choose today or a later day.")
+    elif day > latest_day(today):
+        problems["target_date"] = _l("Plan at most %(n)d years ahead.", n=YEARS_AHEAD)
     return day
 
 

@@ -241,3 +241,12 @@ def test_the_month_view_across_a_month_boundary(app, default_teams, marketing):
 
     week = day_cells(marketing.get(f"{CALENDAR}?view=week&date={first}").get_data(as_text=True))
     assert len(week) == 7 and "月初的计划" in week[first.isoformat()]
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "2026-02-30", "下周"])
+def test_a_date_at_the_end_of_the_calendar_or_no_date_shows_today(app, default_teams, marketing, day):
+    page = marketing.get(CALENDAR, query_string={"view": "month", "date": day})
+    assert page.status_code == 200
+    assert local_today().isoformat() in day_cells(page.get_data(as_text=True))
+    refused = marketing.post(NEW, data=plan_form(default_teams["市场"], target_date="9999-12-31"))
+    assert refused.status_code == 422 and "最多只能提前 5 年排期" in refused.get_data(as_text=True)
