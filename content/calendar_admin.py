@@ -150,8 +150,6 @@ def calendar_page():
         feed_url=absolute_url_for("content_feed.team_feed", token=sign(FEED, {"team": team_id}))
         if team_id
         else "",
-        move_form=MoveForm(),
-        start_form=FlaskForm(),
     )
 
 
@@ -161,7 +159,6 @@ def _plan_page(form, plan, status=200):
         form=form,
         plan=plan,
         team_names=teams.team_names(),
-        start_form=FlaskForm(),
         states=calendar.STATES,
     ), status
 

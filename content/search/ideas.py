@@ -29,7 +29,7 @@ def empty_searches(since: datetime, until: datetime, limit: int) -> list[Idea]:
         ).all()
     )
     return [
-        Idea(f"search:{stat.normalised}"[:200], stat.query, stat.searches, last.get(stat.normalised))
+        Idea(f"search:{stat.normalised}"[:200], stat.example, stat.searches, last.get(stat.normalised))
         for stat in stats
     ]
 

@@ -15,10 +15,9 @@ from content.teams import TeamMember, all_teams, ensure_default_teams
 from core.extensions import db
 from core.localtime import local_today
 from core.timeutil import utcnow
-from tests.e2e.helpers import STAFF_PASSWORD, fits, shoot, sign_in
+from tests.e2e.helpers import SIZES, STAFF_PASSWORD, fits, shoot, sign_in, sized_context
 
 pytestmark = pytest.mark.e2e
-SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +42,7 @@ def days_ahead():
 
 def drag(page, item, target) -> None:
     """Press on the piece's card (not its links or buttons), move to the day, let go."""
-    item.scroll_into_view_if_needed()
+    item.evaluate("element => element.scrollIntoView({block: 'center'})")
     box = item.bounding_box()
     page.mouse.move(box["x"] + box["width"] - 6, box["y"] + 8)
     page.mouse.down()
@@ -63,16 +62,13 @@ def stored_plan(live_app, title: str) -> PlannedPiece:
 
 @pytest.mark.parametrize("size", SIZES)
 def test_plan_drag_to_another_day_and_start_the_draft(browser, live_server, live_app, planner, size):
-    phone = size == "phone"
-    context = browser.new_context(
-        base_url=live_server.url, locale="zh-CN", viewport=SIZES[size], is_mobile=phone, has_touch=phone
-    )
+    context = sized_context(browser, live_server, size)
     page = context.new_page()
     title = f"制造业客户案例（{size}）"
     day, next_day = days_ahead()
     try:
         sign_in(page, planner)
-        if phone:
+        if size == "phone":
             page.get_by_role("button", name="菜单").click()
         page.locator("#admin-nav").get_by_role("link", name="内容日历").click()
         page.wait_for_url("**/admin/content/calendar/")
