@@ -9,7 +9,7 @@ change is audit-logged. Views parse, call one service, render or redirect."""
 from datetime import date
 from urllib.parse import urlsplit
 
-from babel.dates import format_date, format_interval, get_day_names
+from babel.dates import format_date, format_interval, format_skeleton, get_day_names
 from flask import (
     Blueprint,
     Response,
@@ -105,7 +105,7 @@ def calendar_url(day, *, view: str | None = None, team=None) -> str:
 def _period_title(period: calendar.Period) -> str:
     locale = get_locale()
     if period.view == "month":
-        return format_date(period.start, "yMMMM", locale=locale)
+        return format_skeleton("yMMMM", period.start, locale=locale)
     return format_interval(period.start, period.end, "yMMMd", locale=locale)
 
 

@@ -1,6 +1,7 @@
 """The editorial calendar in a real browser, on a wide screen and a phone: plan a piece
 from the calendar, drag it to the next day (SortableJS posts the date), then turn it into
-a draft that starts from its kind's template. The pages fit a phone's width."""
+a draft that starts from its kind's template; a search that found nothing becomes a plan
+from "what to write next". The pages fit a phone's width."""
 
 import re
 from datetime import timedelta
@@ -67,6 +68,9 @@ def test_plan_drag_to_another_day_and_start_the_draft(browser, live_server, live
     title = f"制造业客户案例（{size}）"
     day, next_day = days_ahead()
     try:
+        # A visitor's search that finds nothing: an idea for what to write next.
+        wanted = f"私有化部署（{size}）"
+        page.goto(f"/search?q={wanted}")
         sign_in(page, planner)
         if size == "phone":
             page.get_by_role("button", name="菜单").click()
@@ -117,7 +121,14 @@ def test_plan_drag_to_another_day_and_start_the_draft(browser, live_server, live
         assert fits(page)
         shoot(page, f"calendar-week-{size}")
         page.goto("/admin/content/calendar/ideas")
+        idea = page.locator(".idea", has_text=wanted)
+        assert "1 次" in idea.inner_text()
+        idea.get_by_label("团队").select_option(label="市场")
         assert fits(page)
         shoot(page, f"calendar-ideas-{size}")
+        idea.get_by_role("button", name="加入计划").click()
+        page.wait_for_url(re.compile(r"/admin/content/calendar/\?"))
+        assert "已加入计划" in page.locator(".flash").first.inner_text()
+        assert stored_plan(live_app, wanted).idea.startswith("search:")
     finally:
         context.close()
