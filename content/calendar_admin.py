@@ -163,6 +163,12 @@ def _plan_page(form, plan, status=200):
     ), status
 
 
+def _fill(form: PlanForm, plan: planning.PlannedPiece) -> None:
+    form.title.data, form.kind.data, form.team.data = plan.title, plan.kind, plan.team_id
+    form.owner.data, form.serves.data = plan.owner_id, plan.serves
+    form.target_date.data = plan.target_date.isoformat()
+
+
 def _visible_plan(plan_id: int) -> planning.PlannedPiece:
     plan = db.get_or_404(planning.PlannedPiece, plan_id)
     if not planning.may_plan(_user(), plan.team_id):
@@ -179,9 +185,7 @@ def plan_edit(plan_id: int | None = None):
     plan_choices(form)
     if request.method == "GET":
         if plan is not None:
-            form.title.data, form.kind.data, form.team.data = plan.title, plan.kind, plan.team_id
-            form.owner.data, form.serves.data = plan.owner_id, plan.serves
-            form.target_date.data = plan.target_date.isoformat()
+            _fill(form, plan)
         else:
             form.kind.data = request.args.get("kind") if request.args.get("kind") in KIND_LABELS else "help"
             form.target_date.data = request.args.get("date", "")[:10]
@@ -221,10 +225,9 @@ def move(plan_id: int):
         message = " ".join(str(text) for text in exc.problems.values())
         if wants_json:
             return jsonify({"error": message}), 422
-        page = PlanForm(formdata=None, obj=None)
+        page = PlanForm(formdata=None)
         plan_choices(page)
-        page.title.data, page.kind.data, page.team.data = plan.title, plan.kind, plan.team_id
-        page.owner.data, page.serves.data = plan.owner_id, plan.serves
+        _fill(page, plan)
         page.target_date.data = form.target_date.data
         page.target_date.errors = [message]
         return _plan_page(page, plan, 422)
