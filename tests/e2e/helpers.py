@@ -123,12 +123,6 @@ def fill_body(page, text: str) -> None:
     page.keyboard.insert_text(text)
 
 
-def fits(page) -> bool:
-    """Whether the page needs no sideways scroll at its viewport's width."""
-    width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    return width <= inner
-
-
 def shoot(page, name: str, element=None) -> None:
     """Keep a screenshot (the whole page, or `element`) in LODESTAR_SCREENSHOTS, a folder,
     when it is set: pictures to look at, never compared."""
