@@ -25,6 +25,8 @@ from sqlalchemy.dialects.sqlite.dml import OnConflictDoUpdate as SQLiteDoUpdate
 from sqlalchemy.orm import Session
 
 from core.extensions import db
+from core.localtime import day_of, site_zone
+from core.trends import midnight
 from gated.models import Lead
 from insights.models import Event
 from insights.scoring.models import Handoff, LeadScoring, ScoreChange, ScoreRule
@@ -57,7 +59,8 @@ class Transaction:
     rules: dict[str, tuple[Rule, ...]] | None = None
     # Score changes not written yet (rows for ScoreChange), see write_changes.
     pending: list[dict] = field(default_factory=list)
-    # Points a capped rule gave a lead on a UTC day: (lead id, rule id, day) -> points.
+    # Points a capped rule gave a lead on a day of the site's:
+    # (lead id, rule id, the day's first instant in UTC) -> points.
     given_on_day: dict[tuple[int, int, datetime], int] = field(default_factory=dict)
     # Fit points each rule gave a lead: lead id -> {rule id: points}.
     fit_given: dict[int, dict[int, int]] = field(default_factory=dict)
@@ -166,8 +169,13 @@ def register_listeners() -> None:
 # -- the engine -----------------------------------------------------------------------
 
 
-def _day(at: datetime) -> datetime:
-    return datetime(at.year, at.month, at.day)
+def _day(at: datetime) -> tuple[datetime, datetime]:
+    """The site's local day `at` (naive UTC) falls on, as the naive UTC instants it starts
+    and ends: a cap means "per day" as the team reads its days (in Shanghai from 16:00
+    UTC; in New York 23 or 25 hours long on the days the clocks change)."""
+    place = site_zone()
+    day = day_of(at, place)
+    return midnight(day, tz=place), midnight(day + timedelta(days=1), tz=place)
 
 
 def add_change(lead, points: int, reason: str, at: datetime, *, rule=None, event_id=None) -> None:
@@ -189,7 +197,7 @@ def add_change(lead, points: int, reason: str, at: datetime, *, rule=None, event
     if rule is None:
         return
     if rule.daily_cap:
-        key = (lead.id, rule.id, _day(at))
+        key = (lead.id, rule.id, _day(at)[0])
         if key in state.given_on_day:
             state.given_on_day[key] += points
     given = state.fit_given.get(lead.id)
@@ -240,8 +248,9 @@ def decay(lead, state: LeadScoring, at: datetime) -> int:
 
 
 def _capped(rule: Rule, lead_id: int, at: datetime) -> int:
-    """The points the rule may still give the lead on `at`'s day (UTC)."""
-    state, key = transaction(), (lead_id, rule.id, _day(at))
+    """The points the rule may still give the lead on `at`'s day (the site's)."""
+    start, end = _day(at)
+    state, key = transaction(), (lead_id, rule.id, start)
     given = state.given_on_day
     if key not in given and lead_id in state.replayed:
         given[key] = 0  # a rescore replays the lead from nothing: what it gave is all here
@@ -252,8 +261,8 @@ def _capped(rule: Rule, lead_id: int, at: datetime) -> int:
                 select(func.coalesce(func.sum(ScoreChange.points), 0)).where(
                     ScoreChange.lead_id == lead_id,
                     ScoreChange.rule_id == rule.id,
-                    ScoreChange.at >= key[2],
-                    ScoreChange.at < key[2] + timedelta(days=1),
+                    ScoreChange.at >= start,
+                    ScoreChange.at < end,
                 )
             )
             or 0

@@ -490,3 +490,42 @@ def test_the_old_score_page_answers_301_to_the_lead_page(app, login_as):
     assert answer.status_code == 301 and answer.location.endswith(f"/admin/leads/{someone.id}#score")
     page = sales.get(f"/admin/leads/{someone.id}").get_data(as_text=True)
     assert page.count('id="score"') == 1 and "评分依据" in page
+
+
+def views(who, *times):
+    for at in times:
+        event("page_view", who, at, path="/blog/x")
+
+
+def test_the_daily_cap_counts_the_sites_day_in_shanghai(app, monkeypatch):
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
+    rule("浏览", 1, event_kind="page_view", cap=2)
+    reader = lead()
+    # 15:00-15:59 UTC is the evening of 1 Dec in Shanghai; 16:00 UTC starts 2 Dec there.
+    views(reader, datetime(2026, 12, 1, 15, 0), datetime(2026, 12, 1, 15, 30), datetime(2026, 12, 1, 15, 59))
+    assert reader.score == 2
+    views(reader, datetime(2026, 12, 1, 16, 0), datetime(2026, 12, 1, 16, 1), datetime(2026, 12, 1, 23, 0))
+    assert reader.score == 4  # a new day at 16:00 UTC, though the UTC day is the same
+    views(reader, datetime(2026, 12, 2, 1, 0))  # 09:00 on 2 Dec in Shanghai: that day's cap is spent
+    assert reader.score == 4
+    assert services.rescore_lead(reader.id, now=datetime(2026, 12, 2, 1, 0)) == 4
+
+
+def test_the_daily_cap_follows_the_site_zone_across_a_dst_change(app, monkeypatch):
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_TIMEZONE", "America/New_York")
+    rule("浏览", 1, event_kind="page_view", cap=1)
+    reader = lead()
+    # Summer (UTC-4): 8 Mar 2026 starts at 05:00 UTC (still EST), 9 Mar at 04:00 UTC (EDT).
+    views(reader, datetime(2026, 3, 8, 4, 59))  # 7 Mar, 23:59 EST
+    views(reader, datetime(2026, 3, 8, 5, 0))  # 8 Mar, 00:00 EST
+    views(reader, datetime(2026, 3, 9, 3, 59))  # 8 Mar, 23:59 EDT: that day is 23 hours long
+    views(reader, datetime(2026, 3, 9, 4, 0))  # 9 Mar, 00:00 EDT
+    assert reader.score == 3
+    assert services.rescore_lead(reader.id, now=datetime(2026, 3, 9, 4, 0)) == 3
+    # Autumn: 1 Nov 2026 starts at 04:00 UTC (EDT) and is 25 hours long.
+    autumn = lead("autumn@acme.cn")
+    views(autumn, datetime(2026, 11, 1, 4, 0), datetime(2026, 11, 2, 4, 30))  # both on 1 Nov
+    assert autumn.score == 1
+    views(autumn, datetime(2026, 11, 2, 5, 0))  # 2 Nov, 00:00 EST
+    assert autumn.score == 2
+    assert services.rescore_lead(autumn.id, now=datetime(2026, 11, 2, 5, 0)) == 2
