@@ -21,6 +21,7 @@ from content.documents import DocumentError, Problem, from_utc, normalise_body, 
 from content.editor import asset_options, editor_extras, picked, sequence_options
 from content.forms import KIND_LABELS, STATUS_LABELS, ArticleForm, UploadForm
 from content.models import KINDS, STATUSES, Article, Revision
+from content.revision_notes import note_words
 from content.revisions import restore_revision, revision_diff
 from content.standards import standard_for
 from content.teams import team_names
@@ -318,6 +319,7 @@ def revisions(article_id: int):
         current=current,
         diff=diff,
         can_edit=services.can_edit(current_user, article),
+        revision_note=note_words,
     )
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from content.documents import DATE_FIELDS, front_matter, to_markdown
 from content.models import Article, Revision
+from content.revision_notes import restore_note
 from content.services import EDITABLE, save_article
 from core.extensions import db
 
@@ -30,7 +31,7 @@ def restore_revision(revision: Revision, *, user, now: datetime) -> Article:
         article=article,
         user=user,
         now=now,
-        note=f"restored revision #{revision.id} of {revision.created_at:%Y-%m-%d %H:%M} UTC",
+        note=restore_note(revision),
     )
 
 

@@ -29,6 +29,7 @@ from content.documents import (
     to_markdown,
 )
 from content.models import Article
+from content.revision_notes import import_note
 from content.services import EDITABLE, changed_fields, save_article
 from core.extensions import db
 
@@ -140,7 +141,7 @@ def _import_one(path: Path, seen: dict, *, now, dry_run, locale, timezone) -> Fi
     if dry_run:
         return FileResult(path, outcome, slug)
     try:
-        save_article(fields, document.body_md, article=article, now=now, note=f"import {path.name}")
+        save_article(fields, document.body_md, article=article, now=now, note=import_note(path.name))
     except DocumentError as exc:
         return FileResult(path, "error", slug, exc.problems)
     except SQLAlchemyError as exc:

@@ -170,7 +170,7 @@ def test_restore_brings_back_title_body_and_fields():
     assert (article.title, article.body_md, article.tags) == ("原版", "原文", ["a"])
     assert "原文" in article.body_html
     latest = db.session.scalars(select(Revision).order_by(Revision.id.desc())).first()
-    assert latest.note.startswith(f"restored revision #{first.id} of ")
+    assert latest.note == f"restore:{first.id}:{first.created_at:%Y-%m-%dT%H:%M}"
     assert db.session.scalar(select(db.func.count()).select_from(Revision)) == 3
 
 
