@@ -19,8 +19,8 @@ from accounts.models import User
 from assistant import listing, services, stats, tiers
 from assistant.models import ROUTES, TICKET_ROUTES, TICKET_STATUSES, CustomerAccount, Ticket, Tier
 from core.extensions import db
-from core.ids import page_number, parse_id
-from core.listing import chosen_sort, keyset_page
+from core.ids import parse_id
+from core.listing import chosen_sort, list_args, request_page
 from core.signals import send_staff_action
 from core.timeutil import utcnow
 from core.trends import point_label
@@ -55,7 +55,7 @@ def tickets():
         "assistant/admin/tickets.html",
         page=page,
         filters=filters,
-        args=_args(filters, sort, listing.TICKET_SORTS),
+        args=list_args(filters.as_args(), sort, listing.TICKET_SORTS),
         sort=sort.key,
         statuses=[(value, ticket_status(value)) for value in TICKET_STATUSES],
         routes=[(value, ticket_route(value)) for value in TICKET_ROUTES],
@@ -64,21 +64,7 @@ def tickets():
 
 
 def _page(query, sort, id_column):
-    return keyset_page(
-        query,
-        sort=sort,
-        id_column=id_column,
-        per_page=listing.PAGE_SIZE,
-        page=request.args.get("page", 1, type=page_number) or 1,
-        after=request.args.get("after"),
-        before=request.args.get("before"),
-        session=db.session,
-    )
-
-
-def _args(filters, sort, sorts) -> dict:
-    """The list's query string: its filters and a sort other than the first."""
-    return {**filters.as_args(), **({"sort": sort.key} if sort != sorts[0] else {})}
+    return request_page(query, sort=sort, id_column=id_column, per_page=listing.PAGE_SIZE, session=db.session)
 
 
 @bp.route("/tickets/<int:ticket_id>", methods=["GET", "POST"])
@@ -145,7 +131,7 @@ def accounts():
         "assistant/admin/accounts.html",
         page=_page(filters.query(), sort, CustomerAccount.id),
         filters=filters,
-        args=_args(filters, sort, listing.ACCOUNT_SORTS),
+        args=list_args(filters.as_args(), sort, listing.ACCOUNT_SORTS),
         sort=sort.key,
         tiers=[(tier.id, f"{tier.level} · {tier.name}") for tier in tier_rows],
         owners=[(user.id, user.display_name) for user in _staff()],

@@ -27,8 +27,8 @@ from content.standards import standard_for
 from content.teams import team_names
 from core.extensions import db
 from core.hooks import article_panels
-from core.ids import page_number, record_id
-from core.listing import Sort, bulk_request, chosen_sort, keyset_page
+from core.ids import record_id
+from core.listing import Sort, bulk_request, chosen_sort, list_args, request_page
 from core.localtime import zone
 from core.signals import send_staff_action
 from core.timeutil import utcnow
@@ -79,16 +79,7 @@ def index():
     query = services.editor_articles(
         q=q, kind=kind, status=status, owner_id=owner_id, team_id=team_id, stale=stale, now=now
     )
-    page = keyset_page(
-        query,
-        sort=sort,
-        id_column=Article.id,
-        per_page=PAGE_SIZE,
-        page=request.args.get("page", 1, type=page_number) or 1,
-        after=request.args.get("after"),
-        before=request.args.get("before"),
-        session=db.session,
-    )
+    page = request_page(query, sort=sort, id_column=Article.id, per_page=PAGE_SIZE, session=db.session)
     owners = db.session.scalars(
         select(User).where(User.role.in_(("admin", "editor"))).order_by(User.email)
     ).all()
@@ -110,7 +101,7 @@ def index():
         team_choices=list(team_names().items()),
         filters=filters,
         filter_args=filter_args,
-        args={**filter_args, **({"sort": sort.key} if sort != SORTS[0] else {})},
+        args=list_args(filter_args, sort, SORTS),
         sort=sort.key,
         kinds=KIND_LABELS,
         statuses=STATUS_LABELS,

@@ -138,6 +138,82 @@ def keyset_page(
     )
 
 
+def request_page(query: Select, *, sort: Sort, id_column, per_page: int, session) -> KeysetPage:
+    """`keyset_page` at the request's ?page=, ?after= and ?before=."""
+    from flask import request
+
+    from core.ids import page_number
+
+    return keyset_page(
+        query,
+        sort=sort,
+        id_column=id_column,
+        per_page=per_page,
+        page=request.args.get("page", 1, type=page_number) or 1,
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+        session=session,
+    )
+
+
+def list_args(filters: dict, sort: Sort, sorts: list[Sort]) -> dict:
+    """A list's query string for its links: its filters, and a sort other than the first."""
+    return {**filters, **({"sort": sort.key} if sort != sorts[0] else {})}
+
+
+def keyset_slice(
+    rows: list,
+    *,
+    value,
+    ident,
+    descending: bool,
+    per_page: int,
+    page: int = 1,
+    after: str | None = None,
+    before: str | None = None,
+) -> KeysetPage:
+    """One page of `rows` read outside the database (files, say), in the same pages and
+    cursors as `keyset_page`: ordered by `value(row)` (text), ties by `ident(row)` (unique
+    text without "_"), so a page holds its place when rows come or go before it."""
+    ordered = sorted(rows, key=lambda row: (value(row), ident(row)), reverse=descending)
+    keys = [(value(row), ident(row)) for row in ordered]
+    page = max(page, 1)
+
+    def mark_of(cursor: str | None) -> tuple[str, str] | None:
+        if not cursor or len(cursor) > MAX_CURSOR or "_" not in cursor:
+            return None
+        text, _, row_id = cursor.rpartition("_")
+        return text, row_id
+
+    def beyond(key, mark) -> bool:
+        return key < mark if descending else key > mark
+
+    if (mark := mark_of(after)) is not None:
+        start = next((n for n, key in enumerate(keys) if beyond(key, mark)), len(keys))
+        items = ordered[start : start + per_page]
+        has_prev, has_next = True, start + per_page < len(ordered)
+    elif (mark := mark_of(before)) is not None:
+        end = next((n for n, key in enumerate(keys) if not beyond(mark, key)), len(keys))
+        start = max(end - per_page, 0)
+        items, has_prev, has_next = ordered[start:end], start > 0, True
+        page = page if has_prev else 1
+    else:
+        start = (page - 1) * per_page
+        items = ordered[start : start + per_page]
+        has_prev, has_next = page > 1, start + per_page < len(ordered)
+    return KeysetPage(
+        items=items,
+        page=page,
+        has_prev=has_prev,
+        has_next=has_next,
+        total=len(ordered),
+        total_is_floor=False,
+        per_page=per_page,
+        first_cursor="_".join((value(items[0]), ident(items[0]))) if items else "",
+        last_cursor="_".join((value(items[-1]), ident(items[-1]))) if items else "",
+    )
+
+
 @dataclass
 class BulkRequest:
     """A list's bulk action as posted: the ticked ids (valid ones, at most `limit`) and

@@ -16,7 +16,6 @@ from nurture.email import Rendered
 
 bp = Blueprint("nurture_admin", __name__, url_prefix="/admin/nurture", template_folder="templates")
 ROLES = ("marketer",)
-PAGE_SIZE = 50
 # What an email shown inside the admin may do: draw itself, nothing else.
 SUBJECT_BAR = "padding:10px 16px;background:#fff;border-bottom:1px solid #e2e7ef;font:600 15px/1.4 sans-serif;color:#111827;"
 MAIL_FRAME_CSP = (

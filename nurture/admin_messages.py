@@ -7,40 +7,32 @@ from sqlalchemy import select
 
 from accounts.guards import roles_required
 from core.extensions import db
-from core.ids import page_number, record_id
+from core.listing import chosen_sort, list_args, request_page
 from core.signals import send_staff_action
 from core.timeutil import utcnow
-from nurture import services, stats
-from nurture.admin import PAGE_SIZE, ROLES, bp, frame
+from nurture import listing, services, stats
+from nurture.admin import ROLES, bp, frame
 from nurture.forms import SuppressForm
-from nurture.models import MESSAGE_STATUSES, Message, Sequence, Suppression
+from nurture.labels import nurture_label
+from nurture.models import MESSAGE_KINDS, MESSAGE_STATUSES, Message, Sequence, Suppression
 
 
 @bp.get("/messages")
 @roles_required(*ROLES)
 def messages():
-    status = request.args.get("status") or None
-    sequence_id = request.args.get("sequence", type=record_id)
-    email = (request.args.get("q") or "").strip().lower()
-    page = max(request.args.get("page", 1, type=page_number), 1)
-    query = select(Message).order_by(Message.id.desc())
-    if status in MESSAGE_STATUSES:
-        query = query.where(Message.status == status)
-    if sequence_id:
-        query = query.where(Message.sequence_id == sequence_id)
-    if email:
-        query = query.where(Message.to_address.contains(email, autoescape=True))
-    rows = db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
+    filters = listing.MessageFilters.from_args(request.args)
+    sort = chosen_sort(listing.MESSAGE_SORTS, request.args.get("sort"))
     return render_template(
         "nurture/admin/messages.html",
-        rows=rows[:PAGE_SIZE],
-        has_next=len(rows) > PAGE_SIZE,
-        page=page,
-        status_filter=status,
-        sequence_filter=sequence_id,
-        q=email,
-        statuses=MESSAGE_STATUSES,
-        sequences=db.session.scalars(select(Sequence).order_by(Sequence.name)).all(),
+        page=request_page(
+            filters.query(), sort=sort, id_column=Message.id, per_page=listing.PAGE_SIZE, session=db.session
+        ),
+        filters=filters,
+        args=list_args(filters.as_args(), sort, listing.MESSAGE_SORTS),
+        sort=sort.key,
+        statuses=[(status, nurture_label("status", status)) for status in MESSAGE_STATUSES],
+        kinds=[(kind, nurture_label("kind", kind)) for kind in MESSAGE_KINDS],
+        sequences=db.session.execute(select(Sequence.id, Sequence.name).order_by(Sequence.name)).all(),
     )
 
 

@@ -1,14 +1,18 @@
 """The development Outbox: the mails the local SMTP sink caught, as files."""
 
 import re
+from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
-from flask import abort, current_app, render_template
+from flask import abort, current_app, render_template, request
 
 from accounts.guards import roles_required
+from core.ids import page_number
+from core.listing import keyset_slice
 from nurture.admin import ROLES, bp, frame
+from nurture import listing
 
 OUTBOX_NAME = re.compile(r"^[0-9]+\.[0-9]+-[0-9a-f]{8}\.eml$")
 
@@ -22,30 +26,81 @@ def _outbox_path(name: str) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class CaughtMail:
+    """One caught mail's headers, as the Outbox lists it."""
+
+    name: str
+    to: str
+    subject: str
+    date: str
+
+
+# The Outbox's orders (?sort=): the sort text of a mail, and whether the first is down.
+OUTBOX_SORTS = {
+    "caught": (lambda mail: mail.name, True),  # file names start with the time caught
+    "caught_asc": (lambda mail: mail.name, False),
+    "subject": (lambda mail: mail.subject.casefold(), False),
+    "subject_desc": (lambda mail: mail.subject.casefold(), True),
+    "to": (lambda mail: mail.to.casefold(), False),
+    "to_desc": (lambda mail: mail.to.casefold(), True),
+}
+# The newest this many files are read: the Outbox is a development tool, not an archive.
+OUTBOX_LIMIT = 2000
+
+
+def caught_mails(folder: Path) -> list[CaughtMail]:
+    """The newest OUTBOX_LIMIT mails in the sink's folder, headers only."""
+    if not folder.is_dir():
+        return []
+    files = sorted((p for p in folder.glob("*.eml") if OUTBOX_NAME.match(p.name)), reverse=True)
+    parser = BytesHeaderParser(policy=policy.default)
+    mails = []
+    for path in files[:OUTBOX_LIMIT]:
+        with path.open("rb") as handle:
+            headers = parser.parse(handle)
+        mails.append(
+            CaughtMail(
+                path.name,
+                str(headers.get("To", "")),
+                str(headers.get("Subject", "")),
+                str(headers.get("Date", "")),
+            )
+        )
+    return mails
+
+
 @bp.get("/outbox")
 @roles_required(*ROLES)
 def outbox():
     folder = Path(current_app.config["OUTBOX_DIR"])
-    files = (
-        sorted((p for p in folder.glob("*.eml") if OUTBOX_NAME.match(p.name)), reverse=True)[:200]
-        if folder.is_dir()
-        else []
+    q = listing.search_text(request.args)
+    sort = request.args.get("sort") if request.args.get("sort") in OUTBOX_SORTS else "caught"
+    mails = caught_mails(folder)
+    if q:
+        needle = q.casefold()
+        mails = [mail for mail in mails if needle in mail.to.casefold() or needle in mail.subject.casefold()]
+    value, descending = OUTBOX_SORTS[sort]
+    page = keyset_slice(
+        mails,
+        value=value,
+        ident=lambda mail: mail.name,
+        descending=descending,
+        per_page=listing.PAGE_SIZE,
+        page=request.args.get("page", 1, type=page_number) or 1,
+        after=request.args.get("after"),
+        before=request.args.get("before"),
     )
-    parser = BytesHeaderParser(policy=policy.default)
-    rows = []
-    for path in files:
-        with path.open("rb") as handle:
-            headers = parser.parse(handle)
-        rows.append(
-            {
-                "name": path.name,
-                "to": headers.get("To", ""),
-                "subject": headers.get("Subject", ""),
-                "date": headers.get("Date", ""),
-            }
-        )
+    filter_args = {"q": q} if q else {}
     return render_template(
-        "nurture/admin/outbox.html", rows=rows, folder=folder, sink_on=current_app.config["DEV_SMTP_SINK"]
+        "nurture/admin/outbox.html",
+        page=page,
+        q=q,
+        filter_args=filter_args,
+        args={**filter_args, **({"sort": sort} if sort != "caught" else {})},
+        sort=sort,
+        folder=folder,
+        sink_on=current_app.config["DEV_SMTP_SINK"],
     )
 
 

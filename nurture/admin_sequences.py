@@ -11,19 +11,34 @@ from sqlalchemy import select
 from accounts.guards import roles_required
 from core.extensions import db
 from core.ids import record_id
+from core.listing import chosen_sort, list_args, request_page
 from core.signals import send_staff_action
 from core.timeutil import utcnow
 from gated.models import Lead
-from nurture import delays, journey, journey_save, revisions, services, stats
+from nurture import delays, journey, journey_save, listing, revisions, services, stats
 from nurture.admin import ROLES, bp, mail_preview, queue_test_to_me
 from nurture.forms import EnrollFilterForm, EnrollForm, SequenceForm, StepForm
+from nurture.labels import nurture_label
 from nurture.models import SEQUENCE_STATUSES, Sequence, Step
 
 
 @bp.get("/")
 @roles_required(*ROLES)
 def sequences():
-    return render_template("nurture/admin/sequences.html", rows=stats.sequences_overview())
+    filters = listing.SequenceFilters.from_args(request.args)
+    sort = chosen_sort(listing.SEQUENCE_SORTS, request.args.get("sort"))
+    page = request_page(
+        filters.query(), sort=sort, id_column=Sequence.id, per_page=listing.PAGE_SIZE, session=db.session
+    )
+    return render_template(
+        "nurture/admin/sequences.html",
+        page=page,
+        figures=listing.sequence_figures([sequence.id for sequence in page.items]),
+        filters=filters,
+        args=list_args(filters.as_args(), sort, listing.SEQUENCE_SORTS),
+        sort=sort.key,
+        statuses=[(status, nurture_label("status", status)) for status in SEQUENCE_STATUSES],
+    )
 
 
 def _sequence_form(sequence: Sequence | None):

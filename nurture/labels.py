@@ -20,6 +20,13 @@ LABELS = {
         "suppressed": _l("suppressed"),
         "skipped": _l("skipped"),
     },
+    # What a message is (models.MESSAGE_KINDS).
+    "kind": {
+        "transactional": _l("transactional"),
+        "nurture": _l("nurture"),
+        "staff": _l("to staff"),
+        "campaign": _l("campaign mail"),
+    },
     # Why an enrollment ended (models.EXIT_REASONS).
     "exit": {
         "unsubscribed": _l("unsubscribed"),

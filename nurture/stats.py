@@ -107,30 +107,6 @@ def enrolled_leads(sequence_id: int, *, status: str | None = None, limit: int = 
     return db.session.execute(query).all()
 
 
-def sequences_overview() -> list[dict]:
-    """Every sequence with its active enrollments and mails sent."""
-    active = dict(
-        db.session.execute(
-            select(Enrollment.sequence_id, func.count())
-            .where(Enrollment.status == "active")
-            .group_by(Enrollment.sequence_id)
-        ).all()
-    )
-    sent = dict(
-        db.session.execute(
-            select(Message.sequence_id, func.count())
-            .where(Message.status == "sent")
-            .group_by(Message.sequence_id)
-        ).all()
-    )
-    return [
-        {"sequence": sequence, "active": active.get(sequence.id, 0), "sent": sent.get(sequence.id, 0)}
-        for sequence in db.session.scalars(
-            select(Sequence).order_by(Sequence.status == "archived", Sequence.name)
-        )
-    ]
-
-
 def _due_messages(now: datetime) -> tuple[int, datetime | None]:
     """(how many queued messages are due at `now`, the oldest one's due time)."""
     return tuple(
