@@ -5,13 +5,13 @@ a small dataclass that gives them back for links, a query, and the sortable colu
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from sqlalchemy import Select, or_, select
 
 from assistant.models import TICKET_ROUTES, TICKET_STATUSES, CustomerAccount, Ticket
 from core.ids import parse_id
-from core.listing import Sort
+from core.listing import ListFilters, Sort, search_text
 
 PAGE_SIZE = 50
 TICKET_SORTS = [
@@ -28,16 +28,12 @@ ACCOUNT_SORTS = [
 ]
 
 
-def _text(args: Mapping[str, str]) -> str:
-    return (args.get("q") or "").strip()[:200]
-
-
 def _like(column, text: str):
     return column.contains(text, autoescape=True)
 
 
 @dataclass
-class TicketFilters:
+class TicketFilters(ListFilters):
     """Open tickets unless ?status= says another (or "all")."""
 
     q: str = ""
@@ -49,7 +45,7 @@ class TicketFilters:
     def from_args(cls, args: Mapping[str, str]) -> TicketFilters:
         status = args.get("status", "open")
         return cls(
-            q=_text(args),
+            q=search_text(args),
             status=status if status in TICKET_STATUSES else "",
             route=args.get("route", "") if args.get("route") in TICKET_ROUTES else "",
             owner=parse_id(args.get("owner")),
@@ -57,7 +53,7 @@ class TicketFilters:
 
     def as_args(self) -> dict:
         """The filters for links; "all" when no status is chosen (no ?status= means open)."""
-        args = {name: value for name, value in asdict(self).items() if value}
+        args = super().as_args()
         return args if self.status else {**args, "status": "all"}
 
     @property
@@ -80,17 +76,14 @@ class TicketFilters:
 
 
 @dataclass
-class AccountFilters:
+class AccountFilters(ListFilters):
     q: str = ""
     tier: int | None = None
     owner: int | None = None
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> AccountFilters:
-        return cls(q=_text(args), tier=parse_id(args.get("tier")), owner=parse_id(args.get("owner")))
-
-    def as_args(self) -> dict:
-        return {name: value for name, value in asdict(self).items() if value}
+        return cls(q=search_text(args), tier=parse_id(args.get("tier")), owner=parse_id(args.get("owner")))
 
     def query(self) -> Select:
         query = select(CustomerAccount)

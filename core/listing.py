@@ -8,7 +8,8 @@ partials in templates/_lists.html draw the headers, the pager and the count."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,18 @@ class Sort:
     key: str
     column: Any
     descending: bool = True
+
+
+def search_text(args: Mapping[str, str]) -> str:
+    """A list's ?q=, trimmed to what a search box needs."""
+    return (args.get("q") or "").strip()[:200]
+
+
+class ListFilters:
+    """What a list's filters dataclass shares: the filters that are set, for its links."""
+
+    def as_args(self) -> dict:
+        return {name: value for name, value in asdict(self).items() if value}
 
 
 def chosen_sort(sorts: list[Sort], value: str | None) -> Sort:

@@ -10,9 +10,9 @@ from flask import abort, current_app, render_template, request
 
 from accounts.guards import roles_required
 from core.ids import page_number
-from core.listing import keyset_slice
-from nurture.admin import ROLES, bp, frame
+from core.listing import keyset_slice, search_text
 from nurture import listing
+from nurture.admin import ROLES, bp, frame
 
 OUTBOX_NAME = re.compile(r"^[0-9]+\.[0-9]+-[0-9a-f]{8}\.eml$")
 
@@ -74,7 +74,7 @@ def caught_mails(folder: Path) -> list[CaughtMail]:
 @roles_required(*ROLES)
 def outbox():
     folder = Path(current_app.config["OUTBOX_DIR"])
-    q = listing.search_text(request.args)
+    q = search_text(request.args)
     sort = request.args.get("sort") if request.args.get("sort") in OUTBOX_SORTS else "caught"
     mails = caught_mails(folder)
     if q:

@@ -5,13 +5,13 @@ a small dataclass that gives them back for links, a query, and the sortable colu
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from sqlalchemy import Select, func, or_, select
 
 from core.extensions import db
 from core.ids import parse_id
-from core.listing import Sort
+from core.listing import ListFilters, Sort, search_text
 from nurture.models import MESSAGE_KINDS, MESSAGE_STATUSES, SEQUENCE_STATUSES, Enrollment, Message, Sequence
 
 PAGE_SIZE = 50
@@ -31,26 +31,18 @@ MESSAGE_SORTS = [
 ]
 
 
-def search_text(args: Mapping[str, str]) -> str:
-    """The list's ?q=, trimmed to what a search box needs."""
-    return (args.get("q") or "").strip()[:200]
-
-
 def _chosen(value: str | None, allowed: tuple[str, ...]) -> str:
     return value if value in allowed else ""
 
 
 @dataclass
-class SequenceFilters:
+class SequenceFilters(ListFilters):
     q: str = ""
     status: str = ""
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> SequenceFilters:
         return cls(q=search_text(args), status=_chosen(args.get("status"), SEQUENCE_STATUSES))
-
-    def as_args(self) -> dict:
-        return {name: value for name, value in asdict(self).items() if value}
 
     def query(self) -> Select:
         query = select(Sequence)
@@ -67,7 +59,7 @@ class SequenceFilters:
 
 
 @dataclass
-class MessageFilters:
+class MessageFilters(ListFilters):
     q: str = ""
     status: str = ""
     kind: str = ""
@@ -81,9 +73,6 @@ class MessageFilters:
             kind=_chosen(args.get("kind"), MESSAGE_KINDS),
             sequence=parse_id(args.get("sequence")),
         )
-
-    def as_args(self) -> dict:
-        return {name: value for name, value in asdict(self).items() if value}
 
     def query(self) -> Select:
         query = select(Message)

@@ -77,6 +77,14 @@ def fits(page) -> bool:
     return width <= inner
 
 
+def open_list(page, path: str, count: int, shot: Path) -> None:
+    """Open a list, check its count, keep a screenshot and check it fits the screen."""
+    page.goto(path)
+    assert f"({count})" in page.locator("h1").inner_text()
+    page.screenshot(path=str(shot), full_page=True)
+    assert fits(page)
+
+
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_nurture_lists_search_sort_page_and_fit(browser, live_server, marketer, viewport, tmp_path):
     shots = Path(os.environ.get("LODESTAR_SCREENSHOTS") or tmp_path)
@@ -85,29 +93,20 @@ def test_nurture_lists_search_sort_page_and_fit(browser, live_server, marketer, 
     page = context.new_page()
     sign_in(page, marketer)
 
-    page.goto("/admin/nurture/")
-    assert "(8)" in page.locator("h1").inner_text()
-    page.screenshot(path=str(shots / f"nurture-sequences-{size}.png"), full_page=True)
-    assert fits(page)
+    open_list(page, "/admin/nurture/", 8, shots / f"nurture-sequences-{size}.png")
     page.get_by_role("link", name="名称").click()
     page.wait_for_url("**sort=name_desc**")
     assert page.locator("th[aria-sort=descending]").inner_text().startswith("名称")
 
     page.goto("/admin/nurture/messages?status=failed")
     assert "(20)" in page.locator("h1").inner_text()
-    page.goto("/admin/nurture/messages")
-    assert "(60)" in page.locator("h1").inner_text()
-    page.screenshot(path=str(shots / f"nurture-messages-{size}.png"), full_page=True)
-    assert fits(page)
+    open_list(page, "/admin/nurture/messages", 60, shots / f"nurture-messages-{size}.png")
     page.get_by_role("link", name="下一页").click()
     page.wait_for_url("**after=**")
     assert page.locator("table tbody tr").count() == 10
     assert fits(page)
 
-    page.goto("/admin/nurture/outbox")
-    assert "(12)" in page.locator("h1").inner_text()
-    page.screenshot(path=str(shots / f"nurture-outbox-{size}.png"), full_page=True)
-    assert fits(page)
+    open_list(page, "/admin/nurture/outbox", 12, shots / f"nurture-outbox-{size}.png")
     page.get_by_label("搜索", exact=True).fill("第 3 封")
     page.locator("form[role=search] button[type=submit]").click()
     page.wait_for_url("**q=**")
