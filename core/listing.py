@@ -8,7 +8,7 @@ partials in templates/_lists.html draw the headers, the pager and the count."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -40,7 +40,17 @@ class ListFilters:
         return {name: value for name, value in asdict(self).items() if value}
 
 
-def chosen_sort(sorts: list[Sort], value: str | None) -> Sort:
+@dataclass(frozen=True)
+class TextSort:
+    """An order of a list read outside the database (`keyset_slice`): `key` is its value
+    in ?sort=, `value(row)` the text it sorts by, `descending` its direction."""
+
+    key: str
+    value: Callable[[Any], str]
+    descending: bool = True
+
+
+def chosen_sort(sorts: list, value: str | None):
     """The sort ?sort= names, or the first (the list's default)."""
     return next((sort for sort in sorts if sort.key == value), sorts[0])
 
@@ -151,25 +161,32 @@ def keyset_page(
     )
 
 
-def request_page(query: Select, *, sort: Sort, id_column, per_page: int, session) -> KeysetPage:
-    """`keyset_page` at the request's ?page=, ?after= and ?before=."""
+def _request_position() -> dict:
+    """Where the request asks a list to be: ?page=, ?after= and ?before=."""
     from flask import request
 
     from core.ids import page_number
 
+    return {
+        "page": request.args.get("page", 1, type=page_number) or 1,
+        "after": request.args.get("after"),
+        "before": request.args.get("before"),
+    }
+
+
+def request_page(query: Select, *, sort: Sort, id_column, per_page: int, session) -> KeysetPage:
+    """`keyset_page` at the request's ?page=, ?after= and ?before=."""
     return keyset_page(
-        query,
-        sort=sort,
-        id_column=id_column,
-        per_page=per_page,
-        page=request.args.get("page", 1, type=page_number) or 1,
-        after=request.args.get("after"),
-        before=request.args.get("before"),
-        session=session,
+        query, sort=sort, id_column=id_column, per_page=per_page, session=session, **_request_position()
     )
 
 
-def list_args(filters: dict, sort: Sort, sorts: list[Sort]) -> dict:
+def request_slice(rows: list, *, sort: TextSort, ident, per_page: int) -> KeysetPage:
+    """`keyset_slice` at the request's ?page=, ?after= and ?before=."""
+    return keyset_slice(rows, sort=sort, ident=ident, per_page=per_page, **_request_position())
+
+
+def list_args(filters: dict, sort: Sort | TextSort, sorts: list) -> dict:
     """A list's query string for its links: its filters, and a sort other than the first."""
     return {**filters, **({"sort": sort.key} if sort != sorts[0] else {})}
 
@@ -177,23 +194,23 @@ def list_args(filters: dict, sort: Sort, sorts: list[Sort]) -> dict:
 def keyset_slice(
     rows: list,
     *,
-    value,
+    sort: TextSort,
     ident,
-    descending: bool,
     per_page: int,
     page: int = 1,
     after: str | None = None,
     before: str | None = None,
 ) -> KeysetPage:
-    """One page of `rows` read outside the database (files, say), in the same pages and
-    cursors as `keyset_page`: ordered by `value(row)` (text), ties by `ident(row)` (unique
-    text without "_"), so a page holds its place when rows come or go before it."""
+    """One page of `rows` read outside the database (files, grouped figures), in the same
+    pages and cursors as `keyset_page`: in `sort`'s order, ties by `ident(row)` (unique text
+    without "_"), so a page holds its place when rows come or go before it."""
+    value, descending = sort.value, sort.descending
     ordered = sorted(rows, key=lambda row: (value(row), ident(row)), reverse=descending)
     keys = [(value(row), ident(row)) for row in ordered]
     page = max(page, 1)
 
     def mark_of(cursor: str | None) -> tuple[str, str] | None:
-        if not cursor or len(cursor) > MAX_CURSOR or "_" not in cursor:
+        if not cursor or "_" not in cursor:  # compared, never sent to the database
             return None
         text, _, row_id = cursor.rpartition("_")
         return text, row_id

@@ -9,8 +9,7 @@ from pathlib import Path
 from flask import abort, current_app, render_template, request
 
 from accounts.guards import roles_required
-from core.ids import page_number
-from core.listing import keyset_slice, search_text
+from core.listing import TextSort, chosen_sort, list_args, request_slice, search_text
 from nurture import listing
 from nurture.admin import ROLES, bp, frame
 
@@ -36,15 +35,15 @@ class CaughtMail:
     date: str
 
 
-# The Outbox's orders (?sort=): the sort text of a mail, and whether the first is down.
-OUTBOX_SORTS = {
-    "caught": (lambda mail: mail.name, True),  # file names start with the time caught
-    "caught_asc": (lambda mail: mail.name, False),
-    "subject": (lambda mail: mail.subject.casefold(), False),
-    "subject_desc": (lambda mail: mail.subject.casefold(), True),
-    "to": (lambda mail: mail.to.casefold(), False),
-    "to_desc": (lambda mail: mail.to.casefold(), True),
-}
+# The Outbox's orders (?sort=), the first the default.
+OUTBOX_SORTS = [
+    TextSort("caught", lambda mail: mail.name),  # file names start with the time caught
+    TextSort("caught_asc", lambda mail: mail.name, descending=False),
+    TextSort("subject", lambda mail: mail.subject.casefold(), descending=False),
+    TextSort("subject_desc", lambda mail: mail.subject.casefold()),
+    TextSort("to", lambda mail: mail.to.casefold(), descending=False),
+    TextSort("to_desc", lambda mail: mail.to.casefold()),
+]
 # The newest this many files are read: the Outbox is a development tool, not an archive.
 OUTBOX_LIMIT = 2000
 
@@ -75,30 +74,20 @@ def caught_mails(folder: Path) -> list[CaughtMail]:
 def outbox():
     folder = Path(current_app.config["OUTBOX_DIR"])
     q = search_text(request.args)
-    sort = request.args.get("sort") if request.args.get("sort") in OUTBOX_SORTS else "caught"
+    sort = chosen_sort(OUTBOX_SORTS, request.args.get("sort"))
     mails = caught_mails(folder)
     if q:
         needle = q.casefold()
         mails = [mail for mail in mails if needle in mail.to.casefold() or needle in mail.subject.casefold()]
-    value, descending = OUTBOX_SORTS[sort]
-    page = keyset_slice(
-        mails,
-        value=value,
-        ident=lambda mail: mail.name,
-        descending=descending,
-        per_page=listing.PAGE_SIZE,
-        page=request.args.get("page", 1, type=page_number) or 1,
-        after=request.args.get("after"),
-        before=request.args.get("before"),
-    )
+    page = request_slice(mails, sort=sort, ident=lambda mail: mail.name, per_page=listing.PAGE_SIZE)
     filter_args = {"q": q} if q else {}
     return render_template(
         "nurture/admin/outbox.html",
         page=page,
         q=q,
         filter_args=filter_args,
-        args={**filter_args, **({"sort": sort} if sort != "caught" else {})},
-        sort=sort,
+        args=list_args(filter_args, sort, OUTBOX_SORTS),
+        sort=sort.key,
         folder=folder,
         sink_on=current_app.config["DEV_SMTP_SINK"],
     )

@@ -12,6 +12,7 @@ from accounts.guards import roles_required
 from content.search import services
 from content.search.forms import SynonymForm
 from content.search.volume import search_volume
+from core.listing import TextSort, chosen_sort, list_args, request_slice, search_text
 from core.localtime import local_today, site_zone
 from core.timeutil import utcnow
 from core.trends import midnight
@@ -21,6 +22,22 @@ admin_bp = Blueprint("search_admin", __name__, url_prefix="/admin/search", templ
 PERIODS = (1, 7, 30, 90, 365)
 REPORT_ROLES = ("editor", "marketer")
 SUGGESTION_ROLES = ("editor",)
+
+
+# The report's list orders (?sort=), the first the default.
+REPORT_SORTS = [
+    TextSort("times", lambda row: f"{row.searches:010d}"),
+    TextSort("times_asc", lambda row: f"{row.searches:010d}", descending=False),
+    TextSort("search", lambda row: row.normalised, descending=False),
+    TextSort("search_desc", lambda row: row.normalised),
+]
+PAGE_SIZE = 50
+
+
+def _group_key(row) -> str:
+    """A search group's unique key as cursor text (hex: never an underscore; sorts as the
+    text does)."""
+    return row.normalised.encode().hex()
 
 
 @admin_bp.get("/")
@@ -37,6 +54,18 @@ def report():
     last = local_today(zone)
     first = last - timedelta(days=days - 1)
     since, until = midnight(first, tz=zone), midnight(last + timedelta(days=1), tz=zone)
+    q = search_text(request.args)
+    found_nothing = request.args.get("found") == "none"
+    sort = chosen_sort(REPORT_SORTS, request.args.get("sort"))
+    page = request_slice(
+        services.search_groups(since, until, containing=q, only_empty=found_nothing),
+        sort=sort,
+        ident=_group_key,
+        per_page=PAGE_SIZE,
+    )
+    filter_args = {
+        name: value for name, value in (("q", q), ("found", "none" if found_nothing else "")) if value
+    }
     return render_template(
         "content/search/admin_report.html",
         days=days,
@@ -44,8 +73,13 @@ def report():
         volume=search_volume(first, last, tz=zone),
         site_zone=zone,
         totals=services.search_totals(since, until),
-        top=services.top_searches(since, until, limit=50),
-        empty=services.zero_result_searches(since, until, limit=50),
+        page=page,
+        q=q,
+        found_nothing=found_nothing,
+        filter_args=filter_args,
+        period_args=list_args(filter_args, sort, REPORT_SORTS),
+        args=list_args({"days": days, **filter_args}, sort, REPORT_SORTS),
+        sort=sort.key,
     )
 
 

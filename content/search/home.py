@@ -18,7 +18,7 @@ def gaps_panel(_user) -> Markup:
         Figure(
             _("Searches with no result this week"),
             totals["empty"],
-            url_for("search_admin.report", days=7),
+            url_for("search_admin.report", days=7, found="none"),
             alert=True,
         )
     ]

@@ -7,7 +7,7 @@
     reindex(now=, progress=)                            -> number of articles indexed
     index_status(now=)                                  -> the health check's dict
     synonym groups: ensure_synonyms, list_synonyms, save_synonym, delete_synonym
-    analytics: top_searches, zero_result_searches, search_totals
+    analytics: search_groups, top_searches, zero_result_searches, search_totals
 
 Each app keeps its index and caches on app.extensions["lodestar_search"].
 """
@@ -413,6 +413,11 @@ def record_click(token: str, *, now: datetime, locale: str = "", visit: str = ""
     return True
 
 
+# The search report lists at most this many different searches of a period, the most
+# frequent first (the long tail past them is one-off typing).
+GROUPS_CAP = 5000
+
+
 @dataclass
 class SearchStat:
     normalised: str
@@ -422,7 +427,9 @@ class SearchStat:
     results: int
 
 
-def _stats(since: datetime, until: datetime, *, only_empty: bool, limit: int) -> list[SearchStat]:
+def _stats(
+    since: datetime, until: datetime, *, only_empty: bool, limit: int, containing: str = ""
+) -> list[SearchStat]:
     searches = func.count(SearchQuery.id)
     stmt = (
         select(
@@ -437,9 +444,20 @@ def _stats(since: datetime, until: datetime, *, only_empty: bool, limit: int) ->
         .order_by(searches.desc(), SearchQuery.normalised)
         .limit(limit)
     )
+    if containing:
+        stmt = stmt.where(SearchQuery.normalised.contains(queries.normalise(containing), autoescape=True))
     if only_empty:
         stmt = stmt.having(func.max(SearchQuery.results) == 0)
     return [SearchStat(n, q, int(s), int(c or 0), int(r or 0)) for n, q, s, c, r in db.session.execute(stmt)]
+
+
+def search_groups(
+    since: datetime, until: datetime, *, containing: str = "", only_empty: bool = False
+) -> list[SearchStat]:
+    """The searches of a period grouped as "the same search" (the most frequent
+    GROUPS_CAP of them), those whose folded text contains `containing`, or that found
+    nothing: the search report's list."""
+    return _stats(since, until, only_empty=only_empty, limit=GROUPS_CAP, containing=containing)
 
 
 def top_searches(since: datetime, until: datetime, *, limit: int = 50) -> list[SearchStat]:

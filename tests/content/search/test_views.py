@@ -1,6 +1,8 @@
 """/search, /api/search, the click beacon, the analytics report and the synonym admin."""
 
+import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +20,11 @@ def articles(publish):
         publish("SSO 白皮书", "单点登录的安全价值。", slug="sso-paper", kind="whitepaper"),
         publish("Set up single sign-on", "Okta and Azure AD.", slug="sso-en", locale="en"),
     ]
+
+
+def report_rows(html: str) -> list[str]:
+    """The searches the report lists, in its order."""
+    return [unescape(text) for text in re.findall(r'<td><a href="/search\?q=[^"]*">([^<]+)</a>', html)]
 
 
 def queries_recorded():
@@ -172,7 +179,53 @@ def test_report_lists_top_searches_and_those_that_found_nothing(articles, login_
     empty = services.zero_result_searches(now - timedelta(days=30), now + timedelta(seconds=1))
     assert [s.example for s in empty] == ["量子纠缠"]
     html = login_as("editor").get("/admin/search/?days=7").get_data(as_text=True)
-    assert "量子纠缠" in html and "SSO" in html and "old" not in html
+    assert report_rows(html) == ["SSO", "量子纠缠"]  # not the search of 40 days ago
+
+
+def searched(text: str, times: int, *, results: int, now) -> None:
+    for _ in range(times):
+        services.record_search(text, results=results, kind="", locale="", source="page", now=now)
+
+
+def test_report_is_a_list_searched_filtered_sorted_and_paged(login_as, monkeypatch):
+    from content.search import admin
+
+    monkeypatch.setattr(admin, "PAGE_SIZE", 2)
+    now = utcnow() - timedelta(hours=1)
+    searched("续费", 3, results=4, now=now)
+    for text in ("alpha", "bravo", "charlie", "delta_x"):  # four searches made twice each
+        searched(text, 2, results=0, now=now)
+    searched("sso 配置", 1, results=2, now=now)
+    editor = login_as("editor")
+    html = editor.get("/admin/search/").get_data(as_text=True)
+    assert "(6)" in html and 'aria-sort="descending"' in html
+    pages, url = [], "/admin/search/?days=7"
+    while url:
+        page = editor.get(url).get_data(as_text=True)
+        pages.append(report_rows(page))
+        found = re.search(r'rel="next" href="([^"]+)"', page)
+        url = unescape(found.group(1)) if found else ""
+        assert not found or "days=7" in url
+    # The most searched first; the four searched twice by their text, Z to A, with the
+    # same direction as the times: no repeat and no gap across the pages.
+    assert pages == [["续费", "delta_x"], ["charlie", "bravo"], ["alpha", "sso 配置"]]
+    ascending = editor.get("/admin/search/?sort=times_asc").get_data(as_text=True)
+    assert report_rows(ascending) == ["sso 配置", "alpha"]
+    by_text = editor.get("/admin/search/?sort=search").get_data(as_text=True)
+    assert report_rows(by_text) == ["alpha", "bravo"] and 'aria-sort="ascending"' in by_text
+    nothing = editor.get("/admin/search/?found=none&q=A").get_data(as_text=True)
+    assert report_rows(nothing) == ["delta_x", "charlie"] and "(4)" in nothing
+    second = unescape(re.search(r'rel="next" href="([^"]+)"', nothing).group(1))
+    assert "found=none" in second and "q=A" in second
+    assert report_rows(editor.get(second).get_data(as_text=True)) == ["bravo", "alpha"]
+    assert report_rows(editor.get("/admin/search/?q=%E7%BB%AD%E8%B4%B9").get_data(as_text=True)) == ["续费"]
+    empty = editor.get("/admin/search/?q=没有的词").get_data(as_text=True)
+    assert "没有符合条件的搜索。" in empty and "清除筛选" in empty
+
+
+def test_report_empty_period_says_where_searches_come_from(login_as):
+    html = login_as("marketer").get("/admin/search/?days=1").get_data(as_text=True)
+    assert "这段时间没有搜索" in html and "(0)" in html
 
 
 @pytest.mark.parametrize(
