@@ -3,8 +3,11 @@ the id), keyset pages (the Next/Previous links carry the row where a page ends, 
 page costs what the first one does; no OFFSET but for an old ?page=n link), and a count
 that stops at a cap instead of reading every match.
 
-A package names its sortable columns as `Sort`s and calls `keyset_page`; the shared
-partials in templates/_lists.html draw the headers, the pager and the count."""
+A package names its sortable columns as `Sort`s and calls `keyset_page` (or
+`request_page`, which reads the request's page and cursor); a list read outside the
+database (files, grouped figures) names `TextSort`s and calls `keyset_slice` for the same
+pages and cursors. The shared partials in templates/_lists.html draw the headers, the
+pager and the count."""
 
 from __future__ import annotations
 
