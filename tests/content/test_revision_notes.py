@@ -51,7 +51,7 @@ def test_system_notes_are_codes_shown_in_chinese(login_as, tmp_path):
     assert shown[2] == "保存（无改动）"
     assert shown[3].startswith("恢复了 ") and shown[3].endswith(f"的第 {first.id} 号修订")
     assert shown[4] == "从 renewal.md 导入"
-    assert not any(re.search(r"[A-Za-z]{4,}", note.replace("Markdown", "")) for note in shown)
+    assert not any(re.search(r"[A-Za-z]{4,}", note.replace("Markdown", "")) for note in shown[:4])
 
 
 def test_old_english_notes_show_translated_and_typed_notes_as_typed(login_as):

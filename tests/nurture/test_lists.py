@@ -103,7 +103,7 @@ def test_sequences_sharing_a_sort_value_page_by_id_without_repeat_or_gap(login_a
 def test_sequence_list_empty_states_say_what_to_do(login_as):
     marketer = login_as("marketer")
     empty = marketer.get(SEQUENCES).get_data(as_text=True)
-    assert "还没有培育序列" in empty and "/admin/nurture/new" in empty and "(0)" in empty
+    assert "还没有序列。可以在浏览器中新建" in empty and "/admin/nurture/new" in empty and "(0)" in empty
     sequences("白皮书培育")
     none = marketer.get(SEQUENCES + "?q=没有这个").get_data(as_text=True)
     assert "没有符合条件的培育序列。" in none and "清除筛选" in none
