@@ -24,7 +24,10 @@ def articles(publish):
 
 def report_rows(html: str) -> list[str]:
     """The searches the report lists, in its order."""
-    return [unescape(text) for text in re.findall(r'<td><a href="/search\?q=[^"]*">([^<]+)</a>', html)]
+    return [
+        unescape(text)
+        for text in re.findall(r'<td class="wide"><a href="/search\?q=[^"]*">([^<]+)</a>', html)
+    ]
 
 
 def queries_recorded():
