@@ -15,6 +15,7 @@ from babel.lists import format_list
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from wtforms.fields.core import UnboundField
 
 from content.forms import ArticleForm
 from content.models import Revision
@@ -53,7 +54,9 @@ def _field_label(name: str):
     if name == "status":
         return STATUS
     field = OTHER_FIELDS.get(name) or getattr(ArticleForm, name, None)
-    return field.args[0] if field is not None and field.args else None
+    if not isinstance(field, UnboundField) or not field.args:  # a form method, or no field
+        return None
+    return field.args[0]
 
 
 def _restored(revision_id: str, at: str) -> str:
