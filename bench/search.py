@@ -5,6 +5,8 @@ on a generated 10,000-article corpus against a raw Whoosh searcher and SQLite FT
     .venv/bin/python bench/search.py --small    # 1,000 articles, 150 queries (under a minute)
     .venv/bin/python bench/search.py --skip-relevance --folder /tmp/search-10k
         # keeps the corpus and index there; later runs with the same folder reuse them
+    .venv/bin/python bench/search.py --only-independent --held-out fresh
+        # only a held-out set (bench/search_eval/independent/ or fresh/): run it once
 
 Relevance: the demo articles, the judgements of bench/search_eval/development/relevance.yml,
 nDCG@10 and recall@5 for Lodestar's search and for the same articles indexed with
@@ -111,7 +113,7 @@ def words_then_meaning(app, now, judgements) -> tuple[dict, dict, int, float]:
     return words, evaluate(ours, judgements), embedded, seconds
 
 
-def relevance() -> dict:
+def relevance(held_out: Path | None = None) -> dict:
     from whoosh import index as whoosh_index
     from whoosh.analysis import StandardAnalyzer
     from whoosh.fields import ID, TEXT, Schema
@@ -155,18 +157,20 @@ def relevance() -> dict:
         "lodestar": mine,
         "words": words,
         "whoosh_default": baseline,
-        "independent": independent_relevance(),
+        "independent": independent_relevance(held_out),
         "embedded": embedded,
         "embed_s": embed_seconds,
     }
 
 
-def independent_relevance() -> dict | None:
-    """The independent set on a site of its own documents only, by words alone and by
+def independent_relevance(folder: Path | None = None) -> dict | None:
+    """A held-out set (the independent one unless `folder` names another, such as
+    bench/search_eval/fresh/) on a site of its own documents only, by words alone and by
     words and meaning; None when the set is not there."""
-    from content.search.evaluation import import_documents, load_independent
+    from content.search.evaluation import INDEPENDENT, import_documents, load_independent
 
-    found = load_independent()
+    folder = folder or INDEPENDENT
+    found = load_independent(folder)
     if found is None:
         return None
     documents, judgements = found
@@ -176,7 +180,7 @@ def independent_relevance() -> dict | None:
         now,
     ):
         words, hybrid, _, _ = words_then_meaning(app, now, judgements)
-    return {"hybrid": hybrid, "words": words, "documents": len(documents)}
+    return {"hybrid": hybrid, "words": words, "documents": len(documents), "folder": folder.name}
 
 
 def print_relevance(report: dict) -> None:
@@ -205,10 +209,10 @@ def print_relevance(report: dict) -> None:
 
 def print_independent(held: dict | None) -> None:
     if held is None:
-        print("\n## Independent set: not present (bench/search_eval/independent/), not measured")
+        print("\n## Held-out set: not present, not measured")
         return
     print(
-        f"\n## Relevance on the independent set (bench/search_eval/independent/, {held['documents']} "
+        f"\n## Relevance on the held-out set (bench/search_eval/{held['folder']}/, {held['documents']} "
         "documents on a site of their own, never tuned on)\n"
     )
     print(
@@ -377,14 +381,15 @@ def phase_build(folder: Path, count: int) -> dict:
 
 
 def _vectors(rows: list[dict]) -> dict:
-    """The real model's speed on a sample of the corpus (the full embedding of 10,000
-    articles is extrapolated from it), then random unit vectors, as many passages per
+    """The real model's speed on a sample of the corpus, in the reindex's batches on one
+    thread and on every core (the full embedding of 10,000 articles is extrapolated from
+    the latter), a cold query's embedding, then random unit vectors, as many passages per
     article as the sample had, so `/api/search` scans a matrix of the real size."""
     import numpy as np
     from sqlalchemy import insert, select
 
     from content.models import Article
-    from content.search import dense
+    from content.search import dense, semantic
     from content.search.index import published_clause
     from content.search.models import ArticleVector
     from core.extensions import db
@@ -393,16 +398,27 @@ def _vectors(rows: list[dict]) -> dict:
     public = [r for r in rows if r["status"] == "published"]
     # A twenty-fifth of a small corpus (the smoke run), at most EMBED_SAMPLE articles.
     sample = random.Random(SEED).sample(public, max(1, min(EMBED_SAMPLE, len(public) // 25)))
-    texts = [
-        text for r in sample for _start, text in dense.passages(r["title"], r["summary"], r["body_text"])
+    batches = [
+        [
+            text
+            for r in sample[start : start + semantic.EMBED_BATCH]
+            for _start, text in dense.passages(r["title"], r["summary"], r["body_text"])
+        ]
+        for start in range(0, len(sample), semantic.EMBED_BATCH)
     ]
+    texts = [text for batch in batches for text in batch]
     started = time.perf_counter()
     loaded = dense.model() is not None
     load_s = time.perf_counter() - started
-    started = time.perf_counter()
-    if loaded:
-        dense.embed_passages(texts)
-    sample_s = time.perf_counter() - started
+    timed = {}
+    for threads in sorted({1, dense.cores()}):
+        started = time.perf_counter()
+        if loaded:
+            for batch in batches:
+                dense.embed_passages(batch, threads=threads)
+        timed[threads] = time.perf_counter() - started
+    sample_s = timed[dense.cores()]
+    cold = _cold_queries() if loaded else {}
     per_article = len(texts) / len(sample)
     ids = db.session.scalars(select(Article.id).where(published_clause())).all()
     generator = np.random.default_rng(SEED)
@@ -432,8 +448,31 @@ def _vectors(rows: list[dict]) -> dict:
         "embed_sample_articles": len(sample),
         "embed_sample_passages": len(texts),
         "embed_sample_s": sample_s,
+        "embed_sample_one_thread_s": timed[1],
+        "embed_threads": dense.cores(),
         "embed_full_estimate_s": sample_s / len(sample) * len(public) if loaded else 0.0,
         "vectors": len(ids) * passages,
+        **cold,
+    }
+
+
+def _cold_queries() -> dict:
+    """A query's embedding when nothing is cached: distinct queries of the mix, each
+    embedded once (the query cache emptied), on the engine's query threads."""
+    from content.search import dense
+
+    texts = list(dict.fromkeys(query_mix(200)))[:100]
+    dense._queries.clear()
+    timings = []
+    for text in texts:
+        started = time.perf_counter()
+        dense.embed_query(text)
+        timings.append((time.perf_counter() - started) * 1000)
+    dense._queries.clear()
+    return {
+        "query_embed_p50_ms": statistics.median(timings),
+        "query_embed_p95_ms": percentile(timings, 0.95),
+        "query_embed_threads": dense.QUERY_THREADS,
     }
 
 
@@ -637,7 +676,15 @@ def main() -> None:
     parser.add_argument("--folder", help="keep the corpus, index and FTS table here and reuse them if built")
     parser.add_argument("--skip-relevance", action="store_true")
     parser.add_argument(
-        "--only-independent", action="store_true", help="only the independent set's relevance (run it once)"
+        "--held-out",
+        choices=["independent", "fresh"],
+        default="independent",
+        help="the held-out set scored beside the development set (bench/search_eval/<name>/)",
+    )
+    parser.add_argument(
+        "--only-independent",
+        action="store_true",
+        help="only the held-out set's relevance (--held-out names which; run it once)",
     )
     args = parser.parse_args()
     count = args.articles or (1000 if args.small else 10000)
@@ -658,11 +705,12 @@ def main() -> None:
     import logging
 
     logging.disable(logging.WARNING)
+    held_out = ROOT / "bench" / "search_eval" / args.held_out
     if args.only_independent:
-        print_independent(independent_relevance())
+        print_independent(independent_relevance(held_out))
         return
     if not args.skip_relevance:
-        report = relevance()
+        report = relevance(held_out)
         print_relevance(report)
         summarise_relevance(report)
 
@@ -738,12 +786,18 @@ def main() -> None:
     )
     print(f"- build phase peak RSS: {build['peak_rss_mb']:.0f} MB")
     if build["model_loaded"]:
+        from content.search.semantic import EMBED_BATCH
+
         rate = build["embed_sample_passages"] / build["embed_sample_s"]
+        one = build["embed_sample_passages"] / build["embed_sample_one_thread_s"]
         print(
             f"- search by meaning: model ready after {build['model_load_s']:.1f} s (loaded with jieba on start-up); {build['embed_sample_articles']} "
-            f"sample articles ({build['embed_sample_passages']} passages) embedded in "
-            f"{build['embed_sample_s']:.1f} s ({rate:.1f} passages/s, one thread); embedding all "
+            f"sample articles ({build['embed_sample_passages']} passages) embedded in batches of "
+            f"{EMBED_BATCH} articles: {one:.1f} passages/s on one thread, {rate:.1f} passages/s on "
+            f"{build['embed_threads']} threads; embedding all "
             f"{build['indexed']:,} public articles so: about {build['embed_full_estimate_s'] / 60:.0f} min. "
+            f"A cold query's embedding (not cached, {build['query_embed_threads']} thread): "
+            f"p50 {build['query_embed_p50_ms']:.1f} ms, p95 {build['query_embed_p95_ms']:.1f} ms. "
             f"`/api/search` above scans {build['vectors']:,} random unit vectors (the real matrix size) and "
             "embeds each query it has not seen (the distinct queries' figures include that)"
         )

