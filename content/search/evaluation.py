@@ -20,6 +20,9 @@ from pathlib import Path
 import yaml
 
 JUDGEMENTS = Path(__file__).resolve().parents[2] / "bench" / "search_eval" / "development" / "relevance.yml"
+# Paraphrase queries over the same articles, also for tuning (bench/search.py reports them
+# as a row of their own; the relevance test's floors are for relevance.yml only).
+PARAPHRASES = JUDGEMENTS.with_name("paraphrase.yml")
 DEMO_ARTICLES = Path(__file__).resolve().parents[1] / "demo" / "articles"
 INDEPENDENT = Path(__file__).resolve().parents[2] / "bench" / "search_eval" / "independent"
 SLUG_PREFIX = "eval-"
@@ -67,6 +70,11 @@ def evaluate(search: Callable[[str], list[str]], judgements: list[dict]) -> dict
                 "top": ranked[:3],
             }
         )
+    return summarise(per_query)
+
+
+def summarise(per_query: list[dict]) -> dict:
+    """evaluate()'s report of some of its per-query rows (a set within a set)."""
     grouped = defaultdict(list)
     for row in per_query:
         grouped[row["kind"]].append(row)

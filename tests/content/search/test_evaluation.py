@@ -44,3 +44,14 @@ def test_the_documents_are_searchable_and_scored_per_kind(app, search_index):
     assert report["per_query"][0]["ndcg"] == pytest.approx(1.0)
     # An unknown kind ("guide") is kept as a help article, in its language.
     assert ours("export leads csv")[0] == "eval-d-3"
+
+
+def test_the_development_sets_judge_only_demo_articles():
+    slugs = {path.stem for path in evaluation.DEMO_ARTICLES.glob("*.md")}
+    for path in (evaluation.JUDGEMENTS, evaluation.PARAPHRASES):
+        judgements = evaluation.load_judgements(path)
+        assert judgements, path
+        for item in judgements:
+            assert set(item["rel"]) <= slugs, (path.name, item["q"], set(item["rel"]) - slugs)
+    paraphrases = evaluation.load_judgements(evaluation.PARAPHRASES)
+    assert {item["kind"] for item in paraphrases} == {"paraphrase"}
