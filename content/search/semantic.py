@@ -47,9 +47,11 @@ DENSE_DEPTH = 20
 # nothing the site has still finds nothing (it is an article to write).
 DENSE_FLOOR = 0.84
 DENSE_ALONE = 0.86
+# Articles per call to the engine (about 24 passages): larger batches measured no faster.
 EMBED_BATCH = 8
-# Articles embedded per worker pass: about a minute on one busy core, so the next pass
-# (mail first) is never far off; a backlog drains over a few passes.
+# Articles embedded per worker pass: about 48 passages, 10-30 s at the 2-5 passages/s
+# measured on this shared machine (docs/SEARCH.md), so the next pass (mail first) is never
+# far off; a backlog drains over a few passes.
 PER_PASS = 16
 MAX_ATTEMPTS = 5
 
