@@ -25,6 +25,7 @@ def init_app(app):
     from core.config import apply_defaults
     from core.hooks import (
         add_admin_nav,
+        add_article_figure,
         add_demo_loader,
         add_home_panel,
         add_robots_disallow,
@@ -32,7 +33,7 @@ def init_app(app):
     )
 
     apply_defaults(app, SETTINGS)
-    from assistant.review_signal import unhelpful_offers
+    from assistant.review_signal import deflections, unhelpful_offers
     from content.freshness import add_queue_signal
 
     add_queue_signal(app, "assistant_unhelpful", _l("Did not help in the assistant"), unhelpful_offers)
@@ -40,6 +41,7 @@ def init_app(app):
     from content.ideas import add_idea_source
 
     add_idea_source(app, "assistant_unsolved", _l("Questions the assistant could not answer"), write_next)
+    add_article_figure(app, "deflections", _l("Assistant deflections"), deflections)
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
     app.cli.add_command(assistant_cli)

@@ -3,7 +3,9 @@
 same bytes for everyone and any cache in front may serve it.
 
     POST /beacon      sent by static/js/beacon.js with `navigator.sendBeacon`:
-                      u = the page's path and query, r = document.referrer
+                      u = the page's path and query, r = document.referrer; and once
+                      more when the page is hidden or left, with e=leave and s = the
+                      seconds it was in view (page_left: time on page)
     GET  /beacon.gif  the <noscript> pixel of the same page (base.html): the page is its
                       Referer (same origin), the visitor's own referrer is unknown
 
@@ -23,9 +25,11 @@ from werkzeug.exceptions import HTTPException
 
 from core.extensions import csrf
 from core.security import from_another_site
-from core.signals import page_seen
+from core.signals import page_left, page_seen
 
 bp = Blueprint("beacon", __name__)
+# A page in view longer than this is a tab left open, not reading time.
+MAX_SECONDS = 1800
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
 
@@ -83,7 +87,18 @@ def beacon():
     if from_another_site():
         return current_app.response_class(status=403)
     page = page_of(request.form.get("u", ""), request.form.get("r", ""))
+    if request.form.get("e") == "leave":
+        return _left(page, request.form.get("s", ""))
     return _answer(page, current_app.response_class(status=204))
+
+
+def _left(page: Page | None, seconds: str):
+    """The leave ping: how long the page was in view (a number of seconds or nothing)."""
+    response = current_app.response_class(status=204)
+    response.headers["Cache-Control"] = "no-store"
+    if page is not None and seconds.isascii() and seconds.isdigit() and len(seconds) <= 7:
+        page_left.send(current_app._get_current_object(), page=page, seconds=min(int(seconds), MAX_SECONDS))
+    return response
 
 
 @bp.get("/beacon.gif")

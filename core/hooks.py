@@ -47,6 +47,8 @@ class Hooks:
     article_panels: list[Callable] = field(default_factory=list)
     advisor_cards: list[Callable] = field(default_factory=list)
     insights_panels: list[Callable] = field(default_factory=list)
+    # Per-article figures a package adds to the content results: (name, label, counts).
+    article_figures: list[tuple[str, object, Callable]] = field(default_factory=list)
     # Inputs a package adds to the public lead forms: (posted name, render(kind)).
     form_extras: list[tuple[str, Callable[[str], str]]] = field(default_factory=list)
     # The lead list's saved views (campaigns' segments): (choices, condition), or None.
@@ -205,6 +207,17 @@ def add_insights_panel(app, render):
     """`render(since, until)` returns the HTML of a section of the insights dashboard for
     that period (inclusive dates, UTC days), or "": figures a package above insights keeps."""
     hooks(app).insights_panels.append(render)
+
+
+def add_article_figure(app, name: str, label, counts: Callable) -> None:
+    """Add a column to insights' content results: `counts(start, end)` returns a select
+    of (article_id, count) for the times in [start, end) (naive UTC); `label` is
+    lazy-translatable. The assistant adds its deflections this way, unknown to insights."""
+    hooks(app).article_figures.append((name, label, counts))
+
+
+def article_figures(app) -> list[tuple[str, object, Callable]]:
+    return hooks(app).article_figures
 
 
 def insights_panels(app, since, until) -> list:

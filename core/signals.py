@@ -29,3 +29,8 @@ def send_staff_action(action: str, *, user, target: str = "", details: dict | No
 # core.beacon.Page: path, query, args, referrer, endpoint) and `response` (the beacon's
 # answer, on which a receiver may set this visitor's cookies).
 page_seen = signals.signal("page-seen")
+
+# Sent by core.beacon when a page's script says the visitor is leaving it (the page was
+# hidden or unloaded), with `page` (as for page_seen) and `seconds`, how long the page
+# was in view (a whole number, at most beacon.MAX_SECONDS). No cookie is set on its answer.
+page_left = signals.signal("page-left")

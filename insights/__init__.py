@@ -22,11 +22,13 @@ def init_app(app):
     receivers that turn other packages' signals into events, and scoring."""
     from flask_babel import lazy_gettext as _l
 
+    from content.freshness import add_queue_signal
     from core.config import apply_defaults
     from core.hooks import add_admin_nav, add_demo_loader, add_timeline_provider
-    from insights import admin, demo, events, receivers, scoring, tracking
+    from insights import admin, demo, events, receivers, results_admin, scoring, tracking
     from insights.cli import insights_cli
     from insights.labels import insights_label
+    from insights.visits import exits_after_search
 
     app.add_template_global(insights_label)
     if app.testing:
@@ -38,6 +40,16 @@ def init_app(app):
     add_admin_nav(
         app, _l("Insights"), "insights_admin.dashboard", roles=admin.ROLES, order=30, group="marketing"
     )
+    app.register_blueprint(results_admin.bp)
+    add_admin_nav(
+        app,
+        _l("Content results"),
+        "insights_results.overview",
+        roles=results_admin.ROLES,
+        order=45,
+        group="content",
+    )
+    add_queue_signal(app, "exits_after_search", _l("Left the site after a search"), exits_after_search)
     add_demo_loader(app, "insights", demo.load, order=60)
     add_timeline_provider(app, events.timeline)
     receivers.connect(app)

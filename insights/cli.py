@@ -29,7 +29,8 @@ NOW_OPTION = click.option("--now", "now_text", help="Act as if it were this time
 @click.option(
     "--assists",
     is_flag=True,
-    help="First count assisted conversions again for rolled-up days whose raw events are kept "
+    help="First count assisted conversions, search entrances, exits and time on page again for "
+    "rolled-up days whose raw events are kept "
     "(once, after upgrading from a version that did not aggregate them).",
 )
 @click.option(
@@ -46,7 +47,9 @@ def rollup_command(now_text, no_prune, assists, recount):
     if recount:
         click.echo(f"rolled-up days to count again: {rollups.forget_kept_days()}")
     if assists:
-        click.echo(f"days with assisted conversions counted again: {rollups.backfill_assists()}")
+        click.echo(
+            f"days with assisted conversions and visit figures counted again: {rollups.backfill_assists()}"
+        )
     days = rollups.rollup(now=now)
     pruned = 0 if no_prune else rollups.prune(now=now)
     click.echo(f"days rolled up: {days}, raw events pruned: {pruned}")

@@ -82,8 +82,10 @@ class Replay:
     are stored before the next action that concerns a lead, as the page-view writer
     would have stored them by then."""
 
-    def __init__(self, rng: random.Random, now: datetime, paths: list[str], papers: dict):
-        self.rng, self.now, self.paths, self.papers = rng, now, paths, papers
+    def __init__(self, rng: random.Random, now: datetime, paths: list[str], papers: dict, ids: dict):
+        self.rng, self.now, self.paths, self.papers, self.ids = rng, now, paths, papers, ids
+        # Search clicks draw from their own generator, so the rest of the replay stays as it was.
+        self.clicks = random.Random(11)
         self.queue: list = []
         self.order = itertools.count()
         self.views: list[dict] = []
@@ -109,17 +111,42 @@ class Replay:
     # -- visits ------------------------------------------------------------------------
 
     def visit(self, at, visitor, channel, pages, lead_id=None) -> datetime:
-        """A visit's page views (and the form opened on a white paper's page); returns
-        when it ended."""
+        """A visit's page views (and the form opened on a white paper's page, a search
+        result clicked to reach an article, each page's leave ping); returns when it ended."""
         landing = pages[0]
         for seq, path in enumerate(pages, start=1):
-            row = dict(visitor_id=visitor, lead_id=lead_id, channel=channel, landing=landing, value="")
+            row = dict(
+                visitor_id=visitor, lead_id=lead_id, channel=channel, landing=landing, value="", ref_id=None
+            )
+            if seq > 1 and path in self.ids and self.clicks.random() < 0.3:
+                self.views.append(
+                    dict(
+                        row,
+                        kind="search_click",
+                        path=path,
+                        ref_id=self.ids[path],
+                        visit_seq=0,
+                        occurred_at=at,
+                    )
+                )
             self.views.append(dict(row, kind="page_view", path=path, visit_seq=min(seq, 3), occurred_at=at))
             if path in self.papers:
                 self.views.append(
                     dict(row, kind="form_view", path=path, value="whitepaper", visit_seq=0, occurred_at=at)
                 )
-            at += timedelta(seconds=self.rng.randint(20, 240))
+            seconds = self.rng.randint(20, 240)
+            at += timedelta(seconds=seconds)
+            self.views.append(
+                dict(
+                    row,
+                    kind="page_time",
+                    lead_id=None,
+                    path=path,
+                    value=str(seconds),
+                    visit_seq=0,
+                    occurred_at=at,
+                )
+            )
         if self.rng.random() < 0.15:
             query = self.rng.choice(SEARCHES)
             self.views.append(
@@ -131,6 +158,7 @@ class Replay:
                     kind="search",
                     path="/search",
                     value=query,
+                    ref_id=None,
                     visit_seq=0,
                     occurred_at=at,
                 )
@@ -295,6 +323,14 @@ def _papers() -> dict:
     return papers
 
 
+def _article_ids() -> dict:
+    """Each article's page and id (what a search click names)."""
+    from content.models import KIND_PREFIX, Article
+
+    rows = db.session.execute(select(Article.id, Article.kind, Article.slug))
+    return {f"/{KIND_PREFIX.get(kind, kind)}/{slug}": id_ for id_, kind, slug in rows}
+
+
 def _schedule(replay: Replay) -> None:
     """Each day's anonymous visits, more each week; the rest follows from them."""
     rng, now, paths = replay.rng, replay.now, replay.paths
@@ -318,7 +354,7 @@ def load(echo) -> None:
     if not paths or not papers:
         return
     now = utcnow()
-    replay = Replay(random.Random(9), now, paths, papers)
+    replay = Replay(random.Random(9), now, paths, papers, _article_ids())
     _schedule(replay)
     replay.run()
     _fresh_demo_requests(replay)

@@ -69,7 +69,7 @@ def record(
 
 
 def _add_batch(rows: list[dict]) -> None:
-    events = [Event(data=None, ref_id=None, **row) for row in rows]
+    events = [Event(**({"data": None, "ref_id": None} | row)) for row in rows]
     db.session.add_all(events)
     db.session.flush()
     app = current_app._get_current_object()

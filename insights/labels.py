@@ -10,6 +10,7 @@ LABELS = {
         "page_view": _l("Page view"),
         "search": _l("Search"),
         "search_click": _l("Search result opened"),
+        "page_time": _l("Time on page"),
         "form_view": _l("Form opened"),
         "form_submit": _l("Form sent"),
         "download": _l("Download"),

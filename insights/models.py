@@ -14,7 +14,8 @@ from gated.models import Lead
 EVENT_KINDS = (
     "page_view",  # path; ref_id = article id when the page is an article
     "search",  # value = the query; data = {"results": n}
-    "search_click",  # value = the query; ref_id = article id
+    "search_click",  # ref_id = the article opened; path = its page
+    "page_time",  # path; value = the seconds the page was in view before it was left
     "form_view",  # value = form kind; ref_id = asset id when there is one
     "form_submit",  # value = form kind; ref_id = submission id
     "download",  # ref_id = asset id

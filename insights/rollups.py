@@ -11,7 +11,9 @@ few rows per day and path instead of every event.
 Assisted conversions (a lead's submission on one page counts for every other page the lead
 viewed before it) need the person behind the events: the rollup counts them per day, page
 and channel while the lead's earlier views are still there, as kind ASSISTED of the page
-grains, and `tally` counts them from the raw events for the days after.
+grains, and `tally` counts them from the raw events for the days after. Search entrances,
+exits and time on page need the order of a visitor's events: the same, as the kinds
+insights.visits.DERIVED of the "page" grain (by page alone, not by channel).
 """
 
 from collections import defaultdict
@@ -24,6 +26,7 @@ from sqlalchemy import and_, case, delete, func, literal, or_, select
 from core.extensions import db
 from core.localtime import day_of, site_zone
 from core.trends import local_day, midnight
+from insights import visits
 from insights.models import VALUE_KINDS, DailyCount, Event, RolledUpDay
 
 GROUPS = ("kind", "path", "landing", "channel", "value", "visit_seq")
@@ -132,6 +135,14 @@ def _assist_rows(day: date) -> list[DailyCount]:
     ]
 
 
+def _visit_rows(day: date) -> list[DailyCount]:
+    """The day's search entrances, exits and time on page (insights.visits) per page."""
+    return [
+        DailyCount(grain="page", day=day, kind=kind, path=path, count=count)
+        for (_day, path, kind), count in visits.raw_counts(day, day).items()
+    ]
+
+
 def rolled_until() -> date | None:
     """The first day not rolled up yet (the day after the last rolled-up one), or None."""
     last = db.session.scalar(select(func.max(RolledUpDay.day)))
@@ -165,6 +176,7 @@ def rollup(*, now: datetime) -> int:
             if grain == "total":
                 total = sum(row[-1] for row in rows)
         db.session.add_all(_assist_rows(day))
+        db.session.add_all(_visit_rows(day))
         db.session.add(RolledUpDay(day=day, events=total, rolled_up_at=now))
         db.session.commit()
         done += 1
@@ -173,9 +185,10 @@ def rollup(*, now: datetime) -> int:
 
 
 def backfill_assists() -> int:
-    """Count the assisted conversions of rolled-up days whose raw events are still kept
-    (days rolled up before assists were aggregated have none). Each day's assisted rows
-    are replaced, so running it again changes nothing. Returns the days counted."""
+    """Count the assisted conversions, search entrances, exits and time on page of
+    rolled-up days whose raw events are still kept (days rolled up before these were
+    aggregated have none). Each day's rows of them are replaced, so running it again
+    changes nothing. Returns the days counted."""
     oldest = db.session.scalar(select(func.min(Event.occurred_at)))
     if oldest is None:
         return 0
@@ -183,8 +196,11 @@ def backfill_assists() -> int:
         select(RolledUpDay.day).where(RolledUpDay.day >= _day(oldest)).order_by(RolledUpDay.day)
     ).all()
     for day in map(_as_date, days):
-        db.session.execute(delete(DailyCount).where(DailyCount.day == day, DailyCount.kind == ASSISTED))
+        db.session.execute(
+            delete(DailyCount).where(DailyCount.day == day, DailyCount.kind.in_((ASSISTED, *visits.DERIVED)))
+        )
         db.session.add_all(_assist_rows(day))
+        db.session.add_all(_visit_rows(day))
         db.session.commit()
     return len(days)
 
@@ -229,7 +245,8 @@ def tally(
     """How many events of `kinds` happened on the days since..until (inclusive), as the
     `grain` of the aggregates counts them, grouped by its columns `by` (and "day"), with
     `where` {column: value or tuple of values}; from the aggregates where the days are
-    rolled up, else from the raw events. The page grains also count kind ASSISTED."""
+    rolled up, else from the raw events. The page grains also count kind ASSISTED, and
+    the "page" grain the kinds of insights.visits.DERIVED."""
     by, kinds, where = tuple(by), tuple(kinds), where or {}
     if "channel" in where or "channel" in by:
         grain += "_channel"
@@ -265,6 +282,12 @@ def tally(
             for (day, path, channel), count in raw_assists(_start(boundary), _start(end)).items():
                 row = {"kind": ASSISTED, "day": day, "path": path, "channel": channel}
                 if all(row[name] in _wanted(value) for name, value in where.items()):
+                    totals[tuple(row[name] for name in by)] += count
+        derived = set(kinds) & set(visits.DERIVED)
+        if derived and grain == "page":
+            for (day, path, kind), count in visits.raw_counts(boundary, until).items():
+                row = {"kind": kind, "day": day, "path": path}
+                if kind in derived and all(row[name] in _wanted(value) for name, value in where.items()):
                     totals[tuple(row[name] for name in by)] += count
     return dict(totals)
 

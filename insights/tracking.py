@@ -32,7 +32,7 @@ from sqlalchemy import insert
 
 from core.extensions import db
 from core.privacy import tracking_refused
-from core.signals import page_seen
+from core.signals import page_left, page_seen
 from core.timeutil import utcnow
 from insights.models import Event
 
@@ -260,23 +260,38 @@ def record_page(_app, page, response, **_ignored):
     )
 
 
-def _row(kind, visitor, lead_id, path, seq, channel, landing) -> dict:
+def _row(kind, visitor, lead_id, path, seq, channel, landing, *, ref_id=None, value="") -> dict:
+    # Every row has the same keys: the buffer writes a run of them with one executemany.
     return {
         "kind": kind,
         "occurred_at": utcnow(),
         "visitor_id": visitor,
         "lead_id": lead_id,
         "path": path[:500],
-        "value": "",
+        "ref_id": ref_id,
+        "value": value,
         "channel": channel,
         "visit_seq": seq,
         "landing": landing,
     }
 
 
+def _clicked_article() -> tuple[int | None, str]:
+    """The article a search click opened (id, public path), from its signed token."""
+    from content.models import Article
+    from content.search.services import click_payload
+
+    data = request.get_json(silent=True) if request.is_json else request.form
+    token = data.get("token") if hasattr(data, "get") else None
+    clicked = click_payload(token)
+    article = db.session.get(Article, clicked[1]) if clicked else None
+    return (article.id, article.url_path) if article is not None else (None, request.path)
+
+
 def record_click(response):
     """after_request: a click on a search result (a request of its own) with the visitor
-    and visit the beacon's cookies name; it sets no cookie."""
+    and visit the beacon's cookies name; it sets no cookie. The event names the article
+    opened (ref_id, and its page as path), so the view that follows is a search entrance."""
     if request.endpoint != SEARCH_CLICK_ENDPOINT or request.method == "GET":
         return response
     if response.status_code != 200 or not _counted():
@@ -284,18 +299,37 @@ def record_click(response):
     refused = tracking_refused()
     _seq, channel, landing = (0, "", "") if refused else read_visit()
     visitor = None if refused else visitor_id()
+    article_id, path = _clicked_article()
     buffer().add(
         _row(
-            "search_click", visitor, None if refused else cookie_lead_id(), request.path, 0, channel, landing
+            "search_click",
+            visitor,
+            None if refused else cookie_lead_id(),
+            path,
+            0,
+            channel,
+            landing,
+            ref_id=article_id,
         )
     )
     return response
+
+
+def record_leave(_app, page, seconds, **_ignored):
+    """page_left (core.beacon): how long an article or other page was in view, as a
+    page_time event (value: the seconds). Sets no cookie and counts no view."""
+    if _kind_of_page(page.endpoint, page.blueprint) != "page_view" or not _counted():
+        return
+    refused = tracking_refused()
+    visitor = None if refused else visitor_id()
+    buffer().add(_row("page_time", visitor, None, page.path, 0, "", "", value=str(seconds)))
 
 
 def init_app(app) -> None:
     app.extensions[KEY] = store = PageViewBuffer(app)
     app.after_request(record_click)
     page_seen.connect(record_page, sender=app, weak=False)
+    page_left.connect(record_leave, sender=app, weak=False)
 
     def flush_at_exit():
         store.stopping = True

@@ -444,6 +444,37 @@ def join_team(team, user, *, reviewer=False) -> None:
     db.session.commit()
 
 
+def statements(work) -> int:
+    """How many SQL statements `work()` sends (after expiring the session, so nothing
+    loaded earlier hides a query): what a set-based page must keep fixed."""
+    from sqlalchemy import event as sa_event
+
+    seen = []
+
+    def count(*args, **kwargs):
+        seen.append(1)
+
+    db.session.expire_all()
+    sa_event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        work()
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+@pytest.fixture
+def search_index(app):
+    """The app's index, emptied of documents left by other tests, syncing on every search."""
+    from content.search import services
+    from core.timeutil import utcnow
+
+    index = services.get_index(app)
+    index.sync_interval = 0
+    index.sync(utcnow(), force=True)
+    return index
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

@@ -367,14 +367,23 @@ def click_token(*, query_id: int | None, text: str, results: int, article_id: in
     return sign(CLICK_PURPOSE, payload)
 
 
-def record_click(token: str, *, now: datetime, locale: str = "", visit: str = "") -> bool:
-    """Store which result a visitor opened. False for a forged, expired or stale token."""
+def click_payload(token: str) -> tuple[dict, int, int] | None:
+    """A click token's payload, article id and rank; None when forged, expired or odd."""
     try:
         payload = unsign(CLICK_PURPOSE, str(token or ""), max_age=CLICK_MAX_AGE)
         article_id, rank = token_id(payload["a"]), int(payload["r"])
     except (InvalidToken, KeyError, TypeError, ValueError):
+        return None
+    return None if article_id is None else (payload, article_id, rank)
+
+
+def record_click(token: str, *, now: datetime, locale: str = "", visit: str = "") -> bool:
+    """Store which result a visitor opened. False for a forged, expired or stale token."""
+    clicked = click_payload(token)
+    if clicked is None:
         return False
-    if article_id is None or db.session.get(Article, article_id) is None:
+    payload, article_id, rank = clicked
+    if db.session.get(Article, article_id) is None:
         return False
     if payload.get("q"):
         query_id = token_id(payload["q"])

@@ -40,8 +40,9 @@ from insights.scoring.rules import (
     rule_cache,
 )
 
-# Events that are not the lead's own doing: no points of activity, no return from dormancy.
-PASSIVE_KINDS = ("mail_sent", "stage_change")
+# Events that are not the lead's own doing, or (a leave ping) say nothing its page view did
+# not: no points of activity, no return from dormancy.
+PASSIVE_KINDS = ("mail_sent", "stage_change", "page_time")
 TRANSACTION_KEY = "insights.scoring.transaction"
 # The reason of the score change a sales rejection makes (shown translated, like "decay").
 REJECTED = "sales_rejected"

@@ -16,7 +16,7 @@ from insights.scoring.desk import escalate
 from insights.scoring.models import Handoff
 from insights.scoring.promise import WEEKDAYS, WorkingTime
 from nurture.models import Message
-from tests.conftest import assert_staff_mail
+from tests.conftest import assert_staff_mail, statements
 from tests.factories import UserFactory, handed_off
 
 SHANGHAI = {
@@ -217,26 +217,10 @@ def test_the_weekly_review_counts_a_site_week_and_exports_safe_csv(app, login_as
 
 
 def test_the_desk_reads_a_fixed_number_of_statements_however_long_the_queue(app):
-    from sqlalchemy import event as sa_event
-
     from insights.scoring import desk
     from insights.scoring.review import review, week_of
 
     sales = UserFactory(role="sales")
-
-    def statements(work) -> int:
-        seen = []
-
-        def count(*args, **kwargs):
-            seen.append(1)
-
-        db.session.expire_all()
-        sa_event.listen(db.engine, "before_cursor_execute", count)
-        try:
-            work()
-        finally:
-            sa_event.remove(db.engine, "before_cursor_execute", count)
-        return len(seen)
 
     def add(number):
         for _ in range(number):
