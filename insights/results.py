@@ -336,7 +336,7 @@ def team_trend(team_id: int, since: date, until: date) -> Trend:
     """A team's views and first-touch leads per day (per week past DAILY_UP_TO days)."""
     from gated.models import Lead
 
-    paths = [article["path"] for article in _articles({team_id}, "")]
+    paths = {article["path"] for article in _articles({team_id}, "")}
     views = tally(since, until, grain="page", kinds=("page_view",), by=("day",), where={"path": tuple(paths)})
     start, end = bounds(since, until)
     day = local_day(Lead.created_at, since, until, tz=site_zone())
@@ -346,7 +346,7 @@ def team_trend(team_id: int, since: date, until: date) -> Trend:
         .where(Lead.created_at >= start, Lead.created_at < end)
         .group_by(day, Lead.first_landing_page)
     ):
-        if value is not None and _path(landing) in set(paths):
+        if value is not None and _path(landing) in paths:
             leads[_as_date(value)] += count
     weekly = (until - since).days + 1 > DAILY_UP_TO
     step = 7 if weekly else 1

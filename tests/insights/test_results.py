@@ -124,6 +124,7 @@ def test_each_article_s_figures_and_their_sums_per_author_and_team(app, site):
     assert reset.id in solved.shown_ids
     assistant.answer(solved, "solved", now=utcnow())
     handed = assistant.start("重置密码收不到邮件", account=None, locale="zh_CN", now=utcnow())
+    assert reset.id in handed.shown_ids
     handed.status = "escalated"
     db.session.commit()
     flushed(app)
@@ -167,6 +168,23 @@ def test_each_article_s_figures_and_their_sums_per_author_and_team(app, site):
     assert {row["title"] for row in only_support.articles} == {"如何重置密码", "配置单点登录"}
     assert [row["title"] for row in results.report(today_filters(kind="whitepaper")).articles] == [
         paper.title
+    ]
+
+
+def test_a_leave_ping_counts_a_number_of_seconds_on_a_page_of_ours_and_nothing_else(app, site):
+    client = browser_of(app)
+    for data in (
+        {"u": "/help/reset", "e": "leave", "s": "abc"},
+        {"u": "/help/reset", "e": "leave", "s": "²"},
+        {"u": "/help/reset", "e": "leave", "s": ""},
+        {"u": "/no/such/page", "e": "leave", "s": "5"},
+    ):
+        response = client.post("/beacon", data=data, headers=SAME_SITE)
+        assert response.status_code == 204 and "Set-Cookie" not in response.headers
+    assert flushed(app) == []
+    client.post("/beacon", data={"u": "/help/reset", "e": "leave", "s": "99999"}, headers=SAME_SITE)
+    assert [(event.kind, event.path, event.value) for event in flushed(app)] == [
+        ("page_time", "/help/reset", "1800")  # a tab left open is not half a day of reading
     ]
 
 
