@@ -31,12 +31,11 @@ from core.extensions import db
 from core.hooks import article_figures
 from core.ids import parse_id
 from core.localtime import site_zone
-from core.trends import local_day
+from core.trends import Trend, local_day, points
 from insights import visits
 from insights.dashboards import Filters, Table
 from insights.rollups import ASSISTED, _as_date, tally
 from insights.stages import bounds, moved_to
-from insights.trends import DAILY_UP_TO, Trend
 
 GROUPINGS = ("article", "author", "team")
 # Counts that add up across articles; the rates below are made from them.
@@ -348,10 +347,8 @@ def team_trend(team_id: int, since: date, until: date) -> Trend:
     ):
         if value is not None and _path(landing) in paths:
             leads[_as_date(value)] += count
-    weekly = (until - since).days + 1 > DAILY_UP_TO
-    step = 7 if weekly else 1
-    first = since - timedelta(days=since.weekday()) if weekly else since
-    starts = [first + timedelta(days=step * n) for n in range(((until - first).days // step) + 1)]
+    period = points(since, until, tz=site_zone())
+    weekly, starts = period.grain == "week", period.starts
 
     def series(counts) -> list[int]:
         totals = defaultdict(int)
@@ -361,7 +358,7 @@ def team_trend(team_id: int, since: date, until: date) -> Trend:
         return [totals.get(point, 0) for point in starts]
 
     return Trend(
-        "week" if weekly else "day",
+        period.grain,
         starts,
         [(str(_l("Views")), series(views)), (str(_l("Leads (first touch)")), series(leads))],
     )
