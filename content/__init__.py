@@ -16,6 +16,7 @@ from core.hooks import (
     add_robots_disallow,
     add_translated_path,
 )
+from core.security import allow_frames
 
 # Uploads are smaller than the site-wide request limit (MAX_CONTENT_LENGTH); a Markdown
 # body larger than MARKDOWN_MAX_BYTES is refused before rendering (content.bounds).
@@ -24,12 +25,16 @@ DEFAULTS = {
     "CONTENT_UPLOAD_MAX_BYTES": 10 * 1024 * 1024,
     "MARKDOWN_MAX_BYTES": 500_000,
     "CONTENT_PREVIEW_LINK_HOURS": 72,
+    # An uploaded video (content.video) may be this large; the editor's form alone may
+    # send a request this large (plus its fields), every other request keeps
+    # MAX_CONTENT_LENGTH.
+    "VIDEO_MAX_BYTES": 500 * 1024 * 1024,
 }
 
 
 def init_app(app):
     """Register the package's blueprints, commands, signal receivers and demo data."""
-    from content import demo, home, notices, slugs  # noqa: F401 - slugs: its table
+    from content import demo, home, notices, slugs, video  # noqa: F401 - slugs: its table
     from content.admin import admin_bp
     from content.cli import content_cli
     from content.editor import preview_bp
@@ -39,6 +44,7 @@ def init_app(app):
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(preview_bp)
+    allow_frames(app, "content.video_article", video.EMBED_HOSTS)
     add_robots_disallow(app, "/preview/")
     app.cli.add_command(content_cli)
     add_admin_nav(app, _l("Content"), "content_admin.index", roles=("editor",), order=10, group="content")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from accounts.guards import roles_required
 from accounts.models import User
-from content import notices, services, uploads
+from content import notices, services, uploads, video
 from content.bounds import TooComplex
 from content.documents import DocumentError, Problem, from_utc, normalise_body, validate_fields
 from content.editor import asset_options, editor_extras, picked, sequence_options
@@ -135,9 +135,11 @@ def _form_for(article: Article | None) -> ArticleForm:
     if request.method == "GET":
         if article is not None:
             for name in ArticleForm.FRONT_MATTER:
-                attribute = {"sequence": "sequence_slug"}.get(name, name)
+                attribute = ArticleForm.ATTRIBUTES.get(name, name)
                 getattr(form, name).data = getattr(article, attribute)
             form.tags.data = ", ".join(article.tags or [])
+            form.chapters.data = "\n".join(video.chapter_lines(article.chapters))
+            form.free_minutes.data = str(article.free_minutes or "")
             form.body.data = article.body_md
             form.published_at.data = _local_input(article.published_at, True)
             form.review_by.data = _local_input(article.review_by, False)
@@ -184,6 +186,17 @@ def _preview_html(body: str) -> str:
 AUDITED_ACTIONS = ("publish", "unpublish", "archive", "return")
 
 
+@admin_bp.url_value_preprocessor
+def room_for_a_video(endpoint, values):
+    """The editor's form may carry a video (VIDEO_MAX_BYTES and its fields); set before
+    CSRFProtect reads the form, under the site-wide limit otherwise."""
+    if endpoint == "content_admin.edit" and request.method == "POST":
+        config = current_app.config
+        request.max_content_length = max(
+            config["MAX_CONTENT_LENGTH"], config["VIDEO_MAX_BYTES"] + 1024 * 1024
+        )
+
+
 @admin_bp.route("/new", methods=["GET", "POST"])
 @admin_bp.route("/<int:article_id>", methods=["GET", "POST"])
 @roles_required(*EDITORS)
@@ -219,8 +232,22 @@ def edit(article_id: int | None = None):
         if not fields.get("slug"):
             fields.pop("slug", None)  # left empty: the article keeps its address
         fields["asset_source"] = article.asset_source
+        fields["video_file"] = "" if form.remove_video.data else article.video_file
     if problems:
         return _show_problems(form, article, problems)
+    uploaded = None
+    if form.video_upload.data and form.video_upload.data.filename:
+        try:
+            if fields.get("kind") != "video":
+                raise video.VideoError(_("A video file is only for videos (kind: video)."))
+            uploaded = video.save_video(
+                form.video_upload.data,
+                current_app.config["VIDEO_DIR"],
+                max_bytes=current_app.config["VIDEO_MAX_BYTES"],
+            )
+        except video.VideoError as exc:
+            return _show_problems(form, article, [Problem(exc.message, None, "video_upload")])
+        fields["video_file"] = uploaded.name
     if form.gated_file.data and form.gated_file.data.filename:
         try:
             stored = uploads.save(
@@ -249,8 +276,10 @@ def edit(article_id: int | None = None):
             comment=comment,
         )
     except DocumentError as exc:
+        _forget(uploaded)
         return _show_problems(form, article, exc.problems)
     except services.ContentError as exc:
+        _forget(uploaded)
         flash(str(exc), "error")
         return _render_editor(form, article, status=403 if isinstance(exc, services.NotAllowed) else 409)
     if action in AUDITED_ACTIONS:
@@ -263,9 +292,19 @@ def edit(article_id: int | None = None):
     return redirect(url_for("content_admin.edit", article_id=saved.id), code=303)
 
 
+def _forget(uploaded: Path | None) -> None:
+    """A video stored for a save that was refused: nothing half-saved stays behind."""
+    if uploaded is not None:
+        uploaded.unlink(missing_ok=True)
+
+
+# Problems of attributes the form edits under another name.
+PROBLEM_FIELDS = {"video_file": "video_upload"}
+
+
 def _show_problems(form, article, problems):
     for problem in problems:
-        target = getattr(form, problem.field or "", None) or form.title
+        target = getattr(form, PROBLEM_FIELDS.get(problem.field, problem.field or ""), None) or form.title
         target.errors = [*target.errors, str(problem.message)]
     flash(_("Please correct the marked fields."), "error")
     return _render_editor(form, article, status=422)

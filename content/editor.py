@@ -14,8 +14,10 @@ from flask import Blueprint, abort, current_app, render_template
 from sqlalchemy import select
 
 from content.models import Article
+from content.video import EMBED_HOSTS
 from core.extensions import db
 from core.ids import record_id
+from core.security import content_security_policy
 from core.timeutil import utcnow
 from core.tokens import InvalidToken, sign, unsign
 from core.urls import absolute_url_for
@@ -150,4 +152,6 @@ def show(token: str):
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     response.headers["Referrer-Policy"] = "no-referrer"
+    if article.kind == "video":  # a video's players, as on its public page
+        response.headers["Content-Security-Policy"] = content_security_policy(current_app, frames=EMBED_HOSTS)
     return response

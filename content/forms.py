@@ -16,6 +16,7 @@ KIND_LABELS = {
     "case-study": _l("Case study"),
     "solution": _l("Solution"),
     "blog": _l("Blog post"),
+    "video": _l("Video"),
 }
 STATUS_LABELS = {
     "draft": _l("Draft"),
@@ -57,6 +58,23 @@ class ArticleForm(FlaskForm):
         _l("Related articles"), choices=[], validate_choice=False, render_kw={"size": 6}
     )
 
+    # Videos (content.video): a platform's page link or an uploaded file, chapters, the
+    # transcript and the minutes free before the lead form.
+    video = StringField(
+        _l("Player link (Bilibili, YouTube or Tencent Video)"),
+        validators=[Optional(), Length(max=500)],
+        render_kw={"type": "url", "inputmode": "url"},
+    )
+    video_upload = FileField(
+        _l("Or upload a video file (MP4 or WebM)"), render_kw={"accept": "video/mp4,video/webm"}
+    )
+    remove_video = BooleanField(_l("Remove the uploaded video"))
+    chapters = TextAreaField(_l("Chapters"), render_kw={"rows": 5})
+    transcript = TextAreaField(_l("Transcript (Markdown)"), render_kw={"rows": 10})
+    free_minutes = StringField(
+        _l("Minutes free before the lead form"), validators=[Optional()], render_kw={"inputmode": "numeric"}
+    )
+
     FRONT_MATTER = (
         "title",
         "slug",
@@ -73,7 +91,13 @@ class ArticleForm(FlaskForm):
         "seo_description",
         "sequence",
         "related",
+        "video",
+        "chapters",
+        "transcript",
+        "free_minutes",
     )
+    # The article attribute behind a front-matter field of another name.
+    ATTRIBUTES = {"sequence": "sequence_slug", "video": "video_url", "transcript": "transcript_md"}
 
     def front_matter(self) -> dict:
         """The form's values as raw front matter for validate_fields."""

@@ -1,7 +1,7 @@
 """Articles and their revisions.
 
 An article is one piece of Markdown of one kind (help, whitepaper, case-study, solution,
-blog) in one locale. Its HTML is rendered and sanitised on save and stored, never per
+blog, video) in one locale. Its HTML is rendered and sanitised on save and stored, never per
 request.
 """
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.extensions import db
 from core.timeutil import utcnow
 
-KINDS = ("help", "whitepaper", "case-study", "solution", "blog")
+KINDS = ("help", "whitepaper", "case-study", "solution", "blog", "video")
 STATUSES = ("draft", "in_review", "published", "archived")
 LOCALES = ("zh-CN", "en")
 
@@ -31,6 +31,7 @@ KIND_PREFIX = {
     "case-study": "cases",
     "solution": "solutions",
     "blog": "blog",
+    "video": "videos",
 }
 
 
@@ -77,6 +78,16 @@ class Article(db.Model):
     # The slugs of the articles an editor chose to show as related, in order (the page
     # fills the rest from the category and tags: content.services.related_articles).
     related: Mapped[list | None] = mapped_column(JSON, default=list)
+    # Videos (content.video): an uploaded file (its stored name) or a platform's page URL,
+    # the chapters [{"t": seconds, "title"}], the transcript (Markdown, rendered and
+    # sanitised on save like the body) and the minutes free before the lead form.
+    video_file: Mapped[str] = mapped_column(String(200), default="")
+    video_url: Mapped[str] = mapped_column(String(500), default="")
+    chapters: Mapped[list | None] = mapped_column(JSON, default=list)
+    transcript_md: Mapped[str] = mapped_column(Text, default="")
+    transcript_html: Mapped[str] = mapped_column(Text, default="")
+    transcript_text: Mapped[str] = mapped_column(Text, default="")
+    free_minutes: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 

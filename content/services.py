@@ -23,7 +23,7 @@ from sqlalchemy.orm import lazyload, load_only
 
 from content import freshness, notices, signals, slugs, standards, teams
 from content.bounds import TooComplex
-from content.documents import FIELD_NAMES, DocumentError, Problem, slugify
+from content.documents import FIELD_NAMES, DocumentError, Problem, slugify, video_conflicts
 from content.models import Article, Feedback, Revision
 from content.rendering import Rendered, render_markdown
 from core.extensions import db
@@ -237,6 +237,24 @@ def render_body(body_md: str) -> Rendered:
     )
 
 
+def _rendered_transcript(fields: dict, article: Article | None) -> Rendered | None:
+    """A video's transcript rendered and sanitised as a body is, when it changes (None:
+    keep what is stored). Refuses (DocumentError beside the field) a transcript past the
+    Markdown bounds and a video's file and player link together."""
+    conflicts = video_conflicts({"video_file": getattr(article, "video_file", ""), **fields})
+    if conflicts:
+        raise DocumentError([Problem(message, None, key) for key, message in conflicts])
+    source = fields.get("transcript_md")
+    if source is None or (
+        article is not None and source == article.transcript_md and article.transcript_html
+    ):
+        return None
+    try:
+        return render_body(source)
+    except TooComplex as exc:
+        raise DocumentError([Problem(exc.message, None, "transcript")]) from None
+
+
 def save_article(
     fields: dict,
     body_md: str,
@@ -273,6 +291,7 @@ def save_article(
             rendered = render_body(body_md)
         except TooComplex as exc:
             raise DocumentError([Problem(exc.message, None, "body")]) from None
+    transcript = _rendered_transcript(fields, article)
     team_id = _new_article_team(fields, user, team_id) if new and user is not None else None
     if step.target == "published" and user is not None:
         _ready_to_publish(fields, article, rendered)
@@ -327,6 +346,8 @@ def save_article(
         article.reading_minutes = rendered.reading_minutes
         article.headings = rendered.headings
         article.faq = rendered.faq
+    if transcript is not None:
+        article.transcript_html, article.transcript_text = transcript.html, transcript.text
     if step.target:
         article.status = step.target
         changed.append(step.name)

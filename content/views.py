@@ -15,15 +15,16 @@ from flask import (
     render_template,
     request,
     send_from_directory,
+    url_for,
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from content import seo, services, slugs, uploads
+from content import seo, services, slugs, uploads, video
 from content.models import KIND_PREFIX, Article, other_locale
 from core.extensions import db, limiter
-from core.hooks import hooks
+from core.hooks import article_gate, hooks
 from core.i18n import article_language, page_language, visitor_language
 from core.ids import page_number
 from core.pagecache import cached_page
@@ -39,12 +40,14 @@ SECTIONS = {
     "case-study": _l("Case studies"),
     "solution": _l("Solutions"),
     "blog": _l("Blog"),
+    "video": _l("Videos"),
 }
 INTROS = {
     "whitepaper": _l("White papers and guides from our team, free to download."),
     "case-study": _l("How customers grew with us, in their own numbers."),
     "solution": _l("How teams in your industry put the platform to work."),
     "blog": _l("Notes on customer success, marketing and sales for B2B teams."),
+    "video": _l("Product tours, webinars and how-to videos, with chapters and transcripts."),
 }
 BLOG_PAGE_SIZE = 10
 # Each article language's name, said in the page's language (links to the other one).
@@ -168,7 +171,19 @@ def render_article(article: Article, *, now, preview: bool = False) -> str:
             structured_data=seo.structured_data(
                 article, crumbs, absolute_url(), current_app.config["SITE_NAME"]
             ),
+            video=_video_player(article) if kind == "video" else None,
         )
+
+
+def _video_player(article: Article) -> dict | None:
+    """A video page's player: the platform's embed, or the uploaded file at its public
+    address with the lead form (core.hooks.article_gate) after the free minutes."""
+    shown = video.player(article)
+    if shown is not None and "file" in shown:
+        shown["src"] = url_for("content.video_media", slug=article.slug, name=article.video_file)
+        if shown["free_seconds"]:
+            shown["gate"] = article_gate(current_app, article)
+    return shown
 
 
 def translated_path(path: str, code: str) -> tuple[str, str] | None:
@@ -213,8 +228,24 @@ def _register_kind(kind: str, with_pages: bool = True) -> None:
 _register_kind("help")
 # /library/<slug> is the gated landing page; content lists the library only.
 _register_kind("whitepaper", with_pages=False)
-for _kind in ("case-study", "solution", "blog"):
+for _kind in ("case-study", "solution", "blog", "video"):
     _register_kind(_kind)
+
+
+@bp.get("/videos/<slug>/media/<name>")
+def video_media(slug: str, name: str):
+    """A public video's uploaded file, with range requests (206, 416) for seeking. Its
+    name changes with every upload, so browsers and caches may keep it for good. A gated
+    video's free part is kept by the player (docs/CONTENT.md says what that does not stop)."""
+    article = services.get_public_article("video", slug, now=utcnow())
+    if (
+        article is None
+        or not article.video_file
+        or name != article.video_file
+        or not video.is_video_name(name)
+    ):
+        abort(404)
+    return video.send_video(current_app.config["VIDEO_DIR"], name, private=False)
 
 
 @bp.post("/articles/<int:article_id>/feedback")

@@ -34,6 +34,7 @@ DEFAULTS = {
     "INDEX_DIR": None,
     "ASSET_DIR": None,
     "UPLOAD_DIR": None,
+    "VIDEO_DIR": None,
     "OUTBOX_DIR": None,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     "PROXY_FIX_X_FOR": 0,
@@ -58,7 +59,10 @@ DEFAULTS = {
     "MAIL_DEFAULT_SENDER": "Lodestar <hello@lodestar.example>",
     "MAIL_SUPPRESS_SEND": False,
     "DEV_SMTP_SINK": False,
-    "CSP_FRAME_HOSTS": ["www.youtube-nocookie.com", "player.bilibili.com"],
+    # Hosts every page may frame (an iframe in an article's Markdown keeps its src only
+    # from these). None by default: videos are the video kind, whose pages alone frame
+    # the players' hosts (content.video.EMBED_HOSTS).
+    "CSP_FRAME_HOSTS": [],
 }
 
 
@@ -82,6 +86,7 @@ def apply_settings(app, overrides=None):
         ("INDEX_DIR", "index"),
         ("ASSET_DIR", "assets"),
         ("UPLOAD_DIR", "uploads"),
+        ("VIDEO_DIR", "videos"),
         ("OUTBOX_DIR", "outbox"),
     ):
         app.config[key] = str(Path(app.config.get(key) or instance / folder))

@@ -46,6 +46,7 @@ class Hooks:
     home_panels: list[tuple[int, tuple[str, ...], Callable]] = field(default_factory=list)
     article_panels: list[Callable] = field(default_factory=list)
     advisor_cards: list[Callable] = field(default_factory=list)
+    article_gates: list[Callable] = field(default_factory=list)
     insights_panels: list[Callable] = field(default_factory=list)
     # Per-article figures a package adds to the content results: (name, label, counts).
     article_figures: list[tuple[str, object, Callable]] = field(default_factory=list)
@@ -198,6 +199,22 @@ def advisor_card(app, *, lead_id=None, owner_id=None, placement="") -> str:
     """The first adviser card any package offers for that lead or owner, or ""."""
     for render in hooks(app).advisor_cards:
         html = render(lead_id=lead_id, owner_id=owner_id, placement=placement)
+        if html:
+            return html
+    return ""
+
+
+def add_article_gate(app, render):
+    """`render(article)` returns the HTML of the form that opens a gated article's rest
+    (a video's lead form after its free minutes), the same for every visitor, or "".
+    So content shows gated's lead form without importing it."""
+    hooks(app).article_gates.append(render)
+
+
+def article_gate(app, article) -> str:
+    """The first gate any package offers for the article, or ""."""
+    for render in hooks(app).article_gates:
+        html = render(article)
         if html:
             return html
     return ""

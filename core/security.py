@@ -89,8 +89,19 @@ def staff_csrf_field() -> Markup:
     return Markup('<input type="hidden" name="csrf_token" value="%s">') % generate_csrf()
 
 
-def content_security_policy(app, *, frame_ancestors: str = "'none'") -> str:
-    frame_hosts = " ".join(f"https://{host}" for host in app.config["CSP_FRAME_HOSTS"])
+FRAMES_KEY = "lodestar.frames"
+
+
+def allow_frames(app, endpoint: str, hosts) -> None:
+    """Let the pages of `endpoint` frame `hosts` (a video page's players) on top of
+    CSP_FRAME_HOSTS: every other page keeps its frame-src to our own origin. Decided by
+    the endpoint after the view, so a page served from the page cache has it too."""
+    app.extensions.setdefault(FRAMES_KEY, {})[endpoint] = tuple(hosts)
+
+
+def content_security_policy(app, *, frame_ancestors: str = "'none'", frames=()) -> str:
+    hosts = dict.fromkeys((*app.config["CSP_FRAME_HOSTS"], *frames))
+    frame_hosts = " ".join(f"https://{host}" for host in hosts)
     return "; ".join(
         [
             "default-src 'self'",
@@ -165,6 +176,7 @@ def init_app(app):
         )
     app.jinja_env.globals["staff_csrf_field"] = staff_csrf_field
     defaults = [(name.lower(), name, value) for name, value in security_headers(app)]
+    framing = app.extensions.setdefault(FRAMES_KEY, {})  # filled by the packages' init_app
 
     app.before_request(refuse_unreadable_input)
 
@@ -177,6 +189,11 @@ def init_app(app):
         present = {name.lower() for name, _value in headers.items()}
         if getattr(response, "embeddable", False):
             present.add("x-frame-options")
+        if request.endpoint in framing and "content-security-policy" not in present:
+            headers.add(
+                "Content-Security-Policy", content_security_policy(app, frames=framing[request.endpoint])
+            )
+            present.add("content-security-policy")
         headers.extend([(name, value) for key, name, value in defaults if key not in present])
         if request.is_secure and "strict-transport-security" not in present:
             headers.add("Strict-Transport-Security", "max-age=31536000")

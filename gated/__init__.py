@@ -106,6 +106,7 @@ def init_app(app):
     from core.config import apply_defaults
     from core.hooks import (
         add_admin_nav,
+        add_article_gate,
         add_demo_loader,
         add_health_check,
         add_home_panel,
@@ -125,6 +126,7 @@ def init_app(app):
         merge_admin,
         nextstep,
         timeline,
+        video_gate,
         webhooks,
     )
     from gated.cli import leads_cli
@@ -147,6 +149,8 @@ def init_app(app):
     app.register_blueprint(embed_views.bp)
     app.register_blueprint(embed_admin.bp)
     app.register_blueprint(merge_admin.bp)
+    app.register_blueprint(video_gate.bp)
+    add_article_gate(app, video_gate.gate_form)
     add_lead_panel(app, merge_admin.lead_panel)
     app.context_processor(nextstep.thanks_context)
     app.cli.add_command(leads_cli)

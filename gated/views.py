@@ -178,6 +178,15 @@ def form_fields(kind: str) -> list[str]:
 
 
 def _render(kind, template, form, lead, status=200, **context):
+    response = make_response(form_html(kind, template, form, lead, **context), status)
+    if request.args.get("forget"):
+        response.delete_cookie(COOKIE)
+    return response
+
+
+def form_html(kind, template, form, lead, **context) -> str:
+    """`template` rendered with a lead form of `kind` and all it needs (the fields to
+    show, consent, challenge, SMS code); a page, or a part of one (a gated video's form)."""
     _version, consent_text = services.consent_text()
     rule = identity.form_identity(kind)
     required = (*(() if rule == "email_or_phone" else (rule,)), *services.REQUIRED.get(kind, ()))
@@ -191,7 +200,7 @@ def _render(kind, template, form, lead, status=200, **context):
     with language:
         # Inputs other packages add (core.hooks.add_form_extra), e.g. nurture's opt-in topics.
         extras = Markup("".join(str(render(kind)) for _name, render in form_extras(current_app)))
-        page = render_template(
+        return render_template(
             template,
             form=form,
             kind=kind,
@@ -209,10 +218,6 @@ def _render(kind, template, form, lead, status=200, **context):
             form_extras=extras,
             **context,
         )
-    response = make_response(page, status)
-    if request.args.get("forget"):
-        response.delete_cookie(COOKIE)
-    return response
 
 
 def _submit(kind, template, *, asset=None, sequence=None, slug="", page=None, thanks=None, captured=None):
@@ -333,6 +338,10 @@ def whitepaper(slug):
 
 @bp.get("/library/<slug>/thanks")
 def whitepaper_thanks(slug):
+    from gated.video_gate import is_gated_video
+
+    if is_gated_video(slug):  # a gated video's form, held and confirmed later
+        return redirect(url_for("gated_video.watch", slug=slug, t=request.args.get("t", "")), 303)
     article, asset = _whitepaper_or_404(slug)
     submission = visitor.thanks_submission(request.args.get("t"))
     download_url = download_token = None

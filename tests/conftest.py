@@ -217,6 +217,7 @@ def settings_for_tests(database_url, tmp_path, smtp_port) -> dict:
         "INDEX_DIR": str(tmp_path / "index"),
         "ASSET_DIR": str(tmp_path / "assets"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "VIDEO_DIR": str(tmp_path / "videos"),
         "OUTBOX_DIR": str(tmp_path / "outbox"),
     }
 

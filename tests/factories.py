@@ -194,3 +194,25 @@ def chart_on(page: str, chart_id: str) -> dict:
         for row in re.findall(r"<tr>(.*?)</tr>", table)
     ]
     return chart
+
+
+def mp4_bytes(size: int = 4096) -> bytes:
+    """Bytes an MP4 begins with (an ISO BMFF `ftyp` box), then a counting pattern, so a
+    range of the file can be checked byte for byte."""
+    head = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
+    return head + bytes(index % 251 for index in range(size - len(head)))
+
+
+def video_article(app, data: bytes | None = None, *, suffix: str = ".mp4", **fields):
+    """A published video article whose uploaded file holds `data` (stored as the editor
+    stores uploads, under VIDEO_DIR)."""
+    from pathlib import Path
+
+    from content.uploads import stored_name
+    from tests.content.helpers import make_article
+
+    name = stored_name("clip" + suffix)
+    folder = Path(app.config["VIDEO_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(mp4_bytes() if data is None else data)
+    return make_article("视频简介", **{"title": "产品演示", "kind": "video", "video_file": name, **fields})

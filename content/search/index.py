@@ -117,8 +117,9 @@ def headings_text(article: Article) -> str:
 
 
 def document(article: Article) -> dict:
-    """The index document of an article."""
+    """The index document of an article (a video's transcript is part of its body)."""
     headings = headings_text(article)
+    body = "\n".join(part for part in (article.body_text, getattr(article, "transcript_text", "")) if part)
     tags = [str(tag) for tag in (article.tags or [])]
     tag_text = " ".join([*tags, article.category or "", (article.slug or "").replace("-", " ")])
     return {
@@ -135,8 +136,8 @@ def document(article: Article) -> dict:
         "summary": article.summary or "",
         "headings": headings,
         "tags": tag_text,
-        "body": article.body_text or "",
-        "body_bi": article.body_text or "",
+        "body": body,
+        "body_bi": body,
         "pinyin": " ".join([article.title or "", " ".join(tags), article.category or "", headings]),
     }
 

@@ -70,6 +70,7 @@ def live_app(tmp_path_factory, smtp_server, browser):
             "INDEX_DIR": str(folder / "index"),
             "ASSET_DIR": str(folder / "assets"),
             "UPLOAD_DIR": str(folder / "uploads"),
+            "VIDEO_DIR": str(folder / "videos"),
             "OUTBOX_DIR": str(folder / "outbox"),
         }
     )

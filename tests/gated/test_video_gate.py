@@ -1,0 +1,72 @@
+"""A gated video: the free minutes with the white paper's lead form under the player, the
+submission captured as a white paper's, then the whole file by a signed address."""
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from core.extensions import db
+from gated.models import Lead, Submission
+from tests.factories import mp4_bytes, video_article
+from tests.gated.conftest import form_data
+
+pytestmark = pytest.mark.usefixtures("app")
+
+
+@pytest.fixture
+def gated_video(app):
+    return video_article(app, mp4_bytes(2048), title="线索评分实战", summary="演示", free_minutes=2)
+
+
+def test_the_free_minutes_play_and_the_lead_form_waits_under_the_player(client, gated_video):
+    page = client.get(gated_video.url_path).get_data(as_text=True)
+    assert 'data-free-seconds="120"' in page
+    assert f'src="/videos/{gated_video.slug}/media/{gated_video.video_file}"' in page
+    assert f'action="/videos/{gated_video.slug}/watch"' in page and 'name="email"' in page
+    assert "观看完整视频" in page and "前 2 分钟免费观看" in page
+
+
+def test_an_ungated_video_shows_no_form_and_takes_no_submission(app, client):
+    free = video_article(app, title="免费视频")
+    page = client.get(free.url_path).get_data(as_text=True)
+    assert 'name="email"' not in page and "data-free-seconds" not in page
+    assert client.post(f"/videos/{free.slug}/watch", data=form_data()).status_code == 404
+
+
+def test_a_lead_leaves_details_and_watches_the_whole_file_by_a_signed_address(client, gated_video):
+    response = client.post(f"/videos/{gated_video.slug}/watch", data=form_data())
+    assert response.status_code == 303
+    lead = db.session.scalars(select(Lead).where(Lead.email == "wang.fang@example.com")).one()
+    submission = db.session.scalars(select(Submission).where(Submission.lead_id == lead.id)).one()
+    assert submission.form == "whitepaper" and submission.landing_page.startswith(
+        f"/videos/{gated_video.slug}"
+    )
+
+    watch = client.get(response.headers["Location"])
+    assert watch.status_code == 200 and watch.headers["Cache-Control"] == "private, no-store"
+    page = watch.get_data(as_text=True)
+    full = re.search(r'<source src="(/videos/full/[^"]+)"', page).group(1)
+    assert "data-free-seconds" not in page
+
+    part = client.get(full, headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206 and part.data == mp4_bytes(2048)[:100]
+    assert part.headers["Content-Range"] == "bytes 0-99/2048" and part.headers["Cache-Control"].startswith(
+        "private"
+    )
+
+
+def test_without_a_submission_or_with_a_forged_address_there_is_no_whole_file(client, gated_video):
+    back = client.get(f"/videos/{gated_video.slug}/watch?t=forged")
+    assert back.status_code == 303 and back.headers["Location"].endswith(gated_video.url_path)
+    assert client.get("/videos/full/forged.token").status_code == 400
+
+
+def test_a_bad_submission_is_shown_again_with_the_message_beside_the_field(client, gated_video):
+    response = client.post(
+        f"/videos/{gated_video.slug}/watch", data=form_data(email="not-an-email", phone="")
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="email-error"' in page and gated_video.title in page
+    assert db.session.scalar(select(Lead)) is None
