@@ -18,7 +18,7 @@ branch_labels = None
 depends_on = None
 
 # content.standards.DEFAULTS["video"] as of this migration, owned by 市场 where it exists.
-TEMPLATE = "## 视频简介\n\n## 你将学到\n\n"
+TEMPLATE = "## 视频简介\n\n## 您将学到\n\n"
 CHECKLIST = ["字幕与章节已按成片核对", "视频中的界面与当前版本一致"]
 
 

@@ -8,9 +8,11 @@ if (player) {
 
   const stopAtTheGate = () => {
     if (!free || player.currentTime < free) return;
-    player.pause();
-    player.currentTime = free;
-    if (gate) {
+    if (!player.paused) player.pause();
+    // Back to the end of the free part only from past it: setting the same time again
+    // would fire "seeking" again.
+    if (player.currentTime > free + 0.5) player.currentTime = free;
+    if (gate && !gate.classList.contains("is-open")) {
       gate.classList.add("is-open");
       gate.scrollIntoView({ block: "nearest" });
       gate.focus({ preventScroll: true });
