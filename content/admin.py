@@ -232,22 +232,10 @@ def edit(article_id: int | None = None):
         if not fields.get("slug"):
             fields.pop("slug", None)  # left empty: the article keeps its address
         fields["asset_source"] = article.asset_source
-        fields["video_file"] = "" if form.remove_video.data else article.video_file
+        keep = fields.get("kind") == "video" and not form.remove_video.data
+        fields["video_file"] = article.video_file if keep else ""
     if problems:
         return _show_problems(form, article, problems)
-    uploaded = None
-    if form.video_upload.data and form.video_upload.data.filename:
-        try:
-            if fields.get("kind") != "video":
-                raise video.VideoError(_("A video file is only for videos (kind: video)."))
-            uploaded = video.save_video(
-                form.video_upload.data,
-                current_app.config["VIDEO_DIR"],
-                max_bytes=current_app.config["VIDEO_MAX_BYTES"],
-            )
-        except video.VideoError as exc:
-            return _show_problems(form, article, [Problem(exc.message, None, "video_upload")])
-        fields["video_file"] = uploaded.name
     if form.gated_file.data and form.gated_file.data.filename:
         try:
             stored = uploads.save(
@@ -265,6 +253,19 @@ def edit(article_id: int | None = None):
             form.library_file.errors = [_("Choose one of the files listed.")]
             return _render_editor(form, article, status=422)
         fields["asset_source"] = chosen
+    uploaded = None
+    if form.video_upload.data and form.video_upload.data.filename:
+        try:
+            if fields.get("kind") != "video":
+                raise video.VideoError(_("A video file is only for videos (kind: video)."))
+            uploaded = video.save_video(
+                form.video_upload.data,
+                current_app.config["VIDEO_DIR"],
+                max_bytes=current_app.config["VIDEO_MAX_BYTES"],
+            )
+        except video.VideoError as exc:
+            return _show_problems(form, article, [Problem(exc.message, None, "video_upload")])
+        fields["video_file"] = uploaded.name
     try:
         saved = services.save_article(
             fields,

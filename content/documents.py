@@ -51,8 +51,6 @@ FIELD_NAMES = {
     "free_minutes": "free_minutes",
     "transcript": "transcript_md",
 }
-# Front matter only a video may carry (content.video).
-VIDEO_KEYS = ("video", "video_file", "chapters", "free_minutes", "transcript")
 # Front matter that is not an Article attribute: the slugs an article had before, whose
 # URLs redirect to it (content.slugs), written after the attributes on export.
 HISTORY_KEY = "old_slugs"
@@ -324,68 +322,10 @@ def validate_fields(
         fields[HISTORY_KEY] = list(old)
     if fields["sequence_slug"] and kind != "whitepaper":
         problem("sequence", _l("sequence is only for white papers (kind: whitepaper)"))
-    _video_fields(raw, kind, fields, problem)
+    from content.video import video_fields
+
+    video_fields(raw, kind, fields, problem)
     return fields, problems
-
-
-def _video_fields(raw: dict, kind: str, fields: dict, problem) -> None:
-    """A video's player link, file, chapters, free minutes and transcript (content.video)."""
-    from content import video
-
-    for key in VIDEO_KEYS:
-        if raw.get(key) not in (None, "", []) and kind != "video":
-            problem(key, _l("%(key)s is only for videos (kind: video)", key=key))
-    url = str(raw.get("video") or "").strip()
-    fields["video_url"] = ""
-    if url and kind == "video":
-        try:
-            fields["video_url"] = video.parse_video_url(url).page_url
-        except video.VideoError as exc:
-            problem("video", exc.message)
-    name = str(raw.get("video_file") or "").strip()
-    fields["video_file"] = name if kind == "video" and video.is_video_name(name) else ""
-    if name and kind == "video" and not fields["video_file"]:
-        problem("video_file", _l("video_file must be the name of an uploaded MP4 or WebM file"))
-    chapters, chapter_problems = video.parse_chapters(raw.get("chapters") if kind == "video" else None)
-    fields["chapters"] = chapters
-    if chapter_problems:
-        problem("chapters", " ".join(chapter_problems))
-    transcript = raw.get("transcript")
-    fields["transcript_md"] = normalise_body(str(transcript)) if transcript and kind == "video" else ""
-    minutes = raw.get("free_minutes")
-    fields["free_minutes"] = None
-    if minutes not in (None, "") and kind == "video":
-        text = str(minutes).strip()
-        if not text.isdigit() or not 1 <= int(text) <= video.FREE_MINUTES_MAX:
-            problem(
-                "free_minutes",
-                _l(
-                    "A whole number of minutes from 1 to %(max)d, or empty for no gate.",
-                    max=video.FREE_MINUTES_MAX,
-                ),
-            )
-        else:
-            fields["free_minutes"] = int(text)
-    for key, message in video_conflicts(fields):
-        problem(key, message)
-
-
-def video_conflicts(fields: dict) -> list[tuple[str, str]]:
-    """(field, message) for a video's parts that do not go together; checked again when
-    the editor has added the stored file to the form's fields."""
-    conflicts = []
-    if fields.get("video_url") and fields.get("video_file"):
-        conflicts.append(("video", _l("Choose an uploaded file or a player link, not both.")))
-    if fields.get("free_minutes") and not fields.get("video_file"):
-        conflicts.append(
-            (
-                "free_minutes",
-                _l(
-                    "Only an uploaded file can be gated: a platform's player cannot be stopped after the free minutes."
-                ),
-            )
-        )
-    return conflicts
 
 
 def to_utc(value, timezone: str) -> datetime | None:

@@ -21,9 +21,9 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload, load_only
 
-from content import freshness, notices, signals, slugs, standards, teams
+from content import freshness, notices, signals, slugs, standards, teams, video
 from content.bounds import TooComplex
-from content.documents import FIELD_NAMES, DocumentError, Problem, slugify, video_conflicts
+from content.documents import FIELD_NAMES, DocumentError, Problem, slugify
 from content.models import Article, Feedback, Revision
 from content.rendering import Rendered, render_markdown
 from core.extensions import db
@@ -241,7 +241,7 @@ def _rendered_transcript(fields: dict, article: Article | None) -> Rendered | No
     """A video's transcript rendered and sanitised as a body is, when it changes (None:
     keep what is stored). Refuses (DocumentError beside the field) a transcript past the
     Markdown bounds and a video's file and player link together."""
-    conflicts = video_conflicts({"video_file": getattr(article, "video_file", ""), **fields})
+    conflicts = video.conflicts({"video_file": getattr(article, "video_file", ""), **fields})
     if conflicts:
         raise DocumentError([Problem(message, None, key) for key, message in conflicts])
     source = fields.get("transcript_md")

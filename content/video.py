@@ -20,11 +20,14 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 
 from content import uploads
+from content.documents import normalise_body
 
 # The players' hosts (the CSP's frame-src on video pages, nothing else).
 EMBED_HOSTS = ("player.bilibili.com", "www.youtube-nocookie.com", "v.qq.com")
 PLATFORM_NAMES = {"bilibili": _l("Bilibili"), "youtube": "YouTube", "tencent": _l("Tencent Video")}
 FILE_TYPES = {".mp4": "video/mp4", ".webm": "video/webm"}
+# Front matter only a video may carry.
+FRONT_MATTER = ("video", "video_file", "chapters", "free_minutes", "transcript")
 CHAPTERS_MAX, CHAPTER_TITLE_MAX = 100, 120
 FREE_MINUTES_MAX = 600
 # How much of a file's start is read to tell its type (an EBML header with long sizes
@@ -168,6 +171,65 @@ def parse_chapters(value) -> tuple[list[dict], list[str]]:
 def chapter_lines(chapters) -> list[str]:
     """The chapters as typed (front matter and the editor's field)."""
     return [f"{clock(chapter['t'])} {chapter['title']}" for chapter in chapters or []]
+
+
+def video_fields(raw: dict, kind: str, fields: dict, problem) -> None:
+    """Front matter's (or the editor's) video fields into `fields`, each problem told to
+    `problem(key, message)` (content.documents.validate_fields)."""
+    for key in FRONT_MATTER:
+        if raw.get(key) not in (None, "", []) and kind != "video":
+            problem(key, _l("%(key)s is only for videos (kind: video)", key=key))
+    url = str(raw.get("video") or "").strip()
+    fields["video_url"] = ""
+    if url and kind == "video":
+        try:
+            fields["video_url"] = parse_video_url(url).page_url
+        except VideoError as exc:
+            problem("video", exc.message)
+    name = str(raw.get("video_file") or "").strip()
+    fields["video_file"] = name if kind == "video" and is_video_name(name) else ""
+    if name and kind == "video" and not fields["video_file"]:
+        problem("video_file", _l("video_file must be the name of an uploaded MP4 or WebM file"))
+    chapters, chapter_problems = parse_chapters(raw.get("chapters") if kind == "video" else None)
+    fields["chapters"] = chapters
+    if chapter_problems:
+        problem("chapters", " ".join(chapter_problems))
+    transcript = raw.get("transcript")
+    fields["transcript_md"] = normalise_body(str(transcript)) if transcript and kind == "video" else ""
+    minutes = raw.get("free_minutes")
+    fields["free_minutes"] = None
+    if minutes not in (None, "") and kind == "video":
+        text = str(minutes).strip()
+        if not text.isdigit() or not 1 <= int(text) <= FREE_MINUTES_MAX:
+            problem(
+                "free_minutes",
+                _l(
+                    "A whole number of minutes from 1 to %(max)d, or empty for no gate.",
+                    max=FREE_MINUTES_MAX,
+                ),
+            )
+        else:
+            fields["free_minutes"] = int(text)
+    for key, message in conflicts(fields):
+        problem(key, message)
+
+
+def conflicts(fields: dict) -> list[tuple[str, str]]:
+    """(field, message) for a video's parts that do not go together; checked again when
+    the editor has added the stored file to the form's fields."""
+    conflicts = []
+    if fields.get("video_url") and fields.get("video_file"):
+        conflicts.append(("video", _l("Choose an uploaded file or a player link, not both.")))
+    if fields.get("free_minutes") and not fields.get("video_file"):
+        conflicts.append(
+            (
+                "free_minutes",
+                _l(
+                    "Only an uploaded file can be gated: a platform's player cannot be stopped after the free minutes."
+                ),
+            )
+        )
+    return conflicts
 
 
 def sniffed_type(head: bytes) -> str | None:
