@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from flask import abort, send_file
+from flask import abort, request, send_file
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
 from content import uploads
 from content.documents import normalise_body
@@ -303,6 +304,10 @@ def send_video(folder: str | Path, name: str, *, private: bool):
     path = Path(folder) / name
     if not path.is_file():
         abort(404)
+    size = path.stat().st_size
+    if "If-Range" not in request.headers and request.range and request.range.range_for_length(size) is None:
+        # Refused before the file is opened (send_file would raise with it open).
+        raise RequestedRangeNotSatisfiable(length=size)
     response = send_file(path, mimetype=FILE_TYPES[path.suffix.lower()], conditional=True, etag=True)
     response.headers["Cache-Control"] = (
         "private, max-age=3600" if private else "public, max-age=31536000, immutable"

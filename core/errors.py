@@ -5,7 +5,7 @@ A visitor never sees a bare stack trace or a Werkzeug default page.
 
 import contextlib
 
-from flask import jsonify, render_template, request
+from flask import jsonify, make_response, render_template, request
 from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
@@ -63,7 +63,13 @@ def init_app(app):
     def http_error(error):
         if error.code is None or error.code < 400:
             return error
-        return render_error(error.code)
+        response = make_response(render_error(error.code))
+        # What the error says in its headers stays: a 416's Content-Range (bytes */size),
+        # a 405's Allow.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(OperationalError)
     def database_unreachable(error):

@@ -12,6 +12,7 @@ player, not the server, so a determined viewer can fetch the public file's bytes
 """
 
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
+from markupsafe import Markup
 
 from content import video
 from content.models import Article
@@ -46,7 +47,9 @@ def gate_form(article) -> str:
     """The lead form under a gated video's player (core.hooks.article_gate), or ""."""
     if not is_gated(article):
         return ""
-    return views.form_html(FORM_KIND, "gated/_video_gate.html", views._new_form(), None, article=article)
+    return Markup(
+        views.form_html(FORM_KIND, "gated/_video_gate.html", views._new_form(), None, article=article)
+    )
 
 
 @bp.url_value_preprocessor

@@ -477,6 +477,14 @@ def search_index(app):
 
 
 @pytest.fixture
+def video_dir(app, tmp_path, monkeypatch):
+    """An empty VIDEO_DIR of the test's own, so what a test stores is all that is there."""
+    folder = tmp_path / "videos"
+    monkeypatch.setitem(app.config, "VIDEO_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -14,7 +14,7 @@ from core.extensions import db
 from tests.content.helpers import ARTICLE_FORM, make_article
 from tests.factories import mp4_bytes, video_article
 
-pytestmark = pytest.mark.usefixtures("app")
+pytestmark = pytest.mark.usefixtures("app", "video_dir")
 
 VIDEO_FORM = {
     **ARTICLE_FORM,
@@ -112,35 +112,45 @@ def _media_url(article) -> str:
     return f"/videos/{article.slug}/media/{article.video_file}"
 
 
+def fetch(client, url, **headers):
+    """A response read whole and closed (a file's response holds the file open)."""
+    with client.get(url, headers=headers) as response:
+        response.get_data()
+        return response
+
+
 def test_the_uploaded_file_is_served_with_range_requests(app, client):
     data = mp4_bytes(4096)
-    article = video_article(app, data)
-    whole = client.get(_media_url(article))
+    url = _media_url(video_article(app, data))
+    whole = fetch(client, url)
     assert whole.status_code == 200 and whole.data == data
     assert whole.headers["Accept-Ranges"] == "bytes" and whole.headers["Content-Type"] == "video/mp4"
     assert "immutable" in whole.headers["Cache-Control"] and whole.headers["ETag"]
 
-    first = client.get(_media_url(article), headers={"Range": "bytes=0-99"})
+    first = fetch(client, url, Range="bytes=0-99")
     assert first.status_code == 206 and first.data == data[:100]
     assert first.headers["Content-Range"] == "bytes 0-99/4096" and first.headers["Content-Length"] == "100"
 
-    rest = client.get(_media_url(article), headers={"Range": "bytes=4000-"})
+    rest = fetch(client, url, Range="bytes=4000-")
     assert rest.status_code == 206 and rest.data == data[4000:]
     assert rest.headers["Content-Range"] == "bytes 4000-4095/4096"
 
-    tail = client.get(_media_url(article), headers={"Range": "bytes=-50"})
+    tail = fetch(client, url, Range="bytes=-50")
     assert tail.status_code == 206 and tail.data == data[-50:]
     assert tail.headers["Content-Range"] == "bytes 4046-4095/4096"
 
-    beyond = client.get(_media_url(article), headers={"Range": "bytes=4096-"})
+    beyond = fetch(client, url, Range="bytes=4096-")
     assert beyond.status_code == 416 and beyond.headers["Content-Range"] == "bytes */4096"
+
+    unchanged = fetch(client, url, **{"If-None-Match": whole.headers["ETag"]})
+    assert unchanged.status_code == 304
 
 
 def test_only_a_public_videos_own_file_is_served(app, client):
     article = video_article(app)
-    assert client.get(f"/videos/{article.slug}/media/0123456789abcdef-other.mp4").status_code == 404
+    assert fetch(client, f"/videos/{article.slug}/media/0123456789abcdef-other.mp4").status_code == 404
     draft = video_article(app, title="草稿视频", status="draft")
-    assert client.get(_media_url(draft)).status_code == 404
+    assert fetch(client, _media_url(draft)).status_code == 404
 
 
 def test_frame_src_allows_the_players_on_video_pages_only(app, client):
@@ -232,12 +242,12 @@ def test_the_editor_saves_an_uploaded_video_with_chapters(app, login_as):
     "changes, field, message",
     [
         (
-            {"video_upload": (io.BytesIO(b"%PDF-1.7 not a video" * 10), "fake.mp4")},
+            {"video_upload": (b"%PDF-1.7 not a video" * 10, "fake.mp4")},
             "video_upload",
             "不是 MP4 或 WebM",
         ),
-        ({"video_upload": (io.BytesIO(mp4_bytes()), "clip.avi")}, "video_upload", "MP4 或 WebM"),
-        ({"video_upload": (io.BytesIO(mp4_bytes(5000)), "big.mp4")}, "video_upload", "超过"),
+        ({"video_upload": (mp4_bytes(), "clip.avi")}, "video_upload", "MP4 或 WebM"),
+        ({"video_upload": (mp4_bytes(5000), "big.mp4")}, "video_upload", "超过"),
         ({"video": "https://vimeo.com/76979871"}, "video", "只能嵌入哔哩哔哩"),
         ({"chapters": "02:15 安装\r\n安装视频"}, "chapters", "第 2 行"),
         (
@@ -247,7 +257,7 @@ def test_the_editor_saves_an_uploaded_video_with_chapters(app, login_as):
         ),
         ({"free_minutes": "很多"}, "free_minutes", "整数分钟"),
         (
-            {"video": "https://youtu.be/dQw4w9WgXcQ", "video_upload": (io.BytesIO(mp4_bytes()), "clip.mp4")},
+            {"video": "https://youtu.be/dQw4w9WgXcQ", "video_upload": (mp4_bytes(), "clip.mp4")},
             "video",
             "二选一",
         ),
@@ -258,9 +268,13 @@ def test_bad_video_input_is_refused_beside_its_field_and_nothing_is_kept(
 ):
     monkeypatch.setitem(app.config, "VIDEO_MAX_BYTES", 4096)
     editor = login_as("editor")
+    sent = {
+        name: (io.BytesIO(value[0]), value[1]) if isinstance(value, tuple) else value
+        for name, value in changes.items()
+    }
     response = editor.post(
         "/admin/content/new",
-        data={**VIDEO_FORM, **changes, "action": "save"},
+        data={**VIDEO_FORM, **sent, "action": "save"},
         content_type="multipart/form-data",
     )
     assert response.status_code == 422

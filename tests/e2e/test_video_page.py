@@ -102,3 +102,6 @@ def test_a_gated_video_stops_after_its_free_minute_and_shows_the_lead_form(
     page.wait_for_function("() => document.getElementById('video-gate').classList.contains('is-open')")
     assert page.evaluate(f"{PLAYER}.currentTime") <= 60.5 and page.evaluate(f"{PLAYER}.paused")
     assert gate.get_by_label(re.compile("工作邮箱")).is_visible()
+    shots = os.environ.get("LODESTAR_SCREENSHOT_DIR")
+    if shots:
+        page.screenshot(path=str(Path(shots) / "video-gate-1280.png"), full_page=True)
