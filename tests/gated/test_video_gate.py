@@ -71,3 +71,10 @@ def test_a_bad_submission_is_shown_again_with_the_message_beside_the_field(clien
     page = response.get_data(as_text=True)
     assert 'id="email-error"' in page and gated_video.title in page
     assert db.session.scalar(select(Lead)) is None
+
+
+def test_a_held_submission_confirmed_later_lands_on_the_watch_page(client, gated_video):
+    """A held video submission is released through the white paper's thank-you address."""
+    response = client.get(f"/library/{gated_video.slug}/thanks?t=token")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/videos/{gated_video.slug}/watch?t=token")
