@@ -384,9 +384,22 @@ def to_markdown(front: dict, body_md: str) -> str:
     return f"{FENCE}\n{yaml_text}{FENCE}\n\n{body}\n" if body else f"{FENCE}\n{yaml_text}{FENCE}\n"
 
 
+class _FrontMatterDumper(yaml.SafeDumper):
+    """Text of several lines (a video's transcript) as a literal block, read in git as
+    written; YAML quotes it instead where a block cannot keep it exactly."""
+
+
+_FrontMatterDumper.add_representer(
+    str,
+    lambda dumper, value: dumper.represent_scalar(
+        "tag:yaml.org,2002:str", value, style="|" if "\n" in value else None
+    ),
+)
+
+
 def _yaml_line(key: str, value) -> str:
     """One `key: value` line; lists in the short flow form (`tags: [a, b]`)."""
-    options = {"allow_unicode": True, "width": 10_000}
+    options = {"allow_unicode": True, "width": 10_000, "Dumper": _FrontMatterDumper}
     if isinstance(value, list):
-        return f"{key}: {yaml.safe_dump(value, default_flow_style=True, **options).strip()}\n"
-    return yaml.safe_dump({key: value}, default_flow_style=False, **options)
+        return f"{key}: {yaml.dump(value, default_flow_style=True, **options).strip()}\n"
+    return yaml.dump({key: value}, default_flow_style=False, **options)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from content.documents import FIELD_NAMES, front_matter, parse_markdown_file, to_markdown
 from content.models import Article
 from content.video import VideoError, parse_chapters, parse_video_url, sniffed_type
 from core.extensions import db
@@ -283,3 +284,21 @@ def test_bad_video_input_is_refused_beside_its_field_and_nothing_is_kept(
     assert message in error
     assert db.session.scalar(select(func.count()).select_from(Article)) == 0
     assert _stored_videos(app) == []
+
+
+def test_a_video_round_trips_through_its_markdown_file(app):
+    article = make_article(
+        "简介",
+        title="嵌入视频",
+        kind="video",
+        video_url="https://www.bilibili.com/video/BV1GJ411x7h7",
+        chapters=[{"t": 0, "title": "开场"}, {"t": 3723, "title": "进阶"}],
+        transcript_md="## 文字稿\n\n第一行\n\n第二行：配置规则",
+    )
+    values = {name: getattr(article, name) for name in FIELD_NAMES.values()}
+    text = to_markdown(front_matter(values, "UTC"), article.body_md)
+    assert "chapters: ['00:00 开场', '1:02:03 进阶']" in text
+    assert "transcript: |-\n  ## 文字稿\n\n  第一行\n" in text
+    parsed = parse_markdown_file(text.encode(), path=Path("video.md"), default_locale="zh-CN", timezone="UTC")
+    for name in ("video_url", "chapters", "transcript_md", "kind"):
+        assert parsed.fields[name] == getattr(article, name), name
