@@ -2,7 +2,7 @@
 the minutes free before the lead form; and the video kind's standard
 
 Revision ID: d8e2f4a6b1c3
-Revises: c5d1e8a3f290
+Revises: d3e8f1a6c2b7
 Create Date: 2026-12-05 16:30:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "d8e2f4a6b1c3"
-down_revision = "c5d1e8a3f290"
+down_revision = "d3e8f1a6c2b7"
 branch_labels = None
 depends_on = None
 
