@@ -18,19 +18,19 @@ from sqlalchemy import delete, select
 from assistant import contact
 from assistant.models import TICKET_STATUSES, Conversation, CustomerAccount, Round, Ticket
 from assistant.tiers import match_account
-from content.search import services as search
 from content.search.analysis import CJK_RE
+from content.search.services import search_articles
 from core.extensions import db
 from core.i18n import article_language
 from core.ids import token_id
 from core.tokens import InvalidToken, sign, unsign
 from core.urls import absolute_url, absolute_url_for
 from gated import phonecodes
-from gated import services as gated
+from gated.capture import RequestMeta, capture_lead
 from gated.identity import phone_number
 from gated.validation import InvalidSubmission
+from nurture.mailqueue import add_mail
 from nurture.models import Message, normalise_email
-from nurture.services import add_mail
 
 CONVERSATION_PURPOSE = "assistant-conversation"
 PER_ROUND = 3
@@ -73,7 +73,7 @@ def find_answers(
 ) -> list[dict]:
     """The best PER_ROUND help articles in `locale` (None: any) for `question`, leaving out
     those in `exclude`, from the site's own search (title, url and the matching passage)."""
-    results, _query_id = search.search_articles(
+    results, _query_id = search_articles(
         question, now=now, kind="help", locale=locale, per_page=PER_ROUND + len(exclude)
     )
     answers = []
@@ -186,7 +186,7 @@ def route_for(conversation: Conversation) -> str:
     return conversation.account.tier.route
 
 
-def escalate(conversation: Conversation, data: dict, *, visitor: gated.RequestMeta, now: datetime) -> Ticket:
+def escalate(conversation: Conversation, data: dict, *, visitor: RequestMeta, now: datetime) -> Ticket:
     """Hand the conversation to a person, by the visitor's tier.
 
     A top tier's account owner (or the human queue) gets the whole conversation by mail;
@@ -241,7 +241,7 @@ def escalate(conversation: Conversation, data: dict, *, visitor: gated.RequestMe
     return ticket
 
 
-def _capture_lead(person: contact.Contact, data: dict, *, visitor: gated.RequestMeta, now: datetime) -> int:
+def _capture_lead(person: contact.Contact, data: dict, *, visitor: RequestMeta, now: datetime) -> int:
     """The lead of an unknown visitor (known by email, by mobile number, or both), through
     gated's form capture (identity and consent rules, consent record, double opt-in, the
     SMS code spent, lead_captured): it commits on its own."""
@@ -252,7 +252,7 @@ def _capture_lead(person: contact.Contact, data: dict, *, visitor: gated.Request
         "consent": data.get("consent", ""),
     }
     try:
-        capture = gated.capture_lead(
+        capture = capture_lead(
             contact.FORM,
             fields,
             request_meta=visitor,

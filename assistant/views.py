@@ -33,8 +33,9 @@ from core.extensions import limiter
 from core.security import csrf_by_origin, from_another_site
 from core.timeutil import utcnow
 from core.tokens import InvalidToken
+from gated.capture import RequestMeta
+from gated.consent import consent_text
 from gated.identity import form_identity
-from gated.services import RequestMeta, consent_text
 
 bp = Blueprint("assistant", __name__, url_prefix="/help/ask", template_folder="templates")
 ACCOUNT_COOKIE = "lodestar_account"

@@ -279,7 +279,7 @@ def measure_db(url: str, backend: str, size: int, folder: Path, explain: bool) -
     from accounts.services import login_key
     from core.extensions import db
     from core.timeutil import utcnow
-    from gated.services import upsert_lead
+    from gated.leads import upsert_lead
     from nurture import delivery
     from nurture.models import Message
 
@@ -393,7 +393,7 @@ def phase_search(size: int, folder: Path, queries: int) -> dict:
 
     from bench import search
     from content.models import Article
-    from content.search import services
+    from content.search.upkeep import reindex
     from core.extensions import db
     from core.timeutil import utcnow
 
@@ -405,7 +405,7 @@ def phase_search(size: int, folder: Path, queries: int) -> dict:
             db.session.execute(insert(Article), rows[start : start + 1000])
         db.session.commit()
         started = time.perf_counter()
-        indexed = services.reindex(now=utcnow())
+        indexed = reindex(now=utcnow())
         seconds = time.perf_counter() - started
     return {"articles": size, "indexed": indexed, "reindex_s": seconds}
 

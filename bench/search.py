@@ -79,7 +79,7 @@ def percentile(values: list[float], share: float) -> float:
 @contextmanager
 def evaluation_site(prefix: str, load):
     """A throw-away site whose articles `load(now)` makes, indexed: (app, folder, now)."""
-    from content.search import services
+    from content.search.upkeep import reindex
     from core.extensions import db
     from core.timeutil import utcnow
 
@@ -90,25 +90,26 @@ def evaluation_site(prefix: str, load):
             db.create_all()
             now = utcnow()
             load(now)
-            services.reindex(now=now)
+            reindex(now=now)
             yield app, folder, now
 
 
 def words_then_meaning(app, now, judgements) -> tuple[dict, dict, int, float]:
     """The judgements scored by words alone, then by words and meaning once every article
     is embedded: (words, hybrid, passages embedded, seconds embedding took)."""
-    from content.search import services
     from content.search.evaluation import evaluate
+    from content.search.services import search_articles
+    from content.search.upkeep import embed_all
 
     def ours(text):
-        results, _ = services.search_articles(text, now=now)
+        results, _ = search_articles(text, now=now)
         return [hit.slug for hit in results.hits]
 
     app.config["SEARCH_DENSE"] = False
     words = evaluate(ours, judgements)
     app.config["SEARCH_DENSE"] = True
     started = time.perf_counter()
-    embedded = services.embed_all(now=now)
+    embedded = embed_all(now=now)
     seconds = time.perf_counter() - started
     return words, evaluate(ours, judgements), embedded, seconds
 
@@ -343,7 +344,7 @@ def phase_build(folder: Path, count: int) -> dict:
     from sqlalchemy import insert
 
     from content.models import Article
-    from content.search import services
+    from content.search.upkeep import reindex
     from core.extensions import db
     from core.timeutil import utcnow
 
@@ -356,7 +357,7 @@ def phase_build(folder: Path, count: int) -> dict:
         db.session.commit()
         chars = sum(len(r["body_text"]) + len(r["title"]) for r in rows)
         started = time.perf_counter()
-        indexed = services.reindex(now=utcnow())
+        indexed = reindex(now=utcnow())
         seconds = time.perf_counter() - started
         # The same text into SQLite FTS5, segmented by jieba (FTS5 cannot split Chinese).
         from content.search.analysis import fold, jieba_tokenizer
@@ -495,7 +496,7 @@ def phase_api(folder: Path, queries: list[str]) -> dict:
     # the mix's own repeats (15 of 300).
     for text in WARM_UP:
         client.get("/api/search", query_string={"q": text})
-    from content.search.services import state
+    from content.search.state import state
 
     cache = state(app).results
     rss_before = peak_rss_mb()
@@ -644,7 +645,8 @@ def phase_visible(folder: Path, *, wait_for_warm_up: bool) -> dict:
     has been up a couple of seconds); without, at once (the worst case: it waits for
     the load). The second edit is a warm process's."""
     from content.models import Article
-    from content.search import analysis, services
+    from content.search import analysis
+    from content.search.services import search_articles
     from content.services import save_article
     from core.extensions import db
     from core.timeutil import utcnow
@@ -657,7 +659,7 @@ def phase_visible(folder: Path, *, wait_for_warm_up: bool) -> dict:
             time.sleep(0.01)
         out["warm_up_ms"] = (time.perf_counter() - started) * 1000
     with app.app_context():
-        services.search_articles("warmup", now=utcnow())
+        search_articles("warmup", now=utcnow())
         article = db.session.scalars(db.select(Article).where(Article.status == "published").limit(1)).one()
         # Words no article has, new on every run (a kept folder keeps the edits).
         stamp = str(time.time_ns())[-9:]
@@ -668,7 +670,7 @@ def phase_visible(folder: Path, *, wait_for_warm_up: bool) -> dict:
                 {"title": f"独一无二的标题词 {word}"}, article.body_md, article=article, now=utcnow()
             )
             while True:
-                results, _ = services.search_articles(word, now=utcnow())
+                results, _ = search_articles(word, now=utcnow())
                 if results.total:
                     break
             out[name] = (time.perf_counter() - started) * 1000

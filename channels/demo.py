@@ -14,8 +14,8 @@ from content.models import Article
 from core.extensions import db
 from core.timeutil import utcnow
 from gated.assets import asset_for_article
+from gated.capture import RequestMeta, capture_lead
 from gated.models import Lead
-from gated.services import RequestMeta, capture_lead
 
 BOOTH_CODE = "expo-booth"
 PARTNER = ("星海咨询", "微信 xinghai-consult")

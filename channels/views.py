@@ -16,7 +16,7 @@ from sqlalchemy import select
 from channels import links
 from channels.models import AdvisorCard
 from content.models import Article
-from content.services import public_articles, related_articles
+from content.public import public_articles, related_articles
 from core.errors import render_error
 from core.extensions import db, limiter
 from core.timeutil import utcnow

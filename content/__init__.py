@@ -118,7 +118,7 @@ def _wire_page_cache(app):
     """Cached public pages follow the articles: at once for changes made in this process
     (and in the front cache, core.frontcache), within PAGE_CACHE_TTL for changes other web
     nodes make."""
-    from content.services import content_generation
+    from content.public import content_generation
     from content.signals import article_changed, article_deleted
     from core import frontcache
     from core.pagecache import KEY, add_generation_source

@@ -2,7 +2,7 @@
 buttons, revisions (diff and restore) and uploads. Editors and admins only.
 
 Views parse the form, call one service and render; the role rules live in
-content.services (allowed_actions), so the buttons shown and the actions accepted agree.
+content.workflow (allowed_actions), so the buttons shown and the actions accepted agree.
 """
 
 from pathlib import Path
@@ -15,16 +15,26 @@ from sqlalchemy import select
 
 from accounts.guards import roles_required
 from accounts.models import User
-from content import notices, services, uploads, video
+from content import notices, uploads, video
 from content.bounds import TooComplex
 from content.documents import DocumentError, Problem, from_utc, normalise_body, validate_fields
 from content.editor import asset_options, editor_extras, picked, sequence_options
+from content.feedback import feedback_counts
 from content.forms import KIND_LABELS, STATUS_LABELS, ArticleForm, UploadForm
 from content.models import KINDS, STATUSES, Article, Revision
 from content.revision_notes import note_words
 from content.revisions import restore_revision, revision_diff
+from content.services import (
+    bulk_transition,
+    editor_articles,
+    is_stale,
+    related_choices,
+    render_body,
+    save_article,
+)
 from content.standards import standard_for
 from content.teams import team_names
+from content.workflow import ACTIONS, ContentError, NotAllowed, allowed_actions, can_edit
 from core.extensions import db
 from core.hooks import article_panels
 from core.ids import record_id
@@ -76,7 +86,7 @@ def index():
     stale = request.args.get("stale") == "1"
     q = (request.args.get("q") or "").strip()[:200]
     sort = chosen_sort(SORTS, request.args.get("sort"))
-    query = services.editor_articles(
+    query = editor_articles(
         q=q, kind=kind, status=status, owner_id=owner_id, team_id=team_id, stale=stale, now=now
     )
     page = request_page(query, sort=sort, id_column=Article.id, per_page=PAGE_SIZE, session=db.session)
@@ -106,10 +116,8 @@ def index():
         kinds=KIND_LABELS,
         statuses=STATUS_LABELS,
         now=now,
-        is_stale=services.is_stale,
-        bulk_actions=[services.ACTIONS[name] for name in BULK_ACTIONS]
-        if current_user.has_role("admin")
-        else [],
+        is_stale=is_stale,
+        bulk_actions=[ACTIONS[name] for name in BULK_ACTIONS] if current_user.has_role("admin") else [],
     )
 
 
@@ -123,7 +131,7 @@ def bulk():
     if action not in BULK_ACTIONS or not ticked.ids:
         flash(_("Tick the articles and choose what to do with them."), "error")
         return redirect(back)
-    done, refused = services.bulk_transition(ticked.ids, action, user=current_user, now=utcnow())
+    done, refused = bulk_transition(ticked.ids, action, user=current_user, now=utcnow())
     flash(_("%(n)d articles changed.", n=done), "success")
     if refused:
         flash(_("%(n)d could not change from their status.", n=refused), "error")
@@ -156,16 +164,16 @@ def _render_editor(form, article, *, preview=None, status=200, comment_error="")
     user = current_user._get_current_object()
     form.sequence.choices = sequence_options(form.sequence.data or "")
     form.library_file.choices = asset_options()
-    form.related.choices = services.related_choices(article, form.locale.data or "zh-CN")
+    form.related.choices = related_choices(article, form.locale.data or "zh-CN")
     return (
         render_template(
             "content/admin/edit.html",
             form=form,
             article=article,
-            actions=services.allowed_actions(user, article),
-            can_edit=services.can_edit(user, article),
+            actions=allowed_actions(user, article),
+            can_edit=can_edit(user, article),
             preview=preview,
-            feedback=services.feedback_counts(article.id) if article else None,
+            feedback=feedback_counts(article.id) if article else None,
             panels=article_panels(current_app, article) if article else [],
             statuses=STATUS_LABELS,
             upload_form=UploadForm(),
@@ -179,7 +187,7 @@ def _render_editor(form, article, *, preview=None, status=200, comment_error="")
 
 def _preview_html(body: str) -> str:
     """The body as a save would render it; raises TooComplex past the Markdown bounds."""
-    return services.render_body(normalise_body(body)).html
+    return render_body(normalise_body(body)).html
 
 
 # The workflow actions that change what the public sees (the audit log records them).
@@ -221,7 +229,7 @@ def edit(article_id: int | None = None):
             return _show_problems(form, article, [Problem(exc.message, None, "body")])
     if not form.validate():
         return _render_editor(form, article, status=422)
-    offered = {slug for slug, _title in services.related_choices(article, form.locale.data or "zh-CN")}
+    offered = {slug for slug, _title in related_choices(article, form.locale.data or "zh-CN")}
     if set(form.related.data or []) - offered:
         form.related.errors = [_("Choose related articles from the list: published ones in this language.")]
         return _render_editor(form, article, status=422)
@@ -267,22 +275,22 @@ def edit(article_id: int | None = None):
             return _show_problems(form, article, [Problem(exc.message, None, "video_upload")])
         fields["video_file"] = uploaded.name
     try:
-        saved = services.save_article(
+        saved = save_article(
             fields,
             normalise_body(form.body.data or ""),
             article=article,
             user=current_user._get_current_object(),
-            action=action if action in services.ACTIONS else "save",
+            action=action if action in ACTIONS else "save",
             now=utcnow(),
             comment=comment,
         )
     except DocumentError as exc:
         _forget(uploaded)
         return _show_problems(form, article, exc.problems)
-    except services.ContentError as exc:
+    except ContentError as exc:
         _forget(uploaded)
         flash(str(exc), "error")
-        return _render_editor(form, article, status=403 if isinstance(exc, services.NotAllowed) else 409)
+        return _render_editor(form, article, status=403 if isinstance(exc, NotAllowed) else 409)
     if action in AUDITED_ACTIONS:
         send_staff_action(
             f"content.{action}", user=current_user, target=f"article:{saved.id}", details={"slug": saved.slug}
@@ -349,7 +357,7 @@ def revisions(article_id: int):
         revisions=rows,
         current=current,
         diff=diff,
-        can_edit=services.can_edit(current_user, article),
+        can_edit=can_edit(current_user, article),
         revision_note=note_words,
     )
 
@@ -362,7 +370,7 @@ def restore(article_id: int, revision_id: int):
         abort(404)
     try:
         restore_revision(revision, user=current_user._get_current_object(), now=utcnow())
-    except services.NotAllowed as exc:
+    except NotAllowed as exc:
         flash(str(exc), "error")
         return redirect(url_for("content_admin.revisions", article_id=article_id), code=303)
     flash(_("Revision restored."), "success")

@@ -34,8 +34,8 @@ from content import calendar, planning, teams
 from content.documents import DocumentError
 from content.forms import KIND_LABELS
 from content.ops_forms import MoveForm, PlanForm
-from content.services import ContentError
 from content.teams_admin import _mark
+from content.workflow import ContentError
 from core.extensions import db
 from core.ids import record_id, token_id
 from core.localtime import local_today, site_zone, zone

@@ -76,7 +76,7 @@ class Article(db.Model):
     asset_source: Mapped[str] = mapped_column(String(500), default="")
     sequence_slug: Mapped[str] = mapped_column(String(120), default="")
     # The slugs of the articles an editor chose to show as related, in order (the page
-    # fills the rest from the category and tags: content.services.related_articles).
+    # fills the rest from the category and tags: content.public.related_articles).
     related: Mapped[list | None] = mapped_column(JSON, default=list)
     # Videos (content.video): an uploaded file (its stored name) or a platform's page URL,
     # the chapters [{"t": seconds, "title"}], the transcript (Markdown, rendered and

@@ -176,8 +176,8 @@ def start_draft(plan: PlannedPiece, *, user, now: datetime) -> Article:
     the kind's template; the plan is marked started and links to it. A plan already
     started gives its draft back (a second click makes no second article). Raises
     PlanError when `user` may not plan for the team, DocumentError from the save."""
-    from content import services
     from content.documents import article_defaults
+    from content.services import save_article
     from content.standards import standard_for
 
     if not may_plan(user, plan.team_id):
@@ -187,7 +187,7 @@ def start_draft(plan: PlannedPiece, *, user, now: datetime) -> Article:
         if started is not None:
             return started
     fields = {**article_defaults(), "title": plan.title, "kind": plan.kind}
-    article = services.save_article(
+    article = save_article(
         fields,
         standard_for(plan.kind).template,
         user=user,

@@ -19,7 +19,7 @@ from wtforms.fields.core import UnboundField
 
 from content.forms import ArticleForm
 from content.models import Revision
-from content.services import ACTIONS
+from content.workflow import ACTIONS
 from core.localtime import local_time
 
 CREATED = "created"

@@ -1,147 +1,30 @@
-"""What the content package does: save articles (with a revision every time), move them
-through the editorial workflow, restore revisions, record reader feedback, and find what
-the public may see.
+"""Writing articles: save one (with a revision every time) and apply a workflow action in
+the same transaction, the editor's list and its bulk actions, delete.
 
-Role rules (the editor and these functions agree): editors and admins write; an editor
-saves drafts and articles in review and sends drafts to review; only an admin publishes,
-unpublishes, archives, or changes an article that is already published or archived, so
-nothing reaches readers without a second pair of eyes. Callers without a user (the
-importer, the demo loader) act for the operator and are not checked.
-
-Every service commits its own transaction and then sends `article_changed`; the search
-index and the gated package listen.
+Who may take which action is content.workflow's; what the public sees, content.public;
+readers' feedback, content.feedback. Every service commits its own transaction and then
+sends `article_changed`; the search index and the gated package listen.
 """
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload, load_only
+from sqlalchemy.orm import load_only
 
 from content import freshness, notices, signals, slugs, standards, teams, video
 from content.bounds import TooComplex
 from content.documents import FIELD_NAMES, DocumentError, Problem, slugify
-from content.models import Article, Feedback, Revision
+from content.models import Article, Revision
+from content.public import LISTING_COLUMNS
 from content.rendering import Rendered, render_markdown
+from content.workflow import ACTIONS, ContentError, NotReady, check
 from core.extensions import db
 
 # Article attributes that front matter and the editor set (everything but the body).
 EDITABLE = tuple(FIELD_NAMES.values())
-# What list pages need: the stored HTML stays in the database.
-LISTING_COLUMNS = (
-    Article.id,
-    Article.kind,
-    Article.slug,
-    Article.locale,
-    Article.translation_key,
-    Article.title,
-    Article.summary,
-    Article.category,
-    Article.tags,
-    Article.status,
-    Article.featured,
-    Article.published_at,
-    Article.updated_at,
-    Article.reading_minutes,
-)
-
-
-class ContentError(Exception):
-    """Something a user asked for that cannot be done; the message says why."""
-
-
-class NotAllowed(ContentError):
-    pass
-
-
-class InvalidTransition(ContentError):
-    pass
-
-
-class NotReady(ContentError):
-    """A publish refused until the reviewer's checklist is ticked."""
-
-
-@dataclass(frozen=True)
-class Action:
-    name: str
-    label: str
-    sources: frozenset
-    target: str
-    roles: tuple[str, ...]
-
-
-ACTIONS = {
-    action.name: action
-    for action in (
-        Action(
-            "save", _l("Save"), frozenset({"draft", "in_review", "published", "archived"}), "", ("editor",)
-        ),
-        Action("submit", _l("Send to review"), frozenset({"draft"}), "in_review", ("editor",)),
-        Action("return", _l("Return to the author"), frozenset({"in_review"}), "draft", ("admin",)),
-        Action("publish", _l("Publish"), frozenset({"draft", "in_review"}), "published", ("admin",)),
-        Action("unpublish", _l("Unpublish"), frozenset({"published", "archived"}), "draft", ("admin",)),
-        Action(
-            "archive", _l("Archive"), frozenset({"draft", "in_review", "published"}), "archived", ("admin",)
-        ),
-    )
-}
-# Only admins change what readers may already see.
-ADMIN_ONLY_STATUSES = {"published", "archived"}
-
-
-def can_edit(user, article: Article | None) -> bool:
-    """Editors write their teams' articles (content.teams); what readers may already see
-    only admins and the article's team reviewers change."""
-    if user is None:
-        return True
-    if not user.has_role("editor"):
-        return False
-    if article is None:
-        return True
-    if not teams.may_write(user, article.team_id):
-        return False
-    return article.status not in ADMIN_ONLY_STATUSES or teams.may_approve(user, article.team_id)
-
-
-def _may(user, article: Article | None, action: Action) -> bool:
-    if user is None:
-        return True
-    if action.roles == ("admin",):
-        # Approval: admins, and the reviewers of the article's team.
-        return user.has_role("admin") or (
-            user.has_role("editor") and article is not None and teams.may_approve(user, article.team_id)
-        )
-    return user.has_role(*action.roles)
-
-
-def allowed_actions(user, article: Article | None) -> list[Action]:
-    """The buttons a user sees for an article (None: a new one)."""
-    status = article.status if article else "draft"
-    return [
-        action
-        for action in ACTIONS.values()
-        if status in action.sources and can_edit(user, article) and _may(user, article, action)
-    ]
-
-
-def _check(user, article: Article | None, action: Action) -> None:
-    status = article.status if article else "draft"
-    if status not in action.sources:
-        raise InvalidTransition(
-            _l("An article that is %(status)s cannot be %(action)s.", status=status, action=action.name)
-        )
-    if action not in allowed_actions(user, article):
-        if article is not None and not teams.may_write(user, article.team_id):
-            raise NotAllowed(
-                _l(
-                    "This article belongs to another team: only its members write it and its reviewers publish it."
-                )
-            )
-        raise NotAllowed(_l("Your role may not do this: ask an admin to publish, unpublish or archive."))
 
 
 def _new_article_team(fields: dict, user, chosen: int | None = None) -> int | None:
@@ -281,7 +164,7 @@ def save_article(
     the writer.
     """
     step = ACTIONS[action]
-    _check(user, article, step)
+    check(user, article, step)
     fields = dict(fields)
     new = article is None
     rendered = None
@@ -392,112 +275,12 @@ def transition(article: Article, action: str, *, user, now: datetime) -> Article
     return save_article({}, article.body_md, article=article, user=user, action=action, now=now)
 
 
-def record_feedback(article_id: int, helpful: bool, comment: str = "", *, now: datetime) -> Feedback:
-    """Record a reader's yes/no (and comment, trimmed to 2,000 characters)."""
-    feedback = Feedback(
-        article_id=article_id, helpful=helpful, comment=(comment or "").strip()[:2000], created_at=now
-    )
-    db.session.add(feedback)
-    db.session.commit()
-    return feedback
-
-
-def feedback_counts(article_id: int) -> dict:
-    rows = db.session.execute(
-        select(Feedback.helpful, func.count())
-        .where(Feedback.article_id == article_id)
-        .group_by(Feedback.helpful)
-    )
-    counts = {"yes": 0, "no": 0}
-    for helpful, count in rows:
-        counts["yes" if helpful else "no"] = count
-    return counts
-
-
 def delete_article(article: Article) -> None:
     """Delete an article and its revisions (admins only, checked by the caller)."""
     article_id, slug = article.id, article.slug
     db.session.delete(article)
     db.session.commit()
     signals.article_deleted.send(current_app._get_current_object(), article_id=article_id, slug=slug)
-
-
-# The public side -------------------------------------------------------------------------
-
-
-def _is_public(now: datetime):
-    return (Article.status == "published") & Article.published_at.is_not(None) & (Article.published_at <= now)
-
-
-def public_articles(
-    *, kind: str | None = None, locale: str | None = None, category: str | None = None, now: datetime
-) -> Select:
-    """A select of what the public may see, newest first, without the stored HTML."""
-    query = (
-        select(Article)
-        .where(_is_public(now))
-        .options(load_only(*LISTING_COLUMNS), lazyload(Article.owner))
-        .order_by(Article.published_at.desc(), Article.id.desc())
-    )
-    if kind:
-        query = query.where(Article.kind == kind)
-    if locale:
-        query = query.where(Article.locale == locale)
-    if category is not None:
-        query = query.where(Article.category == category)
-    return query
-
-
-def has_public_articles(*, kind: str | None = None, locale: str, now: datetime) -> bool:
-    """Whether the public may see anything of that kind (any kind: None) in `locale`."""
-    query = select(Article.id).where(_is_public(now), Article.locale == locale)
-    if kind:
-        query = query.where(Article.kind == kind)
-    return db.session.scalar(query.limit(1)) is not None
-
-
-def get_public_article(kind: str, slug: str, *, now: datetime) -> Article | None:
-    """The published article of that kind and slug, or None (draft, scheduled, absent…)."""
-    return db.session.scalar(
-        select(Article).where(Article.kind == kind, Article.slug == slug, _is_public(now))
-    )
-
-
-def related_articles(article: Article, *, now: datetime, limit: int = 4) -> list[Article]:
-    """The related articles an editor chose (the public ones, in their order), then public
-    articles that share the category or tags, best match first, up to `limit` in all."""
-    chosen_slugs = list(article.related or [])
-    chosen = []
-    if chosen_slugs:
-        found = {
-            other.slug: other
-            for other in db.session.scalars(
-                public_articles(locale=article.locale, now=now).where(
-                    Article.slug.in_(chosen_slugs), Article.id != article.id
-                )
-            )
-        }
-        chosen = [found[slug] for slug in chosen_slugs if slug in found]
-    limit = max(limit, len(chosen))
-    if len(chosen) >= limit:
-        return chosen
-    picked = {other.id for other in chosen}
-    candidates = db.session.scalars(
-        public_articles(locale=article.locale, now=now)
-        .where(
-            Article.id != article.id, or_(Article.category == article.category, Article.kind == article.kind)
-        )
-        .limit(60)
-    ).all()
-    tags = set(article.tags or [])
-
-    def score(other):
-        return (other.category == article.category and bool(article.category)) * 2 + len(
-            tags & set(other.tags or [])
-        )
-
-    ranked = sorted((c for c in candidates if score(c) > 0 and c.id not in picked), key=score, reverse=True)
-    return [*chosen, *ranked][:limit]
 
 
 def related_choices(article: Article | None, locale: str) -> list[tuple[str, str]]:
@@ -511,26 +294,6 @@ def related_choices(article: Article | None, locale: str) -> list[tuple[str, str
     if article is not None:
         query = query.where(Article.id != article.id)
     return [(row.slug, row.title) for row in db.session.execute(query)]
-
-
-def translations_of(article: Article, *, now: datetime) -> list[Article]:
-    """The same article in other locales (same translation_key), public ones only."""
-    if not article.translation_key:
-        return []
-    return db.session.scalars(
-        public_articles(now=now).where(
-            Article.translation_key == article.translation_key, Article.id != article.id
-        )
-    ).all()
-
-
-def help_categories(*, locale: str | None, now: datetime) -> list[tuple[str, list[Article]]]:
-    """Public help articles grouped by category, categories A→Z (uncategorised last)."""
-    groups: dict[str, list[Article]] = {}
-    query = public_articles(kind="help", locale=locale, now=now).order_by(None).order_by(Article.title)
-    for article in db.session.scalars(query):
-        groups.setdefault(article.category, []).append(article)
-    return sorted(groups.items(), key=lambda item: (item[0] == "", item[0]))
 
 
 def editor_articles(
@@ -583,13 +346,3 @@ def bulk_transition(article_ids: list[int], action: str, *, user, now: datetime)
 
 def is_stale(article: Article, now: datetime) -> bool:
     return article.review_by is not None and article.review_by <= now
-
-
-def content_generation(*, now: datetime) -> tuple:
-    """A value that changes whenever any public page may change: the number of articles,
-    the newest change, and how many are public at `now` (scheduled ones appear by time)."""
-    public = (Article.status == "published") & (Article.published_at <= now)
-    row = db.session.execute(
-        select(func.count(Article.id), func.max(Article.updated_at), func.count(Article.id).filter(public))
-    ).one()
-    return tuple(row)

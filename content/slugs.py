@@ -115,7 +115,7 @@ def public_article_or_redirect(kind: str, slug: str, *, now: datetime):
     """The public article at /<kind prefix>/<slug>; for an old slug of a public article, a
     301 to its current URL; otherwise 404."""
     from content.models import Article
-    from content.services import get_public_article
+    from content.public import get_public_article
 
     article = get_public_article(kind, slug, now=now)
     if article is not None:

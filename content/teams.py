@@ -6,7 +6,7 @@ category has an owning team (the category's wins: a 售前 category of help arti
 belongs to 售前); an article takes the team of its category or kind when it is created
 and keeps it until someone moves it.
 
-The rules, which content.services asks before every save and workflow step:
+The rules, which content.workflow asks before every save and workflow step:
 - admins write and approve everything;
 - an editor writes articles of the teams they belong to (and articles no team owns); an
   editor in no team at all writes anywhere, as before teams existed, so a site that

@@ -21,8 +21,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from content import seo, services, slugs, uploads, video
+from content import seo, slugs, uploads, video
+from content.feedback import record_feedback
 from content.models import KIND_PREFIX, Article, other_locale
+from content.public import (
+    get_public_article,
+    has_public_articles,
+    help_categories,
+    public_articles,
+    related_articles,
+    translations_of,
+)
 from core.extensions import db, limiter
 from core.hooks import article_gate, hooks
 from core.i18n import article_language, page_language, visitor_language
@@ -58,7 +67,7 @@ def _elsewhere(kind: str | None, locale: str, *, now) -> dict | None:
     """What the other language has where this one has nothing: the page then says so and
     links to it instead of showing another language's titles. None if it has nothing."""
     other = other_locale(locale)
-    if not services.has_public_articles(kind=kind, locale=other, now=now):
+    if not has_public_articles(kind=kind, locale=other, now=now):
         return None
     return {"code": other.replace("-", "_"), "name": LANGUAGE_NAMES[other]}
 
@@ -80,15 +89,15 @@ def content_helpers():
 def home():
     now, locale = utcnow(), visitor_language()
     featured = db.session.scalars(
-        services.public_articles(kind="whitepaper", locale=locale, now=now)
+        public_articles(kind="whitepaper", locale=locale, now=now)
         .order_by(None)
         .order_by(Article.featured.desc(), Article.published_at.desc(), Article.id.desc())
         .limit(3)
     ).all()
     latest = db.session.scalars(
-        services.public_articles(locale=locale, now=now).where(Article.kind != "help").limit(6)
+        public_articles(locale=locale, now=now).where(Article.kind != "help").limit(6)
     ).all()
-    categories = services.help_categories(locale=locale, now=now)
+    categories = help_categories(locale=locale, now=now)
     nothing_here = not (featured or latest or categories)
     return render_template(
         "content/home.html",
@@ -104,7 +113,7 @@ def home():
 @cached_page
 def help_index():
     now, locale = utcnow(), visitor_language()
-    categories = services.help_categories(locale=locale, now=now)
+    categories = help_categories(locale=locale, now=now)
     crumbs = [(_("Home"), "/"), (SECTIONS["help"], "/help/")]
     return render_template(
         "content/help_index.html",
@@ -118,7 +127,7 @@ def help_index():
 
 def _listing(kind: str):
     now, locale = utcnow(), visitor_language()
-    query = services.public_articles(kind=kind, locale=locale, now=now)
+    query = public_articles(kind=kind, locale=locale, now=now)
     page = request.args.get("page", 1, type=page_number) or 1
     if kind == "blog":
         pagination = db.paginate(query, page=max(page, 1), per_page=BLOG_PAGE_SIZE, error_out=False)
@@ -161,8 +170,8 @@ def render_article(article: Article, *, now, preview: bool = False) -> str:
             "content/article.html",
             article=article,
             preview=preview,
-            related=services.related_articles(article, now=now),
-            translations=services.translations_of(article, now=now),
+            related=related_articles(article, now=now),
+            translations=translations_of(article, now=now),
             crumbs=crumbs,
             canonical=absolute_url(article.url_path),
             description=seo.description(article),
@@ -194,12 +203,12 @@ def translated_path(path: str, code: str) -> tuple[str, str] | None:
     if kind is None or not slug or "/" in slug:
         return None
     now, locale = utcnow(), article_language(code)
-    article = services.get_public_article(kind, slug, now=now)
+    article = get_public_article(kind, slug, now=now)
     if article is None:
         return None
     if article.locale == locale:
         return article.url_path, ""
-    for twin in services.translations_of(article, now=now):
+    for twin in translations_of(article, now=now):
         if twin.locale == locale:
             return twin.url_path, ""
     notice = _("This article is not available in %(language)s yet.", language=LANGUAGE_NAMES[locale])
@@ -237,7 +246,7 @@ def video_media(slug: str, name: str):
     """A public video's uploaded file, with range requests (206, 416) for seeking. Its
     name changes with every upload, so browsers and caches may keep it for good. A gated
     video's free part is kept by the player (docs/CONTENT.md says what that does not stop)."""
-    article = services.get_public_article("video", slug, now=utcnow())
+    article = get_public_article("video", slug, now=utcnow())
     if (
         article is None
         or not article.video_file
@@ -264,7 +273,7 @@ def feedback(article_id: int):
     if answer not in ("yes", "no"):
         flash(_("Choose yes or no."), "error")
     else:
-        services.record_feedback(article.id, answer == "yes", request.form.get("comment", ""), now=utcnow())
+        record_feedback(article.id, answer == "yes", request.form.get("comment", ""), now=utcnow())
         return redirect(article.url_path + "?feedback=thanks#feedback", code=303)
     return redirect(article.url_path + "#feedback", code=303)
 
@@ -273,9 +282,7 @@ def feedback(article_id: int):
 @cached_page
 def sitemap():
     now = utcnow()
-    articles = db.session.scalars(
-        services.public_articles(now=now).where(Article.kind.in_(list(KIND_PREFIX)))
-    ).all()
+    articles = db.session.scalars(public_articles(now=now).where(Article.kind.in_(list(KIND_PREFIX)))).all()
     sections = ["/", *(section_path(kind) for kind in KIND_PREFIX)]
     # Each translation lists every language of its article (itself included), as
     # search engines ask of hreflang alternates in a sitemap.
@@ -309,7 +316,7 @@ def feed():
     now, locale = utcnow(), visitor_language()
     entries = db.session.scalars(
         select(Article)
-        .where(services.public_articles(locale=locale, now=now).whereclause)
+        .where(public_articles(locale=locale, now=now).whereclause)
         .order_by(Article.published_at.desc(), Article.id.desc())
         .limit(30)
     ).all()

@@ -17,8 +17,9 @@ from core.listing import bulk_request, chosen_sort, keyset_page
 from core.signals import send_staff_action
 from core.spreadsheet import csv_download
 from core.timeutil import utcnow
-from gated import holding, leadfields, privacy, services, timeline
+from gated import holding, leadfields, privacy, timeline
 from gated.labels import label
+from gated.leads import NotFound
 from gated.listing import (
     LEAD_SORTS,
     LeadFilters,
@@ -30,6 +31,7 @@ from gated.listing import (
     view_choices,
 )
 from gated.models import CHANNELS, STAGES, Asset, HeldSubmission, Lead
+from gated.stages import change_stage, change_stages
 from gated.validation import InvalidSubmission
 
 ROLES = ("marketer", "sales", "admin")
@@ -94,7 +96,7 @@ def bulk_stage():
     elif not ticked.ids:
         flash(_("Tick the leads to move first."), "error")
     else:
-        moved = services.change_stages(ticked.ids, new, now=utcnow())
+        moved = change_stages(ticked.ids, new, now=utcnow())
         flash(_("%(n)d leads moved to %(stage)s.", n=moved, stage=label("stage", new)), "success")
     return redirect(ticked.back)
 
@@ -172,7 +174,7 @@ def release(held_id):
     except holding.AlreadyReleased:
         flash(_("That submission was released already."), "error")
         return redirect(url_for("gated_admin.held"))
-    except services.NotFound:
+    except NotFound:
         abort(404)
     except InvalidSubmission as exc:
         flash(_("It cannot become a lead: %(problems)s", problems=" ".join(exc.errors.values())), "error")
@@ -240,7 +242,7 @@ def stage(lead_id):
     if new not in STAGES:
         flash(_("Choose a stage from the list."), "error")
     else:
-        services.change_stage(lead_id, new, now=utcnow())
+        change_stage(lead_id, new, now=utcnow())
         send_staff_action(
             "leads.stage_change",
             user=current_user,

@@ -7,8 +7,9 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.timeutil import utcnow
+from gated.capture import RequestMeta, capture_lead
+from gated.downloads import record_download
 from gated.models import Asset, Lead, Submission
-from gated.services import RequestMeta, capture_lead, record_download
 
 DEMO_LEADS = [
     (

@@ -31,7 +31,9 @@ from flask_cors import cross_origin
 from core.pagecache import cached_page
 from core.security import csrf_by_origin, embeddable_by
 from core.timeutil import utcnow
-from gated import embedding, services, views, visitor
+from gated import embedding, views, visitor
+from gated.capture import landing_facts
+from gated.downloads import link_days, make_download_url
 from gated.embedding import EmbeddedForm
 from gated.forms import LeadForm
 from gated.visitor import COOKIE
@@ -151,7 +153,7 @@ def _submit(embedded: EmbeddedForm):
         return make_response(render_template("gated/notice.html", notice="embed_refused"), 403)
     landing = None
     if embedded.kind == "whitepaper":
-        landing = services.landing_facts(embedded.slug, now=utcnow())
+        landing = landing_facts(embedded.slug, now=utcnow())
         if landing is None:
             abort(404)
 
@@ -183,7 +185,7 @@ def thanks(form):
     submission = visitor.thanks_submission(request.args.get("t"))
     download_url = None
     if submission is not None and submission.asset_id:
-        download_url = services.make_download_url(submission.lead_id, submission.asset_id, external=False)
+        download_url = make_download_url(submission.lead_id, submission.asset_id, external=False)
     response = make_response(
         render_template(
             "gated/embed.html",
@@ -192,7 +194,7 @@ def thanks(form):
             kind=embedded.kind,
             submission=submission,
             download_url=download_url,
-            link_days=services.link_days(),
+            link_days=link_days(),
             double_opt_in=current_app.config["DOUBLE_OPT_IN"],
             mailed=visitor.thanks_mailed(request.args.get("t")),
             **context,

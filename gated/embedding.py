@@ -24,7 +24,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from content.services import get_public_article
+from content.public import get_public_article
 from core.extensions import db
 from gated.models import EmbedSettings, EmbedSighting
 
@@ -209,7 +209,7 @@ def listing(*, now: datetime) -> list[FormListing]:
     paper, with its own origins and the sites it was seen on."""
     from flask_babel import gettext as _
 
-    from content.services import public_articles
+    from content.public import public_articles
 
     own, seen = settings_by_form(), sightings()
     forms = [("demo-request", _("Request a demo")), ("newsletter", _("Subscribe to the newsletter"))]

@@ -16,7 +16,7 @@ FORM_CHALLENGE chooses the check:
 
 A held submission is kept whole (its reason with it) and answered with a page that asks
 the visitor to confirm they are a person; confirming, or a member of staff's release,
-captures it through gated.services.capture_lead, so enrolment and mail follow as for
+captures it through gated.capture.capture_lead, so enrolment and mail follow as for
 any form.
 """
 
@@ -31,7 +31,10 @@ from core.extensions import db
 from core.ids import token_id
 from core.listing import Sort
 from core.tokens import InvalidToken, sign, unsign
-from gated import challenge, services, visitor
+from gated import challenge, visitor
+from gated.capture import Capture, RequestMeta, capture_lead, landing_facts
+from gated.form_input import check_submission, extra_values
+from gated.leads import NotFound
 from gated.models import PERSON_FIELDS, UTM_FIELDS, BlockedSubmission, HeldSubmission
 
 MODES = ("auto", "always", "off")
@@ -73,20 +76,20 @@ def hold(
     *,
     reason: str,
     slug: str = "",
-    request_meta: services.RequestMeta,
+    request_meta: RequestMeta,
     known_lead_id: int | None,
     consent_shown: bool,
     now: datetime,
 ) -> HeldSubmission:
     """Keep a valid submission that looked automated. Raises InvalidSubmission (storing
     nothing) when the data would not make a lead."""
-    email = services.check_submission(form_kind, data, known_lead_id=known_lead_id)
+    email = check_submission(form_kind, data, known_lead_id=known_lead_id)
     fields = {
         name: str(data.get(name) or "")[:2000] for name in (*PERSON_FIELDS, *KEPT_FIELDS) if data.get(name)
     }
     # What other packages' inputs carried (nurture's ticked opt-in topics), kept as the
     # capture reads them, so a confirmed submission records them too.
-    fields.update(services.extra_values(data))
+    fields.update(extra_values(data))
     held = HeldSubmission(
         form=form_kind,
         slug=slug,
@@ -125,11 +128,11 @@ def release(held_id: int, *, now: datetime, released_by_id: int | None = None) -
     """Turn a held submission into a lead through the form capture (consent, enrolment,
     mail and all), at most once: the claim and the lead commit together, so a second
     click, on any web node, raises AlreadyReleased and sends nothing twice. Raises
-    services.NotFound when it is gone (purged or erased). Returns it with the lead and
+    NotFound when it is gone (purged or erased). Returns it with the lead and
     submission it became."""
     held = db.session.get(HeldSubmission, held_id)
     if held is None:
-        raise services.NotFound(held_id)
+        raise NotFound(held_id)
     claimed = db.session.execute(
         update(HeldSubmission)
         .where(HeldSubmission.id == held_id, HeldSubmission.released_at.is_(None))
@@ -138,18 +141,18 @@ def release(held_id: int, *, now: datetime, released_by_id: int | None = None) -
     if not claimed:
         db.session.rollback()
         raise AlreadyReleased(db.session.get(HeldSubmission, held_id))
-    facts = services.landing_facts(held.slug, now=now) if held.slug else None
+    facts = landing_facts(held.slug, now=now) if held.slug else None
 
-    def link(capture: services.Capture) -> None:
+    def link(capture: Capture) -> None:
         # With the claim and the lead: a second click that waited on the claim finds them.
         held.lead_id, held.submission_id = capture.lead_id, capture.submission_id
 
-    capture = services.capture_lead(
+    capture = capture_lead(
         held.form,
         held.fields,
         asset=facts["asset"] if facts else None,
         sequence=facts["sequence"] if facts else None,
-        request_meta=services.RequestMeta(
+        request_meta=RequestMeta(
             ip=held.ip, user_agent=held.user_agent, referrer=held.referrer, landing_page=held.landing_page
         ),
         now=now,

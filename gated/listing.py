@@ -322,7 +322,8 @@ def store_person(
     import, an API key), whose values overwrite what is stored, as a submission of `form`
     that sends lead_captured. `clean` is clean_fields' output (email required unless
     `lead` is the person already found, e.g. by phone). Returns (lead, created)."""
-    from gated.services import claim_identity, set_stage, upsert_lead
+    from gated.leads import claim_identity, upsert_lead
+    from gated.stages import set_stage
 
     created = False
     if lead is None:

@@ -176,7 +176,7 @@ class Submission(db.Model):
 
     `proposed_fields` names the profile fields whose values the lead did not take: a public
     form anyone can fill with anyone's address may only add what the lead lacks, so a
-    differing value stays here for staff to see as proposed (gated.services.merge_profile).
+    differing value stays here for staff to see as proposed (gated.leads.merge_profile).
     """
 
     __tablename__ = "submissions"

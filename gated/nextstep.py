@@ -5,7 +5,7 @@ visit does not end at "thank you"."""
 from flask import request
 
 from content.models import Article
-from content.services import get_public_article, public_articles, related_articles
+from content.public import get_public_article, public_articles, related_articles
 from core.extensions import db
 from core.i18n import visitor_language
 from core.timeutil import utcnow

@@ -23,7 +23,7 @@ MESSAGE_FORMS = ("demo",)
 @dataclass(frozen=True)
 class Value:
     """One field of a submission: `proposed` when the lead did not take it (a public form
-    may only add what the lead lacks: gated.services.merge_profile)."""
+    may only add what the lead lacks: gated.leads.merge_profile)."""
 
     name: str
     value: str

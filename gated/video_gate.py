@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from content import video
 from content.models import Article
-from content.services import get_public_article
+from content.public import get_public_article
 from core.extensions import db
 from core.ids import token_id
 from core.pagecache import remembered

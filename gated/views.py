@@ -36,9 +36,20 @@ from core.security import csrf_by_origin
 from core.timeutil import utcnow
 from core.tokens import InvalidToken
 from core.useragent import in_wechat
-from gated import assets, holding, identity, phonecodes, services, visitor
+from gated import assets, consent, downloads, holding, identity, phonecodes, visitor
 from gated.attribution import CLICK_IDS
+from gated.capture import RequestMeta, capture_lead, landing_facts
+from gated.consent import confirm_lead
+from gated.downloads import (
+    link_days,
+    record_download,
+    resolve_download,
+    send_fresh_link,
+    send_link_by_sms,
+)
+from gated.form_input import REQUIRED
 from gated.forms import AUTOCOMPLETE, FIELDS, HIDDEN, LeadForm
+from gated.leads import NotFound
 from gated.models import UTM_FIELDS
 from gated.validation import InvalidSubmission
 from gated.visitor import COOKIE
@@ -63,8 +74,8 @@ def cap_form_size(endpoint, values):
         request.max_content_length = current_app.config["FORM_MAX_BYTES"]
 
 
-def _request_meta() -> services.RequestMeta:
-    return services.RequestMeta(
+def _request_meta() -> RequestMeta:
+    return RequestMeta(
         ip=request.remote_addr,
         user_agent=request.user_agent.string,
         referrer=request.referrer or "",
@@ -187,9 +198,9 @@ def _render(kind, template, form, lead, status=200, **context):
 def form_html(kind, template, form, lead, **context) -> str:
     """`template` rendered with a lead form of `kind` and all it needs (the fields to
     show, consent, challenge, SMS code); a page, or a part of one (a gated video's form)."""
-    _version, consent_text = services.consent_text()
+    _version, consent_text = consent.consent_text()
     rule = identity.form_identity(kind)
-    required = (*(() if rule == "email_or_phone" else (rule,)), *services.REQUIRED.get(kind, ()))
+    required = (*(() if rule == "email_or_phone" else (rule,)), *REQUIRED.get(kind, ()))
     for name in ("email", "phone"):
         form[name].flags.required = False  # the identity rule decides (gated.identity)
     for name in required:
@@ -248,7 +259,7 @@ def _submit(kind, template, *, asset=None, sequence=None, slug="", page=None, th
                 kind, data, reason=reason, slug=slug, request_meta=_request_meta(), now=now, **known
             )
             return held_page(held.id, held.form)
-        capture = services.capture_lead(
+        capture = capture_lead(
             kind,
             data,
             asset=asset,
@@ -321,7 +332,7 @@ def whitepaper(slug):
     if request.method == "POST":
         # What the submission needs of the white paper, remembered like the cached page:
         # the article and its asset rows are loaded only to show the form again.
-        landing = remembered(("whitepaper", slug), lambda: services.landing_facts(slug, now=utcnow()))
+        landing = remembered(("whitepaper", slug), lambda: landing_facts(slug, now=utcnow()))
         if landing is None:
             abort(404)
         return _submit(
@@ -346,7 +357,7 @@ def whitepaper_thanks(slug):
     submission = visitor.thanks_submission(request.args.get("t"))
     download_url = download_token = None
     if submission is not None and submission.asset_id:
-        download_token = services.download_token(submission.lead_id, submission.asset_id)
+        download_token = downloads.download_token(submission.lead_id, submission.asset_id)
         download_url = url_for("gated.download", token=download_token)
     with page_language(article.locale.replace("-", "_")):
         return render_template(
@@ -357,7 +368,7 @@ def whitepaper_thanks(slug):
             submission=submission,
             download_url=download_url,
             download_token=download_token,
-            link_days=services.link_days(),
+            link_days=link_days(),
             mailed=visitor.thanks_mailed(request.args.get("t")),
             in_wechat=in_wechat(request.user_agent.string),
             advisor=advisor_card(
@@ -432,19 +443,19 @@ def bad_token(exc):
     return render_template("gated/notice.html", notice="invalid"), 400
 
 
-@bp.errorhandler(services.NotFound)
+@bp.errorhandler(NotFound)
 def gone(exc):
     return render_template("gated/notice.html", notice="gone"), 404
 
 
 @bp.get("/download/<token>")
 def download(token):
-    lead, asset, mailed = services.resolve_download(token)
+    lead, asset, mailed = resolve_download(token)
     path = assets.asset_path(asset)
     if not path.is_file():
         current_app.logger.error("Asset file missing: %s (%s)", asset.slug, path)
         abort(404)
-    services.record_download(lead, asset, ip=request.remote_addr, now=utcnow(), proven=mailed)
+    record_download(lead, asset, ip=request.remote_addr, now=utcnow(), proven=mailed)
     response = send_file(path, mimetype=asset.content_type, conditional=False, etag=False, max_age=0)
     # WeChat's browser drops downloads silently; a PDF inline opens in its viewer.
     inline = asset.content_type == "application/pdf" and in_wechat(request.user_agent.string)
@@ -457,14 +468,14 @@ def download(token):
 @bp.post("/download/fresh")
 @public_post
 def fresh_link():
-    mailed = services.send_fresh_link(request.form.get("token", ""), now=utcnow())
+    mailed = send_fresh_link(request.form.get("token", ""), now=utcnow())
     return render_template("gated/notice.html", notice="sent" if mailed else "not_sent")
 
 
 @bp.post("/download/sms")
 @public_post
 def link_by_sms():
-    texted = services.send_link_by_sms(request.form.get("token", ""), now=utcnow())
+    texted = send_link_by_sms(request.form.get("token", ""), now=utcnow())
     return render_template("gated/notice.html", notice="texted" if texted else "not_texted")
 
 
@@ -474,5 +485,5 @@ def confirm(token):
     """GET shows a button, POST confirms: mail scanners that open links do not confirm."""
     if request.method == "GET":
         return render_template("gated/notice.html", notice="confirm", token=token)
-    lead = services.confirm_lead(token, now=utcnow())
+    lead = confirm_lead(token, now=utcnow())
     return remember_lead(make_response(render_template("gated/notice.html", notice="confirmed")), lead.id)

@@ -279,7 +279,7 @@ def landing_conversion(filters: Filters) -> Table:
 
 def zero_result_searches(filters: Filters, *, limit: int = 20) -> Table:
     """What visitors searched for and did not find (from the search log)."""
-    from content.search.services import zero_result_searches as empty_searches
+    from content.search.analytics import zero_result_searches as empty_searches
 
     stats = empty_searches(*stages.bounds(*filters.period), limit=limit)
     return Table(

@@ -175,7 +175,7 @@ class Replay:
 
     def submit(self, at, form, visitor, channel, landing, seq, path, person, asset=None):
         """A form POST replayed: the visitor's cookies make the submission theirs."""
-        from gated.services import RequestMeta, capture_lead
+        from gated.capture import RequestMeta, capture_lead
 
         self.store_views()
         utm, referrer = TOUCHES[channel]
@@ -203,7 +203,7 @@ class Replay:
 
     def convert(self, at, visitor, channel, landing, seq, path) -> None:
         """A visitor fills a white paper's form, most download it; some come back."""
-        from gated.services import record_download
+        from gated.downloads import record_download
 
         asset = self.papers[path]
         capture = self.submit(at, "whitepaper", visitor, channel, landing, seq, path, self.person(), asset)
@@ -269,8 +269,8 @@ class Replay:
 
     def decide(self, at, handoff_id) -> None:
         from accounts.models import User
+        from insights.scoring.handoff import decide
         from insights.scoring.models import Handoff
-        from insights.scoring.services import decide
 
         handoff = db.session.get(Handoff, handoff_id)
         owner = db.session.get(User, handoff.owner_id) if handoff and handoff.owner_id else None
@@ -285,7 +285,7 @@ class Replay:
             decide(handoff_id, "rejected", words, user=owner, now=at, reason_code=code, note=note)
 
     def win(self, at, lead_id) -> None:
-        from gated.services import change_stage
+        from gated.stages import change_stage
 
         change_stage(lead_id, "customer", now=at)
 

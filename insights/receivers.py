@@ -92,7 +92,7 @@ def on_download(lead_id, asset_id, download_id, proven=False, **extra) -> None:
 def on_leads_merged(lead_ids, **extra) -> None:
     """Inside the merge's transaction: the leads' events changed hands, so each score is
     recomputed from the events it holds now."""
-    from insights.scoring.services import rescore_lead
+    from insights.scoring.engine import rescore_lead
 
     now = utcnow()
     for lead_id in lead_ids:

@@ -188,8 +188,8 @@ def _entrance_channel(args, referrer: str, full_path: str) -> str:
     if not args and not referrer:
         return "direct"  # classify_channel's answer without campaign, click id or referrer
     from gated.attribution import classify_channel
+    from gated.capture import site_hosts
     from gated.models import UTM_FIELDS
-    from gated.services import site_hosts
 
     return classify_channel(
         {name: args.get(name, "") for name in UTM_FIELDS},
@@ -279,7 +279,7 @@ def _row(kind, visitor, lead_id, path, seq, channel, landing, *, ref_id=None, va
 def _clicked_article() -> tuple[int | None, str]:
     """The article a search click opened (id, public path), from its signed token."""
     from content.models import Article
-    from content.search.services import click_payload
+    from content.search.analytics import click_payload
 
     data = request.get_json(silent=True) if request.is_json else request.form
     token = data.get("token") if hasattr(data, "get") else None

@@ -10,7 +10,7 @@ from flask_login import current_user
 from markupsafe import escape
 
 from core.timeutil import utcnow
-from nurture import caps, personalise, receivers, services, stats, validation
+from nurture import caps, mailqueue, personalise, receivers, stats, validation
 from nurture.compose import inline_styles, wrap
 from nurture.email import Rendered
 
@@ -85,8 +85,8 @@ def queue_test_to_me(subject: str, body: str, locale: str) -> int:
     """Queue a test of a step (or a campaign's mail) to the signed-in user and say so, or flash why it would
     not render; the HTTP status of the answer."""
     try:
-        services.queue_test(subject, body, to=current_user.email, locale=locale, now=utcnow())
-    except services.SequenceError as exc:
+        mailqueue.queue_test(subject, body, to=current_user.email, locale=locale, now=utcnow())
+    except validation.SequenceError as exc:
         for error in exc.errors:
             flash(error, "error")
         return 422

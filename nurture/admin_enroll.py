@@ -14,7 +14,7 @@ from core.ids import parse_id, record_id
 from core.timeutil import utcnow
 from gated.listing import LeadFilters
 from gated.models import Lead
-from nurture import enrolling, services
+from nurture import enrolling, enrolment, exits
 from nurture.admin import ROLES, bp
 from nurture.forms import EnrollFilterForm, EnrollForm
 from nurture.models import Sequence
@@ -26,7 +26,7 @@ def enroll(sequence_id):
     db.get_or_404(Sequence, sequence_id)
     form = EnrollForm()
     if form.validate_on_submit():
-        count, unknown = services.enroll_listed(form.leads.data, sequence_id, now=utcnow())
+        count, unknown = enrolment.enroll_listed(form.leads.data, sequence_id, now=utcnow())
         flash(
             _(
                 "%(count)d leads enrolled (leads already in the sequence or suppressed are skipped).",
@@ -49,7 +49,7 @@ def enroll_filtered(sequence_id):
     form = EnrollFilterForm()
     if form.validate_on_submit():
         since = datetime.combine(form.since.data, time()) if form.since.data else None
-        count = services.enroll_filtered(
+        count = enrolling.enroll_filtered(
             sequence_id,
             now=utcnow(),
             stage=form.stage.data,
@@ -78,7 +78,7 @@ def enroll_filtered(sequence_id):
 @bp.post("/<int:sequence_id>/leads/<int:lead_id>/remove")
 @roles_required(*ROLES)
 def remove_lead(sequence_id, lead_id):
-    services.exit_lead(lead_id, "removed", now=utcnow(), sequence_id=sequence_id)
+    exits.exit_lead(lead_id, "removed", now=utcnow(), sequence_id=sequence_id)
     flash(_("The lead left the sequence."), "success")
     return redirect(url_for(".sequence", sequence_id=sequence_id))
 

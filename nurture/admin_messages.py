@@ -10,7 +10,7 @@ from core.extensions import db
 from core.listing import chosen_sort, list_args, request_page
 from core.signals import send_staff_action
 from core.timeutil import utcnow
-from nurture import listing, services, stats
+from nurture import listing, stats, suppression
 from nurture.admin import ROLES, bp, frame
 from nurture.forms import SuppressForm
 from nurture.labels import nurture_label
@@ -63,7 +63,7 @@ def queue():
 def suppressions():
     form = SuppressForm()
     if form.validate_on_submit():
-        services.suppress(form.email.data, "manual", now=utcnow(), detail=f"by {current_user.email}")
+        suppression.suppress(form.email.data, "manual", now=utcnow(), detail=f"by {current_user.email}")
         send_staff_action("nurture.suppress", user=current_user, details={"manual": True})
         flash(_("The address will get no more mail."), "success")
         return redirect(url_for(".suppressions"))
@@ -74,7 +74,7 @@ def suppressions():
 @bp.post("/suppressions/<int:suppression_id>/remove")
 @roles_required("admin")
 def remove_suppression(suppression_id):
-    services.unsuppress(suppression_id)
+    suppression.unsuppress(suppression_id)
     send_staff_action("nurture.unsuppress", user=current_user, target=f"suppression:{suppression_id}")
     flash(_("Suppression removed."), "success")
     return redirect(url_for(".suppressions"))

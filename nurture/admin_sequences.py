@@ -15,11 +15,16 @@ from core.listing import chosen_sort, list_args, request_page
 from core.signals import send_staff_action
 from core.timeutil import utcnow
 from gated.models import Lead
-from nurture import delays, journey, journey_save, listing, revisions, services, stats
+from nurture import delays, journey, journey_save, listing, revisions, stats
 from nurture.admin import ROLES, bp, mail_preview, queue_test_to_me
 from nurture.forms import EnrollFilterForm, EnrollForm, SequenceForm, StepForm
 from nurture.labels import nurture_label
 from nurture.models import SEQUENCE_STATUSES, Sequence, Step
+
+# The views `sequences` and `set_status` keep their endpoint names: the service is aliased.
+from nurture.sequences import export_sequence
+from nurture.sequences import set_status as change_sequence_status
+from nurture.validation import SequenceError
 
 
 @bp.get("/")
@@ -73,7 +78,7 @@ def _save(form: SequenceForm, sequence: Sequence | None):
         saved, outcome = journey_save.save_journey(
             sequence, data, form.step_ids, now=utcnow(), user_id=current_user.id
         )
-    except services.SequenceError as exc:
+    except SequenceError as exc:
         db.session.rollback()
         elsewhere = form.show_problems(exc.problems)
         if len(elsewhere) < len(exc.problems):
@@ -237,7 +242,7 @@ def set_status(sequence_id):
     status = request.form.get("status", "")
     if status not in SEQUENCE_STATUSES:
         abort(400)
-    services.set_status(sequence_id, status, now=utcnow())
+    change_sequence_status(sequence_id, status, now=utcnow())
     flash(_("Status changed to %(status)s.", status=_status_label(status)), "success")
     return redirect(url_for(".sequence", sequence_id=sequence_id))
 
@@ -261,9 +266,7 @@ def test_saved_step(sequence_id, position):
 @roles_required(*ROLES)
 def export(sequence_id):
     sequence = db.get_or_404(Sequence, sequence_id)
-    response = current_app.response_class(
-        services.export_sequence(sequence.slug), mimetype="application/x-yaml"
-    )
+    response = current_app.response_class(export_sequence(sequence.slug), mimetype="application/x-yaml")
     response.headers["Content-Disposition"] = f'attachment; filename="{sequence.slug}.yml"'
     return response
 

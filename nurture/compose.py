@@ -62,7 +62,7 @@ def download_url(lead_id: int, asset_id: int | None) -> str:
     the enrollment came from elsewhere."""
     if asset_id:
         try:
-            from gated.services import make_download_url
+            from gated.downloads import make_download_url
         except ImportError:
             make_download_url = None
         if make_download_url:

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from core.extensions import db
 from core.ids import parse_id
 from core.timeutil import utcnow
+from gated.consent import consent_text
 from gated.models import Consent, Submission
-from gated.services import consent_text
 from nurture import topics
 from nurture.models import Topic
 

@@ -124,10 +124,11 @@ def _queue_the_rest(app) -> None:
     from accounts.models import User
     from core.extensions import db
     from core.timeutil import utcnow
-    from gated import services as gated_services
+    from gated.capture import RequestMeta, capture_lead
+    from gated.consent import confirm_lead
     from gated.models import Lead
     from insights.digest import send_digest
-    from insights.scoring.services import hand_off
+    from insights.scoring.handoff import hand_off
     from nurture import mailqueue
     from nurture.models import Message, Sequence
 
@@ -136,10 +137,10 @@ def _queue_the_rest(app) -> None:
     # English sequence, to an address whose domain is internationalised (punycode in To).
     app.config["DOUBLE_OPT_IN"] = True
     email, name = NEWSLETTER_LEAD
-    capture = gated_services.capture_lead(
+    capture = capture_lead(
         "newsletter",
         {"email": email, "name": name, "consent": "y"},
-        request_meta=gated_services.RequestMeta(ip="203.0.113.7", user_agent="spamscore"),
+        request_meta=RequestMeta(ip="203.0.113.7", user_agent="spamscore"),
         now=now,
     )
     confirmation = db.session.scalar(
@@ -148,7 +149,7 @@ def _queue_the_rest(app) -> None:
     if confirmation is None:
         raise RuntimeError("the newsletter signup queued no confirmation mail")
     token = confirmation.context["confirm_url"].rstrip("/").rpartition("/")[2]
-    gated_services.confirm_lead(token, now=now)
+    confirm_lead(token, now=now)
     db.session.commit()
     app.config["DOUBLE_OPT_IN"] = False
 

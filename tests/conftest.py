@@ -467,10 +467,10 @@ def statements(work) -> int:
 @pytest.fixture
 def search_index(app):
     """The app's index, emptied of documents left by other tests, syncing on every search."""
-    from content.search import services
+    from content.search.state import get_index
     from core.timeutil import utcnow
 
-    index = services.get_index(app)
+    index = get_index(app)
     index.sync_interval = 0
     index.sync(utcnow(), force=True)
     return index
@@ -523,14 +523,15 @@ def login_as(app):
 def meaning(app, monkeypatch):
     """Search by meaning on, with the real model (loaded once per process), vectors re-read
     on every search. Returns embed(now=None): the worker's embedding pass."""
-    from content.search import services as search
+    from content.search.state import state
+    from content.search.upkeep import embed_pending
     from core.timeutil import utcnow
 
     monkeypatch.setitem(app.config, "SEARCH_DENSE", True)
-    monkeypatch.setattr(search.state(app).vectors, "every", 0)
+    monkeypatch.setattr(state(app).vectors, "every", 0)
 
     def embed(now=None):
-        return search.embed_pending(now or utcnow())
+        return embed_pending(now or utcnow())
 
     return embed
 

@@ -30,7 +30,7 @@ from api.crm.models import CrmLink, CrmSyncEntry, CrmSyncRun
 from core.extensions import db
 from core.schema import upsert_insert
 from gated.models import Lead
-from gated.services import set_stage
+from gated.stages import set_stage
 
 BATCH = 50
 ADAPTERS = {"hubspot": hubspot.from_config}

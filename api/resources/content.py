@@ -16,8 +16,8 @@ from api.schemas import (
     SearchResultSchema,
 )
 from content.models import Article
+from content.public import public_articles
 from content.search.services import search_articles
-from content.services import public_articles
 from core.extensions import db
 from core.timeutil import utcnow
 from core.urls import absolute_url

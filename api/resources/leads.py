@@ -1,6 +1,6 @@
 """/api/v1/leads: list (changed since, keyset cursor), get, upsert by email or phone,
 change stage, erase. Writes use gated's own rules (gated.listing.store_person,
-gated.services.set_stage, gated.privacy)."""
+gated.stages.set_stage, gated.privacy)."""
 
 from datetime import datetime
 
@@ -24,7 +24,7 @@ from core.timeutil import to_naive_utc, utcnow
 from gated import privacy
 from gated.listing import store_person
 from gated.models import PERSON_FIELDS, Lead
-from gated.services import set_stage
+from gated.stages import set_stage
 from gated.validation import InvalidSubmission, clean_fields, normalise_phone
 
 bp = api_blueprint("api_leads", "/leads", "Leads: the people who left their details.")

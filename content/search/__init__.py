@@ -9,7 +9,11 @@ highlight.py  marked titles and snippets
 dense.py     the embedding model (what a text means), loaded once per process
 semantic.py  article vectors in the database, their queue, and fusion with the words
 learning.py  synonym pairs proposed from visitors' searches and clicks
-services.py  what views, commands and other packages call
+services.py  searching: what views, the API and other packages call
+state.py     what search keeps per app: the index, caches, clause scores, vectors
+upkeep.py    the index and vectors kept in step with the articles; the health status
+analytics.py  stored searches and clicks; the top and empty searches
+synonyms.py  synonym groups: shipped, edited by staff, learned from use
 views.py     /search, /api/search, /api/search/click; admin.py: /admin/search/
 """
 
@@ -28,9 +32,17 @@ def init_app(app):
     """Blueprints, the `search` commands, index updates on article signals, the health
     check, the worker's embedding job, the synonym dictionary as demo data, this module's
     translations, and (outside tests) jieba's dictionary loaded in the background."""
-    from content.search import home, services
+    from content.search import home
     from content.search.admin import REPORT_ROLES, SUGGESTION_ROLES, admin_bp
     from content.search.cli import search_cli
+    from content.search.synonyms import ensure_synonyms, propose_synonyms_job
+    from content.search.upkeep import (
+        embed_pending,
+        index_status,
+        on_article_changed,
+        on_article_deleted,
+        reindex,
+    )
     from content.search.views import bp
     from content.signals import article_changed, article_deleted
     from core.timeutil import utcnow
@@ -41,10 +53,10 @@ def init_app(app):
     _add_translations(app)
 
     def changed(sender, article_id, **_extra):
-        services.on_article_changed(sender, article_id, now=utcnow())
+        on_article_changed(sender, article_id, now=utcnow())
 
     def deleted(sender, article_id, **_extra):
-        services.on_article_deleted(sender, article_id)
+        on_article_deleted(sender, article_id)
 
     article_changed.connect(changed, sender=app, weak=False)
     article_deleted.connect(deleted, sender=app, weak=False)
@@ -59,11 +71,11 @@ def init_app(app):
         order=62,
         group="content",
     )
-    add_health_check(app, "index", lambda: services.index_status(now=utcnow()))
+    add_health_check(app, "index", lambda: index_status(now=utcnow()))
     add_home_panel(app, home.gaps_panel, roles=("editor",), order=30)
     # Vectors of saved articles are computed by the worker, never in the editor's request.
-    add_background_job(app, "search", services.embed_pending)
-    add_background_job(app, "synonyms", services.propose_synonyms_job)
+    add_background_job(app, "search", embed_pending)
+    add_background_job(app, "synonyms", propose_synonyms_job)
     # Pages people left to search again rise in the review queue.
     from content.freshness import add_queue_signal
     from content.search.exits import searched_again
@@ -77,9 +89,9 @@ def init_app(app):
     add_idea_source(app, "left_pages", _l("Pages people left to search again"), left_pages)
 
     def load_demo(echo):
-        added = services.ensure_synonyms(now=utcnow())
+        added = ensure_synonyms(now=utcnow())
         echo(f"  {added} synonym groups" if added else "  synonyms already loaded")
-        echo(f"  indexed {services.reindex(now=utcnow())} public articles")
+        echo(f"  indexed {reindex(now=utcnow())} public articles")
 
     # After the content's own demo loader, so the demo articles are indexed.
     add_demo_loader(app, "search synonyms and index", load_demo, order=900)

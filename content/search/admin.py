@@ -9,8 +9,20 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from accounts.guards import roles_required
-from content.search import services
+from content.search import learning
+from content.search.analytics import search_groups, search_totals
 from content.search.forms import SynonymForm
+from content.search.synonyms import (
+    InvalidSynonym,
+    accept_proposal,
+    delete_synonym,
+    ensure_synonyms,
+    evidence_titles,
+    list_synonyms,
+    propose_synonyms,
+    reject_proposal,
+    save_synonym,
+)
 from content.search.volume import search_volume
 from core.listing import TextSort, chosen_sort, list_args, request_slice, search_text
 from core.localtime import local_today, site_zone
@@ -58,7 +70,7 @@ def report():
     found_nothing = request.args.get("found") == "none"
     sort = chosen_sort(REPORT_SORTS, request.args.get("sort"))
     page = request_slice(
-        services.search_groups(since, until, containing=q, only_empty=found_nothing),
+        search_groups(since, until, containing=q, only_empty=found_nothing),
         sort=sort,
         ident=_group_key,
         per_page=PAGE_SIZE,
@@ -72,7 +84,7 @@ def report():
         periods=PERIODS,
         volume=search_volume(first, last, tz=zone),
         site_zone=zone,
-        totals=services.search_totals(since, until),
+        totals=search_totals(since, until),
         page=page,
         q=q,
         found_nothing=found_nothing,
@@ -86,14 +98,14 @@ def report():
 @admin_bp.route("/synonyms", methods=["GET", "POST"])
 @roles_required("admin")
 def synonyms():
-    services.ensure_synonyms(now=utcnow())
+    ensure_synonyms(now=utcnow())
     form = SynonymForm()
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                services.save_synonym(None, form.terms.data, now=utcnow())
-            except services.InvalidSynonym as exc:
+                save_synonym(None, form.terms.data, now=utcnow())
+            except InvalidSynonym as exc:
                 form.terms.errors.append(str(exc))
                 status = 422
             else:
@@ -106,7 +118,7 @@ def synonyms():
         render_template(
             "content/search/admin_synonyms.html",
             form=form,
-            rows=services.list_synonyms(needle),
+            rows=list_synonyms(needle),
             needle=needle,
         ),
         status,
@@ -121,8 +133,8 @@ def synonym_update(synonym_id):
         flash(_("Type at least two terms."), "error")
         return redirect(url_for(".synonyms"))
     try:
-        services.save_synonym(synonym_id, form.terms.data, now=utcnow())
-    except services.InvalidSynonym as exc:
+        save_synonym(synonym_id, form.terms.data, now=utcnow())
+    except InvalidSynonym as exc:
         flash(str(exc), "error")
     else:
         flash(_("Synonym group saved."), "success")
@@ -132,7 +144,7 @@ def synonym_update(synonym_id):
 @admin_bp.post("/synonyms/<int:synonym_id>/delete")
 @roles_required("admin")
 def synonym_delete(synonym_id):
-    if not services.delete_synonym(synonym_id):
+    if not delete_synonym(synonym_id):
         abort(404)
     flash(_("Synonym group deleted."), "success")
     return redirect(url_for(".synonyms"))
@@ -141,16 +153,14 @@ def synonym_delete(synonym_id):
 @admin_bp.get("/suggestions")
 @roles_required(*SUGGESTION_ROLES)
 def suggestions():
-    rows = services.learning.pending()
-    return render_template(
-        "content/search/admin_suggestions.html", rows=rows, titles=services.evidence_titles(rows)
-    )
+    rows = learning.pending()
+    return render_template("content/search/admin_suggestions.html", rows=rows, titles=evidence_titles(rows))
 
 
 @admin_bp.post("/suggestions/refresh")
 @roles_required(*SUGGESTION_ROLES)
 def suggestions_refresh():
-    count = services.propose_synonyms(now=utcnow())
+    count = propose_synonyms(now=utcnow())
     flash(_("%(num)d suggestions waiting.", num=count), "success")
     return redirect(url_for(".suggestions"))
 
@@ -158,10 +168,10 @@ def suggestions_refresh():
 @admin_bp.post("/suggestions/<int:proposal_id>/<any(accept, reject):decision>")
 @roles_required(*SUGGESTION_ROLES)
 def suggestion_decide(proposal_id, decision):
-    decide = services.accept_proposal if decision == "accept" else services.reject_proposal
+    decide = accept_proposal if decision == "accept" else reject_proposal
     try:
         decide(proposal_id, user_id=current_user.id, now=utcnow())
-    except services.learning.ProposalGone as exc:
+    except learning.ProposalGone as exc:
         flash(str(exc), "error")
         return redirect(url_for(".suggestions")), 303
     flash(_("Added to the synonyms.") if decision == "accept" else _("Suggestion rejected."), "success")

@@ -6,14 +6,14 @@ from flask import url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from content.search import services
+from content.search.analytics import search_totals
 from core.home import Figure, panel
 from core.timeutil import utcnow
 
 
 def gaps_panel(_user) -> Markup:
     now = utcnow()
-    totals = services.search_totals(now - timedelta(days=7), now)
+    totals = search_totals(now - timedelta(days=7), now)
     figures = [
         Figure(
             _("Searches with no result this week"),

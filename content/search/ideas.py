@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 
 from content.ideas import Idea
 from content.models import Article
+from content.search.analytics import zero_result_searches
 from content.search.exits import searched_again
 from content.search.models import SearchQuery
-from content.search.services import zero_result_searches
 from core.extensions import db
 
 

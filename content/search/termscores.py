@@ -38,7 +38,7 @@ class TermScores:
     sum is the one Whoosh's array union computes, in the same order, so ranks and totals
     are the same. Least recently used clauses go first past SCORED_POSTINGS_KEPT; a new
     index generation starts a new TermScores, which `warm` fills with the previous one's
-    most recently used clauses (services runs it on a thread of its own)."""
+    most recently used clauses (state.SearchState runs it on a thread of its own)."""
 
     def __init__(self, generation=None, *, kept: int = SCORED_POSTINGS_KEPT):
         # The index generation these scores belong to: a searcher of another one must

@@ -9,7 +9,9 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_babel import get_locale
 
 from content.models import KINDS, LOCALES, other_locale
-from content.search import learning, services
+from content.search import learning
+from content.search.analytics import click_token, record_click
+from content.search.services import search_articles
 from core.extensions import csrf, limiter
 from core.i18n import visitor_language
 from core.pagecache import cached_page
@@ -57,7 +59,7 @@ def _result_dicts(results, query_id, *, first_rank: int = 1):
             "snippet": str(hit.snippet),
             "category": hit.category,
             "locale": hit.locale,
-            "click": services.click_token(
+            "click": click_token(
                 query_id=query_id,
                 text=results.query,
                 results=results.total,
@@ -83,7 +85,7 @@ def _search():
     kind = _kind()
     page = _int("page", 1, low=1, high=1000)
     locale = visitor_language()
-    results, query_id = services.search_articles(
+    results, query_id = search_articles(
         text,
         now=utcnow(),
         kind=kind,
@@ -98,7 +100,7 @@ def _search():
     items = list(zip(results.hits, _result_dicts(results, query_id), strict=True))
     also, also_items = None, []
     if results.query and page == 1:
-        also, _also_id = services.search_articles(
+        also, _also_id = search_articles(
             text, now=utcnow(), kind=kind, locale=other_locale(locale), per_page=ALSO_LIMIT
         )
         # Ranked after this language's hits, so a click on one tells the report so.
@@ -130,7 +132,7 @@ def search_api():
     locale = request.args.get("locale", "")
     if locale not in (*LOCALES, "all"):
         locale = visitor_language()
-    results, query_id = services.search_articles(
+    results, query_id = search_articles(
         request.args.get("q", ""),
         now=utcnow(),
         kind=_kind(),
@@ -166,5 +168,5 @@ def search_click():
     token names the search and the article, so a click cannot be forged."""
     data = request.get_json(silent=True) if request.is_json else None
     token = (data or {}).get("token") if isinstance(data, dict) else request.form.get("token")
-    recorded = services.record_click(token, now=utcnow(), locale=_ui_locale(), visit=_visit())
+    recorded = record_click(token, now=utcnow(), locale=_ui_locale(), visit=_visit())
     return jsonify({"ok": recorded}), 200 if recorded else 400

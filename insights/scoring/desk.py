@@ -208,7 +208,7 @@ def escalate(*, now: datetime, stop=None) -> dict:
     from core.localtime import local_time
     from core.timeutil import utcnow
     from core.urls import absolute_url
-    from nurture.services import add_mail
+    from nurture.mailqueue import add_mail
 
     hours = promise_hours()
     # A promise is never shorter than its hours on the wall clock: older hand-offs only.

@@ -143,7 +143,7 @@ def story(lead) -> dict:
 
 def mail_story(to: str, template: str, lead, now: datetime, **context) -> None:
     """Queue a staff mail about a lead: its story, a link to its page, and `context`."""
-    from nurture.services import add_mail
+    from nurture.mailqueue import add_mail
 
     values = story(lead)
     values.update(context)
@@ -157,7 +157,7 @@ def hand_off(lead, *, now: datetime) -> Handoff:
     """The lead becomes an MQL (gated's service: signal and stage webhook), is given to
     a sales user, who is mailed its story, and the hand-off webhook is queued."""
     from gated import webhooks
-    from gated.services import set_stage
+    from gated.stages import set_stage
 
     owner = next_owner(lead)
     handoff = Handoff(lead_id=lead.id, owner_id=owner.id if owner else None, score=lead.score, created_at=now)
@@ -219,7 +219,7 @@ def decide(
 ) -> Handoff:
     """Sales accepts (the lead becomes an SQL) or rejects (returns to nurture, with a
     reason: words, and the desk's preset code beside them) a hand-off, with a note."""
-    from gated.services import set_stage
+    from gated.stages import set_stage
 
     handoff = db.session.get(Handoff, handoff_id)
     if handoff is None or not (user.has_role("admin", "marketer") or handoff.owner_id == user.id):

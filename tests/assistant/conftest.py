@@ -6,7 +6,7 @@ import pytest
 from accounts import services as accounts
 from assistant import services, tiers
 from assistant.models import Conversation
-from content.search import services as search
+from content.search.state import get_index
 from core.extensions import db
 from core.timeutil import utcnow
 from tests.content.helpers import make_article
@@ -36,7 +36,7 @@ def help_center(app):
         slug: make_article(body, title=title, slug=slug, category="帮助", now=now)
         for slug, title, body in HELP
     }
-    search.get_index().sync(now, force=True)
+    get_index().sync(now, force=True)
     return articles
 
 
@@ -56,7 +56,7 @@ def english_help(help_center):
             ),
         )
     }
-    search.get_index().sync(now, force=True)
+    get_index().sync(now, force=True)
     return articles
 
 

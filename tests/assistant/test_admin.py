@@ -11,7 +11,7 @@ from assistant.models import Conversation, CustomerAccount, Round, Ticket
 from core.extensions import db
 from core.localtime import day_of
 from core.timeutil import utcnow
-from gated.services import RequestMeta
+from gated.capture import RequestMeta
 from tests.factories import chart_on
 
 MONDAY = datetime(2026, 11, 16, 10, 0)  # a Monday

@@ -4,7 +4,7 @@ from assistant import services, tiers
 from channels import advisors
 from core.extensions import db
 from core.timeutil import utcnow
-from gated.services import RequestMeta
+from gated.capture import RequestMeta
 from tests.channels.test_admin import tiny_png
 from tests.channels.test_wechat import WECHAT
 
@@ -48,7 +48,7 @@ def test_a_visitor_who_came_through_a_colleagues_link_sees_that_colleagues_card(
 
     from assistant.models import Ticket
     from channels import sharing
-    from gated.services import capture_lead
+    from gated.capture import capture_lead
     from tests.factories import UserFactory
     from tests.gated.conftest import form_data
 

@@ -6,8 +6,8 @@ import pytest
 
 from assistant import services
 from content.models import Article
-from content.search import services as search
 from content.search.evaluation import import_demo_articles, load_judgements
+from content.search.state import get_index
 from core.extensions import db
 from core.timeutil import utcnow
 
@@ -18,7 +18,7 @@ FLOOR = 0.9
 def test_the_first_round_holds_the_answer_most_of_the_time(app, capsys):
     now = utcnow()
     import_demo_articles(now)
-    search.get_index().sync(now, force=True)
+    get_index().sync(now, force=True)
     help_ids = {a.slug: a.id for a in db.session.query(Article).filter_by(kind="help")}
     asked = found = 0
     missed = []

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from assistant.models import Ticket
 from core.extensions import db
 from core.timeutil import utcnow
+from gated.capture import RequestMeta, capture_lead
 from gated.models import Lead, PhoneCode
-from gated.services import RequestMeta, capture_lead
 from nurture.models import Message
 from nurture.sms.models import SmsMessage
 from nurture.sms.queue import deliver_due

@@ -12,8 +12,8 @@ from assistant.models import Conversation, Round, Ticket
 from core.extensions import db
 from core.timeutil import utcnow
 from core.tokens import InvalidToken, sign
+from gated.capture import RequestMeta
 from gated.models import Consent, Lead, Submission
-from gated.services import RequestMeta
 from nurture import worker
 from nurture.models import Message
 from tests.assistant.conftest import fresh, walk

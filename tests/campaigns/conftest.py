@@ -9,8 +9,9 @@ from flask import current_app
 
 from core.extensions import db
 from gated.assets import store_asset
+from gated.capture import RequestMeta, capture_lead
+from gated.downloads import record_download
 from gated.models import Asset, Lead
-from gated.services import RequestMeta, capture_lead, record_download
 
 # A Monday, 10:00 in Shanghai: inside the test sequence's window.
 NOW = datetime(2026, 11, 23, 2, 0)

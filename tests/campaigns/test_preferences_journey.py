@@ -13,7 +13,7 @@ from flask import current_app
 from campaigns import services
 from campaigns.models import Campaign
 from core.extensions import db
-from gated.services import RequestMeta, capture_lead
+from gated.capture import RequestMeta, capture_lead
 from nurture import sequences
 from nurture.models import Enrollment, Suppression
 from tests.campaigns.conftest import NOW, person

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from campaigns import reports, sending, services
 from campaigns.models import Campaign, MailEvent
 from core.extensions import db
-from gated.services import change_stage
+from gated.stages import change_stage
 from nurture import worker
 from nurture.models import Message
 from tests.campaigns.conftest import NOW, campaign_file, click_link, open_mail, person

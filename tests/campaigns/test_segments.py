@@ -12,7 +12,7 @@ from campaigns.models import Segment
 from campaigns.rules import RuleError, clean_rules
 from core.extensions import db
 from gated.models import Lead
-from gated.services import change_stage
+from gated.stages import change_stage
 from insights.events import record
 from insights.scoring.models import Handoff
 from nurture import enrolment, sequences, tracking, worker

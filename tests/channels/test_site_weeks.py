@@ -7,7 +7,7 @@ from datetime import date, datetime
 from channels import links, sharing
 from channels.models import LinkDay
 from core.extensions import db
-from gated.services import RequestMeta, capture_lead
+from gated.capture import RequestMeta, capture_lead
 from tests.factories import UserFactory
 from tests.gated.conftest import form_data
 

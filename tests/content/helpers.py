@@ -2,8 +2,8 @@
 
 from datetime import datetime, timedelta
 
-from content import services
 from content.documents import article_defaults
+from content.services import save_article
 from core.timeutil import utcnow
 
 BASE = {
@@ -19,7 +19,7 @@ def make_article(body="正文", *, now: datetime | None = None, **fields):
     """A saved article (published a day ago unless told otherwise)."""
     now = now or utcnow()
     values = {**BASE, "published_at": now - timedelta(days=1), **fields}
-    return services.save_article(values, body, now=now)
+    return save_article(values, body, now=now)
 
 
 # What the article editor posts (tests add "action").

@@ -6,10 +6,11 @@ from datetime import datetime, timedelta
 import pytest
 
 from assistant.models import Conversation, Round
-from content import freshness, services
+from content import freshness
 from content.freshness import Verification, add_months
 from content.models import Article
 from content.search.models import SearchQuery
+from content.services import transition
 from core.extensions import db
 from nurture.models import Message
 from tests.conftest import assert_staff_mail, join_team, mail_texts
@@ -38,7 +39,7 @@ def test_the_review_queue_across_a_month_boundary(app, default_teams, stored):
         draft = make_article(
             HELP, title="如何导出报表", now=published, published_at=published, status="draft"
         )
-        article = services.transition(draft, "publish", user=None, now=published)
+        article = transition(draft, "publish", user=None, now=published)
         assert article.review_by == datetime(2027, 2, 28, 10, 0)
     else:  # an import's is computed, so the import stays idempotent
         article = make_article(HELP, title="如何导出报表", now=published, published_at=published)
@@ -219,9 +220,9 @@ def test_publishing_sets_the_first_review_date_by_kind(app, default_teams):
         published_at=datetime(2026, 3, 31),
         status="draft",
     )
-    article = services.transition(draft, "publish", user=None, now=datetime(2026, 3, 31))
+    article = transition(draft, "publish", user=None, now=datetime(2026, 3, 31))
     assert article.review_by == datetime(2027, 3, 31)
-    unpublished = services.transition(article, "unpublish", user=None, now=datetime(2026, 4, 1))
+    unpublished = transition(article, "unpublish", user=None, now=datetime(2026, 4, 1))
     assert queue_ids(datetime(2028, 1, 1)) == [] and unpublished.status == "draft"
 
 

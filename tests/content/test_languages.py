@@ -8,7 +8,8 @@ from xml.etree import ElementTree
 import pytest
 from markupsafe import escape
 
-from content import demo, services
+from content import demo
+from content.public import public_articles
 from core.extensions import db
 from core.timeutil import utcnow
 from tests.content.helpers import make_article
@@ -23,7 +24,7 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
 def public_titles(locale: str) -> set[str]:
-    query = services.public_articles(locale=locale, now=utcnow())
+    query = public_articles(locale=locale, now=utcnow())
     return {str(escape(article.title)) for article in db.session.scalars(query)}
 
 

@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from content import revisions, services, transfer
+from content import revisions, transfer
 from content.models import Article, Revision
+from content.services import save_article
 from core.extensions import db
 from core.timeutil import utcnow
 from tests.content.helpers import ARTICLE_FORM as FORM
@@ -57,7 +58,7 @@ def test_system_notes_are_codes_shown_in_chinese(login_as, tmp_path):
 def test_old_english_notes_show_translated_and_typed_notes_as_typed(login_as):
     editor = login_as("editor")
     now = datetime(2026, 12, 1, 2, 0)
-    article = services.save_article(
+    article = save_article(
         {"title": "旧文章", "kind": "help", "locale": "zh-CN"},
         "正文",
         user=UserFactory(role="editor"),

@@ -4,9 +4,10 @@ slug always wins over a redirect, and the history survives export and import."""
 import pytest
 from sqlalchemy import select
 
-from content import services, slugs
+from content import slugs
 from content.documents import DocumentError
 from content.models import Article
+from content.services import save_article
 from core.extensions import db
 from core.timeutil import utcnow
 from tests.content.helpers import ARTICLE_FORM as FORM
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.usefixtures("app")
 
 
 def rename(article, slug, **fields):
-    return services.save_article({"slug": slug, **fields}, article.body_md, article=article, now=utcnow())
+    return save_article({"slug": slug, **fields}, article.body_md, article=article, now=utcnow())
 
 
 def test_every_old_slug_answers_301_with_the_current_url(client):

@@ -3,9 +3,11 @@ change that would break published articles."""
 
 import pytest
 
-from content import services, standards
+from content import standards
 from content.documents import DocumentError
 from content.models import Article
+from content.services import save_article, transition
+from content.workflow import NotReady
 from core.extensions import db
 from core.timeutil import utcnow
 from tests.content.helpers import ARTICLE_FORM, make_article
@@ -35,11 +37,11 @@ def test_the_checklist_must_be_ticked_before_an_admin_publishes_too(app, default
 
     admin = UserFactory(role="admin")
     article = make_article(CASE_BODY, kind="case-study", summary="摘要", status="in_review")
-    with pytest.raises(services.NotReady, match="客户已同意公开"):
-        services.transition(article, "publish", user=admin, now=utcnow())
+    with pytest.raises(NotReady, match="客户已同意公开"):
+        transition(article, "publish", user=admin, now=utcnow())
     article.checklist = ["客户已同意公开", "数据已与客户确认"]
     db.session.commit()
-    assert services.transition(article, "publish", user=admin, now=utcnow()).status == "published"
+    assert transition(article, "publish", user=admin, now=utcnow()).status == "published"
 
 
 def test_a_complete_article_passes_and_missing_parts_name_their_fields():
@@ -94,7 +96,7 @@ def test_a_refused_publish_names_the_body_field(app, default_teams):
     from tests.factories import UserFactory
 
     with pytest.raises(DocumentError) as refused:
-        services.save_article(
+        save_article(
             {"title": "案例", "kind": "case-study", "locale": "zh-CN", "summary": "摘要"},
             "## 客户背景\n\n只有背景",
             user=UserFactory(role="admin"),

@@ -2,10 +2,12 @@
 
 import pytest
 
-from content import services, teams
+from content import teams
 from content.documents import DocumentError
 from content.models import Article
+from content.services import save_article, transition
 from content.teams import CategoryTeam, TeamMember
+from content.workflow import NotAllowed, allowed_actions, can_edit
 from core.extensions import db
 from tests.conftest import join_team
 from tests.content.helpers import ARTICLE_FORM, make_article
@@ -28,8 +30,8 @@ def test_an_editor_of_support_cannot_publish_a_presales_solution(app, default_te
     join_team(default_teams["客服"], support.user, reviewer=True)
     solution = in_review_solution(default_teams)
 
-    with pytest.raises(services.NotAllowed, match="属于其他团队"):
-        services.transition(solution, "publish", user=support.user, now=solution.updated_at)
+    with pytest.raises(NotAllowed, match="属于其他团队"):
+        transition(solution, "publish", user=support.user, now=solution.updated_at)
     form = {**ARTICLE_FORM, "kind": "solution", "title": solution.title, "body": SOLUTION_BODY}
     page = support.post(f"/admin/content/{solution.id}", data={**form, "action": "publish"})
     assert page.status_code == 403
@@ -38,7 +40,7 @@ def test_an_editor_of_support_cannot_publish_a_presales_solution(app, default_te
     db.session.expire_all()
     assert db.session.get(Article, solution.id).status == "in_review"
     assert not db.session.get(Article, solution.id).checklist
-    assert not services.can_edit(support.user, solution)
+    assert not can_edit(support.user, solution)
 
 
 def test_the_teams_reviewer_publishes_after_ticking_the_checklist(app, default_teams, login_as):
@@ -71,8 +73,8 @@ def test_a_team_member_who_is_not_a_reviewer_cannot_publish(app, default_teams):
     writer = UserFactory(role="editor")
     join_team(default_teams["售前"], writer)
     solution = in_review_solution(default_teams)
-    assert services.can_edit(writer, solution)
-    assert [action.name for action in services.allowed_actions(writer, solution)] == ["save"]
+    assert can_edit(writer, solution)
+    assert [action.name for action in allowed_actions(writer, solution)] == ["save"]
 
 
 def test_an_editor_writes_new_articles_only_in_their_teams(app, default_teams):
@@ -80,14 +82,12 @@ def test_an_editor_writes_new_articles_only_in_their_teams(app, default_teams):
     join_team(default_teams["客服"], support)
     fields = {"title": "售前方案", "kind": "solution", "locale": "zh-CN", "category": ""}
     with pytest.raises(DocumentError) as refused:
-        services.save_article(fields, "正文", user=support, now=support.created_at)
+        save_article(fields, "正文", user=support, now=support.created_at)
     assert refused.value.problems[0].field == "kind"
     assert "售前" in str(refused.value.problems[0].message)
     assert db.session.scalar(db.select(db.func.count(Article.id))) == 0
 
-    help_article = services.save_article(
-        {**fields, "kind": "help"}, "正文", user=support, now=support.created_at
-    )
+    help_article = save_article({**fields, "kind": "help"}, "正文", user=support, now=support.created_at)
     assert help_article.team_id == default_teams["客服"].id
 
 
@@ -100,11 +100,11 @@ def test_a_category_belongs_to_its_team_whatever_the_kind(app, default_teams):
 
 def test_an_editor_in_no_team_writes_as_before(app, default_teams):
     loner = UserFactory(role="editor")
-    article = services.save_article(
+    article = save_article(
         {"title": "方案", "kind": "solution", "locale": "zh-CN"}, "正文", user=loner, now=loner.created_at
     )
     assert article.team_id == default_teams["售前"].id
-    assert services.can_edit(loner, article)
+    assert can_edit(loner, article)
 
 
 def test_a_reviewer_outside_the_team_is_refused_and_nothing_is_saved(app, default_teams, login_as):

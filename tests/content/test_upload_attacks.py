@@ -136,7 +136,7 @@ def test_a_gated_file_is_always_an_attachment_whatever_its_name(app, login_as, c
     uploaded as a white paper downloads, it does not open on our origin."""
     from content.models import Article
     from core.extensions import db
-    from gated.services import make_download_url
+    from gated.downloads import make_download_url
     from tests.content.test_admin import FORM
     from tests.gated.conftest import form_data
 

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from content.models import Feedback
 from core.extensions import db
+from gated.downloads import make_download_url
 from gated.models import Lead
-from gated.services import make_download_url
 from tests.content.helpers import make_article
 from tests.core import test_pagecache
 from tests.factories import visit

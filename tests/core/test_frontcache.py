@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from content import services
+from content.services import save_article
 from tests.content.helpers import make_article
 from tests.core.test_pagecache import services_fields
 
@@ -42,7 +42,7 @@ def _edit(site, slug):
     with site.app_context():
         article = make_article("第一版", title="清除测试", slug=slug)
         PurgeFront.received.clear()
-        services.save_article(services_fields(article), "第二版", article=article, now=article.updated_at)
+        save_article(services_fields(article), "第二版", article=article, now=article.updated_at)
 
 
 def test_an_edit_sends_purge_to_every_configured_url(make_app, app, front):

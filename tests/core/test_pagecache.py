@@ -5,7 +5,7 @@ session, and signed-in staff always see a fresh page."""
 import pytest
 from sqlalchemy import event, text
 
-from content import services
+from content.services import delete_article, save_article
 from core.extensions import db
 from tests.content.helpers import make_article
 from tests.insights.conftest import BROWSER
@@ -56,7 +56,7 @@ def test_an_edit_in_this_process_shows_at_once(cached):
     client = cached.test_client()
     assert "第一版正文" in client.get("/help/cache-edit").get_data(as_text=True)
     fields = {**services_fields(article), "title": "缓存测试"}
-    services.save_article(fields, "第二版正文", article=article, now=article.updated_at)
+    save_article(fields, "第二版正文", article=article, now=article.updated_at)
     assert "第二版正文" in client.get("/help/cache-edit").get_data(as_text=True)
 
 
@@ -182,7 +182,7 @@ def test_a_landing_form_posted_after_its_white_paper_is_deleted_is_404(cached):
     # The white paper was looked up for the first submission only; the lead was stored.
     assert not [sql for sql in statements if "FROM articles" in sql]
     assert [sql for sql in statements if sql.startswith("INSERT INTO leads")]
-    services.delete_article(article)
+    delete_article(article)
     assert client.post("/library/cache-post", data=form_data(email="c@example.com")).status_code == 404
 
 
@@ -233,7 +233,7 @@ def test_if_none_match_is_a_304_until_the_content_changes(site):
     again = client.get("/help/http-etag", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.get_data() == b""
     assert again.headers["ETag"] == etag
-    services.save_article(
+    save_article(
         services_fields(article) | {"title": "缓存测试"},
         "第二版正文",
         article=article,

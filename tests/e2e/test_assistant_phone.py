@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from accounts import services as accounts
 from assistant.models import Ticket
-from content.search import services as search
+from content.search.state import get_index
 from core.extensions import db
 from core.timeutil import utcnow
 from gated.models import Lead
@@ -32,7 +32,7 @@ def help_center(live_app, live_server):
             make_article(
                 f"关于发票的说明，第 {number} 篇。", title=f"发票问题 {number}", slug=f"e2e-invoice-{number}"
             )
-        search.get_index().sync(utcnow(), force=True)
+        get_index().sync(utcnow(), force=True)
         accounts.create_user(
             "sales-phone@example.com", role="sales", password="long enough pw", name="销售王"
         )

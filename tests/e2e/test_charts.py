@@ -30,7 +30,7 @@ PAGES = {
 
 
 def _searches(now) -> None:
-    from content.search.services import record_search
+    from content.search.analytics import record_search
 
     for back, text, results in [(0, "续费", 3), (0, "量子纠缠", 0), (2, "续费", 3), (5, "私有化部署", 0)]:
         record_search(
@@ -39,8 +39,8 @@ def _searches(now) -> None:
 
 
 def _form_pages(now) -> None:
+    from gated.capture import RequestMeta, capture_lead
     from gated.models import Asset
-    from gated.services import RequestMeta, capture_lead
     from insights.events import record
 
     for slug, title in (("charts-renewal", "如何提高 SaaS 续费率"), ("charts-churn", "客户流失预警手册")):
@@ -65,8 +65,8 @@ def _form_pages(now) -> None:
 
 
 def _sequence(now) -> int:
-    from gated import services as gated_services
     from gated.models import Lead
+    from gated.stages import set_stage
     from nurture import enrolment, sequences, tracking, worker
     from nurture.models import Message
 
@@ -99,7 +99,7 @@ def _sequence(now) -> int:
     for message in sent[:3]:
         tracking.record_open(message.id, now=now)
     tracking.record_click(sent[0].id, now=now)
-    gated_services.set_stage(leads[0], "mql", now=now + timedelta(minutes=2))
+    set_stage(leads[0], "mql", now=now + timedelta(minutes=2))
     db.session.commit()
     return sequence.id
 

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from accounts import services as accounts
 from assistant import tiers
 from assistant.models import Ticket
-from content.search import services as search
+from content.search.state import get_index
 from core.extensions import db
 from core.timeutil import utcnow
 from nurture import worker
@@ -39,7 +39,7 @@ def help_center(live_app, live_server):
             make_article(
                 f"关于单点登录的说明,第 {number} 篇。", title=title, slug=slug, category="账号与安全"
             )
-        search.get_index().sync(utcnow(), force=True)
+        get_index().sync(utcnow(), force=True)
         levels = {tier.level: tier for tier in tiers.ensure_tiers()}
         account = tiers.save_account(
             None, {"company": "远景制造", "domains": "yuanjing.cn", "tier_id": levels[4].id}, now=utcnow()

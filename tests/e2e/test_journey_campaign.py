@@ -18,7 +18,7 @@ from campaigns.models import Campaign, Topic
 from core.extensions import db
 from core.timeutil import utcnow
 from gated.models import Lead
-from gated.services import change_stage
+from gated.stages import change_stage
 from tests.campaigns.conftest import asset, download
 from tests.e2e.helpers import STAFF_PASSWORD, sign_in
 

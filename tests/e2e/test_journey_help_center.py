@@ -5,8 +5,8 @@ counted."""
 import pytest
 from playwright.sync_api import expect
 
-from content import services as content
-from content.search import services as search
+from content.feedback import feedback_counts
+from content.search.state import get_index
 from core.extensions import db
 from core.timeutil import utcnow
 from tests.content.helpers import make_article
@@ -26,7 +26,7 @@ def test_search_as_you_type_then_was_this_helpful(live_app, page):
         make_article(
             "单点登录的白皮书。", title="单点登录选型白皮书", slug="e2e-sso-paper", kind="whitepaper"
         )
-        search.get_index().sync(utcnow(), force=True)
+        get_index().sync(utcnow(), force=True)
         answer_id, answer_url = answer.id, answer.url_path
         db.session.remove()
 
@@ -46,5 +46,5 @@ def test_search_as_you_type_then_was_this_helpful(live_app, page):
     feedback.get_by_role("button", name="是", exact=True).click()
     expect(feedback.get_by_role("status")).to_have_text("感谢您的反馈。")
     with live_app.app_context():
-        assert content.feedback_counts(answer_id) == {"yes": 1, "no": 0}
+        assert feedback_counts(answer_id) == {"yes": 1, "no": 0}
         db.session.remove()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from content.search import services as search
+from content.search.state import get_index
 from core.extensions import db
 from core.timeutil import utcnow
 from gated.assets import store_asset
@@ -42,7 +42,7 @@ def indexed_paper(live_app):
             now=utcnow(),
         )
         make_article("与流失无关的帮助。", title="如何修改密码", slug="e2e-password")
-        search.get_index().sync(utcnow(), force=True)
+        get_index().sync(utcnow(), force=True)
         db.session.remove()
 
 

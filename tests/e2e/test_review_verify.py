@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from accounts import services as accounts
-from content import services
 from content.documents import article_defaults
+from content.services import save_article
 from content.standards import install_default_standards
 from content.teams import TeamMember, all_teams, ensure_default_teams
 from core.extensions import db
@@ -41,7 +41,7 @@ def past_due(live_app, live_server):
         db.session.commit()
         slugs = {}
         for size in (*SIZES, "stays due"):
-            article = services.save_article(
+            article = save_article(
                 {
                     **article_defaults(),
                     "title": f"如何导出月度报表（{size}）",

@@ -6,8 +6,8 @@ import time
 import pytest
 from sqlalchemy import select
 
-from content.search import services
 from content.search.models import SearchQuery
+from content.search.state import get_index
 from core.extensions import db
 from core.timeutil import utcnow
 from tests.content.helpers import make_article
@@ -19,7 +19,7 @@ def test_typeahead_lists_results_and_opens_one_with_the_keyboard(live_app, page)
     with live_app.app_context():
         article = make_article("用 SAML 2.0 接入 Okta。", title="配置 SSO 单点登录", slug="sso-e2e")
         make_article("发票怎么开", title="常见问题：发票", slug="invoice-e2e")
-        services.get_index().sync(utcnow(), force=True)
+        get_index().sync(utcnow(), force=True)
         url = article.url_path
         db.session.remove()
     page.goto("/search")

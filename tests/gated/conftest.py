@@ -51,7 +51,7 @@ def whitepaper(app):
 
 def open_mailed_link(client, lead_id: int, asset_id: int) -> None:
     """Open a download link as mailed to the lead: the browser becomes a known visitor."""
-    from gated.services import make_download_url
+    from gated.downloads import make_download_url
 
     client.get(make_download_url(lead_id, asset_id, external=False, mailed=True)).close()
 

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from core.extensions import db
 from core.hooks import add_timeline_provider, hooks
 from core.timeutil import utcnow
+from gated.capture import RequestMeta, capture_lead
 from gated.models import Lead, Submission
-from gated.services import RequestMeta, capture_lead
 from tests.factories import FORMULA_PAYLOADS, formula_cells, payload_leads
 from tests.gated.conftest import form_data
 

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.timeutil import utcnow
+from gated.capture import RequestMeta, capture_lead
 from gated.models import HeldSubmission, Lead
-from gated.services import RequestMeta, capture_lead
 from tests.factories import audit_entries
 from tests.gated.conftest import form_data
 

@@ -9,9 +9,11 @@ from sqlalchemy import func, select, text
 from core.extensions import db
 from core.timeutil import utcnow
 from core.tokens import InvalidToken
-from gated import services, visitor
+from gated import signals, visitor
+from gated.capture import RequestMeta, capture_lead
+from gated.consent import confirm_lead, consent_text
 from gated.models import BlockedSubmission, Consent, Lead, Submission, WebhookDelivery
-from gated.services import RequestMeta, capture_lead
+from gated.stages import change_stage
 from gated.validation import InvalidSubmission
 from tests.gated.conftest import form_data
 
@@ -104,11 +106,11 @@ def test_signals_are_sent_inside_the_transaction_before_commit(whitepaper, recor
         with db.engine.connect() as other:
             seen_from_outside.append(other.execute(text("SELECT count(*) FROM leads")).scalar())
 
-    services.signals.lead_captured.connect(look, sender=app, weak=False)
+    signals.lead_captured.connect(look, sender=app, weak=False)
     try:
         capture = capture_lead("whitepaper", form_data(), asset=asset, request_meta=META, now=utcnow())
     finally:
-        services.signals.lead_captured.disconnect(look, sender=app)
+        signals.lead_captured.disconnect(look, sender=app)
     assert seen_from_outside == [0]
     (mail,) = recorder.of("mail_requested")
     assert mail["template"] == "gated/email/download_link" and mail["lead_id"] == capture.lead.id
@@ -132,12 +134,12 @@ def test_a_receiver_failing_rolls_everything_back(whitepaper, app):
     def explode(sender, **payload):
         raise RuntimeError("receiver broke")
 
-    services.signals.mail_requested.connect(explode, sender=app, weak=False)
+    signals.mail_requested.connect(explode, sender=app, weak=False)
     try:
         with pytest.raises(RuntimeError):
             capture_lead("whitepaper", form_data(), asset=asset, request_meta=META, now=utcnow())
     finally:
-        services.signals.mail_requested.disconnect(explode, sender=app)
+        signals.mail_requested.disconnect(explode, sender=app)
     assert count(Lead) == count(Submission) == 0
 
 
@@ -149,7 +151,7 @@ def test_marketing_consent_is_recorded_with_its_text_and_passed_to_nurture(white
     assert lead.marketing_consent and lead.consent_at == now and lead.consent_version == "2026-11-01"
     consent = db.session.scalar(select(Consent))
     assert consent.granted and consent.ip == "203.0.113.7" and consent.user_agent == "Mozilla/5.0 test"
-    assert consent.text == services.consent_text()[1] and consent.submission_id == capture.submission.id
+    assert consent.text == consent_text()[1] and consent.submission_id == capture.submission.id
     assert recorder.of("lead_captured")[0]["marketing_consent"] is True
 
 
@@ -202,7 +204,7 @@ def test_double_opt_in_confirms_once_and_then_enrols(whitepaper, recorder, app):
         assert templates[1:] == ["gated/email/download_link", "gated/email/confirm"]
         assert recorder.of("lead_captured")[-1]["marketing_consent"] is False
         confirm_url = recorder.of("mail_requested")[-1]["context"]["confirm_url"]
-        services.confirm_lead(confirm_url.rsplit("/", 1)[1], now=utcnow())
+        confirm_lead(confirm_url.rsplit("/", 1)[1], now=utcnow())
         assert db.session.get(Lead, capture.lead.id).confirmed_at is not None
         assert recorder.of("lead_captured")[-1]["marketing_consent"] is True
         assert recorder.of("lead_captured")[-1]["submission_id"] == capture.submission.id
@@ -216,7 +218,7 @@ def test_double_opt_in_confirms_once_and_then_enrols(whitepaper, recorder, app):
 
 def test_a_tampered_confirm_token_is_refused():
     with pytest.raises(InvalidToken):
-        services.confirm_lead("abc.def", now=utcnow())
+        confirm_lead("abc.def", now=utcnow())
 
 
 def test_demo_requests_need_name_and_company_and_send_an_acknowledgement(recorder):
@@ -278,12 +280,12 @@ def test_stage_change_sends_the_signal_and_queues_the_webhook(app, recorder):
         capture = capture_lead(
             "newsletter", {"email": "a@b.com", "consent": "y"}, request_meta=META, now=utcnow()
         )
-        services.change_stage(capture.lead.id, "mql", now=utcnow())
-        services.change_stage(capture.lead.id, "mql", now=utcnow())  # no change, no event
+        change_stage(capture.lead.id, "mql", now=utcnow())
+        change_stage(capture.lead.id, "mql", now=utcnow())  # no change, no event
     finally:
         app.config["LEAD_WEBHOOK_URL"] = ""
     assert recorder.of("lead_stage_changed") == [{"lead_id": capture.lead.id, "old": "new", "new": "mql"}]
     events = db.session.scalars(select(WebhookDelivery.event).order_by(WebhookDelivery.id)).all()
     assert events == ["lead.created", "lead.stage_changed"]
     with pytest.raises(ValueError):
-        services.change_stage(capture.lead.id, "vip", now=utcnow())
+        change_stage(capture.lead.id, "vip", now=utcnow())

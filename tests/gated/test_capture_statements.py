@@ -11,7 +11,7 @@ from sqlalchemy import event, func, select
 from core.extensions import db
 from gated.models import Consent, Lead, Submission
 from insights.models import Event
-from insights.scoring import services as scoring
+from insights.scoring import rules
 from insights.scoring.models import LeadScoring, ScoreChange, ScoreRule
 from insights.tracking import VISITOR_COOKIE
 from nurture.models import Message
@@ -107,7 +107,7 @@ def scoring_app(make_app):
 @pytest.fixture
 def scored(scoring_app, app):
     scoring_app.extensions["lodestar.pagecache"].invalidate()
-    scoring.rule_cache(scoring_app).invalidate()  # the tables were emptied behind its back
+    rules.rule_cache(scoring_app).invalidate()  # the tables were emptied behind its back
     with scoring_app.app_context():
         make_whitepaper()
         ScoreRuleFactory(
@@ -206,7 +206,7 @@ def test_a_rule_changed_by_another_process_counts_once_the_copy_is_older_than_th
 def test_a_rule_saved_in_this_process_counts_at_once(scored):
     assert visitor(scored, "5" * 32).post("/library/saas-renewal", data=form_data(email="a@example.com"))
     rule = db.session.scalar(select(ScoreRule).where(ScoreRule.kind == "action"))
-    scoring.save_rule(
+    rules.save_rule(
         rule,
         {
             "name": "白皮书",

@@ -11,12 +11,14 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.timeutil import utcnow
-from gated import challenge, holding, privacy, services
+from gated import challenge, holding, privacy
+from gated.capture import RequestMeta, capture_lead
 from gated.models import HeldSubmission, Lead, Submission, UsedChallenge
+from gated.validation import InvalidSubmission
 from tests.gated.conftest import fast, form_data
 
 pytestmark = pytest.mark.usefixtures("app")
-META = services.RequestMeta(ip="203.0.113.9", user_agent="UA", referrer="https://www.baidu.com/")
+META = RequestMeta(ip="203.0.113.9", user_agent="UA", referrer="https://www.baidu.com/")
 
 
 def count(model):
@@ -121,7 +123,7 @@ def test_a_held_submission_keeps_everything_and_is_no_lead(whitepaper):
 
 
 def test_an_invalid_submission_is_not_held(whitepaper):
-    with pytest.raises(services.InvalidSubmission):
+    with pytest.raises(InvalidSubmission):
         hold(whitepaper, email="not-an-email")
     assert count(HeldSubmission) == 0
 
@@ -143,7 +145,7 @@ def test_release_makes_the_lead_with_its_mail_once(whitepaper, recorder):
 
 def test_a_released_submission_with_someone_elses_address_adds_only_what_is_missing(whitepaper):
     """Like every public form (tests/gated/test_known_visitor.py): held, then released."""
-    known = services.capture_lead(
+    known = capture_lead(
         "newsletter",
         {"email": "li.lei@example.cn", "name": "李雷", "consent": "y"},
         request_meta=META,
@@ -177,7 +179,7 @@ def test_an_access_request_shows_the_held_submission_behind_a_lead(whitepaper):
 def test_a_release_the_rules_now_refuse_stores_nothing_and_stays_held(app, whitepaper, monkeypatch):
     held = hold(whitepaper)
     monkeypatch.setitem(app.config, "CONSENT_REQUIRED", True)
-    with pytest.raises(services.InvalidSubmission):
+    with pytest.raises(InvalidSubmission):
         holding.release(held.id, now=utcnow())
     assert count(Lead) == 0
     assert db.session.get(HeldSubmission, held.id).released_at is None

@@ -10,10 +10,10 @@ from app import create_app
 from core.config import SettingsError
 from core.extensions import db
 from core.timeutil import utcnow
+from gated.capture import RequestMeta, capture_lead
 from gated.identity import default_identity, masked, normalise_phone
 from gated.listing import import_leads
 from gated.models import Lead, Submission
-from gated.services import RequestMeta, capture_lead
 from gated.validation import InvalidSubmission
 from nurture.models import Enrollment, Message
 from tests.conftest import TEST_SECRET, post_at_once

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from core.extensions import db
 from core.timeutil import utcnow
 from core.tokens import sign
-from gated import services
+from gated.capture import RequestMeta, capture_lead
 from gated.models import Lead, Submission
 from tests.gated.conftest import form_data
 
@@ -25,11 +25,11 @@ HACKED = {"email": VICTIM, "name": "Hacked Name", "company": "Evil Corp", "job_t
 def li_lei(whitepaper):
     """A real lead who told us name, company and phone (no job title yet)."""
     _, asset = whitepaper
-    capture = services.capture_lead(
+    capture = capture_lead(
         "whitepaper",
         {"email": VICTIM, "name": "李雷", "company": "星火科技", "phone": "13800138000"},
         asset=asset,
-        request_meta=services.RequestMeta(),
+        request_meta=RequestMeta(),
         now=utcnow(),
     )
     return capture.lead_id

@@ -11,9 +11,9 @@ from flask_babel import refresh
 
 from core.extensions import db
 from core.timeutil import utcnow
+from gated.capture import RequestMeta, capture_lead
 from gated.listing import export_rows, import_leads, to_csv
 from gated.models import Lead, LeadTag
-from gated.services import RequestMeta, capture_lead
 
 pytestmark = pytest.mark.usefixtures("app")
 

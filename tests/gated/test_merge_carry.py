@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from core.extensions import db
 from core.timeutil import utcnow
 from gated import merging
+from gated.capture import RequestMeta, capture_lead
 from gated.merge_carry import CARRIED
 from gated.models import Consent, Lead
-from gated.services import RequestMeta, capture_lead
 from nurture.models import Topic, TopicChoice
 from tests.gated.conftest import form_data
 
@@ -89,7 +89,7 @@ def test_most_recent_grant_earlier_first_touch_later_last_touch_and_exact_undo(p
 def test_a_withdrawal_on_either_lead_holds(pair):
     a_id, b_id = pair
     a = db.session.get(Lead, a_id)
-    a.marketing_consent = False  # unsubscribed after consenting (nurture.services.unsubscribe)
+    a.marketing_consent = False  # unsubscribed after consenting (nurture.suppression.unsubscribe)
     db.session.commit()
     merging.merge(a_id, b_id, chosen={}, user_id=None, now=NOW)
     merged = _row(a_id)

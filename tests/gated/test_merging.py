@@ -10,8 +10,8 @@ from sqlalchemy import delete, func, select
 from core.extensions import db
 from core.timeutil import utcnow
 from gated import merging
+from gated.capture import RequestMeta, capture_lead
 from gated.models import Download, Lead, LeadMerge, LeadTag, Submission
-from gated.services import RequestMeta, capture_lead
 from insights.models import Event
 from insights.scoring.models import LeadScoring
 from nurture.models import Enrollment, Message, Sequence

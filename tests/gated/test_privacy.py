@@ -8,9 +8,10 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.timeutil import utcnow
-from gated import privacy, services, visitor
+from gated import privacy, visitor
+from gated.capture import RequestMeta, capture_lead
+from gated.downloads import record_download
 from gated.models import BlockedSubmission, Consent, Download, Lead, Submission
-from gated.services import RequestMeta, capture_lead
 from tests.gated.conftest import form_data
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -27,7 +28,7 @@ def person(whitepaper, email="Wang.Fang@example.com", *, now=None):
     capture = capture_lead(
         "whitepaper", form_data(email=email, consent="y"), asset=asset, request_meta=META, now=now
     )
-    services.record_download(capture.lead, asset, ip="203.0.113.7", now=now)
+    record_download(capture.lead, asset, ip="203.0.113.7", now=now)
     return capture.lead.id
 
 

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from core.extensions import db
 from core.timeutil import utcnow
 from core.tokens import sign
-from gated import services
+from gated.downloads import make_download_url
+from gated.leads import upsert_lead
 from gated.models import BlockedSubmission, Consent, Download, Lead, Submission
 from tests.gated.conftest import PDF_BYTES, form_data, make_whitepaper
 
@@ -153,9 +154,9 @@ def test_demo_and_newsletter_forms(client, recorder):
 
 def test_a_tampered_token_never_gives_the_file(client, whitepaper):
     _, asset = whitepaper
-    lead, _ = services.upsert_lead("a@b.com", now=utcnow())
+    lead, _ = upsert_lead("a@b.com", now=utcnow())
     db.session.commit()
-    url = services.make_download_url(lead.id, asset.id, external=False)
+    url = make_download_url(lead.id, asset.id, external=False)
     tampered = url[:-3] + ("abc" if not url.endswith("abc") else "xyz")
     response = client.get(tampered)
     assert response.status_code == 400 and response.data != PDF_BYTES and b"%PDF" not in response.data
@@ -166,9 +167,9 @@ def test_a_tampered_token_never_gives_the_file(client, whitepaper):
 
 def test_an_expired_link_offers_a_fresh_one_by_mail(client, whitepaper, app, recorder):
     _, asset = whitepaper
-    lead, _ = services.upsert_lead("a@b.com", now=utcnow())
+    lead, _ = upsert_lead("a@b.com", now=utcnow())
     db.session.commit()
-    url = services.make_download_url(lead.id, asset.id, external=False)
+    url = make_download_url(lead.id, asset.id, external=False)
     app.config["DOWNLOAD_LINK_MAX_AGE"] = -1
     try:
         response = client.get(url)
@@ -187,7 +188,7 @@ def test_an_expired_link_offers_a_fresh_one_by_mail(client, whitepaper, app, rec
 
 def test_a_link_of_an_erased_lead_is_gone(client, whitepaper):
     _, asset = whitepaper
-    url = services.make_download_url(999, asset.id, external=False)
+    url = make_download_url(999, asset.id, external=False)
     assert client.get(url).status_code == 404
 
 
@@ -286,12 +287,12 @@ def test_thanks_page_tokens_are_signed(client, whitepaper):
 
 def test_a_missing_asset_file_is_a_404_not_a_500(client, whitepaper, app):
     _, asset = whitepaper
-    lead, _ = services.upsert_lead("a@b.com", now=utcnow() - timedelta(days=1))
+    lead, _ = upsert_lead("a@b.com", now=utcnow() - timedelta(days=1))
     db.session.commit()
     from gated.assets import asset_path
 
     asset_path(asset).unlink()
-    assert client.get(services.make_download_url(lead.id, asset.id, external=False)).status_code == 404
+    assert client.get(make_download_url(lead.id, asset.id, external=False)).status_code == 404
 
 
 def test_a_dead_mail_server_does_not_matter_to_the_form(client, whitepaper, smtp_sink, recorder):

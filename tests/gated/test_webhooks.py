@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.timeutil import utcnow
-from gated import services
+from gated.capture import RequestMeta, capture_lead
 from gated.models import WebhookDelivery
-from gated.services import RequestMeta, capture_lead
+from gated.stages import change_stage
 from gated.webhooks import backoff, deliver_due_webhooks
 from tests.conftest import free_port
 from tests.factories import LocalHttpServer, QuietHandler
@@ -70,7 +70,7 @@ def test_new_leads_and_stage_changes_are_delivered_signed(receiver):
         now=now,
     )
     assert receiver.requests == []  # the form never waits on the receiver
-    services.change_stage(capture.lead.id, "sql", now=now)
+    change_stage(capture.lead.id, "sql", now=now)
     assert deliver_due_webhooks(now) == {"delivered": 2, "failed": 0, "gave_up": 0}
     events = []
     for headers, body in receiver.requests:

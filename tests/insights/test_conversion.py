@@ -10,7 +10,7 @@ import pytest
 
 from core.extensions import db
 from core.localtime import local_today
-from gated.services import RequestMeta, capture_lead
+from gated.capture import RequestMeta, capture_lead
 from insights import dashboards, rollups
 from insights.events import record
 from tests.factories import chart_on, visit

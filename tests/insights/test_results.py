@@ -17,8 +17,8 @@ from content import freshness
 from content.models import Article, Feedback
 from core.extensions import db
 from core.timeutil import utcnow
-from gated import services as gated_services
 from gated.models import Lead
+from gated.stages import change_stage
 from insights import results, rollups, tracking
 from insights.dashboards import Filters
 from insights.models import Event
@@ -110,7 +110,7 @@ def test_each_article_s_figures_and_their_sums_per_author_and_team(app, site):
     visit(reader, paper.url_path)
     assert reader.post(paper.url_path, data=form_data()).status_code == 303
     lead = db.session.scalar(select(Lead))
-    gated_services.change_stage(lead.id, "mql", now=utcnow())
+    change_stage(lead.id, "mql", now=utcnow())
     # Another finds it by search too, stays 30 s, says it did not help, and leaves.
     other = browser_of(app)
     search_and_open(other, "重置密码", reset)

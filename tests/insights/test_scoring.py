@@ -15,7 +15,7 @@ from core.timeutil import utcnow
 from gated.models import Lead
 from insights import stages
 from insights.events import record
-from insights.scoring import services
+from insights.scoring import dormant, engine
 from insights.scoring.models import Handoff, LeadScoring, ScoreChange, ScoreRule
 from nurture.models import Enrollment, Message
 from tests.conftest import assert_staff_mail
@@ -69,7 +69,7 @@ def test_action_and_fit_rules_with_a_daily_cap(app):
     event("download", boss, T0 + timedelta(hours=1), ref_id=3)
     event("page_view", boss, T0 + timedelta(days=1), path="/blog/y")  # a new day, a new cap
     assert boss.score == 15 + 16 + 2 + 10 + 1
-    reasons = {r["reason"]: (r["points"], r["times"]) for r in services.reasons(boss.id)}
+    reasons = {r["reason"]: (r["points"], r["times"]) for r in engine.reasons(boss.id)}
     assert reasons["浏览"] == (4, 4) and reasons["决策者"] == (15, 1) and reasons["价格页"] == (15, 1)
 
     free = lead("x@qq.com", role="user")
@@ -83,12 +83,12 @@ def test_decay_after_inactivity_never_below_zero(app):
     rule("下载资料", 12, event_kind="download")
     someone = lead()
     event("download", someone, T0)
-    assert services.sweep(now=T0 + timedelta(days=13)) == {"decayed": 0, "dormant": 0}
-    assert services.sweep(now=T0 + timedelta(days=14)) == {"decayed": 1, "dormant": 0}
+    assert dormant.sweep(now=T0 + timedelta(days=13)) == {"decayed": 0, "dormant": 0}
+    assert dormant.sweep(now=T0 + timedelta(days=14)) == {"decayed": 1, "dormant": 0}
     assert db.session.get(Lead, someone.id).score == 7
     event("download", someone, T0 + timedelta(days=29))  # one more step due before the points
     assert someone.score == 2 + 12
-    services.sweep(now=T0 + timedelta(days=29 + 14 * 5))
+    dormant.sweep(now=T0 + timedelta(days=29 + 14 * 5))
     assert db.session.get(Lead, someone.id).score == 0
     assert db.session.scalars(select(ScoreChange.points).where(ScoreChange.reason == "decay")).all() == [
         -5,
@@ -112,7 +112,7 @@ def test_rescore_equals_the_incremental_score(app, monkeypatch, runner):
         if n % 2:
             event("unsubscribe", person, T0 + timedelta(days=41))
     now = T0 + timedelta(days=70)
-    services.sweep(now=now)
+    dormant.sweep(now=now)
     monkeypatch.setitem(app.config, "SCORING_MQL_THRESHOLD", 10_000)  # no hand-off muddles the comparison
     before = {
         p.id: (
@@ -358,7 +358,7 @@ def test_a_batch_in_one_transaction_respects_the_cap_and_job_title_fit(app):
         record("page_view", lead_id=director.id, path="/b", at=T0 + timedelta(minutes=minute))
     db.session.commit()
     assert director.score == 10 + 3
-    assert services.rescore_lead(director.id, now=T0 + timedelta(hours=1)) == 13
+    assert engine.rescore_lead(director.id, now=T0 + timedelta(hours=1)) == 13
 
 
 def test_a_visitors_anonymous_history_counts_when_they_fill_a_form(app):
@@ -374,7 +374,7 @@ def test_a_visitors_anonymous_history_counts_when_they_fill_a_form(app):
     stitch("v-1", someone.id)
     db.session.commit()
     assert someone.score == 45
-    assert services.rescore_lead(someone.id, now=T0 + timedelta(hours=1)) == 45
+    assert engine.rescore_lead(someone.id, now=T0 + timedelta(hours=1)) == 45
 
 
 def test_an_assignment_rule_names_the_owner_before_round_robin(app, monkeypatch):
@@ -412,7 +412,7 @@ def test_fit_counts_at_once_when_a_later_form_gives_the_role(app, client):
     db.session.expire_all()
     someone = db.session.get(Lead, someone.id)
     assert someone.role == "decision_maker" and someone.score == 25
-    assert {r["reason"]: r["points"] for r in services.reasons(someone.id)} == {"决策者": 15, "下载资料": 10}
+    assert {r["reason"]: r["points"] for r in engine.reasons(someone.id)} == {"决策者": 15, "下载资料": 10}
     # A role given up takes the points back.
     client.post("/library/saas-renewal", data=form_data(role="user"))
     db.session.expire_all()
@@ -420,7 +420,7 @@ def test_fit_counts_at_once_when_a_later_form_gives_the_role(app, client):
     client.post("/library/saas-renewal", data=form_data(role="decision_maker"))
     db.session.expire_all()
     assert db.session.get(Lead, someone.id).score == 25
-    assert services.rescore_lead(someone.id, now=datetime.now()) == 25
+    assert engine.rescore_lead(someone.id, now=datetime.now()) == 25
 
 
 def test_fit_points_that_cross_the_threshold_hand_the_lead_off(app, monkeypatch, client):
@@ -461,13 +461,13 @@ def test_a_rejected_lead_goes_back_to_nurture_and_must_earn_its_way_back(app, mo
     boss = db.session.get(Lead, boss.id)
     # Back with the leads being nurtured, the fit points kept, the activity's taken off.
     assert boss.stage == "engaged" and boss.score == 15
-    assert {r["reason"]: r["points"] for r in services.reasons(boss.id)}[services.REJECTED] == -30
+    assert {r["reason"]: r["points"] for r in engine.reasons(boss.id)}[engine.REJECTED] == -30
     later = utcnow() + timedelta(minutes=1)
     event("download", boss, later)
     assert boss.stage == "engaged" and db.session.query(Handoff).count() == 1
     event("page_view", boss, later + timedelta(minutes=1), path="/pricing")  # 25 + 16: over again
     assert boss.stage == "mql" and db.session.query(Handoff).count() == 2
-    assert services.rescore_lead(boss.id, now=later + timedelta(hours=1)) == boss.score == 41
+    assert engine.rescore_lead(boss.id, now=later + timedelta(hours=1)) == boss.score == 41
 
     # The reason stays on the dashboard with the owner's figures.
     today = utcnow().date()
@@ -508,7 +508,7 @@ def test_the_daily_cap_counts_the_sites_day_in_shanghai(app, monkeypatch):
     assert reader.score == 4  # a new day at 16:00 UTC, though the UTC day is the same
     views(reader, datetime(2026, 12, 2, 1, 0))  # 09:00 on 2 Dec in Shanghai: that day's cap is spent
     assert reader.score == 4
-    assert services.rescore_lead(reader.id, now=datetime(2026, 12, 2, 1, 0)) == 4
+    assert engine.rescore_lead(reader.id, now=datetime(2026, 12, 2, 1, 0)) == 4
 
 
 def test_the_daily_cap_follows_the_site_zone_across_a_dst_change(app, monkeypatch):
@@ -521,11 +521,11 @@ def test_the_daily_cap_follows_the_site_zone_across_a_dst_change(app, monkeypatc
     views(reader, datetime(2026, 3, 9, 3, 59))  # 8 Mar, 23:59 EDT: that day is 23 hours long
     views(reader, datetime(2026, 3, 9, 4, 0))  # 9 Mar, 00:00 EDT
     assert reader.score == 3
-    assert services.rescore_lead(reader.id, now=datetime(2026, 3, 9, 4, 0)) == 3
+    assert engine.rescore_lead(reader.id, now=datetime(2026, 3, 9, 4, 0)) == 3
     # Autumn: 1 Nov 2026 starts at 04:00 UTC (EDT) and is 25 hours long.
     autumn = lead("autumn@acme.cn")
     views(autumn, datetime(2026, 11, 1, 4, 0), datetime(2026, 11, 2, 4, 30))  # both on 1 Nov
     assert autumn.score == 1
     views(autumn, datetime(2026, 11, 2, 5, 0))  # 2 Nov, 00:00 EST
     assert autumn.score == 2
-    assert services.rescore_lead(autumn.id, now=datetime(2026, 11, 2, 5, 0)) == 2
+    assert engine.rescore_lead(autumn.id, now=datetime(2026, 11, 2, 5, 0)) == 2

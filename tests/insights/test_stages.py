@@ -13,14 +13,16 @@ from sqlalchemy import func, select
 from core.extensions import db
 from core.localtime import day_of, site_zone
 from core.timeutil import utcnow
+from gated.capture import RequestMeta, capture_lead
+from gated.downloads import record_download
 from gated.models import CHANNELS
 from gated.privacy import anonymise_lead
-from gated.services import RequestMeta, capture_lead, change_stage, record_download
+from gated.stages import change_stage
 from insights import dashboards, digest, rollups
 from insights.models import DailyCount, Event
 from insights.scoring import demo as scoring_demo
+from insights.scoring.handoff import decide
 from insights.scoring.models import Handoff
-from insights.scoring.services import decide
 from tests.factories import UserFactory
 from tests.insights.conftest import make_whitepaper
 

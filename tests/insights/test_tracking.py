@@ -8,8 +8,9 @@ from sqlalchemy import select
 from core.extensions import db
 from core.hooks import lead_timeline
 from core.timeutil import utcnow
-from gated import services as gated_services
+from gated.downloads import make_download_url
 from gated.models import Lead
+from gated.stages import change_stage
 from insights import tracking
 from insights.models import Event
 from tests.factories import visit
@@ -139,10 +140,10 @@ def test_downloads_and_stage_changes_are_events_in_their_own_transaction(app, br
     article, asset = make_whitepaper()
     browser.post(f"/library/{article.slug}", data=form_data())
     lead = db.session.scalar(select(Lead))
-    url = gated_services.make_download_url(lead.id, asset.id, external=False)
+    url = make_download_url(lead.id, asset.id, external=False)
     with browser.get(url) as download:
         assert download.status_code == 200
-    gated_services.change_stage(lead.id, "mql", now=utcnow())
+    change_stage(lead.id, "mql", now=utcnow())
     events = {e.kind: e for e in flushed()}
     assert events["download"].ref_id == asset.id and events["download"].lead_id == lead.id
     assert events["stage_change"].value == "new>mql"

@@ -27,7 +27,7 @@ STEPS = [
 
 
 def test_a_whitepaper_download_gets_each_step_once_until_unsubscribe(client, smtp_sink):
-    from gated.services import RequestMeta, capture_lead
+    from gated.capture import RequestMeta, capture_lead
 
     sequences.save_sequence(
         {

@@ -10,8 +10,8 @@ from campaigns.models import Recipient
 from core.extensions import db
 from core.timeutil import utcnow
 from gated import holding
+from gated.consent import consent_text
 from gated.models import HeldSubmission, Lead, Submission
-from gated.services import consent_text
 from nurture import topics
 from nurture.models import Message, TopicChoice
 from tests.gated.conftest import form_data

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from core.extensions import db
-from gated import services as gated_services
+from gated.stages import set_stage
 from nurture import delays, enrolment, journey_save, scheduling, sequences, stats
 from nurture.models import Enrollment, Message, Sequence, SequenceRevision
 from tests.factories import audit_entries
@@ -206,10 +206,10 @@ def test_leads_that_became_mql_after_a_mail_are_counted_on_it(app, smtp_sink):
     sequence = make_sequence(steps=THREE_STEPS)
     before, after = make_lead("before@example.com"), make_lead("after@example.com")
     enrolment.enroll([before.id, after.id], sequence.id, now=NOW)
-    gated_services.set_stage(before, "mql", now=NOW - timedelta(minutes=5))  # before any mail: not counted
+    set_stage(before, "mql", now=NOW - timedelta(minutes=5))  # before any mail: not counted
     db.session.commit()
     tick(NOW)
-    gated_services.set_stage(after, "sql", now=NOW)  # straight past MQL counts too
+    set_stage(after, "sql", now=NOW)  # straight past MQL counts too
     db.session.commit()
     first, second, _third = stats.step_figures(sequence)
     assert (first["sent"], first["qualified"], second["qualified"]) == (2, 1, 0)

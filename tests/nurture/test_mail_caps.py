@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.timeutil import utcnow
-from gated import services as gated
+from gated.downloads import make_download_url
+from gated.leads import upsert_lead
 from gated.models import Asset, Submission
 from nurture import caps
 from nurture.mailqueue import add_mail, queue_test
@@ -43,10 +44,10 @@ def post_newsletter(client):
 
 
 def post_fresh_link(client):
-    lead, _created = gated.upsert_lead(VICTIM, now=utcnow())
+    lead, _created = upsert_lead(VICTIM, now=utcnow())
     db.session.commit()
     asset = db.session.scalars(select(Asset.id)).one()
-    token = gated.make_download_url(lead.id, asset, external=False).rsplit("/", 1)[1]
+    token = make_download_url(lead.id, asset, external=False).rsplit("/", 1)[1]
     response = client.post("/download/fresh", data={"token": token})
     assert response.status_code == 200
     return response

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from core.extensions import db
-from gated import services as gated_services
+from gated.stages import set_stage
 from nurture import enrolment
 from tests.factories import chart_on
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence, tick
@@ -29,7 +29,7 @@ def test_the_sequence_page_charts_each_steps_funnel(client, login_as, smtp_sink)
     # Step 1: three sent; wang and li open it, wang clicks; wang becomes an MQL after it.
     for name, kind in (("wang", "o"), ("li", "o"), ("wang", "c")):
         assert client.get(tracking_path(mail_to(smtp_sink, f"{name}@example.com"), kind)).status_code < 400
-    gated_services.set_stage(leads["wang"], "mql", now=NOW + timedelta(hours=1))
+    set_stage(leads["wang"], "mql", now=NOW + timedelta(hours=1))
     db.session.commit()
     smtp_sink.clear()
     tick(NOW + timedelta(days=1))

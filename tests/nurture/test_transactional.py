@@ -26,7 +26,7 @@ def one_click_path(mail) -> str:
 
 
 def test_one_click_unsubscribe_from_the_double_opt_in_confirmation(app, client, smtp_sink, monkeypatch):
-    from gated.services import RequestMeta, capture_lead
+    from gated.capture import RequestMeta, capture_lead
 
     monkeypatch.setitem(app.config, "DOUBLE_OPT_IN", True)
     make_sequence(slug="whitepaper-followup")

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from content.search import evaluation, services
+from content.search import evaluation
+from content.search.services import search_articles
 from core.timeutil import utcnow
 
 SAMPLE = Path(__file__).with_name("sample_set")
@@ -35,7 +36,7 @@ def test_the_documents_are_searchable_and_scored_per_kind(app, search_index):
     search_index.sync(now, force=True)
 
     def ours(text):
-        results, _ = services.search_articles(text, now=now)
+        results, _ = search_articles(text, now=now)
         return [hit.slug for hit in results.hits]
 
     report = evaluation.evaluate(ours, judgements)

@@ -7,15 +7,16 @@ import pytest
 from sqlalchemy import update
 
 from content.models import Article
-from content.search import services
 from content.search.index import CURRENT
+from content.search.services import search_articles
+from content.search.upkeep import index_status, reindex
 from content.services import delete_article, save_article
 from core.extensions import db
 from core.timeutil import utcnow
 
 
 def found(text, **kwargs):
-    results, _ = services.search_articles(text, now=kwargs.pop("now", None) or utcnow(), **kwargs)
+    results, _ = search_articles(text, now=kwargs.pop("now", None) or utcnow(), **kwargs)
     return [hit.slug for hit in results.hits]
 
 
@@ -59,8 +60,8 @@ def test_what_a_search_finds_depends_on_its_now_alone(publish, search_index):
     assert sorted(found("定价", now=after)) == sorted([scheduled.slug, current.slug])
     assert found("定价") == [current.slug]
     assert sorted(found("定价", now=after)) == sorted([scheduled.slug, current.slug])
-    assert services.index_status(now=utcnow())["scheduled"] == 1
-    assert services.index_status(now=after)["scheduled"] == 0
+    assert index_status(now=utcnow())["scheduled"] == 1
+    assert index_status(now=after)["scheduled"] == 0
 
 
 def test_changes_made_elsewhere_are_caught_up_by_the_watermark(publish, search_index):
@@ -72,7 +73,7 @@ def test_changes_made_elsewhere_are_caught_up_by_the_watermark(publish, search_i
         .values(title="季度业务回顾（QBR）指南", updated_at=utcnow() + timedelta(seconds=1))
     )
     db.session.commit()
-    results, _ = services.search_articles("指南", now=utcnow())
+    results, _ = search_articles("指南", now=utcnow())
     assert [hit.title for hit in results.hits] == ["季度业务回顾（QBR）指南"]
 
 
@@ -97,12 +98,12 @@ def test_rebuild_swaps_in_a_new_folder_atomically(publish, search_index, app):
     publish("NPS 调研", "净推荐值")
     publish("SSO 单点登录", "SAML")
     before = search_index.current_name()
-    assert services.reindex(now=utcnow()) == 2
+    assert reindex(now=utcnow()) == 2
     after = search_index.current_name()
     assert after != before
     assert (search_index.root / CURRENT).read_text() == after
     assert (search_index.root / before).is_dir()  # kept one round for open searchers
-    services.reindex(now=utcnow())
+    reindex(now=utcnow())
     assert not (search_index.root / before).exists()
     assert found("净推荐值")
 
@@ -145,7 +146,7 @@ def test_a_node_far_behind_rebuilds_in_the_background(app, search_index, monkeyp
     # The check hands the work to a thread and answers at once from the index it has.
     assert search_index.sync(now) is None
     search_index._rebuilding.join(timeout=60)
-    again, _ = services.search_articles("数据迁移", now=now)
+    again, _ = search_articles("数据迁移", now=now)
     assert again.total == 5
 
 
@@ -187,7 +188,7 @@ def test_what_is_kept_per_generation_is_keyed_by_the_searcher_s_own_folder(publi
     search_index.searcher()
     before = search_index.searcher_name()
     assert before == search_index.current_name()
-    services.reindex(now=utcnow())  # a rebuild swaps to a new folder
+    reindex(now=utcnow())  # a rebuild swaps to a new folder
     assert search_index.current_name() != before
     # This thread's searcher is still the old folder's until it is renewed: keys built
     # from the CURRENT file would file its scores under the new folder.

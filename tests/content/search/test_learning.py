@@ -6,8 +6,10 @@ search uses it at once) or rejected (never proposed again)."""
 import pytest
 from sqlalchemy import select
 
-from content.search import learning, services
+from content.search import learning
 from content.search.models import Synonym, SynonymProposal
+from content.search.state import state
+from content.search.synonyms import propose_synonyms, propose_synonyms_job, save_synonym
 from core.extensions import db
 from core.timeutil import utcnow
 
@@ -32,7 +34,7 @@ def test_two_searches_that_open_the_same_article_are_proposed(client, health):
     search_and_open(client, "健康度评分", "health")
     search_and_open(client, "流失预警", "health")
     search_and_open(client, "流失预警", "health")
-    assert services.propose_synonyms(now=utcnow()) == 1
+    assert propose_synonyms(now=utcnow()) == 1
     row = pending_pairs()[("健康度评分", "流失预警")]
     assert row.evidence == [{"kind": "same-click", "article_id": health.id, "count": 1}]
 
@@ -40,7 +42,7 @@ def test_two_searches_that_open_the_same_article_are_proposed(client, health):
 def test_a_search_that_found_nothing_rephrased_in_the_visit_is_proposed(client, health):
     assert client.get("/api/search", query_string={"q": "掉队提醒"}).get_json()["total"] == 0
     search_and_open(client, "健康度评分", "health")
-    services.propose_synonyms(now=utcnow())
+    propose_synonyms(now=utcnow())
     row = pending_pairs()[("健康度评分", "掉队提醒")]
     assert row.evidence == [{"kind": "rephrased", "article_id": health.id, "count": 1}]
 
@@ -49,16 +51,16 @@ def test_another_visitor_rephrasing_is_no_evidence(client, health):
     assert client.get("/api/search?q=掉队提醒", headers={"User-Agent": "one"}).status_code == 200
     results = client.get("/api/search?q=健康度评分", headers={"User-Agent": "two"}).get_json()["results"]
     client.post("/api/search/click", data={"token": results[0]["click"]}, headers={"User-Agent": "two"})
-    services.propose_synonyms(now=utcnow())
+    propose_synonyms(now=utcnow())
     assert pending_pairs() == {}
 
 
 def test_refinements_and_known_synonyms_are_not_proposed(client, health):
     search_and_open(client, "健康度", "health")
     search_and_open(client, "健康度评分", "health")
-    services.save_synonym(None, "流失预警 = 健康度", now=utcnow())
+    save_synonym(None, "流失预警 = 健康度", now=utcnow())
     search_and_open(client, "流失预警", "health")
-    services.propose_synonyms(now=utcnow())
+    propose_synonyms(now=utcnow())
     assert set(pending_pairs()) == {("健康度评分", "流失预警")}
 
 
@@ -87,11 +89,11 @@ def test_an_editor_accepts_a_suggestion_and_search_uses_it(client, login_as, hea
 def test_a_rejected_pair_is_never_proposed_again(client, login_as, health):
     search_and_open(client, "健康度评分", "health")
     search_and_open(client, "流失预警", "health")
-    services.propose_synonyms(now=utcnow())
+    propose_synonyms(now=utcnow())
     row = pending_pairs()[("健康度评分", "流失预警")]
     assert login_as("admin").post(f"/admin/search/suggestions/{row.id}/reject").status_code == 303
     search_and_open(client, "流失预警", "health")
-    assert services.propose_synonyms(now=utcnow()) == 0
+    assert propose_synonyms(now=utcnow()) == 0
     assert db.session.get(SynonymProposal, row.id).status == "rejected"
     assert not db.session.scalars(select(Synonym).where(Synonym.origin == "learned")).all()
 
@@ -99,7 +101,7 @@ def test_a_rejected_pair_is_never_proposed_again(client, login_as, health):
 def test_the_suggestions_page_speaks_chinese(client, login_as, health):
     search_and_open(client, "健康度评分", "health")
     search_and_open(client, "流失预警", "health")
-    services.propose_synonyms(now=utcnow())
+    propose_synonyms(now=utcnow())
     editor = login_as("editor")
     html = editor.get("/admin/search/suggestions", headers={"Accept-Language": "zh-CN"}).get_data(
         as_text=True
@@ -118,7 +120,7 @@ def test_suggestions_are_for_editors(login_as, app, role, status):
 def test_deciding_needs_the_csrf_token(make_app, login_as, health, client):
     search_and_open(client, "健康度评分", "health")
     search_and_open(client, "流失预警", "health")
-    services.propose_synonyms(now=utcnow())
+    propose_synonyms(now=utcnow())
     row = pending_pairs()[("健康度评分", "流失预警")]
     strict = make_app(WTF_CSRF_ENABLED=True)
     with strict.app_context():
@@ -128,9 +130,9 @@ def test_deciding_needs_the_csrf_token(make_app, login_as, health, client):
 
 
 def test_the_worker_refreshes_suggestions_at_most_hourly(app, client, health, monkeypatch):
-    monkeypatch.setattr(services.state(app), "proposed_at", None)
+    monkeypatch.setattr(state(app), "proposed_at", None)
     search_and_open(client, "健康度评分", "health")
     search_and_open(client, "流失预警", "health")
     now = utcnow()
-    assert services.propose_synonyms_job(now) == {"suggestions": 1}
-    assert services.propose_synonyms_job(now) == {}
+    assert propose_synonyms_job(now) == {"suggestions": 1}
+    assert propose_synonyms_job(now) == {}

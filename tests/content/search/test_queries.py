@@ -4,12 +4,15 @@ hostile input."""
 import pytest
 from whoosh import query as Q
 
-from content.search import highlight, ranking, services, termscores
+from content.search import highlight, ranking, termscores
+from content.search.services import search_articles
+from content.search.state import get_index, state
+from content.search.synonyms import save_synonym, synonym_map
 from core.timeutil import utcnow
 
 
 def search(text, **kwargs):
-    results, _ = services.search_articles(text, now=utcnow(), **kwargs)
+    results, _ = search_articles(text, now=utcnow(), **kwargs)
     return results
 
 
@@ -128,7 +131,7 @@ def test_acronyms_expand_both_ways(publish):
 def test_synonyms_added_by_an_admin_apply_at_once(publish):
     article = publish("星图云入门", "星图云", slug="product-intro")
     assert slugs("xingtu cloud") == []
-    services.save_synonym(None, "星图云 = Xingtu Cloud", now=utcnow())
+    save_synonym(None, "星图云 = Xingtu Cloud", now=utcnow())
     assert slugs("xingtu cloud") == [article.slug]
 
 
@@ -167,7 +170,7 @@ def test_did_you_mean_never_tells_the_words_of_a_scheduled_article(publish):
         assert results.hits == [] or all(hit.slug != "news" for hit in results.hits)
         assert "zephyrion" not in (results.suggestion or "") and "续费宝" not in (results.suggestion or "")
     # Once it is public, its words are the site's vocabulary like any other.
-    later = services.search_articles("zephyrian", now=utcnow() + timedelta(days=11))[0]
+    later = search_articles("zephyrian", now=utcnow() + timedelta(days=11))[0]
     assert later.suggestion == "zephyrion" and [hit.slug for hit in later.hits] == ["news"]
 
 
@@ -203,7 +206,7 @@ def test_repeated_searches_come_from_memory_until_the_index_changes(publish):
     first = publish("续费提醒模板", "续费", slug="first")
     # Up to date before the first search: on a loaded machine the signal's write may still
     # be waiting for the index lock, and a sync between the two searches is a new generation.
-    services.get_index().sync(force=True)
+    get_index().sync(force=True)
     again = search("续费提醒")
     assert search("续费提醒") is again
     second = publish("续费提醒的时机", "续费提醒", slug="second")
@@ -251,7 +254,7 @@ def test_kept_clause_scores_stay_within_their_budget_and_follow_the_index(app, p
     kept = termscores.TermScores(kept=6)
     ranking.search(searcher, "续费提醒 客户成功", scores=kept)
     assert 0 < kept._size <= 6
-    current = services.state()
+    current = state()
     first = current.scores_of(("gen", 1))
     assert current.scores_of(("gen", 1)) is first
     assert current.scores_of(("gen", 2)) is not first
@@ -259,13 +262,13 @@ def test_kept_clause_scores_stay_within_their_budget_and_follow_the_index(app, p
 
 def _whoosh_ranks(text: str) -> tuple[int, list[tuple[str, float]]]:
     """The app's search of `text` with Whoosh scoring every match (no kept scores)."""
-    index = services.get_index()
+    index = get_index()
     searcher = index.searcher()
     searcher.weighting = termscores.WEIGHTING
     found = ranking.search(
         searcher,
         text,
-        synonyms=services.synonym_map(now=utcnow()),
+        synonyms=synonym_map(now=utcnow()),
         hidden=index.hidden(searcher, utcnow()),
     )
     return found.total, [(h.slug, round(h.score, 9)) for h in found.hits]
@@ -291,7 +294,7 @@ def test_after_an_edit_the_popular_clauses_are_scored_again_ahead_with_the_same_
     _renewal_library(publish)
     for text in WARMED_TEXTS:
         search(text)
-    current = services.state()
+    current = state()
     popular = {key for key, _size in current.scores.recent(termscores.WARM_UP_POSTINGS)}
     assert popular
     publish("续费提醒的新模板", "续费提醒。NRR and renewal rate.", slug="new")

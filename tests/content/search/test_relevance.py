@@ -7,8 +7,8 @@ analysis or ranking that loses relevance fails here. The figures per kind are pr
 
 import pytest
 
-from content.search import services
 from content.search.evaluation import evaluate, import_demo_articles, load_judgements
+from content.search.services import search_articles
 from core.timeutil import utcnow
 
 FLOOR_NDCG = 0.94
@@ -25,7 +25,7 @@ def test_relevance_floor(app, search_index):
     assert len(judgements) >= 50
 
     def ranked(text):
-        results, _ = services.search_articles(text, now=now)
+        results, _ = search_articles(text, now=now)
         return [hit.slug for hit in results.hits]
 
     report = evaluate(ranked, judgements)

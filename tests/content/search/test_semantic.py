@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from content.search import dense, semantic, services
+from content.search import dense, semantic
 from content.search.models import ArticleVector, EmbeddingJob
+from content.search.upkeep import index_status
 from core.extensions import db
 from core.timeutil import utcnow
 from nurture import worker
@@ -80,7 +81,7 @@ def test_saving_queues_the_article_and_the_worker_embeds_it(app, meaning, corpus
     assert not db.session.scalar(select(func.count()).select_from(EmbeddingJob))
     rows = db.session.scalars(select(ArticleVector).where(ArticleVector.article_id == corpus.id)).all()
     assert rows and all(len(row.vector) == 4 * dense.DIMENSIONS for row in rows)
-    health = services.index_status(now=utcnow())["meaning"]
+    health = index_status(now=utcnow())["meaning"]
     assert health["mode"] == "hybrid" and health["queued"] == 0 and health["vectors"] == 1 + len(OTHERS)
 
 
@@ -129,7 +130,7 @@ def test_without_the_model_search_answers_by_words_and_health_says_why(client, m
 def test_with_the_setting_off_nothing_is_queued(app, corpus):
     assert app.config["SEARCH_DENSE"] is False
     assert not db.session.scalar(select(func.count()).select_from(EmbeddingJob))
-    assert services.index_status(now=utcnow())["meaning"]["mode"] == "lexical"
+    assert index_status(now=utcnow())["meaning"]["mode"] == "lexical"
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,11 @@
 """A video is found by a phrase of its transcript (the real index on disk)."""
 
-from content.search import services
+from content.search.services import search_articles
 from core.timeutil import utcnow
 
 
 def found(text):
-    results, _ = services.search_articles(text, now=utcnow())
+    results, _ = search_articles(text, now=utcnow())
     return [hit.slug for hit in results.hits]
 
 

@@ -7,8 +7,9 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
-from content.search import services
+from content.search.analytics import record_search, top_searches, zero_result_searches
 from content.search.models import SearchQuery, Synonym
+from content.search.services import search_articles
 from core.extensions import db
 from core.timeutil import utcnow
 
@@ -175,11 +176,11 @@ def test_report_lists_top_searches_and_those_that_found_nothing(articles, login_
     now = utcnow()
     for text, count in (("SSO", 3), ("量子纠缠", 2)):
         for _ in range(count):
-            services.search_articles(text, now=now, record="page")
-    services.record_search("old", results=0, kind="", locale="", source="page", now=now - timedelta(days=40))
-    top = services.top_searches(now - timedelta(days=1), now + timedelta(seconds=1))
+            search_articles(text, now=now, record="page")
+    record_search("old", results=0, kind="", locale="", source="page", now=now - timedelta(days=40))
+    top = top_searches(now - timedelta(days=1), now + timedelta(seconds=1))
     assert [(s.example, s.searches) for s in top] == [("SSO", 3), ("量子纠缠", 2)]
-    empty = services.zero_result_searches(now - timedelta(days=30), now + timedelta(seconds=1))
+    empty = zero_result_searches(now - timedelta(days=30), now + timedelta(seconds=1))
     assert [s.example for s in empty] == ["量子纠缠"]
     html = login_as("editor").get("/admin/search/?days=7").get_data(as_text=True)
     assert report_rows(html) == ["SSO", "量子纠缠"]  # not the search of 40 days ago
@@ -187,7 +188,7 @@ def test_report_lists_top_searches_and_those_that_found_nothing(articles, login_
 
 def searched(text: str, times: int, *, results: int, now) -> None:
     for _ in range(times):
-        services.record_search(text, results=results, kind="", locale="", source="page", now=now)
+        record_search(text, results=results, kind="", locale="", source="page", now=now)
 
 
 def test_report_is_a_list_searched_filtered_sorted_and_paged(login_as, monkeypatch):

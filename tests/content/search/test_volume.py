@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from content.search import services
+from content.search.analytics import record_search
+from content.search.services import search_articles
 from content.search.volume import search_volume
 from core.localtime import local_today
 from core.timeutil import utcnow
@@ -31,7 +32,7 @@ def around_midnight(publish):
         ("量子纠缠", MIDNIGHT + timedelta(hours=23, minutes=59)),
         ("量子纠缠", MIDNIGHT + timedelta(days=1)),
     ):
-        services.search_articles(text, now=at, record="page")
+        search_articles(text, now=at, record="page")
 
 
 def figures(trend) -> list[list[int]]:
@@ -69,9 +70,7 @@ def test_the_report_charts_each_day_with_its_table_and_totals(articles, login_as
     monkeypatch.setitem(app.config, "BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
     for query in ("单点登录", "量子纠缠", "量子纠缠"):
         assert client.get("/search", query_string={"q": query}).status_code == 200
-    services.record_search(
-        "old", results=0, kind="", locale="", source="page", now=utcnow() - timedelta(days=8)
-    )
+    record_search("old", results=0, kind="", locale="", source="page", now=utcnow() - timedelta(days=8))
     page = login_as("editor").get("/admin/search/?days=7").get_data(as_text=True)
     chart = chart_on(page, "chart-search-volume")
     assert chart["kind"] == "line" and len(chart["labels"]) == 7
