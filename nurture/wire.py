@@ -1,7 +1,15 @@
 """One mail's SMTP exchange, as smtplib's sendmail does it but with the two hooks
 delivery needs: work to do while the content travels, and a last check before the final
 "." (which is what makes the server accept the mail). Nothing runs between the server's
-acceptance and the moment its reply is read: the caller records the outcome at once."""
+acceptance and the moment its reply is read: the caller records the outcome at once.
+
+Why a copy and not sendmail: sendmail has no place between the content and the ".", where
+delivery commits the previous outcome and checks that the address is still wanted and the
+lease has time left (the exactly-once rules, nurture.delivery). It uses smtplib's public
+calls only; tests/nurture/test_wire.py pins it to sendmail against a real server (the same
+commands, options, quoting, dot-stuffing and content), so an smtplib release that changes
+sendmail's exchange fails there.
+"""
 
 import contextlib
 import re
