@@ -21,13 +21,15 @@ PER_SOURCE = 20
 @dataclass(frozen=True)
 class Idea:
     """A piece to write: `key` names it for good ("search:单点登录"), `title` is the
-    suggested working title, `count` and `last_at` the evidence."""
+    suggested working title, `count` and `last_at` the evidence; `rate`, when given, the
+    share of those `count` views that ended the visit (a page people leave)."""
 
     key: str
     title: str
     count: int
     last_at: datetime | None
     kind: str = "help"
+    rate: float | None = None
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,12 @@ def init_app(app):
         group="content",
     )
     add_queue_signal(app, "exits_after_search", _l("Left the site after a search"), exits_after_search)
+    from content.ideas import add_idea_source
+    from insights.ideas import high_exit_pages
+
+    add_idea_source(
+        app, "high_exit_pages", _l("Pages people leave after a search (last 30 days)"), high_exit_pages
+    )
     add_demo_loader(app, "insights", demo.load, order=60)
     add_timeline_provider(app, events.timeline)
     receivers.connect(app)

@@ -331,3 +331,33 @@ def test_pages_people_leave_after_a_search_rise_in_the_review_queue(app, default
     [first, second] = freshness.review_queue(now=utcnow())
     assert first.article.id == newer.id and first.signals == {"exits_after_search": 2}
     assert freshness.signal_labels()["exits_after_search"]
+
+
+def test_pages_people_leave_after_a_search_are_what_to_write_next(app, site, login_as):
+    from content.ideas import what_to_write_next
+    from insights.ideas import MIN_VIEWS
+
+    reset, sso = site["reset"], site["sso"]
+    readers = [browser_of(app) for _reader in range(MIN_VIEWS)]
+    for client in readers:  # found it by search; all but the last left the site from it
+        search_and_open(client, "重置密码", reset)
+    visit(readers[-1], sso.url_path)
+    search_and_open(browser_of(app), "单点登录", sso)  # one visit that left is not evidence
+    flushed(app)
+
+    def ideas():
+        groups = {group.source.name: group for group in what_to_write_next(app, now=utcnow())}
+        return [(idea.key, idea.count, idea.rate) for idea in groups["high_exit_pages"].ideas]
+
+    assert ideas() == [(f"exit:{reset.id}", MIN_VIEWS, (MIN_VIEWS - 1) / MIN_VIEWS)]
+    editor = login_as("editor")
+    join_team(site["support"], editor.user)
+    page = editor.get("/admin/content/calendar/ideas").get_data(as_text=True)
+    assert "搜索后离开本站的页面" in page and f"{MIN_VIEWS} 次从搜索进入，其中 80% 离开了本站" in page
+    # A visit older than the last 30 days no longer counts: too few views left.
+    visitor = readers[0].get_cookie(tracking.VISITOR_COOKIE).value
+    db.session.execute(
+        update(Event).where(Event.visitor_id == visitor).values(occurred_at=utcnow() - timedelta(days=40))
+    )
+    db.session.commit()
+    assert ideas() == []
