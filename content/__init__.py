@@ -51,6 +51,7 @@ def init_app(app):
     add_demo_loader(app, "content", demo.load, order=10)
     add_home_panel(app, notices.home_panel, roles=("editor",), order=9)
     add_home_panel(app, home.editor_panel, roles=("editor",), order=10)
+    add_home_panel(app, home.plans_panel, roles=("editor",), order=12)
     add_translated_path(app, translated_path)
     _wire_operations(app)
     _wire_page_cache(app)

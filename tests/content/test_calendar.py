@@ -250,3 +250,40 @@ def test_a_date_at_the_end_of_the_calendar_or_no_date_shows_today(app, default_t
     assert local_today().isoformat() in day_cells(page.get_data(as_text=True))
     refused = marketing.post(NEW, data=plan_form(default_teams["市场"], target_date="9999-12-31"))
     assert refused.status_code == 422 and "最多只能提前 5 年排期" in refused.get_data(as_text=True)
+
+
+def test_the_editor_s_home_shows_their_plans_due_this_week_and_overdue(app, default_teams, marketing):
+    from babel.dates import format_date
+
+    team, today = default_teams["市场"], local_today()
+    mine = str(marketing.user.id)
+    soon = make_plan(
+        marketing, team, title="三天后交的案例", owner=mine, target_date=str(today + timedelta(days=3))
+    )
+    late = make_plan(marketing, team, title="拖了的白皮书", owner=mine)
+    make_plan(marketing, team, title="下个月的稿子", owner=mine, target_date=str(today + timedelta(days=20)))
+    make_plan(marketing, team, title="同事的计划", owner=str(marketing.colleague.id))
+    started = make_plan(marketing, team, title="已开写的计划", owner=mine)
+    assert marketing.post(f"/admin/content/calendar/plans/{started.id}/start").status_code == 303
+    # Plans are refused with a past date: one planned earlier is now past its day.
+    overdue_day = today - timedelta(days=2)
+    db.session.get(PlannedPiece, late.id).target_date = overdue_day
+    db.session.get(PlannedPiece, started.id).target_date = today + timedelta(days=1)
+    db.session.commit()
+
+    page = marketing.get("/admin/").get_data(as_text=True)
+    section = page.split('aria-labelledby="home-plans"')[1].split("</section>")[0]
+    assert "我计划的内容" in page
+    assert section.index("拖了的白皮书") < section.index("三天后交的案例")
+    for absent in ("下个月的稿子", "同事的计划", "已开写的计划"):
+        assert absent not in section, absent
+    assert f"已于 {format_date(overdue_day, 'medium', locale='zh_CN')} 逾期" in section
+    assert f"{format_date(soon.target_date, 'medium', locale='zh_CN')} 到期" in section
+    assert f'href="/admin/content/calendar/?view=week&amp;date={soon.target_date}"' in section
+    assert re.search(r'<span class="value">1</span> <span class="label">已逾期', section)
+    # A colleague with no plans of their own due has no such section.
+    from tests.conftest import sign_in_session
+
+    other = app.test_client()
+    sign_in_session(other, marketing.colleague)
+    assert 'aria-labelledby="home-plans"' not in other.get("/admin/").get_data(as_text=True)
