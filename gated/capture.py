@@ -130,6 +130,7 @@ def capture_lead(
     sequence: str | None = None,
     consent_shown: bool = True,
     before_commit: Callable[[Capture], None] | None = None,
+    article_id: int | None = None,
 ) -> Capture:
     """Upsert the lead behind a form submission and record the submission, its consent
     and the mails it asks for.
@@ -142,6 +143,7 @@ def capture_lead(
     `phone_code_id`: the SMS code that proved the submission's mobile number
     (gated.phonecodes.proof_for); it is spent in this transaction, and proves the lead
     known by that number as the lead's cookie does.
+    `article_id`: the article the form was on, when no asset says it (a gated video).
     `consent_shown`: the consent box was on the form, so an unticked box is a decision
     worth recording too (browsers send nothing for it). `before_commit(capture)` runs
     inside the transaction, so what it writes is stored with the lead or not at all.
@@ -211,6 +213,7 @@ def capture_lead(
                     "lead_id": lead.id,
                     "form": form_kind,
                     "asset_id": asset.id if asset else None,
+                    "article_id": article_id,
                     "fields": submitted,
                     "proposed_fields": proposed,
                     "utm": {k: v for k, v in touch["utm"].items() if v},

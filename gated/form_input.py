@@ -15,7 +15,7 @@ from gated.validation import InvalidSubmission, clean_fields
 
 MESSAGE_LIMIT = 2000
 # Fields each form insists on besides email (demo requests go to sales, who need a name).
-REQUIRED = {"whitepaper": (), "demo": ("name", "company"), "newsletter": (), "import": ()}
+REQUIRED = {"whitepaper": (), "video": (), "demo": ("name", "company"), "newsletter": (), "import": ()}
 
 
 def check_submission(form_kind: str, data, *, known_lead_id: int | None = None) -> str:

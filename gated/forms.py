@@ -60,6 +60,7 @@ class LeadForm(FlaskForm):
 HIDDEN = ("started", "referrer", "landing_page", *UTM_FIELDS)
 FIELDS = {
     "whitepaper": PERSON_FIELDS,
+    "video": PERSON_FIELDS,
     "demo": (*PERSON_FIELDS, "message"),
     "newsletter": ("email", "name"),
 }

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import Select, func, select, update
 
+from content.public import get_public_article
 from core.extensions import db
 from core.ids import token_id
 from core.listing import Sort
@@ -142,6 +143,8 @@ def release(held_id: int, *, now: datetime, released_by_id: int | None = None) -
         db.session.rollback()
         raise AlreadyReleased(db.session.get(HeldSubmission, held_id))
     facts = landing_facts(held.slug, now=now) if held.slug else None
+    # A gated video's form names its article (the white paper's, its asset).
+    video = get_public_article("video", held.slug, now=now) if held.form == "video" and held.slug else None
 
     def link(capture: Capture) -> None:
         # With the claim and the lead: a second click that waited on the claim finds them.
@@ -159,6 +162,7 @@ def release(held_id: int, *, now: datetime, released_by_id: int | None = None) -
         known_lead_id=held.known_lead_id,
         consent_shown=held.consent_shown,
         before_commit=link,
+        article_id=video.id if video is not None else None,
     )
     current_app.logger.info(
         "Released held submission %s into lead %s (%s)",

@@ -31,6 +31,7 @@ LABELS = {
     },
     "form": {
         "whitepaper": _l("White paper form"),
+        "video": _l("Gated video form"),
         "demo": _l("Demo request"),
         "newsletter": _l("Newsletter signup"),
         "import": _l("Imported"),

@@ -18,7 +18,7 @@ from gated import textsearch
 
 STAGES = ("new", "engaged", "mql", "sql", "customer", "lost")
 ROLES = ("decision_maker", "user", "requester", "other")
-FORMS = ("whitepaper", "demo", "newsletter", "import", "one_click", "api")
+FORMS = ("whitepaper", "video", "demo", "newsletter", "import", "one_click", "api")
 CHANNELS = ("paid_search", "organic_search", "partner", "social", "email", "referral", "direct")
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 # The fields a person tells us about themselves, in form order (progressive profiling asks
@@ -185,6 +185,8 @@ class Submission(db.Model):
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
     form: Mapped[str] = mapped_column(String(20), index=True)
     asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"), index=True)
+    # The article whose form it was when no asset says so: a gated video's (form "video").
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"), index=True)
     fields: Mapped[dict] = mapped_column(JSON, default=dict)
     proposed_fields: Mapped[list] = mapped_column(JSON, default=list)
     utm: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -3,8 +3,9 @@
 A video article with `free_minutes` and an uploaded file shows its file at a public
 address (content.views.video_media) and the white paper's lead form under the player
 (through core.hooks.article_gate); the player stops at the end of the free minutes
-(static/js/video-player.js). A submission is captured as a white paper's is, then the
-visitor lands on the watch page, whose player reads the file through a signed, expiring
+(static/js/video-player.js). A submission is captured as a white paper's is, but as its
+own form type ("video", with the video's article) so reports tell video leads from white
+paper leads; then the visitor lands on the watch page, whose player reads the file through a signed, expiring
 address (the purpose and lifetime of a download link).
 
 What this does not stop, said in docs/CONTENT.md too: the free part is kept by the
@@ -28,8 +29,8 @@ from gated.models import Lead
 
 bp = Blueprint("gated_video", __name__, template_folder="templates")
 PURPOSE = "video-watch"
-# The white paper's form: the same fields, checks and nurture for a gated video.
-FORM_KIND = "whitepaper"
+# The white paper's fields and checks, under a form type of its own.
+FORM_KIND = "video"
 
 
 def is_gated(article) -> bool:
@@ -79,12 +80,14 @@ def watch_form(slug: str):
 
     if not remembered(("video-gate", slug), lambda: is_gated_video(slug)):
         abort(404)
+    article = _gated_or_404(slug)
     return views._submit(
         FORM_KIND,
         "gated/video_form.html",
         slug=slug,
-        page=lambda: {"article": _gated_or_404(slug)},
+        page=lambda: {"article": article},
         thanks=_watch_redirect,
+        article_id=article.id,
     )
 
 

@@ -231,12 +231,24 @@ def form_html(kind, template, form, lead, **context) -> str:
         )
 
 
-def _submit(kind, template, *, asset=None, sequence=None, slug="", page=None, thanks=None, captured=None):
+def _submit(
+    kind,
+    template,
+    *,
+    asset=None,
+    sequence=None,
+    slug="",
+    page=None,
+    thanks=None,
+    captured=None,
+    article_id=None,
+):
     """The POST of every lead form: screen, then capture and 303 to the thank-you page,
     or hold and ask the visitor to confirm. `page()` gives the template's context when
     the form is shown again with errors; `thanks(kind, slug, lead_id, submission_id,
     mailed=…)` answers a stored submission (default: the form's own thank-you page) and
-    `captured()` runs once it is stored."""
+    `captured()` runs once it is stored. `article_id`: the article the form is on when
+    no asset says it (a gated video's)."""
     thanks = thanks or thanks_redirect
     now = utcnow()
     data = _with_attribution(request.form)
@@ -267,6 +279,7 @@ def _submit(kind, template, *, asset=None, sequence=None, slug="", page=None, th
             now=now,
             sequence=sequence,
             phone_code_id=code_id,
+            article_id=article_id,
             **known,
         )
     except InvalidSubmission as exc:
@@ -287,8 +300,9 @@ def _submit(kind, template, *, asset=None, sequence=None, slug="", page=None, th
 
 
 def thanks_url(kind: str, slug: str = "", **args) -> str:
-    """The thank-you page of a form (a white paper's carries its slug)."""
-    if kind == "whitepaper":
+    """The thank-you page of a form (a white paper's carries its slug; a gated video's is
+    the white paper's address, which sends it on to the video)."""
+    if kind in ("whitepaper", "video"):
         return url_for("gated.whitepaper_thanks", slug=slug, **args)
     return url_for(f"gated.{kind}_thanks", **args)
 

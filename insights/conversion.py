@@ -1,5 +1,5 @@
-"""Landing conversion: per form page (each white paper with its file, the demo request,
-the newsletter signup), its views in a period, the leads its form brought and the share
+"""Landing conversion: per form page (each white paper with its file, each gated video,
+the demo request, the newsletter signup), its views in a period, the leads its form brought and the share
 of views that became a lead.
 
 Views are the page's page_view events, read through rollups.tally like every event
@@ -21,8 +21,9 @@ from insights.rollups import tally
 from insights.stages import bounds
 
 # The forms whose submissions are a page's leads, and the page of each form that has no
-# article (white papers, and one-click downloads of them, are the white paper's page).
-PAGE_FORMS = ("whitepaper", "one_click", "demo", "newsletter")
+# article (white papers, and one-click downloads of them, are the white paper's page; a
+# gated video's form, the video's).
+PAGE_FORMS = ("whitepaper", "one_click", "video", "demo", "newsletter")
 FORM_ENDPOINTS = {"demo": "gated.demo_request", "newsletter": "gated.newsletter"}
 
 COLUMNS = [
@@ -40,15 +41,16 @@ def _form_paths() -> dict[str, str]:
     return {form: urls.build(endpoint) for form, endpoint in FORM_ENDPOINTS.items()}
 
 
-def _paper_path(slug: str) -> str:
+def _paper_path(slug: str, kind: str = "whitepaper") -> str:
     from content.models import KIND_PREFIX
 
-    return f"/{KIND_PREFIX['whitepaper']}/{slug}"
+    return f"/{KIND_PREFIX[kind]}/{slug}"
 
 
 def form_pages() -> dict[str, str]:
     """{path: title} of every page with a form: each white paper that has a file to
-    download (its form's page), the demo request and the newsletter signup."""
+    download (its form's page), each gated video (free minutes, then the form), the demo
+    request and the newsletter signup."""
     from content.models import Article
     from gated.labels import label
     from gated.models import Asset
@@ -59,7 +61,13 @@ def form_pages() -> dict[str, str]:
         .where(Article.kind == "whitepaper")
         .distinct()
     ).all()
+    videos = db.session.execute(
+        select(Article.slug, Article.title).where(
+            Article.kind == "video", Article.free_minutes > 0, Article.video_file != ""
+        )
+    ).all()
     pages = {_paper_path(slug): title for slug, title in papers}
+    pages.update({_paper_path(slug, "video"): title for slug, title in videos})
     pages.update({path: str(label("form", form)) for form, path in _form_paths().items()})
     return pages
 
@@ -71,18 +79,19 @@ def _leads(since: date, until: date, channel: str) -> dict[str, int]:
     from gated.models import Asset, Submission
 
     start, end = bounds(since, until)
-    # The page a submission was made for: its form's (a demo request, a signup), or that
-    # of the white paper whose file it asked for.
+    # The page a submission was made for: its form's (a demo request, a signup), that of
+    # the white paper whose file it asked for, or the gated video's it was under.
     page = case(
         *((Submission.form == form, literal(path)) for form, path in _form_paths().items()),
         (Article.kind == "whitepaper", literal(_paper_path("")) + Article.slug),
+        (Article.kind == "video", literal(_paper_path("", "video")) + Article.slug),
         else_=literal(""),
     )
     query = (
         select(page, func.count(func.distinct(Submission.lead_id)))
         .select_from(Submission)
         .outerjoin(Asset, Asset.id == Submission.asset_id)
-        .outerjoin(Article, Article.id == Asset.article_id)
+        .outerjoin(Article, Article.id == func.coalesce(Asset.article_id, Submission.article_id))
         .where(Submission.created_at >= start, Submission.created_at < end, Submission.form.in_(PAGE_FORMS))
         .group_by(page)
     )

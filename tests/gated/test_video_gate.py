@@ -1,5 +1,6 @@
 """A gated video: the free minutes with the white paper's lead form under the player, the
-submission captured as a white paper's, then the whole file by a signed address."""
+submission captured as a white paper's but as a video lead (held ones too), then the
+whole file by a signed address."""
 
 import re
 
@@ -39,9 +40,9 @@ def test_a_lead_leaves_details_and_watches_the_whole_file_by_a_signed_address(cl
     assert response.status_code == 303
     lead = db.session.scalars(select(Lead)).one()
     submission = db.session.scalars(select(Submission).where(Submission.lead_id == lead.id)).one()
-    assert submission.form == "whitepaper" and submission.landing_page.startswith(
-        f"/videos/{gated_video.slug}"
-    )
+    # Its own form type, with its video: reports tell video leads from white paper leads.
+    assert (submission.form, submission.article_id, submission.asset_id) == ("video", gated_video.id, None)
+    assert submission.landing_page.startswith(f"/videos/{gated_video.slug}")
 
     watch = client.get(response.headers["Location"])
     assert watch.status_code == 200 and watch.headers["Cache-Control"] == "private, no-store"
@@ -78,3 +79,17 @@ def test_a_held_submission_confirmed_later_lands_on_the_watch_page(client, gated
     response = client.get(f"/library/{gated_video.slug}/thanks?t=token")
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/videos/{gated_video.slug}/watch?t=token")
+
+
+def test_a_held_video_submission_is_a_video_lead_once_confirmed(app, client, gated_video, login_as):
+    held = client.post(f"/videos/{gated_video.slug}/watch", data=form_data(started=None))
+    assert held.status_code == 202 and db.session.scalar(select(Lead)) is None
+    token = re.search(r'name="token" value="([^"]+)"', held.get_data(as_text=True)).group(1)
+    confirmed = client.post("/forms/confirm", data={"token": token})
+    assert confirmed.status_code == 303
+    watch = client.get(confirmed.headers["Location"], follow_redirects=True)
+    assert watch.status_code == 200 and "/videos/full/" in watch.get_data(as_text=True)
+    submission = db.session.scalars(select(Submission)).one()
+    assert (submission.form, submission.article_id) == ("video", gated_video.id)
+    page = login_as("marketer").get(f"/admin/leads/{submission.lead_id}").get_data(as_text=True)
+    assert "视频留资表单" in page and "白皮书表单" not in page

@@ -109,3 +109,24 @@ def test_without_form_pages_seen_there_is_no_chart(app, login_as):
     page = login_as("marketer").get("/admin/insights/").get_data(as_text=True)
     assert 'id="chart-conversion"' not in page
     assert "本期没有表单页被浏览，也没有表单提交。" in page
+
+
+def test_a_gated_video_s_leads_are_its_own_row_apart_from_the_white_paper_s(
+    app, browser, login_as, video_dir
+):
+    from tests.factories import mp4_bytes, video_article
+
+    video = video_article(app, mp4_bytes(1024), title="线索评分实战", free_minutes=2)
+    paper, _asset = make_whitepaper("saas-renewal", "续费白皮书")
+    for path in (video.url_path, video.url_path, paper.url_path):
+        visit(browser, path)
+    assert (
+        browser.post(f"/videos/{video.slug}/watch", data=form_data(email="wang@example.cn")).status_code
+        == 303
+    )
+    assert browser.post(f"/library/{paper.slug}", data=form_data(email="li@example.cn")).status_code == 303
+    flushed(app)
+    today = local_today("Asia/Shanghai")
+    assert rows(today, today) == [(video.url_path, 2, 1, 0.5), ("/library/saas-renewal", 1, 1, 1.0)]
+    csv = login_as("marketer").get(f"/admin/insights/conversion.csv?since={today}&until={today}")
+    assert "线索评分实战,/videos/" in csv.get_data(as_text=True)
