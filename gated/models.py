@@ -199,6 +199,7 @@ class Submission(db.Model):
 
     lead = relationship("Lead", back_populates="submissions")
     asset = relationship("Asset")
+    article = relationship("Article")
 
 
 class Consent(db.Model):

@@ -36,7 +36,7 @@ def submissions(lead_id: int, *, limit: int = 50) -> list[tuple[Submission, list
     rows = db.session.scalars(
         select(Submission)
         .where(Submission.lead_id == lead_id)
-        .options(selectinload(Submission.asset))
+        .options(selectinload(Submission.asset), selectinload(Submission.article))
         .order_by(Submission.created_at.desc(), Submission.id.desc())
         .limit(limit)
     )

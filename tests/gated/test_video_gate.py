@@ -93,3 +93,4 @@ def test_a_held_video_submission_is_a_video_lead_once_confirmed(app, client, gat
     assert (submission.form, submission.article_id) == ("video", gated_video.id)
     page = login_as("marketer").get(f"/admin/leads/{submission.lead_id}").get_data(as_text=True)
     assert "视频留资表单" in page and "白皮书表单" not in page
+    assert re.search(r'<span class="badge">视频留资表单</span>\s*线索评分实战', page)
