@@ -123,7 +123,7 @@ def test_a_wechat_prospect_scans_a_colleagues_qr_and_sales_sees_the_credit(
     sharer.goto(f"/admin/leads/{lead_id}")
     expect(sharer.locator("main")).to_contain_text("陈晓")
     expect(sharer.get_by_role("heading", name="来源链接")).to_be_visible()
-    expect(sharer.locator("main")).to_contain_text("13700137000")
+    expect(sharer.locator("main")).to_contain_text("+86 137 0013 7000")
     desk.close()
     board = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport=DESKTOP)
     marketer = board.new_page()
