@@ -14,10 +14,23 @@ from core.timeutil import utcnow
 from gated import visitor
 from gated.forms import FIELDS
 from gated.models import HeldSubmission, Lead, Submission
+from tests.factories import mp4_bytes, video_article
 from tests.gated.conftest import fast, form_data
 
 pytestmark = pytest.mark.usefixtures("app")
-FORMS = {"whitepaper": "/library/saas-renewal", "demo": "/demo-request", "newsletter": "/newsletter"}
+FORMS = {
+    "whitepaper": "/library/saas-renewal",
+    "video": "/videos/lead-scoring-demo/watch",
+    "demo": "/demo-request",
+    "newsletter": "/newsletter",
+}
+
+
+@pytest.fixture
+def whitepaper(app, whitepaper):
+    """The white paper, and beside it a video whose whole length is behind the same form."""
+    video_article(app, mp4_bytes(2048), title="线索评分实战", slug="lead-scoring-demo", free_minutes=2)
+    return whitepaper
 
 
 def test_every_lead_form_is_under_the_rule():
