@@ -394,10 +394,10 @@ def phase_build(folder: Path, count: int) -> dict:
 
 
 def _vectors(rows: list[dict]) -> dict:
-    """The real model's speed on a sample of the corpus, in the reindex's batches on one
+    """The real models' speed on a sample of the corpus, in the reindex's batches on one
     thread and on every core (the full embedding of 10,000 articles is extrapolated from
     the latter), a cold query's embedding, then random unit vectors, as many passages per
-    article as the sample had, so `/api/search` scans a matrix of the real size."""
+    article and encoder as the sample had, so `/api/search` scans matrices of the real size."""
     import numpy as np
     from sqlalchemy import insert, select
 
@@ -411,60 +411,70 @@ def _vectors(rows: list[dict]) -> dict:
     public = [r for r in rows if r["status"] == "published"]
     # A twenty-fifth of a small corpus (the smoke run), at most EMBED_SAMPLE articles.
     sample = random.Random(SEED).sample(public, max(1, min(EMBED_SAMPLE, len(public) // 25)))
-    batches = [
-        [
-            text
-            for r in sample[start : start + semantic.EMBED_BATCH]
-            for _start, text in dense.passages(r["title"], r["summary"], r["body_text"])
-        ]
-        for start in range(0, len(sample), semantic.EMBED_BATCH)
+    pieces = [
+        [text for _start, text in dense.passages(r["title"], r["summary"], r["body_text"])] for r in sample
     ]
-    texts = [text for batch in batches for text in batch]
+    # Per encoder, the reindex's batches of EMBED_BATCH articles, each article's first passages.
+    batches = {
+        encoder: [
+            [
+                text
+                for article in pieces[start : start + semantic.EMBED_BATCH]
+                for text in article[: encoder.passages]
+            ]
+            for start in range(0, len(pieces), semantic.EMBED_BATCH)
+        ]
+        for encoder in dense.ENCODERS
+    }
     started = time.perf_counter()
-    loaded = dense.model() is not None
+    loaded = dense.models() is not None
     load_s = time.perf_counter() - started
     timed = {}
     for threads in sorted({1, dense.cores()}):
         started = time.perf_counter()
         if loaded:
-            for batch in batches:
-                dense.embed_passages(batch, threads=threads)
+            for encoder, encoder_batches in batches.items():
+                for batch in encoder_batches:
+                    dense.embed_passages(encoder, batch, threads=threads)
         timed[threads] = time.perf_counter() - started
     sample_s = timed[dense.cores()]
     cold = _cold_queries() if loaded else {}
-    per_article = len(texts) / len(sample)
+    counts = {encoder: sum(map(len, encoder_batches)) for encoder, encoder_batches in batches.items()}
     ids = db.session.scalars(select(Article.id).where(published_clause())).all()
     generator = np.random.default_rng(SEED)
     now = utcnow()
-    passages = max(1, round(per_article))
-    for start in range(0, len(ids), 1000):
-        batch = []
-        for article_id in ids[start : start + 1000]:
-            vectors = generator.standard_normal((passages, dense.DIMENSIONS)).astype(np.float32)
-            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-            batch.extend(
-                {
-                    "article_id": article_id,
-                    "passage": number,
-                    "start": 0,
-                    "vector": vector.tobytes(),
-                    "model": dense.MODEL_NAME,
-                    "embedded_at": now,
-                }
-                for number, vector in enumerate(vectors)
-            )
-        db.session.execute(insert(ArticleVector), batch)
+    stored = 0
+    for encoder in dense.ENCODERS:
+        passages = max(1, round(counts[encoder] / len(sample)))
+        for start in range(0, len(ids), 1000):
+            batch = []
+            for article_id in ids[start : start + 1000]:
+                vectors = generator.standard_normal((passages, encoder.dimensions)).astype(np.float32)
+                vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+                batch.extend(
+                    {
+                        "article_id": article_id,
+                        "passage": number,
+                        "start": 0,
+                        "vector": vector.tobytes(),
+                        "model": encoder.name,
+                        "embedded_at": now,
+                    }
+                    for number, vector in enumerate(vectors)
+                )
+            db.session.execute(insert(ArticleVector), batch)
+            stored += len(batch)
     db.session.commit()
     return {
         "model_loaded": loaded,
         "model_load_s": load_s,
         "embed_sample_articles": len(sample),
-        "embed_sample_passages": len(texts),
+        "embed_sample_passages": sum(counts.values()),
         "embed_sample_s": sample_s,
         "embed_sample_one_thread_s": timed[1],
         "embed_threads": dense.cores(),
         "embed_full_estimate_s": sample_s / len(sample) * len(public) if loaded else 0.0,
-        "vectors": len(ids) * passages,
+        "vectors": stored,
         **cold,
     }
 
@@ -805,18 +815,18 @@ def main() -> None:
         rate = build["embed_sample_passages"] / build["embed_sample_s"]
         one = build["embed_sample_passages"] / build["embed_sample_one_thread_s"]
         print(
-            f"- search by meaning: model ready after {build['model_load_s']:.1f} s (loaded with jieba on start-up); {build['embed_sample_articles']} "
-            f"sample articles ({build['embed_sample_passages']} passages) embedded in batches of "
+            f"- search by meaning: both models ready after {build['model_load_s']:.1f} s (loaded with jieba on start-up); {build['embed_sample_articles']} "
+            f"sample articles ({build['embed_sample_passages']} passages of both encoders) embedded in batches of "
             f"{EMBED_BATCH} articles: {one:.1f} passages/s on one thread, {rate:.1f} passages/s on "
             f"{build['embed_threads']} threads; embedding all "
             f"{build['indexed']:,} public articles so: about {build['embed_full_estimate_s'] / 60:.0f} min. "
-            f"A cold query's embedding (not cached, {build['query_embed_threads']} thread): "
+            f"A cold query's embedding by both (not cached, {build['query_embed_threads']} thread): "
             f"p50 {build['query_embed_p50_ms']:.1f} ms, p95 {build['query_embed_p95_ms']:.1f} ms. "
             f"`/api/search` above scans {build['vectors']:,} random unit vectors (the real matrix size) and "
             "embeds each query it has not seen (the distinct queries' figures include that)"
         )
     else:
-        print("- search by meaning: the model did not load; the figures above are words alone")
+        print("- search by meaning: the models did not load; the figures above are words alone")
     summarise_speed(build, api, raw, fts, seen)
 
 

@@ -6,7 +6,7 @@ queries.py   planning: from typed text to the query, and spelling corrections
 termscores.py  each clause's BM25F scores kept per index generation; the field weights
 ranking.py   running a search: ranked hits, a page, "did you mean", kind counts
 highlight.py  marked titles and snippets
-dense.py     the embedding model (what a text means), loaded once per process
+dense.py     the embedding models (what a text means), loaded once per process
 semantic.py  article vectors in the database, their queue, and fusion with the words
 learning.py  synonym pairs proposed from visitors' searches and clicks
 services.py  searching: what views, the API and other packages call
@@ -100,7 +100,7 @@ def init_app(app):
 
 
 def warm_up(*, with_model: bool = False) -> threading.Thread:
-    """Load jieba's dictionary (and the embedding model) on a background thread, so the
+    """Load jieba's dictionary (and the embedding models) on a background thread, so the
     worker starts at once and its first Chinese search or edit does not wait about a
     second and a half for them."""
     from content.search import dense
@@ -109,7 +109,7 @@ def warm_up(*, with_model: bool = False) -> threading.Thread:
     def load():
         jieba_tokenizer()
         if with_model:
-            dense.model()
+            dense.models()
 
     thread = threading.Thread(target=load, name="search-warm-up", daemon=True)
     thread.start()

@@ -58,14 +58,16 @@ class SearchQuery(db.Model):
 
 class ArticleVector(db.Model):
     """The meaning of one passage of a public article (title, summary and body cut into
-    pieces of a few hundred characters), as the embedding model sees it: float32 bytes.
+    pieces of a few hundred characters), as one embedding model sees it: float32 bytes.
 
     Kept in the database so that every web node searches the same vectors without
     computing them; a brute-force scan of them all is a matrix product.
     """
 
     __tablename__ = "search_vectors"
-    __table_args__ = (UniqueConstraint("article_id", "passage", name="uq_search_vectors_article_passage"),)
+    __table_args__ = (
+        UniqueConstraint("article_id", "model", "passage", name="uq_search_vectors_article_model_passage"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)

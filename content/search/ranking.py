@@ -28,6 +28,8 @@ class Hit:
     locale: str = ""
     category: str = ""
     published: object = None
+    # The index's document number (for dressing a hit with its snippet later).
+    docnum: int | None = None
 
 
 @dataclass
@@ -40,6 +42,8 @@ class Results:
     facets: dict[str, int] = field(default_factory=dict)
     suggestion: str | None = None
     took_ms: float = 0.0
+    # The words to mark in snippets and titles.
+    highlight: list = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -60,10 +64,13 @@ def search(
     homophones=None,
     hidden: frozenset[int] = frozenset(),
     scores: TermScores | None = None,
+    dressed: bool = True,
 ) -> Results:
     """Run a visitor's search on an open searcher. Never raises on odd input. `hidden`:
     document numbers left out (articles not yet public); `scores`: the clauses' scores
-    kept for this searcher's index generation (without, Whoosh scores every match)."""
+    kept for this searcher's index generation (without, Whoosh scores every match);
+    `dressed=False` leaves snippets and marked titles to `dress` (a caller that shows only
+    some of the hits, such as the fusion with meaning, dresses those)."""
     started = time.perf_counter()
     text = clean(text)
     page = max(1, min(int(page or 1), 1000))
@@ -98,27 +105,41 @@ def search(
             results.total = page_results[0] if page_results is not None else 0
     if page_results is None:
         return results
+    results.highlight = list(built.highlight)
     for docnum, score in page_results[1]:
         stored = searcher.stored_fields(docnum)
-        results.hits.append(
-            Hit(
-                id=int(stored["id"]),
-                slug=stored["slug"],
-                kind=stored["kind"],
-                title=stored["title"],
-                url=stored["url"],
-                snippet=snippet(stored.get("body", ""), built.highlight, fallback=stored.get("summary", "")),
-                title_html=mark(stored["title"], built.highlight),
-                score=score,
-                locale=stored.get("locale", ""),
-                category=stored.get("category", ""),
-                published=stored.get("published"),
-            )
-        )
+        hit = stored_hit(stored, docnum, score)
+        results.hits.append(dress(searcher, hit, results.highlight, stored) if dressed else hit)
     if with_facets:
         results.facets = kind_facets(searcher, built.query, category=category, locale=locale, hidden=hidden)
     results.took_ms = (time.perf_counter() - started) * 1000
     return results
+
+
+def stored_hit(stored: dict, docnum: int, score: float) -> Hit:
+    """A hit from its stored fields, not yet dressed (no snippet, title unmarked)."""
+    return Hit(
+        id=int(stored["id"]),
+        slug=stored["slug"],
+        kind=stored["kind"],
+        title=stored["title"],
+        url=stored["url"],
+        snippet=Markup(""),
+        title_html=Markup(""),
+        score=score,
+        locale=stored.get("locale", ""),
+        category=stored.get("category", ""),
+        published=stored.get("published"),
+        docnum=docnum,
+    )
+
+
+def dress(searcher, hit: Hit, highlight: list, stored: dict | None = None) -> Hit:
+    """A hit with its snippet (the body around the words found) and its title marked."""
+    stored = stored if stored is not None else searcher.stored_fields(hit.docnum)
+    hit.snippet = snippet(stored.get("body", ""), highlight, fallback=stored.get("summary", ""))
+    hit.title_html = mark(stored["title"], highlight)
+    return hit
 
 
 def kind_facets(

@@ -1,58 +1,59 @@
 """Search by meaning beside the words: article vectors in the database, the queue that
-keeps them current, the in-memory matrix each process scans, and the fusion of the two
+keeps them current, the in-memory matrices each process scans, and the fusion of the two
 rankings.
 
     queue(article_id, now=)        an article saved: the worker re-embeds it
     embed_pending(now, stop)       the worker's job: a batch of queued articles
     queue_missing(now=)            public articles without current vectors, queued
     embed_all(progress=)           `flask search reindex`: every public article, in batches
-    Vectors.ranking(vector, ...)   article ids by meaning, best first
-    fuse(lexical, dense, ...)      reciprocal rank fusion of the two
+    Vectors.meaning(vectors)       how close each article is to a query, by every encoder
+    fuse(lexical, closeness)       one ranking of the two
 
-Why reciprocal rank fusion: BM25F scores and cosine similarities live on scales that
-cannot be added; ranks can. Meaning's ranks weigh less than the words' (DENSE_WEIGHT):
-the words, with the synonyms and typo folding, are the surer sign when they match, and
-meaning mostly brings in what they miss.
+How the two are fused: BM25F scores cannot be compared across queries and cosines of two
+encoders live on scales of their own, so each side speaks in what it can say. The words
+give their k-th hit WORDS_WEIGHT / sqrt(k); meaning gives every article its closeness:
+each encoder's cosine to the article's best passage, standardised over all articles
+(how many standard deviations above the average article), averaged over the encoders.
+A hit of the words that meaning also finds close rises; a hit that matches a word but
+not the sense sinks below an article that says the same thing in other words. Chosen on
+the development sets only (docs/SEARCH.md, *Relevance*).
 """
 
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 
 from content.models import Article
 from content.search import dense
 from content.search.highlight import mark, snippet
 from content.search.index import published_clause
 from content.search.models import ArticleVector, EmbeddingJob
-from content.search.ranking import Hit, Results
+from content.search.ranking import Hit, Results, dress, stored_hit
 from core.extensions import db
 
 log = logging.getLogger(__name__)
-RRF_K = 60
-# What a rank by meaning counts beside the same rank by words (1.0: plain RRF). Chosen on
-# the development set only (relevance.yml: 1.0 gave nDCG@10 0.925, 0.5 0.939, 0.3 0.940,
-# 0.15 0.954, words alone 0.966; paraphrase.yml: 0.5 0.756, 0.3 0.743, 0.15 0.741, words
-# alone 0.715), never on the held-out sets.
-DENSE_WEIGHT = 0.15
-# How many of each ranking take part in the fusion.
+# What the words' first hit counts, in standard deviations of closeness by meaning (the
+# k-th counts WORDS_WEIGHT / sqrt(k)). Development sets (relevance.yml, paraphrase.yml and
+# the two used-up held-out sets): 1.0 / 1.25 / 1.5 / 1.75 / 2.0 gave relevance.yml 0.948 /
+# 0.957 / 0.963 / 0.967 / 0.968 and their paraphrases (105 queries) 0.70 / 0.71 / 0.71 /
+# 0.69 / 0.67: 1.5 keeps the keyword queries and gains most of the paraphrases.
+WORDS_WEIGHT = 1.5
+# How many hits of the words take part in the fusion.
 FUSION_DEPTH = 50
+# How many of the articles closest by meaning may join the words' hits, and how close an
+# article found by meaning alone must be (in standard deviations above the average one).
 DENSE_DEPTH = 20
-# An article found only by meaning must be at least this close to the query (cosine).
-# e5 calls almost any two texts of one language 0.8 similar, so: beside what the words
-# found, DENSE_FLOOR; when the words found nothing, DENSE_ALONE, so that a query about
-# nothing the site has still finds nothing (it is an article to write).
-DENSE_FLOOR = 0.84
-DENSE_ALONE = 0.86
-# Articles per call to the engine (about 24 passages): larger batches measured no faster.
+CLOSENESS_FLOOR = 0.5
+# Articles per call to the engines (about 24 passages): larger batches measured no faster.
 EMBED_BATCH = 8
-# Articles embedded per worker pass: about 48 passages, 10-30 s at the 2-5 passages/s
-# measured on this shared machine (docs/SEARCH.md), so the next pass (mail first) is never
-# far off; a backlog drains over a few passes.
+# Articles embedded per worker pass (a few seconds), so the next pass (mail first) is
+# never far off; a backlog drains over a few passes.
 PER_PASS = 16
 MAX_ATTEMPTS = 5
 
@@ -72,11 +73,16 @@ def queue(article_id: int, *, now: datetime) -> None:
 
 
 def queue_missing(*, now: datetime) -> int:
-    """Queue every published article whose vectors are missing, of another model or
-    older than its last change (after a restore, a model upgrade or the demo load)."""
+    """Queue every published article whose vectors are missing, of another model, from
+    fewer than every encoder or older than its last change (after a restore, a model
+    upgrade or the demo load)."""
     newest = (
-        select(ArticleVector.article_id, func.min(ArticleVector.embedded_at).label("at"))
-        .where(ArticleVector.model == dense.MODEL_NAME)
+        select(
+            ArticleVector.article_id,
+            func.min(ArticleVector.embedded_at).label("at"),
+            func.count(func.distinct(ArticleVector.model)).label("models"),
+        )
+        .where(ArticleVector.model.in_(dense.NAMES))
         .group_by(ArticleVector.article_id)
         .subquery()
     )
@@ -85,7 +91,11 @@ def queue_missing(*, now: datetime) -> int:
         .outerjoin(newest, newest.c.article_id == Article.id)
         .outerjoin(EmbeddingJob, EmbeddingJob.article_id == Article.id)
         .where(published_clause(), EmbeddingJob.article_id.is_(None))
-        .where((newest.c.at.is_(None)) | (newest.c.at < Article.updated_at))
+        .where(
+            (newest.c.at.is_(None))
+            | (newest.c.at < Article.updated_at)
+            | (newest.c.models < len(dense.NAMES))
+        )
     ).all()
     for article_id in stale:
         db.session.add(EmbeddingJob(article_id=article_id, queued_at=now))
@@ -96,7 +106,7 @@ def queue_missing(*, now: datetime) -> int:
 def embed_pending(now: datetime, stop=None, *, limit: int = PER_PASS) -> dict:
     """The worker's job: embed up to `limit` queued articles, oldest first, in batches.
     Without a model it does nothing (the jobs wait for one)."""
-    if dense.model() is None:
+    if dense.models() is None:
         return {"embedding_unavailable": 1}
     counts = {"queued": queue_missing(now=now), "embedded": 0, "dropped": 0}
     jobs = db.session.execute(
@@ -134,41 +144,46 @@ def embed_pending(now: datetime, stop=None, *, limit: int = PER_PASS) -> dict:
 
 
 def store(article_ids: list[int], *, now: datetime) -> tuple[int, int]:
-    """Replace the vectors of these articles (published ones embedded, others dropped).
-    Returns (embedded, dropped); commits."""
+    """Replace the vectors of these articles (published ones embedded by every encoder,
+    others dropped). Returns (embedded, dropped); commits."""
     articles = db.session.scalars(
         select(Article).where(Article.id.in_(article_ids), published_clause())
     ).all()
-    texts, owners = [], []
-    changed = {article.id: article.updated_at for article in articles}
+    wanted = {encoder.name: ([], []) for encoder in dense.ENCODERS}  # texts, owners
     for article in articles:
-        for start, text in dense.passages(article.title, article.summary, article.body_text):
-            texts.append(text)
-            owners.append((article.id, start))
-    # The model runs before any row changes, so a failure leaves the old vectors.
-    vectors = dense.embed_passages(texts)
+        pieces = dense.passages(article.title, article.summary, article.body_text)
+        for encoder in dense.ENCODERS:
+            texts, owners = wanted[encoder.name]
+            for number, (start, text) in enumerate(pieces[: encoder.passages]):
+                texts.append(text)
+                owners.append((article, number, start))
+    # The models run before any row changes, so a failure leaves the old vectors.
+    computed = {
+        encoder.name: dense.embed_passages(encoder, wanted[encoder.name][0]) for encoder in dense.ENCODERS
+    }
     db.session.execute(delete(ArticleVector).where(ArticleVector.article_id.in_(article_ids)))
-    numbers: dict[int, int] = {}
-    for (article_id, start), vector in zip(owners, vectors, strict=True):
-        passage = numbers[article_id] = numbers.get(article_id, -1) + 1
-        db.session.add(
-            ArticleVector(
-                article_id=article_id,
-                passage=passage,
-                start=start,
-                vector=np.ascontiguousarray(vector, dtype=np.float32).tobytes(),
-                model=dense.MODEL_NAME,
-                # Never older than the change it reflects (a worker's clock may be moved).
-                embedded_at=max(now, changed[article_id]),
-            )
-        )
+    rows = [
+        {
+            "article_id": article.id,
+            "passage": number,
+            "start": start,
+            "vector": np.ascontiguousarray(vector, dtype=np.float32).tobytes(),
+            "model": name,
+            # Never older than the change it reflects (a worker's clock may be moved).
+            "embedded_at": max(now, article.updated_at),
+        }
+        for name, (_, owners) in wanted.items()
+        for (article, number, start), vector in zip(owners, computed[name], strict=True)
+    ]
+    if rows:
+        db.session.execute(insert(ArticleVector), rows)
     db.session.commit()
     return len(articles), len(article_ids) - len(articles)
 
 
 def embed_all(*, now: datetime, progress=None) -> int:
     """Embed every published article (the bulk path of `flask search reindex`)."""
-    if dense.model() is None:
+    if dense.models() is None:
         return 0
     ids = db.session.scalars(select(Article.id).where(published_clause()).order_by(Article.id)).all()
     for start in range(0, len(ids), EMBED_BATCH):
@@ -193,29 +208,87 @@ def status() -> dict:
         "vectors": db.session.scalar(select(func.count(func.distinct(ArticleVector.article_id)))) or 0,
         "queued": db.session.scalar(select(func.count()).select_from(EmbeddingJob)) or 0,
     }
-    if dense.model() is None:
+    if dense.models() is None:
         found["mode"] = "lexical"
-        found["reason"] = dense.error() or "embedding model not loaded"
+        found["reason"] = dense.error() or "embedding models not loaded"
     else:
         found["mode"] = "hybrid"
     return found
 
 
-# The matrix ------------------------------------------------------------------------------
+# The matrices ----------------------------------------------------------------------------
+
+
+@dataclass
+class Matrix:
+    """One encoder's passage vectors: rows grouped by article, ascending."""
+
+    vectors: np.ndarray
+    articles: np.ndarray  # the article of each row
+    starts: np.ndarray  # where each row's passage starts in its article's text
+    groups: np.ndarray  # the first row of each article
+
+    @classmethod
+    def of(cls, rows: list, dimensions: int) -> "Matrix":
+        articles = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+        vectors = np.zeros((len(rows), dimensions), dtype=np.float32)
+        for number, row in enumerate(rows):
+            vectors[number] = np.frombuffer(row[2], dtype=np.float32)
+        starts = np.fromiter((row[1] for row in rows), dtype=np.int64, count=len(rows))
+        groups = np.flatnonzero(np.r_[True, articles[1:] != articles[:-1]]) if len(rows) else articles
+        return cls(vectors, articles, starts, groups)
+
+    def best(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(each row's cosine to `vector`, each article's best)"""
+        scores = self.vectors @ vector
+        return scores, np.maximum.reduceat(scores, self.groups)
+
+    def best_start(self, scores: np.ndarray, group: int) -> int:
+        first = self.groups[group]
+        last = self.groups[group + 1] if group + 1 < len(self.groups) else len(scores)
+        return int(self.starts[first + int(np.argmax(scores[first:last]))])
+
+
+@dataclass
+class Meaning:
+    """How close each article is to one query: `closeness` in standard deviations above
+    the average article, averaged over the encoders; `above_floor` whether every encoder
+    with an absolute floor finds it at least that close."""
+
+    ids: np.ndarray
+    closeness: np.ndarray
+    above_floor: np.ndarray
+    position: dict
+    start_of: object  # index -> start of the best passage, for the snippet
+
+    def of(self, article_id: int) -> float:
+        """An article's closeness (0.0, the average, when it has no vectors yet)."""
+        index = self.position.get(article_id)
+        return 0.0 if index is None else float(self.closeness[index])
+
+    def closest(self, depth: int) -> list[tuple[int, float, bool, int]]:
+        """(article id, closeness, above the floors, its best passage's start), closest first."""
+        order = np.argsort(-self.closeness, kind="stable")[:depth]
+        return [
+            (int(self.ids[i]), float(self.closeness[i]), bool(self.above_floor[i]), self.start_of(int(i)))
+            for i in order
+        ]
 
 
 @dataclass
 class Vectors:
-    """Every stored passage vector of this process, re-read when the table changed
-    (checked at most once a second): rows grouped by article."""
+    """Every stored passage vector of this process, one matrix per encoder, re-read when
+    the table changed (checked at most once a second). `articles` are those embedded by
+    every encoder; the others wait for the worker."""
 
     signature: tuple | None = None
     checked: float = float("-inf")
     every: float = 1.0
-    matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, dense.DIMENSIONS), np.float32))
+    matrices: dict = field(default_factory=dict)
     articles: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    starts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    groups: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # For each encoder, the group of each of `articles` in its matrix.
+    groups: dict = field(default_factory=dict)
+    position: dict = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def refresh(self) -> None:
@@ -234,49 +307,60 @@ class Vectors:
             self.checked = time.monotonic()
             if signature == self.signature:
                 return
-            rows = db.session.execute(
-                select(ArticleVector.article_id, ArticleVector.start, ArticleVector.vector)
-                .where(ArticleVector.model == dense.MODEL_NAME)
-                .order_by(ArticleVector.article_id, ArticleVector.passage)
-            ).all()
-            articles = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-            matrix = np.zeros((len(rows), dense.DIMENSIONS), dtype=np.float32)
-            for number, row in enumerate(rows):
-                matrix[number] = np.frombuffer(row[2], dtype=np.float32)
-            self.starts = np.fromiter((row[1] for row in rows), dtype=np.int64, count=len(rows))
-            self.groups = (
-                np.flatnonzero(np.r_[True, articles[1:] != articles[:-1]]) if len(rows) else articles
-            )
-            self.matrix, self.articles, self.signature = matrix, articles, signature
+            matrices = {}
+            for encoder in dense.ENCODERS:
+                rows = db.session.execute(
+                    select(ArticleVector.article_id, ArticleVector.start, ArticleVector.vector)
+                    .where(ArticleVector.model == encoder.name)
+                    .order_by(ArticleVector.article_id, ArticleVector.passage)
+                ).all()
+                matrices[encoder.name] = Matrix.of(rows, encoder.dimensions)
+            embedded = [matrix.articles[matrix.groups] for matrix in matrices.values()]
+            articles = embedded[0]
+            for more in embedded[1:]:
+                articles = np.intersect1d(articles, more)
+            self.groups = {
+                name: np.searchsorted(ids, articles) for name, ids in zip(matrices, embedded, strict=True)
+            }
+            self.matrices, self.articles, self.signature = matrices, articles, signature
+            self.position = {int(article_id): index for index, article_id in enumerate(articles)}
 
-    def ranking(self, vector: np.ndarray, *, depth: int) -> list[tuple[int, float, int]]:
-        """(article id, best passage's similarity, that passage's start), best first."""
+    def meaning(self, vectors: dict[str, np.ndarray]) -> Meaning | None:
+        """How close every embedded article is to a query given as {encoder: vector}."""
         if not len(self.articles):
-            return []
-        scores = self.matrix @ vector
-        best = np.maximum.reduceat(scores, self.groups)
-        # The row of each article's best passage, for its snippet.
-        rows = np.r_[self.groups[1:], len(scores)]
-        order = np.argsort(-best, kind="stable")[:depth]
-        found = []
-        for group in order:
-            first, last = self.groups[group], rows[group]
-            row = first + int(np.argmax(scores[first:last]))
-            found.append((int(self.articles[first]), float(best[group]), int(self.starts[row])))
-        return found
+            return None
+        closeness = np.zeros(len(self.articles), dtype=np.float64)
+        above = np.ones(len(self.articles), dtype=bool)
+        # The snippet comes from the encoder that reads the most passages.
+        snippets = max(dense.ENCODERS, key=lambda encoder: encoder.passages)
+        for encoder in dense.ENCODERS:
+            matrix = self.matrices[encoder.name]
+            scores, best = matrix.best(vectors[encoder.name])
+            best = best[self.groups[encoder.name]]
+            spread = float(best.std())
+            closeness += (best - best.mean()) / (spread if spread > 1e-6 else 1.0)
+            if encoder.floor is not None:
+                above &= best >= encoder.floor
+            if encoder is snippets:
+                snippet_scores = scores
+        closeness /= len(dense.ENCODERS)
+        matrix, groups = self.matrices[snippets.name], self.groups[snippets.name]
+        return Meaning(
+            self.articles,
+            closeness,
+            above,
+            self.position,
+            lambda index: matrix.best_start(snippet_scores, int(groups[index])),
+        )
 
 
-def fuse(
-    lexical: list[int], dense_ids: list[int], *, k: int = RRF_K, weight: float | None = None
-) -> list[int]:
-    """Weighted reciprocal rank fusion: the words' ranking gives a document 1 / (k + rank),
-    meaning's `weight` / (k + rank); ties keep the lexical order (typed words are the
-    surer sign)."""
-    weight = DENSE_WEIGHT if weight is None else weight
-    scores: dict[int, float] = {}
-    for ranking, share in ((lexical, 1.0), (dense_ids, weight)):
-        for rank, item in enumerate(ranking, start=1):
-            scores[item] = scores.get(item, 0.0) + share / (k + rank)
+def fuse(lexical: list[int], closeness: dict[int, float], *, weight: float = WORDS_WEIGHT) -> list[int]:
+    """One ranking: the words' k-th hit scores weight / sqrt(k), plus every article's
+    closeness by meaning (those found by meaning alone score their closeness). Ties keep
+    the words' order (typed words are the surer sign)."""
+    scores = {item: closeness.get(item, 0.0) for item in closeness}
+    for rank, item in enumerate(lexical, start=1):
+        scores[item] = closeness.get(item, 0.0) + weight / math.sqrt(rank)
     position = {item: rank for rank, item in enumerate(lexical)}
     return sorted(scores, key=lambda item: (-scores[item], position.get(item, len(position)), item))
 
@@ -284,7 +368,7 @@ def fuse(
 def merge(
     searcher,
     lexical: Results,
-    ranking: list[tuple[int, float, int]],
+    meaning: Meaning,
     *,
     kind: str | None,
     category: str | None,
@@ -293,24 +377,23 @@ def merge(
     page: int,
     per_page: int,
 ) -> Results:
-    """The page of the fused ranking: `lexical` holds the first FUSION_DEPTH lexical hits,
-    `ranking` the closest articles by meaning. An article found only by meaning joins
-    when it is public, passes the filters and is close enough (DENSE_FLOOR beside words,
-    DENSE_ALONE without); its snippet is the passage that matched."""
+    """The page of the fused ranking: `lexical` holds the first FUSION_DEPTH lexical hits.
+    Of the DENSE_DEPTH articles closest by meaning, one the words did not find joins when
+    it is public, passes the filters and is at least CLOSENESS_FLOOR close (and, when the
+    words found nothing, above the encoders' absolute floors); its snippet is the passage
+    that matched. The words' hits come undressed: only those on the page get snippets."""
     hits = {hit.id: hit for hit in lexical.hits}
-    floor = DENSE_FLOOR if lexical.hits else DENSE_ALONE
-    close = []
-    for article_id, similarity, start in ranking:
-        if article_id in hits:
-            close.append(article_id)
+    closeness = {hit.id: meaning.of(hit.id) for hit in lexical.hits}
+    starts = {}  # where the passage that matched starts, for articles found by meaning alone
+    for article_id, close, above_floor, start in meaning.closest(DENSE_DEPTH):
+        if article_id in hits or close < CLOSENESS_FLOOR or not (lexical.hits or above_floor):
             continue
-        if similarity < floor:
-            continue
-        hit = _hit(searcher, article_id, start, similarity, kind, category, locale, hidden)
+        hit = _hit(searcher, article_id, close, kind, category, locale, hidden)
         if hit is not None:
             hits[article_id] = hit
-            close.append(article_id)
-    order = fuse([hit.id for hit in lexical.hits], close)
+            closeness[article_id] = close
+            starts[article_id] = start
+    order = fuse([hit.id for hit in lexical.hits], closeness)
     added = len(order) - len(lexical.hits)
     results = Results(
         query=lexical.query,
@@ -320,12 +403,23 @@ def merge(
         facets=lexical.facets,
         suggestion=lexical.suggestion,
         took_ms=lexical.took_ms,
+        highlight=lexical.highlight,
     )
     results.hits = [hits[item] for item in order[(page - 1) * per_page : page * per_page]]
+    for hit in results.hits:
+        if hit.id in starts:
+            stored = searcher.stored_fields(hit.docnum)
+            body = stored.get("body", "")
+            hit.snippet = snippet(body[starts[hit.id] :] or stored.get("summary", ""), [])
+            hit.title_html = mark(stored["title"], [])
+        elif not hit.snippet:
+            dress(searcher, hit, lexical.highlight)
     return results
 
 
-def _hit(searcher, article_id, start, similarity, kind, category, locale, hidden) -> Hit | None:
+def _hit(searcher, article_id, closeness, kind, category, locale, hidden) -> Hit | None:
+    """An article found by meaning alone, when it is public and passes the filters
+    (undressed: only those on the page get their snippet)."""
     docnum = searcher.document_number(id=str(article_id))
     if docnum is None or docnum in hidden:
         return None
@@ -333,17 +427,4 @@ def _hit(searcher, article_id, start, similarity, kind, category, locale, hidden
     wanted = (("kind", kind), ("category", category), ("locale", locale))
     if any(value and stored.get(name, "") != value for name, value in wanted):
         return None
-    body = stored.get("body", "")
-    return Hit(
-        id=article_id,
-        slug=stored["slug"],
-        kind=stored["kind"],
-        title=stored["title"],
-        url=stored["url"],
-        snippet=snippet(body[start:] or stored.get("summary", ""), []),
-        title_html=mark(stored["title"], []),
-        score=similarity,
-        locale=stored.get("locale", ""),
-        category=stored.get("category", ""),
-        published=stored.get("published"),
-    )
+    return stored_hit(stored, docnum, closeness)

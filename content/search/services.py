@@ -96,14 +96,17 @@ def _search_articles(
             hidden=hidden,
             scores=current.scores_of(key[:2]),
         )
-        if vector is None:
+        meaning = None if vector is None else current.vectors.meaning(vector)
+        if meaning is None:
             results = ranking.search(searcher, text, page=page, per_page=per_page, **options)
         else:
-            lexical = ranking.search(searcher, text, page=1, per_page=semantic.FUSION_DEPTH, **options)
+            lexical = ranking.search(
+                searcher, text, page=1, per_page=semantic.FUSION_DEPTH, dressed=False, **options
+            )
             results = semantic.merge(
                 searcher,
                 lexical,
-                current.vectors.ranking(vector, depth=semantic.DENSE_DEPTH),
+                meaning,
                 kind=options["kind"],
                 category=options["category"],
                 locale=options["locale"],
@@ -127,8 +130,8 @@ def _search_articles(
 
 
 def meaning_of(current: SearchState, text: str, *, page: int, per_page: int):
-    """The query's vector when this search is to be fused with meaning: the setting is
-    on, the model loaded, the page within the fused depth and the query says something.
+    """The query's vectors ({encoder: vector}) when this search is to be fused with
+    meaning: the setting is on, the models loaded, the page within the fused depth and the query says something.
     None otherwise (and on any failure: words alone still answer)."""
     if not current_app.config.get("SEARCH_DENSE", True) or page * per_page > semantic.FUSION_DEPTH:
         return None

@@ -25,8 +25,8 @@ OTHERS = [
     ("How to reset your password", "Open the login page, click forgot password and follow the link."),
 ]
 # Asks what the renewal article answers, in words it does not contain (the words find
-# only the article on 签单).
-PARAPHRASE = "怎样让顾客再次签单"
+# only the article on 签单, by 销售).
+PARAPHRASE = "服务期满前销售怎样挽留顾客"
 
 
 @pytest.fixture
@@ -53,23 +53,49 @@ def test_passages_cut_long_bodies_at_sentence_ends_and_carry_the_title():
         assert len(text) <= len("续费指南\n") + dense.PASSAGE_CHARS
 
 
-def test_fusion_ranks_what_both_find_first_and_keeps_the_word_order_on_ties():
-    assert semantic.fuse([1, 2, 3], [3, 4], weight=1.0) == [3, 1, 2, 4]
-    assert semantic.fuse([1, 2], [2, 1], weight=1.0) == [1, 2]
-    assert semantic.fuse([], [7, 8], weight=1.0) == [7, 8]
-    # Meaning weighs less: the words' 20th hit, first by meaning, rises to 7th, not 1st.
-    words = list(range(1, 21))
-    assert semantic.fuse(words, [20], weight=0.15) == [*range(1, 7), 20, *range(7, 20)]
+def test_fusion_adds_closeness_to_the_words_rank_and_keeps_the_word_order_on_ties():
+    weight = semantic.WORDS_WEIGHT
+    # Words alone: their order.
+    assert semantic.fuse([1, 2, 3], {}) == [1, 2, 3]
+    # The words' second hit, much closer in meaning, passes the first.
+    assert semantic.fuse([1, 2], {1: -1.0, 2: 1.0}) == [2, 1]
+    # Found by meaning alone: placed by its closeness against the words' hits.
+    close = weight / np.sqrt(3) + 0.01
+    assert semantic.fuse([1, 2, 3], {7: close}) == [1, 2, 7, 3]
+    assert semantic.fuse([], {7: 1.0, 8: 2.0}) == [8, 7]
+    # A tie keeps the words' order (the article id would put 5 first).
+    assert semantic.fuse([9], {5: 1.0}, weight=1.0) == [9, 5]
 
 
-def test_vectors_scan_gives_each_article_its_best_passage():
+def test_closeness_is_each_encoders_standardised_best_passage_averaged():
     vectors = semantic.Vectors()
-    basis = np.eye(dense.DIMENSIONS, dtype=np.float32)
-    vectors.matrix = basis[[0, 1, 2]]
-    vectors.articles = np.array([10, 10, 20])
-    vectors.starts = np.array([0, 40, 0])
-    vectors.groups = np.array([0, 2])
-    assert vectors.ranking(basis[1], depth=5) == [(10, 1.0, 40), (20, 0.0, 0)]
+    first, second = dense.ENCODERS
+    one = np.eye(first.dimensions, dtype=np.float32)
+    two = np.eye(second.dimensions, dtype=np.float32)
+    # Articles 10, 20, 30; the first encoder has two passages of article 10.
+    vectors.matrices = {
+        first.name: semantic.Matrix(
+            one[[0, 1, 2, 3]], np.array([10, 10, 20, 30]), np.array([0, 40, 0, 0]), np.array([0, 2, 3])
+        ),
+        second.name: semantic.Matrix(
+            two[[0, 1, 2]], np.array([10, 20, 30]), np.zeros(3, np.int64), np.array([0, 1, 2])
+        ),
+    }
+    vectors.articles = np.array([10, 20, 30])
+    vectors.groups = {first.name: np.array([0, 1, 2]), second.name: np.array([0, 1, 2])}
+    vectors.position = {10: 0, 20: 1, 30: 2}
+    # Both encoders find article 10 closest (the first through its second passage).
+    meaning = vectors.meaning({first.name: one[1], second.name: two[0]})
+    ranked = meaning.closest(5)
+    assert [row[0] for row in ranked] == [10, 20, 30]
+    assert ranked[0][1] == pytest.approx(np.sqrt(2)) and ranked[0][3] == 40
+    assert meaning.of(20) == pytest.approx(-1 / np.sqrt(2)) and meaning.of(99) == 0.0
+    # The floor (an absolute cosine of the encoder that has one) holds only where it is met.
+    floored = second if second.floor is not None else first
+    assert [row[2] for row in ranked] == [True, False, False] or floored is first
+    # Encoders that disagree: article 10 by one, 30 by the other, 20 by neither.
+    split = vectors.meaning({first.name: one[0], second.name: two[2]})
+    assert split.of(10) == pytest.approx(split.of(30)) and split.of(20) < split.of(10)
 
 
 def test_saving_queues_the_article_and_the_worker_embeds_it(app, meaning, corpus):
@@ -80,7 +106,9 @@ def test_saving_queues_the_article_and_the_worker_embeds_it(app, meaning, corpus
     assert counts["search_embedded"] == 1 + len(OTHERS)
     assert not db.session.scalar(select(func.count()).select_from(EmbeddingJob))
     rows = db.session.scalars(select(ArticleVector).where(ArticleVector.article_id == corpus.id)).all()
-    assert rows and all(len(row.vector) == 4 * dense.DIMENSIONS for row in rows)
+    sizes = {encoder.name: 4 * encoder.dimensions for encoder in dense.ENCODERS}
+    assert {row.model for row in rows} == set(sizes)
+    assert all(len(row.vector) == sizes[row.model] for row in rows)
     health = index_status(now=utcnow())["meaning"]
     assert health["mode"] == "hybrid" and health["queued"] == 0 and health["vectors"] == 1 + len(OTHERS)
 
@@ -144,12 +172,13 @@ def test_odd_queries_are_answered(client, meaning, corpus, text):
     assert isinstance(response.get_json()["results"], list)
 
 
-def test_passages_use_every_core_and_a_query_one_thread_with_the_same_vectors():
+def test_e5_passages_use_every_core_and_a_query_one_thread_with_the_same_vectors():
+    e5 = next(encoder for encoder in dense.ENCODERS if encoder.name.startswith("multilingual-e5"))
     texts = [f"{title}\n{body}" for title, body in (RENEWAL, *OTHERS)]
-    one = dense.embed_passages(texts, threads=1)
-    engine = dense.model()._lib  # the engine's OpenMP setting is per calling thread
+    one = dense.embed_passages(e5, texts, threads=1)
+    engine = dense.models()[e5.name]._lib  # the engine's OpenMP setting is per calling thread
     assert engine.omp_get_max_threads() == 1
-    both = dense.embed_passages(texts)
+    both = dense.embed_passages(e5, texts)
     assert engine.omp_get_max_threads() == dense.cores()
     assert np.allclose(one, both, atol=1e-5)
     dense.embed_query("续费提醒设置在哪里")
@@ -158,5 +187,7 @@ def test_passages_use_every_core_and_a_query_one_thread_with_the_same_vectors():
 
 def test_long_queries_are_cut_before_embedding(meaning):
     long = "客户流失预警" * 300
-    assert np.array_equal(dense.embed_query(long), dense.embed_query(long[: dense.QUERY_CHARS]))
+    whole, cut = dense.embed_query(long), dense.embed_query(long[: dense.QUERY_CHARS])
+    assert set(whole) == set(dense.NAMES)
+    assert all(np.array_equal(whole[name], cut[name]) for name in dense.NAMES)
     assert dense.embed_query("😀") is None and dense.embed_query("？！") is None
