@@ -252,8 +252,8 @@ class Matrix:
 @dataclass
 class Meaning:
     """How close each article is to one query: `closeness` in standard deviations above
-    the average article, averaged over the encoders; `above_floor` whether every encoder
-    with an absolute floor finds it at least that close."""
+    the average article, averaged over the encoders; `above_floor` whether an encoder
+    finds it at least as close as that encoder's absolute floor."""
 
     ids: np.ndarray
     closeness: np.ndarray
@@ -330,7 +330,7 @@ class Vectors:
         if not len(self.articles):
             return None
         closeness = np.zeros(len(self.articles), dtype=np.float64)
-        above = np.ones(len(self.articles), dtype=bool)
+        above = np.zeros(len(self.articles), dtype=bool)
         # The snippet comes from the encoder that reads the most passages.
         snippets = max(dense.ENCODERS, key=lambda encoder: encoder.passages)
         for encoder in dense.ENCODERS:
@@ -340,7 +340,7 @@ class Vectors:
             spread = float(best.std())
             closeness += (best - best.mean()) / (spread if spread > 1e-6 else 1.0)
             if encoder.floor is not None:
-                above &= best >= encoder.floor
+                above |= best >= encoder.floor
             if encoder is snippets:
                 snippet_scores = scores
         closeness /= len(dense.ENCODERS)
@@ -380,7 +380,7 @@ def merge(
     """The page of the fused ranking: `lexical` holds the first FUSION_DEPTH lexical hits.
     Of the DENSE_DEPTH articles closest by meaning, one the words did not find joins when
     it is public, passes the filters and is at least CLOSENESS_FLOOR close (and, when the
-    words found nothing, above the encoders' absolute floors); its snippet is the passage
+    words found nothing, above an encoder's absolute floor); its snippet is the passage
     that matched. The words' hits come undressed: only those on the page get snippets."""
     hits = {hit.id: hit for hit in lexical.hits}
     closeness = {hit.id: meaning.of(hit.id) for hit in lexical.hits}

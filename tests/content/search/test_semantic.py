@@ -90,9 +90,8 @@ def test_closeness_is_each_encoders_standardised_best_passage_averaged():
     assert [row[0] for row in ranked] == [10, 20, 30]
     assert ranked[0][1] == pytest.approx(np.sqrt(2)) and ranked[0][3] == 40
     assert meaning.of(20) == pytest.approx(-1 / np.sqrt(2)) and meaning.of(99) == 0.0
-    # The floor (an absolute cosine of the encoder that has one) holds only where it is met.
-    floored = second if second.floor is not None else first
-    assert [row[2] for row in ranked] == [True, False, False] or floored is first
+    # The absolute floors (a cosine of 1.0 meets them, 0.0 does not).
+    assert [row[2] for row in ranked] == [True, False, False]
     # Encoders that disagree: article 10 by one, 30 by the other, 20 by neither.
     split = vectors.meaning({first.name: one[0], second.name: two[2]})
     assert split.of(10) == pytest.approx(split.of(30)) and split.of(20) < split.of(10)
