@@ -6,7 +6,7 @@ on a generated 10,000-article corpus against a raw Whoosh searcher and SQLite FT
     .venv/bin/python bench/search.py --skip-relevance --folder /tmp/search-10k
         # keeps the corpus and index there; later runs with the same folder reuse them
     .venv/bin/python bench/search.py --only-independent --held-out fresh
-        # only a held-out set (bench/search_eval/independent/, fresh/ or unread/): run it once
+        # only a held-out set (bench/search_eval/independent/, fresh/, unread/ or blind/): run it once
 
 Relevance: the demo articles, the judgements of bench/search_eval/development/relevance.yml,
 nDCG@10 and recall@5 for Lodestar's search and for the same articles indexed with
@@ -701,7 +701,7 @@ def main() -> None:
     parser.add_argument("--skip-relevance", action="store_true")
     parser.add_argument(
         "--held-out",
-        choices=["independent", "fresh", "unread"],
+        choices=["independent", "fresh", "unread", "blind"],
         default="independent",
         help="the held-out set scored beside the development set (bench/search_eval/<name>/)",
     )
