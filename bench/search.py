@@ -214,7 +214,7 @@ def print_relevance(report: dict) -> None:
             f"{other['recall']:.3f} | {_ratio(figures['recall'], other['recall'])} |"
         )
     print(
-        f"\n- the {report['embedded']} demo articles embedded (passages of the real model) in "
+        f"\n- the {report['embedded']} demo articles embedded (passages of both models) in "
         f"{report['embed_s']:.1f} s"
     )
     print_independent(report["independent"])
@@ -226,7 +226,7 @@ def print_independent(held: dict | None) -> None:
         return
     print(
         f"\n## Relevance on the held-out set (bench/search_eval/{held['folder']}/, {held['documents']} "
-        "documents on a site of their own, never tuned on)\n"
+        "documents on a site of their own; see its README for whether it is still unread)\n"
     )
     print(
         "| kind | queries | nDCG@10 hybrid | nDCG@10 words alone | recall@5 hybrid | recall@5 words alone |"

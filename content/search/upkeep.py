@@ -24,7 +24,7 @@ def reindex(*, now: datetime, progress: Callable[[int], None] | None = None) -> 
 
 
 def embed_all(*, now: datetime, progress: Callable[[int], None] | None = None) -> int:
-    """Recompute every public article's vectors (0 when the model is unavailable or
+    """Recompute every public article's vectors (0 when the models are unavailable or
     SEARCH_DENSE is off)."""
     if not current_app.config.get("SEARCH_DENSE", True):
         return 0
