@@ -120,11 +120,17 @@ def _template_globals(app: Flask) -> None:
         lang = request.args.get("lang", "").replace("-", "_")
         if lang in app.config["LOCALES"] and request.cookies.get("lang") != lang:
             response.set_cookie("lang", lang, max_age=365 * 86400, samesite="Lax", httponly=True)
-        if "locale_code" in g:
+        if "locale_code" in g and not _varies_on_language(response.headers.get("Vary", "")):
             # The language came from the browser's Accept-Language or the lang cookie: a
             # shared cache must keep each language's copy of the page apart.
             response.vary.update(("Accept-Language", "Cookie"))
         return response
+
+    def _varies_on_language(vary: str) -> bool:
+        """Whether a Vary header already names both (a cached page's does): then there is
+        nothing to add, and no reason to parse and rewrite it."""
+        names = {name.strip().lower() for name in vary.split(",")}
+        return "accept-language" in names and "cookie" in names
 
     def _current_locale():
         get_locale()  # runs the selector once per request, which records g.locale_code

@@ -84,7 +84,24 @@ def _choose_locale(current_app):
             candidate = candidate.replace("-", "_")
             if candidate in locales:
                 return candidate
-    best = request.accept_languages.best_match([loc.replace("_", "-") for loc in locales])
-    if best:
-        return best.replace("-", "_")
-    return current_app.config["DEFAULT_LOCALE"]
+    return _locale_for_browser(current_app, request.headers.get("Accept-Language", ""))
+
+
+# The locale each Accept-Language value asks for, per app: browsers send few distinct
+# values, so each is parsed and matched against LOCALES once, not on every request.
+# Bounded: emptied when full.
+_BROWSER_LOCALES_KEY = "lodestar.browser_locales"
+_BROWSER_LOCALES_MAX = 1000
+
+
+def _locale_for_browser(current_app, accept_language: str) -> str:
+    known = current_app.extensions.setdefault(_BROWSER_LOCALES_KEY, {})
+    code = known.get(accept_language)
+    if code is None:
+        locales = current_app.config["LOCALES"]
+        best = request.accept_languages.best_match([loc.replace("_", "-") for loc in locales])
+        code = best.replace("-", "_") if best else current_app.config["DEFAULT_LOCALE"]
+        if len(known) >= _BROWSER_LOCALES_MAX:
+            known.clear()
+        known[accept_language] = code
+    return code

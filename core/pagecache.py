@@ -29,6 +29,7 @@ from functools import wraps
 from flask import current_app, make_response, request, session
 from flask_babel import get_locale
 from flask_login import current_user
+from werkzeug.http import quote_etag
 
 KEY = "lodestar.pagecache"
 
@@ -161,15 +162,40 @@ def public_cache_control() -> str:
     )
 
 
-def _http_cached(body: bytes, content_type, etag: str):
-    """The page with what an HTTP cache in front needs: public, with a strong ETag of its
-    bytes (so any edit changes it), and 304 on If-None-Match."""
-    response = current_app.response_class(body, content_type=content_type)
-    response.headers["Cache-Control"] = public_cache_control()
-    # The page's language comes from ?lang= (in the URL), the lang cookie or Accept-Language.
-    response.vary.update(("Accept-Language", "Cookie"))
-    response.set_etag(etag)
-    return response.make_conditional(request)
+# Request headers that can make a GET's answer other than the page itself (304, 412, 206).
+CONDITIONAL_HEADERS = (
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_IF_MATCH",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_IF_UNMODIFIED_SINCE",
+    "HTTP_IF_RANGE",
+    "HTTP_RANGE",
+)
+
+
+def _cache_entry(body: bytes, content_type) -> tuple[bytes, list[tuple[str, str]]]:
+    """A page as the cache keeps it: its bytes and every header an HTTP cache in front
+    needs, made once when the page is rendered rather than on every hit: public, a strong
+    ETag of its bytes (so any edit changes it), and Vary on what the language comes from
+    (?lang= is in the URL; the lang cookie and Accept-Language are not)."""
+    etag = hashlib.blake2b(body, digest_size=16).hexdigest()
+    headers = [
+        ("Content-Type", content_type),
+        ("Cache-Control", public_cache_control()),
+        ("Vary", "Accept-Language, Cookie"),
+        ("ETag", quote_etag(etag)),
+    ]
+    return body, headers
+
+
+def _http_cached(body: bytes, headers: list[tuple[str, str]]):
+    """The cached page; 304 on a matching If-None-Match (and what else make_conditional
+    answers), looked at only when the request carries one of those headers."""
+    response = current_app.response_class(body, headers=headers)
+    environ = request.environ
+    if any(name in environ for name in CONDITIONAL_HEADERS):
+        response.make_conditional(request)
+    return response
 
 
 def cached_page(view=None, *, vary_cookies=()):
@@ -196,9 +222,7 @@ def cached_page(view=None, *, vary_cookies=()):
                 response = make_response(view(*args, **kwargs))
                 if response.status_code != 200 or response.is_streamed or "Set-Cookie" in response.headers:
                     return response
-                body = response.get_data()
-                etag = hashlib.blake2b(body, digest_size=16).hexdigest()
-                entry = (body, response.headers.get("Content-Type"), etag)
+                entry = _cache_entry(response.get_data(), response.headers.get("Content-Type"))
                 if cache is not None and generation == cache.generation:
                     cache.put(key, entry)
             return _http_cached(*entry)

@@ -151,6 +151,16 @@ def _has_nul(values) -> bool:
     return any("\x00" in value for _key, value in values)
 
 
+def _has_nul_in_headers(environ) -> bool:
+    """A NUL in any request header: the WSGI environ's HTTP_* and CONTENT_* values, read
+    as they are (what request.headers gives, without building its pairs)."""
+    return any(
+        "\x00" in value
+        for key, value in environ.items()
+        if key.startswith(("HTTP_", "CONTENT_")) and isinstance(value, str)
+    )
+
+
 def refuse_unreadable_input():
     """Refuse, before any view runs, what no view can use:
     - a NUL character in the query string, a form or a header: nobody types one,
@@ -163,7 +173,8 @@ def refuse_unreadable_input():
         if view is not None and not getattr(view, "reads_json", False):
             return render_error(415)
     form = request.form.items(multi=True) if request.method != "GET" else ()
-    if _has_nul(request.args.items(multi=True)) or _has_nul(form) or _has_nul(request.headers.items()):
+    args = request.args.items(multi=True) if request.environ.get("QUERY_STRING") else ()
+    if _has_nul(args) or _has_nul(form) or _has_nul_in_headers(request.environ):
         return render_error(400, str(_l("A NUL character (\\0) cannot be part of what you send.")))
     return None
 
