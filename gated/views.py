@@ -10,6 +10,7 @@ confirm (gated.forms_views), never with a thank-you.
 """
 
 from contextlib import nullcontext
+from functools import wraps
 from urllib.parse import quote
 
 from flask import (
@@ -62,7 +63,27 @@ def _public_post_limit():
     return current_app.config["PUBLIC_POST_RATE_LIMIT"]
 
 
-public_post = limiter.limit(_public_post_limit, methods=["POST"])
+def _on_posts(limit):
+    """`limit` (a Flask-Limiter decorator) applied to a view's POSTs only. The public
+    forms' views also serve their page by GET, a cached page the limit exempts anyway;
+    without this every page view would still pay the limiter's evaluation of the view's
+    limits (a sixth of a cached landing page's cost)."""
+
+    def decorator(view):
+        limited = limit(view)
+
+        @wraps(view)
+        def dispatch(*args, **kwargs):
+            if request.method == "POST":
+                return limited(*args, **kwargs)
+            return view(*args, **kwargs)
+
+        return dispatch
+
+    return decorator
+
+
+public_post = _on_posts(limiter.limit(_public_post_limit, methods=["POST"]))
 
 
 @bp.url_value_preprocessor
