@@ -27,7 +27,6 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -116,9 +115,6 @@ class Encoder:
     query: Callable[[object, str], np.ndarray] = field(repr=False)
     embed: Callable[[object, list[str], int], np.ndarray] = field(repr=False)
     floor: float | None = None
-    # Whether a query is embedded on another thread while the words are ranked (an
-    # engine that runs outside Python's lock for the whole call).
-    off_thread: bool = False
 
 
 # The floors: when the words found nothing, an article is listed only when one encoder
@@ -129,9 +125,7 @@ class Encoder:
 # answers (in English on Chinese pages, in other words) 0.22-0.34 and 0.78-0.86.
 ENCODERS = (
     Encoder("use-multilingual-v3", 512, MAX_PASSAGES, _load_use, _use_query, _use_passages, floor=0.25),
-    Encoder(
-        "multilingual-e5-small-q4", 384, 1, _load_e5, _e5_query, _e5_passages, floor=0.86, off_thread=True
-    ),
+    Encoder("multilingual-e5-small-q4", 384, 1, _load_e5, _e5_query, _e5_passages, floor=0.86),
 )
 NAMES = tuple(encoder.name for encoder in ENCODERS)
 
@@ -146,8 +140,6 @@ class Loaded:
 _loaded = Loaded()
 _lock = threading.Lock()
 _queries: OrderedDict[str, dict[str, np.ndarray]] = OrderedDict()
-# (process id, pool): a pool made before a fork has no threads in the child.
-_pool: tuple[int, ThreadPoolExecutor] | None = None
 
 
 def models() -> dict | None:
@@ -175,72 +167,30 @@ def worth_embedding(text: str) -> bool:
     return len(_WORDISH.findall(text or "")) >= 2
 
 
-def _query_key(text: str) -> str | None:
-    """The form a query is embedded and remembered under; None when it says nothing."""
+def embed_query(text: str) -> dict[str, np.ndarray] | None:
+    """A visitor's query (cut to QUERY_CHARS) as {encoder name: vector}, from memory when
+    it was asked recently; None without the models or for a query with nothing to embed."""
     text = " ".join(str(text or "").split())[:QUERY_CHARS]
-    return text.casefold() if worth_embedding(text) else None
-
-
-def _remembered(key: str) -> dict[str, np.ndarray] | None:
+    if not worth_embedding(text):
+        return None
+    key = text.casefold()
     with _lock:
         found = _queries.get(key)
         if found is not None:
             _queries.move_to_end(key)
-        return found
-
-
-def _remember(key: str, vectors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+            return found
+    loaded = models()
+    if loaded is None:
+        return None
+    vectors = {
+        encoder.name: np.asarray(encoder.query(loaded[encoder.name], key), dtype=np.float32)
+        for encoder in ENCODERS
+    }
     with _lock:
         _queries[key] = vectors
         while len(_queries) > QUERY_CACHE_SIZE:
             _queries.popitem(last=False)
     return vectors
-
-
-def embed_query(text: str) -> dict[str, np.ndarray] | None:
-    """A visitor's query (cut to QUERY_CHARS) as {encoder name: vector}, from memory when
-    it was asked recently; None without the models or for a query with nothing to embed."""
-    return embed_query_soon(text, pool=False)()
-
-
-def embed_query_soon(text: str, *, pool: bool = True) -> Callable[[], dict | None]:
-    """`embed_query` begun now and finished by calling the result. e5 runs on a thread of
-    this process's small pool: its engine lets go of Python's lock for the whole call
-    (ctypes), so a search ranks by words on its own thread meanwhile. USE, a millisecond
-    of many short numpy calls that would each wait for the lock, runs when the result is
-    asked for."""
-    key = _query_key(text)
-    found = None if key is None else _remembered(key)
-    loaded = None if key is None or found is not None else models()
-    if loaded is None:
-        return lambda: found
-    early = {
-        encoder.name: _threads().submit(encoder.query, loaded[encoder.name], key)
-        for encoder in ENCODERS
-        if pool and encoder.off_thread
-    }
-
-    def result() -> dict[str, np.ndarray]:
-        vectors = {
-            encoder.name: np.asarray(
-                early[encoder.name].result()
-                if encoder.name in early
-                else encoder.query(loaded[encoder.name], key),
-                dtype=np.float32,
-            )
-            for encoder in ENCODERS
-        }
-        return _remember(key, vectors)
-
-    return result
-
-
-def _threads() -> ThreadPoolExecutor:
-    global _pool
-    with _lock:
-        if _pool is None or _pool[0] != os.getpid():
-            _pool = (os.getpid(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="search-embed"))
-        return _pool[1]
 
 
 def embed_passages(encoder: Encoder, texts: list[str], *, threads: int | None = None) -> np.ndarray:

@@ -80,8 +80,8 @@ def _search_articles(
         per_page,
         with_facets,
     )
-    with_meaning = wants_meaning(current, text, page=page, per_page=per_page)
-    if with_meaning:
+    vector = meaning_of(current, text, page=page, per_page=per_page)
+    if vector is not None:
         key += (current.vectors.signature,)
     results = current.cached(key)
     if results is None:
@@ -96,17 +96,13 @@ def _search_articles(
             hidden=hidden,
             scores=current.scores_of(key[:2]),
         )
-        meaning = None
-        if with_meaning:
-            # The models embed the query on another thread while the words are ranked here.
-            pending = dense.embed_query_soon(queries.clean(text))
-            lexical = ranking.search(
-                searcher, text, page=1, per_page=semantic.FUSION_DEPTH, dressed=False, **options
-            )
-            meaning = meaning_of(current, pending)
+        meaning = None if vector is None else current.vectors.meaning(vector)
         if meaning is None:
             results = ranking.search(searcher, text, page=page, per_page=per_page, **options)
         else:
+            lexical = ranking.search(
+                searcher, text, page=1, per_page=semantic.FUSION_DEPTH, dressed=False, **options
+            )
             results = semantic.merge(
                 searcher,
                 lexical,
@@ -133,29 +129,19 @@ def _search_articles(
     return results, query_id
 
 
-def wants_meaning(current: SearchState, text: str, *, page: int, per_page: int) -> bool:
-    """Whether this search is fused with meaning: the setting is on, the page within the
-    fused depth, the query says something, articles are embedded and the models loaded."""
+def meaning_of(current: SearchState, text: str, *, page: int, per_page: int):
+    """The query's vectors ({encoder: vector}) when this search is to be fused with
+    meaning: the setting is on, the models loaded, the page within the fused depth and the query says something.
+    None otherwise (and on any failure: words alone still answer)."""
     if not current_app.config.get("SEARCH_DENSE", True) or page * per_page > semantic.FUSION_DEPTH:
-        return False
-    if not dense.worth_embedding(queries.clean(text)):
-        return False
+        return None
     try:
         current.vectors.refresh()
-    except Exception:  # noqa: BLE001 - words alone still answer
-        db.session.rollback()
-        log.exception("reading the search vectors failed; answering by words alone")
-        return False
-    return bool(len(current.vectors.articles)) and dense.models() is not None
-
-
-def meaning_of(current: SearchState, pending) -> semantic.Meaning | None:
-    """How close each article is to the query once its embedding is done; None without
-    the models or on any failure (words alone still answer)."""
-    try:
-        vectors = pending()
-        return None if vectors is None else current.vectors.meaning(vectors)
+        if not len(current.vectors.articles):
+            return None  # nothing embedded yet: no need to embed the query
+        return dense.embed_query(queries.clean(text))
     except Exception:  # noqa: BLE001
+        db.session.rollback()
         log.exception("search by meaning failed; answering by words alone")
         return None
 

@@ -190,17 +190,3 @@ def test_long_queries_are_cut_before_embedding(meaning):
     assert set(whole) == set(dense.NAMES)
     assert all(np.array_equal(whole[name], cut[name]) for name in dense.NAMES)
     assert dense.embed_query("😀") is None and dense.embed_query("？！") is None
-
-
-def test_a_query_embedded_beside_the_words_gets_the_vectors_of_one_embedded_alone(monkeypatch):
-    from collections import OrderedDict
-
-    monkeypatch.setattr(dense, "_queries", OrderedDict())
-    alone = dense.embed_query_soon("客户流失预警规则", pool=False)()
-    monkeypatch.setattr(dense, "_queries", OrderedDict())
-    finish = dense.embed_query_soon("客户流失预警规则")  # e5 starts on the pool's thread
-    beside = finish()
-    assert set(beside) == set(dense.NAMES)
-    assert all(np.allclose(alone[name], beside[name], atol=1e-6) for name in dense.NAMES)
-    # Asked again, it comes from memory.
-    assert dense.embed_query_soon("客户流失预警规则")() is beside
