@@ -31,8 +31,6 @@ from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.http import quote_etag
 
-from core.extensions import limiter
-
 KEY = "lodestar.pagecache"
 
 
@@ -200,18 +198,6 @@ def _http_cached(body: bytes, headers: list[tuple[str, str]]):
     return response
 
 
-@limiter.request_filter
-def _reading_a_cached_page() -> bool:
-    """Rate limits guard what a visitor sends (form posts, the API, guessed codes); a GET
-    of a page-cached view has none (tests/core/test_pagecache.py checks it). Flask-Limiter
-    would otherwise look for limits on every such hit, about a fifth of the app's work on
-    a page served from memory."""
-    if request.method not in ("GET", "HEAD"):
-        return False
-    view = current_app.view_functions.get(request.endpoint or "")
-    return bool(getattr(view, "serves_cached_page", False))
-
-
 def cached_page(view=None, *, vary_cookies=()):
     """Serve a public GET view from the page cache and with HTTP caching headers (see the
     module docstring). A visitor who sees a page of their own (signed-in staff, a flashed
@@ -241,8 +227,6 @@ def cached_page(view=None, *, vary_cookies=()):
                     cache.put(key, entry)
             return _http_cached(*entry)
 
-        # Carried to the outer decorators by functools.wraps (it copies __dict__).
-        wrapper.serves_cached_page = True
         return wrapper
 
     return decorator(view) if view is not None else decorator

@@ -276,17 +276,3 @@ def test_a_landing_page_with_its_form_is_public(site):
     page = site.test_client().get("/library/http-landing", headers=UNTRACKED)
     assert page.status_code == 200 and 'name="started" type="hidden" value=""' in page.get_data(as_text=True)
     assert page.cache_control.public and "ETag" in page.headers
-
-
-def test_reading_a_cached_page_is_never_rate_limited_and_everything_else_still_is(make_app, app):
-    """The limiter skips GETs of page-cached views (it would only look for limits they do
-    not have); with a default limit of two a minute, other requests still meet it."""
-    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_DEFAULT="2 per minute", PAGE_CACHE_ENABLED=True)
-    client = app.test_client()
-    with app.app_context():
-        make_article("正文", slug="limits", title="限流")
-    assert [client.get("/").status_code for _ in range(5)] == [200] * 5
-    assert [client.get("/help/limits").status_code for _ in range(5)] == [200] * 5
-    # A view that is not page-cached (the search page) meets the default limit.
-    answers = [client.get("/search?q=限流").status_code for _ in range(4)]
-    assert answers[:2] == [200, 200] and answers[2:] == [429, 429]
