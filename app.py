@@ -67,6 +67,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         with app.app_context():
             _tune_sqlite(db.engine)
 
+    # Cached pages' repeat hits are answered in front of Flask, behind the proxy fix.
+    pagecache.serve_repeats(app)
     security.init_app(app)
     errors.init_app(app)
     localtime.init_app(app)

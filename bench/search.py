@@ -402,7 +402,7 @@ def _vectors(rows: list[dict]) -> dict:
     from sqlalchemy import insert, select
 
     from content.models import Article
-    from content.search import dense, semantic
+    from content.search import dense, embedding
     from content.search.index import published_clause
     from content.search.models import ArticleVector
     from core.extensions import db
@@ -419,10 +419,10 @@ def _vectors(rows: list[dict]) -> dict:
         encoder: [
             [
                 text
-                for article in pieces[start : start + semantic.EMBED_BATCH]
+                for article in pieces[start : start + embedding.EMBED_BATCH]
                 for text in article[: encoder.passages]
             ]
-            for start in range(0, len(pieces), semantic.EMBED_BATCH)
+            for start in range(0, len(pieces), embedding.EMBED_BATCH)
         ]
         for encoder in dense.ENCODERS
     }
@@ -810,7 +810,7 @@ def main() -> None:
     )
     print(f"- build phase peak RSS: {build['peak_rss_mb']:.0f} MB")
     if build["model_loaded"]:
-        from content.search.semantic import EMBED_BATCH
+        from content.search.embedding import EMBED_BATCH
 
         rate = build["embed_sample_passages"] / build["embed_sample_s"]
         one = build["embed_sample_passages"] / build["embed_sample_one_thread_s"]

@@ -151,7 +151,7 @@ def _has_nul(values) -> bool:
     return any("\x00" in value for _key, value in values)
 
 
-def _has_nul_in_headers(environ) -> bool:
+def has_nul_in_headers(environ) -> bool:
     """A NUL in any request header: the WSGI environ's HTTP_* and CONTENT_* values, read
     as they are (what request.headers gives, without building its pairs)."""
     return any(
@@ -174,7 +174,7 @@ def refuse_unreadable_input():
             return render_error(415)
     form = request.form.items(multi=True) if request.method != "GET" else ()
     args = request.args.items(multi=True) if request.environ.get("QUERY_STRING") else ()
-    if _has_nul(args) or _has_nul(form) or _has_nul_in_headers(request.environ):
+    if _has_nul(args) or _has_nul(form) or has_nul_in_headers(request.environ):
         return render_error(400, str(_l("A NUL character (\\0) cannot be part of what you send.")))
     return None
 

@@ -7,7 +7,8 @@ termscores.py  each clause's BM25F scores kept per index generation; the field w
 ranking.py   running a search: ranked hits, a page, "did you mean", kind counts
 highlight.py  marked titles and snippets
 dense.py     the embedding models (what a text means), loaded once per process
-semantic.py  article vectors in the database, their queue, and fusion with the words
+embedding.py  article vectors in the database and the queue that keeps them current
+semantic.py  the vectors' matrices in memory, a query's meaning, fusion with the words
 learning.py  synonym pairs proposed from visitors' searches and clicks
 services.py  searching: what views, the API and other packages call
 state.py     what search keeps per app: the index, caches, clause scores, vectors

@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from content.models import Article
-from content.search import semantic
+from content.search import embedding
 from content.search.index import published_clause
 from content.search.state import get_index
 from core.extensions import db
@@ -28,14 +28,14 @@ def embed_all(*, now: datetime, progress: Callable[[int], None] | None = None) -
     SEARCH_DENSE is off)."""
     if not current_app.config.get("SEARCH_DENSE", True):
         return 0
-    return semantic.embed_all(now=now, progress=progress)
+    return embedding.embed_all(now=now, progress=progress)
 
 
 def embed_pending(now: datetime, stop=None) -> dict:
     """The worker's job (core.hooks.add_background_job): vectors of saved articles."""
     if not current_app.config.get("SEARCH_DENSE", True):
         return {}
-    return semantic.embed_pending(now, stop)
+    return embedding.embed_pending(now, stop)
 
 
 def published_count() -> int:
@@ -46,7 +46,7 @@ def published_count() -> int:
 def index_status(*, now: datetime) -> dict:
     found = get_index().status(now)
     if current_app.config.get("SEARCH_DENSE", True):
-        found["meaning"] = semantic.status()
+        found["meaning"] = embedding.status()
     else:
         found["meaning"] = {"mode": "lexical", "reason": "SEARCH_DENSE is off"}
     return found
@@ -60,7 +60,7 @@ def on_article_changed(app, article_id: int, *, now: datetime) -> None:
         log.exception("indexing article %s failed; the next sync will retry", article_id)
     if app.config.get("SEARCH_DENSE", True):
         try:
-            semantic.queue(article_id, now=now)
+            embedding.queue(article_id, now=now)
         except Exception:  # noqa: BLE001 - the worker's queue_missing finds it later
             db.session.rollback()
             log.exception("queueing article %s for embedding failed", article_id)
@@ -72,7 +72,7 @@ def on_article_deleted(app, article_id: int) -> None:
     except Exception:  # noqa: BLE001
         log.exception("removing article %s from the index failed; the next sync will retry", article_id)
     try:
-        semantic.drop(article_id)
+        embedding.drop(article_id)
     except Exception:  # noqa: BLE001 - the foreign key's cascade removes them with the article
         db.session.rollback()
         log.exception("removing article %s's vectors failed", article_id)

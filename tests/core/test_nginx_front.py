@@ -1,12 +1,15 @@
 """deploy/nginx.conf, run for real in front of the app: nginx accepts it, serves
-/static/ from disk, keeps a public page and serves it again without asking the app, and
-sends a visitor with a page of their own (a known lead) to the app every time.
+/static/ from disk, keeps a public page and serves it again without asking the app,
+replaces it with the edited page once it is older than s-maxage (with its open file
+cache on), and sends a visitor with a page of their own (a known lead) to the app every
+time.
 
 Without nginx on PATH these tests skip with the reason (Debian: nginx-light, listed in
 bench/debian-packages.txt)."""
 
 import shutil
 import subprocess
+import time
 import urllib.request
 
 import pytest
@@ -30,16 +33,25 @@ def test_nginx_accepts_the_config(tmp_path):
     assert checked.returncode == 0, checked.stderr
 
 
-@pytest.fixture
-def front(make_app, app, tmp_path):
-    """nginx with the shipped config in front of the app (werkzeug in a thread)."""
-    site = make_app(PAGE_CACHE_ENABLED=False, HTTP_S_MAXAGE=60)
+def front_of(site, folder):
+    """nginx with the shipped config in front of `site` (werkzeug in a thread)."""
     server = LiveServer(site)
     try:
-        with nginx_front(tmp_path, server.url, ROOT / "static") as url, site.app_context():
+        with nginx_front(folder, server.url, ROOT / "static") as url, site.app_context():
             yield url
     finally:
         server.stop()
+
+
+@pytest.fixture
+def front(make_app, app, tmp_path):
+    yield from front_of(make_app(PAGE_CACHE_ENABLED=False, HTTP_S_MAXAGE=60), tmp_path)
+
+
+@pytest.fixture
+def short_front(make_app, app, tmp_path):
+    """Pages the front may keep for one second."""
+    yield from front_of(make_app(PAGE_CACHE_ENABLED=False, HTTP_S_MAXAGE=1), tmp_path)
 
 
 def fetch(url: str, **headers):
@@ -80,3 +92,27 @@ def test_static_files_come_from_disk(front):
     headers, body = fetch(f"{front}/static/css/content.css")
     assert body == (ROOT / "static" / "css" / "content.css").read_bytes()
     assert "X-Cache-Status" not in headers  # never through the app
+
+
+def test_an_edited_page_replaces_the_kept_one_after_s_maxage(short_front):
+    """nginx keeps cache files open between hits (open_file_cache) and replaces a file
+    when it refreshes the entry: every hit after the refresh is the edited page."""
+    from sqlalchemy import text
+
+    from core.extensions import db
+
+    make_article("第一版正文", title="缓存测试", slug="front-edit")
+    url = f"{short_front}/help/front-edit"
+    fetch(url, **UNTRACKED)
+    headers, body = fetch(url, **UNTRACKED)
+    assert headers["X-Cache-Status"] == "HIT" and "<p>第一版正文</p>" in body.decode()
+    db.session.execute(text("UPDATE articles SET body_html = '<p>第二版正文</p>' WHERE slug = 'front-edit'"))
+    db.session.commit()
+    deadline = time.monotonic() + 10
+    while "<p>第二版正文</p>" not in fetch(url, **UNTRACKED)[1].decode():
+        assert time.monotonic() < deadline, "the edited page never replaced the kept one"
+        time.sleep(0.2)
+    for _ in range(5):
+        headers, body = fetch(url, **UNTRACKED)
+        assert "<p>第二版正文</p>" in body.decode() and "<p>第一版正文</p>" not in body.decode()
+    assert headers["X-Cache-Status"] == "HIT"

@@ -60,23 +60,27 @@ def test_an_edit_in_this_process_shows_at_once(cached):
     assert "第二版正文" in client.get("/help/cache-edit").get_data(as_text=True)
 
 
+def edit_on_another_node(slug: str) -> None:
+    """What another web node's save leaves in the database: new HTML, a newer stamp."""
+    later = (
+        "updated_at + interval '1 second'"
+        if db.engine.dialect.name == "postgresql"
+        else "datetime(updated_at, '+1 second')"
+    )
+    db.session.execute(
+        text(f"UPDATE articles SET body_html = '<p>新正文</p>', updated_at = {later} WHERE slug = :slug"),
+        {"slug": slug},
+    )
+    db.session.commit()
+
+
 def test_an_edit_on_another_node_shows_after_the_ttl(make_app, app):
     other_node = make_app(PAGE_CACHE_ENABLED=True, PAGE_CACHE_TTL=0)
     with other_node.app_context():
         make_article("旧正文", title="缓存测试", slug="cache-node")
         client = other_node.test_client()
         assert "旧正文" in client.get("/help/cache-node").get_data(as_text=True)
-        # What another web node's save leaves in the database: new HTML, a newer stamp.
-        db.session.execute(
-            text(
-                "UPDATE articles SET body_html = '<p>新正文</p>', "
-                "updated_at = updated_at + interval '1 second' WHERE slug = 'cache-node'"
-                if db.engine.dialect.name == "postgresql"
-                else "UPDATE articles SET body_html = '<p>新正文</p>', "
-                "updated_at = datetime(updated_at, '+1 second') WHERE slug = 'cache-node'"
-            )
-        )
-        db.session.commit()
+        edit_on_another_node("cache-node")
         assert "新正文" in client.get("/help/cache-node").get_data(as_text=True)
 
 
@@ -276,3 +280,126 @@ def test_a_landing_page_with_its_form_is_public(site):
     page = site.test_client().get("/library/http-landing", headers=UNTRACKED)
     assert page.status_code == 200 and 'name="started" type="hidden" value=""' in page.get_data(as_text=True)
     assert page.cache_control.public and "ETag" in page.headers
+
+
+# Repeat hits answered in front of Flask (core.pagecache.RepeatHits) ---------------------
+
+
+class FlaskRuns:
+    """How many requests reached Flask (its request_started signal)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.count = 0
+
+    def __enter__(self):
+        from flask import request_started
+
+        request_started.connect(self.started, self.app)
+        return self
+
+    def started(self, _sender, **_extra):
+        self.count += 1
+
+    def __exit__(self, *exc):
+        from flask import request_started
+
+        request_started.disconnect(self.started, self.app)
+
+
+def test_a_repeat_hit_is_the_first_response_without_running_flask(cached):
+    make_article("正文一", title="重复访问", slug="repeat-same")
+    first = cached.test_client().get("/help/repeat-same")
+    with FlaskRuns(cached) as runs:
+        again = [cached.test_client().get("/help/repeat-same") for _visitor in range(3)]
+    assert runs.count == 0
+    for page in again:
+        assert page.status_code == 200 and page.get_data() == first.get_data()
+        assert sorted(page.headers.items()) == sorted(first.headers.items())
+    assert "Content-Security-Policy" in again[0].headers and again[0].headers["ETag"]
+
+
+def test_requests_of_their_own_still_go_through_flask(cached):
+    make_article("正文", title="重复访问", slug="repeat-own")
+    page = cached.test_client().get("/help/repeat-own")
+    etag = page.headers["ETag"]
+    with FlaskRuns(cached) as runs:
+        visitor = cached.test_client()
+        visitor.set_cookie("lang", "zh_CN")
+        assert visitor.get("/help/repeat-own").status_code == 200
+    assert runs.count == 1
+    own = {
+        "origin": {"Origin": "https://elsewhere.example"},
+        "conditional": {"If-None-Match": etag},
+        "authorization": {"Authorization": "Bearer x"},
+    }
+    for name, headers in own.items():
+        with FlaskRuns(cached) as runs:
+            answer = cached.test_client().get("/help/repeat-own", headers=headers)
+        assert runs.count == 1, name
+        assert answer.status_code == (304 if name == "conditional" else 200), name
+    with FlaskRuns(cached) as runs:
+        assert cached.test_client().head("/help/repeat-own").status_code == 200
+    assert runs.count == 1
+
+
+def test_a_nul_in_a_header_is_refused_on_a_cached_page(cached):
+    make_article("正文", title="重复访问", slug="repeat-nul")
+    cached.test_client().get("/help/repeat-nul")
+    refused = cached.test_client().get("/help/repeat-nul", headers={"User-Agent": "a\x00b"})
+    assert refused.status_code == 400
+
+
+def test_each_language_is_kept_apart(cached):
+    cached.test_client().get("/")
+    pages = {}
+    for language in ("en", "zh-CN,zh;q=0.9", "en"):
+        with FlaskRuns(cached) as runs:
+            pages.setdefault(language, []).append(
+                cached.test_client().get("/", headers={"Accept-Language": language}).get_data(as_text=True)
+            )
+    english, chinese = pages["en"], pages["zh-CN,zh;q=0.9"]
+    assert english[0] == english[1] and runs.count == 0  # the second English visit was a repeat
+    assert '<html lang="en"' in english[0] and '<html lang="zh' in chinese[0]
+
+
+def test_a_response_that_sets_a_cookie_or_is_ones_own_is_never_repeated(cached):
+    make_article("正文", title="重复访问", slug="repeat-cookie")
+    for url in ("/help/repeat-cookie?lang=en", "/search?q=正文"):
+        cached.test_client().get(url)
+        with FlaskRuns(cached) as runs:
+            cached.test_client().get(url)
+        assert runs.count == 1, url
+
+
+def test_a_page_rendered_while_the_content_changed_is_not_kept(cached):
+    """An edit that lands while a page renders forgets every page: the response rendered
+    from the old content must not be kept after it."""
+    from flask import template_rendered
+
+    make_article("正文", title="重复访问", slug="repeat-race")
+
+    def edited_meanwhile(_sender, **_extra):
+        cached.extensions["lodestar.pagecache"].invalidate()
+
+    template_rendered.connect(edited_meanwhile, cached)
+    try:
+        cached.test_client().get("/help/repeat-race")
+    finally:
+        template_rendered.disconnect(edited_meanwhile, cached)
+    with FlaskRuns(cached) as runs:
+        cached.test_client().get("/help/repeat-race")
+    assert runs.count == 1
+
+
+def test_repeats_stop_when_the_generation_is_due_for_a_check(cached):
+    """Another node's edit: once PAGE_CACHE_TTL has passed since the last check, the next
+    request goes through Flask, which sees the new content."""
+    make_article("旧正文", title="重复访问", slug="repeat-ttl")
+    client = cached.test_client()
+    assert "旧正文" in client.get("/help/repeat-ttl").get_data(as_text=True)
+    edit_on_another_node("repeat-ttl")
+    assert "旧正文" in client.get("/help/repeat-ttl").get_data(as_text=True)  # within the TTL
+    cache = cached.extensions["lodestar.pagecache"]
+    cache.checked_at -= cache.ttl  # the TTL has passed
+    assert "新正文" in client.get("/help/repeat-ttl").get_data(as_text=True)
