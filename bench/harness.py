@@ -298,12 +298,16 @@ def wrk(
     threads: int = 1,
     script: str | None = None,
     user_agent: str = BROWSER,
+    headers: dict | None = None,
 ) -> dict:
     """Load `url` with wrk (pinned to WRK_CPU), as a browser unless told otherwise ("" for
-    wrk's none); returns requests/s, p50 and p99 in ms, and error counts."""
+    wrk's none), with `headers` besides; returns requests/s, p50 and p99 in ms, and error
+    counts."""
     command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s", "--latency"]
     if user_agent:
         command += ["-H", f"User-Agent: {user_agent}"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
     if script:
         command += ["-s", script]
     output = subprocess.run(

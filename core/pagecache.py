@@ -14,10 +14,12 @@ same bytes for every anonymous visitor.
 Staff who are signed in, visitors with flashed messages and visitors carrying a cookie
 the view names (`vary_cookies`) always get a fresh render.
 
+A page of 1 KB or more is also kept gzip-compressed, for the browsers that ask for it.
+
 A repeat hit is answered before Flask (RepeatHits, in front of the app): the finished
 response of a cached page (its hooks' headers included) is kept under the request's URL,
-host, scheme and Accept-Language, and handed out while the content generation was
-checked less than PAGE_CACHE_TTL ago; a request with a cookie, an Authorization, an
+host, scheme, Accept-Language and Accept-Encoding, and handed out while the content
+generation was checked less than PAGE_CACHE_TTL ago; a request with a cookie, an Authorization, an
 Origin or a conditional header, and every request once the generation is due for a
 check, goes through Flask as before.
 
@@ -27,10 +29,12 @@ HTTP_STALE_WHILE_REVALIDATE, a strong ETag of the page's bytes and `304 Not Modi
 `If-None-Match`; a page of one visitor's own is `private, no-store`.
 """
 
+import gzip
 import hashlib
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from functools import wraps
 
 from flask import current_app, make_response, request, session
@@ -191,25 +195,60 @@ CONDITIONAL_HEADERS = (
 )
 
 
-def _cache_entry(body: bytes, content_type) -> tuple[bytes, list[tuple[str, str]]]:
-    """A page as the cache keeps it: its bytes and every header an HTTP cache in front
-    needs, made once when the page is rendered rather than on every hit: public, a strong
-    ETag of its bytes (so any edit changes it), and Vary on what the language comes from
-    (?lang= is in the URL; the lang cookie and Accept-Language are not)."""
+# Pages smaller than this go as they are: gzip's own bytes and work are not worth it.
+GZIP_MIN_BYTES = 1024
+COMPRESSIBLE = ("text/", "application/xml", "application/json", "application/rss+xml", "application/atom+xml")
+
+
+@dataclass(frozen=True)
+class KeptPage:
+    """A page as the cache keeps it, as it is and gzip-compressed (None: not worth it),
+    each with every header an HTTP cache in front needs."""
+
+    body: bytes
+    headers: list
+    gzipped: bytes | None = None
+    gzipped_headers: list | None = None
+
+
+def _cache_entry(body: bytes, content_type) -> KeptPage:
+    """The page's headers, made once when the page is rendered rather than on every hit:
+    public, a strong ETag of its bytes (so any edit changes it; the compressed copy, a
+    representation of its own, has its own), and Vary on what the language comes from
+    (?lang= is in the URL; the lang cookie and Accept-Language are not) and, with a
+    compressed copy, Accept-Encoding. The copy is compressed here, once, so a browser's
+    hit (every browser asks for gzip) costs no compression, here or in nginx."""
     etag = hashlib.blake2b(body, digest_size=16).hexdigest()
-    headers = [
+    compressible = len(body) >= GZIP_MIN_BYTES and (content_type or "").startswith(COMPRESSIBLE)
+    common = [
         ("Content-Type", content_type),
         ("Cache-Control", public_cache_control()),
-        ("Vary", "Accept-Language, Cookie"),
-        ("ETag", quote_etag(etag)),
+        ("Vary", ("Accept-Encoding, " if compressible else "") + "Accept-Language, Cookie"),
     ]
-    return body, headers
+    if not compressible:
+        return KeptPage(body, [*common, ("ETag", quote_etag(etag))])
+    return KeptPage(
+        body,
+        [*common, ("ETag", quote_etag(etag))],
+        gzip.compress(body, compresslevel=6, mtime=0),
+        [*common, ("Content-Encoding", "gzip"), ("ETag", quote_etag(etag + "-gzip"))],
+    )
 
 
-def _http_cached(body: bytes, headers: list[tuple[str, str]]):
-    """The cached page; 304 on a matching If-None-Match (and what else make_conditional
-    answers), looked at only when the request carries one of those headers."""
-    response = current_app.response_class(body, headers=headers)
+def _takes_gzip(accepted) -> bool:
+    """gzip named with a quality above 0 (not through `*`: the front keys its copies on
+    the name, deploy/nginx.conf)."""
+    return any(value.lower() == "gzip" and quality > 0 for value, quality in accepted)
+
+
+def _http_cached(page: KeptPage):
+    """The cached page, compressed for a browser that takes gzip; 304 on a matching
+    If-None-Match (and what else make_conditional answers), looked at only when the
+    request carries one of those headers."""
+    if page.gzipped is not None and _takes_gzip(request.accept_encodings):
+        response = current_app.response_class(page.gzipped, headers=page.gzipped_headers)
+    else:
+        response = current_app.response_class(page.body, headers=page.headers)
     environ = request.environ
     if any(name in environ for name in CONDITIONAL_HEADERS):
         response.make_conditional(request)
@@ -245,7 +284,7 @@ def cached_page(view=None, *, vary_cookies=()):
                     cache.put(key, entry)
             if cache is not None and generation == cache.generation:
                 request.environ[REPEATABLE] = cache.epoch
-            return _http_cached(*entry)
+            return _http_cached(entry)
 
         return wrapper
 
@@ -289,6 +328,7 @@ class RepeatHits:
             environ.get("PATH_INFO", ""),
             environ.get("QUERY_STRING", ""),
             environ.get("HTTP_ACCEPT_LANGUAGE", ""),
+            environ.get("HTTP_ACCEPT_ENCODING", ""),
         )
         if cache.fresh():
             kept = cache.get(key)

@@ -116,3 +116,19 @@ def test_an_edited_page_replaces_the_kept_one_after_s_maxage(short_front):
         headers, body = fetch(url, **UNTRACKED)
         assert "<p>第二版正文</p>" in body.decode() and "<p>第一版正文</p>" not in body.decode()
     assert headers["X-Cache-Status"] == "HIT"
+
+
+def test_browsers_that_take_gzip_get_the_apps_compressed_copy_from_the_cache(front):
+    import gzip
+
+    make_article("正文" * 400, title="缓存测试", slug="front-gzip")
+    url = f"{front}/help/front-gzip"
+    fetch(url, **UNTRACKED)
+    plain_headers, plain = fetch(url, **UNTRACKED)
+    fetch(url, **{"Accept-Encoding": "gzip, deflate, br"}, **UNTRACKED)
+    headers, packed = fetch(url, **{"Accept-Encoding": "gzip, deflate, br"}, **UNTRACKED)
+    assert plain_headers["X-Cache-Status"] == "HIT" and "Content-Encoding" not in plain_headers
+    assert headers["X-Cache-Status"] == "HIT" and headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed) == plain and headers["ETag"] == plain_headers["ETag"][:-1] + '-gzip"'
+    refused_headers, refused = fetch(url, **{"Accept-Encoding": "gzip;q=0"}, **UNTRACKED)
+    assert "Content-Encoding" not in refused_headers and refused == plain

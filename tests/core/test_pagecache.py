@@ -403,3 +403,52 @@ def test_repeats_stop_when_the_generation_is_due_for_a_check(cached):
     cache = cached.extensions["lodestar.pagecache"]
     cache.checked_at -= cache.ttl  # the TTL has passed
     assert "新正文" in client.get("/help/repeat-ttl").get_data(as_text=True)
+
+
+# Compressed copies --------------------------------------------------------------------
+
+
+def test_a_browser_that_takes_gzip_gets_the_kept_compressed_copy(site):
+    import gzip
+
+    make_article("正文" * 400, title="压缩测试", slug="http-gzip")
+    client = site.test_client()
+    plain = client.get("/help/http-gzip")
+    assert "Content-Encoding" not in plain.headers
+    for _visit in range(2):  # rendered, then from the page cache
+        packed = client.get("/help/http-gzip", headers={"Accept-Encoding": "gzip, deflate, br"})
+        assert packed.headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(packed.get_data()) == plain.get_data()
+        assert len(packed.get_data()) < len(plain.get_data()) / 3
+        assert packed.headers["ETag"] != plain.headers["ETag"]  # a representation of its own
+        assert "Accept-Encoding" in packed.headers["Vary"] and "Accept-Encoding" in plain.headers["Vary"]
+    for refusing in ("gzip;q=0, identity", "*"):
+        refused = client.get("/help/http-gzip", headers={"Accept-Encoding": refusing})
+        assert "Content-Encoding" not in refused.headers and refused.get_data() == plain.get_data()
+    again = client.get(
+        "/help/http-gzip", headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]}
+    )
+    assert again.status_code == 304
+
+
+def test_small_responses_are_sent_as_they_are(site):
+    robots = site.test_client().get("/robots.txt", headers={"Accept-Encoding": "gzip"})
+    assert robots.status_code == 200 and "Content-Encoding" not in robots.headers
+    assert "Accept-Encoding" not in robots.headers.get("Vary", "")
+
+
+def test_repeat_hits_keep_each_encoding_apart(cached):
+    import gzip
+
+    make_article("正文" * 400, title="压缩测试", slug="repeat-gzip")
+    first = cached.test_client().get("/help/repeat-gzip")
+    cached.test_client().get("/help/repeat-gzip", headers={"Accept-Encoding": "gzip"})
+    with FlaskRuns(cached) as runs:
+        plain = cached.test_client().get("/help/repeat-gzip")
+        packed = cached.test_client().get("/help/repeat-gzip", headers={"Accept-Encoding": "gzip"})
+    assert runs.count == 0
+    assert plain.get_data() == first.get_data() and "Content-Encoding" not in plain.headers
+    assert (
+        packed.headers["Content-Encoding"] == "gzip"
+        and gzip.decompress(packed.get_data()) == first.get_data()
+    )
