@@ -19,9 +19,9 @@ A page of 1 KB or more is also kept gzip-compressed, for the browsers that ask f
 A repeat hit is answered before Flask (RepeatHits, in front of the app): the finished
 response of a cached page (its hooks' headers included) is kept under the request's URL,
 host, scheme, Accept-Language and Accept-Encoding, and handed out while the content
-generation was checked less than PAGE_CACHE_TTL ago; a request with a cookie, an Authorization, an
-Origin or a conditional header, and every request once the generation is due for a
-check, goes through Flask as before.
+generation was checked less than PAGE_CACHE_TTL ago; a request with a cookie, an
+Authorization, an Origin or a conditional header, and every request once the generation
+is due for a check, goes through Flask as before.
 
 The same pages tell an HTTP cache in front (nginx, a CDN: deploy/nginx.conf) that it may
 serve them: `Cache-Control: public` with HTTP_MAX_AGE, HTTP_S_MAXAGE and
@@ -167,11 +167,12 @@ def remembered(key, make):
     cache = current_app.extensions.get(KEY)
     if cache is None or not current_app.config["PAGE_CACHE_ENABLED"]:
         return make()
-    generation = cache.current_generation()
+    cache.current_generation()
+    epoch = cache.epoch
     entry = cache.get(("remembered", key))
     if entry is None:
         entry = (make(),)
-        if generation == cache.generation:
+        if cache.epoch == epoch:  # nothing was forgotten while it was made
             cache.put(("remembered", key), entry)
     return entry[0]
 
@@ -225,11 +226,12 @@ def _cache_entry(body: bytes, content_type) -> KeptPage:
         ("Cache-Control", public_cache_control()),
         ("Vary", ("Accept-Encoding, " if compressible else "") + "Accept-Language, Cookie"),
     ]
+    plain = [*common, ("ETag", quote_etag(etag))]
     if not compressible:
-        return KeptPage(body, [*common, ("ETag", quote_etag(etag))])
+        return KeptPage(body, plain)
     return KeptPage(
         body,
-        [*common, ("ETag", quote_etag(etag))],
+        plain,
         gzip.compress(body, compresslevel=6, mtime=0),
         [*common, ("Content-Encoding", "gzip"), ("ETag", quote_etag(etag + "-gzip"))],
     )
@@ -270,9 +272,12 @@ def cached_page(view=None, *, vary_cookies=()):
                 return response
             cache = current_app.extensions.get(KEY)
             if cache is None or not current_app.config["PAGE_CACHE_ENABLED"]:
-                cache = generation = entry = None
+                cache = epoch = entry = None
             else:
-                generation = cache.current_generation()
+                cache.current_generation()
+                # Every forgetting (an edit, a new generation) moves the epoch: a page
+                # rendered while one happened may show what was forgotten, and is not kept.
+                epoch = cache.epoch
                 key = (request.host, request.full_path, str(get_locale()))
                 entry = cache.get(key)
             if entry is None:
@@ -280,10 +285,10 @@ def cached_page(view=None, *, vary_cookies=()):
                 if response.status_code != 200 or response.is_streamed or "Set-Cookie" in response.headers:
                     return response
                 entry = _cache_entry(response.get_data(), response.headers.get("Content-Type"))
-                if cache is not None and generation == cache.generation:
+                if cache is not None and cache.epoch == epoch:
                     cache.put(key, entry)
-            if cache is not None and generation == cache.generation:
-                request.environ[REPEATABLE] = cache.epoch
+            if cache is not None and cache.epoch == epoch:
+                request.environ[REPEATABLE] = epoch
             return _http_cached(entry)
 
         return wrapper
@@ -292,7 +297,8 @@ def cached_page(view=None, *, vary_cookies=()):
 
 
 # The environ key by which cached_page tells RepeatHits that this response is everyone's
-# page of the current generation (its value: the cache's epoch then).
+# page of the current generation (its value: the cache's epoch when the page was looked
+# up, before any rendering).
 REPEATABLE = "lodestar.pagecache.epoch"
 # A request carrying one of these may be answered differently from the page (a session,
 # staff, a cross-origin form's CORS headers, a 304): Flask answers it.
