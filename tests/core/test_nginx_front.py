@@ -94,6 +94,19 @@ def test_static_files_come_from_disk(front):
     assert "X-Cache-Status" not in headers  # never through the app
 
 
+def test_static_files_from_nginx_carry_the_apps_security_headers(front, app):
+    """The app sends its security headers on /static/; nginx serving the files itself
+    must send the same ones (a CSP and nosniff on every script and image)."""
+    from core.security import security_headers
+
+    with app.test_client().get("/static/css/content.css") as from_app:
+        sent_by_app = from_app.headers
+    headers, _body = fetch(f"{front}/static/css/content.css")
+    for name, value in security_headers(app):
+        assert sent_by_app[name] == value
+        assert headers[name] == value, name
+
+
 def test_an_edited_page_replaces_the_kept_one_after_s_maxage(short_front):
     """nginx keeps cache files open between hits (open_file_cache) and replaces a file
     when it refreshes the entry: every hit after the refresh is the edited page."""
