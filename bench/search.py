@@ -59,9 +59,13 @@ WARM_UP = [
 
 
 def make_app(folder: Path):
-    return harness.in_process_app(
+    from core.memory import freeze_startup_objects
+
+    app = harness.in_process_app(
         f"sqlite:///{folder / 'bench.db'}", folder, TESTING=False, WTF_CSRF_ENABLED=False
     )
+    freeze_startup_objects()  # as wsgi.py does in each gunicorn worker
+    return app
 
 
 def peak_rss_mb() -> float:

@@ -226,12 +226,13 @@ def cores_busy() -> tuple[int, int]:
 
 def one_worker(app, count, sink_path):
     from core.extensions import db
+    from core.memory import freeze_startup_objects
     from nurture import worker
 
     with app.app_context():
         now = seed(count)
         before = len(received(sink_path))
-        worker.freeze_startup_objects()  # as `flask nurture worker` and `tick` do
+        freeze_startup_objects()  # as `flask nurture worker` and `tick` do
         started = time.perf_counter()
         counts = worker.tick(now, worker_name="bench")
         elapsed = time.perf_counter() - started
@@ -242,12 +243,13 @@ def one_worker(app, count, sink_path):
 
 def child(database_url, port, tmp, index, go, results):
     app = make_app(database_url, port, tmp)
+    from core.memory import freeze_startup_objects
     from nurture import worker
 
     with app.app_context():
         from core.timeutil import utcnow
 
-        worker.freeze_startup_objects()  # as `flask nurture worker` and `tick` do
+        freeze_startup_objects()  # as `flask nurture worker` and `tick` do
         results.put(("ready", index))
         go.wait()
         cpu = time.process_time()

@@ -121,12 +121,12 @@ def _exec_module(name: str, path: Path, *, package: Path | None = None):
 def one_run(app, module, count, port, raw) -> tuple[float, float]:
     """(mails per second / ceiling, ceiling) for one worker's pass over `count` due mails."""
     from core.extensions import db
-    from nurture import worker
+    from core.memory import freeze_startup_objects
 
     before = sending.raw_ceiling(port, raw, 1000)
     with app.app_context():
         now = sending.seed(count)
-        worker.freeze_startup_objects()
+        freeze_startup_objects()
         with app.test_request_context(base_url="http://localhost"):
             started = time.perf_counter()
             while sum(module.materialise(now, limit=200).values()) >= 200:

@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from core.extensions import db
+from core.memory import freeze_startup_objects
 from core.timeutil import to_naive_utc, utcnow
 from nurture import sequences, validation, worker
 from nurture.compose import unsubscribe_url
@@ -87,7 +88,7 @@ def tick_command(now_text, batch_size, name):
     now = _parse_now(now_text)
     stop = threading.Event()
     worker.stop_on_signals(stop)
-    worker.freeze_startup_objects()
+    freeze_startup_objects()
     _print_counts(worker.tick(now, batch_size=batch_size, worker_name=name, stop=stop))
 
 
@@ -102,7 +103,7 @@ def worker_command(interval, name):
     worker.stop_on_signals(stop)
     interval = interval if interval is not None else current_app.config["NURTURE_WORKER_INTERVAL"]
     click.echo(f"nurture worker {name or worker.default_name()}: every {interval}s (SIGTERM stops)")
-    worker.freeze_startup_objects()
+    freeze_startup_objects()
 
     def report(counts):
         if any(counts.values()):

@@ -11,7 +11,6 @@ The newest one stays until then, so "when did a worker last run" keeps its answe
 """
 
 import contextlib
-import gc
 import os
 import signal
 import socket
@@ -162,15 +161,6 @@ def run(*, interval: float, stop: threading.Event, worker_name: str | None = Non
         finally:
             db.session.remove()
         stop.wait(interval)
-
-
-def freeze_startup_objects() -> None:
-    """Leave the objects made at start-up (modules, templates, mappers: hundreds of
-    thousands, alive as long as the process) out of the garbage collector's passes. A
-    worker makes enough short-lived objects per mail to start a full pass every few
-    seconds, and each walked all of them (about 5 % of a mail's time)."""
-    gc.collect()
-    gc.freeze()
 
 
 def stop_on_signals(stop: threading.Event) -> None:
