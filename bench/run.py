@@ -40,7 +40,7 @@ class Benchmark:
 
 
 BENCHMARKS = [
-    Benchmark("pages", "bench/pages.py", (), ("--seconds", "1", "--runs", "1")),
+    Benchmark("pages", "bench/pages.py", (), ("--seconds", "1", "--runs", "1", "--front-runs", "1")),
     # Lead capture's PostgreSQL side differs from SQLite only by its URL, and loading the
     # demo into a fresh PostgreSQL database takes longest of all: the smoke run leaves it out.
     Benchmark("leads", "bench/leads.py", (), ("--seconds", "1", "--runs", "1", "--no-postgres")),
