@@ -69,8 +69,9 @@ def search(
     """Run a visitor's search on an open searcher. Never raises on odd input. `hidden`:
     document numbers left out (articles not yet public); `scores`: the clauses' scores
     kept for this searcher's index generation (without, Whoosh scores every match);
-    `dressed=False` leaves snippets and marked titles to `dress` (a caller that shows only
-    some of the hits, such as the fusion with meaning, dresses those)."""
+    `dressed=False` gives bare hits (the article and document number, from the id column,
+    without reading a stored document) and leaves the rest to `dress` (a caller that shows
+    only some of the hits, such as the fusion with meaning, dresses those)."""
     started = time.perf_counter()
     text = clean(text)
     page = max(1, min(int(page or 1), 1000))
@@ -106,39 +107,51 @@ def search(
     if page_results is None:
         return results
     results.highlight = list(built.highlight)
-    for docnum, score in page_results[1]:
-        stored = searcher.stored_fields(docnum)
-        hit = stored_hit(stored, docnum, score)
-        results.hits.append(dress(searcher, hit, results.highlight, stored) if dressed else hit)
+    if dressed:
+        results.hits = [
+            dress(searcher, bare_hit(0, docnum, score), results.highlight)
+            for docnum, score in page_results[1]
+        ]
+    elif page_results[1]:
+        ids = reader.column_reader("id")
+        results.hits = [bare_hit(int(ids[docnum]), docnum, score) for docnum, score in page_results[1]]
     if with_facets:
         results.facets = kind_facets(searcher, built.query, category=category, locale=locale, hidden=hidden)
     results.took_ms = (time.perf_counter() - started) * 1000
     return results
 
 
-def stored_hit(stored: dict, docnum: int, score: float) -> Hit:
-    """A hit from its stored fields, not yet dressed (no snippet, title unmarked)."""
+def bare_hit(article_id: int, docnum: int, score: float) -> Hit:
+    """A hit known by its article and document number only: `dress` gives it the rest."""
     return Hit(
-        id=int(stored["id"]),
-        slug=stored["slug"],
-        kind=stored["kind"],
-        title=stored["title"],
-        url=stored["url"],
+        id=article_id,
+        slug="",
+        kind="",
+        title="",
+        url="",
         snippet=Markup(""),
         title_html=Markup(""),
         score=score,
-        locale=stored.get("locale", ""),
-        category=stored.get("category", ""),
-        published=stored.get("published"),
         docnum=docnum,
     )
 
 
-def dress(searcher, hit: Hit, highlight: list, stored: dict | None = None) -> Hit:
-    """A hit with its snippet (the body around the words found) and its title marked."""
-    stored = stored if stored is not None else searcher.stored_fields(hit.docnum)
-    hit.snippet = snippet(stored.get("body", ""), highlight, fallback=stored.get("summary", ""))
-    hit.title_html = mark(stored["title"], highlight)
+def dress(searcher, hit: Hit, highlight: list, *, passage_at: int | None = None) -> Hit:
+    """A hit with its stored fields, its snippet (the body around the words found) and its
+    title marked. `passage_at`: for an article found by meaning alone, where the passage
+    that matched starts in the body; the snippet is that passage, unmarked."""
+    stored = searcher.stored_fields(hit.docnum)
+    hit.id = int(stored["id"])
+    hit.slug, hit.kind, hit.title, hit.url = stored["slug"], stored["kind"], stored["title"], stored["url"]
+    hit.locale, hit.category = stored.get("locale", ""), stored.get("category", "")
+    hit.published = stored.get("published")
+    body = stored.get("body", "")
+    if passage_at is None:
+        hit.snippet = snippet(body, highlight, fallback=stored.get("summary", ""))
+        hit.title_html = mark(stored["title"], highlight)
+    else:
+        hit.snippet = snippet(body[passage_at:] or stored.get("summary", ""), [])
+        hit.title_html = mark(stored["title"], [])
     return hit
 
 

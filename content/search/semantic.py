@@ -24,9 +24,8 @@ import numpy as np
 from sqlalchemy import func, select
 
 from content.search import dense
-from content.search.highlight import mark, snippet
 from content.search.models import ArticleVector
-from content.search.ranking import Hit, Results, dress, stored_hit
+from content.search.ranking import Results, bare_hit, dress
 from core.extensions import db
 
 log = logging.getLogger(__name__)
@@ -198,29 +197,29 @@ def merge(
     lexical: Results,
     meaning: Meaning,
     *,
-    kind: str | None,
-    category: str | None,
-    locale: str | None,
+    allowed: frozenset[int] | None,
     hidden: frozenset[int],
     page: int,
     per_page: int,
 ) -> Results:
-    """The page of the fused ranking: `lexical` holds the first FUSION_DEPTH lexical hits.
-    Of the DENSE_DEPTH articles closest by meaning, one the words did not find joins when
-    it is public, passes the filters and is at least CLOSENESS_FLOOR close (and, when the
-    words found nothing, above an encoder's absolute floor); its snippet is the passage
-    that matched. The words' hits come undressed: only those on the page get snippets."""
+    """The page of the fused ranking: `lexical` holds the first FUSION_DEPTH lexical hits,
+    bare. Of the DENSE_DEPTH articles closest by meaning, one the words did not find joins
+    when it is public, passes the filters (`allowed`: the documents they let through, None
+    without a filter) and is at least CLOSENESS_FLOOR close (and, when the words found
+    nothing, above an encoder's absolute floor). Only the hits on the page are dressed;
+    the snippet of one found by meaning alone is the passage that matched."""
     hits = {hit.id: hit for hit in lexical.hits}
     closeness = {hit.id: meaning.of(hit.id) for hit in lexical.hits}
     starts = {}  # where the passage that matched starts, for articles found by meaning alone
     for article_id, close, above_floor, start in meaning.closest(DENSE_DEPTH):
         if article_id in hits or close < CLOSENESS_FLOOR or not (lexical.hits or above_floor):
             continue
-        hit = _hit(searcher, article_id, close, kind, category, locale, hidden)
-        if hit is not None:
-            hits[article_id] = hit
-            closeness[article_id] = close
-            starts[article_id] = start
+        docnum = searcher.document_number(id=str(article_id))
+        if docnum is None or docnum in hidden or (allowed is not None and docnum not in allowed):
+            continue
+        hits[article_id] = bare_hit(article_id, docnum, close)
+        closeness[article_id] = close
+        starts[article_id] = start
     order = fuse([hit.id for hit in lexical.hits], closeness)
     added = len(order) - len(lexical.hits)
     results = Results(
@@ -233,26 +232,8 @@ def merge(
         took_ms=lexical.took_ms,
         highlight=lexical.highlight,
     )
-    results.hits = [hits[item] for item in order[(page - 1) * per_page : page * per_page]]
-    for hit in results.hits:
-        if hit.id in starts:
-            stored = searcher.stored_fields(hit.docnum)
-            body = stored.get("body", "")
-            hit.snippet = snippet(body[starts[hit.id] :] or stored.get("summary", ""), [])
-            hit.title_html = mark(stored["title"], [])
-        elif not hit.snippet:
-            dress(searcher, hit, lexical.highlight)
+    results.hits = [
+        dress(searcher, hits[item], lexical.highlight, passage_at=starts.get(item))
+        for item in order[(page - 1) * per_page : page * per_page]
+    ]
     return results
-
-
-def _hit(searcher, article_id, closeness, kind, category, locale, hidden) -> Hit | None:
-    """An article found by meaning alone, when it is public and passes the filters
-    (undressed: only those on the page get their snippet)."""
-    docnum = searcher.document_number(id=str(article_id))
-    if docnum is None or docnum in hidden:
-        return None
-    stored = searcher.stored_fields(docnum)
-    wanted = (("kind", kind), ("category", category), ("locale", locale))
-    if any(value and stored.get(name, "") != value for name, value in wanted):
-        return None
-    return stored_hit(stored, docnum, closeness)

@@ -103,13 +103,12 @@ def _search_articles(
             lexical = ranking.search(
                 searcher, text, page=1, per_page=semantic.FUSION_DEPTH, dressed=False, **options
             )
+            wanted = queries.filters(options["kind"], options["category"], options["locale"])
             results = semantic.merge(
                 searcher,
                 lexical,
                 meaning,
-                kind=options["kind"],
-                category=options["category"],
-                locale=options["locale"],
+                allowed=None if wanted is None else options["scores"].allowed(searcher, wanted),
                 hidden=hidden,
                 page=page,
                 per_page=per_page,

@@ -121,6 +121,25 @@ def test_a_paraphrase_the_words_miss_is_found_by_meaning(client, meaning, corpus
     assert slugs(client, PARAPHRASE) == ["other-0"]
 
 
+def test_the_fusion_reads_the_stored_documents_of_the_page_only(client, meaning, corpus, monkeypatch):
+    """The words' hits and the articles found by meaning are fused by their ids (the id
+    column); only the hits shown are read whole, for their titles and snippets."""
+    from whoosh.reading import SegmentReader
+
+    meaning()
+    read = []
+    stored_fields = SegmentReader.stored_fields
+    monkeypatch.setattr(
+        SegmentReader,
+        "stored_fields",
+        lambda self, docnum: read.append(docnum) or stored_fields(self, docnum),
+    )
+    body = client.get("/api/search", query_string={"q": "客户 销售 邮件 发票", "limit": 2}).get_json()
+    assert body["total"] > 2 and len(body["results"]) == 2
+    assert all(row["title"] and row["slug"] and row["url"] for row in body["results"])
+    assert len(read) == 2
+
+
 def test_meaning_adds_nothing_for_a_query_about_nothing_the_site_has(client, meaning, corpus):
     meaning()
     assert slugs(client, "量子物理") == []
