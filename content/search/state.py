@@ -41,9 +41,8 @@ class SearchState:
         """The kept clause scores of an index generation, new when the index changed.
         A thread still on the previous generation gets its own, so no search ever mixes
         the scores (and document numbers) of two generations. A new one is warmed on a
-        thread of its own (field lengths, then the previous one's most used clauses, or in a
-        process that has none, the terms found in the most documents); a search arriving
-        meanwhile scores what is not there yet itself, as without."""
+        thread of its own (field lengths, then the previous one's most used clauses); a
+        search arriving meanwhile scores what is not there yet itself, as without."""
         with self.lock:
             found = self.scores
             if found.generation == generation:
@@ -71,11 +70,7 @@ class SearchState:
             if (name, searcher.ixreader.generation()) != scores.generation:
                 return
             searcher.weighting = termscores.WEIGHTING
-            go_on = lambda: self._may_warm(scores)  # noqa: E731
-            if not clauses:
-                # A process just started: no searches yet to say what is popular.
-                clauses = termscores.heaviest(searcher, termscores.WARM_UP_POSTINGS, go_on) or []
-            scores.warm(searcher, clauses, go_on=go_on)
+            scores.warm(searcher, clauses, go_on=lambda: self._may_warm(scores))
         except Exception:  # noqa: BLE001
             log.exception("search warm-up failed")
         finally:

@@ -24,10 +24,6 @@ SCORED_POSTINGS_KEPT = 1_000_000
 WARM_UP_POSTINGS = SCORED_POSTINGS_KEPT // 2
 # How often (in postings, a fraction of a millisecond) the warm-up asks whether to go on.
 WARM_UP_STEP = 256
-# How many of the terms found in the most documents a starting process looks at, and
-# how often (in terms read, under a millisecond) it asks whether to go on.
-HEAVIEST_KEPT = 2000
-LEXICON_STEP = 32
 WEIGHTING = BM25F(B=0.75, K1=1.2, title_B=0.5, tags_B=0.3)
 
 
@@ -170,32 +166,6 @@ def field_lengths(searcher, names, go_on=lambda: True) -> dict[str, array] | Non
                 return None
         found[name] = lengths
     return found
-
-
-def heaviest(searcher, postings: int, go_on=lambda: True) -> list[tuple[tuple, int]] | None:
-    """(clause, postings) of the scored fields' terms found in the most documents, most
-    first, up to `postings` in all; None when go_on() (asked every LEXICON_STEP terms)
-    says to stop. What a process that has no earlier generation's popular clauses to go
-    by (it has just started) warms first: the common words of many searches, and the
-    costliest clauses to score on first use."""
-    reader = searcher.reader()
-    largest: list[tuple[int, str, bytes]] = []  # a heap of the HEAVIEST_KEPT largest
-    for name in SCORED_FIELDS:
-        for count, (text, info) in enumerate(reader.iter_field(name)):
-            entry = (info.doc_frequency(), name, text)
-            if len(largest) < HEAVIEST_KEPT:
-                heapq.heappush(largest, entry)
-            elif entry > largest[0]:
-                heapq.heapreplace(largest, entry)
-            if not count % LEXICON_STEP and not go_on():
-                return None
-    chosen, total = [], 0
-    for size, name, text in sorted(largest, reverse=True):
-        if total + size > postings:
-            continue
-        chosen.append((("term", name, searcher.schema[name].from_bytes(text)), size))
-        total += size
-    return chosen
 
 
 def _clause_key(clause: Q.Query) -> tuple:

@@ -310,41 +310,6 @@ def test_after_an_edit_the_popular_clauses_are_scored_again_ahead_with_the_same_
         assert _ranks(search(text, per_page=3)) == (_whoosh_ranks(text)[0], _whoosh_ranks(text)[1][:3])
 
 
-def test_the_heaviest_terms_come_most_documents_first_within_the_budget(publish, search_index):
-    _renewal_library(publish)
-    searcher = search_index.searcher()
-    reader = searcher.reader()
-    chosen = termscores.heaviest(searcher, 40)
-    sizes = [size for _key, size in chosen]
-    assert sizes == sorted(sizes, reverse=True) and 0 < sum(sizes) <= 40
-    for (kind, field, text), size in chosen:
-        assert kind == "term" and field in termscores.SCORED_FIELDS
-        assert reader.doc_frequency(field, text) == size
-    # Twelve documents: every term fits the budget, so the first is the one in the most.
-    assert sizes[0] == max(
-        reader.doc_frequency(field, text)
-        for field in termscores.SCORED_FIELDS
-        for text in reader.field_terms(field)
-    )
-    assert termscores.heaviest(searcher, 40, go_on=lambda: False) is None
-
-
-def test_a_process_that_just_started_warms_the_heaviest_terms(publish):
-    """No searches yet to say what is popular: the first search's generation is warmed
-    with the terms in the most documents, and they then score as Whoosh does."""
-    _renewal_library(publish)
-    get_index().sync(force=True)
-    current = state()
-    # As in a process that has just started: no clause scored yet.
-    current.scores = termscores.TermScores()
-    search("nothing in particular")
-    current.warm_up.join(timeout=10)
-    heavy = {key for key, _size in termscores.heaviest(get_index().searcher(), termscores.WARM_UP_POSTINGS)}
-    assert heavy and heavy <= set(current.scores._clauses)
-    for text in WARMED_TEXTS:
-        assert _ranks(search(text)) == _whoosh_ranks(text)
-
-
 def _searched(publish, search_index):
     """(searcher, the kept scores of WARMED_TEXTS searched once) over a small library."""
     _renewal_library(publish)
