@@ -60,8 +60,11 @@ class PageCache:
         # not kept after it (RepeatHits).
         self.epoch = 0
 
-    def current_generation(self):
-        """The content generation, re-read from the database at most every `ttl` s."""
+    def current_epoch(self) -> int:
+        """The epoch, once the content generation is re-read from the database (at most
+        every `ttl` s; a new one forgets every page). Every forgetting (an edit, a new
+        generation) moves it: what is made from the pages' content after this call may be
+        kept only while the epoch is still the one returned."""
         moment = time.monotonic()
         if moment - self.checked_at >= self.ttl:
             generation = tuple(source() for source in self.generation_sources)
@@ -71,7 +74,7 @@ class PageCache:
                     self.epoch += 1
                     self.generation = generation
                 self.checked_at = moment
-        return self.generation
+        return self.epoch
 
     def invalidate(self) -> None:
         """Forget every page now (a change made in this process)."""
@@ -167,8 +170,7 @@ def remembered(key, make):
     cache = current_app.extensions.get(KEY)
     if cache is None or not current_app.config["PAGE_CACHE_ENABLED"]:
         return make()
-    cache.current_generation()
-    epoch = cache.epoch
+    epoch = cache.current_epoch()
     entry = cache.get(("remembered", key))
     if entry is None:
         entry = (make(),)
@@ -274,10 +276,8 @@ def cached_page(view=None, *, vary_cookies=()):
             if cache is None or not current_app.config["PAGE_CACHE_ENABLED"]:
                 cache = epoch = entry = None
             else:
-                cache.current_generation()
-                # Every forgetting (an edit, a new generation) moves the epoch: a page
-                # rendered while one happened may show what was forgotten, and is not kept.
-                epoch = cache.epoch
+                # A page rendered while something was forgotten may show it: not kept.
+                epoch = cache.current_epoch()
                 key = (request.host, request.full_path, str(get_locale()))
                 entry = cache.get(key)
             if entry is None:

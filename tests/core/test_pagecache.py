@@ -387,7 +387,7 @@ def test_a_page_rendered_while_the_content_changed_is_not_kept(cached):
         cached.test_client().get("/help/repeat-race")
     finally:
         template_rendered.disconnect(edited_meanwhile, cached)
-    cached.extensions["lodestar.pagecache"].current_generation()  # checked again: fresh
+    cached.extensions["lodestar.pagecache"].current_epoch()  # checked again: fresh
     with FlaskRuns(cached) as runs:
         cached.test_client().get("/help/repeat-race")
     assert runs.count == 1
