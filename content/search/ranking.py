@@ -107,14 +107,12 @@ def search(
     if page_results is None:
         return results
     results.highlight = list(built.highlight)
-    if dressed:
-        results.hits = [
-            dress(searcher, bare_hit(0, docnum, score), results.highlight)
-            for docnum, score in page_results[1]
-        ]
-    elif page_results[1]:
+    if page_results[1]:
         ids = reader.column_reader("id")
         results.hits = [bare_hit(int(ids[docnum]), docnum, score) for docnum, score in page_results[1]]
+    if dressed:
+        for hit in results.hits:
+            dress(searcher, hit, results.highlight)
     if with_facets:
         results.facets = kind_facets(searcher, built.query, category=category, locale=locale, hidden=hidden)
     results.took_ms = (time.perf_counter() - started) * 1000
@@ -141,7 +139,6 @@ def dress(searcher, hit: Hit, highlight: list, *, passage_at: int | None = None)
     title marked. `passage_at`: for an article found by meaning alone, where the passage
     that matched starts in the body; the snippet is that passage, unmarked."""
     stored = searcher.stored_fields(hit.docnum)
-    hit.id = int(stored["id"])
     hit.slug, hit.kind, hit.title, hit.url = stored["slug"], stored["kind"], stored["title"], stored["url"]
     hit.locale, hit.category = stored.get("locale", ""), stored.get("category", "")
     hit.published = stored.get("published")
