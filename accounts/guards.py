@@ -2,8 +2,10 @@
 
 from functools import wraps
 
-from flask import abort
+from flask import abort, current_app
 from flask_login import current_user, login_required
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 
 def roles_required(*roles: str):
@@ -28,3 +30,18 @@ def roles_required(*roles: str):
 
 
 ANY_STAFF = ("admin", "editor", "marketer", "sales")
+
+
+def may_open(path: str | None) -> bool:
+    """Whether the current user may open this site path (a link to show them): its view's
+    roles when it has a guard; True for unguarded views, False for paths the site does
+    not serve. Lets a page built from other packages' links (a lead's timeline) offer
+    only those the reader can follow."""
+    if not path:
+        return False
+    try:
+        endpoint, _args = current_app.url_map.bind("").match(path.split("?", 1)[0], method="GET")
+    except (HTTPException, RequestRedirect):
+        return False
+    allowed = getattr(current_app.view_functions.get(endpoint), "allowed_roles", None)
+    return allowed is None or (current_user.is_authenticated and current_user.has_role(*allowed))

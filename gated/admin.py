@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from accounts.guards import roles_required
+from accounts.guards import may_open, roles_required
 from core.extensions import db
 from core.hooks import hooks, lead_timeline
 from core.listing import bulk_request, chosen_sort, keyset_page
@@ -199,7 +199,10 @@ def _lead_page(lead: Lead, *, typed: dict | None = None, errors: dict | None = N
         languages=leadfields.site_languages(),
         typed=typed,
         errors=errors or {},
-        timeline=lead_timeline(current_app, lead.id),
+        timeline=[
+            {**event, "url": event.get("url") if may_open(event.get("url")) else None}
+            for event in lead_timeline(current_app, lead.id)
+        ],
         submissions=timeline.submissions(lead.id),
         message=timeline.latest_messages([lead.id]).get(lead.id, ""),
         panels=[render(lead) for render in hooks(current_app).lead_panels],

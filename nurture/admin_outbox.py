@@ -106,6 +106,7 @@ def outbox_mail(name):
         "nurture/admin/outbox_mail.html",
         name=name,
         headers=list(mail.items()),
+        header=lambda name: str(mail.get(name) or ""),
         text=text.get_content() if text else "",
         has_html=mail.get_body(("html",)) is not None,
     )

@@ -36,14 +36,18 @@ RULE_ROLES = ("marketer", "admin")
 SALES_ROLES = ("sales", "marketer", "admin")
 bp = Blueprint("scoring_admin", __name__, url_prefix="/admin/scoring", template_folder="../templates")
 
+# Each refusal of the rule service, as the message shown beside the field it is about.
 RULE_ERRORS = {
-    "event_kind": _l("Choose the event an action rule scores."),
-    "field": _l("An action rule matches the page path, the value, the reference id or anything."),
-    "ref_id": _l("A reference id is a whole number."),
-    "fit": _l(
-        "A fit rule needs a lead field (role, job title, email domain, company) and at least one keyword."
+    "event_kind": ("event_kind", _l("Choose the event an action rule scores.")),
+    "field": ("field", _l("An action rule matches the page path, the value, the reference id or anything.")),
+    "ref_id": ("pattern", _l("A reference id is a whole number.")),
+    "fit": (
+        "pattern",
+        _l(
+            "A fit rule needs a lead field (role, job title, email domain, company) and at least one keyword."
+        ),
     ),
-    "kind": _l("A rule is an action rule or a fit rule."),
+    "kind": ("kind", _l("A rule is an action rule or a fit rule.")),
 }
 
 
@@ -54,7 +58,8 @@ def _save(form: RuleForm, rule: ScoreRule | None):
         saved = rule_service.save_rule(rule, form.data)
     except rule_service.RuleError as exc:
         db.session.rollback()
-        flash(str(RULE_ERRORS[str(exc)]), "error")
+        name, message = RULE_ERRORS[str(exc)]
+        form[name].errors = [*form[name].errors, str(message)]
         return None
     send_staff_action(
         "settings.scoring_rule", user=current_user, target=f"rule:{saved.id}", details={"saved": saved.name}

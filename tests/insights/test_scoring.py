@@ -332,6 +332,15 @@ def test_the_rule_editor_refuses_bad_input_clearly(app, login_as):
         response = marketer.post("/admin/scoring/rules", data={**base, **change}, follow_redirects=True)
         assert response.status_code == 200, change
         assert message in response.get_data(as_text=True), change
+    # What the rule service refuses is said beside the field it is about, not in a banner.
+    for change, message in (
+        ({"kind": "fit", "field": "role", "pattern": " , "}, "at least one keyword"),
+        ({"field": "ref_id", "pattern": "abc"}, "whole number"),
+    ):
+        page = marketer.post("/admin/scoring/rules", data={**base, **change}).get_data(as_text=True)
+        beside = page.partition('id="pattern-error"')[2].partition("</")[0]
+        assert message in beside, change
+        assert 'value="' + change["pattern"] + '"' in page  # what was typed stays
     assert db.session.query(ScoreRule).count() == 0
     marketer.post("/admin/scoring/rules", data=base)
     saved = db.session.scalars(select(ScoreRule)).one()

@@ -311,3 +311,27 @@ def test_a_sequence_page_speaks_words_not_codes(login_as):
     assert "跳过条件：线索点击了上一封邮件" in page
     listed = login_as("marketer").get("/admin/nurture/?lang=en").get_data(as_text=True)
     assert "download of an asset <code>saas-renewal</code>" in listed
+
+
+def test_a_caught_mail_reads_in_chinese_with_the_raw_headers_folded_away(app, login_as):
+    from pathlib import Path
+
+    outbox = Path(app.config["OUTBOX_DIR"])
+    outbox.mkdir(parents=True, exist_ok=True)
+    name = "1700000001.000001-abcdef02.eml"
+    (outbox / name).write_bytes(
+        b"From: Lodestar <hello@example.com>\r\nTo: lead@example.cn\r\n"
+        b"Subject: =?utf-8?b?5oKo55qE6LWE5paZ?=\r\nDate: Sat, 05 Dec 2026 23:30:00 -0000\r\n"
+        b"Message-ID: <abc@example.com>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhello\r\n"
+    )
+    try:
+        page = login_as("marketer").get(f"/admin/nurture/outbox/{name}?lang=zh_CN").get_data(as_text=True)
+        summary, _sep, raw = page.partition("<details>")
+        assert "<h1>您的资料</h1>" in summary
+        assert "<dt>发件人</dt><dd>Lodestar &lt;hello@example.com&gt;</dd>" in summary
+        assert "<dt>发送时间</dt><dd>2026年12月6日 07:30</dd>" in summary
+        assert "-0000" not in summary and "Message-ID" not in summary and "HTML" not in summary
+        # The raw headers are still there for whoever checks the plumbing, folded.
+        assert "Sat, 05 Dec 2026 23:30:00 -0000" in raw and "<details open>" not in page
+    finally:
+        (outbox / name).unlink()

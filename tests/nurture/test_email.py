@@ -105,3 +105,18 @@ def test_the_mail_stylesheet_is_inlined_and_keeps_a_cells_own_alignment():
     # One style attribute, the cell's own alignment winning over the sheet's `left`.
     assert header.count("style=") == 1 and "text-align: right" in header and "left" not in header
     assert "padding: 6px 10px" in html.split("<td ", 1)[1].split(">", 1)[0]
+
+
+def test_the_lead_page_links_a_mail_only_for_those_who_may_open_it(app, login_as, smtp_sink):
+    """Sales read the lead page but not the nurture admin: the mail events stay, as text,
+    instead of links to a 403 page."""
+    lead = make_lead()
+    sequence = make_sequence()
+    enrolment.enroll([lead.id], sequence.id, now=MONDAY_10_SHANGHAI)
+    tick(MONDAY_10_SHANGHAI)
+    message = Message.query.one()
+    link = f'href="/admin/nurture/messages/{message.id}"'
+    for role, linked in (("sales", False), ("marketer", True), ("admin", True)):
+        page = login_as(role).get(f"/admin/leads/{lead.id}?lang=zh_CN").get_data(as_text=True)
+        assert message.subject in page
+        assert (link in page) is linked, role
