@@ -73,6 +73,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.init_app(app)
     localtime.init_app(app)
     app.add_template_filter(i18n.word_list)
+    app.add_template_filter(i18n.language_name)
     pagecache.init_app(app)
     app.register_blueprint(core_bp)
     app.register_blueprint(beacon_bp)

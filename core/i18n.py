@@ -98,6 +98,19 @@ def word_list(items, style: str = "standard") -> str:
     return format_list([str(item) for item in items], style=style, locale=get_locale())
 
 
+def language_name(code: str | None) -> str:
+    """A language code (zh-CN, en) named in the page's language (中文, 英语; Chinese,
+    English); a dash for none, the code itself when Babel does not know it."""
+    from flask_babel import get_locale
+
+    if not code:
+        return "—"
+    try:
+        return Locale.parse(str(code).replace("-", "_")).get_language_name(get_locale()) or code
+    except (ValueError, TypeError):
+        return code
+
+
 def words_for(labels: dict, kind: str, value: str | None) -> str:
     """A code's words from a package's table of labels ({kind: {code: words}}): a dash for
     nothing, the code itself when the table has none (a rule's or a source's own name)."""

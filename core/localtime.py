@@ -98,11 +98,15 @@ def local_time(value: datetime | date | None, *, tz: str | None = None, locale=N
 
 def local_date(value: datetime | date | str | None, *, tz: str | None = None, locale=None) -> str:
     """The day a stored time falls on in the reader's zone, in the locale's format; a
-    date (or an ISO date, as a queued mail's JSON context holds it) as it is."""
+    date (or an ISO date, as a queued mail's JSON context holds it) as it is; other text
+    (a consent statement's version named by its author) as it is."""
     if value is None:
         return EMPTY
     if isinstance(value, str):
-        value = date.fromisoformat(value)
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value or EMPTY
     if isinstance(value, datetime):
         value = _aware(value).astimezone(zone(tz)).date()
     return format_date(value, "medium", locale=Locale.parse(locale) if locale else get_locale())

@@ -14,6 +14,7 @@ from accounts.guards import may_open, roles_required
 from core.extensions import db
 from core.hooks import hooks, lead_timeline
 from core.listing import bulk_request, chosen_sort, keyset_page
+from core.localtime import zone_choices, zone_label
 from core.signals import send_staff_action
 from core.spreadsheet import csv_download
 from core.timeutil import utcnow
@@ -66,6 +67,7 @@ def leads():
         sources.append(filters.source)
     return render_template(
         "gated/admin/leads.html",
+        source_label=source_label,
         page=page,
         filters=filters,
         args={**filters.as_args(), **({"sort": sort} if sort != LEAD_SORTS[0].key else {})},
@@ -75,7 +77,7 @@ def leads():
         choices={
             "stage": [(stage, label("stage", stage)) for stage in STAGES],
             "channel": [(channel, label("channel", channel)) for channel in CHANNELS],
-            "source": [(source, source) for source in sources],
+            "source": [(source, source_label(source)) for source in sources],
             "asset": [
                 (asset.id, asset.title) for asset in db.session.scalars(select(Asset).order_by(Asset.title))
             ],
@@ -190,6 +192,24 @@ def lead(lead_id):
     return _lead_page(lead_or_404(lead_id))
 
 
+def source_label(source: str) -> str:
+    """A lead's source as the list shows it: a campaign's own name, "direct" in words."""
+    return label("channel", "direct") if source == "direct" else source
+
+
+def zones_with(current: str) -> list[tuple[str, str]]:
+    """The time zones offered on the lead page, with the lead's own when it is not one of
+    them (one an import or the API set) so that saving the page keeps it."""
+    choices = zone_choices()
+    if current and current not in {value for value, _words in choices}:
+        try:
+            words = zone_label(current)
+        except (ValueError, LookupError):  # a refused name, shown as typed beside its error
+            words = current
+        choices.insert(0, (current, words))
+    return choices
+
+
 def _lead_page(lead: Lead, *, typed: dict | None = None, errors: dict | None = None, status: int = 200):
     typed = typed or {"locale": lead.locale, "timezone": lead.timezone, "tags": ", ".join(lead.tags)}
     return render_template(
@@ -197,6 +217,7 @@ def _lead_page(lead: Lead, *, typed: dict | None = None, errors: dict | None = N
         lead=lead,
         stages=STAGES,
         languages=leadfields.site_languages(),
+        zones=zones_with(typed.get("timezone") or lead.timezone),
         typed=typed,
         errors=errors or {},
         timeline=[

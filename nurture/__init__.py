@@ -54,6 +54,7 @@ def init_app(app):
         exits,
         form_topics,
         home,
+        journey,
         labels,
         receivers,
         scheduling,
@@ -106,5 +107,6 @@ def init_app(app):
     app.add_template_filter(scheduling.format_delay, "nurture_delay")
     app.add_template_filter(labels.day_label, "nurture_day")
     app.add_template_global(labels.nurture_label)
+    app.add_template_global(journey.trigger_target)
     # For the admin dashboard: a sentence when mail is due and no worker runs, else None.
     app.jinja_env.globals["nurture_worker_warning"] = stats.worker_warning

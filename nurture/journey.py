@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.ids import parse_id
-from gated.models import Lead
+from gated.labels import label as lead_label
+from gated.models import Asset, Lead
 from nurture import delays, personalise, stats
 from nurture.labels import nurture_label
 from nurture.models import Enrollment, Sequence
@@ -90,9 +91,23 @@ def _typed_sequence(form) -> SimpleNamespace:
     )
 
 
-def trigger_words(kind: str, value: str) -> str:
-    """What enrolls a lead, in words: "线索下载 saas-renewal 时"."""
+def trigger_target(kind: str, value: str) -> str:
+    """The asset or form a trigger listens for, by its name: the white paper's title for
+    its slug, the form's name for its code ("" for none); a slug no asset has any more
+    as it is."""
     value = (value or "").strip()
+    if not value:
+        return ""
+    if kind == "asset":
+        return db.session.scalar(select(Asset.title).where(Asset.slug == value)) or value
+    if kind == "form":
+        return lead_label("form", value)
+    return value
+
+
+def trigger_words(kind: str, value: str) -> str:
+    """What enrolls a lead, in words: "线索下载《SaaS 续费指南》时"."""
+    value = trigger_target(kind, value)
     if kind == "asset":
         return (
             _("When a lead downloads %(asset)s", asset=value)

@@ -7,6 +7,7 @@ import factory
 
 from accounts.models import User
 from core.extensions import db
+from gated.models import Asset
 from insights.scoring.models import ScoreRule
 
 TEST_PASSWORD = "correct horse battery"
@@ -42,6 +43,21 @@ class ScoreRuleFactory(BaseFactory):
     pattern = ""
     points = 1
     daily_cap = 0
+
+
+class AssetFactory(BaseFactory):
+    """A gated file's record (no file on disk: for what reads assets by slug or id)."""
+
+    class Meta:
+        model = Asset
+
+    slug = factory.Sequence(lambda n: f"asset-{n}")
+    title = ""
+    filename = "r.pdf"
+    stored_name = "r.pdf"
+    content_type = "application/pdf"
+    size = 1
+    sha256 = "0" * 64
 
 
 def _hashed(password: str) -> str:

@@ -48,7 +48,13 @@
     if (phoneWaiting) { phoneWaiting = false; phoneButton.click(); }
   });
 
+  var previewSection = form.querySelector(".campaign-previews");
   function previews() {
+    // Nothing written yet: no empty frames taking a phone's whole screen.
+    var fields = form.querySelectorAll("[name=subject], [name=body], [name^=variants-][name$=-subject]");
+    var written = Array.prototype.some.call(fields, function (element) { return element.value.trim(); });
+    previewSection.hidden = !written;
+    if (!written) { return; }
     phoneWaiting = true;
     desktopButton.click();
   }

@@ -13,6 +13,7 @@
   var labels = JSON.parse(body.dataset.labels || "{}");
   var token = form.querySelector("input[name=csrf_token]");
   var result = document.getElementById("upload-result");
+  var readOnly = form.dataset.readOnly === "1";
 
   function svg(paths) {
     return '<svg viewBox="0 0 24 24" width="18" height="18" fill="none" stroke="currentColor" ' +
@@ -118,9 +119,19 @@
       { name: "side-by-side", action: EasyMDE.toggleSideBySide, className: "mde-side no-disable no-mobile", title: labels.side, icon: ICONS.side, noDisable: true, noMobile: true },
       "|",
       { name: "save", action: save, className: "mde-save no-disable", title: labels.save, icon: ICONS.save, noDisable: true }
-    ]
+    ].filter(function (item) {
+      // Read only (an article the user may not change): no tools that edit or save.
+      return !readOnly || (item !== "|" && (item.name === "preview" || item.name === "side-by-side"));
+    })
   });
+  if (readOnly) { editor.codemirror.setOption("readOnly", true); }
   body.lodestarEditor = editor;
+  // EasyMDE appends its own shortcut names ("(Ctrl-B)") to each title; the labels say the
+  // shortcut already, in the page's language.
+  editor.options.toolbar.forEach(function (item) {
+    var element = item && item.name && editor.toolbarElements[item.name];
+    if (element && item.title) { element.title = item.title; }
+  });
   // CodeMirror types into a textarea of its own: give it the body's label.
   var label = form.querySelector("label[for=" + body.id + "]");
   if (label) { editor.codemirror.getInputField().setAttribute("aria-label", label.textContent.trim()); }

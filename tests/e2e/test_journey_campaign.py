@@ -13,6 +13,8 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from playwright.sync_api import expect
+
 from accounts import services
 from campaigns.models import Campaign, Topic
 from core.extensions import db
@@ -87,6 +89,7 @@ def test_a_subject_test_from_segment_to_report(live_app, live_server, page, brow
     # The campaign, with a subject test; a variant left without a subject first.
     page.goto("/admin/campaigns/")
     page.get_by_role("link", name="新建营销活动").click()
+    expect(page.locator(".campaign-previews")).to_be_hidden()  # nothing written, no empty frames
     page.get_by_label("名称", exact=True).fill("续费功能发布")
     page.get_by_label("网址别名（slug）").fill("renewal-launch")
     page.get_by_label("订阅类别").select_option("newsletter")

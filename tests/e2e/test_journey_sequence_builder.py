@@ -86,7 +86,7 @@ def test_build_reorder_and_preview_a_journey(live_app, page, marketer):
         card.get_by_label("正文（Markdown）").fill(f"{subject}的正文。")
     # The wait says in words when the first mail goes, as the marketer typed it.
     expect(steps.first.locator("[data-when]")).to_have_text("下载后 2 天，工作日 9:00–18:00 发送")
-    expect(page.locator("[data-trigger]")).to_have_text("线索下载 saas-renewal 时")
+    expect(page.locator("[data-trigger]")).to_have_text("线索下载“saas-renewal”时")
     expect(steps.nth(2).locator("[data-when]")).to_have_text("上一封发出后 36 小时，工作日 9:00–18:00 发送")
     # The variable picker puts {{ lead.company }} where the cursor is, with its sample value shown.
     first = steps.first

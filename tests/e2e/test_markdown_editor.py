@@ -75,7 +75,10 @@ def test_an_editor_writes_saves_with_ctrl_s_renames_and_the_old_url_answers_301(
     editor = page.locator(".CodeMirror")
     editor.click()
     page.keyboard.type("## 评分规则\n\n")
-    page.get_by_title("粗体（Ctrl+B）").click()
+    # Each button's tooltip is its label alone: no second, English-style shortcut after it.
+    titles = page.locator(".editor-toolbar button").evaluate_all("buttons => buttons.map(b => b.title)")
+    assert titles and not [title for title in titles if "(Ctrl-" in title or "(Cmd-" in title], titles
+    page.get_by_title("粗体（Ctrl+B）", exact=True).click()
     page.keyboard.type("重点")
     page.keyboard.press("End")
     page.keyboard.type("，然后 ")
@@ -185,6 +188,48 @@ def test_the_editor_fits_a_phone_and_still_saves_with_the_keyboard(live_app, liv
         assert "手机上的正文**加粗**" in article_row(live_app, "手机上写的文章").body_md
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
         shoot(page, "editor-phone-saved")
+        assert errors == [], errors
+    finally:
+        context.close()
+
+
+def test_an_editor_reads_a_published_article_without_a_way_to_type_what_cannot_be_saved(
+    live_app, live_server, browser
+):
+    from core.timeutil import utcnow
+
+    with live_app.app_context():
+        accounts.create_user("mde-reader@example.com", role="editor", password="long enough pw")
+        article = Article(
+            kind="help",
+            slug="published-guide",
+            title="已发布的指南",
+            summary="摘要",
+            body_md="原来的正文",
+            status="published",
+            published_at=utcnow(),
+        )
+        db.session.add(article)
+        db.session.commit()
+        article_id = article.id
+        db.session.remove()
+    context = browser.new_context(
+        base_url=live_server.url, locale="zh-CN", viewport={"width": 1366, "height": 900}
+    )
+    page = context.new_page()
+    errors = csp_watch(page)
+    try:
+        sign_in(page, "mde-reader@example.com")
+        page.goto(f"/admin/content/{article_id}")
+        expect(page.locator(".flash-warning")).to_contain_text("只有管理员可以修改")
+        expect(page.get_by_label("标题", exact=True)).to_be_disabled()
+        expect(page.locator(".editor-toolbar")).to_be_visible()  # the preview still works
+        assert page.locator(".editor-toolbar .mde-save, .editor-toolbar .mde-bold").count() == 0
+        page.locator(".CodeMirror").click()
+        page.keyboard.type("试图修改")
+        page.keyboard.press("Control+B")
+        assert page.evaluate("document.querySelector('.CodeMirror').CodeMirror.getValue()") == "原来的正文"
+        expect(page.get_by_text("Ctrl+S（⌘S）保存")).to_have_count(0)
         assert errors == [], errors
     finally:
         context.close()

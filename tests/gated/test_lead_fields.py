@@ -4,6 +4,7 @@ field (or by its line) with nothing changed."""
 
 import csv
 import io
+import re
 
 import pytest
 from flask import current_app
@@ -70,6 +71,9 @@ def test_the_lead_page_shows_and_edits_them(login_as):
     assert saved.status_code == 302
     html = client.get(f"/admin/leads/{lead.id}").get_data(as_text=True)
     assert '<span class="badge">展会</span>' in html and 'value="Europe/Berlin"' in html
+    # The zone is chosen by its name in words, not typed as an IANA code.
+    assert '<select id="timezone" name="timezone"' in html
+    assert re.search(r'<option value="Europe/Berlin" selected>[^<A-Za-z]+</option>', html)
     refused = client.post(
         f"/admin/leads/{lead.id}/fields", data={"locale": "en", "timezone": "Europe/Nowhere", "tags": ""}
     )

@@ -244,3 +244,27 @@ def test_the_held_list_searches_filters_and_pages_by_keyset(login_as):
     html = client.get("/admin/leads/held?state=released").get_data(as_text=True)
     assert re.findall(r"<td>(held\d@\w+\.cn)</td>", html) == ["held3@acme.cn"]
     assert 'class="empty-state"' in client.get("/admin/leads/held?q=nobody").get_data(as_text=True)
+
+
+def test_a_lead_reads_in_words_and_chinese_punctuation(login_as):
+    lead = Lead(
+        email="lang@example.com",
+        locale="en",
+        source="direct",
+        marketing_consent=True,
+        consent_version="2026-11-01",
+        consent_at=datetime(2026, 11, 24, 6, 31),
+    )
+    db.session.add(lead)
+    db.session.commit()
+    client = login_as("marketer")
+    html = client.get(f"/admin/leads/{lead.id}?lang=zh_CN").get_data(as_text=True)
+    assert "<dt>语言</dt><dd>英语</dd>" in html
+    assert (
+        '<option value="en" selected>英语</option>' in html and '<option value="zh-CN">中文</option>' in html
+    )
+    assert "是（2026年11月24日 14:31，同意声明版本 2026年11月1日）" in html
+    assert "评分：0" in html and "阶段：" in html and "负责人：" in html
+    assert ">zh-CN<" not in html and ">en<" not in html and "评分:" not in html
+    listing_page = client.get("/admin/leads/?lang=zh_CN").get_data(as_text=True)
+    assert '<option value="direct">直接访问</option>' in listing_page and ">direct<" not in listing_page

@@ -305,12 +305,18 @@ def test_a_sequence_page_speaks_words_not_codes(login_as):
             },
         ],
     )
+    from tests.factories import AssetFactory
+
     page = login_as("marketer").get(f"/admin/nurture/{sequence.id}?lang=zh_CN").get_data(as_text=True)
-    assert "触发方式：下载资料 <code>saas-renewal</code>" in page
+    # An asset the site no longer has is named by its slug; one it has, by its title.
+    assert "触发方式：下载资料“saas-renewal”" in page
+    AssetFactory(slug="saas-renewal", title="SaaS 续费指南")
+    page = login_as("marketer").get(f"/admin/nurture/{sequence.id}?lang=zh_CN").get_data(as_text=True)
+    assert "触发方式：下载资料“SaaS 续费指南”" in page
     assert "发送时段：周一和周三 09:00–18:00（北美东部时间）" in page
     assert "跳过条件：线索点击了上一封邮件" in page
     listed = login_as("marketer").get("/admin/nurture/?lang=en").get_data(as_text=True)
-    assert "download of an asset <code>saas-renewal</code>" in listed
+    assert "download of an asset “SaaS 续费指南”" in listed
 
 
 def test_a_caught_mail_reads_in_chinese_with_the_raw_headers_folded_away(app, login_as):

@@ -967,7 +967,8 @@ def test_an_enrollment_that_cannot_be_scheduled_leaves_with_a_reason_and_the_res
 
 def test_a_download_condition_whose_asset_yaml_made_a_number_still_works():
     """`asset: 2024` in a sequence file is a number to YAML; the slug it names is text."""
-    from gated.models import Asset, Download
+    from gated.models import Download
+    from tests.factories import AssetFactory
 
     steps = [
         {"delay": "0h", "subject": "S", "body": "B", "condition": {"skip_if": "downloaded", "asset": "2024"}}
@@ -975,16 +976,7 @@ def test_a_download_condition_whose_asset_yaml_made_a_number_still_works():
     sequence, lead = enrolled(steps=steps)
     step = Step.query.filter_by(sequence_id=sequence.id).one()
     step.condition = {"skip_if": "downloaded", "asset": 2024}  # as a YAML import could store it
-    asset = Asset(
-        slug="2024",
-        filename="r.pdf",
-        stored_name="r.pdf",
-        content_type="application/pdf",
-        size=1,
-        sha256="0" * 64,
-    )
-    db.session.add(asset)
-    db.session.flush()
+    asset = AssetFactory(slug="2024")
     db.session.add(Download(lead_id=lead.id, asset_id=asset.id))
     db.session.commit()
     assert delivery.materialise(NOW, limit=10)["skipped"] == 1
