@@ -14,18 +14,23 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import current_app, has_request_context, request
-from sqlalchemy import delete, func, select
+from flask import current_app, g, has_request_context, request
+from flask_login import current_user
+from sqlalchemy import delete, event, func, select
 
 from accounts.models import AuditEntry, User
 from core.extensions import db
 from core.localtime import zone
-from core.signals import staff_action
+from core.signals import send_staff_action, staff_action
 from core.spreadsheet import csv_text
 from core.timeutil import utcnow
 
 COMMAND_LINE = "command line"
 PRUNE_BATCH = 1000
+# A staff request that changed data without naming its action (saving an article, a
+# segment, a campaign, a sequence…): recorded by the page it was sent from.
+CHANGE = "staff.change"
+CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def record(sender, action: str, user=None, target: str = "", details: dict | None = None, **extra) -> None:
@@ -33,6 +38,8 @@ def record(sender, action: str, user=None, target: str = "", details: dict | Non
     ip, agent = "", COMMAND_LINE
     if has_request_context():
         ip, agent = request.remote_addr or "", request.user_agent.string
+    if has_request_context():
+        g.audit_recorded = True
     entry = AuditEntry(
         at=extra.get("now") or utcnow(),
         user_id=getattr(user, "id", None),
@@ -155,5 +162,40 @@ def prune(now: datetime, stop=None) -> dict:
     return {"audit_pruned": len(found)}
 
 
+def _note_flushed_change(session, _context) -> None:
+    """A flush that writes something, in a request: the request changed data."""
+    if has_request_context() and (
+        session.new or session.deleted or any(session.is_modified(row) for row in session.dirty)
+    ):
+        g.audit_data_changed = True
+
+
+def _note_statement_change(state) -> None:
+    """An INSERT, UPDATE or DELETE statement run through the session (bulk changes)."""
+    if has_request_context() and (state.is_insert or state.is_update or state.is_delete):
+        g.audit_data_changed = True
+
+
+def record_unnamed_change(response):
+    """after_request: a staff view (one with a role guard) that changed data and named no
+    action of its own is still in the log, as a change made on its page. Refused and
+    failed requests changed nothing (their transaction rolled back)."""
+    if (
+        request.method in CHANGING_METHODS
+        and response.status_code < 400
+        and g.get("audit_data_changed")
+        and not g.get("audit_recorded")
+        and getattr(current_app.view_functions.get(request.endpoint), "allowed_roles", None)
+        and current_user.is_authenticated
+    ):
+        send_staff_action(CHANGE, user=current_user, target=request.path[:120])
+    return response
+
+
 def init_app(app) -> None:
     staff_action.connect(record, weak=False)
+    app.after_request(record_unnamed_change)
+    # The session's hooks are its class's, once per process however many apps are made.
+    for name, listener in (("after_flush", _note_flushed_change), ("do_orm_execute", _note_statement_change)):
+        if not event.contains(db.session, name, listener):
+            event.listen(db.session, name, listener)

@@ -1,6 +1,7 @@
 """Words for the codes stored on staff users (their role), for pages and mails."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 
 ROLE_LABELS = {
     "admin": _l("Administrator"),
@@ -55,9 +56,61 @@ AUDIT_ACTION_LABELS = {
     "nurture.sequence_saved": _l("Changed a sequence"),
     "api.key_create": _l("Created an API key"),
     "api.key_revoke": _l("Revoked an API key"),
+    "staff.change": _l("Saved a change"),
+}
+
+# The details' names, in words (a detail this table does not know shows its name).
+AUDIT_DETAIL_LABELS = {
+    "filters": _lp("audit detail", "Filters"),
+    "count": _lp("audit detail", "Count"),
+    "page": _lp("audit detail", "Page"),
+    "since": _lp("audit detail", "From"),
+    "until": _lp("audit detail", "Until"),
+    "from": _lp("audit detail", "From"),
+    "to": _lp("audit detail", "To"),
+    "slug": _lp("audit detail", "Address"),
+    "email": _lp("audit detail", "Email"),
+    "title": _lp("audit detail", "Title"),
+    "name": _lp("audit detail", "Name"),
+    "saved": _lp("audit detail", "Saved"),
+    "deleted": _lp("audit detail", "Deleted"),
+    "created": _lp("audit detail", "Created"),
+    "updated": _lp("audit detail", "Updated"),
+    "reason": _lp("audit detail", "Reason"),
+    "outcome": _lp("audit detail", "Outcome"),
+    "recipients": _lp("audit detail", "Recipients"),
+    "summary": _lp("audit detail", "Summary"),
 }
 
 
 def audit_action_label(action: str) -> str:
     """An audit entry's action in words; an action this table does not know shows its code."""
     return str(AUDIT_ACTION_LABELS.get(action, action))
+
+
+def audit_details(details: dict | None) -> list[tuple[str, str]]:
+    """An entry's details as (name, value) in words for the audit page: empty ones left
+    out, a set of filters or figures as "name：value" pairs joined as the language joins."""
+    from flask_babel import gettext as _
+
+    from core.i18n import word_list
+
+    shown = []
+    for key, value in sorted((details or {}).items()):
+        if value in (None, "", [], {}):
+            continue
+        if isinstance(value, dict):
+            pairs = [
+                _("%(name)s: %(value)s", name=_detail_name(k), value=v)
+                for k, v in sorted(value.items())
+                if v not in (None, "")
+            ]
+            value = word_list(pairs)
+        elif isinstance(value, list | tuple):
+            value = word_list(value)
+        shown.append((_detail_name(key), str(value)))
+    return shown
+
+
+def _detail_name(key: str) -> str:
+    return str(AUDIT_DETAIL_LABELS.get(key, key))

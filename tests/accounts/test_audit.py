@@ -73,7 +73,7 @@ def test_user_changes_at_the_command_line_are_recorded(runner):
     ]
 
 
-def _entry(action, *, user=None, target="", days_ago=0):
+def _entry(action, *, user=None, target="", days_ago=0, details=None):
     entry = AuditEntry(
         at=utcnow() - timedelta(days=days_ago),
         user_id=user.id if user else None,
@@ -82,7 +82,7 @@ def _entry(action, *, user=None, target="", days_ago=0):
         target=target,
         ip="198.51.100.1",
         user_agent="test",
-        details={"count": 3},
+        details={"count": 3} if details is None else details,
     )
     db.session.add(entry)
     db.session.commit()
@@ -153,3 +153,56 @@ def test_an_entry_from_a_request_outside_a_sign_in_has_no_user(app):
         send_staff_action("accounts.sign_in_failed", user=None, details={"email": "x@example.com"})
     [entry] = audit_entries("accounts.sign_in_failed")
     assert (entry.user_id, entry.user_agent) == (None, BROWSER)
+
+
+# Saves with no action of their own (an article, a segment, a sequence…) ------------------
+
+BOSSES = "all:\n  - {field: role, op: eq, value: decision_maker}\n"
+
+
+def test_a_staff_save_without_an_action_of_its_own_is_still_recorded(login_as):
+    marketer = login_as("marketer")
+    saved = marketer.post(
+        "/admin/campaigns/segments/new", data={"name": "决策者", "slug": "bosses", "rules": BOSSES}
+    )
+    assert saved.status_code == 302
+    [entry] = audit_entries("staff.change")
+    assert (entry.user_id, entry.target) == (marketer.user.id, "/admin/campaigns/segments/new")
+    # The admin reads it in words, with a link to where it happened.
+    page = login_as("admin").get("/admin/audit/?lang=zh_CN").get_data(as_text=True)
+    assert "保存了更改" in page and '<a href="/admin/campaigns/segments/new">' in page
+
+
+def test_refused_saves_previews_and_actions_named_already_add_no_change_entry(login_as):
+    marketer = login_as("marketer")
+    refused = marketer.post(
+        "/admin/campaigns/segments/new", data={"name": "坏", "slug": "bad", "rules": "all:\n  - {event: x}\n"}
+    )
+    assert refused.status_code == 422
+    preview = login_as("editor").post("/admin/content/preview", data={"body": "## 标题"})
+    assert preview.status_code == 200
+    # The scoring rules page names its own action: one entry, not two.
+    marketer.post(
+        "/admin/scoring/rules",
+        data={
+            "name": "价格页",
+            "kind": "action",
+            "event_kind": "page_view",
+            "field": "path",
+            "pattern": "/pricing",
+            "points": "15",
+            "daily_cap": "",
+            "active": "y",
+        },
+    )
+    assert len(audit_entries("settings.scoring_rule")) == 1
+    assert audit_entries("staff.change") == []
+
+
+def test_details_read_in_words_without_empty_values(login_as):
+    admin = login_as("admin")
+    _entry("leads.export", target="lead:7", details={"filters": {}, "count": 3, "page": 1})
+    _entry("insights.export", target="report", details={"filters": {"since": "2026-11-01"}})
+    page = admin.get("/admin/audit/?lang=zh_CN").get_data(as_text=True)
+    assert "数量：3" in page and "页码：1" in page and "筛选条件：从：2026-11-01" in page
+    assert "filters:" not in page and "{}" not in page and "count:" not in page
