@@ -112,6 +112,8 @@ def figures():
     rates = stats.deflection(since, until)
     for rate in rates["weeks"]:
         rate.label = point_label(rate.start, "week")  # 11月16日当周, as the insights page says
+    for rate in rates["tiers"]:
+        rate.label = tiers.tier_name(rate.label)
     return render_template(
         "assistant/admin/stats.html",
         rates=rates,
@@ -133,7 +135,7 @@ def accounts():
         filters=filters,
         args=list_args(filters.as_args(), sort, listing.ACCOUNT_SORTS),
         sort=sort.key,
-        tiers=[(tier.id, f"{tier.level} · {tier.name}") for tier in tier_rows],
+        tiers=[(tier.id, f"{tier.level} · {tiers.tier_name(tier.name)}") for tier in tier_rows],
         owners=[(user.id, user.display_name) for user in _staff()],
     )
 
@@ -218,6 +220,11 @@ LABELS = {
 @bp.app_template_global("ticket_status")
 def ticket_status(value: str) -> str:
     return str(LABELS.get(value, value))
+
+
+@bp.app_template_global("tier_name")
+def tier_name(name: str) -> str:
+    return tiers.tier_name(name)
 
 
 @bp.app_template_global("ticket_route")

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import select
 
 from accounts.models import User
@@ -28,6 +29,14 @@ DEFAULT_TIERS = (
     (4, "Team", "ticket"),
     (5, "Starter", "ticket"),
 )
+# The default tiers' names in the reader's words; a name a team typed shows as typed.
+DEFAULT_TIER_NAMES = {
+    "Strategic": _lp("support tier", "Strategic"),
+    "Enterprise": _lp("support tier", "Enterprise"),
+    "Business": _lp("support tier", "Business"),
+    "Team": _lp("support tier", "Team"),
+    "Starter": _lp("support tier", "Starter"),
+}
 FREE_MAIL_DOMAINS = (
     "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com",
     "icloud.com", "me.com", "aol.com", "proton.me", "protonmail.com", "qq.com", "foxmail.com",
@@ -153,3 +162,8 @@ def match_account(email: str) -> CustomerAccount | None:
         if domain in account.domain_list:
             return account
     return None
+
+
+def tier_name(name: str) -> str:
+    """A tier's name as the page shows it (a default one translated)."""
+    return str(DEFAULT_TIER_NAMES.get(name, name))

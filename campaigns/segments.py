@@ -12,6 +12,7 @@ from sqlalchemy import select
 from campaigns import audience
 from campaigns.models import Segment
 from campaigns.rules import RuleError, clean_rules
+from content.documents import slugify
 from core.extensions import db
 from gated.models import Lead
 
@@ -40,13 +41,15 @@ class Preview:
     sample: list[Lead]
 
 
-def clean_slug(value, errors: list[str]) -> str:
+def clean_slug(value, errors: list[str], *, made_from="") -> str:
+    """The slug as typed; when none was typed, one made from `made_from` (the name:
+    Chinese as pinyin words, as an article's slug is made from its title)."""
     slug = value.strip() if isinstance(value, str) else ""
-    if (
-        not slug
-        or len(slug) > SLUG_LIMIT
-        or not all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in slug)
-    ):
+    if not slug and isinstance(made_from, str):
+        slug = slugify(made_from)[:SLUG_LIMIT].rstrip("-")
+    if not slug:
+        errors.append(str(_l("Type a name or a slug.")))
+    elif len(slug) > SLUG_LIMIT or not all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in slug):
         errors.append(str(_l("letters, digits, - and _ (at most %(n)d)", n=SLUG_LIMIT)))
     return slug
 
@@ -55,7 +58,7 @@ def clean_segment(data: dict) -> dict:
     """Check a segment as YAML or the builder gives it: {slug, name, rules}."""
     errors: dict[str, list[str]] = {}
     slug_errors: list[str] = []
-    slug = clean_slug(data.get("slug"), slug_errors)
+    slug = clean_slug(data.get("slug"), slug_errors, made_from=data.get("name"))
     name = data.get("name")
     name = name.strip() if isinstance(name, str) else ""
     if len(name) > NAME_LIMIT:

@@ -36,7 +36,7 @@ def clean_campaign(data: dict, *, now: datetime) -> dict:
         errors.append(f"{field}: {message}")
 
     slug_errors: list[str] = []
-    slug = clean_slug(data.get("slug"), slug_errors)
+    slug = clean_slug(data.get("slug"), slug_errors, made_from=data.get("name"))
     for message in slug_errors:
         say("slug", message)
     name = data.get("name") if isinstance(data.get("name"), str) else ""

@@ -206,6 +206,10 @@ def test_an_admin_renames_the_tiers(login_as, levels):
     assert admin.post("/admin/assistant/tiers", data=data).status_code == 303
     db.session.expire_all()
     assert db.session.get(type(levels[5]), levels[5].id).name == "免费版"
+    # The default names read in Chinese; a name the team typed reads as typed.
+    page = admin.get("/admin/assistant/accounts/new?lang=zh_CN").get_data(as_text=True)
+    assert ">1 · 战略客户（邮件转给客户负责人）<" in page and ">5 · 免费版（" in page
+    assert "Strategic" not in page and " (" not in page
     data[f"route-{levels[5].id}"] = "nowhere"
     assert admin.post("/admin/assistant/tiers", data=data).status_code == 422
 

@@ -147,3 +147,19 @@ def test_the_csv_export_never_writes_a_formula(login_as):
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline="")))
     assert {row["company"] for row in rows} == {"'" + payload for payload in FORMULA_PAYLOADS}
     assert formula_cells(text) == []
+
+
+def test_a_segment_named_in_chinese_without_a_slug_gets_one_in_pinyin(login_as):
+    client = login_as("marketer")
+    saved = client.post(
+        "/admin/campaigns/segments/new", data={"name": "制造业决策者", "slug": "", "rules": BOSSES}
+    )
+    assert saved.status_code == 302
+    assert db.session.scalars(db.select(Segment.slug)).one() == "zhizaoye-juecezhe"
+    # Neither a name nor a slug: asked for, not told about characters.
+    refused = client.post(
+        "/admin/campaigns/segments/new?lang=zh_CN", data={"name": "", "slug": "", "rules": BOSSES}
+    )
+    assert refused.status_code == 422
+    error = re.search(r'<p class="error" id="slug-error">(.*?)</p>', refused.get_data(as_text=True), re.S)
+    assert error and "请填写名称或网址别名" in error.group(1)
