@@ -104,6 +104,8 @@ def landing_facts(slug: str, *, now: datetime) -> dict | None:
     return {
         "sequence": article.sequence_slug or None,
         "asset": AssetRef(asset.id, asset.title) if asset else None,
+        # The page's language: the consent it showed, and the one to write to the lead in.
+        "locale": article.locale,
     }
 
 

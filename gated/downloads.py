@@ -95,11 +95,14 @@ def record_download(
     return download
 
 
-def send_fresh_link(token: str, *, now: datetime) -> bool:
+def send_fresh_link(token: str, *, now: datetime) -> bool | None:
     """Mail a new download link for an expired one; whether it was queued (the address
-    may have had its share of mail lately). Refuses tampered tokens (InvalidToken) and
-    links whose lead or asset is gone (NotFound)."""
+    may have had its share of mail lately), None for a lead who left no address (a
+    phone number only). Refuses tampered tokens (InvalidToken) and links whose lead or
+    asset is gone (NotFound)."""
     lead, asset = _lead_and_asset(unsign(DOWNLOAD_PURPOSE, token))
+    if not lead.email:
+        return None
     queued = request_mail(
         lead,
         "gated/email/download_link",

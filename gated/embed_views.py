@@ -193,6 +193,7 @@ def thanks(form):
             embedded=True,
             kind=embedded.kind,
             submission=submission,
+            form_url=url_for("gated_embed.frame", form=embedded.path),
             download_url=download_url,
             link_days=link_days(),
             double_opt_in=current_app.config["DOUBLE_OPT_IN"],

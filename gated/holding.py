@@ -115,6 +115,11 @@ def confirm_token(held_id: int) -> str:
     return sign(CONFIRM_PURPOSE, held_id)
 
 
+def held_has_email(held_id: int) -> bool:
+    """Whether a held submission left an email address (a number alone gets no mail)."""
+    return bool(db.session.scalar(select(HeldSubmission.email).where(HeldSubmission.id == held_id)))
+
+
 def held_id_from_token(token: str) -> int | None:
     """The held submission a confirm page's token names (it lasts HELD_CONFIRM_MAX_AGE),
     or None when the token is forged or expired."""

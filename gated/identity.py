@@ -49,10 +49,20 @@ def parse_overrides(value, *, allowed: tuple[str, ...] = IDENTITIES) -> dict[str
     return overrides
 
 
+# Forms whose promise is a mail: they ask for an address whatever the site's default (a
+# number alone would be thanked for an issue that can never reach it); an override may
+# still say otherwise.
+MAIL_FORMS = {"newsletter": "email"}
+
+
 def form_identity(form_kind: str) -> str:
     """The identity a form asks for (email, phone or email_or_phone)."""
     config = current_app.config
-    return config["FORM_IDENTITY_OVERRIDES"].get(form_kind) or config["FORM_IDENTITY"]
+    return (
+        config["FORM_IDENTITY_OVERRIDES"].get(form_kind)
+        or MAIL_FORMS.get(form_kind)
+        or config["FORM_IDENTITY"]
+    )
 
 
 def identity_fields(form_kind: str) -> tuple[str, ...]:

@@ -193,7 +193,14 @@ def _visible(kind: str, lead) -> list[str]:
 def held_page(held_id: int, kind: str, status: int = 202):
     """The answer to a held submission: what we kept, and a button to confirm it."""
     response = make_response(
-        render_template("gated/held.html", kind=kind, token=holding.confirm_token(held_id)), status
+        render_template(
+            "gated/held.html",
+            kind=kind,
+            token=holding.confirm_token(held_id),
+            # A number alone gets no mail: the page promises none.
+            has_email=holding.held_has_email(held_id),
+        ),
+        status,
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -219,7 +226,6 @@ def _render(kind, template, form, lead, status=200, **context):
 def form_html(kind, template, form, lead, **context) -> str:
     """`template` rendered with a lead form of `kind` and all it needs (the fields to
     show, consent, challenge, SMS code); a page, or a part of one (a gated video's form)."""
-    _version, consent_text = consent.consent_text()
     rule = identity.form_identity(kind)
     required = (*(() if rule == "email_or_phone" else (rule,)), *REQUIRED.get(kind, ()))
     for name in ("email", "phone"):
@@ -230,6 +236,8 @@ def form_html(kind, template, form, lead, **context) -> str:
     article = context.get("article")
     language = page_language(article.locale.replace("-", "_")) if article is not None else nullcontext()
     with language:
+        # The consent in the page's language, as the submission records it (_submit).
+        _version, consent_text = consent.consent_text()
         # Inputs other packages add (core.hooks.add_form_extra), e.g. nurture's opt-in topics.
         extras = Markup("".join(str(render(kind)) for _name, render in form_extras(current_app)))
         return render_template(
@@ -263,13 +271,15 @@ def _submit(
     thanks=None,
     captured=None,
     article_id=None,
+    locale=None,
 ):
     """The POST of every lead form: screen, then capture and 303 to the thank-you page,
     or hold and ask the visitor to confirm. `page()` gives the template's context when
     the form is shown again with errors; `thanks(kind, slug, lead_id, submission_id,
     mailed=…)` answers a stored submission (default: the form's own thank-you page) and
     `captured()` runs once it is stored. `article_id`: the article the form is on when
-    no asset says it (a gated video's)."""
+    no asset says it (a gated video's). `locale`: the page's language when it is not the
+    visitor's (a white paper's), in which the consent it showed is recorded."""
     thanks = thanks or thanks_redirect
     now = utcnow()
     data = _with_attribution(request.form)
@@ -284,25 +294,27 @@ def _submit(
         "known_lead_id": lead.id if lead is not None else None,
         "consent_shown": lead is None or not lead.marketing_consent,
     }
+    language = page_language(locale.replace("-", "_")) if locale else nullcontext()
     try:
-        # A wrong SMS code is refused before anything else (and counted).
-        code_id = phonecodes.proof_for(kind, data, now=now)
-        if reason:
-            held = holding.hold(
-                kind, data, reason=reason, slug=slug, request_meta=_request_meta(), now=now, **known
+        with language:
+            # A wrong SMS code is refused before anything else (and counted).
+            code_id = phonecodes.proof_for(kind, data, now=now)
+            if reason:
+                held = holding.hold(
+                    kind, data, reason=reason, slug=slug, request_meta=_request_meta(), now=now, **known
+                )
+                return held_page(held.id, held.form)
+            capture = capture_lead(
+                kind,
+                data,
+                asset=asset,
+                request_meta=_request_meta(),
+                now=now,
+                sequence=sequence,
+                phone_code_id=code_id,
+                article_id=article_id,
+                **known,
             )
-            return held_page(held.id, held.form)
-        capture = capture_lead(
-            kind,
-            data,
-            asset=asset,
-            request_meta=_request_meta(),
-            now=now,
-            sequence=sequence,
-            phone_code_id=code_id,
-            article_id=article_id,
-            **known,
-        )
     except InvalidSubmission as exc:
         # Bound to what was sent, the start time included: the form's first showing
         # counts, so a quick correction is not taken for a bot.
@@ -375,6 +387,7 @@ def whitepaper(slug):
             template,
             asset=landing["asset"],
             sequence=landing["sequence"],
+            locale=landing.get("locale"),
             slug=slug,
             page=lambda: dict(zip(("article", "asset"), _whitepaper_or_404(slug), strict=True)),
         )
@@ -401,6 +414,7 @@ def whitepaper_thanks(slug):
             article=article,
             asset=asset,
             submission=submission,
+            form_url=url_for("gated.whitepaper", slug=slug),
             download_url=download_url,
             download_token=download_token,
             link_days=link_days(),
@@ -426,6 +440,7 @@ def _thanks_page(kind: str):
         "gated/thanks.html",
         kind=kind,
         submission=submission,
+        form_url=url_for("gated.demo_request" if kind == "demo" else "gated.newsletter"),
         double_opt_in=current_app.config["DOUBLE_OPT_IN"],
         mailed=visitor.thanks_mailed(request.args.get("t")),
         advisor=advisor_card(
@@ -504,7 +519,8 @@ def download(token):
 @public_post
 def fresh_link():
     mailed = send_fresh_link(request.form.get("token", ""), now=utcnow())
-    return render_template("gated/notice.html", notice="sent" if mailed else "not_sent")
+    notice = "no_email" if mailed is None else "sent" if mailed else "not_sent"
+    return render_template("gated/notice.html", notice=notice)
 
 
 @bp.post("/download/sms")

@@ -191,6 +191,8 @@ def _layout(locale: str, transactional: bool, pixel: bool, settings: tuple) -> t
             "postal_address": postal_address,
             "unsubscribe_url": MARKS["unsubscribe_url"],
             "unsubscribe_label": _("Unsubscribe"),
+            # The plain-text line, its colon as the language writes it (退订：…).
+            "unsubscribe_line": _("Unsubscribe: %(url)s", url=MARKS["unsubscribe_url"]),
             "reason": reason,
             "open_pixel_url": MARKS["pixel"] if pixel else "",
             "html_lang": "en" if locale.startswith("en") else "zh-CN",

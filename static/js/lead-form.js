@@ -54,6 +54,13 @@ for (const form of document.querySelectorAll("form.lead-form")) {
       referrer.value = document.referrer;
     }
   });
+  // Shown again with errors: the page opens at the top, the form may be a screen below
+  // on a phone. Go to the first field to correct (its message is read with it).
+  const invalid = form.querySelector('[aria-invalid="true"]');
+  if (invalid) {
+    invalid.focus({ preventScroll: true });
+    invalid.scrollIntoView({ block: "center" });
+  }
   // A form shown again with errors, or greeted by the server, is already this visitor's.
   if (form.dataset.known && !form.querySelector(".lead-known, .has-error")) {
     fetch(form.dataset.known, { headers: { Accept: "application/json" }, credentials: "same-origin" })

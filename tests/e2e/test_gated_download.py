@@ -50,3 +50,21 @@ def test_a_prospect_downloads_at_once_and_gets_the_mail(live_app, live_server, p
     url = re.search(r"(http://127\.0\.0\.1:\d+/download/\S+)", body).group(1)
     with urllib.request.urlopen(url) as response:
         assert response.read() == PDF_BYTES
+
+
+def test_a_mistyped_number_on_a_phone_lands_on_its_message(live_app, live_server, phone):
+    """The page comes back from the server with the error: on a phone the form is a
+    screen below the top, so the field to correct is brought into view and focused."""
+    live_app.config["FORM_MIN_FILL_SECONDS"] = 0
+    with live_app.app_context():
+        publish_whitepaper("e2e-typo", "续费白皮书二", PDF_BYTES)
+        db.session.remove()
+    phone.goto("/library/e2e-typo")
+    phone.get_by_label("手机号码").fill("1381234")
+    phone.get_by_role("button", name="获取白皮书").click()
+    error = phone.locator("#phone-error")
+    error.wait_for()
+    phone.wait_for_function("document.activeElement && document.activeElement.name === 'phone'")
+    assert phone.get_by_label("手机号码").input_value() == "1381234"  # nothing typed is lost
+    box = error.bounding_box()
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= phone.viewport_size["height"]

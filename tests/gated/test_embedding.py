@@ -215,3 +215,16 @@ def test_the_admin_lists_snippets_and_sites_and_saves_a_forms_origins(login_as, 
     assert "以下不是网站地址：partner.example" in bad.get_data(as_text=True)
     assert embedding.form_origins("library/saas-renewal") == [EVENT]
     assert login_as("sales").get("/admin/leads/embed/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("identity", "says", "not_said"),
+    [
+        ("email_or_phone", "留下您的手机号码或工作邮箱", "留下您的工作邮箱"),
+        ("email", "留下您的工作邮箱", "留下您的手机号码"),
+    ],
+)
+def test_the_frame_asks_for_what_the_form_takes(app, client, allowed, monkeypatch, identity, says, not_said):
+    monkeypatch.setitem(app.config, "FORM_IDENTITY", identity)
+    html = frame_page_text(client)
+    assert says in html and not_said not in html

@@ -3,7 +3,10 @@ to E.164 with clear messages, one lead per number (under concurrency too), a lea
 by one identity who gives the other stays one lead, and mail-only steps skip a lead that
 has no address."""
 
+import re
+
 import pytest
+from flask import current_app
 from sqlalchemy import func, select
 
 from app import create_app
@@ -136,7 +139,9 @@ def test_a_per_form_override_asks_the_demo_form_for_an_email(client, app, monkey
     assert count(Lead) == 0
 
 
-def test_one_lead_per_number_however_it_is_typed():
+def test_one_lead_per_number_however_it_is_typed(monkeypatch):
+    # A newsletter that a team sends by text as well as by mail takes a number alone.
+    monkeypatch.setitem(current_app.config["FORM_IDENTITY_OVERRIDES"], "newsletter", "email_or_phone")
     now = utcnow()
     first = capture_lead("whitepaper", phone_only(phone="138 0013 8000"), request_meta=META, now=now)
     again = capture_lead(
@@ -180,8 +185,10 @@ def test_unverified_submissions_only_propose_another_number_or_one_someone_holds
     assert db.session.get(Submission, stranger.submission_id).proposed_fields == ["phone"]
 
 
-def test_a_phone_only_lead_is_not_enrolled_in_mail_sequences(client, whitepaper, by_phone):
+def test_a_phone_only_lead_is_not_enrolled_in_mail_sequences(client, whitepaper, by_phone, monkeypatch):
     from nurture.enrolment import enroll, enrollment_refusal
+
+    monkeypatch.setitem(current_app.config["FORM_IDENTITY_OVERRIDES"], "newsletter", "email_or_phone")
     from tests.nurture.conftest import make_sequence
 
     sequence = make_sequence(trigger={"form": "newsletter"})
@@ -194,6 +201,18 @@ def test_a_phone_only_lead_is_not_enrolled_in_mail_sequences(client, whitepaper,
     assert enrollment_refusal(lead, sequence) == "no_email"
     assert enroll([lead.id], sequence.id, now=utcnow(), source="manual") == 0
     assert count(Enrollment) == 0 and count(Message) == 0
+
+
+def test_the_newsletter_asks_for_an_address_on_a_site_that_takes_numbers(client, monkeypatch):
+    """Its promise is a mail: a number alone is refused beside the email field, not
+    thanked for an issue that could never reach it."""
+    monkeypatch.setitem(current_app.config, "FORM_IDENTITY", "email_or_phone")
+    response = client.post("/newsletter", data={"phone": "13812345606", "consent": "y"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="email-error">请输入您的邮箱地址' in page
+    assert 'name="phone"' not in client.get("/newsletter").get_data(as_text=True)  # not offered
+    assert count(Lead) == 0
 
 
 def test_import_takes_rows_known_by_phone_and_office_lines():
@@ -245,3 +264,20 @@ def test_a_lead_known_by_phone_is_erased_with_its_texts_and_codes(runner, app):
 
     assert count(Lead) == 0 and count(SmsMessage) == 0 and count(PhoneCode) == 0
     assert count(Suppression) == 0  # no address to suppress
+
+
+WECHAT = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) MicroMessenger/8.0.47"
+
+
+def test_wechat_thanks_offers_no_mail_to_a_number_alone(client, whitepaper, by_phone):
+    sent = client.post(
+        "/library/saas-renewal", data=phone_only(phone="13812345603"), headers={"User-Agent": WECHAT}
+    )
+    assert sent.status_code == 303
+    page = client.get(sent.headers["Location"], headers={"User-Agent": WECHAT}).get_data(as_text=True)
+    assert "打开白皮书" in page and "把链接发到我的邮箱" not in page and "邮箱" not in page
+    # A link-by-mail request for that lead (an old page, a crafted post) says why nothing went.
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    notice = client.post("/download/fresh", data={"token": token}).get_data(as_text=True)
+    assert "没有邮箱地址" in notice and "最近已收到我们的多封邮件" not in notice
+    assert count(Message) == 0

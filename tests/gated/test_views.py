@@ -335,3 +335,33 @@ def test_a_white_papers_pages_speak_its_language_whatever_the_visitor_chose(clie
     assert '<html lang="zh-CN">' in thanks and ">Help center</a>" not in thanks
     # The visitor's own choice still holds on the next list page.
     assert '<html lang="en">' in client.get("/help/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("path", "form", "promise"),
+    [
+        ("/library/saas-renewal/thanks", "/library/saas-renewal", "下载链接发送到您的邮箱"),
+        ("/library/saas-renewal/thanks?t=forged", "/library/saas-renewal", "下载链接发送到您的邮箱"),
+        ("/newsletter/thanks", "/newsletter", "订阅成功"),
+        ("/demo-request/thanks?t=forged", "/demo-request", "我们已收到您的预约"),
+    ],
+)
+def test_a_thank_you_page_without_its_submission_thanks_for_nothing(client, whitepaper, path, form, promise):
+    """Reopened a day later from a chat, or never given a token: nothing is said to have
+    been stored or sent, and the form is one tap away."""
+    page = client.get(path).get_data(as_text=True)
+    assert "链接已失效" in page and f'href="{form}"' in page and "返回表单" in page
+    assert promise not in page and "谢谢！" not in page and "/download/" not in page
+
+
+def test_the_consent_a_white_paper_shows_and_records_is_in_its_language(client, whitepaper):
+    """A visitor reading in English opens a Chinese white paper: its consent box speaks
+    Chinese as the rest of the page does, and the record keeps the words shown."""
+    client.set_cookie("lang", "en")
+    landing = client.get("/library/saas-renewal").get_data(as_text=True)
+    assert "我愿意" in landing and "Yes, send me occasional emails" not in landing
+    sent = client.post("/library/saas-renewal", data=form_data(consent="y"))
+    assert sent.status_code == 303
+    consent = db.session.scalars(select(Consent)).one()
+    assert "我愿意" in consent.text and consent.text in landing
+    assert db.session.scalars(select(Lead.locale)).one() == "zh-CN"

@@ -1,6 +1,7 @@
 """The mail as bytes: DKIM signing that verifies, Chinese footer, HTML escaping of what
 the lead typed, the timeline, the development worker thread."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,9 @@ def test_the_footer_is_in_the_sequences_language_and_lead_values_are_escaped(smt
     en_html = mails["Hello"].get_body(("html",)).get_content()
     assert "Unsubscribe" in en_html and 'lang="en"' in en_html
     assert "<script>" in mails["你好"].get_body(("plain",)).get_content()  # text is text
+    # The plain text's unsubscribe line, its colon as each language writes it.
+    assert re.search(r"^退订：http://\S+/u/", mails["你好"].get_body(("plain",)).get_content(), re.M)
+    assert re.search(r"^Unsubscribe: http://\S+/u/", mails["Hello"].get_body(("plain",)).get_content(), re.M)
 
 
 def test_the_leads_timeline_shows_mail_opens_and_clicks(app, client, smtp_sink):

@@ -268,6 +268,12 @@ def test_synonym_admin_loads_the_dictionary_and_edits_groups(login_as, app):
 def test_pages_speak_chinese_by_default_and_english_on_request(client, articles):
     assert "没有找到与“量子纠缠”相关的内容。" in client.get("/search?q=量子纠缠").get_data(as_text=True)
     assert "Nothing found for “量子纠缠”." in client.get("/search?q=量子纠缠&lang=en").get_data(as_text=True)
+    # The help center's search box: its example in the page's language only.
+    english = re.findall(r'placeholder="([^"]*)"', client.get("/help/?lang=en").get_data(as_text=True))
+    chinese = re.findall(r'placeholder="([^"]*)"', client.get("/help/?lang=zh_CN").get_data(as_text=True))
+    assert "Describe your problem, e.g. set up single sign-on" in english
+    assert not [text for text in english if re.search(r"[\u4e00-\u9fff]", text)]
+    assert "描述您的问题，例如：如何配置单点登录" in chinese
 
 
 def test_the_search_page_without_a_query_is_public_and_one_with_a_query_is_not(app):
