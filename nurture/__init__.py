@@ -63,6 +63,7 @@ def init_app(app):
         stats,
         topic_admin,
         topic_merge,
+        topics,
         tracking,
         views,
         worker,
@@ -108,5 +109,7 @@ def init_app(app):
     app.add_template_filter(labels.day_label, "nurture_day")
     app.add_template_global(labels.nurture_label)
     app.add_template_global(journey.trigger_target)
+    app.add_template_global(topics.topic_name)
+    app.add_template_global(topics.topic_description)
     # For the admin dashboard: a sentence when mail is due and no worker runs, else None.
     app.jinja_env.globals["nurture_worker_warning"] = stats.worker_warning

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import ColumnElement, and_, exists, not_, or_, select
 from sqlalchemy.orm import aliased
 
@@ -176,3 +177,32 @@ def leave(lead_id: int, topic_id: int, decision: Decision) -> int:
 
 def receiving(lead_id: int, topic_id: int) -> bool:
     return bool(db.session.scalar(select(receives(lead_id, topic_id))))
+
+
+# The topics the migrations create, with the Chinese words they were given: a reader of
+# another language reads them in theirs until the team renames or rewrites them (what a
+# team typed shows as typed).
+BUILT_IN_TOPICS = {
+    "newsletter": ("新闻简报", _lp("mail topic", "Newsletter"), "", ""),
+    "events": ("活动与直播", _lp("mail topic", "Events and live streams"), "", ""),
+    "product-news": ("产品动态", _lp("mail topic", "Product news"), "", ""),
+    "follow-up": (
+        "资料跟进",
+        _lp("mail topic", "Follow-up on what you asked for"),
+        "您下载资料或提出咨询后，我们发送的后续邮件",
+        _lp("mail topic", "The mails we send after you download something or ask us a question"),
+    ),
+}
+
+
+def topic_name(topic: Topic) -> str:
+    """A topic's name for a reader: a built-in one in the page's language."""
+    built_in = BUILT_IN_TOPICS.get(topic.slug)
+    return str(built_in[1]) if built_in and topic.name == built_in[0] else topic.name
+
+
+def topic_description(topic: Topic) -> str:
+    built_in = BUILT_IN_TOPICS.get(topic.slug)
+    if built_in and built_in[2] and topic.description == built_in[2]:
+        return str(built_in[3])
+    return topic.description

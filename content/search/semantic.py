@@ -201,13 +201,16 @@ def merge(
     hidden: frozenset[int],
     page: int,
     per_page: int,
+    with_facets: bool = False,
 ) -> Results:
     """The page of the fused ranking: `lexical` holds the first FUSION_DEPTH lexical hits,
     bare. Of the DENSE_DEPTH articles closest by meaning, one the words did not find joins
     when it is public, passes the filters (`allowed`: the documents they let through, None
     without a filter) and is at least CLOSENESS_FLOOR close (and, when the words found
     nothing, above an encoder's absolute floor). Only the hits on the page are dressed;
-    the snippet of one found by meaning alone is the passage that matched."""
+    the snippet of one found by meaning alone is the passage that matched. `with_facets`:
+    the counts per kind take in those found by meaning alone, so they add up to the
+    total the page shows."""
     hits = {hit.id: hit for hit in lexical.hits}
     closeness = {hit.id: meaning.of(hit.id) for hit in lexical.hits}
     starts = {}  # where the passage that matched starts, for articles found by meaning alone
@@ -222,12 +225,17 @@ def merge(
         starts[article_id] = start
     order = fuse([hit.id for hit in lexical.hits], closeness)
     added = len(order) - len(lexical.hits)
+    facets = dict(lexical.facets)
+    if with_facets:
+        for article_id in starts:
+            kind = searcher.stored_fields(hits[article_id].docnum).get("kind", "")
+            facets[kind] = facets.get(kind, 0) + 1
     results = Results(
         query=lexical.query,
         total=lexical.total + added,
         page=page,
         per_page=per_page,
-        facets=lexical.facets,
+        facets=facets,
         suggestion=lexical.suggestion,
         took_ms=lexical.took_ms,
         highlight=lexical.highlight,

@@ -112,6 +112,7 @@ def _search_articles(
                 hidden=hidden,
                 page=page,
                 per_page=per_page,
+                with_facets=with_facets,
             )
         current.remember(key, results)
     query_id = None

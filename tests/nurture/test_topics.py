@@ -69,6 +69,23 @@ def test_the_page_lists_the_topics_and_marks_the_mails_own(client):
     assert TopicChoice.query.count() == 0  # a GET (a link scanner) changes nothing
 
 
+def test_an_english_reader_reads_the_built_in_topics_in_english(client):
+    lead = make_lead("reader@example.com")
+    lead.locale = "en"
+    db.session.commit()
+    html = client.get(link(topic_mail(lead, "events")) + "?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in html
+    for name in ("Newsletter", "Events and live streams", "Product news", "Follow-up on what you asked for"):
+        assert name in html
+    assert not [
+        name for name in ("新闻简报", "活动与直播", "产品动态", "资料跟进", "后续邮件") if name in html
+    ]
+    # A name the team typed shows as typed.
+    topic("events").name = "Webinars"
+    db.session.commit()
+    assert "Webinars" in client.get(link(topic_mail(lead, "events")) + "?lang=en").get_data(as_text=True)
+
+
 def test_one_click_leaves_only_the_topic_of_the_mail(client):
     lead = make_lead("reader@example.com")
     message = topic_mail(lead, "newsletter")

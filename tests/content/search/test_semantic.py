@@ -2,6 +2,8 @@
 worker (never in the editor's request), the real model finding a paraphrase the words
 miss, the fallback to words alone, and odd queries."""
 
+import re
+
 import numpy as np
 import pytest
 from sqlalchemy import func, select
@@ -119,6 +121,16 @@ def test_a_paraphrase_the_words_miss_is_found_by_meaning(client, meaning, corpus
     assert "renewal" in found and "九十天" in found["renewal"]["snippet"]
     monkeypatch.setitem(client.application.config, "SEARCH_DENSE", False)
     assert slugs(client, PARAPHRASE) == ["other-0"]
+
+
+def test_the_counts_per_kind_add_up_to_the_total_with_articles_found_by_meaning(client, meaning, corpus):
+    """The search page's "All" and its summary say the same number when meaning adds
+    articles the words did not find."""
+    meaning()
+    page = client.get("/search", query_string={"q": PARAPHRASE}).get_data(as_text=True)
+    total = int(re.search(r'id="search-summary"[^>]*>[^<]*共有 (\d+) 条结果', page).group(1))
+    counts = [int(n) for n in re.findall(r'<span class="count">(\d+)</span>', page)]
+    assert total > 1 and counts[0] == total == sum(counts[1:])
 
 
 def test_the_fusion_reads_the_stored_documents_of_the_page_only(client, meaning, corpus, monkeypatch):
