@@ -13,10 +13,13 @@ The confirm form carries a signed, expiring token naming the held submission, an
 CSRF token; it works without JavaScript, so nobody is kept out by the check.
 """
 
+from contextlib import nullcontext
+
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 
 from core.extensions import db, limiter
+from core.i18n import page_language
 from core.security import csrf_by_origin
 from core.timeutil import utcnow
 from gated import challenge, holding, phonecodes, visitor
@@ -62,24 +65,33 @@ def known():
     known visitor sees the whole form, and what they type updates their record."""
     kind = request.args.get("kind", "")
     lead = _known_lead() if kind in FIELDS else None
+    # The form's page says its language (lang="zh-CN"): the greeting speaks it too.
+    code = request.args.get("lang", "").replace("-", "_")
+    language = page_language(code) if code in current_app.config["LOCALES"] else nullcontext()
     if lead is None:
         payload = {"known": False}
     else:
-        payload = {
-            "known": True,
-            "greeting": _("Welcome back, %(who)s.", who=lead.first_name or lead.email or lead.phone),
-            "forget": _("Not you?"),
-            "fields": FIELDS[kind],
-            "ask": _visible(kind, lead),
-            "consent": not lead.marketing_consent,
-        }
-        if kind == "whitepaper" and not payload["ask"]:
-            payload["submit"] = _("Download")  # everything known: one click
+        with language:
+            payload = _known_payload(kind, lead)
     response = jsonify(payload)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Robots-Tag"] = "noindex"
     response.vary.add("Cookie")
     return response
+
+
+def _known_payload(kind: str, lead) -> dict:
+    payload = {
+        "known": True,
+        "greeting": _("Welcome back, %(who)s.", who=lead.first_name or lead.email or lead.phone),
+        "forget": _("Not you?"),
+        "fields": FIELDS[kind],
+        "ask": _visible(kind, lead),
+        "consent": not lead.marketing_consent,
+    }
+    if kind == "whitepaper" and not payload["ask"]:
+        payload["submit"] = _("Download")  # everything known: one click
+    return payload
 
 
 @bp.post("/confirm")

@@ -26,6 +26,8 @@ function personalise(form, known) {
   }
   if (!ask.has("email") && !ask.has("phone")) {
     form.querySelector(".identity-note")?.remove();
+    // "Leave your mobile number or work email…" no longer asks for anything on the page.
+    form.parentElement?.querySelector(".form-intro")?.remove();
   }
   if (!known.consent) {
     leaveOut(form, "consent");
@@ -63,7 +65,10 @@ for (const form of document.querySelectorAll("form.lead-form")) {
   }
   // A form shown again with errors, or greeted by the server, is already this visitor's.
   if (form.dataset.known && !form.querySelector(".lead-known, .has-error")) {
-    fetch(form.dataset.known, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+    // The greeting in the page's language (a white paper's, whatever the visitor's).
+    const url = new URL(form.dataset.known, location.href);
+    url.searchParams.set("lang", document.documentElement.lang);
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then((response) => (response.ok ? response.json() : null))
       .then((known) => {
         if (known && known.known) {

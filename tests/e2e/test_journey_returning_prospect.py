@@ -63,6 +63,7 @@ def test_the_form_asks_only_for_what_is_unknown_then_one_click(live_app, page, p
     page.goto("/library/e2e-return-second")
     expect(page.locator(".lead-known")).to_contain_text("欢迎回来")
     assert visible_fields(page) == ["phone", "role"]
+    expect(page.locator(".form-intro")).to_have_count(1)  # a number is still asked for
     expect(page.locator("#consent")).to_have_count(0)  # consent already given
     page.get_by_label("手机").fill("13800138000")
     page.get_by_label("您在采购决策中的角色").select_option(label="我负责采购决策")
@@ -73,6 +74,7 @@ def test_the_form_asks_only_for_what_is_unknown_then_one_click(live_app, page, p
     page.goto("/library/e2e-return-third")
     expect(page.locator(".lead-known")).to_contain_text("欢迎回来")  # /forms/known answered
     assert visible_fields(page) == []
+    expect(page.locator(".form-intro")).to_have_count(0)  # nothing left to "leave" on the page
     page.get_by_role("button", name="下载", exact=True).click()
     download(page, "e2e-return-third")
 

@@ -93,3 +93,11 @@ def test_a_known_visitor_gets_the_same_page_and_their_questions_by_json(app, cli
     assert answer["ask"] == ["name", "company"] and answer["consent"] is True
     assert "email" in answer["fields"]
     assert client.get("/forms/known?kind=nonsense").get_json() == {"known": False}
+    # The greeting speaks the form page's language (an English white paper read by a
+    # visitor of the Chinese site), not the visitor's; an unknown language changes nothing.
+    english = client.get("/forms/known?kind=whitepaper&lang=en").get_json()
+    assert english["greeting"].startswith("Welcome back") and english["forget"] == "Not you?"
+    chinese = client.get("/forms/known?kind=whitepaper&lang=zh-CN").get_json()
+    assert chinese["greeting"].startswith("欢迎回来") and chinese["forget"] == "不是您？"
+    unknown = client.get("/forms/known?kind=whitepaper&lang=fr").get_json()
+    assert unknown == client.get("/forms/known?kind=whitepaper").get_json()
