@@ -26,8 +26,10 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_cors import cross_origin
 
+from core.i18n import page_language
 from core.pagecache import cached_page
 from core.security import csrf_by_origin, embeddable_by
 from core.timeutil import utcnow
@@ -214,7 +216,20 @@ def about(form):
     if not embedding.public_form_exists(embedded, now=utcnow()):
         abort(404)
     response = jsonify(
-        {"form": embedded.path, "frame": url_for("gated_embed.frame", form=embedded.path, _external=True)}
+        {
+            "form": embedded.path,
+            "frame": url_for("gated_embed.frame", form=embedded.path, _external=True),
+            # The frame's name for screen readers, as the form's heading says it.
+            "title": _form_title(embedded),
+        }
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _form_title(embedded: EmbeddedForm) -> str:
+    if embedded.kind == "whitepaper":
+        article = _article_context(embedded)["article"]
+        with page_language(article.locale.replace("-", "_")):
+            return _("Form: %(title)s", title=article.title)
+    return _("Request a demo") if embedded.kind == "demo" else _("Subscribe to the newsletter")

@@ -42,4 +42,12 @@
       if (form.requestSubmit) form.requestSubmit(submitter || undefined); else form.submit();
     });
   });
+  // Escape closes the open panel and gives the focus back to its button, as a dialog does.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var open = document.querySelector(".assistant-panel details[open]");
+    if (!open) return;
+    open.open = false;
+    open.querySelector("summary").focus();
+  });
 })();

@@ -59,7 +59,7 @@
           style: JSON.stringify(variables(tag.parentElement || document.documentElement)),
         });
         frame.src = about.frame + "#" + context.toString();
-        frame.title = tag.getAttribute("data-lodestar-title") || "Form";
+        frame.title = tag.getAttribute("data-lodestar-title") || about.title || "Form";
         frame.className = "lodestar-form";
         frame.style.width = "100%";
         frame.style.border = "0";

@@ -123,3 +123,17 @@ def test_a_hand_over_by_mobile_number_on_a_phone(live_app, phone, page, help_cen
         expect(browser_page.locator("main")).to_contain_text("请致电联系")
         _no_sideways_scroll(browser_page)
         browser_page.screenshot(path=str(tmp_path / f"assistant-ticket-{size}.png"), full_page=True)
+
+
+def test_escape_closes_the_panel_and_gives_the_focus_back(phone, help_center):
+    phone.goto("/help/")
+    button = phone.locator(".assistant-panel summary")
+    button.click()
+    panel = phone.locator(".assistant-panel details")
+    expect(panel).to_have_attribute("open", "")
+    phone.locator(
+        ".assistant-panel textarea, .assistant-panel input[type=text], .assistant-panel input[type=search]"
+    ).first.focus()
+    phone.keyboard.press("Escape")
+    expect(panel).not_to_have_attribute("open", "")
+    assert phone.evaluate("document.activeElement.tagName") == "SUMMARY"

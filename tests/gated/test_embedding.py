@@ -228,3 +228,8 @@ def test_the_frame_asks_for_what_the_form_takes(app, client, allowed, monkeypatc
     monkeypatch.setitem(app.config, "FORM_IDENTITY", identity)
     html = frame_page_text(client)
     assert says in html and not_said not in html
+
+
+def test_the_frame_is_named_for_screen_readers_in_the_forms_language(client, allowed):
+    about = client.get("/embed/about/library/saas-renewal", headers={"Origin": PARTNER}).get_json()
+    assert about["title"].startswith("表单：") and "Form" not in about["title"]
