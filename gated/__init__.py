@@ -13,6 +13,9 @@ DEFAULTS = {
     "SITE_HOSTS": [],
     "CONSENT_REQUIRED": False,
     "CONSENT_VERSION": "2026-11-01",
+    # The site's privacy notice (a path such as /help/privacy, or a full URL): every lead
+    # form links it; none set, the forms name no notice they cannot show.
+    "PRIVACY_URL": "",
     "CONSENT_TEXT": "",
     "DOUBLE_OPT_IN": False,
     "FORM_MIN_FILL_SECONDS": 3,

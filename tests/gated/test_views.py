@@ -365,3 +365,12 @@ def test_the_consent_a_white_paper_shows_and_records_is_in_its_language(client, 
     consent = db.session.scalars(select(Consent)).one()
     assert "我愿意" in consent.text and consent.text in landing
     assert db.session.scalars(select(Lead.locale)).one() == "zh-CN"
+
+
+def test_the_forms_link_the_privacy_notice_only_when_the_site_has_one(app, client, whitepaper, monkeypatch):
+    page = client.get("/library/saas-renewal").get_data(as_text=True)
+    assert "绝不发送垃圾邮件。" in page and "隐私声明" not in page  # no notice named that cannot be shown
+    monkeypatch.setitem(app.config, "PRIVACY_URL", "/help/privacy?a=1&b=2")
+    for path in ("/newsletter", "/demo-request"):
+        page = app.test_client().get(path).get_data(as_text=True)
+        assert '详见<a href="/help/privacy?a=1&amp;b=2" target="_blank" rel="noopener">隐私声明</a>。' in page
