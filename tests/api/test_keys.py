@@ -115,3 +115,9 @@ def test_writes_need_no_browser_csrf_token_when_csrf_is_on(make_app, make_token)
     answer = client.post("/api/v1/leads", json={"email": "csrf@example.cn"}, headers=bearer(token))
     assert answer.status_code == 201
     assert client.post("/api/v1/leads", json={"email": "csrf@example.cn"}).status_code == 401
+
+
+def test_the_reference_says_in_chinese_that_it_is_english_and_marks_it_so(login_as):
+    page = login_as("marketer").get("/admin/api/reference?lang=zh_CN").get_data(as_text=True)
+    assert "以下接口参考为英文" in page
+    assert '<div lang="en">\n<div id="api-reference"' in page  # screen readers read it as English
