@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core.extensions import db
+from core.i18n import word_list
 from core.spreadsheet import csv_text
 from core.timeutil import parse_date
 from insights import conversion, stages
@@ -332,6 +333,15 @@ def sequence_steps() -> Table:
     )
 
 
+def reasons_text(reasons: list[dict]) -> str:
+    """Sales' reasons ({reason, count}) as one cell, joined as the reader's language joins
+    a list (、 and 和 in Chinese, commas in English), a repeated one with its count."""
+    return word_list(
+        reason["reason"] if reason["count"] == 1 else f"{reason['reason']} ×{reason['count']}"
+        for reason in reasons
+    )
+
+
 def handoffs(filters: Filters) -> Table:
     """Per sales owner, the period's hand-offs, its decisions (accepted, rejected with
     sales' reasons), the hand-offs awaiting a decision at its end and the share of its
@@ -339,10 +349,7 @@ def handoffs(filters: Filters) -> Table:
     rows = stages.sales_outcomes(*filters.period, channel=filters.channel)
     for row in rows:
         row["acceptance_rate"] = _share(row["accepted"], row["accepted"] + row["rejected"])
-        row["reasons"] = "; ".join(
-            reason["reason"] if reason["count"] == 1 else f"{reason['reason']} ×{reason['count']}"
-            for reason in row["reasons"]
-        )
+        row["reasons"] = reasons_text(row["reasons"])
     return Table(
         "handoffs",
         _l("Sales outcomes"),

@@ -237,3 +237,13 @@ def test_filters_from_bad_input_fall_back_to_the_default_period(app):
     )
     assert filters.until == NOW.date() and filters.channel == ""
     assert (filters.until - filters.since).days == dashboards.DEFAULT_DAYS - 1
+
+
+def test_sales_reasons_are_joined_as_the_readers_language_joins_a_list(app):
+    reasons = [{"reason": "没有预算", "count": 2}, {"reason": "已有供应商，明年再谈", "count": 1}]
+    from flask_babel import force_locale
+
+    with app.test_request_context("/"), force_locale("zh_CN"):
+        assert dashboards.reasons_text(reasons) == "没有预算 ×2和已有供应商，明年再谈"
+    with app.test_request_context("/"), force_locale("en"):
+        assert dashboards.reasons_text(reasons) == "没有预算 ×2 and 已有供应商，明年再谈"
