@@ -137,3 +137,14 @@ def test_escape_closes_the_panel_and_gives_the_focus_back(phone, help_center):
     phone.keyboard.press("Escape")
     expect(panel).not_to_have_attribute("open", "")
     assert phone.evaluate("document.activeElement.tagName") == "SUMMARY"
+
+
+def test_the_floating_button_leaves_the_end_of_the_page_readable(phone, help_center):
+    phone.goto("/help/")
+    phone.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    button = phone.locator(".assistant-panel summary").bounding_box()
+    last = phone.evaluate(
+        "(() => { const items = [...document.querySelectorAll('footer a, footer p')];"
+        " return Math.max(...items.map(e => e.getBoundingClientRect().bottom)); })()"
+    )
+    assert last <= button["y"], (last, button)
