@@ -7,6 +7,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from core.extensions import db
 from tests.e2e.helpers import publish_whitepaper
@@ -64,7 +65,7 @@ def test_a_mistyped_number_on_a_phone_lands_on_its_message(live_app, live_server
     phone.get_by_role("button", name="获取白皮书").click()
     error = phone.locator("#phone-error")
     error.wait_for()
-    phone.wait_for_function("document.activeElement && document.activeElement.name === 'phone'")
+    expect(phone.get_by_label("手机号码")).to_be_focused()
     assert phone.get_by_label("手机号码").input_value() == "1381234"  # nothing typed is lost
     box = error.bounding_box()
     assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= phone.viewport_size["height"]
