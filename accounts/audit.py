@@ -188,7 +188,7 @@ def record_unnamed_change(response):
         and getattr(current_app.view_functions.get(request.endpoint), "allowed_roles", None)
         and current_user.is_authenticated
     ):
-        send_staff_action(CHANGE, user=current_user, target=request.path[:120])
+        send_staff_action(CHANGE, user=current_user, target=request.path)  # record() cuts it to fit
     return response
 
 

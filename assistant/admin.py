@@ -222,9 +222,7 @@ def ticket_status(value: str) -> str:
     return str(LABELS.get(value, value))
 
 
-@bp.app_template_global("tier_name")
-def tier_name(name: str) -> str:
-    return tiers.tier_name(name)
+bp.add_app_template_global(tiers.tier_name)
 
 
 @bp.app_template_global("ticket_route")

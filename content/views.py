@@ -161,7 +161,7 @@ def _article(kind: str, slug: str):
 def render_article(article: Article, *, now, preview: bool = False) -> str:
     """The article's public page; `preview` marks a shared draft (content.editor)."""
     kind = article.kind
-    with page_language(article.locale.replace("-", "_")):
+    with page_language(article.locale):
         crumbs = [(_("Home"), "/"), (SECTIONS[kind], section_path(kind))]
         if kind == "help" and article.category:
             crumbs.append((article.category, "/help/#" + category_anchor(article.category)))

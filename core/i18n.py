@@ -55,13 +55,14 @@ def share_form_translations(app) -> None:
 
 @contextmanager
 def page_language(code: str):
-    """Render a page wholly in `code` (zh_CN, en) whatever the visitor's language: an
-    article's page speaks the article's language, chrome and language switch included,
-    so no page mixes two. Flask-Babel's force_locale covers the catalogs; the templates'
-    `current_locale` (and the switch) follow g.locale_code."""
+    """Render a page wholly in `code` (zh_CN, en; or as articles spell it, zh-CN) whatever
+    the visitor's language: an article's page speaks the article's language, chrome and
+    language switch included, so no page mixes two. Flask-Babel's force_locale covers the
+    catalogs; the templates' `current_locale` (and the switch) follow g.locale_code."""
     from flask import g
     from flask_babel import force_locale, get_locale
 
+    code = code.replace("-", "_")
     get_locale()  # the visitor's own choice is made (and recorded) before it is overridden
     previous = g.get("locale_code")
     with force_locale(parsed_locale(code)):

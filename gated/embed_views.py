@@ -230,6 +230,6 @@ def about(form):
 def _form_title(embedded: EmbeddedForm) -> str:
     if embedded.kind == "whitepaper":
         article = _article_context(embedded)["article"]
-        with page_language(article.locale.replace("-", "_")):
+        with page_language(article.locale):
             return _("Form: %(title)s", title=article.title)
     return _("Request a demo") if embedded.kind == "demo" else _("Subscribe to the newsletter")

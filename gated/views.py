@@ -234,7 +234,7 @@ def form_html(kind, template, form, lead, **context) -> str:
         form[name].flags.required = True
     # A white paper's landing page speaks the white paper's language, chrome included.
     article = context.get("article")
-    language = page_language(article.locale.replace("-", "_")) if article is not None else nullcontext()
+    language = page_language(article.locale) if article is not None else nullcontext()
     with language:
         # The consent in the page's language, as the submission records it (_submit).
         _version, consent_text = consent.consent_text()
@@ -294,7 +294,7 @@ def _submit(
         "known_lead_id": lead.id if lead is not None else None,
         "consent_shown": lead is None or not lead.marketing_consent,
     }
-    language = page_language(locale.replace("-", "_")) if locale else nullcontext()
+    language = page_language(locale) if locale else nullcontext()
     try:
         with language:
             # A wrong SMS code is refused before anything else (and counted).
@@ -407,7 +407,7 @@ def whitepaper_thanks(slug):
     if submission is not None and submission.asset_id:
         download_token = downloads.download_token(submission.lead_id, submission.asset_id)
         download_url = url_for("gated.download", token=download_token)
-    with page_language(article.locale.replace("-", "_")):
+    with page_language(article.locale):
         return render_template(
             "gated/thanks.html",
             kind="whitepaper",

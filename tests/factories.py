@@ -45,6 +45,19 @@ class ScoreRuleFactory(BaseFactory):
     daily_cap = 0
 
 
+# A valid scoring rule as the rules page's form sends it.
+SCORING_RULE_FORM = {
+    "name": "价格页",
+    "kind": "action",
+    "event_kind": "page_view",
+    "field": "path",
+    "pattern": "/pricing",
+    "points": "15",
+    "daily_cap": "",
+    "active": "y",
+}
+
+
 class AssetFactory(BaseFactory):
     """A gated file's record (no file on disk: for what reads assets by slug or id)."""
 

@@ -12,7 +12,7 @@ from core.extensions import db
 from core.hooks import hooks
 from core.signals import send_staff_action
 from core.timeutil import utcnow
-from tests.factories import TEST_PASSWORD, UserFactory, audit_entries
+from tests.factories import SCORING_RULE_FORM, TEST_PASSWORD, UserFactory, audit_entries
 
 pytestmark = pytest.mark.usefixtures("app")
 BROWSER = "Mozilla/5.0 (audit test)"
@@ -182,19 +182,7 @@ def test_refused_saves_previews_and_actions_named_already_add_no_change_entry(lo
     preview = login_as("editor").post("/admin/content/preview", data={"body": "## 标题"})
     assert preview.status_code == 200
     # The scoring rules page names its own action: one entry, not two.
-    marketer.post(
-        "/admin/scoring/rules",
-        data={
-            "name": "价格页",
-            "kind": "action",
-            "event_kind": "page_view",
-            "field": "path",
-            "pattern": "/pricing",
-            "points": "15",
-            "daily_cap": "",
-            "active": "y",
-        },
-    )
+    marketer.post("/admin/scoring/rules", data=SCORING_RULE_FORM)
     assert len(audit_entries("settings.scoring_rule")) == 1
     assert audit_entries("staff.change") == []
 

@@ -19,7 +19,7 @@ from insights.scoring import dormant, engine
 from insights.scoring.models import Handoff, LeadScoring, ScoreChange, ScoreRule
 from nurture.models import Enrollment, Message
 from tests.conftest import assert_staff_mail
-from tests.factories import ScoreRuleFactory, UserFactory
+from tests.factories import SCORING_RULE_FORM, ScoreRuleFactory, UserFactory
 from tests.gated.test_webhooks import SECRET, receiver, running_receiver  # noqa: F401 - fixtures
 
 T0 = datetime(2026, 11, 2, 9, 0)
@@ -311,16 +311,7 @@ def test_only_marketers_and_admins_edit_rules(app, login_as):
 def test_the_rule_editor_refuses_bad_input_clearly(app, login_as):
     marketer = login_as("marketer")
     marketer.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    base = {
-        "name": "价格页",
-        "kind": "action",
-        "event_kind": "page_view",
-        "field": "path",
-        "pattern": "/pricing",
-        "points": "15",
-        "daily_cap": "",
-        "active": "y",
-    }
+    base = dict(SCORING_RULE_FORM)
     for change, message in (
         ({"points": "many"}, 'class="error"'),
         ({"points": "99999"}, "between -1000 and 1000"),
