@@ -3,6 +3,8 @@ count and sample, a segment's members as CSV) and campaigns (the list, each camp
 figures per variant and its test's decision, cancel). Marketers and admins only; every
 change is a POST with the CSRF token (the preview's JSON request sends it as a header)."""
 
+import re
+
 import yaml
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,7 +15,7 @@ from accounts.guards import roles_required
 from campaigns import audience, segments, sending, services
 from campaigns.forms import SegmentForm
 from campaigns.models import Campaign, Segment
-from campaigns.rules import RuleError
+from campaigns.rules import RuleError, clean_rules
 from core.extensions import db
 from core.security import reads_json
 from core.signals import send_staff_action
@@ -24,14 +26,54 @@ ROLES = ("marketer", "admin")
 bp = Blueprint("campaigns_admin", __name__, url_prefix="/admin/campaigns", template_folder="templates")
 
 
-def _rules_from_text(text: str):
-    """The rules field as YAML, or the error the builder shows beside it."""
+class UnusableRules(ValueError):
+    """Rules typed on the segment screen that cannot be used: `messages` names each
+    problem with the line of the text it is on."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+def _typed_rules(text: str) -> dict:
+    """The rules field read as YAML and checked. The marketer sees the text, not the
+    rule's structure, so each problem is placed by its line ("Line 3: …"), not by the
+    path (all[1].field) a campaign file's check reports."""
     try:
-        return yaml.safe_load(text or "")
+        rules = yaml.safe_load(text or "")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 0
-        raise RuleError([_("rules: not valid YAML (line %(line)d)", line=line)]) from exc
+        raise UnusableRules([_on_line(mark.line + 1 if mark else 1, _("not valid YAML"))]) from exc
+    try:
+        return clean_rules(rules)
+    except RuleError as exc:
+        raise UnusableRules(
+            [_on_line(line_of(text, where), message) for where, message in exc.problems]
+        ) from exc
+
+
+def _on_line(line: int, message: str) -> str:
+    return _("Line %(line)d: %(message)s", line=line, message=message)
+
+
+def line_of(text: str, where: str) -> int:
+    """The line (from 1) of the YAML text that the path `where` (all[1].any[0].field)
+    leads to; as far as the path goes when the text lacks the rest of it."""
+    node = yaml.compose(text or "", Loader=yaml.SafeLoader)
+    if node is None:
+        return 1
+    line = node.start_mark.line
+    for index, key in re.findall(r"\[(\d+)\]|([^.\[\]]+)", where):
+        if index and isinstance(node, yaml.SequenceNode) and int(index) < len(node.value):
+            node = node.value[int(index)]
+        elif key and isinstance(node, yaml.MappingNode):
+            node = next((value for name, value in node.value if name.value == key), None)
+            if node is None:
+                break
+        else:
+            break
+        line = node.start_mark.line
+    return line + 1
 
 
 @bp.get("/segments/")
@@ -54,14 +96,18 @@ def edit_segment(segment_id: int | None = None):
         form.rules.data = yaml.safe_dump(segment.rules, allow_unicode=True, sort_keys=False, width=100)
     if form.validate_on_submit():
         data = {"slug": form.slug.data, "name": form.name.data}
+        located: list[str] = []
         try:
-            data["rules"] = _rules_from_text(form.rules.data)
+            data["rules"] = _typed_rules(form.rules.data)
+        except UnusableRules as exc:
+            # Still saved through the same check, so the name and slug are judged too
+            # (every problem at once); the rules' own are shown by line.
+            located, data["rules"] = exc.messages, None
+        try:
             saved, _outcome = segments.save_segment(data, now=utcnow(), segment_id=segment_id)
-        except RuleError as exc:
-            form.rules.errors = list(exc.errors)
         except segments.SegmentError as exc:
             for field, messages in exc.errors.items():
-                getattr(form, field).errors = list(messages)
+                getattr(form, field).errors = located if field == "rules" and located else list(messages)
         else:
             return redirect(url_for("campaigns_admin.segment", segment_id=saved.id, saved=1))
     status = 422 if request.method == "POST" else 200
@@ -76,9 +122,9 @@ def preview():
     payload = request.get_json(silent=True) or {}
     text = payload.get("rules") if isinstance(payload, dict) else None
     try:
-        shown = segments.preview(_rules_from_text(text if isinstance(text, str) else ""), now=utcnow())
-    except RuleError as exc:
-        return jsonify({"errors": exc.errors}), 422
+        shown = segments.preview(_typed_rules(text if isinstance(text, str) else ""), now=utcnow())
+    except UnusableRules as exc:
+        return jsonify({"errors": exc.messages}), 422
     return jsonify(
         {
             "count": shown.count,

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 
+from core.i18n import word_list
 from nurture import topics
 from nurture.scheduling import ScheduleError, parse_delay
 
@@ -70,17 +71,19 @@ EVENTS = {
 
 
 class RuleError(ValueError):
-    """Rules that cannot be used; `errors` lists every problem, each starting with where
-    it is, worded for a marketer."""
+    """Rules that cannot be used. `problems` lists each as (where, message), where is a
+    path such as all[1].field ("" for the whole rule); `errors` as "where: message", for
+    files, where the path is how a developer finds it (the segment screen shows lines)."""
 
-    def __init__(self, errors: list[str]):
-        super().__init__("; ".join(errors))
-        self.errors = errors
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = [(where, str(message)) for where, message in problems]
+        self.errors = [f"{where}: {message}" if where else message for where, message in self.problems]
+        super().__init__("; ".join(self.errors))
 
 
 def clean_rules(rules, *, where: str = "") -> dict:
     """The rules in normal form, or RuleError naming every problem."""
-    errors: list[str] = []
+    errors: list[tuple[str, str]] = []
     cleaned = _group(rules, where, errors, depth=1)
     if errors:
         raise RuleError(errors)
@@ -100,31 +103,33 @@ def relative_time(value: str) -> int | None:
         return None
 
 
+def _one_of(names, style: str = "or") -> str:
+    """The names a marketer may type, joined as the page's language joins alternatives."""
+    return word_list(names, style)
+
+
 def _at(where: str, name: str) -> str:
     return f"{where}.{name}" if where else name
 
 
-def _group(rules, where: str, errors: list[str], *, depth: int) -> dict:
+def _group(rules, where: str, errors: list[tuple[str, str]], *, depth: int) -> dict:
     if not isinstance(rules, dict) or len(set(rules) & set(GROUPS)) != 1 or len(rules) != 1:
-        errors.append(
-            f"{where or 'rules'}: "
-            + str(_l("a group with exactly one of all, any or not, each a list of conditions"))
-        )
+        errors.append((where, _l("a group with exactly one of all, any or not, each a list of conditions")))
         return {}
     [(kind, items)] = rules.items()
     here = _at(where, kind)
     if not isinstance(items, list) or not items:
-        errors.append(f"{here}: " + str(_l("a list of at least one condition")))
+        errors.append((here, _l("a list of at least one condition")))
         return {}
     if len(items) > MAX_ITEMS:
-        errors.append(f"{here}: " + str(_l("at most %(n)d conditions in a group", n=MAX_ITEMS)))
+        errors.append((here, _l("at most %(n)d conditions in a group", n=MAX_ITEMS)))
         return {}
     cleaned = []
     for index, item in enumerate(items):
         at = f"{here}[{index}]"
         if isinstance(item, dict) and set(item) & set(GROUPS) and not set(item) & {"field", "event"}:
             if depth >= MAX_DEPTH:
-                errors.append(f"{at}: " + str(_l("groups nest at most %(n)d deep", n=MAX_DEPTH)))
+                errors.append((at, _l("groups nest at most %(n)d deep", n=MAX_DEPTH)))
                 continue
             cleaned.append(_group(item, at, errors, depth=depth + 1))
         elif isinstance(item, dict) and "event" in item:
@@ -133,62 +138,62 @@ def _group(rules, where: str, errors: list[str], *, depth: int) -> dict:
             cleaned.append(_condition(item, at, errors))
         else:
             errors.append(
-                f"{at}: "
-                + str(
-                    _l("a condition {field, op, value}, an event {event, within} or a group (all, any, not)")
+                (
+                    at,
+                    _l("a condition {field, op, value}, an event {event, within} or a group (all, any, not)"),
                 )
             )
     return {kind: cleaned}
 
 
-def _condition(item: dict, at: str, errors: list[str]) -> dict:
+def _condition(item: dict, at: str, errors: list[tuple[str, str]]) -> dict:
     unknown = sorted(set(item) - {"field", "op", "value"}, key=str)
     if unknown:
-        errors.append(f"{at}: " + str(_l("unknown key %(key)s (use field, op, value)", key=unknown[0])))
+        errors.append((at, _l("unknown key %(key)s (use field, op, value)", key=unknown[0])))
         return {}
     field, op = item.get("field"), item.get("op")
     if field not in FIELDS:
         errors.append(
-            f"{at}.field: "
-            + str(_l("unknown field %(field)r; one of: %(known)s", field=field, known=", ".join(FIELDS)))
+            (
+                f"{at}.field",
+                _l("unknown field “%(field)s”; one of: %(known)s", field=field, known=_one_of(FIELDS)),
+            )
         )
         return {}
     kind = FIELDS[field]
     if op not in OPS[kind]:
         errors.append(
-            f"{at}.op: " + str(_l("%(field)s takes one of: %(ops)s", field=field, ops=", ".join(OPS[kind])))
+            (f"{at}.op", _l("%(field)s takes one of: %(ops)s", field=field, ops=_one_of(OPS[kind])))
         )
         return {}
     value = item.get("value", True if op == "exists" else None)
     if op == "exists":
         if not isinstance(value, bool):
-            errors.append(f"{at}.value: " + str(_l("true or false")))
+            errors.append((f"{at}.value", _l("true or false")))
             return {}
         return {"field": field, "op": op, "value": value}
     if op == "in":
         if not isinstance(value, list) or not value:
-            errors.append(f"{at}.value: " + str(_l("a list of at least one value")))
+            errors.append((f"{at}.value", _l("a list of at least one value")))
             return {}
         values = [_value(kind, one, f"{at}.value[{index}]", errors) for index, one in enumerate(value)]
         return {"field": field, "op": op, "value": values}
     return {"field": field, "op": op, "value": _value(kind, value, f"{at}.value", errors)}
 
 
-def _value(kind: str, value, at: str, errors: list[str]):
+def _value(kind: str, value, at: str, errors: list[tuple[str, str]]):
     if kind == "flag":
         if not isinstance(value, bool):
-            errors.append(f"{at}: " + str(_l("true or false")))
+            errors.append((at, _l("true or false")))
         return value
     if kind == "number":
         if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 2**31 - 1:
-            errors.append(f"{at}: " + str(_l("a whole number")))
+            errors.append((at, _l("a whole number")))
         return value
     if kind == "topic":
         if not isinstance(value, str) or topics.by_slug(value.strip()) is None:
-            known = ", ".join(topic.slug for topic in topics.all_topics())
-            errors.append(
-                f"{at}: " + str(_l("unknown topic %(topic)r; one of: %(known)s", topic=value, known=known))
-            )
+            known = _one_of(topic.slug for topic in topics.all_topics())
+            errors.append((at, _l("unknown topic “%(topic)s”; one of: %(known)s", topic=value, known=known)))
             return ""
         return value.strip()
     if kind == "time":
@@ -196,13 +201,13 @@ def _value(kind: str, value, at: str, errors: list[str]):
             return value.isoformat()
         text = value if isinstance(value, str) else ""
         if relative_time(text) is None and not _iso(text):
-            errors.append(f"{at}: " + str(_l("a date (2026-11-01) or a time ago (30d, 12h, 2w)")))
+            errors.append((at, _l("a date (2026-11-01) or a time ago (30d, 12h, 2w)")))
         return text
     # YAML reads a company called 2024 as a number: as text it means the same.
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not value.strip() or len(value) > TEXT_LIMIT:
-        errors.append(f"{at}: " + str(_l("some text (at most %(n)d characters)", n=TEXT_LIMIT)))
+        errors.append((at, _l("some text (at most %(n)d characters)", n=TEXT_LIMIT)))
         return ""
     return value.strip()
 
@@ -215,12 +220,14 @@ def _iso(text: str) -> bool:
     return True
 
 
-def _event(item: dict, at: str, errors: list[str]) -> dict:
+def _event(item: dict, at: str, errors: list[tuple[str, str]]) -> dict:
     event = item.get("event")
     if event not in EVENTS:
         errors.append(
-            f"{at}.event: "
-            + str(_l("unknown event %(event)r; one of: %(known)s", event=event, known=", ".join(EVENTS)))
+            (
+                f"{at}.event",
+                _l("unknown event “%(event)s”; one of: %(known)s", event=event, known=_one_of(EVENTS)),
+            )
         )
         return {}
     detail = EVENTS[event]
@@ -228,8 +235,7 @@ def _event(item: dict, at: str, errors: list[str]) -> dict:
     unknown = sorted(set(item) - allowed, key=str)
     if unknown:
         errors.append(
-            f"{at}: "
-            + str(_l("%(event)s takes only: %(keys)s", event=event, keys=", ".join(sorted(allowed))))
+            (at, _l("%(event)s takes only: %(keys)s", event=event, keys=_one_of(sorted(allowed), "standard")))
         )
         return {}
     cleaned = {"event": event}
@@ -243,6 +249,6 @@ def _event(item: dict, at: str, errors: list[str]) -> dict:
         except ScheduleError:
             minutes = 0
         if not minutes:
-            errors.append(f"{at}.within: " + str(_l("a length of time such as 30d, 12h or 2w")))
+            errors.append((f"{at}.within", _l("a length of time such as 30d, 12h or 2w")))
         cleaned["within"] = str(item["within"]).strip()
     return cleaned

@@ -15,6 +15,7 @@ from campaigns.models import METRICS, Segment, Topic
 from campaigns.rules import RuleError, clean_rules
 from campaigns.segments import NAME_LIMIT, clean_slug
 from core.extensions import db
+from core.i18n import word_list
 from core.timeutil import to_naive_utc
 from nurture.scheduling import ScheduleError, parse_clock, parse_delay, zone
 from nurture.validation import mail_locale, step_problems
@@ -87,11 +88,11 @@ def _topic(value, say) -> Topic | None:
     topics = db.session.scalars(select(Topic).order_by(Topic.id)).all()
     found = next((topic for topic in topics if topic.slug == value), None)
     if found is None:
-        known = ", ".join(topic.slug for topic in topics)
+        known = word_list((topic.slug for topic in topics), "or")
         if value in (None, ""):
             say("topic", _l("every marketing mail belongs to a topic: one of %(known)s", known=known))
         else:
-            say("topic", _l("unknown topic %(topic)r; one of: %(known)s", topic=value, known=known))
+            say("topic", _l("unknown topic “%(topic)s”; one of: %(known)s", topic=value, known=known))
     return found
 
 
@@ -107,7 +108,7 @@ def _audience(value, field: str, errors: list[str], *, required: bool) -> list[d
         at = f"{field}[{index}]" if isinstance(value, list) else field
         if isinstance(item, str):
             if db.session.scalar(select(Segment.id).where(Segment.slug == item)) is None:
-                errors.append(f"{at}: " + str(_l("no segment %(slug)r", slug=item)))
+                errors.append(f"{at}: " + str(_l("no segment “%(slug)s”", slug=item)))
             cleaned.append({"segment": item})
         else:
             try:

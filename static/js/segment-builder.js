@@ -8,7 +8,6 @@
   if (!form) { return; }
   var panel = document.querySelector(".segment-preview");
   var countLine = panel.querySelector(".segment-count");
-  var errors = panel.querySelector(".segment-errors");
   var rows = panel.querySelector("tbody");
   var token = form.querySelector("input[name=csrf_token]");
   var rules = form.querySelector("textarea[name=rules]");
@@ -28,19 +27,41 @@
     return td;
   }
 
-  function show(data) {
-    panel.hidden = false;
-    errors.textContent = "";
-    rows.textContent = "";
-    if (data.errors) {
-      countLine.textContent = "";
-      data.errors.forEach(function (message) {
+  // The rules' problems go beside the field, where the saved form puts them too (the
+  // shared field partial): one place to look, each problem on its own line.
+  function showProblems(messages) {
+    var box = rules.closest(".field");
+    var old = document.getElementById(rules.id + "-error");
+    if (old) { old.remove(); }
+    var described = (rules.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+      return id && id !== rules.id + "-error";
+    });
+    box.classList.toggle("has-error", messages.length > 0);
+    rules.setAttribute("aria-invalid", messages.length ? "true" : "false");
+    if (messages.length) {
+      var list = document.createElement("ul");
+      list.className = "error";
+      list.id = rules.id + "-error";
+      messages.forEach(function (message) {
         var li = document.createElement("li");
         li.textContent = message;
-        errors.appendChild(li);
+        list.appendChild(li);
       });
-      return;
+      box.appendChild(list);
+      described.push(list.id);
     }
+    if (described.length) {
+      rules.setAttribute("aria-describedby", described.join(" "));
+    } else {
+      rules.removeAttribute("aria-describedby");
+    }
+  }
+
+  function show(data) {
+    rows.textContent = "";
+    showProblems(data.errors || []);
+    panel.hidden = Boolean(data.errors);
+    if (data.errors) { return; }
     countLine.textContent = countLine.dataset.template.replace("{n}", data.count);
     panel.querySelector("table").hidden = !data.sample.length;
     data.sample.forEach(function (lead) {

@@ -52,9 +52,11 @@ def test_the_preview_names_what_is_wrong(login_as):
     )
     assert response.status_code == 422
     [message] = response.get_json()["errors"]
-    assert message.startswith("rules.all[0].field:") and "compnay" in message
+    assert message.startswith("第 2 行：未知字段“compnay”；可用字段：email、name、") and message.endswith(
+        "tags或topic"
+    )
     broken = client.post("/admin/campaigns/segments/preview", json={"rules": "all: [\n"})
-    assert broken.status_code == 422 and "YAML" in broken.get_json()["errors"][0]
+    assert broken.status_code == 422 and broken.get_json()["errors"] == ["第 2 行：不是有效的 YAML"]
     assert client.post("/admin/campaigns/segments/preview", data="[]").status_code == 422
 
 
@@ -81,7 +83,7 @@ def test_bad_rules_come_back_beside_the_field_and_nothing_is_saved(login_as):
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     error = re.search(r'<p class="error" id="rules-error">(.*?)</p>', page, re.S)
-    assert error and "rules.all[0].event" in error.group(1) and "downloaded" in error.group(1)
+    assert error and error.group(1).startswith("Line 2: unknown event “downloaded”")
     assert "bad" in page  # what was typed is kept
     assert db.session.query(Segment).count() == 0
 
@@ -134,7 +136,8 @@ def test_the_builder_speaks_chinese(login_as):
     )
     assert response.status_code == 422
     error = re.search(r'<p class="error" id="rules-error">(.*?)</p>', response.get_data(as_text=True), re.S)
-    assert error.group(1).startswith("rules.all[0].event: 未知行为 &#39;downloaded&#39;；可用行为：download")
+    assert error.group(1).startswith("第 2 行：未知行为“downloaded”；可用行为：download、page_view、")
+    assert "all[0]" not in response.get_data(as_text=True)
 
 
 def test_the_csv_export_never_writes_a_formula(login_as):
@@ -163,3 +166,62 @@ def test_a_segment_named_in_chinese_without_a_slug_gets_one_in_pinyin(login_as):
     assert refused.status_code == 422
     error = re.search(r'<p class="error" id="slug-error">(.*?)</p>', refused.get_data(as_text=True), re.S)
     assert error and "请填写名称或网址别名" in error.group(1)
+
+
+NESTED = """\
+all:
+  - field: role
+    op: eq
+    value: decision_maker
+  - any:
+      - {field: score, op: gte, value: 50}
+      - event: download
+        within: soon
+"""
+
+
+@pytest.mark.parametrize(
+    ("where", "line"),
+    [
+        ("", 1),
+        ("all", 2),
+        ("all[0].op", 3),
+        ("all[1].any[0]", 6),
+        ("all[1].any[1].within", 8),
+        ("all[1].any[1].asset", 7),  # a key the text lacks: the condition's own line
+        ("all[9].field", 2),
+    ],
+)
+def test_a_problem_is_placed_on_the_line_it_concerns(where, line):
+    from campaigns.admin import line_of
+
+    assert line_of(NESTED, where) == line
+
+
+def test_every_problem_of_a_saved_form_is_listed_by_line_in_chinese(login_as):
+    rules = NESTED.replace("op: eq", "op: bigger")
+    response = login_as("marketer").post(
+        "/admin/campaigns/segments/new?lang=zh_CN", data={"name": "坏", "slug": "bad", "rules": rules}
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    found = re.search(r'<ul class="error" id="rules-error">(.*?)</ul>', page, re.S)
+    items = re.findall(r"<li>(.*?)</li>", found.group(1))
+    assert items == [
+        "第 3 行：role 可用的比较：eq、ne、contains、in或exists",
+        "第 8 行：应为时长，例如 30d、12h 或 2w",
+    ]
+    assert len(items) == 2 and 'aria-describedby="rules-help rules-error"' in page
+    assert db.session.query(Segment).count() == 0
+
+
+def test_bad_rules_and_a_missing_name_are_named_together(login_as):
+    response = login_as("marketer").post(
+        "/admin/campaigns/segments/new?lang=zh_CN",
+        data={"name": "", "slug": "", "rules": "all:\n  - {event: x}\n"},
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="slug-error"' in page
+    assert re.search(r'<p class="error" id="rules-error">第 2 行：未知行为“x”', page)
+    assert db.session.query(Segment).count() == 0

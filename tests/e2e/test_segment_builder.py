@@ -1,6 +1,10 @@
 """A marketer builds a segment in the browser: the live count and sample follow the
 rules as they are typed, a mistake is named beside them, and the segment saves."""
 
+import re
+
+from playwright.sync_api import expect
+
 from accounts import services
 from campaigns.models import Segment
 from core.extensions import db
@@ -27,9 +31,16 @@ def test_the_count_and_sample_follow_the_rules(live_app, page):
     preview.get_by_text("符合条件的线索：12 位。").wait_for()
     assert preview.get_by_role("row").count() == 11  # the header and ten members
     rules.fill("all:\n  - {field: compnay, op: eq, value: x}\n")
-    preview.get_by_text("rules.all[0].field").wait_for()
+    # The mistake is named beside the rules, by the line it is on, and tied to the field.
+    problem = page.locator("#rules-error")
+    expect(problem).to_have_text(re.compile(r"^第 2 行：未知字段“compnay”；可用字段：email、name、"))
+    expect(rules).to_have_attribute("aria-invalid", "true")
+    expect(rules).to_have_attribute("aria-describedby", re.compile(r"\brules-error\b"))
+    expect(preview).to_be_hidden()
     rules.fill("any:\n  - {field: role, op: eq, value: user}\n")
     preview.get_by_text("符合条件的线索：1 位。").wait_for()
+    expect(problem).to_have_count(0)
+    expect(rules).to_have_attribute("aria-invalid", "false")
     page.get_by_label("名称").fill("软件用户")
     page.get_by_label("网址别名（slug）").fill("software-users")
     page.get_by_role("button", name="保存").click()
