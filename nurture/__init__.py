@@ -19,8 +19,11 @@ from core.hooks import (
 )
 
 SETTINGS = {
-    # Where the footer of every mail says we are (anti-spam laws ask for it).
+    # Where the footer of every mail says we are (anti-spam laws ask for it); English
+    # mails take the _EN one, written as an English reader's post would be (empty: the
+    # first one for every mail).
     "COMPANY_POSTAL_ADDRESS": "上海市浦东新区世纪大道 100 号",
+    "COMPANY_POSTAL_ADDRESS_EN": "100 Century Avenue, Pudong New Area, Shanghai, China",
     "MAIL_RATE_PER_SECOND": 20.0,
     "MAIL_RATE_PER_HOUR": 0,
     # Transactional mails one address may get (nurture/caps.py); 0: no limit.

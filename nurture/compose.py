@@ -202,10 +202,19 @@ def _layout(locale: str, transactional: bool, pixel: bool, settings: tuple) -> t
     return html, text
 
 
+def postal_address(locale: str) -> str:
+    """The footer's postal address in the mail's language: COMPANY_POSTAL_ADDRESS_EN for
+    English when set, else COMPANY_POSTAL_ADDRESS."""
+    config = current_app.config
+    if locale.startswith("en") and config.get("COMPANY_POSTAL_ADDRESS_EN"):
+        return config["COMPANY_POSTAL_ADDRESS_EN"]
+    return config["COMPANY_POSTAL_ADDRESS"]
+
+
 def wrap(inner: Rendered, *, message_id: int, locale: str, transactional: bool, pixel: bool) -> Rendered:
     """The layout around a body: a full HTML document and the plain-text twin."""
     config = current_app.config
-    settings = (config["SITE_NAME"], config["MAIL_DEFAULT_SENDER"], config["COMPANY_POSTAL_ADDRESS"])
+    settings = (config["SITE_NAME"], config["MAIL_DEFAULT_SENDER"], postal_address(locale))
     html, text = _layout(locale, transactional, pixel, settings)
     unsubscribe = unsubscribe_url(message_id)
     html = (

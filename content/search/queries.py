@@ -1,5 +1,5 @@
-"""Planning: from what a visitor typed to the query that searches it, and the spelling
-corrections ("did you mean") of words the public articles do not have.
+"""Planning: from what a visitor typed to the query that searches it (with the spelling
+corrections of spelling.py, when a search found little).
 
 No query parser: the text is analysed like the documents and the query is built from its
 terms, so `AND ( * ~ :` and friends are searched as text and nothing a visitor types can
@@ -12,7 +12,6 @@ corrections of unknown English words join with lower weights.
 import re
 from dataclasses import dataclass, field
 
-from pypinyin import Style, lazy_pinyin
 from whoosh import query as Q
 
 from content.search.analysis import (
@@ -26,6 +25,7 @@ from content.search.analysis import (
     syllable_pairs,
     word_tokens,
 )
+from content.search.spelling import known as _known
 from content.search.termscores import BIGRAM_FIELDS, WORD_FIELDS
 
 MAX_QUERY_CHARS = 200
@@ -39,6 +39,8 @@ CORRECTION_WEIGHT = 0.7
 PHRASE_WEIGHT = 2.0
 RUN_WEIGHT = 3.0
 LONG_FIELDS = ("body", "body_bi")
+# A query of one Chinese character searches the pairs it starts, the most common first.
+ONE_CHARACTER_PAIRS = 16
 # A body term in more than this share of the documents (and in more than COMMON_MIN_DOCS
 # of them, so small sites keep every term) is "common".
 COMMON_SHARE = 0.10
@@ -219,6 +221,11 @@ def plan(
         known = reader is not None and all(_known(reader, word) for word in words if len(word) > 1)
         unknown = unknown or (reader is not None and not known)
         for name, weight in BIGRAM_FIELDS:
+            if len(piece) == 1 and reader is not None:
+                # One character is rarely a word of its own: the pairs it starts are
+                # the words it begins (续 -> 续费, 续约, 续签).
+                for pair in _pairs_starting(reader, name, piece):
+                    clauses.term(name, pair, weight)
             if known and name in LONG_FIELDS:
                 continue
             for pair in pairs:
@@ -236,7 +243,7 @@ def plan(
     if synonyms and pieces:
         typed_chinese = bool(chinese)
         typed_english = bool(english)
-        for term in synonyms.expand(" ".join(piece for _kind, piece in pieces)):
+        for term in synonyms.expand(_as_meant(pieces, corrections)):
             tokens = list(bigram_tokens(term))
             if not tokens:
                 continue
@@ -273,6 +280,25 @@ def plan(
     return Plan(built, highlight, english, chinese, unknown)
 
 
+def _pairs_starting(reader, name: str, character: str) -> list[str]:
+    """The ONE_CHARACTER_PAIRS character pairs of the field that start with `character`
+    and are found in the most documents."""
+    field = reader.schema[name]
+    found = []
+    for raw in reader.expand_prefix(name, character):
+        pair = field.from_bytes(raw)
+        if len(pair) == 2:
+            found.append((-reader.doc_frequency(name, pair), pair))
+    return [pair for _count, pair in sorted(found)[:ONE_CHARACTER_PAIRS]]
+
+
+def _as_meant(pieces: list[tuple[str, str]], corrections: dict[str, str]) -> str:
+    """The typed text and the words its spelling corrections offer: a corrected word
+    brings its synonyms as if it had been typed (intergration -> integration -> 集成),
+    and what was typed keeps its own (a phrase such as "landing page" stays whole)."""
+    return " ".join([piece for _kind, piece in pieces] + list(corrections.values()))
+
+
 def filters(
     kind: str | None = None, category: str | None = None, locale: str | None = None
 ) -> Q.Query | None:
@@ -284,88 +310,3 @@ def filters(
     if not terms:
         return None
     return terms[0] if len(terms) == 1 else Q.And(terms)
-
-
-def _visible(reader, field: str, term: str, hidden: frozenset[int]) -> bool:
-    """Whether a public document has the term in the field: scheduled articles are in the
-    index, and a word only they contain must not be suggested (it would tell their news)."""
-    if not reader.doc_frequency(field, term):
-        return False
-    if not hidden:
-        return True
-    return any(number not in hidden for number in reader.postings(field, term).all_ids())
-
-
-def _known(reader, word: str, hidden: frozenset[int] = frozenset()) -> bool:
-    """Whether a document not in `hidden` has the word in one of the word fields."""
-    return any(_visible(reader, name, word, hidden) for name, _weight in WORD_FIELDS)
-
-
-def corrections_for(
-    searcher, plan_: Plan, chinese_words: dict[str, str], hidden: frozenset[int] = frozenset()
-) -> dict[str, str]:
-    """Spelling corrections from the vocabulary of the public articles: English words they
-    do not have (edit distance), Chinese words typed with the wrong homophone (pinyin)."""
-    fixes: dict[str, str] = {}
-    reader = searcher.reader()
-    for word in plan_.english:
-        if not word.isalpha() or len(word) < 4:
-            continue
-        token = next(iter(word_tokens(word)), None)
-        if token is None or _known(reader, token, hidden):
-            continue
-        for name in ("title", "body"):
-            suggestions = searcher.suggest(name, token, limit=5, maxdist=2 if len(word) > 5 else 1)
-            public = [suggestion for suggestion in suggestions if _visible(reader, name, suggestion, hidden)]
-            if public:
-                fixes[word] = public[0]
-                break
-    for run in plan_.chinese:
-        # Greedy, longest first: a stretch the index does not know whose sound is a word
-        # it does know (续废率 -> 续费率).
-        start = 0
-        while start < len(run) - 1:
-            for length in range(min(6, len(run) - start), 1, -1):
-                part = run[start : start + length]
-                if _known(reader, part, hidden):
-                    continue
-                same_sound = chinese_words.get(sound_of(part))
-                if same_sound and same_sound != part and _known(reader, same_sound, hidden):
-                    fixes[part] = same_sound
-                    start += length - 1
-                    break
-            start += 1
-    return fixes
-
-
-def sound_of(word: str) -> str:
-    return "".join(lazy_pinyin(word, style=Style.NORMAL, errors="ignore"))
-
-
-def homophone_table(reader) -> dict[str, str]:
-    """pinyin key -> the most frequent Chinese word with that sound, over titles, tags and
-    headings (the words editors chose)."""
-    best: dict[str, tuple[int, str]] = {}
-    for name in ("title", "tags", "headings"):
-        for term_bytes, info in reader.iter_field(name):
-            word = term_bytes.decode("utf-8") if isinstance(term_bytes, bytes) else term_bytes
-            if len(word) < 2 or not CJK_RE.fullmatch(word[0]):
-                continue
-            key = sound_of(word)
-            freq = info.doc_frequency()
-            if key not in best or best[key][0] < freq:
-                best[key] = (freq, word)
-    return {key: word for key, (_freq, word) in best.items()}
-
-
-def suggestion_text(text: str, fixes: dict[str, str]) -> str | None:
-    if not fixes:
-        return None
-    out = fold(clean(text))
-    for wrong, right in fixes.items():
-        out = re.sub(
-            rf"(?<![a-z0-9]){re.escape(wrong)}(?![a-z0-9])" if wrong.isascii() else re.escape(wrong),
-            right,
-            out,
-        )
-    return out

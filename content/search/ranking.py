@@ -9,7 +9,8 @@ from markupsafe import Markup
 from whoosh import query as Q
 
 from content.search.highlight import mark, snippet
-from content.search.queries import SynonymMap, clean, corrections_for, filters, plan, suggestion_text
+from content.search.queries import SynonymMap, clean, filters, plan
+from content.search.spelling import corrections_for, suggestion_text
 from content.search.termscores import TermScores, flat, ranked
 
 SUGGEST_BELOW = 3
@@ -99,7 +100,7 @@ def search(
     if page == 1 and (built.unknown or results.total < SUGGEST_BELOW) and (built.english or built.chinese):
         table = homophones(reader) if homophones and built.chinese else {}
         fixes = corrections_for(searcher, built, table, hidden)
-        results.suggestion = suggestion_text(text, fixes)
+        results.suggestion = suggestion_text(clean(text), fixes)
         if fixes:
             built = plan(text, synonyms, fixes, reader=reader)
             page_results = run(built.query)

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from flask import current_app
 
-from content.search import dense, queries, ranking, semantic, termscores
+from content.search import dense, queries, ranking, semantic, spelling, termscores
 from content.search.analytics import record_search
 from content.search.state import SearchState, state
 from content.search.synonyms import synonym_map
@@ -153,7 +153,7 @@ def homophones(current: SearchState, reader) -> dict:
     # Building costs in proportion to the vocabulary: small indexes rebuild at once.
     wait = HOMOPHONES_EVERY * min(1.0, reader.doc_count() / 5000)
     if key != current.homophones_key and time.monotonic() - current.homophones_built >= wait:
-        current.homophones = queries.homophone_table(reader)
+        current.homophones = spelling.homophone_table(reader)
         current.homophones_key = key
         current.homophones_built = time.monotonic()
     return current.homophones

@@ -65,6 +65,19 @@ def test_the_footer_is_in_the_sequences_language_and_lead_values_are_escaped(smt
     # The plain text's unsubscribe line, its colon as each language writes it.
     assert re.search(r"^退订：http://\S+/u/", mails["你好"].get_body(("plain",)).get_content(), re.M)
     assert re.search(r"^Unsubscribe: http://\S+/u/", mails["Hello"].get_body(("plain",)).get_content(), re.M)
+    # The postal address in each mail's language.
+    assert "上海市浦东新区世纪大道 100 号" in zh_html and "Century Avenue" not in zh_html
+    assert "100 Century Avenue, Pudong New Area, Shanghai" in en_html and "上海市" not in en_html
+    assert "100 Century Avenue" in mails["Hello"].get_body(("plain",)).get_content()
+
+
+def test_without_an_english_address_english_mails_carry_the_one_there_is(app, smtp_sink, monkeypatch):
+    monkeypatch.setitem(app.config, "COMPANY_POSTAL_ADDRESS_EN", "")
+    en = make_sequence(slug="en", locale="en", steps=[{"delay": "0h", "subject": "Hello", "body": "Hi"}])
+    enrolment.enroll([make_lead().id], en.id, now=MONDAY_10_SHANGHAI)
+    tick(MONDAY_10_SHANGHAI)
+    [mail] = smtp_sink.wait_for(1)
+    assert "上海市浦东新区世纪大道 100 号" in mail.get_body(("html",)).get_content()
 
 
 def test_the_leads_timeline_shows_mail_opens_and_clicks(app, client, smtp_sink):

@@ -145,12 +145,60 @@ def test_did_you_mean_from_the_index_vocabulary(publish):
     publish("The renewal playbook", "Renewal conversations start 120 days out.", slug="renewal", locale="en")
     publish("续费率提升白皮书", "续费率", slug="xufei")
     english = search("renewl")
-    assert english.suggestion == "renew"
-    assert [hit.slug for hit in english.hits] == ["renewal"]
+    assert english.suggestion == "renewal"  # as a reader writes it, not the index's stem
+    assert english.hits[0].slug == "renewal"
+    assert [hit.slug for hit in english.hits] == slugs("renewal")  # its synonyms (续费…) too
     chinese = search("续废率是什么")
     assert chinese.suggestion is not None and "续费率" in chinese.suggestion
     assert chinese.hits[0].slug == "xufei"
     assert search("renewal").suggestion is None
+
+
+def test_did_you_mean_compares_what_was_typed_with_the_stem_less_its_ending(publish):
+    publish("The renewal playbook", "Renewal conversations start 120 days out.", slug="renewal", locale="en")
+    publish("Real numbers", "Real pricing for real teams. Our analytics dashboard.", slug="real", locale="en")
+    # renwal is two edits from the stem real and one from renew (as renw): renewal.
+    assert search("renwal").suggestion == "renewal"
+    assert search("pricng").suggestion == "pricing"
+    assert search("analitics dashbord").suggestion == "analytics dashboard"
+    assert search("qwxzv").suggestion is None
+
+
+@pytest.mark.parametrize(
+    ("stem", "typed", "written"),
+    [
+        ("renew", "renwal", "renewal"),
+        ("renew", "renewl", "renewal"),
+        ("price", "pricng", "pricing"),
+        ("analyt", "analitics", "analytics"),
+        ("compani", "compny", "company"),
+        ("integr", "intergration", "integration"),
+        ("plann", "plannig", "planning"),  # the index's stemmer keeps the double n
+    ],
+)
+def test_a_suggestion_is_written_as_a_word(stem, typed, written):
+    from content.search.spelling import written_form
+
+    assert written_form(stem, typed) == written
+
+
+def test_a_corrected_word_brings_its_synonyms(publish):
+    publish("Quorvex connector", "Sync your CRM with Quorvex.", slug="quorvex", locale="en")
+    publish("夸维斯连接器", "在后台完成夸维斯对接。", slug="kuaweisi")
+    assert search("quorvx", locale="zh-CN").hits == []
+    save_synonym(None, "夸维斯 = quorvex", now=utcnow())
+    found = search("quorvx", locale="zh-CN")
+    assert found.suggestion == "quorvex" and [hit.slug for hit in found.hits] == ["kuaweisi"]
+
+
+def test_one_character_finds_the_words_it_begins(publish):
+    publish("续费作战手册", "合同到期前 120 天提醒客户续约。", slug="renew")
+    publish("发票与税务", "电子发票在账单页下载。", slug="invoice")
+    publish("邮件模板", "变量说明。", slug="mail")
+    assert slugs("续") == ["renew"]
+    assert slugs("税") == ["invoice"]
+    found = search("续")
+    assert "<mark>续</mark>" in str(found.hits[0].snippet)
 
 
 def test_did_you_mean_never_tells_the_words_of_a_scheduled_article(publish):
