@@ -16,6 +16,7 @@ from campaigns import audience, segments, sending, services
 from campaigns.forms import SegmentForm
 from campaigns.models import Campaign, Segment
 from campaigns.rules import RuleError, clean_rules
+from core import yamltext
 from core.extensions import db
 from core.security import reads_json
 from core.signals import send_staff_action
@@ -40,8 +41,8 @@ def _typed_rules(text: str) -> dict:
     rule's structure, so each problem is placed by its line ("Line 3: …"), not by the
     path (all[1].field) a campaign file's check reports."""
     try:
-        rules = yaml.safe_load(text or "")
-    except yaml.YAMLError as exc:
+        rules = yamltext.load(text or "")
+    except yamltext.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise UnusableRules([_on_line(mark.line + 1 if mark else 1, _("not valid YAML"))]) from exc
     try:

@@ -13,6 +13,7 @@ from campaigns import audience
 from campaigns.models import Segment
 from campaigns.rules import RuleError, clean_rules
 from content.documents import slugify
+from core import yamltext
 from core.extensions import db
 from gated.models import Lead
 
@@ -78,8 +79,8 @@ def clean_segment(data: dict) -> dict:
 def parse_yaml(text: str) -> dict:
     """A YAML file as a mapping, or SegmentError saying where it is broken."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        data = yamltext.load(text)
+    except yamltext.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" ({mark.line + 1})" if mark else ""
         raise SegmentError({"file": [str(_l("not valid YAML")) + where]}) from exc

@@ -3,10 +3,8 @@ the sharing leaderboard and the advisers' contact QR images. Marketers and admin
 change is a POST with the CSRF token."""
 
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
-from flask_babel import get_timezone
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -20,6 +18,7 @@ from channels.sitedays import site_day
 from content.models import Article
 from core.extensions import db
 from core.ids import record_id
+from core.localtime import zone
 from core.timeutil import utcnow
 
 ROLES = ("marketer", "admin")
@@ -61,18 +60,14 @@ def _expiry(day: date | None) -> datetime | None:
     """The end of `day` in the reader's zone, as naive UTC."""
     if day is None:
         return None
-    local = datetime.combine(day + timedelta(days=1), time.min, tzinfo=_zone())
+    local = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone())
     return local.astimezone(UTC).replace(tzinfo=None)
 
 
 def _expiry_day(value: datetime | None) -> date | None:
     if value is None:
         return None
-    return (value.replace(tzinfo=UTC).astimezone(_zone()) - timedelta(days=1)).date()
-
-
-def _zone() -> ZoneInfo:
-    return ZoneInfo(str(get_timezone()))
+    return (value.replace(tzinfo=UTC).astimezone(zone()) - timedelta(days=1)).date()
 
 
 @bp.route("/new", methods=["GET", "POST"], endpoint="new_link")

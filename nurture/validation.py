@@ -4,10 +4,10 @@ can later fail in the worker. Both paths go through clean_sequence."""
 
 from dataclasses import dataclass, field
 
-import yaml
 from flask import current_app
 from flask_babel import gettext
 
+from core import yamltext
 from core.ids import MAX_ID
 from nurture import personalise, scheduling, topics
 from nurture.models import DAYS, SEQUENCE_STATUSES
@@ -59,8 +59,8 @@ class SequenceError(ValueError):
 
 def parse_sequence_yaml(text: str) -> dict:
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        data = yamltext.load(text)
+    except yamltext.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""
         raise SequenceError([f"not valid YAML{where}: {getattr(exc, 'problem', exc)}"]) from exc

@@ -225,3 +225,26 @@ def test_bad_rules_and_a_missing_name_are_named_together(login_as):
     assert 'id="slug-error"' in page
     assert re.search(r'<p class="error" id="rules-error">第 2 行：未知行为“x”', page)
     assert db.session.query(Segment).count() == 0
+
+
+@pytest.mark.parametrize("day", ["2026-11-31", "2026-13-01"])
+def test_an_impossible_date_is_named_beside_the_rules_not_a_500(login_as, day):
+    client = login_as("marketer")
+    rules = f"all:\n  - {{field: created, op: gte, value: {day}}}\n"
+    preview = client.post("/admin/campaigns/segments/preview", json={"rules": rules})
+    assert preview.status_code == 422
+    assert preview.get_json()["errors"] == ["第 2 行：应为日期（2026-11-01）或距今时长（30d、12h、2w）"]
+    saved = client.post(
+        "/admin/campaigns/segments/new", data={"name": "近期新线索", "slug": "", "rules": rules}
+    )
+    assert saved.status_code == 422
+    page = saved.get_data(as_text=True)
+    assert "近期新线索" in page and day in page and 'id="rules-error">第 2 行：' in page
+    assert db.session.query(Segment).count() == 0
+
+
+def test_a_real_date_still_counts(login_as):
+    person("new@a.cn", role="user")
+    rules = "all:\n  - {field: created, op: gte, value: 2020-01-01}\n"
+    shown = login_as("marketer").post("/admin/campaigns/segments/preview", json={"rules": rules})
+    assert shown.status_code == 200 and shown.get_json()["count"] == 1

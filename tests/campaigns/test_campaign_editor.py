@@ -156,6 +156,18 @@ def test_a_time_in_the_future_schedules_it(login_as, makers):
     assert db.session.scalar(select(Campaign).where(Campaign.slug == "other")).local_time == "09:00"
 
 
+def test_a_send_time_is_kept_to_the_minute_in_the_readers_zone(login_as, makers):
+    # Shanghai is UTC+8; a zone taken from its first offset in history (+08:06) sent at 09:54.
+    client = login_as("marketer")
+    day = (utcnow() + timedelta(days=3)).date()
+    local = f"{day.isoformat()}T10:00"
+    assert client.post("/admin/campaigns/new", data=form(when="at", send_at=local)).status_code == 302
+    campaign = db.session.scalar(select(Campaign))
+    assert campaign.send_at.strftime("%Y-%m-%d %H:%M") == f"{day.isoformat()} 02:00"
+    page = client.get(f"/admin/campaigns/{campaign.id}/edit").get_data(as_text=True)
+    assert f'value="{local}"' in page
+
+
 def test_the_live_count_is_the_audience_minus_exclusions_with_consent(login_as, makers):
     person("noconsent@mfg.cn", company="华东制造", consent="")
     client = login_as("marketer")
