@@ -164,6 +164,20 @@ def test_did_you_mean_compares_what_was_typed_with_the_stem_less_its_ending(publ
     assert search("qwxzv").suggestion is None
 
 
+def test_a_word_spelled_right_is_not_corrected_to_the_sites_words(publish):
+    publish(
+        "Leave requests",
+        "How to file leave requests. Lead scoring and single sign-on.",
+        slug="leave",
+        locale="en",
+    )
+    publish("Roadmap", "Nothing about it here.", slug="roadmap", locale="en")
+    # "lead" is in the page; "leader" is English though the site never says it.
+    assert search("leader").suggestion is None
+    assert search("lead scroing").suggestion == "lead scoring"
+    assert search("singel sign on").suggestion == "single sign on"
+
+
 @pytest.mark.parametrize(
     ("stem", "typed", "written"),
     [
@@ -174,6 +188,7 @@ def test_did_you_mean_compares_what_was_typed_with_the_stem_less_its_ending(publ
         ("compani", "compny", "company"),
         ("integr", "intergration", "integration"),
         ("plann", "plannig", "planning"),  # the index's stemmer keeps the double n
+        ("singl", "singel", "single"),  # a word of the dictionary, not the stem
     ],
 )
 def test_a_suggestion_is_written_as_a_word(stem, typed, written):
