@@ -189,3 +189,24 @@ def test_a_countdown_ticks_to_missed_on_the_open_page(browser, live_server, live
         shot(page, "desk-missed-live")
     finally:
         context.close()
+
+
+def test_a_long_return_reason_wraps_on_the_staff_home(live_app, page):
+    from insights.scoring.handoff import decide
+
+    reason = "对方公司正在被收购，暂停采购"
+    note = "已电话联系，对方说明年再议，收购完成后由新的采购负责人对接"
+    with live_app.app_context():
+        sales = services.create_user("long-reason@example.com", role="sales", password=STAFF_PASSWORD)
+        services.create_user("long-reason-mkt@example.com", role="marketer", password=STAFF_PASSWORD)
+        _lead, handoff = handed_off(sales, at=utcnow() - timedelta(hours=2), email="zhang@long.cn", name="张婷")
+        decide(handoff.id, "rejected", reason, user=sales, now=utcnow(), reason_code="other", note=note)
+        db.session.remove()
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, "long-reason-mkt@example.com")
+    page.goto("/admin/")
+    badge = page.locator(".home-rows .badge", has_text="对方公司正在被收购")
+    expect(badge).to_be_visible()
+    assert fits(page)
+    box, panel = badge.bounding_box(), page.locator(".home-panel", has=badge).bounding_box()
+    assert box["x"] + box["width"] <= panel["x"] + panel["width"]
