@@ -3,6 +3,7 @@ reasons, the escalation of a missed promise (exactly once) and the weekly review
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -202,6 +203,10 @@ def test_the_weekly_review_counts_a_site_week_and_exports_safe_csv(app, login_as
         and 'data-figure="lost">1<' in page
     )
     assert "9 小时 30 分" in page  # 甲: handed off 00:00, accepted 09:30 Shanghai time
+    # 乙 was returned, as the desk and the lead page say, not lost; the count says both.
+    row = re.search(r"<tr data-review-row>(?:(?!</tr>).)*乙(?:(?!</tr>).)*</tr>", page, re.S).group(0)
+    assert "已退回" in row and "已流失" not in row
+    assert "已退回或流失" in page
     assert "付费搜索" in page or "paid_search" not in page
 
     exported = sales.get("/admin/scoring/review?week=2026-12-07&format=csv")
