@@ -148,7 +148,7 @@ def _variants(data: dict, body: str, locale: str, say) -> list[dict]:
             continue
         for problem in step_problems(subject.strip(), own_body or body, locale):
             place = "subject" if problem.field == "subject" else "body"
-            say(f"{at}{place}" if field and (place == "subject" or own_body) else place, problem.message)
+            say(f"{at}{place}" if field and (place == "subject" or own_body) else place, problem.translated())
         variants.append({"subject": subject.strip(), **({"body": own_body} if own_body else {})})
     return variants
 
@@ -172,7 +172,7 @@ def _resend(value, locale: str, say) -> tuple[int | None, str]:
     else:
         for problem in step_problems(subject.strip(), "-", locale):
             if problem.field == "subject":
-                say("resend.subject", problem.message)
+                say("resend.subject", problem.translated())
     return after, subject.strip()
 
 

@@ -64,7 +64,9 @@ def mail_preview(
     its report its click map (`annotate(html)` marks up the rendered mail)."""
     problems = validation.step_problems(subject, body, locale)
     if problems:
-        return frame(render_template("nurture/admin/preview_error.html", problems=problems))
+        return frame(
+            render_template("nurture/admin/preview_error.html", problems=problems, worded=validation.worded)
+        )
     context = context or personalise.sample_context(current_app.config)
     rendered_subject, text, html = personalise.render_step(subject, body, context)
     mail = wrap(
@@ -86,9 +88,9 @@ def queue_test_to_me(subject: str, body: str, locale: str) -> int:
     not render; the HTTP status of the answer."""
     try:
         mailqueue.queue_test(subject, body, to=current_user.email, locale=locale, now=utcnow())
-    except validation.SequenceError as exc:
-        for error in exc.errors:
-            flash(error, "error")
+    except mailqueue.StepProblems as exc:
+        for problem in exc.problems:
+            flash(validation.worded(problem), "error")
         return 422
     flash(
         _(

@@ -84,12 +84,21 @@ def add_mail(
     return message
 
 
+class StepProblems(SequenceError):
+    """A step that would not render: `problems` as PersonalisationError (each with its
+    field), `errors` as the command line words them."""
+
+    def __init__(self, problems: list):
+        super().__init__([str(problem) for problem in problems])
+        self.problems = problems
+
+
 def queue_test(subject: str, body: str, *, to: str, locale: str, now: datetime) -> Message:
     """A test of a step, rendered for the sample lead and sent to a staff address.
-    Raises SequenceError (and queues nothing) for a step that would not render."""
+    Raises StepProblems (and queues nothing) for a step that would not render."""
     problems = step_problems(subject, body, locale)
     if problems:
-        raise SequenceError([str(problem) for problem in problems])
+        raise StepProblems(problems)
     message = add_mail(
         to=to,
         template=TEST_TEMPLATE,

@@ -14,6 +14,7 @@ import threading
 from functools import lru_cache
 
 import markdown
+from flask_babel import gettext
 from jinja2 import StrictUndefined, TemplateError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
@@ -49,12 +50,24 @@ MARKDOWN_EXTENSIONS = ["tables", "sane_lists", "nl2br"]
 
 
 class PersonalisationError(ValueError):
-    """A subject or body that does not render; `field` says which."""
+    """A subject or body that does not render; `field` says which. The message is a
+    `template` (English, the msgid screens translate) filled from `params`."""
 
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
+    def __init__(self, field: str, template: str, **params):
         self.field = field
-        self.message = message
+        self.template = template
+        self.params = params
+        self.message = template % params if params else template
+        super().__init__(f"{field}: {self.message}")
+
+    def translated(self) -> str:
+        """The message in the reader's language (the template engine's own wording of a
+        syntax error stays as it is)."""
+        return gettext(self.template, **self.params)
+
+
+def unreadable(field: str, exc: Exception) -> PersonalisationError:
+    return PersonalisationError(field, "the template cannot be read: %(problem)s", problem=_describe(exc))
 
 
 @lru_cache(maxsize=512)
@@ -111,7 +124,7 @@ def render_text(source: str, context: dict, *, field: str = "body") -> str:
     try:
         return _compiled(source, False).render(context)
     except RENDER_ERRORS as exc:
-        raise PersonalisationError(field, _describe(exc)) from exc
+        raise unreadable(field, exc) from exc
 
 
 _local = threading.local()
@@ -156,7 +169,7 @@ def render_body_html(source: str, context: dict) -> str:
     try:
         return _html_template(source).render(context)
     except RENDER_ERRORS as exc:
-        raise PersonalisationError("body", _describe(exc)) from exc
+        raise unreadable("body", exc) from exc
 
 
 def render_step(subject: str, body: str, context: dict) -> tuple[str, str, str]:
@@ -211,13 +224,15 @@ def validate_step(subject: str, body: str, context: dict) -> list[Personalisatio
         try:
             unknown = unknown_variables(source, context)
         except TemplateError as exc:
-            problems.append(PersonalisationError(field, _describe(exc)))
+            problems.append(unreadable(field, exc))
             continue
         if unknown:
             problems.append(
                 PersonalisationError(
                     field,
-                    f"unknown variable {', '.join(unknown)} (known: {', '.join(_known_names(context))})",
+                    "unknown variable %(names)s (known: %(known)s)",
+                    names=", ".join(unknown),
+                    known=", ".join(_known_names(context)),
                 )
             )
             continue

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from core import yamltext
 from core.ids import MAX_ID
@@ -189,8 +190,8 @@ def _unknown_locale(value) -> Problem:
     return Problem(
         "locale",
         "locale",
-        "%(value)s is not a language of the site; use one of %(known)s",
-        {"value": repr(value), "known": known},
+        "“%(value)s” is not a language of the site; use one of %(known)s",
+        {"value": value if isinstance(value, str) else repr(value), "known": known},
     )
 
 
@@ -354,7 +355,12 @@ def _clean_steps(steps, errors) -> list[dict]:
         errors.extend(text_problems)
         for problem in [] if text_problems else personalise.validate_step(subject, body, sample):
             errors.append(
-                Problem(f"{where} {problem.field}", _step_field(number, problem.field), problem.message)
+                Problem(
+                    f"{where} {problem.field}",
+                    _step_field(number, problem.field),
+                    problem.template,
+                    problem.params,
+                )
             )
         cleaned.append(
             {
@@ -368,12 +374,30 @@ def _clean_steps(steps, errors) -> list[dict]:
     return cleaned
 
 
+# The names screens give a step's fields, where a problem with one is shown.
+STEP_FIELD_LABELS = {
+    "subject": _l("Subject"),
+    "body": _l("Body (Markdown)"),
+    "locale": _l("Language of the mails"),
+}
+
+
+def worded(problem: personalise.PersonalisationError) -> str:
+    """A step's problem as a screen says it: the field's name and the message, both in the
+    reader's language (正文（Markdown）：未知变量 lead.firstname…)."""
+    label = STEP_FIELD_LABELS.get(problem.field, problem.field)
+    return gettext("%(field)s: %(problem)s", field=label, problem=problem.translated())
+
+
 def step_problems(subject: str, body: str, locale) -> list[personalise.PersonalisationError]:
     """What keeps a step as typed (maybe unsaved) from rendering as a mail: its
     templates for the sample lead, the subject's length, a language the site has not."""
     problems = personalise.validate_step(subject, body, personalise.sample_context(current_app.config))
     if len(subject) > SUBJECT_MAX:
-        problems.append(personalise.PersonalisationError("subject", f"at most {SUBJECT_MAX} characters"))
+        problems.append(
+            personalise.PersonalisationError("subject", "at most %(n)d characters", n=SUBJECT_MAX)
+        )
     if mail_locale(locale) is None:
-        problems.append(personalise.PersonalisationError("locale", _unknown_locale(locale).message))
+        unknown = _unknown_locale(locale)
+        problems.append(personalise.PersonalisationError("locale", unknown.template, **unknown.params))
     return problems

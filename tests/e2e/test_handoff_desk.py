@@ -199,7 +199,9 @@ def test_a_long_return_reason_wraps_on_the_staff_home(live_app, page):
     with live_app.app_context():
         sales = services.create_user("long-reason@example.com", role="sales", password=STAFF_PASSWORD)
         services.create_user("long-reason-mkt@example.com", role="marketer", password=STAFF_PASSWORD)
-        _lead, handoff = handed_off(sales, at=utcnow() - timedelta(hours=2), email="zhang@long.cn", name="张婷")
+        _lead, handoff = handed_off(
+            sales, at=utcnow() - timedelta(hours=2), email="zhang@long.cn", name="张婷"
+        )
         decide(handoff.id, "rejected", reason, user=sales, now=utcnow(), reason_code="other", note=note)
         db.session.remove()
     page.set_viewport_size({"width": 390, "height": 844})

@@ -157,8 +157,8 @@ def test_a_delay_saved_over_ten_years_counts_as_ten_years():
         ("send_window: {start: 10:00, end: '18:00'}", "write the start time in quotes, '10:00'"),
         ("send_window: {start: '24:00', end: '24:00'}", "cannot start at 24:00"),
         ("send_window: {timezone: [Asia/Shanghai]}", "timezone: text, not a list"),
-        ("locale: zh-Hans-CN-x", "'zh-Hans-CN-x' is not a language of the site; use one of zh-CN, en"),
-        ("locale: cn", "'cn' is not a language of the site"),
+        ("locale: zh-Hans-CN-x", "“zh-Hans-CN-x” is not a language of the site; use one of zh-CN, en"),
+        ("locale: cn", "“cn” is not a language of the site"),
         ("locale: [en]", "is not a language of the site"),
         ("name: [1, 2]", "name: text, not a list"),
         ("trigger: {asset: [a, b]}", "trigger asset: text, not a list"),
@@ -225,16 +225,18 @@ def test_preview_with_an_unknown_language_shows_why(login_as):
     marketer = login_as("marketer")
     response = marketer.post("/admin/nurture/preview", data=sequence_form(step="0", locale="cn"))
     assert response.status_code == 200
-    assert "<li>locale: " in response.get_data(as_text=True)  # the frame's list of problems
-    assert "&#39;cn&#39; is not a language of the site" in response.get_data(as_text=True)
+    # The frame's list of problems, each with its field's name, in the reader's language.
+    assert "<li>邮件语言：“cn”不是本站的语言，请使用以下之一：zh-CN, en</li>" in response.get_data(
+        as_text=True
+    )
 
 
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"locale": "cn"}, "&#39;cn&#39; is not a language of the site"),
-        ({"steps-0-subject": "x" * 301}, "subject: at most 300 characters"),
-        ({"steps-0-body": "{{ lead.compnay }}"}, "compnay"),
+        ({"locale": "cn"}, "邮件语言：“cn”不是本站的语言"),
+        ({"steps-0-subject": "x" * 301}, "主题：最多 300 个字符"),
+        ({"steps-0-body": "{{ lead.compnay }}"}, "正文（Markdown）：未知变量 lead.compnay（可用：lead.name"),
     ],
 )
 def test_test_send_refuses_a_step_that_cannot_render(login_as, changes, message):
@@ -253,7 +255,7 @@ def test_testing_a_saved_step_of_a_sequence_in_an_unknown_language_queues_nothin
     db.session.commit()
     response = marketer.post(f"/admin/nurture/{sequence.id}/steps/0/test", follow_redirects=True)
     assert response.status_code == 200
-    assert "is not a language of the site" in response.get_data(as_text=True)
+    assert "不是本站的语言" in response.get_data(as_text=True)
     assert Message.query.count() == 0
 
 
