@@ -161,3 +161,15 @@ def test_each_language_has_a_feed_of_its_own(client):
         feeds[lang] = (root.findtext(f"{ATOM}id"), titles, root.get(XML_LANG))
     assert feeds["zh-CN"] == ("http://localhost/", ["中文帮助"], "zh-CN")
     assert feeds["en"] == ("http://localhost/feed.xml?lang=en", ["English help"], "en")
+
+
+def test_the_footer_offers_the_newsletter_and_names_the_feed_for_what_it_is(client):
+    for lang, newsletter, feed in (
+        ("zh_CN", "订阅我们的资讯", "RSS 订阅源"),
+        ("en", "Subscribe to the newsletter", "RSS feed"),
+    ):
+        page = client.get(f"/?lang={lang}").get_data(as_text=True)
+        footer = page[page.index("<footer") :]
+        assert f'<a href="/newsletter">{newsletter}</a>' in footer
+        assert f'type="application/atom+xml">{feed}</a>' in footer
+        assert "/sitemap.xml" not in footer  # for crawlers (robots.txt), not a page for people
