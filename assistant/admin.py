@@ -26,13 +26,13 @@ from core.timeutil import utcnow
 from core.trends import point_label
 from core.urls import absolute_url_for
 
-SUPPORT_ROLES = ("sales",)
+SUPPORT_ROLES = tiers.SUPPORT_ROLES
 INSIGHT_ROLES = ("sales", "editor")
 bp = Blueprint("assistant_admin", __name__, url_prefix="/admin/assistant", template_folder="templates")
 
 
 def _staff() -> list[User]:
-    return db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.email)).all()
+    return tiers.ticket_workers()
 
 
 def _period() -> tuple:
@@ -75,8 +75,9 @@ def ticket(ticket_id):
         abort(404)
     if request.method == "POST":
         owner_id = parse_id(request.form.get("owner_id"))
-        if owner_id is not None and db.session.get(User, owner_id) is None:
-            owner_id = None
+        if request.form.get("owner_id") and not tiers.works_tickets(owner_id):
+            flash(_("Choose someone who works tickets: sales or an admin."), "error")
+            return redirect(url_for("assistant_admin.ticket", ticket_id=ticket.id), 303)
         try:
             services.update_ticket(
                 ticket, status=request.form.get("status", ""), owner_id=owner_id, now=utcnow()

@@ -21,6 +21,9 @@ from core.ids import parse_id, token_id
 from core.tokens import InvalidToken, sign, unsign
 
 ACCOUNT_PURPOSE = "assistant-account"
+# The roles that work tickets (admins always): the admin's guard, and the only people a
+# ticket or an account may be given to (an editor given one could not open it).
+SUPPORT_ROLES = ("sales",)
 # Level, name, route: the two top tiers go to a person, the others to the ticket form.
 DEFAULT_TIERS = (
     (1, "Strategic", "owner"),
@@ -114,7 +117,7 @@ def save_account(account_id: int | None, data: dict, *, now: datetime) -> Custom
     owner_id = None
     if str(data.get("owner_id") or "").strip():  # empty: no owner
         owner_id = parse_id(data.get("owner_id"))
-        if owner_id is None or db.session.get(User, owner_id) is None:
+        if not works_tickets(owner_id):
             errors["owner_id"] = str(_l("Choose an account owner from the list."))
     if len(" ".join(domains)) > 500:
         errors["domains"] = str(_l("At most 500 characters."))
@@ -167,3 +170,13 @@ def match_account(email: str) -> CustomerAccount | None:
 def tier_name(name: str) -> str:
     """A tier's name as the page shows it (a default one translated)."""
     return str(DEFAULT_TIER_NAMES.get(name, name))
+
+
+def ticket_workers() -> list[User]:
+    """Active staff who may open tickets, by email."""
+    query = select(User).where(User.active.is_(True), User.role.in_(("admin", *SUPPORT_ROLES)))
+    return db.session.scalars(query.order_by(User.email)).all()
+
+
+def works_tickets(user_id: int | None) -> bool:
+    return user_id is not None and any(user.id == user_id for user in ticket_workers())

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from accounts import services as accounts
 from assistant import services, stats
 from assistant.models import Conversation, CustomerAccount, Round, Ticket
 from core.extensions import db
@@ -155,6 +156,21 @@ def test_a_ticket_shows_its_conversation_and_changes_status_and_owner(login_as, 
     assert db.session.get(Ticket, ticket.id).status == "answered"
     listed = sales.get("/admin/assistant/?status=answered").get_data(as_text=True)
     assert f'/admin/assistant/tickets/{ticket.id}"' in listed
+    # An editor could not open the ticket: not offered, and refused when posted anyway.
+    editor = accounts.create_user("writer@lodestar.example", role="editor", password="long enough pw")
+    page = sales.get(f"/admin/assistant/tickets/{ticket.id}").get_data(as_text=True)
+    assert f'value="{customers["owner"].id}"' in page and f'value="{editor.id}"' not in page
+    refused = sales.post(
+        f"/admin/assistant/tickets/{ticket.id}?lang=zh_CN",
+        data={"status": "open", "owner_id": editor.id},
+        follow_redirects=True,
+    )
+    assert "请选择能处理工单的人：销售或管理员。" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert (db.session.get(Ticket, ticket.id).owner_id, db.session.get(Ticket, ticket.id).status) == (
+        customers["owner"].id,
+        "answered",
+    )
 
 
 def test_accounts_are_saved_with_their_signed_link(login_as, levels):
@@ -181,10 +197,13 @@ def test_accounts_are_saved_with_their_signed_link(login_as, levels):
         ("owner_id", "99999999999"),
         ("owner_id", "2147483000"),  # fits the column, but no such user: a foreign key error
         ("owner_id", "x"),
+        ("owner_id", "editor"),  # a user who may not open tickets
     ],
 )
 def test_a_bad_tier_or_owner_is_a_form_error(login_as, levels, field, value):
     sales = login_as("sales")
+    if value == "editor":
+        value = accounts.create_user("writer@lodestar.example", role="editor", password="long enough pw").id
     data = {"company": "坏数据公司", "domains": "bad.cn", "tier_id": levels[3].id, field: value}
     response = sales.post("/admin/assistant/accounts/new", data=data)
     assert response.status_code == 422
