@@ -74,6 +74,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     localtime.init_app(app)
     app.add_template_filter(i18n.word_list)
     app.add_template_filter(i18n.language_name)
+    app.add_template_global(i18n.colon)
     pagecache.init_app(app)
     app.register_blueprint(core_bp)
     app.register_blueprint(beacon_bp)

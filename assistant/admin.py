@@ -76,8 +76,9 @@ def ticket(ticket_id):
     if request.method == "POST":
         owner_id = parse_id(request.form.get("owner_id"))
         if request.form.get("owner_id") and not tiers.works_tickets(owner_id):
+            # The status is still saved; the owner stays who it was.
             flash(_("Choose someone who works tickets: sales or an admin."), "error")
-            return redirect(url_for("assistant_admin.ticket", ticket_id=ticket.id), 303)
+            owner_id = ticket.owner_id
         try:
             services.update_ticket(
                 ticket, status=request.form.get("status", ""), owner_id=owner_id, now=utcnow()

@@ -99,6 +99,14 @@ def word_list(items, style: str = "standard") -> str:
     return format_list([str(item) for item in items], style=style, locale=get_locale())
 
 
+def colon() -> str:
+    """The colon after a label as the page's language writes it: 团队：客服, Team: Support."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return "：" if locale is not None and locale.language == "zh" else ": "
+
+
 def language_name(code: str | None) -> str:
     """A language code (zh-CN, en) named in the page's language (中文, 英语; Chinese,
     English); a dash for none, the code itself when Babel does not know it."""

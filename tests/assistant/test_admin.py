@@ -141,6 +141,7 @@ def test_a_ticket_shows_its_conversation_and_changes_status_and_owner(login_as, 
     sales = login_as("sales")
     html = sales.get(f"/admin/assistant/tickets/{ticket.id}").get_data(as_text=True)
     assert "如何配置单点登录" in html and "远景制造" in html
+    assert f"<h1>工单 {ticket.id}：" in html  # the colon as Chinese writes it
     assert "&lt;b&gt;急&lt;/b&gt;" in html
     response = sales.post(
         f"/admin/assistant/tickets/{ticket.id}",
@@ -169,7 +170,7 @@ def test_a_ticket_shows_its_conversation_and_changes_status_and_owner(login_as, 
     db.session.expire_all()
     assert (db.session.get(Ticket, ticket.id).owner_id, db.session.get(Ticket, ticket.id).status) == (
         customers["owner"].id,
-        "answered",
+        "open",
     )
 
 

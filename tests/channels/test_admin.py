@@ -41,6 +41,9 @@ def test_a_marketer_makes_a_link_and_downloads_its_qr(whitepaper, login_as):
     assert link.expires_at.year == 2099 or link.expires_at.year == 2100
     page = marketer.get(f"/admin/links/{link.id}")
     assert "http://localhost/s/webinar-q4" in page.text and "<svg" in page.text
+    # The label's colon as each language writes it.
+    assert "</strong>：<code>webinar-q4</code>" in marketer.get(f"/admin/links/{link.id}?lang=zh_CN").text
+    assert "</strong>: <code>webinar-q4</code>" in marketer.get(f"/admin/links/{link.id}?lang=en").text
     svg = marketer.get(f"/admin/links/{link.id}/download/qr.svg")
     assert svg.headers["Content-Type"].startswith("image/svg+xml") and b"<svg" in svg.data
     png = marketer.get(f"/admin/links/{link.id}/download/qr.png")

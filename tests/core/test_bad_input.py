@@ -115,7 +115,7 @@ def test_a_step_that_would_crash_or_fill_memory_is_a_preview_error(login_as, sub
     )
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "subject:" in page and "正文" not in page  # the problem, not a rendered mail
+    assert "<li>主题：" in page and "正文" not in page  # the problem, not a rendered mail
 
 
 def test_an_editor_date_near_year_one_is_a_field_error(login_as):

@@ -148,7 +148,7 @@ def test_a_test_send_names_no_sequence_when_its_number_is_too_big(login_as, numb
     response = marketer.post("/admin/nurture/test-send", data={"sequence_id": number, "step": "0"})
     # The empty step is refused with its reasons (422), on the editor page of no sequence.
     assert response.status_code == 422
-    assert "subject: the subject is empty" in response.get_data(as_text=True)
+    assert "主题：主题为空" in response.get_data(as_text=True)
 
 
 def test_an_hourly_cap_too_big_for_the_column_is_refused(login_as):
