@@ -66,6 +66,10 @@ def test_a_hand_over_by_mobile_number_on_a_phone(live_app, phone, page, help_cen
         phone.wait_for_load_state()
     form = phone.locator("#contact")
     expect(form).to_contain_text("邮箱地址或手机号码，填写其一即可。")
+    # The page came to #contact: its heading is in view, not under the site's header.
+    heading = form.locator("h2").first.bounding_box()
+    header = phone.locator(".site-header").bounding_box()
+    assert heading["y"] >= header["y"] + header["height"] and heading["y"] < 844
 
     number = form.get_by_label("您的手机号码")
     number.click()
