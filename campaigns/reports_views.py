@@ -11,6 +11,7 @@ from campaigns import reports
 from campaigns.admin import ROLES, bp
 from campaigns.models import Campaign, Recipient
 from core.extensions import db
+from core.localtime import iso_local
 from core.spreadsheet import csv_text
 from core.timeutil import utcnow
 from nurture.admin import mail_preview
@@ -126,7 +127,7 @@ def compare_csv():
                 row["campaign"].name,
                 row["campaign"].slug,
                 row["campaign"].topic.name,
-                row["campaign"].started_at,
+                iso_local(row["campaign"].started_at),
             ]
             + [row[key] for key in names]
             for row in rows

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from campaigns import reports, sending, services
 from campaigns.models import Campaign, MailEvent
 from core.extensions import db
+from core.localtime import iso_local
 from gated.stages import change_stage
 from nurture import worker
 from nurture.models import Message
@@ -138,3 +139,6 @@ def test_csv_exports_neutralise_formulas(app, login_as, sent):
         )
     )
     assert rows[1][0].startswith("'=HYPERLINK") and rows[1][5] == "10"
+    # When it started, in the site's zone with its offset, to the second (as the lead export).
+    started = db.session.get(Campaign, campaign.id).started_at
+    assert rows[1][3] == iso_local(started) and rows[1][3].endswith("+08:00") and "." not in rows[1][3]
