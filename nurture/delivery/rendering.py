@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import force_locale, gettext
 from jinja2 import TemplateError
 
 from nurture import compose, email, inbound, personalise
@@ -46,10 +47,13 @@ def render(message: Message) -> email.Rendered:
         subject, text, html = personalise.render_step(
             message.context["subject"], message.context["body"], context
         )
+        locale = message.context.get("locale", "zh-CN")
+        with force_locale(locale.replace("-", "_")):
+            marked = gettext("[TEST] %(subject)s", subject=subject)
         return compose.wrap(
-            email.Rendered("[TEST] " + subject, text, compose.inline_styles(html)),
+            email.Rendered(marked, text, compose.inline_styles(html)),
             message_id=message.id,
-            locale=message.context.get("locale", "zh-CN"),
+            locale=locale,
             transactional=False,
             pixel=False,
         )

@@ -80,7 +80,7 @@ def test_build_preview_test_send_and_activate_in_the_browser(login_as, smtp_sink
     assert sent.status_code == 200 and "marketer@example.com" in sent.get_data(as_text=True)
     assert tick(utcnow())["sent"] == 1
     [mail] = smtp_sink.wait_for(1)
-    assert mail["To"] == "marketer@example.com" and mail["Subject"].startswith("[TEST]")
+    assert mail["To"] == "marketer@example.com" and mail["Subject"].startswith("【测试】")  # a Chinese sequence
 
     saved = marketer.post("/admin/nurture/new", data=sequence_form())
     assert saved.status_code == 302
