@@ -53,6 +53,7 @@ def init_app(app):
     from nurture import (
         admin,
         admin_enroll,
+        delays,
         demo,
         exits,
         form_topics,
@@ -109,6 +110,7 @@ def init_app(app):
     add_home_panel(app, home.mail_panel, roles=("marketer",), order=50)
     add_lead_list_action(app, admin_enroll.lead_list_action)
     app.add_template_filter(scheduling.format_delay, "nurture_delay")
+    app.add_template_filter(delays.wait_words, "nurture_wait")
     app.add_template_filter(labels.day_label, "nurture_day")
     app.add_template_global(labels.nurture_label)
     app.add_template_global(journey.trigger_target)

@@ -96,6 +96,11 @@ def amount_words(minutes: int) -> str:
     return ngettext("%(num)d minute", "%(num)d minutes", minutes)
 
 
+def wait_words(minutes: int) -> str:
+    """A wait as a page says it: '2 天', '36 小时'; none at all: '立即'."""
+    return amount_words(minutes) if minutes else _("At once")
+
+
 def _after(anchor: str, minutes: int) -> str:
     amount = amount_words(minutes)
     if anchor == "asset":

@@ -80,7 +80,9 @@ def test_build_preview_test_send_and_activate_in_the_browser(login_as, smtp_sink
     assert sent.status_code == 200 and "marketer@example.com" in sent.get_data(as_text=True)
     assert tick(utcnow())["sent"] == 1
     [mail] = smtp_sink.wait_for(1)
-    assert mail["To"] == "marketer@example.com" and mail["Subject"].startswith("【测试】")  # a Chinese sequence
+    assert mail["To"] == "marketer@example.com" and mail["Subject"].startswith(
+        "【测试】"
+    )  # a Chinese sequence
 
     saved = marketer.post("/admin/nurture/new", data=sequence_form())
     assert saved.status_code == 302
@@ -341,3 +343,16 @@ def test_a_caught_mail_reads_in_chinese_with_the_raw_headers_folded_away(app, lo
         assert "Sat, 05 Dec 2026 23:30:00 -0000" in raw and "<details open>" not in page
     finally:
         (outbox / name).unlink()
+
+
+def test_a_sequences_page_says_each_wait_in_words(login_as):
+    sequence = make_sequence(
+        steps=[
+            {"delay": "0h", "subject": "欢迎", "body": "正文"},
+            {"delay": "3d", "subject": "第二封", "body": "正文"},
+            {"delay": "36h", "subject": "第三封", "body": "正文"},
+        ]
+    )
+    page = login_as("marketer").get(f"/admin/nurture/{sequence.id}?lang=zh_CN").get_data(as_text=True)
+    assert "<td>立即</td>" in page and "<td>3 天</td>" in page and "<td>36 小时</td>" in page
+    assert "<td>3d</td>" not in page and "<td>0h</td>" not in page
