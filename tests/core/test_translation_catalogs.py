@@ -92,3 +92,9 @@ def test_every_reader_is_addressed_as_nin():
     assert [
         str(path.relative_to(ROOT)) for path in _copy_files() if "你" in path.read_text(encoding="utf-8")
     ] == []
+    # The demo's articles too: the help center and the assistant answer customers with them.
+    articles = [path for path in ROOT.glob("*/demo/**/*.md") if ".venv" not in path.parts]
+    assert (
+        articles
+        and [str(path.relative_to(ROOT)) for path in articles if "你" in path.read_text("utf-8")] == []
+    )
