@@ -111,7 +111,8 @@
       button("numbers", EasyMDE.toggleOrderedList, labels.numbers),
       "|",
       button("link", EasyMDE.drawLink, labels.link),
-      button("image", EasyMDE.drawUploadedImage, labels.image),
+      // EasyMDE adds the file input its upload opens only for a button named "upload-image".
+      { name: "upload-image", action: EasyMDE.drawUploadedImage, className: "mde-image", title: labels.image, icon: ICONS.image },
       button("table", insertTable, labels.table),
       button("code", EasyMDE.toggleCodeBlock, labels.code),
       "|",

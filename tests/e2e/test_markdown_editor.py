@@ -4,6 +4,7 @@ watches the side-by-side preview follow the text, saves with Ctrl+S, renames the
 sends the article to review; the admin is told and publishes; the old URL answers 301.
 On a phone the editor fits the screen. Nothing breaks the Content-Security-Policy."""
 
+import base64
 import os
 import re
 from pathlib import Path
@@ -101,11 +102,20 @@ def test_an_editor_writes_saves_with_ctrl_s_renames_and_the_old_url_answers_301(
     assert "| --- | :---: | ---: |" in source
     image = source.split("](/uploads/", 1)[1].split(")", 1)[0]
     assert page.request.get(f"/uploads/{image}").status == 200
+    # The toolbar's image button opens a file picker, and the picked image is uploaded too.
+    page.keyboard.press("Control+End")
+    with page.expect_file_chooser() as chooser:
+        page.get_by_title("上传图片", exact=True).click()
+    chooser.value.set_files({"name": "chart.png", "mimeType": "image/png", "buffer": base64.b64decode(PNG)})
+    page.wait_for_function(
+        "() => document.querySelector('textarea[name=body]').value.split('](/uploads/').length === 3"
+    )
+    source = body.input_value()
 
     side = page.locator(".editor-preview-side")
     expect(side.locator("strong")).to_have_text("重点")
     expect(side.locator('td[align="right"]')).to_have_text("0")
-    expect(side.locator("img[src^='/uploads/']")).to_have_count(1)
+    expect(side.locator("img[src^='/uploads/']")).to_have_count(2)  # pasted and picked
 
     # The preview follows the text: a long body scrolled to its end shows the end.
     page.keyboard.press("Control+End")
