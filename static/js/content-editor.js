@@ -15,6 +15,19 @@
 
   document.querySelectorAll(".js-hide").forEach(function (el) { el.hidden = true; });
 
+  // The page's other forms (the review checklist, the owner, a verification) reload it:
+  // changes typed and not saved (or sent back unsaved, data-unsaved) would be gone, so
+  // the editor is asked first.
+  function typed() { return new URLSearchParams(new FormData(form)).toString(); }
+  var asLoaded = typed();
+  function unsaved() { return form.dataset.unsaved === "1" || typed() !== asLoaded; }
+  document.querySelectorAll("form").forEach(function (other) {
+    if (other === form || other.id === "upload-form") { return; }
+    other.addEventListener("submit", function (event) {
+      if (unsaved() && !window.confirm(form.dataset.unsavedMessage)) { event.preventDefault(); }
+    });
+  });
+
   function refreshPreview() {
     var data = new FormData();
     data.append("body", body.value);

@@ -243,3 +243,39 @@ def test_an_editor_reads_a_published_article_without_a_way_to_type_what_cannot_b
         assert errors == [], errors
     finally:
         context.close()
+
+
+def test_saving_the_checklist_first_asks_about_unsaved_changes_to_the_article(live_app, live_server, browser):
+    from content.standards import install_default_standards
+    from content.teams import ensure_default_teams
+    from core.timeutil import utcnow
+    from tests.content.helpers import make_article
+
+    with live_app.app_context():
+        ensure_default_teams()
+        install_default_standards(now=utcnow())
+        accounts.create_user("mde-approver@example.com", role="admin", password="long enough pw")
+        body = "## 客户背景\n\n背景\n\n## 挑战\n\n挑战\n\n## 方案\n\n方案\n\n## 成效\n\n成效"
+        article = make_article(
+            body, title="远景制造的续费故事", kind="case-study", summary="", status="in_review"
+        )
+        article_id = article.id
+        db.session.remove()
+    page = browser.new_context(base_url=live_server.url, locale="zh-CN").new_page()
+    sign_in(page, "mde-approver@example.com")
+    page.goto(f"/admin/content/{article_id}")
+    # Publishing is refused (the checklist is not ticked): the typed summary comes back unsaved.
+    page.get_by_label("摘要").fill("一年内把续费率从 78% 提升到 92%。")
+    page.get_by_role("button", name="发布").click()
+    expect(page.get_by_text("审核清单")).not_to_have_count(0)
+    checklist = page.locator("form.review-checklist")
+    for box in checklist.get_by_role("checkbox").all():
+        box.check()
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    checklist.get_by_role("button", name="保存审核清单").click()
+    expect(page.get_by_label("摘要")).to_have_value("一年内把续费率从 78% 提升到 92%。")
+    assert asked == ["文章的修改尚未保存。放弃这些修改并继续吗？"]
+    with live_app.app_context():
+        assert db.session.get(Article, article_id).checklist in (None, [])  # nothing was sent
+        db.session.remove()
