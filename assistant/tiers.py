@@ -179,4 +179,7 @@ def ticket_workers() -> list[User]:
 
 
 def works_tickets(user_id: int | None) -> bool:
-    return user_id is not None and any(user.id == user_id for user in ticket_workers())
+    """Whether this user is one ticket_workers() lists: one row read, by the guard's own
+    role check (User.has_role)."""
+    user = db.session.get(User, user_id) if user_id is not None else None
+    return user is not None and user.active and user.has_role(*SUPPORT_ROLES)
