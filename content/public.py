@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import lazyload, load_only
 
-from content.models import Article
+from content.models import KIND_PREFIX, Article
 from core.extensions import db
 
 # What list pages need: the stored HTML stays in the database.
@@ -136,3 +136,20 @@ def content_generation(*, now: datetime) -> tuple:
         select(func.count(Article.id), func.max(Article.updated_at), func.count(Article.id).filter(public))
     ).one()
     return tuple(row)
+
+
+def titles_by_path(paths) -> dict[str, str]:
+    """The title of each article among `paths` (public paths such as /help/reset-password;
+    others are left out): one statement, however many paths."""
+    wanted: dict[str, str] = {}
+    kinds = {prefix: kind for kind, prefix in KIND_PREFIX.items()}
+    for path in set(paths or ()):
+        parts = str(path or "").strip("/").split("/")
+        if len(parts) == 2 and parts[0] in kinds and parts[1]:
+            wanted[parts[1]] = kinds[parts[0]]
+    if not wanted:
+        return {}
+    rows = db.session.execute(
+        select(Article.kind, Article.slug, Article.title).where(Article.slug.in_(wanted))
+    ).all()
+    return {f"/{KIND_PREFIX[kind]}/{slug}": title for kind, slug, title in rows if wanted.get(slug) == kind}

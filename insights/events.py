@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from content.public import titles_by_path
 from core.extensions import db
 from core.privacy import tracking_refused
 from core.timeutil import utcnow
@@ -129,10 +130,16 @@ def stitch_this_browser(lead_id: int) -> None:
 # -- the lead page ---------------------------------------------------------------------
 
 TEXTS = {
-    "page_view": lambda e: _("Viewed %(path)s", path=e.path),
-    "search": lambda e: _("Searched for “%(q)s”", q=e.value),
-    "form_view": lambda e: _("Opened the form on %(path)s", path=e.path),
-    "stage_change": lambda e: _(
+    "page_view": lambda e, title: (
+        _("Viewed “%(title)s”", title=title) if title else _("Viewed %(path)s", path=e.path)
+    ),
+    "search": lambda e, title: _("Searched for “%(q)s”", q=e.value),
+    "form_view": lambda e, title: (
+        _("Opened the form on “%(title)s”", title=title)
+        if title
+        else _("Opened the form on %(path)s", path=e.path)
+    ),
+    "stage_change": lambda e, title: _(
         "Stage: %(change)s", change=" → ".join(label("stage", stage) for stage in e.value.split(">"))
     ),
 }
@@ -146,13 +153,14 @@ def timeline(lead_id: int) -> list[dict]:
         .where(Event.lead_id == lead_id, Event.kind.in_(TIMELINE_KINDS))
         .order_by(Event.occurred_at.desc())
         .limit(TIMELINE_LIMIT)
-    )
+    ).all()
+    titles = titles_by_path(event.path for event in rows if event.path)
     return [
         {
             "at": event.occurred_at,
             "kind": event.kind,
             "label": insights_label("event", event.kind),
-            "text": TEXTS[event.kind](event),
+            "text": TEXTS[event.kind](event, titles.get(event.path)),
             "url": event.path if event.kind == "page_view" else None,
         }
         for event in rows

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from content.public import titles_by_path
 from core.extensions import db
 from gated.identity import lead_name
 from gated.models import Lead
@@ -36,6 +37,8 @@ class Waiting:
     reasons: list[dict] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     message: str = ""
+    # The title of each article among the events' pages (sales read titles, not paths).
+    titles: dict[str, str] = field(default_factory=dict)
 
     @property
     def missed(self) -> bool:
@@ -112,10 +115,12 @@ def pending(user, *, now: datetime, limit: int = QUEUE_LIMIT) -> list[Waiting]:
         items.append(Waiting(handoff, lead, due, clock.between(now, due)))
     lead_ids = [item.lead.id for item in items]
     reasons, events, messages = _reasons(lead_ids), _last_events(lead_ids), latest_messages(lead_ids)
+    titles = titles_by_path(event.path for found in events.values() for event in found)
     for item in items:
         item.reasons = reasons.get(item.lead.id, [])
         item.events = events.get(item.lead.id, [])
         item.message = messages.get(item.lead.id, "")
+        item.titles = titles
     return items
 
 

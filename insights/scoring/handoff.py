@@ -9,6 +9,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import func, select
 
+from content.public import titles_by_path
 from core.extensions import db
 from core.timeutil import utcnow
 from core.urls import absolute_url
@@ -130,6 +131,7 @@ def story(lead) -> dict:
         "channel": lead.first_channel,
         "score": lead.score,
         "pages": list(paths),
+        "page_titles": titles_by_path(paths),
         "message": latest_messages([lead.id]).get(lead.id, ""),
         "page_views": counts.get("page_view", 0),
         "downloads": counts.get("download", 0),

@@ -529,3 +529,21 @@ def test_the_daily_cap_follows_the_site_zone_across_a_dst_change(app, monkeypatc
     views(autumn, datetime(2026, 11, 2, 5, 0))  # 2 Nov, 00:00 EST
     assert autumn.score == 2
     assert engine.rescore_lead(autumn.id, now=datetime(2026, 11, 2, 5, 0)) == 2
+
+
+def test_the_hand_off_mail_names_the_articles_read_by_their_titles(app, runner, smtp_sink):
+    from insights.scoring.handoff import HANDOFF_TEMPLATE, mail_story
+    from tests.conftest import mail_texts
+    from tests.insights.conftest import make_article
+
+    make_article("renewal-reminders", title="如何设置续费提醒")
+    someone = lead()
+    event("page_view", someone, T0, path="/help/renewal-reminders")
+    event("page_view", someone, T0, path="/pricing")
+    mail_story("sales@example.com", HANDOFF_TEMPLATE, someone, T0)
+    assert runner.invoke(args=["nurture", "tick"]).exit_code == 0
+    text, html = mail_texts(smtp_sink.wait_for(1)[0])
+    for body in (text, html):
+        assert "如何设置续费提醒" in body and "/help/renewal-reminders" not in body
+        assert "/pricing" in body  # a page that is not an article keeps its path
+    assert "阅读最多：" in text and "邮箱：" in text
