@@ -46,7 +46,7 @@ def _typed_rules(text: str) -> dict:
         mark = getattr(exc, "problem_mark", None)
         raise UnusableRules([_on_line(mark.line + 1 if mark else 1, _("not valid YAML"))]) from exc
     try:
-        return clean_rules(rules)
+        return clean_rules(rules, existing=True)
     except RuleError as exc:
         raise UnusableRules(
             [_on_line(line_of(text, where), message) for where, message in exc.problems]

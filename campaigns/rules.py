@@ -13,8 +13,13 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 
+from campaigns.models import Campaign
+from core.extensions import db
 from core.i18n import word_list
+from gated.labels import LABELS
+from gated.models import Asset
 from nurture import topics
+from nurture.models import Sequence
 from nurture.scheduling import ScheduleError, parse_delay
 
 GROUPS = ("all", "any", "not")
@@ -57,6 +62,15 @@ OPS = {
     # eq: receives the topic's mail now (nurture.topics); ne: does not.
     "topic": ("eq", "ne"),
 }
+# Fields whose values come from a closed list (the codes, each with its words for the
+# message): another value can never match, so it is named as a mistake, not counted as 0.
+CHOICES = {
+    "role": "role",
+    "stage": "stage",
+    "first_channel": "channel",
+    "last_channel": "channel",
+}
+LOCALE_CODES = ("zh-CN", "en")
 # Each event and the one detail that narrows it (None: no detail).
 EVENTS = {
     "download": "asset",
@@ -81,10 +95,11 @@ class RuleError(ValueError):
         super().__init__("; ".join(self.errors))
 
 
-def clean_rules(rules, *, where: str = "") -> dict:
-    """The rules in normal form, or RuleError naming every problem."""
+def clean_rules(rules, *, where: str = "", existing: bool = False) -> dict:
+    """The rules in normal form, or RuleError naming every problem. `existing`: an asset or
+    mail an event names must exist here (the segment screen; a file may come before them)."""
     errors: list[tuple[str, str]] = []
-    cleaned = _group(rules, where, errors, depth=1)
+    cleaned = _group(rules, where, errors, depth=1, existing=existing)
     if errors:
         raise RuleError(errors)
     return cleaned
@@ -112,7 +127,7 @@ def _at(where: str, name: str) -> str:
     return f"{where}.{name}" if where else name
 
 
-def _group(rules, where: str, errors: list[tuple[str, str]], *, depth: int) -> dict:
+def _group(rules, where: str, errors: list[tuple[str, str]], *, depth: int, existing: bool) -> dict:
     if not isinstance(rules, dict) or len(set(rules) & set(GROUPS)) != 1 or len(rules) != 1:
         errors.append((where, _l("a group with exactly one of all, any or not, each a list of conditions")))
         return {}
@@ -131,9 +146,9 @@ def _group(rules, where: str, errors: list[tuple[str, str]], *, depth: int) -> d
             if depth >= MAX_DEPTH:
                 errors.append((at, _l("groups nest at most %(n)d deep", n=MAX_DEPTH)))
                 continue
-            cleaned.append(_group(item, at, errors, depth=depth + 1))
+            cleaned.append(_group(item, at, errors, depth=depth + 1, existing=existing))
         elif isinstance(item, dict) and "event" in item:
-            cleaned.append(_event(item, at, errors))
+            cleaned.append(_event(item, at, errors, existing=existing))
         elif isinstance(item, dict) and "field" in item:
             cleaned.append(_condition(item, at, errors))
         else:
@@ -177,8 +192,41 @@ def _condition(item: dict, at: str, errors: list[tuple[str, str]]) -> dict:
             errors.append((f"{at}.value", _l("a list of at least one value")))
             return {}
         values = [_value(kind, one, f"{at}.value[{index}]", errors) for index, one in enumerate(value)]
-        return {"field": field, "op": op, "value": values}
-    return {"field": field, "op": op, "value": _value(kind, value, f"{at}.value", errors)}
+        return {
+            "field": field,
+            "op": op,
+            "value": [_chosen(field, one, errors, f"{at}.value[{i}]") for i, one in enumerate(values)],
+        }
+    value = _value(kind, value, f"{at}.value", errors)
+    if op in ("eq", "ne"):
+        value = _chosen(field, value, errors, f"{at}.value")
+    return {"field": field, "op": op, "value": value}
+
+
+def _codes(field: str) -> dict[str, str]:
+    """{code: words} of a field with a closed list of values; {} for any other field."""
+    if field in CHOICES:
+        return {code: str(words) for code, words in LABELS[CHOICES[field]].items()}
+    if field == "locale":
+        return {code: code for code in LOCALE_CODES}
+    return {}
+
+
+def _chosen(field: str, value, errors: list[tuple[str, str]], at: str):
+    """A value of a closed list as its code (typed as the code, in any case, or as its
+    words), or a mistake naming the choices."""
+    codes = _codes(field)
+    if not codes or not isinstance(value, str) or not value:
+        return value
+    typed = value.casefold()
+    for code, words in codes.items():
+        if typed in (code.casefold(), words.casefold()):
+            return code
+    known = _one_of(_with_words(code, words) for code, words in codes.items())
+    errors.append(
+        (at, _l("unknown %(field)s “%(value)s”; one of: %(known)s", field=field, value=value, known=known))
+    )
+    return value
 
 
 def _value(kind: str, value, at: str, errors: list[tuple[str, str]]):
@@ -220,7 +268,7 @@ def _iso(text: str) -> bool:
     return True
 
 
-def _event(item: dict, at: str, errors: list[tuple[str, str]]) -> dict:
+def _event(item: dict, at: str, errors: list[tuple[str, str]], *, existing: bool) -> dict:
     event = item.get("event")
     if event not in EVENTS:
         errors.append(
@@ -241,6 +289,7 @@ def _event(item: dict, at: str, errors: list[tuple[str, str]]) -> dict:
     cleaned = {"event": event}
     if detail and item.get(detail) is not None:
         cleaned[detail] = _value("text", item[detail], f"{at}.{detail}", errors)
+        _known_detail(detail, cleaned[detail], f"{at}.{detail}", errors, existing=existing)
     if item.get("within") is not None:
         # Text only: parse_delay reads a bare number as minutes, which nobody means here.
         text = item["within"] if isinstance(item["within"], str) else ""
@@ -252,3 +301,34 @@ def _event(item: dict, at: str, errors: list[tuple[str, str]]) -> dict:
             errors.append((f"{at}.within", _l("a length of time such as 30d, 12h or 2w")))
         cleaned["within"] = str(item["within"]).strip()
     return cleaned
+
+
+def _known_detail(detail: str, value: str, at: str, errors: list[tuple[str, str]], *, existing: bool) -> None:
+    """A form that does not exist can never have been sent, nor an asset or a sequence
+    that does not exist downloaded or mailed (checked when `existing`): name the mistake
+    instead of counting 0."""
+    if not value or (detail != "form" and not existing):
+        return
+    if detail == "form":
+        if value not in LABELS["form"]:
+            known = _one_of(_with_words(code, words) for code, words in LABELS["form"].items())
+            errors.append((at, _l("unknown form “%(value)s”; one of: %(known)s", value=value, known=known)))
+    elif detail == "asset":
+        if db.session.scalar(db.select(Asset.id).where(Asset.slug == value)) is None:
+            errors.append((at, _l("no asset has the slug “%(value)s”", value=value)))
+    elif detail == "mail":
+        sequence = db.session.scalar(db.select(Sequence.id).where(Sequence.slug == value))
+        if (
+            sequence is None
+            and db.session.scalar(db.select(Campaign.id).where(Campaign.slug == value)) is None
+        ):
+            errors.append((at, _l("no sequence or campaign has the slug “%(value)s”", value=value)))
+
+
+def _with_words(code: str, words) -> str:
+    """A code a marketer types, with what it means: customer（客户）; the words alone when
+    they show the code already (市场认可线索（MQL）: MQL is taken in any case)."""
+    words = str(words)
+    if code.casefold() in words.casefold():
+        return words
+    return str(_l("%(code)s (%(words)s)", code=code, words=words))

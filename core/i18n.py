@@ -3,6 +3,7 @@ Flask-Babel into one "messages" domain. Catalogs are compiled from the .po files
 .mo is missing or older, so editors of strings only touch .po files."""
 
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -90,13 +91,38 @@ def visitor_language() -> str:
     return article_language(get_locale())
 
 
+_CJK_WORD = re.compile(r"[\u4e00-\u9fff]+")
+_LATIN_END = re.compile(r"[A-Za-z0-9]$")
+_LATIN_START = re.compile(r"[A-Za-z0-9]")
+
+
 def word_list(items, style: str = "standard") -> str:
     """Words joined as the page's language joins them (周一、周二和周三; Mon, Tue, and Wed);
     style "or" for alternatives (决策者或使用者)."""
     from babel.lists import format_list
     from flask_babel import get_locale
 
-    return format_list([str(item) for item in items], style=style, locale=get_locale())
+    words, locale = [str(item) for item in items], get_locale()
+    if locale is None or locale.language != "zh" or len(words) < 2:
+        return format_list(words, style=style, locale=locale)
+    # Chinese sets a joining word (和, 或) apart from Latin letters and digits by a space
+    # (tags 或 topic, 决策者或使用者); the list comma 、 never. Babel's pattern, filled
+    # with markers, tells which joiner stands between which two words.
+    pieces = re.split(
+        "\x00(\\d+)\x00", format_list([f"\x00{n}\x00" for n in range(len(words))], style=style, locale=locale)
+    )
+    out = [pieces[0]]
+    for at in range(1, len(pieces), 2):
+        word, joiner = words[int(pieces[at])], pieces[at + 1]
+        following = words[int(pieces[at + 2])] if at + 2 < len(pieces) else ""
+        if joiner and _CJK_WORD.fullmatch(joiner) and following:
+            joiner = (
+                (" " if _LATIN_END.search(word) else "")
+                + joiner
+                + (" " if _LATIN_START.match(following) else "")
+            )
+        out += [word, joiner]
+    return "".join(out)
 
 
 def colon() -> str:

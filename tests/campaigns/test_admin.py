@@ -53,7 +53,7 @@ def test_the_preview_names_what_is_wrong(login_as):
     assert response.status_code == 422
     [message] = response.get_json()["errors"]
     assert message.startswith("第 2 行：未知字段“compnay”；可用字段：email、name、") and message.endswith(
-        "tags或topic"
+        "tags 或 topic"
     )
     broken = client.post("/admin/campaigns/segments/preview", json={"rules": "all: [\n"})
     assert broken.status_code == 422 and broken.get_json()["errors"] == ["第 2 行：不是有效的 YAML"]
@@ -208,7 +208,7 @@ def test_every_problem_of_a_saved_form_is_listed_by_line_in_chinese(login_as):
     found = re.search(r'<ul class="error" id="rules-error">(.*?)</ul>', page, re.S)
     items = re.findall(r"<li>(.*?)</li>", found.group(1))
     assert items == [
-        "第 3 行：role 可用的比较：eq、ne、contains、in或exists",
+        "第 3 行：role 可用的比较：eq、ne、contains、in 或 exists",
         "第 8 行：应为时长，例如 30d、12h 或 2w",
     ]
     assert len(items) == 2 and 'aria-describedby="rules-help rules-error"' in page
@@ -248,3 +248,16 @@ def test_a_real_date_still_counts(login_as):
     rules = "all:\n  - {field: created, op: gte, value: 2020-01-01}\n"
     shown = login_as("marketer").post("/admin/campaigns/segments/preview", json={"rules": rules})
     assert shown.status_code == 200 and shown.get_json()["count"] == 1
+
+
+def test_the_screen_names_an_asset_or_a_mail_that_does_not_exist(login_as):
+    client = login_as("marketer")
+    rules = "all:\n  - {field: stage, op: eq, value: 已认定}\n  - {event: download, asset: no-such-paper}\n  - {event: mail_open, mail: no-such-mail}\n"
+    response = client.post("/admin/campaigns/segments/preview?lang=zh_CN", json={"rules": rules})
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == [
+        "第 2 行：未知的 stage“已认定”；可选：new（新线索）、engaged（已互动）、市场认可线索（MQL）、"
+        "销售认可线索（SQL）、customer（客户）或 lost（已流失）",
+        "第 3 行：没有别名为“no-such-paper”的资料",
+        "第 4 行：没有别名为“no-such-mail”的培育序列或营销活动",
+    ]

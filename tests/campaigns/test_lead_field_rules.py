@@ -74,5 +74,5 @@ def test_an_unknown_topic_or_a_wrong_op_is_named(people):
     assert refused.value.errors[0].startswith("all[0].value: ") and "“webinars”" in refused.value.errors[0]
     assert (
         refused.value.errors[1].startswith("all[1].op: ")
-        and "contains、in或exists" in refused.value.errors[1]
+        and "contains、in 或 exists" in refused.value.errors[1]
     )

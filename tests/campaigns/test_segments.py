@@ -254,6 +254,12 @@ def test_the_preview_shows_ten_members_oldest_first(app):
         ({"all": ["role is boss"]}, "rules.all[0]: "),
         ({"all": [{"field": "role", "op": "in", "value": []}]}, "rules.all[0].value: "),
         ({"all": [{"field": "created", "op": "gte", "value": "last year"}]}, "rules.all[0].value: "),
+        # Values of a closed list, and details naming what does not exist, can never match.
+        ({"all": [{"field": "stage", "op": "eq", "value": "mq"}]}, "rules.all[0].value: "),
+        ({"all": [{"field": "role", "op": "in", "value": ["user", "boss"]}]}, "rules.all[0].value[1]: "),
+        ({"all": [{"field": "last_channel", "op": "ne", "value": "wechat"}]}, "rules.all[0].value: "),
+        ({"all": [{"field": "locale", "op": "eq", "value": "zh"}]}, "rules.all[0].value: "),
+        ({"all": [{"event": "form_submit", "form": "contact"}]}, "rules.all[0].form: "),
     ],
 )
 def test_rules_that_cannot_be_used_are_named_and_nothing_is_saved(app, rules, message):
@@ -264,6 +270,25 @@ def test_rules_that_cannot_be_used_are_named_and_nothing_is_saved(app, rules, me
     assert db.session.scalar(select(func.count()).select_from(Segment)) == 0
     with pytest.raises(RuleError):
         segments.preview(rules, now=NOW)
+
+
+def test_a_closed_list_takes_its_code_in_any_case_or_its_words_and_names_the_choices(app):
+    rules = {
+        "all": [
+            {"field": "stage", "op": "eq", "value": "MQL"},
+            {"field": "role", "op": "in", "value": ["决策者", "user"]},
+            {"field": "stage", "op": "contains", "value": "q"},  # a part of a code: not checked
+        ]
+    }
+    assert clean_rules(rules)["all"][:2] == [
+        {"field": "stage", "op": "eq", "value": "mql"},
+        {"field": "role", "op": "in", "value": ["decision_maker", "user"]},
+    ]
+    with pytest.raises(RuleError) as caught:
+        clean_rules({"all": [{"field": "stage", "op": "eq", "value": "hot"}]})
+    [(where, message)] = caught.value.problems
+    assert where == "all[0].value" and "“hot”" in message
+    assert "市场认可线索（MQL）" in message and "customer（客户）" in message
 
 
 def test_every_problem_is_listed_at_once(app):
