@@ -160,7 +160,7 @@ def audit_details(action: str, details: dict | None) -> list[tuple[str, str]]:
     "name：value" pairs joined as the language joins them."""
     return [
         (_detail_name(key), audit_value(action, key, value))
-        for key, value in sorted((details or {}).items())
+        for key, value in sorted((details or {}).items(), key=_in_table_order)
         if not _empty(value)
     ]
 
@@ -175,7 +175,7 @@ def audit_value(action: str, key: str, value) -> str:
     if isinstance(value, dict):
         return word_list(
             f"{_detail_name(name)}{colon()}{audit_value(action, name, inner)}"
-            for name, inner in sorted(value.items())
+            for name, inner in sorted(value.items(), key=_in_table_order)
             if not _empty(inner)
         )
     if isinstance(value, list | tuple):
@@ -187,6 +187,13 @@ def audit_value(action: str, key: str, value) -> str:
     if isinstance(value, str) and ISO_MOMENT.fullmatch(value):
         return local_time(datetime.fromisoformat(value))
     return str(value)
+
+
+def _in_table_order(item) -> tuple[int, str]:
+    """Details in AUDIT_DETAIL_LABELS' order (before, then after), whatever order the
+    database keeps a JSON object's keys in; names it does not know last."""
+    order = list(AUDIT_DETAIL_LABELS)
+    return (order.index(item[0]) if item[0] in order else len(order), item[0])
 
 
 def _empty(value) -> bool:
