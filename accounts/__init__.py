@@ -17,7 +17,7 @@ DEFAULTS = {
 def init_app(app):
     from accounts import audit, audit_views, demo, home, services
     from accounts.cli import users_cli
-    from accounts.labels import audit_action_label, audit_details, role_label
+    from accounts.labels import audit_action_label, audit_details, register_audit_words, role_label
     from accounts.views import admin_bp, bp
 
     app.register_blueprint(bp)
@@ -28,6 +28,7 @@ def init_app(app):
     add_background_job(app, "audit retention", audit.prune)
     app.add_template_global(audit_action_label)
     app.add_template_global(audit_details)
+    register_audit_words(app)
     app.cli.add_command(users_cli)
     app.add_template_global(role_label)
     login_manager.login_view = "accounts.login"

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app, g, has_request_context, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import delete, event, func, select
 
+from accounts.labels import audit_action_label, audit_details
 from accounts.models import AuditEntry, User
 from core.extensions import db
-from core.localtime import zone
+from core.localtime import iso_local, site_zone, zone, zone_label
 from core.signals import send_staff_action, staff_action
 from core.spreadsheet import csv_text
 from core.timeutil import utcnow
@@ -126,24 +128,51 @@ def known_users() -> list[str]:
     return sorted(db.session.scalars(emails))
 
 
-EXPORT_HEADER = ("at_utc", "user", "action", "target", "ip", "user_agent", "details")
+def export_header() -> list[str]:
+    """The export's column names in the reader's language; the time column names the
+    site's zone, in which every time is given with its offset from UTC."""
+    return [
+        _("Time (%(zone)s, ISO 8601 with UTC offset)", zone=zone_label(site_zone())),
+        _("Who"),
+        _("Action"),
+        _("Action code"),
+        _("Target"),
+        _("IP address"),
+        _("Browser"),
+        _("What changed"),
+        _("Details as recorded (JSON)"),
+    ]
 
 
 def export_csv(filters: AuditFilters) -> str:
-    """The matching entries as CSV through core.spreadsheet (times in UTC, ISO 8601)."""
+    """The matching entries as CSV through core.spreadsheet, as the page shows them (the
+    action and what changed in the reader's words, the time in the site's zone as ISO 8601
+    with its offset), with the action's code and the details exactly as stored for
+    programs that read the file (the code is what the page's filter takes)."""
+    site = site_zone()
     rows = (
         (
-            entry.at.isoformat(timespec="seconds"),
-            entry.user_email,
+            iso_local(entry.at, tz=site),
+            entry.user_email or _("(not signed in)"),
+            audit_action_label(entry.action),
             entry.action,
             entry.target,
             entry.ip,
-            entry.user_agent,
+            where_from(entry),
+            "\n".join(
+                _("%(name)s: %(value)s", name=name, value=value)
+                for name, value in audit_details(entry.action, entry.details)
+            ),
             json.dumps(entry.details, ensure_ascii=False, sort_keys=True),
         )
         for entry in db.session.scalars(entry_query(filters))
     )
-    return csv_text(EXPORT_HEADER, rows)
+    return csv_text(export_header(), rows)
+
+
+def where_from(entry: AuditEntry) -> str:
+    """The entry's browser (its user agent), or the command line in the reader's words."""
+    return _("command line") if entry.user_agent == COMMAND_LINE else entry.user_agent
 
 
 def prune(now: datetime, stop=None) -> dict:

@@ -35,6 +35,7 @@ def log():
         args=filters.as_args(),
         actions=audit.known_actions(),
         users=audit.known_users(),
+        command_line=audit.COMMAND_LINE,
     )
 
 

@@ -44,6 +44,7 @@ def init_app(app):
     add_article_figure(app, "deflections", _l("Assistant deflections"), deflections)
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
+    admin.register_audit_words(app)
     app.cli.add_command(assistant_cli)
     add_admin_nav(
         app,

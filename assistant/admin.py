@@ -19,6 +19,8 @@ from accounts.models import User
 from assistant import listing, services, stats, tiers
 from assistant.models import ROUTES, TICKET_ROUTES, TICKET_STATUSES, CustomerAccount, Ticket, Tier
 from core.extensions import db
+from core.hooks import add_audit_words
+from core.i18n import colon, word_list
 from core.ids import parse_id
 from core.listing import chosen_sort, list_args, request_page
 from core.signals import send_staff_action
@@ -198,9 +200,7 @@ def tier_settings():
             send_staff_action(
                 "settings.support_tiers",
                 user=current_user,
-                details={
-                    str(tier_id): {"name": name, "route": route} for tier_id, (name, route) in values.items()
-                },
+                details={"tiers": [{"name": name, "route": route} for name, route in values.values()]},
             )
             flash(_("Tiers saved."), "success")
             return redirect(url_for("assistant_admin.tier_settings"), 303)
@@ -230,3 +230,13 @@ bp.add_app_template_global(tiers.tier_name)
 @bp.app_template_global("ticket_route")
 def ticket_route(value: str) -> str:
     return str(LABELS.get(value, value))
+
+
+def _tier_routes(tiers: list) -> str:
+    return word_list(f"{tier['name']}{colon()}{ticket_route(tier['route'])}" for tier in tiers)
+
+
+def register_audit_words(app) -> None:
+    """The audit page reads a change of the support tiers with each tier's route in words."""
+    add_audit_words(app, "settings.support_tiers", "tiers", _tier_routes)
+    add_audit_words(app, "settings.support_tiers", "route", LABELS)

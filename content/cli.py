@@ -30,7 +30,18 @@ def import_command(paths, dry_run):
         prefix = "dry run: " if dry_run else ""
         click.secho(prefix + report.summary(), bold=True, fg="green" if report.ok else "red")
     if not dry_run:
-        send_staff_action("content.import", user=None, details={"summary": report.summary(), "ok": report.ok})
+        counts = report.counts
+        send_staff_action(
+            "content.import",
+            user=None,
+            details={
+                "imported": counts["imported"],
+                "updated": counts["updated"],
+                "unchanged": counts["unchanged"],
+                "errors": counts["error"],
+                "ok": report.ok,
+            },
+        )
     if not report.ok:
         raise SystemExit(1)
 

@@ -52,6 +52,8 @@ class Hooks:
     article_figures: list[tuple[str, object, Callable]] = field(default_factory=list)
     # Inputs a package adds to the public lead forms: (posted name, render(kind)).
     form_extras: list[tuple[str, Callable[[str], str]]] = field(default_factory=list)
+    # How a detail of an audit entry reads: {(action, detail name): words(value) -> str}.
+    audit_words: dict[tuple[str, str], Callable] = field(default_factory=dict)
     # The lead list's saved views (campaigns' segments): (choices, condition), or None.
     lead_views: tuple[Callable, Callable, Callable] | None = None
 
@@ -254,6 +256,21 @@ def set_lead_views(
 
 def lead_views(app) -> tuple[Callable, Callable, Callable] | None:
     return hooks(app).lead_views
+
+
+def add_audit_words(app, actions, names, words: Callable[[object], str] | dict) -> None:
+    """Say how the details `names` of `actions`' audit entries read: `words` (a table
+    {code: label}, or a function of the value) gives a code or a set of codes stored in a
+    detail (a lead's stage, a return reason) in the reader's words. A name inside a
+    detail's dict (a filter's "stage") counts too. So the audit page and export, in
+    accounts, show a stage as its label without importing gated."""
+    for action in (actions,) if isinstance(actions, str) else actions:
+        for name in (names,) if isinstance(names, str) else names:
+            hooks(app).audit_words[(action, name)] = words
+
+
+def audit_words(app, action: str, name: str) -> Callable | None:
+    return hooks(app).audit_words.get((action, name))
 
 
 def add_form_extra(app, name: str, render: Callable[[str], str]) -> None:

@@ -134,6 +134,7 @@ def init_app(app):
     )
     from gated.cli import leads_cli
     from gated.identity import lead_name, phone_number
+    from gated.labels import register_audit_words
     from gated.views import CAMPAIGN_PARAMETERS, bp, remember_landing
 
     apply_defaults(app, DEFAULTS)
@@ -148,6 +149,7 @@ def init_app(app):
 
     app.register_blueprint(bp)
     app.register_blueprint(admin.bp)
+    register_audit_words(app)
     app.register_blueprint(forms_views.bp)
     app.register_blueprint(embed_views.bp)
     app.register_blueprint(embed_admin.bp)

@@ -3,7 +3,8 @@ exports keep the codes, which scripts and CRMs match on."""
 
 from flask_babel import lazy_gettext as _l
 
-from core.i18n import words_for
+from core.hooks import add_audit_words
+from core.i18n import word_list, words_for
 
 LABELS = {
     "stage": {
@@ -69,3 +70,18 @@ def label(kind: str, value: str | None) -> str:
     """The words for a code, or the code itself when it has none (e.g. another
     package's timeline event kind)."""
     return words_for(LABELS, kind, value)
+
+
+def _kept_from_merged(chosen: dict) -> str:
+    """A merge's choices ({field: "a" | "b"}): the fields whose value came from the merged lead."""
+    return word_list(label("field", name) for name, side in sorted(chosen.items()) if side == "b") or "—"
+
+
+def register_audit_words(app) -> None:
+    """The audit page reads the stages, channels and merge choices in leads' entries in words."""
+
+    add_audit_words(app, "leads.stage_change", ("from", "to", "old", "new"), LABELS["stage"])
+    add_audit_words(app, ("leads.export", "leads.erase"), "stage", LABELS["stage"])
+    add_audit_words(app, ("leads.export", "leads.erase"), "channel", LABELS["channel"])
+    add_audit_words(app, "leads.export", "format", lambda code: str(code).upper())
+    add_audit_words(app, "leads.merge", "chosen", _kept_from_merged)

@@ -46,6 +46,7 @@ def init_app(app) -> None:
     apply_defaults(app, SETTINGS)
     WorkingTime.from_config(app.config)  # a working week that cannot be read stops the start
     app.register_blueprint(admin.bp)
+    admin.register_audit_words(app)
     add_admin_nav(
         app, _l("Scoring rules"), "scoring_admin.rules", roles=admin.RULE_ROLES, order=31, group="marketing"
     )

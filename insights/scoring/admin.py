@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from accounts.guards import roles_required
 from core.extensions import db
+from core.hooks import add_audit_words
 from core.signals import send_staff_action
 from core.timeutil import utcnow
 from gated.models import Lead
@@ -307,3 +308,12 @@ def _reason(reason: str) -> str:
     if reason == engine.REJECTED:
         return _("rejected by sales")
     return _("inactivity") if reason == "decay" else reason
+
+
+HANDOFF_OUTCOME_LABELS = {"accepted": _l("Accepted"), "rejected": _l("Returned")}
+
+
+def register_audit_words(app) -> None:
+    """The audit page reads a hand-off decision's outcome and return reason in words."""
+    add_audit_words(app, "sales.handoff_decision", "outcome", HANDOFF_OUTCOME_LABELS)
+    add_audit_words(app, "sales.handoff_decision", "reason", RETURN_REASON_LABELS)

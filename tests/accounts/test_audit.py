@@ -3,7 +3,8 @@ user changes), the admin page with its filters and export, who read it, and rete
 
 import csv
 import io
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -73,9 +74,9 @@ def test_user_changes_at_the_command_line_are_recorded(runner):
     ]
 
 
-def _entry(action, *, user=None, target="", days_ago=0, details=None):
+def _entry(action, *, user=None, target="", days_ago=0, details=None, at=None):
     entry = AuditEntry(
-        at=utcnow() - timedelta(days=days_ago),
+        at=at or utcnow() - timedelta(days=days_ago),
         user_id=user.id if user else None,
         user_email=user.email if user else "",
         action=action,
@@ -128,8 +129,7 @@ def test_reading_and_exporting_the_audit_log_are_recorded(login_as):
     response = admin.get("/admin/audit/export.csv")
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0][:3] == ["at_utc", "user", "action"]
-    targets = {row[3] for row in rows[1:]}
+    targets = {row[4] for row in rows[1:]}
     assert "lead:7" in targets
     assert "'=cmd|' /C calc'!A0" in targets  # through core.spreadsheet: never a formula
     [exported] = audit_entries("audit.export")
@@ -192,5 +192,100 @@ def test_details_read_in_words_without_empty_values(login_as):
     _entry("leads.export", target="lead:7", details={"filters": {}, "count": 3, "page": 1})
     _entry("insights.export", target="report", details={"filters": {"since": "2026-11-01"}})
     page = admin.get("/admin/audit/?lang=zh_CN").get_data(as_text=True)
-    assert "数量：3" in page and "页码：1" in page and "筛选条件：从：2026-11-01" in page
+    assert "数量：3" in page and "页码：1" in page and "筛选条件：从：2026年11月1日" in page
     assert "filters:" not in page and "{}" not in page and "count:" not in page
+
+
+# In the reader's words: codes, yes/no, times --------------------------------------------
+
+MOMENT = datetime(2026, 12, 6, 11, 5)  # naive UTC, as stored: 19:05 in Shanghai
+
+
+def _read_in_words():
+    """One entry of each kind of value a detail can hold."""
+    _entry("accounts.user_change", details={"email": "ops@example.com", "role": "sales", "active": False})
+    _entry("leads.stage_change", target="lead:7", details={"from": "new", "to": "mql"})
+    _entry("leads.export", details={"filters": {"stage": "mql"}, "count": 2, "format": "csv"})
+    _entry("api.key_create", details={"name": "CRM", "expires_at": MOMENT.isoformat()})
+    _entry("content.plan_move", target="plan:3", details={"was": "2026-12-01", "now": "2026-12-08"})
+    _entry("nurture.suppress", details={"manual": True})
+    _entry("sales.handoff_decision", details={"outcome": "rejected", "reason": "no_budget"})
+    _entry("settings.support_tiers", details={"tiers": [{"name": "金牌", "route": "owner"}]})
+    _entry("audit.read", details={"filters": {"action": "leads.erase"}, "page": 1}, at=MOMENT)
+
+
+def _shown(client, lang):
+    """The page, its entries' times and their details' text."""
+    page = client.get(f"/admin/audit/?lang={lang}").get_data(as_text=True)
+    times = re.findall(r"<tr>\s*<td>(.*?)</td>", page)
+    return page, times, " ".join(re.findall(r'<span class="audit-detail">(.*?)</span>', page))
+
+
+def test_the_audit_page_shows_codes_yes_no_and_times_in_chinese(login_as):
+    admin = login_as("admin")
+    _read_in_words()
+    page, times, details = _shown(admin, "zh_CN")
+    for words in (
+        "角色：销售",
+        "启用：否",
+        "之前：2026年12月1日",
+        "之后：2026年12月8日",
+        "从：新线索",
+        "到：市场认可线索（MQL）",
+        "筛选条件：阶段：市场认可线索（MQL）",
+        "格式：CSV",
+        "到期：2026年12月6日 19:05",
+        "手动添加：是",
+        "结果：已退回",
+        "原因：没有预算",
+        "支持等级：金牌：邮件转给客户负责人",
+        "筛选条件：行为：删除个人数据",
+    ):
+        assert words in details, words
+    for code in (
+        "sales",
+        "False",
+        "True",
+        "mql",
+        "rejected",
+        "no_budget",
+        "owner",
+        "leads.erase",
+        "T11:05",
+        "csv",
+    ):
+        assert code not in details, code
+    shown = re.sub(r"<[^>]+>", " ", page)  # what the reader sees (a filter's value is the code)
+    assert "为内容计划改期" in shown and "content.plan_move" not in shown
+    assert "2026年12月6日 19:05" in times
+    assert "UTC" not in shown
+
+
+def test_the_audit_page_reads_the_same_details_in_english(login_as):
+    admin = login_as("admin")
+    _read_in_words()
+    _page, times, details = _shown(admin, "en")
+    assert "Role: Sales" in details and "Active: No" in details and "Added by hand: Yes" in details
+    assert "Dec 6, 2026, 7:05\u202fPM" in details and "Dec 6, 2026, 7:05\u202fPM" in times
+
+
+def test_the_export_is_in_the_readers_words_with_times_in_the_site_zone(login_as):
+    admin = login_as("admin")
+    _entry("leads.stage_change", target="lead:7", details={"from": "new", "to": "mql"}, at=MOMENT)
+
+    def export(lang):
+        body = admin.get(f"/admin/audit/export.csv?action=leads.stage_change&lang={lang}").get_data(
+            as_text=True
+        )
+        return list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
+
+    header, row = export("zh_CN")
+    assert header[0] == "时间（中国时间，ISO 8601 格式，含与 UTC 的时差）"
+    assert header[1:4] == ["操作人", "行为", "行为代码"]
+    assert row[0] == "2026-12-06T19:05:00+08:00"
+    assert row[1:5] == ["（未登录）", "修改线索阶段", "leads.stage_change", "lead:7"]
+    assert row[7] == "从：新线索\n到：市场认可线索（MQL）"
+    assert '"to": "mql"' in row[8]  # the details as recorded, for programs
+    header, row = export("en")
+    assert header[:4] == ["Time (China Time, ISO 8601 with UTC offset)", "Who", "Action", "Action code"]
+    assert row[2] == "Changed a lead's stage" and row[7] == "From: New\nTo: Marketing qualified (MQL)"
