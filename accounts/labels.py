@@ -80,6 +80,8 @@ AUDIT_DETAIL_LABELS = {
     "outcome": _lp("audit detail", "Outcome"),
     "recipients": _lp("audit detail", "Recipients"),
     "summary": _lp("audit detail", "Summary"),
+    "role": _lp("audit detail", "Role"),
+    "status": _lp("audit detail", "Status"),
 }
 
 
