@@ -4,9 +4,11 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from accounts.labels import role_label
+from accounts.models import ROLES
 from core.localtime import zone_choices, zone_label
 
 
@@ -26,12 +28,42 @@ class AccountForm(FlaskForm):
     timezone = SelectField(_l("Show times in"), choices=_own_zone_choices)
 
 
-class PasswordForm(FlaskForm):
-    """A staff user's own new password; the policy's answer goes beside new_password."""
+class NewPasswordForm(FlaskForm):
+    """A new password, twice: an invited user's first; the policy's answer goes beside
+    new_password."""
 
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
     new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
     confirm = PasswordField(
         _l("New password again"),
         validators=[DataRequired(), EqualTo("new_password", message=_l("The two new passwords differ."))],
     )
+
+
+class PasswordForm(NewPasswordForm):
+    """A staff user's own new password, the current one first."""
+
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
+
+
+def _role_choices() -> list[tuple[str, str]]:
+    return [(role, role_label(role)) for role in ROLES]
+
+
+class RoleForm(FlaskForm):
+    """Another role for a staff user (the users page)."""
+
+    role = SelectField(_l("Role"), choices=_role_choices, validate_choice=False)
+
+
+class InviteForm(RoleForm):
+    """A new staff user, invited by mail to set their own password."""
+
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            DataRequired(message=_l("Enter the new user's email address.")),
+            Length(max=254),
+            Email(message=_l("Enter an email address such as name@example.com."), check_deliverability=False),
+        ],
+    )
+    name = StringField(_l("Full name"), validators=[Length(max=120)])

@@ -136,6 +136,7 @@ AUDIT_DETAIL_LABELS = {
     "channel": _lp("audit detail", "Channel"),
     "source": _lp("audit detail", "Source"),
     "asset": _lp("audit detail", "File number"),
+    "status": _lp("audit detail", "Status"),
 }
 
 # What a staff user's change at the command line was, when it is no role or state.

@@ -52,7 +52,12 @@ class User(UserMixin, db.Model):
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return self.has_password and check_password_hash(self.password_hash, password)
+
+    @property
+    def has_password(self) -> bool:
+        """False for an invited user who has not yet set one: no password signs them in."""
+        return bool(self.password_hash)
 
     def has_role(self, *roles: str) -> bool:
         return self.role == "admin" or self.role in roles

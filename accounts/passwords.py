@@ -58,7 +58,8 @@ def _unknown_user_hash() -> str:
 
 
 def password_matches(password_hash: str | None, password: str) -> bool:
-    """Whether the password matches the hash; without a hash (no such user) the same work
-    is done against a hash nobody can match, and the answer is False."""
+    """Whether the password matches the hash; without a hash (no such user, or an invited
+    one who has not set a password yet) the same work is done against a hash nobody can
+    match, and the answer is False."""
     matched = check_password_hash(password_hash or _unknown_user_hash(), password)
-    return matched and password_hash is not None
+    return matched and bool(password_hash)

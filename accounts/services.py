@@ -19,7 +19,31 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 
 class AccountError(ValueError):
-    """A user could not be created or changed; the message says why."""
+    """A user could not be created or changed; the message says why (in English, for the
+    command line), `field` which form field it belongs beside ("" for none). A page
+    says it in the reader's words by the exception's class."""
+
+    field = ""
+
+
+class BadEmail(AccountError):
+    field = "email"
+
+
+class EmailTaken(AccountError):
+    field = "email"
+
+
+class UnknownRole(AccountError):
+    field = "role"
+
+
+class OwnAccount(AccountError):
+    """An administrator's change to their own role or active flag: another admin makes it."""
+
+
+class LastAdmin(AccountError):
+    """A change that would leave no active administrator to manage the site."""
 
 
 class WrongPassword(AccountError):
@@ -29,6 +53,8 @@ class WrongPassword(AccountError):
 class WeakPassword(AccountError):
     """A password the policy refuses (accounts.passwords); the message, translated, goes
     beside the password field."""
+
+    field = "password"
 
 
 def normalise_email(email: str) -> str:
@@ -46,20 +72,35 @@ def check_password_policy(password: str, *, email: str = "", name: str = "") -> 
         raise WeakPassword(str(problem))
 
 
-def create_user(email: str, *, role: str, password: str, name: str = "") -> User:
-    """Create a staff user. Raises AccountError for a bad role, a weak password or a
-    taken address."""
-    email = normalise_email(email)
-    if "@" not in email:
-        raise AccountError(f"not an email address: {email!r}")
+def _check_role(role: str) -> None:
     if role not in ROLES:
-        raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
-    check_password_policy(password, email=email, name=name)
+        raise UnknownRole(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+
+
+def add_user(email: str, *, role: str, password: str | None, name: str = "") -> User:
+    """Add (flushed, not committed) a staff user. Without a password the user is invited:
+    no password signs in until they set one (accounts.invitations). Raises AccountError
+    for a bad address or role, a weak password or a taken address."""
+    email = normalise_email(email)
+    name = (name or "").strip()
+    if "@" not in email:
+        raise BadEmail(f"not an email address: {email!r}")
+    _check_role(role)
+    if password is not None:
+        check_password_policy(password, email=email, name=name)
     if find_user(email):
-        raise AccountError(f"a user with the address {email} exists already")
-    user = User(email=email, role=role, name=name)
-    user.set_password(password)
+        raise EmailTaken(f"a user with the address {email} exists already")
+    user = User(email=email, role=role, name=name, password_hash="")
+    if password is not None:
+        user.set_password(password)
     db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def create_user(email: str, *, role: str, password: str, name: str = "") -> User:
+    """Create a staff user with a password. Raises AccountError as add_user does."""
+    user = add_user(email, role=role, password=password, name=name)
     db.session.commit()
     return user
 
@@ -93,22 +134,49 @@ def change_password(user: User, current: str, new: str, *, now: datetime) -> Use
     return user
 
 
-def set_role(email: str, role: str) -> User:
-    """Another role; every session of the user ends (it was issued with the old rights)."""
-    if role not in ROLES:
-        raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+def _check_change(user: User, *, role: str, active: bool, actor: User | None) -> None:
+    """Refuse an administrator's change to themselves (`actor`: who changes, None at the
+    command line) and any change that leaves no active administrator."""
+    if actor is not None and actor.id == user.id and (role != user.role or active != user.active):
+        raise OwnAccount("you cannot change your own role or deactivate yourself")
+    if user.role != "admin" or not user.active or (role == "admin" and active):
+        return
+    # Locked (on PostgreSQL), so two admins demoting each other at once cannot both pass.
+    others = db.session.scalars(
+        select(User.id)
+        .where(User.role == "admin", User.active.is_(True), User.id != user.id)
+        .with_for_update()
+    ).all()
+    if not others:
+        raise LastAdmin(f"{user.email} is the last active administrator")
+
+
+def set_role(email: str, role: str, *, actor: User | None = None) -> User:
+    """Another role; every session of the user ends (it was issued with the old rights).
+    Raises OwnAccount or LastAdmin (see _check_change)."""
+    _check_role(role)
     user = find_existing(email)
+    _check_change(user, role=role, active=user.active, actor=actor)
     user.role = role
     db.session.commit()
     return user
 
 
-def set_active(email: str, active: bool) -> User:
-    """Deactivate (every session ends, no sign-in works) or activate a user."""
+def set_active(email: str, active: bool, *, actor: User | None = None) -> User:
+    """Deactivate (every session ends, no sign-in works) or activate a user. Raises
+    OwnAccount or LastAdmin (see _check_change)."""
     user = find_existing(email)
+    _check_change(user, role=user.role, active=active, actor=actor)
     user.active = active
     db.session.commit()
     return user
+
+
+def staff_users() -> list[User]:
+    """Every staff user for the users page: active ones first, then by name and address."""
+    return list(
+        db.session.scalars(select(User).order_by(User.active.desc(), func.lower(User.name), User.email))
+    )
 
 
 def end_sessions(user: User) -> None:

@@ -4,8 +4,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from accounts import services
-from accounts.forms import AccountForm, LoginForm, PasswordForm
+from accounts import invitations, services
+from accounts.forms import AccountForm, LoginForm, NewPasswordForm, PasswordForm
 from accounts.guards import ANY_STAFF, roles_required
 from core.extensions import limiter
 from core.hooks import home_panels
@@ -30,6 +30,14 @@ def _sign_in(user, *, remember: bool) -> None:
     """A new session for a sign-in: the old one's contents (its CSRF secret) dropped."""
     rotate_session()
     login_user(user, remember=remember)
+
+
+def _password_set(user, message: str):
+    """After a user set their own password: this browser signed in anew, audited."""
+    _sign_in(user, remember=False)
+    send_staff_action("accounts.password_change", user=user, target=f"user:{user.id}")
+    flash(message, "success")
+    return redirect(url_for("admin.dashboard"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -65,6 +73,26 @@ def logout():
     return redirect(url_for("accounts.login"))
 
 
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def invitation(token: str):
+    """An invited staff user sets their password, then is signed in."""
+    form = NewPasswordForm()
+    try:
+        user = invitations.invited_user(token, now=utcnow())
+        if form.validate_on_submit():
+            user = invitations.accept_invitation(token, form.new_password.data, now=utcnow())
+            site = current_app.config["SITE_NAME"]
+            return _password_set(user, _("Your password is set. Welcome to %(site)s.", site=site))
+    except services.WeakPassword as exc:
+        form.new_password.errors.append(str(exc))
+    except invitations.InvalidInvitation as exc:  # also: used in another tab meanwhile
+        page = render_template("accounts/invitation.html", form=None, expired=exc.expired)
+        return page, 410 if exc.expired else 404
+    status = 422 if form.errors else 200
+    return render_template("accounts/invitation.html", form=form, user=user), status
+
+
 @admin_bp.route("/password", methods=["GET", "POST"])
 @roles_required(*ANY_STAFF)
 @limiter.limit(_login_limit, methods=["POST"])
@@ -83,10 +111,7 @@ def password():
         except services.WeakPassword as exc:
             form.new_password.errors.append(str(exc))
         else:
-            _sign_in(user, remember=False)
-            send_staff_action("accounts.password_change", user=user, target=f"user:{user.id}")
-            flash(_("Password changed. You are signed out on your other devices."), "success")
-            return redirect(url_for("admin.dashboard"))
+            return _password_set(user, _("Password changed. You are signed out on your other devices."))
     status = 422 if request.method == "POST" else 200
     return render_template("accounts/password.html", form=form), status
 

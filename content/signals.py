@@ -5,6 +5,8 @@ Each is sent after the change is committed, with the app as sender.
 
 from blinker import Namespace
 
+from core import signals as core_signals
+
 signals = Namespace()
 
 article_changed = signals.signal("article-changed")
@@ -14,8 +16,6 @@ Payload: article_id (int)."""
 article_deleted = signals.signal("article-deleted")
 """An article was deleted. Payload: article_id (int), slug (str)."""
 
-staff_mail_requested = signals.signal("staff-mail-requested")
-"""Inside the transaction (unlike the two above): a mail to a member of staff, such as
-the weekly review reminder. Payload: to (str, an address), template (str, a folder with
-subject.txt, body.txt, body.html and reason.txt), context (dict of JSON values), now (datetime: when it is due). nurture
-queues it as a staff mail; the sender commits it with its own rows."""
+# Defined in core, so packages below content (accounts' invitations) can ask for staff
+# mail too; kept importable from here for the packages that always have.
+staff_mail_requested = core_signals.staff_mail_requested

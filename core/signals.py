@@ -15,6 +15,13 @@ from blinker import Namespace
 signals = Namespace()
 staff_action = signals.signal("staff-action")
 
+staff_mail_requested = signals.signal("staff-mail-requested")
+"""Inside the transaction: a mail to a member of staff, such as the weekly review
+reminder or a new user's invitation. Payload: to (str, an address), template (str, a
+folder with subject.txt, body.txt, body.html and reason.txt), context (dict of JSON
+values), now (datetime: when it is due). nurture queues it as a staff mail; the sender
+commits it with its own rows."""
+
 
 def send_staff_action(action: str, *, user, target: str = "", details: dict | None = None) -> None:
     """Send `staff_action` from the current app (see above): after the action's commit."""

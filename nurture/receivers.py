@@ -116,7 +116,7 @@ def on_staff_mail_requested(sender, *, to, template, context, now=None, **extra)
 
 
 def connect(app):
-    from content.signals import staff_mail_requested
+    from core.signals import staff_mail_requested
     from gated import signals
     from nurture import form_topics
 

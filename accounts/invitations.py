@@ -1,0 +1,113 @@
+"""Invitations: an administrator adds a staff user without a password, and the new user
+gets a mail with a link to set their own (under the password policy).
+
+The link carries a signed token (core.tokens) naming the user, their session version and
+a deadline. Setting the password moves the session version on (models.User), so a link
+works once; it also stops working at its deadline (INVITATION_DAYS) and when the user is
+deactivated. accounts sits below nurture, which sends every mail, so the mail is asked
+for with core.signals.staff_mail_requested and queued in the same transaction as the
+user it invites.
+"""
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+
+from accounts import services
+from accounts.models import User
+from core.extensions import db
+from core.signals import staff_mail_requested
+from core.tokens import InvalidToken, sign, unsign
+from core.urls import absolute_url_for
+
+PURPOSE = "invitation"
+TEMPLATE = "accounts/email/invitation"
+
+
+class InvalidInvitation(Exception):
+    """A link that was tampered with, has expired or was used already; `expired` says
+    whether asking for a new one is what helps."""
+
+    def __init__(self, message: str, *, expired: bool = False):
+        super().__init__(message)
+        self.expired = expired
+
+
+def invitation_days() -> int:
+    return int(current_app.config["INVITATION_DAYS"])
+
+
+def invitation_token(user: User, *, now: datetime) -> str:
+    """A signed token for `user`'s invitation, good until INVITATION_DAYS from `now`."""
+    until = now + timedelta(days=invitation_days())
+    return sign(PURPOSE, {"user": user.id, "version": user.session_version, "until": until.isoformat()})
+
+
+def send_invitation(user: User, *, inviter: User | None, now: datetime) -> None:
+    """Queue (the caller commits) the mail with `user`'s link to set a password."""
+    staff_mail_requested.send(
+        current_app._get_current_object(),
+        to=user.email,
+        template=TEMPLATE,
+        context={
+            "name": user.display_name,
+            "inviter": inviter.display_name if inviter is not None else "",
+            "role": user.role,
+            "url": absolute_url_for("accounts.invitation", token=invitation_token(user, now=now)),
+            "days": invitation_days(),
+            "locale": current_app.config["DEFAULT_LOCALE"].replace("_", "-"),
+        },
+        now=now,
+    )
+
+
+def invite_user(email: str, *, role: str, name: str, inviter: User | None, now: datetime) -> User:
+    """Add a staff user with no password and mail them their link, in one transaction.
+    Raises services.AccountError as add_user does (nothing is stored then)."""
+    try:
+        user = services.add_user(email, role=role, password=None, name=name)
+    except services.AccountError:
+        db.session.rollback()
+        raise
+    send_invitation(user, inviter=inviter, now=now)
+    db.session.commit()
+    return user
+
+
+def resend_invitation(user: User, *, inviter: User | None, now: datetime) -> None:
+    """A new link for an invited user who has not set a password yet (the last one
+    expired, or the mail was lost)."""
+    if user.has_password or not user.active:
+        raise services.AccountError(f"{user.email} needs no invitation")
+    send_invitation(user, inviter=inviter, now=now)
+    db.session.commit()
+
+
+def invited_user(token: str, *, now: datetime) -> User:
+    """The user an invitation link is for, while it holds. Raises InvalidInvitation."""
+    try:
+        payload = unsign(PURPOSE, token)
+        user_id, version, until = (
+            payload["user"],
+            payload["version"],
+            datetime.fromisoformat(payload["until"]),
+        )
+    except (InvalidToken, KeyError, TypeError, ValueError) as exc:
+        raise InvalidInvitation("not an invitation link") from exc
+    if now > until:
+        raise InvalidInvitation("expired", expired=True)
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.active or user.session_version != version or user.has_password:
+        raise InvalidInvitation("used or withdrawn")
+    return user
+
+
+def accept_invitation(token: str, password: str, *, now: datetime) -> User:
+    """Set the invited user's password (the policy's); the link stops working. Returns the
+    user with a fresh login key, to sign in. Raises InvalidInvitation or WeakPassword."""
+    user = invited_user(token, now=now)
+    services.check_password_policy(password, email=user.email, name=user.name)
+    user.set_password(password)
+    db.session.commit()
+    user.login_key = services.login_key(user, now=now)
+    return user
