@@ -176,6 +176,7 @@ def _submit(embedded: EmbeddedForm):
         page=lambda: {"thanks": False, **_article_context(embedded)},
         thanks=thanks,
         captured=captured,
+        host_page=None if host is None else embedding.host_touch(request.form, host),
     )
 
 

@@ -8,17 +8,22 @@ for a form are EMBED_ORIGINS (every form) and the form's own list, kept in the a
 origins (CORS, by flask-cors) and send it from their own page (core.security's check by
 Origin); any other origin is refused and nothing it sends is stored.
 
+A submission in a frame is attributed to the host page (host_touch), what embed-frame.js
+read there: checked as visitor input, and used for attribution only.
+
 Where a form is seen costs one small write per form, origin and process every
 SIGHTING_EVERY: the pages stay cacheable, and the admin still lists every site.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -26,12 +31,18 @@ from sqlalchemy.exc import IntegrityError
 
 from content.public import get_public_article
 from core.extensions import db
-from gated.models import EmbedSettings, EmbedSighting
+from gated.models import UTM_FIELDS, EmbedSettings, EmbedSighting
 
 KINDS = {"demo-request": "demo", "newsletter": "newsletter"}
 LIBRARY = "library/"
 SIGHTING_EVERY = 600.0  # seconds between two writes of one form's sighting on one origin
 MAX_ORIGIN = 200
+MAX_URL = 500  # the landing page and referrer columns
+MAX_TAG = 200  # a utm tag, as the site's own form keeps it
+# What a browser's location.href or document.referrer never holds unencoded: whitespace,
+# control characters, double quotes and angle brackets (markup's way in).
+_NOT_IN_URL = re.compile(r'[\x00-\x20\x7f-\x9f<>"]')
+_NOT_IN_TAG = re.compile(r"[\x00-\x1f\x7f-\x9f<>]")
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,34 @@ def normalise_origin(text: str) -> str | None:
     default = {"http": 80, "https": 443}[parts.scheme]
     origin = f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
     return origin if len(origin) <= MAX_ORIGIN else None
+
+
+def page_url(text: str | None, *, origin: str | None = None) -> str | None:
+    """`text` as an absolute http(s) URL without its fragment (on `origin` when one is
+    given), or None: too long, another scheme, another origin, or anything a browser
+    would have percent-encoded."""
+    text = (text or "").strip()
+    if not text or len(text) > MAX_URL or _NOT_IN_URL.search(text):
+        return None
+    found = normalise_origin(text)
+    if found is None or (origin is not None and found != origin):
+        return None
+    return urlunsplit(urlsplit(text)._replace(fragment=""))
+
+
+def host_touch(data: Mapping[str, str], host: str) -> dict[str, str]:
+    """Where a submission from a frame on `host` (an allowed origin) came from, as the
+    hidden fields of the site's own form: the host page is the landing page (as
+    embed-frame.js sent it when it is a URL on `host`, else the host), the host page's own
+    referrer the referrer, or the host page when it had none (it led the visitor to the
+    form: never "direct"), and the utm tags those of the host page's query.
+
+    What the frame sends is the visitor's to write: it only says where a lead came from,
+    never decides who may send the form (the host is checked by origin, apart)."""
+    page = page_url(data.get("landing_page"), origin=host) or host + "/"
+    query = parse_qs(urlsplit(page).query)
+    tags = {name: _NOT_IN_TAG.sub("", (query.get(name) or [""])[0]).strip()[:MAX_TAG] for name in UTM_FIELDS}
+    return {"landing_page": page, "referrer": page_url(data.get("referrer")) or page, **tags}
 
 
 def parse_origins(text: str) -> tuple[list[str], list[str]]:

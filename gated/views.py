@@ -157,13 +157,18 @@ def _new_form() -> LeadForm:
     return LeadForm(formdata=None)
 
 
-def _with_attribution(form):
-    """The form as sent, with where the visit came from: the campaign landing earlier in
-    the visit (the touch cookie), else the utm parameters and path of the URL the form was
-    sent to (a lead form posts to its own page's URL, query included) and the referrer the
-    page's script read from `document.referrer` (static/js/lead-form.js). A form that
-    brings its own values (an embedded frame's host page) keeps them."""
+def _with_attribution(form, host_page=None):
+    """The form as sent, with where the visit came from: `host_page` when the form sits in
+    a frame on another site (gated.embedding.host_touch: that page is where the visit is),
+    else the campaign landing earlier in the visit (the touch cookie), else the utm
+    parameters and path of the URL the form was sent to (a lead form posts to its own
+    page's URL, query included) and the referrer the page's script read from
+    `document.referrer` (static/js/lead-form.js)."""
     data = form.copy()
+    if host_page is not None:
+        for name, value in host_page.items():
+            data[name] = value
+        return data
     touch = _visit_touch()
     if touch is not None:
         data["referrer"] = str(touch.get("referrer") or "")
@@ -272,6 +277,7 @@ def _submit(
     captured=None,
     article_id=None,
     locale=None,
+    host_page=None,
 ):
     """The POST of every lead form: screen, then capture and 303 to the thank-you page,
     or hold and ask the visitor to confirm. `page()` gives the template's context when
@@ -279,10 +285,11 @@ def _submit(
     mailed=…)` answers a stored submission (default: the form's own thank-you page) and
     `captured()` runs once it is stored. `article_id`: the article the form is on when
     no asset says it (a gated video's). `locale`: the page's language when it is not the
-    visitor's (a white paper's), in which the consent it showed is recorded."""
+    visitor's (a white paper's), in which the consent it showed is recorded. `host_page`:
+    the attribution of a form in a frame on another site (see _with_attribution)."""
     thanks = thanks or thanks_redirect
     now = utcnow()
-    data = _with_attribution(request.form)
+    data = _with_attribution(request.form, host_page)
     reason = holding.screen(data, now=now)
     if reason == holding.HONEYPOT:
         visitor.record_blocked(kind, reason, now=now)

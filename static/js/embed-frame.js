@@ -1,9 +1,10 @@
 /* Inside an embedded form's frame (gated/embed.html): the page is the same bytes for
    every visitor, so what belongs to this visit comes from the frame's URL fragment,
    written by embed.js and never sent to the server (or, for a plain iframe, from the
-   frame's referrer): the host page and its utm tags become the submission's touch, the
-   host's CSS variables style the form, and the frame tells the host its height. */
-const UTM = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"];
+   frame's referrer): the host page and its own referrer go with the submission (the
+   server reads the utm tags from the page's URL: gated.embedding.host_touch), the host's
+   CSS variables style the form, and the frame tells the host its height whenever it
+   changes (the form's errors, the thank-you). */
 const VARIABLES = ["--lodestar-accent", "--lodestar-text", "--lodestar-background", "--lodestar-font", "--lodestar-radius"];
 // A colour, a length or a font list; never url(), a semicolon or a brace.
 const SAFE_VALUE = /^[#\w\s.,%()'"+-]{1,120}$/;
@@ -38,15 +39,6 @@ for (const form of document.querySelectorAll("form.lead-form")) {
   setField(form, "embed_host", host);
   setField(form, "landing_page", page);
   setField(form, "referrer", context.get("ref") || "");
-  let query = new URLSearchParams();
-  try {
-    query = new URL(page).searchParams;
-  } catch {
-    // no host page known: the tags stay empty
-  }
-  for (const name of UTM) {
-    setField(form, name, query.get(name) || "");
-  }
 }
 
 try {
@@ -61,8 +53,13 @@ try {
   // a fragment that is not ours: the default look
 }
 
+// The content's height, not the document's: that is never less than the frame's own
+// height, so a frame could grow and never shrink. Only to the host's origin (the browser
+// drops the message if the parent is another: frame-ancestors lets only allowed origins
+// frame this page); with no host known, nobody listens (a plain iframe has a fixed height).
 if (host && window.parent !== window) {
-  const tell = () => window.parent.postMessage({ lodestarHeight: document.documentElement.scrollHeight }, host);
+  const tell = () => {
+    window.parent.postMessage({ lodestarHeight: Math.ceil(document.body.getBoundingClientRect().height) }, host);
+  };
   new ResizeObserver(tell).observe(document.body);
-  tell();
 }

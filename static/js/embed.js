@@ -4,7 +4,8 @@
    demo-request or newsletter). The form runs in a frame from SITE, so every check of
    the site's own form holds (proof of work, consent, attribution, the download link);
    the frame follows the host's CSS variables (--lodestar-accent, --lodestar-text,
-   --lodestar-background, --lodestar-font, --lodestar-radius) and grows to its content.
+   --lodestar-background, --lodestar-font, --lodestar-radius) and its content's
+   height (the frame posts it; only that frame, from the form's site, is listened to).
    Whether this site may show the form is the server's answer (CORS): on any other site
    nothing is shown and the console says why. */
 (function () {
@@ -66,8 +67,10 @@
         frame.style.display = "block";
         frame.style.height = "560px";
         window.addEventListener("message", function (event) {
-          if (event.source === frame.contentWindow && event.origin === base && event.data && event.data.lodestarHeight) {
-            frame.style.height = Math.ceil(event.data.lodestarHeight) + "px";
+          // Only the frame's own page, from the form's site, may size it.
+          var height = event.data && event.data.lodestarHeight;
+          if (event.source === frame.contentWindow && event.origin === base && typeof height === "number" && height > 0) {
+            frame.style.height = Math.ceil(height) + "px";
           }
         });
         tag.parentNode.insertBefore(frame, tag);

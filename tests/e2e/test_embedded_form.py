@@ -1,7 +1,8 @@
 """An embedded lead form in a real browser, on a second origin: a partner's page on its
 own port (a small local server) carries the one-line script. On an allowed origin the
 form works end to end (proof of work, the lead attributed to the partner's page and its
-utm tags, the download link at once and by mail); on another origin nothing is shown or
+utm tags, the download link at once and by mail) and on a phone the frame follows its
+content's height down to the thank-you; on another origin nothing is shown or
 stored and the console says why; a plain iframe on another origin is refused by the
 browser (frame-ancestors)."""
 
@@ -137,14 +138,41 @@ def test_an_allowed_partner_page_embeds_the_form_end_to_end(live_app, browser, p
     context.close()
 
 
-def test_the_embedded_form_fits_a_phone(live_app, browser, partner, tmp_path):
+FRAME_HEIGHT = "document.querySelector('iframe.lodestar-form').getBoundingClientRect().height"
+
+
+def _frame_fits(page, body) -> float:
+    """The frame's height once it is its content's (embed-frame.js tells, embed.js sets):
+    waited for, since the message comes after the content changed; returns it."""
+    content = body.evaluate("b => b.scrollHeight")
+    page.wait_for_function(f"h => Math.abs({FRAME_HEIGHT} - h) <= 2", arg=content, timeout=5000)
+    height = page.evaluate(FRAME_HEIGHT)
+    assert abs(height - body.evaluate("b => b.scrollHeight")) <= 2
+    return height
+
+
+def test_the_embedded_form_fits_a_phone_and_shrinks_to_its_thank_you(live_app, browser, partner, tmp_path):
     context, page = _browser_page(browser, {"width": 390, "height": 844})
-    page.goto(f"{partner.origin}/expo")
+    # The customer's visitor typed the address: the page's own tags, no referrer.
+    host_url = f"{partner.origin}/pricing?utm_source=wechat"
+    page.goto(host_url)
     form = page.frame_locator("iframe.lodestar-form")
-    form.get_by_label("工作邮箱").wait_for()
-    frame = page.frame_locator("iframe.lodestar-form").locator("body")
-    assert frame.evaluate("b => b.scrollWidth <= window.innerWidth")
+    form.get_by_label("工作邮箱").fill("li.lei@partner.example")
+    body = form.locator("body")
+    assert body.evaluate("b => b.scrollWidth <= window.innerWidth")
     page.screenshot(path=str(tmp_path / "embedded-form-phone.png"), full_page=True)
+    form_height = _frame_fits(page, body)
+    form.get_by_role("button", name="获取白皮书").click()
+    form.get_by_role("link", name="下载白皮书").wait_for()
+    # The thank-you is shorter than the form: the frame follows it down, no empty block.
+    thanks_height = _frame_fits(page, body)
+    assert thanks_height < form_height - 200
+    page.screenshot(path=str(tmp_path / "embedded-thanks-phone.png"), full_page=True)
+
+    lead, submission, _seen = _stored(live_app, "li.lei@partner.example")
+    assert (lead.source, lead.first_channel, lead.first_utm_source) == ("wechat", "social", "wechat")
+    assert (lead.first_landing_page, lead.first_referrer) == (host_url, host_url)
+    assert (submission.landing_page, submission.referrer) == (host_url, host_url)
     context.close()
 
 

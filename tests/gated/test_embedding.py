@@ -8,8 +8,9 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from core.extensions import db
-from gated import embedding
+from gated import embedding, visitor
 from gated.models import Consent, EmbedSettings, EmbedSighting, Lead, Submission
+from gated.views import TOUCH_COOKIE
 from tests.factories import audit_entries
 from tests.gated.conftest import form_data, open_mailed_link
 
@@ -128,6 +129,68 @@ def test_a_frame_submission_makes_the_host_page_the_touch_and_shows_the_link(cli
     [consent] = db.session.scalars(select(Consent)).all()
     assert consent.granted and consent.version == current_app.config["CONSENT_VERSION"]
     assert consent.text and consent.text in frame_page_text(client)
+
+
+def _embedded_lead(client, **sent) -> Lead:
+    """The lead stored from the frame's form as embed-frame.js sends it on the partner's
+    page (the page's utm tags are not among the fields: the server reads them from it)."""
+    data = form_data(embed_host=PARTNER, utm_source="", utm_medium="", utm_campaign="", **sent)
+    # The browser's Referer of the POST is the frame itself, our own page.
+    headers = {"Sec-Fetch-Site": "same-origin", "Referer": "http://localhost" + FRAME}
+    assert client.post(FRAME, data=data, headers=headers).status_code == 303
+    return db.session.scalar(select(Lead))
+
+
+@pytest.mark.parametrize(
+    ("page", "referrer", "source", "channel"),
+    [
+        # The host page's utm tags, though its visitor typed its address: not direct.
+        (PARTNER + "/pricing?utm_source=wechat&utm_campaign=spring", "", "wechat", "social"),
+        # No tags and no referrer of its own: the host page referred the visitor.
+        (PARTNER + "/pricing", "", "partner.example", "referral"),
+        # The host page's own referrer, as the site's own page keeps its visitor's.
+        (PARTNER + "/pricing", "https://www.baidu.com/s?wd=crm", "baidu.com", "organic_search"),
+    ],
+)
+def test_an_embedded_lead_is_attributed_to_the_host_page(client, allowed, page, referrer, source, channel):
+    lead = _embedded_lead(client, landing_page=page, referrer=referrer)
+    assert (lead.source, lead.first_channel, lead.last_channel) == (source, channel, channel)
+    assert lead.first_landing_page == page
+    assert lead.first_referrer == (referrer or page)
+    tagged = "utm_source=wechat" in page
+    assert (lead.first_utm_source, lead.first_utm_campaign) == (("wechat", "spring") if tagged else ("", ""))
+    submission = db.session.scalar(select(Submission))
+    assert (submission.landing_page, submission.referrer) == (page, referrer or page)
+
+
+def test_the_host_page_wins_over_an_earlier_visit_to_our_site(client, allowed):
+    campaign = {"utm_source": "baidu", "utm_medium": "cpc"}
+    client.set_cookie(TOUCH_COOKIE, visitor.touch_cookie_value(campaign, "", "/library/x?utm_source=baidu"))
+    lead = _embedded_lead(client, landing_page=PARTNER + "/pricing?utm_source=wechat")
+    assert (lead.source, lead.first_landing_page) == ("wechat", PARTNER + "/pricing?utm_source=wechat")
+
+
+@pytest.mark.parametrize(
+    ("page", "referrer"),
+    [
+        ("javascript:alert(1)", "javascript:alert(1)"),
+        (STRANGER + "/pricing?utm_source=stranger", "data:text/html,<script>alert(1)</script>"),
+        (PARTNER + '/pricing?utm_source="><script>alert(1)</script>', PARTNER + "/<script>"),
+        (PARTNER + "/pricing?utm_source=" + "x" * 500, "ftp://partner.example/"),
+    ],
+)
+def test_what_a_frame_says_of_its_host_page_is_checked(client, allowed, page, referrer):
+    lead = _embedded_lead(client, landing_page=page, referrer=referrer)
+    # Not a URL of the host, or not one a browser sends: the host itself, and no tags.
+    assert (lead.first_landing_page, lead.first_referrer) == (PARTNER + "/", PARTNER + "/")
+    assert (lead.source, lead.first_utm_source) == ("partner.example", "")
+
+
+def test_a_host_pages_tags_are_kept_as_text_and_its_fragment_dropped(client, allowed):
+    page = PARTNER + "/p?utm_source=%3Cb%3Ewechat%3C%2Fb%3E&utm_term=" + "t" * 300
+    lead = _embedded_lead(client, landing_page=page + "#pricing")
+    assert lead.first_landing_page == page
+    assert (lead.source, lead.first_utm_term) == ("bwechat/b", "t" * 200)
 
 
 def test_an_allowed_hosts_own_page_may_post_the_form(client, allowed):
