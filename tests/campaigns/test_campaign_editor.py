@@ -166,6 +166,9 @@ def test_a_send_time_is_kept_to_the_minute_in_the_readers_zone(login_as, makers)
     assert campaign.send_at.strftime("%Y-%m-%d %H:%M") == f"{day.isoformat()} 02:00"
     page = client.get(f"/admin/campaigns/{campaign.id}/edit").get_data(as_text=True)
     assert f'value="{local}"' in page
+    # The campaign's page says it as the editor's pages do: the locale's date, the hour.
+    shown = client.get(f"/admin/campaigns/{campaign.id}").get_data(as_text=True)
+    assert f"{day.year}年{day.month}月{day.day}日 10:00" in shown and "/" + str(day.day) + " " not in shown
 
 
 def test_the_live_count_is_the_audience_minus_exclusions_with_consent(login_as, makers):
