@@ -41,7 +41,7 @@ def init_app(app):
     from api import admin, cleanup, problems
     from api.cli import api_keys_cli
     from api.crm import log, sync, webhook
-    from api.labels import crm_label
+    from api.labels import api_label
     from api.resources import content, events, leads, marketing
     from api.schemas import ProblemSchema
     from core.config import apply_defaults
@@ -91,4 +91,4 @@ def init_app(app):
     add_admin_nav(app, _l("API keys"), "api_admin.keys_page", roles=("admin",), order=92, group="settings")
     add_admin_nav(app, _l("CRM sync"), "api_admin.crm", roles=log.ROLES, order=56, group="sales")
     add_lead_panel(app, log.lead_panel)
-    app.add_template_global(crm_label)
+    app.add_template_global(api_label)

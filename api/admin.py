@@ -43,10 +43,13 @@ def keys_page():
     return _keys_page(KeyForm(formdata=None), token=token)
 
 
-@bp.post("/keys/<int:key_id>/revoke")
+@bp.route("/keys/<int:key_id>/revoke", methods=["GET", "POST"])
 @roles_required("admin")
 def revoke(key_id: int):
+    """GET asks first (what stops working, that it cannot be undone); POST revokes."""
     key = db.get_or_404(ApiKey, key_id)
+    if request.method == "GET":
+        return render_template("api/revoke.html", key=key)
     if keys.revoke_key(key, now=utcnow(), user=current_user._get_current_object()):
         flash(_("Key %(prefix)s revoked.", prefix=key.prefix), "success")
     return redirect(url_for("api_admin.keys_page"))

@@ -2,11 +2,13 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from api.labels import LABELS
 from api.models import SCOPES
 
 EXPIRIES = [
@@ -27,3 +29,12 @@ class KeyForm(FlaskForm):
         option_widget=CheckboxInput(),
     )
     expires = SelectField(_l("Expires after"), choices=EXPIRIES, default="90d")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # What a scope opens, in the reader's words, with the code that docs/API.md and
+        # the command line use beside it.
+        self.scopes.choices = [
+            SelectChoice(scope, Markup("{} <code>{}</code>").format(LABELS["scope"][scope], scope))
+            for scope in SCOPES
+        ]

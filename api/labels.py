@@ -1,4 +1,5 @@
-"""Words for the codes the CRM sync stores (outcomes, directions, kinds of run)."""
+"""Words for the codes the CRM sync stores (outcomes, directions, kinds of run) and for
+API key scopes."""
 
 from flask_babel import lazy_gettext as _l
 
@@ -16,8 +17,17 @@ LABELS = {
     },
     "direction": {"out": _l("To the CRM"), "in": _l("From the CRM")},
     "kind": {"push": _l("Push"), "pull": _l("Pull"), "webhook": _l("Webhook")},
+    # What each API key scope opens (docs/API.md lists the operations).
+    "scope": {
+        "leads:read": _l("Read leads, segment members and downloads"),
+        "leads:write": _l("Add, change and erase leads"),
+        "events:write": _l("Record events"),
+        "content:read": _l("Read and search articles"),
+        "campaigns:read": _l("Read segments, campaigns and sequences"),
+        "campaigns:write": _l("Enrol leads in sequences"),
+    },
 }
 
 
-def crm_label(kind: str, value: str | None) -> str:
+def api_label(kind: str, value: str | None) -> str:
     return words_for(LABELS, kind, value)

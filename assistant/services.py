@@ -134,20 +134,21 @@ def _add_round(conversation: Conversation, question: str, *, now: datetime) -> R
 def answer(conversation: Conversation, reply: str, *, rephrased: str = "", now: datetime) -> Conversation:
     """Record the visitor's answer to the last round: "solved" ends the conversation (a
     deflection); "not yet" offers the next articles (for the rephrased question if one
-    was given) or, after the last round, moves on to a person."""
+    was given) or, after the last round, moves on to a person; "person" moves on to a
+    person at once (the articles did not help: the round counts as "not yet")."""
     if conversation.status != "open" or not conversation.rounds:
         raise AssistantError({"answer": str(_l("This conversation has moved on; see below."))})
-    if reply not in ("solved", "not_yet"):
+    if reply not in ("solved", "not_yet", "person"):
         raise AssistantError({"answer": str(_l("Choose one of the buttons."))})
     if reply == "not_yet" and rephrased.strip():
         rephrased = clean_question(rephrased)
     last = conversation.rounds[-1]
-    last.answer = reply
+    last.answer = "not_yet" if reply == "person" else reply
     conversation.updated_at = now
     if reply == "solved":
         conversation.status = "solved"
         conversation.ended_at = now
-    elif len(conversation.rounds) >= current_app.config["ASSISTANT_ROUNDS"]:
+    elif reply == "person" or len(conversation.rounds) >= current_app.config["ASSISTANT_ROUNDS"]:
         conversation.status = "escalating"
     else:
         _add_round(conversation, rephrased.strip() or last.question, now=now)

@@ -5,7 +5,7 @@ floating panel's script only enhances:
     GET  /help/ask?question=…      start a conversation, 303 to its page (the ask forms)
     POST /help/ask                 the same, e.g. from a script
     GET  /help/ask/<token>         the conversation (signed id): rounds, "did this help?"
-    POST /help/ask/<token>/answer  "solved" or "not yet" (with an optional rephrasing)
+    POST /help/ask/<token>/answer  "solved", "not yet" (with an optional rephrasing) or "person"
     POST /help/ask/<token>/contact the hand-over form (owner, ticket or lead)
 
 Asking is a GET form, like searching: a forged question only starts a conversation that

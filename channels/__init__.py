@@ -41,6 +41,8 @@ def init_app(app):
     add_article_panel(app, share_admin.article_panel)
     add_lead_panel(app, share_admin.lead_panel)
     add_home_panel(app, share_admin.home_panel, order=60)
+    # Every staff member shares (sales most): the index of what may be shared.
+    add_admin_nav(app, _l("Share content"), "channels_share.index", order=5)
     add_insights_panel(app, share_admin.insights_panel)
     add_advisor_card(app, advisors.render_card)
     add_demo_loader(app, "short links", demo.load, order=70)

@@ -6,7 +6,7 @@ show: the article's admin page, the staff home (one's own figures) and the lead 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from accounts.guards import roles_required
 from accounts.models import ROLES as STAFF_ROLES
@@ -14,8 +14,11 @@ from channels import admin as links_admin
 from channels import links, qr, sharing
 from channels.models import Partner, ShortLink
 from channels.sitedays import site_day
-from content.models import Article
+from content.forms import KIND_LABELS
+from content.models import LOCALES, Article, other_locale
+from content.public import public_articles
 from core.extensions import db
+from core.i18n import visitor_language
 from core.ids import record_id
 from core.timeutil import utcnow
 
@@ -27,6 +30,34 @@ def _shareable(article_id: int) -> Article:
     if not article.is_public(utcnow()):
         abort(404)
     return article
+
+
+# How many public articles the sharing index lists (newest first); a search finds others.
+SHAREABLE_SHOWN = 30
+
+
+@bp.get("/")
+@roles_required(*STAFF_ROLES)
+def index():
+    """What every staff member may share: the public articles, newest first or found by
+    their title, each with the way to one's own share link (sales cannot open the
+    article editor, where the article's own panel offers it)."""
+    needle = " ".join(request.args.get("q", "").split())[:100]
+    # One language per page: the articles of the page's language, the others one click away.
+    locale = request.args.get("locale") if request.args.get("locale") in LOCALES else None
+    locale = locale or (visitor_language() if visitor_language() in LOCALES else LOCALES[0])
+    query = public_articles(now=utcnow(), locale=locale)
+    if needle:
+        query = query.where(func.lower(Article.title).contains(needle.lower(), autoescape=True))
+    rows = db.session.scalars(query.limit(SHAREABLE_SHOWN)).all()
+    return render_template(
+        "channels/admin/share_index.html",
+        rows=rows,
+        needle=needle,
+        shown=SHAREABLE_SHOWN,
+        kinds=KIND_LABELS,
+        other_locale=other_locale(locale),
+    )
 
 
 @bp.get("/<int:article_id>")

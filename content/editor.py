@@ -13,6 +13,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, current_app, render_template
 from sqlalchemy import select
 
+from content import standards
 from content.models import Article
 from content.video import EMBED_HOSTS
 from core.extensions import db
@@ -129,6 +130,9 @@ def editor_extras(article: Article | None) -> dict:
         "preview_link": preview_link(article) if article is not None else "",
         "preview_expires": utcnow() + lifetime() if article is not None else None,
         "categories": categories(),
+        "still_needed": (
+            standards.still_needed(article) if article is not None and article.status in ("draft", "in_review") else []
+        ),
     }
 
 

@@ -196,6 +196,17 @@ def missing_parts(standard: Standard, values: dict, headings: list) -> list[Prob
     return problems
 
 
+def still_needed(article) -> list[str]:
+    """What a saved, unpublished article still needs before it may be published, in
+    words (the editor shows it on every save, not first when publishing is refused)."""
+    standard = standard_for(article.kind)
+    needs = [str(problem.message) for problem in missing_parts(standard, _values(article), article.headings)]
+    left = unticked(standard, article.checklist)
+    if left:
+        needs.append(str(_l("The reviewer's checklist: %(items)s.", items="、".join(left))))
+    return needs
+
+
 def unticked(standard: Standard, ticked) -> list[str]:
     return [item for item in standard.checklist if item not in set(ticked or ())]
 

@@ -24,7 +24,7 @@ from nurture.models import SEQUENCE_STATUSES, Sequence, Step
 # The views `sequences` and `set_status` keep their endpoint names: the service is aliased.
 from nurture.sequences import export_sequence
 from nurture.sequences import set_status as change_sequence_status
-from nurture.validation import SequenceError
+from nurture.validation import SequenceError, clean_sequence
 
 
 @bp.get("/")
@@ -65,14 +65,8 @@ def _save(form: SequenceForm, sequence: Sequence | None):
     """Save a valid form as one change (nurture.journey_save); on refusal, the reasons
     beside their step and field (or as flash messages) and None."""
     data = form.to_data()
-    if (sequence is None or data["slug"] != sequence.slug) and db.session.scalar(
-        select(Sequence.id).where(Sequence.slug == data["slug"])
-    ):
-        form.slug.errors = [
-            *form.slug.errors,
-            _("Another sequence already uses the slug %(slug)s.", slug=data["slug"]),
-        ]
-        flash(_("The sequence was not saved: see the messages beside the fields."), "error")
+    if _slug_taken(form, data, sequence):
+        _refused(form, _problems_of(data))  # every other problem in the same round
         return None
     try:
         saved, outcome = journey_save.save_journey(
@@ -80,15 +74,43 @@ def _save(form: SequenceForm, sequence: Sequence | None):
         )
     except SequenceError as exc:
         db.session.rollback()
-        elsewhere = form.show_problems(exc.problems)
-        if len(elsewhere) < len(exc.problems):
-            flash(_("The sequence was not saved: see the messages beside the fields."), "error")
-        for problem in elsewhere:
-            flash(problem.translated(), "error")
+        _refused(form, exc.problems)
         return None
     if outcome != "unchanged":
         send_staff_action("nurture.sequence_saved", user=current_user, target=f"sequence:{saved.id}")
     return saved
+
+
+def _slug_taken(form: SequenceForm, data: dict, sequence: Sequence | None) -> bool:
+    """Another sequence has the slug typed: said beside the slug field."""
+    if (sequence is None or data["slug"] != sequence.slug) and db.session.scalar(
+        select(Sequence.id).where(Sequence.slug == data["slug"])
+    ):
+        form.slug.errors = [
+            *form.slug.errors,
+            _("Another sequence already uses the slug %(slug)s.", slug=data["slug"]),
+        ]
+        return True
+    return False
+
+
+def _problems_of(data: dict) -> list:
+    """What nurture.validation finds wrong with the sequence typed ([] when nothing)."""
+    try:
+        clean_sequence(data)
+    except SequenceError as exc:
+        return exc.problems
+    return []
+
+
+def _refused(form: SequenceForm, problems: list) -> None:
+    """The reasons beside their step and field, one per field (a field the form's own
+    check found wrong keeps that message), the others as flash messages."""
+    fresh = [problem for problem in problems if not getattr(form._field_of(problem.field), "errors", None)]
+    elsewhere = form.show_problems(fresh)
+    flash(_("The sequence was not saved: see the messages beside the fields."), "error")
+    for problem in elsewhere:
+        flash(problem.translated(), "error")
 
 
 def _editor(form: SequenceForm, sequence: Sequence | None, status: int = 200):
@@ -164,6 +186,12 @@ def edit_sequence(sequence_id: int | None):
             else:
                 flash(_("Sequence saved."), "success")
             return redirect(url_for(".sequence", sequence_id=saved.id))
+    elif request.method == "POST" and "csrf_token" not in form.errors:
+        # The form's own check found something: the sequence's check runs too, so every
+        # problem shows in this round, not one kind after the other.
+        data = form.to_data()
+        _slug_taken(form, data, sequence)
+        _refused(form, _problems_of(data))
     return _editor(form, sequence, 422 if request.method == "POST" else 200)
 
 

@@ -12,6 +12,7 @@ from accounts.guards import roles_required
 from content.search import learning
 from content.search.analytics import search_groups, search_totals
 from content.search.forms import SynonymForm
+from content.search.models import Synonym
 from content.search.synonyms import (
     InvalidSynonym,
     accept_proposal,
@@ -22,8 +23,10 @@ from content.search.synonyms import (
     propose_synonyms,
     reject_proposal,
     save_synonym,
+    shared_terms,
 )
 from content.search.volume import search_volume
+from core.extensions import db
 from core.listing import TextSort, chosen_sort, list_args, request_slice, search_text
 from core.localtime import local_today, site_zone
 from core.timeutil import utcnow
@@ -100,19 +103,22 @@ def report():
 def synonyms():
     ensure_synonyms(now=utcnow())
     form = SynonymForm()
-    status = 200
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                save_synonym(None, form.terms.data, now=utcnow())
+                saved = save_synonym(None, form.terms.data, now=utcnow())
             except InvalidSynonym as exc:
                 form.terms.errors.append(str(exc))
-                status = 422
             else:
-                flash(_("Synonym group added."), "success")
+                _saved(saved, _("Synonym group added."))
                 return redirect(url_for(".synonyms"))
-        else:
-            status = 422
+        return _synonyms_page(form, status=422)
+    return _synonyms_page(form)
+
+
+def _synonyms_page(form: SynonymForm, *, failed: dict | None = None, status: int = 200):
+    """The synonyms page; `failed`: a group whose change was refused ({id, text, error}),
+    shown with what was typed and the reason beside it."""
     needle = request.args.get("filter", "")
     return (
         render_template(
@@ -120,30 +126,49 @@ def synonyms():
             form=form,
             rows=list_synonyms(needle),
             needle=needle,
+            failed=failed,
         ),
         status,
     )
+
+
+def _saved(group, message: str) -> None:
+    flash(message, "success")
+    for term, other in shared_terms(group):
+        flash(
+            _(
+                "“%(term)s” is in another group too (%(group)s): a search for it finds the words of both.",
+                term=term,
+                group=" = ".join(other),
+            ),
+            "warning",
+        )
 
 
 @admin_bp.post("/synonyms/<int:synonym_id>")
 @roles_required("admin")
 def synonym_update(synonym_id):
     form = SynonymForm()
-    if not form.validate_on_submit():
-        flash(_("Type at least two terms."), "error")
-        return redirect(url_for(".synonyms"))
+    typed = request.form.get("terms", "")
     try:
-        save_synonym(synonym_id, form.terms.data, now=utcnow())
+        if not form.validate_on_submit():
+            raise InvalidSynonym(_("Type at least two terms."))
+        saved = save_synonym(synonym_id, form.terms.data, now=utcnow())
     except InvalidSynonym as exc:
-        flash(str(exc), "error")
-    else:
-        flash(_("Synonym group saved."), "success")
+        failed = {"id": synonym_id, "text": typed, "error": str(exc)}
+        return _synonyms_page(SynonymForm(formdata=None), failed=failed, status=422)
+    _saved(saved, _("Synonym group saved."))
     return redirect(url_for(".synonyms", filter=request.args.get("filter", "")))
 
 
-@admin_bp.post("/synonyms/<int:synonym_id>/delete")
+@admin_bp.route("/synonyms/<int:synonym_id>/delete", methods=["GET", "POST"])
 @roles_required("admin")
 def synonym_delete(synonym_id):
+    """GET asks first, naming the group; POST deletes it."""
+    if request.method == "GET":
+        return render_template(
+            "content/search/admin_synonym_delete.html", group=db.get_or_404(Synonym, synonym_id)
+        )
     if not delete_synonym(synonym_id):
         abort(404)
     flash(_("Synonym group deleted."), "success")

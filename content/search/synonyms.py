@@ -105,6 +105,19 @@ def save_synonym(synonym_id: int | None, text: str, *, now: datetime) -> Synonym
     return row
 
 
+def shared_terms(group: Synonym) -> list[tuple[str, list[str]]]:
+    """(term, the other group's terms) for each term of `group` that another group has
+    too: a search for it finds the words of both, which the editor should know (the
+    shipped 教程 means a tutorial and a guide, on purpose; a typo'd copy does not)."""
+    wanted = {queries.normalise(term): term for term in group.terms or []}
+    found = []
+    for row in db.session.scalars(select(Synonym).where(Synonym.id != group.id).order_by(Synonym.id)):
+        for term in row.terms or []:
+            if queries.normalise(term) in wanted:
+                found.append((wanted[queries.normalise(term)], list(row.terms)))
+    return found
+
+
 def delete_synonym(synonym_id: int) -> bool:
     deleted = db.session.execute(delete(Synonym).where(Synonym.id == synonym_id)).rowcount
     db.session.commit()

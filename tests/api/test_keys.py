@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from api.keys import revoke_key
-from api.models import ApiKey
+from api.models import SCOPES, ApiKey
 from core.extensions import db
 from core.timeutil import utcnow
 from tests.api.conftest import bearer
@@ -90,11 +90,29 @@ def test_admin_creates_and_revokes_keys(login_as):
     assert f"{key.prefix}_" in text and key.name in text
     again = admin.get("/admin/api/keys").get_data(as_text=True)
     assert f"{key.prefix}_" not in again and key.prefix in again
+    # Revoking asks first, in words, and changes nothing until confirmed.
+    asked = admin.get(f"/admin/api/keys/{key.id}/revoke?lang=zh_CN").get_data(as_text=True)
+    assert "要吊销密钥“Data team”吗？" in asked and "无法撤销" in asked
+    assert f'action="/admin/api/keys/{key.id}/revoke"' in asked and 'name="csrf_token"' in asked
+    db.session.expire_all()
+    assert db.session.get(ApiKey, key.id).revoked_at is None
     assert admin.post(f"/admin/api/keys/{key.id}/revoke").status_code == 302
     db.session.expire_all()
     assert db.session.get(ApiKey, key.id).revoked_at is not None
     refused = admin.post("/admin/api/keys", data={"name": "", "scopes": []})
     assert refused.status_code == 422
+
+
+def test_scopes_are_named_by_what_they_open_with_their_codes_beside(login_as, make_token):
+    make_token("leads:read", "events:write")
+    page = login_as("admin").get("/admin/api/keys?lang=zh_CN").get_data(as_text=True)
+    table = page[page.index("<tbody>") : page.index("</tbody>")]
+    assert "读取线索、分群成员和下载记录 <code>leads:read</code>" in table
+    assert "记录事件 <code>events:write</code>" in table
+    form = page[page.index('class="key-form"') :]
+    for scope in SCOPES:  # the checkboxes say what each opens, its code beside
+        assert f'value="{scope}"' in form
+    assert "将线索加入培育序列 <code>campaigns:write</code>" in form
 
 
 def test_only_admins_manage_keys(login_as, make_token):
@@ -103,6 +121,7 @@ def test_only_admins_manage_keys(login_as, make_token):
     marketer = login_as("marketer")
     assert marketer.get("/admin/api/keys").status_code == 403
     assert marketer.post(f"/admin/api/keys/{key.id}/revoke").status_code == 403
+    assert marketer.get(f"/admin/api/keys/{key.id}/revoke").status_code == 403
     assert marketer.get("/admin/api/reference").status_code == 200
     assert revoke_key(key, now=utcnow()) is True and revoke_key(key, now=utcnow()) is False
 

@@ -54,6 +54,20 @@ def test_ask_then_not_yet_three_times_then_the_ticket_form(client, help_center, 
     assert f"工单编号是 {ticket.id}" in html or f"ticket number is {ticket.id}" in html
 
 
+def test_a_person_is_one_click_away_from_the_first_round(client, help_center):
+    url = conversation_url(ask(client))
+    html = client.get(url).get_data(as_text=True)
+    assert '<button type="submit" name="answer" value="person"' in html and "直接联系人工客服" in html
+    response = client.post(f"{url}/answer", data={"answer": "person"})
+    assert response.status_code == 303
+    conversation = db.session.scalars(select(Conversation)).one()
+    assert conversation.status == "escalating" and len(conversation.rounds) == 1
+    assert conversation.rounds[0].answer == "not_yet"  # the figures count it as unhelpful
+    html = client.get(url).get_data(as_text=True)
+    assert 'id="contact"' in html and 'value="person"' not in html
+    assert client.post(f"{url}/answer", data={"answer": "person"}).status_code == 422  # moved on
+
+
 def test_solved_ends_with_a_thank_you(client, help_center):
     url = conversation_url(ask(client))
     client.post(f"{url}/answer", data={"answer": "solved"})

@@ -54,6 +54,24 @@ def test_a_lead_through_a_staff_link_is_credited_to_the_sharer(whitepaper, clien
     assert figures == {"links": 1, "week_visits": 1, "week_leads": 1, "visits": 1, "leads": 1}
 
 
+def test_sales_find_what_to_share_from_their_home_without_the_article_editor(whitepaper, login_as):
+    article, _asset = whitepaper
+    sales = login_as("sales")
+    assert sales.get(f"/admin/content/{article.id}").status_code == 403  # the editor's page is not theirs
+    home = sales.get("/admin/").text
+    assert 'href="/admin/share/"' in home  # the home's sharing panel and the menu lead there
+    index = sales.get("/admin/share/?lang=zh_CN").text
+    assert "分享内容" in index and article.title in index
+    assert f'href="/admin/share/{article.id}"' in index
+    found = sales.get("/admin/share/", query_string={"q": " saas  续费 "}).text  # any case, spaces as one
+    assert f'href="/admin/share/{article.id}"' in found
+    nothing = sales.get("/admin/share/", query_string={"q": "没有这个标题%_"}).text
+    assert (
+        "没有标题含“没有这个标题%_”的已发布文章。" in nothing and f"/admin/share/{article.id}" not in nothing
+    )
+    assert sales.get(f"/admin/share/{article.id}").status_code == 200
+
+
 def test_the_leaderboard_ranks_sharers_and_content_of_the_week(whitepaper, client, login_as, database_url):
     article, _asset = whitepaper
     marketer = login_as("marketer")

@@ -32,6 +32,22 @@ def test_publishing_is_refused_while_a_required_part_is_missing(app, default_tea
     assert db.session.scalar(db.select(db.func.count(Article.id))) == 0  # nothing half-saved
 
 
+def test_the_editor_says_what_publishing_will_need_on_every_save_of_a_draft(app, default_teams, login_as):
+    editor = login_as("editor")
+    form = {**ARTICLE_FORM, "kind": "case-study", "summary": "", "body": "## 客户背景\r\n\r\n背景"}
+    saved = editor.post("/admin/content/new", data={**form, "action": "save"})
+    assert saved.status_code == 303  # a draft is saved as it is
+    page = editor.get(saved.headers["Location"]).get_data(as_text=True)
+    needs = page[page.index('id="publish-needs"') :].split("</div>")[0]
+    assert "按此类内容的标准，发布前还需要：" in needs
+    assert "发布前必填：摘要" in needs and "挑战、方案、成效" in needs
+    assert "审阅清单：客户已同意公开、数据已与客户确认。" in needs
+    article = db.session.scalar(db.select(Article))
+    article.summary, article.checklist = "摘要", ["客户已同意公开", "数据已与客户确认"]
+    save_article({}, CASE_BODY, article=article, now=utcnow())
+    assert 'id="publish-needs"' not in editor.get(saved.headers["Location"]).get_data(as_text=True)
+
+
 def test_the_checklist_must_be_ticked_before_an_admin_publishes_too(app, default_teams):
     from tests.factories import UserFactory
 

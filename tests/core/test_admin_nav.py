@@ -31,7 +31,7 @@ def sidebar(client) -> dict[str, list[str]]:
 def test_an_admin_sees_every_group_in_order(login_as):
     groups = sidebar(login_as("admin"))
     assert list(groups) == ["", "内容", "营销", "销售", "支持", "设置"]
-    assert groups[""] == ["概览"] and "线索" in groups["销售"] and "培育序列" in groups["营销"]
+    assert groups[""] == ["概览", "分享内容"] and "线索" in groups["销售"] and "培育序列" in groups["营销"]
     assert "同义词" in groups["设置"] and "支持等级" in groups["设置"]
 
 

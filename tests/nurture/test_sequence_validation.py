@@ -322,3 +322,21 @@ def test_problems_of_several_fields_show_beside_each_in_english_too(login_as):
     assert re.search(r"id=\"window_start-error\">time &#39;9am&#39;: write it as HH:MM", page)
     assert re.search(r"id=\"steps-1-delay-error\">delay “soon”: write a number and a unit", page)
     assert Sequence.query.count() == 0
+
+
+def test_the_forms_own_check_and_the_sequences_show_in_one_round(login_as):
+    """A missing name (the form's check) used to hide a bad delay and a taken slug (the
+    sequence's) until it was fixed: each field now says what is wrong at once."""
+    marketer = login_as("marketer")
+    sequence_form_data = sequence_form(slug="taken")
+    assert marketer.post("/admin/nurture/new", data=sequence_form_data).status_code == 302
+    form = sequence_form(slug="taken", name="", window_start="9am", **{"steps-1-delay": "soon"})
+    response = marketer.post("/admin/nurture/new?lang=zh_CN", data=form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert re.search(r'id="name-error">', page)
+    assert re.search(r'id="slug-error">已有序列使用了标识 taken。', page)
+    assert re.search(r'id="window_start-error">', page)
+    assert re.search(r'id="steps-1-delay-error">延迟“soon”无法识别', page)
+    assert page.count('id="name-error"') == 1
+    assert Sequence.query.count() == 1

@@ -259,10 +259,43 @@ def test_synonym_admin_loads_the_dictionary_and_edits_groups(login_as, app):
     db.session.refresh(row)
     assert row.terms == ["星图云", "Lodestar"]
     row_id = row.id
+    # Deleting asks first, naming the group; nothing is gone until it is confirmed.
+    asked = admin.get(f"/admin/search/synonyms/{row_id}/delete").get_data(as_text=True)
+    assert "要删除这个同义词组吗？" in asked and "星图云 = Lodestar" in asked and 'name="csrf_token"' in asked
+    assert db.session.get(Synonym, row_id) is not None
     assert admin.post(f"/admin/search/synonyms/{row_id}/delete").status_code == 302
     db.session.expunge_all()
     assert db.session.get(Synonym, row_id) is None
     assert admin.post(f"/admin/search/synonyms/{row_id}/delete").status_code == 404
+
+
+def test_a_refused_change_keeps_what_was_typed_beside_its_group(login_as, app):
+    admin = login_as("admin")
+    admin.get("/admin/search/synonyms")
+    row = db.session.scalars(select(Synonym).order_by(Synonym.id)).first()
+    before = list(row.terms)
+    response = admin.post(f"/admin/search/synonyms/{row.id}", data={"terms": "只剩一个词"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    field = re.search(rf'<input id="terms-{row.id}"[^>]*>', page).group(0)
+    assert 'value="只剩一个词"' in field and 'aria-invalid="true"' in field
+    assert f'<p class="error" id="terms-{row.id}-error">' in page and "至少" in page
+    db.session.refresh(row)
+    assert row.terms == before
+
+
+def test_a_term_in_another_group_is_saved_with_a_warning_naming_that_group(login_as, app):
+    admin = login_as("admin")
+    admin.get("/admin/search/synonyms")
+    response = admin.post(
+        "/admin/search/synonyms", data={"terms": "落地页 = 登陆页面"}, follow_redirects=True
+    )
+    page = response.get_data(as_text=True)
+    assert "已添加同义词组。" in page
+    assert "“落地页”也在另一个同义词组中（落地页 = 着陆页 = landing page" in page
+    assert 'class="flash flash-warning"' in page
+    quiet = admin.post("/admin/search/synonyms", data={"terms": "星图云 = Xingtu"}, follow_redirects=True)
+    assert "也在另一个同义词组中" not in quiet.get_data(as_text=True)
 
 
 def test_pages_speak_chinese_by_default_and_english_on_request(client, articles):
