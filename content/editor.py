@@ -131,7 +131,9 @@ def editor_extras(article: Article | None) -> dict:
         "preview_expires": utcnow() + lifetime() if article is not None else None,
         "categories": categories(),
         "still_needed": (
-            standards.still_needed(article) if article is not None and article.status in ("draft", "in_review") else []
+            standards.still_needed(article)
+            if article is not None and article.status in ("draft", "in_review")
+            else []
         ),
     }
 
