@@ -27,10 +27,11 @@ def init_app(app):
     from core.hooks import add_admin_nav, add_demo_loader, add_timeline_provider
     from insights import admin, demo, events, receivers, results_admin, scoring, tracking
     from insights.cli import insights_cli
-    from insights.labels import insights_label
+    from insights.labels import insights_label, page_name
     from insights.visits import exits_after_search
 
     app.add_template_global(insights_label)
+    app.add_template_global(page_name)
     if app.testing:
         app.config.setdefault("INSIGHTS_FLUSH_SECONDS", 0.0)
     apply_defaults(app, SETTINGS)

@@ -16,7 +16,7 @@ from core.extensions import db
 from core.privacy import tracking_refused
 from core.timeutil import utcnow
 from gated.labels import label
-from insights.labels import insights_label
+from insights.labels import insights_label, page_name
 from insights.models import EVENT_KINDS, Event
 from insights.signals import event_recorded
 
@@ -145,6 +145,12 @@ TEXTS = {
 }
 
 
+def _named(path: str | None, titles: dict) -> str:
+    """A page's name in words ("" when it has none but its path)."""
+    name = page_name(path, titles)
+    return "" if name == (path or "") else name
+
+
 def timeline(lead_id: int) -> list[dict]:
     """The lead's visits, searches, forms opened and stage changes (mails, submissions
     and downloads are shown by nurture and gated), before and after the form."""
@@ -160,7 +166,7 @@ def timeline(lead_id: int) -> list[dict]:
             "at": event.occurred_at,
             "kind": event.kind,
             "label": insights_label("event", event.kind),
-            "text": TEXTS[event.kind](event, titles.get(event.path)),
+            "text": TEXTS[event.kind](event, _named(event.path, titles)),
             "url": event.path if event.kind == "page_view" else None,
         }
         for event in rows

@@ -66,6 +66,7 @@ def test_the_desk_shows_what_sales_need_oldest_promise_first(app, login_as):
     for minute in range(7):
         record("page_view", lead_id=older.id, at=datetime(2026, 11, 30, 1, minute), path=f"/help/p{minute}")
     make_article("p6", title="如何设置续费提醒")
+    record("form_view", lead_id=older.id, at=datetime(2026, 11, 30, 1, 30), path="/demo-request")
     record("mail_sent", lead_id=older.id, at=datetime(2026, 11, 30, 2, 0))
     db.session.add(Submission(lead_id=older.id, form="demo", fields={"message": "我们想下周看演示"}))
     db.session.commit()
@@ -76,7 +77,8 @@ def test_the_desk_shows_what_sales_need_oldest_promise_first(app, login_as):
     # The last five of the prospect's own events: p6 … p2, not p1, no "mail sent"; an
     # article's page by its title, another page by its path.
     assert "如何设置续费提醒" in page and "/help/p6" not in page
-    assert "/help/p2" in page and "/help/p1" not in page
+    assert "预约演示" in page and "/demo-request" not in page  # the site's own page in words
+    assert "/help/p3" in page and "/help/p2" not in page
     assert "已超出承诺" in page  # both promises ended long ago
     for words in ("接受", "退回", "不合适", "没有预算", "联系人不对", "已是客户", "重复线索", "键盘快捷键"):
         assert words in page
