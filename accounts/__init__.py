@@ -13,6 +13,8 @@ DEFAULTS = {
     "AUDIT_RETENTION_DAYS": 730,
     # Days the link in a new staff user's invitation works.
     "INVITATION_DAYS": 7,
+    # Hours the link in a forgotten password's mail works.
+    "PASSWORD_RESET_HOURS": 2,
 }
 
 

@@ -24,6 +24,12 @@ def _own_zone_choices() -> list[tuple[str, str]]:
     return [("", _("The site's time zone (%(zone)s)", zone=site)), *zone_choices()]
 
 
+class ResetRequestForm(FlaskForm):
+    """A forgotten password: the address a link is mailed to."""
+
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+
+
 class AccountForm(FlaskForm):
     timezone = SelectField(_l("Show times in"), choices=_own_zone_choices)
 

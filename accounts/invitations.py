@@ -1,5 +1,7 @@
 """Invitations: an administrator adds a staff user without a password, and the new user
-gets a mail with a link to set their own (under the password policy).
+gets a mail with a link to set their own (under the password policy). A staff user who
+forgot their password asks for the same kind of link (a reset: good for
+PASSWORD_RESET_HOURS).
 
 The link carries a signed token (core.tokens) naming the user, their session version and
 a deadline. Setting the password moves the session version on (models.User), so a link
@@ -22,6 +24,8 @@ from core.urls import absolute_url_for
 
 PURPOSE = "invitation"
 TEMPLATE = "accounts/email/invitation"
+RESET_PURPOSE = "password_reset"
+RESET_TEMPLATE = "accounts/email/password_reset"
 
 
 class InvalidInvitation(Exception):
@@ -39,8 +43,32 @@ def invitation_days() -> int:
 
 def invitation_token(user: User, *, now: datetime) -> str:
     """A signed token for `user`'s invitation, good until INVITATION_DAYS from `now`."""
-    until = now + timedelta(days=invitation_days())
-    return sign(PURPOSE, {"user": user.id, "version": user.session_version, "until": until.isoformat()})
+    return _link_token(PURPOSE, user, now + timedelta(days=invitation_days()))
+
+
+def _link_token(purpose: str, user: User, until: datetime) -> str:
+    """A signed token naming `user` and their session version (a new password moves it
+    on: the link works once) until `until`."""
+    return sign(purpose, {"user": user.id, "version": user.session_version, "until": until.isoformat()})
+
+
+def _user_of_link(purpose: str, token: str, *, now: datetime) -> User:
+    """The active user a link of `purpose` names, while it holds. Raises InvalidInvitation."""
+    try:
+        payload = unsign(purpose, token)
+        user_id, version, until = (
+            payload["user"],
+            payload["version"],
+            datetime.fromisoformat(payload["until"]),
+        )
+    except (InvalidToken, KeyError, TypeError, ValueError) as exc:
+        raise InvalidInvitation("not a link of ours") from exc
+    if now > until:
+        raise InvalidInvitation("expired", expired=True)
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.active or user.session_version != version:
+        raise InvalidInvitation("used or withdrawn")
+    return user
 
 
 def send_invitation(user: User, *, inviter: User | None, now: datetime) -> None:
@@ -85,19 +113,8 @@ def resend_invitation(user: User, *, inviter: User | None, now: datetime) -> Non
 
 def invited_user(token: str, *, now: datetime) -> User:
     """The user an invitation link is for, while it holds. Raises InvalidInvitation."""
-    try:
-        payload = unsign(PURPOSE, token)
-        user_id, version, until = (
-            payload["user"],
-            payload["version"],
-            datetime.fromisoformat(payload["until"]),
-        )
-    except (InvalidToken, KeyError, TypeError, ValueError) as exc:
-        raise InvalidInvitation("not an invitation link") from exc
-    if now > until:
-        raise InvalidInvitation("expired", expired=True)
-    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
-    if user is None or not user.active or user.session_version != version or user.has_password:
+    user = _user_of_link(PURPOSE, token, now=now)
+    if user.has_password:
         raise InvalidInvitation("used or withdrawn")
     return user
 
@@ -105,9 +122,58 @@ def invited_user(token: str, *, now: datetime) -> User:
 def accept_invitation(token: str, password: str, *, now: datetime) -> User:
     """Set the invited user's password (the policy's); the link stops working. Returns the
     user with a fresh login key, to sign in. Raises InvalidInvitation or WeakPassword."""
-    user = invited_user(token, now=now)
+    return _new_password(invited_user(token, now=now), password, now=now)
+
+
+def _new_password(user: User, password: str, *, now: datetime) -> User:
+    """The policy's check, the password set (the link it came by stops working), and a
+    fresh login key to sign in with."""
     services.check_password_policy(password, email=user.email, name=user.name)
     user.set_password(password)
     db.session.commit()
     user.login_key = services.login_key(user, now=now)
     return user
+
+
+def reset_hours() -> int:
+    return int(current_app.config["PASSWORD_RESET_HOURS"])
+
+
+def request_reset(email: str, *, now: datetime) -> bool:
+    """Mail an active staff user at `email` a link to choose a new password (an invited one
+    who has none yet: a new invitation). Whether anyone has the address is not told to
+    whoever asked (the page says the same either way); returns it for the caller's log."""
+    user = services.find_user(email)
+    if user is None or not user.active:
+        return False
+    if not user.has_password:
+        send_invitation(user, inviter=None, now=now)
+    else:
+        until = now + timedelta(hours=reset_hours())
+        staff_mail_requested.send(
+            current_app._get_current_object(),
+            to=user.email,
+            template=RESET_TEMPLATE,
+            context={
+                "name": user.display_name,
+                "url": absolute_url_for(
+                    "accounts.password_reset", token=_link_token(RESET_PURPOSE, user, until)
+                ),
+                "hours": reset_hours(),
+                "locale": current_app.config["DEFAULT_LOCALE"].replace("_", "-"),
+            },
+            now=now,
+        )
+    db.session.commit()
+    return True
+
+
+def reset_user(token: str, *, now: datetime) -> User:
+    """The user a password reset link is for, while it holds. Raises InvalidInvitation."""
+    return _user_of_link(RESET_PURPOSE, token, now=now)
+
+
+def accept_reset(token: str, password: str, *, now: datetime) -> User:
+    """Set a new password (the policy's) through a reset link; every other session ends
+    and the link stops working. Returns the user with a fresh login key, to sign in."""
+    return _new_password(reset_user(token, now=now), password, now=now)

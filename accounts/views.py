@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from accounts import invitations, services
-from accounts.forms import AccountForm, LoginForm, NewPasswordForm, PasswordForm
+from accounts.forms import AccountForm, LoginForm, NewPasswordForm, PasswordForm, ResetRequestForm
 from accounts.guards import ANY_STAFF, roles_required
 from core.extensions import limiter
 from core.hooks import home_panels
@@ -91,6 +91,39 @@ def invitation(token: str):
         return page, 410 if exc.expired else 404
     status = 422 if form.errors else 200
     return render_template("accounts/invitation.html", form=form, user=user), status
+
+
+@bp.route("/password-reset", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_login_email_key)
+def forgot_password():
+    """A staff user who forgot their password asks for a link by mail. The answer is the
+    same whether the address is a staff user's or not (nobody learns who works here)."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        invitations.request_reset(form.email.data, now=utcnow())
+        return render_template("accounts/password_reset.html", form=None, sent_to=form.email.data)
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/password_reset.html", form=form), status
+
+
+@bp.route("/password-reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def password_reset(token: str):
+    """The link of a password reset mail: a new password, then signed in."""
+    form = NewPasswordForm()
+    try:
+        user = invitations.reset_user(token, now=utcnow())
+        if form.validate_on_submit():
+            user = invitations.accept_reset(token, form.new_password.data, now=utcnow())
+            return _password_set(user, _("Your new password is set; you are signed in."))
+    except services.WeakPassword as exc:
+        form.new_password.errors.append(str(exc))
+    except invitations.InvalidInvitation as exc:
+        page = render_template("accounts/password_reset_link.html", form=None, expired=exc.expired)
+        return page, 410 if exc.expired else 404
+    status = 422 if form.errors else 200
+    return render_template("accounts/password_reset_link.html", form=form, user=user), status
 
 
 @admin_bp.route("/password", methods=["GET", "POST"])
