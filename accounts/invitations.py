@@ -73,17 +73,29 @@ def _user_of_link(purpose: str, token: str, *, now: datetime) -> User:
 
 def send_invitation(user: User, *, inviter: User | None, now: datetime) -> None:
     """Queue (the caller commits) the mail with `user`'s link to set a password."""
+    _mail_link(
+        user,
+        TEMPLATE,
+        "accounts.invitation",
+        invitation_token(user, now=now),
+        now=now,
+        inviter=inviter.display_name if inviter is not None else "",
+        role=user.role,
+        days=invitation_days(),
+    )
+
+
+def _mail_link(user: User, template: str, endpoint: str, token: str, *, now: datetime, **context) -> None:
+    """Queue a staff mail to `user` with the link to `endpoint` carrying `token`."""
     staff_mail_requested.send(
         current_app._get_current_object(),
         to=user.email,
-        template=TEMPLATE,
+        template=template,
         context={
             "name": user.display_name,
-            "inviter": inviter.display_name if inviter is not None else "",
-            "role": user.role,
-            "url": absolute_url_for("accounts.invitation", token=invitation_token(user, now=now)),
-            "days": invitation_days(),
+            "url": absolute_url_for(endpoint, token=token),
             "locale": current_app.config["DEFAULT_LOCALE"].replace("_", "-"),
+            **context,
         },
         now=now,
     )
@@ -150,20 +162,8 @@ def request_reset(email: str, *, now: datetime) -> bool:
         send_invitation(user, inviter=None, now=now)
     else:
         until = now + timedelta(hours=reset_hours())
-        staff_mail_requested.send(
-            current_app._get_current_object(),
-            to=user.email,
-            template=RESET_TEMPLATE,
-            context={
-                "name": user.display_name,
-                "url": absolute_url_for(
-                    "accounts.password_reset", token=_link_token(RESET_PURPOSE, user, until)
-                ),
-                "hours": reset_hours(),
-                "locale": current_app.config["DEFAULT_LOCALE"].replace("_", "-"),
-            },
-            now=now,
-        )
+        token = _link_token(RESET_PURPOSE, user, until)
+        _mail_link(user, RESET_TEMPLATE, "accounts.password_reset", token, now=now, hours=reset_hours())
     db.session.commit()
     return True
 
