@@ -244,6 +244,6 @@ def test_sales_reasons_are_joined_as_the_readers_language_joins_a_list(app):
     from flask_babel import force_locale
 
     with app.test_request_context("/"), force_locale("zh_CN"):
-        assert dashboards.reasons_text(reasons) == "没有预算 ×2和已有供应商，明年再谈"
+        assert dashboards.reasons_text(reasons) == "没有预算 ×2 和已有供应商，明年再谈"
     with app.test_request_context("/"), force_locale("en"):
         assert dashboards.reasons_text(reasons) == "没有预算 ×2 and 已有供应商，明年再谈"
