@@ -20,6 +20,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from content.public import titles_by_path
 from core.extensions import db
 from core.i18n import word_list
 from core.spreadsheet import csv_text
@@ -180,18 +181,9 @@ def channels(filters: Filters) -> Table:
     )
 
 
-def article_titles() -> dict[str, str]:
-    """The title of each article's public path."""
-    from content.models import KIND_PREFIX, Article
-
-    rows = db.session.execute(select(Article.kind, Article.slug, Article.title)).all()
-    return {f"/{KIND_PREFIX.get(kind, kind)}/{slug}": title for kind, slug, title in rows}
-
-
 def top_content(filters: Filters, *, limit: int = 20) -> Table:
     """Articles by leads generated on their page, then by assisted conversions (the
     period's submissions, on another page, of leads who had read this one)."""
-    titles = article_titles()
     counted = tally(
         filters.since,
         filters.until,
@@ -201,6 +193,7 @@ def top_content(filters: Filters, *, limit: int = 20) -> Table:
         where=filters.where,
     )
     columns = {"page_view": "views", "form_submit": "leads", ASSISTED: "assisted"}
+    titles = titles_by_path(path for _kind, path in counted)
     rows: dict[str, dict] = {}
     for (kind, path), count in counted.items():
         if path in titles:
@@ -244,7 +237,7 @@ def landing_pages(filters: Filters, *, limit: int = 20) -> Table:
             visits[landing] += count  # a visit's first page is its landing page
         else:
             onward[landing] += count
-    titles = article_titles()
+    titles = titles_by_path(visits)
     rows = [
         {
             "path": path,

@@ -29,7 +29,6 @@ from sqlalchemy import select
 from core.extensions import db
 from core.timeutil import utcnow
 from insights import rollups, tracking
-from insights.dashboards import article_titles
 from insights.models import Event
 
 DAYS = 42
@@ -349,7 +348,7 @@ def load(echo) -> None:
 
     if db.session.scalar(select(Event.id).where(Event.visitor_id.like("demo%")).limit(1)):
         return
-    paths = sorted(article_titles())
+    paths = sorted(_article_ids())
     papers = _papers()
     if not paths or not papers:
         return
