@@ -77,20 +77,30 @@ def logout():
 @limiter.limit(_login_limit, methods=["POST"])
 def invitation(token: str):
     """An invited staff user sets their password, then is signed in."""
+    site = current_app.config["SITE_NAME"]
+    return _password_link_page(
+        token,
+        find=invitations.invited_user,
+        accept=invitations.accept_invitation,
+        template="accounts/invitation.html",
+        done=_("Your password is set. Welcome to %(site)s.", site=site),
+    )
+
+
+def _password_link_page(token: str, *, find, accept, template: str, done: str):
+    """The page a mailed link leads to (an invitation, a password reset): a new password
+    under the policy, then signed in; a link that no longer holds says why (410 when it
+    expired, 404 otherwise, also when it was used in another tab meanwhile)."""
     form = NewPasswordForm()
     try:
-        user = invitations.invited_user(token, now=utcnow())
+        user = find(token, now=utcnow())
         if form.validate_on_submit():
-            user = invitations.accept_invitation(token, form.new_password.data, now=utcnow())
-            site = current_app.config["SITE_NAME"]
-            return _password_set(user, _("Your password is set. Welcome to %(site)s.", site=site))
+            return _password_set(accept(token, form.new_password.data, now=utcnow()), done)
     except services.WeakPassword as exc:
         form.new_password.errors.append(str(exc))
-    except invitations.InvalidInvitation as exc:  # also: used in another tab meanwhile
-        page = render_template("accounts/invitation.html", form=None, expired=exc.expired)
-        return page, 410 if exc.expired else 404
-    status = 422 if form.errors else 200
-    return render_template("accounts/invitation.html", form=form, user=user), status
+    except invitations.InvalidInvitation as exc:
+        return render_template(template, form=None, expired=exc.expired), 410 if exc.expired else 404
+    return render_template(template, form=form, user=user), 422 if form.errors else 200
 
 
 @bp.route("/password-reset", methods=["GET", "POST"])
@@ -111,19 +121,13 @@ def forgot_password():
 @limiter.limit(_login_limit, methods=["POST"])
 def password_reset(token: str):
     """The link of a password reset mail: a new password, then signed in."""
-    form = NewPasswordForm()
-    try:
-        user = invitations.reset_user(token, now=utcnow())
-        if form.validate_on_submit():
-            user = invitations.accept_reset(token, form.new_password.data, now=utcnow())
-            return _password_set(user, _("Your new password is set; you are signed in."))
-    except services.WeakPassword as exc:
-        form.new_password.errors.append(str(exc))
-    except invitations.InvalidInvitation as exc:
-        page = render_template("accounts/password_reset_link.html", form=None, expired=exc.expired)
-        return page, 410 if exc.expired else 404
-    status = 422 if form.errors else 200
-    return render_template("accounts/password_reset_link.html", form=form, user=user), status
+    return _password_link_page(
+        token,
+        find=invitations.reset_user,
+        accept=invitations.accept_reset,
+        template="accounts/password_reset_link.html",
+        done=_("Your new password is set; you are signed in."),
+    )
 
 
 @admin_bp.route("/password", methods=["GET", "POST"])
