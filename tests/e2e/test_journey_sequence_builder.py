@@ -130,7 +130,13 @@ def test_build_reorder_and_preview_a_journey(live_app, page, marketer):
     expect(steps.nth(1).get_by_label("主题", exact=True)).to_have_value(SUBJECTS[2])
     expect(page.locator(":focus")).to_have_attribute("value", "up-1")
     page.set_viewport_size({"width": 1366, "height": 3200})  # both cards on screen for the mouse
-    drag_below(page, steps.first.locator(".drag-handle"), steps.nth(2))
+    # The dragged card's mail is rendered again from what is typed: desktop, then phone
+    # (a save clicked while the frames still load must not wait on them).
+    with page.expect_event(
+        "framenavigated",
+        lambda frame: frame.name == "preview-0-phone" and frame.url.endswith("/admin/nurture/preview"),
+    ):
+        drag_below(page, steps.first.locator(".drag-handle"), steps.nth(2))
     page.set_viewport_size({"width": 1366, "height": 900})
     expect(steps.nth(2).get_by_label("主题", exact=True)).to_have_value(SUBJECTS[0] + "{{ lead.company }}")
     expect(steps.first.get_by_label("主题", exact=True)).to_have_value(SUBJECTS[2])
