@@ -239,6 +239,10 @@ def gunicorn(app_spec: str, env: dict, *, probe: str = "/", extra_args=()):
             process.kill()
 
 
+# The folder, beside the front's config, of the pages the app writes for it (core.pagefiles).
+PAGE_FILES = "page-files"
+
+
 def nginx_config(folder: Path, *, port: int, upstream_port: int, static_dir: Path) -> Path:
     """deploy/nginx.conf as shipped, its machine paths and ports pointed at `folder`, the
     given ports and `static_dir` (a missing one fails loudly: the shipped file changed)."""
@@ -248,6 +252,7 @@ def nginx_config(folder: Path, *, port: int, upstream_port: int, static_dir: Pat
         ("/var/log/nginx/lodestar-", str(folder / "nginx-")),
         ("/var/cache/nginx/lodestar", str(folder / "nginx-cache")),
         ("/srv/lodestar/static/", f"{static_dir}/"),
+        ("/var/cache/lodestar/pages;", f"{folder / PAGE_FILES};"),
         ("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream_port};"),
         ("listen 80;", f"listen 127.0.0.1:{port};"),
     ]:

@@ -14,9 +14,13 @@ within HTTP_S_MAXAGE seconds anyway.
 
 import urllib.request
 
+from core import pagefiles
+
 
 def purge(app) -> int:
-    """Send PURGE to every configured URL; returns how many answered with success."""
+    """Delete the page files (core.pagefiles) and send PURGE to every configured URL;
+    returns how many URLs answered with success."""
+    pagefiles.forget(app)
     done = 0
     for url in app.config["FRONT_CACHE_PURGE_URLS"]:
         request = urllib.request.Request(url, method="PURGE")

@@ -26,7 +26,8 @@ is due for a check, goes through Flask as before.
 The same pages tell an HTTP cache in front (nginx, a CDN: deploy/nginx.conf) that it may
 serve them: `Cache-Control: public` with HTTP_MAX_AGE, HTTP_S_MAXAGE and
 HTTP_STALE_WHILE_REVALIDATE, a strong ETag of the page's bytes and `304 Not Modified` on
-`If-None-Match`; a page of one visitor's own is `private, no-store`.
+`If-None-Match`; a page of one visitor's own is `private, no-store`. With PAGE_FILES_DIR,
+such a page is also written as a file that the nginx front sends itself (core.pagefiles).
 """
 
 import gzip
@@ -42,6 +43,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.http import quote_etag
 
+from core import pagefiles
 from core.security import has_nul_in_headers
 
 KEY = "lodestar.pagecache"
@@ -115,6 +117,12 @@ DEFAULTS = {
     # purge location (deploy/nginx.conf): "http://127.0.0.1/purge/".
     "FRONT_CACHE_PURGE_URLS": [],
     "FRONT_CACHE_PURGE_TIMEOUT": 2.0,
+    # A folder the nginx front on this machine serves pages from as files
+    # (core.pagefiles, deploy/nginx.conf); empty: none, the micro-cache serves them.
+    "PAGE_FILES_DIR": "",
+    # Files one process writes per ten-second window, at most (each Accept-Language
+    # value is a file of its own).
+    "PAGE_FILES_MAX": 5000,
 }
 
 
@@ -125,6 +133,7 @@ def init_app(app) -> None:
     app.extensions[KEY] = PageCache(
         max_entries=int(app.config["PAGE_CACHE_MAX_ENTRIES"]), ttl=float(app.config["PAGE_CACHE_TTL"])
     )
+    pagefiles.init_app(app)
     # Registered before the packages' hooks, so it runs after them (Flask runs
     # after_request hooks in reverse): it sees the cookies they set.
     app.after_request(_never_share_a_cookie)
@@ -289,6 +298,7 @@ def cached_page(view=None, *, vary_cookies=()):
                     cache.put(key, entry)
             if cache is not None and cache.epoch == epoch:
                 request.environ[REPEATABLE] = epoch
+                request.environ[KEPT] = entry
             return _http_cached(entry)
 
         return wrapper
@@ -300,6 +310,8 @@ def cached_page(view=None, *, vary_cookies=()):
 # page of the current generation (its value: the cache's epoch when the page was looked
 # up, before any rendering).
 REPEATABLE = "lodestar.pagecache.epoch"
+# ...and the KeptPage it was served from (both copies, for core.pagefiles).
+KEPT = "lodestar.pagecache.page"
 # A request carrying one of these may be answered differently from the page (a session,
 # staff, a cross-origin form's CORS headers, a 304): Flask answers it.
 OWN_REQUEST = ("HTTP_COOKIE", "HTTP_AUTHORIZATION", "HTTP_ORIGIN", *CONDITIONAL_HEADERS)
@@ -322,9 +334,14 @@ class RepeatHits:
             cache is None
             or environ.get("REQUEST_METHOD") != "GET"
             or "HTTP_HOST" not in environ
-            or any(name in environ for name in OWN_REQUEST)
             or not self.flask_app.config["PAGE_CACHE_ENABLED"]
         ):
+            return self.wsgi_app(environ, start_response)
+        files = self.flask_app.extensions.get(pagefiles.KEY)
+        # Only a request without these is answered from memory; with page files on, the
+        # others (a visitor id cookie) still leave their page as a file for the front.
+        own = any(name in environ for name in OWN_REQUEST)
+        if own and files is None:
             return self.wsgi_app(environ, start_response)
         key = (
             "repeat",
@@ -336,22 +353,31 @@ class RepeatHits:
             environ.get("HTTP_ACCEPT_LANGUAGE", ""),
             environ.get("HTTP_ACCEPT_ENCODING", ""),
         )
-        if cache.fresh():
+        if not own and cache.fresh():
             kept = cache.get(key)
             # A NUL in a header is refused by the app (core.security) even on a cached page.
             if kept is not None and not has_nul_in_headers(environ):
-                status, headers, body = kept
+                status, headers, body, page, file_name = kept
+                if file_name is not None:
+                    files.write(cache.epoch, key, file_name, page)
+                    headers = (*headers, pagefiles.MARK)
                 start_response(status, list(headers))
                 return [body]
-        started = {}
+        started = {"file": None}
 
         def remember(status, headers, exc_info=None):
             started["status"], started["headers"] = status, headers
+            epoch = environ.get(REPEATABLE)
+            if files is not None and epoch is not None and epoch == cache.epoch and _everyones(started):
+                started["file"] = files.takes(environ, headers)
+                if started["file"] is not None:
+                    files.write(epoch, (key, environ.get("HTTP_COOKIE")), started["file"], environ[KEPT])
+                    headers = [*headers, pagefiles.MARK]
             return start_response(status, headers, exc_info)
 
         result = self.wsgi_app(environ, remember)
         epoch = environ.get(REPEATABLE)
-        if epoch is None or not _everyones(started):
+        if own or epoch is None or not _everyones(started):
             return result
         try:
             body = b"".join(result)
@@ -359,7 +385,9 @@ class RepeatHits:
             if hasattr(result, "close"):
                 result.close()
         if epoch == cache.epoch:
-            cache.put(key, (started["status"], tuple(started["headers"]), body))
+            cache.put(
+                key, (started["status"], tuple(started["headers"]), body, environ[KEPT], started["file"])
+            )
         return [body]
 
 

@@ -2,7 +2,8 @@
 /static/ from disk, keeps a public page and serves it again without asking the app,
 replaces it with the edited page once it is older than s-maxage (with its open file
 cache on), and sends a visitor with a page of their own (a known lead) to the app every
-time.
+time. With page files (core.pagefiles) it sends the file the app wrote, per language and
+compressed, never to staff or for a query string, and follows an edit and the window.
 
 Without nginx on PATH these tests skip with the reason (Debian: nginx-light, listed in
 bench/debian-packages.txt)."""
@@ -145,3 +146,94 @@ def test_browsers_that_take_gzip_get_the_apps_compressed_copy_from_the_cache(fro
     assert gzip.decompress(packed) == plain and headers["ETag"] == plain_headers["ETag"][:-1] + '-gzip"'
     refused_headers, refused = fetch(url, **{"Accept-Encoding": "gzip;q=0"}, **UNTRACKED)
     assert "Content-Encoding" not in refused_headers and refused == plain
+
+
+@pytest.fixture
+def files_front(make_app, app, tmp_path):
+    """The front with the app writing page files where the shipped config looks for them."""
+    from bench.harness import PAGE_FILES
+
+    site = make_app(PAGE_CACHE_ENABLED=True, PAGE_FILES_DIR=str(tmp_path / PAGE_FILES))
+    yield from front_of(site, tmp_path)
+
+
+def test_a_public_page_is_then_sent_as_the_file_the_app_wrote(files_front):
+    make_article("正文", title="文件测试", slug="as-a-file")
+    url = f"{files_front}/help/as-a-file"
+    first_headers, first = fetch(url, **UNTRACKED)
+    assert first_headers["X-Cache-Status"] != "FILE"
+    headers, body = fetch(url, **UNTRACKED)
+    assert headers["X-Cache-Status"] == "FILE" and body == first
+    for name in ("Content-Type", "Cache-Control", "Content-Security-Policy", "X-Frame-Options"):
+        assert headers[name] == first_headers[name], name
+
+
+def test_browsers_that_take_gzip_get_the_compressed_file(files_front):
+    import gzip
+
+    make_article("正文" * 400, title="文件测试", slug="gzip-file")
+    url = f"{files_front}/help/gzip-file"
+    _headers, plain = fetch(url, **UNTRACKED)
+    fetch(url, **{"Accept-Encoding": "gzip", **UNTRACKED})
+    headers, body = fetch(url, **{"Accept-Encoding": "gzip", **UNTRACKED})
+    assert headers["X-Cache-Status"] == "FILE" and headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(body) == plain
+
+
+def test_each_language_has_its_own_file(files_front):
+    url = f"{files_front}/"
+    for _ in range(2):
+        english_headers, english = fetch(url, **{"Accept-Language": "en-US,en;q=0.9", **UNTRACKED})
+        chinese_headers, chinese = fetch(url, **{"Accept-Language": "zh-CN,zh;q=0.9", **UNTRACKED})
+        cookie_headers, by_cookie = fetch(url, Cookie="lang=en", **{"Accept-Language": "zh-CN", **UNTRACKED})
+    assert english_headers["X-Cache-Status"] == chinese_headers["X-Cache-Status"] == "FILE"
+    assert cookie_headers["X-Cache-Status"] == "FILE"
+    assert b'<html lang="en">' in english and b'<html lang="zh-CN">' in chinese
+    assert b'<html lang="en">' in by_cookie
+
+
+def test_staff_and_query_strings_never_get_a_file(files_front):
+    make_article("正文", title="文件测试", slug="not-for-staff")
+    url = f"{files_front}/help/not-for-staff"
+    for _ in range(2):
+        fetch(url, **UNTRACKED)
+    headers, _body = fetch(url, Cookie="session=anything", **UNTRACKED)
+    assert headers.get("X-Cache-Status") != "FILE"
+    for _ in range(2):
+        headers, _body = fetch(url + "?utm_source=mail", **UNTRACKED)
+    assert headers.get("X-Cache-Status") != "FILE"
+
+
+def test_an_edit_deletes_the_files_and_the_edited_page_follows(files_front):
+    from content.services import save_article
+    from core.timeutil import utcnow
+
+    article = make_article("第一版正文", title="文件测试", slug="file-edit")
+    url = f"{files_front}/help/file-edit"
+    fetch(url, **UNTRACKED)
+    headers, body = fetch(url, **UNTRACKED)
+    assert headers["X-Cache-Status"] == "FILE" and "第一版正文" in body.decode()
+    save_article({"title": "文件测试"}, "第二版正文", article=article, now=utcnow())
+    deadline = time.monotonic() + 5  # nginx checks a kept descriptor every second
+    while "第二版正文" not in fetch(url, **UNTRACKED)[1].decode():
+        assert time.monotonic() < deadline, "the edited page never replaced the file"
+        time.sleep(0.2)
+    for _ in range(3):
+        headers, body = fetch(url, **UNTRACKED)
+        assert "第二版正文" in body.decode() and "第一版正文" not in body.decode()
+    assert headers["X-Cache-Status"] == "FILE"
+
+
+def test_a_file_of_a_past_window_is_not_sent(files_front, tmp_path):
+    """nginx names the window from its clock: the files of ten seconds ago are not looked at."""
+    from bench.harness import PAGE_FILES
+
+    make_article("正文", title="文件测试", slug="past-window")
+    url = f"{files_front}/help/past-window"
+    fetch(url, **UNTRACKED)
+    assert fetch(url, **UNTRACKED)[0]["X-Cache-Status"] == "FILE"
+    root = tmp_path / PAGE_FILES
+    for window in [path for path in root.iterdir() if path.name.isdigit()]:
+        window.rename(root / str(int(window.name) - 100))
+    time.sleep(1.1)  # the kept descriptor's check
+    assert fetch(url, **UNTRACKED)[0]["X-Cache-Status"] != "FILE"
