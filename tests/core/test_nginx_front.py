@@ -11,6 +11,7 @@ bench/debian-packages.txt)."""
 import shutil
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -237,3 +238,14 @@ def test_a_file_of_a_past_window_is_not_sent(files_front, tmp_path):
         window.rename(root / str(int(window.name) - 100))
     time.sleep(1.1)  # the kept descriptor's check
     assert fetch(url, **UNTRACKED)[0]["X-Cache-Status"] != "FILE"
+
+
+def test_a_post_reaches_the_app_through_the_front(files_front):
+    """A POST is never looked up as a file (nginx would refuse it with 405): the page's
+    beacon is answered by the app (204)."""
+    body = urllib.parse.urlencode({"u": f"{files_front}/", "r": ""}).encode()
+    request = urllib.request.Request(
+        f"{files_front}/beacon", data=body, headers={"User-Agent": "Mozilla/5.0 Chrome/131.0"}
+    )
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 204
