@@ -18,7 +18,7 @@ import content
 import gated
 import insights
 import nurture
-from core import config, errors, i18n, localtime, pagecache, security, urls
+from core import config, errors, i18n, localtime, pagecache, repeathits, security, urls
 from core.beacon import bp as beacon_bp
 from core.cli import demo_cli, serve
 from core.extensions import (
@@ -68,7 +68,7 @@ def create_app(overrides: dict | None = None) -> Flask:
             _tune_sqlite(db.engine)
 
     # Cached pages' repeat hits are answered in front of Flask, behind the proxy fix.
-    pagecache.serve_repeats(app)
+    repeathits.serve_repeats(app)
     security.init_app(app)
     errors.init_app(app)
     localtime.init_app(app)

@@ -282,7 +282,7 @@ def test_a_landing_page_with_its_form_is_public(site):
     assert page.cache_control.public and "ETag" in page.headers
 
 
-# Repeat hits answered in front of Flask (core.pagecache.RepeatHits) ---------------------
+# Repeat hits answered in front of Flask (core.repeathits.RepeatHits) ---------------------
 
 
 class FlaskRuns:
