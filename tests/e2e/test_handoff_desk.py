@@ -4,14 +4,16 @@ promise's countdown ticks and turns missed on the open page."""
 
 import os
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
 from accounts import services
 from core.extensions import db
+from core.localtime import local_today, zone
 from core.timeutil import utcnow
+from core.trends import midnight
 from gated.models import Submission
 from insights.events import record
 from insights.scoring.models import Handoff
@@ -23,6 +25,14 @@ SHOTS = os.environ.get("LODESTAR_SCREENSHOTS", "")
 NAMES = ("王伟", "李芳", "张敏", "刘静", "陈磊")
 
 
+def handed_week(live_app) -> str:
+    """The local date (ISO) on which the desk's first lead was handed over."""
+    with live_app.app_context():
+        first = db.session.scalar(db.select(db.func.min(Handoff.created_at)))
+        db.session.remove()
+    return first.replace(tzinfo=UTC).astimezone(zone(live_app.config["TIMEZONE"])).date().isoformat()
+
+
 def shot(page, name):
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/{name}.png", full_page=True)
@@ -32,15 +42,28 @@ def fits(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
+def last_handed(now, tz: str):
+    """When the last of the five is handed over: two hours ago, the five an hour apart,
+    all in one week of the site's calendar (the review counts a week), so in the week
+    before when this one began less than six hours ago."""
+    today = local_today(tz)
+    week_began = midnight(today - timedelta(days=today.weekday()), tz=tz)
+    return (
+        now - timedelta(hours=2)
+        if now - timedelta(hours=6) >= week_began
+        else week_began - timedelta(hours=1)
+    )
+
+
 @pytest.fixture(scope="module")
 def desk(live_app, live_server):
     with live_app.app_context():
         sales = services.create_user("desk-sales@example.com", role="sales", password=STAFF_PASSWORD)
-        now = utcnow()
+        last = last_handed(utcnow(), live_app.config["TIMEZONE"])
         for number, name in enumerate(NAMES):
             lead, _handoff = handed_off(
                 sales,
-                at=now - timedelta(hours=6 - number),
+                at=last - timedelta(hours=4 - number),
                 email=f"desk{number}@acme.cn",
                 name=name,
                 company=f"星河软件 {number + 1} 部",
@@ -48,7 +71,10 @@ def desk(live_app, live_server):
             )
             for minute in range(3):
                 record(
-                    "page_view", lead_id=lead.id, at=now - timedelta(hours=7, minutes=minute), path="/pricing"
+                    "page_view",
+                    lead_id=lead.id,
+                    at=last - timedelta(hours=5, minutes=minute),
+                    path="/pricing",
                 )
             db.session.add(Submission(lead_id=lead.id, form="demo", fields={"message": "请安排下周的演示。"}))
         db.session.commit()
@@ -117,7 +143,7 @@ def test_sales_decide_five_mqls_with_the_keyboard_and_the_review_counts_them(
             ]
         )
 
-        page.goto("/admin/scoring/review")
+        page.goto(f"/admin/scoring/review?week={handed_week(live_app)}")
         assert page.locator('[data-figure="handed"]').inner_text() == "5"
         assert page.locator('[data-figure="decided"]').inner_text() == "5"
         assert page.locator('[data-figure="lost"]').inner_text() == "3"
