@@ -334,12 +334,18 @@ def wrk(
 def alternate(sides: dict, *, runs: int = 3, warmup: float = 1.0) -> dict:
     """Run each side's `measure(seconds)` in turn, `runs` times, after one warm-up each;
     returns per side the run with the median requests/s, the median p99, the non-2xx
-    of all runs and every run's requests/s (`rps_runs`). `sides` maps a name to a callable taking the duration in seconds."""
+    of all runs and every run's requests/s (`rps_runs`, in round order: a round's runs
+    are back to back, so `paired_ratio` can compare them). `sides` maps a name to a
+    callable taking the duration in seconds.
+
+    The order turns round every round (A B, B A, A B…): a side that always ran second
+    would always meet what the first left behind (a busy neighbour, a warm cache)."""
     for measure in sides.values():
         measure(warmup)
     results = {name: [] for name in sides}
-    for _ in range(runs):
-        for name, measure in sides.items():
+    order = list(sides.items())
+    for round_number in range(runs):
+        for name, measure in order if round_number % 2 == 0 else reversed(order):
             results[name].append(measure(None))
     medians = {}
     for name, figures in results.items():
@@ -352,6 +358,16 @@ def alternate(sides: dict, *, runs: int = 3, warmup: float = 1.0) -> dict:
             "rps_runs": [f["rps"] for f in figures],
         }
     return medians
+
+
+def paired_ratio(figures: dict, side: str, ceiling: str) -> float:
+    """The median of each round's `side` / `ceiling` requests/s (`alternate`'s rounds).
+
+    On a shared VM a 4-second run varies by ±10 %, and a neighbour's burst slows both runs
+    of a round alike: the ratio within a round cancels it, where the ratio of the two
+    sides' medians can pair one side's fast round with the other's slow one."""
+    pairs = zip(figures[side]["rps_runs"], figures[ceiling]["rps_runs"], strict=True)
+    return statistics.median(ours / theirs for ours, theirs in pairs)
 
 
 def print_table(title: str, rows: list[dict], columns: list[tuple[str, str]]) -> None:

@@ -5,7 +5,9 @@ same size from the same gunicorn settings. Load from wrk on 127.0.0.1.
     .venv/bin/python bench/pages.py [--seconds 4] [--runs 3] [--connections 32]
 
 Both servers run at once; each page and its ceiling are loaded in turn (a warm-up, then
-`--runs` alternating runs) and the median of each side is compared. wrk sends a browser's
+`--runs` rounds, each a run of both sides back to back, the order turning every round), and
+the ratio is the median of the rounds' ratios (bench.harness.paired_ratio; the table also
+prints each round's and the ratio of the two sides' medians). wrk sends a browser's
 User-Agent; page views are counted by each page's beacon (core.beacon), a request of its
 own that wrk does not send, so the page costs what it costs every visitor.
 
@@ -15,8 +17,7 @@ Aim (issue: benchmarks): every page at least 0.7 of the bare route's requests/s,
 Then the same pages through the production front (deploy/nginx.conf, nginx on the same
 cores) as repeat views (every public page is the same for every visitor: the app writes it
 as a file, core.pagefiles, which nginx sends), against nginx serving the same bytes as a
-static file; once as
-wrk asks (no Accept-Encoding) and once as browsers do (gzip: the app's compressed copy,
+static file; once as wrk asks (no Accept-Encoding) and once as browsers do (gzip: the app's compressed copy,
 against those compressed bytes as a static file). Aim (issue 18): at least 0.8 of
 nginx's static speed.
 """
@@ -40,6 +41,7 @@ from bench.harness import (  # noqa: E402
     gunicorn,
     instance_env,
     nginx_front,
+    paired_ratio,
     print_table,
     require,
     summary,
@@ -76,7 +78,7 @@ def main() -> int:
     parser.add_argument(
         "--front-runs",
         type=int,
-        default=5,
+        default=7,
         help="runs per side behind nginx (one 4-second run of a static file varies by ±10 %% "
         "on a shared VM: more runs steady the median)",
     )
@@ -114,7 +116,7 @@ def main() -> int:
                     warmup=min(1.0, args.seconds),
                 )
                 page, ceiling = figures["page"], figures["bare"]
-                ratio = page["rps"] / ceiling["rps"]
+                ratio = paired_ratio(figures, "page", "bare")
                 rows.append(
                     {
                         "page": name,
@@ -153,7 +155,7 @@ def main() -> int:
             ("bare_rps", "bare req/s"),
             ("bare_runs", "bare runs"),
             ("bare_p99", "bare p99 ms"),
-            ("ratio", "ratio to bare"),
+            ("ratio", "ratio to bare (median of rounds)"),
             ("non_2xx", "non-2xx"),
             ("aim", "aim (≥0.7, p99<50ms)"),
         ],
@@ -170,8 +172,9 @@ def main() -> int:
             ("p99", "p99 ms"),
             ("static_rps", "static req/s"),
             ("static_p99", "static p99 ms"),
-            ("ratio", "ratio to static"),
+            ("ratio", "ratio to static (median of rounds)"),
             ("round_ratios", "each round's ratio"),
+            ("ratio_of_medians", "ratio of the medians"),
             ("non_2xx", "non-2xx"),
             ("aim", "aim (≥0.8)"),
         ],
@@ -229,7 +232,7 @@ def served_from(url: str, **headers) -> str:
 
 def _front_row(name: str, body: bytes, figures: dict, served_by: str, *, aimed: bool) -> dict:
     page, static = figures["front"], figures["static"]
-    ratio = page["rps"] / static["rps"]
+    ratio = paired_ratio(figures, "front", "static")
     summary(
         f"pages behind nginx: {name}",
         f"{page['rps']:,.0f} req/s, p99 {page['p99']:.1f} ms",
@@ -246,6 +249,7 @@ def _front_row(name: str, body: bytes, figures: dict, served_by: str, *, aimed: 
         "static_rps": static["rps"],
         "static_p99": static["p99"],
         "ratio": ratio,
+        "ratio_of_medians": page["rps"] / static["rps"],
         # Each round's front against the static file of the same round.
         "round_ratios": " / ".join(
             f"{front / still:.2f}" for front, still in zip(page["rps_runs"], static["rps_runs"], strict=True)
