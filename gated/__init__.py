@@ -135,7 +135,8 @@ def init_app(app):
     from gated.cli import leads_cli
     from gated.identity import lead_name, phone_number
     from gated.labels import register_audit_words
-    from gated.views import CAMPAIGN_PARAMETERS, bp, remember_landing
+    from gated.lead_form import CAMPAIGN_PARAMETERS, remember_landing
+    from gated.views import bp
 
     apply_defaults(app, DEFAULTS)
     add_campaign_parameters(app, CAMPAIGN_PARAMETERS)

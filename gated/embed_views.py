@@ -33,7 +33,7 @@ from core.i18n import page_language
 from core.pagecache import cached_page
 from core.security import csrf_by_origin, embeddable_by
 from core.timeutil import utcnow
-from gated import embedding, views, visitor
+from gated import embedding, lead_form, views, visitor
 from gated.capture import landing_facts
 from gated.downloads import link_days, make_download_url
 from gated.embedding import EmbeddedForm
@@ -103,7 +103,7 @@ def _allowed_for_form(form: str) -> frozenset[str]:
 def _article_context(form: EmbeddedForm) -> dict:
     if form.kind != "whitepaper":
         return {}
-    article, asset = views._whitepaper_or_404(form.slug)
+    article, asset = views.whitepaper_or_404(form.slug)
     return {"article": article, "asset": asset}
 
 
@@ -137,11 +137,11 @@ def frame(form):
         abort(404)
     if request.method == "POST":
         return _submit(embedded)
-    return views._render(
+    return lead_form.render_form(
         embedded.kind,
         "gated/embed.html",
         LeadForm(formdata=None),
-        views._known_lead(),
+        lead_form.known_lead(),
         thanks=False,
         **_article_context(embedded),
     )
@@ -167,7 +167,7 @@ def _submit(embedded: EmbeddedForm):
         if host is not None:
             embedding.record_sighting(embedded.path, host, now=utcnow(), submitted=True)
 
-    return views._submit(
+    return lead_form.submit(
         embedded.kind,
         "gated/embed.html",
         asset=landing["asset"] if landing else None,

@@ -24,8 +24,8 @@ from core.security import csrf_by_origin
 from core.timeutil import utcnow
 from gated import challenge, holding, phonecodes, visitor
 from gated.forms import FIELDS
+from gated.lead_form import known_lead, thanks_redirect, visible_fields
 from gated.validation import InvalidSubmission
-from gated.views import _known_lead, _visible, thanks_redirect
 
 bp = Blueprint("gated_forms", __name__, url_prefix="/forms", template_folder="templates")
 
@@ -64,7 +64,7 @@ def known():
     the consent box is shown; {"known": false} for everyone else. Without JavaScript a
     known visitor sees the whole form, and what they type updates their record."""
     kind = request.args.get("kind", "")
-    lead = _known_lead() if kind in FIELDS else None
+    lead = known_lead() if kind in FIELDS else None
     # The form's page says its language (lang="zh-CN"): the greeting speaks it too.
     code = request.args.get("lang", "").replace("-", "_")
     language = page_language(code) if code in current_app.config["LOCALES"] else nullcontext()
@@ -86,7 +86,7 @@ def _known_payload(kind: str, lead) -> dict:
         "greeting": _("Welcome back, %(who)s.", who=lead.first_name or lead.email or lead.phone),
         "forget": _("Not you?"),
         "fields": FIELDS[kind],
-        "ask": _visible(kind, lead),
+        "ask": visible_fields(kind, lead),
         "consent": not lead.marketing_consent,
     }
     if kind == "whitepaper" and not payload["ask"]:

@@ -24,7 +24,7 @@ from core.pagecache import remembered
 from core.security import csrf_by_origin
 from core.timeutil import utcnow
 from core.tokens import InvalidToken, sign, unsign
-from gated import views, visitor
+from gated import lead_form, views, visitor
 from gated.models import Lead
 
 bp = Blueprint("gated_video", __name__, template_folder="templates")
@@ -49,7 +49,7 @@ def gate_form(article) -> str:
     if not is_gated(article):
         return ""
     return Markup(
-        views.form_html(FORM_KIND, "gated/_video_gate.html", views._new_form(), None, article=article)
+        lead_form.form_html(FORM_KIND, "gated/_video_gate.html", lead_form.new_form(), None, article=article)
     )
 
 
@@ -81,7 +81,7 @@ def watch_form(slug: str):
     if not remembered(("video-gate", slug), lambda: is_gated_video(slug)):
         abort(404)
     article = _gated_or_404(slug)
-    return views._submit(
+    return lead_form.submit(
         FORM_KIND,
         "gated/video_form.html",
         slug=slug,

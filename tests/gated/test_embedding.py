@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from gated import embedding, visitor
+from gated.lead_form import TOUCH_COOKIE
 from gated.models import Consent, EmbedSettings, EmbedSighting, Lead, Submission
-from gated.views import TOUCH_COOKIE
 from tests.factories import audit_entries
 from tests.gated.conftest import form_data, open_mailed_link
 
