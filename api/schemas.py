@@ -2,9 +2,22 @@
 the OpenAPI document. Every request schema refuses unknown fields (marshmallow's
 default, RAISE), so a misspelt field is a 422, never silently dropped."""
 
+from datetime import UTC
+
 from marshmallow import Schema, fields, validate
 
 from gated.models import STAGES
+
+
+class UtcDateTime(fields.DateTime):
+    """A stored time as ISO 8601 with its offset (+00:00). Lodestar keeps UTC without a
+    zone; sent as it is, a client would read it in its own zone (a CRM in Shanghai as
+    eight hours later)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class ProblemSchema(Schema):
@@ -38,8 +51,8 @@ class LeadSchema(Schema):
     marketing_consent = fields.Boolean()
     first_channel = fields.String()
     last_channel = fields.String()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
 
 
 class LeadListSchema(PageSchema):
@@ -105,7 +118,7 @@ class ArticleSummarySchema(Schema):
     summary = fields.String()
     category = fields.String()
     tags = fields.List(fields.String())
-    published_at = fields.DateTime()
+    published_at = UtcDateTime()
     url = fields.String()
 
 
@@ -195,5 +208,5 @@ class DownloadSchema(Schema):
     lead_id = fields.Integer()
     asset_id = fields.Integer(allow_none=True)
     asset_slug = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     cursor = fields.String(metadata={"description": "Pass as ?cursor= for the rows after this one."})

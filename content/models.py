@@ -24,7 +24,7 @@ def other_locale(locale: str) -> str:
     return next(other for other in LOCALES if other != locale)
 
 
-# The public URL prefix of each kind (see the URL contract in DESIGN.md).
+# The public URL prefix of each kind (the URL contract, docs/CONTENT.md).
 KIND_PREFIX = {
     "help": "help",
     "whitepaper": "library",

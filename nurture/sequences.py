@@ -50,7 +50,7 @@ def save_sequence(data: dict, *, now: datetime, default_status: str = "draft") -
 
 
 def import_sequence(text: str, *, now: datetime) -> tuple[Sequence, str]:
-    """Upsert a sequence from the YAML of DESIGN.md. A new one starts active (an
+    """Upsert a sequence from its YAML (docs/NURTURE.md). A new one starts active (an
     operator importing a file means it); an existing one keeps its status unless the
     file names one."""
     return save_sequence(parse_sequence_yaml(text), now=now, default_status="active")

@@ -1,7 +1,7 @@
 """Leads through the API: list by change with cursors, get, upsert by email or phone,
 stage, erase; bad input is a problem and stores nothing."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
@@ -39,6 +39,25 @@ def test_upsert_by_phone_finds_the_lead_that_has_it(api):
     unknown = api.post("/api/v1/leads", json={"phone": "13900139000"})
     assert unknown.status_code == 422 and unknown.content_type == PROBLEM
     assert _count(Lead) == 1
+
+
+def test_times_carry_their_offset_so_a_client_in_another_zone_reads_them_right(api):
+    created = api.post("/api/v1/leads", json={"email": "zone@example.cn"}).json["lead"]
+    lead = db.session.scalar(select(Lead))
+    for name in ("created_at", "updated_at"):
+        sent = datetime.fromisoformat(created[name])
+        assert sent.utcoffset() == timedelta(0), created[name]
+        assert sent == getattr(lead, name).replace(tzinfo=UTC)
+    listed = api.get("/api/v1/leads").json["items"][0]
+    assert datetime.fromisoformat(listed["updated_at"]).tzinfo is not None
+    # A time the client sends with its own offset means the same instant.
+    shanghai = timezone(timedelta(hours=8))
+    for offset, expected in ((-1, ["zone@example.cn"]), (1, [])):
+        since = (lead.updated_at.replace(tzinfo=UTC) + timedelta(seconds=offset)).astimezone(shanghai)
+        query = since.isoformat().replace("+", "%2B")
+        assert [
+            row["email"] for row in api.get(f"/api/v1/leads?updated_since={query}").json["items"]
+        ] == expected
 
 
 def test_list_pages_by_change_with_a_cursor(api):
