@@ -61,15 +61,31 @@ class RoleForm(FlaskForm):
     role = SelectField(_l("Role"), choices=_role_choices, validate_choice=False)
 
 
-class InviteForm(RoleForm):
-    """A new staff user, invited by mail to set their own password."""
-
-    email = EmailField(
+def _staff_email(missing: str) -> EmailField:
+    """A staff user's address (what they sign in with); `missing` says it is empty."""
+    return EmailField(
         _l("Email"),
         validators=[
-            DataRequired(message=_l("Enter the new user's email address.")),
+            DataRequired(message=missing),
             Length(max=254),
             Email(message=_l("Enter an email address such as name@example.com."), check_deliverability=False),
         ],
     )
-    name = StringField(_l("Full name"), validators=[Length(max=120)])
+
+
+def _staff_name() -> StringField:
+    return StringField(_l("Full name"), validators=[Length(max=120)])
+
+
+class ProfileForm(FlaskForm):
+    """A staff user's name and address, as an administrator corrects them."""
+
+    name = _staff_name()
+    email = _staff_email(_l("Enter the user's email address."))
+
+
+class InviteForm(RoleForm):
+    """A new staff user, invited by mail to set their own password."""
+
+    email = _staff_email(_l("Enter the new user's email address."))
+    name = _staff_name()

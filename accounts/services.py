@@ -105,6 +105,27 @@ def create_user(email: str, *, role: str, password: str, name: str = "") -> User
     return user
 
 
+def set_profile(user: User, *, name: str, email: str) -> dict:
+    """A staff user's name and address (flushed, not committed); returns what changed as
+    {field: (before, after)}. Raises BadEmail or EmailTaken; the address is where
+    invitations, password resets and staff mail go, and what the user signs in with."""
+    email = normalise_email(email)
+    name = (name or "").strip()
+    if "@" not in email:
+        raise BadEmail(f"not an email address: {email!r}")
+    other = find_user(email)
+    if other is not None and other.id != user.id:
+        raise EmailTaken(f"a user with the address {email} exists already")
+    changes = {
+        field: (getattr(user, field), value)
+        for field, value in (("name", name), ("email", email))
+        if getattr(user, field) != value
+    }
+    user.name, user.email = name, email
+    db.session.flush()
+    return changes
+
+
 def find_existing(email: str) -> User:
     """The user with this address; AccountError when there is none."""
     user = find_user(email)

@@ -1,5 +1,5 @@
-"""/admin/users, for administrators: the staff users, adding one by invitation, another
-role, deactivating (after a confirmation) and activating again. Every change goes through
+"""/admin/users, for administrators: the staff users, adding one by invitation, a
+corrected name or address, another role, deactivating (after a confirmation) and activating again. Every change goes through
 accounts.services (the same rules as `flask users …`) and is recorded in the audit log."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from accounts import invitations, services
-from accounts.forms import InviteForm, RoleForm
+from accounts.forms import InviteForm, ProfileForm, RoleForm
 from accounts.guards import roles_required
 from accounts.labels import role_label
 from accounts.models import User
@@ -47,8 +47,11 @@ def _audited(action: str, user: User, **details) -> None:
     )
 
 
-def _user_page(user: User, form: RoleForm, *, status: int = 200):
-    return render_template("accounts/user.html", user=user, form=form, confirm=FlaskForm()), status
+def _user_page(user: User, form: RoleForm, *, profile: ProfileForm | None = None, status: int = 200):
+    # Each form on the page reads only its own POST; the other shows what is stored.
+    profile = profile or ProfileForm(formdata=None, obj=user)
+    page = render_template("accounts/user.html", user=user, form=form, profile=profile, confirm=FlaskForm())
+    return page, status
 
 
 @bp.get("/")
@@ -103,6 +106,32 @@ def edit(user_id: int):
             ),
             "success",
         )
+    return redirect(url_for("users_admin.edit", user_id=user.id), code=303)
+
+
+@bp.post("/<int:user_id>/profile")
+@roles_required("admin")
+def profile(user_id: int):
+    """A corrected name or address (the address is what the user signs in with)."""
+    user = db.get_or_404(User, user_id)
+    form = ProfileForm()
+    role_form = RoleForm(formdata=None, data={"role": user.role})
+    if not form.validate_on_submit():
+        return _user_page(user, role_form, profile=form, status=422)
+    try:
+        changes = services.set_profile(user, name=form.name.data, email=form.email.data)
+    except services.AccountError as exc:
+        db.session.rollback()
+        form[exc.field or "email"].errors.append(_refusal(exc))
+        return _user_page(user, role_form, profile=form, status=422)
+    if changes:
+        db.session.commit()
+        _audited(
+            "accounts.user_change",
+            user,
+            **{field: f"{before or '—'} → {after or '—'}" for field, (before, after) in changes.items()},
+        )
+        flash(_("Saved the name and email of %(name)s.", name=user.display_name), "success")
     return redirect(url_for("users_admin.edit", user_id=user.id), code=303)
 
 

@@ -1,5 +1,5 @@
 """/admin/users: administrators list staff users, invite new ones (a signed, expiring link
-by mail to set a password), change roles, deactivate and activate; only administrators,
+by mail to set a password), correct names and addresses, change roles, deactivate and activate; only administrators,
 every change CSRF-protected and audited, never leaving the site without an administrator."""
 
 import re
@@ -29,6 +29,7 @@ def pages(user_id: int) -> list[tuple[str, str]]:
         ("POST", "/admin/users/new"),
         ("GET", f"/admin/users/{user_id}"),
         ("POST", f"/admin/users/{user_id}"),
+        ("POST", f"/admin/users/{user_id}/profile"),
         ("GET", f"/admin/users/{user_id}/deactivate"),
         ("POST", f"/admin/users/{user_id}/deactivate"),
         ("POST", f"/admin/users/{user_id}/activate"),
@@ -315,3 +316,54 @@ def test_every_change_needs_the_csrf_token(make_app, login_as):
         == 303
     )
     assert user("ed@example.com").role == "sales"
+
+
+def test_an_administrator_corrects_a_name_and_address_and_the_user_signs_in_with_the_new_one(
+    login_as, client
+):
+    admin = login_as("admin")
+    editor = UserFactory(email="old@example.com", name="林小红")
+    page = admin.get(f"/admin/users/{editor.id}").get_data(as_text=True)
+    assert "姓名和邮箱" in page and 'value="old@example.com"' in page and 'value="林小红"' in page
+
+    response = admin.post(
+        f"/admin/users/{editor.id}/profile", data={"name": " 林晓红 ", "email": "Lin.XH@Example.com"}
+    )
+    assert response.status_code == 303
+    changed = user("lin.xh@example.com")
+    assert (changed.id, changed.name, changed.role) == (editor.id, "林晓红", "editor")
+    assert user("old@example.com") is None
+    [entry] = audit_entries("accounts.user_change")
+    assert entry.details == {"email": "old@example.com → lin.xh@example.com", "name": "林小红 → 林晓红"}
+    shown = admin.get(f"/admin/users/{editor.id}").get_data(as_text=True)
+    assert "已保存 林晓红 的姓名和邮箱。" in shown
+    # The address is the one to sign in with now.
+    signed_in = client.post("/login", data={"email": "lin.xh@example.com", "password": TEST_PASSWORD})
+    assert signed_in.status_code == 302 and "/login" not in signed_in.headers["Location"]
+
+    # Saving what is stored changes nothing and records nothing.
+    admin.post(f"/admin/users/{editor.id}/profile", data={"name": "林晓红", "email": "Lin.XH@example.com"})
+    assert len(audit_entries("accounts.user_change")) == 1
+
+
+def test_a_bad_or_taken_address_is_explained_beside_the_field_and_nothing_changes(login_as):
+    admin = login_as("admin")
+    editor = UserFactory(email="ed@example.com", name="编辑甲")
+    UserFactory(email="taken@example.com", name="其他员工")
+    cases = [
+        ({"email": "not-an-address"}, "请填写有效的邮箱地址"),
+        ({"email": "Taken@Example.com"}, "已有员工使用这个邮箱"),
+        ({"email": ""}, "请填写用户的邮箱。"),
+        ({"name": "长" * 121}, ""),
+    ]
+    for fields, message in cases:
+        data = {"name": "编辑乙", "email": "ed@example.com", **fields}
+        response = admin.post(f"/admin/users/{editor.id}/profile", data=data)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 422, fields
+        field = next(iter(fields))
+        assert re.search(rf'id="{field}-error">{message}', body), fields
+        assert f'value="{data["email"]}"' in body  # what was typed stays
+        assert 'id="role"' in body or "这是您" in body  # the rest of the page is still there
+    assert (user("ed@example.com").name, user("taken@example.com").name) == ("编辑甲", "其他员工")
+    assert audit_entries("accounts.user_change") == []

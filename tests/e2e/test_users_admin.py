@@ -6,7 +6,7 @@ import os
 from accounts import services
 from core.extensions import db
 from nurture.models import Message
-from tests.e2e.helpers import fits, sign_in, sized_context
+from tests.e2e.helpers import fits, shoot, sign_in, sized_context
 
 NEW_PASSWORD = "copper lantern drifts eastward"
 
@@ -60,3 +60,42 @@ def test_an_admin_adds_a_user_on_a_phone_with_the_keyboard(live_app, live_server
     assert other.get_by_role("heading", level=1).inner_text().startswith("欢迎")
     invited.close()
     context.close()
+
+
+def test_an_admin_corrects_a_misspelt_name_and_address_on_a_phone(live_app, live_server, browser):
+    with live_app.app_context():
+        services.create_user("boss@example.com", role="admin", password="long enough pw", name="李管理")
+        services.create_user("zhang@exmaple.com", role="sales", password="long enough pw", name="张山")
+        services.create_user("taken@example.com", role="sales", password="long enough pw", name="已有")
+        user_id = services.find_user("zhang@exmaple.com").id
+        db.session.remove()
+    for size in ("phone", "desktop"):
+        context = sized_context(browser, live_server, size)
+        page = context.new_page()
+        sign_in(page, "boss@example.com")
+        page.goto(f"/admin/users/{user_id}")
+        name, email = page.get_by_label("姓名"), page.get_by_label("邮箱")
+        if size == "phone":
+            name.fill("")
+            name.type("张珊")
+            email.fill("")
+            email.type("taken@example.com")
+            email.press("Enter")  # Enter in a field sends its form
+            page.wait_for_load_state()
+            error = page.locator("#email-error")
+            assert error.inner_text() == "已有员工使用这个邮箱。"
+            assert page.get_by_label("姓名").input_value() == "张珊"  # what was typed stays
+            assert fits(page)
+            shoot(page, "user-profile-error-phone")
+            page.get_by_label("邮箱").fill("zhang@example.com")
+            page.get_by_role("button", name="保存姓名和邮箱").click()
+            page.wait_for_url(f"**/admin/users/{user_id}")
+            assert page.get_by_text("已保存 张珊 的姓名和邮箱。").is_visible()
+            assert page.get_by_role("heading", level=1).inner_text().startswith("张珊")
+        assert fits(page)
+        shoot(page, f"user-profile-{size}")
+        context.close()
+    with live_app.app_context():
+        corrected = services.find_user("zhang@example.com")
+        assert (corrected.id, corrected.name, corrected.role) == (user_id, "张珊", "sales")
+        db.session.remove()
