@@ -5,6 +5,7 @@ Every test that uses `app` runs once per database backend; PostgreSQL runs are s
 with the reason when no server answers (CI always has one).
 """
 
+import contextlib
 import contextvars
 import os
 import re
@@ -445,23 +446,44 @@ def join_team(team, user, *, reviewer=False) -> None:
     db.session.commit()
 
 
-def statements(work) -> int:
-    """How many SQL statements `work()` sends (after expiring the session, so nothing
-    loaded earlier hides a query): what a set-based page must keep fixed."""
+@contextlib.contextmanager
+def recorded_statements():
+    """The SQL statements sent inside the block, each on one line: what a page or a form
+    must keep fixed (the list fills as the block runs)."""
     from sqlalchemy import event as sa_event
 
     seen = []
 
-    def count(*args, **kwargs):
-        seen.append(1)
+    def record(conn, cursor, statement, *args):
+        seen.append(" ".join(statement.split()))
 
-    db.session.expire_all()
-    sa_event.listen(db.engine, "before_cursor_execute", count)
+    sa_event.listen(db.engine, "before_cursor_execute", record)
     try:
-        work()
+        yield seen
     finally:
-        sa_event.remove(db.engine, "before_cursor_execute", count)
+        sa_event.remove(db.engine, "before_cursor_execute", record)
+
+
+def statements(work) -> int:
+    """How many SQL statements `work()` sends (after expiring the session, so nothing
+    loaded earlier hides a query): what a set-based page must keep fixed."""
+    db.session.expire_all()
+    with recorded_statements() as seen:
+        work()
     return len(seen)
+
+
+@pytest.fixture(scope="module")
+def cached_app(make_app):
+    """An app with the whole-page cache on (the tests' default app has it off)."""
+    return make_app(PAGE_CACHE_ENABLED=True, PAGE_CACHE_TTL=3600)
+
+
+@pytest.fixture
+def cached(cached_app, app):
+    cached_app.extensions["lodestar.pagecache"].invalidate()
+    with cached_app.app_context():
+        yield cached_app
 
 
 @pytest.fixture
@@ -587,3 +609,25 @@ def rule_url(rule, number: int = 1, numbers=None) -> str:
         return "x"
 
     return rule.build({name: value(name) for name in rule.arguments}, append_unknown=False)[1]
+
+
+WEBHOOK_SECRET = "hook-secret"
+
+
+@pytest.fixture(scope="module")
+def running_receiver():
+    from tests.factories import WebhookReceiver
+
+    running = WebhookReceiver()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def receiver(app, running_receiver):
+    """The lead webhook pointed at a real local receiver, signed with WEBHOOK_SECRET."""
+    running_receiver.requests.clear()
+    running_receiver.fail_next = 0
+    app.config.update(LEAD_WEBHOOK_URL=running_receiver.url, LEAD_WEBHOOK_SECRET=WEBHOOK_SECRET)
+    yield running_receiver
+    app.config.update(LEAD_WEBHOOK_URL="", LEAD_WEBHOOK_SECRET="")

@@ -1,12 +1,21 @@
 """factory_boy factories bound to the app's db.session. Packages add theirs here."""
 
+import io
 import threading
+import time
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import factory
 
 from accounts.models import User
+from content.documents import article_defaults
+from content.models import Article
+from content.services import save_article
 from core.extensions import db
+from core.timeutil import utcnow
+from core.tokens import sign
+from gated.assets import store_asset
 from gated.models import Asset
 from insights.scoring.models import ScoreRule
 
@@ -238,10 +247,126 @@ def video_article(app, data: bytes | None = None, *, suffix: str = ".mp4", **fie
     from pathlib import Path
 
     from content.uploads import stored_name
-    from tests.content.helpers import make_article
 
     name = stored_name("clip" + suffix)
     folder = Path(app.config["VIDEO_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_bytes(mp4_bytes() if data is None else data)
     return make_article("视频简介", **{"title": "产品演示", "kind": "video", "video_file": name, **fields})
+
+
+# Articles, through the real service (rendering, revisions, slugs).
+ARTICLE_DEFAULTS = {
+    **article_defaults(),
+    "title": "测试文章",
+    "kind": "help",
+    "locale": "zh-CN",
+    "status": "published",
+}
+
+
+def make_article(body="正文", *, now: datetime | None = None, **fields):
+    """A saved article (published a day ago unless told otherwise)."""
+    now = now or utcnow()
+    values = {**ARTICLE_DEFAULTS, "published_at": now - timedelta(days=1), **fields}
+    return save_article(values, body, now=now)
+
+
+# White papers and their lead forms.
+PDF_BYTES = b"%PDF-1.4\n% Lodestar test file \xe2\x9c\xa6\n" + bytes(range(256)) * 8 + b"\n%%EOF\n"
+# A browser's User-Agent: the site counts no page view of a client without one (a bot).
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+
+
+def make_whitepaper(
+    slug="saas-renewal",
+    title="如何提高 SaaS 续费率",
+    *,
+    with_asset=True,
+    filename="续费指南.pdf",
+    pdf: bytes = PDF_BYTES,
+    **article_fields,
+):
+    """A published white paper and its stored PDF, as an editor and the asset upload make
+    them: (article, asset or None). `article_fields` override the article's defaults."""
+    now = utcnow()
+    values = {
+        "summary": "一句话摘要",
+        "published_at": now - timedelta(days=1),
+        "body_md": "# 一\n",
+        "body_html": "<h1 id='a'>一</h1>",
+        "toc_html": '<div class="toc"><ul><li><a href="#a">第一章 续费的真相</a></li></ul></div>',
+        "sequence_slug": "whitepaper-followup",
+        **article_fields,
+    }
+    article = Article(kind="whitepaper", slug=slug, title=title, status="published", **values)
+    db.session.add(article)
+    db.session.commit()
+    asset = None
+    if with_asset:
+        asset = store_asset(
+            io.BytesIO(pdf), filename=filename, slug=slug, title=title, article_id=article.id, now=now
+        )
+    return article, asset
+
+
+def started(seconds_ago=60):
+    """The lead form's start time, signed as GET /forms/start gives it."""
+    return sign("form-start", {"t": time.time() - seconds_ago})
+
+
+def form_data(**overrides):
+    """A lead form as a person fills it (None leaves a field out)."""
+    data = {
+        "email": "  Wang.Fang@Example.COM ",
+        "name": "王芳",
+        "company": "星河软件",
+        "job_title": "CTO",
+        "phone": "138 0013 8000",
+        "role": "decision_maker",
+        "started": started(),
+        "utm_source": "baidu",
+        "utm_medium": "cpc",
+        "utm_campaign": "renewal",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def fast(**overrides):
+    """Form data as an autofilling browser sends it: every field at once, a second after
+    the page was shown."""
+    return form_data(started=sign("form-start", {"t": time.time()}), **overrides)
+
+
+def open_mailed_link(client, lead_id: int, asset_id: int) -> None:
+    """Open a download link as mailed to the lead: the browser becomes a known visitor."""
+    from gated.downloads import make_download_url
+
+    client.get(make_download_url(lead_id, asset_id, external=False, mailed=True)).close()
+
+
+class WebhookReceiver:
+    """A real HTTP receiver of the lead webhook: keeps what it was sent and fails the next
+    `fail_next` deliveries with a 503."""
+
+    def __init__(self):
+        self.requests = []
+        self.fail_next = 0
+        receiver = self
+
+        class Handler(QuietHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append((dict(self.headers), body))
+                status = 503 if receiver.fail_next > 0 else 200
+                receiver.fail_next -= 1
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.local = LocalHttpServer(Handler)
+        self.url = f"{self.local.url}/hook"
+
+    def stop(self):
+        self.local.stop()

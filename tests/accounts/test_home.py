@@ -11,8 +11,7 @@ from core.timeutil import utcnow
 from core.trends import weekly_counts
 from gated.models import Lead
 from insights.scoring.models import Handoff
-from tests.content.helpers import make_article
-from tests.factories import UserFactory
+from tests.factories import UserFactory, make_article
 
 
 def home(client) -> str:

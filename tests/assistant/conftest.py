@@ -9,7 +9,7 @@ from assistant.models import Conversation
 from content.search.state import get_index
 from core.extensions import db
 from core.timeutil import utcnow
-from tests.content.helpers import make_article
+from tests.factories import make_article
 
 HELP = [
     (

@@ -49,8 +49,7 @@ def test_a_visitor_who_came_through_a_colleagues_link_sees_that_colleagues_card(
     from assistant.models import Ticket
     from channels import sharing
     from gated.capture import capture_lead
-    from tests.factories import UserFactory
-    from tests.gated.conftest import form_data
+    from tests.factories import UserFactory, form_data
 
     colleague = UserFactory(role="sales", name="陈晓")
     link = sharing.share_link(help_center["sso-setup"], now=utcnow(), user_id=colleague.id)

@@ -17,7 +17,7 @@ from nurture.models import Message
 from nurture.sms.models import SmsMessage
 from nurture.sms.queue import deliver_due
 from tests.assistant.test_views import QUESTION, ask, conversation_url
-from tests.gated.conftest import form_data
+from tests.factories import form_data
 
 NUMBER = "+8613900139000"
 

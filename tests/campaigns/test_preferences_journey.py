@@ -17,7 +17,7 @@ from gated.capture import RequestMeta, capture_lead
 from nurture import sequences
 from nurture.models import Enrollment, Suppression
 from tests.campaigns.conftest import NOW, person
-from tests.nurture.test_enrollment import make_whitepaper
+from tests.factories import make_whitepaper
 
 pytestmark = pytest.mark.usefixtures("topics", "unpaced")
 
@@ -62,7 +62,7 @@ def test_a_person_leaves_the_newsletter_and_still_gets_the_sequence_they_asked_f
         },
         now=NOW,
     )
-    paper = make_whitepaper(slug="renewal-paper", sequence_slug="renewal-guide")
+    _, paper = make_whitepaper(slug="renewal-paper", sequence_slug="renewal-guide")
     with current_app.test_request_context(base_url="http://localhost"):
         capture_lead(
             "whitepaper",

@@ -9,7 +9,7 @@ import pytest
 
 from channels import links
 from core.timeutil import utcnow
-from tests.gated.conftest import form_data, make_whitepaper
+from tests.factories import form_data, make_whitepaper
 
 
 @pytest.fixture

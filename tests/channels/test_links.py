@@ -14,7 +14,7 @@ from channels.sitedays import site_day
 from core.extensions import db
 from core.timeutil import utcnow
 from tests.channels.conftest import make_link, png_facts
-from tests.gated.conftest import make_whitepaper
+from tests.factories import make_whitepaper
 
 
 def test_a_target_is_a_page_of_this_site(whitepaper):

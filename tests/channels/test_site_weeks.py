@@ -8,8 +8,7 @@ from channels import links, sharing
 from channels.models import LinkDay
 from core.extensions import db
 from gated.capture import RequestMeta, capture_lead
-from tests.factories import UserFactory
-from tests.gated.conftest import form_data
+from tests.factories import UserFactory, form_data
 
 MONDAY = date(2026, 12, 7)
 PREVIOUS_MONDAY = date(2026, 11, 30)

@@ -15,8 +15,7 @@ from nurture.models import Message
 from nurture.sms.models import SmsMessage
 from tests.channels.conftest import follow_and_submit
 from tests.channels.test_admin import tiny_png
-from tests.factories import UserFactory
-from tests.gated.conftest import PDF_BYTES, form_data
+from tests.factories import PDF_BYTES, UserFactory, form_data
 
 WECHAT = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "

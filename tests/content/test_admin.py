@@ -12,7 +12,7 @@ from content.models import Article, Revision
 from core.extensions import db
 from tests.conftest import sign_in_session
 from tests.content.helpers import ARTICLE_FORM as FORM
-from tests.content.helpers import make_article
+from tests.factories import make_article
 
 pytestmark = pytest.mark.usefixtures("app")
 

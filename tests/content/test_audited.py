@@ -6,8 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.content.helpers import ARTICLE_FORM as FORM
-from tests.content.helpers import make_article
-from tests.factories import audit_entries
+from tests.factories import audit_entries, make_article
 
 pytestmark = pytest.mark.usefixtures("app")
 SITE = Path(__file__).parent / "fixtures" / "site"

@@ -14,8 +14,7 @@ from content.planning import PlannedPiece
 from core.extensions import db
 from core.localtime import local_today
 from tests.conftest import join_team
-from tests.content.helpers import make_article
-from tests.factories import UserFactory, audit_entries
+from tests.factories import UserFactory, audit_entries, make_article
 
 NEW = "/admin/content/calendar/plans/new"
 CALENDAR = "/admin/content/calendar/"

@@ -14,8 +14,7 @@ from content.services import transition
 from core.extensions import db
 from nurture.models import Message
 from tests.conftest import assert_staff_mail, join_team, mail_texts
-from tests.content.helpers import make_article
-from tests.factories import UserFactory, audit_entries
+from tests.factories import UserFactory, audit_entries, make_article
 
 HELP = "## 操作步骤\n\n1. 打开\n\n## 截图\n\n图"
 

@@ -13,7 +13,7 @@ from core.localtime import local_today
 from core.timeutil import utcnow
 from core.tokens import sign
 from tests.conftest import join_team
-from tests.content.helpers import make_article
+from tests.factories import make_article
 
 LONG_TITLE = "面向制造业客户的私有化部署指南，包含单点登录；权限与审计\\日志的配置" * 2
 

@@ -12,7 +12,7 @@ from content import demo
 from content.public import public_articles
 from core.extensions import db
 from core.timeutil import utcnow
-from tests.content.helpers import make_article
+from tests.factories import make_article
 
 pytestmark = pytest.mark.usefixtures("app")
 

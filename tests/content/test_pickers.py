@@ -15,7 +15,7 @@ from gated.assets import asset_path, store_asset
 from gated.models import Asset
 from nurture.models import Sequence
 from tests.content.helpers import ARTICLE_FORM as FORM
-from tests.content.helpers import make_article
+from tests.factories import make_article
 
 pytestmark = pytest.mark.usefixtures("app")
 

@@ -8,7 +8,7 @@ import pytest
 from itsdangerous.timed import TimestampSigner
 
 from core.tokens import sign
-from tests.content.helpers import make_article
+from tests.factories import make_article
 
 pytestmark = pytest.mark.usefixtures("app")
 

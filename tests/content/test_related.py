@@ -10,7 +10,7 @@ from content.transfer import export_all, import_paths
 from core.extensions import db
 from core.timeutil import utcnow
 from tests.content.helpers import ARTICLE_FORM as FORM
-from tests.content.helpers import make_article
+from tests.factories import make_article
 
 pytestmark = pytest.mark.usefixtures("app")
 

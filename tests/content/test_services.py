@@ -14,8 +14,8 @@ from content.services import delete_article, save_article, transition
 from content.workflow import InvalidTransition, NotAllowed, allowed_actions, can_edit
 from core.extensions import db
 from core.timeutil import utcnow
-from tests.content.helpers import BASE, make_article
-from tests.factories import UserFactory
+from tests.factories import ARTICLE_DEFAULTS as BASE
+from tests.factories import UserFactory, make_article
 
 pytestmark = pytest.mark.usefixtures("app")
 

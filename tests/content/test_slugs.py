@@ -11,7 +11,7 @@ from content.services import save_article
 from core.extensions import db
 from core.timeutil import utcnow
 from tests.content.helpers import ARTICLE_FORM as FORM
-from tests.content.helpers import make_article
+from tests.factories import make_article
 
 pytestmark = pytest.mark.usefixtures("app")
 

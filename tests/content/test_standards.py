@@ -10,8 +10,8 @@ from content.services import save_article, transition
 from content.workflow import NotReady
 from core.extensions import db
 from core.timeutil import utcnow
-from tests.content.helpers import ARTICLE_FORM, make_article
-from tests.factories import audit_entries
+from tests.content.helpers import ARTICLE_FORM
+from tests.factories import audit_entries, make_article
 
 CASE_BODY = "## 客户背景\n\n背景\n\n## 挑战\n\n挑战\n\n## 方案\n\n方案\n\n## 成效\n\n成效"
 

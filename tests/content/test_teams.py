@@ -10,8 +10,8 @@ from content.teams import CategoryTeam, TeamMember
 from content.workflow import NotAllowed, allowed_actions, can_edit
 from core.extensions import db
 from tests.conftest import join_team
-from tests.content.helpers import ARTICLE_FORM, make_article
-from tests.factories import UserFactory, audit_entries
+from tests.content.helpers import ARTICLE_FORM
+from tests.factories import UserFactory, audit_entries, make_article
 
 SOLUTION_BODY = "## 行业挑战\n\n挑战\n\n## 解决方案\n\n方案\n\n## 客户价值\n\n价值"
 

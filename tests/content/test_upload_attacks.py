@@ -138,7 +138,7 @@ def test_a_gated_file_is_always_an_attachment_whatever_its_name(app, login_as, c
     from core.extensions import db
     from gated.downloads import make_download_url
     from tests.content.test_admin import FORM
-    from tests.gated.conftest import form_data
+    from tests.factories import form_data
 
     admin = login_as("admin")
     data = {**FORM, "kind": "whitepaper", "sequence": "whitepaper-followup", "action": "publish"}

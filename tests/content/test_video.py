@@ -12,8 +12,8 @@ from content.documents import FIELD_NAMES, front_matter, parse_markdown_file, to
 from content.models import Article
 from content.video import VideoError, parse_chapters, parse_video_url, sniffed_type
 from core.extensions import db
-from tests.content.helpers import ARTICLE_FORM, make_article
-from tests.factories import mp4_bytes, video_article
+from tests.content.helpers import ARTICLE_FORM
+from tests.factories import make_article, mp4_bytes, video_article
 
 pytestmark = pytest.mark.usefixtures("app", "video_dir")
 

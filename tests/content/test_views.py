@@ -12,7 +12,7 @@ from sqlalchemy import event, select
 from content.models import Feedback
 from core.extensions import db
 from core.timeutil import utcnow
-from tests.content.helpers import make_article
+from tests.factories import make_article
 
 pytestmark = pytest.mark.usefixtures("app")
 

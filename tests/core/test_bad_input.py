@@ -12,8 +12,7 @@ from core.extensions import db
 from gated.models import Lead
 from nurture.models import Suppression
 from tests.content.test_admin import FORM
-from tests.factories import TEST_PASSWORD, UserFactory
-from tests.gated.conftest import form_data, make_whitepaper
+from tests.factories import TEST_PASSWORD, UserFactory, form_data, make_whitepaper
 
 pytestmark = pytest.mark.usefixtures("app")
 # The answer names the character, in the visitor's language.

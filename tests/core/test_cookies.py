@@ -10,14 +10,8 @@ from content.models import Feedback
 from core.extensions import db
 from gated.downloads import make_download_url
 from gated.models import Lead
-from tests.content.helpers import make_article
-from tests.core import test_pagecache
-from tests.factories import visit
-from tests.gated.conftest import form_data, make_whitepaper
-from tests.insights.conftest import BROWSER
+from tests.factories import BROWSER, form_data, make_article, make_whitepaper, visit
 
-# The page-cached app of the cache's tests.
-cached_app, cached = test_pagecache.cached_app, test_pagecache.cached
 TRACKING_COOKIES = ("lodestar_vid", "lodestar_visit", "lodestar_touch", "lodestar_lead")
 
 

@@ -56,7 +56,7 @@ def test_a_database_that_does_not_answer_is_a_503_that_says_nothing_was_saved(ma
     """While PostgreSQL restarts a form post cannot be stored: the visitor is told so,
     with Retry-After, never a 500 (bench/chaos.py measures it against a real restart)."""
     from tests.conftest import free_port
-    from tests.gated.conftest import form_data
+    from tests.factories import form_data
 
     down = make_app(SQLALCHEMY_DATABASE_URI=f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/gone")
     client = down.test_client()

@@ -11,8 +11,7 @@ from core.extensions import db
 from gated.models import Lead
 from insights.scoring.models import Handoff, ScoreChange, ScoreRule
 from tests.conftest import IsolatedClient, fresh_postgres_url, settings_for_tests
-from tests.factories import UserFactory
-from tests.gated.conftest import form_data
+from tests.factories import UserFactory, form_data
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

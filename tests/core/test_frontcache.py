@@ -7,8 +7,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from content.services import save_article
-from tests.content.helpers import make_article
 from tests.core.test_pagecache import services_fields
+from tests.factories import make_article
 
 
 class PurgeFront(BaseHTTPRequestHandler):

@@ -12,8 +12,7 @@ from accounts.services import login_key
 from core.extensions import db
 from core.timeutil import utcnow
 from nurture import worker
-from tests.factories import UserFactory
-from tests.gated.conftest import form_data
+from tests.factories import UserFactory, form_data
 
 MALFORMED = ["a" * 64 + ".example.com", "a..b", ".a"]
 HOSTILE = "evil.example"

@@ -18,7 +18,7 @@ import pytest
 
 from bench.harness import ROOT, nginx_config, nginx_front
 from tests.conftest import LiveServer, free_port
-from tests.content.helpers import make_article
+from tests.factories import make_article
 
 NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
 pytestmark = pytest.mark.skipif(

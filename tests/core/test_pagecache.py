@@ -7,36 +7,8 @@ from sqlalchemy import event, text
 
 from content.services import delete_article, save_article
 from core.extensions import db
-from tests.content.helpers import make_article
-from tests.insights.conftest import BROWSER
-
-
-@pytest.fixture(scope="module")
-def cached_app(make_app):
-    return make_app(PAGE_CACHE_ENABLED=True, PAGE_CACHE_TTL=3600)
-
-
-@pytest.fixture
-def cached(cached_app, app):
-    cached_app.extensions["lodestar.pagecache"].invalidate()
-    with cached_app.app_context():
-        yield cached_app
-
-
-class QueryCounter:
-    def __init__(self, engine):
-        self.count = 0
-        self.engine = engine
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self.inc)
-        return self
-
-    def inc(self, *args):
-        self.count += 1
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self.inc)
+from tests.conftest import recorded_statements
+from tests.factories import BROWSER, make_article
 
 
 def test_second_visit_is_served_without_a_query(cached):
@@ -44,10 +16,10 @@ def test_second_visit_is_served_without_a_query(cached):
     client = cached.test_client()
     first = client.get("/help/cache-probe")
     assert first.status_code == 200 and "第一版正文" in first.get_data(as_text=True)
-    with QueryCounter(db.engine) as counter:
+    with recorded_statements() as sent:
         again = cached.test_client().get("/help/cache-probe")
     assert again.get_data() == first.get_data()
-    assert counter.count == 0
+    assert len(sent) == 0
     assert again.headers["Content-Security-Policy"]  # the hooks still run on cached pages
 
 
@@ -86,7 +58,7 @@ def test_an_edit_on_another_node_shows_after_the_ttl(make_app, app):
 
 def test_a_cached_landing_page_starts_no_session_and_its_form_works(make_app, app):
     from gated.models import Lead
-    from tests.gated.conftest import form_data, make_whitepaper
+    from tests.factories import form_data, make_whitepaper
 
     site = make_app(PAGE_CACHE_ENABLED=True, PAGE_CACHE_TTL=3600, WTF_CSRF_ENABLED=True)
     with site.app_context():
@@ -109,9 +81,9 @@ def test_signed_in_staff_always_get_a_fresh_page(cached, login_as):
     make_article("正文", title="缓存测试", slug="cache-staff")
     cached.test_client().get("/help/cache-staff")
     staff = login_as("editor", client=cached.test_client())
-    with QueryCounter(db.engine) as counter:
+    with recorded_statements() as sent:
         assert staff.get("/help/cache-staff").status_code == 200
-    assert counter.count > 0
+    assert len(sent) > 0
 
 
 def services_fields(article):
@@ -139,15 +111,15 @@ def services_fields(article):
 
 def test_a_known_lead_gets_the_cached_landing_page(cached):
     """Progressive profiling asks /forms/known (gated.forms_views): the page is the same."""
-    from tests.gated.conftest import make_whitepaper
+    from tests.factories import make_whitepaper
 
     make_whitepaper(slug="cache-paper")
     anonymous = cached.test_client().get("/library/cache-paper")
     known = cached.test_client()
     known.set_cookie("lodestar_lead", "anything")
-    with QueryCounter(db.engine) as counter:
+    with recorded_statements() as sent:
         page = known.get("/library/cache-paper")
-    assert counter.count == 0 and page.get_data() == anonymous.get_data()
+    assert len(sent) == 0 and page.get_data() == anonymous.get_data()
 
 
 def test_remembered_values_last_until_the_content_changes(cached):
@@ -168,7 +140,7 @@ def test_remembered_values_last_until_the_content_changes(cached):
 
 
 def test_a_landing_form_posted_after_its_white_paper_is_deleted_is_404(cached):
-    from tests.gated.conftest import form_data, make_whitepaper
+    from tests.factories import form_data, make_whitepaper
 
     article, _asset = make_whitepaper(slug="cache-post")
     client = cached.test_client()
@@ -191,7 +163,7 @@ def test_a_landing_form_posted_after_its_white_paper_is_deleted_is_404(cached):
 
 
 def test_a_landing_form_with_errors_still_shows_its_white_paper(cached):
-    from tests.gated.conftest import form_data, make_whitepaper
+    from tests.factories import form_data, make_whitepaper
 
     make_whitepaper(slug="cache-errors", title="出错也要显示标题")
     client = cached.test_client()
@@ -274,7 +246,7 @@ def test_a_page_that_sets_a_cookie_is_not_public(site):
 
 
 def test_a_landing_page_with_its_form_is_public(site):
-    from tests.gated.conftest import make_whitepaper
+    from tests.factories import make_whitepaper
 
     make_whitepaper(slug="http-landing")
     page = site.test_client().get("/library/http-landing", headers=UNTRACKED)

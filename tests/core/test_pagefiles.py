@@ -12,8 +12,7 @@ import pytest
 from bench.harness import ROOT
 from core import pagefiles
 from core.timeutil import utcnow
-from tests.content.helpers import make_article
-from tests.gated.conftest import make_whitepaper
+from tests.factories import make_article, make_whitepaper
 
 UNTRACKED = {"Sec-GPC": "1"}
 

@@ -24,7 +24,7 @@ from core.tokens import sign
 from gated import visitor
 from gated.models import HeldSubmission, Lead, Submission
 from nurture.models import Message
-from tests.gated.conftest import form_data, make_whitepaper
+from tests.factories import form_data, make_whitepaper
 
 pytestmark = pytest.mark.usefixtures("app")
 

@@ -1,8 +1,6 @@
 """What several browser journeys do: sign a staff user in through the login page,
 publish a gated white paper, open the download link a lead was mailed."""
 
-import io
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 STAFF_PASSWORD = "long enough pw"
@@ -44,32 +42,12 @@ def in_wechat(browser, live_server):
 
 
 def publish_whitepaper(slug: str, title: str, pdf: bytes, *, filename: str = "", **article_fields) -> None:
-    """A published white paper and its gated PDF, as an editor and the asset upload make
-    them (inside the live app's context)."""
-    from content.models import Article
-    from core.extensions import db
-    from core.timeutil import utcnow
-    from gated.assets import store_asset
+    """A published white paper and its gated PDF (inside the live app's context): no
+    body, no sequence unless `article_fields` give them."""
+    from tests.factories import make_whitepaper
 
-    article = Article(
-        kind="whitepaper",
-        slug=slug,
-        title=title,
-        summary="摘要",
-        status="published",
-        published_at=utcnow() - timedelta(days=1),
-        **article_fields,
-    )
-    db.session.add(article)
-    db.session.commit()
-    store_asset(
-        io.BytesIO(pdf),
-        filename=filename or f"{slug}.pdf",
-        slug=slug,
-        title=title,
-        article_id=article.id,
-        now=utcnow(),
-    )
+    blank = {"summary": "摘要", "body_md": "", "body_html": "", "toc_html": "", "sequence_slug": ""}
+    make_whitepaper(slug, title, pdf=pdf, filename=filename or f"{slug}.pdf", **{**blank, **article_fields})
 
 
 def sign_in(page, email: str, password: str = STAFF_PASSWORD) -> None:

@@ -18,8 +18,8 @@ from core.extensions import db
 from core.timeutil import utcnow
 from gated.assets import store_asset
 from nurture import sequences
-from tests.content.helpers import make_article
 from tests.e2e.helpers import serious_violations, sign_in
+from tests.factories import make_article
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "long enough pw"

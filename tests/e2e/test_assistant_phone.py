@@ -16,8 +16,8 @@ from core.extensions import db
 from core.timeutil import utcnow
 from gated.models import Lead
 from nurture.sms.models import SmsMessage
-from tests.content.helpers import make_article
 from tests.e2e.helpers import sign_in
+from tests.factories import make_article
 
 pytestmark = pytest.mark.e2e
 QUESTION = "发票抬头怎么修改"

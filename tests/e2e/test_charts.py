@@ -16,7 +16,7 @@ from accounts import services as accounts
 from core.extensions import db
 from core.timeutil import utcnow
 from tests.e2e.helpers import SIZES, STAFF_PASSWORD, fits, publish_whitepaper, sign_in, sized_context
-from tests.gated.conftest import PDF_BYTES, form_data
+from tests.factories import PDF_BYTES, form_data
 
 pytestmark = pytest.mark.e2e
 SHOTS = os.environ.get("LODESTAR_SCREENSHOTS")

@@ -12,9 +12,8 @@ from accounts import services
 from content.teams import all_teams, ensure_default_teams
 from core.extensions import db
 from insights import tracking
-from tests.content.helpers import make_article
 from tests.e2e.helpers import STAFF_PASSWORD, sign_in
-from tests.insights.conftest import BROWSER
+from tests.factories import BROWSER, make_article
 
 PHONE = {"width": 390, "height": 844}
 WIDE = {"width": 1366, "height": 900}

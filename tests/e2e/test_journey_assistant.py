@@ -13,8 +13,8 @@ from content.search.state import get_index
 from core.extensions import db
 from core.timeutil import utcnow
 from nurture import worker
-from tests.content.helpers import make_article
 from tests.e2e.helpers import STAFF_PASSWORD, in_wechat, serious_violations, sign_in
+from tests.factories import make_article
 
 pytestmark = pytest.mark.e2e
 QUESTION = "单点登录一直失败怎么办"

@@ -15,7 +15,7 @@ from core.extensions import db
 from core.timeutil import utcnow
 from gated.assets import store_asset
 from gated.models import Lead, Submission
-from tests.content.helpers import make_article
+from tests.factories import make_article
 
 pytestmark = pytest.mark.e2e
 PDF = b"%PDF-1.4\n% churn\n" + bytes(range(256)) + b"\n%%EOF\n"

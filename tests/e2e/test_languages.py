@@ -5,7 +5,7 @@ each page in one language."""
 import pytest
 
 from core.extensions import db
-from tests.content.helpers import make_article
+from tests.factories import make_article
 
 pytestmark = pytest.mark.e2e
 

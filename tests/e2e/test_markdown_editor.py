@@ -249,7 +249,7 @@ def test_saving_the_checklist_first_asks_about_unsaved_changes_to_the_article(li
     from content.standards import install_default_standards
     from content.teams import ensure_default_teams
     from core.timeutil import utcnow
-    from tests.content.helpers import make_article
+    from tests.factories import make_article
 
     with live_app.app_context():
         ensure_default_teams()

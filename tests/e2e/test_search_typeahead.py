@@ -10,7 +10,7 @@ from content.search.models import SearchQuery
 from content.search.state import get_index
 from core.extensions import db
 from core.timeutil import utcnow
-from tests.content.helpers import make_article
+from tests.factories import make_article
 
 pytestmark = pytest.mark.e2e
 

@@ -15,8 +15,7 @@ from core.hooks import add_timeline_provider, hooks
 from core.timeutil import utcnow
 from gated.capture import RequestMeta, capture_lead
 from gated.models import Lead, Submission
-from tests.factories import FORMULA_PAYLOADS, formula_cells, payload_leads
-from tests.gated.conftest import form_data
+from tests.factories import FORMULA_PAYLOADS, form_data, formula_cells, payload_leads
 
 pytestmark = pytest.mark.usefixtures("app")
 

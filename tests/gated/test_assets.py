@@ -11,7 +11,7 @@ from core.extensions import db
 from core.timeutil import utcnow
 from gated.assets import article_asset_path, asset_path, file_sha256, store_asset
 from gated.models import Asset
-from tests.gated.conftest import make_whitepaper
+from tests.factories import make_whitepaper
 
 pytestmark = pytest.mark.usefixtures("app")
 

@@ -9,8 +9,7 @@ from core.extensions import db
 from core.timeutil import utcnow
 from gated.capture import RequestMeta, capture_lead
 from gated.models import HeldSubmission, Lead
-from tests.factories import audit_entries
-from tests.gated.conftest import form_data
+from tests.factories import audit_entries, form_data
 
 pytestmark = pytest.mark.usefixtures("app")
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from gated.models import Lead, Submission
-from tests.gated.conftest import form_data, open_mailed_link
+from tests.factories import form_data, open_mailed_link
 
 pytestmark = pytest.mark.usefixtures("app")
 

@@ -15,7 +15,7 @@ from gated.consent import confirm_lead, consent_text
 from gated.models import BlockedSubmission, Consent, Lead, Submission, WebhookDelivery
 from gated.stages import change_stage
 from gated.validation import InvalidSubmission
-from tests.gated.conftest import form_data
+from tests.factories import form_data
 
 pytestmark = pytest.mark.usefixtures("app")
 META = RequestMeta(

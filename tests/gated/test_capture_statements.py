@@ -6,7 +6,7 @@ at a few statements: its rules kept per process (a change made elsewhere counts 
 SCORING_RULES_TTL), the lead's state read at most once, its writes one statement each."""
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from core.extensions import db
 from gated.models import Consent, Lead, Submission
@@ -15,26 +15,15 @@ from insights.scoring import rules
 from insights.scoring.models import LeadScoring, ScoreChange, ScoreRule
 from insights.tracking import VISITOR_COOKIE
 from nurture.models import Message
-from tests.core import test_pagecache
-from tests.factories import ScoreRuleFactory
-from tests.gated.conftest import form_data, make_whitepaper, open_mailed_link
-
-# The page-cached app of the cache's tests: the white paper behind a form is remembered.
-cached_app, cached = test_pagecache.cached_app, test_pagecache.cached
+from tests.conftest import recorded_statements
+from tests.factories import ScoreRuleFactory, form_data, make_whitepaper, open_mailed_link
 
 
 def statements_of(client, data) -> list[str]:
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(" ".join(statement.split()))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    """The statements of one white-paper form POST (a 303: stored and thanked)."""
+    with recorded_statements() as sent:
         assert client.post("/library/saas-renewal", data=data).status_code == 303
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return statements
+    return sent
 
 
 def starting(statements, prefix) -> list[str]:

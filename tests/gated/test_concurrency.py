@@ -12,7 +12,7 @@ from core.extensions import db
 from gated import visitor
 from gated.models import HeldSubmission, Lead, Submission
 from tests.conftest import post_at_once
-from tests.gated.conftest import fast, form_data
+from tests.factories import fast, form_data
 
 pytestmark = pytest.mark.usefixtures("app")
 THREADS = 12

@@ -11,8 +11,7 @@ from core.extensions import db
 from gated import embedding, visitor
 from gated.lead_form import TOUCH_COOKIE
 from gated.models import Consent, EmbedSettings, EmbedSighting, Lead, Submission
-from tests.factories import audit_entries
-from tests.gated.conftest import form_data, open_mailed_link
+from tests.factories import audit_entries, form_data, open_mailed_link
 
 pytestmark = pytest.mark.usefixtures("app")
 PARTNER = "https://partner.example"

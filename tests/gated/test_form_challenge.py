@@ -14,8 +14,7 @@ from core.timeutil import utcnow
 from gated import visitor
 from gated.forms import FIELDS
 from gated.models import HeldSubmission, Lead, Submission
-from tests.factories import mp4_bytes, video_article
-from tests.gated.conftest import fast, form_data
+from tests.factories import fast, form_data, mp4_bytes, video_article
 
 pytestmark = pytest.mark.usefixtures("app")
 FORMS = {

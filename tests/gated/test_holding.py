@@ -15,7 +15,7 @@ from gated import challenge, holding, privacy
 from gated.capture import RequestMeta, capture_lead
 from gated.models import HeldSubmission, Lead, Submission, UsedChallenge
 from gated.validation import InvalidSubmission
-from tests.gated.conftest import fast, form_data
+from tests.factories import fast, form_data
 
 pytestmark = pytest.mark.usefixtures("app")
 META = RequestMeta(ip="203.0.113.9", user_agent="UA", referrer="https://www.baidu.com/")

@@ -20,7 +20,7 @@ from gated.models import Lead, Submission
 from gated.validation import InvalidSubmission
 from nurture.models import Enrollment, Message
 from tests.conftest import TEST_SECRET, post_at_once
-from tests.gated.conftest import form_data
+from tests.factories import form_data
 
 pytestmark = pytest.mark.usefixtures("app")
 META = RequestMeta(ip="203.0.113.7", user_agent="Mozilla/5.0 test")

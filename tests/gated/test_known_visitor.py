@@ -14,7 +14,7 @@ from core.timeutil import utcnow
 from core.tokens import sign
 from gated.capture import RequestMeta, capture_lead
 from gated.models import Lead, Submission
-from tests.gated.conftest import form_data
+from tests.factories import form_data
 
 pytestmark = pytest.mark.usefixtures("app")
 VICTIM = "li.lei@example.cn"

@@ -15,7 +15,7 @@ from gated.capture import RequestMeta, capture_lead
 from gated.merge_carry import CARRIED
 from gated.models import Consent, Lead
 from nurture.models import Topic, TopicChoice
-from tests.gated.conftest import form_data
+from tests.factories import form_data
 
 pytestmark = pytest.mark.usefixtures("app")
 NOW = utcnow().replace(microsecond=0)

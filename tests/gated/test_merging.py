@@ -15,8 +15,7 @@ from gated.models import Download, Lead, LeadMerge, LeadTag, Submission
 from insights.models import Event
 from insights.scoring.models import LeadScoring
 from nurture.models import Enrollment, Message, Sequence
-from tests.factories import audit_entries
-from tests.gated.conftest import form_data
+from tests.factories import audit_entries, form_data
 
 pytestmark = pytest.mark.usefixtures("app")
 

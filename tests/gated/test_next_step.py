@@ -7,8 +7,7 @@ import re
 import pytest
 
 from core.extensions import db
-from tests.content.helpers import make_article
-from tests.gated.conftest import form_data
+from tests.factories import form_data, make_article
 
 pytestmark = pytest.mark.usefixtures("app")
 DEMO_LINK = 'href="/demo-request"'

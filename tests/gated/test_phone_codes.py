@@ -16,7 +16,7 @@ from gated.models import Lead, PhoneCode, Submission
 from gated.visitor import COOKIE
 from nurture.sms.models import SmsMessage
 from nurture.sms.queue import deliver_due
-from tests.gated.conftest import form_data
+from tests.factories import form_data
 
 pytestmark = pytest.mark.usefixtures("app")
 NUMBER = "+8613800138000"

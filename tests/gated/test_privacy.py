@@ -12,7 +12,7 @@ from gated import privacy, visitor
 from gated.capture import RequestMeta, capture_lead
 from gated.downloads import record_download
 from gated.models import BlockedSubmission, Consent, Download, Lead, Submission
-from tests.gated.conftest import form_data
+from tests.factories import form_data
 
 pytestmark = pytest.mark.usefixtures("app")
 META = RequestMeta(ip="203.0.113.7", user_agent="UA")

@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from gated.models import Lead, Submission
-from tests.factories import mp4_bytes, video_article
-from tests.gated.conftest import form_data
+from tests.factories import form_data, mp4_bytes, video_article
 
 pytestmark = pytest.mark.usefixtures("app", "video_dir")
 

@@ -13,7 +13,7 @@ from core.tokens import sign
 from gated.downloads import make_download_url
 from gated.leads import upsert_lead
 from gated.models import BlockedSubmission, Consent, Download, Lead, Submission
-from tests.gated.conftest import PDF_BYTES, form_data, make_whitepaper
+from tests.factories import PDF_BYTES, form_data, make_whitepaper
 
 pytestmark = pytest.mark.usefixtures("app")
 

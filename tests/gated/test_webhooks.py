@@ -15,50 +15,10 @@ from gated.capture import RequestMeta, capture_lead
 from gated.models import WebhookDelivery
 from gated.stages import change_stage
 from gated.webhooks import backoff, deliver_due_webhooks
+from tests.conftest import WEBHOOK_SECRET as SECRET
 from tests.conftest import free_port
-from tests.factories import LocalHttpServer, QuietHandler
 
 pytestmark = pytest.mark.usefixtures("app")
-SECRET = "hook-secret"
-
-
-class Receiver:
-    def __init__(self):
-        self.requests = []
-        self.fail_next = 0
-        receiver = self
-
-        class Handler(QuietHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append((dict(self.headers), body))
-                status = 503 if receiver.fail_next > 0 else 200
-                receiver.fail_next -= 1
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.local = LocalHttpServer(Handler)
-        self.url = f"{self.local.url}/hook"
-
-    def stop(self):
-        self.local.stop()
-
-
-@pytest.fixture(scope="module")
-def running_receiver():
-    running = Receiver()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def receiver(app, running_receiver):
-    running_receiver.requests.clear()
-    running_receiver.fail_next = 0
-    app.config.update(LEAD_WEBHOOK_URL=running_receiver.url, LEAD_WEBHOOK_SECRET=SECRET)
-    yield running_receiver
-    app.config.update(LEAD_WEBHOOK_URL="", LEAD_WEBHOOK_SECRET="")
 
 
 def test_new_leads_and_stage_changes_are_delivered_signed(receiver):

@@ -13,8 +13,8 @@ from core.localtime import local_today
 from gated.capture import RequestMeta, capture_lead
 from insights import dashboards, rollups
 from insights.events import record
-from tests.factories import chart_on, visit
-from tests.insights.conftest import flushed, form_data, make_whitepaper
+from tests.factories import chart_on, form_data, make_whitepaper, visit
+from tests.insights.conftest import flushed
 
 EVE = datetime(2026, 12, 6, 15, 59)  # 23:59 on the 6th in Shanghai
 MIDNIGHT = datetime(2026, 12, 6, 16, 0)  # 00:00 on the 7th in Shanghai

@@ -10,7 +10,7 @@ from gated.models import Lead
 from insights import dashboards, rollups
 from insights.events import record
 from insights.models import DailyCount, Event
-from tests.insights.conftest import make_article
+from tests.insights.conftest import article_to_visit
 
 MONDAY = datetime(2026, 11, 2, 10, 0)  # a Monday
 NOW = datetime(2026, 11, 20, 12, 0)
@@ -34,8 +34,8 @@ def visit(visitor, pages, *, at, channel="organic_search", lead_id=None):
 def known_data_set():
     """Two weeks: five visits, two forms opened, two submissions (one after reading a
     help article first), an MQL, an SQL; two leads (one from paid search)."""
-    make_article("renewal", title="续费指南")
-    make_article("saas-renewal", kind="whitepaper", title="白皮书")
+    article_to_visit("renewal", title="续费指南")
+    article_to_visit("saas-renewal", kind="whitepaper", title="白皮书")
     paid = Lead(email="a@example.cn", first_channel="paid_search", created_at=MONDAY)
     organic = Lead(
         email="b@example.cn", first_channel="organic_search", created_at=MONDAY + timedelta(days=7)
@@ -134,9 +134,9 @@ def test_assisted_conversions_count_each_conversion_a_page_helped(app):
     """Like leads generated (submissions), assists count conversions: a lead who reads the
     help article and then submits two forms on other pages assisted two conversions; a
     view after the conversion, or of the converting page itself, assists nothing."""
-    make_article("renewal", title="续费指南")
-    make_article("saas-renewal", kind="whitepaper", title="白皮书")
-    make_article("churn", kind="whitepaper", title="流失")
+    article_to_visit("renewal", title="续费指南")
+    article_to_visit("saas-renewal", kind="whitepaper", title="白皮书")
+    article_to_visit("churn", kind="whitepaper", title="流失")
     lead = Lead(email="c@example.cn", first_channel="email", created_at=MONDAY)
     db.session.add(lead)
     db.session.flush()

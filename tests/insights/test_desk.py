@@ -19,7 +19,7 @@ from insights.scoring.promise import WEEKDAYS, WorkingTime
 from nurture.models import Message
 from tests.conftest import assert_staff_mail, statements
 from tests.factories import UserFactory, handed_off
-from tests.insights.conftest import make_article
+from tests.insights.conftest import article_to_visit
 
 SHANGHAI = {
     "TIMEZONE": "Asia/Shanghai",
@@ -65,7 +65,7 @@ def test_the_desk_shows_what_sales_need_oldest_promise_first(app, login_as):
     older, _ = handed_off(sales.user, at=datetime(2026, 12, 1, 2, 0), email="old@acme.cn", company="远景制造")
     for minute in range(7):
         record("page_view", lead_id=older.id, at=datetime(2026, 11, 30, 1, minute), path=f"/help/p{minute}")
-    make_article("p6", title="如何设置续费提醒")
+    article_to_visit("p6", title="如何设置续费提醒")
     record("form_view", lead_id=older.id, at=datetime(2026, 11, 30, 1, 30), path="/demo-request")
     record("mail_sent", lead_id=older.id, at=datetime(2026, 11, 30, 2, 0))
     db.session.add(Submission(lead_id=older.id, form="demo", fields={"message": "我们想下周看演示"}))

@@ -12,13 +12,13 @@ from insights.models import SentDigest
 from nurture.models import Message
 from tests.conftest import assert_staff_mail
 from tests.factories import UserFactory
-from tests.insights.conftest import make_article
+from tests.insights.conftest import article_to_visit
 
 NOW = datetime(2026, 11, 23, 7, 0)  # a Monday morning: the week is Nov 16-22
 
 
 def week_data():
-    make_article("saas-renewal", kind="whitepaper", title="续费白皮书")
+    article_to_visit("saas-renewal", kind="whitepaper", title="续费白皮书")
     this_week, last_week = datetime(2026, 11, 17, 10), datetime(2026, 11, 10, 10)
     leads = [
         Lead(email="a@example.cn", first_channel="paid_search", created_at=this_week),

@@ -23,9 +23,8 @@ from insights import results, rollups, tracking
 from insights.dashboards import Filters
 from insights.models import Event
 from tests.conftest import join_team, statements
-from tests.content.helpers import make_article
-from tests.factories import UserFactory, visit
-from tests.insights.conftest import BROWSER, flushed, form_data, make_whitepaper
+from tests.factories import BROWSER, UserFactory, form_data, make_article, make_whitepaper, visit
+from tests.insights.conftest import flushed
 
 SAME_SITE = {"Sec-Fetch-Site": "same-origin"}
 READERS = itertools.count()

@@ -18,9 +18,9 @@ from insights.events import record
 from insights.scoring import dormant, engine
 from insights.scoring.models import Handoff, LeadScoring, ScoreChange, ScoreRule
 from nurture.models import Enrollment, Message
+from tests.conftest import WEBHOOK_SECRET as SECRET
 from tests.conftest import assert_staff_mail
 from tests.factories import SCORING_RULE_FORM, ScoreRuleFactory, UserFactory
-from tests.gated.test_webhooks import SECRET, receiver, running_receiver  # noqa: F401 - fixtures
 
 T0 = datetime(2026, 11, 2, 9, 0)
 
@@ -140,7 +140,7 @@ def test_rescore_equals_the_incremental_score(app, monkeypatch, runner):
     assert any(score > 0 for score, _changes in after.values())
 
 
-def test_crossing_the_threshold_hands_the_lead_to_sales(app, monkeypatch, runner, smtp_sink, receiver):  # noqa: F811
+def test_crossing_the_threshold_hands_the_lead_to_sales(app, monkeypatch, runner, smtp_sink, receiver):
     monkeypatch.setitem(app.config, "SCORING_MQL_THRESHOLD", 40)
     standard_rules()
     first = UserFactory(role="sales", email="s1@example.com")
@@ -186,7 +186,7 @@ def test_sales_read_what_the_prospect_wrote_in_the_demo_request(
     """The message of a demo request reaches sales: in the hand-off mail (a staff mail:
     why they get it, nothing meant for prospects), the hand-off list and the lead's page."""
     from tests.conftest import mail_texts
-    from tests.gated.conftest import form_data
+    from tests.factories import form_data
 
     monkeypatch.setitem(app.config, "SCORING_MQL_THRESHOLD", 40)
     standard_rules()
@@ -396,7 +396,7 @@ def test_an_assignment_rule_names_the_owner_before_round_robin(app, monkeypatch)
 
 
 def test_fit_counts_at_once_when_a_later_form_gives_the_role(app, client):
-    from tests.gated.conftest import form_data, make_whitepaper, open_mailed_link
+    from tests.factories import form_data, make_whitepaper, open_mailed_link
 
     standard_rules()
     _, asset = make_whitepaper()
@@ -424,7 +424,7 @@ def test_fit_counts_at_once_when_a_later_form_gives_the_role(app, client):
 
 
 def test_fit_points_that_cross_the_threshold_hand_the_lead_off(app, monkeypatch, client):
-    from tests.gated.conftest import form_data, make_whitepaper, open_mailed_link
+    from tests.factories import form_data, make_whitepaper, open_mailed_link
 
     monkeypatch.setitem(app.config, "SCORING_MQL_THRESHOLD", 20)
     rule("白皮书", 10, event_kind="form_submit")
@@ -534,9 +534,9 @@ def test_the_daily_cap_follows_the_site_zone_across_a_dst_change(app, monkeypatc
 def test_the_hand_off_mail_names_the_articles_read_by_their_titles(app, runner, smtp_sink):
     from insights.scoring.handoff import HANDOFF_TEMPLATE, mail_story
     from tests.conftest import mail_texts
-    from tests.insights.conftest import make_article
+    from tests.insights.conftest import article_to_visit
 
-    make_article("renewal-reminders", title="如何设置续费提醒")
+    article_to_visit("renewal-reminders", title="如何设置续费提醒")
     someone = lead()
     event("page_view", someone, T0, path="/help/renewal-reminders")
     event("page_view", someone, T0, path="/pricing")

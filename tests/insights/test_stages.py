@@ -23,8 +23,7 @@ from insights.models import DailyCount, Event
 from insights.scoring import demo as scoring_demo
 from insights.scoring.handoff import decide
 from insights.scoring.models import Handoff
-from tests.factories import UserFactory
-from tests.insights.conftest import make_whitepaper
+from tests.factories import UserFactory, make_whitepaper
 
 T0 = datetime(2026, 11, 2, 9, 0)  # a Monday
 WEEK1 = dashboards.Filters(date(2026, 11, 2), date(2026, 11, 8))

@@ -13,13 +13,12 @@ from gated.models import Lead
 from gated.stages import change_stage
 from insights import tracking
 from insights.models import Event
-from tests.factories import visit
-from tests.gated.conftest import open_mailed_link
-from tests.insights.conftest import BROWSER, flushed, form_data, make_article, make_whitepaper
+from tests.factories import BROWSER, form_data, make_whitepaper, open_mailed_link, visit
+from tests.insights.conftest import article_to_visit, flushed
 
 
 def test_a_page_view_sets_the_visitor_cookie_and_starts_a_visit(app, browser):
-    make_article("renewal")
+    article_to_visit("renewal")
     page, response = visit(browser, "/help/renewal", {"Referer": "https://www.baidu.com/s?wd=x"})
     assert page.status_code == 200 and "Set-Cookie" not in page.headers
     assert response.status_code == 204
@@ -39,7 +38,7 @@ def test_a_page_view_sets_the_visitor_cookie_and_starts_a_visit(app, browser):
 
 
 def test_bots_are_not_counted(app, client):
-    make_article("renewal")
+    article_to_visit("renewal")
     for agent in ("Mozilla/5.0 (compatible; Baiduspider/2.0)", "Googlebot/2.1", "curl/8.5.0", ""):
         _page, response = visit(client, "/help/renewal", {"User-Agent": agent})
         assert response.status_code == 204
@@ -48,7 +47,7 @@ def test_bots_are_not_counted(app, client):
 
 
 def test_do_not_track_counts_the_view_without_any_cookie(app, browser):
-    make_article("renewal")
+    article_to_visit("renewal")
     for header in ({"DNT": "1"}, {"Sec-GPC": "1"}):
         _page, response = visit(browser, "/help/renewal", header)
         assert not any("lodestar_" in c for c in response.headers.getlist("Set-Cookie"))
@@ -57,7 +56,7 @@ def test_do_not_track_counts_the_view_without_any_cookie(app, browser):
 
 
 def test_staff_and_admin_pages_are_not_page_views(app, login_as):
-    make_article("renewal")
+    article_to_visit("renewal")
     staff = login_as("marketer")
     staff.environ_base["HTTP_USER_AGENT"] = BROWSER
     assert visit(staff, "/help/renewal")[0].status_code == 200
@@ -66,7 +65,7 @@ def test_staff_and_admin_pages_are_not_page_views(app, login_as):
 
 
 def test_pages_from_the_page_cache_are_counted_with_each_visitors_own_cookie(make_app, app):
-    make_article("renewal")
+    article_to_visit("renewal")
     cached = make_app(PAGE_CACHE_ENABLED=True, PAGE_CACHE_TTL=3600)
     tracking.buffer(cached).clear()
     visitors = []
@@ -88,7 +87,7 @@ def test_search_pages_and_result_clicks_are_events(app, browser):
 
 def test_a_visitor_who_fills_a_form_becomes_the_lead_of_their_earlier_visits(app, browser):
     article, _asset = make_whitepaper()
-    make_article("renewal")
+    article_to_visit("renewal")
     visit(browser, "/help/renewal?utm_source=zhihu&utm_medium=social")
     visit(browser, f"/library/{article.slug}")
     waiting = tracking.buffer(app).rows
@@ -122,7 +121,7 @@ def test_a_stranger_typing_a_known_address_keeps_their_views_until_the_mailed_li
     not become the lead's (its score, its timeline) until the browser opens a link that
     went to the lead's mailbox."""
     article, asset = make_whitepaper()
-    make_article("pricing")
+    article_to_visit("pricing")
     owner = app.test_client()
     owner.environ_base["HTTP_USER_AGENT"] = BROWSER
     owner.post(f"/library/{article.slug}", data=form_data())
@@ -190,7 +189,7 @@ def test_an_erased_lead_keeps_no_visitor_link(app, browser):
 
 def test_a_batch_of_anonymous_and_lead_views_is_stored_in_its_order(app, browser):
     article, asset = make_whitepaper()
-    make_article("renewal")
+    article_to_visit("renewal")
     assert browser.post(f"/library/{article.slug}", data=form_data()).status_code == 303
     lead = db.session.scalar(select(Lead))
     open_mailed_link(browser, lead.id, asset.id)
@@ -212,7 +211,7 @@ def test_a_batch_of_anonymous_and_lead_views_is_stored_in_its_order(app, browser
 
 
 def test_the_no_javascript_pixel_counts_the_page_it_is_on(app, browser):
-    make_article("renewal")
+    article_to_visit("renewal")
     landing = "/help/renewal?utm_source=zhihu&utm_medium=social"
     page = browser.get(landing)
     assert 'src="/beacon.gif"' in page.get_data(as_text=True) and "Set-Cookie" not in page.headers
@@ -230,7 +229,7 @@ def test_the_no_javascript_pixel_counts_the_page_it_is_on(app, browser):
 
 
 def test_a_beacon_from_another_site_or_for_no_page_of_ours_counts_nothing(app, browser):
-    make_article("renewal")
+    article_to_visit("renewal")
     cross = browser.post("/beacon", data={"u": "/help/renewal"}, headers={"Sec-Fetch-Site": "cross-site"})
     assert cross.status_code == 403 and "Set-Cookie" not in cross.headers
     for url in ("/admin/insights/", "//evil.example/help/renewal", "/no/such/page", "https://evil.example/"):

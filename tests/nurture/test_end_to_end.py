@@ -10,8 +10,8 @@ from flask import current_app
 
 from nurture import sequences, stats
 from nurture.models import Message, Sequence
+from tests.factories import make_whitepaper
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, tick
-from tests.nurture.test_enrollment import make_whitepaper
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -44,7 +44,7 @@ def test_a_whitepaper_download_gets_each_step_once_until_unsubscribe(client, smt
         },
         now=MONDAY_10_SHANGHAI,
     )
-    asset = make_whitepaper(sequence_slug="whitepaper-followup")
+    _, asset = make_whitepaper(sequence_slug="whitepaper-followup")
     with current_app.test_request_context(base_url="http://localhost"):
         capture_lead(
             "whitepaper",

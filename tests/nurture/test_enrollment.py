@@ -5,28 +5,14 @@ import pytest
 from flask import current_app
 from sqlalchemy import select
 
-from content.models import Article
 from core.extensions import db
 from gated import signals
-from gated.models import Asset
 from nurture import enrolment, exits, mailqueue, suppression
 from nurture.models import Enrollment, Message, Suppression, email_hash
+from tests.factories import make_whitepaper
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, TEST_MAIL, make_lead, make_sequence
 
 pytestmark = pytest.mark.usefixtures("app")
-
-
-def make_whitepaper(slug="saas-renewal", sequence_slug=""):
-    article = Article(kind="whitepaper", slug=slug, title="白皮书", sequence_slug=sequence_slug)
-    db.session.add(article)
-    db.session.flush()
-    asset = Asset(
-        article_id=article.id, slug=slug, title="白皮书", filename=f"{slug}.pdf", stored_name=f"{slug}.pdf",
-        content_type="application/pdf", size=10, sha256="0" * 64,
-    )  # fmt: skip
-    db.session.add(asset)
-    db.session.commit()
-    return asset
 
 
 def capture(lead, *, asset=None, form="whitepaper", consent=True, sequence=None):
@@ -44,7 +30,7 @@ def enrollments(lead):
 
 def test_a_download_enrolls_by_asset_trigger():
     sequence = make_sequence(trigger={"asset": "saas-renewal"})
-    asset = make_whitepaper()
+    _, asset = make_whitepaper(sequence_slug="")
     lead = make_lead()
     capture(lead, asset=asset)
     [enrollment] = enrollments(lead)
@@ -55,7 +41,7 @@ def test_a_download_enrolls_by_asset_trigger():
 
 def test_a_download_enrolls_into_the_sequence_the_white_paper_names():
     sequence = make_sequence(slug="whitepaper-followup")
-    asset = make_whitepaper(sequence_slug="whitepaper-followup")
+    _, asset = make_whitepaper(sequence_slug="whitepaper-followup")
     lead = make_lead()
     capture(lead, asset=asset)
     assert [e.sequence_id for e in enrollments(lead)] == [sequence.id]
@@ -152,7 +138,7 @@ def test_a_lead_with_sales_or_a_customer_is_never_enrolled_by_a_trigger(stage, c
     make_sequence(slug="by-asset", trigger={"asset": "saas-renewal"})
     make_sequence(slug="by-form", trigger={"form": "newsletter"})
     make_sequence(slug="imported")
-    asset = make_whitepaper()
+    _, asset = make_whitepaper(sequence_slug="")
     lead = make_lead(stage=stage)
     with caplog.at_level("INFO"):
         capture(lead, asset=asset)

@@ -14,7 +14,7 @@ from gated.consent import consent_text
 from gated.models import HeldSubmission, Lead, Submission
 from nurture import topics
 from nurture.models import Message, TopicChoice
-from tests.gated.conftest import form_data
+from tests.factories import form_data
 
 pytestmark = pytest.mark.usefixtures("topics")
 

@@ -18,7 +18,7 @@ from nurture import caps
 from nurture.mailqueue import add_mail, queue_test
 from nurture.models import Message
 from tests.conftest import post_at_once
-from tests.gated.conftest import form_data, make_whitepaper, started
+from tests.factories import form_data, make_whitepaper, started
 from tests.nurture.conftest import tick
 
 pytestmark = pytest.mark.usefixtures("app")

@@ -14,8 +14,8 @@ from core.timeutil import utcnow
 from gated.models import Download
 from nurture import enrolment, mailqueue, stats, tracking
 from nurture.models import Enrollment, Message, Suppression
+from tests.factories import make_whitepaper
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence, tick
-from tests.nurture.test_enrollment import make_whitepaper
 
 pytestmark = pytest.mark.usefixtures("app")
 NOW = MONDAY_10_SHANGHAI
@@ -106,7 +106,7 @@ def test_the_queue_page_eta_at_the_rate_of_the_last_hour(app, login_as, monkeypa
 
 
 def test_skip_if_downloaded(smtp_sink):
-    asset = make_whitepaper()
+    _, asset = make_whitepaper(sequence_slug="")
     steps = [
         {"delay": "0h", "subject": "一", "body": "1"},
         {

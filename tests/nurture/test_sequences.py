@@ -207,10 +207,10 @@ def test_demo_enrolls_leads_that_downloaded_before_the_sequences_existed():
     from gated.models import Submission
     from nurture import demo
     from nurture.models import Enrollment
+    from tests.factories import make_whitepaper
     from tests.nurture.conftest import make_lead
-    from tests.nurture.test_enrollment import make_whitepaper
 
-    asset = make_whitepaper(slug="saas-renewal", sequence_slug="whitepaper-followup")
+    _, asset = make_whitepaper(slug="saas-renewal", sequence_slug="whitepaper-followup")
     reader, no_consent = make_lead("r@example.com"), make_lead("n@example.com", consent=False)
     for lead in (reader, no_consent):
         db.session.add(Submission(lead_id=lead.id, form="whitepaper", asset_id=asset.id))

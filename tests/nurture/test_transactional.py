@@ -13,8 +13,8 @@ from gated import signals
 from gated.models import Lead
 from nurture import stats
 from nurture.models import Enrollment, Message, Suppression, email_hash
+from tests.factories import make_whitepaper
 from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence, tick
-from tests.nurture.test_enrollment import make_whitepaper
 
 pytestmark = pytest.mark.usefixtures("app")
 NOW = MONDAY_10_SHANGHAI
@@ -30,7 +30,7 @@ def test_one_click_unsubscribe_from_the_double_opt_in_confirmation(app, client, 
 
     monkeypatch.setitem(app.config, "DOUBLE_OPT_IN", True)
     make_sequence(slug="whitepaper-followup")
-    asset = make_whitepaper(sequence_slug="whitepaper-followup")
+    _, asset = make_whitepaper(sequence_slug="whitepaper-followup")
     with current_app.test_request_context(base_url="http://localhost"):
         capture_lead(
             "whitepaper",

@@ -5,7 +5,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.content.helpers import make_article
+from tests.factories import make_article
 
 PAST = datetime(2026, 1, 1)
 

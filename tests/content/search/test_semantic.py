@@ -164,7 +164,7 @@ def test_filters_hold_for_articles_found_by_meaning(client, meaning, corpus):
 
 
 def test_an_edit_is_found_by_its_new_meaning_after_the_worker_pass(client, meaning, corpus):
-    from tests.content.helpers import make_article
+    from tests.factories import make_article
 
     meaning()
     make_article(RENEWAL[1], slug="renewal-2", title="如何减少客户流失")
