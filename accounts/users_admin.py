@@ -1,6 +1,7 @@
 """/admin/users, for administrators: the staff users, adding one by invitation, a
-corrected name or address, another role, deactivating (after a confirmation) and activating again. Every change goes through
-accounts.services (the same rules as `flask users …`) and is recorded in the audit log."""
+corrected name or address, another role, deactivating (after a confirmation) and
+activating again. Every change goes through accounts.services (the same rules as
+`flask users …`) and is recorded in the audit log."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
