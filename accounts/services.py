@@ -77,19 +77,31 @@ def _check_role(role: str) -> None:
         raise UnknownRole(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
 
 
+def _address(email: str) -> str:
+    """The address as stored (normalised); BadEmail when it is none."""
+    email = normalise_email(email)
+    if "@" not in email:
+        raise BadEmail(f"not an email address: {email!r}")
+    return email
+
+
+def _check_free(email: str, user: User | None = None) -> None:
+    """EmailTaken when a staff user other than `user` has this address."""
+    other = find_user(email)
+    if other is not None and (user is None or other.id != user.id):
+        raise EmailTaken(f"a user with the address {email} exists already")
+
+
 def add_user(email: str, *, role: str, password: str | None, name: str = "") -> User:
     """Add (flushed, not committed) a staff user. Without a password the user is invited:
     no password signs in until they set one (accounts.invitations). Raises AccountError
     for a bad address or role, a weak password or a taken address."""
-    email = normalise_email(email)
+    email = _address(email)
     name = (name or "").strip()
-    if "@" not in email:
-        raise BadEmail(f"not an email address: {email!r}")
     _check_role(role)
     if password is not None:
         check_password_policy(password, email=email, name=name)
-    if find_user(email):
-        raise EmailTaken(f"a user with the address {email} exists already")
+    _check_free(email)
     user = User(email=email, role=role, name=name, password_hash="")
     if password is not None:
         user.set_password(password)
@@ -109,13 +121,9 @@ def set_profile(user: User, *, name: str, email: str) -> dict:
     """A staff user's name and address (flushed, not committed); returns what changed as
     {field: (before, after)}. Raises BadEmail or EmailTaken; the address is where
     invitations, password resets and staff mail go, and what the user signs in with."""
-    email = normalise_email(email)
+    email = _address(email)
     name = (name or "").strip()
-    if "@" not in email:
-        raise BadEmail(f"not an email address: {email!r}")
-    other = find_user(email)
-    if other is not None and other.id != user.id:
-        raise EmailTaken(f"a user with the address {email} exists already")
+    _check_free(email, user)
     changes = {
         field: (getattr(user, field), value)
         for field, value in (("name", name), ("email", email))

@@ -360,14 +360,19 @@ def alternate(sides: dict, *, runs: int = 3, warmup: float = 1.0) -> dict:
     return medians
 
 
+def round_ratios(figures: dict, side: str, ceiling: str) -> list[float]:
+    """Each of `alternate`'s rounds: `side`'s requests/s over `ceiling`'s in that round."""
+    pairs = zip(figures[side]["rps_runs"], figures[ceiling]["rps_runs"], strict=True)
+    return [ours / theirs for ours, theirs in pairs]
+
+
 def paired_ratio(figures: dict, side: str, ceiling: str) -> float:
-    """The median of each round's `side` / `ceiling` requests/s (`alternate`'s rounds).
+    """The median of the rounds' own ratios (round_ratios).
 
     On a shared VM a 4-second run varies by ±10 %, and a neighbour's burst slows both runs
     of a round alike: the ratio within a round cancels it, where the ratio of the two
     sides' medians can pair one side's fast round with the other's slow one."""
-    pairs = zip(figures[side]["rps_runs"], figures[ceiling]["rps_runs"], strict=True)
-    return statistics.median(ours / theirs for ours, theirs in pairs)
+    return statistics.median(round_ratios(figures, side, ceiling))
 
 
 def print_table(title: str, rows: list[dict], columns: list[tuple[str, str]]) -> None:

@@ -17,9 +17,9 @@ Aim (issue: benchmarks): every page at least 0.7 of the bare route's requests/s,
 Then the same pages through the production front (deploy/nginx.conf, nginx on the same
 cores) as repeat views (every public page is the same for every visitor: the app writes it
 as a file, core.pagefiles, which nginx sends), against nginx serving the same bytes as a
-static file; once as wrk asks (no Accept-Encoding) and once as browsers do (gzip: the app's compressed copy,
-against those compressed bytes as a static file). Aim (issue 18): at least 0.8 of
-nginx's static speed.
+static file; once as wrk asks (no Accept-Encoding) and once as browsers do (gzip: the
+app's compressed copy, against those compressed bytes as a static file). Aim (issue 18):
+at least 0.8 of nginx's static speed.
 """
 
 import argparse
@@ -44,6 +44,7 @@ from bench.harness import (  # noqa: E402
     paired_ratio,
     print_table,
     require,
+    round_ratios,
     summary,
     temp_instance,
     wrk,
@@ -251,9 +252,7 @@ def _front_row(name: str, body: bytes, figures: dict, served_by: str, *, aimed: 
         "ratio": ratio,
         "ratio_of_medians": page["rps"] / static["rps"],
         # Each round's front against the static file of the same round.
-        "round_ratios": " / ".join(
-            f"{front / still:.2f}" for front, still in zip(page["rps_runs"], static["rps_runs"], strict=True)
-        ),
+        "round_ratios": " / ".join(f"{each:.2f}" for each in round_ratios(figures, "front", "static")),
         "aim": ("ok" if ratio >= 0.8 else "below aim") if aimed else "",
     }
 

@@ -4,9 +4,9 @@ One validator serves the importer (`flask content import`) and the editor's form
 accept and refuse the same things with the same words. A problem names the line of the
 file where there is one; the importer adds the file name.
 
-The format (docs/CONTENT.md, "Markdown files and git") is a YAML block between two `---` lines, then the
-Markdown body. `to_markdown` writes it back in one canonical form, so that export, import
-and export again give the same bytes.
+The format (docs/CONTENT.md, "Markdown files and git") is a YAML block between two `---`
+lines, then the Markdown body. `to_markdown` writes it back in one canonical form, so that
+export, import and export again give the same bytes.
 """
 
 import re

@@ -37,7 +37,6 @@ from gated import embedding, lead_form, views, visitor
 from gated.capture import landing_facts
 from gated.downloads import link_days, make_download_url
 from gated.embedding import EmbeddedForm
-from gated.forms import LeadForm
 from gated.visitor import COOKIE
 
 bp = Blueprint("gated_embed", __name__, template_folder="templates")
@@ -140,7 +139,7 @@ def frame(form):
     return lead_form.render_form(
         embedded.kind,
         "gated/embed.html",
-        LeadForm(formdata=None),
+        lead_form.new_form(),
         lead_form.known_lead(),
         thanks=False,
         **_article_context(embedded),

@@ -125,8 +125,8 @@ _search_without_query = cached_page(_search)
 @bp.get("/api/search")
 @limiter.exempt
 def search_api():
-    """JSON as docs/SEARCH.md documents it: {"query", "total", "results": [{slug, kind, title, url, snippet}]},
-    best first, in the visitor's language unless `locale` (zh-CN, en, all) says otherwise.
+    """JSON as docs/SEARCH.md documents it: {"query", "total", "results": [{slug, kind,
+    title, url, snippet}]}, best first, in the visitor's language unless `locale` (zh-CN, en, all) says otherwise.
     `typeahead=1` (as-you-type) is not recorded until a result is opened."""
     typeahead = request.args.get("typeahead") == "1"
     locale = request.args.get("locale", "")
