@@ -109,7 +109,7 @@ def search(
         return results
     results.highlight = list(built.highlight)
     if page_results[1]:
-        ids = reader.column_reader("id")
+        ids = reader.column_reader("id") if scores is None else scores.article_ids(searcher)[0]
         results.hits = [bare_hit(int(ids[docnum]), docnum, score) for docnum, score in page_results[1]]
     if dressed:
         for hit in results.hits:

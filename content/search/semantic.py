@@ -94,8 +94,15 @@ class Meaning:
         return 0.0 if index is None else float(self.closeness[index])
 
     def closest(self, depth: int) -> list[tuple[int, float, bool, int]]:
-        """(article id, closeness, above the floors, its best passage's start), closest first."""
-        order = np.argsort(-self.closeness, kind="stable")[:depth]
+        """(article id, closeness, above the floors, its best passage's start), closest
+        first (the first article first on a tie). Only those at least as close as the
+        depth-th are sorted, not every article."""
+        distance = -self.closeness
+        if 0 < depth < len(distance):
+            ahead = np.flatnonzero(distance <= np.partition(distance, depth - 1)[depth - 1])
+        else:
+            ahead = np.arange(len(distance))
+        order = ahead[np.argsort(distance[ahead], kind="stable")][:depth]
         return [
             (int(self.ids[i]), float(self.closeness[i]), bool(self.above_floor[i]), self.start_of(int(i)))
             for i in order
@@ -202,6 +209,7 @@ def merge(
     page: int,
     per_page: int,
     with_facets: bool = False,
+    numbers: dict[int, int] | None = None,
 ) -> Results:
     """The page of the fused ranking: `lexical` holds the first FUSION_DEPTH lexical hits,
     bare. Of the DENSE_DEPTH articles closest by meaning, one the words did not find joins
@@ -210,14 +218,15 @@ def merge(
     nothing, above an encoder's absolute floor). Only the hits on the page are dressed;
     the snippet of one found by meaning alone is the passage that matched. `with_facets`:
     the counts per kind take in those found by meaning alone, so they add up to the
-    total the page shows."""
+    total the page shows. `numbers`: each article's document number (what
+    TermScores.article_ids keeps); without, the index is asked for each."""
     hits = {hit.id: hit for hit in lexical.hits}
     closeness = {hit.id: meaning.of(hit.id) for hit in lexical.hits}
     starts = {}  # where the passage that matched starts, for articles found by meaning alone
     for article_id, close, above_floor, start in meaning.closest(DENSE_DEPTH):
         if article_id in hits or close < CLOSENESS_FLOOR or not (lexical.hits or above_floor):
             continue
-        docnum = searcher.document_number(id=str(article_id))
+        docnum = searcher.document_number(id=str(article_id)) if numbers is None else numbers.get(article_id)
         if docnum is None or docnum in hidden or (allowed is not None and docnum not in allowed):
             continue
         hits[article_id] = bare_hit(article_id, docnum, close)

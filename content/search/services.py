@@ -113,6 +113,7 @@ def _search_articles(
                 page=page,
                 per_page=per_page,
                 with_facets=with_facets,
+                numbers=options["scores"].article_ids(searcher)[1],
             )
         current.remember(key, results)
     query_id = None

@@ -3,13 +3,13 @@ generation (TermScores), and a flat OR query ranked from them; the fields a quer
 scores, with their weights.
 """
 
-import heapq
 import threading
 from array import array
 from collections import OrderedDict
 
+import numpy as np
 from whoosh import query as Q
-from whoosh.scoring import BM25F, WeightLengthScorer
+from whoosh.scoring import BM25F, BM25FScorer
 
 # Weights: a term in the title counts most; bigrams back jieba up.
 WORD_FIELDS = (("title", 4.0), ("tags", 2.5), ("headings", 2.0), ("summary", 1.5), ("body", 1.0))
@@ -52,9 +52,12 @@ class TermScores:
         # The previous generation's popular clauses this one's warm-up was given.
         self.inherited: list[tuple[tuple, int]] = []
         # Field name -> each document's length, once the warm-up has read them.
-        self.lengths: dict[str, array] = {}
+        self.lengths: dict[str, np.ndarray] = {}
+        self._masks: dict[str, np.ndarray] = {}
+        # Each document's article id, and back (read once per generation).
+        self._article_ids: tuple[list[int], dict[int, int]] | None = None
 
-    def of(self, searcher, clause: Q.Query) -> tuple[array, array]:
+    def of(self, searcher, clause: Q.Query) -> tuple[np.ndarray, np.ndarray]:
         """(document numbers, scores) of a Term or Phrase clause, without its boost."""
         key = _clause_key(clause)
         with self._lock:
@@ -94,6 +97,7 @@ class TermScores:
         go_on() (asked every WARM_UP_STEP postings) says so and they fit in the budget. They go to the least recently used
         end, so the warm-up never pushes out what searches brought in. Returns how many
         were scored."""
+        self.article_ids(searcher)
         if not self.lengths:
             lengths = field_lengths(searcher, SCORED_FIELDS, go_on)
             if lengths is None:
@@ -126,32 +130,76 @@ class TermScores:
             found = self._filters[key] = frozenset(searcher.docs_for_query(wanted))
         return found
 
+    def allowed_mask(self, searcher, wanted: Q.Query) -> np.ndarray:
+        """The same, as a True per document number let through."""
+        key = repr(wanted)
+        found = self._masks.get(key)
+        if found is None:
+            found = np.zeros(searcher.reader().doc_count_all(), dtype=bool)
+            found[list(self.allowed(searcher, wanted))] = True
+            self._masks[key] = found
+        return found
 
-def _scored(searcher, key: tuple, go_on=None, lengths: dict | None = None) -> tuple[array, array] | None:
+    def article_ids(self, searcher) -> tuple[list[int], dict[int, int]]:
+        """(the article id of each document number, the document number of each article
+        id), read from the index's id column once per generation: a search then looks its
+        hits up instead of opening the column (and a search by meaning its articles
+        instead of asking the index for each)."""
+        found = self._article_ids
+        if found is None:
+            ids = [int(value) if value else 0 for value in searcher.reader().column_reader("id")]
+            deleted = searcher.reader().is_deleted
+            numbers = {
+                article: number for number, article in enumerate(ids) if article and not deleted(number)
+            }
+            found = self._article_ids = (ids, numbers)
+        return found
+
+
+def _scored(searcher, key: tuple, go_on=None, lengths: dict | None = None) -> tuple | None:
     """Every (document number, score) of one clause, as Whoosh scores it; None when
-    go_on(), asked every WARM_UP_STEP postings, says to stop. With the generation's field
-    lengths read already, a term's postings are scored from them (the same BM25F
-    arithmetic; Whoosh looks each document's length up anew, ~30% of a term's cost)."""
+    go_on(), asked every WARM_UP_STEP postings, says to stop. A term's postings are read
+    first and scored all at once (numpy, the arithmetic of Whoosh's BM25F in the same
+    order, so the same numbers); with the generation's field lengths read already, no
+    document's length is looked up. A phrase is scored posting by posting by Whoosh."""
     plain = Q.Term(key[1], key[2]) if key[0] == "term" else Q.Phrase(key[1], list(key[2]))
-    numbers, scores = array("i"), array("d")
     matcher = plain.matcher(searcher, searcher.context())
-    length_of = (lengths or {}).get(key[1]) if key[0] == "term" else None
-    score = None
-    if length_of is not None and matcher.is_active():
+    scorer = None
+    if key[0] == "term" and matcher.is_active():
         scorer = searcher.weighting.scorer(searcher, key[1], searcher.schema[key[1]].to_bytes(key[2]))
-        if isinstance(scorer, WeightLengthScorer):
-            score = scorer._score
+        if type(scorer) is not BM25FScorer:
+            scorer = None
+    numbers, values = array("i"), array("d")
+    value = matcher.score if scorer is None else matcher.weight
     while matcher.is_active():
-        number = matcher.id()
-        numbers.append(number)
-        scores.append(matcher.score() if score is None else score(matcher.weight(), length_of[number]))
+        numbers.append(matcher.id())
+        values.append(value())
         matcher.next()
         if go_on is not None and not len(numbers) % WARM_UP_STEP and not go_on():
             return None
-    return numbers, scores
+    found = np.frombuffer(numbers, dtype=np.intc).copy()
+    values = np.frombuffer(values, dtype=np.float64)
+    if scorer is None:
+        return found, values.copy()
+    length_of = (lengths or {}).get(key[1])
+    if length_of is None:
+        length_of = np.fromiter(
+            (searcher.doc_field_length(number, key[1], 1) for number in numbers),
+            dtype=np.float64,
+            count=len(numbers),
+        )
+    else:
+        length_of = length_of[found]
+    return found, bm25(scorer, values, length_of)
 
 
-def field_lengths(searcher, names, go_on=lambda: True) -> dict[str, array] | None:
+def bm25(scorer: BM25FScorer, weights: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """whoosh.scoring.bm25 over arrays: each operation as Whoosh orders it."""
+    idf, avgfl, B, K1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
+    return idf * ((weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * lengths.astype(np.float64) / avgfl)))
+
+
+def field_lengths(searcher, names, go_on=lambda: True) -> dict[str, np.ndarray] | None:
     """Each document's length in the fields `names`, by document number (what BM25F
     reads per posting; 4 bytes a document and field); None when go_on() says to stop."""
     reader = searcher.reader()
@@ -164,7 +212,7 @@ def field_lengths(searcher, names, go_on=lambda: True) -> dict[str, array] | Non
             lengths.append(0 if length is None else length)
             if not number % WARM_UP_STEP and not go_on():
                 return None
-        found[name] = lengths
+        found[name] = np.frombuffer(lengths, dtype=np.uintc)
     return found
 
 
@@ -185,18 +233,25 @@ def ranked(
     searcher, query: Q.Query, scores: TermScores, wanted, hidden, page: int, per_page: int
 ) -> tuple[int, list[tuple[int, float]]]:
     """(how many documents match, the page's (document, score)), from the kept scores:
-    best score first, the lower document number first on a tie (as Whoosh orders them)."""
-    total: dict[int, float] = {}
-    get = total.get
-    for clause in query.subqueries:
-        numbers, values = scores.of(searcher, clause)
-        boost = clause.boost
-        for number, value in zip(numbers, values, strict=True):
-            total[number] = get(number, 0.0) + value * boost
+    best score first, the lower document number first on a tie (as Whoosh orders them).
+    Each document's sum adds its clauses' scores in the query's order, as Whoosh's array
+    union does."""
+    found = [(scores.of(searcher, clause), clause.boost) for clause in query.subqueries]
+    size = searcher.reader().doc_count_all()
+    if not found:
+        return 0, []
+    numbers = np.concatenate([numbers for (numbers, _values), _boost in found])
+    total = np.bincount(
+        numbers,
+        weights=np.concatenate([values * boost for (_numbers, values), boost in found]),
+        minlength=size,
+    )
+    matched = np.zeros(size, dtype=bool)
+    matched[numbers] = True
     if wanted is not None:
-        allowed = scores.allowed(searcher, wanted)
-        total = {number: score for number, score in total.items() if number in allowed}
-    for number in hidden:
-        total.pop(number, None)
-    best = heapq.nsmallest(page * per_page, total.items(), key=lambda item: (-item[1], item[0]))
-    return len(total), best[(page - 1) * per_page :]
+        matched &= scores.allowed_mask(searcher, wanted)
+    if hidden:
+        matched[[number for number in hidden if number < size]] = False
+    candidates = np.flatnonzero(matched)
+    best = candidates[np.argsort(-total[candidates], kind="stable")[: page * per_page]]
+    return len(candidates), [(int(number), float(total[number])) for number in best[(page - 1) * per_page :]]

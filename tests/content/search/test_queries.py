@@ -4,6 +4,7 @@ hostile input."""
 import pytest
 from whoosh import query as Q
 
+from content.models import Article
 from content.search import highlight, ranking, termscores
 from content.search.services import search_articles
 from content.search.state import get_index, state
@@ -427,5 +428,31 @@ def test_terms_scored_from_the_field_lengths_score_as_whoosh_does(publish, searc
         ranking.search(searcher, text, scores=kept)
     assert any(key[0] == "term" for key in kept._clauses)
     for key in kept._clauses:
-        assert termscores._scored(searcher, key, lengths=lengths) == termscores._scored(searcher, key)
+        # Whoosh's own score of each posting, to the last bit, with the lengths read
+        # ahead and without.
+        clause = Q.Term(key[1], key[2]) if key[0] == "term" else Q.Phrase(key[1], list(key[2]))
+        matcher = clause.matcher(searcher, searcher.context())
+        expected = []
+        while matcher.is_active():
+            expected.append((matcher.id(), matcher.score()))
+            matcher.next()
+        for found in (termscores._scored(searcher, key, lengths=lengths), termscores._scored(searcher, key)):
+            assert list(zip(found[0].tolist(), found[1].tolist(), strict=True)) == expected
     assert termscores.field_lengths(searcher, ["body"], go_on=lambda: False) is None
+
+
+def test_each_generation_knows_its_articles_document_numbers(publish, search_index):
+    _renewal_library(publish, count=4)
+    withdrawn = Article.query.filter_by(slug="doc-2").one()
+    # A deletion the merge has not swept away yet: the document is still in its segment.
+    writer = search_index.open().writer()
+    writer.delete_by_term("id", str(withdrawn.id))
+    writer.commit(merge=False)
+    searcher = search_index.open().searcher()
+    ids, numbers = termscores.TermScores().article_ids(searcher)
+    assert searcher.reader().is_deleted(ids.index(withdrawn.id))
+    assert withdrawn.id not in numbers and len(numbers) == 3
+    for article_id, number in numbers.items():
+        assert number == searcher.document_number(id=str(article_id))
+    for number in searcher.reader().all_doc_ids():
+        assert ids[number] == int(searcher.stored_fields(number)["id"])

@@ -99,6 +99,23 @@ def test_closeness_is_each_encoders_standardised_best_passage_averaged():
     assert split.of(10) == pytest.approx(split.of(30)) and split.of(20) < split.of(10)
 
 
+def test_the_closest_articles_come_first_and_a_tie_keeps_the_article_order():
+    closeness = np.array([0.5, 2.0, 0.5, 1.0, 0.5, 2.0, -1.0])
+    meaning = semantic.Meaning(np.arange(7) + 10, closeness, np.zeros(7, bool), {}, lambda index: index * 10)
+    assert [row[0] for row in meaning.closest(4)] == [11, 15, 13, 10]
+    assert [row[0] for row in meaning.closest(2)] == [11, 15]
+    assert [(row[0], row[3]) for row in meaning.closest(10)] == [
+        (11, 10),
+        (15, 50),
+        (13, 30),
+        (10, 0),
+        (12, 20),
+        (14, 40),
+        (16, 60),
+    ]
+    assert meaning.closest(0) == []
+
+
 def test_saving_queues_the_article_and_the_worker_embeds_it(app, meaning, corpus):
     assert db.session.get(EmbeddingJob, corpus.id) is not None
     assert not db.session.scalar(select(func.count(ArticleVector.id)))
