@@ -3,10 +3,11 @@ gets a mail with a link to set their own (under the password policy). A staff us
 forgot their password asks for the same kind of link (a reset: good for
 PASSWORD_RESET_HOURS).
 
-The link carries a signed token (core.tokens) naming the user, their session version and
-a deadline. Setting the password moves the session version on (models.User), so a link
-works once; it also stops working at its deadline (INVITATION_DAYS) and when the user is
-deactivated. accounts sits below nurture, which sends every mail, so the mail is asked
+The link carries a signed token (core.tokens) naming the user, their session version, the
+address it was mailed to and a deadline. Setting the password moves the session version
+on (models.User), so a link works once; it also stops working at its deadline
+(INVITATION_DAYS), when the user is deactivated and when an administrator gives the user
+another address (a mailbox that is no longer theirs must not set their password). accounts sits below nurture, which sends every mail, so the mail is asked
 for with core.signals.staff_mail_requested and queued in the same transaction as the
 user it invites.
 """
@@ -47,9 +48,12 @@ def invitation_token(user: User, *, now: datetime) -> str:
 
 
 def _link_token(purpose: str, user: User, until: datetime) -> str:
-    """A signed token naming `user` and their session version (a new password moves it
-    on: the link works once) until `until`."""
-    return sign(purpose, {"user": user.id, "version": user.session_version, "until": until.isoformat()})
+    """A signed token naming `user`, their session version (a new password moves it on:
+    the link works once) and their address, until `until`."""
+    return sign(
+        purpose,
+        {"user": user.id, "version": user.session_version, "email": user.email, "until": until.isoformat()},
+    )
 
 
 def _user_of_link(purpose: str, token: str, *, now: datetime) -> User:
@@ -68,6 +72,9 @@ def _user_of_link(purpose: str, token: str, *, now: datetime) -> User:
     user = db.session.get(User, user_id) if isinstance(user_id, int) else None
     if user is None or not user.active or user.session_version != version:
         raise InvalidInvitation("used or withdrawn")
+    # Links mailed before addresses were signed carry none: they name the user only.
+    if payload.get("email", user.email) != user.email:
+        raise InvalidInvitation("sent to an address the user no longer has")
     return user
 
 

@@ -109,3 +109,31 @@ def test_asking_is_rate_limited(make_app):
         browser.post("/password-reset", data={"email": "x@example.com"}).status_code for _ in range(3)
     ]
     assert statuses == [200, 200, 429]
+
+
+def test_a_link_mailed_to_an_address_the_user_no_longer_has_stops_working(client, login_as):
+    staff = UserFactory(role="editor", email="old-box@example.com", name="林小红")
+    now = utcnow()
+    mailed = invitations._link_token(invitations.RESET_PURPOSE, staff, now + timedelta(hours=2))
+    invited = invitations.invitation_token(staff, now=now)
+    assert client.get(f"/password-reset/{mailed}").status_code == 200
+    admin = login_as("admin")
+    assert "已发到旧邮箱的链接随即失效" in admin.get(f"/admin/users/{staff.id}").get_data(as_text=True)
+    changed = admin.post(
+        f"/admin/users/{staff.id}/profile", data={"name": "林小红", "email": "new-box@example.com"}
+    )
+    assert changed.status_code == 303
+    assert db.session.get(User, staff.id).email == "new-box@example.com"
+    assert client.get(f"/password-reset/{mailed}").status_code == 404
+    assert client.get(f"/invitation/{invited}").status_code == 404
+    set_anyway = client.post(
+        f"/password-reset/{mailed}", data={"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
+    assert set_anyway.status_code == 404
+    db.session.expire_all()
+    assert not db.session.get(User, staff.id).check_password(NEW_PASSWORD)
+    # A link to the new address works.
+    again = invitations._link_token(
+        invitations.RESET_PURPOSE, db.session.get(User, staff.id), now + timedelta(hours=2)
+    )
+    assert client.get(f"/password-reset/{again}").status_code == 200
