@@ -5,7 +5,7 @@ import pytest
 
 from accounts import services as accounts
 from assistant import services, tiers
-from assistant.models import Conversation
+from assistant.models import Conversation, Round
 from content.search.state import get_index
 from core.extensions import db
 from core.timeutil import utcnow
@@ -101,3 +101,34 @@ def walk(conversation: Conversation, replies: list[str], now=None) -> Conversati
 def fresh(conversation_id: int) -> Conversation:
     db.session.expire_all()
     return db.session.get(Conversation, conversation_id)
+
+
+QUESTION = "单点登录怎么配置?"
+
+
+def ask(client, question=QUESTION, **kwargs):
+    return client.post("/help/ask", data={"question": question}, **kwargs)
+
+
+def conversation_url(response) -> str:
+    assert response.status_code == 303, response.status_code
+    return response.headers["Location"].split("#")[0]
+
+
+def conversation(created, status, question="单点登录怎么配置", tier=None, answers=("solved",)):
+    """A stored conversation, as the services leave it, at a chosen time."""
+    row = Conversation(
+        status=status, created_at=created, updated_at=created, tier_id=tier.id if tier else None
+    )
+    for number, answer in enumerate(answers, start=1):
+        row.rounds.append(
+            Round(
+                number=number,
+                question=question,
+                answer=answer,
+                offered=[{"id": number, "title": f"文章{number}", "url": f"/help/a{number}", "passage": ""}],
+                created_at=created,
+            )
+        )
+    db.session.add(row)
+    return row

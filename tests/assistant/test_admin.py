@@ -8,33 +8,15 @@ from sqlalchemy import select
 
 from accounts import services as accounts
 from assistant import services, stats
-from assistant.models import Conversation, CustomerAccount, Round, Ticket
+from assistant.models import CustomerAccount, Ticket
 from core.extensions import db
 from core.localtime import day_of
 from core.timeutil import utcnow
 from gated.capture import RequestMeta
+from tests.assistant.conftest import conversation
 from tests.factories import chart_on
 
 MONDAY = datetime(2026, 11, 16, 10, 0)  # a Monday
-
-
-def conversation(created, status, question="单点登录怎么配置", tier=None, answers=("solved",)):
-    """A stored conversation, as the services leave it, at a chosen time."""
-    row = Conversation(
-        status=status, created_at=created, updated_at=created, tier_id=tier.id if tier else None
-    )
-    for number, answer in enumerate(answers, start=1):
-        row.rounds.append(
-            Round(
-                number=number,
-                question=question,
-                answer=answer,
-                offered=[{"id": number, "title": f"文章{number}", "url": f"/help/a{number}", "passage": ""}],
-                created_at=created,
-            )
-        )
-    db.session.add(row)
-    return row
 
 
 @pytest.fixture

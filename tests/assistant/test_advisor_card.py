@@ -5,8 +5,7 @@ from channels import advisors
 from core.extensions import db
 from core.timeutil import utcnow
 from gated.capture import RequestMeta
-from tests.channels.test_admin import tiny_png
-from tests.channels.test_wechat import WECHAT
+from tests.channels.conftest import WECHAT, tiny_png
 
 
 def escalated(account, contact: dict):

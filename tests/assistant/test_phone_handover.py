@@ -16,7 +16,7 @@ from gated.models import Lead, PhoneCode
 from nurture.models import Message
 from nurture.sms.models import SmsMessage
 from nurture.sms.queue import deliver_due
-from tests.assistant.test_views import QUESTION, ask, conversation_url
+from tests.assistant.conftest import QUESTION, ask, conversation_url
 from tests.factories import form_data
 
 NUMBER = "+8613900139000"

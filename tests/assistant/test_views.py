@@ -10,17 +10,7 @@ from assistant import services, tiers
 from assistant.models import Conversation, Ticket
 from core.extensions import db
 from core.timeutil import utcnow
-
-QUESTION = "单点登录怎么配置?"
-
-
-def ask(client, question=QUESTION, **kwargs):
-    return client.post("/help/ask", data={"question": question}, **kwargs)
-
-
-def conversation_url(response) -> str:
-    assert response.status_code == 303, response.status_code
-    return response.headers["Location"].split("#")[0]
+from tests.assistant.conftest import QUESTION, ask, conversation_url
 
 
 def test_the_english_site_offers_english_articles(client, help_center, english_help):

@@ -87,3 +87,27 @@ def click_link(client, mail, index: int = 0) -> str:
     response = client.get(f"/t/c/{token}")
     assert response.status_code == 302
     return response.headers["Location"]
+
+
+GOOD = {
+    "slug": "renewal-launch",
+    "name": "续费功能发布",
+    "topic": "product-news",
+    "segment": {"all": [{"field": "role", "op": "eq", "value": "decision_maker"}]},
+    "exclude": {"any": [{"event": "mail_open", "within": "30d"}]},
+    "variants": [
+        {"subject": "新功能上线"},
+        {"subject": "{{ lead.first_name or '您好' }},续费更简单了", "body": "另一版正文"},
+    ],
+    "sample_percent": 20,
+    "wait": "4h",
+    "metric": "clicks",
+    "local_time": "09:00",
+    "body": "{{ lead.name }},您好:\n\n续费功能已上线。",
+}
+
+
+def tick(runner, at):
+    result = runner.invoke(args=["nurture", "tick", "--now", at.isoformat()])
+    assert result.exit_code == 0, result.output
+    return result.output

@@ -12,26 +12,9 @@ from campaigns.models import Campaign
 from campaigns.validation import CampaignError
 from core.extensions import db
 from core.timeutil import utcnow
-from tests.campaigns.conftest import NOW, person
+from tests.campaigns.conftest import GOOD, NOW, person
 
 pytestmark = pytest.mark.usefixtures("topics")
-
-GOOD = {
-    "slug": "renewal-launch",
-    "name": "续费功能发布",
-    "topic": "product-news",
-    "segment": {"all": [{"field": "role", "op": "eq", "value": "decision_maker"}]},
-    "exclude": {"any": [{"event": "mail_open", "within": "30d"}]},
-    "variants": [
-        {"subject": "新功能上线"},
-        {"subject": "{{ lead.first_name or '您好' }},续费更简单了", "body": "另一版正文"},
-    ],
-    "sample_percent": 20,
-    "wait": "4h",
-    "metric": "clicks",
-    "local_time": "09:00",
-    "body": "{{ lead.name }},您好:\n\n续费功能已上线。",
-}
 
 
 @pytest.fixture(autouse=True)

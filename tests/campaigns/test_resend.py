@@ -12,8 +12,7 @@ from campaigns import sending, services
 from campaigns.validation import CampaignError
 from core.extensions import db
 from nurture import suppression
-from tests.campaigns.conftest import NOW, campaign_file, click_link, open_mail, person
-from tests.campaigns.test_sending import tick
+from tests.campaigns.conftest import NOW, campaign_file, click_link, open_mail, person, tick
 
 pytestmark = pytest.mark.usefixtures("topics", "unpaced")
 

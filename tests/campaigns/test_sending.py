@@ -16,15 +16,9 @@ from campaigns.rules import clean_rules
 from core.extensions import db
 from nurture import suppression, tracking
 from nurture.models import Message
-from tests.campaigns.conftest import NOW, campaign_file, click_link, person
+from tests.campaigns.conftest import NOW, campaign_file, click_link, person, tick
 
 pytestmark = pytest.mark.usefixtures("topics", "unpaced")
-
-
-def tick(runner, at):
-    result = runner.invoke(args=["nurture", "tick", "--now", at.isoformat()])
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 def recipients(campaign) -> dict[str, int | None]:

@@ -69,3 +69,23 @@ def png_facts(data: bytes) -> tuple[int, int, list[list[int]]]:
         else:
             rows.append([1 if palette[bit] == b"\x00\x00\x00" else 0 for bit in bits])
     return width, height, rows
+
+
+def tiny_png(width: int, height: int, padding: int = 0) -> bytes:
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    raw = b"".join(b"\x00" + b"\xff" * width for _ in range(height))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + (chunk(b"tEXt", b"c\x00" + b"x" * padding) if padding else b"")
+        + chunk(b"IEND", b"")
+    )
+
+
+WECHAT = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN"
+)

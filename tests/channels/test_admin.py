@@ -2,14 +2,12 @@
 bad input beside its field with nothing stored; partners; roles."""
 
 import io
-import struct
-import zlib
 
 from sqlalchemy import select
 
 from channels.models import AdvisorCard, Partner, ShortLink
 from core.extensions import db
-from tests.channels.conftest import make_link
+from tests.channels.conftest import make_link, tiny_png
 
 
 def form(**fields):
@@ -95,20 +93,6 @@ def test_partners_are_named_once(login_as):
     assert again.status_code == 422 and 'class="error"' in again.text
     assert marketer.post("/admin/links/partners", data={"name": "", "contact": ""}).status_code == 422
     assert [p.name for p in db.session.scalars(select(Partner))] == ["伙伴丙"]
-
-
-def tiny_png(width: int, height: int, padding: int = 0) -> bytes:
-    def chunk(kind, body):
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    raw = b"".join(b"\x00" + b"\xff" * width for _ in range(height))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(raw))
-        + (chunk(b"tEXt", b"c\x00" + b"x" * padding) if padding else b"")
-        + chunk(b"IEND", b"")
-    )
 
 
 def test_advisor_card_uploads_are_checked_by_their_bytes(login_as, app, monkeypatch):

@@ -13,14 +13,8 @@ from core.timeutil import utcnow
 from gated.models import Lead
 from nurture.models import Message
 from nurture.sms.models import SmsMessage
-from tests.channels.conftest import follow_and_submit
-from tests.channels.test_admin import tiny_png
+from tests.channels.conftest import WECHAT, follow_and_submit, tiny_png
 from tests.factories import PDF_BYTES, UserFactory, form_data
-
-WECHAT = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-    "Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN"
-)
 
 
 def thanks_in(client, headers=None):

@@ -6,29 +6,7 @@ import pytest
 from content import bounds
 from content.bounds import TooComplex
 from content.rendering import render_markdown
-
-# The shapes of the security report (each ran for minutes, or raised RecursionError),
-# and the same kinds of shape made small enough that only their own bound stops them.
-HOSTILE = {
-    "50,000 open brackets": "[" * 50000,
-    "500,000 character references": "&#x41;" * 500000,
-    "80,000 character references (under the size bound)": "&#x41;" * 80000,
-    "20,000 headings": "## h\n\n" * 20000,
-    "20,000 numbered headings": "".join(f"# {i}\n" for i in range(20000)),
-    "a 1,000-level nested list": "".join(" " * (4 * i) + "- a\n" for i in range(1000)),
-    "a 100-level nested list (tabs)": "".join("\t" * i + "- a\n" for i in range(100)),
-    '3,000 nested <div markdown="1">': '<div markdown="1">\n' * 3000 + "x\n" + "</div>\n" * 3000,
-    "500 nested admonitions": "".join(" " * (4 * i) + "!!! note\n" for i in range(500)),
-    "50 nested admonitions": "".join(" " * (4 * i) + "!!! note\n" for i in range(50)) + " " * 200 + "x\n",
-    "1,000 nested quotes": ">" * 1000 + " x\n",
-    "links spread over paragraphs": "\n\n".join(["[a](" * 400] * 20),
-    "brackets after a fence that never closes": "```\n" + "[" * 50000,
-    "500 KB of emphasis in one paragraph": "*a* " * 124000,
-    "emphasis in 240 short paragraphs": "\n\n".join(["*a* " * 500] * 240),
-    "an unclosed link target in every link": "[a](" * 2000,
-    "160,000 unclosed tags": "<a " * 160000,
-    "spaces before a last character": " " * 490000 + "x",
-}
+from tests.content.helpers import HOSTILE
 
 
 @pytest.mark.parametrize("source", HOSTILE.values(), ids=HOSTILE.keys())

@@ -137,7 +137,7 @@ def test_a_gated_file_is_always_an_attachment_whatever_its_name(app, login_as, c
     from content.models import Article
     from core.extensions import db
     from gated.downloads import make_download_url
-    from tests.content.test_admin import FORM
+    from tests.content.helpers import ARTICLE_FORM as FORM
     from tests.factories import form_data
 
     admin = login_as("admin")

@@ -11,7 +11,7 @@ from content.models import Article
 from core.extensions import db
 from gated.models import Lead
 from nurture.models import Suppression
-from tests.content.test_admin import FORM
+from tests.content.helpers import ARTICLE_FORM as FORM
 from tests.factories import TEST_PASSWORD, UserFactory, form_data, make_whitepaper
 
 pytestmark = pytest.mark.usefixtures("app")

@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from content.services import save_article
-from tests.core.test_pagecache import services_fields
+from tests.core.helpers import services_fields
 from tests.factories import make_article
 
 

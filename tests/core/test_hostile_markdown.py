@@ -15,13 +15,11 @@ from content.models import Article, Revision
 from core.extensions import db
 from nurture import sequences, validation
 from nurture.models import Message, Sequence
-from tests.campaigns.conftest import NOW, person
-from tests.campaigns.test_campaign_files import GOOD
-from tests.content.test_admin import FORM
-from tests.content.test_bounds import HOSTILE
+from tests.campaigns.conftest import GOOD, NOW, person
+from tests.content.helpers import ARTICLE_FORM as FORM
+from tests.content.helpers import HOSTILE
 from tests.nurture.conftest import MONDAY_10_SHANGHAI as SEQUENCE_NOW
-from tests.nurture.conftest import sequence_data
-from tests.nurture.test_admin import sequence_form
+from tests.nurture.conftest import sequence_data, sequence_form
 
 pytestmark = pytest.mark.usefixtures("app")
 

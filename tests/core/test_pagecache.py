@@ -8,6 +8,7 @@ from sqlalchemy import event, text
 from content.services import delete_article, save_article
 from core.extensions import db
 from tests.conftest import recorded_statements
+from tests.core.helpers import services_fields
 from tests.factories import BROWSER, make_article
 
 
@@ -84,29 +85,6 @@ def test_signed_in_staff_always_get_a_fresh_page(cached, login_as):
     with recorded_statements() as sent:
         assert staff.get("/help/cache-staff").status_code == 200
     assert len(sent) > 0
-
-
-def services_fields(article):
-    return {
-        name: getattr(article, name)
-        for name in (
-            "kind",
-            "locale",
-            "category",
-            "tags",
-            "summary",
-            "status",
-            "featured",
-            "translation_key",
-            "seo_title",
-            "seo_description",
-            "asset_source",
-            "sequence_slug",
-            "review_by",
-            "published_at",
-            "slug",
-        )
-    }
 
 
 def test_a_known_lead_gets_the_cached_landing_page(cached):

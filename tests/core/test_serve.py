@@ -13,7 +13,7 @@ from app import create_app
 from core.extensions import db
 from nurture.models import WorkerHeartbeat
 from tests.conftest import TEST_SECRET, free_port
-from tests.nurture.test_processes import flask, flask_env
+from tests.nurture.conftest import flask, flask_env
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ WECHAT_UA = (
     "Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN"
 )
 PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 900}
 # The staff screens' two sizes: a laptop and a phone.
-SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": PHONE}
+SIZES = {"desktop": DESKTOP, "phone": PHONE}
 
 
 def sized_context(browser, live_server, size: str):

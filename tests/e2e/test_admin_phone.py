@@ -16,9 +16,7 @@ from accounts import services
 from accounts.models import ROLES
 from core.extensions import db
 from tests.conftest import admin_pages
-from tests.e2e.helpers import STAFF_PASSWORD, sign_in
-
-PHONE = {"width": 390, "height": 844}
+from tests.e2e.helpers import PHONE, STAFF_PASSWORD, sign_in
 
 
 @pytest.fixture(scope="module")

@@ -106,7 +106,7 @@ def _sequence(now) -> int:
 
 def _conversations(now) -> None:
     from assistant import tiers
-    from tests.assistant.test_admin import conversation
+    from tests.assistant.conftest import conversation
 
     levels = {tier.level: tier for tier in tiers.ensure_tiers()}
     for back, status in [(1, "solved"), (2, "escalated"), (9, "solved"), (10, "solved"), (16, "escalated")]:

@@ -12,10 +12,9 @@ from accounts import services
 from content.teams import all_teams, ensure_default_teams
 from core.extensions import db
 from insights import tracking
-from tests.e2e.helpers import STAFF_PASSWORD, sign_in
+from tests.e2e.helpers import PHONE, STAFF_PASSWORD, sign_in
 from tests.factories import BROWSER, make_article
 
-PHONE = {"width": 390, "height": 844}
 WIDE = {"width": 1366, "height": 900}
 
 

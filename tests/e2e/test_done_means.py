@@ -21,8 +21,8 @@ from gated.models import Lead
 from nurture import worker
 from nurture.sms.models import SmsMessage
 from tests.channels.conftest import png_facts
-from tests.e2e.helpers import STAFF_PASSWORD, publish_whitepaper, sign_in
-from tests.e2e.test_short_links import DESKTOP, WECHAT_UA, fits, in_wechat
+from tests.e2e.helpers import DESKTOP, STAFF_PASSWORD, fits, publish_whitepaper, sign_in
+from tests.e2e.test_short_links import WECHAT_UA, in_wechat
 
 pytestmark = pytest.mark.e2e
 PDF_BYTES = b"%PDF-1.4\n% done-means white paper\n" + bytes(range(256)) * 4 + b"\n%%EOF\n"

@@ -5,7 +5,7 @@ from accounts import services
 from core.extensions import db
 from tests.e2e.conftest import AXE
 from tests.e2e.helpers import STAFF_PASSWORD, serious_violations, sign_in
-from tests.insights.test_dashboards import known_data_set
+from tests.insights.conftest import known_data_set
 
 
 def test_a_marketer_reads_the_dashboard(live_app, page):

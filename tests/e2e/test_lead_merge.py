@@ -6,9 +6,7 @@ from accounts import services
 from core.extensions import db
 from core.timeutil import utcnow
 from gated.models import Lead
-from tests.e2e.helpers import STAFF_PASSWORD, sign_in
-
-PHONE = {"width": 390, "height": 844}
+from tests.e2e.helpers import PHONE, STAFF_PASSWORD, sign_in
 
 
 def _fits(page) -> bool:

@@ -14,10 +14,9 @@ from accounts import services
 from core.extensions import db
 from core.timeutil import utcnow
 from nurture.models import Message, Sequence
-from tests.e2e.helpers import PHONE, STAFF_PASSWORD, sign_in
+from tests.e2e.helpers import DESKTOP, PHONE, STAFF_PASSWORD, sign_in
 
 pytestmark = pytest.mark.e2e
-DESKTOP = {"width": 1366, "height": 900}
 MARKETER = "lists-marketer@example.com"
 
 

@@ -9,8 +9,7 @@ from core.extensions import db
 from gated.models import Lead
 from nurture import topics
 from nurture.models import Message, Suppression, Topic
-
-PHONE = {"width": 390, "height": 844}
+from tests.e2e.helpers import PHONE
 
 
 @pytest.fixture(scope="module")

@@ -16,22 +16,25 @@ from accounts import services as accounts
 from channels.models import LinkLead, ShortLink
 from core.extensions import db
 from gated.models import Lead
-from tests.e2e.helpers import PHONE, STAFF_PASSWORD, WECHAT_UA, in_wechat, publish_whitepaper, sign_in
+from tests.e2e.helpers import (
+    DESKTOP,
+    PHONE,
+    STAFF_PASSWORD,
+    WECHAT_UA,
+    fits,
+    in_wechat,
+    publish_whitepaper,
+    sign_in,
+)
 
 pytestmark = pytest.mark.e2e
 PDF_BYTES = b"%PDF-1.4\n% expo white paper\n" + bytes(range(256)) * 4 + b"\n%%EOF\n"
-DESKTOP = {"width": 1366, "height": 900}
 
 
 def shot(page, name: str) -> None:
     folder = os.environ.get("LODESTAR_SHOTS_DIR")
     if folder:
         page.screenshot(path=str(Path(folder) / f"{name}.png"))
-
-
-def fits(page) -> bool:
-    width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    return width <= inner
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,9 @@ sit behind a menu button that works from the keyboard."""
 import pytest
 
 from core.extensions import db
+from tests.e2e.helpers import PHONE
 
 pytestmark = pytest.mark.e2e
-PHONE = {"width": 390, "height": 844}
 PUBLIC_PAGES = [
     "/",
     "/help/",

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.helpers import DESKTOP, PHONE
 from tests.e2e.webm import make_webm
 from tests.factories import video_article
 
-DESKTOP = {"width": 1366, "height": 900}
-PHONE = {"width": 390, "height": 844}
 PLAYER = "document.querySelector('video#video-player')"
 
 

@@ -6,7 +6,7 @@ import io
 import pytest
 
 from tests.factories import FORMULA_PAYLOADS, formula_cells
-from tests.insights.test_dashboards import known_data_set
+from tests.insights.conftest import known_data_set
 
 
 @pytest.mark.parametrize(

@@ -1,12 +1,22 @@
 """Nurture test helpers: leads, sequences, a tick at a given time."""
 
+import os
+import re
+import subprocess
+import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
+import app as app_module
 from core.extensions import db
+from core.timeutil import utcnow
 from gated.models import Lead
-from nurture import sequences, worker
+from nurture import enrolment, sequences, worker
+from nurture.models import DAYS
+from tests.conftest import TEST_SECRET
 
 # A Monday, 10:00 in Shanghai (02:00 UTC): inside a weekday 09:00-18:00 window.
 MONDAY_10_SHANGHAI = datetime(2026, 11, 23, 2, 0)
@@ -216,3 +226,110 @@ def _transactional_test_template(request, monkeypatch):
         f"{TEST_MAIL}/body.html": '<p>{{ lead.first_name or lead.email }}:</p><p><a href="{{ link }}">{{ title }}</a></p>',
     }
     monkeypatch.setattr(app.jinja_env, "loader", ChoiceLoader([DictLoader(templates), app.jinja_env.loader]))
+
+
+def sequence_form(**changes):
+    data = MultiDict(
+        {
+            "slug": "browser-built",
+            "name": "浏览器里搭的序列",
+            "locale": "zh-CN",
+            "trigger_kind": "asset",
+            "trigger_value": "saas-renewal",
+            "window_start": "09:00",
+            "window_end": "18:00",
+            "timezone": "Asia/Shanghai",
+            "hourly_cap": "",
+            "steps-0-delay": "0h",
+            "steps-0-delay_from": "previous",
+            "steps-0-subject": "{{ lead.first_name or '您好' }},第一封",
+            "steps-0-body": "正文 [下载]({{ download_url }})",
+            "steps-0-condition": "",
+            "steps-1-delay": "3d",
+            "steps-1-delay_from": "previous",
+            "steps-1-subject": "第二封",
+            "steps-1-body": "第二封正文",
+            "steps-1-condition": "clicked_previous",
+            "steps-2-delay": "1d",
+            "steps-2-delay_from": "previous",
+            "steps-2-subject": "第三封",
+            "steps-2-body": "第三封正文",
+            "steps-2-condition": "",
+            "steps-3-delay": "1d",
+            "steps-3-subject": "",
+            "steps-3-body": "",
+        }
+    )
+    for day in ("mon", "tue", "wed", "thu", "fri"):
+        data.add("days", day)
+    for key, value in changes.items():
+        data[key] = value
+    return data
+
+
+ROOT = Path(app_module.__file__).resolve().parent
+
+
+ALWAYS_OPEN = {"days": list(DAYS), "start": "00:00", "end": "24:00", "timezone": "UTC"}
+
+
+def flask_env(app, tmp_path, port, **extra) -> dict:
+    env = dict(os.environ)
+    env.update(
+        {
+            "LODESTAR_SECRET_KEY": TEST_SECRET,
+            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "LODESTAR_MAIL_SERVER": "127.0.0.1",
+            "LODESTAR_MAIL_PORT": str(port),
+            "LODESTAR_SITE_URL": "http://localhost",
+            "LODESTAR_MAIL_RATE_PER_SECOND": "0",
+            "LODESTAR_DEV_SMTP_SINK": "false",
+            "LODESTAR_INDEX_DIR": str(tmp_path / "index"),
+            "LODESTAR_OUTBOX_DIR": str(tmp_path / "outbox"),
+            "FLASK_APP": "app",
+        }
+    )
+    env.update({key: str(value) for key, value in extra.items()})
+    return env
+
+
+def flask(*args, env):
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def enroll_many(count, now):
+    sequence = make_sequence(
+        send_window=ALWAYS_OPEN, steps=[{"delay": "0h", "subject": "你好 {{ lead.name }}", "body": "正文"}]
+    )
+    ids = [make_lead(f"p{i}@example.com", name=f"P{i}").id for i in range(count)]
+    enrolment.enroll(ids, sequence.id, now=now)
+    return [f"p{i}@example.com" for i in range(count)]
+
+
+def run_ticks(app, tmp_path, port, names, batch_size=10, **settings) -> list[tuple[str, str]]:
+    """`flask nurture tick` in one process per name, all started at once; (stdout,
+    stderr) of each, every one having exited cleanly."""
+    env = flask_env(app, tmp_path, port, LODESTAR_NURTURE_BATCH_SIZE=batch_size, **settings)
+    at = (utcnow() + timedelta(seconds=1)).isoformat()
+    processes = [flask("nurture", "tick", "--now", at, "--name", name, env=env) for name in names]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    assert all(process.returncode == 0 for process in processes), outputs
+    return outputs
+
+
+def mail_to(sink, address):
+    [mail] = [mail for mail in sink.messages if mail["To"] == address]
+    return mail
+
+
+def tracking_path(mail, kind):
+    """The open pixel (o) or the first click link (c) of a delivered mail, as a path."""
+    html = mail.get_body(("html",)).get_content()
+    return re.search(rf"http://localhost(/t/{kind}/[^\"')\s]+)", html).group(1)

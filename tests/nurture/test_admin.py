@@ -5,55 +5,15 @@ from datetime import timedelta
 
 import pytest
 from flask import current_app
-from werkzeug.datastructures import MultiDict
 
 from core.extensions import db
 from core.timeutil import utcnow
 from gated import signals
 from nurture import enrolment, exits, mailqueue
 from nurture.models import Enrollment, Message, Sequence, Suppression
-from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence, tick
+from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence, sequence_form, tick
 
 pytestmark = pytest.mark.usefixtures("app")
-
-
-def sequence_form(**changes):
-    data = MultiDict(
-        {
-            "slug": "browser-built",
-            "name": "浏览器里搭的序列",
-            "locale": "zh-CN",
-            "trigger_kind": "asset",
-            "trigger_value": "saas-renewal",
-            "window_start": "09:00",
-            "window_end": "18:00",
-            "timezone": "Asia/Shanghai",
-            "hourly_cap": "",
-            "steps-0-delay": "0h",
-            "steps-0-delay_from": "previous",
-            "steps-0-subject": "{{ lead.first_name or '您好' }},第一封",
-            "steps-0-body": "正文 [下载]({{ download_url }})",
-            "steps-0-condition": "",
-            "steps-1-delay": "3d",
-            "steps-1-delay_from": "previous",
-            "steps-1-subject": "第二封",
-            "steps-1-body": "第二封正文",
-            "steps-1-condition": "clicked_previous",
-            "steps-2-delay": "1d",
-            "steps-2-delay_from": "previous",
-            "steps-2-subject": "第三封",
-            "steps-2-body": "第三封正文",
-            "steps-2-condition": "",
-            "steps-3-delay": "1d",
-            "steps-3-subject": "",
-            "steps-3-body": "",
-        }
-    )
-    for day in ("mon", "tue", "wed", "thu", "fri"):
-        data.add("days", day)
-    for key, value in changes.items():
-        data[key] = value
-    return data
 
 
 def test_only_marketers_and_admins(login_as, client):

@@ -4,80 +4,28 @@ on SQLite.
 Each mail must arrive once, except the one a killed worker had at the server: at most
 one repeat, with the same Message-ID."""
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-import app as app_module
 from core.extensions import db
 from core.timeutil import utcnow
-from nurture import enrolment
-from nurture.models import DAYS, Message
-from tests.conftest import TEST_SECRET
-from tests.nurture.conftest import PickySink, expire_leases, make_lead, make_sequence, tick
+from nurture.models import Message
+from tests.nurture.conftest import (
+    PickySink,
+    enroll_many,
+    expire_leases,
+    flask,
+    flask_env,
+    run_ticks,
+    tick,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("app")]
-ROOT = Path(app_module.__file__).resolve().parent
-ALWAYS_OPEN = {"days": list(DAYS), "start": "00:00", "end": "24:00", "timezone": "UTC"}
-
-
-def flask_env(app, tmp_path, port, **extra) -> dict:
-    env = dict(os.environ)
-    env.update(
-        {
-            "LODESTAR_SECRET_KEY": TEST_SECRET,
-            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-            "LODESTAR_MAIL_SERVER": "127.0.0.1",
-            "LODESTAR_MAIL_PORT": str(port),
-            "LODESTAR_SITE_URL": "http://localhost",
-            "LODESTAR_MAIL_RATE_PER_SECOND": "0",
-            "LODESTAR_DEV_SMTP_SINK": "false",
-            "LODESTAR_INDEX_DIR": str(tmp_path / "index"),
-            "LODESTAR_OUTBOX_DIR": str(tmp_path / "outbox"),
-            "FLASK_APP": "app",
-        }
-    )
-    env.update({key: str(value) for key, value in extra.items()})
-    return env
-
-
-def flask(*args, env):
-    return subprocess.Popen(
-        [sys.executable, "-m", "flask", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def enroll_many(count, now):
-    sequence = make_sequence(
-        send_window=ALWAYS_OPEN, steps=[{"delay": "0h", "subject": "你好 {{ lead.name }}", "body": "正文"}]
-    )
-    ids = [make_lead(f"p{i}@example.com", name=f"P{i}").id for i in range(count)]
-    enrolment.enroll(ids, sequence.id, now=now)
-    return [f"p{i}@example.com" for i in range(count)]
-
-
-def run_ticks(app, tmp_path, port, names, batch_size=10, **settings) -> list[tuple[str, str]]:
-    """`flask nurture tick` in one process per name, all started at once; (stdout,
-    stderr) of each, every one having exited cleanly."""
-    env = flask_env(app, tmp_path, port, LODESTAR_NURTURE_BATCH_SIZE=batch_size, **settings)
-    at = (utcnow() + timedelta(seconds=1)).isoformat()
-    processes = [flask("nurture", "tick", "--now", at, "--name", name, env=env) for name in names]
-    outputs = [process.communicate(timeout=120) for process in processes]
-    assert all(process.returncode == 0 for process in processes), outputs
-    return outputs
 
 
 def assert_each_mail_once(mails, expected) -> None:

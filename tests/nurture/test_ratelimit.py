@@ -16,8 +16,7 @@ from core.timeutil import utcnow
 from nurture import ratelimit
 from nurture.models import Message, SendRate
 from tests.conftest import SMTPSink
-from tests.nurture.conftest import MONDAY_10_SHANGHAI, FirstMailGate, tick
-from tests.nurture.test_processes import enroll_many, run_ticks
+from tests.nurture.conftest import MONDAY_10_SHANGHAI, FirstMailGate, enroll_many, run_ticks, tick
 
 NOW = MONDAY_10_SHANGHAI
 

@@ -15,7 +15,7 @@ from gated.models import Download
 from nurture import enrolment, mailqueue, stats, tracking
 from nurture.models import Enrollment, Message, Suppression
 from tests.factories import make_whitepaper
-from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence, tick
+from tests.nurture.conftest import MONDAY_10_SHANGHAI, mail_to, make_lead, make_sequence, tick, tracking_path
 
 pytestmark = pytest.mark.usefixtures("app")
 NOW = MONDAY_10_SHANGHAI
@@ -23,17 +23,6 @@ TWO_STEPS = [
     {"delay": "0h", "subject": "一", "body": "[看看](https://example.com/a)"},
     {"delay": "1d", "subject": "二", "body": "2"},
 ]
-
-
-def mail_to(sink, address):
-    [mail] = [mail for mail in sink.messages if mail["To"] == address]
-    return mail
-
-
-def tracking_path(mail, kind):
-    """The open pixel (o) or the first click link (c) of a delivered mail, as a path."""
-    html = mail.get_body(("html",)).get_content()
-    return re.search(rf"http://localhost(/t/{kind}/[^\"')\s]+)", html).group(1)
 
 
 def figure_cells(page: str) -> list[list[str]]:

@@ -12,8 +12,14 @@ from core import tokens
 from core.extensions import db
 from nurture import enrolment, mailqueue, sequences, validation
 from nurture.models import Enrollment, Message, Sequence, Step, Suppression, email_hash
-from tests.nurture.conftest import MONDAY_10_SHANGHAI, TEST_MAIL, make_lead, make_sequence, sequence_data
-from tests.nurture.test_admin import sequence_form
+from tests.nurture.conftest import (
+    MONDAY_10_SHANGHAI,
+    TEST_MAIL,
+    make_lead,
+    make_sequence,
+    sequence_data,
+    sequence_form,
+)
 
 pytestmark = pytest.mark.usefixtures("app")
 NOW = MONDAY_10_SHANGHAI

@@ -10,8 +10,7 @@ from core.extensions import db
 from gated.stages import set_stage
 from nurture import enrolment
 from tests.factories import chart_on
-from tests.nurture.conftest import MONDAY_10_SHANGHAI, make_lead, make_sequence, tick
-from tests.nurture.test_sequence_life import mail_to, tracking_path
+from tests.nurture.conftest import MONDAY_10_SHANGHAI, mail_to, make_lead, make_sequence, tick, tracking_path
 
 pytestmark = pytest.mark.usefixtures("app")
 NOW = MONDAY_10_SHANGHAI
