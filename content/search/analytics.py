@@ -32,8 +32,11 @@ def record_search(
         created_at=now,
     )
     db.session.add(row)
+    db.session.flush()
+    # Read before the commit expires the row: after it, reading the id is another query.
+    row_id = row.id
     db.session.commit()
-    return row.id
+    return row_id
 
 
 def click_token(*, query_id: int | None, text: str, results: int, article_id: int, rank: int) -> str:

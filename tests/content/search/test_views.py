@@ -12,6 +12,7 @@ from content.search.models import SearchQuery, Synonym
 from content.search.services import search_articles
 from core.extensions import db
 from core.timeutil import utcnow
+from tests.conftest import recorded_statements
 
 
 @pytest.fixture
@@ -44,6 +45,15 @@ def test_api_follows_the_contract(client, articles):
     assert first["slug"] == "sso" and first["url"] == "/help/sso" and first["kind"] == "help"
     paper = next(r for r in body["results"] if r["slug"] == "sso-paper")
     assert paper["snippet"].startswith("<mark>单点登录</mark>的安全价值")
+
+
+def test_a_recorded_search_writes_one_row_and_reads_nothing_back(client, articles):
+    client.get("/api/search?q=单点登录")  # the index and synonyms read once
+    with recorded_statements() as sent:
+        body = client.get("/api/search?q=SSO 白皮书").get_json()
+    touching = [statement for statement in sent if "search_queries" in statement]
+    assert len(touching) == 1 and touching[0].startswith("INSERT INTO search_queries")
+    assert queries_recorded()[-1].query == "SSO 白皮书" and body["results"]
 
 
 def test_api_kind_limit_and_page(client, articles):
