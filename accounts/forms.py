@@ -84,8 +84,19 @@ class ProfileForm(FlaskForm):
     email = _staff_email(_l("Enter the user's email address."))
 
 
-class InviteForm(RoleForm):
-    """A new staff user, invited by mail to set their own password."""
+def _new_role_choices() -> list[tuple[str, str]]:
+    return [("", _("Choose a role")), *_role_choices()]
+
+
+class InviteForm(FlaskForm):
+    """A new staff user, invited by mail to set their own password. The role is chosen,
+    never assumed: a field left as it was must not make an administrator."""
 
     email = _staff_email(_l("Enter the new user's email address."))
     name = _staff_name()
+    role = SelectField(
+        _l("Role"),
+        choices=_new_role_choices,
+        validators=[DataRequired(message=_l("Choose the new user's role."))],
+        validate_choice=False,
+    )

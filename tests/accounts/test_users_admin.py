@@ -197,6 +197,8 @@ def test_bad_input_is_explained_beside_its_field_and_keeps_what_was_typed(login_
         ({"email": "not-an-address"}, "email", "请填写有效的邮箱地址"),
         ({"email": "Taken@Example.com"}, "email", "已有员工使用这个邮箱"),
         ({"role": "owner"}, "role", "请从列表中选择角色"),
+        # Left as the page shows it: no role is assumed, least of all an administrator's.
+        ({"role": ""}, "role", "请为新用户选择角色。"),
     ]
     for fields, field, message in cases:
         response = invite(admin, **fields)
@@ -208,6 +210,13 @@ def test_bad_input_is_explained_beside_its_field_and_keeps_what_was_typed(login_
             assert f'value="{fields["email"]}"' in body
     assert services.find_user("not-an-address") is None
     assert audit_entries("accounts.user_create") == []
+
+
+def test_the_new_user_form_asks_for_a_role_and_assumes_none(login_as):
+    admin = login_as("admin")
+    page = admin.get("/admin/users/new").get_data(as_text=True)
+    select = re.search(r'<select[^>]*name="role"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert select.startswith('<option value="">请选择角色</option>') and "selected" not in select
 
 
 def test_invitation_page_refuses_mismatched_passwords_beside_the_field(login_as, client):

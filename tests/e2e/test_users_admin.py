@@ -30,7 +30,16 @@ def test_an_admin_adds_a_user_on_a_phone_with_the_keyboard(live_app, live_server
     page.keyboard.press("Tab")
     page.keyboard.type("赵小明")
     page.keyboard.press("Tab")
-    page.keyboard.press("ArrowDown")  # 管理员 → 编辑
+    # Sent without choosing a role: none is assumed, the form asks for one.
+    assert page.get_by_label("角色").input_value() == ""
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    assert page.locator("#role-error").inner_text() == "请为新用户选择角色。"
+    assert page.get_by_label("邮箱").input_value() == "zhao@example.com"
+    page.get_by_label("角色").focus()
+    page.keyboard.press("ArrowDown")  # 请选择角色 → 管理员
+    page.keyboard.press("ArrowDown")  # → 编辑
     page.keyboard.press("ArrowDown")  # → 市场
     assert page.get_by_label("角色").input_value() == "marketer"
     page.keyboard.press("Tab")
