@@ -281,3 +281,26 @@ def test_wechat_thanks_offers_no_mail_to_a_number_alone(client, whitepaper, by_p
     notice = client.post("/download/fresh", data={"token": token}).get_data(as_text=True)
     assert "没有邮箱地址" in notice and "最近已收到我们的多封邮件" not in notice
     assert count(Message) == 0
+
+
+def test_a_number_alone_that_belongs_to_a_lead_with_an_address_mails_nobody(
+    client, app, whitepaper, by_phone, recorder, monkeypatch
+):
+    monkeypatch.setitem(app.config, "FORM_IDENTITY", "email_or_phone")
+    first = client.post("/library/saas-renewal", data=form_data(phone="139 1234 5678"))
+    assert first.status_code == 303
+    assert "已发送到您的邮箱" in client.get(first.headers["Location"]).get_data(as_text=True)
+    known = db.session.scalar(select(Lead))
+    assert known.email.lower() == "wang.fang@example.com" and recorder.of("mail_requested")
+    recorder.calls.clear()
+    # Someone types that number alone: the page offers the download, says nothing was
+    # mailed, and gives away nothing of the address on file.
+    monkeypatch.setitem(app.config, "FORM_IDENTITY", "phone")
+    sent = client.post("/library/saas-renewal", data=phone_only(phone="+86 139-1234-5678"))
+    assert sent.status_code == 303
+    assert count(Lead) == 1 and recorder.of("mail_requested") == []
+    thanks = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "/download/" in thanks and "天内有效" in thanks
+    assert "已发送到您的邮箱" not in thanks and "wang.fang" not in thanks.lower()
+    wechat = client.get(sent.headers["Location"], headers={"User-Agent": WECHAT}).get_data(as_text=True)
+    assert "把链接发到我的邮箱" not in wechat
