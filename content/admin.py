@@ -32,7 +32,7 @@ from content.services import (
     render_body,
     save_article,
 )
-from content.standards import standard_for
+from content.standards import checklist_kinds, standard_for
 from content.teams import team_names
 from content.workflow import ACTIONS, ContentError, NotAllowed, allowed_actions, can_edit
 from core.extensions import db
@@ -165,12 +165,20 @@ def _render_editor(form, article, *, preview=None, status=200, comment_error="")
     form.sequence.choices = sequence_options(form.sequence.data or "")
     form.library_file.choices = asset_options()
     form.related.choices = related_choices(article, form.locale.data or "zh-CN")
+    actions = allowed_actions(user, article)
+    # Who may publish a new article ticks its checklist on the form, to publish it at once
+    # (an existing article's is on its review panel).
+    kinds_of_item = {}
+    if article is None and any(action.name == "publish" for action in actions):
+        kinds_of_item = checklist_kinds()
+        form.checklist.choices = [(item, item) for item in kinds_of_item]
     return (
         render_template(
             "content/admin/edit.html",
             form=form,
             article=article,
-            actions=allowed_actions(user, article),
+            actions=actions,
+            checklist_kinds=kinds_of_item,
             can_edit=can_edit(user, article),
             preview=preview,
             feedback=feedback_counts(article.id) if article else None,
@@ -283,6 +291,7 @@ def edit(article_id: int | None = None):
             action=action if action in ACTIONS else "save",
             now=utcnow(),
             comment=comment,
+            checklist=form.checklist.data if article is None else None,
         )
     except DocumentError as exc:
         _forget(uploaded)

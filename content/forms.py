@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from content.models import KINDS, LOCALES
+from content.ops_forms import CheckboxesField
 
 KIND_LABELS = {
     "help": _l("Help article"),
@@ -74,6 +75,10 @@ class ArticleForm(FlaskForm):
     free_minutes = StringField(
         _l("Minutes free before the lead form"), validators=[Optional()], render_kw={"inputmode": "numeric"}
     )
+    # A new article's reviewer's checklist, ticked to publish it at once (the items of
+    # every kind's standard, content.admin sets them; an existing article's is ticked on
+    # its review panel, content.review_admin). Not front matter.
+    checklist = CheckboxesField(_l("Reviewer's checklist"))
 
     FRONT_MATTER = (
         "title",

@@ -52,21 +52,35 @@ def _new_article_team(fields: dict, user, chosen: int | None = None) -> int | No
     return team_id
 
 
-def _ready_to_publish(fields: dict, article: Article | None, rendered: Rendered | None) -> None:
+def _ready_to_publish(
+    fields: dict, article: Article | None, rendered: Rendered | None, ticked: list[str], *, on_form: bool
+) -> None:
     """What a publish needs by its kind's standard (content.standards): the required
     fields and headings (DocumentError, each beside its field), then the reviewer's
-    checklist (NotReady)."""
+    checklist (`ticked`). A checklist ticked `on_form` (a new article's, on the editor's
+    form) left short is one more problem beside that checklist, told with the others;
+    else (an existing article's is ticked on its review panel) NotReady."""
     values = {name: fields.get(name, getattr(article, name, None)) for name in standards.REQUIRABLE}
     standard = standards.standard_for(fields.get("kind") or article.kind)
     headings = rendered.headings if rendered is not None else article.headings
     problems = standards.missing_parts(standard, values, headings)
+    left = standards.unticked(standard, ticked)
+    message = _l("Tick the reviewer's checklist before publishing: %(items)s.", items="、".join(left))
+    if left and on_form:
+        problems.append(Problem(message, None, "checklist"))
     if problems:
         raise DocumentError(problems)
-    left = standards.unticked(standard, article.checklist if article is not None else ())
     if left:
-        raise NotReady(
-            _l("Tick the reviewer's checklist before publishing: %(items)s.", items="、".join(left))
-        )
+        raise NotReady(message)
+
+
+def _ticked_on_the_form(fields: dict, checklist, user, team_id: int | None) -> list[str]:
+    """The items of a new article's checklist its writer ticked on the editor's form, in
+    the standard's order: only a reviewer of the article's team (or an admin) ticks."""
+    if checklist is None or user is None or not teams.may_approve(user, team_id):
+        return []
+    chosen = set(checklist)
+    return [item for item in standards.standard_for(fields.get("kind", "")).checklist if item in chosen]
 
 
 def unique_slug(base: str, *, exclude_id: int | None = None) -> str:
@@ -150,6 +164,7 @@ def save_article(
     comment: str = "",
     team_id: int | None = None,
     owner_id: int | None = None,
+    checklist: list[str] | None = None,
 ) -> Article:
     """Create or update an article and apply a workflow action, in one transaction with
     one revision row (who, when, what changed).
@@ -161,7 +176,9 @@ def save_article(
     NotAllowed, InvalidTransition or DocumentError (a slug another article has, a body
     past the Markdown bounds). `team_id` and `owner_id` give a new article the team and
     owner chosen ahead (a planned piece, content.planning) instead of its kind's team and
-    the writer.
+    the writer. `checklist`: the reviewer's checklist items ticked on a new article's
+    form (kept on the draft, and what its publish needs); an existing article's is ticked
+    on its review panel.
     """
     step = ACTIONS[action]
     check(user, article, step)
@@ -176,8 +193,9 @@ def save_article(
             raise DocumentError([Problem(exc.message, None, "body")]) from None
     transcript = _rendered_transcript(fields, article)
     team_id = _new_article_team(fields, user, team_id) if new and user is not None else None
+    ticked = _ticked_on_the_form(fields, checklist, user, team_id) if new else list(article.checklist or [])
     if step.target == "published" and user is not None:
-        _ready_to_publish(fields, article, rendered)
+        _ready_to_publish(fields, article, rendered, ticked, on_form=new and checklist is not None)
     if new:
         requested = fields.get("slug") or ""
         if (
@@ -201,6 +219,7 @@ def save_article(
             if user is not None
             else teams.team_for(fields.get("kind", ""), fields.get("category") or ""),
             status="draft",
+            checklist=ticked or None,
         )
         slugs.claim(slug)
         db.session.add(article)

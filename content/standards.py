@@ -166,6 +166,16 @@ def all_standards() -> dict[str, Standard]:
     return {kind: standard_for(kind) for kind in KINDS}
 
 
+def checklist_kinds() -> dict[str, list[str]]:
+    """Every checklist item of every kind's standard, each with the kinds that list it (a
+    new article's form shows the items of the kind chosen)."""
+    kinds: dict[str, list[str]] = {}
+    for kind, standard in all_standards().items():
+        for item in standard.checklist:
+            kinds.setdefault(item, []).append(kind)
+    return kinds
+
+
 def missing_parts(standard: Standard, values: dict, headings: list) -> list[Problem]:
     """What keeps an article with these attribute `values` and rendered `headings` from
     being published, each with the editor field it belongs to."""

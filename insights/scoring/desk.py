@@ -92,6 +92,11 @@ def clock(*, now: datetime) -> Clock:
     return Clock(now, WorkingTime.from_config(current_app.config).windows(now, CLOCK_DAYS))
 
 
+def sees_the_team(user) -> bool:
+    """Whether `user` is given everyone's hand-offs (marketers and admins), not only their own."""
+    return user.has_role("marketer")
+
+
 def pending(user, *, now: datetime, limit: int = QUEUE_LIMIT) -> list[Waiting]:
     """The hand-offs waiting for `user`'s decision (marketers and admins: everyone's),
     oldest promise first: a promise is a fixed time after its hand-off, so the oldest
@@ -105,7 +110,7 @@ def pending(user, *, now: datetime, limit: int = QUEUE_LIMIT) -> list[Waiting]:
         .order_by(Handoff.created_at, Handoff.id)
         .limit(limit)
     )
-    if not user.has_role("marketer"):
+    if not sees_the_team(user):
         query = query.where(Handoff.owner_id == user.id)
     rows = db.session.execute(query).all()
     clock, hours = WorkingTime.from_config(current_app.config), promise_hours()

@@ -143,6 +143,11 @@ def story(lead) -> dict:
     }
 
 
+def desk_url(handoff_id: int) -> str:
+    """The hand-off desk, scrolled to the card of hand-off `handoff_id`."""
+    return absolute_url(f"/admin/scoring/handoffs#handoff-{handoff_id}")
+
+
 def mail_story(to: str, template: str, lead, now: datetime, **context) -> None:
     """Queue a staff mail about a lead: its story, a link to its page, and `context`."""
     from nurture.mailqueue import add_mail
@@ -167,7 +172,9 @@ def hand_off(lead, *, now: datetime) -> Handoff:
     set_stage(lead, "mql", now=now)
     db.session.flush()
     if owner is not None:
-        mail_story(owner.email, HANDOFF_TEMPLATE, lead, now)
+        # Sales accept or return a lead on the desk, not on its page: the mail opens the
+        # desk at this hand-off's card (the desk's id="handoff-<id>").
+        mail_story(owner.email, HANDOFF_TEMPLATE, lead, now, desk_url=desk_url(handoff.id))
     webhooks.enqueue(
         "lead.handed_off",
         lead,

@@ -1,7 +1,8 @@
 """Scoring's sections of the staff home: for sales, the MQLs waiting for their decision
-with the working time left on the response promise (promise.py); for marketers, missed
-promises and the leads sales returned with their reasons, and MQLs and conversions (leads
-that became customers) this week against the last four."""
+(for an admin, the team's) with the working time left on the response promise
+(promise.py); for marketers, missed promises and the leads sales returned with their
+reasons, and MQLs and conversions (leads that became customers) this week against the
+last four."""
 
 from datetime import timedelta
 
@@ -32,8 +33,14 @@ def handoffs_panel(user) -> Markup:
         )
         for item in waiting[:SHOWN]
     ]
-    figures = [Figure(_("MQLs waiting for my decision"), len(waiting), url_for("scoring_admin.handoffs"))]
-    return panel("handoffs", _("Hand-offs"), figures=figures, rows=rows, empty=_("No lead waits for you."))
+    # A salesperson is given their own hand-offs; an admin (who sees this panel as every
+    # role's) the whole team's queue, and is told so.
+    if desk.sees_the_team(user):
+        label, empty = _("MQLs waiting for the team"), _("No lead waits for the team.")
+    else:
+        label, empty = _("MQLs waiting for my decision"), _("No lead waits for you.")
+    figures = [Figure(label, len(waiting), url_for("scoring_admin.handoffs"))]
+    return panel("handoffs", _("Hand-offs"), figures=figures, rows=rows, empty=empty)
 
 
 def _time_left(item: desk.Waiting) -> str:

@@ -28,6 +28,23 @@
     });
   });
 
+  // A new article's reviewer's checklist shows the items of the kind chosen; the others
+  // are hidden and not sent (as the server renders it for the kind it was sent).
+  var kind = form.elements.namedItem("kind");
+  var checklist = form.querySelector(".checklist-items");
+  function showChecklist() {
+    if (!kind || !checklist) { return; }
+    var any = false;
+    checklist.querySelectorAll("li[data-kinds]").forEach(function (item) {
+      var mine = item.dataset.kinds.split(" ").indexOf(kind.value) !== -1;
+      item.hidden = !mine;
+      item.querySelector("input").disabled = !mine;
+      any = any || mine;
+    });
+    checklist.hidden = !any;
+  }
+  if (kind) { kind.addEventListener("change", showChecklist); }
+
   function refreshPreview() {
     var data = new FormData();
     data.append("body", body.value);
@@ -58,6 +75,8 @@
     var values = {};
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || el.type === "file" || el.type === "hidden" || el.type === "submit") { return; }
+      // The checklist is the reviewer's word at the moment, not work to bring back.
+      if (el.closest(".checklist-items")) { return; }
       values[el.name] = el.type === "checkbox" ? el.checked : el.value;
     });
     return values;
@@ -76,6 +95,7 @@
       if (el.type === "checkbox") { el.checked = saved.fields[name]; } else { el.value = saved.fields[name]; }
       if (el.lodestarEditor) { el.lodestarEditor.value(saved.fields[name]); }
     });
+    showChecklist();
     refreshPreview();
   }
 

@@ -1,5 +1,6 @@
 /* The Markdown editor over the article body (EasyMDE, vendored in static/vendor/easymde):
-   a toolbar, Ctrl/⌘+S to save, Ctrl/⌘+B/I/K, a table that keeps its column alignment,
+   a toolbar, Ctrl/⌘+S to save, Ctrl/⌘+B/I/K, Tab and Shift+Tab that move the focus as in
+   any other field (Ctrl/⌘+] and [ indent), a table that keeps its column alignment,
    images pasted or dropped are uploaded through the editor's upload endpoint (the same
    checks as the upload form), and a side-by-side preview that scrolls with the text.
    The preview HTML comes from the server (content-editor.js keeps #preview-body current),
@@ -126,6 +127,14 @@
     })
   });
   if (readOnly) { editor.codemirror.setOption("readOnly", true); }
+  // No keyboard trap: EasyMDE binds Tab and Shift+Tab to indent, so a keyboard user could
+  // never leave the body. `false` hands the keys back to the browser (CodeMirror's key
+  // maps), which moves the focus on and back; indenting stays on CodeMirror's own
+  // Ctrl+] and Ctrl+[ (⌘] and ⌘[), as the hint under the editor says.
+  var keys = Object.assign({}, editor.codemirror.getOption("extraKeys"));
+  keys.Tab = false;
+  keys["Shift-Tab"] = false;
+  editor.codemirror.setOption("extraKeys", keys);
   body.lodestarEditor = editor;
   // EasyMDE appends its own shortcut names ("(Ctrl-B)") to each title; the labels say the
   // shortcut already, in the page's language.
@@ -136,6 +145,8 @@
   // CodeMirror types into a textarea of its own: give it the body's label.
   var label = form.querySelector("label[for=" + body.id + "]");
   if (label) { editor.codemirror.getInputField().setAttribute("aria-label", label.textContent.trim()); }
+  var help = document.getElementById(body.id + "-keys");
+  if (help) { editor.codemirror.getInputField().setAttribute("aria-describedby", help.id); }
   form.classList.add("has-markdown-editor");
   document.querySelectorAll(".js-only").forEach(function (el) { el.hidden = false; });
 

@@ -101,6 +101,27 @@ def test_sales_see_their_waiting_mqls_with_the_time_left(app, login_as, monkeypa
     assert "别人的" not in page
 
 
+def test_the_admin_sees_the_teams_waiting_mqls_called_the_teams(app, login_as):
+    """An admin's hand-off panel counts every salesperson's queue: it says so, not "mine"."""
+    admin = login_as("admin")
+    now = utcnow()
+    owner = UserFactory(role="sales")
+    for email in ("a@acme.cn", "b@acme.cn"):
+        someone = Lead(email=email)
+        db.session.add(someone)
+        db.session.flush()
+        db.session.add(Handoff(lead_id=someone.id, owner_id=owner.id, created_at=now))
+    db.session.commit()
+    page = home(admin)
+    assert figure(page, "团队待处理的 MQL") == ("2", "/admin/scoring/handoffs")
+    assert "等我处理的 MQL" not in page
+    # A salesperson with nothing of their own: their count, not the team's.
+    mine = home(login_as("sales"))
+    assert figure(mine, "等我处理的 MQL") == ("0", "/admin/scoring/handoffs")
+    section = mine[mine.index('id="home-handoffs"') :].split("</section>")[0]
+    assert "团队" not in section
+
+
 def test_the_admin_sees_the_system_health(app, login_as):
     page = home(login_as("admin"))
     health = page[page.index('id="home-health"') :]

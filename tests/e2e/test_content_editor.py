@@ -59,3 +59,44 @@ def test_upload_inserts_the_markdown_at_the_cursor(live_app, page):
     url = body.input_value().split("(", 1)[1].rstrip(")")
     response = page.request.get(url)
     assert response.status == 200 and response.headers["content-type"] == "image/png"
+
+
+def test_an_admin_ticks_the_checklist_of_the_kind_chosen_and_publishes_a_new_article_at_once(live_app, page):
+    from content.models import Article
+    from content.standards import install_default_standards
+    from content.teams import ensure_default_teams
+    from core.timeutil import utcnow
+
+    with live_app.app_context():
+        ensure_default_teams()
+        install_default_standards(now=utcnow())
+        accounts.create_user("new-publisher@example.com", role="admin", password="long enough pw")
+        db.session.remove()
+    sign_in(page, "new-publisher@example.com")
+    page.goto("/admin/content/new")
+    checklist = page.get_by_role("group", name="审核清单")
+    # A help article's items first; choosing another kind shows that kind's.
+    expect(checklist.get_by_label("截图与当前界面一致")).to_be_visible()
+    page.get_by_label("类型", exact=True).select_option(label="博客文章")
+    expect(checklist.get_by_role("checkbox")).to_have_count(1)
+    expect(checklist.get_by_label("截图与当前界面一致")).to_be_hidden()
+    page.get_by_label("标题", exact=True).fill("线索评分的五个误区")
+    page.get_by_label("摘要", exact=True).fill("从打分到跟进，常见的五个误区。")
+    fill_body(page, "## 误区一\n\n只看下载次数。")
+    page.get_by_label("分类", exact=True).fill("市场洞察")
+    page.get_by_label("标签", exact=True).fill("线索评分, 营销")
+
+    # Not ticked: refused beside the checklist, with what was typed kept.
+    page.get_by_role("button", name="发布", exact=True).click()
+    expect(checklist.locator(".error")).to_have_text("发布前请勾选审核清单：标题与摘要准确，不夸大。")
+    expect(page.get_by_label("标题", exact=True)).to_have_value("线索评分的五个误区")
+    assert "只看下载次数。" in page.locator("textarea[name=body]").input_value()
+
+    checklist.get_by_label("标题与摘要准确，不夸大").check()
+    page.get_by_role("button", name="发布", exact=True).click()
+    page.wait_for_url("**/admin/content/*")
+    expect(page.locator(".flash-success")).to_contain_text("已发布")
+    with live_app.app_context():
+        article = db.session.scalars(db.select(Article).where(Article.title == "线索评分的五个误区")).one()
+        assert article.status == "published"
+        db.session.remove()

@@ -238,3 +238,30 @@ def test_a_long_return_reason_wraps_on_the_staff_home(live_app, page):
     assert fits(page)
     box, panel = badge.bounding_box(), page.locator(".home-panel", has=badge).bounding_box()
     assert box["x"] + box["width"] <= panel["x"] + panel["width"]
+
+
+def test_the_mails_link_opens_the_desk_at_its_lead_for_the_keys(live_app, page):
+    """The MQL mail links the desk at one hand-off (#handoff-<id>): that card is in view and
+    the current one, so A accepts the lead the mail named, not the oldest on the desk."""
+    with live_app.app_context():
+        sales = services.create_user("desk-link@example.com", role="sales", password=STAFF_PASSWORD)
+        _older, first = handed_off(sales, at=utcnow() - timedelta(hours=3), email="old@link.cn", name="周涛")
+        _newer, linked = handed_off(sales, at=utcnow() - timedelta(hours=1), email="new@link.cn", name="吴静")
+        first_id, linked_id = first.id, linked.id
+        db.session.remove()
+    page.set_viewport_size({"width": 1366, "height": 500})
+    sign_in(page, "desk-link@example.com")
+    page.goto(f"/admin/scoring/handoffs#handoff-{linked_id}")
+    card = page.locator(f"#handoff-{linked_id}")
+    expect(card).to_be_in_viewport()
+    expect(card).to_have_class(re.compile(r"\bis-current\b"))
+    # The other reason is a styled text field, as tall as the note beside it.
+    reason, note = card.locator('input[name="reason"]'), card.locator("textarea[name=note]")
+    assert abs(reason.bounding_box()["height"] - note.bounding_box()["height"]) <= 6
+    decide(page, "a")
+    with live_app.app_context():
+        outcomes = {
+            h.id: h.outcome for h in db.session.query(Handoff).filter(Handoff.id.in_([first_id, linked_id]))
+        }
+        db.session.remove()
+    assert outcomes == {first_id: "pending", linked_id: "accepted"}

@@ -279,3 +279,63 @@ def test_saving_the_checklist_first_asks_about_unsaved_changes_to_the_article(li
     with live_app.app_context():
         assert db.session.get(Article, article_id).checklist in (None, [])  # nothing was sent
         db.session.remove()
+
+
+FOCUSED = """() => {
+  const el = document.activeElement;
+  return { id: el.id, name: el.name || "", inEditor: !!el.closest(".CodeMirror") };
+}"""
+
+
+def test_tab_and_shift_tab_move_the_focus_out_of_the_editor_and_insert_nothing(
+    live_app, live_server, browser
+):
+    # No keyboard trap (WCAG 2.1.2): a keyboard user reaches the fields after the body.
+    with live_app.app_context():
+        accounts.create_user("mde-keyboard@example.com", role="editor", password="long enough pw")
+        db.session.remove()
+    context = browser.new_context(
+        base_url=live_server.url, locale="zh-CN", viewport={"width": 1366, "height": 900}
+    )
+    page = context.new_page()
+    errors = csp_watch(page)
+    try:
+        sign_in(page, "mde-keyboard@example.com")
+        page.goto("/admin/content/new")
+        expect(page.locator(".CodeMirror")).to_be_visible()
+        # The hint under the editor says which keys move on and which indent.
+        hint = page.get_by_text("Tab 和 Shift+Tab 移到下一项或上一项；Ctrl+]（⌘]）增加缩进")
+        expect(hint).to_be_visible()
+        editor_input = page.locator(".CodeMirror textarea")
+        expect(editor_input).to_have_attribute("aria-describedby", "body-keys")
+
+        page.get_by_label("摘要").focus()
+        page.keyboard.press("Tab")
+        assert page.evaluate(FOCUSED)["inEditor"]  # tabbed into the body
+        page.keyboard.press("Control+End")
+        page.keyboard.type("键盘写的正文")
+        page.keyboard.press("Tab")
+        assert page.evaluate(FOCUSED) == {"id": "kind", "name": "kind", "inEditor": False}
+        page.keyboard.press("Shift+Tab")
+        assert page.evaluate(FOCUSED)["inEditor"]
+        page.keyboard.press("Shift+Tab")
+        assert page.evaluate(FOCUSED) == {"id": "summary", "name": "summary", "inEditor": False}
+        page.keyboard.press("Tab")
+        page.keyboard.press("Escape")
+        page.keyboard.press("Tab")
+        assert page.evaluate(FOCUSED)["id"] == "kind"
+        value = page.evaluate("document.querySelector('.CodeMirror').CodeMirror.getValue()")
+        assert value.endswith("键盘写的正文") and "\t" not in value
+
+        # Indenting stays on the keys the hint names.
+        editor_input.focus()
+        page.keyboard.press("Control+BracketRight")
+        value = page.evaluate("document.querySelector('.CodeMirror').CodeMirror.getValue()")
+        last = value.splitlines()[-1]
+        assert last != last.lstrip() and last.strip() == "键盘写的正文", repr(last)
+        page.keyboard.press("Control+BracketLeft")
+        value = page.evaluate("document.querySelector('.CodeMirror').CodeMirror.getValue()")
+        assert value.splitlines()[-1] == "键盘写的正文"
+        assert errors == [], errors
+    finally:
+        context.close()

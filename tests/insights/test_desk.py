@@ -82,6 +82,10 @@ def test_the_desk_shows_what_sales_need_oldest_promise_first(app, login_as):
     assert "已超出承诺" in page  # both promises ended long ago
     for words in ("接受", "退回", "不合适", "没有预算", "联系人不对", "已是客户", "重复线索", "键盘快捷键"):
         assert words in page
+    # Every text field is typed, so the form styling (input[type=text]) sizes it like the note.
+    inputs = re.findall(r"<input\b[^>]*>", page)
+    assert inputs and all(re.search(r'\btype="\w', field) for field in inputs), inputs
+    assert len(re.findall(r'<input type="text" id="reason-\d+" name="reason"', page)) == 2
 
 
 def test_the_desk_and_the_home_write_a_number_as_people_do(app, login_as):
@@ -181,6 +185,9 @@ def test_a_missed_promise_is_escalated_once(app, login_as, runner, smtp_sink, mo
     assert_staff_mail(mail, "销售团队的负责人")
     text = mail.get_body(preferencelist=("plain",)).get_content()
     assert "李雷" in text and "2026年12月7日 11:00" in text and f"/admin/leads/{lead.id}" in text
+    assert "- 李雷（Acme） · 负责人：" in text  # Chinese brackets around the company
+    html = mail.get_body(preferencelist=("html",)).get_content()
+    assert re.search(r">李雷</a>（Acme） · 负责人：", html)
 
     home = login_as("marketer").get("/admin/").get_data(as_text=True)
     section = home[home.index('id="home-returned"') :]

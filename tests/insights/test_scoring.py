@@ -5,6 +5,7 @@ accept/reject, the dormant pool and its return, role checks and the rule editor'
 import hashlib
 import hmac
 import json
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -19,7 +20,7 @@ from insights.scoring import dormant, engine
 from insights.scoring.models import Handoff, LeadScoring, ScoreChange, ScoreRule
 from nurture.models import Enrollment, Message
 from tests.conftest import WEBHOOK_SECRET as SECRET
-from tests.conftest import assert_staff_mail
+from tests.conftest import assert_staff_mail, mail_texts
 from tests.factories import SCORING_RULE_FORM, ScoreRuleFactory, UserFactory
 
 T0 = datetime(2026, 11, 2, 9, 0)
@@ -164,9 +165,22 @@ def test_crossing_the_threshold_hands_the_lead_to_sales(app, monkeypatch, runner
     assert result.exit_code == 0, result.output
     mails = smtp_sink.wait_for(2)
     mine = next(m for m in mails if m["To"] == first.email)
-    text = mine.get_body(preferencelist=("plain",)).get_content()
+    text, html = mail_texts(mine)
     assert "李雷" in mine["Subject"] and "61" in mine["Subject"]
     assert "/pricing" in text and "预约演示" in text and "+30" in text and f"/admin/leads/{hot.id}" in text
+    # Sales accept or return a lead on the desk: the mail opens it at this hand-off's card,
+    # and still links the lead's page for the whole story.
+    desk = f"http://localhost/admin/scoring/handoffs#handoff-{handoff.id}"
+    assert f"在移交工作台接受或退回该线索：{desk}\n" in text
+    assert f"线索详情页：http://localhost/admin/leads/{hot.id}" in text
+    assert re.search(rf'<a href="{re.escape(desk)}"[^>]*>在移交工作台接受或退回该线索</a>', html)
+    assert re.search(rf'<a href="http://localhost/admin/leads/{hot.id}"[^>]*>线索详情页</a>', html)
+    assert "接受或拒绝" not in text + html
+    # Chinese brackets in Chinese text: around the company, after each reason's points.
+    for body in (text, html):
+        assert "李雷（Acme）已成为市场合格线索（MQL）" in body
+        reasons = body.split("评分 61，原因：")[1].split("在移交工作台")[0]
+        assert "预约演示：+30（× 1）" in reasons and "(" not in reasons and ")" not in reasons
 
     events = {}
     for headers, body in receiver.requests:
@@ -209,9 +223,37 @@ def test_sales_read_what_the_prospect_wrote_in_the_demo_request(
 
     listed = sales.get("/admin/scoring/handoffs").get_data(as_text=True)
     assert "想了解续费预测模块，团队 30 人。" in listed
+    # The mail's link to accept or return opens the desk at this lead's card, which holds
+    # the buttons that do it.
+    handoff = db.session.scalars(select(Handoff)).one()
+    assert f"/admin/scoring/handoffs#handoff-{handoff.id}" in text
+    card = listed[listed.index(f'id="handoff-{handoff.id}"') :].split("</article>")[0]
+    assert f'action="/admin/scoring/handoffs/{handoff.id}"' in card
+    assert 'value="accepted"' in card and 'value="rejected"' in card
     # The page the mail links to is the lead's one page, with its score section.
     page = sales.get(f"/admin/leads/{someone.id}").get_data(as_text=True)
     assert "对方留言" in page and "想了解续费预测模块，团队 30 人。" in page
+
+
+def test_the_hand_off_mail_keeps_half_width_brackets_in_english(app):
+    """Chinese brackets are the Chinese mail's: the English one writes its own."""
+    from insights.scoring.handoff import HANDOFF_TEMPLATE, desk_url, story
+    from nurture.compose import compose_staff
+
+    rule("Demo request", 30, event_kind="form_submit", field="value", pattern="demo")
+    someone = lead(name="Li Lei", company="Acme")
+    event("form_submit", someone, T0, value="demo")
+    context = {
+        **story(someone),
+        "lead_url": f"http://localhost/admin/leads/{someone.id}",
+        "desk_url": desk_url(7),
+    }
+    mail = compose_staff(HANDOFF_TEMPLATE, context, locale="en")
+    for body in (mail.text, mail.html):
+        assert "Li Lei (Acme) has become a marketing-qualified lead" in body
+        assert "Demo request: +30 (× 1)" in body
+        assert "（" not in body and "）" not in body
+    assert "http://localhost/admin/scoring/handoffs#handoff-7" in mail.text
 
 
 def make_handoff(owner, email="li@acme.cn"):
@@ -288,6 +330,8 @@ def test_dormant_leads_come_back_and_re_enter_a_sequence(app, login_as, runner, 
     mail = smtp_sink.wait_for(1)[0]
     assert mail["To"] == "owner@example.com" and "李雷" in mail["Subject"]
     assert_staff_mail(mail, "这条线索此前已在 Lodestar 交给您跟进")
+    for body in mail_texts(mail):  # Chinese brackets, and no space after them
+        assert "李雷（Acme）曾处于沉睡状态，现在重新活跃（评分 " in body
 
     sequence = make_sequence()
     if sequence.status != "active":
