@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -288,6 +289,7 @@ def sequence_steps() -> Table:
     """Every step of every sequence that is not archived: sent, opened, clicked,
     unsubscribed, with rates (all time, from nurture)."""
     from nurture.models import Sequence
+    from nurture.personalise import sample_subject
     from nurture.stats import step_figures
 
     rows = []
@@ -299,7 +301,7 @@ def sequence_steps() -> Table:
                 {
                     "sequence": sequence.name,
                     "step": figures["step"].position + 1,
-                    "subject": figures["step"].subject,
+                    "subject": sample_subject(figures["step"].subject, current_app.config),
                     "sent": figures["sent"],
                     "opened": figures["opened"],
                     "clicked": figures["clicked"],

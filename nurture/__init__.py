@@ -60,6 +60,7 @@ def init_app(app):
         home,
         journey,
         labels,
+        personalise,
         receivers,
         scheduling,
         sequences,
@@ -112,6 +113,8 @@ def init_app(app):
     app.add_template_filter(scheduling.format_delay, "nurture_delay")
     app.add_template_filter(delays.wait_words, "nurture_wait")
     app.add_template_filter(labels.day_label, "nurture_day")
+    # A step's or a campaign's subject as the sample lead reads it, on every staff screen.
+    app.add_template_filter(lambda source: personalise.sample_subject(source, app.config), "sample_subject")
     app.add_template_global(labels.nurture_label)
     app.add_template_global(journey.trigger_target)
     app.add_template_global(topics.topic_name)

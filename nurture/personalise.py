@@ -127,6 +127,15 @@ def render_text(source: str, context: dict, *, field: str = "body") -> str:
         raise unreadable(field, exc) from exc
 
 
+def sample_subject(source: str, config) -> str:
+    """A subject as the sample lead reads it (what staff screens list, never the template
+    code); as typed when it does not render."""
+    try:
+        return render_text(source or "", sample_context(config), field="subject")
+    except PersonalisationError:
+        return source or ""
+
+
 _local = threading.local()
 
 

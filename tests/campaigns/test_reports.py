@@ -104,6 +104,8 @@ def test_the_pages_show_the_report_the_click_map_and_the_comparison(app, client,
     staff = login_as("marketer")
     page = staff.get(f"/admin/campaigns/{campaign.id}?lang=zh_CN").get_data(as_text=True)
     assert "成为 MQL" in page and "点击分布" in page and "退订该类别" in page
+    # Each variant's subject as the sample lead reads it, not its template code.
+    assert "王小明,十二月月刊" in page and "{{" not in page
     frame = staff.get(f"/admin/campaigns/{campaign.id}/click-map/0?lang=zh_CN")
     annotated = frame.get_data(as_text=True)
     assert "default-src 'none'" in frame.headers["Content-Security-Policy"]

@@ -94,3 +94,15 @@ def test_csv_exports_never_write_a_formula(app, login_as):
     assert formula_cells(text) == []
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"), newline="")))
     assert {row[0] for row in rows[1:]} == {"'" + payload for payload in FORMULA_PAYLOADS}
+
+
+def test_the_sequences_table_shows_each_subject_as_the_sample_lead_reads_it(app, login_as):
+    from tests.nurture.conftest import make_sequence
+
+    make_sequence(
+        steps=[{"delay": "0h", "subject": "{{ lead.first_name or '您好' }}，感谢下载", "body": "正文"}]
+    )
+    staff = login_as("marketer")
+    page = staff.get("/admin/insights/").get_data(as_text=True)
+    assert "王小明，感谢下载" in page and "{{ lead" not in page
+    assert "王小明，感谢下载" in staff.get("/admin/insights/sequences.csv").get_data(as_text=True)

@@ -57,6 +57,8 @@ def test_build_preview_test_send_and_activate_in_the_browser(login_as, smtp_sink
 
     detail = marketer.get(saved.headers["Location"])
     assert detail.status_code == 200 and "第三封" in detail.get_data(as_text=True)
+    # The steps' subjects as the sample lead reads them, not their template code.
+    assert "王小明,第一封" in detail.get_data(as_text=True) and "{{" not in detail.get_data(as_text=True)
     assert marketer.post(f"/admin/nurture/{sequence.id}/status", data={"status": "active"}).status_code == 302
     db.session.refresh(sequence)
     assert sequence.status == "active"
