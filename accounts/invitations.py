@@ -7,9 +7,10 @@ The link carries a signed token (core.tokens) naming the user, their session ver
 address it was mailed to and a deadline. Setting the password moves the session version
 on (models.User), so a link works once; it also stops working at its deadline
 (INVITATION_DAYS), when the user is deactivated and when an administrator gives the user
-another address (a mailbox that is no longer theirs must not set their password). accounts sits below nurture, which sends every mail, so the mail is asked
-for with core.signals.staff_mail_requested and queued in the same transaction as the
-user it invites.
+another address (a mailbox that is no longer theirs must not set their password).
+accounts sits below nurture, which sends every mail, so the mail is asked for with
+core.signals.staff_mail_requested and queued in the same transaction as the user it
+invites.
 """
 
 from datetime import datetime, timedelta

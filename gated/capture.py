@@ -277,17 +277,21 @@ def _request_mails(
     queued = []
     if asset is not None:
         capture.download_url = make_download_url(lead.id, asset.id, mailed=True)
-    # The link is mailed where this visitor asked for it: a form sent with a mobile number
-    # alone, though the number belongs to a lead with an address, mails nobody (whoever
-    # typed the number sees the download on the page and learns nothing of the address).
-    if asset is not None and capture.submission.fields.get("email"):
-        queued.append(
-            request_mail(
-                lead,
-                "gated/email/download_link",
-                {"download_url": capture.download_url, "asset_title": asset.title, "valid_days": link_days()},
+        # Mailed where this visitor asked for it: a form sent with a mobile number alone,
+        # though the number belongs to a lead with an address, mails nobody (whoever typed
+        # the number sees the download on the page and learns nothing of the address).
+        if capture.submission.gave_email:
+            queued.append(
+                request_mail(
+                    lead,
+                    "gated/email/download_link",
+                    {
+                        "download_url": capture.download_url,
+                        "asset_title": asset.title,
+                        "valid_days": link_days(),
+                    },
+                )
             )
-        )
     if form_kind == "demo":
         request_mail(lead, "gated/email/demo_received", {})
     if consent and current_app.config["DOUBLE_OPT_IN"] and lead.confirmed_at is None:

@@ -201,6 +201,12 @@ class Submission(db.Model):
     asset = relationship("Asset")
     article = relationship("Article")
 
+    @property
+    def gave_email(self) -> bool:
+        """Whether this form was sent with an address: only then is its link mailed, and
+        its thank-you page says so (a number alone may belong to a lead with one)."""
+        return bool((self.fields or {}).get("email"))
+
 
 class Consent(db.Model):
     """A consent decision as the person saw it: the version and the very text shown, with

@@ -140,10 +140,7 @@ def cards(form, sequence: Sequence | None, context: dict) -> list[Card]:
                 when = delays.delay_words(timing, typed, first=index == 0)
             except (ValueError, KeyError):
                 when = ""
-        try:
-            subject = personalise.render_text(step.subject.data or "", context, field="subject")
-        except personalise.PersonalisationError:
-            subject = step.subject.data or ""
+        subject = personalise.subject_as_read(step.subject.data or "", context)
         condition = ""
         if step.condition.data:
             condition = str(nurture_label("condition", step.condition.data))

@@ -127,13 +127,18 @@ def render_text(source: str, context: dict, *, field: str = "body") -> str:
         raise unreadable(field, exc) from exc
 
 
-def sample_subject(source: str, config) -> str:
-    """A subject as the sample lead reads it (what staff screens list, never the template
-    code); as typed when it does not render."""
+def subject_as_read(source: str, context: dict) -> str:
+    """A subject as a lead of `context` reads it (what staff screens show, never the
+    template code); as typed when it does not render."""
     try:
-        return render_text(source or "", sample_context(config), field="subject")
+        return render_text(source or "", context, field="subject")
     except PersonalisationError:
         return source or ""
+
+
+def sample_subject(source: str, config) -> str:
+    """A subject as the sample lead reads it."""
+    return subject_as_read(source, sample_context(config))
 
 
 _local = threading.local()

@@ -204,30 +204,30 @@ def merge(
     lexical: Results,
     meaning: Meaning,
     *,
-    allowed: frozenset[int] | None,
+    allowed: np.ndarray | None,
     hidden: frozenset[int],
+    numbers: dict[int, int],
     page: int,
     per_page: int,
     with_facets: bool = False,
-    numbers: dict[int, int] | None = None,
 ) -> Results:
     """The page of the fused ranking: `lexical` holds the first FUSION_DEPTH lexical hits,
     bare. Of the DENSE_DEPTH articles closest by meaning, one the words did not find joins
-    when it is public, passes the filters (`allowed`: the documents they let through, None
-    without a filter) and is at least CLOSENESS_FLOOR close (and, when the words found
+    when it is public, passes the filters (`allowed`: True for each document they let
+    through, None without a filter) and is at least CLOSENESS_FLOOR close (and, when the words found
     nothing, above an encoder's absolute floor). Only the hits on the page are dressed;
     the snippet of one found by meaning alone is the passage that matched. `with_facets`:
     the counts per kind take in those found by meaning alone, so they add up to the
     total the page shows. `numbers`: each article's document number (what
-    TermScores.article_ids keeps); without, the index is asked for each."""
+    TermScores.article_ids keeps)."""
     hits = {hit.id: hit for hit in lexical.hits}
     closeness = {hit.id: meaning.of(hit.id) for hit in lexical.hits}
     starts = {}  # where the passage that matched starts, for articles found by meaning alone
     for article_id, close, above_floor, start in meaning.closest(DENSE_DEPTH):
         if article_id in hits or close < CLOSENESS_FLOOR or not (lexical.hits or above_floor):
             continue
-        docnum = searcher.document_number(id=str(article_id)) if numbers is None else numbers.get(article_id)
-        if docnum is None or docnum in hidden or (allowed is not None and docnum not in allowed):
+        docnum = numbers.get(article_id)
+        if docnum is None or docnum in hidden or (allowed is not None and not allowed[docnum]):
             continue
         hits[article_id] = bare_hit(article_id, docnum, close)
         closeness[article_id] = close

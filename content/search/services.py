@@ -110,10 +110,10 @@ def _search_articles(
                 meaning,
                 allowed=None if wanted is None else options["scores"].allowed(searcher, wanted),
                 hidden=hidden,
+                numbers=options["scores"].article_ids(searcher)[1],
                 page=page,
                 per_page=per_page,
                 with_facets=with_facets,
-                numbers=options["scores"].article_ids(searcher)[1],
             )
         current.remember(key, results)
     query_id = None

@@ -47,7 +47,6 @@ class TermScores:
         self.kept = kept
         self._clauses: OrderedDict = OrderedDict()
         self._size = 0
-        self._filters: dict[str, frozenset[int]] = {}
         self._lock = threading.Lock()
         # The previous generation's popular clauses this one's warm-up was given.
         self.inherited: list[tuple[tuple, int]] = []
@@ -122,21 +121,14 @@ class TermScores:
             scored += 1
         return scored
 
-    def allowed(self, searcher, wanted: Q.Query) -> frozenset[int]:
-        """The documents a kind/category/locale filter lets through."""
-        key = repr(wanted)
-        found = self._filters.get(key)
-        if found is None:
-            found = self._filters[key] = frozenset(searcher.docs_for_query(wanted))
-        return found
-
-    def allowed_mask(self, searcher, wanted: Q.Query) -> np.ndarray:
-        """The same, as a True per document number let through."""
+    def allowed(self, searcher, wanted: Q.Query) -> np.ndarray:
+        """The documents a kind/category/locale filter lets through: True per document
+        number."""
         key = repr(wanted)
         found = self._masks.get(key)
         if found is None:
             found = np.zeros(searcher.reader().doc_count_all(), dtype=bool)
-            found[list(self.allowed(searcher, wanted))] = True
+            found[list(searcher.docs_for_query(wanted))] = True
             self._masks[key] = found
         return found
 
@@ -237,9 +229,9 @@ def ranked(
     Each document's sum adds its clauses' scores in the query's order, as Whoosh's array
     union does."""
     found = [(scores.of(searcher, clause), clause.boost) for clause in query.subqueries]
-    size = searcher.reader().doc_count_all()
     if not found:
         return 0, []
+    size = searcher.reader().doc_count_all()
     numbers = np.concatenate([numbers for (numbers, _values), _boost in found])
     total = np.bincount(
         numbers,
@@ -249,7 +241,7 @@ def ranked(
     matched = np.zeros(size, dtype=bool)
     matched[numbers] = True
     if wanted is not None:
-        matched &= scores.allowed_mask(searcher, wanted)
+        matched &= scores.allowed(searcher, wanted)
     if hidden:
         matched[[number for number in hidden if number < size]] = False
     candidates = np.flatnonzero(matched)

@@ -17,7 +17,7 @@ from core.trends import midnight
 from gated.models import Submission
 from insights.events import record
 from insights.scoring.models import Handoff
-from tests.e2e.helpers import STAFF_PASSWORD, serious_violations, sign_in
+from tests.e2e.helpers import STAFF_PASSWORD, serious_violations, sign_in, sized_context
 from tests.factories import handed_off
 
 pytestmark = pytest.mark.e2e
@@ -93,9 +93,7 @@ def decide(page, *keys):
 def test_sales_decide_five_mqls_with_the_keyboard_and_the_review_counts_them(
     browser, live_server, live_app, desk, axe_source
 ):
-    context = browser.new_context(
-        base_url=live_server.url, locale="zh-CN", viewport={"width": 1366, "height": 900}
-    )
+    context = sized_context(browser, live_server, "desktop")
     page = context.new_page()
     try:
         sign_in(page, desk)
@@ -183,9 +181,7 @@ def test_a_countdown_ticks_to_missed_on_the_open_page(browser, live_server, live
     # Every hour of every day is working time: the promise clock runs now.
     monkeypatch.setitem(live_app.config, "SCORING_WORK_DAYS", "mon,tue,wed,thu,fri,sat,sun")
     monkeypatch.setitem(live_app.config, "SCORING_WORK_HOURS", "00:00-24:00")
-    context = browser.new_context(
-        base_url=live_server.url, locale="zh-CN", viewport={"width": 1366, "height": 900}
-    )
+    context = sized_context(browser, live_server, "desktop")
     page = context.new_page()
     try:
         sign_in(page, desk)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from accounts import services as accounts
 from content.models import Article
 from core.extensions import db
-from tests.e2e.helpers import sign_in
+from tests.e2e.helpers import sign_in, sized_context
 
 pytestmark = pytest.mark.e2e
 
@@ -63,9 +63,7 @@ def test_an_editor_writes_saves_with_ctrl_s_renames_and_the_old_url_answers_301(
         accounts.create_user("mde-writer@example.com", role="editor", password="long enough pw")
         accounts.create_user("mde-chief@example.com", role="admin", password="long enough pw")
         db.session.remove()
-    context = browser.new_context(
-        base_url=live_server.url, locale="zh-CN", viewport={"width": 1366, "height": 900}
-    )
+    context = sized_context(browser, live_server, "desktop")
     page = context.new_page()
     errors = csp_watch(page)
     sign_in(page, "mde-writer@example.com")
@@ -147,9 +145,7 @@ def test_an_editor_writes_saves_with_ctrl_s_renames_and_the_old_url_answers_301(
     page.get_by_role("button", name="提交审核").click()
     page.wait_for_url(SAVED)
 
-    admin_context = browser.new_context(
-        base_url=live_server.url, locale="zh-CN", viewport={"width": 1366, "height": 900}
-    )
+    admin_context = sized_context(browser, live_server, "desktop")
     admin = admin_context.new_page()
     try:
         sign_in(admin, "mde-chief@example.com")
@@ -223,9 +219,7 @@ def test_an_editor_reads_a_published_article_without_a_way_to_type_what_cannot_b
         db.session.commit()
         article_id = article.id
         db.session.remove()
-    context = browser.new_context(
-        base_url=live_server.url, locale="zh-CN", viewport={"width": 1366, "height": 900}
-    )
+    context = sized_context(browser, live_server, "desktop")
     page = context.new_page()
     errors = csp_watch(page)
     try:
@@ -294,9 +288,7 @@ def test_tab_and_shift_tab_move_the_focus_out_of_the_editor_and_insert_nothing(
     with live_app.app_context():
         accounts.create_user("mde-keyboard@example.com", role="editor", password="long enough pw")
         db.session.remove()
-    context = browser.new_context(
-        base_url=live_server.url, locale="zh-CN", viewport={"width": 1366, "height": 900}
-    )
+    context = sized_context(browser, live_server, "desktop")
     page = context.new_page()
     errors = csp_watch(page)
     try:
